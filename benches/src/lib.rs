@@ -1,0 +1,1 @@
+//! Shared helpers for idem benchmarks and the comparison harness.

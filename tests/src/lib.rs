@@ -1,0 +1,1 @@
+//! Shared helpers for idem simulation, interop and end-to-end tests.
