@@ -35,6 +35,7 @@ pub mod init_producer_id;
 pub mod list_offsets;
 pub mod metadata;
 pub mod produce;
+pub mod record_batch;
 
 pub use api::{ApiKey, VersionRange};
 pub use error::{DecodeError, EncodeError, FrameError};

@@ -1,0 +1,3 @@
+//! Criterion bench: broker (to be written).
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! Criterion bench: codec (to be written).
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! Criterion bench: producer (to be written).
+
+fn main() {}

@@ -1,0 +1,3 @@
+//! Criterion bench: validator (to be written).
+
+fn main() {}

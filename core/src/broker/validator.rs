@@ -1,0 +1,1 @@
+//! The per-(producer id, partition) sequence validator: Kafka's ProducerAppendInfo rules.
