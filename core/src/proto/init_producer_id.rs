@@ -38,3 +38,80 @@ pub struct InitProducerIdResponse {
     /// The producer epoch assigned.
     pub producer_epoch: i16,
 }
+
+use super::{ApiKey, DecodeError, EncodeError, Message, Reader, Writer};
+use alloc::vec::Vec;
+
+impl<'a> Message<'a> for InitProducerIdRequest<'a> {
+    const API_KEY: ApiKey = ApiKey::InitProducerId;
+
+    fn encode(&self, version: i16, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let flexible = Self::API_KEY.check_encode(version)?;
+        if version < 3 {
+            // Dropping these would turn an epoch bump into a fresh producer id.
+            if self.producer_id != -1 {
+                return Err(EncodeError::FieldNotInVersion("producer_id"));
+            }
+            if self.producer_epoch != -1 {
+                return Err(EncodeError::FieldNotInVersion("producer_epoch"));
+            }
+        }
+        out.put_nullable_string(flexible, self.transactional_id)?;
+        out.put_i32(self.transaction_timeout_ms);
+        if version >= 3 {
+            out.put_i64(self.producer_id);
+            out.put_i16(self.producer_epoch);
+        }
+        if flexible {
+            out.put_empty_tagged_fields();
+        }
+        Ok(())
+    }
+
+    fn decode(r: &mut Reader<'a>, version: i16) -> Result<Self, DecodeError> {
+        let flexible = Self::API_KEY.check_decode(version)?;
+        let mut m = InitProducerIdRequest {
+            transactional_id: r.nullable_string(flexible)?,
+            transaction_timeout_ms: r.i32()?,
+            ..InitProducerIdRequest::default()
+        };
+        if version >= 3 {
+            m.producer_id = r.i64()?;
+            m.producer_epoch = r.i16()?;
+        }
+        if flexible {
+            r.skip_tagged_fields()?;
+        }
+        Ok(m)
+    }
+}
+
+impl<'a> Message<'a> for InitProducerIdResponse {
+    const API_KEY: ApiKey = ApiKey::InitProducerId;
+
+    fn encode(&self, version: i16, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let flexible = Self::API_KEY.check_encode(version)?;
+        out.put_i32(self.throttle_time_ms);
+        out.put_i16(self.error_code);
+        out.put_i64(self.producer_id);
+        out.put_i16(self.producer_epoch);
+        if flexible {
+            out.put_empty_tagged_fields();
+        }
+        Ok(())
+    }
+
+    fn decode(r: &mut Reader<'a>, version: i16) -> Result<Self, DecodeError> {
+        let flexible = Self::API_KEY.check_decode(version)?;
+        let m = InitProducerIdResponse {
+            throttle_time_ms: r.i32()?,
+            error_code: r.i16()?,
+            producer_id: r.i64()?,
+            producer_epoch: r.i16()?,
+        };
+        if flexible {
+            r.skip_tagged_fields()?;
+        }
+        Ok(m)
+    }
+}
