@@ -115,3 +115,94 @@ impl<'a> Message<'a> for InitProducerIdResponse {
         Ok(m)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_request(version: i16) -> InitProducerIdRequest<'static> {
+        let bump = version >= 3;
+        InitProducerIdRequest {
+            transactional_id: Some("txn"),
+            transaction_timeout_ms: 60_000,
+            producer_id: if bump { 4711 } else { -1 },
+            producer_epoch: if bump { 3 } else { -1 },
+        }
+    }
+
+    fn sample_response() -> InitProducerIdResponse {
+        InitProducerIdResponse { throttle_time_ms: 5, error_code: 0, producer_id: 1 << 40, producer_epoch: 7 }
+    }
+
+    /// Every strict prefix of `bytes` fails to decode; the whole decodes to `expected` exactly.
+    fn check_cuts<'a, M: Message<'a> + PartialEq + core::fmt::Debug>(bytes: &'a [u8], version: i16, expected: &M) {
+        for cut in 0..bytes.len() {
+            let slice = bytes.get(..cut).unwrap();
+            assert!(M::decode(&mut Reader::new(slice), version).is_err(), "v{version} cut at {cut}");
+        }
+        let mut r = Reader::new(bytes);
+        assert_eq!(&M::decode(&mut r, version).unwrap(), expected);
+        assert!(r.is_empty());
+    }
+
+    #[test]
+    fn round_trip_and_truncation_every_version() {
+        for v in 0..=4 {
+            let (req, resp) = (sample_request(v), sample_response());
+            let mut out = Vec::new();
+            req.encode(v, &mut out).unwrap();
+            check_cuts(&out, v, &req);
+            let mut out = Vec::new();
+            resp.encode(v, &mut out).unwrap();
+            check_cuts(&out, v, &resp);
+        }
+    }
+
+    #[test]
+    fn null_transactional_id_in_every_version() {
+        for v in 0..=4 {
+            let req = InitProducerIdRequest { transactional_id: None, ..sample_request(v) };
+            let mut out = Vec::new();
+            req.encode(v, &mut out).unwrap();
+            assert_eq!(InitProducerIdRequest::decode(&mut Reader::new(&out), v), Ok(req));
+        }
+    }
+
+    #[test]
+    fn unsupported_versions_are_typed_errors() {
+        let err = EncodeError::UnsupportedVersion { api_key: 22, version: 5 };
+        assert_eq!(sample_request(4).encode(5, &mut Vec::new()), Err(err));
+        assert_eq!(sample_response().encode(5, &mut Vec::new()), Err(err));
+        let err = EncodeError::UnsupportedVersion { api_key: 22, version: -1 };
+        assert_eq!(sample_response().encode(-1, &mut Vec::new()), Err(err));
+        let err = DecodeError::UnsupportedVersion { api_key: 22, version: 5 };
+        let bytes = [0u8; 64];
+        assert_eq!(InitProducerIdRequest::decode(&mut Reader::new(&bytes), 5), Err(err));
+        assert_eq!(InitProducerIdResponse::decode(&mut Reader::new(&bytes), 5), Err(err));
+    }
+
+    #[test]
+    fn epoch_bump_below_v3_is_an_error() {
+        for v in 0..3 {
+            let mut out = Vec::new();
+            let req = InitProducerIdRequest { producer_id: 9, ..sample_request(v) };
+            assert_eq!(req.encode(v, &mut out), Err(EncodeError::FieldNotInVersion("producer_id")));
+            let req = InitProducerIdRequest { producer_epoch: 0, ..sample_request(v) };
+            assert_eq!(req.encode(v, &mut out), Err(EncodeError::FieldNotInVersion("producer_epoch")));
+            assert!(out.is_empty());
+        }
+    }
+
+    #[test]
+    fn unknown_tagged_fields_are_skipped() {
+        let resp = sample_response();
+        let mut out = Vec::new();
+        resp.encode(2, &mut out).unwrap();
+        // Replace the empty tagged section by one holding tag 7 with 3 bytes.
+        out.pop();
+        out.extend_from_slice(&[1, 7, 3, 0xAA, 0xBB, 0xCC]);
+        let mut r = Reader::new(&out);
+        assert_eq!(InitProducerIdResponse::decode(&mut r, 2), Ok(resp));
+        assert!(r.is_empty());
+    }
+}

@@ -277,3 +277,97 @@ impl ListOffsetsResponse<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_request(version: i16) -> ListOffsetsRequest<'static> {
+        let p = |i, ts| ListOffsetsPartition {
+            partition_index: i,
+            current_leader_epoch: if version >= 4 { 5 } else { -1 },
+            timestamp: ts,
+        };
+        ListOffsetsRequest {
+            replica_id: -1,
+            isolation_level: if version >= 2 { 1 } else { 0 },
+            topics: alloc::vec![
+                ListOffsetsTopic {
+                    name: "a",
+                    partitions: alloc::vec![p(0, LATEST_TIMESTAMP), p(1, EARLIEST_TIMESTAMP)]
+                },
+                ListOffsetsTopic { name: "bb", partitions: alloc::vec![p(2, 1_700_000_000_000)] },
+            ],
+        }
+    }
+
+    fn sample_response(version: i16) -> ListOffsetsResponse<'static> {
+        let p = |i, off| ListOffsetsPartitionResponse {
+            partition_index: i,
+            error_code: 0,
+            timestamp: -1,
+            offset: off,
+            leader_epoch: if version >= 4 { 2 } else { -1 },
+        };
+        ListOffsetsResponse {
+            throttle_time_ms: if version >= 2 { 3 } else { 0 },
+            topics: alloc::vec![ListOffsetsTopicResponse { name: "a", partitions: alloc::vec![p(0, 42), p(1, 0)] }],
+        }
+    }
+
+    /// Every strict prefix of `bytes` fails to decode; the whole decodes to `expected` exactly.
+    fn check_cuts<'a, M: Message<'a> + PartialEq + core::fmt::Debug>(bytes: &'a [u8], version: i16, expected: &M) {
+        for cut in 0..bytes.len() {
+            let slice = bytes.get(..cut).unwrap();
+            assert!(M::decode(&mut Reader::new(slice), version).is_err(), "v{version} cut at {cut}");
+        }
+        let mut r = Reader::new(bytes);
+        assert_eq!(&M::decode(&mut r, version).unwrap(), expected);
+        assert!(r.is_empty());
+    }
+
+    #[test]
+    fn round_trip_and_truncation_every_version() {
+        for v in 1..=7 {
+            let (req, resp) = (sample_request(v), sample_response(v));
+            let mut out = Vec::new();
+            req.encode(v, &mut out).unwrap();
+            check_cuts(&out, v, &req);
+            let mut out = Vec::new();
+            resp.encode(v, &mut out).unwrap();
+            check_cuts(&out, v, &resp);
+        }
+    }
+
+    #[test]
+    fn unsupported_versions_are_typed_errors() {
+        for v in [0, 8, -3] {
+            let err = EncodeError::UnsupportedVersion { api_key: 2, version: v };
+            assert_eq!(ListOffsetsRequest::default().encode(v, &mut Vec::new()), Err(err));
+            assert_eq!(ListOffsetsResponse::default().encode(v, &mut Vec::new()), Err(err));
+            let err = DecodeError::UnsupportedVersion { api_key: 2, version: v };
+            let bytes = [0u8; 64];
+            assert_eq!(ListOffsetsRequest::decode(&mut Reader::new(&bytes), v), Err(err));
+            assert_eq!(ListOffsetsResponse::decode(&mut Reader::new(&bytes), v), Err(err));
+        }
+    }
+
+    #[test]
+    fn fields_a_version_cannot_carry() {
+        let mut out = Vec::new();
+        let req = ListOffsetsRequest { isolation_level: 1, ..ListOffsetsRequest::default() };
+        assert_eq!(req.encode(1, &mut out), Err(EncodeError::FieldNotInVersion("isolation_level")));
+        let mut resp = sample_response(4);
+        assert_eq!(resp.encode(3, &mut out), Err(EncodeError::FieldNotInVersion("leader_epoch")));
+        assert!(out.is_empty());
+        // The request's current leader epoch is ignorable: dropped below v4.
+        sample_request(4).encode(3, &mut out).unwrap();
+        let back = ListOffsetsRequest::decode(&mut Reader::new(&out), 3).unwrap();
+        assert_eq!(back, sample_request(3));
+        // Throttle time is dropped below v2.
+        resp.topics.clear();
+        out.clear();
+        resp.encode(1, &mut out).unwrap();
+        assert_eq!(ListOffsetsResponse::decode(&mut Reader::new(&out), 1).unwrap().throttle_time_ms, 0);
+    }
+}

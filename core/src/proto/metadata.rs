@@ -436,3 +436,153 @@ fn decode_topic<'a>(r: &mut Reader<'a>, version: i16, flexible: bool) -> Result<
     }
     Ok(t)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_request(version: i16) -> MetadataRequest<'static> {
+        MetadataRequest {
+            topics: Some(alloc::vec![
+                MetadataRequestTopic { topic_id: if version >= 10 { [7; 16] } else { [0; 16] }, name: Some("a") },
+                MetadataRequestTopic { topic_id: [0; 16], name: Some("topic-b") },
+            ]),
+            allow_auto_topic_creation: version < 4,
+            include_cluster_authorized_operations: (8..=10).contains(&version),
+            include_topic_authorized_operations: version >= 8,
+        }
+    }
+
+    fn sample_response(version: i16) -> MetadataResponse<'static> {
+        let partition = MetadataPartition {
+            error_code: 0,
+            partition_index: 3,
+            leader_id: 1,
+            leader_epoch: if version >= 7 { 12 } else { -1 },
+            replica_nodes: alloc::vec![1, 2, 3],
+            isr_nodes: alloc::vec![1, 2],
+            offline_replicas: if version >= 5 { alloc::vec![3] } else { Vec::new() },
+        };
+        MetadataResponse {
+            throttle_time_ms: if version >= 3 { 9 } else { 0 },
+            brokers: alloc::vec![
+                MetadataBroker { node_id: 1, host: "h1", port: 9092, rack: Some("r") },
+                MetadataBroker { node_id: 2, host: "h2", port: 9093, rack: None },
+            ],
+            cluster_id: if version >= 2 { Some("cluster") } else { None },
+            controller_id: 1,
+            topics: alloc::vec![MetadataTopic {
+                error_code: 0,
+                name: Some("t"),
+                topic_id: if version >= 10 { [5; 16] } else { [0; 16] },
+                is_internal: true,
+                partitions: alloc::vec![partition.clone(), MetadataPartition { partition_index: 4, ..partition }],
+                topic_authorized_operations: if version >= 8 { 0x0F } else { i32::MIN },
+            }],
+            cluster_authorized_operations: if (8..=10).contains(&version) { 0x1F } else { i32::MIN },
+        }
+    }
+
+    /// Every strict prefix of `bytes` fails to decode; the whole decodes to `expected` exactly.
+    fn check_cuts<'a, M: Message<'a> + PartialEq + core::fmt::Debug>(bytes: &'a [u8], version: i16, expected: &M) {
+        for cut in 0..bytes.len() {
+            let slice = bytes.get(..cut).unwrap();
+            assert!(M::decode(&mut Reader::new(slice), version).is_err(), "v{version} cut at {cut}");
+        }
+        let mut r = Reader::new(bytes);
+        assert_eq!(&M::decode(&mut r, version).unwrap(), expected);
+        assert!(r.is_empty());
+    }
+
+    #[test]
+    fn round_trip_and_truncation_every_version() {
+        for v in 1..=12 {
+            let (req, resp) = (sample_request(v), sample_response(v));
+            let mut out = Vec::new();
+            req.encode(v, &mut out).unwrap();
+            check_cuts(&out, v, &req);
+            let all = MetadataRequest { topics: None, ..sample_request(v) };
+            let mut out = Vec::new();
+            all.encode(v, &mut out).unwrap();
+            check_cuts(&out, v, &all);
+            let mut out = Vec::new();
+            resp.encode(v, &mut out).unwrap();
+            check_cuts(&out, v, &resp);
+        }
+    }
+
+    #[test]
+    fn unsupported_versions_are_typed_errors() {
+        for v in [0, 13, i16::MAX] {
+            let err = EncodeError::UnsupportedVersion { api_key: 3, version: v };
+            assert_eq!(MetadataRequest::default().encode(v, &mut Vec::new()), Err(err));
+            assert_eq!(MetadataResponse::default().encode(v, &mut Vec::new()), Err(err));
+            let err = DecodeError::UnsupportedVersion { api_key: 3, version: v };
+            let bytes = [0u8; 64];
+            assert_eq!(MetadataRequest::decode(&mut Reader::new(&bytes), v), Err(err));
+            assert_eq!(MetadataResponse::decode(&mut Reader::new(&bytes), v), Err(err));
+        }
+    }
+
+    #[test]
+    fn fields_a_version_cannot_carry() {
+        let enc = |m: &MetadataRequest<'_>, v| m.encode(v, &mut Vec::new());
+        let base = MetadataRequest::default();
+        let no_auto = MetadataRequest { allow_auto_topic_creation: false, ..base.clone() };
+        assert_eq!(enc(&no_auto, 3), Err(EncodeError::FieldNotInVersion("allow_auto_topic_creation")));
+        assert_eq!(enc(&no_auto, 4), Ok(()));
+        let cluster_ops = MetadataRequest { include_cluster_authorized_operations: true, ..base.clone() };
+        for v in [7, 11, 12] {
+            assert!(matches!(enc(&cluster_ops, v), Err(EncodeError::FieldNotInVersion(_))));
+        }
+        let topic_ops = MetadataRequest { include_topic_authorized_operations: true, ..base.clone() };
+        assert!(matches!(enc(&topic_ops, 7), Err(EncodeError::FieldNotInVersion(_))));
+        let null_name = MetadataRequest {
+            topics: Some(alloc::vec![MetadataRequestTopic { topic_id: [1; 16], name: None }]),
+            ..base.clone()
+        };
+        assert_eq!(enc(&null_name, 9), Err(EncodeError::FieldNotInVersion("null topic name")));
+        assert_eq!(enc(&null_name, 10), Ok(()));
+        // A topic id below v10 is dropped, as Kafka does (the field is ignorable).
+        let with_id = MetadataRequest {
+            topics: Some(alloc::vec![MetadataRequestTopic { topic_id: [1; 16], name: Some("x") }]),
+            ..base
+        };
+        let mut out = Vec::new();
+        with_id.encode(9, &mut out).unwrap();
+        let back = MetadataRequest::decode(&mut Reader::new(&out), 9).unwrap();
+        assert_eq!(back.topics, Some(alloc::vec![MetadataRequestTopic { topic_id: [0; 16], name: Some("x") }]));
+
+        let mut out = Vec::new();
+        let resp = MetadataResponse { topics: alloc::vec![MetadataTopic::default()], ..MetadataResponse::default() };
+        assert_eq!(resp.encode(11, &mut out), Err(EncodeError::FieldNotInVersion("null topic name")));
+        assert!(out.is_empty(), "a failed encode leaves the buffer as it was");
+        let ops = MetadataResponse { cluster_authorized_operations: 0, ..MetadataResponse::default() };
+        assert!(matches!(ops.encode(11, &mut out), Err(EncodeError::FieldNotInVersion(_))));
+        let named = MetadataTopic { name: Some("t"), topic_authorized_operations: 0, ..MetadataTopic::default() };
+        let ops = MetadataResponse { topics: alloc::vec![named], ..MetadataResponse::default() };
+        assert!(matches!(ops.encode(7, &mut out), Err(EncodeError::FieldNotInVersion(_))));
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn null_response_name_below_v12_is_rejected_on_decode() {
+        let resp = MetadataResponse { topics: alloc::vec![MetadataTopic::default()], ..MetadataResponse::default() };
+        let mut out = Vec::new();
+        resp.encode(12, &mut out).unwrap();
+        assert_eq!(MetadataResponse::decode(&mut Reader::new(&out), 12), Ok(resp));
+        assert_eq!(MetadataResponse::decode(&mut Reader::new(&out), 11), Err(DecodeError::UnexpectedNull));
+    }
+
+    #[test]
+    fn huge_counts_are_rejected_before_allocating() {
+        // v2 response: empty brokers, cluster id null, controller, then a topic count of 2^31-1.
+        let mut bytes = alloc::vec![0, 0, 0, 0, 0xFF, 0xFF, 0, 0, 0, 1];
+        bytes.extend_from_slice(&[0x7F, 0xFF, 0xFF, 0xFF]);
+        bytes.extend_from_slice(&[0; 64]);
+        assert!(matches!(
+            MetadataResponse::decode(&mut Reader::new(&bytes), 2),
+            Err(DecodeError::InvalidLength { .. })
+        ));
+    }
+}
