@@ -48,7 +48,7 @@ macro_rules! kp_uuid {
         let mut wire = ::std::vec::Vec::from($bytes);
         wire.extend_from_slice(&[1, 0]); // empty compact name, no tagged fields
         let mut buf = ::bytes::Bytes::from(wire);
-        <::kafka_protocol::messages::MetadataRequestTopic as ::kafka_protocol::protocol::Decodable>::decode(&mut buf, 10)
+        <::kafka_protocol::messages::metadata_request::MetadataRequestTopic as ::kafka_protocol::protocol::Decodable>::decode(&mut buf, 10)
             .expect("a v10 topic")
             .topic_id
     }};
