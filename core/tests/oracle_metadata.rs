@@ -205,15 +205,17 @@ fn topic(v: i16) -> impl Strategy<Value = kp::metadata_response::MetadataRespons
 }
 
 fn broker(v: i16) -> impl Strategy<Value = kp::metadata_response::MetadataResponseBroker> {
-    (any::<i32>(), string(), any::<i32>(), option::of(string()), tags(v >= 9)).prop_map(|(id, host, port, rack, tags)| {
-        let mut b = kp::metadata_response::MetadataResponseBroker::default();
-        b.node_id = BrokerId(id);
-        b.host = sb(&host);
-        b.port = port;
-        b.rack = rack.map(|r| sb(&r));
-        b.unknown_tagged_fields = tags;
-        b
-    })
+    (any::<i32>(), string(), any::<i32>(), option::of(string()), tags(v >= 9)).prop_map(
+        |(id, host, port, rack, tags)| {
+            let mut b = kp::metadata_response::MetadataResponseBroker::default();
+            b.node_id = BrokerId(id);
+            b.host = sb(&host);
+            b.port = port;
+            b.rack = rack.map(|r| sb(&r));
+            b.unknown_tagged_fields = tags;
+            b
+        },
+    )
 }
 
 fn response(v: i16) -> BoxedStrategy<kp::MetadataResponse> {

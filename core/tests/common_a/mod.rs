@@ -81,7 +81,8 @@ pub fn kp_encode<K: Encodable>(k: &K, version: i16) -> Result<Vec<u8>, TestCaseE
 /// Decodes with `kafka-protocol`, requiring every byte to be consumed.
 pub fn kp_decode<K: Decodable>(bytes: &[u8], version: i16) -> Result<K, TestCaseError> {
     let mut buf = Bytes::copy_from_slice(bytes);
-    let k = K::decode(&mut buf, version).map_err(|e| TestCaseError::fail(format!("kafka-protocol decode v{version}: {e}")))?;
+    let k = K::decode(&mut buf, version)
+        .map_err(|e| TestCaseError::fail(format!("kafka-protocol decode v{version}: {e}")))?;
     prop_assert!(buf.is_empty(), "kafka-protocol left {} bytes", buf.len());
     Ok(k)
 }
