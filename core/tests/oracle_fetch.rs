@@ -6,7 +6,7 @@ mod common_b;
 
 use common_b::*;
 use idem_core::proto::fetch as idem;
-use idem_core::proto::{self, Frame};
+use idem_core::proto::{self, Frame, Message, Reader};
 use kafka_protocol::messages::fetch_request as kreq;
 use kafka_protocol::messages::fetch_response as kres;
 use kafka_protocol::messages::{
@@ -298,6 +298,10 @@ fn request_matches_kafka_protocol_in_every_version() {
         assert_eq!(kp_encode(&back, v), bytes, "byte-identical to kafka-protocol");
         // (c) idem round trip.
         assert_eq!(idem_decode::<idem::FetchRequest>(&bytes, v), value);
+        // Corrupted input is an error or some value, never a panic.
+        corruptions_do_not_panic(&kp_bytes, |b| {
+            let _ = idem::FetchRequest::decode(&mut Reader::new(b), v);
+        });
     });
 }
 
@@ -312,6 +316,10 @@ fn response_matches_kafka_protocol_in_every_version() {
         assert_response_eq(&value, &back);
         assert_eq!(kp_encode(&back, v), bytes, "byte-identical to kafka-protocol");
         assert_eq!(idem_decode::<idem::FetchResponse>(&bytes, v), value);
+        // Corrupted input is an error or some value, never a panic.
+        corruptions_do_not_panic(&kp_bytes, |b| {
+            let _ = idem::FetchResponse::decode(&mut Reader::new(b), v);
+        });
     });
 }
 

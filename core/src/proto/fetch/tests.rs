@@ -154,3 +154,53 @@ fn unknown_partition_tags_are_skipped() {
     assert_eq!(FetchResponse::decode(&mut r, 12).unwrap(), m);
     assert!(r.finish().is_ok());
 }
+
+/// Arrays of many minimal elements at the end of a message decode: the minimum element sizes
+/// given to `array_len` are not larger than the true minimum encodings.
+#[test]
+fn minimal_elements_fit_their_minimum_size() {
+    const K: usize = 40;
+    let minimal_partition = FetchPartition::default();
+    let minimal_data = FetchPartitionData::default();
+    for v in 4..=12 {
+        let flexible = v >= 12;
+        let req = FetchRequest { topics: vec![FetchTopic::default(); K], ..FetchRequest::default() };
+        check_truncations(&req, v, &mut Vec::new());
+        let req = FetchRequest {
+            topics: vec![FetchTopic { topic: "", partitions: vec![minimal_partition.clone(); K] }],
+            ..FetchRequest::default()
+        };
+        check_truncations(&req, v, &mut Vec::new());
+        let mut one = Vec::new();
+        minimal_partition.encode(v, flexible, &mut one).unwrap();
+        assert_eq!(one.len(), FetchPartition::min_size(v, flexible), "v{v}");
+        if v >= 7 {
+            let req =
+                FetchRequest { forgotten_topics_data: vec![ForgottenTopic::default(); K], ..FetchRequest::default() };
+            check_truncations(&req, v, &mut Vec::new());
+            let req = FetchRequest {
+                forgotten_topics_data: vec![ForgottenTopic { topic: "", partitions: vec![0; K] }],
+                ..FetchRequest::default()
+            };
+            check_truncations(&req, v, &mut Vec::new());
+        }
+
+        let resp = FetchResponse { responses: vec![FetchableTopicResponse::default(); K], ..FetchResponse::default() };
+        check_truncations(&resp, v, &mut Vec::new());
+        let resp = FetchResponse {
+            responses: vec![FetchableTopicResponse { topic: "", partitions: vec![minimal_data.clone(); K] }],
+            ..FetchResponse::default()
+        };
+        check_truncations(&resp, v, &mut Vec::new());
+        let mut one = Vec::new();
+        minimal_data.encode(v, flexible, &mut one).unwrap();
+        assert_eq!(one.len(), FetchPartitionData::min_size(v, flexible), "v{v}");
+        let mut p = minimal_data.clone();
+        p.aborted_transactions = Some(vec![AbortedTransaction::default(); K]);
+        let resp = FetchResponse {
+            responses: vec![FetchableTopicResponse { topic: "", partitions: vec![p] }],
+            ..FetchResponse::default()
+        };
+        check_truncations(&resp, v, &mut Vec::new());
+    }
+}
