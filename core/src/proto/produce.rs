@@ -69,7 +69,8 @@ pub struct PartitionProduceResponse<'a> {
     pub record_errors: Vec<BatchIndexAndErrorMessage<'a>>,
     /// Error message (v8+).
     pub error_message: Option<&'a str>,
-    /// New leader hint (v10+, tagged field 0).
+    /// New leader hint (v10+, tagged field 0): written whenever `Some` (Kafka reads an absent
+    /// tag as leader -1, epoch -1), not sent below v10.
     pub current_leader: Option<LeaderIdAndEpoch>,
 }
 
@@ -117,7 +118,8 @@ pub struct ProduceResponse<'a> {
     pub responses: Vec<TopicProduceResponse<'a>>,
     /// Throttle time in ms.
     pub throttle_time_ms: i32,
-    /// Endpoints of brokers named in `current_leader` hints (v10+, tagged field 0).
+    /// Endpoints of brokers named in `current_leader` hints (v10+, tagged field 0): written
+    /// when non-empty, not sent below v10.
     pub node_endpoints: Vec<NodeEndpoint<'a>>,
 }
 
