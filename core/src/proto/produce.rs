@@ -69,7 +69,8 @@ pub struct PartitionProduceResponse<'a> {
     pub record_errors: Vec<BatchIndexAndErrorMessage<'a>>,
     /// Error message (v8+).
     pub error_message: Option<&'a str>,
-    /// New leader hint (v10+, tagged field 0).
+    /// New leader hint (v10+, tagged field 0): written whenever `Some` (Kafka reads an absent
+    /// tag as leader -1, epoch -1), not sent below v10.
     pub current_leader: Option<LeaderIdAndEpoch>,
 }
 
@@ -117,6 +118,312 @@ pub struct ProduceResponse<'a> {
     pub responses: Vec<TopicProduceResponse<'a>>,
     /// Throttle time in ms.
     pub throttle_time_ms: i32,
-    /// Endpoints of brokers named in `current_leader` hints (v10+, tagged field 0).
+    /// Endpoints of brokers named in `current_leader` hints (v10+, tagged field 0): written
+    /// when non-empty, not sent below v10.
     pub node_endpoints: Vec<NodeEndpoint<'a>>,
 }
+
+use super::writer::uvarint_len;
+use super::{ApiKey, DecodeError, EncodeError, Message, Reader, Writer};
+
+/// Wire size of `LeaderIdAndEpoch` (two int32 and an empty tagged-field section).
+const LEADER_ID_AND_EPOCH_SIZE: usize = 4 + 4 + 1;
+
+/// Wire size of a compact (nullable) string, or `TooLong` if its length cannot be expressed.
+fn compact_string_size(s: Option<&str>) -> Result<usize, EncodeError> {
+    let n = s.map_or(0, str::len);
+    if n >= u32::MAX as usize {
+        return Err(EncodeError::TooLong { length: n });
+    }
+    let prefix = if s.is_some() { n as u32 + 1 } else { 0 };
+    Ok(uvarint_len(prefix) + n)
+}
+
+/// Wire size of the `node_endpoints` tagged field's value (a compact array of flexible structs).
+fn node_endpoints_size(endpoints: &[NodeEndpoint<'_>]) -> Result<usize, EncodeError> {
+    if endpoints.len() >= u32::MAX as usize {
+        return Err(EncodeError::TooLong { length: endpoints.len() });
+    }
+    let mut size = uvarint_len(endpoints.len() as u32 + 1);
+    for e in endpoints {
+        size += 4 + compact_string_size(Some(e.host))? + 4 + compact_string_size(e.rack)? + 1;
+    }
+    Ok(size)
+}
+
+/// Runs `f` and leaves `out` as it was if it fails, so a failed encode appends nothing.
+fn atomically(out: &mut Vec<u8>, f: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>) -> Result<(), EncodeError> {
+    let start = out.len();
+    let result = f(out);
+    if result.is_err() {
+        out.truncate(start);
+    }
+    result
+}
+
+impl<'a> Message<'a> for ProduceRequest<'a> {
+    const API_KEY: ApiKey = ApiKey::Produce;
+
+    /// Appends the request; on error nothing is appended.
+    fn encode(&self, version: i16, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let flexible = Self::API_KEY.check_encode(version)?;
+        // One reservation for the whole body: the record bytes dominate, the rest is small.
+        let mut hint = 16 + self.transactional_id.map_or(0, str::len);
+        for t in &self.topic_data {
+            hint += 12 + t.name.len();
+            for p in &t.partition_data {
+                hint += 12 + p.records.map_or(0, <[u8]>::len);
+            }
+        }
+        out.reserve(hint);
+        atomically(out, |out| {
+            out.put_nullable_string(flexible, self.transactional_id)?;
+            out.put_i16(self.acks);
+            out.put_i32(self.timeout_ms);
+            out.put_array_len(flexible, Some(self.topic_data.len()))?;
+            for t in &self.topic_data {
+                out.put_string(flexible, t.name)?;
+                out.put_array_len(flexible, Some(t.partition_data.len()))?;
+                for p in &t.partition_data {
+                    out.put_i32(p.index);
+                    out.put_nullable_bytes(flexible, p.records)?;
+                    if flexible {
+                        out.put_empty_tagged_fields();
+                    }
+                }
+                if flexible {
+                    out.put_empty_tagged_fields();
+                }
+            }
+            if flexible {
+                out.put_empty_tagged_fields();
+            }
+            Ok(())
+        })
+    }
+
+    fn decode(r: &mut Reader<'a>, version: i16) -> Result<Self, DecodeError> {
+        let flexible = Self::API_KEY.check_decode(version)?;
+        let transactional_id = r.nullable_string(flexible)?;
+        let acks = r.i16()?;
+        let timeout_ms = r.i32()?;
+        // Smallest topic: empty name + empty array (+ tags); smallest partition: index + null
+        // records (+ tags).
+        let (topic_min, partition_min) = if flexible { (3, 6) } else { (6, 8) };
+        let n = r.array_len(flexible, topic_min)?;
+        let mut topic_data = Vec::with_capacity(n);
+        for _ in 0..n {
+            let name = r.string(flexible)?;
+            let m = r.array_len(flexible, partition_min)?;
+            let mut partition_data = Vec::with_capacity(m);
+            for _ in 0..m {
+                let index = r.i32()?;
+                let records = r.nullable_bytes(flexible)?;
+                if flexible {
+                    r.skip_tagged_fields()?;
+                }
+                partition_data.push(PartitionProduceData { index, records });
+            }
+            if flexible {
+                r.skip_tagged_fields()?;
+            }
+            topic_data.push(TopicProduceData { name, partition_data });
+        }
+        if flexible {
+            r.skip_tagged_fields()?;
+        }
+        Ok(ProduceRequest { transactional_id, acks, timeout_ms, topic_data })
+    }
+}
+
+impl<'a> PartitionProduceResponse<'a> {
+    fn encode(&self, version: i16, flexible: bool, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        out.put_i32(self.index);
+        out.put_i16(self.error_code);
+        out.put_i64(self.base_offset);
+        out.put_i64(self.log_append_time_ms);
+        if version >= 5 {
+            out.put_i64(self.log_start_offset);
+        }
+        if version >= 8 {
+            out.put_array_len(flexible, Some(self.record_errors.len()))?;
+            for e in &self.record_errors {
+                out.put_i32(e.batch_index);
+                out.put_nullable_string(flexible, e.batch_index_error_message)?;
+                if flexible {
+                    out.put_empty_tagged_fields();
+                }
+            }
+            out.put_nullable_string(flexible, self.error_message)?;
+        }
+        if flexible {
+            match self.current_leader {
+                Some(l) if version >= 10 => {
+                    out.put_uvarint(1);
+                    out.put_uvarint(0);
+                    out.put_uvarint(LEADER_ID_AND_EPOCH_SIZE as u32);
+                    out.put_i32(l.leader_id);
+                    out.put_i32(l.leader_epoch);
+                    out.put_empty_tagged_fields();
+                }
+                _ => out.put_empty_tagged_fields(),
+            }
+        }
+        Ok(())
+    }
+
+    /// Fewest bytes one partition takes in `version`.
+    const fn min_size(version: i16, flexible: bool) -> usize {
+        let mut n = 4 + 2 + 8 + 8;
+        if version >= 5 {
+            n += 8;
+        }
+        if version >= 8 {
+            n += if flexible { 1 + 1 } else { 4 + 2 };
+        }
+        if flexible {
+            n += 1;
+        }
+        n
+    }
+
+    fn decode(r: &mut Reader<'a>, version: i16, flexible: bool) -> Result<Self, DecodeError> {
+        let mut p = PartitionProduceResponse {
+            index: r.i32()?,
+            error_code: r.i16()?,
+            base_offset: r.i64()?,
+            log_append_time_ms: r.i64()?,
+            ..PartitionProduceResponse::default()
+        };
+        if version >= 5 {
+            p.log_start_offset = r.i64()?;
+        }
+        if version >= 8 {
+            // Smallest record error: batch index + null message (+ tags).
+            let n = r.array_len(flexible, 6)?;
+            let mut record_errors = Vec::with_capacity(n);
+            for _ in 0..n {
+                let batch_index = r.i32()?;
+                let batch_index_error_message = r.nullable_string(flexible)?;
+                if flexible {
+                    r.skip_tagged_fields()?;
+                }
+                record_errors.push(BatchIndexAndErrorMessage { batch_index, batch_index_error_message });
+            }
+            p.record_errors = record_errors;
+            p.error_message = r.nullable_string(flexible)?;
+        }
+        if flexible {
+            let mut current_leader = None;
+            r.tagged_fields(|tag, data| {
+                if tag == 0 && version >= 10 {
+                    let mut d = Reader::new(data);
+                    let l = LeaderIdAndEpoch { leader_id: d.i32()?, leader_epoch: d.i32()? };
+                    d.skip_tagged_fields()?;
+                    d.finish()?;
+                    current_leader = Some(l);
+                }
+                Ok(())
+            })?;
+            p.current_leader = current_leader;
+        }
+        Ok(p)
+    }
+}
+
+impl<'a> Message<'a> for ProduceResponse<'a> {
+    const API_KEY: ApiKey = ApiKey::Produce;
+
+    /// Appends the response; on error nothing is appended.
+    fn encode(&self, version: i16, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let flexible = Self::API_KEY.check_encode(version)?;
+        atomically(out, |out| {
+            out.put_array_len(flexible, Some(self.responses.len()))?;
+            for t in &self.responses {
+                out.put_string(flexible, t.name)?;
+                out.put_array_len(flexible, Some(t.partition_responses.len()))?;
+                for p in &t.partition_responses {
+                    p.encode(version, flexible, out)?;
+                }
+                if flexible {
+                    out.put_empty_tagged_fields();
+                }
+            }
+            out.put_i32(self.throttle_time_ms);
+            if flexible {
+                if version >= 10 && !self.node_endpoints.is_empty() {
+                    let size = node_endpoints_size(&self.node_endpoints)?;
+                    if size > u32::MAX as usize {
+                        return Err(EncodeError::TooLong { length: size });
+                    }
+                    out.put_uvarint(1);
+                    out.put_uvarint(0);
+                    out.put_uvarint(size as u32);
+                    out.put_array_len(true, Some(self.node_endpoints.len()))?;
+                    for e in &self.node_endpoints {
+                        out.put_i32(e.node_id);
+                        out.put_string(true, e.host)?;
+                        out.put_i32(e.port);
+                        out.put_nullable_string(true, e.rack)?;
+                        out.put_empty_tagged_fields();
+                    }
+                } else {
+                    out.put_empty_tagged_fields();
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn decode(r: &mut Reader<'a>, version: i16) -> Result<Self, DecodeError> {
+        let flexible = Self::API_KEY.check_decode(version)?;
+        // Smallest topic: empty name + empty array (+ tags).
+        let n = r.array_len(flexible, if flexible { 3 } else { 6 })?;
+        let partition_min = PartitionProduceResponse::min_size(version, flexible);
+        let mut responses = Vec::with_capacity(n);
+        for _ in 0..n {
+            let name = r.string(flexible)?;
+            let m = r.array_len(flexible, partition_min)?;
+            let mut partition_responses = Vec::with_capacity(m);
+            for _ in 0..m {
+                partition_responses.push(PartitionProduceResponse::decode(r, version, flexible)?);
+            }
+            if flexible {
+                r.skip_tagged_fields()?;
+            }
+            responses.push(TopicProduceResponse { name, partition_responses });
+        }
+        let throttle_time_ms = r.i32()?;
+        let mut node_endpoints = Vec::new();
+        if flexible {
+            r.tagged_fields(|tag, data| {
+                if tag == 0 && version >= 10 {
+                    node_endpoints = decode_node_endpoints(data)?;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(ProduceResponse { responses, throttle_time_ms, node_endpoints })
+    }
+}
+
+/// Reads the value of the `node_endpoints` tagged field, which must fill `data` exactly.
+fn decode_node_endpoints(data: &[u8]) -> Result<Vec<NodeEndpoint<'_>>, DecodeError> {
+    let mut d = Reader::new(data);
+    // Smallest endpoint: node id + empty host + port + null rack + tags.
+    let n = d.array_len(true, 11)?;
+    let mut endpoints = Vec::with_capacity(n);
+    for _ in 0..n {
+        let node_id = d.i32()?;
+        let host = d.string(true)?;
+        let port = d.i32()?;
+        let rack = d.nullable_string(true)?;
+        d.skip_tagged_fields()?;
+        endpoints.push(NodeEndpoint { node_id, host, port, rack });
+    }
+    d.finish()?;
+    Ok(endpoints)
+}
+
+#[cfg(test)]
+mod tests;
