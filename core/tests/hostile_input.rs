@@ -172,6 +172,11 @@ fn mutate(rng: &mut Rng, v: &mut Vec<u8>) {
     }
 }
 
+/// Repairs a mutant (e.g. re-seals a CRC) so that mutations reach deeper.
+type Fixup = dyn Fn(&mut [u8]);
+/// A decoder under test; returns whether the input decoded Ok.
+type Decoder = dyn Fn(&[u8]) -> bool;
+
 /// One target: a decoder and its corpus of valid inputs.
 struct Target<'f> {
     name: String,
@@ -179,7 +184,7 @@ struct Target<'f> {
     /// Allocation allowed per input byte and constant (0, 0: none at all).
     alloc: (usize, usize),
     /// Applied to mutants half of the time (e.g. re-sealing a RecordBatch CRC).
-    fixup: Option<&'f dyn Fn(&mut Vec<u8>)>,
+    fixup: Option<&'f Fixup>,
     /// Decodes; returns whether the input decoded Ok (it is then worth mutating further).
     decode: &'f dyn Fn(&[u8]) -> bool,
 }
@@ -318,7 +323,7 @@ fn frames_and_request_headers() {
 fn messages_every_version() {
     let mut names = Vec::new();
     let mut corpora: Vec<Vec<Vec<u8>>> = Vec::new();
-    let mut decoders: Vec<Box<dyn Fn(&[u8]) -> bool>> = Vec::new();
+    let mut decoders: Vec<Box<Decoder>> = Vec::new();
     macro_rules! add {
         ($dir:ident $ty:ty = $samples:expr) => {{
             let key = <$ty>::API_KEY.supported();
@@ -373,7 +378,7 @@ fn messages_every_version() {
 }
 
 /// Recomputes the CRC of the batch at the front of `v` over what its length field covers.
-fn reseal(v: &mut Vec<u8>) {
+fn reseal(v: &mut [u8]) {
     if v.len() < 21 {
         return;
     }
@@ -460,7 +465,7 @@ fn record_batches() {
         }
         ok
     };
-    let fix: &dyn Fn(&mut Vec<u8>) = &reseal;
+    let fix: &Fixup = &reseal;
     let mut targets = [
         Target {
             name: "RecordBatch::decode".into(),
