@@ -15,7 +15,9 @@
 #![allow(clippy::unwrap_used)] // tests unwrap by design
 
 use idem_core::proto::record_batch::{self, ProducerStamp, RecordBatch, RecordBatchBuilder};
-use idem_core::proto::{self, Frame, Message, Reader, RequestHeader, api_versions};
+use idem_core::proto::{
+    self, Frame, Message, Reader, RequestHeader, api_versions, fetch, init_producer_id, list_offsets, metadata, produce,
+};
 use idem_core::rand::Rng;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::alloc::System;
@@ -28,18 +30,16 @@ macro_rules! for_each_message {
     ($m:ident) => {
         $m!(request api_versions::ApiVersionsRequest = samples::api_versions_request());
         $m!(response api_versions::ApiVersionsResponse = samples::api_versions_response());
-        // TODO(merge): enable as their `impl Message` lands (Metadata, InitProducerId,
-        // ListOffsets, Produce, Fetch helpers). Samples are in `mod samples` already.
-        // $m!(request proto::metadata::MetadataRequest = samples::metadata_request());
-        // $m!(response proto::metadata::MetadataResponse = samples::metadata_response());
-        // $m!(request proto::init_producer_id::InitProducerIdRequest = samples::init_producer_id_request());
-        // $m!(response proto::init_producer_id::InitProducerIdResponse = samples::init_producer_id_response());
-        // $m!(request proto::list_offsets::ListOffsetsRequest = samples::list_offsets_request());
-        // $m!(response proto::list_offsets::ListOffsetsResponse = samples::list_offsets_response());
-        // $m!(request proto::produce::ProduceRequest = samples::produce_request());
-        // $m!(response proto::produce::ProduceResponse = samples::produce_response());
-        // $m!(request proto::fetch::FetchRequest = samples::fetch_request());
-        // $m!(response proto::fetch::FetchResponse = samples::fetch_response());
+        $m!(request metadata::MetadataRequest = samples::metadata_request());
+        $m!(response metadata::MetadataResponse = samples::metadata_response());
+        $m!(request init_producer_id::InitProducerIdRequest = samples::init_producer_id_request());
+        $m!(response init_producer_id::InitProducerIdResponse = samples::init_producer_id_response());
+        $m!(request list_offsets::ListOffsetsRequest = samples::list_offsets_request());
+        $m!(response list_offsets::ListOffsetsResponse = samples::list_offsets_response());
+        $m!(request produce::ProduceRequest = samples::produce_request());
+        $m!(response produce::ProduceResponse = samples::produce_response());
+        $m!(request fetch::FetchRequest = samples::fetch_request());
+        $m!(response fetch::FetchResponse = samples::fetch_response());
     };
 }
 
@@ -501,6 +501,5 @@ fn hostile_input() {
 }
 
 /// Sample values per message: rich (non-empty arrays, strings, nulls) and default.
-#[allow(dead_code)] // TODO(merge): all used once every message's impl lands
 #[path = "hostile_input/samples.rs"]
 mod samples;
