@@ -134,6 +134,20 @@ impl BatchInfo {
         BatchInfo { producer_id, producer_epoch, first_seq, last_seq, record_count: Some(record_count) }
     }
 
+    /// A batch from the fields of a RecordBatch v2 header, computing the last sequence as Kafka
+    /// does (`base_sequence + last_offset_delta`, wrapping), so a header whose record count
+    /// disagrees with its last offset delta is rejected as `INVALID_RECORD`.
+    pub const fn from_header_fields(
+        producer_id: i64,
+        producer_epoch: i16,
+        base_sequence: i32,
+        last_offset_delta: i32,
+        record_count: i32,
+    ) -> Self {
+        let last_seq = increment_sequence(base_sequence, last_offset_delta);
+        BatchInfo { producer_id, producer_epoch, first_seq: base_sequence, last_seq, record_count: Some(record_count) }
+    }
+
     /// Whether the batch carries a producer id (Kafka's `hasProducerId`).
     pub const fn is_idempotent(&self) -> bool {
         self.producer_id >= 0

@@ -98,6 +98,10 @@ fn malformed_idempotent_batches_are_invalid_records() {
     assert_eq!(t.check(&BatchInfo::new(1, 0, 0, 0, Some(0)), ms(0)), INVALID, "empty batch");
     assert_eq!(t.check(&BatchInfo::new(1, 0, -1, 0, None), ms(0)), INVALID, "negative seq");
     assert_eq!(t.check(&BatchInfo::new(1, -1, 0, 0, None), ms(0)), INVALID, "negative epoch");
+    let header = |delta, count| BatchInfo::from_header_fields(1, 0, 0, delta, count);
+    assert_eq!(t.check(&header(2, 3), ms(0)), Decision::Append);
+    assert_eq!(t.check(&header(2, 4), ms(0)), INVALID, "count disagrees with last offset delta");
+    assert_eq!(t.check(&header(-1, 0), ms(0)), INVALID);
     let t = Log::accept_any().table;
     assert_eq!(t.check(&BatchInfo::new(1, 0, MAX, 1, Some(3)), ms(0)), Decision::Append);
     assert_eq!(t.check(&BatchInfo::new(1, 0, 5, 2, None), ms(0)), Decision::Append);
