@@ -245,6 +245,20 @@ fn full_table_evicts_the_least_recently_updated_producer() {
 }
 
 #[test]
+fn freed_slots_are_reused() {
+    let mut log = Log::new(ValidatorConfig { max_producers: 4, ..Default::default() });
+    for pid in 0..100 {
+        assert_eq!(log.produce(b(pid, 0, 0, 1), ms(pid as u64)), Decision::Append);
+        if pid % 3 == 0 {
+            log.table.forget(pid);
+        }
+    }
+    assert!(log.table.slots.len() <= 4, "{} slots", log.table.slots.len());
+    assert_eq!(ids(&log.table), [95, 97, 98], "99 was evicting 94, then forgotten");
+    assert_eq!(log.produce(b(98, 0, 0, 1), ms(200)), dup(log.next_offset - 2, log.next_offset - 2));
+}
+
+#[test]
 fn forget_and_clear_lose_state() {
     let mut log = six_batches();
     assert_eq!(log.produce(b(2, 0, 0, 1), ms(0)), Decision::Append);
