@@ -271,3 +271,31 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Hostile field values (any producer id, epoch, sequences, count, time) never panic; an
+    /// appended batch is a duplicate of itself right after; the state snapshots and restores.
+    #[test]
+    fn arbitrary_batches_never_panic(
+        batches in proptest::collection::vec(
+            (any::<i64>(), any::<i16>(), any::<i32>(), any::<i32>(), proptest::option::of(any::<i32>()), any::<u64>()),
+            1..64,
+        ),
+    ) {
+        let mut table = ProducerStateTable::new(ValidatorConfig { max_producers: 8, ..ValidatorConfig::default() });
+        for (i, (pid, epoch, first, last, count, now)) in batches.into_iter().enumerate() {
+            let batch = BatchInfo::new(pid.rem_euclid(16) - 2, epoch, first, last, count);
+            let now = Instant::from_micros(now);
+            if table.check(&batch, now) == Decision::Append {
+                table.record_append(&batch, i as i64, i as i64, 7, now);
+                if batch.is_idempotent() {
+                    let again = table.check(&batch, now);
+                    prop_assert_eq!(again, Decision::Duplicate { base_offset: i as i64, last_offset: i as i64, timestamp: 7 });
+                }
+            }
+            prop_assert!(table.len() <= 8);
+        }
+        let back = ProducerStateTable::restore(&table.snapshot(), *table.config()).unwrap();
+        prop_assert_eq!(back.len(), table.len());
+    }
+}
