@@ -1,5 +1,6 @@
 //! idem's in-memory cluster over real TCP (`idem_std::MockCluster`), driven by a hand-rolled
 //! client using idem's codec.
+#![allow(clippy::unwrap_used)] // Tests may unwrap (HELPERS.md).
 
 use idem_core::broker::FaultSpec;
 use idem_core::proto::metadata::{MetadataRequest, MetadataResponse};
