@@ -154,14 +154,18 @@ fn consume_all(bootstrap: &str, expected: &[usize]) -> Vec<Vec<(i64, u64)>> {
     got
 }
 
+/// The record numbers sent to each partition, in send order.
+fn sent(total: u64) -> Vec<Vec<u64>> {
+    (0..PARTITIONS as u64).map(|p| (0..total).filter(|n| n % PARTITIONS as u64 == p).collect()).collect()
+}
+
 /// Checks the guarantees for records `0..total`: each partition holds exactly the records
 /// sent to it, once, in send order, at offsets 0..n; every delivery report names the offset
 /// the record is at; the broker's own log agrees on the record count.
 fn check(cluster: &MockCluster, total: u64, deliveries: &Deliveries) {
     let failed = deliveries.failed.lock().unwrap();
     assert!(failed.is_empty(), "{} delivery failures, first: {:?}", failed.len(), failed.first());
-    let sent: Vec<Vec<u64>> =
-        (0..PARTITIONS as u64).map(|p| (0..total).filter(|n| n % PARTITIONS as u64 == p).collect()).collect();
+    let sent = sent(total);
     let expected: Vec<usize> = sent.iter().map(Vec::len).collect();
     let got = consume_all(&cluster.bootstrap_servers(), &expected);
     for p in 0..PARTITIONS as usize {
@@ -252,4 +256,15 @@ fn idempotent_producer_under_every_fault_writes_everything_exactly_once() {
     assert!(s.dropped_after_append > 0 && s.errors_before > 0 && s.errors_after > 0, "{s:?}");
     assert!(s.leader_moves > 0 && s.broker_downs > 0 && s.restarts > 3 && s.discarded_responses > 0, "{s:?}");
     assert!(expired > 0, "producer state expiry did not fire ({s:?})");
+
+    // The consumer side under leader moves, delays and broker bounces: the same records again.
+    cluster.set_faults(FaultSpec::parse("leader_move=150ms,delay=0..10ms,broker_bounce=700ms:200ms").unwrap());
+    let sent = sent(TOTAL);
+    let expected: Vec<usize> = sent.iter().map(Vec::len).collect();
+    let again = consume_all(&cluster.bootstrap_servers(), &expected);
+    for p in 0..PARTITIONS as usize {
+        assert!(again[p].iter().map(|(_, n)| *n).eq(sent[p].iter().copied()), "partition {p} read under faults");
+    }
+    let after = cluster.stats();
+    assert!(after.leader_moves > s.leader_moves, "no leader moved while consuming");
 }
