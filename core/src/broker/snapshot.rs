@@ -17,10 +17,6 @@
 //! Update times are kept as they were: the driver restores on the same timeline (or accepts
 //! that the times are relative to its old clock).
 
-<<<<<<< HEAD
-use alloc::collections::BTreeMap;
-=======
->>>>>>> validator
 use alloc::vec::Vec;
 use core::fmt;
 use heapless::Deque;
@@ -84,16 +80,6 @@ impl core::error::Error for SnapshotError {}
 impl ProducerStateTable {
     /// Serialises every tracked producer (expired ones included) with its whole window.
     pub fn snapshot(&self) -> Vec<u8> {
-<<<<<<< HEAD
-        let batches: usize = self.producers.values().map(|e| e.batches.len()).sum();
-        let mut out = Vec::with_capacity(HEADER_LEN + self.producers.len() * ENTRY_LEN + batches * BATCH_LEN + CRC_LEN);
-        out.extend_from_slice(&SNAPSHOT_MAGIC);
-        out.extend_from_slice(&SNAPSHOT_VERSION.to_be_bytes());
-        // The table never holds more than u32::MAX producers in practice; saturate regardless.
-        let count = u32::try_from(self.producers.len()).unwrap_or(u32::MAX);
-        out.extend_from_slice(&count.to_be_bytes());
-        for (id, entry) in self.producers.iter().take(count as usize) {
-=======
         let batches: usize = self.iter().map(|(_, e)| e.batches.len()).sum();
         let mut out = Vec::with_capacity(HEADER_LEN + self.len() * ENTRY_LEN + batches * BATCH_LEN + CRC_LEN);
         out.extend_from_slice(&SNAPSHOT_MAGIC);
@@ -104,7 +90,6 @@ impl ProducerStateTable {
         let mut entries: Vec<(i64, &ProducerStateEntry)> = self.iter().take(count as usize).collect();
         entries.sort_unstable_by_key(|(id, _)| *id);
         for (id, entry) in entries {
->>>>>>> validator
             out.extend_from_slice(&id.to_be_bytes());
             out.extend_from_slice(&entry.epoch.to_be_bytes());
             out.extend_from_slice(&entry.last_update.as_micros().to_be_bytes());
@@ -149,11 +134,7 @@ impl ProducerStateTable {
         if count > r.buf.len() / (ENTRY_LEN + BATCH_LEN) {
             return Err(SnapshotError::Truncated);
         }
-<<<<<<< HEAD
-        let mut producers = BTreeMap::new();
-=======
         let mut table = ProducerStateTable::new(ValidatorConfig { max_producers: usize::MAX, ..config });
->>>>>>> validator
         let mut previous: Option<i64> = None;
         for _ in 0..count {
             let id = i64::from_be_bytes(r.take()?);
@@ -189,23 +170,12 @@ impl ProducerStateTable {
                     return Err(SnapshotError::InvalidField("batch count not in 1..=5"));
                 }
             }
-<<<<<<< HEAD
-            producers.insert(id, ProducerStateEntry { batches, last_update, epoch });
-=======
             table.insert(id, ProducerStateEntry { batches, last_update, epoch });
->>>>>>> validator
         }
         if !r.buf.is_empty() {
             return Err(SnapshotError::TrailingBytes);
         }
-<<<<<<< HEAD
-        let mut table = ProducerStateTable { config, producers };
-        while table.producers.len() > config.max_producers.max(1) {
-            table.evict_lru();
-        }
-=======
         table.reconfigure(config);
->>>>>>> validator
         Ok(table)
     }
 }

@@ -25,14 +25,6 @@
 //!    Anything else (gap, partial overlap, duplicate older than the window) is
 //!    `OUT_OF_ORDER_SEQUENCE_NUMBER`.
 //!
-<<<<<<< HEAD
-//! Memory: [`ProducerStateEntry`] is 200 bytes on 64-bit targets (5 x 32-byte batches, the
-//! deque's indices, the epoch and the update time), under the 256-byte budget; the map adds
-//! the 8-byte key plus B-tree node slack. The table holds at most
-//! [`ValidatorConfig::max_producers`] entries and evicts the least recently updated one.
-
-use alloc::collections::BTreeMap;
-=======
 //! Memory: [`ProducerStateEntry`] is 200 bytes on 64-bit targets (a `heapless::Deque` of 5
 //! 32-byte [`BatchMetadata`] with its indices, the epoch, the update time). Entries live in a
 //! dense slab (freed slots are reused) behind a `hashbrown` index of 16-byte buckets plus a
@@ -52,7 +44,6 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::hash::{BuildHasher, Hasher};
 use hashbrown::HashMap;
->>>>>>> validator
 use heapless::Deque;
 
 use crate::proto::error_code::ErrorCode;
@@ -97,12 +88,9 @@ pub struct ValidatorConfig {
     pub max_producers: usize,
     /// What to do with batches from producers without state.
     pub unknown_producer: UnknownProducerPolicy,
-<<<<<<< HEAD
-=======
     /// Seed of the producer-id hash. Producer ids come from clients; a broker facing untrusted
     /// ones should pass a random seed so ids cannot be crafted to collide.
     pub hash_seed: u64,
->>>>>>> validator
 }
 
 impl ValidatorConfig {
@@ -118,10 +106,7 @@ impl Default for ValidatorConfig {
             producer_id_expiration: Self::DEFAULT_EXPIRATION,
             max_producers: Self::DEFAULT_MAX_PRODUCERS,
             unknown_producer: UnknownProducerPolicy::Strict,
-<<<<<<< HEAD
-=======
             hash_seed: 0x243F_6A88_85A3_08D3,
->>>>>>> validator
         }
     }
 }
@@ -160,8 +145,6 @@ impl BatchInfo {
         BatchInfo { producer_id, producer_epoch, first_seq, last_seq, record_count: Some(record_count) }
     }
 
-<<<<<<< HEAD
-=======
     /// A batch from the fields of a RecordBatch v2 header, computing the last sequence as Kafka
     /// does (`base_sequence + last_offset_delta`, wrapping), so a header whose record count
     /// disagrees with its last offset delta is rejected as `INVALID_RECORD`.
@@ -176,7 +159,6 @@ impl BatchInfo {
         BatchInfo { producer_id, producer_epoch, first_seq: base_sequence, last_seq, record_count: Some(record_count) }
     }
 
->>>>>>> validator
     /// Whether the batch carries a producer id (Kafka's `hasProducerId`).
     pub const fn is_idempotent(&self) -> bool {
         self.producer_id >= 0
@@ -273,28 +255,19 @@ impl ProducerStateEntry {
 /// [`expire`](Self::expire) removes them.
 #[derive(Clone, Debug)]
 pub struct ProducerStateTable {
-<<<<<<< HEAD
-    pub(crate) config: ValidatorConfig,
-    pub(crate) producers: BTreeMap<i64, ProducerStateEntry>,
-=======
     config: ValidatorConfig,
     /// Producer id -> slot in `slots`. Small (16 bytes a bucket), so lookups stay in cache.
     index: HashMap<i64, usize, IdHashBuilder>,
     /// The entries; a slot not in `index` is on the `free` list.
     slots: Vec<ProducerStateEntry>,
     free: Vec<usize>,
->>>>>>> validator
 }
 
 impl ProducerStateTable {
     /// An empty table.
     pub fn new(config: ValidatorConfig) -> Self {
-<<<<<<< HEAD
-        ProducerStateTable { config, producers: BTreeMap::new() }
-=======
         let index = HashMap::with_hasher(IdHashBuilder::new(config.hash_seed));
         ProducerStateTable { config, index, slots: Vec::new(), free: Vec::new() }
->>>>>>> validator
     }
 
     /// The table's settings.
@@ -348,11 +321,7 @@ impl ProducerStateTable {
     }
 
     fn live_entry(&self, producer_id: i64, now: Instant) -> Option<&ProducerStateEntry> {
-<<<<<<< HEAD
-        self.producers.get(&producer_id).filter(|e| !e.is_expired(now, self.config.producer_id_expiration))
-=======
         self.get(producer_id).filter(|e| !e.is_expired(now, self.config.producer_id_expiration))
->>>>>>> validator
     }
 
     /// Records that `batch` was appended at `base_offset..=last_offset` with `timestamp`.
@@ -376,12 +345,8 @@ impl ProducerStateTable {
         let meta =
             BatchMetadata { base_offset, last_offset, timestamp, first_seq: batch.first_seq, last_seq: batch.last_seq };
         let expiration = self.config.producer_id_expiration;
-<<<<<<< HEAD
-        if let Some(entry) = self.producers.get_mut(&batch.producer_id) {
-=======
         let slot = self.index.get(&batch.producer_id).copied();
         if let Some(entry) = slot.and_then(|i| self.slots.get_mut(i)) {
->>>>>>> validator
             if entry.epoch != batch.producer_epoch || entry.is_expired(now, expiration) {
                 entry.batches.clear();
                 entry.epoch = batch.producer_epoch;
@@ -394,15 +359,6 @@ impl ProducerStateTable {
             entry.last_update = entry.last_update.max(now);
             return;
         }
-<<<<<<< HEAD
-        if self.producers.len() >= self.config.max_producers.max(1) {
-            self.evict_lru();
-        }
-        let mut batches = Deque::new();
-        let _ = batches.push_back(meta);
-        let entry = ProducerStateEntry { batches, last_update: now, epoch: batch.producer_epoch };
-        self.producers.insert(batch.producer_id, entry);
-=======
         let mut batches = Deque::new();
         let _ = batches.push_back(meta);
         let entry = ProducerStateEntry { batches, last_update: now, epoch: batch.producer_epoch };
@@ -437,30 +393,18 @@ impl ProducerStateTable {
         while self.index.len() > config.max_producers.max(1) {
             self.evict_lru();
         }
->>>>>>> validator
     }
 
     /// Removes the least recently updated producer (ties: the lowest id). O(producers).
     pub(crate) fn evict_lru(&mut self) -> Option<i64> {
-<<<<<<< HEAD
-        let victim = self.producers.iter().min_by_key(|(id, e)| (e.last_update, **id)).map(|(id, _)| *id)?;
-        self.producers.remove(&victim);
-=======
         let victim = self.iter().min_by_key(|(id, e)| (e.last_update, *id)).map(|(id, _)| id)?;
         self.forget(victim);
->>>>>>> validator
         Some(victim)
     }
 
     /// Drops every producer idle for at least `producer.id.expiration.ms` at `now`; returns how
     /// many were dropped. Their next batch is treated as coming from an unknown producer.
     pub fn expire(&mut self, now: Instant) -> usize {
-<<<<<<< HEAD
-        let before = self.producers.len();
-        let expiration = self.config.producer_id_expiration;
-        self.producers.retain(|_, e| !e.is_expired(now, expiration));
-        before - self.producers.len()
-=======
         let before = self.index.len();
         let expiration = self.config.producer_id_expiration;
         let (slots, free) = (&self.slots, &mut self.free);
@@ -472,14 +416,10 @@ impl ProducerStateTable {
             keep
         });
         before - self.index.len()
->>>>>>> validator
     }
 
     /// Forgets one producer (fault injection: lost state); returns whether it was tracked.
     pub fn forget(&mut self, producer_id: i64) -> bool {
-<<<<<<< HEAD
-        self.producers.remove(&producer_id).is_some()
-=======
         match self.index.remove(&producer_id) {
             Some(i) => {
                 self.free.push(i);
@@ -487,47 +427,26 @@ impl ProducerStateTable {
             }
             None => false,
         }
->>>>>>> validator
     }
 
     /// The state kept for `producer_id`, if any (expired entries included until
     /// [`expire`](Self::expire) runs).
     pub fn get(&self, producer_id: i64) -> Option<&ProducerStateEntry> {
-<<<<<<< HEAD
-        self.producers.get(&producer_id)
-=======
         self.index.get(&producer_id).and_then(|&i| self.slots.get(i))
->>>>>>> validator
     }
 
     /// Number of producers tracked.
     pub fn len(&self) -> usize {
-<<<<<<< HEAD
-        self.producers.len()
-=======
         self.index.len()
->>>>>>> validator
     }
 
     /// Whether no producer is tracked.
     pub fn is_empty(&self) -> bool {
-<<<<<<< HEAD
-        self.producers.is_empty()
-=======
         self.index.is_empty()
->>>>>>> validator
     }
 
     /// Forgets every producer (fault injection: a broker restarting without state).
     pub fn clear(&mut self) {
-<<<<<<< HEAD
-        self.producers.clear();
-    }
-
-    /// Every tracked producer id with its state, in ascending id order.
-    pub fn iter(&self) -> impl Iterator<Item = (i64, &ProducerStateEntry)> {
-        self.producers.iter().map(|(id, e)| (*id, e))
-=======
         self.index.clear();
         self.slots.clear();
         self.free.clear();
@@ -594,7 +513,6 @@ impl Hasher for IdHasher {
 
     fn write_i64(&mut self, x: i64) {
         self.write_u64(x as u64);
->>>>>>> validator
     }
 }
 

@@ -52,8 +52,6 @@ fn b(pid: i64, epoch: i16, first: i32, count: i32) -> BatchInfo {
     BatchInfo::with_count(pid, epoch, first, count)
 }
 
-<<<<<<< HEAD
-=======
 /// The tracked ids, ascending.
 fn ids(t: &ProducerStateTable) -> Vec<i64> {
     entries(t).into_iter().map(|(id, _)| id).collect()
@@ -66,7 +64,6 @@ fn entries(t: &ProducerStateTable) -> Vec<(i64, ProducerStateEntry)> {
     v
 }
 
->>>>>>> validator
 fn dup(base: i64, last: i64) -> Decision {
     Decision::Duplicate { base_offset: base, last_offset: last, timestamp: base * 10 }
 }
@@ -101,13 +98,10 @@ fn malformed_idempotent_batches_are_invalid_records() {
     assert_eq!(t.check(&BatchInfo::new(1, 0, 0, 0, Some(0)), ms(0)), INVALID, "empty batch");
     assert_eq!(t.check(&BatchInfo::new(1, 0, -1, 0, None), ms(0)), INVALID, "negative seq");
     assert_eq!(t.check(&BatchInfo::new(1, -1, 0, 0, None), ms(0)), INVALID, "negative epoch");
-<<<<<<< HEAD
-=======
     let header = |delta, count| BatchInfo::from_header_fields(1, 0, 0, delta, count);
     assert_eq!(t.check(&header(2, 3), ms(0)), Decision::Append);
     assert_eq!(t.check(&header(2, 4), ms(0)), INVALID, "count disagrees with last offset delta");
     assert_eq!(t.check(&header(-1, 0), ms(0)), INVALID);
->>>>>>> validator
     let t = Log::accept_any().table;
     assert_eq!(t.check(&BatchInfo::new(1, 0, MAX, 1, Some(3)), ms(0)), Decision::Append);
     assert_eq!(t.check(&BatchInfo::new(1, 0, 5, 2, None), ms(0)), Decision::Append);
@@ -241,20 +235,12 @@ fn full_table_evicts_the_least_recently_updated_producer() {
     assert_eq!(log.produce(b(4, 0, 0, 1), ms(5)), Decision::Append);
     assert_eq!(log.table.len(), 3);
     assert!(log.table.get(2).is_none(), "2 was the least recently updated");
-<<<<<<< HEAD
-    let ids: Vec<i64> = log.table.iter().map(|(id, _)| id).collect();
-    assert_eq!(ids, [1, 3, 4]);
-=======
     assert_eq!(ids(&log.table), [1, 3, 4]);
->>>>>>> validator
     assert_eq!(log.produce(b(2, 0, 1, 1), ms(6)), UNKNOWN);
     // A cap of 0 behaves as 1.
     let mut log = Log::new(ValidatorConfig { max_producers: 0, ..Default::default() });
     assert_eq!(log.produce(b(1, 0, 0, 1), ms(0)), Decision::Append);
     assert_eq!(log.produce(b(2, 0, 0, 1), ms(0)), Decision::Append);
-<<<<<<< HEAD
-    assert_eq!(log.table.iter().map(|(id, _)| id).collect::<Vec<_>>(), [2]);
-=======
     assert_eq!(ids(&log.table), [2]);
 }
 
@@ -270,7 +256,6 @@ fn freed_slots_are_reused() {
     assert!(log.table.slots.len() <= 4, "{} slots", log.table.slots.len());
     assert_eq!(ids(&log.table), [95, 97, 98], "99 was evicting 94, then forgotten");
     assert_eq!(log.produce(b(98, 0, 0, 1), ms(200)), dup(log.next_offset - 2, log.next_offset - 2));
->>>>>>> validator
 }
 
 #[test]
@@ -327,11 +312,7 @@ fn snapshot_round_trip_keeps_every_decision() {
     let table = varied_table();
     let bytes = table.snapshot();
     let back = ProducerStateTable::restore(&bytes, *table.config()).unwrap();
-<<<<<<< HEAD
-    assert!(table.iter().eq(back.iter()), "same entries, whole windows and times");
-=======
     assert_eq!(entries(&table), entries(&back), "same entries, whole windows and times");
->>>>>>> validator
     assert_eq!(back.get(1).map(|e| e.batches().count()), Some(5));
     for now in [ms(7), ms(86_400_005)] {
         for p in probes() {
@@ -348,9 +329,6 @@ fn restore_into_a_smaller_cap_keeps_the_most_recent() {
     let table = varied_table();
     let small = ValidatorConfig { max_producers: 2, ..*table.config() };
     let back = ProducerStateTable::restore(&table.snapshot(), small).unwrap();
-<<<<<<< HEAD
-    assert_eq!(back.iter().map(|(id, _)| id).collect::<Vec<_>>(), [3, i64::MAX]);
-=======
     assert_eq!(ids(&back), [3, i64::MAX]);
     // The most recent has the lowest id: it must survive a cap of 1.
     let mut log = Log::new(ValidatorConfig::default());
@@ -361,7 +339,6 @@ fn restore_into_a_smaller_cap_keeps_the_most_recent() {
     let back = ProducerStateTable::restore(&log.table.snapshot(), one).unwrap();
     assert_eq!(ids(&back), [1]);
     assert_eq!(back.config().max_producers, 1);
->>>>>>> validator
 }
 
 #[test]
@@ -430,8 +407,6 @@ fn well_checksummed_but_invalid_snapshots_are_rejected() {
     let _: &dyn core::error::Error = &e;
 }
 
-<<<<<<< HEAD
-=======
 #[test]
 fn producer_id_hash_is_seeded_and_mixes() {
     let hash = |seed: u64, id: i64| IdHashBuilder::new(seed).hash_one(id);
@@ -450,6 +425,5 @@ fn producer_id_hash_is_seeded_and_mixes() {
     assert!(tags.len() > 100, "{}", tags.len());
 }
 
->>>>>>> validator
 #[path = "validator_model.rs"]
 mod model;
