@@ -324,7 +324,11 @@ impl MockCluster {
 
 impl Drop for MockCluster {
     fn drop(&mut self) {
-        self.shared.shutdown.store(true, Ordering::SeqCst);
+        {
+            // Under the lock: the timer thread is either before its flag check or waiting.
+            let _st = self.shared.lock();
+            self.shared.shutdown.store(true, Ordering::SeqCst);
+        }
         self.shared.timer.notify_all();
         // Wake the acceptors: each sees the flag on its next connection.
         for (_, addr) in &self.addrs {
