@@ -209,9 +209,7 @@ pub fn parse_bootstrap_servers(value: &str) -> Result<Vec<BootstrapServer>, Conf
 impl ProducerConfig {
     /// Kafka's defaults and the given bootstrap servers (`host:port,...`).
     pub fn new(bootstrap_servers: &str) -> Result<Self, ConfigError> {
-        let mut c = ProducerConfig::default();
-        c.bootstrap_servers = parse_bootstrap_servers(bootstrap_servers)?;
-        Ok(c)
+        Ok(ProducerConfig { bootstrap_servers: parse_bootstrap_servers(bootstrap_servers)?, ..Default::default() })
     }
 
     /// Builds a configuration from `(key, value)` pairs on top of the defaults, then validates it.
