@@ -254,7 +254,8 @@ mod tests {
         assert!(b.size() <= 200 || b.len() == 1);
         assert_eq!(acc.used(), b.accounted);
         assert_eq!(b.len() as u64, n);
-        let (bytes, records, _, accounted) = b.seal(ProducerStamp { producer_id: 1, producer_epoch: 0, base_sequence: 0 });
+        let (bytes, records, _, accounted) =
+            b.seal(ProducerStamp { producer_id: 1, producer_epoch: 0, base_sequence: 0 });
         let (batch, _) = crate::proto::record_batch::RecordBatch::decode(&bytes).unwrap();
         assert_eq!(batch.header.record_count as usize, records.len());
         assert_eq!(accounted, bytes.len());

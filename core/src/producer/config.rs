@@ -175,11 +175,9 @@ fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigError> {
     match value.trim() {
         "true" | "TRUE" | "True" => Ok(true),
         "false" | "FALSE" | "False" => Ok(false),
-        _ => Err(ConfigError::InvalidValue {
-            key: key.to_string(),
-            value: value.to_string(),
-            expected: "true or false",
-        }),
+        _ => {
+            Err(ConfigError::InvalidValue { key: key.to_string(), value: value.to_string(), expected: "true or false" })
+        }
     }
 }
 
@@ -437,8 +435,9 @@ mod tests {
         assert!(ProducerConfig::from_pairs([("bootstrap.servers", "nohost")]).is_err());
         let e = ProducerConfig::from_pairs([("bootstrap.servers", "a:1"), ("acks", "1")]).unwrap_err();
         assert!(e.to_string().contains("acks=all"), "{e}");
-        let e = ProducerConfig::from_pairs([("bootstrap.servers", "a:1"), ("max.in.flight.requests.per.connection", "6")])
-            .unwrap_err();
+        let e =
+            ProducerConfig::from_pairs([("bootstrap.servers", "a:1"), ("max.in.flight.requests.per.connection", "6")])
+                .unwrap_err();
         assert!(e.to_string().contains("max.in.flight.requests.per.connection"), "{e}");
         let c = ProducerConfig::from_pairs([
             ("bootstrap.servers", "a:1"),

@@ -224,12 +224,19 @@ impl Conns {
     }
 
     fn api_versions(&mut self, conn: ConnId, version: i16, now: Instant, timeout: Duration) -> Option<Vec<u8>> {
-        let req = ApiVersionsRequest { client_software_name: "idem", client_software_version: env!("CARGO_PKG_VERSION") };
+        let req =
+            ApiVersionsRequest { client_software_name: "idem", client_software_version: env!("CARGO_PKG_VERSION") };
         self.request(conn, version, &req, RequestKind::ApiVersions(version), now + timeout).ok()
     }
 
     /// Re-sends ApiVersions at a lower version after UNSUPPORTED_VERSION.
-    pub fn retry_api_versions(&mut self, conn: ConnId, version: i16, now: Instant, timeout: Duration) -> Option<Vec<u8>> {
+    pub fn retry_api_versions(
+        &mut self,
+        conn: ConnId,
+        version: i16,
+        now: Instant,
+        timeout: Duration,
+    ) -> Option<Vec<u8>> {
         self.api_versions(conn, version, now, timeout)
     }
 
@@ -291,10 +298,8 @@ pub fn negotiate(body: &[u8], version: i16) -> Option<Negotiation> {
         let (_, r) = proto::decode_response::<ApiVersionsResponse>(body, 0).ok()?;
         let theirs = r.api_keys.iter().find(|k| k.api_key == ApiKey::ApiVersions.as_i16());
         let next = match theirs {
-            Some(k) => {
-                VersionRange { min: k.min_version, max: k.max_version }
-                    .highest_common(ApiKey::ApiVersions.supported())?
-            }
+            Some(k) => VersionRange { min: k.min_version, max: k.max_version }
+                .highest_common(ApiKey::ApiVersions.supported())?,
             None => 0,
         };
         return (next < version).then_some(Negotiation::Retry(next));
@@ -325,7 +330,10 @@ mod tests {
     fn response(version: i16, error_code: i16, keys: &[(i16, i16, i16)]) -> Vec<u8> {
         let r = ApiVersionsResponse {
             error_code,
-            api_keys: keys.iter().map(|&(api_key, min_version, max_version)| ApiVersion { api_key, min_version, max_version }).collect(),
+            api_keys: keys
+                .iter()
+                .map(|&(api_key, min_version, max_version)| ApiVersion { api_key, min_version, max_version })
+                .collect(),
             throttle_time_ms: 0,
         };
         let mut out = Vec::new();

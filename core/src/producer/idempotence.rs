@@ -173,7 +173,10 @@ mod tests {
         assert!(!p.is_ready() && p.due(Instant::ZERO));
         let r = p.request(3);
         assert_eq!((r.producer_id, r.producer_epoch), (7, 0));
-        assert_eq!(p.on_response(&ok(7, 1), Instant::ZERO), PidOutcome::Adopt { producer_id: 7, epoch: 1, bumped: true });
+        assert_eq!(
+            p.on_response(&ok(7, 1), Instant::ZERO),
+            PidOutcome::Adopt { producer_id: 7, epoch: 1, bumped: true }
+        );
         // Below v3 a bump asks for a new id.
         p.request_bump();
         let r = p.request(2);

@@ -216,7 +216,10 @@ mod tests {
 
     fn resp<'a>(leaders: &[i32], brokers: &[i32]) -> MetadataResponse<'a> {
         MetadataResponse {
-            brokers: brokers.iter().map(|&n| MetadataBroker { node_id: n, host: "h", port: 9000 + n, rack: None }).collect(),
+            brokers: brokers
+                .iter()
+                .map(|&n| MetadataBroker { node_id: n, host: "h", port: 9000 + n, rack: None })
+                .collect(),
             topics: vec![MetadataTopic {
                 name: Some("t"),
                 partitions: leaders

@@ -240,7 +240,12 @@ impl Producer {
         if record.partition.is_some_and(|p| p < 0) {
             return Err(SendError::InvalidPartition(record.partition.unwrap_or(-1)));
         }
-        let r = RecordRef { timestamp_ms: record.timestamp_ms, key: record.key, value: record.value, headers: record.headers };
+        let r = RecordRef {
+            timestamp_ms: record.timestamp_ms,
+            key: record.key,
+            value: record.value,
+            headers: record.headers,
+        };
         let single = self.acc.check_size(&r)?;
         self.now = self.now.max(now);
         let now = self.now;

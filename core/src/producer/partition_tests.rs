@@ -178,7 +178,16 @@ fn retries_exhausted_and_rejections() {
     for k in 0..3 {
         let i = p.next_to_send(Instant::from_millis(k), C, 5, false).unwrap();
         p.mark_sent(i, C, k as i32);
-        p.on_result(C, k as i32, ErrorCode::NOT_ENOUGH_REPLICAS, -1, -1, 2, Instant::from_millis(k + 1), &mut collect(&mut done));
+        p.on_result(
+            C,
+            k as i32,
+            ErrorCode::NOT_ENOUGH_REPLICAS,
+            -1,
+            -1,
+            2,
+            Instant::from_millis(k + 1),
+            &mut collect(&mut done),
+        );
     }
     assert!(matches!(
         done[0],

@@ -40,9 +40,12 @@ impl Producer {
         if idempotent && self.topics.iter().any(|t| t.partitions.iter().any(|p| p.needs_bump)) {
             self.pid.request_bump();
         }
-        if self.topics.iter().enumerate().any(|(t, ts)| {
-            ts.partitions.iter().any(|p| p.has_data() && self.metadata.leader(t, p.partition).is_none())
-        }) {
+        if self
+            .topics
+            .iter()
+            .enumerate()
+            .any(|(t, ts)| ts.partitions.iter().any(|p| p.has_data() && self.metadata.leader(t, p.partition).is_none()))
+        {
             self.metadata.request_refresh();
         }
         self.send_metadata(now);
@@ -267,11 +270,8 @@ impl Producer {
         let draining = idempotent && !self.pid.is_ready();
         let window = self.config.window();
         let max_requests = self.config.max_in_flight as usize;
-        let ready: Vec<(ConnId, i32, i16)> = self
-            .conns
-            .iter()
-            .filter_map(|c| c.versions().and_then(|v| v.produce).map(|v| (c.id, c.node, v)))
-            .collect();
+        let ready: Vec<(ConnId, i32, i16)> =
+            self.conns.iter().filter_map(|c| c.versions().and_then(|v| v.produce).map(|v| (c.id, c.node, v))).collect();
         for (conn, node, version) in ready {
             loop {
                 if self.conns.get(conn).is_none_or(|c| c.produce_in_flight() >= max_requests) {

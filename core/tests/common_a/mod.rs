@@ -48,9 +48,11 @@ macro_rules! kp_uuid {
         let mut wire = ::std::vec::Vec::from($bytes);
         wire.extend_from_slice(&[1, 0]); // empty compact name, no tagged fields
         let mut buf = ::bytes::Bytes::from(wire);
-        <::kafka_protocol::messages::MetadataRequestTopic as ::kafka_protocol::protocol::Decodable>::decode(&mut buf, 10)
-            .expect("a v10 topic")
-            .topic_id
+        <::kafka_protocol::messages::MetadataRequestTopic as ::kafka_protocol::protocol::Decodable>::decode(
+            &mut buf, 10,
+        )
+        .expect("a v10 topic")
+        .topic_id
     }};
 }
 
@@ -81,7 +83,8 @@ pub fn kp_encode<K: Encodable>(k: &K, version: i16) -> Result<Vec<u8>, TestCaseE
 /// Decodes with `kafka-protocol`, requiring every byte to be consumed.
 pub fn kp_decode<K: Decodable>(bytes: &[u8], version: i16) -> Result<K, TestCaseError> {
     let mut buf = Bytes::copy_from_slice(bytes);
-    let k = K::decode(&mut buf, version).map_err(|e| TestCaseError::fail(format!("kafka-protocol decode v{version}: {e}")))?;
+    let k = K::decode(&mut buf, version)
+        .map_err(|e| TestCaseError::fail(format!("kafka-protocol decode v{version}: {e}")))?;
     prop_assert!(buf.is_empty(), "kafka-protocol left {} bytes", buf.len());
     Ok(k)
 }
