@@ -1,6 +1,7 @@
 //! Scripted-broker tests: the test plays the broker, decoding the producer's requests and
 //! encoding responses with `idem_core::proto`, and checks what the producer does in each
 //! situation of the decision table.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::VecDeque;
 

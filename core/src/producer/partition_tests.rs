@@ -123,7 +123,7 @@ fn head_sequence_errors() {
     assert!(p.drained());
     let old = stamp_of(p.window.front().unwrap());
     p.renumber(9, 1, true);
-    let seqs: Vec<(i64, i16, i32)> = p.queue.iter().map(|b| stamp_of(b)).map(|s| (s.0, s.1, s.2)).collect();
+    let seqs: Vec<(i64, i16, i32)> = p.queue.iter().map(stamp_of).map(|s| (s.0, s.1, s.2)).collect();
     assert_eq!(seqs, [(9, 1, 0), (9, 1, 2)]);
     assert_ne!(old.3, stamp_of(p.queue.front().unwrap()).3, "CRC recomputed");
     RecordBatch::decode(&p.queue[1].bytes).unwrap();
