@@ -410,6 +410,9 @@ impl PartitionState {
                 if i > 0 {
                     // An earlier batch is unresolved: this is its consequence. Retry in order,
                     // no retry counted.
+                    if let Some(b) = self.window.iter_mut().nth(i) {
+                        b.attempts = b.attempts.saturating_sub(1);
+                    }
                     self.enter_backoff(backoff_until);
                     reaction.retry = true;
                 } else if self.window.iter().next().is_some_and(|b| b.maybe_persisted) {
@@ -488,15 +491,22 @@ impl PartitionState {
     /// request cannot resolve later). Never-sent batches that expire from the queue are reported
     /// `No` and the rest of the queue is renumbered down (they were never sent: safe in the same
     /// epoch).
+    ///
+    /// Also gives up batches whose transmissions were lost (no answer) more than `retries` times.
     pub fn expire(
         &mut self,
         now: Instant,
         timeout: Duration,
+        retries: u32,
         idempotent: bool,
         sink: &mut impl FnMut(Completion),
     ) -> Option<ConnId> {
         let expired = |created: Instant| created + timeout <= now;
         let mut close = None;
+        while let Some(i) = self.window.iter().position(|b| b.in_flight.is_none() && b.attempts > retries) {
+            // NETWORK_EXCEPTION: the last attempt got no answer.
+            self.fail_window(i, DeliveryError::RetriesExhausted(ErrorCode(13)), sink);
+        }
         while let Some(i) = self.window.iter().position(|b| expired(b.created)) {
             if let Some((c, _)) = self.window.iter().nth(i).and_then(|b| b.in_flight) {
                 close = Some(c);

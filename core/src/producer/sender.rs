@@ -80,9 +80,10 @@ impl Producer {
     fn expire(&mut self, now: Instant) {
         let timeout = self.config.delivery_timeout;
         let idempotent = self.config.enable_idempotence;
+        let retries = self.config.retries;
         let mut close = Vec::new();
         self.for_each_partition(|part, sink| {
-            if let Some(c) = part.expire(now, timeout, idempotent, &mut |c| sink(c)) {
+            if let Some(c) = part.expire(now, timeout, retries, idempotent, &mut |c| sink(c)) {
                 close.push(c);
             }
         });
@@ -470,7 +471,8 @@ impl Producer {
         for topic in &r.responses {
             let Some(t) = self.metadata.topic(topic.name) else { continue };
             for pr in &topic.partition_responses {
-                let Some(part) = usize::try_from(pr.index).ok().and_then(|i| self.topics[t].partitions.get_mut(i))
+                let Some(part) =
+                    usize::try_from(pr.index).ok().and_then(|i| self.topics.get_mut(t)?.partitions.get_mut(i))
                 else {
                     continue;
                 };
