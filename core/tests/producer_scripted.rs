@@ -5,10 +5,10 @@
 
 mod producer_harness;
 
-use idem_core::producer::{DeliveryError, Input, Persisted, SendError};
-use idem_core::proto::produce::{PartitionProduceResponse, ProduceResponse, TopicProduceResponse};
-use idem_core::proto;
 use idem_core::Duration;
+use idem_core::producer::{DeliveryError, Input, Persisted, SendError};
+use idem_core::proto;
+use idem_core::proto::produce::{PartitionProduceResponse, ProduceResponse, TopicProduceResponse};
 use producer_harness::{Broker, Req, SentBatch, config, one_in_flight};
 
 #[test]

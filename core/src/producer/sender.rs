@@ -519,6 +519,8 @@ impl Producer {
     pub(super) fn drop_conn(&mut self, conn: ConnId, close: bool) {
         let now = self.now;
         let Some(c) = self.conns.remove(conn, now, &mut self.rng) else { return };
+        // Bytes queued for it but not yet taken by the driver are void.
+        self.out.retain(|o| !matches!(o, Output::Transmit { conn: c, .. } if *c == conn));
         if close {
             self.out.push_back(Output::Close { conn });
         }
