@@ -29,7 +29,7 @@ impl Net {
     fn pump(&mut self) -> Option<Instant> {
         loop {
             let mut progress = false;
-            let mut p_deadline = None;
+            let p_deadline;
             loop {
                 match self.p.poll_output() {
                     Output::Connect { conn, host, port } => {
@@ -66,7 +66,7 @@ impl Net {
                     }
                 }
             }
-            let mut c_deadline = None;
+            let c_deadline;
             loop {
                 match self.c.poll_output() {
                     BrokerOutput::Transmit { conn, data } => {
@@ -184,7 +184,8 @@ fn run_with(seed: u64, faults: &str, records: u64, chunked: bool, delivery: Dura
     }
     net.pump();
     // One report per record.
-    let mut report: BTreeMap<u64, (bool, Option<(i32, Option<i64>)>, Persisted)> = BTreeMap::new();
+    type Report = (bool, Option<(i32, Option<i64>)>, Persisted);
+    let mut report: BTreeMap<u64, Report> = BTreeMap::new();
     for e in &net.events {
         match e {
             Event::Delivered { id, partition, offset, .. } => {
