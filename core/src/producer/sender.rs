@@ -128,8 +128,27 @@ impl Producer {
                     value: p.value.as_deref(),
                     headers: &headers,
                 };
-                match self.append(t, count, now, p.id, p.partition, &r) {
-                    Ok(s) => sealed |= s,
+                // The batch's clock starts when the record was accepted: delivery.timeout.ms bounds
+                // the time from `send` to the report.
+                let (s, result) = self.append(t, count, p.accepted.min(now), p.id, p.partition, &r);
+                sealed |= s;
+                match result {
+                    Ok(()) => {}
+                    Err(super::SendError::QueueFull) => {
+                        // Only possible when the record grew by its offset/timestamp deltas:
+                        // keep it waiting (the bytes just released are free again).
+                        drop(headers);
+                        if self.acc.reserve(p.reserved).is_ok() {
+                            self.topics[t].pending.push_front(p);
+                            break;
+                        }
+                        self.metrics.records_failed += 1;
+                        self.out.push_back(Output::Event(super::Event::Failed {
+                            id: p.id,
+                            error: DeliveryError::Rejected(ErrorCode::MESSAGE_TOO_LARGE),
+                            persisted: super::Persisted::No,
+                        }));
+                    }
                     Err(e) => {
                         let error = match e {
                             super::SendError::InvalidPartition(_) => {
