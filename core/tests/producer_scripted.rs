@@ -342,3 +342,46 @@ fn retries_zero_gives_up_after_a_lost_attempt() {
     assert_eq!(b.failed()[0].2, Persisted::Possibly);
     b.assert_one_report_each(1);
 }
+
+#[test]
+fn without_idempotence_no_producer_id_and_no_sequences() {
+    let cfg = config().idempotence(false).acks(idem_core::producer::Acks::Leader);
+    let mut b = Broker::new(cfg, 1);
+    let r = b.send(Some(0), b"x").unwrap();
+    let req = b.produce();
+    assert!(b.init_requests.is_empty());
+    let mut rd = proto::Reader::new(&req.body);
+    let p = <idem_core::proto::produce::ProduceRequest as proto::Message>::decode(&mut rd, req.version).unwrap();
+    assert_eq!(p.acks, 1);
+    let batch = idem_core::proto::record_batch::RecordBatch::decode(p.topic_data[0].partition_data[0].records.unwrap())
+        .unwrap()
+        .0;
+    assert_eq!((batch.header.producer_id, batch.header.producer_epoch, batch.header.base_sequence), (-1, -1, -1));
+    let r2 = ProduceResponse {
+        responses: vec![TopicProduceResponse {
+            name: "t",
+            partition_responses: vec![PartitionProduceResponse { index: 0, base_offset: 0, ..Default::default() }],
+        }],
+        ..Default::default()
+    };
+    b.respond(&req, &r2);
+    assert_eq!(b.delivered(), [(r.0, 0, Some(0))]);
+}
+
+#[test]
+fn close_drains_then_finishes() {
+    let mut b = Broker::new(config().linger(Duration::from_secs(10)), 1);
+    b.send(Some(0), b"a").unwrap();
+    b.send(Some(0), b"b").unwrap();
+    b.settle();
+    b.no_produce(); // lingering
+    b.p.close(b.now);
+    b.drain();
+    assert!(b.send(Some(0), b"late").is_err());
+    let req = b.produce();
+    assert!(!b.p.is_finished());
+    b.answer(&req, &[(0, 0)]);
+    assert!(b.p.is_finished());
+    assert!(b.live.is_empty(), "every connection closed");
+    b.assert_one_report_each(2);
+}
