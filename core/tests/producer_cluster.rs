@@ -285,3 +285,29 @@ fn delivery_timeouts_under_heavy_faults() {
         run_with(seed, faults, 300, false, Duration::from_millis(2500), false);
     }
 }
+
+/// Many seeds of every fault mix: `cargo test --test producer_cluster -- --ignored`
+/// (`IDEM_SEEDS` sets the count, default 200).
+#[test]
+#[ignore]
+fn many_seeds() {
+    let n: u64 = std::env::var("IDEM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
+    let mixes = [
+        "append_drop=0.05,error_before=NOT_LEADER_OR_FOLLOWER:0.05,error_after=NOT_ENOUGH_REPLICAS_AFTER_APPEND:0.05,delay=0..20ms,leader_move=300ms",
+        "broker_bounce=700ms:200ms,restart=900ms,restart_lossy=1500ms,expire=2s,delay=0..10ms",
+        "error_before=OUT_OF_ORDER_SEQUENCE_NUMBER:0.03,error_before=UNKNOWN_PRODUCER_ID:0.03,error_after=REQUEST_TIMED_OUT:0.03,append_drop=0.03,delay=0..10ms",
+    ];
+    for seed in 100..100 + n {
+        for m in mixes {
+            run(seed, m, 300, seed % 2 == 0);
+        }
+        run_with(
+            seed,
+            "append_drop=0.3,delay=0..900ms,broker_bounce=1s:3s,error_after=REQUEST_TIMED_OUT:0.1",
+            200,
+            false,
+            Duration::from_millis(2500),
+            false,
+        );
+    }
+}
