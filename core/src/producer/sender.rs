@@ -49,7 +49,8 @@ impl Producer {
             self.metadata.request_refresh();
         }
         self.send_metadata(now);
-        if idempotent {
+        if idempotent && !self.topics.is_empty() {
+            // Lazily, once there is something to send (as the Java client).
             self.send_init_producer_id(now);
         }
         self.send_produce(now);
