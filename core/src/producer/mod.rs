@@ -18,6 +18,7 @@
 
 pub mod accumulator;
 pub mod backoff;
+pub mod classify;
 pub mod config;
 pub mod conn;
 pub mod idempotence;

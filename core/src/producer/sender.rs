@@ -255,11 +255,7 @@ impl Producer {
 
     fn all_drained(&mut self) -> bool {
         let mut drained = true;
-        for ts in &mut self.topics {
-            for p in &mut ts.partitions {
-                drained &= p.drained();
-            }
-        }
+        self.for_each_partition(|p, sink| drained &= p.drained(&mut |c| sink(c)));
         drained
     }
 
