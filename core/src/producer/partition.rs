@@ -210,6 +210,13 @@ impl PartitionState {
         true
     }
 
+    /// Whether a batch sealed now could be sent at once: nothing queued ahead of it, room in the
+    /// window, no retry pending. A lingered batch that could not be sent stays open (and keeps
+    /// filling up to `batch.size`) until this holds, as the Java client's accumulator does.
+    pub fn ready_for_new_batch(&self, window: usize) -> bool {
+        self.queue.is_empty() && self.window.len() < window.min(MAX_WINDOW) && self.state == SendState::Normal
+    }
+
     /// Whether anything is buffered (open, queued or unresolved).
     pub fn has_data(&self) -> bool {
         self.open.is_some() || !self.queue.is_empty() || !self.window.is_empty()

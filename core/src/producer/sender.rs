@@ -64,12 +64,14 @@ impl Producer {
 
     fn seal_due(&mut self, now: Instant) {
         let linger = self.config.linger;
+        let window = self.config.window();
         let idempotent = self.config.enable_idempotence;
         let (pid, epoch) = (self.pid.producer_id, self.pid.epoch);
         for ts in &mut self.topics {
             let count = ts.partitions.len() as u32;
             for part in &mut ts.partitions {
-                let due = part.open.as_ref().is_some_and(|o| self.closing || o.created + linger <= now);
+                let lingered = part.open.as_ref().is_some_and(|o| o.created + linger <= now);
+                let due = part.open.is_some() && (self.closing || (lingered && part.ready_for_new_batch(window)));
                 if due && part.seal(pid, epoch, idempotent) {
                     self.metrics.batches += 1;
                     ts.sticky.on_sealed(part.partition, count, &mut self.rng);
@@ -579,7 +581,11 @@ impl Producer {
             for p in &ts.partitions {
                 in_flight += p.in_flight as u64;
                 if let Some(o) = &p.open {
-                    t.lower(TimerKind::Linger, o.created + linger);
+                    // A lingered batch waiting for its partition is sealed by the event that
+                    // frees the partition, not by a timer.
+                    if let Some(at) = future(o.created + linger) {
+                        t.lower(TimerKind::Linger, at);
+                    }
                     t.lower(TimerKind::Delivery, o.created + dt);
                 }
                 if let Some(b) = p.window.front() {
