@@ -311,3 +311,60 @@ fn many_seeds() {
         );
     }
 }
+
+/// Rough end-to-end throughput (producer + in-memory cluster in one thread):
+/// `cargo test --release --test producer_cluster -- --ignored throughput --nocapture`.
+#[test]
+#[ignore]
+fn throughput() {
+    let cc = ClusterConfig {
+        brokers: vec![BrokerAddress { node_id: 1, host: "b1".into(), port: 9092 }],
+        topics: vec![TopicConfig { name: "t".into(), partitions: 4 }],
+        ..ClusterConfig::default()
+    };
+    let pc = ProducerConfig::new("b1:9092").unwrap().linger(Duration::from_millis(5)).buffer_memory(64 << 20);
+    let mut net = Net {
+        p: Producer::new(pc, Instant::ZERO).unwrap(),
+        c: Cluster::new(cc, Instant::ZERO).unwrap(),
+        now: Instant::ZERO,
+        open: HashMap::new(),
+        events: Vec::new(),
+        rng: Rng::new(1),
+        chunked: false,
+    };
+    let value = [0u8; 100];
+    let n = 2_000_000u64;
+    let start = std::time::Instant::now();
+    let mut send_time = std::time::Duration::ZERO;
+    let mut sent = 0;
+    while sent < n {
+        let t = std::time::Instant::now();
+        for _ in 0..1000 {
+            let r = ProducerRecord {
+                topic: "t",
+                partition: None,
+                key: None,
+                value: Some(&value),
+                headers: &[],
+                timestamp_ms: 1,
+            };
+            match net.p.send(net.now, &r) {
+                Ok(_) => sent += 1,
+                Err(_) => break,
+            }
+        }
+        send_time += t.elapsed();
+        net.pump();
+        net.events.clear();
+        net.now += Duration::from_millis(1);
+        net.p.handle_input(Input::Timeout(net.now));
+        net.c.handle_input(BrokerInput::Timeout(net.now));
+    }
+    let total = start.elapsed();
+    eprintln!(
+        "{n} records of 100 B: {:.0} rec/s end to end; send() alone {:.0} ns/record; {:?}",
+        n as f64 / total.as_secs_f64(),
+        send_time.as_nanos() as f64 / n as f64,
+        net.p.metrics()
+    );
+}
