@@ -25,6 +25,7 @@ pub mod idempotence;
 pub mod metadata;
 pub mod partition;
 pub mod partitioner;
+mod receiver;
 pub mod report;
 mod sender;
 pub mod timer;
