@@ -36,7 +36,11 @@ impl Producer {
         }
         let idempotent = self.config.enable_idempotence;
         if idempotent && self.topics.iter().any(|t| t.partitions.iter().any(|p| p.needs_bump)) {
-            self.pid.request_bump();
+            let stale = self
+                .topics
+                .iter()
+                .any(|t| t.partitions.iter().any(|p| p.head_rejected == Some(ErrorCode::INVALID_PRODUCER_EPOCH)));
+            self.pid.request_bump(stale);
         }
         if self
             .topics
