@@ -48,6 +48,7 @@ use hashbrown::HashMap;
 use heapless::Deque;
 
 use crate::proto::error_code::ErrorCode;
+use crate::proto::record_batch::RecordBatchHeader;
 use crate::time::{Duration, Instant};
 
 /// How many batches per producer are remembered for duplicate detection (Kafka's
@@ -158,6 +159,19 @@ impl BatchInfo {
     ) -> Self {
         let last_seq = increment_sequence(base_sequence, last_offset_delta);
         BatchInfo { producer_id, producer_epoch, first_seq: base_sequence, last_seq, record_count: Some(record_count) }
+    }
+
+    /// The batch described by a decoded RecordBatch v2 header (see
+    /// [`from_header_fields`](Self::from_header_fields): the last sequence comes from the last
+    /// offset delta, and the record count is checked against it).
+    pub const fn from_header(header: &RecordBatchHeader) -> Self {
+        Self::from_header_fields(
+            header.producer_id,
+            header.producer_epoch,
+            header.base_sequence,
+            header.last_offset_delta,
+            header.record_count,
+        )
     }
 
     /// Whether the batch carries a producer id (Kafka's `hasProducerId`).

@@ -99,6 +99,14 @@ fn malformed_idempotent_batches_are_invalid_records() {
     assert_eq!(t.check(&BatchInfo::new(1, 0, -1, 0, None), ms(0)), INVALID, "negative seq");
     assert_eq!(t.check(&BatchInfo::new(1, -1, 0, 0, None), ms(0)), INVALID, "negative epoch");
     let header = |delta, count| BatchInfo::from_header_fields(1, 0, 0, delta, count);
+    let mut builder = crate::proto::record_batch::RecordBatchBuilder::new(0);
+    for _ in 0..3 {
+        builder.append(0, None, Some(b"v"), &[]).unwrap();
+    }
+    let stamp = crate::proto::record_batch::ProducerStamp { producer_id: 1, producer_epoch: 0, base_sequence: MAX - 1 };
+    let sealed = builder.seal(stamp);
+    let (batch, _) = crate::proto::record_batch::RecordBatch::decode(&sealed).unwrap();
+    assert_eq!(BatchInfo::from_header(&batch.header), BatchInfo::new(1, 0, MAX - 1, 0, Some(3)));
     assert_eq!(t.check(&header(2, 3), ms(0)), Decision::Append);
     assert_eq!(t.check(&header(2, 4), ms(0)), INVALID, "count disagrees with last offset delta");
     assert_eq!(t.check(&header(-1, 0), ms(0)), INVALID);
