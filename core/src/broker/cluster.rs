@@ -314,6 +314,11 @@ impl Cluster {
     }
 
     fn on_accepted(&mut self, conn: ConnId, broker_id: i32) {
+        // A reused id replaces whatever was open under it, refused or not.
+        if let Some(old) = self.conns.remove(&conn) {
+            self.stats.discarded_responses += old.queue.len() as u64;
+            self.log(format!("connection id {} reused while open; old state dropped", conn.0));
+        }
         match self.broker(broker_id) {
             None => {
                 self.log(format!("connection {} to unknown broker {broker_id} refused", conn.0));
@@ -321,10 +326,7 @@ impl Cluster {
             }
             Some(b) if !b.up => self.outputs.push_back(BrokerOutput::Close { conn }),
             Some(_) => {
-                if let Some(old) = self.conns.insert(conn, Connection::new(broker_id)) {
-                    self.stats.discarded_responses += old.queue.len() as u64;
-                    self.log(format!("connection id {} reused while open; old state dropped", conn.0));
-                }
+                self.conns.insert(conn, Connection::new(broker_id));
             }
         }
     }

@@ -108,6 +108,8 @@ proptest! {
         for (kind, conn, which, bytes) in steps {
             now += 1;
             let input = match kind {
+                // A driver never reuses the id of a connection that is still open.
+                0 if open.contains(&conn) => BrokerInput::Timeout(at(now)),
                 0 => {
                     open.insert(conn);
                     BrokerInput::Accepted { now: at(now), conn: ConnId(conn), broker_id: (conn % 4) as i32 }

@@ -160,8 +160,7 @@ impl Cluster {
             return Outcome::error(ErrorCode::UNKNOWN_SERVER_ERROR);
         };
         let h = batch.header;
-        let info =
-            BatchInfo::new(h.producer_id, h.producer_epoch, h.base_sequence, h.last_sequence(), Some(h.record_count));
+        let info = BatchInfo::from_header(&h);
         let mut o = match p.producers.check(&info, now) {
             Decision::Reject(code) => {
                 self.stats.rejected += 1;
