@@ -163,3 +163,516 @@ pub struct FetchResponse<'a> {
     /// Topics.
     pub responses: Vec<FetchableTopicResponse<'a>>,
 }
+
+use super::writer::uvarint_len;
+use super::{ApiKey, DecodeError, EncodeError, Message, Reader, Writer};
+
+/// Runs `f` and leaves `out` as it was if it fails, so a failed encode appends nothing.
+fn atomically(out: &mut Vec<u8>, f: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>) -> Result<(), EncodeError> {
+    let start = out.len();
+    let result = f(out);
+    if result.is_err() {
+        out.truncate(start);
+    }
+    result
+}
+
+impl FetchPartition {
+    fn encode(&self, version: i16, flexible: bool, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        out.put_i32(self.partition);
+        if version >= 9 {
+            out.put_i32(self.current_leader_epoch);
+        }
+        out.put_i64(self.fetch_offset);
+        if version >= 12 {
+            out.put_i32(self.last_fetched_epoch);
+        } else if self.last_fetched_epoch != -1 {
+            return Err(EncodeError::FieldNotInVersion("FetchPartition.last_fetched_epoch"));
+        }
+        if version >= 5 {
+            out.put_i64(self.log_start_offset);
+        }
+        out.put_i32(self.partition_max_bytes);
+        if flexible {
+            out.put_empty_tagged_fields();
+        }
+        Ok(())
+    }
+
+    /// Fewest bytes one partition takes in `version`.
+    const fn min_size(version: i16, flexible: bool) -> usize {
+        let mut n = 4 + 8 + 4;
+        if version >= 9 {
+            n += 4;
+        }
+        if version >= 12 {
+            n += 4;
+        }
+        if version >= 5 {
+            n += 8;
+        }
+        if flexible {
+            n += 1;
+        }
+        n
+    }
+
+    fn decode(r: &mut Reader<'_>, version: i16, flexible: bool) -> Result<Self, DecodeError> {
+        let mut p = FetchPartition { partition: r.i32()?, ..FetchPartition::default() };
+        if version >= 9 {
+            p.current_leader_epoch = r.i32()?;
+        }
+        p.fetch_offset = r.i64()?;
+        if version >= 12 {
+            p.last_fetched_epoch = r.i32()?;
+        }
+        if version >= 5 {
+            p.log_start_offset = r.i64()?;
+        }
+        p.partition_max_bytes = r.i32()?;
+        if flexible {
+            r.skip_tagged_fields()?;
+        }
+        Ok(p)
+    }
+}
+
+impl<'a> Message<'a> for FetchRequest<'a> {
+    const API_KEY: ApiKey = ApiKey::Fetch;
+
+    /// Appends the request; on error nothing is appended. Non-default `last_fetched_epoch`
+    /// below v12 and non-empty `forgotten_topics_data` below v7 are
+    /// [`EncodeError::FieldNotInVersion`]; other fields a version lacks are omitted.
+    fn encode(&self, version: i16, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let flexible = Self::API_KEY.check_encode(version)?;
+        atomically(out, |out| {
+            out.put_i32(self.replica_id);
+            out.put_i32(self.max_wait_ms);
+            out.put_i32(self.min_bytes);
+            out.put_i32(self.max_bytes);
+            out.put_i8(self.isolation_level);
+            if version >= 7 {
+                out.put_i32(self.session_id);
+                out.put_i32(self.session_epoch);
+            }
+            out.put_array_len(flexible, Some(self.topics.len()))?;
+            for t in &self.topics {
+                out.put_string(flexible, t.topic)?;
+                out.put_array_len(flexible, Some(t.partitions.len()))?;
+                for p in &t.partitions {
+                    p.encode(version, flexible, out)?;
+                }
+                if flexible {
+                    out.put_empty_tagged_fields();
+                }
+            }
+            if version >= 7 {
+                out.put_array_len(flexible, Some(self.forgotten_topics_data.len()))?;
+                for t in &self.forgotten_topics_data {
+                    out.put_string(flexible, t.topic)?;
+                    out.put_array_len(flexible, Some(t.partitions.len()))?;
+                    for p in &t.partitions {
+                        out.put_i32(*p);
+                    }
+                    if flexible {
+                        out.put_empty_tagged_fields();
+                    }
+                }
+            } else if !self.forgotten_topics_data.is_empty() {
+                return Err(EncodeError::FieldNotInVersion("FetchRequest.forgotten_topics_data"));
+            }
+            if version >= 11 {
+                out.put_string(flexible, self.rack_id)?;
+            }
+            if flexible {
+                match self.cluster_id {
+                    Some(id) => {
+                        if id.len() >= u32::MAX as usize {
+                            return Err(EncodeError::TooLong { length: id.len() });
+                        }
+                        let size = uvarint_len(id.len() as u32 + 1) + id.len();
+                        if size > u32::MAX as usize {
+                            return Err(EncodeError::TooLong { length: size });
+                        }
+                        out.put_uvarint(1);
+                        out.put_uvarint(0);
+                        out.put_uvarint(size as u32);
+                        out.put_string(true, id)?;
+                    }
+                    None => out.put_empty_tagged_fields(),
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn decode(r: &mut Reader<'a>, version: i16) -> Result<Self, DecodeError> {
+        let flexible = Self::API_KEY.check_decode(version)?;
+        let mut m = FetchRequest {
+            replica_id: r.i32()?,
+            max_wait_ms: r.i32()?,
+            min_bytes: r.i32()?,
+            max_bytes: r.i32()?,
+            isolation_level: r.i8()?,
+            ..FetchRequest::default()
+        };
+        if version >= 7 {
+            m.session_id = r.i32()?;
+            m.session_epoch = r.i32()?;
+        }
+        // Smallest topic: empty name + empty array (+ tags).
+        let topic_min = if flexible { 3 } else { 6 };
+        let partition_min = FetchPartition::min_size(version, flexible);
+        let n = r.array_len(flexible, topic_min)?;
+        let mut topics = Vec::with_capacity(n);
+        for _ in 0..n {
+            let topic = r.string(flexible)?;
+            let k = r.array_len(flexible, partition_min)?;
+            let mut partitions = Vec::with_capacity(k);
+            for _ in 0..k {
+                partitions.push(FetchPartition::decode(r, version, flexible)?);
+            }
+            if flexible {
+                r.skip_tagged_fields()?;
+            }
+            topics.push(FetchTopic { topic, partitions });
+        }
+        m.topics = topics;
+        if version >= 7 {
+            let n = r.array_len(flexible, topic_min)?;
+            let mut forgotten = Vec::with_capacity(n);
+            for _ in 0..n {
+                let topic = r.string(flexible)?;
+                let k = r.array_len(flexible, 4)?;
+                let mut partitions = Vec::with_capacity(k);
+                for _ in 0..k {
+                    partitions.push(r.i32()?);
+                }
+                if flexible {
+                    r.skip_tagged_fields()?;
+                }
+                forgotten.push(ForgottenTopic { topic, partitions });
+            }
+            m.forgotten_topics_data = forgotten;
+        }
+        if version >= 11 {
+            m.rack_id = r.string(flexible)?;
+        }
+        if flexible {
+            let mut cluster_id = None;
+            r.tagged_fields(|tag, data| {
+                if tag == 0 {
+                    let mut d = Reader::new(data);
+                    cluster_id = d.nullable_string(true)?;
+                    d.finish()?;
+                }
+                Ok(())
+            })?;
+            m.cluster_id = cluster_id;
+        }
+        Ok(m)
+    }
+}
+
+impl<'a> FetchPartitionData<'a> {
+    fn encode(&self, version: i16, flexible: bool, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        out.put_i32(self.partition_index);
+        out.put_i16(self.error_code);
+        out.put_i64(self.high_watermark);
+        out.put_i64(self.last_stable_offset);
+        if version >= 5 {
+            out.put_i64(self.log_start_offset);
+        }
+        match &self.aborted_transactions {
+            Some(txns) => {
+                out.put_array_len(flexible, Some(txns.len()))?;
+                for t in txns {
+                    out.put_i64(t.producer_id);
+                    out.put_i64(t.first_offset);
+                    if flexible {
+                        out.put_empty_tagged_fields();
+                    }
+                }
+            }
+            None => out.put_array_len(flexible, None)?,
+        }
+        if version >= 11 {
+            out.put_i32(self.preferred_read_replica);
+        } else if self.preferred_read_replica != -1 {
+            return Err(EncodeError::FieldNotInVersion("FetchPartitionData.preferred_read_replica"));
+        }
+        out.put_nullable_bytes(flexible, self.records)?;
+        if flexible {
+            out.put_empty_tagged_fields();
+        }
+        Ok(())
+    }
+
+    /// Fewest bytes one partition takes in `version`.
+    const fn min_size(version: i16, flexible: bool) -> usize {
+        let mut n = 4 + 2 + 8 + 8;
+        if version >= 5 {
+            n += 8;
+        }
+        if version >= 11 {
+            n += 4;
+        }
+        // Null aborted transactions, null records (+ tags).
+        n += if flexible { 1 + 1 + 1 } else { 4 + 4 };
+        n
+    }
+
+    fn decode(r: &mut Reader<'a>, version: i16, flexible: bool) -> Result<Self, DecodeError> {
+        let mut p = FetchPartitionData {
+            partition_index: r.i32()?,
+            error_code: r.i16()?,
+            high_watermark: r.i64()?,
+            last_stable_offset: r.i64()?,
+            ..FetchPartitionData::default()
+        };
+        if version >= 5 {
+            p.log_start_offset = r.i64()?;
+        }
+        if let Some(n) = r.nullable_array_len(flexible, if flexible { 17 } else { 16 })? {
+            let mut txns = Vec::with_capacity(n);
+            for _ in 0..n {
+                txns.push(AbortedTransaction { producer_id: r.i64()?, first_offset: r.i64()? });
+                if flexible {
+                    r.skip_tagged_fields()?;
+                }
+            }
+            p.aborted_transactions = Some(txns);
+        }
+        if version >= 11 {
+            p.preferred_read_replica = r.i32()?;
+        }
+        p.records = r.nullable_bytes(flexible)?;
+        if flexible {
+            // diverging_epoch (0), current_leader (1), snapshot_id (2): not modelled.
+            r.skip_tagged_fields()?;
+        }
+        Ok(p)
+    }
+}
+
+impl<'a> Message<'a> for FetchResponse<'a> {
+    const API_KEY: ApiKey = ApiKey::Fetch;
+
+    /// Appends the response; on error nothing is appended. Non-zero `session_id` below v7 and
+    /// a `preferred_read_replica` other than -1 below v11 are
+    /// [`EncodeError::FieldNotInVersion`]; other fields a version lacks are omitted.
+    fn encode(&self, version: i16, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let flexible = Self::API_KEY.check_encode(version)?;
+        atomically(out, |out| {
+            out.put_i32(self.throttle_time_ms);
+            if version >= 7 {
+                out.put_i16(self.error_code);
+                out.put_i32(self.session_id);
+            } else if self.session_id != 0 {
+                return Err(EncodeError::FieldNotInVersion("FetchResponse.session_id"));
+            }
+            out.put_array_len(flexible, Some(self.responses.len()))?;
+            for t in &self.responses {
+                out.put_string(flexible, t.topic)?;
+                out.put_array_len(flexible, Some(t.partitions.len()))?;
+                for p in &t.partitions {
+                    p.encode(version, flexible, out)?;
+                }
+                if flexible {
+                    out.put_empty_tagged_fields();
+                }
+            }
+            if flexible {
+                out.put_empty_tagged_fields();
+            }
+            Ok(())
+        })
+    }
+
+    fn decode(r: &mut Reader<'a>, version: i16) -> Result<Self, DecodeError> {
+        let flexible = Self::API_KEY.check_decode(version)?;
+        let mut m = FetchResponse { throttle_time_ms: r.i32()?, ..FetchResponse::default() };
+        if version >= 7 {
+            m.error_code = r.i16()?;
+            m.session_id = r.i32()?;
+        }
+        // Smallest topic: empty name + empty array (+ tags).
+        let n = r.array_len(flexible, if flexible { 3 } else { 6 })?;
+        let partition_min = FetchPartitionData::min_size(version, flexible);
+        let mut responses = Vec::with_capacity(n);
+        for _ in 0..n {
+            let topic = r.string(flexible)?;
+            let k = r.array_len(flexible, partition_min)?;
+            let mut partitions = Vec::with_capacity(k);
+            for _ in 0..k {
+                partitions.push(FetchPartitionData::decode(r, version, flexible)?);
+            }
+            if flexible {
+                r.skip_tagged_fields()?;
+            }
+            responses.push(FetchableTopicResponse { topic, partitions });
+        }
+        m.responses = responses;
+        if flexible {
+            r.skip_tagged_fields()?;
+        }
+        Ok(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    /// A request valid in `version`: fields the version lacks are at their defaults.
+    fn request(version: i16) -> FetchRequest<'static> {
+        let mut m = FetchRequest {
+            cluster_id: Some("cluster"),
+            replica_id: -1,
+            max_wait_ms: 500,
+            min_bytes: 1,
+            max_bytes: 1 << 20,
+            isolation_level: 1,
+            session_id: 4,
+            session_epoch: 2,
+            topics: vec![FetchTopic {
+                topic: "t",
+                partitions: vec![FetchPartition {
+                    partition: 1,
+                    current_leader_epoch: 3,
+                    fetch_offset: 100,
+                    last_fetched_epoch: 2,
+                    log_start_offset: 0,
+                    partition_max_bytes: 4096,
+                }],
+            }],
+            forgotten_topics_data: vec![ForgottenTopic { topic: "old", partitions: vec![0, 7] }],
+            rack_id: "r1",
+        };
+        let p = &mut m.topics[0].partitions[0];
+        if version < 5 {
+            p.log_start_offset = -1;
+        }
+        if version < 9 {
+            p.current_leader_epoch = -1;
+        }
+        if version < 12 {
+            p.last_fetched_epoch = -1;
+            m.cluster_id = None;
+        }
+        if version < 7 {
+            m.session_id = 0;
+            m.session_epoch = -1;
+            m.forgotten_topics_data.clear();
+        }
+        if version < 11 {
+            m.rack_id = "";
+        }
+        m
+    }
+
+    /// A response valid in `version`: fields the version lacks are at their defaults.
+    fn response(version: i16) -> FetchResponse<'static> {
+        let mut m = FetchResponse {
+            throttle_time_ms: 1,
+            error_code: 0,
+            session_id: 9,
+            responses: vec![FetchableTopicResponse {
+                topic: "t",
+                partitions: vec![
+                    FetchPartitionData {
+                        partition_index: 0,
+                        error_code: 0,
+                        high_watermark: 10,
+                        last_stable_offset: 10,
+                        log_start_offset: 0,
+                        aborted_transactions: Some(vec![AbortedTransaction { producer_id: 5, first_offset: 3 }]),
+                        preferred_read_replica: 2,
+                        records: Some(b"batches"),
+                    },
+                    FetchPartitionData::default(),
+                ],
+            }],
+        };
+        let p = &mut m.responses[0].partitions[0];
+        if version < 5 {
+            p.log_start_offset = -1;
+        }
+        if version < 11 {
+            p.preferred_read_replica = -1;
+        }
+        if version < 7 {
+            m.session_id = 0;
+        }
+        m
+    }
+
+    fn check_truncations<'a, M: Message<'a> + PartialEq + core::fmt::Debug>(m: &M, version: i16, buf: &'a mut Vec<u8>) {
+        m.encode(version, buf).unwrap();
+        let buf: &'a [u8] = buf;
+        let mut r = Reader::new(buf);
+        assert_eq!(&M::decode(&mut r, version).unwrap(), m, "v{version}");
+        assert!(r.finish().is_ok());
+        for cut in 0..buf.len() {
+            let mut r = Reader::new(&buf[..cut]);
+            assert!(M::decode(&mut r, version).is_err(), "v{version} cut at {cut} of {}", buf.len());
+        }
+    }
+
+    #[test]
+    fn unsupported_versions_are_typed_errors() {
+        for v in [-1, 0, 3, 13, i16::MAX] {
+            let enc = EncodeError::UnsupportedVersion { api_key: 1, version: v };
+            let dec = DecodeError::UnsupportedVersion { api_key: 1, version: v };
+            let mut out = Vec::new();
+            assert_eq!(request(12).encode(v, &mut out), Err(enc));
+            assert_eq!(response(12).encode(v, &mut out), Err(enc));
+            assert!(out.is_empty());
+            let bytes = [0u8; 64];
+            assert_eq!(FetchRequest::decode(&mut Reader::new(&bytes), v), Err(dec));
+            assert_eq!(FetchResponse::decode(&mut Reader::new(&bytes), v), Err(dec));
+        }
+    }
+
+    #[test]
+    fn truncated_input_is_an_error_at_every_cut() {
+        for v in 4..=12 {
+            check_truncations(&request(v), v, &mut Vec::new());
+            check_truncations(&response(v), v, &mut Vec::new());
+        }
+    }
+
+    #[test]
+    fn fields_a_version_cannot_carry_are_rejected() {
+        let mut out = Vec::new();
+        assert_eq!(
+            request(12).encode(11, &mut out),
+            Err(EncodeError::FieldNotInVersion("FetchPartition.last_fetched_epoch"))
+        );
+        let mut m = request(6);
+        m.forgotten_topics_data.push(ForgottenTopic { topic: "x", partitions: vec![] });
+        assert_eq!(m.encode(6, &mut out), Err(EncodeError::FieldNotInVersion("FetchRequest.forgotten_topics_data")));
+        assert_eq!(
+            response(12).encode(10, &mut out),
+            Err(EncodeError::FieldNotInVersion("FetchPartitionData.preferred_read_replica"))
+        );
+        assert_eq!(response(7).encode(6, &mut out), Err(EncodeError::FieldNotInVersion("FetchResponse.session_id")));
+        assert!(out.is_empty(), "a failed encode appends nothing");
+    }
+
+    #[test]
+    fn unknown_partition_tags_are_skipped() {
+        let mut m = response(12);
+        m.responses[0].partitions.truncate(1);
+        let mut out = Vec::new();
+        m.encode(12, &mut out).unwrap();
+        // Body ends: partition tags (0), topic tags (0), top-level tags (0). Give the partition
+        // a current_leader tag (1) of 9 bytes.
+        let at = out.len() - 3;
+        out.splice(at..=at, [1, 1, 9, 0, 0, 0, 1, 0, 0, 0, 2, 0]);
+        let mut r = Reader::new(&out);
+        assert_eq!(FetchResponse::decode(&mut r, 12).unwrap(), m);
+        assert!(r.finish().is_ok());
+    }
+}

@@ -38,3 +38,171 @@ pub struct InitProducerIdResponse {
     /// The producer epoch assigned.
     pub producer_epoch: i16,
 }
+
+use super::{ApiKey, DecodeError, EncodeError, Message, Reader, Writer};
+use alloc::vec::Vec;
+
+impl<'a> Message<'a> for InitProducerIdRequest<'a> {
+    const API_KEY: ApiKey = ApiKey::InitProducerId;
+
+    fn encode(&self, version: i16, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let flexible = Self::API_KEY.check_encode(version)?;
+        if version < 3 {
+            // Dropping these would turn an epoch bump into a fresh producer id.
+            if self.producer_id != -1 {
+                return Err(EncodeError::FieldNotInVersion("producer_id"));
+            }
+            if self.producer_epoch != -1 {
+                return Err(EncodeError::FieldNotInVersion("producer_epoch"));
+            }
+        }
+        out.put_nullable_string(flexible, self.transactional_id)?;
+        out.put_i32(self.transaction_timeout_ms);
+        if version >= 3 {
+            out.put_i64(self.producer_id);
+            out.put_i16(self.producer_epoch);
+        }
+        if flexible {
+            out.put_empty_tagged_fields();
+        }
+        Ok(())
+    }
+
+    fn decode(r: &mut Reader<'a>, version: i16) -> Result<Self, DecodeError> {
+        let flexible = Self::API_KEY.check_decode(version)?;
+        let mut m = InitProducerIdRequest {
+            transactional_id: r.nullable_string(flexible)?,
+            transaction_timeout_ms: r.i32()?,
+            ..InitProducerIdRequest::default()
+        };
+        if version >= 3 {
+            m.producer_id = r.i64()?;
+            m.producer_epoch = r.i16()?;
+        }
+        if flexible {
+            r.skip_tagged_fields()?;
+        }
+        Ok(m)
+    }
+}
+
+impl<'a> Message<'a> for InitProducerIdResponse {
+    const API_KEY: ApiKey = ApiKey::InitProducerId;
+
+    fn encode(&self, version: i16, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        let flexible = Self::API_KEY.check_encode(version)?;
+        out.put_i32(self.throttle_time_ms);
+        out.put_i16(self.error_code);
+        out.put_i64(self.producer_id);
+        out.put_i16(self.producer_epoch);
+        if flexible {
+            out.put_empty_tagged_fields();
+        }
+        Ok(())
+    }
+
+    fn decode(r: &mut Reader<'a>, version: i16) -> Result<Self, DecodeError> {
+        let flexible = Self::API_KEY.check_decode(version)?;
+        let m = InitProducerIdResponse {
+            throttle_time_ms: r.i32()?,
+            error_code: r.i16()?,
+            producer_id: r.i64()?,
+            producer_epoch: r.i16()?,
+        };
+        if flexible {
+            r.skip_tagged_fields()?;
+        }
+        Ok(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample_request(version: i16) -> InitProducerIdRequest<'static> {
+        let bump = version >= 3;
+        InitProducerIdRequest {
+            transactional_id: Some("txn"),
+            transaction_timeout_ms: 60_000,
+            producer_id: if bump { 4711 } else { -1 },
+            producer_epoch: if bump { 3 } else { -1 },
+        }
+    }
+
+    fn sample_response() -> InitProducerIdResponse {
+        InitProducerIdResponse { throttle_time_ms: 5, error_code: 0, producer_id: 1 << 40, producer_epoch: 7 }
+    }
+
+    /// Every strict prefix of `bytes` fails to decode; the whole decodes to `expected` exactly.
+    fn check_cuts<'a, M: Message<'a> + PartialEq + core::fmt::Debug>(bytes: &'a [u8], version: i16, expected: &M) {
+        for cut in 0..bytes.len() {
+            let slice = bytes.get(..cut).unwrap();
+            assert!(M::decode(&mut Reader::new(slice), version).is_err(), "v{version} cut at {cut}");
+        }
+        let mut r = Reader::new(bytes);
+        assert_eq!(&M::decode(&mut r, version).unwrap(), expected);
+        assert!(r.is_empty());
+    }
+
+    #[test]
+    fn round_trip_and_truncation_every_version() {
+        for v in 0..=4 {
+            let (req, resp) = (sample_request(v), sample_response());
+            let mut out = Vec::new();
+            req.encode(v, &mut out).unwrap();
+            check_cuts(&out, v, &req);
+            let mut out = Vec::new();
+            resp.encode(v, &mut out).unwrap();
+            check_cuts(&out, v, &resp);
+        }
+    }
+
+    #[test]
+    fn null_transactional_id_in_every_version() {
+        for v in 0..=4 {
+            let req = InitProducerIdRequest { transactional_id: None, ..sample_request(v) };
+            let mut out = Vec::new();
+            req.encode(v, &mut out).unwrap();
+            assert_eq!(InitProducerIdRequest::decode(&mut Reader::new(&out), v), Ok(req));
+        }
+    }
+
+    #[test]
+    fn unsupported_versions_are_typed_errors() {
+        let err = EncodeError::UnsupportedVersion { api_key: 22, version: 5 };
+        assert_eq!(sample_request(4).encode(5, &mut Vec::new()), Err(err));
+        assert_eq!(sample_response().encode(5, &mut Vec::new()), Err(err));
+        let err = EncodeError::UnsupportedVersion { api_key: 22, version: -1 };
+        assert_eq!(sample_response().encode(-1, &mut Vec::new()), Err(err));
+        let err = DecodeError::UnsupportedVersion { api_key: 22, version: 5 };
+        let bytes = [0u8; 64];
+        assert_eq!(InitProducerIdRequest::decode(&mut Reader::new(&bytes), 5), Err(err));
+        assert_eq!(InitProducerIdResponse::decode(&mut Reader::new(&bytes), 5), Err(err));
+    }
+
+    #[test]
+    fn epoch_bump_below_v3_is_an_error() {
+        for v in 0..3 {
+            let mut out = Vec::new();
+            let req = InitProducerIdRequest { producer_id: 9, ..sample_request(v) };
+            assert_eq!(req.encode(v, &mut out), Err(EncodeError::FieldNotInVersion("producer_id")));
+            let req = InitProducerIdRequest { producer_epoch: 0, ..sample_request(v) };
+            assert_eq!(req.encode(v, &mut out), Err(EncodeError::FieldNotInVersion("producer_epoch")));
+            assert!(out.is_empty());
+        }
+    }
+
+    #[test]
+    fn unknown_tagged_fields_are_skipped() {
+        let resp = sample_response();
+        let mut out = Vec::new();
+        resp.encode(2, &mut out).unwrap();
+        // Replace the empty tagged section by one holding tag 7 with 3 bytes.
+        out.pop();
+        out.extend_from_slice(&[1, 7, 3, 0xAA, 0xBB, 0xCC]);
+        let mut r = Reader::new(&out);
+        assert_eq!(InitProducerIdResponse::decode(&mut r, 2), Ok(resp));
+        assert!(r.is_empty());
+    }
+}
