@@ -3,5 +3,8 @@
 //! - [`net`]: a seeded network of ordered byte streams (latency, chunking, stalls, cuts).
 //! - [`checker`]: asserts the five guarantees of DESIGN.md on a finished run.
 
+pub mod actors;
 pub mod checker;
 pub mod net;
+pub mod sim;
+pub mod toy;

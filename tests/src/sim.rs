@@ -1,0 +1,470 @@
+//! The deterministic simulation driver: virtual time, a scripted workload and fault schedule,
+//! the seeded [`Network`], a producer and a broker cluster; at the end, the [`checker`].
+//!
+//! Time only jumps: each step goes to the earliest of the producer's deadline, the brokers'
+//! deadline, the next network delivery and the next scripted event. Every source of choice is
+//! the run's seed, so a seed reproduces a run byte for byte; [`RunResult::trace_hash`] hashes
+//! every input and output to prove it.
+
+use std::collections::BTreeMap;
+
+use idem_core::rand::Rng;
+use idem_core::{Duration, Instant};
+
+use crate::actors::{BrokerFault, BrokerOut, ProducerOut, Refused, SimBroker, SimProducer, WorkRecord};
+use crate::checker::{self, Report, Run, SentRecord};
+use crate::net::{Delivery, NetConfig, NetConn, Network};
+
+/// A network fault; the connection is picked among the live ones when the fault fires.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NetFault {
+    /// Cut a connection (both ends see a disconnect; bytes in flight are lost).
+    Cut { pick: u64 },
+    /// Stall one direction of a connection for `ms`.
+    Stall { pick: u64, to_broker: bool, ms: u64 },
+}
+
+/// A scripted event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Script {
+    /// Offer the next record (index = number accepted so far) to `partition`.
+    Send { partition: Option<i32>, filler: usize },
+    /// `flush`.
+    Flush,
+    /// A network fault.
+    Net(NetFault),
+    /// A broker fault.
+    Broker(BrokerFault),
+}
+
+/// The scripted part of a run.
+#[derive(Clone, Debug, Default)]
+pub struct Schedule {
+    /// Events by (instant, order of insertion).
+    pub events: BTreeMap<(Instant, u64), Script>,
+    /// When the last fault has ended (faults include their recovery, e.g. `Up` after `Down`).
+    pub faults_end: Instant,
+    next: u64,
+}
+
+impl Schedule {
+    /// Adds an event.
+    pub fn at(&mut self, t: Instant, s: Script) {
+        if matches!(s, Script::Net(_) | Script::Broker(_)) {
+            self.faults_end = self.faults_end.max(t);
+        }
+        self.events.insert((t, self.next), s);
+        self.next += 1;
+    }
+}
+
+/// Knobs of a run (the defaults are what the seed runner uses).
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// Topic name.
+    pub topic: String,
+    /// Partitions of the topic.
+    pub partitions: i32,
+    /// Brokers in the cluster.
+    pub brokers: i32,
+    /// Records to send.
+    pub records: usize,
+    /// Sends are spread over this window.
+    pub send_window: Duration,
+    /// Faults happen within this window.
+    pub fault_window: Duration,
+    /// Number of faults to schedule.
+    pub faults: usize,
+    /// The producer's delivery timeout (for the liveness bound).
+    pub delivery_timeout: Duration,
+    /// The producer's `buffer.memory`.
+    pub buffer_limit: u64,
+    /// Slack on top of the delivery timeout for liveness.
+    pub slack: Duration,
+    /// Network parameters.
+    pub net: NetConfig,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            topic: "sim".into(),
+            partitions: 3,
+            brokers: 3,
+            records: 60,
+            send_window: Duration::from_secs(4),
+            fault_window: Duration::from_secs(6),
+            faults: 8,
+            delivery_timeout: Duration::from_secs(10),
+            buffer_limit: 64 * 1024,
+            slack: Duration::from_secs(5),
+            net: NetConfig::default(),
+        }
+    }
+}
+
+/// Error codes the broker faults inject, retriable and not.
+const FAULT_CODES: [i16; 8] = [6, 7, 19, 20, 45, 59, 47, 3];
+
+/// A seeded workload and fault schedule.
+pub fn schedule(cfg: &SimConfig, rng: &mut Rng) -> Schedule {
+    let mut s = Schedule::default();
+    let window = cfg.send_window.as_micros().max(1);
+    for _ in 0..cfg.records {
+        let t = Instant::from_micros(rng.below(window));
+        let partition = if rng.chance(0.1) { None } else { Some(rng.below(cfg.partitions as u64) as i32) };
+        s.at(t, Script::Send { partition, filler: rng.below(200) as usize });
+        if rng.chance(0.05) {
+            s.at(t, Script::Flush);
+        }
+    }
+    s.at(Instant::from_micros(window), Script::Flush);
+    let fwin = cfg.fault_window.as_micros().max(1);
+    for _ in 0..cfg.faults {
+        let t = Instant::from_micros(rng.below(fwin));
+        let partition = rng.below(cfg.partitions as u64) as i32;
+        let broker = rng.below(cfg.brokers as u64) as i32;
+        let count = 1 + rng.below(3) as u32;
+        let code = FAULT_CODES[rng.below(FAULT_CODES.len() as u64) as usize];
+        let fault = match rng.below(12) {
+            0 | 1 => Script::Net(NetFault::Cut { pick: rng.next_u64() }),
+            2 => Script::Net(NetFault::Stall {
+                pick: rng.next_u64(),
+                to_broker: rng.chance(0.5),
+                ms: 1 + rng.below(3000),
+            }),
+            3 => Script::Broker(BrokerFault::ErrorBeforeAppend { partition, code, count }),
+            4 => Script::Broker(BrokerFault::ErrorAfterAppend { partition, code, count }),
+            5 => Script::Broker(BrokerFault::AppendThenDrop { partition, count }),
+            6 => Script::Broker(BrokerFault::Delay { broker, ms: 1 + rng.below(2000), count }),
+            7 => {
+                let up = t + Duration::from_micros(1 + rng.below(3_000_000));
+                s.at(up, Script::Broker(BrokerFault::Up { broker }));
+                Script::Broker(BrokerFault::Down { broker })
+            }
+            8 => Script::Broker(BrokerFault::LeaderMove { partition, to: broker }),
+            9 => Script::Broker(BrokerFault::ExpireProducers),
+            _ => Script::Broker(BrokerFault::Restart { broker, keep_producer_state: rng.chance(0.5) }),
+        };
+        s.at(t, fault);
+    }
+    s
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct RunResult {
+    /// Guarantee violations (empty: pass) and driver failures (livelock, time bound).
+    pub errors: Vec<String>,
+    /// FNV-1a hash of every input and output of the run, in order.
+    pub trace_hash: u64,
+    /// Virtual time at the end.
+    pub end: Instant,
+    /// Steps taken.
+    pub steps: u64,
+    /// A one-line summary.
+    pub summary: String,
+    /// The material the checker saw.
+    pub run: Run,
+}
+
+struct Trace(u64);
+impl Trace {
+    fn add(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    fn ev(&mut self, now: Instant, tag: &str, conn: u64, bytes: &[u8]) {
+        self.add(&now.as_micros().to_le_bytes());
+        self.add(tag.as_bytes());
+        self.add(&conn.to_le_bytes());
+        self.add(bytes);
+    }
+}
+
+/// Drives `producer` and `broker` through `schedule` on a network seeded by `rng`, then checks.
+pub fn run<P: SimProducer, B: SimBroker>(
+    cfg: &SimConfig,
+    schedule: Schedule,
+    mut producer: P,
+    mut broker: B,
+    rng: Rng,
+) -> RunResult {
+    let mut net = Network::new(cfg.net.clone(), rng);
+    let mut trace = Trace(0xcbf2_9ce4_8422_2325);
+    let addrs: BTreeMap<(String, u16), i32> = broker.advertised().into_iter().map(|(id, h, p)| ((h, p), id)).collect();
+    let mut events = schedule.events;
+    let mut errors = Vec::new();
+    // Producer conn id <-> network conn id.
+    let mut p2n: BTreeMap<u64, NetConn> = BTreeMap::new();
+    let mut n2p: BTreeMap<NetConn, u64> = BTreeMap::new();
+    let mut ids: BTreeMap<P::Id, usize> = BTreeMap::new();
+    let mut run = Run {
+        buffer_limit: cfg.buffer_limit,
+        faults_end: schedule.faults_end,
+        delivery_timeout: cfg.delivery_timeout,
+        slack: cfg.slack,
+        ..Run::default()
+    };
+    let mut p_deadline: Option<Instant> = Some(Instant::ZERO);
+    let mut b_deadline: Option<Instant> = Some(Instant::ZERO);
+    let last_event = events.keys().next_back().map_or(Instant::ZERO, |k| k.0);
+    let hard_end = last_event.max(schedule.faults_end) + cfg.delivery_timeout + cfg.slack + cfg.slack;
+    let mut now = Instant::ZERO;
+    let mut steps = 0u64;
+    let mut pending_sends = 0usize;
+    let mut closed = false;
+
+    loop {
+        steps += 1;
+        // 1. Scripted events due now.
+        while let Some(entry) = events.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let script = entry.remove();
+            match script {
+                Script::Send { partition, filler } => {
+                    let idx = run.sent.len();
+                    let value = checker::record_value(idx, filler);
+                    let key = if partition.is_none() { Some(format!("k{}", idx % 7).into_bytes()) } else { None };
+                    let rec = WorkRecord {
+                        topic: cfg.topic.clone(),
+                        partition,
+                        key,
+                        value: value.clone(),
+                        timestamp_ms: now.as_millis() as i64,
+                    };
+                    trace.ev(now, "send", idx as u64, &value);
+                    match producer.send(now, &rec) {
+                        Ok(id) => {
+                            if ids.insert(id.clone(), idx).is_some() {
+                                errors.push(format!("send returned a record id twice: {id:?}"));
+                            }
+                            run.sent.push(SentRecord { topic: rec.topic, partition, value, sent_at: now });
+                        }
+                        Err(Refused::QueueFull) => {
+                            // Back-pressure: offer the same record again a little later.
+                            events.insert(
+                                (now + Duration::from_millis(5), u64::MAX - pending_sends as u64),
+                                Script::Send { partition, filler },
+                            );
+                            pending_sends += 1;
+                        }
+                        Err(Refused::Other(e)) => errors.push(format!("send refused record {idx}: {e}")),
+                    }
+                }
+                Script::Flush => producer.flush(now),
+                Script::Net(NetFault::Cut { pick }) => {
+                    let conns = net.conns();
+                    if !conns.is_empty() {
+                        net.cut(conns[(pick % conns.len() as u64) as usize]);
+                    }
+                }
+                Script::Net(NetFault::Stall { pick, to_broker, ms }) => {
+                    let conns = net.conns();
+                    if !conns.is_empty() {
+                        net.stall(
+                            conns[(pick % conns.len() as u64) as usize],
+                            to_broker,
+                            now + Duration::from_millis(ms),
+                        );
+                    }
+                }
+                Script::Broker(f) => {
+                    trace.ev(now, &format!("{f:?}"), 0, &[]);
+                    match &f {
+                        BrokerFault::Down { broker } | BrokerFault::Restart { broker, .. } => {
+                            net.set_broker_down(*broker, true)
+                        }
+                        _ => {}
+                    }
+                    broker.fault(now, &f);
+                    match &f {
+                        BrokerFault::Up { broker } | BrokerFault::Restart { broker, .. } => {
+                            net.set_broker_down(*broker, false)
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            b_deadline = Some(now);
+            p_deadline = Some(now);
+        }
+        // 2. Network deliveries due now.
+        while let Some(d) = net.poll(now) {
+            match d {
+                Delivery::Connected { conn, broker: b } => {
+                    trace.ev(now, "accepted", conn, &b.to_le_bytes());
+                    broker.accepted(now, conn, b);
+                    if let Some(pc) = n2p.get(&conn) {
+                        producer.connected(now, *pc);
+                    }
+                }
+                Delivery::ProducerDisconnected { conn } => {
+                    trace.ev(now, "p-disc", conn, &[]);
+                    if let Some(pc) = n2p.remove(&conn) {
+                        p2n.remove(&pc);
+                        producer.disconnected(now, pc);
+                    }
+                }
+                Delivery::ToProducer { conn, bytes } => {
+                    trace.ev(now, "to-p", conn, &bytes);
+                    if let Some(pc) = n2p.get(&conn) {
+                        producer.received(now, *pc, &bytes);
+                    }
+                }
+                Delivery::ToBroker { conn, bytes, .. } => {
+                    trace.ev(now, "to-b", conn, &bytes);
+                    broker.received(now, conn, &bytes);
+                }
+                Delivery::BrokerDisconnected { conn, .. } => {
+                    trace.ev(now, "b-disc", conn, &[]);
+                    broker.closed(now, conn);
+                }
+            }
+            b_deadline = Some(now);
+            p_deadline = Some(now);
+        }
+        // 3. Timers.
+        if p_deadline.is_some_and(|d| d <= now) {
+            producer.timeout(now);
+        }
+        if b_deadline.is_some_and(|d| d <= now) {
+            broker.timeout(now);
+        }
+        // 4. Drain both sides until neither has anything more to say at this instant.
+        let mut rounds = 0;
+        loop {
+            rounds += 1;
+            if rounds > 10_000 {
+                errors.push(format!("LIVELOCK: producer/broker keep emitting at {now:?}"));
+                break;
+            }
+            let mut progressed = false;
+            loop {
+                match producer.poll() {
+                    ProducerOut::Timeout(d) => {
+                        p_deadline = d;
+                        break;
+                    }
+                    out => {
+                        progressed = true;
+                        match out {
+                            ProducerOut::Connect { conn, host, port } => {
+                                trace.ev(now, &format!("connect {host}:{port}"), conn, &[]);
+                                let nc = match addrs.get(&(host, port)) {
+                                    Some(b) => net.connect(now, *b),
+                                    None => net.connect_unknown(now),
+                                };
+                                if let Some(old) = p2n.insert(conn, nc) {
+                                    errors
+                                        .push(format!("producer reused conn id {conn} (net {old}) while it was open"));
+                                }
+                                n2p.insert(nc, conn);
+                            }
+                            ProducerOut::Transmit { conn, data } => {
+                                trace.ev(now, "p-tx", conn, &data);
+                                match p2n.get(&conn) {
+                                    Some(nc) => net.producer_write(now, *nc, &data),
+                                    None => errors.push(format!(
+                                        "producer wrote {} bytes on unknown/closed conn {conn}",
+                                        data.len()
+                                    )),
+                                }
+                            }
+                            ProducerOut::Close { conn } => {
+                                trace.ev(now, "p-close", conn, &[]);
+                                if let Some(nc) = p2n.remove(&conn) {
+                                    n2p.remove(&nc);
+                                    net.producer_close(now, nc);
+                                }
+                            }
+                            ProducerOut::Report { id, outcome } => {
+                                trace.ev(now, &format!("report {outcome:?}"), 0, format!("{id:?}").as_bytes());
+                                match ids.get(&id) {
+                                    Some(idx) => run.reports.push(Report { record: *idx, at: now, outcome }),
+                                    None => {
+                                        errors.push(format!("report for an id send never returned: {id:?} {outcome:?}"))
+                                    }
+                                }
+                            }
+                            ProducerOut::Timeout(_) => {}
+                        }
+                    }
+                }
+            }
+            loop {
+                match broker.poll() {
+                    BrokerOut::Timeout(d) => {
+                        b_deadline = d;
+                        break;
+                    }
+                    BrokerOut::Transmit { conn, data } => {
+                        progressed = true;
+                        trace.ev(now, "b-tx", conn, &data);
+                        net.broker_write(now, conn, &data);
+                    }
+                    BrokerOut::Close { conn } => {
+                        progressed = true;
+                        trace.ev(now, "b-close", conn, &[]);
+                        net.broker_close(now, conn);
+                    }
+                    BrokerOut::Log(line) => trace.ev(now, "log", 0, line.as_bytes()),
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+        run.max_buffered = run.max_buffered.max(producer.buffered_bytes());
+        if !errors.is_empty() && errors.iter().any(|e| e.starts_with("LIVELOCK")) {
+            break;
+        }
+
+        // 5. Done? Every accepted record reported, nothing scripted left, nothing in flight.
+        let all_reported = run.reports.len() >= run.sent.len();
+        if events.is_empty() && all_reported && net.is_idle() && broker.quiescent() {
+            if closed {
+                break;
+            }
+            producer.close(now);
+            closed = true;
+            p_deadline = Some(now);
+            continue;
+        }
+        // 6. Jump to the next deadline.
+        let next = [events.keys().next().map(|k| k.0), net.next_deadline(), p_deadline, b_deadline]
+            .into_iter()
+            .flatten()
+            .min();
+        let Some(next) = next else {
+            errors.push(format!(
+                "STUCK at {now:?}: nothing pending but {} of {} records unreported",
+                run.sent.len() - run.reports.len(),
+                run.sent.len()
+            ));
+            break;
+        };
+        let next = next.max(now);
+        if next > hard_end {
+            errors.push(format!(
+                "LIVENESS: still running at {next:?} (bound {hard_end:?}); {} of {} records unreported",
+                run.sent.len().saturating_sub(run.reports.len()),
+                run.sent.len()
+            ));
+            break;
+        }
+        now = next;
+    }
+    run.logs = broker.logs();
+    for l in run.logs.values() {
+        for e in l {
+            trace.ev(now, "log", e.offset as u64, e.value.as_deref().unwrap_or(&[]));
+        }
+    }
+    errors.extend(checker::check(&run));
+    RunResult { errors, trace_hash: trace.0, end: now, steps, summary: checker::summary(&run), run }
+}
