@@ -6,5 +6,6 @@
 pub mod actors;
 pub mod checker;
 pub mod net;
+pub mod seeds;
 pub mod sim;
 pub mod toy;

@@ -45,3 +45,18 @@ fn show() {
         println!("{s}: {} end {:?} steps {} errs {:?}", r.summary, r.end, r.steps, r.errors.first());
     }
 }
+
+#[test]
+fn sweep_reports_failing_seeds_with_replay_command() {
+    use idem_tests::seeds;
+    let ok = seeds::sweep(0..50, 2, &|s| run_toy(s, true));
+    assert_eq!((ok.seeds, ok.failures.len()), (50, 0));
+    let bad = seeds::sweep(0..20, 2, &|s| run_toy(s, false));
+    assert!(!bad.failures.is_empty());
+    let report = seeds::failure_report(&bad, "sim_harness");
+    let first = bad.failures[0].seed;
+    assert!(
+        report.contains(&format!("IDEM_SIM_SEEDS={first}..{} cargo test -p idem-tests --test sim_harness", first + 1)),
+        "{report}"
+    );
+}
