@@ -46,6 +46,8 @@ pub enum ProducerOut<Id> {
     Close { conn: u64 },
     /// A final report.
     Report { id: Id, outcome: Outcome },
+    /// The producer stopped on a fatal error (no fault the simulation injects should cause one).
+    Fatal(String),
     /// Drained; wake at the deadline.
     Timeout(Option<Instant>),
 }
@@ -77,15 +79,10 @@ pub trait SimProducer {
 /// A broker-side fault, applied by the driver at a scripted instant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BrokerFault {
-    /// The next `count` produce requests for `partition` fail with `code`, nothing appended.
-    ErrorBeforeAppend { partition: i32, code: i16, count: u32 },
-    /// The next `count` produce requests for `partition` are appended, then answered with `code`.
-    ErrorAfterAppend { partition: i32, code: i16, count: u32 },
-    /// The next `count` produce requests for `partition` are appended and the response is dropped
-    /// (the connection is closed instead).
-    AppendThenDrop { partition: i32, count: u32 },
-    /// Responses of `broker` are delayed by `ms`, for the next `count` requests.
-    Delay { broker: i32, ms: u64, count: u32 },
+    /// Replaces the probabilistic faults the brokers inject from now on, in the in-memory
+    /// broker's fault syntax (`append_drop=P`, `error_before=CODE:P`, `error_after=CODE:P`,
+    /// `delay=MIN..MAX:P`, ...); `""` stops them.
+    Spec(String),
     /// `broker` goes down (connections cut, connects refused) ...
     Down { broker: i32 },
     /// ... and comes back.

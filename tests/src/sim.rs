@@ -103,8 +103,38 @@ impl Default for SimConfig {
     }
 }
 
-/// Error codes the broker faults inject, retriable and not.
-const FAULT_CODES: [i16; 8] = [6, 7, 19, 20, 45, 59, 47, 3];
+/// Error codes injected before appending (the batch is rejected) and after (the batch is in the
+/// log but the producer hears an error).
+const CODES_BEFORE: [&str; 7] = [
+    "NOT_LEADER_OR_FOLLOWER",
+    "REQUEST_TIMED_OUT",
+    "NOT_ENOUGH_REPLICAS",
+    "OUT_OF_ORDER_SEQUENCE_NUMBER",
+    "UNKNOWN_PRODUCER_ID",
+    "INVALID_PRODUCER_EPOCH",
+    "UNKNOWN_TOPIC_OR_PARTITION",
+];
+const CODES_AFTER: [&str; 3] = ["REQUEST_TIMED_OUT", "NOT_ENOUGH_REPLICAS_AFTER_APPEND", "NOT_LEADER_OR_FOLLOWER"];
+
+/// A seeded probabilistic broker fault spec (errors before/after append, append-then-drop,
+/// response delays).
+pub fn fault_spec(rng: &mut Rng) -> String {
+    let mut items = Vec::new();
+    let p = |rng: &mut Rng| [0.01, 0.03, 0.08][rng.below(3) as usize];
+    if rng.chance(0.5) {
+        items.push(format!("append_drop={}", p(rng)));
+    }
+    for _ in 0..rng.below(3) {
+        items.push(format!("error_before={}:{}", CODES_BEFORE[rng.below(CODES_BEFORE.len() as u64) as usize], p(rng)));
+    }
+    for _ in 0..rng.below(2) {
+        items.push(format!("error_after={}:{}", CODES_AFTER[rng.below(CODES_AFTER.len() as u64) as usize], p(rng)));
+    }
+    if rng.chance(0.4) {
+        items.push(format!("delay=0..{}ms:{}", 1 + rng.below(1500), p(rng) * 3.0));
+    }
+    items.join(",")
+}
 
 /// A seeded workload and fault schedule.
 pub fn schedule(cfg: &SimConfig, rng: &mut Rng) -> Schedule {
@@ -119,31 +149,34 @@ pub fn schedule(cfg: &SimConfig, rng: &mut Rng) -> Schedule {
         }
     }
     s.at(Instant::from_micros(window), Script::Flush);
+    if cfg.faults == 0 {
+        return s;
+    }
     let fwin = cfg.fault_window.as_micros().max(1);
+    // Probabilistic broker faults in phases, off at the end of the fault window.
+    let phases = 1 + rng.below(3);
+    for i in 0..phases {
+        s.at(Instant::from_micros(fwin * i / phases), Script::Broker(BrokerFault::Spec(fault_spec(rng))));
+    }
+    s.at(Instant::from_micros(fwin), Script::Broker(BrokerFault::Spec(String::new())));
     for _ in 0..cfg.faults {
         let t = Instant::from_micros(rng.below(fwin));
         let partition = rng.below(cfg.partitions as u64) as i32;
         let broker = rng.below(cfg.brokers as u64) as i32;
-        let count = 1 + rng.below(3) as u32;
-        let code = FAULT_CODES[rng.below(FAULT_CODES.len() as u64) as usize];
-        let fault = match rng.below(12) {
-            0 | 1 => Script::Net(NetFault::Cut { pick: rng.next_u64() }),
-            2 => Script::Net(NetFault::Stall {
+        let fault = match rng.below(10) {
+            0..=2 => Script::Net(NetFault::Cut { pick: rng.next_u64() }),
+            3 | 4 => Script::Net(NetFault::Stall {
                 pick: rng.next_u64(),
                 to_broker: rng.chance(0.5),
                 ms: 1 + rng.below(3000),
             }),
-            3 => Script::Broker(BrokerFault::ErrorBeforeAppend { partition, code, count }),
-            4 => Script::Broker(BrokerFault::ErrorAfterAppend { partition, code, count }),
-            5 => Script::Broker(BrokerFault::AppendThenDrop { partition, count }),
-            6 => Script::Broker(BrokerFault::Delay { broker, ms: 1 + rng.below(2000), count }),
-            7 => {
+            5 => {
                 let up = t + Duration::from_micros(1 + rng.below(3_000_000));
                 s.at(up, Script::Broker(BrokerFault::Up { broker }));
                 Script::Broker(BrokerFault::Down { broker })
             }
-            8 => Script::Broker(BrokerFault::LeaderMove { partition, to: broker }),
-            9 => Script::Broker(BrokerFault::ExpireProducers),
+            6 => Script::Broker(BrokerFault::LeaderMove { partition, to: broker }),
+            7 => Script::Broker(BrokerFault::ExpireProducers),
             _ => Script::Broker(BrokerFault::Restart { broker, keep_producer_state: rng.chance(0.5) }),
         };
         s.at(t, fault);
@@ -390,6 +423,10 @@ pub fn run<P: SimProducer, B: SimBroker>(
                                         errors.push(format!("report for an id send never returned: {id:?} {outcome:?}"))
                                     }
                                 }
+                            }
+                            ProducerOut::Fatal(e) => {
+                                trace.ev(now, "fatal", 0, e.as_bytes());
+                                errors.push(format!("FATAL at {now:?}: {e}"));
                             }
                             ProducerOut::Timeout(_) => {}
                         }

@@ -2,9 +2,10 @@
 //! simulation harness itself: with dedup on, every seed must pass; with dedup off (the "naive
 //! retry" bug), the checker must find duplicates. Not Kafka; not used by the real tests.
 //!
-//! Protocol: frames of `u32 length | text`. Request `P <seq> <partition> <value>`, response
+//! Protocol: frames of `u32 length | text`. Request `P <seq> <epoch> <partition> <value>`, response
 //! `A <seq> <offset>`. The producer is stop-and-wait over one connection; on disconnect it
-//! reconnects and resends the same sequence.
+//! reconnects and resends the same sequence. A record given up
+//! while in flight bumps the epoch (a later record may overtake its stalled bytes).
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -55,6 +56,8 @@ pub struct ToyProducer {
     out: VecDeque<ProducerOut<u64>>,
     delivery_timeout: Duration,
     limit: usize,
+    /// Bumped whenever a record's outcome is unknown (so later records are a new session).
+    epoch: i16,
 }
 
 impl ToyProducer {
@@ -71,6 +74,7 @@ impl ToyProducer {
             out: VecDeque::new(),
             delivery_timeout,
             limit,
+            epoch: 0,
         }
     }
 
@@ -89,6 +93,9 @@ impl ToyProducer {
                 break;
             }
             let outcome = if h.transmitted { Outcome::PossiblyPersisted } else { Outcome::NotPersisted };
+            if h.transmitted {
+                self.epoch += 1;
+            }
             let id = h.id;
             self.queue.pop_front();
             self.out.push_back(ProducerOut::Report { id, outcome });
@@ -104,7 +111,7 @@ impl ToyProducer {
         }
         if let (Some((c, true, false)), Some(h)) = (self.conn, self.queue.front_mut()) {
             h.transmitted = true;
-            let text = format!("P {} {} {}", h.seq, h.partition, String::from_utf8_lossy(&h.value));
+            let text = format!("P {} {} {} {}", h.seq, self.epoch, h.partition, String::from_utf8_lossy(&h.value));
             self.out.push_back(ProducerOut::Transmit { conn: c, data: frame(&text) });
             self.conn = Some((c, true, true));
         }
@@ -227,8 +234,9 @@ impl SimBroker for ToyBroker {
         let Some(buf) = self.inbufs.get_mut(&conn) else { return };
         buf.extend_from_slice(bytes);
         for f in frames(buf) {
-            let mut it = f.splitn(4, ' ').skip(1);
+            let mut it = f.splitn(5, ' ').skip(1);
             let seq: u64 = it.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+            let epoch: i16 = it.next().and_then(|s| s.parse().ok()).unwrap_or(0);
             let partition: i32 = it.next().and_then(|s| s.parse().ok()).unwrap_or(0);
             let value = it.next().unwrap_or("").as_bytes().to_vec();
             let offset = match self.seen.get(&seq) {
@@ -236,7 +244,7 @@ impl SimBroker for ToyBroker {
                 _ => {
                     let log = self.logs.entry(partition).or_default();
                     let offset = log.len() as i64;
-                    log.push(LogEntry { offset, producer_id: 1, epoch: 0, sequence: seq as i32, value: Some(value) });
+                    log.push(LogEntry { offset, producer_id: 1, epoch, sequence: seq as i32, value: Some(value) });
                     self.seen.insert(seq, offset);
                     offset
                 }
@@ -259,8 +267,8 @@ impl SimBroker for ToyBroker {
     }
     fn fault(&mut self, _now: Instant, fault: &BrokerFault) {
         match fault {
-            BrokerFault::AppendThenDrop { count, .. } | BrokerFault::ErrorAfterAppend { count, .. } => {
-                self.drop_next += count
+            BrokerFault::Spec(spec) if spec.contains("append_drop") || spec.contains("error_after") => {
+                self.drop_next += 2
             }
             BrokerFault::Restart { .. } | BrokerFault::Down { .. } => self.inbufs.clear(),
             _ => {}
