@@ -128,4 +128,11 @@ pub trait SimBroker {
     fn quiescent(&self) -> bool;
     /// Every partition's log, keyed by (topic, partition).
     fn logs(&self) -> BTreeMap<(String, i32), Vec<LogEntry>>;
+    /// Where the brokers lost producer state (lossy restart, expiry): for each partition, the
+    /// log end offsets at those moments. A retried batch appended again after such a point is
+    /// a duplicate no producer can prevent; the checker excuses exactly those (same producer id,
+    /// epoch and sequence on both sides of a mark) and counts them.
+    fn state_loss_marks(&self) -> BTreeMap<(String, i32), Vec<i64>> {
+        BTreeMap::new()
+    }
 }

@@ -79,6 +79,11 @@ pub struct Run {
     pub delivery_timeout: Duration,
     /// Extra time allowed beyond the delivery timeout for the liveness bound.
     pub slack: Duration,
+    /// Per partition, log end offsets at which the broker lost producer state (see
+    /// `SimBroker::state_loss_marks`).
+    pub state_loss: BTreeMap<(String, i32), Vec<i64>>,
+    /// How many times `send` answered QueueFull (back-pressure exercised).
+    pub queue_full: u64,
 }
 
 /// Parses the record index from a value `r<index>:...`.
@@ -121,8 +126,9 @@ pub fn check(run: &Run) -> Vec<String> {
     let mut found: Vec<Vec<(&str, i32, &LogEntry)>> = vec![Vec::new(); run.sent.len()];
     for ((topic, partition), log) in &run.logs {
         let mut last_offset = None;
-        // (producer id, epoch) -> last record index seen in this partition.
-        let mut last_in_session: BTreeMap<(i64, i16), (usize, i64)> = BTreeMap::new();
+        let marks = run.state_loss.get(&(topic.clone(), *partition)).map_or(&[][..], Vec::as_slice);
+        // (producer id, epoch, state-loss segment) -> last record index seen in this partition.
+        let mut last_in_session: BTreeMap<(i64, i16, usize), (usize, i64)> = BTreeMap::new();
         for e in log {
             if last_offset.is_some_and(|o| e.offset <= o) {
                 err(format!("{topic}-{partition}: log offsets not increasing at {}", e.offset));
@@ -147,7 +153,7 @@ pub fn check(run: &Run) -> Vec<String> {
                 ));
             }
             // 2. No reordering within a session.
-            let session = (e.producer_id, e.epoch);
+            let session = (e.producer_id, e.epoch, segment(marks, e.offset));
             if let Some((prev, prev_off)) = last_in_session.get(&session) {
                 if *prev == idx {
                     err(format!(
@@ -165,10 +171,13 @@ pub fn check(run: &Run) -> Vec<String> {
             found[idx].push((topic, *partition, e));
         }
     }
+    let mut excused = 0;
 
     for (idx, places) in found.iter().enumerate() {
         // 1. No duplicates (a record is never sent under two sessions either: at most once, full stop).
-        if places.len() > 1 {
+        if places.len() > 1 && excused_duplicate(run, places) {
+            excused += places.len() - 1;
+        } else if places.len() > 1 {
             let at: Vec<String> = places
                 .iter()
                 .map(|(t, p, e)| {
@@ -194,7 +203,11 @@ pub fn check(run: &Run) -> Vec<String> {
                         sent.partition
                     ));
                 }
-                let here = places.iter().find(|(t, p, _)| *t == sent.topic && p == partition);
+                let mut here = places.iter().filter(|(t, p, _)| *t == sent.topic && p == partition);
+                let here = match offset {
+                    Some(o) => here.clone().find(|(_, _, e)| e.offset == *o).or_else(|| here.next()),
+                    None => here.next(),
+                };
                 match (here, offset) {
                     (None, _) => err(format!(
                         "SILENT LOSS: record {idx} reported Delivered {{ partition {partition}, offset {offset:?} }} but is not in that log"
@@ -232,11 +245,43 @@ pub fn check(run: &Run) -> Vec<String> {
         }
     }
 
+    if excused > run.sent.len() / 2 + 1 {
+        err(format!("too many duplicates excused by broker state loss ({excused}): the fault model hides real bugs"));
+    }
     // 4. Bounded memory.
     if run.max_buffered > run.buffer_limit {
         err(format!("MEMORY: buffered {} bytes, limit {}", run.max_buffered, run.buffer_limit));
     }
     errs
+}
+
+/// Which state-loss segment `offset` is in: the number of marks at or below it.
+fn segment(marks: &[i64], offset: i64) -> usize {
+    marks.iter().filter(|m| **m <= offset).count()
+}
+
+/// A duplicate no producer can prevent: every copy is the same batch entry (producer id, epoch,
+/// sequence) in the same partition, and each copy is in a different state-loss segment.
+fn excused_duplicate(run: &Run, places: &[(&str, i32, &LogEntry)]) -> bool {
+    let Some((t0, p0, e0)) = places.first() else { return false };
+    let marks = run.state_loss.get(&(t0.to_string(), *p0)).map_or(&[][..], Vec::as_slice);
+    let mut segments: Vec<usize> = places.iter().map(|(_, _, e)| segment(marks, e.offset)).collect();
+    segments.dedup();
+    places.iter().all(|(t, p, e)| t == t0 && p == p0 && (e.producer_id, e.epoch, e.sequence) == (e0.producer_id, e0.epoch, e0.sequence))
+        && segments.len() == places.len()
+}
+
+/// Duplicates excused by [`excused_duplicate`] in a finished run.
+pub fn excused_duplicates(run: &Run) -> usize {
+    let mut count: BTreeMap<usize, Vec<(&str, i32, &LogEntry)>> = BTreeMap::new();
+    for ((t, p), log) in &run.logs {
+        for e in log {
+            if let Some(i) = e.value.as_deref().and_then(record_index) {
+                count.entry(i).or_default().push((t, *p, e));
+            }
+        }
+    }
+    count.values().filter(|v| v.len() > 1 && excused_duplicate(run, v)).map(|v| v.len() - 1).sum()
 }
 
 /// A short human summary of a run's outcomes (for logs).
@@ -251,7 +296,13 @@ pub fn summary(run: &Run) -> String {
     }
     let mut s = String::new();
     let in_log: usize = run.logs.values().map(Vec::len).sum();
-    let _ = write!(s, "sent {} delivered {d} not-persisted {n} possibly-persisted {p} in-log {in_log}", run.sent.len());
+    let _ = write!(
+        s,
+        "sent {} delivered {d} not-persisted {n} possibly-persisted {p} in-log {in_log} queue-full {} excused-dups {}",
+        run.sent.len(),
+        run.queue_full,
+        excused_duplicates(run)
+    );
     s
 }
 
@@ -361,6 +412,17 @@ mod tests {
         let mut r = base();
         r.reports[3].at = Instant::from_millis(500);
         assert!(check(&r).iter().any(|e| e.contains("LIVENESS")));
+
+        // A retried batch appended again after the broker lost producer state: excused, but only
+        // with the same (producer id, epoch, sequence) on both sides of a state-loss mark.
+        let mut r = base();
+        r.logs.get_mut(&("t".to_string(), 0)).unwrap().push(LogEntry { offset: 4, ..entry(0, 0, 0) });
+        assert!(check(&r).iter().any(|e| e.contains("DUPLICATE")));
+        r.state_loss.insert(("t".to_string(), 0), vec![4]);
+        assert_eq!(check(&r), Vec::<String>::new());
+        assert_eq!(excused_duplicates(&r), 1);
+        r.logs.get_mut(&("t".to_string(), 0)).unwrap()[4].epoch = 1;
+        assert!(check(&r).iter().any(|e| e.contains("DUPLICATE")));
 
         // A reorder across sessions (after an epoch bump) is not a violation of guarantee 2.
         let mut r = base();

@@ -9,3 +9,4 @@ pub mod net;
 pub mod seeds;
 pub mod sim;
 pub mod toy;
+pub mod adapters;

@@ -201,7 +201,8 @@ pub struct RunResult {
     pub run: Run,
 }
 
-struct Trace(u64);
+/// The run's trace: a hash of every event; printed as well when `IDEM_SIM_TRACE` is set.
+struct Trace(u64, bool);
 impl Trace {
     fn add(&mut self, bytes: &[u8]) {
         for b in bytes {
@@ -210,6 +211,10 @@ impl Trace {
         }
     }
     fn ev(&mut self, now: Instant, tag: &str, conn: u64, bytes: &[u8]) {
+        if self.1 {
+            let text = if bytes.iter().all(|b| b.is_ascii_graphic() || *b == b' ') { String::from_utf8_lossy(bytes).into_owned() } else { format!("{} bytes", bytes.len()) };
+            println!("{:>10.3}ms {tag} conn={conn} {text}", now.as_micros() as f64 / 1000.0);
+        }
         self.add(&now.as_micros().to_le_bytes());
         self.add(tag.as_bytes());
         self.add(&conn.to_le_bytes());
@@ -217,291 +222,297 @@ impl Trace {
     }
 }
 
+struct Driver<P: SimProducer, B: SimBroker> {
+    producer: P,
+    broker: B,
+    net: Network,
+    trace: Trace,
+    addrs: BTreeMap<(String, u16), i32>,
+    errors: Vec<String>,
+    /// Producer conn id <-> network conn id.
+    p2n: BTreeMap<u64, NetConn>,
+    n2p: BTreeMap<NetConn, u64>,
+    /// Producer conns that existed and are gone (writes on them are dropped, like a dead socket).
+    p_gone: std::collections::BTreeSet<u64>,
+    ids: BTreeMap<P::Id, usize>,
+    run: Run,
+    p_deadline: Option<Instant>,
+    b_deadline: Option<Instant>,
+    now: Instant,
+}
+
+impl<P: SimProducer, B: SimBroker> Driver<P, B> {
+    /// Drains both sides until neither has anything more to say at this instant.
+    fn pump(&mut self) {
+        let now = self.now;
+        for _round in 0..10_000 {
+            let mut progressed = false;
+            loop {
+                let out = self.producer.poll();
+                match out {
+                    ProducerOut::Timeout(d) => {
+                        self.p_deadline = d;
+                        break;
+                    }
+                    ProducerOut::Connect { conn, host, port } => {
+                        self.trace.ev(now, &format!("connect {host}:{port}"), conn, &[]);
+                        let nc = match self.addrs.get(&(host, port)) {
+                            Some(b) => self.net.connect(now, *b),
+                            None => self.net.connect_unknown(now),
+                        };
+                        if self.p2n.insert(conn, nc).is_some() || self.p_gone.contains(&conn) {
+                            self.errors.push(format!("producer reused conn id {conn}"));
+                        }
+                        self.n2p.insert(nc, conn);
+                    }
+                    ProducerOut::Transmit { conn, data } => {
+                        self.trace.ev(now, "p-tx", conn, &data);
+                        match self.p2n.get(&conn) {
+                            Some(nc) => self.net.producer_write(now, *nc, &data),
+                            None if self.p_gone.contains(&conn) => self.trace.ev(now, "p-tx-dropped", conn, &[]),
+                            None => self.errors.push(format!("producer wrote {} bytes on conn {conn} it never opened", data.len())),
+                        }
+                    }
+                    ProducerOut::Close { conn } => {
+                        self.trace.ev(now, "p-close", conn, &[]);
+                        if let Some(nc) = self.p2n.remove(&conn) {
+                            self.n2p.remove(&nc);
+                            self.p_gone.insert(conn);
+                            self.net.producer_close(now, nc);
+                        }
+                    }
+                    ProducerOut::Report { id, outcome } => {
+                        self.trace.ev(now, &format!("report {outcome:?}"), 0, format!("{id:?}").as_bytes());
+                        match self.ids.get(&id) {
+                            Some(idx) => self.run.reports.push(Report { record: *idx, at: now, outcome }),
+                            None => self.errors.push(format!("report for an id send never returned: {id:?} {outcome:?}")),
+                        }
+                    }
+                    ProducerOut::Fatal(e) => {
+                        self.trace.ev(now, "fatal", 0, e.as_bytes());
+                        self.errors.push(format!("FATAL at {now:?}: {e}"));
+                    }
+                }
+                progressed = true;
+            }
+            loop {
+                match self.broker.poll() {
+                    BrokerOut::Timeout(d) => {
+                        self.b_deadline = d;
+                        break;
+                    }
+                    BrokerOut::Transmit { conn, data } => {
+                        progressed = true;
+                        self.trace.ev(now, "b-tx", conn, &data);
+                        self.net.broker_write(now, conn, &data);
+                    }
+                    BrokerOut::Close { conn } => {
+                        progressed = true;
+                        self.trace.ev(now, "b-close", conn, &[]);
+                        self.net.broker_close(now, conn);
+                    }
+                    BrokerOut::Log(line) => self.trace.ev(now, "log", 0, line.as_bytes()),
+                }
+            }
+            self.run.max_buffered = self.run.max_buffered.max(self.producer.buffered_bytes());
+            if !progressed {
+                return;
+            }
+        }
+        self.errors.push(format!("LIVELOCK: producer/broker keep emitting at {now:?}"));
+    }
+
+    fn deliver(&mut self, d: Delivery) {
+        let now = self.now;
+        match d {
+            Delivery::Connected { conn, broker: b } => {
+                self.trace.ev(now, "accepted", conn, &b.to_le_bytes());
+                self.broker.accepted(now, conn, b);
+                if let Some(pc) = self.n2p.get(&conn) {
+                    self.producer.connected(now, *pc);
+                }
+            }
+            Delivery::ProducerDisconnected { conn } => {
+                self.trace.ev(now, "p-disc", conn, &[]);
+                if let Some(pc) = self.n2p.remove(&conn) {
+                    self.p2n.remove(&pc);
+                    self.p_gone.insert(pc);
+                    self.producer.disconnected(now, pc);
+                }
+            }
+            Delivery::ToProducer { conn, bytes } => {
+                self.trace.ev(now, "to-p", conn, &bytes);
+                if let Some(pc) = self.n2p.get(&conn) {
+                    self.producer.received(now, *pc, &bytes);
+                }
+            }
+            Delivery::ToBroker { conn, bytes, .. } => {
+                self.trace.ev(now, "to-b", conn, &bytes);
+                self.broker.received(now, conn, &bytes);
+            }
+            Delivery::BrokerDisconnected { conn, .. } => {
+                self.trace.ev(now, "b-disc", conn, &[]);
+                self.broker.closed(now, conn);
+            }
+        }
+    }
+
+    /// Returns a rescheduled send (back-pressure) if any.
+    fn script(&mut self, cfg: &SimConfig, script: Script) -> Option<Script> {
+        let now = self.now;
+        match script {
+            Script::Send { partition, filler } => {
+                let idx = self.run.sent.len();
+                let value = checker::record_value(idx, filler);
+                let key = if partition.is_none() { Some(format!("k{}", idx % 7).into_bytes()) } else { None };
+                let rec = WorkRecord { topic: cfg.topic.clone(), partition, key, value: value.clone(), timestamp_ms: now.as_millis() as i64 };
+                self.trace.ev(now, "send", idx as u64, &value);
+                match self.producer.send(now, &rec) {
+                    Ok(id) => {
+                        if self.ids.insert(id.clone(), idx).is_some() {
+                            self.errors.push(format!("send returned a record id twice: {id:?}"));
+                        }
+                        self.run.sent.push(SentRecord { topic: rec.topic, partition, value, sent_at: now });
+                    }
+                    Err(Refused::QueueFull) => {
+                        self.trace.ev(now, "queue-full", idx as u64, &[]);
+                        self.run.queue_full += 1;
+                        return Some(Script::Send { partition, filler });
+                    }
+                    Err(Refused::Other(e)) => self.errors.push(format!("send refused record {idx}: {e}")),
+                }
+            }
+            Script::Flush => self.producer.flush(now),
+            Script::Net(NetFault::Cut { pick }) => {
+                let conns = self.net.conns();
+                if !conns.is_empty() {
+                    let c = conns[(pick % conns.len() as u64) as usize];
+                    self.trace.ev(now, "cut", c, &[]);
+                    self.net.cut(c);
+                }
+            }
+            Script::Net(NetFault::Stall { pick, to_broker, ms }) => {
+                let conns = self.net.conns();
+                if !conns.is_empty() {
+                    let c = conns[(pick % conns.len() as u64) as usize];
+                    self.trace.ev(now, "stall", c, &ms.to_le_bytes());
+                    self.net.stall(c, to_broker, now + Duration::from_millis(ms));
+                }
+            }
+            Script::Broker(f) => {
+                self.trace.ev(now, &format!("{f:?}"), 0, &[]);
+                match &f {
+                    BrokerFault::Down { broker } => self.net.set_broker_down(*broker, true),
+                    // A restart cuts the broker's connections (a down broker stays down).
+                    BrokerFault::Restart { broker, .. } if !self.net.is_down(*broker) => {
+                        self.net.set_broker_down(*broker, true);
+                        self.net.set_broker_down(*broker, false);
+                    }
+                    _ => {}
+                }
+                self.broker.fault(now, &f);
+                if let BrokerFault::Up { broker } = &f {
+                    self.net.set_broker_down(*broker, false);
+                }
+            }
+        }
+        None
+    }
+}
+
 /// Drives `producer` and `broker` through `schedule` on a network seeded by `rng`, then checks.
-pub fn run<P: SimProducer, B: SimBroker>(
-    cfg: &SimConfig,
-    schedule: Schedule,
-    mut producer: P,
-    mut broker: B,
-    rng: Rng,
-) -> RunResult {
-    let mut net = Network::new(cfg.net.clone(), rng);
-    let mut trace = Trace(0xcbf2_9ce4_8422_2325);
-    let addrs: BTreeMap<(String, u16), i32> = broker.advertised().into_iter().map(|(id, h, p)| ((h, p), id)).collect();
-    let mut events = schedule.events;
-    let mut errors = Vec::new();
-    // Producer conn id <-> network conn id.
-    let mut p2n: BTreeMap<u64, NetConn> = BTreeMap::new();
-    let mut n2p: BTreeMap<NetConn, u64> = BTreeMap::new();
-    let mut ids: BTreeMap<P::Id, usize> = BTreeMap::new();
-    let mut run = Run {
-        buffer_limit: cfg.buffer_limit,
-        faults_end: schedule.faults_end,
-        delivery_timeout: cfg.delivery_timeout,
-        slack: cfg.slack,
-        ..Run::default()
+pub fn run<P: SimProducer, B: SimBroker>(cfg: &SimConfig, schedule: Schedule, producer: P, broker: B, rng: Rng) -> RunResult {
+    let addrs = broker.advertised().into_iter().map(|(id, h, p)| ((h, p), id)).collect();
+    let mut d = Driver {
+        producer,
+        broker,
+        net: Network::new(cfg.net.clone(), rng),
+        trace: Trace(0xcbf2_9ce4_8422_2325, std::env::var_os("IDEM_SIM_TRACE").is_some()),
+        addrs,
+        errors: Vec::new(),
+        p2n: BTreeMap::new(),
+        n2p: BTreeMap::new(),
+        p_gone: Default::default(),
+        ids: BTreeMap::new(),
+        run: Run { buffer_limit: cfg.buffer_limit, faults_end: schedule.faults_end, delivery_timeout: cfg.delivery_timeout, slack: cfg.slack, ..Run::default() },
+        p_deadline: Some(Instant::ZERO),
+        b_deadline: Some(Instant::ZERO),
+        now: Instant::ZERO,
     };
-    let mut p_deadline: Option<Instant> = Some(Instant::ZERO);
-    let mut b_deadline: Option<Instant> = Some(Instant::ZERO);
+    let mut events = schedule.events;
     let last_event = events.keys().next_back().map_or(Instant::ZERO, |k| k.0);
     let hard_end = last_event.max(schedule.faults_end) + cfg.delivery_timeout + cfg.slack + cfg.slack;
-    let mut now = Instant::ZERO;
     let mut steps = 0u64;
-    let mut pending_sends = 0usize;
+    let mut resent = 0u64;
     let mut closed = false;
 
     loop {
         steps += 1;
-        // 1. Scripted events due now.
+        let now = d.now;
+        // 1. Scripted events due now, each followed by a pump.
         while let Some(entry) = events.first_entry() {
             if entry.key().0 > now {
                 break;
             }
             let script = entry.remove();
-            match script {
-                Script::Send { partition, filler } => {
-                    let idx = run.sent.len();
-                    let value = checker::record_value(idx, filler);
-                    let key = if partition.is_none() { Some(format!("k{}", idx % 7).into_bytes()) } else { None };
-                    let rec = WorkRecord {
-                        topic: cfg.topic.clone(),
-                        partition,
-                        key,
-                        value: value.clone(),
-                        timestamp_ms: now.as_millis() as i64,
-                    };
-                    trace.ev(now, "send", idx as u64, &value);
-                    match producer.send(now, &rec) {
-                        Ok(id) => {
-                            if ids.insert(id.clone(), idx).is_some() {
-                                errors.push(format!("send returned a record id twice: {id:?}"));
-                            }
-                            run.sent.push(SentRecord { topic: rec.topic, partition, value, sent_at: now });
-                        }
-                        Err(Refused::QueueFull) => {
-                            // Back-pressure: offer the same record again a little later.
-                            events.insert(
-                                (now + Duration::from_millis(5), u64::MAX - pending_sends as u64),
-                                Script::Send { partition, filler },
-                            );
-                            pending_sends += 1;
-                        }
-                        Err(Refused::Other(e)) => errors.push(format!("send refused record {idx}: {e}")),
-                    }
-                }
-                Script::Flush => producer.flush(now),
-                Script::Net(NetFault::Cut { pick }) => {
-                    let conns = net.conns();
-                    if !conns.is_empty() {
-                        net.cut(conns[(pick % conns.len() as u64) as usize]);
-                    }
-                }
-                Script::Net(NetFault::Stall { pick, to_broker, ms }) => {
-                    let conns = net.conns();
-                    if !conns.is_empty() {
-                        net.stall(
-                            conns[(pick % conns.len() as u64) as usize],
-                            to_broker,
-                            now + Duration::from_millis(ms),
-                        );
-                    }
-                }
-                Script::Broker(f) => {
-                    trace.ev(now, &format!("{f:?}"), 0, &[]);
-                    match &f {
-                        BrokerFault::Down { broker } | BrokerFault::Restart { broker, .. } => {
-                            net.set_broker_down(*broker, true)
-                        }
-                        _ => {}
-                    }
-                    broker.fault(now, &f);
-                    match &f {
-                        BrokerFault::Up { broker } | BrokerFault::Restart { broker, .. } => {
-                            net.set_broker_down(*broker, false)
-                        }
-                        _ => {}
-                    }
-                }
+            if let Some(again) = d.script(cfg, script) {
+                // Back-pressure: offer the same record again a little later.
+                events.insert((now + Duration::from_millis(5), u64::MAX / 2 + resent), again);
+                resent += 1;
             }
-            b_deadline = Some(now);
-            p_deadline = Some(now);
+            d.pump();
         }
-        // 2. Network deliveries due now.
-        while let Some(d) = net.poll(now) {
-            match d {
-                Delivery::Connected { conn, broker: b } => {
-                    trace.ev(now, "accepted", conn, &b.to_le_bytes());
-                    broker.accepted(now, conn, b);
-                    if let Some(pc) = n2p.get(&conn) {
-                        producer.connected(now, *pc);
-                    }
-                }
-                Delivery::ProducerDisconnected { conn } => {
-                    trace.ev(now, "p-disc", conn, &[]);
-                    if let Some(pc) = n2p.remove(&conn) {
-                        p2n.remove(&pc);
-                        producer.disconnected(now, pc);
-                    }
-                }
-                Delivery::ToProducer { conn, bytes } => {
-                    trace.ev(now, "to-p", conn, &bytes);
-                    if let Some(pc) = n2p.get(&conn) {
-                        producer.received(now, *pc, &bytes);
-                    }
-                }
-                Delivery::ToBroker { conn, bytes, .. } => {
-                    trace.ev(now, "to-b", conn, &bytes);
-                    broker.received(now, conn, &bytes);
-                }
-                Delivery::BrokerDisconnected { conn, .. } => {
-                    trace.ev(now, "b-disc", conn, &[]);
-                    broker.closed(now, conn);
-                }
-            }
-            b_deadline = Some(now);
-            p_deadline = Some(now);
+        // 2. Network deliveries due now, each followed by a pump (as a runtime would).
+        while let Some(delivery) = d.net.poll(now) {
+            d.deliver(delivery);
+            d.pump();
         }
         // 3. Timers.
-        if p_deadline.is_some_and(|d| d <= now) {
-            producer.timeout(now);
+        if d.p_deadline.is_some_and(|t| t <= now) {
+            d.producer.timeout(now);
+            d.pump();
         }
-        if b_deadline.is_some_and(|d| d <= now) {
-            broker.timeout(now);
+        if d.b_deadline.is_some_and(|t| t <= now) {
+            d.broker.timeout(now);
+            d.pump();
         }
-        // 4. Drain both sides until neither has anything more to say at this instant.
-        let mut rounds = 0;
-        loop {
-            rounds += 1;
-            if rounds > 10_000 {
-                errors.push(format!("LIVELOCK: producer/broker keep emitting at {now:?}"));
-                break;
-            }
-            let mut progressed = false;
-            loop {
-                match producer.poll() {
-                    ProducerOut::Timeout(d) => {
-                        p_deadline = d;
-                        break;
-                    }
-                    out => {
-                        progressed = true;
-                        match out {
-                            ProducerOut::Connect { conn, host, port } => {
-                                trace.ev(now, &format!("connect {host}:{port}"), conn, &[]);
-                                let nc = match addrs.get(&(host, port)) {
-                                    Some(b) => net.connect(now, *b),
-                                    None => net.connect_unknown(now),
-                                };
-                                if let Some(old) = p2n.insert(conn, nc) {
-                                    errors
-                                        .push(format!("producer reused conn id {conn} (net {old}) while it was open"));
-                                }
-                                n2p.insert(nc, conn);
-                            }
-                            ProducerOut::Transmit { conn, data } => {
-                                trace.ev(now, "p-tx", conn, &data);
-                                match p2n.get(&conn) {
-                                    Some(nc) => net.producer_write(now, *nc, &data),
-                                    None => errors.push(format!(
-                                        "producer wrote {} bytes on unknown/closed conn {conn}",
-                                        data.len()
-                                    )),
-                                }
-                            }
-                            ProducerOut::Close { conn } => {
-                                trace.ev(now, "p-close", conn, &[]);
-                                if let Some(nc) = p2n.remove(&conn) {
-                                    n2p.remove(&nc);
-                                    net.producer_close(now, nc);
-                                }
-                            }
-                            ProducerOut::Report { id, outcome } => {
-                                trace.ev(now, &format!("report {outcome:?}"), 0, format!("{id:?}").as_bytes());
-                                match ids.get(&id) {
-                                    Some(idx) => run.reports.push(Report { record: *idx, at: now, outcome }),
-                                    None => {
-                                        errors.push(format!("report for an id send never returned: {id:?} {outcome:?}"))
-                                    }
-                                }
-                            }
-                            ProducerOut::Fatal(e) => {
-                                trace.ev(now, "fatal", 0, e.as_bytes());
-                                errors.push(format!("FATAL at {now:?}: {e}"));
-                            }
-                            ProducerOut::Timeout(_) => {}
-                        }
-                    }
-                }
-            }
-            loop {
-                match broker.poll() {
-                    BrokerOut::Timeout(d) => {
-                        b_deadline = d;
-                        break;
-                    }
-                    BrokerOut::Transmit { conn, data } => {
-                        progressed = true;
-                        trace.ev(now, "b-tx", conn, &data);
-                        net.broker_write(now, conn, &data);
-                    }
-                    BrokerOut::Close { conn } => {
-                        progressed = true;
-                        trace.ev(now, "b-close", conn, &[]);
-                        net.broker_close(now, conn);
-                    }
-                    BrokerOut::Log(line) => trace.ev(now, "log", 0, line.as_bytes()),
-                }
-            }
-            if !progressed {
-                break;
-            }
-        }
-        run.max_buffered = run.max_buffered.max(producer.buffered_bytes());
-        if !errors.is_empty() && errors.iter().any(|e| e.starts_with("LIVELOCK")) {
+        if d.errors.iter().any(|e| e.starts_with("LIVELOCK")) {
             break;
         }
-
-        // 5. Done? Every accepted record reported, nothing scripted left, nothing in flight.
-        let all_reported = run.reports.len() >= run.sent.len();
-        if events.is_empty() && all_reported && net.is_idle() && broker.quiescent() {
+        // 4. Done? Every accepted record reported, nothing scripted left, nothing in flight.
+        if events.is_empty() && d.run.reports.len() >= d.run.sent.len() && d.net.is_idle() && d.broker.quiescent() {
             if closed {
                 break;
             }
-            producer.close(now);
+            d.producer.close(now);
             closed = true;
-            p_deadline = Some(now);
+            d.pump();
             continue;
         }
-        // 6. Jump to the next deadline.
-        let next = [events.keys().next().map(|k| k.0), net.next_deadline(), p_deadline, b_deadline]
-            .into_iter()
-            .flatten()
-            .min();
+        // 5. Jump to the next deadline.
+        let next = [events.keys().next().map(|k| k.0), d.net.next_deadline(), d.p_deadline, d.b_deadline].into_iter().flatten().min();
         let Some(next) = next else {
-            errors.push(format!(
-                "STUCK at {now:?}: nothing pending but {} of {} records unreported",
-                run.sent.len() - run.reports.len(),
-                run.sent.len()
-            ));
+            let missing = d.run.sent.len().saturating_sub(d.run.reports.len());
+            d.errors.push(format!("STUCK at {now:?}: nothing pending but {missing} of {} records unreported", d.run.sent.len()));
             break;
         };
         let next = next.max(now);
         if next > hard_end {
-            errors.push(format!(
-                "LIVENESS: still running at {next:?} (bound {hard_end:?}); {} of {} records unreported",
-                run.sent.len().saturating_sub(run.reports.len()),
-                run.sent.len()
-            ));
+            let missing = d.run.sent.len().saturating_sub(d.run.reports.len());
+            d.errors.push(format!("LIVENESS: still running at {next:?} (bound {hard_end:?}); {missing} of {} records unreported", d.run.sent.len()));
             break;
         }
-        now = next;
+        d.now = next;
     }
-    run.logs = broker.logs();
-    for l in run.logs.values() {
+    let now = d.now;
+    d.run.logs = d.broker.logs();
+    d.run.state_loss = d.broker.state_loss_marks();
+    for l in d.run.logs.values() {
         for e in l {
-            trace.ev(now, "log", e.offset as u64, e.value.as_deref().unwrap_or(&[]));
+            d.trace.ev(now, "log", e.offset as u64, e.value.as_deref().unwrap_or(&[]));
         }
     }
-    errors.extend(checker::check(&run));
-    RunResult { errors, trace_hash: trace.0, end: now, steps, summary: checker::summary(&run), run }
+    let mut errors = d.errors;
+    errors.extend(checker::check(&d.run));
+    RunResult { errors, trace_hash: d.trace.0, end: now, steps, summary: checker::summary(&d.run), run: d.run }
 }
