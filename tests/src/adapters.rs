@@ -4,8 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use idem_core::broker::{BrokerAddress, BrokerInput, BrokerOutput, Cluster, ClusterConfig, ConnId as BConn, FaultSpec, TopicConfig};
-use idem_core::producer::{ConnId as PConn, Event, Input, Output, Persisted, Producer, ProducerConfig, ProducerRecord, RecordId, SendError};
+use idem_core::broker::{
+    BrokerAddress, BrokerInput, BrokerOutput, Cluster, ClusterConfig, ConnId as BConn, FaultSpec, TopicConfig,
+};
+use idem_core::producer::{
+    ConnId as PConn, Event, Input, Output, Persisted, Producer, ProducerConfig, ProducerRecord, RecordId, SendError,
+};
 use idem_core::rand::Rng;
 use idem_core::{Duration, Instant};
 
@@ -57,7 +61,9 @@ impl SimProducer for IdemProducer {
             Output::Connect { conn, host, port } => ProducerOut::Connect { conn: conn.0, host, port },
             Output::Transmit { conn, data } => ProducerOut::Transmit { conn: conn.0, data },
             Output::Close { conn } => ProducerOut::Close { conn: conn.0 },
-            Output::Event(Event::Delivered { id, partition, offset, .. }) => ProducerOut::Report { id, outcome: Outcome::Delivered { partition, offset } },
+            Output::Event(Event::Delivered { id, partition, offset, .. }) => {
+                ProducerOut::Report { id, outcome: Outcome::Delivered { partition, offset } }
+            }
             Output::Event(Event::Failed { id, persisted, .. }) => ProducerOut::Report {
                 id,
                 outcome: match persisted {
@@ -91,7 +97,9 @@ impl IdemCluster {
     /// A cluster of `brokers` brokers (`broker-<id>:9092`) with one topic.
     pub fn new(brokers: i32, topic: &str, partitions: i32, seed: u64) -> Self {
         let config = ClusterConfig {
-            brokers: (0..brokers).map(|i| BrokerAddress { node_id: i, host: format!("broker-{i}"), port: 9092 }).collect(),
+            brokers: (0..brokers)
+                .map(|i| BrokerAddress { node_id: i, host: format!("broker-{i}"), port: 9092 })
+                .collect(),
             topics: vec![TopicConfig { name: topic.to_string(), partitions }],
             seed,
             ..ClusterConfig::default()
@@ -105,7 +113,13 @@ impl IdemCluster {
             Ok(c) => c,
             Err(e) => panic!("cluster config refused: {e}"),
         };
-        IdemCluster { cluster, topic: topic.to_string(), last_deadline: None, refused_controls: Vec::new(), marks: BTreeMap::new() }
+        IdemCluster {
+            cluster,
+            topic: topic.to_string(),
+            last_deadline: None,
+            refused_controls: Vec::new(),
+            marks: BTreeMap::new(),
+        }
     }
 }
 
@@ -165,12 +179,16 @@ impl SimBroker for IdemCluster {
             },
             BrokerFault::Down { broker } => c.broker_down(now, *broker),
             BrokerFault::Up { broker } => c.broker_up(now, *broker),
-            BrokerFault::LeaderMove { partition, to } => c.move_leader(now, &self.topic, *partition, Some(*to)).map(|_| ()),
+            BrokerFault::LeaderMove { partition, to } => {
+                c.move_leader(now, &self.topic, *partition, Some(*to)).map(|_| ())
+            }
             BrokerFault::ExpireProducers => {
                 c.expire_producers(now, None);
                 Ok(())
             }
-            BrokerFault::Restart { broker, keep_producer_state } => c.restart_broker(now, *broker, *keep_producer_state),
+            BrokerFault::Restart { broker, keep_producer_state } => {
+                c.restart_broker(now, *broker, *keep_producer_state)
+            }
         };
         match r {
             Ok(()) => {

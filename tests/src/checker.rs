@@ -267,8 +267,9 @@ fn excused_duplicate(run: &Run, places: &[(&str, i32, &LogEntry)]) -> bool {
     let marks = run.state_loss.get(&(t0.to_string(), *p0)).map_or(&[][..], Vec::as_slice);
     let mut segments: Vec<usize> = places.iter().map(|(_, _, e)| segment(marks, e.offset)).collect();
     segments.dedup();
-    places.iter().all(|(t, p, e)| t == t0 && p == p0 && (e.producer_id, e.epoch, e.sequence) == (e0.producer_id, e0.epoch, e0.sequence))
-        && segments.len() == places.len()
+    places.iter().all(|(t, p, e)| {
+        t == t0 && p == p0 && (e.producer_id, e.epoch, e.sequence) == (e0.producer_id, e0.epoch, e0.sequence)
+    }) && segments.len() == places.len()
 }
 
 /// Duplicates excused by [`excused_duplicate`] in a finished run.

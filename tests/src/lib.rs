@@ -4,9 +4,10 @@
 //! - [`checker`]: asserts the five guarantees of DESIGN.md on a finished run.
 
 pub mod actors;
+pub mod adapters;
 pub mod checker;
 pub mod net;
 pub mod seeds;
 pub mod sim;
 pub mod toy;
-pub mod adapters;
+pub mod wiretap;

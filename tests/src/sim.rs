@@ -202,7 +202,7 @@ pub struct RunResult {
 }
 
 /// The run's trace: a hash of every event; printed as well when `IDEM_SIM_TRACE` is set.
-struct Trace(u64, bool);
+struct Trace(u64, bool, crate::wiretap::Wiretap);
 impl Trace {
     fn add(&mut self, bytes: &[u8]) {
         for b in bytes {
@@ -212,9 +212,28 @@ impl Trace {
     }
     fn ev(&mut self, now: Instant, tag: &str, conn: u64, bytes: &[u8]) {
         if self.1 {
-            let text = if bytes.iter().all(|b| b.is_ascii_graphic() || *b == b' ') { String::from_utf8_lossy(bytes).into_owned() } else { format!("{} bytes", bytes.len()) };
-            println!("{:>10.3}ms {tag} conn={conn} {text}", now.as_micros() as f64 / 1000.0);
+            let text = if bytes.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+                String::from_utf8_lossy(bytes).into_owned()
+            } else {
+                format!("{} bytes", bytes.len())
+            };
+            let ms = now.as_micros() as f64 / 1000.0;
+            match tag {
+                "to-b" | "to-p" => {
+                    for line in self.2.feed(conn, tag == "to-b", bytes) {
+                        println!("{ms:>10.3}ms {tag} conn={conn} {line}");
+                    }
+                    return self.hash_only(now, tag, conn, bytes);
+                }
+                "p-tx" | "b-tx" => return self.hash_only(now, tag, conn, bytes),
+                "p-disc" | "b-disc" => self.2.close(conn),
+                _ => {}
+            }
+            println!("{ms:>10.3}ms {tag} conn={conn} {text}");
         }
+        self.hash_only(now, tag, conn, bytes);
+    }
+    fn hash_only(&mut self, now: Instant, tag: &str, conn: u64, bytes: &[u8]) {
         self.add(&now.as_micros().to_le_bytes());
         self.add(tag.as_bytes());
         self.add(&conn.to_le_bytes());
@@ -270,7 +289,9 @@ impl<P: SimProducer, B: SimBroker> Driver<P, B> {
                         match self.p2n.get(&conn) {
                             Some(nc) => self.net.producer_write(now, *nc, &data),
                             None if self.p_gone.contains(&conn) => self.trace.ev(now, "p-tx-dropped", conn, &[]),
-                            None => self.errors.push(format!("producer wrote {} bytes on conn {conn} it never opened", data.len())),
+                            None => self
+                                .errors
+                                .push(format!("producer wrote {} bytes on conn {conn} it never opened", data.len())),
                         }
                     }
                     ProducerOut::Close { conn } => {
@@ -285,7 +306,9 @@ impl<P: SimProducer, B: SimBroker> Driver<P, B> {
                         self.trace.ev(now, &format!("report {outcome:?}"), 0, format!("{id:?}").as_bytes());
                         match self.ids.get(&id) {
                             Some(idx) => self.run.reports.push(Report { record: *idx, at: now, outcome }),
-                            None => self.errors.push(format!("report for an id send never returned: {id:?} {outcome:?}")),
+                            None => {
+                                self.errors.push(format!("report for an id send never returned: {id:?} {outcome:?}"))
+                            }
                         }
                     }
                     ProducerOut::Fatal(e) => {
@@ -365,7 +388,13 @@ impl<P: SimProducer, B: SimBroker> Driver<P, B> {
                 let idx = self.run.sent.len();
                 let value = checker::record_value(idx, filler);
                 let key = if partition.is_none() { Some(format!("k{}", idx % 7).into_bytes()) } else { None };
-                let rec = WorkRecord { topic: cfg.topic.clone(), partition, key, value: value.clone(), timestamp_ms: now.as_millis() as i64 };
+                let rec = WorkRecord {
+                    topic: cfg.topic.clone(),
+                    partition,
+                    key,
+                    value: value.clone(),
+                    timestamp_ms: now.as_millis() as i64,
+                };
                 self.trace.ev(now, "send", idx as u64, &value);
                 match self.producer.send(now, &rec) {
                     Ok(id) => {
@@ -421,20 +450,32 @@ impl<P: SimProducer, B: SimBroker> Driver<P, B> {
 }
 
 /// Drives `producer` and `broker` through `schedule` on a network seeded by `rng`, then checks.
-pub fn run<P: SimProducer, B: SimBroker>(cfg: &SimConfig, schedule: Schedule, producer: P, broker: B, rng: Rng) -> RunResult {
+pub fn run<P: SimProducer, B: SimBroker>(
+    cfg: &SimConfig,
+    schedule: Schedule,
+    producer: P,
+    broker: B,
+    rng: Rng,
+) -> RunResult {
     let addrs = broker.advertised().into_iter().map(|(id, h, p)| ((h, p), id)).collect();
     let mut d = Driver {
         producer,
         broker,
         net: Network::new(cfg.net.clone(), rng),
-        trace: Trace(0xcbf2_9ce4_8422_2325, std::env::var_os("IDEM_SIM_TRACE").is_some()),
+        trace: Trace(0xcbf2_9ce4_8422_2325, std::env::var_os("IDEM_SIM_TRACE").is_some(), Default::default()),
         addrs,
         errors: Vec::new(),
         p2n: BTreeMap::new(),
         n2p: BTreeMap::new(),
         p_gone: Default::default(),
         ids: BTreeMap::new(),
-        run: Run { buffer_limit: cfg.buffer_limit, faults_end: schedule.faults_end, delivery_timeout: cfg.delivery_timeout, slack: cfg.slack, ..Run::default() },
+        run: Run {
+            buffer_limit: cfg.buffer_limit,
+            faults_end: schedule.faults_end,
+            delivery_timeout: cfg.delivery_timeout,
+            slack: cfg.slack,
+            ..Run::default()
+        },
         p_deadline: Some(Instant::ZERO),
         b_deadline: Some(Instant::ZERO),
         now: Instant::ZERO,
@@ -490,16 +531,25 @@ pub fn run<P: SimProducer, B: SimBroker>(cfg: &SimConfig, schedule: Schedule, pr
             continue;
         }
         // 5. Jump to the next deadline.
-        let next = [events.keys().next().map(|k| k.0), d.net.next_deadline(), d.p_deadline, d.b_deadline].into_iter().flatten().min();
+        let next = [events.keys().next().map(|k| k.0), d.net.next_deadline(), d.p_deadline, d.b_deadline]
+            .into_iter()
+            .flatten()
+            .min();
         let Some(next) = next else {
             let missing = d.run.sent.len().saturating_sub(d.run.reports.len());
-            d.errors.push(format!("STUCK at {now:?}: nothing pending but {missing} of {} records unreported", d.run.sent.len()));
+            d.errors.push(format!(
+                "STUCK at {now:?}: nothing pending but {missing} of {} records unreported",
+                d.run.sent.len()
+            ));
             break;
         };
         let next = next.max(now);
         if next > hard_end {
             let missing = d.run.sent.len().saturating_sub(d.run.reports.len());
-            d.errors.push(format!("LIVENESS: still running at {next:?} (bound {hard_end:?}); {missing} of {} records unreported", d.run.sent.len()));
+            d.errors.push(format!(
+                "LIVENESS: still running at {next:?} (bound {hard_end:?}); {missing} of {} records unreported",
+                d.run.sent.len()
+            ));
             break;
         }
         d.now = next;
