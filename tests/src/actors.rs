@@ -135,4 +135,8 @@ pub trait SimBroker {
     fn state_loss_marks(&self) -> BTreeMap<(String, i32), Vec<i64>> {
         BTreeMap::new()
     }
+    /// Named counters of what the brokers did (proof that faults were exercised).
+    fn counters(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
 }

@@ -202,6 +202,23 @@ impl SimBroker for IdemCluster {
     fn quiescent(&self) -> bool {
         self.last_deadline.is_none()
     }
+    fn counters(&self) -> Vec<(&'static str, u64)> {
+        let s = self.cluster.stats();
+        vec![
+            ("batches_appended", s.batches_appended),
+            ("duplicates", s.duplicates),
+            ("rejected", s.rejected),
+            ("errors_before", s.errors_before),
+            ("errors_after", s.errors_after),
+            ("dropped_after_append", s.dropped_after_append),
+            ("delayed_responses", s.delayed_responses),
+            ("not_leader", s.not_leader),
+            ("leader_moves", s.leader_moves),
+            ("broker_downs", s.broker_downs),
+            ("restarts", s.restarts),
+            ("producers_expired", s.producers_expired),
+        ]
+    }
     fn state_loss_marks(&self) -> BTreeMap<(String, i32), Vec<i64>> {
         self.marks.clone()
     }

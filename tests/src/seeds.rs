@@ -51,6 +51,8 @@ pub struct Sweep {
     pub totals: [u64; 4],
     /// Sum of simulation steps.
     pub steps: u64,
+    /// Sums of the brokers' counters, and excused duplicates / QueueFull answers.
+    pub counters: std::collections::BTreeMap<&'static str, u64>,
 }
 
 /// Runs `run` for every seed in `range` on `workers` threads (results do not depend on the
@@ -72,6 +74,12 @@ pub fn sweep(range: Range<u64>, workers: usize, run: &(dyn Fn(u64) -> RunResult 
                     match r {
                         Ok(r) => {
                             o.steps += r.steps;
+                            for (k, v) in &r.counters {
+                                *o.counters.entry(k).or_default() += v;
+                            }
+                            *o.counters.entry("sim_queue_full").or_default() += r.run.queue_full;
+                            *o.counters.entry("sim_excused_duplicates").or_default() +=
+                                crate::checker::excused_duplicates(&r.run) as u64;
                             o.totals[0] += r.run.sent.len() as u64;
                             for rep in &r.run.reports {
                                 let i = match rep.outcome {

@@ -199,6 +199,8 @@ pub struct RunResult {
     pub summary: String,
     /// The material the checker saw.
     pub run: Run,
+    /// The brokers' counters at the end.
+    pub counters: Vec<(&'static str, u64)>,
 }
 
 /// The run's trace: a hash of every event; printed as well when `IDEM_SIM_TRACE` is set.
@@ -498,7 +500,7 @@ pub fn run<P: SimProducer, B: SimBroker>(
             let script = entry.remove();
             if let Some(again) = d.script(cfg, script) {
                 // Back-pressure: offer the same record again a little later.
-                events.insert((now + Duration::from_millis(5), u64::MAX / 2 + resent), again);
+                events.insert((now + Duration::from_millis(20), u64::MAX / 2 + resent), again);
                 resent += 1;
             }
             d.pump();
@@ -564,5 +566,14 @@ pub fn run<P: SimProducer, B: SimBroker>(
     }
     let mut errors = d.errors;
     errors.extend(checker::check(&d.run));
-    RunResult { errors, trace_hash: d.trace.0, end: now, steps, summary: checker::summary(&d.run), run: d.run }
+    let counters = d.broker.counters();
+    RunResult {
+        errors,
+        trace_hash: d.trace.0,
+        end: now,
+        steps,
+        summary: checker::summary(&d.run),
+        run: d.run,
+        counters,
+    }
 }

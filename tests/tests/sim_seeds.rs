@@ -33,11 +33,30 @@ fn seeds() {
         started.elapsed(),
         sweep.steps
     );
+    println!("counters: {:?}", sweep.counters);
     assert!(sweep.failures.is_empty(), "{}", seeds::failure_report(&sweep, "sim_seeds"));
     // The sweep must exercise the interesting outcomes, not only the happy path.
     if !single && range.end - range.start >= 500 {
         assert!(not_persisted + possibly > 0, "no fault ever cost a record: the faults are not reaching the producer");
         assert!(delivered > sent / 2, "most records should be delivered");
+        for k in [
+            "duplicates",
+            "rejected",
+            "errors_before",
+            "errors_after",
+            "dropped_after_append",
+            "delayed_responses",
+            "not_leader",
+            "restarts",
+            "producers_expired",
+            "sim_queue_full",
+        ] {
+            assert!(
+                sweep.counters.get(k).copied().unwrap_or(0) > 0,
+                "fault/path `{k}` never exercised: {:?}",
+                sweep.counters
+            );
+        }
     }
 }
 
