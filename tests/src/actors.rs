@@ -74,6 +74,10 @@ pub trait SimProducer {
     fn poll(&mut self) -> ProducerOut<Self::Id>;
     /// Bytes currently buffered (checked against the limit on every step).
     fn buffered_bytes(&self) -> u64;
+    /// Named counters (epoch bumps, retries...), prefixed `p_`.
+    fn counters(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
 }
 
 /// A broker-side fault, applied by the driver at a scripted instant.

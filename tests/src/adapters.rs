@@ -78,6 +78,17 @@ impl SimProducer for IdemProducer {
     fn buffered_bytes(&self) -> u64 {
         self.0.metrics().buffered_bytes
     }
+    fn counters(&self) -> Vec<(&'static str, u64)> {
+        let m = self.0.metrics();
+        vec![
+            ("p_epoch_bumps", m.epoch_bumps),
+            ("p_retries", m.retries),
+            ("p_duplicates_acknowledged", m.duplicates_acknowledged),
+            ("p_implicit_acks", m.implicit_acks),
+            ("p_records_failed", m.records_failed),
+            ("p_produce_requests", m.produce_requests),
+        ]
+    }
 }
 
 /// The real in-memory cluster behind [`SimBroker`].

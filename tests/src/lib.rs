@@ -7,6 +7,7 @@ pub mod actors;
 pub mod adapters;
 pub mod checker;
 pub mod net;
+pub mod scenario;
 pub mod seeds;
 pub mod sim;
 pub mod toy;

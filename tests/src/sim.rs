@@ -566,7 +566,8 @@ pub fn run<P: SimProducer, B: SimBroker>(
     }
     let mut errors = d.errors;
     errors.extend(checker::check(&d.run));
-    let counters = d.broker.counters();
+    let mut counters = d.broker.counters();
+    counters.extend(d.producer.counters());
     RunResult {
         errors,
         trace_hash: d.trace.0,
