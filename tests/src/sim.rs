@@ -22,6 +22,10 @@ pub enum NetFault {
     Cut { pick: u64 },
     /// Stall one direction of a connection for `ms`.
     Stall { pick: u64, to_broker: bool, ms: u64 },
+    /// Stall one direction of every live connection for `ms`.
+    StallAll { to_broker: bool, ms: u64 },
+    /// Cut every live connection.
+    CutAll,
 }
 
 /// A scripted event.
@@ -428,6 +432,18 @@ impl<P: SimProducer, B: SimBroker> Driver<P, B> {
                     let c = conns[(pick % conns.len() as u64) as usize];
                     self.trace.ev(now, "stall", c, &ms.to_le_bytes());
                     self.net.stall(c, to_broker, now + Duration::from_millis(ms));
+                }
+            }
+            Script::Net(NetFault::StallAll { to_broker, ms }) => {
+                for c in self.net.conns() {
+                    self.trace.ev(now, "stall", c, &ms.to_le_bytes());
+                    self.net.stall(c, to_broker, now + Duration::from_millis(ms));
+                }
+            }
+            Script::Net(NetFault::CutAll) => {
+                for c in self.net.conns() {
+                    self.trace.ev(now, "cut", c, &[]);
+                    self.net.cut(c);
                 }
             }
             Script::Broker(f) => {
