@@ -562,12 +562,19 @@ impl PartitionState {
     /// [`PartitionState::drained`]) goes back to the queue and the queue is re-stamped from
     /// sequence 0. Must only be called when drained.
     pub fn renumber(&mut self, producer_id: i64, producer_epoch: i16, idempotent: bool) {
+        self.renumber_from(producer_id, producer_epoch, idempotent, 0);
+    }
+
+    /// [`PartitionState::renumber`] starting at `first` instead of 0 (test hook for the
+    /// wrap-around scenario; Kafka requires 0 in a new epoch).
+    #[doc(hidden)]
+    pub fn renumber_from(&mut self, producer_id: i64, producer_epoch: i16, idempotent: bool, first: i32) {
         while let Some(b) = self.window.pop_back() {
             self.queue.push_front(b);
         }
         self.in_flight = 0;
         self.in_flight_conn = None;
-        let mut next = 0i32;
+        let mut next = first;
         if idempotent {
             for b in self.queue.iter_mut() {
                 let stamp = ProducerStamp { producer_id, producer_epoch, base_sequence: next };

@@ -420,11 +420,14 @@ impl Producer {
                 let at = self.retry_backoff.next_at(now, 0, &mut self.rng);
                 self.metadata.on_response(&r, now, at);
                 let counts: Vec<Option<u32>> = self.metadata.topics.iter().map(|m| m.partition_count()).collect();
+                let first_sequence = self.first_sequence;
                 for (ts, count) in self.topics.iter_mut().zip(counts) {
                     while let Some(n) = count.filter(|&c| ts.partitions.len() < c as usize) {
                         let _ = n;
                         let i = ts.partitions.len() as i32;
-                        ts.partitions.push(super::PartitionState::new(i));
+                        let mut part = super::PartitionState::new(i);
+                        part.next_sequence = first_sequence;
+                        ts.partitions.push(part);
                     }
                 }
                 true
@@ -439,9 +442,10 @@ impl Producer {
                 match self.pid.on_response(&r, at) {
                     PidOutcome::Adopt { producer_id, epoch, bumped } => {
                         self.metrics.epoch_bumps += u64::from(bumped);
+                        let first = if bumped { 0 } else { self.first_sequence };
                         for ts in &mut self.topics {
                             for p in &mut ts.partitions {
-                                p.renumber(producer_id, epoch, true);
+                                p.renumber_from(producer_id, epoch, true, first);
                             }
                         }
                     }
