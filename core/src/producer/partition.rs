@@ -379,9 +379,18 @@ impl PartitionState {
         self.settle_in_flight(i);
         match classify(code) {
             class @ (ErrorClass::Success | ErrorClass::Duplicate) => {
-                // Everything before it is in the log too (implicit ack).
+                // Everything before it is in the log too (implicit ack), except a batch whose
+                // every attempt was definitely rejected: only a broker that accepts any first
+                // sequence from a producer it does not know (KIP-360, KAFKA-15591) appends past
+                // such a gap. That batch is not in the log: it stays at the head to be retried
+                // (its retry meets OUT_OF_ORDER and is renumbered into a new epoch).
+                let mut kept: heapless::Deque<SealedBatch, MAX_WINDOW> = heapless::Deque::new();
                 for _ in 0..i {
                     if let Some(batch) = self.window.pop_front() {
+                        if batch.in_flight.is_none() && !batch.maybe_persisted {
+                            let _ = kept.push_back(batch);
+                            continue;
+                        }
                         if batch.in_flight.is_some() {
                             self.in_flight = self.in_flight.saturating_sub(1);
                         }
@@ -397,7 +406,11 @@ impl PartitionState {
                 if self.in_flight == 0 {
                     self.in_flight_conn = None;
                 }
-                if let Some(batch) = self.window.pop_front() {
+                let delivered = self.window.pop_front();
+                while let Some(b) = kept.pop_back() {
+                    let _ = self.window.push_front(b);
+                }
+                if let Some(batch) = delivered {
                     sink(Completion::Delivered {
                         batch,
                         base_offset: (base_offset >= 0).then_some(base_offset),
