@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use idem_core::broker::validator::UnknownProducerPolicy;
 use idem_core::broker::{
     BrokerAddress, BrokerInput, BrokerOutput, Cluster, ClusterConfig, ConnId as BConn, FaultSpec, TopicConfig,
 };
@@ -95,6 +96,8 @@ impl SimProducer for IdemProducer {
 pub struct IdemCluster {
     /// The cluster.
     pub cluster: Cluster,
+    /// Its configuration.
+    pub cluster_config: ClusterConfig,
     /// The topic the workload writes.
     pub topic: String,
     last_deadline: Option<Instant>,
@@ -120,12 +123,14 @@ impl IdemCluster {
 
     /// A cluster from a full configuration (scenarios tune the validator or producer ids).
     pub fn with_config(config: ClusterConfig, topic: &str) -> Self {
+        let cluster_config = config.clone();
         let cluster = match Cluster::new(config, Instant::ZERO) {
             Ok(c) => c,
             Err(e) => panic!("cluster config refused: {e}"),
         };
         IdemCluster {
             cluster,
+            cluster_config,
             topic: topic.to_string(),
             last_deadline: None,
             refused_controls: Vec::new(),
@@ -257,6 +262,9 @@ pub struct SeedSetup {
     pub sim: SimConfig,
     /// Producer settings as `(key, value)` pairs on top of the defaults.
     pub producer: Vec<(String, String)>,
+    /// The brokers accept any first sequence from an unknown producer (KIP-360) instead of
+    /// requiring 0.
+    pub kip360: bool,
 }
 
 /// Derives the run's shape from the seed: cluster size, partitions, record count, producer
@@ -297,7 +305,8 @@ pub fn setup(seed: u64) -> SeedSetup {
         slack: Duration::from_secs(5),
         net: crate::net::NetConfig::default(),
     };
-    SeedSetup { sim, producer: producer.into_iter().map(|(k, v)| (k.to_string(), v)).collect() }
+    let kip360 = rng.chance(0.25);
+    SeedSetup { sim, producer: producer.into_iter().map(|(k, v)| (k.to_string(), v)).collect(), kip360 }
 }
 
 /// A producer from `(key, value)` settings.
@@ -317,7 +326,12 @@ pub fn run_seed(seed: u64) -> RunResult {
     let s = setup(seed);
     let mut rng = Rng::new(seed);
     let schedule = sim::schedule(&s.sim, &mut rng);
-    let cluster = IdemCluster::new(s.sim.brokers, &s.sim.topic, s.sim.partitions, rng.next_u64());
+    let mut cluster = IdemCluster::new(s.sim.brokers, &s.sim.topic, s.sim.partitions, rng.next_u64());
+    if s.kip360 {
+        let mut config = cluster.cluster_config.clone();
+        config.validator.unknown_producer = UnknownProducerPolicy::AcceptAnySequence;
+        cluster = IdemCluster::with_config(config, &s.sim.topic);
+    }
     let mut r = sim::run(&s.sim, schedule, IdemProducer(producer(&s.producer)), cluster, rng.fork());
     if !r.errors.is_empty() {
         r.summary = format!("{} | {:?}", r.summary, s);

@@ -167,7 +167,9 @@ pub fn schedule(cfg: &SimConfig, rng: &mut Rng) -> Schedule {
         let t = Instant::from_micros(rng.below(fwin));
         let partition = rng.below(cfg.partitions as u64) as i32;
         let broker = rng.below(cfg.brokers as u64) as i32;
-        let fault = match rng.below(10) {
+        let fault = match rng.below(12) {
+            10 => Script::Net(NetFault::CutAll),
+            11 => Script::Net(NetFault::StallAll { to_broker: rng.chance(0.5), ms: 1 + rng.below(3000) }),
             0..=2 => Script::Net(NetFault::Cut { pick: rng.next_u64() }),
             3 | 4 => Script::Net(NetFault::Stall {
                 pick: rng.next_u64(),
