@@ -7,7 +7,7 @@ use idem_tests::checker::Outcome;
 use idem_tests::scenario::{Scenario, assert_clean, counter, had_fatal, log, record_order};
 
 fn outcome(r: &idem_tests::sim::RunResult, record: usize) -> &Outcome {
-    &r.run.reports.iter().find(|rep| rep.record == record).unwrap().outcome
+    &r.run.reports.iter().find(|rep| rep.record == record).expect("reported").outcome
 }
 
 #[test]

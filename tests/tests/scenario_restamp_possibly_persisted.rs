@@ -24,7 +24,7 @@ fn run(spec: &str) -> idem_tests::sim::RunResult {
 fn check(r: &idem_tests::sim::RunResult) {
     let order = record_order(log(r, 0));
     assert_eq!(order.iter().filter(|i| **i == 1).count(), 1, "record 1 is in the log exactly once: {order:?}");
-    let report = &r.run.reports.iter().find(|rep| rep.record == 1).unwrap().outcome;
+    let report = &r.run.reports.iter().find(|rep| rep.record == 1).expect("record 1 reported").outcome;
     assert!(matches!(report, Outcome::PossiblyPersisted | Outcome::Delivered { .. }), "record 1: {report:?}");
     // The later records still get through (after a bump).
     assert_eq!(&order[order.len() - 3..], &[2, 3, 4]);
