@@ -6,7 +6,7 @@ mod common_b;
 
 use common_b::*;
 use idem_core::proto::produce as idem;
-use idem_core::proto::{self, Frame};
+use idem_core::proto::{self, Frame, Message, Reader};
 use kafka_protocol::messages::produce_request as kreq;
 use kafka_protocol::messages::produce_response as kres;
 use kafka_protocol::messages::{
@@ -241,6 +241,10 @@ fn request_matches_kafka_protocol_in_every_version() {
         assert_eq!(kp_encode(&back, v), bytes, "byte-identical to kafka-protocol");
         // (c) idem round trip.
         assert_eq!(idem_decode::<idem::ProduceRequest>(&bytes, v), value);
+        // Corrupted input is an error or some value, never a panic.
+        corruptions_do_not_panic(&kp_bytes, |b| {
+            let _ = idem::ProduceRequest::decode(&mut Reader::new(b), v);
+        });
     });
 }
 
@@ -255,6 +259,10 @@ fn response_matches_kafka_protocol_in_every_version() {
         assert_response_eq(&value, &back);
         assert_eq!(kp_encode(&back, v), bytes, "byte-identical to kafka-protocol");
         assert_eq!(idem_decode::<idem::ProduceResponse>(&bytes, v), value);
+        // Corrupted input is an error or some value, never a panic.
+        corruptions_do_not_panic(&kp_bytes, |b| {
+            let _ = idem::ProduceResponse::decode(&mut Reader::new(b), v);
+        });
     });
 }
 

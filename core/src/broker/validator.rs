@@ -31,6 +31,7 @@
 //! [`ValidatorConfig::max_producers`] entries and evicts the least recently updated one.
 
 use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
 use heapless::Deque;
 
 use crate::proto::error_code::ErrorCode;
@@ -224,14 +225,18 @@ impl ProducerStateEntry {
 /// [`expire`](Self::expire) removes them.
 #[derive(Clone, Debug)]
 pub struct ProducerStateTable {
-    pub(crate) config: ValidatorConfig,
-    pub(crate) producers: BTreeMap<i64, ProducerStateEntry>,
+    config: ValidatorConfig,
+    /// Producer id -> slot in `slots`. Small (16 bytes a producer), so lookups stay in cache.
+    index: BTreeMap<i64, usize>,
+    /// The entries; a slot not in `index` is on the `free` list.
+    slots: Vec<ProducerStateEntry>,
+    free: Vec<usize>,
 }
 
 impl ProducerStateTable {
     /// An empty table.
     pub fn new(config: ValidatorConfig) -> Self {
-        ProducerStateTable { config, producers: BTreeMap::new() }
+        ProducerStateTable { config, index: BTreeMap::new(), slots: Vec::new(), free: Vec::new() }
     }
 
     /// The table's settings.
@@ -285,7 +290,7 @@ impl ProducerStateTable {
     }
 
     fn live_entry(&self, producer_id: i64, now: Instant) -> Option<&ProducerStateEntry> {
-        self.producers.get(&producer_id).filter(|e| !e.is_expired(now, self.config.producer_id_expiration))
+        self.get(producer_id).filter(|e| !e.is_expired(now, self.config.producer_id_expiration))
     }
 
     /// Records that `batch` was appended at `base_offset..=last_offset` with `timestamp`.
@@ -309,7 +314,8 @@ impl ProducerStateTable {
         let meta =
             BatchMetadata { base_offset, last_offset, timestamp, first_seq: batch.first_seq, last_seq: batch.last_seq };
         let expiration = self.config.producer_id_expiration;
-        if let Some(entry) = self.producers.get_mut(&batch.producer_id) {
+        let slot = self.index.get(&batch.producer_id).copied();
+        if let Some(entry) = slot.and_then(|i| self.slots.get_mut(i)) {
             if entry.epoch != batch.producer_epoch || entry.is_expired(now, expiration) {
                 entry.batches.clear();
                 entry.epoch = batch.producer_epoch;
@@ -322,60 +328,102 @@ impl ProducerStateTable {
             entry.last_update = entry.last_update.max(now);
             return;
         }
-        if self.producers.len() >= self.config.max_producers.max(1) {
-            self.evict_lru();
-        }
         let mut batches = Deque::new();
         let _ = batches.push_back(meta);
         let entry = ProducerStateEntry { batches, last_update: now, epoch: batch.producer_epoch };
-        self.producers.insert(batch.producer_id, entry);
+        self.insert(batch.producer_id, entry);
+    }
+
+    /// Adds a producer not yet tracked, evicting the least recently updated one if full.
+    pub(crate) fn insert(&mut self, producer_id: i64, entry: ProducerStateEntry) {
+        if self.forget(producer_id) {
+            // Replacing an entry: no eviction needed.
+        } else if self.index.len() >= self.config.max_producers.max(1) {
+            self.evict_lru();
+        }
+        let slot = match self.free.pop() {
+            Some(i) if i < self.slots.len() => {
+                if let Some(s) = self.slots.get_mut(i) {
+                    *s = entry;
+                }
+                i
+            }
+            _ => {
+                self.slots.push(entry);
+                self.slots.len() - 1
+            }
+        };
+        self.index.insert(producer_id, slot);
+    }
+
+    /// Replaces the settings, then evicts the least recently updated producers down to the cap.
+    pub(crate) fn reconfigure(&mut self, config: ValidatorConfig) {
+        self.config = config;
+        while self.index.len() > config.max_producers.max(1) {
+            self.evict_lru();
+        }
     }
 
     /// Removes the least recently updated producer (ties: the lowest id). O(producers).
     pub(crate) fn evict_lru(&mut self) -> Option<i64> {
-        let victim = self.producers.iter().min_by_key(|(id, e)| (e.last_update, **id)).map(|(id, _)| *id)?;
-        self.producers.remove(&victim);
+        let victim = self.iter().min_by_key(|(id, e)| (e.last_update, *id)).map(|(id, _)| id)?;
+        self.forget(victim);
         Some(victim)
     }
 
     /// Drops every producer idle for at least `producer.id.expiration.ms` at `now`; returns how
     /// many were dropped. Their next batch is treated as coming from an unknown producer.
     pub fn expire(&mut self, now: Instant) -> usize {
-        let before = self.producers.len();
+        let before = self.index.len();
         let expiration = self.config.producer_id_expiration;
-        self.producers.retain(|_, e| !e.is_expired(now, expiration));
-        before - self.producers.len()
+        let (slots, free) = (&self.slots, &mut self.free);
+        self.index.retain(|_, &mut i| {
+            let keep = slots.get(i).is_some_and(|e| !e.is_expired(now, expiration));
+            if !keep {
+                free.push(i);
+            }
+            keep
+        });
+        before - self.index.len()
     }
 
     /// Forgets one producer (fault injection: lost state); returns whether it was tracked.
     pub fn forget(&mut self, producer_id: i64) -> bool {
-        self.producers.remove(&producer_id).is_some()
+        match self.index.remove(&producer_id) {
+            Some(i) => {
+                self.free.push(i);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The state kept for `producer_id`, if any (expired entries included until
     /// [`expire`](Self::expire) runs).
     pub fn get(&self, producer_id: i64) -> Option<&ProducerStateEntry> {
-        self.producers.get(&producer_id)
+        self.index.get(&producer_id).and_then(|&i| self.slots.get(i))
     }
 
     /// Number of producers tracked.
     pub fn len(&self) -> usize {
-        self.producers.len()
+        self.index.len()
     }
 
     /// Whether no producer is tracked.
     pub fn is_empty(&self) -> bool {
-        self.producers.is_empty()
+        self.index.is_empty()
     }
 
     /// Forgets every producer (fault injection: a broker restarting without state).
     pub fn clear(&mut self) {
-        self.producers.clear();
+        self.index.clear();
+        self.slots.clear();
+        self.free.clear();
     }
 
     /// Every tracked producer id with its state, in ascending id order.
     pub fn iter(&self) -> impl Iterator<Item = (i64, &ProducerStateEntry)> {
-        self.producers.iter().map(|(id, e)| (*id, e))
+        self.index.iter().filter_map(|(&id, &i)| Some((id, self.slots.get(i)?)))
     }
 }
 

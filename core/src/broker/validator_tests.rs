@@ -301,6 +301,15 @@ fn restore_into_a_smaller_cap_keeps_the_most_recent() {
     let small = ValidatorConfig { max_producers: 2, ..*table.config() };
     let back = ProducerStateTable::restore(&table.snapshot(), small).unwrap();
     assert_eq!(back.iter().map(|(id, _)| id).collect::<Vec<_>>(), [3, i64::MAX]);
+    // The most recent has the lowest id: it must survive a cap of 1.
+    let mut log = Log::new(ValidatorConfig::default());
+    log.produce(b(1, 0, 0, 1), ms(9));
+    log.produce(b(2, 0, 0, 1), ms(1));
+    log.produce(b(3, 0, 0, 1), ms(2));
+    let one = ValidatorConfig { max_producers: 1, ..ValidatorConfig::default() };
+    let back = ProducerStateTable::restore(&log.table.snapshot(), one).unwrap();
+    assert_eq!(back.iter().map(|(id, _)| id).collect::<Vec<_>>(), [1]);
+    assert_eq!(back.config().max_producers, 1);
 }
 
 #[test]

@@ -205,4 +205,12 @@ mod tests {
         assert_eq!(InitProducerIdResponse::decode(&mut r, 2), Ok(resp));
         assert!(r.is_empty());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200), v in -1i16..15) {
+            let _ = InitProducerIdRequest::decode(&mut Reader::new(&bytes), v);
+            let _ = InitProducerIdResponse::decode(&mut Reader::new(&bytes), v);
+        }
+    }
 }

@@ -370,4 +370,12 @@ mod tests {
         resp.encode(1, &mut out).unwrap();
         assert_eq!(ListOffsetsResponse::decode(&mut Reader::new(&out), 1).unwrap().throttle_time_ms, 0);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200), v in -1i16..15) {
+            let _ = ListOffsetsRequest::decode(&mut Reader::new(&bytes), v);
+            let _ = ListOffsetsResponse::decode(&mut Reader::new(&bytes), v);
+        }
+    }
 }

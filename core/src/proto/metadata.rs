@@ -585,4 +585,12 @@ mod tests {
             Err(DecodeError::InvalidLength { .. })
         ));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200), v in -1i16..15) {
+            let _ = MetadataRequest::decode(&mut Reader::new(&bytes), v);
+            let _ = MetadataResponse::decode(&mut Reader::new(&bytes), v);
+        }
+    }
 }

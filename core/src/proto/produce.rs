@@ -69,7 +69,8 @@ pub struct PartitionProduceResponse<'a> {
     pub record_errors: Vec<BatchIndexAndErrorMessage<'a>>,
     /// Error message (v8+).
     pub error_message: Option<&'a str>,
-    /// New leader hint (v10+, tagged field 0).
+    /// New leader hint (v10+, tagged field 0): written whenever `Some` (Kafka reads an absent
+    /// tag as leader -1, epoch -1), not sent below v10.
     pub current_leader: Option<LeaderIdAndEpoch>,
 }
 
@@ -117,7 +118,8 @@ pub struct ProduceResponse<'a> {
     pub responses: Vec<TopicProduceResponse<'a>>,
     /// Throttle time in ms.
     pub throttle_time_ms: i32,
-    /// Endpoints of brokers named in `current_leader` hints (v10+, tagged field 0).
+    /// Endpoints of brokers named in `current_leader` hints (v10+, tagged field 0): written
+    /// when non-empty, not sent below v10.
     pub node_endpoints: Vec<NodeEndpoint<'a>>,
 }
 
@@ -424,135 +426,4 @@ fn decode_node_endpoints(data: &[u8]) -> Result<Vec<NodeEndpoint<'_>>, DecodeErr
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use alloc::vec;
-
-    fn request() -> ProduceRequest<'static> {
-        ProduceRequest {
-            transactional_id: Some("tx"),
-            acks: -1,
-            timeout_ms: 30_000,
-            topic_data: vec![
-                TopicProduceData {
-                    name: "t",
-                    partition_data: vec![
-                        PartitionProduceData { index: 0, records: Some(b"batch") },
-                        PartitionProduceData { index: 1, records: None },
-                    ],
-                },
-                TopicProduceData { name: "", partition_data: vec![] },
-            ],
-        }
-    }
-
-    fn response() -> ProduceResponse<'static> {
-        ProduceResponse {
-            responses: vec![TopicProduceResponse {
-                name: "t",
-                partition_responses: vec![PartitionProduceResponse {
-                    index: 3,
-                    error_code: 6,
-                    base_offset: 42,
-                    log_append_time_ms: 7,
-                    log_start_offset: 1,
-                    record_errors: vec![BatchIndexAndErrorMessage {
-                        batch_index: 2,
-                        batch_index_error_message: Some("x"),
-                    }],
-                    error_message: Some("not leader"),
-                    current_leader: Some(LeaderIdAndEpoch { leader_id: 2, leader_epoch: 9 }),
-                }],
-            }],
-            throttle_time_ms: 5,
-            node_endpoints: vec![NodeEndpoint { node_id: 2, host: "h", port: 9092, rack: None }],
-        }
-    }
-
-    /// Encodes `m` in `version`, checks it decodes back to `expect` consuming every byte, and
-    /// that every proper prefix fails to decode without panicking.
-    fn check_truncations<'a, M: Message<'a> + PartialEq + core::fmt::Debug>(
-        m: &M,
-        expect: &M,
-        version: i16,
-        buf: &'a mut Vec<u8>,
-    ) {
-        m.encode(version, buf).unwrap();
-        let buf: &'a [u8] = buf;
-        let mut r = Reader::new(buf);
-        assert_eq!(&M::decode(&mut r, version).unwrap(), expect, "v{version}");
-        assert!(r.finish().is_ok());
-        for cut in 0..buf.len() {
-            let mut r = Reader::new(&buf[..cut]);
-            assert!(M::decode(&mut r, version).is_err(), "v{version} cut at {cut} of {}", buf.len());
-        }
-    }
-
-    #[test]
-    fn unsupported_versions_are_typed_errors() {
-        for v in [-1, 0, 2, 11, i16::MAX] {
-            let enc = EncodeError::UnsupportedVersion { api_key: 0, version: v };
-            let dec = DecodeError::UnsupportedVersion { api_key: 0, version: v };
-            let mut out = Vec::new();
-            assert_eq!(request().encode(v, &mut out), Err(enc));
-            assert_eq!(response().encode(v, &mut out), Err(enc));
-            assert!(out.is_empty());
-            let bytes = [0u8; 64];
-            assert_eq!(ProduceRequest::decode(&mut Reader::new(&bytes), v), Err(dec));
-            assert_eq!(ProduceResponse::decode(&mut Reader::new(&bytes), v), Err(dec));
-        }
-    }
-
-    #[test]
-    fn truncated_input_is_an_error_at_every_cut() {
-        for v in 3..=10 {
-            check_truncations(&request(), &request(), v, &mut Vec::new());
-            let mut expect = response();
-            let p = &mut expect.responses[0].partition_responses[0];
-            if v < 5 {
-                p.log_start_offset = -1;
-            }
-            if v < 8 {
-                p.record_errors.clear();
-                p.error_message = None;
-            }
-            if v < 10 {
-                p.current_leader = None;
-                expect.node_endpoints.clear();
-            }
-            check_truncations(&response(), &expect, v, &mut Vec::new());
-        }
-    }
-
-    #[test]
-    fn tagged_fields_are_written_only_when_set() {
-        let mut with = Vec::new();
-        response().encode(10, &mut with).unwrap();
-        let mut plain = response();
-        plain.node_endpoints.clear();
-        plain.responses[0].partition_responses[0].current_leader = None;
-        let mut without = Vec::new();
-        plain.encode(10, &mut without).unwrap();
-        // current_leader: tag, size, 9 bytes; node_endpoints: tag, size, 1 + 11 + 1 bytes.
-        assert_eq!(with.len() - without.len(), (2 + 9) + (2 + 13));
-        let mut v9 = Vec::new();
-        response().encode(9, &mut v9).unwrap();
-        let mut v9_plain = Vec::new();
-        plain.encode(9, &mut v9_plain).unwrap();
-        assert_eq!(v9, v9_plain);
-    }
-
-    #[test]
-    fn malformed_tagged_field_is_an_error() {
-        let mut plain = response();
-        plain.node_endpoints.clear();
-        plain.responses[0].partition_responses[0].current_leader = None;
-        let mut out = Vec::new();
-        plain.encode(10, &mut out).unwrap();
-        // Replace the empty top-level tag section by a tag 0 whose node_endpoints array claims
-        // two elements but holds none.
-        out.pop();
-        out.extend_from_slice(&[1, 0, 1, 3]);
-        assert!(ProduceResponse::decode(&mut Reader::new(&out), 10).is_err());
-    }
-}
+mod tests;

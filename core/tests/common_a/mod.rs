@@ -8,7 +8,7 @@
 //!     equal kafka-protocol's own encoding of the decoded value;
 //! (b) kafka-protocol encode (with random unknown tagged fields in flexible versions) -> idem
 //!     decode (all bytes consumed) -> same fields;
-//! (c) idem encode -> idem decode -> equal.
+//! (c) idem encode -> idem decode -> equal, and no single corrupted byte makes idem panic.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -48,11 +48,9 @@ macro_rules! kp_uuid {
         let mut wire = ::std::vec::Vec::from($bytes);
         wire.extend_from_slice(&[1, 0]); // empty compact name, no tagged fields
         let mut buf = ::bytes::Bytes::from(wire);
-        <::kafka_protocol::messages::MetadataRequestTopic as ::kafka_protocol::protocol::Decodable>::decode(
-            &mut buf, 10,
-        )
-        .expect("a v10 topic")
-        .topic_id
+        <::kafka_protocol::messages::metadata_request::MetadataRequestTopic as ::kafka_protocol::protocol::Decodable>::decode(&mut buf, 10)
+            .expect("a v10 topic")
+            .topic_id
     }};
 }
 
@@ -121,6 +119,13 @@ pub fn check_case<K: Oracle>(k: &K, version: i16) -> Result<(), TestCaseError> {
     // (c) idem -> idem.
     let again: K::Idem<'_> = idem_decode(&bytes, version)?;
     prop_assert_eq!(again, idem);
+    // Corrupting any one byte may fail the decode but must not panic.
+    let mut corrupt = bytes.clone();
+    for i in 0..corrupt.len() {
+        corrupt[i] ^= 0xA5;
+        let _ = <K::Idem<'_> as Message<'_>>::decode(&mut Reader::new(&corrupt), version);
+        corrupt[i] ^= 0xA5;
+    }
     Ok(())
 }
 

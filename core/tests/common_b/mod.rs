@@ -120,3 +120,19 @@ pub fn frame(body: &[u8]) -> Vec<u8> {
     out.extend_from_slice(body);
     out
 }
+
+/// Feeds `decode` every single-byte corruption of `bytes` (each position set to 0xFF and to
+/// its value with one bit flipped) and every truncation; `decode` must return, not panic,
+/// whatever the result.
+pub fn corruptions_do_not_panic(bytes: &[u8], decode: impl Fn(&[u8])) {
+    let mut buf = bytes.to_vec();
+    for i in 0..buf.len() {
+        let original = buf[i];
+        for value in [0xFF, original ^ 0x40] {
+            buf[i] = value;
+            decode(&buf);
+        }
+        buf[i] = original;
+        decode(&buf[..i]);
+    }
+}

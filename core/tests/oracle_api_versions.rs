@@ -1,0 +1,167 @@
+//! ApiVersions v0-3 against `kafka-protocol` as an oracle, both message directions. The
+//! response's v3 tagged fields (features, ZK migration), unknown to idem, are generated too so
+//! that skipping them is checked.
+
+mod common_a;
+
+use common_a::{Oracle, check_request_frame, check_response_frame, run_oracle, sb, string, tags};
+use idem_core::proto::api_versions::{ApiVersion, ApiVersionsRequest, ApiVersionsResponse};
+use kafka_protocol::messages::{self as kp, api_versions_response as kpr};
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+
+const VERSIONS: std::ops::RangeInclusive<i16> = 0..=3;
+
+impl Oracle for kp::ApiVersionsRequest {
+    type Idem<'a> = ApiVersionsRequest<'a>;
+
+    fn to_idem(&self) -> ApiVersionsRequest<'_> {
+        ApiVersionsRequest {
+            client_software_name: self.client_software_name.as_str(),
+            client_software_version: self.client_software_version.as_str(),
+        }
+    }
+
+    fn same(i: &ApiVersionsRequest<'_>, k: &Self) -> Result<(), TestCaseError> {
+        prop_assert_eq!(i.client_software_name, k.client_software_name.as_str());
+        prop_assert_eq!(i.client_software_version, k.client_software_version.as_str());
+        Ok(())
+    }
+}
+
+impl Oracle for kp::ApiVersionsResponse {
+    type Idem<'a> = ApiVersionsResponse;
+
+    fn to_idem(&self) -> ApiVersionsResponse {
+        ApiVersionsResponse {
+            error_code: self.error_code,
+            api_keys: self
+                .api_keys
+                .iter()
+                .map(|k| ApiVersion { api_key: k.api_key, min_version: k.min_version, max_version: k.max_version })
+                .collect(),
+            throttle_time_ms: self.throttle_time_ms,
+        }
+    }
+
+    fn same(i: &ApiVersionsResponse, k: &Self) -> Result<(), TestCaseError> {
+        prop_assert_eq!(i.error_code, k.error_code);
+        prop_assert_eq!(i.api_keys.len(), k.api_keys.len());
+        for (a, b) in i.api_keys.iter().zip(&k.api_keys) {
+            prop_assert_eq!(a.api_key, b.api_key);
+            prop_assert_eq!(a.min_version, b.min_version);
+            prop_assert_eq!(a.max_version, b.max_version);
+        }
+        prop_assert_eq!(i.throttle_time_ms, k.throttle_time_ms);
+        Ok(())
+    }
+}
+
+fn request(v: i16) -> BoxedStrategy<kp::ApiVersionsRequest> {
+    (string(), string(), tags(v >= 3))
+        .prop_map(move |(name, version, tags)| {
+            let mut k = kp::ApiVersionsRequest::default();
+            if v >= 3 {
+                k.client_software_name = sb(&name);
+                k.client_software_version = sb(&version);
+            }
+            k.unknown_tagged_fields = tags;
+            k
+        })
+        .boxed()
+}
+
+fn api_version(flexible: bool) -> impl Strategy<Value = kpr::ApiVersion> {
+    (any::<i16>(), any::<i16>(), any::<i16>(), tags(flexible)).prop_map(|(key, min, max, tags)| {
+        let mut a = kpr::ApiVersion::default();
+        a.api_key = key;
+        a.min_version = min;
+        a.max_version = max;
+        a.unknown_tagged_fields = tags;
+        a
+    })
+}
+
+fn features() -> impl Strategy<Value = (Vec<kpr::SupportedFeatureKey>, i64, Vec<kpr::FinalizedFeatureKey>, bool)> {
+    let supported = proptest::collection::vec((string(), any::<i16>(), any::<i16>()), 0..3).prop_map(|v| {
+        v.into_iter()
+            .map(|(n, lo, hi)| {
+                let mut f = kpr::SupportedFeatureKey::default();
+                f.name = sb(&n);
+                f.min_version = lo;
+                f.max_version = hi;
+                f
+            })
+            .collect()
+    });
+    let finalized = proptest::collection::vec((string(), any::<i16>(), any::<i16>()), 0..3).prop_map(|v| {
+        v.into_iter()
+            .map(|(n, hi, lo)| {
+                let mut f = kpr::FinalizedFeatureKey::default();
+                f.name = sb(&n);
+                f.max_version_level = hi;
+                f.min_version_level = lo;
+                f
+            })
+            .collect()
+    });
+    (supported, prop_oneof![Just(-1i64), any::<i64>()], finalized, any::<bool>())
+}
+
+fn response(v: i16) -> BoxedStrategy<kp::ApiVersionsResponse> {
+    let flexible = v >= 3;
+    (
+        any::<i16>(),
+        proptest::collection::vec(api_version(flexible), 0..8),
+        any::<i32>(),
+        features(),
+        any::<bool>(),
+        tags(flexible),
+    )
+        .prop_map(move |(error, keys, throttle, (supported, epoch, finalized, zk), with_features, tags)| {
+            let mut k = kp::ApiVersionsResponse::default();
+            k.error_code = error;
+            k.api_keys = keys;
+            if v >= 1 {
+                k.throttle_time_ms = throttle;
+            }
+            if flexible && with_features {
+                k.supported_features = supported;
+                k.finalized_features_epoch = epoch;
+                k.finalized_features = finalized;
+                k.zk_migration_ready = zk;
+            }
+            k.unknown_tagged_fields = tags;
+            k
+        })
+        .boxed()
+}
+
+#[test]
+fn request_every_version() {
+    run_oracle(VERSIONS, request);
+}
+
+#[test]
+fn response_every_version() {
+    run_oracle(VERSIONS, response);
+}
+
+#[test]
+fn frames() {
+    let mut req = kp::ApiVersionsRequest::default();
+    req.client_software_name = sb("idem");
+    req.client_software_version = sb("0.1.0");
+    check_request_frame(&req, 3);
+    check_request_frame(&kp::ApiVersionsRequest::default(), 0);
+    let mut resp = kp::ApiVersionsResponse::default();
+    let mut key = kpr::ApiVersion::default();
+    key.api_key = 0;
+    key.min_version = 3;
+    key.max_version = 11;
+    resp.api_keys.push(key);
+    resp.throttle_time_ms = 10;
+    // ApiVersions responses use header v0 even when the body is flexible.
+    check_response_frame(&resp, 3);
+    check_response_frame(&resp, 1);
+}
