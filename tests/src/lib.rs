@@ -19,6 +19,7 @@ pub mod adapters;
 pub mod checker;
 pub mod net;
 pub mod scenario;
+pub mod schedule;
 pub mod seeds;
 pub mod sim;
 pub mod toy;
