@@ -148,6 +148,8 @@ pub struct Cluster {
     /// Current epoch of every producer id handed out.
     pub(crate) producer_ids: BTreeMap<i64, i16>,
     pub(crate) next_producer_id: i64,
+    /// Epoch of newly allocated producer ids (0; tests raise it to reach epoch exhaustion).
+    pub(crate) first_epoch: i16,
     pub(crate) stats: ClusterStats,
     /// Set when data or leadership changed: waiting fetches are re-evaluated.
     pub(crate) fetch_dirty: bool,
@@ -172,6 +174,7 @@ impl Cluster {
             conns: BTreeMap::new(),
             outputs: VecDeque::new(),
             producer_ids: BTreeMap::new(),
+            first_epoch: 0,
             stats: ClusterStats::default(),
             fetch_dirty: false,
             now,
@@ -211,6 +214,13 @@ impl Cluster {
             Some(o) => o,
             None => BrokerOutput::Timeout(self.next_deadline()),
         }
+    }
+
+    /// Test hook: producer ids allocated from now on start at `epoch` instead of 0 (to reach
+    /// epoch exhaustion without 32767 bumps). Not part of the API.
+    #[doc(hidden)]
+    pub fn set_first_producer_epoch(&mut self, epoch: i16) {
+        self.first_epoch = epoch.max(0);
     }
 
     /// What the cluster has done so far.

@@ -344,16 +344,17 @@ impl PartitionState {
         self.settle_in_flight(i);
         match classify(code) {
             class @ (ErrorClass::Success | ErrorClass::Duplicate) => {
-                // Everything before it is in the log too (implicit ack), except a batch whose
-                // every attempt was definitely rejected: only a broker that accepts any first
-                // sequence from a producer it does not know (KIP-360, KAFKA-15591) appends past
-                // such a gap. That batch is not in the log: it stays at the head to be retried
-                // (its retry meets OUT_OF_ORDER and is renumbered into a new epoch). Found by the
-                // simulation's KAFKA-15591 scenario.
+                // Earlier batches still in flight are in the log too (implicit ack). An earlier
+                // batch whose latest attempt was answered with an error (or lost with its
+                // connection) proves nothing: a broker that accepts any first sequence from a
+                // producer it does not know (KIP-360, KAFKA-15591) appends past such a gap (sim
+                // seeds 162, 1651: NOT_LEADER on seq 0, seq 1 accepted as first). It stays at
+                // the head to be retried: DUPLICATE resolves it as delivered; OUT_OF_ORDER
+                // renumbers it (never written) or gives it up (possibly written).
                 let mut kept: heapless::Deque<SealedBatch, MAX_WINDOW> = heapless::Deque::new();
                 for _ in 0..i {
                     if let Some(batch) = self.window.pop_front() {
-                        if batch.in_flight.is_none() && !batch.maybe_persisted {
+                        if batch.in_flight.is_none() {
                             let _ = kept.push_back(batch);
                             continue;
                         }

@@ -40,7 +40,7 @@ impl Cluster {
             return (-1, -1, ErrorCode::UNKNOWN_SERVER_ERROR.0);
         };
         let id = core::mem::replace(&mut self.next_producer_id, next);
-        self.producer_ids.insert(id, 0);
-        (id, 0, 0)
+        self.producer_ids.insert(id, self.first_epoch);
+        (id, self.first_epoch, 0)
     }
 }

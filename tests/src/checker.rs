@@ -1,0 +1,436 @@
+//! The checker: asserts DESIGN.md's five guarantees on a finished simulation run.
+//!
+//! It sees only what an application and an outside observer see: the records `send` accepted
+//! (in acceptance order), the reports the producer emitted, the partition logs the brokers hold
+//! at the end, and the producer's buffered-bytes gauge sampled at every step. Record identity is
+//! carried in the value (`"r<index>:<filler>"`), so the checker never trusts producer internals.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use idem_core::{Duration, Instant};
+
+/// A record `send` accepted. Its index in [`Run::sent`] is its identity and its send order.
+#[derive(Clone, Debug)]
+pub struct SentRecord {
+    /// Topic.
+    pub topic: String,
+    /// The partition the application asked for (`None`: the partitioner chose).
+    pub partition: Option<i32>,
+    /// The value (starts with `r<index>:`).
+    pub value: Vec<u8>,
+    /// When `send` accepted it.
+    pub sent_at: Instant,
+}
+
+/// A final report as the producer emitted it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// In the log of `partition`, at `offset` if known.
+    Delivered { partition: i32, offset: Option<i64> },
+    /// Definitely not in the log.
+    NotPersisted,
+    /// In the log at most once.
+    PossiblyPersisted,
+}
+
+/// One report: which record, when, what.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// Index into [`Run::sent`].
+    pub record: usize,
+    /// When the producer emitted it.
+    pub at: Instant,
+    /// The outcome.
+    pub outcome: Outcome,
+}
+
+/// One record as it sits in a partition log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogEntry {
+    /// Its offset.
+    pub offset: i64,
+    /// Producer id of its batch.
+    pub producer_id: i64,
+    /// Producer epoch of its batch.
+    pub epoch: i16,
+    /// Its sequence number (base sequence + offset delta).
+    pub sequence: i32,
+    /// Its value.
+    pub value: Option<Vec<u8>>,
+}
+
+/// Everything the checker needs about one run.
+#[derive(Clone, Debug, Default)]
+pub struct Run {
+    /// Accepted records, in acceptance order.
+    pub sent: Vec<SentRecord>,
+    /// Reports, in emission order.
+    pub reports: Vec<Report>,
+    /// Partition logs at the end of the run, keyed by (topic, partition).
+    pub logs: BTreeMap<(String, i32), Vec<LogEntry>>,
+    /// The producer's `buffer.memory`.
+    pub buffer_limit: u64,
+    /// The largest buffered-bytes value sampled during the run.
+    pub max_buffered: u64,
+    /// When the last fault ended (the network and brokers behave from then on).
+    pub faults_end: Instant,
+    /// The producer's delivery timeout.
+    pub delivery_timeout: Duration,
+    /// Extra time allowed beyond the delivery timeout for the liveness bound.
+    pub slack: Duration,
+    /// Per partition, log end offsets at which the broker lost producer state (see
+    /// `SimBroker::state_loss_marks`).
+    pub state_loss: BTreeMap<(String, i32), Vec<i64>>,
+    /// How many times `send` answered QueueFull (back-pressure exercised).
+    pub queue_full: u64,
+}
+
+/// Parses the record index from a value `r<index>:...`.
+pub fn record_index(value: &[u8]) -> Option<usize> {
+    let rest = value.strip_prefix(b"r")?;
+    let end = rest.iter().position(|b| *b == b':').unwrap_or(rest.len());
+    std::str::from_utf8(&rest[..end]).ok()?.parse().ok()
+}
+
+/// A value that encodes record `index`, padded with `filler` bytes.
+pub fn record_value(index: usize, filler: usize) -> Vec<u8> {
+    let mut v = format!("r{index}:").into_bytes();
+    v.extend(std::iter::repeat_n(b'.', filler));
+    v
+}
+
+/// Checks every guarantee; returns all violations found (empty: the run is correct).
+pub fn check(run: &Run) -> Vec<String> {
+    let mut errs = Vec::new();
+    let mut err = |s: String| {
+        if errs.len() < 50 {
+            errs.push(s);
+        }
+    };
+
+    // 3. Exactly one report per accepted record.
+    let mut report_of: Vec<Option<&Report>> = vec![None; run.sent.len()];
+    for r in &run.reports {
+        match report_of.get_mut(r.record) {
+            None => err(format!("report for unknown record {}: {:?}", r.record, r.outcome)),
+            Some(Some(prev)) => err(format!(
+                "record {} reported twice: {:?} at {:?}, then {:?} at {:?}",
+                r.record, prev.outcome, prev.at, r.outcome, r.at
+            )),
+            Some(slot) => *slot = Some(r),
+        }
+    }
+
+    // Where each record is in the logs.
+    let mut found: Vec<Vec<(&str, i32, &LogEntry)>> = vec![Vec::new(); run.sent.len()];
+    for ((topic, partition), log) in &run.logs {
+        let mut last_offset = None;
+        let marks = run.state_loss.get(&(topic.clone(), *partition)).map_or(&[][..], Vec::as_slice);
+        // (producer id, epoch, state-loss segment) -> last record index seen in this partition.
+        let mut last_in_session: BTreeMap<(i64, i16, usize), (usize, i64)> = BTreeMap::new();
+        for e in log {
+            if last_offset.is_some_and(|o| e.offset <= o) {
+                err(format!("{topic}-{partition}: log offsets not increasing at {}", e.offset));
+            }
+            last_offset = Some(e.offset);
+            let Some(idx) = e.value.as_deref().and_then(record_index).filter(|i| *i < run.sent.len()) else {
+                err(format!(
+                    "{topic}-{partition}@{}: record never accepted by send: {:?}",
+                    e.offset,
+                    e.value.as_deref().map(String::from_utf8_lossy)
+                ));
+                continue;
+            };
+            let sent = &run.sent[idx];
+            if e.value.as_deref() != Some(&sent.value[..])
+                || sent.topic != *topic
+                || sent.partition.is_some_and(|p| p != *partition)
+            {
+                err(format!(
+                    "{topic}-{partition}@{}: record {idx} is not what was sent (topic {}, partition {:?})",
+                    e.offset, sent.topic, sent.partition
+                ));
+            }
+            // 2. No reordering within a session.
+            let session = (e.producer_id, e.epoch, segment(marks, e.offset));
+            if let Some((prev, prev_off)) = last_in_session.get(&session) {
+                if *prev == idx {
+                    err(format!(
+                        "{topic}-{partition}: DUPLICATE in session {session:?}: record {idx} at offsets {prev_off} and {}",
+                        e.offset
+                    ));
+                } else if *prev > idx {
+                    err(format!(
+                        "{topic}-{partition}: REORDER in session {session:?}: record {idx}@{} after record {prev}@{prev_off}",
+                        e.offset
+                    ));
+                }
+            }
+            last_in_session.insert(session, (idx, e.offset));
+            found[idx].push((topic, *partition, e));
+        }
+    }
+    let mut excused = 0;
+
+    for (idx, places) in found.iter().enumerate() {
+        // 1. No duplicates (a record is never sent under two sessions either: at most once, full stop).
+        if places.len() > 1 && excused_duplicate(run, places) {
+            excused += places.len() - 1;
+        } else if places.len() > 1 {
+            let at: Vec<String> = places
+                .iter()
+                .map(|(t, p, e)| {
+                    format!("{t}-{p}@{} (pid {} epoch {} seq {})", e.offset, e.producer_id, e.epoch, e.sequence)
+                })
+                .collect();
+            err(format!("DUPLICATE: record {idx} is in the log {} times: {}", places.len(), at.join(", ")));
+        }
+        let Some(report) = report_of[idx] else {
+            err(format!(
+                "LOST: record {idx} (sent at {:?}) has no report; in log: {}",
+                run.sent[idx].sent_at,
+                places.len()
+            ));
+            continue;
+        };
+        match &report.outcome {
+            Outcome::Delivered { partition, offset } => {
+                let sent = &run.sent[idx];
+                if sent.partition.is_some_and(|p| p != *partition) {
+                    err(format!(
+                        "record {idx} asked for partition {:?}, reported delivered to {partition}",
+                        sent.partition
+                    ));
+                }
+                let mut here = places.iter().filter(|(t, p, _)| *t == sent.topic && p == partition);
+                let here = match offset {
+                    Some(o) => here.clone().find(|(_, _, e)| e.offset == *o).or_else(|| here.next()),
+                    None => here.next(),
+                };
+                match (here, offset) {
+                    (None, _) => err(format!(
+                        "SILENT LOSS: record {idx} reported Delivered {{ partition {partition}, offset {offset:?} }} but is not in that log"
+                    )),
+                    (Some((_, _, e)), Some(o)) if e.offset != *o => {
+                        // Report any record at that offset to make the failure readable.
+                        let at = run
+                            .logs
+                            .get(&(sent.topic.clone(), *partition))
+                            .and_then(|l| l.iter().find(|x| x.offset == *o))
+                            .and_then(|x| x.value.as_deref().and_then(record_index));
+                        err(format!(
+                            "record {idx} reported at offset {o} but is at {} (offset {o} holds record {at:?})",
+                            e.offset
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+            Outcome::NotPersisted => {
+                if !places.is_empty() {
+                    err(format!(
+                        "record {idx} reported NotPersisted but is in the log at {}-{}@{}",
+                        places[0].0, places[0].1, places[0].2.offset
+                    ));
+                }
+            }
+            Outcome::PossiblyPersisted => {}
+        }
+        // 5. Liveness.
+        let start = run.sent[idx].sent_at.max(run.faults_end);
+        let bound = start + run.delivery_timeout + run.slack;
+        if report.at > bound {
+            err(format!("LIVENESS: record {idx} reported at {:?}, bound {:?}", report.at, bound));
+        }
+    }
+
+    // Excused duplicates are counted in `summary` and in the sweep totals.
+    let _ = excused;
+    // 4. Bounded memory.
+    if run.max_buffered > run.buffer_limit {
+        err(format!("MEMORY: buffered {} bytes, limit {}", run.max_buffered, run.buffer_limit));
+    }
+    errs
+}
+
+/// Which state-loss segment `offset` is in: the number of marks at or below it.
+fn segment(marks: &[i64], offset: i64) -> usize {
+    marks.iter().filter(|m| **m <= offset).count()
+}
+
+/// A duplicate no producer can prevent: every copy is the same batch entry (producer id, epoch,
+/// sequence) in the same partition, and each copy is in a different state-loss segment.
+fn excused_duplicate(run: &Run, places: &[(&str, i32, &LogEntry)]) -> bool {
+    let Some((t0, p0, e0)) = places.first() else { return false };
+    let marks = run.state_loss.get(&(t0.to_string(), *p0)).map_or(&[][..], Vec::as_slice);
+    let mut segments: Vec<usize> = places.iter().map(|(_, _, e)| segment(marks, e.offset)).collect();
+    segments.dedup();
+    places.iter().all(|(t, p, e)| {
+        t == t0 && p == p0 && (e.producer_id, e.epoch, e.sequence) == (e0.producer_id, e0.epoch, e0.sequence)
+    }) && segments.len() == places.len()
+}
+
+/// Duplicates excused by [`excused_duplicate`] in a finished run.
+pub fn excused_duplicates(run: &Run) -> usize {
+    let mut count: BTreeMap<usize, Vec<(&str, i32, &LogEntry)>> = BTreeMap::new();
+    for ((t, p), log) in &run.logs {
+        for e in log {
+            if let Some(i) = e.value.as_deref().and_then(record_index) {
+                count.entry(i).or_default().push((t, *p, e));
+            }
+        }
+    }
+    count.values().filter(|v| v.len() > 1 && excused_duplicate(run, v)).map(|v| v.len() - 1).sum()
+}
+
+/// A short human summary of a run's outcomes (for logs).
+pub fn summary(run: &Run) -> String {
+    let (mut d, mut n, mut p) = (0, 0, 0);
+    for r in &run.reports {
+        match r.outcome {
+            Outcome::Delivered { .. } => d += 1,
+            Outcome::NotPersisted => n += 1,
+            Outcome::PossiblyPersisted => p += 1,
+        }
+    }
+    let mut s = String::new();
+    let in_log: usize = run.logs.values().map(Vec::len).sum();
+    let _ = write!(
+        s,
+        "sent {} delivered {d} not-persisted {n} possibly-persisted {p} in-log {in_log} queue-full {} excused-dups {}",
+        run.sent.len(),
+        run.queue_full,
+        excused_duplicates(run)
+    );
+    s
+}
+
+/// Decodes a partition's stored batches (each the bytes of one RecordBatch v2, base offset
+/// set) with kafka-protocol's decoder, an implementation no one here wrote; verifies each CRC.
+pub fn decode_log(batches: &[&[u8]]) -> Result<Vec<LogEntry>, String> {
+    use kafka_protocol::records::RecordBatchDecoder;
+    let mut out = Vec::new();
+    for b in batches {
+        let mut buf = bytes::Bytes::copy_from_slice(b);
+        let set = RecordBatchDecoder::decode_all(&mut buf).map_err(|e| format!("undecodable batch in log: {e}"))?;
+        for set in set {
+            for r in set.records {
+                out.push(LogEntry {
+                    offset: r.offset,
+                    producer_id: r.producer_id,
+                    epoch: r.producer_epoch,
+                    sequence: r.sequence,
+                    value: r.value.map(|v| v.to_vec()),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(offset: i64, epoch: i16, idx: usize) -> LogEntry {
+        LogEntry { offset, producer_id: 1, epoch, sequence: offset as i32, value: Some(record_value(idx, 3)) }
+    }
+
+    fn base() -> Run {
+        let sent = (0..4)
+            .map(|i| SentRecord {
+                topic: "t".into(),
+                partition: Some(0),
+                value: record_value(i, 3),
+                sent_at: Instant::ZERO,
+            })
+            .collect();
+        let reports = (0..4)
+            .map(|i| Report {
+                record: i,
+                at: Instant::from_millis(10),
+                outcome: Outcome::Delivered { partition: 0, offset: Some(i as i64) },
+            })
+            .collect();
+        let mut logs = BTreeMap::new();
+        logs.insert(("t".to_string(), 0), (0..4).map(|i| entry(i as i64, 0, i)).collect());
+        Run {
+            sent,
+            reports,
+            logs,
+            buffer_limit: 100,
+            max_buffered: 50,
+            delivery_timeout: Duration::from_millis(100),
+            ..Run::default()
+        }
+    }
+
+    #[test]
+    fn clean_run_passes() {
+        assert_eq!(check(&base()), Vec::<String>::new());
+        assert_eq!(record_index(b"r17:..."), Some(17));
+    }
+
+    #[test]
+    fn each_violation_is_caught() {
+        let mut r = base();
+        r.logs.get_mut(&("t".to_string(), 0)).unwrap().push(entry(4, 0, 2));
+        assert!(check(&r).iter().any(|e| e.contains("DUPLICATE")));
+
+        let mut r = base();
+        r.logs.get_mut(&("t".to_string(), 0)).unwrap().swap(1, 2);
+        for (o, e) in r.logs.get_mut(&("t".to_string(), 0)).unwrap().iter_mut().enumerate() {
+            e.offset = o as i64;
+        }
+        assert!(check(&r).iter().any(|e| e.contains("REORDER")));
+
+        let mut r = base();
+        r.reports.pop();
+        assert!(check(&r).iter().any(|e| e.contains("LOST")));
+
+        let mut r = base();
+        r.logs.get_mut(&("t".to_string(), 0)).unwrap().pop();
+        assert!(check(&r).iter().any(|e| e.contains("SILENT LOSS")));
+
+        let mut r = base();
+        r.reports[0].outcome = Outcome::Delivered { partition: 0, offset: Some(1) };
+        assert!(check(&r).iter().any(|e| e.contains("reported at offset 1")));
+
+        let mut r = base();
+        r.reports[1].outcome = Outcome::NotPersisted;
+        assert!(check(&r).iter().any(|e| e.contains("NotPersisted")));
+
+        let mut r = base();
+        r.reports.push(r.reports[0].clone());
+        assert!(check(&r).iter().any(|e| e.contains("twice")));
+
+        let mut r = base();
+        r.max_buffered = 101;
+        assert!(check(&r).iter().any(|e| e.contains("MEMORY")));
+
+        let mut r = base();
+        r.reports[3].at = Instant::from_millis(500);
+        assert!(check(&r).iter().any(|e| e.contains("LIVENESS")));
+
+        // A retried batch appended again after the broker lost producer state: excused, but only
+        // with the same (producer id, epoch, sequence) on both sides of a state-loss mark.
+        let mut r = base();
+        r.logs.get_mut(&("t".to_string(), 0)).unwrap().push(LogEntry { offset: 4, ..entry(0, 0, 0) });
+        assert!(check(&r).iter().any(|e| e.contains("DUPLICATE")));
+        r.state_loss.insert(("t".to_string(), 0), vec![4]);
+        assert_eq!(check(&r), Vec::<String>::new());
+        assert_eq!(excused_duplicates(&r), 1);
+        r.logs.get_mut(&("t".to_string(), 0)).unwrap()[4].epoch = 1;
+        assert!(check(&r).iter().any(|e| e.contains("DUPLICATE")));
+
+        // A reorder across sessions (after an epoch bump) is not a violation of guarantee 2.
+        let mut r = base();
+        let log = r.logs.get_mut(&("t".to_string(), 0)).unwrap();
+        log[0] = entry(0, 1, 1);
+        log[1] = entry(1, 0, 0);
+        r.reports[0].outcome = Outcome::Delivered { partition: 0, offset: Some(1) };
+        r.reports[1].outcome = Outcome::Delivered { partition: 0, offset: Some(0) };
+        assert_eq!(check(&r), Vec::<String>::new());
+    }
+}
