@@ -5,10 +5,10 @@
 
 mod producer_harness;
 
-use idem_core::producer::{DeliveryError, Input, Persisted, SendError};
-use idem_core::proto::produce::{PartitionProduceResponse, ProduceResponse, TopicProduceResponse};
-use idem_core::proto;
 use idem_core::Duration;
+use idem_core::producer::{DeliveryError, Input, Persisted, SendError};
+use idem_core::proto;
+use idem_core::proto::produce::{PartitionProduceResponse, ProduceResponse, TopicProduceResponse};
 use producer_harness::{Broker, Req, SentBatch, config, one_in_flight};
 
 #[test]
@@ -119,22 +119,21 @@ fn out_of_order_on_a_later_batch_is_retried_in_order() {
 
 #[test]
 fn unknown_producer_id_on_head_bumps_and_renumbers_only_what_is_safe() {
-    let mut b = Broker::new(config(), 2);
+    // One request in flight per connection: partition 1's second batch stays never-sent.
+    let mut b = Broker::new(config().max_in_flight(1), 2);
     b.send(Some(0), b"a").unwrap();
     b.send(Some(1), b"b").unwrap();
     let req = b.produce();
     let sent = req.batches();
     assert_eq!(sent.len(), 2, "one request per broker, one batch per partition");
-    // A never-sent batch queued behind partition 1's.
     b.send(Some(1), b"c").unwrap();
-    let queued = b.produce();
-    // Partition 0: UNKNOWN_PRODUCER_ID on its head (rejected); partition 1: REQUEST_TIMED_OUT
-    // (outcome unknown).
+    b.no_produce();
+    // Partition 0: UNKNOWN_PRODUCER_ID on its head (rejected: not in the log); partition 1:
+    // REQUEST_TIMED_OUT (outcome unknown).
     b.answer(&req, &[(59, -1), (7, -1)]);
-    b.answer(&queued, &[(45, -1)]); // consequence of the earlier unresolved batch
     b.advance(Duration::from_millis(1500));
-    // Draining: only partition 1's unknown batch is resent, with its original stamp, and no
-    // InitProducerId goes out before it resolves.
+    // Draining: only partition 1's unknown batch is resent, with its original stamp and bytes;
+    // no InitProducerId goes out before it resolves, and the never-sent batch waits.
     let resend = b.produce();
     assert_eq!(resend.batches(), vec![sent[1].clone()]);
     assert_eq!(b.init_requests.len(), 1);
@@ -143,13 +142,15 @@ fn unknown_producer_id_on_head_bumps_and_renumbers_only_what_is_safe() {
     b.settle();
     assert_eq!(b.init_requests, [(4, -1, -1), (4, 1000, 0)]);
     assert_eq!(b.p.producer_id(), Some((1000, 1)));
-    // After the bump every partition restarts at sequence 0 (KAFKA-12152).
+    // After the bump every partition restarts at sequence 0 (KAFKA-12152): the rejected head of
+    // partition 0 and the never-sent batch of partition 1 (whose last sequence was 0).
     let after = b.produce();
     let bs = after.batches();
     assert_eq!(bs.len(), 2);
     for x in &bs {
         assert_eq!((x.producer_id, x.epoch, x.base_sequence), (1000, 1, 0), "{x:?}");
     }
+    assert_ne!(bs[0].bytes, sent[0].bytes, "re-stamped with a new CRC");
     assert_eq!(b.p.metrics().epoch_bumps, 1);
     b.answer(&after, &[(0, 0), (0, 4)]);
     let mut delivered = b.delivered();
@@ -341,4 +342,47 @@ fn retries_zero_gives_up_after_a_lost_attempt() {
     assert_eq!(b.failed().len(), 1);
     assert_eq!(b.failed()[0].2, Persisted::Possibly);
     b.assert_one_report_each(1);
+}
+
+#[test]
+fn without_idempotence_no_producer_id_and_no_sequences() {
+    let cfg = config().idempotence(false).acks(idem_core::producer::Acks::Leader);
+    let mut b = Broker::new(cfg, 1);
+    let r = b.send(Some(0), b"x").unwrap();
+    let req = b.produce();
+    assert!(b.init_requests.is_empty());
+    let mut rd = proto::Reader::new(&req.body);
+    let p = <idem_core::proto::produce::ProduceRequest as proto::Message>::decode(&mut rd, req.version).unwrap();
+    assert_eq!(p.acks, 1);
+    let batch = idem_core::proto::record_batch::RecordBatch::decode(p.topic_data[0].partition_data[0].records.unwrap())
+        .unwrap()
+        .0;
+    assert_eq!((batch.header.producer_id, batch.header.producer_epoch, batch.header.base_sequence), (-1, -1, -1));
+    let r2 = ProduceResponse {
+        responses: vec![TopicProduceResponse {
+            name: "t",
+            partition_responses: vec![PartitionProduceResponse { index: 0, base_offset: 0, ..Default::default() }],
+        }],
+        ..Default::default()
+    };
+    b.respond(&req, &r2);
+    assert_eq!(b.delivered(), [(r.0, 0, Some(0))]);
+}
+
+#[test]
+fn close_drains_then_finishes() {
+    let mut b = Broker::new(config().linger(Duration::from_secs(10)), 1);
+    b.send(Some(0), b"a").unwrap();
+    b.send(Some(0), b"b").unwrap();
+    b.settle();
+    b.no_produce(); // lingering
+    b.p.close(b.now);
+    b.drain();
+    assert!(b.send(Some(0), b"late").is_err());
+    let req = b.produce();
+    assert!(!b.p.is_finished());
+    b.answer(&req, &[(0, 0)]);
+    assert!(b.p.is_finished());
+    assert!(b.live.is_empty(), "every connection closed");
+    b.assert_one_report_each(2);
 }

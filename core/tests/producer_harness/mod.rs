@@ -343,4 +343,3 @@ pub fn one_in_flight(b: &mut Broker, partition: i32) -> Req {
     b.send(Some(partition), b"v").unwrap();
     b.produce()
 }
-
