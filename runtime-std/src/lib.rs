@@ -4,6 +4,8 @@
 //! any number of producer threads), [`DeliveryHandle`] (wait, wait with timeout, or `.await`),
 //! callbacks, `flush`, `close`. The runtime-independent pieces ([`Engine`], [`Reports`],
 //! [`Config`], [`Record`]) are public so other runtimes (idem-smol) reuse them.
+//!
+//! - [`MockCluster`]: idem's in-memory Kafka cluster served over TCP, for tests and demos.
 #![forbid(unsafe_code)]
 
 pub use idem_core;
@@ -22,3 +24,6 @@ pub use producer_report::{
     Completer, DeliveryCallback, DeliveryFailure, DeliveryHandle, DeliveryResult, Ready, RecordMetadata, ReportCounts,
     Reports, complete_all,
 };
+
+mod mock_cluster;
+pub use mock_cluster::{MockCluster, MockClusterConfig};
