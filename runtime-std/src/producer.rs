@@ -24,6 +24,8 @@ pub(crate) struct State {
     conns: HashMap<ConnId, Conn>,
     /// Set when the `Producer` is dropped or closed and finished: the timer thread exits.
     stop: bool,
+    /// Reports taken from the core whose completers have not finished running yet.
+    completing: usize,
 }
 
 /// What the threads share.
@@ -58,7 +60,7 @@ impl Shared {
         st.engine.handle_input(input);
         let ready = self.drain(&mut st);
         drop(st);
-        complete_all(ready);
+        self.complete(ready);
         true
     }
 
@@ -74,7 +76,7 @@ impl Shared {
         let mut ready = Vec::new();
         let State { engine, conns, .. } = st;
         let after = engine.drain(
-            &mut |action| match action {
+            &mut |action| match { if std::env::var_os("IDEM_TRACE").is_some() { eprintln!("io {:?}", match &action { IoAction::Transmit{conn,data} => format!("tx {conn:?} {:?}", &data[..data.len().min(12)]), a => format!("{a:?}") }); } action } {
                 IoAction::Connect { conn, host, port } => {
                     conns.insert(conn, Conn::default());
                     spawn_connect(self, conn, host, port);
@@ -104,7 +106,27 @@ impl Shared {
         if !ready.is_empty() || finished {
             self.progress.notify_all();
         }
+        st.completing += ready.len();
         ready
+    }
+
+    /// Runs completers (outside the lock), then wakes `flush`/`close` waiters once none runs.
+    fn complete(&self, ready: Vec<Ready>) {
+        if ready.is_empty() {
+            return;
+        }
+        let n = ready.len();
+        complete_all(ready);
+        let mut st = self.lock();
+        st.completing = st.completing.saturating_sub(n);
+        if st.completing == 0 {
+            self.progress.notify_all();
+        }
+    }
+
+    /// Whether no completer is running (so every report taken from the core was handed over).
+    fn settled(st: &State) -> bool {
+        st.completing == 0
     }
 
     /// The timer thread: waits for the next deadline (or a signal), then ticks the core.
@@ -121,7 +143,7 @@ impl Shared {
                     let ready = self.drain(&mut st);
                     if !ready.is_empty() {
                         drop(st);
-                        complete_all(ready);
+                        self.complete(ready);
                         st = self.lock();
                     }
                 }
@@ -190,7 +212,7 @@ impl Producer {
         let engine = Engine::new(&config)?;
         let setup = engine.core_config().connection_setup_timeout;
         let shared = Arc::new(Shared {
-            state: Mutex::new(State { engine, conns: HashMap::new(), stop: false }),
+            state: Mutex::new(State { engine, conns: HashMap::new(), stop: false, completing: 0 }),
             timer: Condvar::new(),
             progress: Condvar::new(),
             max_block: config.max_block,
@@ -215,7 +237,7 @@ impl Producer {
                 Ok(id) => {
                     let ready = self.shared.drain(&mut st);
                     drop(st);
-                    complete_all(ready);
+                    self.shared.complete(ready);
                     return Ok(id);
                 }
                 Err((SendError::QueueFull, c)) if block => {
@@ -278,9 +300,9 @@ impl Producer {
         st.engine.flush();
         let ready = self.shared.drain(&mut st);
         drop(st);
-        complete_all(ready);
+        self.shared.complete(ready);
         let mut st = self.shared.lock();
-        while st.engine.reported_through() < target && !st.engine.is_finished() {
+        while (st.engine.reported_through() < target && !st.engine.is_finished()) || !Shared::settled(&st) {
             let now = std::time::Instant::now();
             let left = match deadline {
                 Some(d) if d > now => d - now,
@@ -307,20 +329,23 @@ impl Producer {
             st.engine.close();
             let ready = self.shared.drain(&mut st);
             drop(st);
-            complete_all(ready);
+            self.shared.complete(ready);
             st = self.shared.lock();
         }
-        while !st.engine.is_finished() {
+        while !st.engine.is_finished() || !Shared::settled(&st) {
             let now = std::time::Instant::now();
             match deadline {
-                Some(d) if d <= now => {
+                Some(d) if d <= now && !st.engine.is_finished() => {
                     st.engine.abort();
                     let ready = self.shared.drain(&mut st);
                     drop(st);
-                    complete_all(ready);
+                    self.shared.complete(ready);
                     st = self.shared.lock();
                 }
-                Some(d) => st = self.shared.progress.wait_timeout(st, d - now).unwrap_or_else(PoisonError::into_inner).0,
+                Some(d) => {
+                    let left = d.saturating_duration_since(now).max(Duration::from_millis(1));
+                    st = self.shared.progress.wait_timeout(st, left).unwrap_or_else(PoisonError::into_inner).0;
+                }
                 None => st = self.shared.progress.wait(st).unwrap_or_else(PoisonError::into_inner),
             }
         }
