@@ -102,9 +102,6 @@ fn run_conn(shared: &Arc<Shared>, conn: ConnId, host: &str, port: u16) {
         match read_half.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                if std::env::var_os("IDEM_TRACE").is_some() {
-                    eprintln!("rx {conn:?} {n} {:?}", &buf[..n.min(12)]);
-                }
                 let bytes = buf.get(..n).unwrap_or_default();
                 let alive = shared.with_conns_and_engine(|conns, engine| {
                     conns.contains_key(&conn).then(|| Input::Received { now: engine.clock().now(), conn, bytes })
@@ -120,9 +117,6 @@ fn run_conn(shared: &Arc<Shared>, conn: ConnId, host: &str, port: u16) {
 
 /// Reports `conn` disconnected unless the core already closed it.
 fn disconnected(shared: &Arc<Shared>, conn: ConnId) {
-    if std::env::var_os("IDEM_TRACE").is_some() {
-        eprintln!("disconnected {conn:?}");
-    }
     shared.with_conns_and_engine(|conns, engine| {
         let c = conns.remove(&conn)?;
         c.shutdown();
