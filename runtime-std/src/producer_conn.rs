@@ -41,19 +41,13 @@ impl Conn {
 }
 
 /// Starts connecting `conn` to `host:port` on a new thread that then becomes its reader.
-pub(crate) fn spawn_connect(shared: &Arc<Shared>, conn: ConnId, host: String, port: u16) {
+/// False if no thread could be spawned (the caller reports the connection failed).
+pub(crate) fn spawn_connect(shared: &Arc<Shared>, conn: ConnId, host: String, port: u16) -> bool {
     let shared = Arc::clone(shared);
-    let spawned = thread::Builder::new().name(format!("idem-conn-{}", conn.0)).spawn({
-        let shared = Arc::clone(&shared);
-        move || run_conn(&shared, conn, &host, port)
-    });
-    if spawned.is_err() {
-        // No thread: report the connection failed (the core backs off and retries).
-        shared.with_engine(|engine| {
-            let now = engine.clock().now();
-            Some(Input::Disconnected { now, conn })
-        });
-    }
+    thread::Builder::new()
+        .name(format!("idem-conn-{}", conn.0))
+        .spawn(move || run_conn(&shared, conn, &host, port))
+        .is_ok()
 }
 
 fn connect(host: &str, port: u16, timeout: std::time::Duration) -> Option<TcpStream> {
