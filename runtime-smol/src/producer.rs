@@ -268,7 +268,8 @@ impl Producer {
     }
 
     /// Seals every open batch and waits until every record accepted before this call is
-    /// reported.
+    /// reported (and its handle or callback completed). Do not await it in a delivery
+    /// callback's context in a way that blocks that callback.
     pub async fn flush(&self) {
         let target = self.shared.with(|st| {
             st.engine.flush();

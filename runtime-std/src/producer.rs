@@ -301,7 +301,8 @@ impl Producer {
     }
 
     /// Seals every open batch and waits until every record accepted before this call is
-    /// reported, or `timeout` passes (the records stay pending then).
+    /// reported (and its handle or callback completed), or `timeout` passes (the records stay
+    /// pending then). Do not call it from a delivery callback: it would wait for itself.
     pub fn flush(&self, timeout: Duration) -> Result<(), FlushTimeout> {
         let deadline = std::time::Instant::now().checked_add(timeout);
         let mut st = self.shared.lock();
@@ -327,7 +328,8 @@ impl Producer {
     /// until everything is reported or `timeout` passes; then fails whatever is left
     /// (`DeliveryError::Aborted`, `Persisted::Possibly` where an attempt's outcome is unknown),
     /// closes the connections and stops the threads. Returns the counts of what was and was not
-    /// delivered over the producer's life. Calling it again returns the same counts.
+    /// delivered over the producer's life. Calling it again returns the same counts. Do not
+    /// call it from a delivery callback (it waits for the callbacks to finish).
     pub fn close(&self, timeout: Duration) -> CloseReport {
         self.close_inner(std::time::Instant::now().checked_add(timeout))
     }

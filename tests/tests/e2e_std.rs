@@ -172,7 +172,9 @@ fn record_too_large_locally_and_at_the_broker() {
     assert!(matches!(p.send(&Record::new("t").value(&huge)), Err(SendError::RecordTooLarge { max: 10_000, .. })));
     // Accepted by the producer, refused by the broker: a report saying not persisted.
     let before = p.send(&Record::new("t").value(b"before")).unwrap();
-    before.wait_timeout(Duration::from_secs(3)).unwrap().unwrap();
+    let meta = before.wait_timeout(Duration::from_secs(3)).unwrap().unwrap();
+    // The runtime stamps CreateTime from the system clock.
+    assert!((meta.timestamp_ms - idem_std::wall_clock_ms()).abs() < 10_000, "{meta:?}");
     let big = vec![7u8; 5_000];
     let h = p.send(&Record::new("t").value(&big)).unwrap();
     let f = h.wait_timeout(Duration::from_secs(3)).unwrap().unwrap_err();
