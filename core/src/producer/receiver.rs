@@ -87,7 +87,7 @@ impl Producer {
                 None => false,
             },
             RequestKind::Metadata => {
-                let Ok((_, r)) = proto::decode_response::<MetadataResponse<'_>>(body, pending.version) else {
+                let Ok((_, r)) = proto::decode_response_lenient::<MetadataResponse<'_>>(body, pending.version) else {
                     let at = self.retry_backoff.next_at(now, self.metadata.failures, &mut self.rng);
                     self.metadata.on_failed(at);
                     return false;
@@ -106,7 +106,7 @@ impl Producer {
                 true
             }
             RequestKind::InitProducerId => {
-                let Ok((_, r)) = proto::decode_response::<InitProducerIdResponse>(body, pending.version) else {
+                let Ok((_, r)) = proto::decode_response_lenient::<InitProducerIdResponse>(body, pending.version) else {
                     let at = self.retry_backoff.next_at(now, self.pid.failures, &mut self.rng);
                     self.pid.on_lost(at);
                     return false;
@@ -139,7 +139,7 @@ impl Producer {
         body: &[u8],
         parts: &[(usize, i32)],
     ) -> bool {
-        let Ok((_, r)) = proto::decode_response::<ProduceResponse<'_>>(body, version) else { return false };
+        let Ok((_, r)) = proto::decode_response_lenient::<ProduceResponse<'_>>(body, version) else { return false };
         let now = self.now;
         let retries = self.config.retries;
         let mut done: Vec<(i32, Completion)> = Vec::new();
