@@ -45,8 +45,8 @@ pub(crate) enum Next {
     Send(Vec<u8>),
     /// Close the connection.
     Close,
-    /// Nothing yet; wake up at this time (None: waits for an event such as an append).
-    Wait(Option<Instant>),
+    /// Nothing can go out yet (see [`Connection::deadline`] for when to look again).
+    Wait,
 }
 
 /// Per-connection state.
@@ -68,13 +68,12 @@ impl Connection {
     /// Pops the front entry if it may go out at `now`.
     pub fn next(&mut self, now: Instant) -> Next {
         match self.queue.front() {
-            None => Next::Wait(None),
-            Some(Pending::Ready { at, .. }) | Some(Pending::Drop { at }) if *at > now => Next::Wait(Some(*at)),
-            Some(Pending::Fetch(f)) => Next::Wait(Some(f.deadline)),
+            None | Some(Pending::Fetch(_)) => Next::Wait,
+            Some(Pending::Ready { at, .. }) | Some(Pending::Drop { at }) if *at > now => Next::Wait,
             Some(_) => match self.queue.pop_front() {
                 Some(Pending::Ready { data, .. }) => Next::Send(data),
                 Some(Pending::Drop { .. }) => Next::Close,
-                _ => Next::Wait(None),
+                _ => Next::Wait,
             },
         }
     }
@@ -99,11 +98,6 @@ impl Connection {
             (a, b) => a.or(b),
         }
     }
-
-    /// Whether any fetch is waiting.
-    pub fn has_waiting_fetch(&self) -> bool {
-        self.queue.iter().any(|p| matches!(p, Pending::Fetch(_)))
-    }
 }
 
 #[cfg(test)]
@@ -119,12 +113,12 @@ mod tests {
         c.queue.push_back(Pending::Ready { at: t(10), data: vec![1] });
         c.queue.push_back(Pending::Ready { at: t(0), data: vec![2] });
         c.queue.push_back(Pending::Drop { at: t(0) });
-        assert!(matches!(c.next(t(5)), Next::Wait(Some(x)) if x == t(10)));
+        assert!(matches!(c.next(t(5)), Next::Wait));
         assert_eq!(c.deadline(), Some(t(10)));
         assert!(matches!(c.next(t(10)), Next::Send(d) if d == [1]));
         assert!(matches!(c.next(t(10)), Next::Send(d) if d == [2]));
         assert!(matches!(c.next(t(10)), Next::Close));
-        assert!(matches!(c.next(t(10)), Next::Wait(None)));
+        assert!(matches!(c.next(t(10)), Next::Wait));
         c.queue.push_back(Pending::Fetch(WaitingFetch {
             body: vec![],
             version: 4,
@@ -132,7 +126,7 @@ mod tests {
             deadline: t(500),
             delay: Duration::ZERO,
         }));
-        assert!(c.has_waiting_fetch());
+        assert!(matches!(c.next(t(1000)), Next::Wait));
         assert_eq!(c.deadline(), Some(t(500)));
     }
 }

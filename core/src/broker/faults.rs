@@ -440,8 +440,14 @@ mod tests {
         let err = |s: &str| FaultSpec::parse(s).unwrap_err();
         assert_eq!(err("append_drop"), FaultSpecError::MissingValue { item: "append_drop".into() });
         assert_eq!(err("bogus=1"), FaultSpecError::UnknownKey { key: "bogus".into() });
-        assert_eq!(err("append_drop=1.5"), FaultSpecError::BadProbability { key: "append_drop".into(), value: "1.5".into() });
-        assert_eq!(err("append_drop=NaN"), FaultSpecError::BadProbability { key: "append_drop".into(), value: "NaN".into() });
+        assert_eq!(
+            err("append_drop=1.5"),
+            FaultSpecError::BadProbability { key: "append_drop".into(), value: "1.5".into() }
+        );
+        assert_eq!(
+            err("append_drop=NaN"),
+            FaultSpecError::BadProbability { key: "append_drop".into(), value: "NaN".into() }
+        );
         assert_eq!(err("leader_move=2"), FaultSpecError::BadDuration { key: "leader_move".into(), value: "2".into() });
         assert_eq!(err("leader_move=0s"), FaultSpecError::BadRange { key: "leader_move".into(), value: "0s".into() });
         assert_eq!(err("delay=20ms..1ms"), FaultSpecError::BadRange { key: "delay".into(), value: "20ms..1ms".into() });

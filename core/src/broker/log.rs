@@ -94,16 +94,23 @@ impl PartitionLog {
     }
 
     /// Appends to `out` the batches from the one holding `offset` onwards, as long as the total
-    /// stays within `max_bytes`, but at least one batch (so that a consumer always progresses).
-    /// Reading at the log end appends nothing. Returns the number of bytes appended.
-    pub fn read(&self, offset: i64, max_bytes: usize, out: &mut Vec<u8>) -> Result<usize, ReadError> {
+    /// stays within `max_bytes`; with `at_least_one`, the first batch goes out whatever its
+    /// size (so that a consumer always progresses, KIP-74). Reading at the log end appends
+    /// nothing. Returns the number of bytes appended.
+    pub fn read(
+        &self,
+        offset: i64,
+        max_bytes: usize,
+        at_least_one: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, ReadError> {
         if offset < self.log_start_offset || offset > self.log_end_offset {
             return Err(ReadError::OffsetOutOfRange);
         }
         let first = self.batches.partition_point(|b| b.last_offset < offset);
         let mut n = 0;
         for b in self.batches.iter().skip(first) {
-            if n > 0 && n + b.bytes.len() > max_bytes {
+            if (n > 0 || !at_least_one) && n + b.bytes.len() > max_bytes {
                 break;
             }
             out.extend_from_slice(&b.bytes);
@@ -165,7 +172,7 @@ mod tests {
         log.append(batch(1000), 0, 0, 0);
         assert_eq!(log.batches().len(), 1);
         assert_eq!(log.log_start_offset(), 10);
-        assert_eq!(log.read(2, 100, &mut Vec::new()), Err(ReadError::OffsetOutOfRange));
+        assert_eq!(log.read(2, 100, true, &mut Vec::new()), Err(ReadError::OffsetOutOfRange));
     }
 
     #[test]
@@ -175,13 +182,14 @@ mod tests {
             log.append(batch(100), 2, 0, 0);
         }
         let mut out = Vec::new();
-        assert_eq!(log.read(4, 250, &mut out), Ok(200));
+        assert_eq!(log.read(4, 250, true, &mut out), Ok(200));
         assert_eq!(&out[0..8], &3i64.to_be_bytes());
         out.clear();
-        assert_eq!(log.read(0, 10, &mut out), Ok(100));
-        assert_eq!(log.read(12, 10, &mut out), Ok(0));
-        assert_eq!(log.read(13, 10, &mut out), Err(ReadError::OffsetOutOfRange));
-        assert_eq!(log.read(-1, 10, &mut out), Err(ReadError::OffsetOutOfRange));
+        assert_eq!(log.read(0, 10, true, &mut out), Ok(100));
+        assert_eq!(log.read(0, 10, false, &mut out), Ok(0));
+        assert_eq!(log.read(12, 10, true, &mut out), Ok(0));
+        assert_eq!(log.read(13, 10, true, &mut out), Err(ReadError::OffsetOutOfRange));
+        assert_eq!(log.read(-1, 10, true, &mut out), Err(ReadError::OffsetOutOfRange));
     }
 
     #[test]
