@@ -175,11 +175,9 @@ fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigError> {
     match value.trim() {
         "true" | "TRUE" | "True" => Ok(true),
         "false" | "FALSE" | "False" => Ok(false),
-        _ => Err(ConfigError::InvalidValue {
-            key: key.to_string(),
-            value: value.to_string(),
-            expected: "true or false",
-        }),
+        _ => {
+            Err(ConfigError::InvalidValue { key: key.to_string(), value: value.to_string(), expected: "true or false" })
+        }
     }
 }
 
@@ -209,9 +207,7 @@ pub fn parse_bootstrap_servers(value: &str) -> Result<Vec<BootstrapServer>, Conf
 impl ProducerConfig {
     /// Kafka's defaults and the given bootstrap servers (`host:port,...`).
     pub fn new(bootstrap_servers: &str) -> Result<Self, ConfigError> {
-        let mut c = ProducerConfig::default();
-        c.bootstrap_servers = parse_bootstrap_servers(bootstrap_servers)?;
-        Ok(c)
+        Ok(ProducerConfig { bootstrap_servers: parse_bootstrap_servers(bootstrap_servers)?, ..Default::default() })
     }
 
     /// Builds a configuration from `(key, value)` pairs on top of the defaults, then validates it.
@@ -439,8 +435,9 @@ mod tests {
         assert!(ProducerConfig::from_pairs([("bootstrap.servers", "nohost")]).is_err());
         let e = ProducerConfig::from_pairs([("bootstrap.servers", "a:1"), ("acks", "1")]).unwrap_err();
         assert!(e.to_string().contains("acks=all"), "{e}");
-        let e = ProducerConfig::from_pairs([("bootstrap.servers", "a:1"), ("max.in.flight.requests.per.connection", "6")])
-            .unwrap_err();
+        let e =
+            ProducerConfig::from_pairs([("bootstrap.servers", "a:1"), ("max.in.flight.requests.per.connection", "6")])
+                .unwrap_err();
         assert!(e.to_string().contains("max.in.flight.requests.per.connection"), "{e}");
         let c = ProducerConfig::from_pairs([
             ("bootstrap.servers", "a:1"),
