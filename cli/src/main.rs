@@ -1,41 +1,36 @@
-//! `idem`: command-line producer, in-memory broker and demo.
+//! `idem`: command-line tool of the idem project. Subcommands:
+//! - `idem demo`: exactly-once under faults, end to end, on an embedded cluster.
+//! - `idem produce`: send records to a topic, one per input line (like `kcat -P`).
 #![forbid(unsafe_code)]
-#![allow(dead_code)] // TEMPORARY: until the runtime and cluster are wired in
+#![allow(dead_code)] // TEMPORARY: until the runtime is wired in
 
-mod args;
 mod demo;
 mod produce;
 mod progress;
 
+use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-const HELP: &str = "\
-idem: an idempotent Kafka producer, an in-memory Kafka-compatible cluster, and a demo
+/// idem: idempotent Kafka producer tools.
+#[derive(Debug, Parser)]
+#[command(name = "idem", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-USAGE:
-    idem <COMMAND> [OPTIONS]
-
-COMMANDS:
-    demo      run an embedded 3-broker cluster with faults, produce, read back, check exactly-once
-    produce   send records to a topic, one per input line (like kcat -P)
-    help      print this help
-
-Run `idem <COMMAND> --help` for a command's options.
-";
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Exactly-once under faults, end to end: embedded 3-broker cluster, produce, read back, check.
+    Demo(demo::DemoArgs),
+    /// Send records to a topic, one per input line (like `kcat -P`), with an idempotent producer.
+    Produce(produce::ProduceArgs),
+}
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let command = args.next();
-    match command.as_deref() {
-        Some("demo") => demo::run(args),
-        Some("produce") => produce::run(args),
-        None | Some("help" | "-h" | "--help") => {
-            print!("{HELP}");
-            ExitCode::SUCCESS
-        }
-        Some(other) => {
-            eprintln!("idem: unknown command `{other}`\n\n{HELP}");
-            ExitCode::from(args::EXIT_USAGE)
-        }
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Demo(args) => demo::run(args),
+        Command::Produce(args) => produce::run(args),
     }
 }
