@@ -1,9 +1,11 @@
 //! `idem`: command-line tool of the idem project. Subcommands:
+//! - `idem broker`: serve idem's in-memory Kafka cluster (with fault injection) over TCP.
 //! - `idem demo`: exactly-once under faults, end to end, on an embedded cluster.
 //! - `idem produce`: send records to a topic, one per input line (like `kcat -P`).
 #![forbid(unsafe_code)]
 #![allow(dead_code)] // TEMPORARY: until the runtime is wired in
 
+mod broker;
 mod demo;
 mod produce;
 mod progress;
@@ -21,6 +23,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve idem's in-memory Kafka-compatible cluster (dedup validator, fault injection).
+    Broker(broker::BrokerArgs),
     /// Exactly-once under faults, end to end: embedded 3-broker cluster, produce, read back, check.
     Demo(demo::DemoArgs),
     /// Send records to a topic, one per input line (like `kcat -P`), with an idempotent producer.
@@ -30,6 +34,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Broker(args) => broker::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Produce(args) => produce::run(args),
     }
