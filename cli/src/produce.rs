@@ -3,6 +3,7 @@
 //! record was delivered.
 
 mod input;
+mod run;
 mod summary;
 
 use std::process::ExitCode;
@@ -72,14 +73,7 @@ fn key_value(s: &str) -> Result<(String, String), String> {
 
 /// Runs `idem produce`; returns the exit code.
 pub fn run(args: ProduceArgs) -> ExitCode {
-    ExitCode::from(produce(&args))
-}
-
-/// Produces the input; returns the exit code.
-fn produce(_args: &ProduceArgs) -> u8 {
-    let _ = (input::split_key, input::LineReader::new(std::io::empty()), summary::Summary::default());
-    eprintln!("idem produce: waiting for the idem-std runtime");
-    1
+    ExitCode::from(run::produce(&args))
 }
 
 #[cfg(test)]
