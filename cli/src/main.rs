@@ -9,6 +9,7 @@ mod broker;
 mod demo;
 mod produce;
 mod progress;
+mod shim;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -1,5 +1,6 @@
 //! `idem demo` runs end to end on its embedded cluster and says PASS; the report shows what was
 //! injected and what the producer did.
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -1,4 +1,5 @@
 //! `--help` works for the tool and for every command, and says how to use it.
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 use std::process::Command;
 

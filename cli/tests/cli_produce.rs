@@ -1,5 +1,6 @@
 //! `idem produce` end to end: against a spawned `idem broker`, against an in-process cluster
 //! whose logs are read back, and against an address where nothing listens.
+#![allow(clippy::unwrap_used)] // tests may unwrap
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;

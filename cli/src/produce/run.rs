@@ -45,8 +45,8 @@ impl Tally {
 }
 
 /// Builds the runtime configuration from `-b` and the `-X` pairs (in order).
-fn config(args: &ProduceArgs) -> Result<idem_std::Config, String> {
-    let mut c = idem_std::Config::new(&args.bootstrap_servers).map_err(|e| e.to_string())?;
+fn config(args: &ProduceArgs) -> Result<crate::shim::Config, String> {
+    let mut c = crate::shim::Config::new(&args.bootstrap_servers).map_err(|e| e.to_string())?;
     for (k, v) in &args.properties {
         c.set(k, v).map_err(|e| e.to_string())?;
     }
@@ -78,7 +78,7 @@ pub(super) fn produce(args: &ProduceArgs) -> u8 {
             }
         }
     };
-    let producer = match idem_std::Producer::new(config) {
+    let producer = match crate::shim::Producer::new(config) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("idem produce: {e}");
@@ -105,7 +105,7 @@ pub(super) fn produce(args: &ProduceArgs) -> u8 {
         let (key, value) = split_key(line, separator);
         s.records += 1;
         s.bytes += (key.map_or(0, <[u8]>::len) + value.len()) as u64;
-        let mut record = idem_std::Record::new(&args.topic).value(value);
+        let mut record = crate::shim::Record::new(&args.topic).value(value);
         if let Some(k) = key {
             record = record.key(k);
         }
@@ -144,11 +144,11 @@ pub(super) fn produce(args: &ProduceArgs) -> u8 {
         progress.update(&snapshot(&s, &tally, lines.bytes_read(), total));
         std::thread::sleep(Duration::from_millis(10));
     }
+    let m = producer.metrics();
     let _ = producer.close(deadline.saturating_duration_since(Instant::now()));
     s.elapsed = start.elapsed();
     progress.finish();
 
-    let m = producer.metrics();
     s.delivered = tally.delivered.load(Ordering::Relaxed);
     s.not_persisted = tally.not_persisted.load(Ordering::Relaxed);
     s.possibly_persisted = tally.possibly_persisted.load(Ordering::Relaxed);
