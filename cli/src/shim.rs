@@ -119,7 +119,7 @@ impl Producer {
 
     pub fn send_with_callback(
         &self,
-        r: Record<'_>,
+        r: &Record<'_>,
         cb: impl FnOnce(DeliveryResult) + Send + 'static,
     ) -> Result<RecordId, SendError> {
         let rec = ProducerRecord {
@@ -157,7 +157,7 @@ impl Producer {
         Ok(())
     }
 
-    pub fn close(mut self, t: Duration) -> Result<(), String> {
+    pub fn close(&self, t: Duration) -> Result<(), String> {
         let now = self.inner.now();
         self.inner.lock().core.close(now);
         let deadline = std::time::Instant::now() + t;
@@ -165,9 +165,6 @@ impl Producer {
             std::thread::sleep(Duration::from_millis(1));
         }
         self.inner.lock().stop = true;
-        if let Some(h) = self.io.take() {
-            let _ = h.join();
-        }
         Ok(())
     }
 }

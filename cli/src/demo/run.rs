@@ -170,7 +170,7 @@ pub(super) fn run(d: &DemoArgs) -> u8 {
     let produce_elapsed = start.elapsed();
     progress.finish();
     let metrics = producer_metrics(&producer);
-    close(producer);
+    close(&producer);
 
     let outcomes: Vec<Vec<Outcome>> =
         shared.outcomes.iter().map(|m| m.lock().unwrap_or_else(PoisonError::into_inner).clone()).collect();
@@ -274,7 +274,7 @@ fn send_share(producer: &crate::shim::Producer, plan: &Plan, t: u32, shared: &Ar
         let key = plan.key(t, i);
         let record = crate::shim::Record::new(TOPIC).partition(plan.partition_of(t, i)).key(&key).value(&value);
         let cb_shared = Arc::clone(shared);
-        let sent = producer.send_with_callback(record, move |result| {
+        let sent = producer.send_with_callback(&record, move |result| {
             if let Err(f) = &result {
                 cb_shared.error(f.to_string());
             }
@@ -296,7 +296,7 @@ fn flush(
     progress: &mut Progress,
 ) -> Result<(), String> {
     let deadline = Instant::now() + FLUSH_TIMEOUT;
-    let _ = producer; // TODO(runtime): producer.flush(timeout) once available
+    let _ = producer.flush(Duration::ZERO); // seal the open batches; the loop below waits
     while shared.done.load(Ordering::Relaxed) < plan.records {
         if Instant::now() >= deadline {
             return Err(format!("not every record was reported within {} s", FLUSH_TIMEOUT.as_secs()));
@@ -312,6 +312,6 @@ fn producer_metrics(producer: &crate::shim::Producer) -> ProducerMetrics {
     producer.metrics()
 }
 
-fn close(producer: crate::shim::Producer) {
+fn close(producer: &crate::shim::Producer) {
     let _ = producer.close(Duration::from_secs(5));
 }

@@ -113,7 +113,7 @@ pub(super) fn produce(args: &ProduceArgs) -> u8 {
             record = record.partition(p);
         }
         let t = Arc::clone(&tally);
-        let sent = producer.send_with_callback(record, move |result| match result {
+        let sent = producer.send_with_callback(&record, move |result| match result {
             Ok(_) => {
                 t.delivered.fetch_add(1, Ordering::Relaxed);
             }
