@@ -3,329 +3,13 @@
 //! situation of the decision table.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::VecDeque;
+mod producer_harness;
 
-use idem_core::producer::{
-    ConnId, DeliveryError, Event, Input, Output, Persisted, Producer, ProducerConfig, ProducerRecord, RecordId,
-    SendError,
-};
-use idem_core::proto::api_versions::{ApiVersion, ApiVersionsResponse};
-use idem_core::proto::init_producer_id::{InitProducerIdRequest, InitProducerIdResponse};
-use idem_core::proto::metadata::{MetadataBroker, MetadataPartition, MetadataResponse, MetadataTopic};
-use idem_core::proto::produce::{PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceResponse};
-use idem_core::proto::record_batch::RecordBatch;
-use idem_core::proto::{self, ApiKey, Frame, Message};
-use idem_core::{Duration, Instant};
-
-/// One request the producer transmitted.
-#[derive(Clone, Debug)]
-struct Req {
-    conn: ConnId,
-    api: i16,
-    version: i16,
-    corr: i32,
-    body: Vec<u8>, // request body after the header
-}
-
-/// One partition's batch inside a Produce request.
-#[derive(Clone, Debug, PartialEq)]
-struct SentBatch {
-    partition: i32,
-    bytes: Vec<u8>,
-    producer_id: i64,
-    epoch: i16,
-    base_sequence: i32,
-    count: i32,
-}
-
-impl Req {
-    fn batches(&self) -> Vec<SentBatch> {
-        let mut r = proto::Reader::new(&self.body);
-        let p = ProduceRequest::decode(&mut r, self.version).unwrap();
-        assert_eq!(p.acks, -1);
-        let mut out = Vec::new();
-        for t in &p.topic_data {
-            assert_eq!(t.name, "t");
-            for pd in &t.partition_data {
-                let bytes = pd.records.unwrap();
-                let (b, n) = RecordBatch::decode(bytes).unwrap();
-                assert_eq!(n, bytes.len(), "one batch per partition");
-                out.push(SentBatch {
-                    partition: pd.index,
-                    bytes: bytes.to_vec(),
-                    producer_id: b.header.producer_id,
-                    epoch: b.header.producer_epoch,
-                    base_sequence: b.header.base_sequence,
-                    count: b.header.record_count,
-                });
-            }
-        }
-        out
-    }
-}
-
-struct Broker {
-    p: Producer,
-    now: Instant,
-    pending_connects: Vec<ConnId>,
-    live: Vec<ConnId>,
-    closed: Vec<ConnId>,
-    reqs: VecDeque<Req>,
-    events: Vec<Event>,
-    partitions: i32,
-    next_pid: i64,
-    /// ApiVersions range the broker supports (for the fallback test).
-    api_versions_max: i16,
-    init_pid_max: i16,
-    init_requests: Vec<(i16, i64, i16)>,
-    api_versions_requests: Vec<i16>,
-    refuse_connections: bool,
-}
-
-fn config() -> ProducerConfig {
-    ProducerConfig::new("boot:9092")
-        .unwrap()
-        .linger(Duration::ZERO)
-        .request_timeout(Duration::from_secs(10))
-        .delivery_timeout(Duration::from_secs(60))
-        .retry_backoff(Duration::from_millis(100), Duration::from_millis(1000))
-}
-
-impl Broker {
-    fn new(config: ProducerConfig, partitions: i32) -> Self {
-        Broker {
-            p: Producer::new(config, Instant::ZERO).unwrap(),
-            now: Instant::ZERO,
-            pending_connects: Vec::new(),
-            live: Vec::new(),
-            closed: Vec::new(),
-            reqs: VecDeque::new(),
-            events: Vec::new(),
-            partitions,
-            next_pid: 1000,
-            api_versions_max: 3,
-            init_pid_max: 4,
-            init_requests: Vec::new(),
-            api_versions_requests: Vec::new(),
-            refuse_connections: false,
-        }
-    }
-
-    /// Drains outputs; returns the last Timeout deadline.
-    fn drain(&mut self) -> Option<Instant> {
-        loop {
-            match self.p.poll_output() {
-                Output::Connect { conn, host, port } => {
-                    assert!(host == "boot" && port == 9092 || host == "b1" && port == 9093, "{host}:{port}");
-                    self.pending_connects.push(conn);
-                }
-                Output::Transmit { conn, data } => {
-                    assert!(self.live.contains(&conn), "transmit on a connection that is not open");
-                    let mut rest = &data[..];
-                    while !rest.is_empty() {
-                        let Ok(Frame::Complete { body, consumed }) = proto::parse_frame(rest, 1 << 30) else {
-                            panic!("partial frame transmitted")
-                        };
-                        let (h, r) = proto::decode_request_header(body).unwrap();
-                        assert_eq!(h.client_id, Some("idem"));
-                        self.reqs.push_back(Req {
-                            conn,
-                            api: h.api_key,
-                            version: h.api_version,
-                            corr: h.correlation_id,
-                            body: r.rest().to_vec(),
-                        });
-                        rest = &rest[consumed..];
-                    }
-                }
-                Output::Close { conn } => {
-                    self.live.retain(|c| *c != conn);
-                    self.closed.push(conn);
-                }
-                Output::Event(e) => self.events.push(e),
-                Output::Timeout(t) => return t,
-            }
-        }
-    }
-
-    fn input(&mut self, i: Input<'_>) {
-        self.p.handle_input(i);
-        self.drain();
-    }
-
-    fn send(&mut self, partition: Option<i32>, value: &[u8]) -> Result<RecordId, SendError> {
-        let r = ProducerRecord { topic: "t", partition, key: None, value: Some(value), headers: &[], timestamp_ms: 7 };
-        let res = self.p.send(self.now, &r);
-        self.drain();
-        res
-    }
-
-    fn respond<'a, M: Message<'a>>(&mut self, req: &Req, body: &M) {
-        let mut out = Vec::new();
-        proto::encode_response_frame(&mut out, req.corr, req.version, body).unwrap();
-        let now = self.now;
-        self.input(Input::Received { now, conn: req.conn, bytes: &out });
-    }
-
-    /// Accepts connections and answers ApiVersions / Metadata / InitProducerId until only
-    /// Produce requests remain.
-    fn settle(&mut self) {
-        self.drain();
-        loop {
-            let mut progress = false;
-            for conn in std::mem::take(&mut self.pending_connects) {
-                progress = true;
-                let now = self.now;
-                if self.refuse_connections {
-                    self.input(Input::Disconnected { now, conn });
-                } else {
-                    self.live.push(conn);
-                    self.input(Input::Connected { now, conn });
-                }
-            }
-            let idx = self.reqs.iter().position(|r| r.api != ApiKey::Produce.as_i16());
-            if let Some(i) = idx {
-                let req = self.reqs.remove(i).unwrap();
-                progress = true;
-                self.control(&req);
-            }
-            if !progress {
-                break;
-            }
-        }
-    }
-
-    fn control(&mut self, req: &Req) {
-        match req.api {
-            18 => {
-                self.api_versions_requests.push(req.version);
-                if req.version > self.api_versions_max {
-                    // v0-shaped UNSUPPORTED_VERSION, as Kafka answers.
-                    let r = ApiVersionsResponse {
-                        error_code: 35,
-                        api_keys: vec![ApiVersion { api_key: 18, min_version: 0, max_version: self.api_versions_max }],
-                        throttle_time_ms: 0,
-                    };
-                    let mut out = Vec::new();
-                    proto::encode_response_frame(&mut out, req.corr, 0, &r).unwrap();
-                    let now = self.now;
-                    self.input(Input::Received { now, conn: req.conn, bytes: &out });
-                    return;
-                }
-                let r = ApiVersionsResponse {
-                    error_code: 0,
-                    api_keys: vec![
-                        ApiVersion { api_key: 0, min_version: 0, max_version: 11 },
-                        ApiVersion { api_key: 3, min_version: 0, max_version: 12 },
-                        ApiVersion { api_key: 18, min_version: 0, max_version: self.api_versions_max },
-                        ApiVersion { api_key: 22, min_version: 0, max_version: self.init_pid_max },
-                    ],
-                    throttle_time_ms: 0,
-                };
-                self.respond(req, &r);
-            }
-            3 => {
-                let r = MetadataResponse {
-                    brokers: vec![MetadataBroker { node_id: 1, host: "b1", port: 9093, rack: None }],
-                    controller_id: 1,
-                    topics: vec![MetadataTopic {
-                        name: Some("t"),
-                        partitions: (0..self.partitions)
-                            .map(|i| MetadataPartition { partition_index: i, leader_id: 1, ..Default::default() })
-                            .collect(),
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                };
-                self.respond(req, &r);
-            }
-            22 => {
-                let mut rd = proto::Reader::new(&req.body);
-                let q = InitProducerIdRequest::decode(&mut rd, req.version).unwrap();
-                assert_eq!(q.transactional_id, None);
-                self.init_requests.push((req.version, q.producer_id, q.producer_epoch));
-                let (id, epoch) = if q.producer_id >= 0 {
-                    (q.producer_id, q.producer_epoch + 1)
-                } else {
-                    self.next_pid += 1;
-                    (self.next_pid - 1, 0)
-                };
-                self.respond(
-                    req,
-                    &InitProducerIdResponse { producer_id: id, producer_epoch: epoch, ..Default::default() },
-                );
-            }
-            k => panic!("unexpected api {k}"),
-        }
-    }
-
-    fn produce(&mut self) -> Req {
-        self.settle();
-        let i = self.reqs.iter().position(|r| r.api == 0).expect("a Produce request");
-        self.reqs.remove(i).unwrap()
-    }
-
-    fn no_produce(&mut self) {
-        self.settle();
-        assert!(self.reqs.iter().all(|r| r.api != 0), "unexpected Produce: {:?}", self.reqs);
-    }
-
-    /// Answers a Produce request with one (error, base offset) per batch, in request order.
-    fn answer(&mut self, req: &Req, results: &[(i16, i64)]) {
-        let batches = req.batches();
-        assert_eq!(batches.len(), results.len());
-        let r = ProduceResponse {
-            responses: vec![TopicProduceResponse {
-                name: "t",
-                partition_responses: batches
-                    .iter()
-                    .zip(results)
-                    .map(|(b, &(error_code, base_offset))| PartitionProduceResponse {
-                        index: b.partition,
-                        error_code,
-                        base_offset,
-                        ..Default::default()
-                    })
-                    .collect(),
-            }],
-            ..Default::default()
-        };
-        self.respond(req, &r);
-    }
-
-    fn advance(&mut self, d: Duration) {
-        self.now += d;
-        let now = self.now;
-        self.input(Input::Timeout(now));
-    }
-
-    fn delivered(&self) -> Vec<(u64, i32, Option<i64>)> {
-        self.events
-            .iter()
-            .filter_map(|e| match e {
-                Event::Delivered { id, partition, offset, .. } => Some((id.0, *partition, *offset)),
-                _ => None,
-            })
-            .collect()
-    }
-
-    fn failed(&self) -> Vec<(u64, DeliveryError, Persisted)> {
-        self.events
-            .iter()
-            .filter_map(|e| match e {
-                Event::Failed { id, error, persisted } => Some((id.0, *error, *persisted)),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// Every accepted record reported exactly once.
-    fn assert_one_report_each(&self, accepted: u64) {
-        let mut ids: Vec<u64> = self.delivered().iter().map(|d| d.0).chain(self.failed().iter().map(|f| f.0)).collect();
-        ids.sort();
-        assert_eq!(ids, (0..accepted).collect::<Vec<_>>(), "events: {:?}", self.events);
-    }
-}
+use idem_core::Duration;
+use idem_core::producer::{DeliveryError, Input, Persisted, SendError};
+use idem_core::proto;
+use idem_core::proto::produce::{PartitionProduceResponse, ProduceResponse, TopicProduceResponse};
+use producer_harness::{Broker, Req, SentBatch, config, one_in_flight};
 
 #[test]
 fn happy_path() {
@@ -359,12 +43,6 @@ fn happy_path() {
     b.drain();
     assert!(b.p.is_finished());
     assert!(b.live.is_empty());
-}
-
-/// Sends one record and waits for its Produce request (metadata and producer id settled).
-fn one_in_flight(b: &mut Broker, partition: i32) -> Req {
-    b.send(Some(partition), b"v").unwrap();
-    b.produce()
 }
 
 #[test]
@@ -441,22 +119,21 @@ fn out_of_order_on_a_later_batch_is_retried_in_order() {
 
 #[test]
 fn unknown_producer_id_on_head_bumps_and_renumbers_only_what_is_safe() {
-    let mut b = Broker::new(config(), 2);
+    // One request in flight per connection: partition 1's second batch stays never-sent.
+    let mut b = Broker::new(config().max_in_flight(1), 2);
     b.send(Some(0), b"a").unwrap();
     b.send(Some(1), b"b").unwrap();
     let req = b.produce();
     let sent = req.batches();
     assert_eq!(sent.len(), 2, "one request per broker, one batch per partition");
-    // A never-sent batch queued behind partition 1's.
     b.send(Some(1), b"c").unwrap();
-    let queued = b.produce();
-    // Partition 0: UNKNOWN_PRODUCER_ID on its head (rejected); partition 1: REQUEST_TIMED_OUT
-    // (outcome unknown).
+    b.no_produce();
+    // Partition 0: UNKNOWN_PRODUCER_ID on its head (rejected: not in the log); partition 1:
+    // REQUEST_TIMED_OUT (outcome unknown).
     b.answer(&req, &[(59, -1), (7, -1)]);
-    b.answer(&queued, &[(45, -1)]); // consequence of the earlier unresolved batch
     b.advance(Duration::from_millis(1500));
-    // Draining: only partition 1's unknown batch is resent, with its original stamp, and no
-    // InitProducerId goes out before it resolves.
+    // Draining: only partition 1's unknown batch is resent, with its original stamp and bytes;
+    // no InitProducerId goes out before it resolves, and the never-sent batch waits.
     let resend = b.produce();
     assert_eq!(resend.batches(), vec![sent[1].clone()]);
     assert_eq!(b.init_requests.len(), 1);
@@ -465,13 +142,15 @@ fn unknown_producer_id_on_head_bumps_and_renumbers_only_what_is_safe() {
     b.settle();
     assert_eq!(b.init_requests, [(4, -1, -1), (4, 1000, 0)]);
     assert_eq!(b.p.producer_id(), Some((1000, 1)));
-    // After the bump every partition restarts at sequence 0 (KAFKA-12152).
+    // After the bump every partition restarts at sequence 0 (KAFKA-12152): the rejected head of
+    // partition 0 and the never-sent batch of partition 1 (whose last sequence was 0).
     let after = b.produce();
     let bs = after.batches();
     assert_eq!(bs.len(), 2);
     for x in &bs {
         assert_eq!((x.producer_id, x.epoch, x.base_sequence), (1000, 1, 0), "{x:?}");
     }
+    assert_ne!(bs[0].bytes, sent[0].bytes, "re-stamped with a new CRC");
     assert_eq!(b.p.metrics().epoch_bumps, 1);
     b.answer(&after, &[(0, 0), (0, 4)]);
     let mut delivered = b.delivered();
@@ -626,4 +305,84 @@ fn spurious_timeouts_are_no_ops_and_runs_are_deterministic() {
         wire
     };
     assert_eq!(run(), run());
+}
+
+#[test]
+fn leader_change_waits_for_the_old_leader_then_resends_in_order() {
+    let mut b = Broker::new(config(), 1);
+    let r1 = one_in_flight(&mut b, 0);
+    let r2 = one_in_flight(&mut b, 0);
+    b.leader = 2;
+    b.answer(&r1, &[(6, -1)]); // NOT_LEADER_OR_FOLLOWER: refresh metadata
+    b.settle();
+    b.advance(Duration::from_millis(1500));
+    // r2 is unresolved on the old leader: nothing goes to the new one yet.
+    b.no_produce();
+    b.answer(&r2, &[(6, -1)]);
+    b.advance(Duration::from_millis(1500));
+    let a1 = b.produce();
+    let a2 = b.produce();
+    assert_ne!(a1.conn, r1.conn);
+    assert_eq!(a1.conn, a2.conn);
+    assert_eq!(a1.batches(), r1.batches());
+    assert_eq!(a2.batches(), r2.batches());
+    b.answer(&a1, &[(0, 0)]);
+    b.answer(&a2, &[(0, 1)]);
+    assert_eq!(b.delivered(), [(0, 0, Some(0)), (1, 0, Some(1))]);
+    b.assert_one_report_each(2);
+}
+
+#[test]
+fn retries_zero_gives_up_after_a_lost_attempt() {
+    let mut b = Broker::new(config().retries(0), 1);
+    let r = one_in_flight(&mut b, 0);
+    let now = b.now;
+    b.live.retain(|c| *c != r.conn);
+    b.input(Input::Disconnected { now, conn: r.conn });
+    assert_eq!(b.failed().len(), 1);
+    assert_eq!(b.failed()[0].2, Persisted::Possibly);
+    b.assert_one_report_each(1);
+}
+
+#[test]
+fn without_idempotence_no_producer_id_and_no_sequences() {
+    let cfg = config().idempotence(false).acks(idem_core::producer::Acks::Leader);
+    let mut b = Broker::new(cfg, 1);
+    let r = b.send(Some(0), b"x").unwrap();
+    let req = b.produce();
+    assert!(b.init_requests.is_empty());
+    let mut rd = proto::Reader::new(&req.body);
+    let p = <idem_core::proto::produce::ProduceRequest as proto::Message>::decode(&mut rd, req.version).unwrap();
+    assert_eq!(p.acks, 1);
+    let batch = idem_core::proto::record_batch::RecordBatch::decode(p.topic_data[0].partition_data[0].records.unwrap())
+        .unwrap()
+        .0;
+    assert_eq!((batch.header.producer_id, batch.header.producer_epoch, batch.header.base_sequence), (-1, -1, -1));
+    let r2 = ProduceResponse {
+        responses: vec![TopicProduceResponse {
+            name: "t",
+            partition_responses: vec![PartitionProduceResponse { index: 0, base_offset: 0, ..Default::default() }],
+        }],
+        ..Default::default()
+    };
+    b.respond(&req, &r2);
+    assert_eq!(b.delivered(), [(r.0, 0, Some(0))]);
+}
+
+#[test]
+fn close_drains_then_finishes() {
+    let mut b = Broker::new(config().linger(Duration::from_secs(10)), 1);
+    b.send(Some(0), b"a").unwrap();
+    b.send(Some(0), b"b").unwrap();
+    b.settle();
+    b.no_produce(); // lingering
+    b.p.close(b.now);
+    b.drain();
+    assert!(b.send(Some(0), b"late").is_err());
+    let req = b.produce();
+    assert!(!b.p.is_finished());
+    b.answer(&req, &[(0, 0)]);
+    assert!(b.p.is_finished());
+    assert!(b.live.is_empty(), "every connection closed");
+    b.assert_one_report_each(2);
 }

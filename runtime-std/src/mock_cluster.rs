@@ -53,6 +53,45 @@ impl Default for MockClusterConfig {
 /// Most log lines kept for [`MockCluster::logs`].
 const LOG_LINES: usize = 10_000;
 
+/// Response bytes a connection may have waiting to be written before its requests stop being
+/// read (Kafka mutes such a channel likewise): a client that never reads cannot make the
+/// broker buffer without bound.
+const MAX_BACKLOG: usize = 16 * 1024 * 1024;
+
+/// Bytes handed to a connection's writer and not yet written; `closed` once the writer ended.
+#[derive(Default)]
+struct Backlog {
+    state: Mutex<(usize, bool)>,
+    drained: Condvar,
+}
+
+impl Backlog {
+    fn add(&self, n: usize) {
+        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        g.0 += n;
+    }
+
+    fn sub(&self, n: usize) {
+        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        g.0 = g.0.saturating_sub(n);
+        self.drained.notify_all();
+    }
+
+    fn close(&self) {
+        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        g.1 = true;
+        self.drained.notify_all();
+    }
+
+    /// Waits while the backlog is over [`MAX_BACKLOG`] and the writer runs.
+    fn wait_below_limit(&self) {
+        let mut g = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while g.0 > MAX_BACKLOG && !g.1 {
+            g = self.drained.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
 enum ToWriter {
     Data(Vec<u8>),
     Close,
@@ -61,6 +100,7 @@ enum ToWriter {
 struct ConnHandle {
     tx: Sender<ToWriter>,
     stream: TcpStream,
+    backlog: Arc<Backlog>,
 }
 
 struct State {
@@ -97,6 +137,7 @@ impl Shared {
             match st.cluster.poll_output() {
                 BrokerOutput::Transmit { conn, data } => {
                     if let Some(h) = st.conns.get(&conn) {
+                        h.backlog.add(data.len());
                         let _ = h.tx.send(ToWriter::Data(data));
                     }
                 }
@@ -283,7 +324,11 @@ impl MockCluster {
 
 impl Drop for MockCluster {
     fn drop(&mut self) {
-        self.shared.shutdown.store(true, Ordering::SeqCst);
+        {
+            // Under the lock: the timer thread is either before its flag check or waiting.
+            let _st = self.shared.lock();
+            self.shared.shutdown.store(true, Ordering::SeqCst);
+        }
         self.shared.timer.notify_all();
         // Wake the acceptors: each sees the flag on its next connection.
         for (_, addr) in &self.addrs {
@@ -320,10 +365,12 @@ fn accept_loop(shared: &Arc<Shared>, broker_id: i32, listener: TcpListener) {
             continue;
         };
         let (tx, rx) = channel::<ToWriter>();
+        let backlog = Arc::new(Backlog::default());
         let mut st = shared.lock();
         let conn = ConnId(st.next_conn);
         st.next_conn += 1;
-        st.conns.insert(conn, ConnHandle { tx, stream: closer });
+        st.conns.insert(conn, ConnHandle { tx, stream: closer, backlog: Arc::clone(&backlog) });
+        let writer_backlog = Arc::clone(&backlog);
         let writer_thread = std::thread::Builder::new().name(format!("idem-conn-{}-w", conn.0)).spawn(move || {
             let mut w = writer;
             for msg in rx {
@@ -332,16 +379,18 @@ fn accept_loop(shared: &Arc<Shared>, broker_id: i32, listener: TcpListener) {
                         if w.write_all(&d).is_err() {
                             break;
                         }
+                        writer_backlog.sub(d.len());
                     }
                     ToWriter::Close => break,
                 }
             }
+            writer_backlog.close();
             let _ = w.shutdown(Shutdown::Both);
         });
         let reader_shared = Arc::clone(shared);
         let reader_thread = std::thread::Builder::new()
             .name(format!("idem-conn-{}-r", conn.0))
-            .spawn(move || read_loop(&reader_shared, conn, reader));
+            .spawn(move || read_loop(&reader_shared, conn, reader, &backlog));
         for t in [writer_thread, reader_thread].into_iter().flatten() {
             st.threads.push(t);
         }
@@ -352,9 +401,10 @@ fn accept_loop(shared: &Arc<Shared>, broker_id: i32, listener: TcpListener) {
     }
 }
 
-fn read_loop(shared: &Arc<Shared>, conn: ConnId, mut stream: TcpStream) {
+fn read_loop(shared: &Arc<Shared>, conn: ConnId, mut stream: TcpStream, backlog: &Backlog) {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
+        backlog.wait_below_limit();
         let n = match stream.read(&mut buf) {
             Ok(0) | Err(_) => 0,
             Ok(n) => n,

@@ -17,7 +17,6 @@
 //! Update times are kept as they were: the driver restores on the same timeline (or accepts
 //! that the times are relative to its old clock).
 
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::fmt;
 use heapless::Deque;
@@ -81,14 +80,16 @@ impl core::error::Error for SnapshotError {}
 impl ProducerStateTable {
     /// Serialises every tracked producer (expired ones included) with its whole window.
     pub fn snapshot(&self) -> Vec<u8> {
-        let batches: usize = self.producers.values().map(|e| e.batches.len()).sum();
-        let mut out = Vec::with_capacity(HEADER_LEN + self.producers.len() * ENTRY_LEN + batches * BATCH_LEN + CRC_LEN);
+        let batches: usize = self.iter().map(|(_, e)| e.batches.len()).sum();
+        let mut out = Vec::with_capacity(HEADER_LEN + self.len() * ENTRY_LEN + batches * BATCH_LEN + CRC_LEN);
         out.extend_from_slice(&SNAPSHOT_MAGIC);
         out.extend_from_slice(&SNAPSHOT_VERSION.to_be_bytes());
         // The table never holds more than u32::MAX producers in practice; saturate regardless.
-        let count = u32::try_from(self.producers.len()).unwrap_or(u32::MAX);
+        let count = u32::try_from(self.len()).unwrap_or(u32::MAX);
         out.extend_from_slice(&count.to_be_bytes());
-        for (id, entry) in self.producers.iter().take(count as usize) {
+        let mut entries: Vec<(i64, &ProducerStateEntry)> = self.iter().take(count as usize).collect();
+        entries.sort_unstable_by_key(|(id, _)| *id);
+        for (id, entry) in entries {
             out.extend_from_slice(&id.to_be_bytes());
             out.extend_from_slice(&entry.epoch.to_be_bytes());
             out.extend_from_slice(&entry.last_update.as_micros().to_be_bytes());
@@ -133,7 +134,7 @@ impl ProducerStateTable {
         if count > r.buf.len() / (ENTRY_LEN + BATCH_LEN) {
             return Err(SnapshotError::Truncated);
         }
-        let mut producers = BTreeMap::new();
+        let mut table = ProducerStateTable::new(ValidatorConfig { max_producers: usize::MAX, ..config });
         let mut previous: Option<i64> = None;
         for _ in 0..count {
             let id = i64::from_be_bytes(r.take()?);
@@ -169,15 +170,12 @@ impl ProducerStateTable {
                     return Err(SnapshotError::InvalidField("batch count not in 1..=5"));
                 }
             }
-            producers.insert(id, ProducerStateEntry { batches, last_update, epoch });
+            table.insert(id, ProducerStateEntry { batches, last_update, epoch });
         }
         if !r.buf.is_empty() {
             return Err(SnapshotError::TrailingBytes);
         }
-        let mut table = ProducerStateTable { config, producers };
-        while table.producers.len() > config.max_producers.max(1) {
-            table.evict_lru();
-        }
+        table.reconfigure(config);
         Ok(table)
     }
 }

@@ -18,6 +18,7 @@
 
 pub mod accumulator;
 pub mod backoff;
+pub mod classify;
 pub mod config;
 pub mod conn;
 pub mod idempotence;
@@ -263,12 +264,15 @@ impl Producer {
         let queued = self.topics.get(t).is_none_or(|ts| !ts.pending.is_empty());
         match count {
             Some(count) if !queued => {
-                let sealed = self.append(t, count, now, id, record.partition, &r)?;
+                let (sealed, result) = self.append(t, count, now, id, record.partition, &r);
                 if sealed {
                     self.drive(now);
                 }
+                result?;
             }
             _ => {
+                // Slack for the offset/timestamp deltas the record gets once in a batch.
+                let single = single + 16;
                 self.acc.reserve(single)?;
                 let p = PendingRecord {
                     id,
@@ -295,7 +299,8 @@ impl Producer {
         Ok(id)
     }
 
-    /// Appends to a partition of topic `t` (metadata known). Returns whether a batch was sealed.
+    /// Appends to a partition of topic `t` (metadata known). Returns whether a batch was sealed
+    /// (even when the record itself was refused) and the outcome for the record.
     fn append(
         &mut self,
         t: usize,
@@ -304,11 +309,11 @@ impl Producer {
         id: RecordId,
         explicit: Option<i32>,
         r: &RecordRef<'_>,
-    ) -> Result<bool, SendError> {
-        let Some(ts) = self.topics.get_mut(t) else { return Err(SendError::InvalidTopic) };
+    ) -> (bool, Result<(), SendError>) {
+        let Some(ts) = self.topics.get_mut(t) else { return (false, Err(SendError::InvalidTopic)) };
         let p = match (explicit, r.key) {
             (Some(p), _) if p >= 0 && (p as u32) < count => p,
-            (Some(p), _) => return Err(SendError::InvalidPartition(p)),
+            (Some(p), _) => return (false, Err(SendError::InvalidPartition(p))),
             (None, Some(k)) => partitioner::partition_for_key(k, count),
             (None, None) => ts.sticky.partition(count, &mut self.rng),
         };
@@ -316,33 +321,37 @@ impl Producer {
             let n = ts.partitions.len() as i32;
             ts.partitions.push(PartitionState::new(n));
         }
-        let Some(part) = ts.partitions.get_mut(p as usize) else { return Err(SendError::InvalidPartition(p)) };
+        let Some(part) = ts.partitions.get_mut(p as usize) else {
+            return (false, Err(SendError::InvalidPartition(p)));
+        };
         let idempotent = self.config.enable_idempotence;
         let (pid, epoch) = (self.pid.producer_id, self.pid.epoch);
         let mut sealed = false;
-        loop {
+        let result = loop {
             let was_open = part.open.is_some();
-            match self.acc.append(&mut part.open, now, id, r)? {
-                AppendOutcome::Appended { full } => {
+            match self.acc.append(&mut part.open, now, id, r) {
+                Ok(AppendOutcome::Appended { full }) => {
                     if !was_open {
                         self.timers.lower(TimerKind::Linger, now + self.config.linger);
                         self.timers.lower(TimerKind::Delivery, now + self.config.delivery_timeout);
                     }
-                    if full || self.config.linger == crate::time::Duration::ZERO {
+                    let lingered = self.config.linger == crate::time::Duration::ZERO;
+                    if full || (lingered && part.ready_for_new_batch(self.config.window())) {
                         sealed |= part.seal(pid, epoch, idempotent);
                     }
-                    break;
+                    break Ok(());
                 }
-                AppendOutcome::SealFirst => sealed |= part.seal(pid, epoch, idempotent),
+                Ok(AppendOutcome::SealFirst) => sealed |= part.seal(pid, epoch, idempotent),
+                Err(e) => break Err(e),
             }
-        }
+        };
         if sealed {
             self.metrics.batches += 1;
             if explicit.is_none() && r.key.is_none() {
                 ts.sticky.on_sealed(p, count, &mut self.rng);
             }
         }
-        Ok(sealed)
+        (sealed, result)
     }
 
     /// Seals every open batch now (they are sent as soon as the partitions allow).

@@ -49,7 +49,8 @@ impl Producer {
             self.metadata.request_refresh();
         }
         self.send_metadata(now);
-        if idempotent {
+        if idempotent && !self.topics.is_empty() {
+            // Lazily, once there is something to send (as the Java client).
             self.send_init_producer_id(now);
         }
         self.send_produce(now);
@@ -63,12 +64,14 @@ impl Producer {
 
     fn seal_due(&mut self, now: Instant) {
         let linger = self.config.linger;
+        let window = self.config.window();
         let idempotent = self.config.enable_idempotence;
         let (pid, epoch) = (self.pid.producer_id, self.pid.epoch);
         for ts in &mut self.topics {
             let count = ts.partitions.len() as u32;
             for part in &mut ts.partitions {
-                let due = part.open.as_ref().is_some_and(|o| self.closing || o.created + linger <= now);
+                let lingered = part.open.as_ref().is_some_and(|o| o.created + linger <= now);
+                let due = part.open.is_some() && (self.closing || (lingered && part.ready_for_new_batch(window)));
                 if due && part.seal(pid, epoch, idempotent) {
                     self.metrics.batches += 1;
                     ts.sticky.on_sealed(part.partition, count, &mut self.rng);
@@ -80,9 +83,10 @@ impl Producer {
     fn expire(&mut self, now: Instant) {
         let timeout = self.config.delivery_timeout;
         let idempotent = self.config.enable_idempotence;
+        let retries = self.config.retries;
         let mut close = Vec::new();
         self.for_each_partition(|part, sink| {
-            if let Some(c) = part.expire(now, timeout, idempotent, &mut |c| sink(c)) {
+            if let Some(c) = part.expire(now, timeout, retries, idempotent, &mut |c| sink(c)) {
                 close.push(c);
             }
         });
@@ -127,8 +131,27 @@ impl Producer {
                     value: p.value.as_deref(),
                     headers: &headers,
                 };
-                match self.append(t, count, now, p.id, p.partition, &r) {
-                    Ok(s) => sealed |= s,
+                // The batch's clock starts when the record was accepted: delivery.timeout.ms bounds
+                // the time from `send` to the report.
+                let (s, result) = self.append(t, count, p.accepted.min(now), p.id, p.partition, &r);
+                sealed |= s;
+                match result {
+                    Ok(()) => {}
+                    Err(super::SendError::QueueFull) => {
+                        // Only possible when the record grew by its offset/timestamp deltas:
+                        // keep it waiting (the bytes just released are free again).
+                        drop(headers);
+                        if self.acc.reserve(p.reserved).is_ok() {
+                            self.topics[t].pending.push_front(p);
+                            break;
+                        }
+                        self.metrics.records_failed += 1;
+                        self.out.push_back(Output::Event(super::Event::Failed {
+                            id: p.id,
+                            error: DeliveryError::Rejected(ErrorCode::MESSAGE_TOO_LARGE),
+                            persisted: super::Persisted::No,
+                        }));
+                    }
                     Err(e) => {
                         let error = match e {
                             super::SendError::InvalidPartition(_) => {
@@ -234,11 +257,7 @@ impl Producer {
 
     fn all_drained(&mut self) -> bool {
         let mut drained = true;
-        for ts in &mut self.topics {
-            for p in &mut ts.partitions {
-                drained &= p.drained();
-            }
-        }
+        self.for_each_partition(|p, sink| drained &= p.drained(&mut |c| sink(c)));
         drained
     }
 
@@ -411,7 +430,7 @@ impl Producer {
                 None => false,
             },
             RequestKind::Metadata => {
-                let Ok((_, r)) = proto::decode_response::<MetadataResponse<'_>>(body, pending.version) else {
+                let Ok((_, r)) = proto::decode_response_lenient::<MetadataResponse<'_>>(body, pending.version) else {
                     let at = self.retry_backoff.next_at(now, self.metadata.failures, &mut self.rng);
                     self.metadata.on_failed(at);
                     return false;
@@ -429,7 +448,7 @@ impl Producer {
                 true
             }
             RequestKind::InitProducerId => {
-                let Ok((_, r)) = proto::decode_response::<InitProducerIdResponse>(body, pending.version) else {
+                let Ok((_, r)) = proto::decode_response_lenient::<InitProducerIdResponse>(body, pending.version) else {
                     let at = self.retry_backoff.next_at(now, self.pid.failures, &mut self.rng);
                     self.pid.on_lost(at);
                     return false;
@@ -461,7 +480,7 @@ impl Producer {
         body: &[u8],
         parts: &[(usize, i32)],
     ) -> bool {
-        let Ok((_, r)) = proto::decode_response::<ProduceResponse<'_>>(body, version) else { return false };
+        let Ok((_, r)) = proto::decode_response_lenient::<ProduceResponse<'_>>(body, version) else { return false };
         let now = self.now;
         let retries = self.config.retries;
         let mut done: Vec<(i32, Completion)> = Vec::new();
@@ -470,7 +489,8 @@ impl Producer {
         for topic in &r.responses {
             let Some(t) = self.metadata.topic(topic.name) else { continue };
             for pr in &topic.partition_responses {
-                let Some(part) = usize::try_from(pr.index).ok().and_then(|i| self.topics[t].partitions.get_mut(i))
+                let Some(part) =
+                    usize::try_from(pr.index).ok().and_then(|i| self.topics.get_mut(t)?.partitions.get_mut(i))
                 else {
                     continue;
                 };
@@ -517,6 +537,8 @@ impl Producer {
     pub(super) fn drop_conn(&mut self, conn: ConnId, close: bool) {
         let now = self.now;
         let Some(c) = self.conns.remove(conn, now, &mut self.rng) else { return };
+        // Bytes queued for it but not yet taken by the driver are void.
+        self.out.retain(|o| !matches!(o, Output::Transmit { conn: c, .. } if *c == conn));
         if close {
             self.out.push_back(Output::Close { conn });
         }
@@ -559,7 +581,11 @@ impl Producer {
             for p in &ts.partitions {
                 in_flight += p.in_flight as u64;
                 if let Some(o) = &p.open {
-                    t.lower(TimerKind::Linger, o.created + linger);
+                    // A lingered batch waiting for its partition is sealed by the event that
+                    // frees the partition, not by a timer.
+                    if let Some(at) = future(o.created + linger) {
+                        t.lower(TimerKind::Linger, at);
+                    }
                     t.lower(TimerKind::Delivery, o.created + dt);
                 }
                 if let Some(b) = p.window.front() {

@@ -5,7 +5,7 @@ use super::{
     ProducerStamp, RECORD_BATCH_OVERHEAD, put_at,
 };
 use crate::proto::error::EncodeError;
-use crate::proto::writer::{Writer, varint_len, varlong_len};
+use crate::proto::writer::{varint_len, varlong_len};
 use alloc::vec::Vec;
 
 /// Bytes a varint-length-prefixed nullable byte string takes; `None` if its length does not fit.
@@ -95,19 +95,30 @@ impl RecordBatchBuilder {
         if self.count == i32::MAX {
             return Err(too_long(self.count as usize + 1));
         }
+        // Small fields go through a stack scratch so that each record costs a few copies.
         let buf = &mut self.buf;
         buf.reserve(total);
-        buf.put_varint(body as i32);
-        buf.push(0); // attributes
-        buf.put_varlong(timestamp.wrapping_sub(self.base_timestamp));
-        buf.put_varint(self.count);
-        put_record_bytes(buf, key);
-        put_record_bytes(buf, value);
-        buf.put_varint(headers.len() as i32);
+        let mut s = Scratch::new();
+        s.varint(body as i32);
+        s.byte(0); // attributes
+        s.uvar(zigzag64(timestamp.wrapping_sub(self.base_timestamp)));
+        s.varint(self.count);
+        s.bytes_len(key);
+        s.flush(buf);
+        buf.extend_from_slice(key.unwrap_or_default());
+        s.bytes_len(value);
+        s.flush(buf);
+        buf.extend_from_slice(value.unwrap_or_default());
+        s.varint(headers.len() as i32);
         for (k, v) in headers {
-            put_record_bytes(buf, Some(k.as_bytes()));
-            put_record_bytes(buf, *v);
+            s.bytes_len(Some(k.as_bytes()));
+            s.flush(buf);
+            buf.extend_from_slice(k.as_bytes());
+            s.bytes_len(*v);
+            s.flush(buf);
+            buf.extend_from_slice(v.unwrap_or_default());
         }
+        s.flush(buf);
         self.count += 1;
         self.max_timestamp = self.max_timestamp.max(timestamp);
         Ok(())
@@ -160,15 +171,55 @@ impl RecordBatchBuilder {
     }
 }
 
-/// Writes a varint-length-prefixed nullable byte string whose length was checked.
-#[inline]
-fn put_record_bytes(buf: &mut Vec<u8>, b: Option<&[u8]>) {
-    match b {
-        None => buf.put_varint(-1),
-        Some(b) => {
-            buf.put_varint(b.len() as i32);
-            buf.extend_from_slice(b);
+fn zigzag64(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+/// A few bytes of small fields assembled on the stack, then appended with one copy.
+struct Scratch {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl Scratch {
+    #[inline(always)]
+    fn new() -> Self {
+        Scratch { buf: [0; 32], len: 0 }
+    }
+
+    #[inline(always)]
+    fn byte(&mut self, b: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
         }
+    }
+
+    /// An unsigned LEB128 value (callers never put more than 32 bytes between flushes).
+    #[inline(always)]
+    fn uvar(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.byte(v as u8 | 0x80);
+            v >>= 7;
+        }
+        self.byte(v as u8);
+    }
+
+    #[inline(always)]
+    fn varint(&mut self, v: i32) {
+        self.uvar(u64::from(((v << 1) ^ (v >> 31)) as u32));
+    }
+
+    /// The varint length of a nullable byte string (-1 for null); its length was checked.
+    #[inline(always)]
+    fn bytes_len(&mut self, b: Option<&[u8]>) {
+        self.varint(b.map_or(-1, |b| b.len() as i32));
+    }
+
+    #[inline(always)]
+    fn flush(&mut self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.buf.get(..self.len).unwrap_or_default());
+        self.len = 0;
     }
 }
 
