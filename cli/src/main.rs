@@ -3,13 +3,11 @@
 //! - `idem demo`: exactly-once under faults, end to end, on an embedded cluster.
 //! - `idem produce`: send records to a topic, one per input line (like `kcat -P`).
 #![forbid(unsafe_code)]
-#![allow(dead_code)] // TEMPORARY: until the runtime is wired in
 
 mod broker;
 mod demo;
 mod produce;
 mod progress;
-mod shim;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -84,11 +84,6 @@ impl Progress {
         Progress { enabled, start: Instant::now(), last_draw: None, drawn_len: 0 }
     }
 
-    /// Whether anything is drawn.
-    pub fn enabled(&self) -> bool {
-        self.enabled
-    }
-
     /// Redraws the line if enabled and at least 100 ms passed since the last redraw.
     pub fn update(&mut self, s: &Snapshot) {
         if !self.enabled {

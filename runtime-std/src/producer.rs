@@ -76,7 +76,19 @@ impl Shared {
         let mut ready = Vec::new();
         let State { engine, conns, .. } = st;
         let after = engine.drain(
-            &mut |action| match { if std::env::var_os("IDEM_TRACE").is_some() { eprintln!("io {:?}", match &action { IoAction::Transmit{conn,data} => format!("tx {conn:?} {:?}", &data[..data.len().min(12)]), a => format!("{a:?}") }); } action } {
+            &mut |action| match {
+                if std::env::var_os("IDEM_TRACE").is_some() {
+                    eprintln!(
+                        "io {:?}",
+                        match &action {
+                            IoAction::Transmit { conn, data } =>
+                                format!("tx {conn:?} {:?}", &data[..data.len().min(12)]),
+                            a => format!("{a:?}"),
+                        }
+                    );
+                }
+                action
+            } {
                 IoAction::Connect { conn, host, port } => {
                     conns.insert(conn, Conn::default());
                     spawn_connect(self, conn, host, port);

@@ -105,10 +105,11 @@ impl Report {
         line(&mut s, "retries (batch resends)", r.retries, "(same bytes, same sequence numbers)");
         line(
             &mut s,
-            "duplicates acknowledged",
-            r.duplicates_acknowledged,
-            "(broker already had the batch: not written twice)",
+            "resends the brokers already had",
+            i.duplicates_rejected,
+            "(matched by sequence number: not written twice)",
         );
+        line(&mut s, "duplicates acknowledged", r.duplicates_acknowledged, "(answered DUPLICATE_SEQUENCE_NUMBER)");
         line(&mut s, "implicit acks", r.implicit_acks, "(a later batch's success proved an earlier one written)");
         line(&mut s, "epoch bumps", r.epoch_bumps, "");
         line(&mut s, "connection errors", r.connection_errors, "");
@@ -168,7 +169,12 @@ mod tests {
             plan: Plan { records: 10, threads: 2, partitions: 6, value_len: 20, seed: 3 },
             brokers: 3,
             faults: true,
-            injected: Injected { dropped_after_append: 4, leader_moves: 1, ..Injected::default() },
+            injected: Injected {
+                dropped_after_append: 4,
+                leader_moves: 1,
+                duplicates_rejected: 3,
+                ..Injected::default()
+            },
             reaction: Reaction { retries: 5, duplicates_acknowledged: 4, epoch_bumps: 0, ..Reaction::default() },
             verdict,
             produce_elapsed: Duration::from_secs(2),
@@ -181,6 +187,7 @@ mod tests {
         assert!(text.contains("10 records from 2 threads to 6 partitions on a 3-broker cluster"), "{text}");
         assert!(text.contains("appended, then connection dropped          4"), "{text}");
         assert!(text.contains("duplicates acknowledged                    4"), "{text}");
+        assert!(text.contains("resends the brokers already had            3"), "{text}");
         assert!(text.trim_end().ends_with("(2.00 s, 5 records/s)"), "{text}");
         assert!(text.contains("\nPASS: all 10 records"), "{text}");
         assert!(!text.contains("duplicates in the logs"), "{text}");

@@ -238,7 +238,7 @@ fn reaction(m: &ProducerMetrics) -> Reaction {
     }
 }
 
-fn outcome_of(result: &crate::shim::DeliveryResult) -> Outcome {
+fn outcome_of(result: &idem_std::DeliveryResult) -> Outcome {
     match result {
         Ok(md) => Outcome::Delivered { partition: md.partition, offset: md.offset },
         Err(f) if f.persisted == Persisted::Possibly => Outcome::PossiblyPersisted,
@@ -248,8 +248,8 @@ fn outcome_of(result: &crate::shim::DeliveryResult) -> Outcome {
 
 /// The demo's producer: Kafka's defaults except short backoffs and timeouts (the cluster is
 /// local), and the demo's seed for the jitter.
-fn new_producer(bootstrap: &str, seed: u64) -> Result<crate::shim::Producer, String> {
-    let mut config = crate::shim::Config::new(bootstrap).map_err(|e| e.to_string())?;
+fn new_producer(bootstrap: &str, seed: u64) -> Result<idem_std::Producer, String> {
+    let mut config = idem_std::Config::new(bootstrap).map_err(|e| e.to_string())?;
     for (k, v) in [
         ("client.id", "idem-demo".to_string()),
         ("idem.seed", seed.to_string()),
@@ -263,16 +263,16 @@ fn new_producer(bootstrap: &str, seed: u64) -> Result<crate::shim::Producer, Str
     ] {
         config.set(k, &v).map_err(|e| e.to_string())?;
     }
-    crate::shim::Producer::new(config).map_err(|e| e.to_string())
+    idem_std::Producer::new(config).map_err(|e| e.to_string())
 }
 
 /// Thread `t` sends its share of the workload, in order, recording each report.
-fn send_share(producer: &crate::shim::Producer, plan: &Plan, t: u32, shared: &Arc<Shared>) {
+fn send_share(producer: &idem_std::Producer, plan: &Plan, t: u32, shared: &Arc<Shared>) {
     let mut value = Vec::with_capacity(plan.value_len);
     for i in 0..plan.records_of(t) {
         plan.value(t, i, &mut value);
         let key = plan.key(t, i);
-        let record = crate::shim::Record::new(TOPIC).partition(plan.partition_of(t, i)).key(&key).value(&value);
+        let record = idem_std::Record::new(TOPIC).partition(plan.partition_of(t, i)).key(&key).value(&value);
         let cb_shared = Arc::clone(shared);
         let sent = producer.send_with_callback(&record, move |result| {
             if let Err(f) = &result {
@@ -289,12 +289,7 @@ fn send_share(producer: &crate::shim::Producer, plan: &Plan, t: u32, shared: &Ar
 }
 
 /// Waits until every record has its report (or the timeout), drawing progress.
-fn flush(
-    producer: &crate::shim::Producer,
-    shared: &Shared,
-    plan: &Plan,
-    progress: &mut Progress,
-) -> Result<(), String> {
+fn flush(producer: &idem_std::Producer, shared: &Shared, plan: &Plan, progress: &mut Progress) -> Result<(), String> {
     let deadline = Instant::now() + FLUSH_TIMEOUT;
     let _ = producer.flush(Duration::ZERO); // seal the open batches; the loop below waits
     while shared.done.load(Ordering::Relaxed) < plan.records {
@@ -308,10 +303,10 @@ fn flush(
     Ok(())
 }
 
-fn producer_metrics(producer: &crate::shim::Producer) -> ProducerMetrics {
+fn producer_metrics(producer: &idem_std::Producer) -> ProducerMetrics {
     producer.metrics()
 }
 
-fn close(producer: &crate::shim::Producer) {
+fn close(producer: &idem_std::Producer) {
     let _ = producer.close(Duration::from_secs(5));
 }

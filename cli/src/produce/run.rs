@@ -45,8 +45,8 @@ impl Tally {
 }
 
 /// Builds the runtime configuration from `-b` and the `-X` pairs (in order).
-fn config(args: &ProduceArgs) -> Result<crate::shim::Config, String> {
-    let mut c = crate::shim::Config::new(&args.bootstrap_servers).map_err(|e| e.to_string())?;
+fn config(args: &ProduceArgs) -> Result<idem_std::Config, String> {
+    let mut c = idem_std::Config::new(&args.bootstrap_servers).map_err(|e| e.to_string())?;
     for (k, v) in &args.properties {
         c.set(k, v).map_err(|e| e.to_string())?;
     }
@@ -78,7 +78,7 @@ pub(super) fn produce(args: &ProduceArgs) -> u8 {
             }
         }
     };
-    let producer = match crate::shim::Producer::new(config) {
+    let producer = match idem_std::Producer::new(config) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("idem produce: {e}");
@@ -105,7 +105,7 @@ pub(super) fn produce(args: &ProduceArgs) -> u8 {
         let (key, value) = split_key(line, separator);
         s.records += 1;
         s.bytes += (key.map_or(0, <[u8]>::len) + value.len()) as u64;
-        let mut record = crate::shim::Record::new(&args.topic).value(value);
+        let mut record = idem_std::Record::new(&args.topic).value(value);
         if let Some(k) = key {
             record = record.key(k);
         }

@@ -97,7 +97,10 @@ pub fn check(reports: &[Option<DeliveryResult>], log: &[Read], allow_duplicates:
         for (off, i) in recs {
             if let Some(l) = last {
                 if allow_duplicates {
-                    assert!(i >= l || found[&i].len() > 1 || found[&l].len() > 1, "partition {p}: record {i} at offset {off} after {l}: reordered");
+                    assert!(
+                        i >= l || found[&i].len() > 1 || found[&l].len() > 1,
+                        "partition {p}: record {i} at offset {off} after {l}: reordered"
+                    );
                 } else {
                     assert!(i > l, "partition {p}: record {i} at offset {off} after {l}: reordered or duplicated");
                 }
@@ -115,7 +118,12 @@ pub fn check(reports: &[Option<DeliveryResult>], log: &[Read], allow_duplicates:
                 out.delivered += 1;
                 assert!(copies >= 1, "record {i} reported delivered ({m:?}) but not in the log");
                 if let Some(off) = m.offset {
-                    assert!(found[&i].contains(&(m.partition, off)), "record {i}: reported at {}/{off}, log has {:?}", m.partition, found[&i]);
+                    assert!(
+                        found[&i].contains(&(m.partition, off)),
+                        "record {i}: reported at {}/{off}, log has {:?}",
+                        m.partition,
+                        found[&i]
+                    );
                 }
             }
             Some(Err(f)) => match f.persisted {
