@@ -18,6 +18,8 @@ use crate::progress::{Progress, Snapshot};
 const EXIT_USAGE: u8 = 2;
 /// Added to `delivery.timeout.ms` when waiting for the last reports.
 const CLOSE_MARGIN: Duration = Duration::from_secs(5);
+/// When nothing could be sent for this long, say so (delivery may take `delivery.timeout.ms`).
+const UNREACHABLE_WARNING: Duration = Duration::from_secs(5);
 
 /// Counters updated by the delivery callbacks.
 #[derive(Debug, Default)]
@@ -140,8 +142,19 @@ pub(super) fn produce(args: &ProduceArgs) -> u8 {
     let accepted = s.records - s.refused;
     let deadline = Instant::now() + delivery_timeout + CLOSE_MARGIN;
     let _ = producer.flush(Duration::ZERO);
+    let mut warned = false;
     while tally.done() < accepted && Instant::now() < deadline {
         progress.update(&snapshot(&s, &tally, lines.bytes_read(), total));
+        if !warned && start.elapsed() >= UNREACHABLE_WARNING && producer.metrics().produce_requests == 0 {
+            warned = true;
+            progress.finish();
+            eprintln!(
+                "idem produce: nothing sent yet: is a broker reachable at {}? Retrying until delivery.timeout.ms ({} ms) \
+                 elapses.",
+                args.bootstrap_servers,
+                delivery_timeout.as_millis()
+            );
+        }
         std::thread::sleep(Duration::from_millis(10));
     }
     let m = producer.metrics();
