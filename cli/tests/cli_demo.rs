@@ -5,6 +5,12 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+/// The number on the report line that starts with `label`.
+fn count(report: &str, label: &str) -> u64 {
+    let line = report.lines().find(|l| l.trim_start().starts_with(label)).unwrap();
+    line.get(label.len() + 2..).unwrap().split_whitespace().next().unwrap().parse().unwrap()
+}
+
 #[test]
 fn demo_with_faults_passes() {
     let start = Instant::now();
@@ -18,6 +24,9 @@ fn demo_with_faults_passes() {
     for section in ["injected by the cluster", "what the producer did about it", "read back from the partition logs"] {
         assert!(stdout.contains(section), "{section}: {stdout}");
     }
+    assert_eq!(count(&stdout, "brokers taken down and back up"), 1, "{stdout}");
+    assert!(count(&stdout, "leader moves") >= 1, "{stdout}");
+    assert_eq!(count(&stdout, "records in the logs"), 5000, "{stdout}");
     assert!(start.elapsed() < Duration::from_secs(120), "took {:?}", start.elapsed());
 }
 
@@ -32,5 +41,6 @@ fn demo_without_faults_passes_and_reports_no_faults() {
     assert!(stdout.contains("faults off"), "{stdout}");
     assert!(stdout.contains("seed 7"), "{stdout}");
     assert!(stdout.contains("\nPASS: all 2000 records"), "{stdout}");
-    assert!(stdout.contains("retries (batch resends)                    0"), "{stdout}");
+    assert_eq!(count(&stdout, "retries (batch resends)"), 0, "{stdout}");
+    assert_eq!(count(&stdout, "leader moves"), 0, "{stdout}");
 }
