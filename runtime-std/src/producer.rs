@@ -374,6 +374,14 @@ impl Producer {
         report
     }
 
+    /// A debug dump of the core's whole state (for diagnosing a stall; the format is not
+    /// stable).
+    #[doc(hidden)]
+    pub fn debug_state(&self) -> String {
+        let st = self.shared.lock();
+        format!("{:#?}\nconns: {:?}", st.engine, st.conns.keys().collect::<Vec<_>>())
+    }
+
     /// The core's counters.
     pub fn metrics(&self) -> ProducerMetrics {
         self.shared.lock().engine.metrics().clone()
