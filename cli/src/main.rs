@@ -1,8 +1,13 @@
 //! `idem`: command-line tool of the idem project. Subcommands:
 //! - `idem broker`: serve idem's in-memory Kafka cluster (with fault injection) over TCP.
+//! - `idem demo`: exactly-once under faults, end to end, on an embedded cluster.
+//! - `idem produce`: send records to a topic, one per input line (like `kcat -P`).
 #![forbid(unsafe_code)]
 
 mod broker;
+mod demo;
+mod produce;
+mod progress;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -19,11 +24,17 @@ struct Cli {
 enum Command {
     /// Serve idem's in-memory Kafka-compatible cluster (dedup validator, fault injection).
     Broker(broker::BrokerArgs),
+    /// Exactly-once under faults, end to end: embedded 3-broker cluster, produce, read back, check.
+    Demo(demo::DemoArgs),
+    /// Send records to a topic, one per input line (like `kcat -P`), with an idempotent producer.
+    Produce(produce::ProduceArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Broker(args) => broker::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Produce(args) => produce::run(args),
     }
 }

@@ -1,0 +1,206 @@
+//! The demo's report: what the cluster injected, what the producer did about it, what the logs
+//! hold, and the verdict.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use super::check::Verdict;
+use super::workload::Plan;
+use crate::progress::per_second;
+
+/// Faults the cluster injected (its own counters).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Injected {
+    /// Produce requests appended, then answered by closing the connection.
+    pub dropped_after_append: u64,
+    /// Partitions answered with an error after appending.
+    pub errors_after_append: u64,
+    /// Partitions answered with an error without appending.
+    pub errors_before_append: u64,
+    /// Responses held back.
+    pub delayed_responses: u64,
+    /// Partition leadership moves.
+    pub leader_moves: u64,
+    /// Brokers taken down (and brought back).
+    pub broker_downs: u64,
+    /// Requests answered NOT_LEADER_OR_FOLLOWER (stale leadership on the producer's side).
+    pub not_leader: u64,
+    /// Batches the brokers recognised as duplicates (acknowledged, not appended again).
+    pub duplicates_rejected: u64,
+}
+
+/// What the producer did (its metrics).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reaction {
+    /// Produce requests sent.
+    pub produce_requests: u64,
+    /// Batches sealed.
+    pub batches: u64,
+    /// Batch retransmissions.
+    pub retries: u64,
+    /// Batches acknowledged as duplicates of an earlier attempt.
+    pub duplicates_acknowledged: u64,
+    /// Batches acknowledged implicitly by a later batch's success.
+    pub implicit_acks: u64,
+    /// Epoch bumps and new producer ids after the first.
+    pub epoch_bumps: u64,
+    /// Connections lost or closed on error.
+    pub connection_errors: u64,
+}
+
+/// Everything the report shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// The workload.
+    pub plan: Plan,
+    /// Brokers in the cluster.
+    pub brokers: usize,
+    /// Whether faults were on.
+    pub faults: bool,
+    /// The cluster's fault counters.
+    pub injected: Injected,
+    /// The producer's metrics.
+    pub reaction: Reaction,
+    /// The check of the logs.
+    pub verdict: Verdict,
+    /// Time from the first send to the last report.
+    pub produce_elapsed: Duration,
+}
+
+fn line(s: &mut String, label: &str, value: u64, note: &str) {
+    let _ = writeln!(s, "  {label:<34} {value:>9}{}{note}", if note.is_empty() { "" } else { "   " });
+}
+
+impl Report {
+    /// The report text (ends with the verdict line).
+    pub fn render(&self) -> String {
+        let (p, i, r, v) = (&self.plan, &self.injected, &self.reaction, &self.verdict);
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "idem demo: {} records from {} threads to {} partitions on a {}-broker cluster over TCP, seed {}, faults {}",
+            p.records,
+            p.threads,
+            p.partitions,
+            self.brokers,
+            p.seed,
+            if self.faults { "on" } else { "off" }
+        );
+        let _ = writeln!(s, "\ninjected by the cluster");
+        line(
+            &mut s,
+            "appended, then connection dropped",
+            i.dropped_after_append,
+            "(the producer never saw the answer)",
+        );
+        line(&mut s, "errors after append", i.errors_after_append, "(written, but answered with an error)");
+        line(&mut s, "errors before append", i.errors_before_append, "");
+        line(&mut s, "delayed responses", i.delayed_responses, "");
+        line(&mut s, "leader moves", i.leader_moves, "");
+        line(&mut s, "brokers taken down and back up", i.broker_downs, "");
+        line(&mut s, "answered NOT_LEADER_OR_FOLLOWER", i.not_leader, "");
+        let _ = writeln!(s, "\nwhat the producer did about it");
+        line(&mut s, "produce requests", r.produce_requests, "");
+        line(&mut s, "batches", r.batches, "");
+        line(&mut s, "retries (batch resends)", r.retries, "(same bytes, same sequence numbers)");
+        line(
+            &mut s,
+            "resends the brokers already had",
+            i.duplicates_rejected,
+            "(matched by sequence number: not written twice)",
+        );
+        line(&mut s, "duplicates acknowledged", r.duplicates_acknowledged, "(answered DUPLICATE_SEQUENCE_NUMBER)");
+        line(&mut s, "implicit acks", r.implicit_acks, "(a later batch's success proved an earlier one written)");
+        line(&mut s, "epoch bumps", r.epoch_bumps, "");
+        line(&mut s, "connection errors", r.connection_errors, "");
+        let _ = writeln!(s, "\nread back from the partition logs");
+        line(&mut s, "records in the logs", v.in_log, "");
+        line(&mut s, "delivered", v.delivered, "");
+        let problems: [(&str, u64, &str); 11] = [
+            ("failed, not persisted", v.not_persisted, ""),
+            ("failed, possibly persisted", v.possibly_persisted, ""),
+            ("refused by send", v.refused, ""),
+            ("never reported", v.unreported, "(broken: every record gets a final report)"),
+            ("duplicates in the logs", v.duplicates, "(broken: at most once)"),
+            ("delivered but missing", v.missing, "(broken: no silent loss)"),
+            ("reported not persisted, yet present", v.unexpected, "(broken)"),
+            ("out of order", v.out_of_order, "(broken: per-partition order)"),
+            ("in the wrong partition", v.wrong_partition, "(broken)"),
+            ("at another offset than reported", v.wrong_offset, "(broken)"),
+            ("corrupt batches or values", v.corrupt, "(broken)"),
+        ];
+        for (label, n, note) in problems {
+            if n > 0 {
+                line(&mut s, label, n, note);
+            }
+        }
+        let rate = per_second(v.delivered, self.produce_elapsed);
+        let _ = writeln!(s);
+        if v.pass() {
+            let _ = writeln!(
+                s,
+                "PASS: all {} records are in the logs exactly once, in the order each thread sent them ({:.2} s, {rate:.0} \
+                 records/s)",
+                v.planned,
+                self.produce_elapsed.as_secs_f64()
+            );
+        } else {
+            let mut why = Vec::new();
+            if v.delivered != v.planned {
+                why.push(format!("{} of {} records not delivered", v.planned - v.delivered.min(v.planned), v.planned));
+            }
+            if !v.holds() {
+                why.push("a delivery guarantee is broken (see above)".to_string());
+            } else if v.in_log != v.planned && v.delivered == v.planned {
+                why.push(format!("{} records in the logs, {} sent", v.in_log, v.planned));
+            }
+            let _ = writeln!(s, "FAIL: {} ({:.2} s)", why.join("; "), self.produce_elapsed.as_secs_f64());
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(verdict: Verdict) -> Report {
+        Report {
+            plan: Plan { records: 10, threads: 2, partitions: 6, value_len: 20, seed: 3 },
+            brokers: 3,
+            faults: true,
+            injected: Injected {
+                dropped_after_append: 4,
+                leader_moves: 1,
+                duplicates_rejected: 3,
+                ..Injected::default()
+            },
+            reaction: Reaction { retries: 5, duplicates_acknowledged: 4, epoch_bumps: 0, ..Reaction::default() },
+            verdict,
+            produce_elapsed: Duration::from_secs(2),
+        }
+    }
+
+    #[test]
+    fn pass_report_shows_counts_and_verdict() {
+        let text = report(Verdict { planned: 10, delivered: 10, in_log: 10, ..Verdict::default() }).render();
+        assert!(text.contains("10 records from 2 threads to 6 partitions on a 3-broker cluster"), "{text}");
+        assert!(text.contains("appended, then connection dropped          4"), "{text}");
+        assert!(text.contains("duplicates acknowledged                    4"), "{text}");
+        assert!(text.contains("resends the brokers already had            3"), "{text}");
+        assert!(text.trim_end().ends_with("(2.00 s, 5 records/s)"), "{text}");
+        assert!(text.contains("\nPASS: all 10 records"), "{text}");
+        assert!(!text.contains("duplicates in the logs"), "{text}");
+    }
+
+    #[test]
+    fn fail_report_says_why() {
+        let text =
+            report(Verdict { planned: 10, delivered: 10, in_log: 11, duplicates: 1, ..Verdict::default() }).render();
+        assert!(text.contains("duplicates in the logs                     1   (broken: at most once)"), "{text}");
+        assert!(text.contains("\nFAIL: a delivery guarantee is broken"), "{text}");
+        let text =
+            report(Verdict { planned: 10, delivered: 8, not_persisted: 2, in_log: 8, ..Verdict::default() }).render();
+        assert!(text.contains("\nFAIL: 2 of 10 records not delivered ("), "{text}");
+    }
+}

@@ -1,0 +1,46 @@
+//! `idem demo` runs end to end on its embedded cluster and says PASS; the report shows what was
+//! injected and what the producer did.
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// The number on the report line that starts with `label`.
+fn count(report: &str, label: &str) -> u64 {
+    let line = report.lines().find(|l| l.trim_start().starts_with(label)).unwrap();
+    line.get(label.len() + 2..).unwrap().split_whitespace().next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn demo_with_faults_passes() {
+    let start = Instant::now();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_idem")).args(["demo", "--records", "5000", "--no-progress"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("\nPASS: all 5000 records"), "{stdout}");
+    assert!(stdout.contains("faults on"), "{stdout}");
+    for section in ["injected by the cluster", "what the producer did about it", "read back from the partition logs"] {
+        assert!(stdout.contains(section), "{section}: {stdout}");
+    }
+    assert_eq!(count(&stdout, "brokers taken down and back up"), 1, "{stdout}");
+    assert!(count(&stdout, "leader moves") >= 1, "{stdout}");
+    assert_eq!(count(&stdout, "records in the logs"), 5000, "{stdout}");
+    assert!(start.elapsed() < Duration::from_secs(120), "took {:?}", start.elapsed());
+}
+
+#[test]
+fn demo_without_faults_passes_and_reports_no_faults() {
+    let out = Command::new(env!("CARGO_BIN_EXE_idem"))
+        .args(["demo", "--records", "2000", "--no-faults", "--threads", "2", "--seed", "7"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("faults off"), "{stdout}");
+    assert!(stdout.contains("seed 7"), "{stdout}");
+    assert!(stdout.contains("\nPASS: all 2000 records"), "{stdout}");
+    assert_eq!(count(&stdout, "retries (batch resends)"), 0, "{stdout}");
+    assert_eq!(count(&stdout, "leader moves"), 0, "{stdout}");
+}

@@ -1,0 +1,191 @@
+//! `idem produce` end to end: against a spawned `idem broker`, against an in-process cluster
+//! whose logs are read back, and against an address where nothing listens.
+#![allow(clippy::unwrap_used)] // tests may unwrap
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use idem_core::proto::record_batch::RecordBatch;
+use idem_std::{MockCluster, MockClusterConfig};
+
+const IDEM: &str = env!("CARGO_BIN_EXE_idem");
+
+/// A spawned `idem broker`, killed (by its own pid) when dropped.
+struct Broker {
+    child: Child,
+    bootstrap: String,
+}
+
+impl Broker {
+    fn spawn(topic: &str) -> Broker {
+        let mut child = Command::new(IDEM)
+            .args(["broker", "--quiet", "--stop-on-stdin-eof", "--topic", topic])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let bootstrap = line.trim().to_string();
+        assert!(bootstrap.contains("127.0.0.1:"), "first line of idem broker: {line:?}");
+        Broker { child, bootstrap }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A file in the temp directory, removed when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(name: &str, contents: &[u8]) -> TempFile {
+        let path = std::env::temp_dir().join(format!("idem-cli-{}-{name}", std::process::id()));
+        std::fs::write(&path, contents).unwrap();
+        TempFile(path)
+    }
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn lines(n: usize) -> String {
+    (0..n).map(|i| format!("key{}:value number {i}\n", i % 7)).collect()
+}
+
+#[test]
+fn delivers_a_file_to_a_spawned_broker() {
+    let broker = Broker::spawn("lines:3");
+    let input = TempFile::new("spawned.txt", lines(500).as_bytes());
+    let out = Command::new(IDEM)
+        .args(["produce", "-b", &broker.bootstrap, "-t", "lines", "-k", ":", "-X", "linger.ms=2", input.path()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("500 records"), "{stderr}");
+    assert!(stderr.contains("delivered 500 of 500"), "{stderr}");
+    assert!(!stderr.contains("NOT DELIVERED"), "{stderr}");
+    assert!(!stderr.contains('\r'), "no progress line when stderr is not a terminal: {stderr:?}");
+}
+
+#[test]
+fn stdin_records_land_exactly_once_with_their_keys() {
+    let cluster = MockCluster::start(MockClusterConfig::default()).unwrap();
+    cluster.create_topic("events", 4).unwrap();
+    let input = lines(2000) + "no separator here\n\n";
+    let mut child = Command::new(IDEM)
+        .args(["produce", "-b", &cluster.bootstrap_servers(), "-t", "events", "-k", ":", "--progress", "-"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("delivered 2002 of 2002"), "{stderr}");
+
+    // Read every partition back: each input line exactly once; per key, in input order.
+    let mut found: Vec<(Option<Vec<u8>>, Vec<u8>)> = Vec::new();
+    for p in 0..4 {
+        for stored in cluster.partition_log("events", p).unwrap() {
+            let (batch, _) = RecordBatch::decode(&stored.bytes).unwrap();
+            for r in batch.records() {
+                let r = r.unwrap();
+                found.push((r.key.map(<[u8]>::to_vec), r.value.unwrap_or_default().to_vec()));
+            }
+        }
+    }
+    assert_eq!(found.len(), 2002);
+    let mut expected: Vec<(Option<Vec<u8>>, Vec<u8>)> = (0..2000)
+        .map(|i| (Some(format!("key{}", i % 7).into_bytes()), format!("value number {i}").into_bytes()))
+        .collect();
+    expected.push((None, b"no separator here".to_vec()));
+    expected.push((None, Vec::new()));
+    for key in 0..7 {
+        let k = Some(format!("key{key}").into_bytes());
+        let got: Vec<_> = found.iter().filter(|(fk, _)| *fk == k).collect();
+        let want: Vec<_> = expected.iter().filter(|(ek, _)| *ek == k).collect();
+        assert_eq!(got, want, "key{key}: every record once, in input order");
+    }
+    let mut sorted_found = found.clone();
+    let mut sorted_expected = expected.clone();
+    sorted_found.sort();
+    sorted_expected.sort();
+    assert_eq!(sorted_found, sorted_expected);
+}
+
+#[test]
+fn refused_records_make_the_exit_code_nonzero() {
+    let broker = Broker::spawn("small:1");
+    let big = "x".repeat(5000);
+    let input = TempFile::new("refused.txt", format!("a\n{big}\nb\n").as_bytes());
+    let out = Command::new(IDEM)
+        .args(["produce", "-b", &broker.bootstrap, "-t", "small", "-X", "message.max.bytes=1000", input.path()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("delivered 2 of 3"), "{stderr}");
+    assert!(stderr.contains("NOT DELIVERED: 1 records"), "{stderr}");
+    assert!(stderr.contains("1 refused"), "{stderr}");
+    assert!(stderr.contains("message.max.bytes"), "{stderr}");
+}
+
+#[test]
+fn unreachable_bootstrap_fails_fast_with_a_clear_message() {
+    // A port where nothing listens: bind, note the port, close.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let input = TempFile::new("unreachable.txt", b"one\ntwo\nthree\n");
+    let start = Instant::now();
+    let out = Command::new(IDEM)
+        .args([
+            "produce",
+            "-b",
+            &format!("127.0.0.1:{port}"),
+            "-t",
+            "t",
+            "-X",
+            "delivery.timeout.ms=1500",
+            "-X",
+            "request.timeout.ms=1000",
+            "-X",
+            "linger.ms=0",
+            input.path(),
+        ])
+        .output()
+        .unwrap();
+    let elapsed = start.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(elapsed < Duration::from_secs(15), "took {elapsed:?}: {stderr}");
+    assert!(stderr.contains("delivered 0 of 3"), "{stderr}");
+    assert!(stderr.contains("NOT DELIVERED: 3 records"), "{stderr}");
+    assert!(stderr.contains(&format!("127.0.0.1:{port}")), "names the bootstrap servers: {stderr}");
+}
+
+#[test]
+fn invalid_producer_settings_exit_2() {
+    let out = Command::new(IDEM)
+        .args(["produce", "-b", "127.0.0.1:1", "-t", "t", "-X", "no.such.setting=1", "-"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no.such.setting"), "{stderr}");
+}
