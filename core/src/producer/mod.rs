@@ -1,1 +1,534 @@
 //! The idempotent producer state machine (sans-IO).
+//!
+//! The application feeds facts in ([`Producer::send`], [`Producer::handle_input`]) and drains
+//! actions out ([`Producer::poll_output`]) until it returns [`Output::Timeout`]; the core never
+//! reads a clock, opens a socket or blocks. Every call that takes `now` may queue outputs: drain
+//! `poll_output` after each one.
+//!
+//! Guarantees (checked by the tests and the simulation): every accepted record gets exactly one
+//! [`Event::Delivered`] or [`Event::Failed`]; per partition, records are written in `send` order
+//! and at most once; memory stays within `buffer.memory` (`send` answers
+//! [`SendError::QueueFull`]); hostile bytes from a broker close that connection and never panic
+//! or lose a record; the same inputs produce the same outputs byte for byte (jitter comes from
+//! `idem.seed`).
+//!
+//! Sub-machines: [`config`], [`partitioner`], [`accumulator`], [`partition`] (sequences, window,
+//! retries and the decision table), [`idempotence`] (producer id, drain and bump), [`conn`],
+//! [`metadata`], [`backoff`], [`timer`], [`report`]; `sender` ties the network side together.
+
+pub mod accumulator;
+pub mod backoff;
+pub mod config;
+pub mod conn;
+pub mod idempotence;
+pub mod metadata;
+pub mod partition;
+pub mod partitioner;
+pub mod report;
+mod sender;
+pub mod timer;
+
+use alloc::collections::VecDeque;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+pub use config::{Acks, ConfigError, ProducerConfig};
+pub use report::{DeliveryError, Event, FatalError, Persisted, ProducerMetrics, RecordId, SendError};
+
+use accumulator::{Accumulator, AppendOutcome, RecordRef};
+use backoff::Backoff;
+use conn::Conns;
+use idempotence::Idempotence;
+use metadata::Metadata;
+use partition::{Completion, PartitionState};
+use partitioner::Sticky;
+use timer::{TimerKind, Timers};
+
+use crate::rand::Rng;
+use crate::time::Instant;
+
+/// Identifies one connection; chosen by the producer in `Output::Connect`, used by the driver in
+/// every `Input` about that connection. Never reused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnId(pub u64);
+
+/// A record to send. The core has no wall clock: the driver fills `timestamp_ms`.
+#[derive(Clone, Copy, Debug)]
+pub struct ProducerRecord<'a> {
+    /// Topic.
+    pub topic: &'a str,
+    /// Explicit partition, or `None` to let the partitioner choose.
+    pub partition: Option<i32>,
+    /// Key (murmur2-partitioned when present and no partition is given).
+    pub key: Option<&'a [u8]>,
+    /// Value.
+    pub value: Option<&'a [u8]>,
+    /// Headers.
+    pub headers: &'a [(&'a str, Option<&'a [u8]>)],
+    /// CreateTime in ms since the Unix epoch.
+    pub timestamp_ms: i64,
+}
+
+/// A fact from the driver.
+#[derive(Clone, Copy, Debug)]
+pub enum Input<'a> {
+    /// The connection asked for by `Output::Connect` is established.
+    Connected {
+        /// Now.
+        now: Instant,
+        /// Which connection.
+        conn: ConnId,
+    },
+    /// Bytes arrived on a connection (any chunking).
+    Received {
+        /// Now.
+        now: Instant,
+        /// Which connection.
+        conn: ConnId,
+        /// The bytes.
+        bytes: &'a [u8],
+    },
+    /// The connection failed or was closed by the peer (also after a failed connect).
+    Disconnected {
+        /// Now.
+        now: Instant,
+        /// Which connection.
+        conn: ConnId,
+    },
+    /// Time passed; spurious calls are no-ops.
+    Timeout(Instant),
+}
+
+/// An action for the driver.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Open a TCP connection; answer with `Input::Connected` or `Input::Disconnected`.
+    Connect {
+        /// The id to use in inputs about it.
+        conn: ConnId,
+        /// Host.
+        host: String,
+        /// Port.
+        port: u16,
+    },
+    /// Write all these bytes, in order, after everything transmitted before on `conn`.
+    Transmit {
+        /// Which connection.
+        conn: ConnId,
+        /// The bytes.
+        data: Vec<u8>,
+    },
+    /// Close the connection (no `Input::Disconnected` is expected for it).
+    Close {
+        /// Which connection.
+        conn: ConnId,
+    },
+    /// Something to report.
+    Event(Event),
+    /// Drained: call `handle_input(Input::Timeout(t))` at `t`, or earlier on new input.
+    Timeout(Option<Instant>),
+}
+
+/// A record accepted before its topic's metadata was known (copied; only at startup or for new
+/// topics).
+#[derive(Debug)]
+struct PendingRecord {
+    id: RecordId,
+    partition: Option<i32>,
+    key: Option<Vec<u8>>,
+    value: Option<Vec<u8>>,
+    headers: Vec<(String, Option<Vec<u8>>)>,
+    timestamp_ms: i64,
+    accepted: Instant,
+    reserved: usize,
+}
+
+/// Per-topic producer state (indexed like `Metadata::topics`).
+#[derive(Debug, Default)]
+struct TopicState {
+    partitions: Vec<PartitionState>,
+    sticky: Sticky,
+    pending: VecDeque<PendingRecord>,
+}
+
+/// The sans-IO idempotent producer.
+#[derive(Debug)]
+pub struct Producer {
+    config: ProducerConfig,
+    rng: Rng,
+    now: Instant,
+    metrics: ProducerMetrics,
+    acc: Accumulator,
+    metadata: Metadata,
+    topics: Vec<TopicState>,
+    conns: Conns,
+    pid: Idempotence,
+    timers: Timers,
+    out: VecDeque<Output>,
+    next_record: u64,
+    closing: bool,
+    finished: bool,
+    fatal: Option<FatalError>,
+    bootstrap_next: usize,
+    retry_backoff: Backoff,
+}
+
+impl Producer {
+    /// A producer with `config` (validated) starting at `now`. It connects on the first `send`.
+    pub fn new(config: ProducerConfig, now: Instant) -> Result<Producer, ConfigError> {
+        config.validate()?;
+        let reconnect = Backoff { initial: config.reconnect_backoff, max: config.reconnect_backoff_max };
+        Ok(Producer {
+            rng: Rng::new(config.seed),
+            now,
+            metrics: ProducerMetrics::default(),
+            acc: Accumulator::new(config.batch_size, config.message_max_bytes, config.buffer_memory),
+            metadata: Metadata::new(config.metadata_max_age),
+            topics: Vec::new(),
+            conns: Conns::new(config.client_id.clone(), reconnect),
+            pid: Idempotence::new(),
+            timers: Timers::default(),
+            out: VecDeque::new(),
+            next_record: 0,
+            closing: false,
+            finished: false,
+            fatal: None,
+            bootstrap_next: 0,
+            retry_backoff: Backoff { initial: config.retry_backoff, max: config.retry_backoff_max },
+            config,
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &ProducerConfig {
+        &self.config
+    }
+
+    /// Counters and gauges.
+    pub fn metrics(&self) -> &ProducerMetrics {
+        &self.metrics
+    }
+
+    /// The producer id and epoch in use, once known.
+    pub fn producer_id(&self) -> Option<(i64, i16)> {
+        (self.pid.producer_id >= 0).then_some((self.pid.producer_id, self.pid.epoch))
+    }
+
+    /// Whether the producer has stopped: closed and drained, aborted, or fatally failed. No more
+    /// events follow.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Whether records are still awaiting their report.
+    pub fn has_pending(&self) -> bool {
+        self.topics.iter().any(|t| !t.pending.is_empty() || t.partitions.iter().any(PartitionState::has_data))
+    }
+
+    /// Accepts a record: copies its bytes into its partition's open batch (no heap allocation
+    /// per record in steady state) and returns its id. Refused records get no event.
+    pub fn send(&mut self, now: Instant, record: &ProducerRecord<'_>) -> Result<RecordId, SendError> {
+        if let Some(e) = self.fatal {
+            return Err(SendError::Fatal(e));
+        }
+        if self.closing || self.finished {
+            return Err(SendError::Closed);
+        }
+        if record.topic.is_empty() || record.topic.len() > 249 {
+            return Err(SendError::InvalidTopic);
+        }
+        if record.partition.is_some_and(|p| p < 0) {
+            return Err(SendError::InvalidPartition(record.partition.unwrap_or(-1)));
+        }
+        let r = RecordRef {
+            timestamp_ms: record.timestamp_ms,
+            key: record.key,
+            value: record.value,
+            headers: record.headers,
+        };
+        let single = self.acc.check_size(&r)?;
+        self.now = self.now.max(now);
+        let now = self.now;
+        let id = RecordId(self.next_record);
+        let t = match self.metadata.topic(record.topic) {
+            Some(t) => t,
+            None => {
+                let t = self.metadata.add_topic(record.topic);
+                self.topics.push(TopicState::default());
+                self.timers.lower(TimerKind::Metadata, now);
+                t
+            }
+        };
+        let count = self.metadata.topics.get(t).and_then(|m| m.partition_count());
+        let queued = self.topics.get(t).is_none_or(|ts| !ts.pending.is_empty());
+        match count {
+            Some(count) if !queued => {
+                let (sealed, result) = self.append(t, count, now, id, record.partition, &r);
+                if sealed {
+                    self.drive(now);
+                }
+                result?;
+            }
+            _ => {
+                // Slack for the offset/timestamp deltas the record gets once in a batch.
+                let single = single + 16;
+                self.acc.reserve(single)?;
+                let p = PendingRecord {
+                    id,
+                    partition: record.partition,
+                    key: record.key.map(<[u8]>::to_vec),
+                    value: record.value.map(<[u8]>::to_vec),
+                    headers: record.headers.iter().map(|(k, v)| (k.to_string(), v.map(<[u8]>::to_vec))).collect(),
+                    timestamp_ms: record.timestamp_ms,
+                    accepted: now,
+                    reserved: single,
+                };
+                if let Some(ts) = self.topics.get_mut(t) {
+                    ts.pending.push_back(p);
+                }
+                self.timers.lower(TimerKind::Delivery, now + self.config.delivery_timeout);
+                if self.metadata.due(now) {
+                    self.drive(now);
+                }
+            }
+        }
+        self.next_record += 1;
+        self.metrics.records_sent += 1;
+        self.metrics.buffered_bytes = self.acc.used() as u64;
+        Ok(id)
+    }
+
+    /// Appends to a partition of topic `t` (metadata known). Returns whether a batch was sealed
+    /// (even when the record itself was refused) and the outcome for the record.
+    fn append(
+        &mut self,
+        t: usize,
+        count: u32,
+        now: Instant,
+        id: RecordId,
+        explicit: Option<i32>,
+        r: &RecordRef<'_>,
+    ) -> (bool, Result<(), SendError>) {
+        let Some(ts) = self.topics.get_mut(t) else { return (false, Err(SendError::InvalidTopic)) };
+        let p = match (explicit, r.key) {
+            (Some(p), _) if p >= 0 && (p as u32) < count => p,
+            (Some(p), _) => return (false, Err(SendError::InvalidPartition(p))),
+            (None, Some(k)) => partitioner::partition_for_key(k, count),
+            (None, None) => ts.sticky.partition(count, &mut self.rng),
+        };
+        while ts.partitions.len() < count as usize {
+            let n = ts.partitions.len() as i32;
+            ts.partitions.push(PartitionState::new(n));
+        }
+        let Some(part) = ts.partitions.get_mut(p as usize) else {
+            return (false, Err(SendError::InvalidPartition(p)));
+        };
+        let idempotent = self.config.enable_idempotence;
+        let (pid, epoch) = (self.pid.producer_id, self.pid.epoch);
+        let mut sealed = false;
+        let result = loop {
+            let was_open = part.open.is_some();
+            match self.acc.append(&mut part.open, now, id, r) {
+                Ok(AppendOutcome::Appended { full }) => {
+                    if !was_open {
+                        self.timers.lower(TimerKind::Linger, now + self.config.linger);
+                        self.timers.lower(TimerKind::Delivery, now + self.config.delivery_timeout);
+                    }
+                    if full || self.config.linger == crate::time::Duration::ZERO {
+                        sealed |= part.seal(pid, epoch, idempotent);
+                    }
+                    break Ok(());
+                }
+                Ok(AppendOutcome::SealFirst) => sealed |= part.seal(pid, epoch, idempotent),
+                Err(e) => break Err(e),
+            }
+        };
+        if sealed {
+            self.metrics.batches += 1;
+            if explicit.is_none() && r.key.is_none() {
+                ts.sticky.on_sealed(p, count, &mut self.rng);
+            }
+        }
+        (sealed, result)
+    }
+
+    /// Seals every open batch now (they are sent as soon as the partitions allow).
+    pub fn flush(&mut self, now: Instant) {
+        self.seal_all();
+        self.drive(now);
+    }
+
+    fn seal_all(&mut self) {
+        let idempotent = self.config.enable_idempotence;
+        let (pid, epoch) = (self.pid.producer_id, self.pid.epoch);
+        for ts in &mut self.topics {
+            let count = ts.partitions.len() as u32;
+            for part in &mut ts.partitions {
+                if part.seal(pid, epoch, idempotent) {
+                    self.metrics.batches += 1;
+                    ts.sticky.on_sealed(part.partition, count, &mut self.rng);
+                }
+            }
+        }
+    }
+
+    /// Stops accepting records and seals everything; what is buffered is still delivered or
+    /// reported (within `delivery.timeout.ms`). Once nothing is pending, every connection is
+    /// closed and [`Producer::is_finished`] turns true.
+    pub fn close(&mut self, now: Instant) {
+        self.closing = true;
+        self.seal_all();
+        self.drive(now);
+    }
+
+    /// Stops now: every pending record is reported failed (`Persisted::Possibly` where an
+    /// attempt's outcome is unknown) and every connection closed.
+    pub fn abort(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        self.closing = true;
+        self.fail_everything(DeliveryError::Aborted);
+        self.finish();
+    }
+
+    /// Feeds one fact in.
+    pub fn handle_input(&mut self, input: Input<'_>) {
+        if self.finished {
+            return;
+        }
+        match input {
+            Input::Connected { now, conn } => {
+                self.now = self.now.max(now);
+                if let Some(frame) = self.conns.on_connected(conn, self.now, self.config.request_timeout) {
+                    self.out.push_back(Output::Transmit { conn, data: frame });
+                }
+                self.drive(now);
+            }
+            Input::Received { now, conn, bytes } => {
+                self.now = self.now.max(now);
+                self.on_received(conn, bytes);
+                self.drive(now);
+            }
+            Input::Disconnected { now, conn } => {
+                self.now = self.now.max(now);
+                if self.conns.get(conn).is_some() {
+                    self.drop_conn(conn, false);
+                    self.drive(now);
+                }
+            }
+            Input::Timeout(now) => {
+                if self.timers.any_due(now) {
+                    self.drive(now);
+                }
+            }
+        }
+    }
+
+    /// The next action; [`Output::Timeout`] when drained.
+    pub fn poll_output(&mut self) -> Output {
+        match self.out.pop_front() {
+            Some(o) => o,
+            None => Output::Timeout(if self.finished { None } else { self.timers.next() }),
+        }
+    }
+
+    /// Turns a finished batch into one event per record and recycles its buffers.
+    fn complete(&mut self, partition: i32, c: Completion) {
+        match c {
+            Completion::Delivered { batch, base_offset, log_append_time, duplicate, implicit } => {
+                self.metrics.duplicates_acknowledged += u64::from(duplicate);
+                self.metrics.implicit_acks += u64::from(implicit);
+                for (i, r) in batch.records.iter().enumerate() {
+                    self.out.push_back(Output::Event(Event::Delivered {
+                        id: r.id,
+                        partition,
+                        offset: base_offset.map(|b| b.saturating_add(i as i64)),
+                        timestamp_ms: log_append_time.unwrap_or(r.timestamp_ms),
+                    }));
+                }
+                self.metrics.records_delivered += batch.records.len() as u64;
+                self.acc.recycle(batch.bytes, batch.records, batch.accounted);
+            }
+            Completion::Failed { batch, error, persisted } => {
+                for r in &batch.records {
+                    self.out.push_back(Output::Event(Event::Failed { id: r.id, error, persisted }));
+                }
+                self.metrics.records_failed += batch.records.len() as u64;
+                self.acc.recycle(batch.bytes, batch.records, batch.accounted);
+            }
+            Completion::FailedOpen { batch, error } => {
+                for r in &batch.records {
+                    self.out.push_back(Output::Event(Event::Failed { id: r.id, error, persisted: Persisted::No }));
+                }
+                self.metrics.records_failed += batch.records.len() as u64;
+                let accounted = batch.accounted;
+                let (bytes, records, _, _) = batch.seal(crate::proto::record_batch::ProducerStamp::NONE);
+                self.acc.recycle(bytes, records, accounted);
+            }
+        }
+        self.metrics.buffered_bytes = self.acc.used() as u64;
+    }
+
+    /// Runs `f` on every partition, collecting completions, then reports them.
+    fn for_each_partition(&mut self, mut f: impl FnMut(&mut PartitionState, &mut dyn FnMut(Completion))) {
+        let mut done: Vec<(i32, Completion)> = Vec::new();
+        for ts in &mut self.topics {
+            for part in &mut ts.partitions {
+                let p = part.partition;
+                f(part, &mut |c| done.push((p, c)));
+            }
+        }
+        for (p, c) in done {
+            self.complete(p, c);
+        }
+    }
+
+    fn fail_pending(&mut self, error: DeliveryError, only_expired_before: Option<Instant>) {
+        let mut failed = Vec::new();
+        for ts in &mut self.topics {
+            while let Some(p) = ts.pending.front() {
+                if only_expired_before.is_some_and(|t| p.accepted > t) {
+                    break;
+                }
+                if let Some(p) = ts.pending.pop_front() {
+                    failed.push(p);
+                }
+            }
+        }
+        for p in failed {
+            self.acc.release(p.reserved);
+            self.metrics.records_failed += 1;
+            self.out.push_back(Output::Event(Event::Failed { id: p.id, error, persisted: Persisted::No }));
+        }
+        self.metrics.buffered_bytes = self.acc.used() as u64;
+    }
+
+    fn fail_everything(&mut self, error: DeliveryError) {
+        self.for_each_partition(|part, sink| part.fail_all(error, &mut |c| sink(c)));
+        self.fail_pending(error, None);
+    }
+
+    /// Stops on a fatal error: reports it, fails everything, closes every connection.
+    fn fail_fatal(&mut self, e: FatalError) {
+        if self.fatal.is_some() {
+            return;
+        }
+        self.fatal = Some(e);
+        self.out.push_back(Output::Event(Event::Fatal(e)));
+        self.fail_everything(DeliveryError::Fatal(e));
+        self.finish();
+    }
+
+    fn finish(&mut self) {
+        let ids: Vec<ConnId> = self.conns.iter().map(|c| c.id).collect();
+        for id in ids {
+            self.conns.remove(id, self.now, &mut self.rng);
+            self.out.push_back(Output::Close { conn: id });
+        }
+        self.finished = true;
+        self.timers = Timers::default();
+        self.metrics.in_flight = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,538 @@
+//! The in-memory cluster as a sans-IO state machine.
+//!
+//! Several brokers in one value: each broker id has a listener (driven by the runtime); every
+//! accepted connection belongs to one broker and sees that broker's leadership. Partition logs
+//! and producer state exist once per partition (as if perfectly replicated), so a leader move
+//! keeps them. The driver feeds [`BrokerInput`]s and drains [`BrokerOutput`]s until
+//! [`BrokerOutput::Timeout`]; the cluster never reads a clock and draws randomness only from
+//! its seed.
+
+use super::config::{ClusterConfig, ConfigError, check_topic};
+use super::conn::{ConnId, Connection, Next, Pending};
+use super::faults::FaultSpec;
+use super::handlers::fetch::FetchOutcome;
+use super::log::PartitionLog;
+use super::topics::Topic;
+use crate::proto::{self, ApiKey, Frame};
+use crate::rand::Rng;
+use crate::time::{Duration, Instant};
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// A fact the driver reports to the cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BrokerInput<'a> {
+    /// A client connected to `broker_id`'s listener; `conn` names the connection from now on.
+    Accepted {
+        /// Current time.
+        now: Instant,
+        /// The new connection.
+        conn: ConnId,
+        /// The broker whose listener accepted it.
+        broker_id: i32,
+    },
+    /// Bytes arrived on `conn` (any chunking; partial frames are buffered).
+    Received {
+        /// Current time.
+        now: Instant,
+        /// The connection.
+        conn: ConnId,
+        /// The bytes, in order.
+        bytes: &'a [u8],
+    },
+    /// The peer closed `conn` (or the socket failed). Queued responses are discarded.
+    Closed {
+        /// Current time.
+        now: Instant,
+        /// The connection.
+        conn: ConnId,
+    },
+    /// Time passed (spurious calls are harmless).
+    Timeout(Instant),
+}
+
+/// An action the driver must carry out, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BrokerOutput {
+    /// Write all of `data` to `conn`.
+    Transmit {
+        /// The connection.
+        conn: ConnId,
+        /// Whole response frames.
+        data: Vec<u8>,
+    },
+    /// Close `conn` (after writing what was transmitted before). The cluster forgets it.
+    Close {
+        /// The connection.
+        conn: ConnId,
+    },
+    /// Something worth telling an operator (a malformed request, a fault that fired).
+    Log(String),
+    /// Nothing more to do now: call again with new input, or with `Timeout` at this time.
+    Timeout(Option<Instant>),
+}
+
+/// Counters of what the cluster did; checkers use them to prove a fault was exercised.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClusterStats {
+    /// Requests decoded (all APIs).
+    pub requests: u64,
+    /// Produce requests decoded.
+    pub produce_requests: u64,
+    /// Batches appended to a log.
+    pub batches_appended: u64,
+    /// Records appended to a log.
+    pub records_appended: u64,
+    /// Batches the validator recognised as duplicates (answered with the original offset, not
+    /// appended).
+    pub duplicates: u64,
+    /// Batches the validator rejected (sequence or epoch errors).
+    pub rejected: u64,
+    /// Injected errors answered instead of appending.
+    pub errors_before: u64,
+    /// Injected errors answered after appending.
+    pub errors_after: u64,
+    /// Produce requests appended and then answered by closing the connection.
+    pub dropped_after_append: u64,
+    /// Responses held back by an injected delay.
+    pub delayed_responses: u64,
+    /// Responses discarded because their connection closed first.
+    pub discarded_responses: u64,
+    /// Partitions answered NOT_LEADER_OR_FOLLOWER.
+    pub not_leader: u64,
+    /// Leadership changes.
+    pub leader_moves: u64,
+    /// Brokers taken down.
+    pub broker_downs: u64,
+    /// Broker restarts (with or without state).
+    pub restarts: u64,
+    /// Producer-state entries dropped by expiry, `forget` or lossy restarts.
+    pub producers_expired: u64,
+    /// Connections closed because of a malformed or unsupported request.
+    pub malformed: u64,
+}
+
+/// A broker's liveness.
+#[derive(Clone, Debug)]
+pub(crate) struct BrokerState {
+    pub addr: super::config::BrokerAddress,
+    pub up: bool,
+    /// When a bounced broker comes back.
+    pub up_at: Option<Instant>,
+}
+
+/// Next due times of the periodic faults.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct FaultTimers {
+    pub leader_move: Option<Instant>,
+    pub bounce: Option<Instant>,
+    pub expire: Option<Instant>,
+    pub restart: Option<Instant>,
+    pub restart_lossy: Option<Instant>,
+}
+
+/// The in-memory Kafka cluster. See the [module docs](self).
+#[derive(Debug)]
+pub struct Cluster {
+    pub(crate) config: ClusterConfig,
+    pub(crate) faults: FaultSpec,
+    pub(crate) timers: FaultTimers,
+    pub(crate) rng: Rng,
+    pub(crate) brokers: Vec<BrokerState>,
+    pub(crate) topics: BTreeMap<String, Topic>,
+    pub(crate) topics_created: u64,
+    pub(crate) conns: BTreeMap<ConnId, Connection>,
+    pub(crate) outputs: VecDeque<BrokerOutput>,
+    /// Current epoch of every producer id handed out.
+    pub(crate) producer_ids: BTreeMap<i64, i16>,
+    pub(crate) next_producer_id: i64,
+    pub(crate) stats: ClusterStats,
+    /// Set when data or leadership changed: waiting fetches are re-evaluated.
+    pub(crate) fetch_dirty: bool,
+    pub(crate) now: Instant,
+}
+
+impl Cluster {
+    /// A cluster with the configured brokers (all up) and topics, at time `now`.
+    pub fn new(config: ClusterConfig, now: Instant) -> Result<Cluster, ConfigError> {
+        config.validate()?;
+        let brokers = config.brokers.iter().map(|a| BrokerState { addr: a.clone(), up: true, up_at: None }).collect();
+        let faults = config.faults.clone();
+        let mut cluster = Cluster {
+            rng: Rng::new(config.seed),
+            next_producer_id: config.first_producer_id.max(0),
+            config,
+            faults: FaultSpec::default(),
+            timers: FaultTimers::default(),
+            brokers,
+            topics: BTreeMap::new(),
+            topics_created: 0,
+            conns: BTreeMap::new(),
+            outputs: VecDeque::new(),
+            producer_ids: BTreeMap::new(),
+            stats: ClusterStats::default(),
+            fetch_dirty: false,
+            now,
+        };
+        for t in cluster.config.topics.clone() {
+            cluster.create_topic(&t.name, t.partitions)?;
+        }
+        cluster.set_faults(now, faults);
+        Ok(cluster)
+    }
+
+    /// Feeds one fact in. Outputs accumulate until drained with [`poll_output`](Self::poll_output).
+    pub fn handle_input(&mut self, input: BrokerInput<'_>) {
+        match input {
+            BrokerInput::Accepted { now, conn, broker_id } => {
+                self.advance(now);
+                self.on_accepted(conn, broker_id);
+            }
+            BrokerInput::Received { now, conn, bytes } => {
+                self.advance(now);
+                self.on_received(conn, bytes);
+            }
+            BrokerInput::Closed { now, conn } => {
+                self.advance(now);
+                if let Some(c) = self.conns.remove(&conn) {
+                    self.stats.discarded_responses += c.queue.len() as u64;
+                }
+            }
+            BrokerInput::Timeout(now) => self.advance(now),
+        }
+        self.flush();
+    }
+
+    /// The next action; [`BrokerOutput::Timeout`] when there is nothing more to do now.
+    pub fn poll_output(&mut self) -> BrokerOutput {
+        match self.outputs.pop_front() {
+            Some(o) => o,
+            None => BrokerOutput::Timeout(self.next_deadline()),
+        }
+    }
+
+    /// What the cluster has done so far.
+    pub fn stats(&self) -> ClusterStats {
+        self.stats
+    }
+
+    /// The faults currently injected.
+    pub fn faults(&self) -> &FaultSpec {
+        &self.faults
+    }
+
+    /// The log of `topic`'s partition `partition`, if it exists (for checkers).
+    pub fn partition_log(&self, topic: &str, partition: i32) -> Option<&PartitionLog> {
+        self.topics.get(topic)?.partition(partition).map(|p| &p.log)
+    }
+
+    /// The topic named `name`, if it exists (partitions with leaders, logs and producer state).
+    pub fn topic(&self, name: &str) -> Option<&Topic> {
+        self.topics.get(name)
+    }
+
+    /// Topic names, sorted.
+    pub fn topic_names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.topics.keys().map(String::as_str)
+    }
+
+    /// The leader of a partition (-1 when none), if the partition exists.
+    pub fn leader(&self, topic: &str, partition: i32) -> Option<i32> {
+        self.topics.get(topic)?.partition(partition).map(|p| p.leader)
+    }
+
+    /// The configured brokers and whether each is up.
+    pub fn brokers(&self) -> impl Iterator<Item = (&super::config::BrokerAddress, bool)> + '_ {
+        self.brokers.iter().map(|b| (&b.addr, b.up))
+    }
+
+    /// Number of open connections.
+    pub fn connection_count(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// Creates a topic (if it does not exist yet) with leaders round-robin over live brokers.
+    /// Returns whether it was created.
+    pub fn create_topic(&mut self, name: &str, partitions: i32) -> Result<bool, ConfigError> {
+        check_topic(name, partitions)?;
+        if self.topics.contains_key(name) {
+            return Ok(false);
+        }
+        let live = self.live_brokers();
+        let ordinal = self.topics_created;
+        self.topics_created += 1;
+        let first = ordinal as usize;
+        let topic = Topic::new(ordinal, partitions, &live, first, self.config.log_max_bytes, self.validator_config());
+        self.topics.insert(String::from(name), topic);
+        Ok(true)
+    }
+
+    /// The validator settings of every partition.
+    pub(crate) fn validator_config(&self) -> super::validator::ValidatorConfig {
+        self.config.validator
+    }
+
+    /// Ids of the brokers that are up, in configuration order.
+    pub(crate) fn live_brokers(&self) -> Vec<i32> {
+        self.brokers.iter().filter(|b| b.up).map(|b| b.addr.node_id).collect()
+    }
+
+    /// The partition a request to `broker_id` may use: UNKNOWN_TOPIC_OR_PARTITION if it does
+    /// not exist, NOT_LEADER_OR_FOLLOWER if `broker_id` does not lead it.
+    pub(crate) fn led_partition(
+        &mut self,
+        broker_id: i32,
+        topic: &str,
+        partition: i32,
+    ) -> Result<&mut super::topics::Partition, crate::proto::ErrorCode> {
+        use crate::proto::ErrorCode;
+        let p = self
+            .topics
+            .get_mut(topic)
+            .and_then(|t| t.partition_mut(partition))
+            .ok_or(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION)?;
+        if p.leader != broker_id {
+            self.stats.not_leader += 1;
+            return Err(ErrorCode::NOT_LEADER_OR_FOLLOWER);
+        }
+        Ok(p)
+    }
+
+    pub(crate) fn broker(&self, id: i32) -> Option<&BrokerState> {
+        self.brokers.iter().find(|b| b.addr.node_id == id)
+    }
+
+    pub(crate) fn log(&mut self, msg: String) {
+        self.outputs.push_back(BrokerOutput::Log(msg));
+    }
+
+    pub(crate) fn advance(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        self.run_periodic_faults();
+    }
+
+    fn on_accepted(&mut self, conn: ConnId, broker_id: i32) {
+        match self.broker(broker_id) {
+            None => {
+                self.log(format!("connection {} to unknown broker {broker_id} refused", conn.0));
+                self.outputs.push_back(BrokerOutput::Close { conn });
+            }
+            Some(b) if !b.up => self.outputs.push_back(BrokerOutput::Close { conn }),
+            Some(_) => {
+                if let Some(old) = self.conns.insert(conn, Connection::new(broker_id)) {
+                    self.stats.discarded_responses += old.queue.len() as u64;
+                    self.log(format!("connection id {} reused while open; old state dropped", conn.0));
+                }
+            }
+        }
+    }
+
+    fn on_received(&mut self, conn: ConnId, bytes: &[u8]) {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let mut buf = core::mem::take(&mut c.recv);
+        buf.extend_from_slice(bytes);
+        let mut pos = 0;
+        loop {
+            let rest = buf.get(pos..).unwrap_or_default();
+            match proto::parse_frame(rest, self.config.max_request_bytes) {
+                Ok(Frame::Complete { body, consumed }) => {
+                    pos += consumed;
+                    if let Err(reason) = self.handle_request(conn, body) {
+                        self.stats.malformed += 1;
+                        self.close(conn, Some(reason));
+                        return;
+                    }
+                    if !self.conns.contains_key(&conn) {
+                        return;
+                    }
+                }
+                Ok(Frame::Partial { .. }) => break,
+                Err(e) => {
+                    self.stats.malformed += 1;
+                    self.close(conn, Some(format!("bad frame: {e}")));
+                    return;
+                }
+            }
+        }
+        buf.drain(..pos);
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.recv = buf;
+        }
+    }
+
+    /// Forgets `conn` and tells the driver to close it; queued responses are discarded.
+    pub(crate) fn close(&mut self, conn: ConnId, reason: Option<String>) {
+        if let Some(c) = self.conns.remove(&conn) {
+            self.stats.discarded_responses += c.queue.len() as u64;
+            if let Some(r) = reason {
+                self.log(format!("broker {}: closing connection {}: {r}", c.broker_id, conn.0));
+            }
+            self.outputs.push_back(BrokerOutput::Close { conn });
+        }
+    }
+
+    /// A response delay drawn from the fault spec (zero without a `delay` fault).
+    pub(crate) fn draw_delay(&mut self) -> Duration {
+        let Some(d) = self.faults.delay else { return Duration::ZERO };
+        if !self.rng.chance(d.probability) {
+            return Duration::ZERO;
+        }
+        let span = d.max.as_micros().saturating_sub(d.min.as_micros());
+        let extra = self.rng.below(span.saturating_add(1));
+        let delay = Duration::from_micros(d.min.as_micros().saturating_add(extra));
+        if delay > Duration::ZERO {
+            self.stats.delayed_responses += 1;
+        }
+        delay
+    }
+
+    /// Appends an entry to `conn`'s response queue.
+    pub(crate) fn enqueue(&mut self, conn: ConnId, entry: Pending) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.queue.push_back(entry);
+        }
+    }
+
+    /// Re-evaluates waiting fetches, then sends every queue front that is due.
+    pub(crate) fn flush(&mut self) {
+        let now = self.now;
+        let ids: Vec<ConnId> = self.conns.keys().copied().collect();
+        let dirty = core::mem::take(&mut self.fetch_dirty);
+        for id in ids {
+            self.resolve_fetches(id, dirty);
+            while let Some(c) = self.conns.get_mut(&id) {
+                match c.next(now) {
+                    Next::Send(data) => self.outputs.push_back(BrokerOutput::Transmit { conn: id, data }),
+                    Next::Close => {
+                        self.close(id, None);
+                        break;
+                    }
+                    Next::Wait => break,
+                }
+            }
+        }
+    }
+
+    /// Answers the waiting fetches of `id` that now have data (when `dirty`) or whose deadline
+    /// has come.
+    fn resolve_fetches(&mut self, id: ConnId, dirty: bool) {
+        let now = self.now;
+        let Some(c) = self.conns.get(&id) else { return };
+        let broker_id = c.broker_id;
+        let waiting: Vec<(usize, super::conn::WaitingFetch)> = c
+            .queue
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| match p {
+                Pending::Fetch(f) if dirty || f.deadline <= now => Some((i, f.clone())),
+                _ => None,
+            })
+            .collect();
+        for (i, f) in waiting {
+            let forced = f.deadline <= now;
+            match self.fetch(broker_id, f.version, f.correlation_id, &f.body, forced) {
+                Ok(FetchOutcome::Ready(data)) => {
+                    if let Some(slot) = self.conns.get_mut(&id).and_then(|c| c.queue.get_mut(i)) {
+                        *slot = Pending::Ready { at: now + f.delay, data };
+                    }
+                }
+                Ok(FetchOutcome::Wait(_)) => {}
+                Err(reason) => {
+                    self.close(id, Some(reason));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let t = &self.timers;
+        let conns = self.conns.values().filter_map(Connection::deadline);
+        let ups = self.brokers.iter().filter_map(|b| b.up_at);
+        let timers = [t.leader_move, t.bounce, t.expire, t.restart, t.restart_lossy].into_iter().flatten();
+        conns.chain(ups).chain(timers).min()
+    }
+
+    /// Decodes one request frame body and queues its answer. `Err` closes the connection.
+    fn handle_request(&mut self, conn: ConnId, body: &[u8]) -> Result<(), String> {
+        let Some(broker_id) = self.conns.get(&conn).map(|c| c.broker_id) else { return Ok(()) };
+        let (header, mut r) =
+            proto::decode_request_header(body).map_err(|e| format!("malformed request header: {e}"))?;
+        self.stats.requests += 1;
+        let Some(key) = ApiKey::from_i16(header.api_key) else {
+            return Err(format!("unsupported api key {}", header.api_key));
+        };
+        let (v, corr) = (header.api_version, header.correlation_id);
+        if key != ApiKey::ApiVersions && !key.supported().contains(v) {
+            return Err(format!("unsupported version {v} of {}", key.name()));
+        }
+        let now = self.now;
+        let reply = match key {
+            ApiKey::ApiVersions => self.api_versions(v, corr, &mut r)?,
+            ApiKey::Metadata => self.metadata(v, corr, &mut r)?,
+            ApiKey::InitProducerId => self.init_producer_id(v, corr, &mut r)?,
+            ApiKey::Produce => self.produce(broker_id, v, corr, &mut r)?,
+            ApiKey::ListOffsets => self.list_offsets(broker_id, v, corr, &mut r)?,
+            ApiKey::Fetch => {
+                let body = r.rest();
+                match self.fetch(broker_id, v, corr, body, false)? {
+                    FetchOutcome::Ready(data) => Reply::Respond(data),
+                    FetchOutcome::Wait(wait) => Reply::Wait(super::conn::WaitingFetch {
+                        body: body.to_vec(),
+                        version: v,
+                        correlation_id: corr,
+                        deadline: now + wait,
+                        delay: Duration::ZERO,
+                    }),
+                }
+            }
+        };
+        let delay = match reply {
+            Reply::Nothing => Duration::ZERO,
+            _ => self.draw_delay(),
+        };
+        let entry = match reply {
+            Reply::Nothing => return Ok(()),
+            Reply::Respond(data) => Pending::Ready { at: now + delay, data },
+            Reply::Drop => Pending::Drop { at: now + delay },
+            Reply::Wait(mut f) => {
+                f.delay = delay;
+                Pending::Fetch(f)
+            }
+        };
+        self.enqueue(conn, entry);
+        Ok(())
+    }
+}
+
+/// A handler's answer to one request.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    /// A whole response frame.
+    Respond(Vec<u8>),
+    /// No response (Produce with acks = 0).
+    Nothing,
+    /// Close the connection instead of answering (append-then-drop).
+    Drop,
+    /// A fetch waiting for data.
+    Wait(super::conn::WaitingFetch),
+}
+
+/// Encodes a response frame, mapping an encoding failure to a connection-closing reason.
+pub(crate) fn respond<'a, M: proto::Message<'a>>(corr: i32, version: i16, body: &M) -> Result<Reply, String> {
+    let mut out = Vec::new();
+    proto::encode_response_frame(&mut out, corr, version, body)
+        .map_err(|e| format!("cannot encode {} v{version} response: {e}", M::API_KEY.name()))?;
+    Ok(Reply::Respond(out))
+}
+
+/// Maps a decode failure to a connection-closing reason.
+pub(crate) fn malformed(key: ApiKey, version: i16) -> impl Fn(proto::DecodeError) -> String {
+    move |e| format!("malformed {} v{version} request: {e}", key.name())
+}
+
+#[cfg(test)]
+#[path = "cluster_tests.rs"]
+mod tests;

@@ -1,0 +1,168 @@
+//! Configuration of the in-memory cluster, and why a configuration is refused.
+
+use super::faults::FaultSpec;
+use super::validator::ValidatorConfig;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+/// One broker of the cluster: its id and the address clients are told to connect to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrokerAddress {
+    /// Broker (node) id.
+    pub node_id: i32,
+    /// Advertised host.
+    pub host: String,
+    /// Advertised port.
+    pub port: u16,
+}
+
+/// A topic created when the cluster starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopicConfig {
+    /// Topic name (Kafka's legal characters: ASCII letters, digits, `.`, `_`, `-`; 1-249).
+    pub name: String,
+    /// Number of partitions (1 or more).
+    pub partitions: i32,
+}
+
+/// Settings of a [`Cluster`](super::Cluster).
+#[derive(Clone, Debug)]
+pub struct ClusterConfig {
+    /// The brokers, at least one, distinct ids. Partition leaders are assigned round-robin
+    /// over them in this order.
+    pub brokers: Vec<BrokerAddress>,
+    /// Topics created at start.
+    pub topics: Vec<TopicConfig>,
+    /// Create unknown topics named in a Metadata request (when the request allows it) with
+    /// this many partitions; `None` answers UNKNOWN_TOPIC_OR_PARTITION instead.
+    pub auto_create_partitions: Option<i32>,
+    /// Byte bound of each partition log; the oldest batches are dropped beyond it.
+    pub log_max_bytes: usize,
+    /// Largest batch accepted (Kafka's `max.message.bytes`); larger ones get MESSAGE_TOO_LARGE.
+    pub max_message_bytes: usize,
+    /// Largest request frame accepted; a larger size prefix closes the connection.
+    pub max_request_bytes: usize,
+    /// Longest time a Fetch waits for data, whatever its `max_wait_ms` says.
+    pub max_fetch_wait: crate::time::Duration,
+    /// The producer-state rules of every partition (policy for unknown producers, expiration).
+    /// The `expire` fault additionally drops state idle for its duration.
+    pub validator: ValidatorConfig,
+    /// Seed of the fault injection randomness: same seed and inputs, same outputs.
+    pub seed: u64,
+    /// Faults injected from the start.
+    pub faults: FaultSpec,
+    /// Cluster id reported in Metadata.
+    pub cluster_id: String,
+    /// First producer id handed out by InitProducerId.
+    pub first_producer_id: i64,
+}
+
+impl Default for ClusterConfig {
+    /// No brokers (the driver fills them in), no topics, auto-create with 3 partitions, 64 MiB
+    /// per partition, Kafka's default limits, no faults, seed 0.
+    fn default() -> Self {
+        ClusterConfig {
+            brokers: Vec::new(),
+            topics: Vec::new(),
+            auto_create_partitions: Some(3),
+            log_max_bytes: 64 * 1024 * 1024,
+            max_message_bytes: 1_048_588,
+            max_request_bytes: 100 * 1024 * 1024,
+            max_fetch_wait: crate::time::Duration::from_secs(30),
+            validator: ValidatorConfig::default(),
+            seed: 0,
+            faults: FaultSpec::default(),
+            cluster_id: String::from("idem-mock-cluster"),
+            first_producer_id: 1000,
+        }
+    }
+}
+
+/// Why a configuration (or a topic to create) was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// `brokers` is empty.
+    NoBrokers,
+    /// Two brokers share an id.
+    DuplicateBrokerId(i32),
+    /// A broker id is negative.
+    NegativeBrokerId(i32),
+    /// A topic name is empty, too long, or has characters Kafka does not allow.
+    InvalidTopicName(String),
+    /// A topic is configured twice.
+    DuplicateTopic(String),
+    /// A partition count is below 1 or above 100,000.
+    InvalidPartitionCount {
+        /// The topic.
+        topic: String,
+        /// The count given.
+        partitions: i32,
+    },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::NoBrokers => f.write_str("the cluster needs at least one broker"),
+            ConfigError::DuplicateBrokerId(id) => write!(f, "broker id {id} is configured twice"),
+            ConfigError::NegativeBrokerId(id) => write!(f, "broker id {id} is negative"),
+            ConfigError::InvalidTopicName(n) => {
+                write!(f, "topic name `{n}` is not 1-249 characters of ASCII letters, digits, '.', '_', '-'")
+            }
+            ConfigError::DuplicateTopic(n) => write!(f, "topic `{n}` is configured twice"),
+            ConfigError::InvalidPartitionCount { topic, partitions } => {
+                write!(f, "topic `{topic}`: {partitions} partitions (must be 1..=100000)")
+            }
+        }
+    }
+}
+
+impl core::error::Error for ConfigError {}
+
+/// Most partitions a topic may have here (bounds memory for hostile Metadata auto-creation).
+pub const MAX_PARTITIONS: i32 = 100_000;
+
+/// Whether `name` is a legal Kafka topic name.
+pub fn is_valid_topic_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 249
+        && name != "."
+        && name != ".."
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+}
+
+impl ClusterConfig {
+    /// Checks the brokers and topics.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.brokers.is_empty() {
+            return Err(ConfigError::NoBrokers);
+        }
+        for (i, b) in self.brokers.iter().enumerate() {
+            if b.node_id < 0 {
+                return Err(ConfigError::NegativeBrokerId(b.node_id));
+            }
+            if self.brokers.iter().skip(i + 1).any(|o| o.node_id == b.node_id) {
+                return Err(ConfigError::DuplicateBrokerId(b.node_id));
+            }
+        }
+        for (i, t) in self.topics.iter().enumerate() {
+            check_topic(&t.name, t.partitions)?;
+            if self.topics.iter().skip(i + 1).any(|o| o.name == t.name) {
+                return Err(ConfigError::DuplicateTopic(t.name.clone()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks a topic name and partition count.
+pub fn check_topic(name: &str, partitions: i32) -> Result<(), ConfigError> {
+    if !is_valid_topic_name(name) {
+        return Err(ConfigError::InvalidTopicName(String::from(name)));
+    }
+    if !(1..=MAX_PARTITIONS).contains(&partitions) {
+        return Err(ConfigError::InvalidPartitionCount { topic: String::from(name), partitions });
+    }
+    Ok(())
+}

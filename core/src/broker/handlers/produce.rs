@@ -1,0 +1,206 @@
+//! Produce: validates each batch (CRC, shape, sequence via the validator), appends, injects
+//! the configured faults, answers with the (original) base offset.
+
+use crate::broker::cluster::{Cluster, Reply, malformed, respond};
+use crate::broker::validator::{BatchInfo, Decision};
+use crate::proto::produce::{
+    LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceResponse,
+};
+use crate::proto::record_batch::{Compression, RecordBatch};
+use crate::proto::{ApiKey, DecodeError, ErrorCode, Message, Reader};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// CORRUPT_MESSAGE (2): the CRC does not match, or the batch cannot be parsed.
+const CORRUPT_MESSAGE: ErrorCode = ErrorCode(2);
+/// INVALID_REQUIRED_ACKS (21).
+const INVALID_REQUIRED_ACKS: ErrorCode = ErrorCode(21);
+
+/// One partition's outcome before encoding.
+struct Outcome {
+    error: ErrorCode,
+    base_offset: i64,
+    log_start_offset: i64,
+    appended: bool,
+    leader_hint: Option<LeaderIdAndEpoch>,
+}
+
+impl Outcome {
+    fn error(error: ErrorCode) -> Outcome {
+        Outcome { error, base_offset: -1, log_start_offset: -1, appended: false, leader_hint: None }
+    }
+}
+
+/// Checks a partition's `records`: exactly one batch, CRC right, a shape Kafka's log would
+/// accept (records present and consecutive offsets when uncompressed, no control batch).
+fn parse_batch(records: Option<&[u8]>) -> Result<RecordBatch<'_>, ErrorCode> {
+    let records = records.ok_or(ErrorCode::INVALID_RECORD)?;
+    let (batch, len) = RecordBatch::decode(records).map_err(|e| match e {
+        DecodeError::InvalidValue(_) | DecodeError::InvalidLength { .. } => ErrorCode::INVALID_RECORD,
+        _ => CORRUPT_MESSAGE,
+    })?;
+    let h = &batch.header;
+    if len != records.len() || h.record_count < 1 || h.is_control() {
+        return Err(ErrorCode::INVALID_RECORD);
+    }
+    if i64::from(h.last_offset_delta) != i64::from(h.record_count) - 1 {
+        return Err(ErrorCode::INVALID_RECORD);
+    }
+    match h.compression() {
+        Ok(Compression::None) => {
+            let mut n = 0i32;
+            for rec in batch.records() {
+                let rec = rec.map_err(|_| CORRUPT_MESSAGE)?;
+                if rec.offset_delta != n {
+                    return Err(ErrorCode::INVALID_RECORD);
+                }
+                n = n.saturating_add(1);
+            }
+            if n != h.record_count {
+                return Err(ErrorCode::INVALID_RECORD);
+            }
+        }
+        Ok(_) => {}
+        Err(_) => return Err(CORRUPT_MESSAGE),
+    }
+    Ok(batch)
+}
+
+impl Cluster {
+    /// Answers Produce (acks -1 / 1 alike: the single copy is the whole ISR; acks 0: no
+    /// answer).
+    pub(crate) fn produce(&mut self, broker_id: i32, v: i16, corr: i32, r: &mut Reader<'_>) -> Result<Reply, String> {
+        let req = ProduceRequest::decode(r, v).map_err(malformed(ApiKey::Produce, v))?;
+        self.stats.produce_requests += 1;
+        let acks_ok = matches!(req.acks, -1..=1);
+        let mut appended = false;
+        let mut hints: Vec<i32> = Vec::new();
+        let mut responses = Vec::with_capacity(req.topic_data.len());
+        for t in &req.topic_data {
+            let mut partition_responses = Vec::with_capacity(t.partition_data.len());
+            for p in &t.partition_data {
+                let o = if acks_ok {
+                    self.produce_partition(broker_id, t.name, p.index, p.records)
+                } else {
+                    Outcome::error(INVALID_REQUIRED_ACKS)
+                };
+                appended |= o.appended;
+                let current_leader = o.leader_hint.filter(|_| v >= 10);
+                if let Some(h) = current_leader.filter(|h| h.leader_id >= 0 && !hints.contains(&h.leader_id)) {
+                    hints.push(h.leader_id);
+                }
+                partition_responses.push(PartitionProduceResponse {
+                    index: p.index,
+                    error_code: o.error.0,
+                    base_offset: o.base_offset,
+                    log_append_time_ms: -1,
+                    log_start_offset: o.log_start_offset,
+                    record_errors: Vec::new(),
+                    error_message: None,
+                    current_leader,
+                });
+            }
+            responses.push(TopicProduceResponse { name: t.name, partition_responses });
+        }
+        if appended {
+            self.fetch_dirty = true;
+        }
+        if req.acks == 0 {
+            return Ok(Reply::Nothing);
+        }
+        if appended && self.faults.append_drop > 0.0 && self.rng.chance(self.faults.append_drop) {
+            self.stats.dropped_after_append += 1;
+            return Ok(Reply::Drop);
+        }
+        let node_endpoints = hints
+            .iter()
+            .filter_map(|id| self.broker(*id))
+            .map(|b| NodeEndpoint {
+                node_id: b.addr.node_id,
+                host: b.addr.host.as_str(),
+                port: i32::from(b.addr.port),
+                rack: None,
+            })
+            .collect();
+        respond(corr, v, &ProduceResponse { responses, throttle_time_ms: 0, node_endpoints })
+    }
+
+    fn produce_partition(&mut self, broker_id: i32, topic: &str, partition: i32, records: Option<&[u8]>) -> Outcome {
+        let now = self.now;
+        let max_message_bytes = self.config.max_message_bytes;
+        let p = match self.led_partition(broker_id, topic, partition) {
+            Ok(p) => p,
+            Err(code) => {
+                let mut o = Outcome::error(code);
+                if code == ErrorCode::NOT_LEADER_OR_FOLLOWER {
+                    o.leader_hint = self
+                        .topic(topic)
+                        .and_then(|t| t.partition(partition))
+                        .map(|p| LeaderIdAndEpoch { leader_id: p.leader, leader_epoch: p.leader_epoch });
+                }
+                return o;
+            }
+        };
+        if records.is_some_and(|r| r.len() > max_message_bytes) {
+            return Outcome::error(ErrorCode::MESSAGE_TOO_LARGE);
+        }
+        let batch = match parse_batch(records) {
+            Ok(b) => b,
+            Err(code) => return Outcome::error(code),
+        };
+        let log_start_offset = p.log.log_start_offset();
+        for (code, prob) in self.faults.error_before.clone() {
+            if self.rng.chance(prob) {
+                self.stats.errors_before += 1;
+                return Outcome { log_start_offset, ..Outcome::error(code) };
+            }
+        }
+        // Re-borrow: the fault draws above needed `self` whole.
+        let Ok(p) = self.led_partition(broker_id, topic, partition) else {
+            return Outcome::error(ErrorCode::UNKNOWN_SERVER_ERROR);
+        };
+        let h = batch.header;
+        let info =
+            BatchInfo::new(h.producer_id, h.producer_epoch, h.base_sequence, h.last_sequence(), Some(h.record_count));
+        let mut o = match p.producers.check(&info, now) {
+            Decision::Reject(code) => {
+                self.stats.rejected += 1;
+                return Outcome { log_start_offset, ..Outcome::error(code) };
+            }
+            Decision::Duplicate { base_offset, .. } => {
+                self.stats.duplicates += 1;
+                return Outcome {
+                    error: ErrorCode::NONE,
+                    base_offset,
+                    log_start_offset,
+                    appended: false,
+                    leader_hint: None,
+                };
+            }
+            Decision::Append => {
+                let epoch = p.leader_epoch;
+                let base = p.log.append(batch.as_bytes().to_vec(), h.last_offset_delta, h.max_timestamp, epoch);
+                let last = base.saturating_add(i64::from(h.last_offset_delta));
+                p.producers.record_append(&info, base, last, h.max_timestamp, now);
+                Outcome {
+                    error: ErrorCode::NONE,
+                    base_offset: base,
+                    log_start_offset: p.log.log_start_offset(),
+                    appended: true,
+                    leader_hint: None,
+                }
+            }
+        };
+        self.stats.batches_appended += 1;
+        self.stats.records_appended += h.record_count as u64;
+        for (code, prob) in self.faults.error_after.clone() {
+            if self.rng.chance(prob) {
+                self.stats.errors_after += 1;
+                o.error = code;
+                o.base_offset = -1;
+                break;
+            }
+        }
+        o
+    }
+}

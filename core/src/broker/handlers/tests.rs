@@ -1,0 +1,312 @@
+//! Unit tests of every API handler, through the cluster's byte interface.
+
+use crate::broker::test_util::*;
+use crate::proto::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
+use crate::proto::fetch::{FetchPartition, FetchRequest, FetchResponse, FetchTopic};
+use crate::proto::init_producer_id::{InitProducerIdRequest, InitProducerIdResponse};
+use crate::proto::list_offsets::{
+    EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, ListOffsetsPartition, ListOffsetsRequest, ListOffsetsResponse,
+    ListOffsetsTopic,
+};
+use crate::proto::metadata::{MetadataRequest, MetadataRequestTopic, MetadataResponse};
+use crate::proto::produce::{PartitionProduceData, ProduceRequest, ProduceResponse, TopicProduceData};
+use crate::proto::record_batch::batches;
+use crate::proto::{ApiKey, ErrorCode};
+use alloc::vec;
+use alloc::vec::Vec;
+
+pub fn produce_req<'a>(topic: &'a str, partition: i32, records: &'a [u8], acks: i16) -> ProduceRequest<'a> {
+    ProduceRequest {
+        transactional_id: None,
+        acks,
+        timeout_ms: 30_000,
+        topic_data: vec![TopicProduceData {
+            name: topic,
+            partition_data: vec![PartitionProduceData { index: partition, records: Some(records) }],
+        }],
+    }
+}
+
+/// Produces one batch on `conn` and returns (error code, base offset).
+pub fn produce(c: &mut crate::broker::Cluster, conn: u64, v: i16, partition: i32, records: &[u8]) -> (i16, i64) {
+    let body = roundtrip(c, conn, 9, v, &produce_req("t", partition, records, -1));
+    let r: ProduceResponse = decode(&body, 9, v);
+    let p = &r.responses[0].partition_responses[0];
+    (p.error_code, p.base_offset)
+}
+
+pub fn fetch_req(topic: &str, partition: i32, offset: i64, max_wait_ms: i32) -> FetchRequest<'_> {
+    FetchRequest {
+        max_wait_ms,
+        min_bytes: 1,
+        topics: vec![FetchTopic {
+            topic,
+            partitions: vec![FetchPartition {
+                partition,
+                fetch_offset: offset,
+                partition_max_bytes: 1 << 20,
+                ..Default::default()
+            }],
+        }],
+        ..FetchRequest::default()
+    }
+}
+
+/// Which broker leads partition `p` of "t".
+pub fn leader(c: &crate::broker::Cluster, p: i32) -> i32 {
+    c.leader("t", p).unwrap()
+}
+
+#[test]
+fn api_versions_lists_every_api_and_falls_back_for_too_new_versions() {
+    let mut c = cluster(1, "");
+    accept(&mut c, 1, 0);
+    for v in 0..=3 {
+        let body = roundtrip(
+            &mut c,
+            1,
+            v.into(),
+            v,
+            &ApiVersionsRequest { client_software_name: "x", client_software_version: "1" },
+        );
+        let r: ApiVersionsResponse = decode(&body, v.into(), v);
+        assert_eq!(r.error_code, 0);
+        for k in ApiKey::ALL {
+            let e = r.api_keys.iter().find(|a| a.api_key == k.as_i16()).unwrap();
+            assert_eq!((e.min_version, e.max_version), (k.supported().min, k.supported().max));
+        }
+    }
+    // v4 is not supported: v0-shaped UNSUPPORTED_VERSION; the body is not even looked at.
+    let mut f = frame(5, 3, &ApiVersionsRequest::default());
+    f[6..8].copy_from_slice(&4i16.to_be_bytes());
+    send(&mut c, at(0), 1, &f);
+    let (out, _) = drain(&mut c);
+    let body = frames(&transmitted(&out, 1).0).remove(0);
+    let r: ApiVersionsResponse = decode(&body, 5, 0);
+    assert_eq!(r.error_code, ErrorCode::UNSUPPORTED_VERSION.0);
+    assert!(r.api_keys.iter().any(|a| a.api_key == 18 && a.max_version == 3));
+}
+
+#[test]
+fn metadata_describes_live_brokers_leaders_and_auto_creates() {
+    let mut c = cluster(3, "");
+    accept(&mut c, 1, 2);
+    for v in [1, 4, 9, 12] {
+        let req = MetadataRequest { topics: None, ..MetadataRequest::default() };
+        let body = roundtrip(&mut c, 1, 1, v, &req);
+        let r: MetadataResponse = decode(&body, 1, v);
+        assert_eq!(r.brokers.len(), 3);
+        assert_eq!(r.brokers[1].port, 9093);
+        assert_eq!(r.topics.len(), 1);
+        let leaders: Vec<i32> = r.topics[0].partitions.iter().map(|p| p.leader_id).collect();
+        assert_eq!(leaders, [0, 1, 2], "round-robin");
+        if v >= 2 {
+            assert_eq!(r.cluster_id, Some("idem-mock-cluster"));
+        }
+    }
+    // Auto-creation, and an invalid name.
+    let req = MetadataRequest {
+        topics: Some(vec![
+            MetadataRequestTopic { name: Some("fresh"), ..Default::default() },
+            MetadataRequestTopic { name: Some("bad/name"), ..Default::default() },
+        ]),
+        ..MetadataRequest::default()
+    };
+    let body = roundtrip(&mut c, 1, 2, 12, &req);
+    let r: MetadataResponse = decode(&body, 2, 12);
+    assert_eq!((r.topics[0].error_code, r.topics[0].partitions.len()), (0, 3));
+    assert_eq!(r.topics[1].error_code, 17);
+    assert!(c.topic("fresh").is_some());
+    // Lookup by topic id (v10+).
+    let id = c.topic("fresh").unwrap().id;
+    let req =
+        MetadataRequest { topics: Some(vec![MetadataRequestTopic { topic_id: id, name: None }]), ..Default::default() };
+    let body = roundtrip(&mut c, 1, 3, 12, &req);
+    let r: MetadataResponse = decode(&body, 3, 12);
+    assert_eq!(r.topics[0].name, Some("fresh"));
+    // Without auto-creation.
+    let mut cfg = config(1, "");
+    cfg.auto_create_partitions = None;
+    let mut c = crate::broker::Cluster::new(cfg, at(0)).unwrap();
+    accept(&mut c, 1, 0);
+    let req = MetadataRequest {
+        topics: Some(vec![MetadataRequestTopic { name: Some("nope"), ..Default::default() }]),
+        ..Default::default()
+    };
+    let body = roundtrip(&mut c, 1, 4, 9, &req);
+    let r: MetadataResponse = decode(&body, 4, 9);
+    assert_eq!(r.topics[0].error_code, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION.0);
+}
+
+#[test]
+fn init_producer_id_allocates_and_bumps() {
+    let mut c = cluster(1, "");
+    accept(&mut c, 1, 0);
+    let ask = |c: &mut crate::broker::Cluster, v: i16, id: i64, epoch: i16| {
+        let req = InitProducerIdRequest { producer_id: id, producer_epoch: epoch, ..Default::default() };
+        let body = roundtrip(c, 1, 1, v, &req);
+        let r: InitProducerIdResponse = decode(&body, 1, v);
+        (r.error_code, r.producer_id, r.producer_epoch)
+    };
+    let a = ask(&mut c, 0, -1, -1);
+    let b = ask(&mut c, 4, -1, -1);
+    assert_eq!(a, (0, 1000, 0));
+    assert_eq!(b, (0, 1001, 0));
+    assert_eq!(ask(&mut c, 3, 1000, 0), (0, 1000, 1), "KIP-360 bump");
+    assert_eq!(ask(&mut c, 3, 1000, 0), (0, 1000, 1), "repeated bump after a lost answer");
+    assert_eq!(ask(&mut c, 4, 1000, 1), (0, 1000, 2));
+    assert_eq!(ask(&mut c, 4, 77, 3), (0, 1002, 0), "unknown id: a new one");
+    assert_eq!(ask(&mut c, 4, 1000, -1).0, 42);
+}
+
+#[test]
+fn produce_appends_deduplicates_and_validates() {
+    let mut c = cluster(1, "");
+    accept(&mut c, 1, 0);
+    let b0 = batch(1000, 0, 0, 3, "a");
+    let b1 = batch(1000, 0, 3, 2, "b");
+    for v in [3, 8, 9, 10] {
+        let mut c = cluster(1, "");
+        accept(&mut c, 1, 0);
+        assert_eq!(produce(&mut c, 1, v, 0, &b0), (0, 0));
+        assert_eq!(produce(&mut c, 1, v, 0, &b1), (0, 3));
+        // A retry of the first batch: success with its ORIGINAL offset, nothing appended.
+        assert_eq!(produce(&mut c, 1, v, 0, &b0), (0, 0));
+        assert_eq!(c.stats().duplicates, 1);
+        let log = c.partition_log("t", 0).unwrap();
+        assert_eq!(log.log_end_offset(), 5);
+        let stored: Vec<_> = log.batches().collect();
+        assert_eq!(stored.len(), 2);
+        // The stored batch carries its offset and still verifies (CRC untouched).
+        let (sb, _) = crate::proto::record_batch::RecordBatch::decode(&stored[1].bytes).unwrap();
+        assert_eq!(sb.header.base_offset, 3);
+    }
+    // Out of order, older epoch, bumped epoch.
+    assert_eq!(produce(&mut c, 1, 9, 0, &b0).0, 0);
+    assert_eq!(produce(&mut c, 1, 9, 0, &batch(1000, 0, 7, 1, "gap")).0, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER.0);
+    assert_eq!(produce(&mut c, 1, 9, 0, &batch(1000, 1, 0, 1, "e1")), (0, 3));
+    assert_eq!(produce(&mut c, 1, 9, 0, &b1).0, ErrorCode::INVALID_PRODUCER_EPOCH.0);
+    // Strict policy (default): an unknown producer must start at sequence 0.
+    assert_eq!(produce(&mut c, 1, 9, 1, &batch(2000, 0, 5, 1, "x")).0, ErrorCode::UNKNOWN_PRODUCER_ID.0);
+    // Non-idempotent batches are appended as they come.
+    let plain = batch(-1, -1, -1, 1, "p");
+    assert_eq!(produce(&mut c, 1, 9, 2, &plain), (0, 0));
+    assert_eq!(produce(&mut c, 1, 9, 2, &plain), (0, 1));
+    assert_eq!(c.stats().rejected, 3);
+}
+
+#[test]
+fn produce_rejects_corrupt_and_misdirected_batches() {
+    let mut c = cluster(2, "");
+    accept(&mut c, 1, 0);
+    let good = batch(1000, 0, 0, 2, "a");
+    let mut bad_crc = good.clone();
+    let last = bad_crc.len() - 1;
+    bad_crc[last] ^= 1;
+    assert_eq!(produce(&mut c, 1, 9, 0, &bad_crc).0, 2, "CORRUPT_MESSAGE");
+    let mut two = good.clone();
+    two.extend_from_slice(&batch(1000, 0, 2, 1, "b"));
+    assert_eq!(produce(&mut c, 1, 9, 0, &two).0, ErrorCode::INVALID_RECORD.0);
+    assert_eq!(produce(&mut c, 1, 9, 0, &good[..20]).0, 2);
+    assert_eq!(produce(&mut c, 1, 9, 0, b"").0, 2);
+    assert_eq!(produce(&mut c, 1, 9, 7, &good).0, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION.0);
+    // Partition 1 is led by broker 1: NOT_LEADER_OR_FOLLOWER with a KIP-951 hint in v10.
+    let body = roundtrip(&mut c, 1, 4, 10, &produce_req("t", 1, &good, -1));
+    let r: ProduceResponse = decode(&body, 4, 10);
+    let p = &r.responses[0].partition_responses[0];
+    assert_eq!(p.error_code, ErrorCode::NOT_LEADER_OR_FOLLOWER.0);
+    assert_eq!(p.current_leader.map(|l| l.leader_id), Some(1));
+    assert_eq!(r.node_endpoints.iter().map(|n| n.port).collect::<Vec<_>>(), [9093]);
+    // Too large.
+    let mut cfg = config(1, "");
+    cfg.max_message_bytes = 50;
+    let mut c = crate::broker::Cluster::new(cfg, at(0)).unwrap();
+    accept(&mut c, 1, 0);
+    assert_eq!(produce(&mut c, 1, 9, 0, &good).0, ErrorCode::MESSAGE_TOO_LARGE.0);
+    assert_eq!(c.partition_log("t", 0).unwrap().log_end_offset(), 0);
+}
+
+#[test]
+fn produce_with_acks_zero_gets_no_answer_and_bad_acks_are_refused() {
+    let mut c = cluster(1, "");
+    accept(&mut c, 1, 0);
+    send(&mut c, at(0), 1, &frame(1, 9, &produce_req("t", 0, &batch(-1, -1, -1, 1, "z"), 0)));
+    let (out, _) = drain(&mut c);
+    assert!(out.is_empty());
+    assert_eq!(c.partition_log("t", 0).unwrap().log_end_offset(), 1);
+    let body = roundtrip(&mut c, 1, 2, 9, &produce_req("t", 0, &batch(-1, -1, -1, 1, "z"), 5));
+    let r: ProduceResponse = decode(&body, 2, 9);
+    assert_eq!(r.responses[0].partition_responses[0].error_code, 21);
+}
+
+#[test]
+fn fetch_reads_back_waits_for_data_and_reports_out_of_range() {
+    let mut c = cluster(1, "");
+    accept(&mut c, 1, 0);
+    accept(&mut c, 2, 0);
+    let b0 = batch(1000, 0, 0, 3, "a");
+    let b1 = batch(1000, 0, 3, 2, "b");
+    produce(&mut c, 1, 9, 0, &b0);
+    produce(&mut c, 1, 9, 0, &b1);
+    for v in [4, 7, 11, 12] {
+        let body = roundtrip(&mut c, 2, 3, v, &fetch_req("t", 0, 3, 500));
+        let r: FetchResponse = decode(&body, 3, v);
+        let p = &r.responses[0].partitions[0];
+        assert_eq!((p.error_code, p.high_watermark, p.log_start_offset.max(0)), (0, 5, 0));
+        let got: Vec<i64> = batches(p.records.unwrap()).map(|b| b.unwrap().header.base_offset).collect();
+        assert_eq!(got, [3]);
+    }
+    let body = roundtrip(&mut c, 2, 3, 12, &fetch_req("t", 0, 0, 500));
+    let r: FetchResponse = decode(&body, 3, 12);
+    assert_eq!(batches(r.responses[0].partitions[0].records.unwrap()).count(), 2);
+    let body = roundtrip(&mut c, 2, 3, 12, &fetch_req("t", 0, 6, 500));
+    let r: FetchResponse = decode(&body, 3, 12);
+    assert_eq!(r.responses[0].partitions[0].error_code, 1, "OFFSET_OUT_OF_RANGE");
+    // At the log end: the fetch waits; an append answers it, before its deadline.
+    send(&mut c, at(0), 2, &frame(4, 12, &fetch_req("t", 0, 5, 500)));
+    let (out, deadline) = drain(&mut c);
+    assert!(out.is_empty());
+    assert_eq!(deadline, Some(at(500)));
+    let b2 = batch(1000, 0, 5, 1, "c");
+    send(&mut c, at(10), 1, &frame(5, 9, &produce_req("t", 0, &b2, -1)));
+    let (out, _) = drain(&mut c);
+    let body = frames(&transmitted(&out, 2).0).remove(0);
+    let r: FetchResponse = decode(&body, 4, 12);
+    assert_eq!(batches(r.responses[0].partitions[0].records.unwrap()).count(), 1);
+    // Nothing arrives: answered empty at the deadline.
+    send(&mut c, at(20), 2, &frame(6, 12, &fetch_req("t", 0, 6, 100)));
+    assert!(drain(&mut c).0.is_empty());
+    c.handle_input(crate::broker::BrokerInput::Timeout(at(119)));
+    assert!(drain(&mut c).0.is_empty());
+    c.handle_input(crate::broker::BrokerInput::Timeout(at(120)));
+    let (out, _) = drain(&mut c);
+    let body = frames(&transmitted(&out, 2).0).remove(0);
+    let r: FetchResponse = decode(&body, 6, 12);
+    assert_eq!(r.responses[0].partitions[0].records, Some(&[][..]));
+}
+
+#[test]
+fn list_offsets_earliest_latest_and_not_leader() {
+    let mut c = cluster(2, "");
+    accept(&mut c, 1, 0);
+    produce(&mut c, 1, 9, 0, &batch(1000, 0, 0, 4, "a"));
+    for v in 1..=7 {
+        let req = ListOffsetsRequest {
+            topics: vec![ListOffsetsTopic {
+                name: "t",
+                partitions: vec![
+                    ListOffsetsPartition { partition_index: 0, timestamp: EARLIEST_TIMESTAMP, ..Default::default() },
+                    ListOffsetsPartition { partition_index: 0, timestamp: LATEST_TIMESTAMP, ..Default::default() },
+                    ListOffsetsPartition { partition_index: 1, timestamp: LATEST_TIMESTAMP, ..Default::default() },
+                ],
+            }],
+            ..Default::default()
+        };
+        let body = roundtrip(&mut c, 1, 8, v, &req);
+        let r: ListOffsetsResponse = decode(&body, 8, v);
+        let p = &r.topics[0].partitions;
+        assert_eq!((p[0].error_code, p[0].offset), (0, 0));
+        assert_eq!((p[1].error_code, p[1].offset), (0, 4));
+        assert_eq!(p[2].error_code, ErrorCode::NOT_LEADER_OR_FOLLOWER.0);
+    }
+}

@@ -1,0 +1,386 @@
+//! Connections: framing of received bytes, correlation ids, ApiVersions negotiation, request and
+//! connection-setup timeouts, reconnect backoff.
+//!
+//! Guarantees:
+//! - A broker answers the requests of one connection in order, so a response must carry the
+//!   correlation id of the oldest outstanding request; anything else (and any undecodable byte)
+//!   is a protocol violation and the connection is closed, never trusted.
+//! - Received bytes may arrive in any chunking; partial frames are buffered per connection, up
+//!   to the frame cap.
+//! - ApiVersions is sent first at the highest version idem speaks; a broker that does not support
+//!   it answers UNSUPPORTED_VERSION in a v0-shaped body listing its own range, and the request is
+//!   repeated at the highest common version. Every other API then uses the highest version both
+//!   sides support.
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::ConnId;
+use super::backoff::Backoff;
+use crate::proto::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
+use crate::proto::{self, ApiKey, EncodeError, Message, VersionRange};
+use crate::rand::Rng;
+use crate::time::{Duration, Instant};
+
+/// The largest response frame accepted (Kafka's `socket.request.max.bytes` default).
+pub const MAX_RESPONSE_FRAME: usize = proto::frame::DEFAULT_MAX_FRAME;
+
+/// What an outstanding request was for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RequestKind {
+    /// ApiVersions at this version.
+    ApiVersions(i16),
+    /// Metadata.
+    Metadata,
+    /// InitProducerId.
+    InitProducerId,
+    /// Produce carrying one batch of each listed (topic index, partition).
+    Produce(Vec<(usize, i32)>),
+}
+
+/// An outstanding request.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    /// Its correlation id.
+    pub correlation_id: i32,
+    /// Its version.
+    pub version: i16,
+    /// What it was.
+    pub kind: RequestKind,
+    /// When it times out.
+    pub deadline: Instant,
+}
+
+/// The versions negotiated with one broker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Versions {
+    /// Produce version.
+    pub produce: Option<i16>,
+    /// Metadata version.
+    pub metadata: Option<i16>,
+    /// InitProducerId version.
+    pub init_producer_id: Option<i16>,
+}
+
+/// Connection lifecycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnState {
+    /// `Output::Connect` emitted; waiting for `Input::Connected` until the deadline.
+    Connecting {
+        /// Setup deadline.
+        deadline: Instant,
+    },
+    /// ApiVersions outstanding.
+    Negotiating,
+    /// Usable.
+    Ready(Versions),
+}
+
+/// One broker connection.
+#[derive(Debug)]
+pub struct Conn {
+    /// Its id.
+    pub id: ConnId,
+    /// Broker node id (bootstrap servers: -1 - index).
+    pub node: i32,
+    /// State.
+    pub state: ConnState,
+    /// Received bytes not yet framed.
+    pub recv: Vec<u8>,
+    /// Outstanding requests, oldest first.
+    pub pending: VecDeque<Pending>,
+}
+
+impl Conn {
+    /// Negotiated versions when ready.
+    pub fn versions(&self) -> Option<Versions> {
+        match self.state {
+            ConnState::Ready(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Outstanding Produce requests.
+    pub fn produce_in_flight(&self) -> usize {
+        self.pending.iter().filter(|p| matches!(p.kind, RequestKind::Produce(_))).count()
+    }
+}
+
+/// The outcome of an ApiVersions response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Negotiation {
+    /// Versions chosen; the connection is ready.
+    Ready(Versions),
+    /// Ask again at this lower version.
+    Retry(i16),
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct NodeBackoff {
+    failures: u32,
+    until: Option<Instant>,
+}
+
+/// All connections of a producer.
+#[derive(Debug)]
+pub struct Conns {
+    conns: Vec<Conn>,
+    next_id: u64,
+    next_correlation: i32,
+    reconnect: BTreeMap<i32, NodeBackoff>,
+    backoff: Backoff,
+    client_id: String,
+}
+
+impl Conns {
+    /// No connections.
+    pub fn new(client_id: String, reconnect: Backoff) -> Self {
+        Conns {
+            conns: Vec::new(),
+            next_id: 1,
+            next_correlation: 1,
+            reconnect: BTreeMap::new(),
+            backoff: reconnect,
+            client_id,
+        }
+    }
+
+    /// Every connection.
+    pub fn iter(&self) -> impl Iterator<Item = &Conn> {
+        self.conns.iter()
+    }
+
+    /// A connection by id.
+    pub fn get(&self, id: ConnId) -> Option<&Conn> {
+        self.conns.iter().find(|c| c.id == id)
+    }
+
+    /// A connection by id, mutably.
+    pub fn get_mut(&mut self, id: ConnId) -> Option<&mut Conn> {
+        self.conns.iter_mut().find(|c| c.id == id)
+    }
+
+    /// The connection to `node`, in any state.
+    pub fn for_node(&self, node: i32) -> Option<&Conn> {
+        self.conns.iter().find(|c| c.node == node)
+    }
+
+    /// The least loaded ready connection, for requests any broker can answer.
+    pub fn any_ready(&self) -> Option<&Conn> {
+        self.conns.iter().filter(|c| c.versions().is_some()).min_by_key(|c| (c.pending.len(), c.id.0))
+    }
+
+    /// Whether `node` may be (re)connected at `now`.
+    pub fn may_connect(&self, node: i32, now: Instant) -> bool {
+        self.for_node(node).is_none() && self.reconnect.get(&node).is_none_or(|b| b.until.is_none_or(|t| t <= now))
+    }
+
+    /// Registers a new connection to `node`; the caller emits `Output::Connect`.
+    pub fn open(&mut self, node: i32, now: Instant, setup_timeout: Duration) -> ConnId {
+        let id = ConnId(self.next_id);
+        self.next_id += 1;
+        self.conns.push(Conn {
+            id,
+            node,
+            state: ConnState::Connecting { deadline: now + setup_timeout },
+            recv: Vec::new(),
+            pending: VecDeque::new(),
+        });
+        id
+    }
+
+    /// Encodes a request frame for `conn` and records it as outstanding.
+    pub fn request<'a, M: Message<'a>>(
+        &mut self,
+        conn: ConnId,
+        version: i16,
+        body: &M,
+        kind: RequestKind,
+        deadline: Instant,
+    ) -> Result<Vec<u8>, EncodeError> {
+        let correlation_id = self.next_correlation;
+        let mut out = Vec::new();
+        proto::encode_request_frame(&mut out, correlation_id, Some(&self.client_id), version, body)?;
+        self.next_correlation = if correlation_id == i32::MAX { 1 } else { correlation_id + 1 };
+        if let Some(c) = self.get_mut(conn) {
+            c.pending.push_back(Pending { correlation_id, version, kind, deadline });
+        }
+        Ok(out)
+    }
+
+    /// `Input::Connected`: starts negotiation; returns the ApiVersions frame to transmit.
+    pub fn on_connected(&mut self, conn: ConnId, now: Instant, timeout: Duration) -> Option<Vec<u8>> {
+        let c = self.get_mut(conn)?;
+        if !matches!(c.state, ConnState::Connecting { .. }) {
+            return None;
+        }
+        c.state = ConnState::Negotiating;
+        let node = c.node;
+        if let Some(b) = self.reconnect.get_mut(&node) {
+            b.until = None;
+        }
+        self.api_versions(conn, ApiKey::ApiVersions.supported().max, now, timeout)
+    }
+
+    fn api_versions(&mut self, conn: ConnId, version: i16, now: Instant, timeout: Duration) -> Option<Vec<u8>> {
+        let req =
+            ApiVersionsRequest { client_software_name: "idem", client_software_version: env!("CARGO_PKG_VERSION") };
+        self.request(conn, version, &req, RequestKind::ApiVersions(version), now + timeout).ok()
+    }
+
+    /// Re-sends ApiVersions at a lower version after UNSUPPORTED_VERSION.
+    pub fn retry_api_versions(
+        &mut self,
+        conn: ConnId,
+        version: i16,
+        now: Instant,
+        timeout: Duration,
+    ) -> Option<Vec<u8>> {
+        self.api_versions(conn, version, now, timeout)
+    }
+
+    /// Marks `conn` ready with `versions`.
+    pub fn set_ready(&mut self, conn: ConnId, versions: Versions) {
+        if let Some(c) = self.get_mut(conn) {
+            c.state = ConnState::Ready(versions);
+            let node = c.node;
+            self.reconnect.remove(&node);
+        }
+    }
+
+    /// Removes a connection (closed, lost or garbage) and starts its node's reconnect backoff.
+    /// Returns it so the caller can resolve its outstanding requests.
+    pub fn remove(&mut self, conn: ConnId, now: Instant, rng: &mut Rng) -> Option<Conn> {
+        let i = self.conns.iter().position(|c| c.id == conn)?;
+        let c = self.conns.swap_remove(i);
+        let b = self.reconnect.entry(c.node).or_default();
+        b.until = Some(self.backoff.next_at(now, b.failures, rng));
+        b.failures = b.failures.saturating_add(1);
+        Some(c)
+    }
+
+    /// Connections whose setup or oldest request has timed out at `now`.
+    pub fn timed_out(&self, now: Instant) -> Vec<ConnId> {
+        self.conns
+            .iter()
+            .filter(|c| match c.state {
+                ConnState::Connecting { deadline } => deadline <= now,
+                _ => c.pending.iter().any(|p| p.deadline <= now),
+            })
+            .map(|c| c.id)
+            .collect()
+    }
+
+    /// The earliest setup/request deadline.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.conns
+            .iter()
+            .filter_map(|c| match c.state {
+                ConnState::Connecting { deadline } => Some(deadline),
+                _ => c.pending.iter().map(|p| p.deadline).min(),
+            })
+            .min()
+    }
+
+    /// The earliest end of a reconnect backoff still running at `now`.
+    pub fn next_reconnect(&self, now: Instant) -> Option<Instant> {
+        self.reconnect.values().filter_map(|b| b.until).filter(|t| *t > now).min()
+    }
+}
+
+/// Decodes an ApiVersions response frame body answering a request of `version`. UNSUPPORTED_VERSION
+/// is read from a v0-shaped body (how brokers answer versions they do not know). `None`: garbage.
+pub fn negotiate(body: &[u8], version: i16) -> Option<Negotiation> {
+    // Response header v0 (correlation id), then error_code first in every version.
+    let code = body.get(4..6).map(|b| i16::from_be_bytes([b[0], b[1]]))?;
+    if code == 35 {
+        let (_, r) = proto::decode_response::<ApiVersionsResponse>(body, 0).ok()?;
+        let theirs = r.api_keys.iter().find(|k| k.api_key == ApiKey::ApiVersions.as_i16());
+        let next = match theirs {
+            Some(k) => VersionRange { min: k.min_version, max: k.max_version }
+                .highest_common(ApiKey::ApiVersions.supported())?,
+            None => 0,
+        };
+        return (next < version).then_some(Negotiation::Retry(next));
+    }
+    let (_, r) = proto::decode_response::<ApiVersionsResponse>(body, version).ok()?;
+    if r.error_code != 0 {
+        return None;
+    }
+    let pick = |key: ApiKey| {
+        r.api_keys
+            .iter()
+            .find(|k| k.api_key == key.as_i16())
+            .and_then(|k| VersionRange { min: k.min_version, max: k.max_version }.highest_common(key.supported()))
+    };
+    Some(Negotiation::Ready(Versions {
+        produce: pick(ApiKey::Produce),
+        metadata: pick(ApiKey::Metadata),
+        init_producer_id: pick(ApiKey::InitProducerId),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::api_versions::ApiVersion;
+    use crate::proto::{Frame, parse_frame};
+
+    fn response(version: i16, error_code: i16, keys: &[(i16, i16, i16)]) -> Vec<u8> {
+        let r = ApiVersionsResponse {
+            error_code,
+            api_keys: keys
+                .iter()
+                .map(|&(api_key, min_version, max_version)| ApiVersion { api_key, min_version, max_version })
+                .collect(),
+            throttle_time_ms: 0,
+        };
+        let mut out = Vec::new();
+        proto::encode_response_frame(&mut out, 1, version, &r).unwrap();
+        out.split_off(4)
+    }
+
+    #[test]
+    fn negotiates_highest_common() {
+        let body = response(3, 0, &[(0, 0, 11), (3, 0, 12), (18, 0, 4), (22, 0, 5)]);
+        assert_eq!(
+            negotiate(&body, 3),
+            Some(Negotiation::Ready(Versions { produce: Some(10), metadata: Some(12), init_producer_id: Some(4) }))
+        );
+        let body = response(3, 0, &[(0, 0, 2), (3, 0, 5)]);
+        assert_eq!(
+            negotiate(&body, 3),
+            Some(Negotiation::Ready(Versions { produce: None, metadata: Some(5), init_producer_id: None }))
+        );
+    }
+
+    #[test]
+    fn falls_back_on_unsupported_version() {
+        let body = response(0, 35, &[(18, 0, 2)]);
+        assert_eq!(negotiate(&body, 3), Some(Negotiation::Retry(2)));
+        // No progress possible: garbage.
+        assert_eq!(negotiate(&body, 2), None);
+        assert_eq!(negotiate(&[1, 2], 3), None);
+        assert_eq!(negotiate(&response(3, 0, &[]).split_off(1), 3), None);
+    }
+
+    #[test]
+    fn correlation_and_timeouts() {
+        let mut c = Conns::new("t".into(), Backoff { initial: Duration::from_millis(50), max: Duration::from_secs(1) });
+        let mut rng = Rng::new(1);
+        let id = c.open(-1, Instant::ZERO, Duration::from_secs(10));
+        assert_eq!(c.timed_out(Instant::from_millis(10_000)), [id]);
+        let frame = c.on_connected(id, Instant::ZERO, Duration::from_secs(30)).unwrap();
+        let Ok(Frame::Complete { body, .. }) = parse_frame(&frame, 1 << 20) else { panic!() };
+        let (h, _) = proto::decode_request_header(body).unwrap();
+        assert_eq!((h.api_key, h.api_version, h.client_id), (18, 3, Some("t")));
+        assert_eq!(c.get(id).unwrap().pending.front().unwrap().correlation_id, h.correlation_id);
+        assert_eq!(c.next_deadline(), Some(Instant::from_millis(30_000)));
+        assert!(c.timed_out(Instant::from_millis(29_999)).is_empty());
+        let gone = c.remove(id, Instant::ZERO, &mut rng).unwrap();
+        assert_eq!(gone.pending.len(), 1);
+        assert!(!c.may_connect(-1, Instant::ZERO));
+        assert!(c.may_connect(-1, Instant::from_millis(60)));
+    }
+}

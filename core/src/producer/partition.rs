@@ -1,0 +1,604 @@
+//! One partition's send machine: sequence numbers, the in-flight window, retries in sequence
+//! order, and the per-batch decisions of REFERENCE.md's table "How the anchors react".
+//!
+//! Safety decisions (each one closes a bug others shipped):
+//! - Sequence numbers are assigned when a batch is sealed, with Int32 wrap-around (MAX -> 0).
+//! - A batch that was transmitted and whose outcome is unknown (no answer: request timeout,
+//!   disconnect; or an ambiguous error such as REQUEST_TIMED_OUT or
+//!   NOT_ENOUGH_REPLICAS_AFTER_APPEND) is marked `maybe_persisted`. Such a batch is only ever
+//!   resent with its original bytes: same producer id, epoch, base sequence and CRC. It is never
+//!   re-stamped into a new epoch or renumbered (Redpanda #3039, librdkafka #4953): it is either
+//!   acknowledged (success, DUPLICATE_SEQUENCE_NUMBER, or implicitly by a later batch) or given up
+//!   and reported `Persisted::Possibly`.
+//! - At most `window` (<= 5) batches are in flight, all on one connection, so the broker sees them
+//!   in sequence order. When one must be retried, nothing new is sent: the partition waits until
+//!   every outstanding request is answered or lost, backs off, then resends the window from its
+//!   head in sequence order; the batches behind wait for it.
+//! - A leader change never splits a partition's requests over two connections: the partition
+//!   sends to the new leader only once nothing is in flight to the old one (answered, lost on
+//!   disconnect, or timed out), and then resends in sequence order.
+//! - Renumbering (after an epoch bump or a new producer id) only touches batches that are
+//!   definitely not in the log (never sent, or every attempt rejected), and every partition
+//!   restarts at sequence 0, including partitions with nothing in flight (KAFKA-12152).
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+
+use super::ConnId;
+use super::accumulator::{OpenBatch, RecordMeta};
+use super::report::{DeliveryError, Persisted};
+use crate::proto::ErrorCode;
+use crate::proto::record_batch::{ProducerStamp, increment_sequence};
+use crate::time::{Duration, Instant};
+
+/// The most batches a partition keeps in flight (Kafka's broker-side dedup window).
+pub const MAX_WINDOW: usize = 5;
+
+/// A sealed batch: final bytes plus what is needed to report its records.
+#[derive(Debug)]
+pub struct SealedBatch {
+    /// The RecordBatch bytes, exactly as transmitted (and retransmitted).
+    pub bytes: Vec<u8>,
+    /// Its records in offset order.
+    pub records: Vec<RecordMeta>,
+    /// When its first record was appended.
+    pub created: Instant,
+    /// Bytes accounted against `buffer.memory`.
+    pub accounted: usize,
+    /// The stamp in `bytes`.
+    pub stamp: ProducerStamp,
+    /// Transmissions so far.
+    pub attempts: u32,
+    /// Some transmission's outcome is unknown: it may be in the log.
+    pub maybe_persisted: bool,
+    /// The request carrying it now: connection and correlation id.
+    pub in_flight: Option<(ConnId, i32)>,
+}
+
+impl SealedBatch {
+    /// Number of records.
+    pub fn record_count(&self) -> i32 {
+        self.records.len() as i32
+    }
+}
+
+/// Overwrites producer id, epoch and base sequence of an encoded (never transmitted) batch and
+/// recomputes its CRC-32C. Returns false if `bytes` is too short to be a batch.
+pub fn restamp(bytes: &mut [u8], stamp: ProducerStamp) -> bool {
+    if bytes.len() < crate::proto::record_batch::RECORD_BATCH_OVERHEAD {
+        return false;
+    }
+    bytes[43..51].copy_from_slice(&stamp.producer_id.to_be_bytes());
+    bytes[51..53].copy_from_slice(&stamp.producer_epoch.to_be_bytes());
+    bytes[53..57].copy_from_slice(&stamp.base_sequence.to_be_bytes());
+    let crc = crate::crc32c::checksum(&bytes[21..]);
+    bytes[17..21].copy_from_slice(&crc.to_be_bytes());
+    true
+}
+
+/// Whether the partition may start new transmissions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendState {
+    /// Pipelining from the queue.
+    Normal,
+    /// A batch must be resent: wait until nothing is in flight and `until` has passed.
+    Backoff {
+        /// End of the retry backoff.
+        until: Instant,
+    },
+    /// Resending the window from its head, in order.
+    Resending,
+}
+
+/// How the producer should react to one partition result.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reaction {
+    /// Leadership may have moved: refresh metadata.
+    pub refresh_metadata: bool,
+    /// A fatal error code.
+    pub fatal: Option<ErrorCode>,
+    /// The batch must be resent (entered backoff).
+    pub retry: bool,
+}
+
+/// A batch reaching its end; the producer turns it into events and recycles its buffers.
+#[derive(Debug)]
+pub enum Completion {
+    /// Acknowledged; `base_offset` when known, LogAppendTime when the broker set it.
+    Delivered {
+        /// The batch.
+        batch: SealedBatch,
+        /// Offset of its first record, if known.
+        base_offset: Option<i64>,
+        /// LogAppendTime (ms) if the topic uses it.
+        log_append_time: Option<i64>,
+        /// Acknowledged as DUPLICATE_SEQUENCE_NUMBER.
+        duplicate: bool,
+        /// Acknowledged by a later batch's success.
+        implicit: bool,
+    },
+    /// Given up.
+    Failed {
+        /// The batch.
+        batch: SealedBatch,
+        /// Why.
+        error: DeliveryError,
+        /// Whether it may be in the log.
+        persisted: Persisted,
+    },
+    /// An open (never sealed) batch given up; its records were never sent.
+    FailedOpen {
+        /// The batch.
+        batch: OpenBatch,
+        /// Why.
+        error: DeliveryError,
+    },
+}
+
+/// How the producer classifies a Produce partition error code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Written (NONE).
+    Success,
+    /// Already written (DUPLICATE_SEQUENCE_NUMBER).
+    Duplicate,
+    /// OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID, INVALID_PRODUCER_EPOCH.
+    Sequence,
+    /// Retriable and definitely not written by this attempt.
+    RetriableRejected,
+    /// Retriable, outcome unknown (may have been written).
+    RetriableUnknown,
+    /// Not retriable, not written.
+    Rejected,
+    /// Stops the producer.
+    Fatal,
+}
+
+/// The decision table's classification of Produce partition errors.
+pub fn classify(code: ErrorCode) -> ErrorClass {
+    match code.0 {
+        0 => ErrorClass::Success,
+        46 => ErrorClass::Duplicate,
+        45 | 47 | 59 => ErrorClass::Sequence,
+        // UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER,
+        // NOT_ENOUGH_REPLICAS, CORRUPT_MESSAGE, KAFKA_STORAGE_ERROR, FENCED_LEADER_EPOCH,
+        // UNKNOWN_LEADER_EPOCH, OFFSET_NOT_AVAILABLE, THROTTLING_QUOTA_EXCEEDED: rejected before
+        // the append.
+        3 | 5 | 6 | 19 | 2 | 56 | 74 | 75 | 78 | 89 => ErrorClass::RetriableRejected,
+        // UNKNOWN_SERVER_ERROR, REQUEST_TIMED_OUT, NETWORK_EXCEPTION, NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+        // and anything idem does not know: the batch may be in the log.
+        -1 | 7 | 13 | 20 => ErrorClass::RetriableUnknown,
+        // PRODUCER_FENCED, CLUSTER_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
+        90 | 31 | 53 => ErrorClass::Fatal,
+        // MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_REQUIRED_ACKS, TOPIC_AUTHORIZATION_FAILED,
+        // INVALID_TIMESTAMP, UNSUPPORTED_FOR_MESSAGE_FORMAT, INVALID_RECORD, UNSUPPORTED_VERSION,
+        // INVALID_TOPIC_EXCEPTION, POLICY_VIOLATION, UNSUPPORTED_COMPRESSION_TYPE.
+        10 | 18 | 21 | 29 | 32 | 43 | 87 | 35 | 17 | 44 | 76 => ErrorClass::Rejected,
+        _ => ErrorClass::RetriableUnknown,
+    }
+}
+
+/// One partition of one topic.
+#[derive(Debug)]
+pub struct PartitionState {
+    /// Partition index.
+    pub partition: i32,
+    /// The batch accepting records.
+    pub open: Option<OpenBatch>,
+    /// Sequence of the next batch sealed.
+    pub next_sequence: i32,
+    /// Transmitted, unresolved batches in sequence order (at most [`MAX_WINDOW`]).
+    pub window: heapless::Deque<SealedBatch, MAX_WINDOW>,
+    /// Sealed, never transmitted (in this epoch), in sequence order.
+    pub queue: VecDeque<SealedBatch>,
+    /// Requests outstanding for this partition.
+    pub in_flight: usize,
+    /// The connection they are on.
+    pub in_flight_conn: Option<ConnId>,
+    /// Whether new transmissions may start.
+    pub state: SendState,
+    /// Consecutive failed rounds (backoff exponent).
+    pub failures: u32,
+    /// A sequenced batch was given up or the broker disagrees about sequences: the producer must
+    /// drain and bump the epoch before this partition sends new batches.
+    pub needs_bump: bool,
+}
+
+impl PartitionState {
+    /// An empty partition.
+    pub fn new(partition: i32) -> Self {
+        PartitionState {
+            partition,
+            open: None,
+            next_sequence: 0,
+            window: heapless::Deque::new(),
+            queue: VecDeque::new(),
+            in_flight: 0,
+            in_flight_conn: None,
+            state: SendState::Normal,
+            failures: 0,
+            needs_bump: false,
+        }
+    }
+
+    /// Seals the open batch (if any) with the current producer id/epoch and the next sequence
+    /// (`idempotent`), or without a stamp. Returns whether a batch was sealed.
+    pub fn seal(&mut self, producer_id: i64, producer_epoch: i16, idempotent: bool) -> bool {
+        let Some(open) = self.open.take() else { return false };
+        let count = open.len() as i32;
+        let stamp = if idempotent {
+            ProducerStamp { producer_id, producer_epoch, base_sequence: self.next_sequence }
+        } else {
+            ProducerStamp::NONE
+        };
+        if idempotent {
+            self.next_sequence = increment_sequence(self.next_sequence, count);
+        }
+        let (bytes, records, created, accounted) = open.seal(stamp);
+        self.queue.push_back(SealedBatch {
+            bytes,
+            records,
+            created,
+            accounted,
+            stamp,
+            attempts: 0,
+            maybe_persisted: false,
+            in_flight: None,
+        });
+        true
+    }
+
+    /// Whether anything is buffered (open, queued or unresolved).
+    pub fn has_data(&self) -> bool {
+        self.open.is_some() || !self.queue.is_empty() || !self.window.is_empty()
+    }
+
+    /// Whether a transmission could start now (ignoring the connection).
+    pub fn wants_to_send(&self, now: Instant, window: usize, draining: bool) -> bool {
+        match self.state {
+            SendState::Backoff { until } => self.in_flight == 0 && until <= now,
+            SendState::Resending => {
+                self.window.iter().any(|b| b.in_flight.is_none() && (!draining || b.maybe_persisted))
+            }
+            SendState::Normal => !draining && !self.queue.is_empty() && self.window.len() < window,
+        }
+    }
+
+    /// Picks the next batch to transmit on `conn` (the leader's connection), moving it from the
+    /// queue into the window if needed; returns its window index. `draining`: only batches of
+    /// unknown outcome may be resent (to resolve them before a bump).
+    pub fn next_to_send(&mut self, now: Instant, conn: ConnId, window: usize, draining: bool) -> Option<usize> {
+        if self.in_flight > 0 && self.in_flight_conn != Some(conn) {
+            return None; // requests to another (old leader's) connection are unresolved
+        }
+        if let SendState::Backoff { until } = self.state {
+            if self.in_flight > 0 || until > now {
+                return None;
+            }
+            self.state = SendState::Resending;
+        }
+        if self.state == SendState::Resending {
+            match self.window.iter().position(|b| b.in_flight.is_none()) {
+                Some(i) => {
+                    let b = self.window.iter().nth(i)?;
+                    return (!draining || b.maybe_persisted).then_some(i);
+                }
+                None => self.state = SendState::Normal,
+            }
+        }
+        if draining || self.window.len() >= window.min(MAX_WINDOW) {
+            return None;
+        }
+        let b = self.queue.pop_front()?;
+        if let Err(b) = self.window.push_back(b) {
+            self.queue.push_front(b);
+            return None;
+        }
+        Some(self.window.len() - 1)
+    }
+
+    /// Records that window batch `i` went out in request `corr` on `conn`.
+    pub fn mark_sent(&mut self, i: usize, conn: ConnId, corr: i32) -> bool {
+        let Some(b) = self.window.iter_mut().nth(i) else { return false };
+        b.attempts = b.attempts.saturating_add(1);
+        let retry = b.attempts > 1;
+        b.in_flight = Some((conn, corr));
+        self.in_flight += 1;
+        self.in_flight_conn = Some(conn);
+        retry
+    }
+
+    fn settle_in_flight(&mut self, i: usize) {
+        if let Some(b) = self.window.iter_mut().nth(i) {
+            if b.in_flight.take().is_some() {
+                self.in_flight = self.in_flight.saturating_sub(1);
+            }
+        }
+        if self.in_flight == 0 {
+            self.in_flight_conn = None;
+        }
+    }
+
+    fn enter_backoff(&mut self, until: Instant) {
+        self.state = match self.state {
+            SendState::Backoff { until: u } => SendState::Backoff { until: u.max(until) },
+            _ => SendState::Backoff { until },
+        };
+    }
+
+    /// Removes window batch `i` (which must not be in flight any more) and reports it failed.
+    /// A batch given up in mid-sequence leaves a gap: the partition needs a bump. If it is
+    /// definitely not in the log, nothing after it in this epoch can be either.
+    fn fail_window(&mut self, i: usize, error: DeliveryError, sink: &mut impl FnMut(Completion)) {
+        self.settle_in_flight(i);
+        let mut rest: heapless::Deque<SealedBatch, MAX_WINDOW> = heapless::Deque::new();
+        let mut failed = None;
+        let mut k = 0;
+        while let Some(b) = self.window.pop_front() {
+            if k == i {
+                failed = Some(b);
+            } else {
+                let _ = rest.push_back(b);
+            }
+            k += 1;
+        }
+        self.window = rest;
+        let Some(batch) = failed else { return };
+        let persisted = if batch.maybe_persisted { Persisted::Possibly } else { Persisted::No };
+        if persisted == Persisted::No {
+            for b in self.window.iter_mut().skip(i) {
+                if b.in_flight.is_none() {
+                    b.maybe_persisted = false;
+                }
+            }
+        }
+        self.needs_bump = true;
+        sink(Completion::Failed { batch, error, persisted });
+    }
+
+    /// Applies one partition result of request `corr` on `conn`. `retries`: the `retries`
+    /// setting; `backoff_until`: when a retry may start.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_result(
+        &mut self,
+        conn: ConnId,
+        corr: i32,
+        code: ErrorCode,
+        base_offset: i64,
+        log_append_time: i64,
+        retries: u32,
+        backoff_until: Instant,
+        sink: &mut impl FnMut(Completion),
+    ) -> Reaction {
+        let mut reaction = Reaction::default();
+        let Some(i) = self.window.iter().position(|b| b.in_flight == Some((conn, corr))) else {
+            return reaction; // stale: the batch was already resolved or given up
+        };
+        self.settle_in_flight(i);
+        match classify(code) {
+            class @ (ErrorClass::Success | ErrorClass::Duplicate) => {
+                // Everything before it is in the log too (implicit ack).
+                for _ in 0..i {
+                    if let Some(batch) = self.window.pop_front() {
+                        if batch.in_flight.is_some() {
+                            self.in_flight = self.in_flight.saturating_sub(1);
+                        }
+                        sink(Completion::Delivered {
+                            batch,
+                            base_offset: None,
+                            log_append_time: None,
+                            duplicate: false,
+                            implicit: true,
+                        });
+                    }
+                }
+                if self.in_flight == 0 {
+                    self.in_flight_conn = None;
+                }
+                if let Some(batch) = self.window.pop_front() {
+                    sink(Completion::Delivered {
+                        batch,
+                        base_offset: (base_offset >= 0).then_some(base_offset),
+                        log_append_time: (log_append_time >= 0).then_some(log_append_time),
+                        duplicate: class == ErrorClass::Duplicate,
+                        implicit: false,
+                    });
+                }
+                self.failures = 0;
+            }
+            ErrorClass::Sequence => {
+                if i > 0 {
+                    // An earlier batch is unresolved: this is its consequence. Retry in order,
+                    // no retry counted.
+                    if let Some(b) = self.window.iter_mut().nth(i) {
+                        b.attempts = b.attempts.saturating_sub(1);
+                    }
+                    self.enter_backoff(backoff_until);
+                    reaction.retry = true;
+                } else if self.window.iter().next().is_some_and(|b| b.maybe_persisted) {
+                    // Head batch of unknown outcome and the broker disagrees: resending the same
+                    // bytes cannot resolve it and re-stamping could duplicate it. Give it up.
+                    self.fail_window(0, DeliveryError::SequenceUnresolvable(code), sink);
+                    self.enter_backoff(backoff_until);
+                } else {
+                    // Head batch, definitely not written: drain, bump, renumber, retry.
+                    self.needs_bump = true;
+                    self.enter_backoff(backoff_until);
+                    reaction.retry = true;
+                }
+            }
+            class @ (ErrorClass::RetriableRejected | ErrorClass::RetriableUnknown) => {
+                reaction.refresh_metadata = matches!(code.0, 3 | 5 | 6 | 74 | 75);
+                let attempts = match self.window.iter_mut().nth(i) {
+                    Some(b) => {
+                        b.maybe_persisted |= class == ErrorClass::RetriableUnknown;
+                        b.attempts
+                    }
+                    None => 0,
+                };
+                if attempts > retries {
+                    self.fail_window(i, DeliveryError::RetriesExhausted(code), sink);
+                } else {
+                    reaction.retry = true;
+                }
+                self.failures = self.failures.saturating_add(1);
+                self.enter_backoff(backoff_until);
+            }
+            ErrorClass::Rejected => {
+                self.fail_window(i, DeliveryError::Rejected(code), sink);
+                self.enter_backoff(backoff_until);
+            }
+            ErrorClass::Fatal => {
+                reaction.fatal = Some(code);
+            }
+        }
+        reaction
+    }
+
+    /// Every request on `conn` is lost (disconnect, request timeout, garbage): the batches in
+    /// them have an unknown outcome and will be resent with the same bytes.
+    pub fn on_conn_lost(&mut self, conn: ConnId, backoff_until: Instant) {
+        self.lose(|c, _| c == conn, backoff_until);
+    }
+
+    /// Request `corr` on `conn` resolved without an answer for this partition (the broker left
+    /// it out): same as a lost request for its batch.
+    pub fn on_request_lost(&mut self, conn: ConnId, corr: i32, backoff_until: Instant) {
+        self.lose(|c, k| c == conn && k == corr, backoff_until);
+    }
+
+    fn lose(&mut self, which: impl Fn(ConnId, i32) -> bool, backoff_until: Instant) {
+        let mut lost = false;
+        for b in self.window.iter_mut() {
+            if matches!(b.in_flight, Some((c, k)) if which(c, k)) {
+                b.in_flight = None;
+                b.maybe_persisted = true;
+                self.in_flight = self.in_flight.saturating_sub(1);
+                lost = true;
+            }
+        }
+        if self.in_flight == 0 {
+            self.in_flight_conn = None;
+        }
+        if lost {
+            self.failures = self.failures.saturating_add(1);
+            self.enter_backoff(backoff_until);
+        }
+    }
+
+    /// Gives up what reached `delivery.timeout.ms` at `now`. A timed-out batch still in flight
+    /// is reported `Possibly` and its connection returned, to be closed by the caller (so the
+    /// request cannot resolve later). Never-sent batches that expire from the queue are reported
+    /// `No` and the rest of the queue is renumbered down (they were never sent: safe in the same
+    /// epoch).
+    ///
+    /// Also gives up batches whose transmissions were lost (no answer) more than `retries` times.
+    pub fn expire(
+        &mut self,
+        now: Instant,
+        timeout: Duration,
+        retries: u32,
+        idempotent: bool,
+        sink: &mut impl FnMut(Completion),
+    ) -> Option<ConnId> {
+        let expired = |created: Instant| created + timeout <= now;
+        let mut close = None;
+        while let Some(i) = self.window.iter().position(|b| b.in_flight.is_none() && b.attempts > retries) {
+            // NETWORK_EXCEPTION: the last attempt got no answer.
+            self.fail_window(i, DeliveryError::RetriesExhausted(ErrorCode(13)), sink);
+        }
+        while let Some(i) = self.window.iter().position(|b| expired(b.created)) {
+            if let Some((c, _)) = self.window.iter().nth(i).and_then(|b| b.in_flight) {
+                close = Some(c);
+                if let Some(b) = self.window.iter_mut().nth(i) {
+                    b.maybe_persisted = true;
+                }
+            }
+            self.fail_window(i, DeliveryError::Timeout, sink);
+        }
+        let mut rewind_to = None;
+        while self.queue.front().is_some_and(|b| expired(b.created)) {
+            if let Some(batch) = self.queue.pop_front() {
+                rewind_to.get_or_insert(batch.stamp.base_sequence);
+                sink(Completion::Failed { batch, error: DeliveryError::Timeout, persisted: Persisted::No });
+            }
+        }
+        if let (Some(seq), true) = (rewind_to, idempotent) {
+            let mut next = seq;
+            for b in self.queue.iter_mut() {
+                let stamp = ProducerStamp { base_sequence: next, ..b.stamp };
+                restamp(&mut b.bytes, stamp);
+                b.stamp = stamp;
+                next = increment_sequence(next, b.record_count());
+            }
+            self.next_sequence = next;
+        }
+        if self.open.as_ref().is_some_and(|o| expired(o.created)) {
+            if let Some(batch) = self.open.take() {
+                sink(Completion::FailedOpen { batch, error: DeliveryError::Timeout });
+            }
+        }
+        close
+    }
+
+    /// Whether this partition is drained for a bump: nothing in flight and no batch of unknown
+    /// outcome left. Also settles what the drain proved: a batch behind a definitely-rejected one
+    /// cannot be in the log (the broker appends in sequence order), so it is no longer `maybe`.
+    pub fn drained(&mut self) -> bool {
+        if self.in_flight > 0 {
+            return false;
+        }
+        if let Some(first_clean) = self.window.iter().position(|b| !b.maybe_persisted) {
+            for b in self.window.iter_mut().skip(first_clean) {
+                b.maybe_persisted = false;
+            }
+        }
+        self.window.iter().all(|b| !b.maybe_persisted)
+    }
+
+    /// Adopts a new producer id/epoch: every unresolved batch (all definitely not in the log, see
+    /// [`PartitionState::drained`]) goes back to the queue and the queue is re-stamped from
+    /// sequence 0. Must only be called when drained.
+    pub fn renumber(&mut self, producer_id: i64, producer_epoch: i16, idempotent: bool) {
+        while let Some(b) = self.window.pop_back() {
+            self.queue.push_front(b);
+        }
+        self.in_flight = 0;
+        self.in_flight_conn = None;
+        let mut next = 0i32;
+        if idempotent {
+            for b in self.queue.iter_mut() {
+                let stamp = ProducerStamp { producer_id, producer_epoch, base_sequence: next };
+                restamp(&mut b.bytes, stamp);
+                b.stamp = stamp;
+                next = increment_sequence(next, b.record_count());
+            }
+        }
+        self.next_sequence = next;
+        self.state = SendState::Normal;
+        self.needs_bump = false;
+    }
+
+    /// Gives up everything (fatal error or abort): `No` for what was never sent or definitely
+    /// rejected, `Possibly` for the rest.
+    pub fn fail_all(&mut self, error: DeliveryError, sink: &mut impl FnMut(Completion)) {
+        while let Some(batch) = self.window.pop_front() {
+            let persisted =
+                if batch.maybe_persisted || batch.in_flight.is_some() { Persisted::Possibly } else { Persisted::No };
+            sink(Completion::Failed { batch, error, persisted });
+        }
+        while let Some(batch) = self.queue.pop_front() {
+            sink(Completion::Failed { batch, error, persisted: Persisted::No });
+        }
+        if let Some(batch) = self.open.take() {
+            sink(Completion::FailedOpen { batch, error });
+        }
+        self.in_flight = 0;
+        self.in_flight_conn = None;
+        self.state = SendState::Normal;
+    }
+}
+
+#[cfg(test)]
+#[path = "partition_tests.rs"]
+mod tests;

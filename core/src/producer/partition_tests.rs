@@ -1,0 +1,220 @@
+use super::*;
+use crate::producer::accumulator::{Accumulator, RecordRef};
+use crate::producer::report::RecordId;
+use crate::proto::record_batch::RecordBatch;
+
+const C: ConnId = ConnId(1);
+const T0: Instant = Instant::ZERO;
+
+fn part_with(n: usize, seq: i32) -> PartitionState {
+    let mut acc = Accumulator::new(1 << 20, 1 << 20, 1 << 30);
+    let mut p = PartitionState::new(0);
+    p.next_sequence = seq;
+    for i in 0..n {
+        let v = [i as u8; 4];
+        let r = RecordRef { timestamp_ms: 1, key: None, value: Some(&v), headers: &[] };
+        acc.append(&mut p.open, T0, RecordId(i as u64 * 2), &r).unwrap();
+        acc.append(&mut p.open, T0, RecordId(i as u64 * 2 + 1), &r).unwrap();
+        p.seal(9, 0, true);
+    }
+    p
+}
+
+fn stamp_of(b: &SealedBatch) -> (i64, i16, i32, u32) {
+    let (rb, _) = RecordBatch::decode(&b.bytes).unwrap();
+    (rb.header.producer_id, rb.header.producer_epoch, rb.header.base_sequence, rb.header.crc)
+}
+
+fn collect(v: &mut Vec<Completion>) -> impl FnMut(Completion) + '_ {
+    |c| v.push(c)
+}
+
+#[test]
+fn sequences_wrap_at_int32_max() {
+    let p = part_with(2, i32::MAX - 1);
+    let seqs: Vec<i32> = p.queue.iter().map(|b| stamp_of(b).2).collect();
+    assert_eq!(seqs, [i32::MAX - 1, 0]);
+    assert_eq!(p.next_sequence, 2);
+}
+
+#[test]
+fn window_limits_pipelining_and_keeps_one_connection() {
+    let mut p = part_with(7, 0);
+    let mut sent = Vec::new();
+    while let Some(i) = p.next_to_send(T0, C, 5, false) {
+        p.mark_sent(i, C, i as i32);
+        sent.push(i);
+    }
+    assert_eq!(sent, [0, 1, 2, 3, 4]);
+    assert_eq!(p.in_flight, 5);
+    assert_eq!(p.queue.len(), 2);
+    // Another connection may not be used while requests are outstanding on C.
+    let mut q = part_with(2, 0);
+    let i = q.next_to_send(T0, C, 5, false).unwrap();
+    q.mark_sent(i, C, 1);
+    assert_eq!(q.next_to_send(T0, ConnId(2), 5, false), None);
+}
+
+#[test]
+fn success_and_implicit_ack() {
+    let mut p = part_with(3, 0);
+    for k in 0..3 {
+        let i = p.next_to_send(T0, C, 5, false).unwrap();
+        p.mark_sent(i, C, k);
+    }
+    let mut done = Vec::new();
+    // First answer ambiguous (written, not enough replicas after append), second succeeds.
+    let r = p.on_result(C, 0, ErrorCode(20), -1, -1, 10, T0, &mut collect(&mut done));
+    assert!(r.retry);
+    assert!(done.is_empty());
+    p.on_result(C, 1, ErrorCode::NONE, 10, -1, 10, T0, &mut collect(&mut done));
+    assert_eq!(done.len(), 2);
+    assert!(matches!(done[0], Completion::Delivered { implicit: true, base_offset: None, .. }));
+    assert!(matches!(done[1], Completion::Delivered { implicit: false, base_offset: Some(10), .. }));
+    p.on_result(C, 2, ErrorCode::DUPLICATE_SEQUENCE_NUMBER, -1, -1, 10, T0, &mut collect(&mut done));
+    assert!(matches!(done[2], Completion::Delivered { duplicate: true, base_offset: None, .. }));
+    assert!(p.window.is_empty() && p.in_flight == 0);
+}
+
+#[test]
+fn lost_batches_are_resent_in_order_with_the_same_bytes() {
+    let mut p = part_with(3, 0);
+    let before: Vec<Vec<u8>> = p.queue.iter().map(|b| b.bytes.clone()).collect();
+    for k in 0..3 {
+        let i = p.next_to_send(T0, C, 5, false).unwrap();
+        p.mark_sent(i, C, k);
+    }
+    p.on_conn_lost(C, Instant::from_millis(100));
+    assert!(p.window.iter().all(|b| b.maybe_persisted && b.in_flight.is_none()));
+    assert_eq!(p.next_to_send(Instant::from_millis(99), ConnId(2), 5, false), None);
+    let mut order = Vec::new();
+    while let Some(i) = p.next_to_send(Instant::from_millis(100), ConnId(2), 5, false) {
+        p.mark_sent(i, ConnId(2), 10 + i as i32);
+        order.push(i);
+    }
+    assert_eq!(order, [0, 1, 2]);
+    let after: Vec<Vec<u8>> = p.window.iter().map(|b| b.bytes.clone()).collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn out_of_order_on_later_batch_is_retried_not_bumped() {
+    let mut p = part_with(2, 0);
+    for k in 0..2 {
+        let i = p.next_to_send(T0, C, 5, false).unwrap();
+        p.mark_sent(i, C, k);
+    }
+    let mut done = Vec::new();
+    p.on_result(C, 0, ErrorCode::NOT_LEADER_OR_FOLLOWER, -1, -1, 10, T0, &mut collect(&mut done));
+    let r = p.on_result(C, 1, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, -1, -1, 10, T0, &mut collect(&mut done));
+    assert!(r.retry && !p.needs_bump && done.is_empty());
+    assert_eq!(p.window.iter().map(|b| b.attempts).collect::<Vec<_>>(), [1, 0], "no retry counted");
+}
+
+#[test]
+fn head_sequence_errors() {
+    // Never possibly persisted: bump and keep it for renumbering.
+    let mut p = part_with(2, 5);
+    let i = p.next_to_send(T0, C, 5, false).unwrap();
+    p.mark_sent(i, C, 0);
+    let mut done = Vec::new();
+    p.on_result(C, 0, ErrorCode::UNKNOWN_PRODUCER_ID, -1, -1, 10, T0, &mut collect(&mut done));
+    assert!(p.needs_bump && done.is_empty() && p.window.len() == 1);
+    assert!(p.drained());
+    let old = stamp_of(p.window.front().unwrap());
+    p.renumber(9, 1, true);
+    let seqs: Vec<(i64, i16, i32)> = p.queue.iter().map(stamp_of).map(|s| (s.0, s.1, s.2)).collect();
+    assert_eq!(seqs, [(9, 1, 0), (9, 1, 2)]);
+    assert_ne!(old.3, stamp_of(p.queue.front().unwrap()).3, "CRC recomputed");
+    RecordBatch::decode(&p.queue[1].bytes).unwrap();
+    assert_eq!(p.next_sequence, 4);
+
+    // Possibly persisted head: given up as Possibly, never re-stamped.
+    let mut p = part_with(1, 0);
+    let i = p.next_to_send(T0, C, 5, false).unwrap();
+    p.mark_sent(i, C, 0);
+    p.on_conn_lost(C, T0);
+    let i = p.next_to_send(T0, C, 5, false).unwrap();
+    p.mark_sent(i, C, 1);
+    let mut done = Vec::new();
+    p.on_result(C, 1, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, -1, -1, 10, T0, &mut collect(&mut done));
+    assert!(matches!(
+        done[0],
+        Completion::Failed { persisted: Persisted::Possibly, error: DeliveryError::SequenceUnresolvable(_), .. }
+    ));
+    assert!(p.needs_bump);
+}
+
+#[test]
+fn delivery_timeout_in_queue_and_in_flight() {
+    let mut p = part_with(3, 0);
+    let i = p.next_to_send(T0, C, 1, false).unwrap();
+    p.mark_sent(i, C, 0);
+    let mut done = Vec::new();
+    let close = p.expire(Instant::from_millis(1000), Duration::from_millis(1000), 10, true, &mut collect(&mut done));
+    assert_eq!(close, Some(C));
+    assert_eq!(done.len(), 3);
+    assert!(matches!(done[0], Completion::Failed { persisted: Persisted::Possibly, .. }));
+    assert!(matches!(done[1], Completion::Failed { persisted: Persisted::No, .. }));
+    assert!(p.needs_bump && !p.has_data());
+    // Queue-only expiry rewinds the sequence without a bump.
+    let mut p = part_with(1, 0);
+    let mut acc = Accumulator::new(1 << 20, 1 << 20, 1 << 30);
+    let r = RecordRef { timestamp_ms: 1, key: None, value: None, headers: &[] };
+    acc.append(&mut p.open, Instant::from_millis(500), RecordId(99), &r).unwrap();
+    p.seal(9, 0, true);
+    let mut done = Vec::new();
+    p.expire(Instant::from_millis(1000), Duration::from_millis(1000), 10, true, &mut collect(&mut done));
+    assert_eq!(done.len(), 1);
+    assert!(!p.needs_bump);
+    assert_eq!(stamp_of(p.queue.front().unwrap()).2, 0);
+    assert_eq!(p.next_sequence, 1);
+}
+
+#[test]
+fn retries_exhausted_and_rejections() {
+    let mut p = part_with(1, 0);
+    let mut done = Vec::new();
+    for k in 0..3 {
+        let i = p.next_to_send(Instant::from_millis(k), C, 5, false).unwrap();
+        p.mark_sent(i, C, k as i32);
+        p.on_result(
+            C,
+            k as i32,
+            ErrorCode::NOT_ENOUGH_REPLICAS,
+            -1,
+            -1,
+            2,
+            Instant::from_millis(k + 1),
+            &mut collect(&mut done),
+        );
+    }
+    assert!(matches!(
+        done[0],
+        Completion::Failed { persisted: Persisted::No, error: DeliveryError::RetriesExhausted(_), .. }
+    ));
+    let mut p = part_with(1, 0);
+    let i = p.next_to_send(T0, C, 5, false).unwrap();
+    p.mark_sent(i, C, 0);
+    let mut done = Vec::new();
+    p.on_result(C, 0, ErrorCode::MESSAGE_TOO_LARGE, -1, -1, 2, T0, &mut collect(&mut done));
+    assert!(matches!(done[0], Completion::Failed { error: DeliveryError::Rejected(ErrorCode(10)), .. }));
+    let mut p = part_with(1, 0);
+    let i = p.next_to_send(T0, C, 5, false).unwrap();
+    p.mark_sent(i, C, 0);
+    let r = p.on_result(C, 0, ErrorCode::PRODUCER_FENCED, -1, -1, 2, T0, &mut collect(&mut done));
+    assert_eq!(r.fatal, Some(ErrorCode(90)));
+}
+
+#[test]
+fn draining_only_resends_unknown_outcomes() {
+    let mut p = part_with(2, 0);
+    let i = p.next_to_send(T0, C, 5, false).unwrap();
+    p.mark_sent(i, C, 0);
+    p.on_conn_lost(C, T0);
+    // Draining: the unknown batch may go, the never-sent one may not.
+    let i = p.next_to_send(T0, C, 5, true).unwrap();
+    p.mark_sent(i, C, 1);
+    assert_eq!(p.next_to_send(T0, C, 5, true), None);
+    assert!(!p.drained());
+}

@@ -1,0 +1,177 @@
+//! What the producer reports: one [`Event`] per accepted record (delivered or failed, with
+//! whether it may be in the log), fatal errors, `send` errors, and counters.
+
+use core::fmt;
+
+use crate::proto::ErrorCode;
+
+/// Identifies one accepted record; assigned by `send` in increasing order from 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RecordId(pub u64);
+
+/// Whether a failed record may nevertheless be in the log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Persisted {
+    /// Definitely not in the log: it was never sent, or every attempt was rejected.
+    No,
+    /// Perhaps in the log (at most once): some attempt's outcome is unknown.
+    Possibly,
+}
+
+/// Why a record was not delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryError {
+    /// `delivery.timeout.ms` elapsed.
+    Timeout,
+    /// `retries` attempts failed; the last error is given.
+    RetriesExhausted(ErrorCode),
+    /// The broker rejected the batch with a non-retriable error.
+    Rejected(ErrorCode),
+    /// The broker answered with a sequence error (OUT_OF_ORDER_SEQUENCE_NUMBER,
+    /// UNKNOWN_PRODUCER_ID, INVALID_PRODUCER_EPOCH) for a batch whose earlier attempt's outcome is
+    /// unknown: it cannot be resolved without risking a duplicate, so it is given up.
+    SequenceUnresolvable(ErrorCode),
+    /// The producer stopped on a fatal error.
+    Fatal(FatalError),
+    /// The producer was aborted before the record was delivered.
+    Aborted,
+}
+
+impl fmt::Display for DeliveryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeliveryError::Timeout => f.write_str("delivery.timeout.ms elapsed"),
+            DeliveryError::RetriesExhausted(c) => write!(f, "retries exhausted, last error: {c}"),
+            DeliveryError::Rejected(c) => write!(f, "rejected by the broker: {c}"),
+            DeliveryError::SequenceUnresolvable(c) => {
+                write!(f, "sequence error {c} after an attempt of unknown outcome")
+            }
+            DeliveryError::Fatal(e) => write!(f, "producer failed: {e}"),
+            DeliveryError::Aborted => f.write_str("producer aborted"),
+        }
+    }
+}
+
+impl core::error::Error for DeliveryError {}
+
+/// An error that stops the producer: every pending record is then reported failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FatalError {
+    /// The producer was fenced (PRODUCER_FENCED) or not authorized (an authorization error code).
+    Broker(ErrorCode),
+    /// A broker does not support a version of `api_key` idem can speak.
+    UnsupportedBroker {
+        /// The API key.
+        api_key: i16,
+    },
+}
+
+impl fmt::Display for FatalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FatalError::Broker(c) => write!(f, "fatal broker error: {c}"),
+            FatalError::UnsupportedBroker { api_key } => {
+                write!(f, "broker supports no version of api key {api_key} that idem speaks")
+            }
+        }
+    }
+}
+
+impl core::error::Error for FatalError {}
+
+/// Something the application should know about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The record is in the log.
+    Delivered {
+        /// The record.
+        id: RecordId,
+        /// Its partition.
+        partition: i32,
+        /// Its offset; `None` when the broker acknowledged it as DUPLICATE_SEQUENCE_NUMBER
+        /// without an offset, or when it was acknowledged implicitly (a later batch of the same
+        /// partition succeeded while this one's own answer was lost or ambiguous).
+        offset: Option<i64>,
+        /// The record's timestamp (CreateTime), or the broker's LogAppendTime when it returned one.
+        timestamp_ms: i64,
+    },
+    /// The record will not be delivered.
+    Failed {
+        /// The record.
+        id: RecordId,
+        /// Why.
+        error: DeliveryError,
+        /// Whether it may be in the log anyway (at most once).
+        persisted: Persisted,
+    },
+    /// The producer stopped; `Failed` events for every pending record follow.
+    Fatal(FatalError),
+}
+
+/// Why `send` refused a record. A refused record gets no event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendError {
+    /// `buffer.memory` is used up: retry after some deliveries (runtimes may block).
+    QueueFull,
+    /// The record alone (as a batch) exceeds `message.max.bytes`.
+    RecordTooLarge {
+        /// Size of the record as a one-record batch.
+        size: usize,
+        /// `message.max.bytes`.
+        max: usize,
+    },
+    /// An explicit partition is negative or beyond the topic's known partition count.
+    InvalidPartition(i32),
+    /// The topic name is empty or longer than 249 bytes.
+    InvalidTopic,
+    /// The producer is closing or stopped.
+    Closed,
+    /// The producer stopped on a fatal error.
+    Fatal(FatalError),
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::QueueFull => f.write_str("buffer.memory exhausted"),
+            SendError::RecordTooLarge { size, max } => {
+                write!(f, "record of {size} bytes exceeds message.max.bytes={max}")
+            }
+            SendError::InvalidPartition(p) => write!(f, "invalid partition {p}"),
+            SendError::InvalidTopic => f.write_str("invalid topic name"),
+            SendError::Closed => f.write_str("producer is closed"),
+            SendError::Fatal(e) => write!(f, "producer failed: {e}"),
+        }
+    }
+}
+
+impl core::error::Error for SendError {}
+
+/// Counters (monotonic unless noted as a gauge).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProducerMetrics {
+    /// Records accepted by `send`.
+    pub records_sent: u64,
+    /// Records reported delivered.
+    pub records_delivered: u64,
+    /// Records reported failed.
+    pub records_failed: u64,
+    /// Batches sealed.
+    pub batches: u64,
+    /// Produce requests transmitted.
+    pub produce_requests: u64,
+    /// Batch transmissions beyond each batch's first.
+    pub retries: u64,
+    /// Batches acknowledged with DUPLICATE_SEQUENCE_NUMBER.
+    pub duplicates_acknowledged: u64,
+    /// Batches acknowledged implicitly by a later batch's success.
+    pub implicit_acks: u64,
+    /// Producer id / epoch changes after the first (bumps and new ids).
+    pub epoch_bumps: u64,
+    /// Gauge: batches currently in flight.
+    pub in_flight: u64,
+    /// Gauge: bytes accounted against `buffer.memory`.
+    pub buffered_bytes: u64,
+    /// Connections closed because of garbage, timeouts or disconnects.
+    pub connection_errors: u64,
+}

@@ -1,0 +1,611 @@
+//! The network side of [`Producer`]: the drive loop (seal on linger, expire, metadata, producer
+//! id, Produce requests, connections, timers) and response handling.
+//!
+//! Produce requests go per broker, with at most one batch per partition each; a partition only
+//! ever has requests outstanding on one connection. While a bump is pending ("draining"), only
+//! batches of unknown outcome are resent (same bytes) so that they resolve; nothing new starts.
+
+use alloc::vec::Vec;
+
+use super::conn::{self, ConnState, Negotiation, RequestKind};
+use super::idempotence::{PidOutcome, PidState};
+use super::partition::{Completion, SendState};
+use super::report::{DeliveryError, FatalError};
+use super::timer::{TimerKind, Timers};
+use super::{ConnId, Output, PendingRecord, Producer, RecordRef};
+use crate::proto::init_producer_id::InitProducerIdResponse;
+use crate::proto::metadata::MetadataResponse;
+use crate::proto::produce::{PartitionProduceData, ProduceRequest, ProduceResponse, TopicProduceData};
+use crate::proto::{self, ApiKey, ErrorCode, Frame};
+use crate::time::Instant;
+
+impl Producer {
+    /// Does everything that is due at `now`.
+    pub(super) fn drive(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        let now = self.now;
+        if self.finished {
+            return;
+        }
+        for id in self.conns.timed_out(now) {
+            self.drop_conn(id, true);
+        }
+        self.seal_due(now);
+        self.expire(now);
+        self.route_pending(now);
+        if self.finished {
+            return;
+        }
+        let idempotent = self.config.enable_idempotence;
+        if idempotent && self.topics.iter().any(|t| t.partitions.iter().any(|p| p.needs_bump)) {
+            self.pid.request_bump();
+        }
+        if self
+            .topics
+            .iter()
+            .enumerate()
+            .any(|(t, ts)| ts.partitions.iter().any(|p| p.has_data() && self.metadata.leader(t, p.partition).is_none()))
+        {
+            self.metadata.request_refresh();
+        }
+        self.send_metadata(now);
+        if idempotent {
+            self.send_init_producer_id(now);
+        }
+        self.send_produce(now);
+        self.connect_leaders(now);
+        if self.closing && !self.has_pending() {
+            self.finish();
+            return;
+        }
+        self.recompute_timers(now);
+    }
+
+    fn seal_due(&mut self, now: Instant) {
+        let linger = self.config.linger;
+        let idempotent = self.config.enable_idempotence;
+        let (pid, epoch) = (self.pid.producer_id, self.pid.epoch);
+        for ts in &mut self.topics {
+            let count = ts.partitions.len() as u32;
+            for part in &mut ts.partitions {
+                let due = part.open.as_ref().is_some_and(|o| self.closing || o.created + linger <= now);
+                if due && part.seal(pid, epoch, idempotent) {
+                    self.metrics.batches += 1;
+                    ts.sticky.on_sealed(part.partition, count, &mut self.rng);
+                }
+            }
+        }
+    }
+
+    fn expire(&mut self, now: Instant) {
+        let timeout = self.config.delivery_timeout;
+        let idempotent = self.config.enable_idempotence;
+        let retries = self.config.retries;
+        let mut close = Vec::new();
+        self.for_each_partition(|part, sink| {
+            if let Some(c) = part.expire(now, timeout, retries, idempotent, &mut |c| sink(c)) {
+                close.push(c);
+            }
+        });
+        for c in close {
+            // The timed-out batch was reported possibly persisted: its request must not resolve
+            // later, so the connection goes (librdkafka does the same).
+            self.drop_conn(c, true);
+        }
+        if let Some(cutoff) = now.as_micros().checked_sub(timeout.as_micros()) {
+            self.fail_pending(DeliveryError::Timeout, Some(Instant::from_micros(cutoff)));
+        }
+    }
+
+    /// Moves records that waited for metadata into their partitions, in `send` order.
+    fn route_pending(&mut self, now: Instant) {
+        for t in 0..self.topics.len() {
+            let Some(meta) = self.metadata.topics.get(t) else { continue };
+            if let Some(code) = meta.error.filter(|c| matches!(c.0, 17 | 29)) {
+                // INVALID_TOPIC_EXCEPTION / TOPIC_AUTHORIZATION_FAILED: will not get better.
+                let failed: Vec<PendingRecord> = self.topics[t].pending.drain(..).collect();
+                for p in failed {
+                    self.acc.release(p.reserved);
+                    self.metrics.records_failed += 1;
+                    let error = DeliveryError::Rejected(code);
+                    self.out.push_back(Output::Event(super::Event::Failed {
+                        id: p.id,
+                        error,
+                        persisted: super::Persisted::No,
+                    }));
+                }
+                continue;
+            }
+            let Some(count) = meta.partition_count() else { continue };
+            let mut sealed = false;
+            while let Some(p) = self.topics[t].pending.pop_front() {
+                self.acc.release(p.reserved);
+                let headers: Vec<(&str, Option<&[u8]>)> =
+                    p.headers.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
+                let r = RecordRef {
+                    timestamp_ms: p.timestamp_ms,
+                    key: p.key.as_deref(),
+                    value: p.value.as_deref(),
+                    headers: &headers,
+                };
+                // The batch's clock starts when the record was accepted: delivery.timeout.ms bounds
+                // the time from `send` to the report.
+                let (s, result) = self.append(t, count, p.accepted.min(now), p.id, p.partition, &r);
+                sealed |= s;
+                match result {
+                    Ok(()) => {}
+                    Err(super::SendError::QueueFull) => {
+                        // Only possible when the record grew by its offset/timestamp deltas:
+                        // keep it waiting (the bytes just released are free again).
+                        drop(headers);
+                        if self.acc.reserve(p.reserved).is_ok() {
+                            self.topics[t].pending.push_front(p);
+                            break;
+                        }
+                        self.metrics.records_failed += 1;
+                        self.out.push_back(Output::Event(super::Event::Failed {
+                            id: p.id,
+                            error: DeliveryError::Rejected(ErrorCode::MESSAGE_TOO_LARGE),
+                            persisted: super::Persisted::No,
+                        }));
+                    }
+                    Err(e) => {
+                        let error = match e {
+                            super::SendError::InvalidPartition(_) => {
+                                DeliveryError::Rejected(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION)
+                            }
+                            _ => DeliveryError::Rejected(ErrorCode::MESSAGE_TOO_LARGE),
+                        };
+                        self.metrics.records_failed += 1;
+                        self.out.push_back(Output::Event(super::Event::Failed {
+                            id: p.id,
+                            error,
+                            persisted: super::Persisted::No,
+                        }));
+                    }
+                }
+            }
+            let _ = sealed;
+        }
+        self.metrics.buffered_bytes = self.acc.used() as u64;
+    }
+
+    /// A ready connection for control requests, or a connection attempt towards one.
+    fn control_conn(&mut self, now: Instant) -> Option<ConnId> {
+        if let Some(c) = self.conns.any_ready() {
+            return Some(c.id);
+        }
+        if self.conns.iter().any(|c| !matches!(c.state, ConnState::Ready(_))) {
+            return None; // one is on its way
+        }
+        // Known brokers first, then bootstrap servers, round robin, skipping backed-off nodes.
+        let nodes: Vec<i32> = self
+            .metadata
+            .brokers
+            .iter()
+            .map(|b| b.node_id)
+            .chain((0..self.config.bootstrap_servers.len()).map(|i| -1 - i as i32))
+            .collect();
+        for k in 0..nodes.len() {
+            let node = nodes[(self.bootstrap_next + k) % nodes.len()];
+            if self.conns.may_connect(node, now) {
+                self.bootstrap_next = (self.bootstrap_next + k + 1) % nodes.len();
+                self.connect(node, now);
+                return None;
+            }
+        }
+        None
+    }
+
+    fn connect(&mut self, node: i32, now: Instant) -> bool {
+        let addr = if node >= 0 {
+            self.metadata.broker(node).map(|b| (b.host.clone(), b.port))
+        } else {
+            usize::try_from(-1 - node)
+                .ok()
+                .and_then(|i| self.config.bootstrap_servers.get(i))
+                .map(|b| (b.host.clone(), b.port))
+        };
+        let Some((host, port)) = addr else { return false };
+        let conn = self.conns.open(node, now, self.config.connection_setup_timeout);
+        self.out.push_back(Output::Connect { conn, host, port });
+        true
+    }
+
+    fn connect_leaders(&mut self, now: Instant) {
+        let window = self.config.window();
+        let mut wanted: Vec<i32> = Vec::new();
+        for (t, ts) in self.topics.iter().enumerate() {
+            for p in &ts.partitions {
+                if let Some(l) = self.metadata.leader(t, p.partition) {
+                    let wants = p.wants_to_send(now, window, false) || p.open.is_some();
+                    if wants && !wanted.contains(&l) {
+                        wanted.push(l);
+                    }
+                }
+            }
+        }
+        for node in wanted {
+            if self.conns.may_connect(node, now) {
+                self.connect(node, now);
+            }
+        }
+    }
+
+    fn send_metadata(&mut self, now: Instant) {
+        if !self.metadata.due(now) {
+            return;
+        }
+        let Some(conn) = self.control_conn(now) else { return };
+        let Some(version) = self.conns.get(conn).and_then(|c| c.versions()).and_then(|v| v.metadata) else {
+            self.fail_fatal(FatalError::UnsupportedBroker { api_key: ApiKey::Metadata.as_i16() });
+            return;
+        };
+        let deadline = now + self.config.request_timeout;
+        let req = self.metadata.request();
+        match self.conns.request(conn, version, &req, RequestKind::Metadata, deadline) {
+            Ok(data) => self.out.push_back(Output::Transmit { conn, data }),
+            Err(_) => {
+                let at = self.retry_backoff.next_at(now, self.metadata.failures, &mut self.rng);
+                self.metadata.on_failed(at);
+            }
+        }
+    }
+
+    fn all_drained(&mut self) -> bool {
+        let mut drained = true;
+        for ts in &mut self.topics {
+            for p in &mut ts.partitions {
+                drained &= p.drained();
+            }
+        }
+        drained
+    }
+
+    fn send_init_producer_id(&mut self, now: Instant) {
+        if !self.pid.due(now) || !self.all_drained() {
+            return;
+        }
+        let Some(conn) = self.control_conn(now) else { return };
+        let Some(version) = self.conns.get(conn).and_then(|c| c.versions()).and_then(|v| v.init_producer_id) else {
+            self.fail_fatal(FatalError::UnsupportedBroker { api_key: ApiKey::InitProducerId.as_i16() });
+            return;
+        };
+        let req = self.pid.request(version);
+        let deadline = now + self.config.request_timeout;
+        match self.conns.request(conn, version, &req, RequestKind::InitProducerId, deadline) {
+            Ok(data) => self.out.push_back(Output::Transmit { conn, data }),
+            Err(_) => {
+                let at = self.retry_backoff.next_at(now, self.pid.failures, &mut self.rng);
+                self.pid.on_lost(at);
+            }
+        }
+    }
+
+    fn send_produce(&mut self, now: Instant) {
+        let idempotent = self.config.enable_idempotence;
+        if idempotent && self.pid.producer_id < 0 {
+            return;
+        }
+        let draining = idempotent && !self.pid.is_ready();
+        let window = self.config.window();
+        let max_requests = self.config.max_in_flight as usize;
+        let ready: Vec<(ConnId, i32, i16)> =
+            self.conns.iter().filter_map(|c| c.versions().and_then(|v| v.produce).map(|v| (c.id, c.node, v))).collect();
+        for (conn, node, version) in ready {
+            loop {
+                if self.conns.get(conn).is_none_or(|c| c.produce_in_flight() >= max_requests) {
+                    break;
+                }
+                // One batch per partition led by this node.
+                let mut picks: Vec<(usize, usize, usize)> = Vec::new();
+                for (t, ts) in self.topics.iter_mut().enumerate() {
+                    for (pi, part) in ts.partitions.iter_mut().enumerate() {
+                        if self.metadata.leader(t, part.partition) != Some(node) {
+                            continue;
+                        }
+                        if let Some(i) = part.next_to_send(now, conn, window, draining) {
+                            picks.push((t, pi, i));
+                        }
+                    }
+                }
+                if picks.is_empty() {
+                    break;
+                }
+                let parts: Vec<(usize, i32)> =
+                    picks.iter().map(|&(t, pi, _)| (t, self.topics[t].partitions[pi].partition)).collect();
+                let deadline = now + self.config.request_timeout;
+                let mut topic_data: Vec<TopicProduceData<'_>> = Vec::new();
+                for &(t, pi, i) in &picks {
+                    let name = self.metadata.topics[t].name.as_str();
+                    let part = &self.topics[t].partitions[pi];
+                    let records = part.window.iter().nth(i).map(|b| b.bytes.as_slice());
+                    let data = PartitionProduceData { index: part.partition, records };
+                    match topic_data.iter_mut().find(|td| td.name == name) {
+                        Some(td) => td.partition_data.push(data),
+                        None => topic_data.push(TopicProduceData { name, partition_data: alloc::vec![data] }),
+                    }
+                }
+                let req = ProduceRequest {
+                    transactional_id: None,
+                    acks: self.config.acks.as_i16(),
+                    timeout_ms: i32::try_from(self.config.request_timeout.as_millis()).unwrap_or(i32::MAX),
+                    topic_data,
+                };
+                let result = self.conns.request(conn, version, &req, RequestKind::Produce(parts), deadline);
+                drop(req);
+                match result {
+                    Ok(data) => {
+                        let corr = self.conns.get(conn).and_then(|c| c.pending.back()).map_or(0, |p| p.correlation_id);
+                        for &(t, pi, i) in &picks {
+                            if self.topics[t].partitions[pi].mark_sent(i, conn, corr) {
+                                self.metrics.retries += 1;
+                            }
+                        }
+                        self.metrics.produce_requests += 1;
+                        self.out.push_back(Output::Transmit { conn, data });
+                    }
+                    Err(_) => {
+                        // Cannot happen for batches idem built; back off rather than spin.
+                        let until = now + self.config.retry_backoff_max;
+                        for &(t, pi, _) in &picks {
+                            let part = &mut self.topics[t].partitions[pi];
+                            part.state = SendState::Backoff { until };
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Frames and handles received bytes; garbage closes the connection.
+    pub(super) fn on_received(&mut self, conn: ConnId, bytes: &[u8]) {
+        let Some(c) = self.conns.get_mut(conn) else { return };
+        c.recv.extend_from_slice(bytes);
+        let buf = core::mem::take(&mut c.recv);
+        let mut off = 0;
+        let mut ok = true;
+        loop {
+            match proto::parse_frame(buf.get(off..).unwrap_or_default(), conn::MAX_RESPONSE_FRAME) {
+                Ok(Frame::Complete { body, consumed }) => {
+                    off += consumed;
+                    if !self.on_frame(conn, body) {
+                        ok = false;
+                        break;
+                    }
+                    if self.finished || self.conns.get(conn).is_none() {
+                        return;
+                    }
+                }
+                Ok(Frame::Partial { .. }) => break,
+                Err(_) => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if !ok {
+            self.drop_conn(conn, true);
+            return;
+        }
+        if let Some(c) = self.conns.get_mut(conn) {
+            let mut buf = buf;
+            buf.drain(..off.min(buf.len()));
+            c.recv = buf;
+        }
+    }
+
+    /// Handles one response frame; false if it is garbage.
+    fn on_frame(&mut self, conn: ConnId, body: &[u8]) -> bool {
+        let Ok(corr) = proto::peek_correlation_id(body) else { return false };
+        let Some(c) = self.conns.get_mut(conn) else { return false };
+        if c.pending.front().is_none_or(|p| p.correlation_id != corr) {
+            return false;
+        }
+        let Some(pending) = c.pending.pop_front() else { return false };
+        let now = self.now;
+        match pending.kind {
+            RequestKind::ApiVersions(v) => match conn::negotiate(body, v) {
+                Some(Negotiation::Ready(versions)) => {
+                    self.conns.set_ready(conn, versions);
+                    let missing = match (versions.produce, versions.metadata) {
+                        (None, _) => Some(ApiKey::Produce),
+                        (_, None) => Some(ApiKey::Metadata),
+                        _ => None,
+                    };
+                    if let Some(api) = missing {
+                        self.fail_fatal(FatalError::UnsupportedBroker { api_key: api.as_i16() });
+                    }
+                    true
+                }
+                Some(Negotiation::Retry(lower)) => {
+                    match self.conns.retry_api_versions(conn, lower, now, self.config.request_timeout) {
+                        Some(data) => {
+                            self.out.push_back(Output::Transmit { conn, data });
+                            true
+                        }
+                        None => false,
+                    }
+                }
+                None => false,
+            },
+            RequestKind::Metadata => {
+                let Ok((_, r)) = proto::decode_response::<MetadataResponse<'_>>(body, pending.version) else {
+                    let at = self.retry_backoff.next_at(now, self.metadata.failures, &mut self.rng);
+                    self.metadata.on_failed(at);
+                    return false;
+                };
+                let at = self.retry_backoff.next_at(now, 0, &mut self.rng);
+                self.metadata.on_response(&r, now, at);
+                let counts: Vec<Option<u32>> = self.metadata.topics.iter().map(|m| m.partition_count()).collect();
+                for (ts, count) in self.topics.iter_mut().zip(counts) {
+                    while let Some(n) = count.filter(|&c| ts.partitions.len() < c as usize) {
+                        let _ = n;
+                        let i = ts.partitions.len() as i32;
+                        ts.partitions.push(super::PartitionState::new(i));
+                    }
+                }
+                true
+            }
+            RequestKind::InitProducerId => {
+                let Ok((_, r)) = proto::decode_response::<InitProducerIdResponse>(body, pending.version) else {
+                    let at = self.retry_backoff.next_at(now, self.pid.failures, &mut self.rng);
+                    self.pid.on_lost(at);
+                    return false;
+                };
+                let at = self.retry_backoff.next_at(now, self.pid.failures, &mut self.rng);
+                match self.pid.on_response(&r, at) {
+                    PidOutcome::Adopt { producer_id, epoch, bumped } => {
+                        self.metrics.epoch_bumps += u64::from(bumped);
+                        for ts in &mut self.topics {
+                            for p in &mut ts.partitions {
+                                p.renumber(producer_id, epoch, true);
+                            }
+                        }
+                    }
+                    PidOutcome::Retry => {}
+                    PidOutcome::Fatal(code) => self.fail_fatal(FatalError::Broker(code)),
+                }
+                true
+            }
+            RequestKind::Produce(parts) => self.on_produce_response(conn, corr, pending.version, body, &parts),
+        }
+    }
+
+    fn on_produce_response(
+        &mut self,
+        conn: ConnId,
+        corr: i32,
+        version: i16,
+        body: &[u8],
+        parts: &[(usize, i32)],
+    ) -> bool {
+        let Ok((_, r)) = proto::decode_response::<ProduceResponse<'_>>(body, version) else { return false };
+        let now = self.now;
+        let retries = self.config.retries;
+        let mut done: Vec<(i32, Completion)> = Vec::new();
+        let mut fatal = None;
+        let mut refresh = false;
+        for topic in &r.responses {
+            let Some(t) = self.metadata.topic(topic.name) else { continue };
+            for pr in &topic.partition_responses {
+                let Some(part) =
+                    usize::try_from(pr.index).ok().and_then(|i| self.topics.get_mut(t)?.partitions.get_mut(i))
+                else {
+                    continue;
+                };
+                if !parts.contains(&(t, pr.index)) {
+                    continue; // not asked in this request: ignore
+                }
+                let until = self.retry_backoff.next_at(now, part.failures, &mut self.rng);
+                let p = part.partition;
+                let reaction = part.on_result(
+                    conn,
+                    corr,
+                    ErrorCode(pr.error_code),
+                    pr.base_offset,
+                    pr.log_append_time_ms,
+                    retries,
+                    until,
+                    &mut |c| done.push((p, c)),
+                );
+                refresh |= reaction.refresh_metadata;
+                fatal = fatal.or(reaction.fatal);
+            }
+        }
+        // A partition the broker left out of its answer: outcome unknown.
+        for &(t, p) in parts {
+            let until = self.retry_backoff.next_at(now, 0, &mut self.rng);
+            if let Some(part) = usize::try_from(p).ok().and_then(|i| self.topics.get_mut(t)?.partitions.get_mut(i)) {
+                part.on_request_lost(conn, corr, until);
+            }
+        }
+        for (p, c) in done {
+            self.complete(p, c);
+        }
+        if refresh {
+            self.metadata.request_refresh();
+        }
+        if let Some(code) = fatal {
+            self.fail_fatal(FatalError::Broker(code));
+        }
+        true
+    }
+
+    /// Forgets a connection: closes it (if `close`), and resolves its outstanding requests as
+    /// lost (unknown outcome for Produce).
+    pub(super) fn drop_conn(&mut self, conn: ConnId, close: bool) {
+        let now = self.now;
+        let Some(c) = self.conns.remove(conn, now, &mut self.rng) else { return };
+        // Bytes queued for it but not yet taken by the driver are void.
+        self.out.retain(|o| !matches!(o, Output::Transmit { conn: c, .. } if *c == conn));
+        if close {
+            self.out.push_back(Output::Close { conn });
+        }
+        self.metrics.connection_errors += 1;
+        for p in &c.pending {
+            match p.kind {
+                RequestKind::Metadata => {
+                    let at = self.retry_backoff.next_at(now, self.metadata.failures, &mut self.rng);
+                    self.metadata.on_failed(at);
+                }
+                RequestKind::InitProducerId => {
+                    let at = self.retry_backoff.next_at(now, self.pid.failures, &mut self.rng);
+                    self.pid.on_lost(at);
+                }
+                RequestKind::ApiVersions(_) | RequestKind::Produce(_) => {}
+            }
+        }
+        for ts in &mut self.topics {
+            for part in &mut ts.partitions {
+                if part.in_flight_conn == Some(conn) {
+                    let until = self.retry_backoff.next_at(now, part.failures, &mut self.rng);
+                    part.on_conn_lost(conn, until);
+                }
+            }
+        }
+        if c.node >= 0 {
+            self.metadata.request_refresh();
+        }
+    }
+
+    fn recompute_timers(&mut self, now: Instant) {
+        let mut t = Timers::default();
+        let future = |x: Instant| (x > now).then_some(x);
+        let (linger, dt) = (self.config.linger, self.config.delivery_timeout);
+        let mut in_flight = 0u64;
+        for ts in &self.topics {
+            if let Some(p) = ts.pending.front() {
+                t.lower(TimerKind::Delivery, p.accepted + dt);
+            }
+            for p in &ts.partitions {
+                in_flight += p.in_flight as u64;
+                if let Some(o) = &p.open {
+                    t.lower(TimerKind::Linger, o.created + linger);
+                    t.lower(TimerKind::Delivery, o.created + dt);
+                }
+                if let Some(b) = p.window.front() {
+                    t.lower(TimerKind::Delivery, b.created + dt);
+                }
+                if let Some(b) = p.queue.front() {
+                    t.lower(TimerKind::Delivery, b.created + dt);
+                }
+                if let SendState::Backoff { until } = p.state {
+                    if let Some(u) = future(until) {
+                        t.lower(TimerKind::Retry, u);
+                    }
+                }
+            }
+        }
+        t.set(TimerKind::Request, self.conns.next_deadline());
+        t.set(TimerKind::Metadata, self.metadata.next_deadline().and_then(future));
+        if self.pid.state == PidState::Needed {
+            t.set(TimerKind::ProducerId, self.pid.retry_at.and_then(future));
+        }
+        t.set(TimerKind::Reconnect, self.conns.next_reconnect(now));
+        self.timers = t;
+        self.metrics.in_flight = in_flight;
+        self.metrics.buffered_bytes = self.acc.used() as u64;
+    }
+}

@@ -1,0 +1,235 @@
+//! [`RecordBatchBuilder`]: appends records straight into the batch buffer, seals once.
+
+use super::{
+    LOG_OVERHEAD, MAX_BATCH_SIZE, OFF_ATTRIBUTES, OFF_BATCH_LENGTH, OFF_CRC, OFF_LEADER_EPOCH, OFF_MAGIC,
+    ProducerStamp, RECORD_BATCH_OVERHEAD, put_at,
+};
+use crate::proto::error::EncodeError;
+use crate::proto::writer::{varint_len, varlong_len};
+use alloc::vec::Vec;
+
+/// Bytes a varint-length-prefixed nullable byte string takes; `None` if its length does not fit.
+fn varint_bytes_len(b: Option<&[u8]>) -> Option<usize> {
+    match b {
+        None => Some(1),
+        Some(b) => {
+            let n = i32::try_from(b.len()).ok()?;
+            Some(varint_len(n) + b.len())
+        }
+    }
+}
+
+/// Builds one batch by appending records into a reusable buffer; no allocation per record once
+/// the buffer has grown to the batch size.
+#[derive(Clone, Debug)]
+pub struct RecordBatchBuilder {
+    /// Header placeholder (RECORD_BATCH_OVERHEAD bytes) followed by the records.
+    buf: Vec<u8>,
+    base_timestamp: i64,
+    max_timestamp: i64,
+    count: i32,
+}
+
+impl RecordBatchBuilder {
+    /// An empty builder; `base_timestamp` is the first record's timestamp (ms).
+    pub fn new(base_timestamp: i64) -> Self {
+        Self::with_buffer(Vec::new(), base_timestamp)
+    }
+
+    /// Same, reusing `buf`'s allocation (cleared).
+    pub fn with_buffer(mut buf: Vec<u8>, base_timestamp: i64) -> Self {
+        buf.clear();
+        buf.resize(RECORD_BATCH_OVERHEAD, 0);
+        RecordBatchBuilder { buf, base_timestamp, max_timestamp: i64::MIN, count: 0 }
+    }
+
+    /// Size of the record body (without its length varint), or `None` if it cannot be encoded.
+    fn body_size(
+        &self,
+        timestamp: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[(&str, Option<&[u8]>)],
+    ) -> Option<usize> {
+        let mut n = 1 + varlong_len(timestamp.wrapping_sub(self.base_timestamp)) + varint_len(self.count);
+        n += varint_bytes_len(key)? + varint_bytes_len(value)?;
+        n += varint_len(i32::try_from(headers.len()).ok()?);
+        for (k, v) in headers {
+            n = n.checked_add(varint_bytes_len(Some(k.as_bytes()))? + varint_bytes_len(*v)?)?;
+        }
+        i32::try_from(n).ok()?;
+        Some(n)
+    }
+
+    /// Bytes the record would add to the batch (its length varint included). `usize::MAX` if it
+    /// cannot be encoded at all.
+    pub fn record_size(
+        &self,
+        timestamp: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[(&str, Option<&[u8]>)],
+    ) -> usize {
+        match self.body_size(timestamp, key, value, headers) {
+            Some(n) => varint_len(n as i32) + n,
+            None => usize::MAX,
+        }
+    }
+
+    /// Appends a record (offset delta = count so far). Errors only if a length cannot be
+    /// encoded (a field, the record, the batch length or the record count would overflow its
+    /// int32); the builder is then unchanged.
+    pub fn append(
+        &mut self,
+        timestamp: i64,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        headers: &[(&str, Option<&[u8]>)],
+    ) -> Result<(), EncodeError> {
+        let too_long = |length| EncodeError::TooLong { length };
+        let body = self.body_size(timestamp, key, value, headers).ok_or(too_long(usize::MAX))?;
+        let total = varint_len(body as i32) + body;
+        if self.buf.len().saturating_add(total) > MAX_BATCH_SIZE {
+            return Err(too_long(self.buf.len().saturating_add(total)));
+        }
+        if self.count == i32::MAX {
+            return Err(too_long(self.count as usize + 1));
+        }
+        // Small fields go through a stack scratch so that each record costs a few copies.
+        let buf = &mut self.buf;
+        buf.reserve(total);
+        let mut s = Scratch::new();
+        s.varint(body as i32);
+        s.byte(0); // attributes
+        s.uvar(zigzag64(timestamp.wrapping_sub(self.base_timestamp)));
+        s.varint(self.count);
+        s.bytes_len(key);
+        s.flush(buf);
+        buf.extend_from_slice(key.unwrap_or_default());
+        s.bytes_len(value);
+        s.flush(buf);
+        buf.extend_from_slice(value.unwrap_or_default());
+        s.varint(headers.len() as i32);
+        for (k, v) in headers {
+            s.bytes_len(Some(k.as_bytes()));
+            s.flush(buf);
+            buf.extend_from_slice(k.as_bytes());
+            s.bytes_len(*v);
+            s.flush(buf);
+            buf.extend_from_slice(v.unwrap_or_default());
+        }
+        s.flush(buf);
+        self.count += 1;
+        self.max_timestamp = self.max_timestamp.max(timestamp);
+        Ok(())
+    }
+
+    /// Records appended so far.
+    pub fn record_count(&self) -> i32 {
+        self.count
+    }
+
+    /// Size of the whole batch if sealed now (header included).
+    pub fn size_in_bytes(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Whether no record has been appended.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Finishes the batch: writes base offset 0, lengths, partition leader epoch -1, attributes
+    /// 0 (no compression, CreateTime), timestamps (max timestamp -1 for an empty batch), the
+    /// producer stamp, and the CRC-32C. The bytes are final: a retry sends exactly these bytes.
+    pub fn seal(self, stamp: ProducerStamp) -> Vec<u8> {
+        let mut buf = self.buf;
+        let batch_length = (buf.len() - LOG_OVERHEAD) as i32;
+        let max_timestamp = if self.count == 0 { -1 } else { self.max_timestamp };
+        let mut h = [0u8; RECORD_BATCH_OVERHEAD];
+        let fields: [(usize, &[u8]); 12] = [
+            (0, &0i64.to_be_bytes()),
+            (OFF_BATCH_LENGTH, &batch_length.to_be_bytes()),
+            (OFF_LEADER_EPOCH, &(-1i32).to_be_bytes()),
+            (OFF_MAGIC, &[2]),
+            (OFF_ATTRIBUTES, &0i16.to_be_bytes()),
+            (23, &self.count.saturating_sub(1).max(0).to_be_bytes()),
+            (27, &self.base_timestamp.to_be_bytes()),
+            (35, &max_timestamp.to_be_bytes()),
+            (43, &stamp.producer_id.to_be_bytes()),
+            (51, &stamp.producer_epoch.to_be_bytes()),
+            (53, &stamp.base_sequence.to_be_bytes()),
+            (57, &self.count.to_be_bytes()),
+        ];
+        for (at, bytes) in fields {
+            put_at(&mut h, at, bytes);
+        }
+        put_at(&mut buf, 0, &h);
+        let crc = crate::crc32c::checksum(buf.get(OFF_ATTRIBUTES..).unwrap_or_default());
+        put_at(&mut buf, OFF_CRC, &crc.to_be_bytes());
+        buf
+    }
+}
+
+fn zigzag64(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+/// A few bytes of small fields assembled on the stack, then appended with one copy.
+struct Scratch {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl Scratch {
+    #[inline(always)]
+    fn new() -> Self {
+        Scratch { buf: [0; 32], len: 0 }
+    }
+
+    #[inline(always)]
+    fn byte(&mut self, b: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    /// An unsigned LEB128 value (callers never put more than 32 bytes between flushes).
+    #[inline(always)]
+    fn uvar(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.byte(v as u8 | 0x80);
+            v >>= 7;
+        }
+        self.byte(v as u8);
+    }
+
+    #[inline(always)]
+    fn varint(&mut self, v: i32) {
+        self.uvar(u64::from(((v << 1) ^ (v >> 31)) as u32));
+    }
+
+    /// The varint length of a nullable byte string (-1 for null); its length was checked.
+    #[inline(always)]
+    fn bytes_len(&mut self, b: Option<&[u8]>) {
+        self.varint(b.map_or(-1, |b| b.len() as i32));
+    }
+
+    #[inline(always)]
+    fn flush(&mut self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.buf.get(..self.len).unwrap_or_default());
+        self.len = 0;
+    }
+}
+
+/// Overwrites base_offset of the encoded batch at the front of `batch` (not covered by the
+/// CRC; what a broker does when appending). Returns false if `batch` is too short.
+pub fn set_base_offset(batch: &mut [u8], base_offset: i64) -> bool {
+    put_at(batch, 0, &base_offset.to_be_bytes())
+}
+
+/// Overwrites partitionLeaderEpoch likewise (not covered by the CRC).
+pub fn set_partition_leader_epoch(batch: &mut [u8], epoch: i32) -> bool {
+    put_at(batch, OFF_LEADER_EPOCH, &epoch.to_be_bytes())
+}

@@ -1,0 +1,387 @@
+//! Scripted-broker tests: the test plays the broker, decoding the producer's requests and
+//! encoding responses with `idem_core::proto`, and checks what the producer does in each
+//! situation of the decision table.
+#![allow(clippy::unwrap_used)]
+
+mod producer_harness;
+
+use idem_core::Duration;
+use idem_core::producer::{DeliveryError, Input, Persisted, SendError};
+use idem_core::proto;
+use idem_core::proto::produce::{PartitionProduceResponse, ProduceResponse, TopicProduceResponse};
+use producer_harness::{Broker, Req, SentBatch, config, one_in_flight};
+
+#[test]
+fn happy_path() {
+    let mut b = Broker::new(config(), 1);
+    for i in 0..3u8 {
+        b.send(None, &[i]).unwrap();
+    }
+    let req = b.produce();
+    assert_eq!(req.version, 10);
+    assert_eq!(b.init_requests, [(4, -1, -1)]);
+    let batches = req.batches();
+    // Records sent before metadata was known wait, then go out in order (linger 0: one batch
+    // each, pipelined).
+    assert_eq!((batches[0].producer_id, batches[0].epoch, batches[0].base_sequence), (1000, 0, 0));
+    b.answer(&req, &[(0, 40)]);
+    let mut more = Vec::new();
+    while let Some(i) = b.reqs.iter().position(|r| r.api == 0) {
+        let r = b.reqs.remove(i).unwrap();
+        more.push(r);
+    }
+    let mut next = 40 + i64::from(batches[0].count);
+    for r in more {
+        let bs = r.batches();
+        b.answer(&r, &[(0, next)]);
+        next += i64::from(bs[0].count);
+    }
+    assert_eq!(b.delivered(), [(0, 0, Some(40)), (1, 0, Some(41)), (2, 0, Some(42))]);
+    b.assert_one_report_each(3);
+    assert_eq!(b.p.metrics().buffered_bytes, 0);
+    b.p.close(b.now);
+    b.drain();
+    assert!(b.p.is_finished());
+    assert!(b.live.is_empty());
+}
+
+#[test]
+fn retry_after_disconnect_resends_the_same_bytes() {
+    let mut b = Broker::new(config(), 1);
+    let first = one_in_flight(&mut b, 0);
+    let sent = first.batches();
+    let now = b.now;
+    b.live.retain(|c| *c != first.conn);
+    b.input(Input::Disconnected { now, conn: first.conn });
+    // Nothing before the backoff.
+    b.no_produce();
+    b.advance(Duration::from_millis(1500));
+    let again = b.produce();
+    assert_ne!(again.conn, first.conn);
+    assert_eq!(again.batches(), sent, "same producer id, epoch, sequence and bytes");
+    b.answer(&again, &[(0, 5)]);
+    assert_eq!(b.delivered(), [(0, 0, Some(5))]);
+    assert_eq!(b.p.metrics().retries, 1);
+    assert_eq!(b.p.metrics().epoch_bumps, 0);
+    b.assert_one_report_each(1);
+}
+
+#[test]
+fn duplicate_sequence_number_is_success() {
+    let mut b = Broker::new(config(), 1);
+    let req = one_in_flight(&mut b, 0);
+    b.answer(&req, &[(46, -1)]);
+    assert_eq!(b.delivered(), [(0, 0, None)]);
+    assert_eq!(b.p.metrics().duplicates_acknowledged, 1);
+    b.assert_one_report_each(1);
+}
+
+#[test]
+fn implicit_ack_by_a_later_batch() {
+    let mut b = Broker::new(config(), 1);
+    let r1 = one_in_flight(&mut b, 0);
+    let r2 = one_in_flight(&mut b, 0);
+    assert_eq!(r2.batches()[0].base_sequence, 1);
+    // First answer ambiguous: written but not enough replicas; the second succeeds.
+    b.answer(&r1, &[(20, -1)]);
+    assert!(b.events.is_empty());
+    b.answer(&r2, &[(0, 11)]);
+    assert_eq!(b.delivered(), [(0, 0, None), (1, 0, Some(11))]);
+    assert_eq!(b.p.metrics().implicit_acks, 1);
+    b.no_produce();
+    b.assert_one_report_each(2);
+}
+
+#[test]
+fn out_of_order_on_a_later_batch_is_retried_in_order() {
+    let mut b = Broker::new(config(), 1);
+    let r1 = one_in_flight(&mut b, 0);
+    let r2 = one_in_flight(&mut b, 0);
+    let r3 = one_in_flight(&mut b, 0);
+    b.answer(&r1, &[(6, -1)]); // NOT_LEADER_OR_FOLLOWER
+    b.answer(&r2, &[(45, -1)]); // OUT_OF_ORDER: consequence of r1
+    // r3 still outstanding: nothing is resent yet, even after the backoff.
+    b.advance(Duration::from_millis(1500));
+    b.no_produce();
+    b.answer(&r3, &[(45, -1)]);
+    b.advance(Duration::from_millis(1500));
+    let again: Vec<Req> = (0..3).map(|_| b.produce()).collect();
+    let resent: Vec<SentBatch> = again.iter().flat_map(|r| r.batches()).collect();
+    let original: Vec<SentBatch> = [&r1, &r2, &r3].iter().flat_map(|r| r.batches()).collect();
+    assert_eq!(resent, original, "same bytes, sequence order");
+    for (i, r) in again.iter().enumerate() {
+        b.answer(r, &[(0, 100 + i as i64)]);
+    }
+    assert_eq!(b.delivered(), [(0, 0, Some(100)), (1, 0, Some(101)), (2, 0, Some(102))]);
+    assert_eq!(b.p.metrics().epoch_bumps, 0);
+    b.assert_one_report_each(3);
+}
+
+#[test]
+fn unknown_producer_id_on_head_bumps_and_renumbers_only_what_is_safe() {
+    let mut b = Broker::new(config(), 2);
+    b.send(Some(0), b"a").unwrap();
+    b.send(Some(1), b"b").unwrap();
+    let req = b.produce();
+    let sent = req.batches();
+    assert_eq!(sent.len(), 2, "one request per broker, one batch per partition");
+    // A never-sent batch queued behind partition 1's.
+    b.send(Some(1), b"c").unwrap();
+    let queued = b.produce();
+    // Partition 0: UNKNOWN_PRODUCER_ID on its head (rejected); partition 1: REQUEST_TIMED_OUT
+    // (outcome unknown).
+    b.answer(&req, &[(59, -1), (7, -1)]);
+    b.answer(&queued, &[(45, -1)]); // consequence of the earlier unresolved batch
+    b.advance(Duration::from_millis(1500));
+    // Draining: only partition 1's unknown batch is resent, with its original stamp, and no
+    // InitProducerId goes out before it resolves.
+    let resend = b.produce();
+    assert_eq!(resend.batches(), vec![sent[1].clone()]);
+    assert_eq!(b.init_requests.len(), 1);
+    b.no_produce();
+    b.answer(&resend, &[(46, 3)]);
+    b.settle();
+    assert_eq!(b.init_requests, [(4, -1, -1), (4, 1000, 0)]);
+    assert_eq!(b.p.producer_id(), Some((1000, 1)));
+    // After the bump every partition restarts at sequence 0 (KAFKA-12152).
+    let after = b.produce();
+    let bs = after.batches();
+    assert_eq!(bs.len(), 2);
+    for x in &bs {
+        assert_eq!((x.producer_id, x.epoch, x.base_sequence), (1000, 1, 0), "{x:?}");
+    }
+    assert_eq!(b.p.metrics().epoch_bumps, 1);
+    b.answer(&after, &[(0, 0), (0, 4)]);
+    let mut delivered = b.delivered();
+    delivered.sort();
+    assert_eq!(delivered, [(0, 0, Some(0)), (1, 1, Some(3)), (2, 1, Some(4))]);
+    b.assert_one_report_each(3);
+}
+
+#[test]
+fn delivery_timeout_possibly_vs_not_persisted() {
+    let cfg = config().max_in_flight(1).delivery_timeout(Duration::from_secs(20));
+    let mut b = Broker::new(cfg, 1);
+    let _in_flight = one_in_flight(&mut b, 0);
+    b.send(Some(0), b"queued").unwrap();
+    b.no_produce(); // max in flight 1
+    // No answer. The request times out (10 s), is resent, times out again; at 20 s both give up.
+    for _ in 0..30 {
+        b.advance(Duration::from_secs(1));
+        b.settle();
+    }
+    let failed = b.failed();
+    assert_eq!(failed.len(), 2, "{:?}", b.events);
+    assert_eq!(failed[0], (0, DeliveryError::Timeout, Persisted::Possibly));
+    assert_eq!(failed[1], (1, DeliveryError::Timeout, Persisted::No));
+    b.assert_one_report_each(2);
+    assert_eq!(b.p.metrics().buffered_bytes, 0);
+
+    // Never connected at all: not persisted.
+    let mut b = Broker::new(config().delivery_timeout(Duration::from_secs(20)), 1);
+    b.refuse_connections = true;
+    b.send(None, b"x").unwrap();
+    for _ in 0..25 {
+        b.settle();
+        b.advance(Duration::from_secs(1));
+    }
+    assert_eq!(b.failed(), [(0, DeliveryError::Timeout, Persisted::No)]);
+}
+
+#[test]
+fn queue_full_and_record_too_large() {
+    let cfg = config().buffer_memory(1000).batch_size(500).message_max_bytes(600).linger(Duration::from_secs(1));
+    let mut b = Broker::new(cfg, 1);
+    let big = vec![0u8; 700];
+    assert!(matches!(b.send(Some(0), &big), Err(SendError::RecordTooLarge { max: 600, .. })));
+    b.settle();
+    let v = [1u8; 200];
+    let mut accepted = 0;
+    let err = loop {
+        match b.send(Some(0), &v) {
+            Ok(id) => {
+                assert_eq!(id.0, accepted);
+                accepted += 1
+            }
+            Err(e) => break e,
+        }
+        assert!(accepted < 10);
+    };
+    assert_eq!(err, SendError::QueueFull);
+    assert!(b.p.metrics().buffered_bytes <= 1000);
+    // Deliver what was accepted; then there is room again.
+    b.settle();
+    b.p.flush(b.now);
+    b.settle();
+    while let Some(i) = b.reqs.iter().position(|r| r.api == 0) {
+        let r = b.reqs.remove(i).unwrap();
+        b.answer(&r, &[(0, 0)]);
+        b.settle();
+    }
+    b.assert_one_report_each(accepted);
+    assert!(b.send(Some(0), &v).is_ok());
+}
+
+#[test]
+fn garbage_from_the_broker_closes_the_connection_and_loses_nothing() {
+    let mut b = Broker::new(config(), 1);
+    let req = one_in_flight(&mut b, 0);
+    let now = b.now;
+    // A frame with a wrong correlation id, then garbage.
+    b.input(Input::Received { now, conn: req.conn, bytes: &[0, 0, 0, 4, 0x7f, 0, 0, 1] });
+    assert!(b.closed.contains(&req.conn));
+    assert!(b.events.is_empty());
+    b.advance(Duration::from_millis(1500));
+    let again = b.produce();
+    assert_eq!(again.batches(), req.batches());
+    // Negative frame size on the new connection.
+    let now = b.now;
+    b.input(Input::Received { now, conn: again.conn, bytes: &[0xff, 0xff, 0xff, 0xff] });
+    assert!(b.closed.contains(&again.conn));
+    b.advance(Duration::from_millis(1500));
+    let third = b.produce();
+    // A correct answer delivered one byte at a time.
+    let r = ProduceResponse {
+        responses: vec![TopicProduceResponse {
+            name: "t",
+            partition_responses: vec![PartitionProduceResponse { index: 0, base_offset: 9, ..Default::default() }],
+        }],
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    proto::encode_response_frame(&mut out, third.corr, third.version, &r).unwrap();
+    for byte in out {
+        let now = b.now;
+        b.input(Input::Received { now, conn: third.conn, bytes: &[byte] });
+    }
+    assert_eq!(b.delivered(), [(0, 0, Some(9))]);
+    b.assert_one_report_each(1);
+    // Truncated/garbage body with the right correlation id: closed, not delivered twice.
+    let req = one_in_flight(&mut b, 0);
+    let mut bad = Vec::new();
+    bad.extend_from_slice(&8i32.to_be_bytes());
+    bad.extend_from_slice(&req.corr.to_be_bytes());
+    bad.extend_from_slice(&[0xff, 0xff, 0xff, 0xff]);
+    let now = b.now;
+    b.input(Input::Received { now, conn: req.conn, bytes: &bad });
+    assert!(b.closed.contains(&req.conn));
+    b.assert_one_report_each(1);
+}
+
+#[test]
+fn api_versions_fallback() {
+    let mut b = Broker::new(config(), 1);
+    b.api_versions_max = 2;
+    b.init_pid_max = 2;
+    let req = one_in_flight(&mut b, 0);
+    assert_eq!(&b.api_versions_requests[..3], [3, 2, 3], "v3 refused, v2 accepted, next connection");
+    assert_eq!(b.init_requests, [(2, -1, -1)]);
+    b.answer(&req, &[(0, 0)]);
+    assert_eq!(b.delivered(), [(0, 0, Some(0))]);
+}
+
+#[test]
+fn spurious_timeouts_are_no_ops_and_runs_are_deterministic() {
+    let run = || {
+        let mut b = Broker::new(config().linger(Duration::from_millis(5)).seed(42), 4);
+        for i in 0..20u8 {
+            b.send(None, &[i]).unwrap();
+        }
+        b.settle();
+        let now = b.now;
+        b.input(Input::Timeout(now));
+        b.input(Input::Timeout(now));
+        b.advance(Duration::from_millis(5));
+        let mut wire = Vec::new();
+        while let Some(i) = b.reqs.iter().position(|r| r.api == 0) {
+            let r = b.reqs.remove(i).unwrap();
+            wire.push(r.body.clone());
+            let n = r.batches().len();
+            b.answer(&r, &vec![(0, 0); n]);
+            b.settle();
+        }
+        b.assert_one_report_each(20);
+        wire
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn leader_change_waits_for_the_old_leader_then_resends_in_order() {
+    let mut b = Broker::new(config(), 1);
+    let r1 = one_in_flight(&mut b, 0);
+    let r2 = one_in_flight(&mut b, 0);
+    b.leader = 2;
+    b.answer(&r1, &[(6, -1)]); // NOT_LEADER_OR_FOLLOWER: refresh metadata
+    b.settle();
+    b.advance(Duration::from_millis(1500));
+    // r2 is unresolved on the old leader: nothing goes to the new one yet.
+    b.no_produce();
+    b.answer(&r2, &[(6, -1)]);
+    b.advance(Duration::from_millis(1500));
+    let a1 = b.produce();
+    let a2 = b.produce();
+    assert_ne!(a1.conn, r1.conn);
+    assert_eq!(a1.conn, a2.conn);
+    assert_eq!(a1.batches(), r1.batches());
+    assert_eq!(a2.batches(), r2.batches());
+    b.answer(&a1, &[(0, 0)]);
+    b.answer(&a2, &[(0, 1)]);
+    assert_eq!(b.delivered(), [(0, 0, Some(0)), (1, 0, Some(1))]);
+    b.assert_one_report_each(2);
+}
+
+#[test]
+fn retries_zero_gives_up_after_a_lost_attempt() {
+    let mut b = Broker::new(config().retries(0), 1);
+    let r = one_in_flight(&mut b, 0);
+    let now = b.now;
+    b.live.retain(|c| *c != r.conn);
+    b.input(Input::Disconnected { now, conn: r.conn });
+    assert_eq!(b.failed().len(), 1);
+    assert_eq!(b.failed()[0].2, Persisted::Possibly);
+    b.assert_one_report_each(1);
+}
+
+#[test]
+fn without_idempotence_no_producer_id_and_no_sequences() {
+    let cfg = config().idempotence(false).acks(idem_core::producer::Acks::Leader);
+    let mut b = Broker::new(cfg, 1);
+    let r = b.send(Some(0), b"x").unwrap();
+    let req = b.produce();
+    assert!(b.init_requests.is_empty());
+    let mut rd = proto::Reader::new(&req.body);
+    let p = <idem_core::proto::produce::ProduceRequest as proto::Message>::decode(&mut rd, req.version).unwrap();
+    assert_eq!(p.acks, 1);
+    let batch = idem_core::proto::record_batch::RecordBatch::decode(p.topic_data[0].partition_data[0].records.unwrap())
+        .unwrap()
+        .0;
+    assert_eq!((batch.header.producer_id, batch.header.producer_epoch, batch.header.base_sequence), (-1, -1, -1));
+    let r2 = ProduceResponse {
+        responses: vec![TopicProduceResponse {
+            name: "t",
+            partition_responses: vec![PartitionProduceResponse { index: 0, base_offset: 0, ..Default::default() }],
+        }],
+        ..Default::default()
+    };
+    b.respond(&req, &r2);
+    assert_eq!(b.delivered(), [(r.0, 0, Some(0))]);
+}
+
+#[test]
+fn close_drains_then_finishes() {
+    let mut b = Broker::new(config().linger(Duration::from_secs(10)), 1);
+    b.send(Some(0), b"a").unwrap();
+    b.send(Some(0), b"b").unwrap();
+    b.settle();
+    b.no_produce(); // lingering
+    b.p.close(b.now);
+    b.drain();
+    assert!(b.send(Some(0), b"late").is_err());
+    let req = b.produce();
+    assert!(!b.p.is_finished());
+    b.answer(&req, &[(0, 0)]);
+    assert!(b.p.is_finished());
+    assert!(b.live.is_empty(), "every connection closed");
+    b.assert_one_report_each(2);
+}
