@@ -271,3 +271,53 @@ fn same_seed_same_outputs() {
     let _ = Duration::ZERO;
     let _: Option<ProduceResponse> = None;
 }
+
+#[test]
+fn controls_refuse_what_does_not_exist() {
+    use crate::broker::ControlError;
+    let mut c = cluster(2, "");
+    assert_eq!(c.move_leader(at(0), "t", 0, Some(1)), Ok(1));
+    assert_eq!(leader(&c, 0), 1);
+    assert_eq!(c.move_leader(at(0), "t", 0, None), Ok(0), "the only other live broker");
+    assert_eq!(
+        c.move_leader(at(0), "t", 9, None),
+        Err(ControlError::UnknownPartition { topic: "t".into(), partition: 9 })
+    );
+    assert_eq!(c.move_leader(at(0), "nope", 0, None).unwrap_err().to_string(), "no partition 0 in topic `nope`");
+    assert_eq!(c.move_leader(at(0), "t", 0, Some(5)), Err(ControlError::UnknownBroker(5)));
+    c.broker_down(at(0), 1).unwrap();
+    assert_eq!(c.move_leader(at(0), "t", 0, Some(1)), Err(ControlError::BrokerDown(1)));
+    assert_eq!(c.restart_broker(at(0), 1, true), Err(ControlError::BrokerDown(1)));
+    assert_eq!(c.move_leader(at(0), "t", 0, None), Ok(0), "alone: stays, epoch bumps");
+    c.handle_input(BrokerInput::Accepted { now: at(0), conn: ConnId(1), broker_id: 42 });
+    let (out, _) = drain(&mut c);
+    assert!(out.contains(&BrokerOutput::Close { conn: ConnId(1) }));
+    assert!(logs(&out).iter().any(|l| l.contains("unknown broker 42")));
+    assert_eq!(c.create_topic("t", 3), Ok(false));
+    assert!(c.create_topic("x y", 3).is_err());
+    assert!(c.create_topic("x", 0).is_err());
+    let mut cfg = config(2, "");
+    cfg.brokers[1].node_id = 0;
+    assert_eq!(crate::broker::Cluster::new(cfg, at(0)).unwrap_err(), crate::broker::ConfigError::DuplicateBrokerId(0));
+    let mut cfg = config(1, "");
+    cfg.brokers.clear();
+    assert_eq!(crate::broker::Cluster::new(cfg, at(0)).unwrap_err(), crate::broker::ConfigError::NoBrokers);
+}
+
+#[test]
+fn log_bound_advances_the_log_start_seen_by_clients() {
+    let mut cfg = config(1, "");
+    cfg.log_max_bytes = 300;
+    let mut c = crate::broker::Cluster::new(cfg, at(0)).unwrap();
+    drain(&mut c);
+    accept(&mut c, 1, 0);
+    for seq in 0..10 {
+        assert_eq!(produce(&mut c, 1, 9, 0, &batch(1000, 0, seq, 1, "r")).0, 0);
+    }
+    let log = c.partition_log("t", 0).unwrap();
+    assert!(log.log_start_offset() > 0 && log.size_bytes() <= 300);
+    let start = log.log_start_offset();
+    let body = roundtrip(&mut c, 1, 2, 12, &fetch_req("t", 0, 0, 0));
+    let r: crate::proto::fetch::FetchResponse = decode(&body, 2, 12);
+    assert_eq!((r.responses[0].partitions[0].error_code, r.responses[0].partitions[0].log_start_offset), (1, start));
+}

@@ -19,4 +19,6 @@ pub use conn::ConnId;
 pub use control::ControlError;
 pub use faults::{FaultSpec, FaultSpecError};
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
 mod test_util;

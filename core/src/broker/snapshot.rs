@@ -87,7 +87,9 @@ impl ProducerStateTable {
         // The table never holds more than u32::MAX producers in practice; saturate regardless.
         let count = u32::try_from(self.len()).unwrap_or(u32::MAX);
         out.extend_from_slice(&count.to_be_bytes());
-        for (id, entry) in self.iter().take(count as usize) {
+        let mut entries: Vec<(i64, &ProducerStateEntry)> = self.iter().take(count as usize).collect();
+        entries.sort_unstable_by_key(|(id, _)| *id);
+        for (id, entry) in entries {
             out.extend_from_slice(&id.to_be_bytes());
             out.extend_from_slice(&entry.epoch.to_be_bytes());
             out.extend_from_slice(&entry.last_update.as_micros().to_be_bytes());

@@ -184,12 +184,14 @@ proptest! {
         ops in proptest::collection::vec(op(), 1..200),
         strict in any::<bool>(),
         cap in 1usize..4,
+        hash_seed in any::<u64>(),
     ) {
         let policy = if strict { UnknownProducerPolicy::Strict } else { UnknownProducerPolicy::AcceptAnySequence };
         let config = ValidatorConfig {
             producer_id_expiration: Duration::from_millis(EXPIRATION_MS),
             max_producers: cap,
             unknown_producer: policy,
+            hash_seed,
         };
         let mut table = ProducerStateTable::new(config);
         let mut model = Model { policy, cap, producers: Vec::new() };

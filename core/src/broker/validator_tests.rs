@@ -52,6 +52,18 @@ fn b(pid: i64, epoch: i16, first: i32, count: i32) -> BatchInfo {
     BatchInfo::with_count(pid, epoch, first, count)
 }
 
+/// The tracked ids, ascending.
+fn ids(t: &ProducerStateTable) -> Vec<i64> {
+    entries(t).into_iter().map(|(id, _)| id).collect()
+}
+
+/// The tracked state, by ascending id.
+fn entries(t: &ProducerStateTable) -> Vec<(i64, ProducerStateEntry)> {
+    let mut v: Vec<_> = t.iter().map(|(id, e)| (id, e.clone())).collect();
+    v.sort_by_key(|(id, _)| *id);
+    v
+}
+
 fn dup(base: i64, last: i64) -> Decision {
     Decision::Duplicate { base_offset: base, last_offset: last, timestamp: base * 10 }
 }
@@ -86,6 +98,10 @@ fn malformed_idempotent_batches_are_invalid_records() {
     assert_eq!(t.check(&BatchInfo::new(1, 0, 0, 0, Some(0)), ms(0)), INVALID, "empty batch");
     assert_eq!(t.check(&BatchInfo::new(1, 0, -1, 0, None), ms(0)), INVALID, "negative seq");
     assert_eq!(t.check(&BatchInfo::new(1, -1, 0, 0, None), ms(0)), INVALID, "negative epoch");
+    let header = |delta, count| BatchInfo::from_header_fields(1, 0, 0, delta, count);
+    assert_eq!(t.check(&header(2, 3), ms(0)), Decision::Append);
+    assert_eq!(t.check(&header(2, 4), ms(0)), INVALID, "count disagrees with last offset delta");
+    assert_eq!(t.check(&header(-1, 0), ms(0)), INVALID);
     let t = Log::accept_any().table;
     assert_eq!(t.check(&BatchInfo::new(1, 0, MAX, 1, Some(3)), ms(0)), Decision::Append);
     assert_eq!(t.check(&BatchInfo::new(1, 0, 5, 2, None), ms(0)), Decision::Append);
@@ -219,14 +235,27 @@ fn full_table_evicts_the_least_recently_updated_producer() {
     assert_eq!(log.produce(b(4, 0, 0, 1), ms(5)), Decision::Append);
     assert_eq!(log.table.len(), 3);
     assert!(log.table.get(2).is_none(), "2 was the least recently updated");
-    let ids: Vec<i64> = log.table.iter().map(|(id, _)| id).collect();
-    assert_eq!(ids, [1, 3, 4]);
+    assert_eq!(ids(&log.table), [1, 3, 4]);
     assert_eq!(log.produce(b(2, 0, 1, 1), ms(6)), UNKNOWN);
     // A cap of 0 behaves as 1.
     let mut log = Log::new(ValidatorConfig { max_producers: 0, ..Default::default() });
     assert_eq!(log.produce(b(1, 0, 0, 1), ms(0)), Decision::Append);
     assert_eq!(log.produce(b(2, 0, 0, 1), ms(0)), Decision::Append);
-    assert_eq!(log.table.iter().map(|(id, _)| id).collect::<Vec<_>>(), [2]);
+    assert_eq!(ids(&log.table), [2]);
+}
+
+#[test]
+fn freed_slots_are_reused() {
+    let mut log = Log::new(ValidatorConfig { max_producers: 4, ..Default::default() });
+    for pid in 0..100 {
+        assert_eq!(log.produce(b(pid, 0, 0, 1), ms(pid as u64)), Decision::Append);
+        if pid % 3 == 0 {
+            log.table.forget(pid);
+        }
+    }
+    assert!(log.table.slots.len() <= 4, "{} slots", log.table.slots.len());
+    assert_eq!(ids(&log.table), [95, 97, 98], "99 was evicting 94, then forgotten");
+    assert_eq!(log.produce(b(98, 0, 0, 1), ms(200)), dup(log.next_offset - 2, log.next_offset - 2));
 }
 
 #[test]
@@ -283,7 +312,7 @@ fn snapshot_round_trip_keeps_every_decision() {
     let table = varied_table();
     let bytes = table.snapshot();
     let back = ProducerStateTable::restore(&bytes, *table.config()).unwrap();
-    assert!(table.iter().eq(back.iter()), "same entries, whole windows and times");
+    assert_eq!(entries(&table), entries(&back), "same entries, whole windows and times");
     assert_eq!(back.get(1).map(|e| e.batches().count()), Some(5));
     for now in [ms(7), ms(86_400_005)] {
         for p in probes() {
@@ -300,7 +329,7 @@ fn restore_into_a_smaller_cap_keeps_the_most_recent() {
     let table = varied_table();
     let small = ValidatorConfig { max_producers: 2, ..*table.config() };
     let back = ProducerStateTable::restore(&table.snapshot(), small).unwrap();
-    assert_eq!(back.iter().map(|(id, _)| id).collect::<Vec<_>>(), [3, i64::MAX]);
+    assert_eq!(ids(&back), [3, i64::MAX]);
     // The most recent has the lowest id: it must survive a cap of 1.
     let mut log = Log::new(ValidatorConfig::default());
     log.produce(b(1, 0, 0, 1), ms(9));
@@ -308,7 +337,7 @@ fn restore_into_a_smaller_cap_keeps_the_most_recent() {
     log.produce(b(3, 0, 0, 1), ms(2));
     let one = ValidatorConfig { max_producers: 1, ..ValidatorConfig::default() };
     let back = ProducerStateTable::restore(&log.table.snapshot(), one).unwrap();
-    assert_eq!(back.iter().map(|(id, _)| id).collect::<Vec<_>>(), [1]);
+    assert_eq!(ids(&back), [1]);
     assert_eq!(back.config().max_producers, 1);
 }
 
@@ -376,6 +405,24 @@ fn well_checksummed_but_invalid_snapshots_are_rejected() {
     let e = SnapshotError::ChecksumMismatch { stored: 1, computed: 2 };
     assert!(alloc::format!("{e}").contains("checksum"));
     let _: &dyn core::error::Error = &e;
+}
+
+#[test]
+fn producer_id_hash_is_seeded_and_mixes() {
+    let hash = |seed: u64, id: i64| IdHashBuilder::new(seed).hash_one(id);
+    assert_eq!(hash(1, 42), hash(1, 42));
+    assert_ne!(hash(1, 42), hash(2, 42));
+    assert_ne!(hash(1, 42), hash(1, 43));
+    // Sequential ids spread over both the low (bucket) and the high (tag) bits.
+    let low: alloc::collections::BTreeSet<u64> = (0..256).map(|id| hash(7, id) & 0xFF).collect();
+    let high: alloc::collections::BTreeSet<u64> = (0..256).map(|id| hash(7, id) >> 57).collect();
+    assert!(low.len() > 128 && high.len() > 100, "{} {}", low.len(), high.len());
+    let mut h = IdHashBuilder::new(3).build_hasher();
+    h.write(&5u64.to_le_bytes());
+    assert_eq!(h.finish(), hash(3, 5));
+    // A Kafka-like allocator hands out ids in steps of 1 from a large base.
+    let tags: alloc::collections::BTreeSet<u64> = (0..256).map(|i| hash(0, (1 << 40) + i) >> 57).collect();
+    assert!(tags.len() > 100, "{}", tags.len());
 }
 
 #[path = "validator_model.rs"]

@@ -12,6 +12,10 @@ use core::ops::Range;
 /// OFFSET_OUT_OF_RANGE (1).
 const OFFSET_OUT_OF_RANGE: i16 = 1;
 
+/// Cap on the record bytes of one Fetch response, whatever the request asks (Kafka's broker
+/// `fetch.max.bytes` default, 55 MiB): a small request cannot make a huge answer.
+pub(crate) const MAX_FETCH_RESPONSE_BYTES: usize = 55 * 1024 * 1024;
+
 /// What a fetch evaluation decided.
 #[derive(Debug)]
 pub(crate) enum FetchOutcome {
@@ -37,7 +41,7 @@ impl Cluster {
         let mut r = Reader::new(body);
         let req = FetchRequest::decode(&mut r, v).map_err(malformed(ApiKey::Fetch, v))?;
         let mut buf = Vec::new();
-        let mut remaining = usize::try_from(req.max_bytes).unwrap_or(0);
+        let mut remaining = usize::try_from(req.max_bytes).unwrap_or(0).min(MAX_FETCH_RESPONSE_BYTES);
         let mut any_error = false;
         let mut parts: Vec<Vec<(FetchPartitionData<'static>, Range<usize>)>> = Vec::with_capacity(req.topics.len());
         for t in &req.topics {

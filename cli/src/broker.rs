@@ -1,0 +1,140 @@
+//! `idem broker`: serves idem's in-memory cluster until stopped.
+
+use clap::{Args, ValueEnum};
+use idem_core::broker::validator::UnknownProducerPolicy;
+use idem_core::broker::{FaultSpec, TopicConfig};
+use idem_std::{MockCluster, MockClusterConfig};
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+const SPEC_HELP: &str = "\
+FAULT SPEC (--faults): comma-separated KEY=VALUE items, e.g.
+  append_drop=0.02,error_before=REQUEST_TIMED_OUT:0.01,delay=0..20ms,leader_move=2s
+
+  append_drop=P              append a Produce request's batches, then close the connection
+                             instead of answering (probability P per Produce request)
+  error_before=CODE:P        answer a partition with CODE without appending (probability P);
+                             repeatable
+  error_after=CODE:P         append, then answer the partition with CODE; repeatable
+  delay=MIN..MAX[:P]         hold responses a uniform random time in MIN..=MAX (with
+                             probability P, default 1); responses keep their order
+  leader_move=EVERY          every EVERY, move a random partition to another live broker
+  broker_bounce=EVERY[:DOWN] every EVERY, take a random broker down for DOWN (default 1s);
+                             never the last live one; its queued responses are lost
+  expire=AFTER               drop producer state idle for AFTER
+  restart=EVERY              every EVERY, restart a random broker keeping producer state
+  restart_lossy=EVERY        every EVERY, restart a random broker losing producer state
+
+  P: 0.01 or 1%.  CODE: a Kafka error name (REQUEST_TIMED_OUT, NOT_ENOUGH_REPLICAS,
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND, NOT_LEADER_OR_FOLLOWER, ...) or number.
+  Durations: integer + us|ms|s|m; in MIN..MAX a bare MIN takes MAX's unit (0..20ms).
+  The same --seed and the same client traffic give the same faults.";
+
+/// What a producer without state on a partition may send first.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum UnknownProducer {
+    /// Sequence 0 only (else UNKNOWN_PRODUCER_ID; closes KAFKA-15591).
+    Strict,
+    /// Any sequence (Kafka 2.5+, KIP-360).
+    AcceptAny,
+}
+
+/// Options of `idem broker`.
+#[derive(Debug, Args)]
+#[command(after_long_help = SPEC_HELP)]
+pub struct BrokerArgs {
+    /// HOST:PORT of broker 0; broker i listens on PORT+i (PORT 0: ephemeral ports).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:0")]
+    listen: String,
+    /// Number of brokers.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=64))]
+    brokers: u16,
+    /// A topic to create at start (repeatable), e.g. `orders:6`.
+    #[arg(long = "topic", value_name = "NAME:PARTITIONS", value_parser = parse_topic)]
+    topics: Vec<TopicConfig>,
+    /// Faults to inject (see FAULT SPEC below, `--help`).
+    #[arg(long, value_name = "SPEC", value_parser = FaultSpec::parse)]
+    faults: Option<FaultSpec>,
+    /// Seed of the fault injection.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    seed: u64,
+    /// Partitions of topics auto-created by Metadata requests (0: no auto-creation).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    auto_create_partitions: i32,
+    /// Policy for producers without state on a partition.
+    #[arg(long, value_enum, default_value = "strict")]
+    unknown_producer: UnknownProducer,
+    /// Byte bound of each partition log (oldest batches dropped beyond it).
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
+    log_max_bytes: usize,
+    /// Stop when standard input reaches end of file (default: serve until killed).
+    #[arg(long)]
+    stop_on_stdin_eof: bool,
+    /// Do not print the cluster's log lines on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn parse_topic(s: &str) -> Result<TopicConfig, String> {
+    let (name, n) = s.rsplit_once(':').ok_or_else(|| format!("`{s}` is not NAME:PARTITIONS"))?;
+    let partitions = n.parse::<i32>().map_err(|_| format!("`{n}` is not a partition count"))?;
+    idem_core::broker::config::check_topic(name, partitions).map_err(|e| e.to_string())?;
+    Ok(TopicConfig { name: name.to_string(), partitions })
+}
+
+/// Runs `idem broker`: prints the bootstrap servers as the first line of stdout, then serves.
+pub fn run(args: BrokerArgs) -> ExitCode {
+    let Some((host, port)) = args.listen.rsplit_once(':') else {
+        eprintln!("idem broker: --listen `{}` is not HOST:PORT", args.listen);
+        return ExitCode::from(2);
+    };
+    let Ok(port) = port.parse::<u16>() else {
+        eprintln!("idem broker: --listen port `{port}` is not a port number");
+        return ExitCode::from(2);
+    };
+    let mut config = MockClusterConfig {
+        host: host.trim_start_matches('[').trim_end_matches(']').to_string(),
+        first_port: port,
+        brokers: usize::from(args.brokers),
+        log_to_stderr: !args.quiet,
+        ..MockClusterConfig::default()
+    };
+    config.cluster.topics = args.topics;
+    config.cluster.faults = args.faults.unwrap_or_default();
+    config.cluster.seed = args.seed;
+    config.cluster.log_max_bytes = args.log_max_bytes;
+    config.cluster.auto_create_partitions = (args.auto_create_partitions > 0).then_some(args.auto_create_partitions);
+    config.cluster.validator.unknown_producer = match args.unknown_producer {
+        UnknownProducer::Strict => UnknownProducerPolicy::Strict,
+        UnknownProducer::AcceptAny => UnknownProducerPolicy::AcceptAnySequence,
+    };
+    let cluster = match MockCluster::start(config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("idem broker: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{}", cluster.bootstrap_servers()).and_then(|()| out.flush()).is_err() {
+        return ExitCode::FAILURE;
+    }
+    drop(out);
+    if args.stop_on_stdin_eof {
+        let mut sink = [0u8; 4096];
+        let mut stdin = std::io::stdin().lock();
+        while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+        let s = cluster.stats();
+        if !args.quiet {
+            eprintln!(
+                "idem broker: stopping: {} batches / {} records appended, {} duplicates suppressed",
+                s.batches_appended, s.records_appended, s.duplicates
+            );
+        }
+        drop(cluster);
+        return ExitCode::SUCCESS;
+    }
+    loop {
+        std::thread::park();
+    }
+}
