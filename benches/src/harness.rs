@@ -46,7 +46,7 @@ pub fn default_plan(scale: u64) -> Vec<(BrokerKind, Workload)> {
         partitions: 3,
         faults: faults.map(String::from),
     };
-    let faults = "append_drop=0.5%,error_after=NOT_ENOUGH_REPLICAS_AFTER_APPEND:0.5%";
+    let faults = "append_drop=2%,error_after=NOT_ENOUGH_REPLICAS_AFTER_APPEND:2%";
     vec![
         (BrokerKind::IdemCluster, w("100 B", 1_000_000, 100, None)),
         (BrokerKind::IdemCluster, w("1 KiB", 200_000, 1024, None)),
@@ -60,12 +60,20 @@ pub fn default_plan(scale: u64) -> Vec<(BrokerKind, Workload)> {
 pub struct BrokerProcess {
     child: Child,
     stdin: Option<ChildStdin>,
+    /// Reads the rest of its stdout; returns the `STATS` line, if any.
+    stats: Option<std::thread::JoinHandle<Option<String>>>,
     /// The bootstrap servers it announced.
     pub bootstrap: String,
 }
 
-impl Drop for BrokerProcess {
-    fn drop(&mut self) {
+impl BrokerProcess {
+    /// Stops the broker and returns the `STATS` line it printed on the way out, if any.
+    pub fn stop(mut self) -> Option<String> {
+        self.shutdown();
+        self.stats.take().and_then(|t| t.join().ok()).flatten()
+    }
+
+    fn shutdown(&mut self) {
         drop(self.stdin.take());
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while std::time::Instant::now() < deadline {
@@ -76,6 +84,12 @@ impl Drop for BrokerProcess {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl Drop for BrokerProcess {
+    fn drop(&mut self) {
+        self.shutdown();
     }
 }
 
@@ -94,7 +108,7 @@ pub fn start_broker(kind: BrokerKind, w: &Workload) -> Result<BrokerProcess, Str
         cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().map_err(|e| format!("spawn broker: {e}"))?;
     let stdin = child.stdin.take();
     let stdout = child.stdout.take().ok_or("broker stdout")?;
-    let mut proc = BrokerProcess { child, stdin, bootstrap: String::new() };
+    let mut proc = BrokerProcess { child, stdin, stats: None, bootstrap: String::new() };
     let mut lines = BufReader::new(stdout).lines();
     for line in lines.by_ref() {
         let line = line.map_err(|e| format!("broker stdout: {e}"))?;
@@ -106,8 +120,10 @@ pub fn start_broker(kind: BrokerKind, w: &Workload) -> Result<BrokerProcess, Str
     if proc.bootstrap.is_empty() {
         return Err(format!("{} broker exited without announcing its address", kind.name()));
     }
-    // Keep draining its stdout so it never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
+    // Keep draining its stdout so it never blocks on a full pipe; keep the STATS line.
+    proc.stats = Some(std::thread::spawn(move || {
+        lines.map_while(Result::ok).filter_map(|l| l.strip_prefix("STATS ").map(String::from)).last()
+    }));
     Ok(proc)
 }
 
@@ -150,10 +166,13 @@ pub fn run_one(producer: &str, kind: BrokerKind, w: &Workload, s: &Settings, rou
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("spawn producer: {e}"))?;
-    drop(broker);
+    let stats = broker.stop();
     let stdout = String::from_utf8_lossy(&out.stdout);
     match stdout.lines().find_map(RunResult::parse_line) {
-        Some(r) if out.status.success() => Ok(r),
+        Some(mut r) if out.status.success() => {
+            r.broker_stats = stats.unwrap_or_default();
+            Ok(r)
+        }
         _ => Err(format!("{producer} on {} / {}: exit {}; output: {}", kind.name(), w.name, out.status, stdout.trim())),
     }
 }

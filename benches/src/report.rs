@@ -136,13 +136,13 @@ pub fn markdown(results: &[RunResult], header: &str) -> String {
     md.push_str(
         "\nMedians over rounds (max ms: the largest over rounds). Ratios > 1 are better for idem in \
          records/s and MB/s, < 1 better in memory, latency and CPU.\n\n<details><summary>Every run</summary>\n\n\
-         | round | broker | workload | producer | records/s | peak RSS MiB | p50 ms | p99 ms | max ms | CPU s | delivered | failed |\n\
-         |---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+         | round | broker | workload | producer | records/s | peak RSS MiB | p50 ms | p99 ms | max ms | CPU s | delivered | failed | broker counters |\n\
+         |---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
     );
     for r in results {
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {:.0} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} |",
+            "| {} | {} | {} | {} | {:.0} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} | {} |",
             r.round,
             r.broker,
             r.workload,
@@ -154,7 +154,8 @@ pub fn markdown(results: &[RunResult], header: &str) -> String {
             r.max_us as f64 / 1000.0,
             r.cpu_s,
             r.delivered,
-            r.failed
+            r.failed,
+            r.broker_stats
         );
     }
     md.push_str("\n</details>\n");

@@ -79,6 +79,9 @@ pub struct RunResult {
     pub p99_us: u64,
     /// Maximum delivery latency, microseconds.
     pub max_us: u64,
+    /// The broker's counters after the run (`key=value ...`, idem's cluster only). Filled in
+    /// by the harness, not part of the `RESULT` line.
+    pub broker_stats: String,
 }
 
 impl RunResult {
@@ -145,6 +148,7 @@ impl RunResult {
             p50_us: n("p50_us")?,
             p99_us: n("p99_us")?,
             max_us: n("max_us")?,
+            broker_stats: String::new(),
         })
     }
 }
@@ -170,6 +174,7 @@ mod tests {
             p50_us: 800,
             p99_us: 9000,
             max_us: 20_000,
+            broker_stats: String::new(),
         };
         assert_eq!(RunResult::parse_line(&r.to_line()), Some(r.clone()));
         assert!((r.records_per_s() - 666_666.67).abs() < 1.0);
