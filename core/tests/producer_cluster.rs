@@ -285,3 +285,86 @@ fn delivery_timeouts_under_heavy_faults() {
         run_with(seed, faults, 300, false, Duration::from_millis(2500), false);
     }
 }
+
+/// Many seeds of every fault mix: `cargo test --test producer_cluster -- --ignored`
+/// (`IDEM_SEEDS` sets the count, default 200).
+#[test]
+#[ignore]
+fn many_seeds() {
+    let n: u64 = std::env::var("IDEM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
+    let mixes = [
+        "append_drop=0.05,error_before=NOT_LEADER_OR_FOLLOWER:0.05,error_after=NOT_ENOUGH_REPLICAS_AFTER_APPEND:0.05,delay=0..20ms,leader_move=300ms",
+        "broker_bounce=700ms:200ms,restart=900ms,restart_lossy=1500ms,expire=2s,delay=0..10ms",
+        "error_before=OUT_OF_ORDER_SEQUENCE_NUMBER:0.03,error_before=UNKNOWN_PRODUCER_ID:0.03,error_after=REQUEST_TIMED_OUT:0.03,append_drop=0.03,delay=0..10ms",
+    ];
+    for seed in 100..100 + n {
+        for m in mixes {
+            run(seed, m, 300, seed % 2 == 0);
+        }
+        run_with(
+            seed,
+            "append_drop=0.3,delay=0..900ms,broker_bounce=1s:3s,error_after=REQUEST_TIMED_OUT:0.1",
+            200,
+            false,
+            Duration::from_millis(2500),
+            false,
+        );
+    }
+}
+
+/// Rough end-to-end throughput (producer + in-memory cluster in one thread):
+/// `cargo test --release --test producer_cluster -- --ignored throughput --nocapture`.
+#[test]
+#[ignore]
+fn throughput() {
+    let cc = ClusterConfig {
+        brokers: vec![BrokerAddress { node_id: 1, host: "b1".into(), port: 9092 }],
+        topics: vec![TopicConfig { name: "t".into(), partitions: 4 }],
+        ..ClusterConfig::default()
+    };
+    let pc = ProducerConfig::new("b1:9092").unwrap().linger(Duration::from_millis(5)).buffer_memory(64 << 20);
+    let mut net = Net {
+        p: Producer::new(pc, Instant::ZERO).unwrap(),
+        c: Cluster::new(cc, Instant::ZERO).unwrap(),
+        now: Instant::ZERO,
+        open: HashMap::new(),
+        events: Vec::new(),
+        rng: Rng::new(1),
+        chunked: false,
+    };
+    let value = [0u8; 100];
+    let n = 2_000_000u64;
+    let start = std::time::Instant::now();
+    let mut send_time = std::time::Duration::ZERO;
+    let mut sent = 0;
+    while sent < n {
+        let t = std::time::Instant::now();
+        for _ in 0..1000 {
+            let r = ProducerRecord {
+                topic: "t",
+                partition: None,
+                key: None,
+                value: Some(&value),
+                headers: &[],
+                timestamp_ms: 1,
+            };
+            match net.p.send(net.now, &r) {
+                Ok(_) => sent += 1,
+                Err(_) => break,
+            }
+        }
+        send_time += t.elapsed();
+        net.pump();
+        net.events.clear();
+        net.now += Duration::from_millis(1);
+        net.p.handle_input(Input::Timeout(net.now));
+        net.c.handle_input(BrokerInput::Timeout(net.now));
+    }
+    let total = start.elapsed();
+    eprintln!(
+        "{n} records of 100 B: {:.0} rec/s end to end; send() alone {:.0} ns/record; {:?}",
+        n as f64 / total.as_secs_f64(),
+        send_time.as_nanos() as f64 / n as f64,
+        net.p.metrics()
+    );
+}

@@ -119,22 +119,21 @@ fn out_of_order_on_a_later_batch_is_retried_in_order() {
 
 #[test]
 fn unknown_producer_id_on_head_bumps_and_renumbers_only_what_is_safe() {
-    let mut b = Broker::new(config(), 2);
+    // One request in flight per connection: partition 1's second batch stays never-sent.
+    let mut b = Broker::new(config().max_in_flight(1), 2);
     b.send(Some(0), b"a").unwrap();
     b.send(Some(1), b"b").unwrap();
     let req = b.produce();
     let sent = req.batches();
     assert_eq!(sent.len(), 2, "one request per broker, one batch per partition");
-    // A never-sent batch queued behind partition 1's.
     b.send(Some(1), b"c").unwrap();
-    let queued = b.produce();
-    // Partition 0: UNKNOWN_PRODUCER_ID on its head (rejected); partition 1: REQUEST_TIMED_OUT
-    // (outcome unknown).
+    b.no_produce();
+    // Partition 0: UNKNOWN_PRODUCER_ID on its head (rejected: not in the log); partition 1:
+    // REQUEST_TIMED_OUT (outcome unknown).
     b.answer(&req, &[(59, -1), (7, -1)]);
-    b.answer(&queued, &[(45, -1)]); // consequence of the earlier unresolved batch
     b.advance(Duration::from_millis(1500));
-    // Draining: only partition 1's unknown batch is resent, with its original stamp, and no
-    // InitProducerId goes out before it resolves.
+    // Draining: only partition 1's unknown batch is resent, with its original stamp and bytes;
+    // no InitProducerId goes out before it resolves, and the never-sent batch waits.
     let resend = b.produce();
     assert_eq!(resend.batches(), vec![sent[1].clone()]);
     assert_eq!(b.init_requests.len(), 1);
@@ -143,13 +142,15 @@ fn unknown_producer_id_on_head_bumps_and_renumbers_only_what_is_safe() {
     b.settle();
     assert_eq!(b.init_requests, [(4, -1, -1), (4, 1000, 0)]);
     assert_eq!(b.p.producer_id(), Some((1000, 1)));
-    // After the bump every partition restarts at sequence 0 (KAFKA-12152).
+    // After the bump every partition restarts at sequence 0 (KAFKA-12152): the rejected head of
+    // partition 0 and the never-sent batch of partition 1 (whose last sequence was 0).
     let after = b.produce();
     let bs = after.batches();
     assert_eq!(bs.len(), 2);
     for x in &bs {
         assert_eq!((x.producer_id, x.epoch, x.base_sequence), (1000, 1, 0), "{x:?}");
     }
+    assert_ne!(bs[0].bytes, sent[0].bytes, "re-stamped with a new CRC");
     assert_eq!(b.p.metrics().epoch_bumps, 1);
     b.answer(&after, &[(0, 0), (0, 4)]);
     let mut delivered = b.delivered();

@@ -18,6 +18,7 @@
 
 pub mod accumulator;
 pub mod backoff;
+pub mod classify;
 pub mod config;
 pub mod conn;
 pub mod idempotence;
@@ -334,7 +335,8 @@ impl Producer {
                         self.timers.lower(TimerKind::Linger, now + self.config.linger);
                         self.timers.lower(TimerKind::Delivery, now + self.config.delivery_timeout);
                     }
-                    if full || self.config.linger == crate::time::Duration::ZERO {
+                    let lingered = self.config.linger == crate::time::Duration::ZERO;
+                    if full || (lingered && part.ready_for_new_batch(self.config.window())) {
                         sealed |= part.seal(pid, epoch, idempotent);
                     }
                     break Ok(());

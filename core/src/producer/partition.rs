@@ -26,6 +26,7 @@ use alloc::vec::Vec;
 
 use super::ConnId;
 use super::accumulator::{OpenBatch, RecordMeta};
+use super::classify::{ErrorClass, classify};
 use super::report::{DeliveryError, Persisted};
 use crate::proto::ErrorCode;
 use crate::proto::record_batch::{ProducerStamp, increment_sequence};
@@ -135,49 +136,6 @@ pub enum Completion {
     },
 }
 
-/// How the producer classifies a Produce partition error code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorClass {
-    /// Written (NONE).
-    Success,
-    /// Already written (DUPLICATE_SEQUENCE_NUMBER).
-    Duplicate,
-    /// OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID, INVALID_PRODUCER_EPOCH.
-    Sequence,
-    /// Retriable and definitely not written by this attempt.
-    RetriableRejected,
-    /// Retriable, outcome unknown (may have been written).
-    RetriableUnknown,
-    /// Not retriable, not written.
-    Rejected,
-    /// Stops the producer.
-    Fatal,
-}
-
-/// The decision table's classification of Produce partition errors.
-pub fn classify(code: ErrorCode) -> ErrorClass {
-    match code.0 {
-        0 => ErrorClass::Success,
-        46 => ErrorClass::Duplicate,
-        45 | 47 | 59 => ErrorClass::Sequence,
-        // UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, NOT_LEADER_OR_FOLLOWER,
-        // NOT_ENOUGH_REPLICAS, CORRUPT_MESSAGE, KAFKA_STORAGE_ERROR, FENCED_LEADER_EPOCH,
-        // UNKNOWN_LEADER_EPOCH, OFFSET_NOT_AVAILABLE, THROTTLING_QUOTA_EXCEEDED: rejected before
-        // the append.
-        3 | 5 | 6 | 19 | 2 | 56 | 74 | 75 | 78 | 89 => ErrorClass::RetriableRejected,
-        // UNKNOWN_SERVER_ERROR, REQUEST_TIMED_OUT, NETWORK_EXCEPTION, NOT_ENOUGH_REPLICAS_AFTER_APPEND,
-        // and anything idem does not know: the batch may be in the log.
-        -1 | 7 | 13 | 20 => ErrorClass::RetriableUnknown,
-        // PRODUCER_FENCED, CLUSTER_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
-        90 | 31 | 53 => ErrorClass::Fatal,
-        // MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_REQUIRED_ACKS, TOPIC_AUTHORIZATION_FAILED,
-        // INVALID_TIMESTAMP, UNSUPPORTED_FOR_MESSAGE_FORMAT, INVALID_RECORD, UNSUPPORTED_VERSION,
-        // INVALID_TOPIC_EXCEPTION, POLICY_VIOLATION, UNSUPPORTED_COMPRESSION_TYPE.
-        10 | 18 | 21 | 29 | 32 | 43 | 87 | 35 | 17 | 44 | 76 => ErrorClass::Rejected,
-        _ => ErrorClass::RetriableUnknown,
-    }
-}
-
 /// One partition of one topic.
 #[derive(Debug)]
 pub struct PartitionState {
@@ -202,6 +160,9 @@ pub struct PartitionState {
     /// A sequenced batch was given up or the broker disagrees about sequences: the producer must
     /// drain and bump the epoch before this partition sends new batches.
     pub needs_bump: bool,
+    /// The broker refused the head batch's sequence with this error (it is definitely not in the
+    /// log): the partition waits for the bump.
+    pub head_rejected: Option<ErrorCode>,
 }
 
 impl PartitionState {
@@ -218,6 +179,7 @@ impl PartitionState {
             state: SendState::Normal,
             failures: 0,
             needs_bump: false,
+            head_rejected: None,
         }
     }
 
@@ -248,6 +210,13 @@ impl PartitionState {
         true
     }
 
+    /// Whether a batch sealed now could be sent at once: nothing queued ahead of it, room in the
+    /// window, no retry pending. A lingered batch that could not be sent stays open (and keeps
+    /// filling up to `batch.size`) until this holds, as the Java client's accumulator does.
+    pub fn ready_for_new_batch(&self, window: usize) -> bool {
+        self.queue.is_empty() && self.window.len() < window.min(MAX_WINDOW) && self.state == SendState::Normal
+    }
+
     /// Whether anything is buffered (open, queued or unresolved).
     pub fn has_data(&self) -> bool {
         self.open.is_some() || !self.queue.is_empty() || !self.window.is_empty()
@@ -258,15 +227,22 @@ impl PartitionState {
         match self.state {
             SendState::Backoff { until } => self.in_flight == 0 && until <= now,
             SendState::Resending => {
-                self.window.iter().any(|b| b.in_flight.is_none() && (!draining || b.maybe_persisted))
+                self.window.iter().any(|b| b.in_flight.is_none()) && (!draining || self.resolvable())
             }
             SendState::Normal => !draining && !self.queue.is_empty() && self.window.len() < window,
         }
     }
 
+    /// While draining: whether resending the window (in order, same bytes) can still resolve a
+    /// batch of unknown outcome.
+    fn resolvable(&self) -> bool {
+        self.head_rejected.is_none() && self.window.iter().any(|b| b.maybe_persisted)
+    }
+
     /// Picks the next batch to transmit on `conn` (the leader's connection), moving it from the
-    /// queue into the window if needed; returns its window index. `draining`: only batches of
-    /// unknown outcome may be resent (to resolve them before a bump).
+    /// queue into the window if needed; returns its window index. `draining`: a bump is pending;
+    /// only the window is resent (in order, same bytes), and only while that can resolve a batch
+    /// of unknown outcome; nothing new starts.
     pub fn next_to_send(&mut self, now: Instant, conn: ConnId, window: usize, draining: bool) -> Option<usize> {
         if self.in_flight > 0 && self.in_flight_conn != Some(conn) {
             return None; // requests to another (old leader's) connection are unresolved
@@ -279,10 +255,7 @@ impl PartitionState {
         }
         if self.state == SendState::Resending {
             match self.window.iter().position(|b| b.in_flight.is_none()) {
-                Some(i) => {
-                    let b = self.window.iter().nth(i)?;
-                    return (!draining || b.maybe_persisted).then_some(i);
-                }
+                Some(i) => return (!draining || self.resolvable()).then_some(i),
                 None => self.state = SendState::Normal,
             }
         }
@@ -327,8 +300,9 @@ impl PartitionState {
     }
 
     /// Removes window batch `i` (which must not be in flight any more) and reports it failed.
-    /// A batch given up in mid-sequence leaves a gap: the partition needs a bump. If it is
-    /// definitely not in the log, nothing after it in this epoch can be either.
+    /// A batch given up in mid-sequence leaves a gap: the partition needs a bump. (The batches
+    /// behind it keep their `maybe_persisted` marks: a broker that lost producer state may have
+    /// appended them anyway, so nothing of unknown outcome is ever inferred to be absent.)
     fn fail_window(&mut self, i: usize, error: DeliveryError, sink: &mut impl FnMut(Completion)) {
         self.settle_in_flight(i);
         let mut rest: heapless::Deque<SealedBatch, MAX_WINDOW> = heapless::Deque::new();
@@ -345,13 +319,6 @@ impl PartitionState {
         self.window = rest;
         let Some(batch) = failed else { return };
         let persisted = if batch.maybe_persisted { Persisted::Possibly } else { Persisted::No };
-        if persisted == Persisted::No {
-            for b in self.window.iter_mut().skip(i) {
-                if b.in_flight.is_none() {
-                    b.maybe_persisted = false;
-                }
-            }
-        }
         self.needs_bump = true;
         sink(Completion::Failed { batch, error, persisted });
     }
@@ -423,6 +390,7 @@ impl PartitionState {
                 } else {
                     // Head batch, definitely not written: drain, bump, renumber, retry.
                     self.needs_bump = true;
+                    self.head_rejected = Some(code);
                     self.enter_backoff(backoff_until);
                     reaction.retry = true;
                 }
@@ -542,22 +510,24 @@ impl PartitionState {
     }
 
     /// Whether this partition is drained for a bump: nothing in flight and no batch of unknown
-    /// outcome left. Also settles what the drain proved: a batch behind a definitely-rejected one
-    /// cannot be in the log (the broker appends in sequence order), so it is no longer `maybe`.
-    pub fn drained(&mut self) -> bool {
+    /// outcome left. When the broker rejected the head batch's sequence (`head_rejected`), the
+    /// batches of unknown outcome behind it cannot be resolved in this epoch (the broker will not
+    /// accept them after a head it refuses) and must not be re-stamped: they are given up here as
+    /// possibly persisted.
+    pub fn drained(&mut self, sink: &mut impl FnMut(Completion)) -> bool {
         if self.in_flight > 0 {
             return false;
         }
-        if let Some(first_clean) = self.window.iter().position(|b| !b.maybe_persisted) {
-            for b in self.window.iter_mut().skip(first_clean) {
-                b.maybe_persisted = false;
+        if let Some(code) = self.head_rejected {
+            while let Some(i) = self.window.iter().position(|b| b.maybe_persisted) {
+                self.fail_window(i, DeliveryError::SequenceUnresolvable(code), sink);
             }
         }
         self.window.iter().all(|b| !b.maybe_persisted)
     }
 
-    /// Adopts a new producer id/epoch: every unresolved batch (all definitely not in the log, see
-    /// [`PartitionState::drained`]) goes back to the queue and the queue is re-stamped from
+    /// Adopts a new producer id/epoch: every unresolved batch (all definitely not in the log:
+    /// see [`PartitionState::drained`]) goes back to the queue and the queue is re-stamped from
     /// sequence 0. Must only be called when drained.
     pub fn renumber(&mut self, producer_id: i64, producer_epoch: i16, idempotent: bool) {
         while let Some(b) = self.window.pop_back() {
@@ -577,6 +547,7 @@ impl PartitionState {
         self.next_sequence = next;
         self.state = SendState::Normal;
         self.needs_bump = false;
+        self.head_rejected = None;
     }
 
     /// Gives up everything (fatal error or abort): `No` for what was never sent or definitely

@@ -120,7 +120,8 @@ fn head_sequence_errors() {
     let mut done = Vec::new();
     p.on_result(C, 0, ErrorCode::UNKNOWN_PRODUCER_ID, -1, -1, 10, T0, &mut collect(&mut done));
     assert!(p.needs_bump && done.is_empty() && p.window.len() == 1);
-    assert!(p.drained());
+    assert!(p.drained(&mut collect(&mut done)));
+    assert!(done.is_empty());
     let old = stamp_of(p.window.front().unwrap());
     p.renumber(9, 1, true);
     let seqs: Vec<(i64, i16, i32)> = p.queue.iter().map(stamp_of).map(|s| (s.0, s.1, s.2)).collect();
@@ -216,5 +217,39 @@ fn draining_only_resends_unknown_outcomes() {
     let i = p.next_to_send(T0, C, 5, true).unwrap();
     p.mark_sent(i, C, 1);
     assert_eq!(p.next_to_send(T0, C, 5, true), None);
-    assert!(!p.drained());
+    assert!(!p.drained(&mut collect(&mut Vec::new())));
+}
+
+#[test]
+fn unknown_outcomes_behind_a_rejected_head_are_given_up_not_restamped() {
+    let mut p = part_with(2, 0);
+    for k in 0..2 {
+        let i = p.next_to_send(T0, C, 5, false).unwrap();
+        p.mark_sent(i, C, k);
+    }
+    let mut done = Vec::new();
+    // Head rejected (definitely not written), second batch lost (unknown).
+    p.on_result(C, 0, ErrorCode::NOT_LEADER_OR_FOLLOWER, -1, -1, 10, T0, &mut collect(&mut done));
+    p.on_conn_lost(C, T0);
+    assert!(p.window.iter().nth(1).unwrap().maybe_persisted);
+    // Draining: the window is resent in order (same bytes) to resolve the unknown one.
+    let i = p.next_to_send(T0, C, 5, true).unwrap();
+    assert_eq!(i, 0);
+    p.mark_sent(i, C, 2);
+    let i = p.next_to_send(T0, C, 5, true).unwrap();
+    p.mark_sent(i, C, 3);
+    p.on_result(C, 2, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, -1, -1, 10, T0, &mut collect(&mut done));
+    assert_eq!(p.head_rejected, Some(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER));
+    p.on_result(C, 3, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, -1, -1, 10, T0, &mut collect(&mut done));
+    assert!(done.is_empty());
+    assert_eq!(p.next_to_send(T0, C, 5, true), None, "nothing left to resolve by resending");
+    assert!(p.drained(&mut collect(&mut done)));
+    assert!(matches!(
+        done[..],
+        [Completion::Failed { persisted: Persisted::Possibly, error: DeliveryError::SequenceUnresolvable(_), .. }]
+    ));
+    // The rejected head is renumbered into the new epoch.
+    p.renumber(9, 1, true);
+    assert_eq!(stamp_of(p.queue.front().unwrap()).1, 1);
+    assert_eq!(p.queue.len(), 1);
 }

@@ -49,7 +49,8 @@ impl Producer {
             self.metadata.request_refresh();
         }
         self.send_metadata(now);
-        if idempotent {
+        if idempotent && !self.topics.is_empty() {
+            // Lazily, once there is something to send (as the Java client).
             self.send_init_producer_id(now);
         }
         self.send_produce(now);
@@ -63,12 +64,14 @@ impl Producer {
 
     fn seal_due(&mut self, now: Instant) {
         let linger = self.config.linger;
+        let window = self.config.window();
         let idempotent = self.config.enable_idempotence;
         let (pid, epoch) = (self.pid.producer_id, self.pid.epoch);
         for ts in &mut self.topics {
             let count = ts.partitions.len() as u32;
             for part in &mut ts.partitions {
-                let due = part.open.as_ref().is_some_and(|o| self.closing || o.created + linger <= now);
+                let lingered = part.open.as_ref().is_some_and(|o| o.created + linger <= now);
+                let due = part.open.is_some() && (self.closing || (lingered && part.ready_for_new_batch(window)));
                 if due && part.seal(pid, epoch, idempotent) {
                     self.metrics.batches += 1;
                     ts.sticky.on_sealed(part.partition, count, &mut self.rng);
@@ -254,11 +257,7 @@ impl Producer {
 
     fn all_drained(&mut self) -> bool {
         let mut drained = true;
-        for ts in &mut self.topics {
-            for p in &mut ts.partitions {
-                drained &= p.drained();
-            }
-        }
+        self.for_each_partition(|p, sink| drained &= p.drained(&mut |c| sink(c)));
         drained
     }
 
@@ -431,7 +430,7 @@ impl Producer {
                 None => false,
             },
             RequestKind::Metadata => {
-                let Ok((_, r)) = proto::decode_response::<MetadataResponse<'_>>(body, pending.version) else {
+                let Ok((_, r)) = proto::decode_response_lenient::<MetadataResponse<'_>>(body, pending.version) else {
                     let at = self.retry_backoff.next_at(now, self.metadata.failures, &mut self.rng);
                     self.metadata.on_failed(at);
                     return false;
@@ -449,7 +448,7 @@ impl Producer {
                 true
             }
             RequestKind::InitProducerId => {
-                let Ok((_, r)) = proto::decode_response::<InitProducerIdResponse>(body, pending.version) else {
+                let Ok((_, r)) = proto::decode_response_lenient::<InitProducerIdResponse>(body, pending.version) else {
                     let at = self.retry_backoff.next_at(now, self.pid.failures, &mut self.rng);
                     self.pid.on_lost(at);
                     return false;
@@ -481,7 +480,7 @@ impl Producer {
         body: &[u8],
         parts: &[(usize, i32)],
     ) -> bool {
-        let Ok((_, r)) = proto::decode_response::<ProduceResponse<'_>>(body, version) else { return false };
+        let Ok((_, r)) = proto::decode_response_lenient::<ProduceResponse<'_>>(body, version) else { return false };
         let now = self.now;
         let retries = self.config.retries;
         let mut done: Vec<(i32, Completion)> = Vec::new();
@@ -582,7 +581,11 @@ impl Producer {
             for p in &ts.partitions {
                 in_flight += p.in_flight as u64;
                 if let Some(o) = &p.open {
-                    t.lower(TimerKind::Linger, o.created + linger);
+                    // A lingered batch waiting for its partition is sealed by the event that
+                    // frees the partition, not by a timer.
+                    if let Some(at) = future(o.created + linger) {
+                        t.lower(TimerKind::Linger, at);
+                    }
                     t.lower(TimerKind::Delivery, o.created + dt);
                 }
                 if let Some(b) = p.window.front() {

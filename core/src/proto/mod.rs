@@ -123,6 +123,15 @@ pub fn decode_response<'a, M: Message<'a>>(body: &'a [u8], version: i16) -> Resu
     Ok((header, m))
 }
 
+/// Like [`decode_response`] but ignores bytes after the message, as Kafka clients do
+/// (librdkafka's mock cluster appends a stray byte to Metadata v12 responses).
+pub fn decode_response_lenient<'a, M: Message<'a>>(body: &'a [u8], version: i16) -> Result<(ResponseHeader, M), DecodeError> {
+    M::API_KEY.check_decode(version)?;
+    let mut r = Reader::new(body);
+    let header = ResponseHeader::decode(&mut r, M::API_KEY.response_header_version(version))?;
+    Ok((header, M::decode(&mut r, version)?))
+}
+
 /// Reads the correlation id at the front of a response frame body without decoding the rest
 /// (to match a response to its request before knowing its type).
 pub fn peek_correlation_id(body: &[u8]) -> Result<i32, DecodeError> {

@@ -1,0 +1,319 @@
+//! What a runtime hands back for every accepted record: a [`DeliveryHandle`] (wait for it,
+//! poll it as a future) or a callback, and the bookkeeping ([`Reports`]) that routes the core's
+//! events to them. Shared by idem-std and idem-smol.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use idem_core::producer::{DeliveryError, Event, FatalError, Persisted, RecordId};
+
+/// Where a delivered record landed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordMetadata {
+    /// The record's id (assigned by `send` in increasing order from 0, per producer).
+    pub id: RecordId,
+    /// Its partition.
+    pub partition: i32,
+    /// Its offset; `None` when the broker acknowledged it as a duplicate without an offset, or
+    /// when it was acknowledged implicitly by a later batch of the same partition.
+    pub offset: Option<i64>,
+    /// Its timestamp (CreateTime, or the broker's LogAppendTime when it returned one).
+    pub timestamp_ms: i64,
+}
+
+/// Why a record was not delivered, and whether it may be in the log anyway (at most once).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeliveryFailure {
+    /// The record's id.
+    pub id: RecordId,
+    /// Why it failed.
+    pub error: DeliveryError,
+    /// `Persisted::Possibly` when some attempt's outcome is unknown.
+    pub persisted: Persisted,
+}
+
+impl fmt::Display for DeliveryFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = match self.persisted {
+            Persisted::No => "not persisted",
+            Persisted::Possibly => "possibly persisted",
+        };
+        write!(f, "record {} not delivered ({p}): {}", self.id.0, self.error)
+    }
+}
+
+impl std::error::Error for DeliveryFailure {}
+
+/// The one final report of an accepted record.
+pub type DeliveryResult = Result<RecordMetadata, DeliveryFailure>;
+
+/// A callback run once with a record's report. It runs on an idem thread (or inside a producer
+/// call of another thread), never while the producer's lock is held; keep it short.
+pub type DeliveryCallback = Box<dyn FnOnce(DeliveryResult) + Send + 'static>;
+
+#[derive(Debug, Default)]
+struct SlotState {
+    result: Option<DeliveryResult>,
+    waker: Option<Waker>,
+}
+
+#[derive(Debug, Default)]
+struct Slot {
+    state: Mutex<SlotState>,
+    ready: Condvar,
+}
+
+impl Slot {
+    fn lock(&self) -> MutexGuard<'_, SlotState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The pending report of one accepted record. Exactly one result ever arrives; every accepted
+/// record gets one (when the producer closes, at the latest). Wait for it with [`wait`]
+/// (blocking), [`wait_timeout`], poll it with [`try_result`], or `.await` it (it is a
+/// `Future`, runtime-agnostic). Dropping the handle does not cancel the record.
+///
+/// [`wait`]: DeliveryHandle::wait
+/// [`wait_timeout`]: DeliveryHandle::wait_timeout
+/// [`try_result`]: DeliveryHandle::try_result
+#[derive(Debug, Clone)]
+pub struct DeliveryHandle {
+    slot: Arc<Slot>,
+}
+
+impl DeliveryHandle {
+    /// A handle and the completer that fulfils it.
+    pub fn new() -> (DeliveryHandle, Completer) {
+        let slot = Arc::new(Slot::default());
+        (DeliveryHandle { slot: Arc::clone(&slot) }, Completer(Kind::Handle(slot)))
+    }
+
+    /// Blocks until the report arrives.
+    pub fn wait(&self) -> DeliveryResult {
+        let mut s = self.slot.lock();
+        loop {
+            if let Some(r) = s.result {
+                return r;
+            }
+            s = self.slot.ready.wait(s).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Blocks until the report arrives or `timeout` passes (`None` then; the record is still
+    /// pending and its report will still arrive).
+    pub fn wait_timeout(&self, timeout: Duration) -> Option<DeliveryResult> {
+        let deadline = std::time::Instant::now().checked_add(timeout);
+        let mut s = self.slot.lock();
+        loop {
+            if let Some(r) = s.result {
+                return Some(r);
+            }
+            let left = match deadline {
+                Some(d) => d.checked_duration_since(std::time::Instant::now()).filter(|l| !l.is_zero())?,
+                None => Duration::from_secs(3600),
+            };
+            s = self.slot.ready.wait_timeout(s, left).unwrap_or_else(PoisonError::into_inner).0;
+        }
+    }
+
+    /// The report if it has arrived.
+    pub fn try_result(&self) -> Option<DeliveryResult> {
+        self.slot.lock().result
+    }
+}
+
+impl Future for DeliveryHandle {
+    type Output = DeliveryResult;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<DeliveryResult> {
+        let mut s = self.slot.lock();
+        match s.result {
+            Some(r) => Poll::Ready(r),
+            None => {
+                s.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+/// Whoever is told about one record's report: a [`DeliveryHandle`]'s slot or a callback.
+pub struct Completer(Kind);
+
+enum Kind {
+    Handle(Arc<Slot>),
+    Callback(DeliveryCallback),
+}
+
+impl fmt::Debug for Completer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Kind::Handle(_) => f.write_str("Completer::Handle"),
+            Kind::Callback(_) => f.write_str("Completer::Callback"),
+        }
+    }
+}
+
+impl Completer {
+    /// A completer that runs `f` with the report.
+    pub fn callback(f: impl FnOnce(DeliveryResult) + Send + 'static) -> Completer {
+        Completer(Kind::Callback(Box::new(f)))
+    }
+
+    /// Delivers `result` (wakes the waiter or runs the callback). Call it without holding any
+    /// producer lock.
+    pub fn complete(self, result: DeliveryResult) {
+        match self.0 {
+            Kind::Handle(slot) => {
+                let waker = {
+                    let mut s = slot.lock();
+                    s.result = Some(result);
+                    s.waker.take()
+                };
+                slot.ready.notify_all();
+                if let Some(w) = waker {
+                    w.wake();
+                }
+            }
+            Kind::Callback(f) => f(result),
+        }
+    }
+}
+
+/// A report ready to be handed to its completer (outside the producer's lock).
+pub type Ready = (Completer, DeliveryResult);
+
+/// Runs every ready completer.
+pub fn complete_all(ready: Vec<Ready>) {
+    for (c, r) in ready {
+        c.complete(r);
+    }
+}
+
+/// Counts of final reports, over a producer's life.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReportCounts {
+    /// Records reported delivered.
+    pub delivered: u64,
+    /// Records reported failed (not delivered), including `possibly_persisted` and `aborted`.
+    pub failed: u64,
+    /// Of the failed: those that may be in the log anyway (at most once).
+    pub possibly_persisted: u64,
+    /// Of the failed: those failed because `close` ran out of time (`DeliveryError::Aborted`).
+    pub aborted: u64,
+}
+
+/// Routes the core's events to completers, by record id, and tracks which ids are reported.
+#[derive(Debug, Default)]
+pub struct Reports {
+    /// Id of `slots[0]`; every id below it is reported.
+    base: u64,
+    slots: VecDeque<Option<Completer>>,
+    counts: ReportCounts,
+    fatal: Option<FatalError>,
+}
+
+impl Reports {
+    /// Registers the completer of record `id` (ids are registered in increasing order).
+    pub fn register(&mut self, id: RecordId, completer: Completer) {
+        let Some(idx) = id.0.checked_sub(self.base) else { return };
+        let idx = usize::try_from(idx).unwrap_or(usize::MAX);
+        while self.slots.len() < idx {
+            self.slots.push_back(None);
+        }
+        if self.slots.len() == idx {
+            self.slots.push_back(Some(completer));
+        }
+    }
+
+    /// Every record with an id below this one has been reported.
+    pub fn reported_through(&self) -> u64 {
+        self.base
+    }
+
+    /// The id the next accepted record will get.
+    pub fn next_id(&self) -> u64 {
+        self.base.saturating_add(self.slots.len() as u64)
+    }
+
+    /// Records accepted and not reported yet.
+    pub fn outstanding(&self) -> usize {
+        self.slots.iter().filter(|s| s.is_some()).count()
+    }
+
+    /// Counts of reports so far.
+    pub fn counts(&self) -> ReportCounts {
+        self.counts
+    }
+
+    /// The fatal error the producer stopped on, if any.
+    pub fn fatal(&self) -> Option<FatalError> {
+        self.fatal
+    }
+
+    /// Takes one event; a record report becomes a [`Ready`] pushed onto `ready`.
+    pub fn on_event(&mut self, event: Event, ready: &mut Vec<Ready>) {
+        let (id, result) = match event {
+            Event::Delivered { id, partition, offset, timestamp_ms } => {
+                self.counts.delivered += 1;
+                (id, Ok(RecordMetadata { id, partition, offset, timestamp_ms }))
+            }
+            Event::Failed { id, error, persisted } => {
+                self.counts.failed += 1;
+                self.counts.possibly_persisted += u64::from(persisted == Persisted::Possibly);
+                self.counts.aborted += u64::from(error == DeliveryError::Aborted);
+                (id, Err(DeliveryFailure { id, error, persisted }))
+            }
+            Event::Fatal(e) => {
+                self.fatal = Some(e);
+                return;
+            }
+        };
+        let Some(idx) = id.0.checked_sub(self.base) else { return };
+        let completer = usize::try_from(idx).ok().and_then(|i| self.slots.get_mut(i)).and_then(Option::take);
+        if let Some(c) = completer {
+            ready.push((c, result));
+        }
+        while matches!(self.slots.front(), Some(None)) {
+            self.slots.pop_front();
+            self.base += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_route_by_id_and_advance_in_order() {
+        let mut r = Reports::default();
+        let (h0, c0) = DeliveryHandle::new();
+        let (h1, c1) = DeliveryHandle::new();
+        r.register(RecordId(0), c0);
+        r.register(RecordId(1), c1);
+        let mut ready = Vec::new();
+        r.on_event(
+            Event::Delivered { id: RecordId(1), partition: 2, offset: Some(7), timestamp_ms: 5 },
+            &mut ready,
+        );
+        assert_eq!(r.reported_through(), 0);
+        complete_all(std::mem::take(&mut ready));
+        assert_eq!(h1.try_result().map(|m| m.map(|m| m.offset)), Some(Ok(Some(7))));
+        assert!(h0.try_result().is_none());
+        r.on_event(
+            Event::Failed { id: RecordId(0), error: DeliveryError::Timeout, persisted: Persisted::No },
+            &mut ready,
+        );
+        assert_eq!(r.reported_through(), 2);
+        complete_all(ready);
+        assert!(h0.wait().is_err());
+        assert_eq!(r.counts(), ReportCounts { delivered: 1, failed: 1, possibly_persisted: 0, aborted: 0 });
+    }
+}
