@@ -164,11 +164,23 @@ pub fn markdown(results: &[RunResult], header: &str) -> String {
 
 const COLORS: [&str; 2] = ["#2b6cb0", "#dd6b20"];
 
-/// One bar-chart panel: groups of two bars (idem, librdkafka) per category.
-fn panel(svg: &mut String, x0: f64, title: &str, cats: &[(String, [f64; 2])], fmt: &dyn Fn(f64) -> String) {
+/// One bar-chart panel: groups of two bars (idem, librdkafka) per category. `log`: bar height
+/// proportional to `log10(v / floor)` (values spanning decades), else to `v`.
+fn panel(
+    svg: &mut String,
+    x0: f64,
+    title: &str,
+    cats: &[(String, [f64; 2])],
+    fmt: &dyn Fn(f64) -> String,
+    log: Option<f64>,
+) {
     let (w, h, top, bottom) = (440.0, 300.0, 50.0, 70.0);
     let plot_h = h - top - bottom;
-    let max = cats.iter().flat_map(|c| c.1).fold(0.0, f64::max).max(1e-9) * 1.15;
+    let max = cats.iter().flat_map(|c| c.1).fold(0.0, f64::max).max(1e-9);
+    let scale = |v: f64| match log {
+        Some(floor) => ((v.max(floor) / floor).log10() / (max.max(floor) * 2.0 / floor).log10()).clamp(0.0, 1.0),
+        None => (v / (max * 1.15)).clamp(0.0, 1.0),
+    };
     let _ = writeln!(
         svg,
         r#"<text x="{}" y="25" font-size="15" text-anchor="middle" font-weight="bold">{}</text>"#,
@@ -188,7 +200,7 @@ fn panel(svg: &mut String, x0: f64, title: &str, cats: &[(String, [f64; 2])], fm
     for (i, (name, vals)) in cats.iter().enumerate() {
         let cx = x0 + 10.0 + slot * (i as f64 + 0.5);
         for (j, v) in vals.iter().enumerate() {
-            let bh = v / max * plot_h;
+            let bh = scale(*v) * plot_h;
             let bx = cx - bar + j as f64 * bar;
             let by = top + plot_h - bh;
             let _ = writeln!(
@@ -254,8 +266,16 @@ pub fn svg(results: &[RunResult]) -> String {
     let _ =
         writeln!(out, r#"<svg xmlns="http://www.w3.org/2000/svg" width="900" height="330" font-family="sans-serif">"#);
     out.push_str("<rect width=\"900\" height=\"330\" fill=\"white\"/>\n");
-    panel(&mut out, 0.0, "Throughput (records/s, higher is better)", &pick(&|x| x.records_per_s), &si);
-    panel(&mut out, 450.0, "p99 delivery latency (ms, lower is better)", &pick(&|x| x.p99_ms), &|v| format!("{v:.1}"));
+    panel(&mut out, 0.0, "Throughput (records/s, higher is better)", &pick(&|x| x.records_per_s), &si, None);
+    let ms = |v: f64| if v >= 100.0 { format!("{v:.0}") } else { format!("{v:.1}") };
+    panel(
+        &mut out,
+        450.0,
+        "p99 delivery latency (ms, log scale, lower is better)",
+        &pick(&|x| x.p99_ms),
+        &ms,
+        Some(0.1),
+    );
     for (j, p) in PRODUCERS.iter().enumerate() {
         let x = 330.0 + 130.0 * j as f64;
         let _ = writeln!(out, r#"<rect x="{x}" y="308" width="12" height="12" fill="{}"/>"#, COLORS[j]);

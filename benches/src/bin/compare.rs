@@ -5,6 +5,7 @@
 //! ```text
 //! compare [--quick] [--rounds N] [--out DIR] [--only BROKER] [--producers idem,librdkafka]
 //! compare serve   --broker idem-cluster|rdkafka-mock --topic T --partitions P [--faults SPEC]
+//! compare render  --from DIR/compare.results [--out DIR]
 //! compare produce --producer idem|librdkafka --broker B --bootstrap HOSTS --topic T
 //!                 --workload NAME --records N --size S --partitions P --round R [settings]
 //! ```
@@ -156,11 +157,29 @@ fn compare(a: &Args) -> Result<(), String> {
         harness::BROKERS,
         rdkafka::util::get_rdkafka_version().1,
     );
-    let md = report::markdown(&results, &header);
-    println!("{md}");
-    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let stem = if quick { "compare-quick" } else { "compare" };
-    for (ext, text) in [("md", md), ("svg", report::svg(&results))] {
+    write_outputs(&out_dir, stem, &header, &results)
+}
+
+/// Writes `<stem>.md`, `<stem>.svg` and `<stem>.results` (the raw lines, for `render`).
+fn write_outputs(
+    out_dir: &std::path::Path,
+    stem: &str,
+    header: &str,
+    results: &[idem_benches::run::RunResult],
+) -> Result<(), String> {
+    let md = report::markdown(results, header);
+    println!("{md}");
+    let mut raw = format!("HEADER {}\n", header.replace('\n', "\\n"));
+    for r in results {
+        raw.push_str(&r.to_line());
+        raw.push('\n');
+        if !r.broker_stats.is_empty() {
+            raw.push_str(&format!("BROKER_STATS {}\n", r.broker_stats));
+        }
+    }
+    std::fs::create_dir_all(out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    for (ext, text) in [("md", md), ("svg", report::svg(results)), ("results", raw)] {
         let path = out_dir.join(format!("{stem}.{ext}"));
         std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
         eprintln!("compare: wrote {}", path.display());
@@ -168,16 +187,42 @@ fn compare(a: &Args) -> Result<(), String> {
     Ok(())
 }
 
+/// `render --from FILE.results [--out DIR]`: rebuilds the markdown and SVG from saved results.
+fn render(a: &Args) -> Result<(), String> {
+    let from = std::path::PathBuf::from(a.str("from")?);
+    let text = std::fs::read_to_string(&from).map_err(|e| format!("{}: {e}", from.display()))?;
+    let mut header = String::new();
+    let mut results: Vec<idem_benches::run::RunResult> = Vec::new();
+    for line in text.lines() {
+        if let Some(h) = line.strip_prefix("HEADER ") {
+            header = h.replace("\\n", "\n");
+        } else if let Some(st) = line.strip_prefix("BROKER_STATS ") {
+            if let Some(last) = results.last_mut() {
+                last.broker_stats = st.to_string();
+            }
+        } else if let Some(r) = idem_benches::run::RunResult::parse_line(line) {
+            results.push(r);
+        }
+    }
+    let out_dir = a
+        .opts
+        .get("out")
+        .map_or_else(|| from.parent().map(std::path::Path::to_path_buf).unwrap_or_default(), std::path::PathBuf::from);
+    let stem = from.file_stem().and_then(|s| s.to_str()).unwrap_or("compare").to_string();
+    write_outputs(&out_dir, &stem, &header, &results)
+}
+
 fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let (cmd, rest) = match argv.first().map(String::as_str) {
-        Some(c @ ("serve" | "produce" | "compare")) => (c.to_string(), argv.get(1..).unwrap_or_default()),
+        Some(c @ ("serve" | "produce" | "compare" | "render")) => (c.to_string(), argv.get(1..).unwrap_or_default()),
         _ => ("compare".to_string(), &argv[..]),
     };
     let a = Args::parse(rest);
     let result = match cmd.as_str() {
         "serve" => serve(&a),
         "produce" => produce(&a),
+        "render" => render(&a),
         _ => compare(&a),
     };
     if let Err(e) = result {
