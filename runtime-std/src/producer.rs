@@ -76,7 +76,19 @@ impl Shared {
         let mut ready = Vec::new();
         let State { engine, conns, .. } = st;
         let after = engine.drain(
-            &mut |action| match { if std::env::var_os("IDEM_TRACE").is_some() { eprintln!("io {:?}", match &action { IoAction::Transmit{conn,data} => format!("tx {conn:?} {:?}", &data[..data.len().min(12)]), a => format!("{a:?}") }); } action } {
+            &mut |action| match {
+                if std::env::var_os("IDEM_TRACE").is_some() {
+                    eprintln!(
+                        "io {:?}",
+                        match &action {
+                            IoAction::Transmit { conn, data } =>
+                                format!("tx {conn:?} {:?}", &data[..data.len().min(12)]),
+                            a => format!("{a:?}"),
+                        }
+                    );
+                }
+                action
+            } {
                 IoAction::Connect { conn, host, port } => {
                     conns.insert(conn, Conn::default());
                     spawn_connect(self, conn, host, port);
@@ -360,6 +372,14 @@ impl Producer {
             }
         }
         report
+    }
+
+    /// A debug dump of the core's whole state (for diagnosing a stall; the format is not
+    /// stable).
+    #[doc(hidden)]
+    pub fn debug_state(&self) -> String {
+        let st = self.shared.lock();
+        format!("{:#?}\nconns: {:?}", st.engine, st.conns.keys().collect::<Vec<_>>())
     }
 
     /// The core's counters.

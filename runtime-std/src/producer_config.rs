@@ -143,12 +143,8 @@ mod tests {
 
     #[test]
     fn max_block_is_ours_the_rest_goes_to_the_core() {
-        let c = Config::new("localhost:9092")
-            .unwrap()
-            .with("max.block.ms", "250")
-            .unwrap()
-            .with("linger.ms", "7")
-            .unwrap();
+        let c =
+            Config::new("localhost:9092").unwrap().with("max.block.ms", "250").unwrap().with("linger.ms", "7").unwrap();
         assert_eq!(c.max_block, Duration::from_millis(250));
         assert_eq!(c.core.linger, idem_core::Duration::from_millis(7));
         assert!(Config::new("localhost:9092").unwrap().with("max.block.ms", "x").is_err());

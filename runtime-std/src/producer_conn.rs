@@ -80,9 +80,8 @@ fn run_conn(shared: &Arc<Shared>, conn: ConnId, host: &str, port: u16) {
         return;
     };
     let (tx, rx) = mpsc::channel::<Vec<u8>>();
-    let writer = thread::Builder::new()
-        .name(format!("idem-write-{}", conn.0))
-        .spawn(move || run_writer(write_half, &rx));
+    let writer =
+        thread::Builder::new().name(format!("idem-write-{}", conn.0)).spawn(move || run_writer(write_half, &rx));
     if writer.is_err() {
         let _ = stream.shutdown(Shutdown::Both);
         disconnected(shared, conn);
@@ -103,7 +102,9 @@ fn run_conn(shared: &Arc<Shared>, conn: ConnId, host: &str, port: u16) {
         match read_half.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                if std::env::var_os("IDEM_TRACE").is_some() { eprintln!("rx {conn:?} {n} {:?}", &buf[..n.min(12)]); }
+                if std::env::var_os("IDEM_TRACE").is_some() {
+                    eprintln!("rx {conn:?} {n} {:?}", &buf[..n.min(12)]);
+                }
                 let bytes = buf.get(..n).unwrap_or_default();
                 let alive = shared.with_conns_and_engine(|conns, engine| {
                     conns.contains_key(&conn).then(|| Input::Received { now: engine.clock().now(), conn, bytes })
@@ -119,7 +120,9 @@ fn run_conn(shared: &Arc<Shared>, conn: ConnId, host: &str, port: u16) {
 
 /// Reports `conn` disconnected unless the core already closed it.
 fn disconnected(shared: &Arc<Shared>, conn: ConnId) {
-    if std::env::var_os("IDEM_TRACE").is_some() { eprintln!("disconnected {conn:?}"); }
+    if std::env::var_os("IDEM_TRACE").is_some() {
+        eprintln!("disconnected {conn:?}");
+    }
     shared.with_conns_and_engine(|conns, engine| {
         let c = conns.remove(&conn)?;
         c.shutdown();

@@ -3,9 +3,7 @@
 //! [`IoAction`]s that [`Engine::drain`] hands out. Shared by idem-std and idem-smol (and usable
 //! by any other runtime).
 
-use idem_core::producer::{
-    ConfigError, ConnId, Input, Output, Producer as Core, ProducerMetrics, RecordId, SendError,
-};
+use idem_core::producer::{ConfigError, ConnId, Input, Output, Producer as Core, ProducerMetrics, RecordId, SendError};
 use idem_core::{Duration, Instant};
 
 use crate::producer_config::{Config, Record};

@@ -299,10 +299,7 @@ mod tests {
         r.register(RecordId(0), c0);
         r.register(RecordId(1), c1);
         let mut ready = Vec::new();
-        r.on_event(
-            Event::Delivered { id: RecordId(1), partition: 2, offset: Some(7), timestamp_ms: 5 },
-            &mut ready,
-        );
+        r.on_event(Event::Delivered { id: RecordId(1), partition: 2, offset: Some(7), timestamp_ms: 5 }, &mut ready);
         assert_eq!(r.reported_through(), 0);
         complete_all(std::mem::take(&mut ready));
         assert_eq!(h1.try_result().map(|m| m.map(|m| m.offset)), Some(Ok(Some(7))));

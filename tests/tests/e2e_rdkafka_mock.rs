@@ -34,7 +34,13 @@ fn config(bootstrap: &str) -> Config {
 
 /// Sends `n` records (values 0..n) round-robin over `partitions` with callbacks; returns the
 /// reports in index order.
-fn send_all(p: &Producer, topic: &str, partitions: i32, n: u64, mut between: impl FnMut(u64)) -> Vec<Option<DeliveryResult>> {
+fn send_all(
+    p: &Producer,
+    topic: &str,
+    partitions: i32,
+    n: u64,
+    mut between: impl FnMut(u64),
+) -> Vec<Option<DeliveryResult>> {
     let reports = Arc::new(Mutex::new(vec![None; n as usize]));
     for i in 0..n {
         between(i);

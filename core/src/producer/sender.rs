@@ -573,6 +573,7 @@ impl Producer {
         let mut t = Timers::default();
         let future = |x: Instant| (x > now).then_some(x);
         let (linger, dt) = (self.config.linger, self.config.delivery_timeout);
+        let window = self.config.window();
         let mut in_flight = 0u64;
         for ts in &self.topics {
             if let Some(p) = ts.pending.front() {
@@ -582,9 +583,12 @@ impl Producer {
                 in_flight += p.in_flight as u64;
                 if let Some(o) = &p.open {
                     // A lingered batch waiting for its partition is sealed by the event that
-                    // frees the partition, not by a timer.
-                    if let Some(at) = future(o.created + linger) {
-                        t.lower(TimerKind::Linger, at);
+                    // frees the partition, not by a timer; if the partition was freed after
+                    // `seal_due` ran (a backoff ending with nothing to resend), it is due now.
+                    match future(o.created + linger) {
+                        Some(at) => t.lower(TimerKind::Linger, at),
+                        None if p.ready_for_new_batch(window) => t.lower(TimerKind::Linger, now),
+                        None => {}
                     }
                     t.lower(TimerKind::Delivery, o.created + dt);
                 }

@@ -125,7 +125,10 @@ pub fn decode_response<'a, M: Message<'a>>(body: &'a [u8], version: i16) -> Resu
 
 /// Like [`decode_response`] but ignores bytes after the message, as Kafka clients do
 /// (librdkafka's mock cluster appends a stray byte to Metadata v12 responses).
-pub fn decode_response_lenient<'a, M: Message<'a>>(body: &'a [u8], version: i16) -> Result<(ResponseHeader, M), DecodeError> {
+pub fn decode_response_lenient<'a, M: Message<'a>>(
+    body: &'a [u8],
+    version: i16,
+) -> Result<(ResponseHeader, M), DecodeError> {
     M::API_KEY.check_decode(version)?;
     let mut r = Reader::new(body);
     let header = ResponseHeader::decode(&mut r, M::API_KEY.response_header_version(version))?;

@@ -1,0 +1,160 @@
+//! Connections of the async producer: a task per connection resolves the host, connects
+//! (`Async<TcpStream>`, TCP_NODELAY, each address in turn, bounded by
+//! `socket.connection.setup.timeout.ms`) and then reads, feeding the core; a writer task writes
+//! what the core transmits, in order. A read or write error shuts the socket down and reports
+//! `Disconnected` once; a `Close` from the core cancels both tasks and reports nothing.
+
+use std::net::{Shutdown, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+use idem_core::producer::{ConnId, Input};
+use smol::channel::{Receiver, Sender};
+use smol::future::FutureExt as _;
+use smol::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use smol::{Async, Task, Timer};
+
+use crate::producer::Shared;
+
+/// A connection as the I/O side sees it.
+pub(crate) struct Conn {
+    stream: Option<Arc<Async<TcpStream>>>,
+    writer: Option<Sender<Vec<u8>>>,
+    tasks: Vec<Task<()>>,
+}
+
+impl Conn {
+    /// A connection whose connect (then read) task is `task`.
+    pub(crate) fn connecting(task: Task<()>) -> Conn {
+        Conn { stream: None, writer: None, tasks: vec![task] }
+    }
+
+    /// Queues bytes for the writer task (the core only transmits on connected connections).
+    pub(crate) fn transmit(&self, data: Vec<u8>) {
+        if let Some(w) = &self.writer {
+            let _ = w.try_send(data);
+        }
+    }
+
+    /// Shuts the socket down and cancels the tasks (call without holding the producer lock).
+    pub(crate) fn shutdown(self) {
+        if let Some(s) = &self.stream {
+            let _ = s.get_ref().shutdown(Shutdown::Both);
+        }
+        drop(self.tasks);
+    }
+}
+
+/// Spawns the task that connects `conn` and then reads from it.
+pub(crate) fn spawn_connect(shared: &Arc<Shared>, conn: ConnId, host: String, port: u16) -> Task<()> {
+    let shared = Arc::clone(shared);
+    smol::spawn(async move { run_conn(shared, conn, host, port).await })
+}
+
+async fn connect(host: &str, port: u16, timeout: Duration) -> Option<Async<TcpStream>> {
+    let attempt = async {
+        let addrs = smol::net::resolve((host, port)).await.ok()?;
+        for addr in addrs {
+            if let Ok(s) = Async::<TcpStream>::connect(addr).await {
+                let _ = s.get_ref().set_nodelay(true);
+                return Some(s);
+            }
+        }
+        None
+    };
+    attempt
+        .or(async {
+            Timer::after(timeout).await;
+            None
+        })
+        .await
+}
+
+async fn run_conn(shared: Arc<Shared>, conn: ConnId, host: String, port: u16) {
+    let Some(stream) = connect(&host, port, shared.connect_timeout).await else {
+        disconnected(&shared, conn);
+        return;
+    };
+    let stream = Arc::new(stream);
+    let (tx, rx) = smol::channel::unbounded::<Vec<u8>>();
+    let writer = smol::spawn(run_writer(Arc::clone(&stream), rx));
+    let registered = shared.with(|st| {
+        let Some(c) = st.conns.get_mut(&conn) else { return false };
+        c.stream = Some(Arc::clone(&stream));
+        c.writer = Some(tx);
+        c.tasks.push(writer);
+        let now = st.engine.clock().now();
+        st.engine.handle_input(Input::Connected { now, conn });
+        true
+    });
+    if !registered {
+        return; // closed by the core meanwhile
+    }
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match (&*stream).read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                let bytes = buf.get(..n).unwrap_or_default();
+                let alive = shared.with(|st| {
+                    if !st.conns.contains_key(&conn) {
+                        return false;
+                    }
+                    let now = st.engine.clock().now();
+                    st.engine.handle_input(Input::Received { now, conn, bytes });
+                    true
+                });
+                if !alive {
+                    return;
+                }
+            }
+        }
+    }
+    disconnected(&shared, conn);
+}
+
+/// Reports `conn` disconnected unless the core already closed it.
+fn disconnected(shared: &Arc<Shared>, conn: ConnId) {
+    let gone = shared.with(|st| {
+        let c = st.conns.remove(&conn)?;
+        let now = st.engine.clock().now();
+        st.engine.handle_input(Input::Disconnected { now, conn });
+        Some(c)
+    });
+    if let Some(mut c) = gone {
+        if let Some(s) = &c.stream {
+            let _ = s.get_ref().shutdown(Shutdown::Both);
+        }
+        // This task is one of `c.tasks`: detach them rather than cancel the running one.
+        for t in c.tasks.drain(..) {
+            t.detach();
+        }
+    }
+}
+
+async fn run_writer(stream: Arc<Async<TcpStream>>, rx: Receiver<Vec<u8>>) {
+    let mut out: Vec<u8> = Vec::new();
+    while let Ok(data) = rx.recv().await {
+        // Coalesce whatever else is queued into one write; a lone frame is written as is.
+        let bytes = if rx.is_empty() {
+            data
+        } else {
+            out.clear();
+            out.extend_from_slice(&data);
+            while out.len() < 1 << 20 {
+                match rx.try_recv() {
+                    Ok(more) => out.extend_from_slice(&more),
+                    Err(_) => break,
+                }
+            }
+            std::mem::take(&mut out)
+        };
+        if (&*stream).write_all(&bytes).await.is_err() {
+            let _ = stream.get_ref().shutdown(Shutdown::Both);
+            return;
+        }
+        if out.capacity() == 0 {
+            out = bytes;
+        }
+    }
+}
