@@ -6,6 +6,7 @@ use crate::procstat;
 use crate::run::{RunResult, Settings, Workload};
 use rdkafka::ClientContext;
 use rdkafka::config::ClientConfig;
+use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::KafkaError;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer as _, ProducerContext};
@@ -34,6 +35,8 @@ struct Ctx {
     delivered: AtomicU64,
     failed: AtomicU64,
     progress: (Mutex<u64>, Condvar),
+    /// Print librdkafka's log lines (`IDEM_BENCH_RDKAFKA_DEBUG` set).
+    verbose: bool,
 }
 
 impl Ctx {
@@ -51,7 +54,17 @@ impl Ctx {
     }
 }
 
-impl ClientContext for Ctx {}
+impl ClientContext for Ctx {
+    /// librdkafka's log lines go to stderr (only produced with `IDEM_BENCH_RDKAFKA_DEBUG` set,
+    /// e.g. to `eos,msg,protocol`, which becomes librdkafka's `debug` setting).
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
+        if !self.verbose {
+            return;
+        }
+        let ms = self.t0.elapsed().as_millis();
+        eprintln!("rdkafka {ms} ms {level:?} {fac}: {log_message}");
+    }
+}
 
 impl ProducerContext for Ctx {
     /// Microseconds since `t0` at which the record was first offered to `send`.
@@ -84,6 +97,9 @@ fn producer_config(bootstrap: &str, s: &Settings) -> ClientConfig {
         .set("message.timeout.ms", s.delivery_timeout_ms.to_string())
         .set("compression.type", "none")
         .set("socket.nagle.disable", "true");
+    if let Ok(debug) = std::env::var("IDEM_BENCH_RDKAFKA_DEBUG") {
+        c.set("debug", debug).set_log_level(RDKafkaLogLevel::Debug);
+    }
     c
 }
 
@@ -139,6 +155,7 @@ pub fn run_producer(bootstrap: &str, topic: &str, w: &Workload, s: &Settings) ->
         delivered: AtomicU64::new(0),
         failed: AtomicU64::new(0),
         progress: (Mutex::new(0), Condvar::new()),
+        verbose: std::env::var_os("IDEM_BENCH_RDKAFKA_DEBUG").is_some(),
     };
     let p: BaseProducer<Ctx> =
         producer_config(bootstrap, s).create_with_context(ctx).map_err(|e| format!("create producer: {e}"))?;
