@@ -7,6 +7,25 @@
 //! `Async<TcpStream>`, timers `async_io::Timer`; tasks run on smol's global executor.
 //!
 //! Configuration, records and reports are idem-std's types, re-exported here.
+//!
+//! ```no_run
+//! use idem_smol::{Config, Producer, Record};
+//!
+//! smol::block_on(async {
+//!     let producer = Producer::new(Config::new("localhost:9092")?)?;
+//!     // Waits (asynchronously) for buffer space up to max.block.ms; then a handle to await.
+//!     let delivery = producer.send(&Record::new("events").value(b"hello")).await?;
+//!     match delivery.await {
+//!         Ok(meta) => println!("partition {} offset {:?}", meta.partition, meta.offset),
+//!         Err(failure) => eprintln!("{failure}"),
+//!     }
+//!     producer.flush().await;
+//!     let report = producer.close().await;
+//!     println!("{:?}", report.counts);
+//!     Ok::<(), Box<dyn std::error::Error>>(())
+//! })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 
 mod conn;

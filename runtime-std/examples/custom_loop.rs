@@ -136,8 +136,7 @@ impl Loop {
                 }
             }
             if events.intersects(PollFlags::IN | PollFlags::HUP | PollFlags::ERR) {
-                loop {
-                    let Some(s) = self.socks.get_mut(&conn) else { break };
+                while let Some(s) = self.socks.get_mut(&conn) {
                     match s.stream.read(&mut buf) {
                         Ok(0) => {
                             self.lost(conn);

@@ -6,6 +6,29 @@
 //! [`Config`], [`Record`]) are public so other runtimes (idem-smol) reuse them.
 //!
 //! - [`MockCluster`]: idem's in-memory Kafka cluster served over TCP, for tests and demos.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use idem_std::{Config, Producer, Record};
+//!
+//! let config = Config::new("localhost:9092")?.with("linger.ms", "5")?.with("max.block.ms", "1000")?;
+//! let producer = Producer::new(config)?;
+//! // Blocks up to max.block.ms while buffer.memory is full; errors mean "not accepted".
+//! let handle = producer.send(&Record::new("events").key(b"k").value(b"hello"))?;
+//! producer.send_with_callback(&Record::new("events").value(b"again"), |report| {
+//!     if let Err(failure) = report {
+//!         eprintln!("{failure}"); // says whether it may be in the log anyway
+//!     }
+//! })?;
+//! match handle.wait() {
+//!     Ok(meta) => println!("partition {} offset {:?}", meta.partition, meta.offset),
+//!     Err(failure) => eprintln!("{failure}"),
+//! }
+//! producer.flush(Duration::from_secs(10))?;
+//! let report = producer.close(Duration::from_secs(10)); // then fails what is left
+//! assert!(report.all_delivered());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 
 pub use idem_core;

@@ -64,48 +64,45 @@ impl Shared {
         true
     }
 
-    /// [`Shared::with_conns_and_engine`] without the connections.
-    pub(crate) fn with_engine<'a>(self: &Arc<Self>, f: impl FnOnce(&mut Engine) -> Option<Input<'a>>) -> bool {
-        self.with_conns_and_engine(|_, e| f(e))
-    }
-
     /// Drains the core under the lock: performs socket actions, wakes the timer thread if the
     /// deadline moved earlier and waiters if anything was reported. Returns the reports.
     fn drain(self: &Arc<Self>, st: &mut State) -> Vec<Ready> {
         let before = st.engine.deadline();
         let mut ready = Vec::new();
         let State { engine, conns, .. } = st;
-        let after = engine.drain(
-            &mut |action| match {
-                if std::env::var_os("IDEM_TRACE").is_some() {
-                    eprintln!(
-                        "io {:?}",
-                        match &action {
-                            IoAction::Transmit { conn, data } =>
-                                format!("tx {conn:?} {:?}", &data[..data.len().min(12)]),
-                            a => format!("{a:?}"),
+        let mut unspawned = Vec::new();
+        let after = loop {
+            let after = engine.drain(
+                &mut |action| match action {
+                    IoAction::Connect { conn, host, port } => {
+                        conns.insert(conn, Conn::default());
+                        if !spawn_connect(self, conn, host, port) {
+                            unspawned.push(conn);
                         }
-                    );
-                }
-                action
-            } {
-                IoAction::Connect { conn, host, port } => {
-                    conns.insert(conn, Conn::default());
-                    spawn_connect(self, conn, host, port);
-                }
-                IoAction::Transmit { conn, data } => {
-                    if let Some(c) = conns.get(&conn) {
-                        c.transmit(data);
                     }
-                }
-                IoAction::Close { conn } => {
-                    if let Some(c) = conns.remove(&conn) {
-                        c.shutdown();
+                    IoAction::Transmit { conn, data } => {
+                        if let Some(c) = conns.get(&conn) {
+                            c.transmit(data);
+                        }
                     }
-                }
-            },
-            &mut ready,
-        );
+                    IoAction::Close { conn } => {
+                        if let Some(c) = conns.remove(&conn) {
+                            c.shutdown();
+                        }
+                    }
+                },
+                &mut ready,
+            );
+            if unspawned.is_empty() {
+                break after;
+            }
+            // No thread for a connection: it failed (the core backs off and retries).
+            for conn in unspawned.drain(..) {
+                conns.remove(&conn);
+                let now = engine.clock().now();
+                engine.handle_input(Input::Disconnected { now, conn });
+            }
+        };
         let earlier = match (before, after) {
             (_, None) => false,
             (None, Some(_)) => true,

@@ -41,19 +41,13 @@ impl Conn {
 }
 
 /// Starts connecting `conn` to `host:port` on a new thread that then becomes its reader.
-pub(crate) fn spawn_connect(shared: &Arc<Shared>, conn: ConnId, host: String, port: u16) {
+/// False if no thread could be spawned (the caller reports the connection failed).
+pub(crate) fn spawn_connect(shared: &Arc<Shared>, conn: ConnId, host: String, port: u16) -> bool {
     let shared = Arc::clone(shared);
-    let spawned = thread::Builder::new().name(format!("idem-conn-{}", conn.0)).spawn({
-        let shared = Arc::clone(&shared);
-        move || run_conn(&shared, conn, &host, port)
-    });
-    if spawned.is_err() {
-        // No thread: report the connection failed (the core backs off and retries).
-        shared.with_engine(|engine| {
-            let now = engine.clock().now();
-            Some(Input::Disconnected { now, conn })
-        });
-    }
+    thread::Builder::new()
+        .name(format!("idem-conn-{}", conn.0))
+        .spawn(move || run_conn(&shared, conn, &host, port))
+        .is_ok()
 }
 
 fn connect(host: &str, port: u16, timeout: std::time::Duration) -> Option<TcpStream> {
@@ -102,9 +96,6 @@ fn run_conn(shared: &Arc<Shared>, conn: ConnId, host: &str, port: u16) {
         match read_half.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                if std::env::var_os("IDEM_TRACE").is_some() {
-                    eprintln!("rx {conn:?} {n} {:?}", &buf[..n.min(12)]);
-                }
                 let bytes = buf.get(..n).unwrap_or_default();
                 let alive = shared.with_conns_and_engine(|conns, engine| {
                     conns.contains_key(&conn).then(|| Input::Received { now: engine.clock().now(), conn, bytes })
@@ -120,9 +111,6 @@ fn run_conn(shared: &Arc<Shared>, conn: ConnId, host: &str, port: u16) {
 
 /// Reports `conn` disconnected unless the core already closed it.
 fn disconnected(shared: &Arc<Shared>, conn: ConnId) {
-    if std::env::var_os("IDEM_TRACE").is_some() {
-        eprintln!("disconnected {conn:?}");
-    }
     shared.with_conns_and_engine(|conns, engine| {
         let c = conns.remove(&conn)?;
         c.shutdown();

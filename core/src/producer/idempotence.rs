@@ -80,8 +80,10 @@ impl Idempotence {
         self.state == PidState::Ready
     }
 
-    /// Asks for a bump (drain first). No-op if one is already pending.
-    pub fn request_bump(&mut self) {
+    /// Asks for a bump (drain first); `fresh`: ask for a new producer id rather than the next
+    /// epoch (our epoch is stale: INVALID_PRODUCER_EPOCH). No-op if one is already pending.
+    pub fn request_bump(&mut self, fresh: bool) {
+        self.fresh |= fresh;
         if self.state == PidState::Ready {
             self.state = PidState::Needed;
             self.retry_at = None;
@@ -100,7 +102,7 @@ impl Idempotence {
         let bump = !self.fresh && version >= 3 && self.producer_id >= 0 && self.epoch >= 0 && self.epoch < i16::MAX;
         InitProducerIdRequest {
             transactional_id: None,
-            transaction_timeout_ms: i32::MAX,
+            transaction_timeout_ms: -1, // ignored without a transactional id (librdkafka sends -1)
             producer_id: if bump { self.producer_id } else { -1 },
             producer_epoch: if bump { self.epoch } else { -1 },
         }
@@ -169,7 +171,7 @@ mod tests {
             PidOutcome::Adopt { producer_id: 7, epoch: 0, bumped: false }
         );
         assert!(p.is_ready());
-        p.request_bump();
+        p.request_bump(false);
         assert!(!p.is_ready() && p.due(Instant::ZERO));
         let r = p.request(3);
         assert_eq!((r.producer_id, r.producer_epoch), (7, 0));
@@ -178,12 +180,12 @@ mod tests {
             PidOutcome::Adopt { producer_id: 7, epoch: 1, bumped: true }
         );
         // Below v3 a bump asks for a new id.
-        p.request_bump();
+        p.request_bump(false);
         let r = p.request(2);
         assert_eq!((r.producer_id, r.producer_epoch), (-1, -1));
         p.on_response(&ok(8, i16::MAX), Instant::ZERO);
         // Exhausted epoch: new id.
-        p.request_bump();
+        p.request_bump(false);
         let r = p.request(4);
         assert_eq!((r.producer_id, r.producer_epoch), (-1, -1));
     }
@@ -206,10 +208,28 @@ mod tests {
         let mut p = Idempotence::new();
         p.request(4);
         p.on_response(&ok(1, 3), t);
-        p.request_bump();
+        p.request_bump(false);
         p.request(4);
         let e = InitProducerIdResponse { error_code: 47, ..Default::default() };
         assert_eq!(p.on_response(&e, t), PidOutcome::Retry);
+        let r = p.request(4);
+        assert_eq!((r.producer_id, r.producer_epoch), (-1, -1));
+    }
+}
+
+#[cfg(test)]
+mod fresh_tests {
+    use super::*;
+
+    #[test]
+    fn stale_epoch_asks_for_a_new_id() {
+        let mut p = Idempotence::new();
+        p.request(4);
+        p.on_response(
+            &InitProducerIdResponse { producer_id: 5, producer_epoch: 2, ..Default::default() },
+            Instant::ZERO,
+        );
+        p.request_bump(true);
         let r = p.request(4);
         assert_eq!((r.producer_id, r.producer_epoch), (-1, -1));
     }

@@ -25,6 +25,7 @@ pub mod idempotence;
 pub mod metadata;
 pub mod partition;
 pub mod partitioner;
+mod receiver;
 pub mod report;
 mod sender;
 pub mod timer;
@@ -172,6 +173,8 @@ pub struct Producer {
     fatal: Option<FatalError>,
     bootstrap_next: usize,
     retry_backoff: Backoff,
+    /// Sequence of each partition's first batch (0; a test hook raises it to reach wrap-around).
+    first_sequence: i32,
 }
 
 impl Producer {
@@ -196,8 +199,17 @@ impl Producer {
             fatal: None,
             bootstrap_next: 0,
             retry_backoff: Backoff { initial: config.retry_backoff, max: config.retry_backoff_max },
+            first_sequence: 0,
             config,
         })
+    }
+
+    /// Test hook: partitions first written from now on start at sequence `seq` instead of 0 (to
+    /// reach the Int32 wrap-around in a live run). Sequences after an epoch bump restart at 0.
+    /// Not part of the API.
+    #[doc(hidden)]
+    pub fn set_first_sequence(&mut self, seq: i32) {
+        self.first_sequence = seq.max(0);
     }
 
     /// The configuration in use.
@@ -319,7 +331,9 @@ impl Producer {
         };
         while ts.partitions.len() < count as usize {
             let n = ts.partitions.len() as i32;
-            ts.partitions.push(PartitionState::new(n));
+            let mut part = PartitionState::new(n);
+            part.next_sequence = self.first_sequence;
+            ts.partitions.push(part);
         }
         let Some(part) = ts.partitions.get_mut(p as usize) else {
             return (false, Err(SendError::InvalidPartition(p)));

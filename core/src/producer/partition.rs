@@ -344,9 +344,19 @@ impl PartitionState {
         self.settle_in_flight(i);
         match classify(code) {
             class @ (ErrorClass::Success | ErrorClass::Duplicate) => {
-                // Everything before it is in the log too (implicit ack).
+                // Everything before it is in the log too (implicit ack), except a batch whose
+                // every attempt was definitely rejected: only a broker that accepts any first
+                // sequence from a producer it does not know (KIP-360, KAFKA-15591) appends past
+                // such a gap. That batch is not in the log: it stays at the head to be retried
+                // (its retry meets OUT_OF_ORDER and is renumbered into a new epoch). Found by the
+                // simulation's KAFKA-15591 scenario.
+                let mut kept: heapless::Deque<SealedBatch, MAX_WINDOW> = heapless::Deque::new();
                 for _ in 0..i {
                     if let Some(batch) = self.window.pop_front() {
+                        if batch.in_flight.is_none() && !batch.maybe_persisted {
+                            let _ = kept.push_back(batch);
+                            continue;
+                        }
                         if batch.in_flight.is_some() {
                             self.in_flight = self.in_flight.saturating_sub(1);
                         }
@@ -362,7 +372,11 @@ impl PartitionState {
                 if self.in_flight == 0 {
                     self.in_flight_conn = None;
                 }
-                if let Some(batch) = self.window.pop_front() {
+                let delivered = self.window.pop_front();
+                while let Some(b) = kept.pop_back() {
+                    let _ = self.window.push_front(b);
+                }
+                if let Some(batch) = delivered {
                     sink(Completion::Delivered {
                         batch,
                         base_offset: (base_offset >= 0).then_some(base_offset),
@@ -530,12 +544,19 @@ impl PartitionState {
     /// see [`PartitionState::drained`]) goes back to the queue and the queue is re-stamped from
     /// sequence 0. Must only be called when drained.
     pub fn renumber(&mut self, producer_id: i64, producer_epoch: i16, idempotent: bool) {
+        self.renumber_from(producer_id, producer_epoch, idempotent, 0);
+    }
+
+    /// [`PartitionState::renumber`] starting at `first` instead of 0 (test hook for the
+    /// wrap-around scenario; Kafka requires 0 in a new epoch).
+    #[doc(hidden)]
+    pub fn renumber_from(&mut self, producer_id: i64, producer_epoch: i16, idempotent: bool, first: i32) {
         while let Some(b) = self.window.pop_back() {
             self.queue.push_front(b);
         }
         self.in_flight = 0;
         self.in_flight_conn = None;
-        let mut next = 0i32;
+        let mut next = first;
         if idempotent {
             for b in self.queue.iter_mut() {
                 let stamp = ProducerStamp { producer_id, producer_epoch, base_sequence: next };

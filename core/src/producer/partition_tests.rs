@@ -229,7 +229,7 @@ fn unknown_outcomes_behind_a_rejected_head_are_given_up_not_restamped() {
     }
     let mut done = Vec::new();
     // Head rejected (definitely not written), second batch lost (unknown).
-    p.on_result(C, 0, ErrorCode::NOT_LEADER_OR_FOLLOWER, -1, -1, 10, T0, &mut collect(&mut done));
+    p.on_result(C, 0, ErrorCode::NOT_ENOUGH_REPLICAS, -1, -1, 10, T0, &mut collect(&mut done));
     p.on_conn_lost(C, T0);
     assert!(p.window.iter().nth(1).unwrap().maybe_persisted);
     // Draining: the window is resent in order (same bytes) to resolve the unknown one.
@@ -252,4 +252,19 @@ fn unknown_outcomes_behind_a_rejected_head_are_given_up_not_restamped() {
     p.renumber(9, 1, true);
     assert_eq!(stamp_of(p.queue.front().unwrap()).1, 1);
     assert_eq!(p.queue.len(), 1);
+}
+
+#[test]
+fn no_implicit_ack_for_a_definitely_rejected_batch() {
+    let mut p = part_with(2, 0);
+    for k in 0..2 {
+        let i = p.next_to_send(T0, C, 5, false).unwrap();
+        p.mark_sent(i, C, k);
+    }
+    let mut done = Vec::new();
+    p.on_result(C, 0, ErrorCode::NOT_ENOUGH_REPLICAS, -1, -1, 10, T0, &mut collect(&mut done));
+    // A broker that accepts any first sequence (KIP-360) appended the second one anyway.
+    p.on_result(C, 1, ErrorCode::NONE, 7, -1, 10, T0, &mut collect(&mut done));
+    assert!(matches!(done[..], [Completion::Delivered { implicit: false, base_offset: Some(7), .. }]));
+    assert_eq!(p.window.len(), 1, "the rejected batch stays to be retried");
 }
