@@ -207,3 +207,48 @@ pub fn run_plan(
     }
     results
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_has_both_brokers_faults_on_idem_only_and_scales() {
+        let full = default_plan(1);
+        let quick = default_plan(10);
+        assert_eq!(full.len(), 5);
+        assert_eq!(full.iter().filter(|(k, _)| *k == BrokerKind::RdkafkaMock).count(), 2);
+        for ((kf, wf), (kq, wq)) in full.iter().zip(&quick) {
+            assert_eq!(kf, kq);
+            assert_eq!(wf.records, wq.records * 10);
+            assert_eq!(wf.partitions, 3);
+            if wf.faults.is_some() {
+                assert_eq!(*kf, BrokerKind::IdemCluster);
+                assert!(idem_core::broker::FaultSpec::parse(wf.faults.as_deref().unwrap_or("")).is_ok());
+            }
+        }
+        assert_eq!(full[0].1.records, 1_000_000);
+        assert_eq!(full[1].1.size, 1024);
+    }
+
+    #[test]
+    fn broker_names_round_trip() {
+        for k in [BrokerKind::IdemCluster, BrokerKind::RdkafkaMock] {
+            assert_eq!(BrokerKind::parse(k.name()), Some(k));
+        }
+        assert_eq!(BrokerKind::parse("kafka"), None);
+    }
+
+    #[test]
+    fn produce_args_carry_every_setting() {
+        let w = &default_plan(1)[0].1;
+        let s = Settings::default();
+        let args = produce_args("idem", BrokerKind::IdemCluster, "h:1", w, &s, 2);
+        let get = |k: &str| args.iter().position(|a| a == k).and_then(|i| args.get(i + 1)).cloned();
+        assert_eq!(get("--records").as_deref(), Some("1000000"));
+        assert_eq!(get("--batch-size"), Some(s.batch_size.to_string()));
+        assert_eq!(get("--buffer-bytes"), Some(s.buffer_bytes.to_string()));
+        assert_eq!(get("--round").as_deref(), Some("2"));
+        assert_eq!(get("--workload").as_deref(), Some("100 B"));
+    }
+}
