@@ -1,0 +1,212 @@
+//! The librdkafka side of the comparison: its mock cluster as a broker process, and a measured
+//! `rdkafka::producer::BaseProducer` run (idempotent, acks=all).
+
+use crate::hist::Histogram;
+use crate::procstat;
+use crate::run::{RunResult, Settings, Workload};
+use rdkafka::ClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::error::KafkaError;
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer as _, ProducerContext};
+use rdkafka::types::RDKafkaErrorCode;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// Opaque value marking the warm-up record (not counted in the latency histogram).
+const WARMUP: usize = usize::MAX;
+
+/// Starts librdkafka's mock cluster with `brokers` brokers and `topic` with `partitions`
+/// partitions, prints `BOOTSTRAP <servers>` on stdout and serves until stdin is closed.
+pub fn serve_mock(brokers: i32, topic: &str, partitions: i32) -> Result<(), String> {
+    let mock = MockCluster::new(brokers).map_err(|e| format!("mock cluster: {e}"))?;
+    mock.create_topic(topic, partitions, 1).map_err(|e| format!("create topic: {e}"))?;
+    crate::announce_and_wait(&mock.bootstrap_servers());
+    Ok(())
+}
+
+/// Producer context: records delivery latency, counts outcomes, and wakes a sender waiting
+/// for queue space.
+struct Ctx {
+    t0: Instant,
+    hist: Histogram,
+    delivered: AtomicU64,
+    failed: AtomicU64,
+    progress: (Mutex<u64>, Condvar),
+    /// Print librdkafka's log lines (`IDEM_BENCH_RDKAFKA_DEBUG` set).
+    verbose: bool,
+}
+
+impl Ctx {
+    fn reported(&self) -> u64 {
+        self.delivered.load(Ordering::Relaxed) + self.failed.load(Ordering::Relaxed)
+    }
+
+    /// Waits until some report arrives after `seen` (or `timeout` passes).
+    fn wait_progress(&self, seen: u64, timeout: Duration) {
+        let (m, cv) = &self.progress;
+        let g = m.lock().unwrap_or_else(PoisonError::into_inner);
+        if *g == seen {
+            let _ = cv.wait_timeout(g, timeout);
+        }
+    }
+}
+
+impl ClientContext for Ctx {
+    /// librdkafka's log lines go to stderr (only produced with `IDEM_BENCH_RDKAFKA_DEBUG` set,
+    /// e.g. to `eos,msg,protocol`, which becomes librdkafka's `debug` setting).
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
+        if !self.verbose {
+            return;
+        }
+        let ms = self.t0.elapsed().as_millis();
+        eprintln!("rdkafka {ms} ms {level:?} {fac}: {log_message}");
+    }
+}
+
+impl ProducerContext for Ctx {
+    /// Microseconds since `t0` at which the record was first offered to `send`.
+    type DeliveryOpaque = usize;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, sent_us: usize) {
+        if sent_us != WARMUP {
+            let now = self.t0.elapsed().as_micros() as u64;
+            self.hist.record(now.saturating_sub(sent_us as u64));
+        }
+        match result {
+            Ok(_) => self.delivered.fetch_add(1, Ordering::Relaxed),
+            Err(_) => self.failed.fetch_add(1, Ordering::Relaxed),
+        };
+        let (m, cv) = &self.progress;
+        *m.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        cv.notify_all();
+    }
+}
+
+fn producer_config(bootstrap: &str, s: &Settings) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", bootstrap)
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("linger.ms", s.linger_ms.to_string())
+        .set("batch.size", s.batch_size.to_string())
+        .set("max.in.flight.requests.per.connection", s.max_in_flight.to_string())
+        .set("queue.buffering.max.kbytes", (s.buffer_bytes / 1024).max(1).to_string())
+        .set("message.timeout.ms", s.delivery_timeout_ms.to_string())
+        .set("compression.type", "none")
+        .set("socket.nagle.disable", "true");
+    if let Ok(debug) = std::env::var("IDEM_BENCH_RDKAFKA_DEBUG") {
+        c.set("debug", debug).set_log_level(RDKafkaLogLevel::Debug);
+    }
+    c
+}
+
+/// Offers one record until librdkafka accepts it; while its queue is full, waits for a
+/// delivery report (served by the poll thread). Returns an error for anything but `QueueFull`.
+fn send_one(p: &BaseProducer<Ctx>, topic: &str, payload: &[u8], partition: i32, opaque: usize) -> Result<(), String> {
+    let mut rec = BaseRecord::<(), [u8], usize>::with_opaque_to(topic, opaque).payload(payload).partition(partition);
+    loop {
+        let seen = *p.context().progress.0.lock().unwrap_or_else(PoisonError::into_inner);
+        match p.send(rec) {
+            Ok(()) => return Ok(()),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                rec = back;
+                p.context().wait_progress(seen, Duration::from_millis(10));
+            }
+            Err((e, _)) => return Err(format!("send: {e}")),
+        }
+    }
+}
+
+/// Waits until `want` records have been reported (or `timeout` passes).
+fn drain(p: &BaseProducer<Ctx>, want: u64, timeout: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + timeout;
+    let ctx = p.context();
+    loop {
+        let seen = *ctx.progress.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if ctx.reported() >= want {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "timed out: {} delivered, {} failed of {want}",
+                ctx.delivered.load(Ordering::Relaxed),
+                ctx.failed.load(Ordering::Relaxed)
+            ));
+        }
+        ctx.wait_progress(seen, Duration::from_millis(10));
+    }
+}
+
+/// Runs the workload with a `BaseProducer` in this process and measures it.
+///
+/// Delivery reports are served by a dedicated thread calling `poll(100 ms)` in a loop (what
+/// rdkafka's `ThreadedProducer` does), and a sender facing `QueueFull` waits for a report, as
+/// idem-std's blocking `send` does. Polling from the sending thread with short timeouts is not
+/// an option: in rdkafka 0.39 `BaseProducer::poll(t)` keeps calling librdkafka until `t` has
+/// passed and converts the remaining time to whole milliseconds, so its last millisecond is a
+/// busy loop (that inflated librdkafka's CPU figures several times over in a first version).
+pub fn run_producer(bootstrap: &str, topic: &str, w: &Workload, s: &Settings) -> Result<RunResult, String> {
+    let ctx = Ctx {
+        t0: Instant::now(),
+        hist: Histogram::new(),
+        delivered: AtomicU64::new(0),
+        failed: AtomicU64::new(0),
+        progress: (Mutex::new(0), Condvar::new()),
+        verbose: std::env::var_os("IDEM_BENCH_RDKAFKA_DEBUG").is_some(),
+    };
+    let p: BaseProducer<Ctx> =
+        producer_config(bootstrap, s).create_with_context(ctx).map_err(|e| format!("create producer: {e}"))?;
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !stop.load(Ordering::Relaxed) {
+                p.poll(Duration::from_millis(100));
+            }
+        });
+        let r = measure(&p, topic, w, s);
+        stop.store(true, Ordering::Relaxed);
+        r
+    })
+}
+
+fn measure(p: &BaseProducer<Ctx>, topic: &str, w: &Workload, s: &Settings) -> Result<RunResult, String> {
+    let payload = vec![b'x'; w.size];
+    let parts = w.partitions.max(1);
+
+    // Warm-up: one record per partition (metadata, connections, producer id), not measured.
+    for part in 0..parts {
+        send_one(p, topic, &payload, part, WARMUP)?;
+    }
+    drain(p, parts as u64, Duration::from_secs(60))?;
+    let warm = parts as u64;
+
+    let cpu0 = procstat::cpu_seconds().unwrap_or(0.0);
+    let start = Instant::now();
+    let t0 = p.context().t0;
+    for i in 0..w.records {
+        let sent_us = t0.elapsed().as_micros() as usize;
+        send_one(p, topic, &payload, (i % parts as u64) as i32, sent_us)?;
+    }
+    drain(p, warm + w.records, Duration::from_millis(s.delivery_timeout_ms + 60_000))?;
+    let elapsed = start.elapsed().as_secs_f64();
+    let cpu = procstat::cpu_seconds().unwrap_or(0.0) - cpu0;
+    let ctx = p.context();
+    Ok(RunResult {
+        producer: "librdkafka".into(),
+        workload: w.name.clone(),
+        records: w.records,
+        bytes: w.records * w.size as u64,
+        delivered: ctx.delivered.load(Ordering::Relaxed).saturating_sub(warm),
+        failed: ctx.failed.load(Ordering::Relaxed),
+        elapsed_s: elapsed,
+        cpu_s: cpu,
+        peak_rss_kib: procstat::peak_rss_kib().unwrap_or(0),
+        p50_us: ctx.hist.quantile(0.5),
+        p99_us: ctx.hist.quantile(0.99),
+        max_us: ctx.hist.max(),
+        ..RunResult::default()
+    })
+}
