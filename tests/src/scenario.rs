@@ -6,7 +6,10 @@ use idem_core::Instant;
 use idem_core::broker::{BrokerAddress, ClusterConfig, TopicConfig};
 use idem_core::rand::Rng;
 
-use crate::actors::BrokerFault;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::actors::{BrokerFault, ProducerOut, Refused, SimProducer, WorkRecord};
 use crate::adapters::{IdemCluster, IdemProducer, producer};
 use crate::checker::{LogEntry, Outcome};
 use crate::net::NetConfig;
@@ -120,6 +123,13 @@ impl Scenario {
 
     /// Runs it.
     pub fn run(self) -> RunResult {
+        self.run_tapped().0
+    }
+
+    /// Runs it, also returning what crossed the wire as the producer saw it (the wiretap's
+    /// one-line summaries of Produce and InitProducerId requests and responses, in order):
+    /// read it with [`answers`] and [`pid_grants`].
+    pub fn run_tapped(self) -> (RunResult, Vec<String>) {
         let mut p = producer(&self.producer);
         if let Some(seq) = self.first_sequence {
             p.set_first_sequence(seq);
@@ -128,8 +138,94 @@ impl Scenario {
         if let Some(e) = self.first_epoch {
             c.cluster.set_first_producer_epoch(e);
         }
-        sim::run(&self.sim, self.schedule, IdemProducer(p), c, Rng::new(self.seed))
+        let lines = Rc::new(RefCell::new(Vec::new()));
+        let tapped = Tapped { inner: IdemProducer(p), tap: Default::default(), lines: lines.clone() };
+        let r = sim::run(&self.sim, self.schedule, tapped, c, Rng::new(self.seed));
+        let lines = lines.borrow().clone();
+        (r, lines)
     }
+}
+
+/// The producer under test with a wiretap on its connections.
+struct Tapped {
+    inner: IdemProducer,
+    tap: crate::wiretap::Wiretap,
+    lines: Rc<RefCell<Vec<String>>>,
+}
+
+impl SimProducer for Tapped {
+    type Id = <IdemProducer as SimProducer>::Id;
+    fn send(&mut self, now: Instant, record: &WorkRecord) -> Result<Self::Id, Refused> {
+        self.inner.send(now, record)
+    }
+    fn flush(&mut self, now: Instant) {
+        self.inner.flush(now);
+    }
+    fn close(&mut self, now: Instant) {
+        self.inner.close(now);
+    }
+    fn connected(&mut self, now: Instant, conn: u64) {
+        self.inner.connected(now, conn);
+    }
+    fn received(&mut self, now: Instant, conn: u64, bytes: &[u8]) {
+        self.lines.borrow_mut().extend(self.tap.feed(conn, false, bytes));
+        self.inner.received(now, conn, bytes);
+    }
+    fn disconnected(&mut self, now: Instant, conn: u64) {
+        self.tap.close(conn);
+        self.inner.disconnected(now, conn);
+    }
+    fn timeout(&mut self, now: Instant) {
+        self.inner.timeout(now);
+    }
+    fn poll(&mut self) -> ProducerOut<Self::Id> {
+        let out = self.inner.poll();
+        match &out {
+            ProducerOut::Transmit { conn, data } => self.lines.borrow_mut().extend(self.tap.feed(*conn, true, data)),
+            ProducerOut::Close { conn } => self.tap.close(*conn),
+            _ => {}
+        }
+        out
+    }
+    fn buffered_bytes(&self) -> u64 {
+        self.inner.buffered_bytes()
+    }
+    fn counters(&self) -> Vec<(&'static str, u64)> {
+        self.inner.counters()
+    }
+}
+
+/// The Produce answers the producer received, per partition of topic `sim`, in order:
+/// `(partition, error code)`.
+pub fn answers(wire: &[String]) -> Vec<(i32, i16)> {
+    let mut out = Vec::new();
+    for line in wire.iter().filter(|l| l.starts_with("produce-resp ")) {
+        let Some(body) = line.split_once('[').map(|(_, b)| b.trim_end_matches(']')) else { continue };
+        for part in body.split("; ") {
+            let w: Vec<&str> = part.split(' ').collect();
+            if let (Some(name), Some(&"err"), Some(code)) = (w.first(), w.get(1), w.get(2)) {
+                let partition = name.strip_prefix("sim-").and_then(|p| p.parse().ok());
+                if let (Some(p), Ok(c)) = (partition, code.parse()) {
+                    out.push((p, c));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The producer ids and epochs the producer was granted (successful InitProducerId answers), in
+/// order.
+pub fn pid_grants(wire: &[String]) -> Vec<(i64, i16)> {
+    wire.iter()
+        .filter_map(|l| {
+            let w: Vec<&str> = l.strip_prefix("init-pid-resp ")?.split(' ').collect();
+            match w.as_slice() {
+                [_, "err", "0", "pid", pid, epoch] => Some((pid.parse().ok()?, epoch.strip_prefix('e')?.parse().ok()?)),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// Panics with the run's violations, if any.

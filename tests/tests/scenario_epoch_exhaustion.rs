@@ -1,9 +1,12 @@
+// Proven to fail when: the broker bumps any current epoch (`cur.wrapping_add(1)`, no exhaustion
+// check in `allocate_producer`) and the producer asks for a bump at i16::MAX instead of a new id
+// -> "no batch in an epoch past the last: [.., (1000, 32767), ..]".
 //! Epoch exhaustion: the producer's epoch starts near i16::MAX (test hook on the cluster) and is
 //! bumped past the end; the broker then hands out a new producer id, and the producer carries on
 //! without a fatal error, a duplicate or a reorder.
 
 use idem_tests::actors::BrokerFault;
-use idem_tests::scenario::{Scenario, assert_clean, counter, had_fatal, log, record_order};
+use idem_tests::scenario::{Scenario, assert_clean, counter, had_fatal, log, pid_grants, record_order};
 
 #[test]
 fn bumps_past_the_last_epoch_get_a_new_producer_id() {
@@ -19,7 +22,7 @@ fn bumps_past_the_last_epoch_get_a_new_producer_id() {
     }
     // State expiry in between: UNKNOWN_PRODUCER_ID also leads to bumps.
     s = s.broker(1700, BrokerFault::ExpireProducers).send(1750, 0, 1).send(4000, 0, 3);
-    let r = s.run();
+    let (r, wire) = s.run_tapped();
     assert_clean(&r);
     assert!(!had_fatal(&r));
     assert!(counter(&r, "p_epoch_bumps") >= 4, "{:?}", r.counters);
@@ -31,6 +34,14 @@ fn bumps_past_the_last_epoch_get_a_new_producer_id() {
     assert!(ids.len() >= 2, "a new producer id after the last epoch: {sessions:?}");
     assert!(sessions.iter().any(|s| s.1 == i16::MAX - 1), "the last usable epoch was used: {sessions:?}");
     assert!(sessions.iter().all(|s| s.1 >= i16::MAX - 3), "epochs never wrapped: {sessions:?}");
+    // Kafka's exhaustion rule: an epoch of i16::MAX - 1 or more is not bumped; a new id starts over.
+    assert!(sessions.iter().all(|s| s.1 < i16::MAX), "no batch in an epoch past the last: {sessions:?}");
+    let grants = pid_grants(&wire);
+    assert!(
+        grants.iter().all(|g| (i16::MAX - 3..=i16::MAX - 1).contains(&g.1)),
+        "every granted epoch is in range, none past the last: {grants:?}"
+    );
+    assert!(grants.len() >= 5, "the first id, bumps to the last epoch, a new id: {grants:?}");
     // Every record delivered exactly once, in send order per partition.
     for p in 0..2 {
         let order = record_order(log(&r, p));

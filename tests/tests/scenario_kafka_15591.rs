@@ -1,3 +1,8 @@
+// Proven to fail when: (a) the broker's Strict policy accepts any first sequence ->
+// strict_first_sequence_keeps_send_order: "seed 3: the log is in send order, nothing lost"
+// (left [1, 2, 3, 4, 5, 6, 0, 7, 8, 9]); (b) the producer implicitly acks earlier batches that
+// are not in flight (answered with an error) -> any_first_sequence_is_where_the_hole_was:
+// "seed 3: SILENT LOSS: record 0 reported Delivered .. but is not in that log".
 //! KAFKA-15591: a broker that accepts any first sequence from a producer it does not know
 //! (KIP-360) appends a reordered pipelined request first, when the earlier request failed; the
 //! earlier batch, retried, then lands after it (or is lost). idem's broker defaults to the strict

@@ -1,3 +1,7 @@
+// Proven to fail when: (a) a sequence error on a possibly-persisted head batch is fatal (instead
+// of giving it up) -> sequence_error_after_a_timed_out_send_is_not_fatal: "FATAL ..:
+// OUT_OF_ORDER_SEQUENCE_NUMBER (45)"; (b) giving a batch up as possibly persisted on delivery
+// timeout is fatal -> stalled_responses_time_out_then_the_producer_carries_on: "FATAL ..".
 //! librdkafka #3584: after possibly-persisted sends (timeouts with requests in flight) the
 //! producer declared a fatal "sequence desynchronization". idem reports those records
 //! PossiblyPersisted, drains, bumps the epoch and keeps going.
@@ -51,4 +55,30 @@ fn lost_responses_on_every_request_for_a_while() {
     for rep in r.run.reports.iter().filter(|rep| rep.record >= 20) {
         assert!(matches!(rep.outcome, Outcome::Delivered { .. }), "{rep:?}");
     }
+}
+
+#[test]
+fn sequence_error_after_a_timed_out_send_is_not_fatal() {
+    // Record 2 is appended but its answer is held back past request.timeout.ms (possibly
+    // persisted); its retry is refused OUT_OF_ORDER (the broker and the producer disagree about
+    // sequences: librdkafka's "desynchronization"). idem gives record 2 up as PossiblyPersisted,
+    // bumps and delivers what follows; it never stops.
+    let r = Scenario::new(1, 1)
+        .set("request.timeout.ms", "300")
+        .send(0, 0, 2)
+        .send(200, 0, 1)
+        .net(202, NetFault::StallAll { to_broker: false, ms: 1000 })
+        .faults(210, 1500, "error_before=OUT_OF_ORDER_SEQUENCE_NUMBER:1")
+        .send(2000, 0, 3)
+        .run();
+    assert_clean(&r);
+    assert!(!had_fatal(&r));
+    assert!(counter(&r, "errors_before") >= 1, "the retry was answered OUT_OF_ORDER: {:?}", r.counters);
+    let report = |i: usize| &r.run.reports.iter().find(|rep| rep.record == i).expect("reported").outcome;
+    assert_eq!(report(2), &Outcome::PossiblyPersisted);
+    for i in [0, 1, 3, 4, 5] {
+        assert!(matches!(report(i), Outcome::Delivered { .. }), "record {i}: {:?}", report(i));
+    }
+    assert_eq!(record_order(log(&r, 0)), vec![0, 1, 2, 3, 4, 5], "record 2 once (its first attempt)");
+    assert!(counter(&r, "p_epoch_bumps") >= 1);
 }

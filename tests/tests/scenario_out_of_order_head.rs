@@ -1,3 +1,8 @@
+// Proven to fail when: (a) a possibly-persisted head batch answered OUT_OF_ORDER is renumbered
+// into the new epoch -> head_batch_of_unknown_outcome_..: "DUPLICATE: record 2 is in the log 2
+// times"; (b) a definitely-not-written head is given up instead of renumbered ->
+// head_batch_definitely_not_written_..: "NotPersisted"; (c) OUT_OF_ORDER on a definitely-not-
+// written head is fatal -> same test: "FATAL ..: OUT_OF_ORDER_SEQUENCE_NUMBER (45)".
 //! OUT_OF_ORDER_SEQUENCE_NUMBER on the head batch (the anchors disagree: librdkafka fatal, Java
 //! bump and retry). idem: a head batch that is definitely not written is renumbered into a new
 //! epoch and delivered; a head batch whose earlier attempt's outcome is unknown is given up as

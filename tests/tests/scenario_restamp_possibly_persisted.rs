@@ -1,3 +1,6 @@
+// Proven to fail when: a sequence error on the head batch clears `maybe_persisted` and renumbers
+// it into the new epoch -> all three tests: "DUPLICATE: record 1 is in the log 2 times:
+// sim-0@1 (pid 1000 epoch 0 seq 1), sim-0@2 (pid 1000 epoch 1 seq 0)".
 //! Redpanda #3039 / librdkafka #4953: re-stamping a possibly-persisted batch into a new epoch
 //! defeats dedup and duplicates it. Here a batch is appended but the producer hears an error
 //! (or nothing), the broker then forgets the producer, and the retry is answered with a

@@ -1,3 +1,8 @@
+// Proven to fail when: (a) the producer wraps to i32::MIN (`wrapping_add` in `seal`) ->
+// wraps_from_max_to_zero_in_one_epoch: records 5..7 missing (INVALID_RECORD), and
+// retries_..: "most runs wrapped inside their first epoch (0)"; (b) the producer never wraps
+// (`saturating_add`) -> "delivered 30 .. in-log 5" (silent loss); (c) the broker does not
+// accept 0 after i32::MAX -> "one epoch: [.., (0, 2147483647), (1, 0), ..]".
 //! Int32 sequence wrap-around in a live run (franz-go #216, kafkajs #1790, Redpanda #4854 and
 //! PR #27832): sequences start just below i32::MAX (test hook), wrap to 0 inside one epoch, and
 //! retries, duplicates and lost responses across the wrap are still deduplicated.

@@ -1,10 +1,14 @@
+// Proven to fail when: (a) UNKNOWN_PRODUCER_ID is classified fatal ->
+// restart_without_state_..: "FATAL ..: UNKNOWN_PRODUCER_ID (59)"; (b) a possibly-persisted head
+// batch answered UNKNOWN_PRODUCER_ID is renumbered -> restart_while_an_answer_is_pending_..:
+// "DUPLICATE: record 2 is in the log 2 times".
 //! A broker that restarts and forgets the producer (restart without producer state): the next
 //! batches get UNKNOWN_PRODUCER_ID. idem bumps the epoch and renumbers what was never written;
 //! nothing is lost, duplicated or reordered, and no fatal error stops the producer.
 
 use idem_tests::actors::BrokerFault;
 use idem_tests::checker::Outcome;
-use idem_tests::scenario::{Scenario, assert_clean, counter, had_fatal, log, record_order};
+use idem_tests::scenario::{Scenario, answers, assert_clean, counter, had_fatal, log, record_order};
 
 fn run(keep_producer_state: bool) -> idem_tests::sim::RunResult {
     let mut s = Scenario::new(2, 2);
@@ -39,4 +43,30 @@ fn restart_without_state_answers_unknown_producer_and_the_producer_recovers() {
 fn restart_with_state_needs_no_bump() {
     let r = run(true);
     assert_eq!(counter(&r, "p_epoch_bumps"), 0, "{:?}", r.counters);
+}
+
+#[test]
+fn restart_while_an_answer_is_pending_never_renumbers_that_batch() {
+    // Record 2 (sequence 2) is appended, its answer is held back, and the broker restarts
+    // without producer state before sending it: the batch is in the log but the producer cannot
+    // know. Its retry meets UNKNOWN_PRODUCER_ID; renumbering it into the new epoch would write it
+    // twice. idem gives it up as PossiblyPersisted, bumps, and delivers the rest.
+    let (r, wire) = Scenario::new(1, 1)
+        .send(0, 0, 2)
+        .faults(100, 120, "delay=200..200ms")
+        .send(100, 0, 1)
+        .broker(150, BrokerFault::Restart { broker: 0, keep_producer_state: false })
+        .send(1000, 0, 3)
+        .run_tapped();
+    assert_clean(&r);
+    assert!(!had_fatal(&r));
+    let answers = answers(&wire);
+    assert!(answers.contains(&(0, 59)), "the retry met UNKNOWN_PRODUCER_ID: {answers:?}");
+    assert_eq!(record_order(log(&r, 0)), vec![0, 1, 2, 3, 4, 5], "record 2 is in the log once");
+    let outcome = |i: usize| &r.run.reports.iter().find(|rep| rep.record == i).expect("reported").outcome;
+    assert_eq!(outcome(2), &Outcome::PossiblyPersisted, "record 2's answer never came");
+    for i in [0, 1, 3, 4, 5] {
+        assert!(matches!(outcome(i), Outcome::Delivered { .. }), "record {i}: {:?}", outcome(i));
+    }
+    assert!(counter(&r, "p_epoch_bumps") >= 1);
 }
