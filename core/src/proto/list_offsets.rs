@@ -281,6 +281,7 @@ impl ListOffsetsResponse<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::test_util::check_truncations;
 
     fn sample_request(version: i16) -> ListOffsetsRequest<'static> {
         let p = |i, ts| ListOffsetsPartition {
@@ -315,27 +316,12 @@ mod tests {
         }
     }
 
-    /// Every strict prefix of `bytes` fails to decode; the whole decodes to `expected` exactly.
-    fn check_cuts<'a, M: Message<'a> + PartialEq + core::fmt::Debug>(bytes: &'a [u8], version: i16, expected: &M) {
-        for cut in 0..bytes.len() {
-            let slice = bytes.get(..cut).unwrap();
-            assert!(M::decode(&mut Reader::new(slice), version).is_err(), "v{version} cut at {cut}");
-        }
-        let mut r = Reader::new(bytes);
-        assert_eq!(&M::decode(&mut r, version).unwrap(), expected);
-        assert!(r.is_empty());
-    }
-
     #[test]
     fn round_trip_and_truncation_every_version() {
         for v in 1..=7 {
             let (req, resp) = (sample_request(v), sample_response(v));
-            let mut out = Vec::new();
-            req.encode(v, &mut out).unwrap();
-            check_cuts(&out, v, &req);
-            let mut out = Vec::new();
-            resp.encode(v, &mut out).unwrap();
-            check_cuts(&out, v, &resp);
+            check_truncations(&req, v, &mut Vec::new());
+            check_truncations(&resp, v, &mut Vec::new());
         }
     }
 

@@ -440,6 +440,7 @@ fn decode_topic<'a>(r: &mut Reader<'a>, version: i16, flexible: bool) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::test_util::check_truncations;
 
     fn sample_request(version: i16) -> MetadataRequest<'static> {
         MetadataRequest {
@@ -483,31 +484,14 @@ mod tests {
         }
     }
 
-    /// Every strict prefix of `bytes` fails to decode; the whole decodes to `expected` exactly.
-    fn check_cuts<'a, M: Message<'a> + PartialEq + core::fmt::Debug>(bytes: &'a [u8], version: i16, expected: &M) {
-        for cut in 0..bytes.len() {
-            let slice = bytes.get(..cut).unwrap();
-            assert!(M::decode(&mut Reader::new(slice), version).is_err(), "v{version} cut at {cut}");
-        }
-        let mut r = Reader::new(bytes);
-        assert_eq!(&M::decode(&mut r, version).unwrap(), expected);
-        assert!(r.is_empty());
-    }
-
     #[test]
     fn round_trip_and_truncation_every_version() {
         for v in 1..=12 {
             let (req, resp) = (sample_request(v), sample_response(v));
-            let mut out = Vec::new();
-            req.encode(v, &mut out).unwrap();
-            check_cuts(&out, v, &req);
+            check_truncations(&req, v, &mut Vec::new());
             let all = MetadataRequest { topics: None, ..sample_request(v) };
-            let mut out = Vec::new();
-            all.encode(v, &mut out).unwrap();
-            check_cuts(&out, v, &all);
-            let mut out = Vec::new();
-            resp.encode(v, &mut out).unwrap();
-            check_cuts(&out, v, &resp);
+            check_truncations(&all, v, &mut Vec::new());
+            check_truncations(&resp, v, &mut Vec::new());
         }
     }
 

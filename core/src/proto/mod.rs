@@ -36,6 +36,8 @@ pub mod list_offsets;
 pub mod metadata;
 pub mod produce;
 pub mod record_batch;
+#[cfg(test)]
+pub(crate) mod test_util;
 
 pub use api::{ApiKey, VersionRange};
 pub use error::{DecodeError, EncodeError, FrameError};
