@@ -6,14 +6,12 @@ mod common_b;
 
 use common_b::*;
 use idem_core::proto::fetch as idem;
-use idem_core::proto::{self, Frame, Message, Reader};
 use kafka_protocol::messages::fetch_request as kreq;
 use kafka_protocol::messages::fetch_response as kres;
 use kafka_protocol::messages::{
-    BrokerId, FetchRequest as KpRequest, FetchResponse as KpResponse, ProducerId, RequestHeader, ResponseHeader,
-    TopicName,
+    BrokerId, FetchRequest as KpRequest, FetchResponse as KpResponse, ProducerId, TopicName,
 };
-use kafka_protocol::protocol::{HeaderVersion, StrBytes};
+use kafka_protocol::protocol::StrBytes;
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -284,43 +282,34 @@ fn assert_response_eq(i: &idem::FetchResponse<'_>, k: &KpResponse) {
 
 // ---- properties ----------------------------------------------------------------------------
 
+impl Counterpart for KpRequest {
+    type Idem<'a> = idem::FetchRequest<'a>;
+    fn to_idem(&self) -> Self::Idem<'_> {
+        to_idem_request(self)
+    }
+    fn assert_same(idem: &Self::Idem<'_>, kp: &Self) {
+        assert_request_eq(idem, kp);
+    }
+}
+
+impl Counterpart for KpResponse {
+    type Idem<'a> = idem::FetchResponse<'a>;
+    fn to_idem(&self) -> Self::Idem<'_> {
+        to_idem_response(self)
+    }
+    fn assert_same(idem: &Self::Idem<'_>, kp: &Self) {
+        assert_response_eq(idem, kp);
+    }
+}
+
 #[test]
 fn request_matches_kafka_protocol_in_every_version() {
-    for_each_version(VERSIONS, kp_request, |v, kp| {
-        // (b) kafka-protocol encode -> idem decode.
-        let kp_bytes = kp_encode(kp, v);
-        assert_request_eq(&idem_decode::<idem::FetchRequest>(&kp_bytes, v), kp);
-        // (a) idem encode -> kafka-protocol decode; the oracle re-encodes the same bytes.
-        let value = to_idem_request(kp);
-        let bytes = idem_encode(&value, v);
-        let back: KpRequest = kp_decode(&bytes, v);
-        assert_request_eq(&value, &back);
-        assert_eq!(kp_encode(&back, v), bytes, "byte-identical to kafka-protocol");
-        // (c) idem round trip.
-        assert_eq!(idem_decode::<idem::FetchRequest>(&bytes, v), value);
-        // Corrupted input is an error or some value, never a panic.
-        corruptions_do_not_panic(&kp_bytes, |b| {
-            let _ = idem::FetchRequest::decode(&mut Reader::new(b), v);
-        });
-    });
+    for_each_version(VERSIONS, kp_request, check_both_ways);
 }
 
 #[test]
 fn response_matches_kafka_protocol_in_every_version() {
-    for_each_version(VERSIONS, kp_response, |v, kp| {
-        let kp_bytes = kp_encode(kp, v);
-        assert_response_eq(&idem_decode::<idem::FetchResponse>(&kp_bytes, v), kp);
-        let value = to_idem_response(kp);
-        let bytes = idem_encode(&value, v);
-        let back: KpResponse = kp_decode(&bytes, v);
-        assert_response_eq(&value, &back);
-        assert_eq!(kp_encode(&back, v), bytes, "byte-identical to kafka-protocol");
-        assert_eq!(idem_decode::<idem::FetchResponse>(&bytes, v), value);
-        // Corrupted input is an error or some value, never a panic.
-        corruptions_do_not_panic(&kp_bytes, |b| {
-            let _ = idem::FetchResponse::decode(&mut Reader::new(b), v);
-        });
-    });
+    for_each_version(VERSIONS, kp_response, check_both_ways);
 }
 
 // ---- framing -------------------------------------------------------------------------------
@@ -342,17 +331,7 @@ fn request_frame_is_read_by_kafka_protocol() {
         ..Default::default()
     };
     for v in [11, 12] {
-        let mut out = Vec::new();
-        proto::encode_request_frame(&mut out, 9, Some("idem"), v, &req).unwrap();
-        let size = i32::from_be_bytes(out[..4].try_into().unwrap()) as usize;
-        assert_eq!(size, out.len() - 4);
-        let mut b = bytes::Bytes::copy_from_slice(&out[4..]);
-        let header =
-            <RequestHeader as kafka_protocol::protocol::Decodable>::decode(&mut b, KpRequest::header_version(v))
-                .unwrap();
-        assert_eq!((header.request_api_key, header.request_api_version, header.correlation_id), (1, v, 9));
-        assert_eq!(os(&header.client_id), Some("idem"));
-        assert_request_eq(&req, &kp_decode::<KpRequest>(&b, v));
+        check_request_frame::<KpRequest>(&req, 1, v, 9);
     }
 }
 
@@ -368,13 +347,6 @@ fn kafka_protocol_response_frame_is_read_by_idem() {
             ]),
     ]);
     for v in [11, 12] {
-        let mut body = kp_encode(&ResponseHeader::default().with_correlation_id(9), KpResponse::header_version(v));
-        body.extend(kp_encode(&kp, v));
-        let framed = frame(&body);
-        let Ok(Frame::Complete { body, consumed }) = proto::parse_frame(&framed, 1 << 20) else { panic!("frame") };
-        assert_eq!(consumed, framed.len());
-        let (header, m) = proto::decode_response::<idem::FetchResponse>(body, v).unwrap();
-        assert_eq!(header.correlation_id, 9);
-        assert_response_eq(&m, &kp);
+        check_response_frame(&kp, v, 9);
     }
 }
