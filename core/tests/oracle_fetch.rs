@@ -143,174 +143,152 @@ fn kp_response(version: i16) -> impl Strategy<Value = KpResponse> {
         })
 }
 
-// ---- idem values borrowing from kafka-protocol values ------------------------------------
-
-fn to_idem_request(k: &KpRequest) -> idem::FetchRequest<'_> {
-    idem::FetchRequest {
-        cluster_id: os(&k.cluster_id),
-        replica_id: k.replica_id.0,
-        max_wait_ms: k.max_wait_ms,
-        min_bytes: k.min_bytes,
-        max_bytes: k.max_bytes,
-        isolation_level: k.isolation_level,
-        session_id: k.session_id,
-        session_epoch: k.session_epoch,
-        topics: k
-            .topics
-            .iter()
-            .map(|t| idem::FetchTopic {
-                topic: s(&t.topic.0),
-                partitions: t
-                    .partitions
-                    .iter()
-                    .map(|p| idem::FetchPartition {
-                        partition: p.partition,
-                        current_leader_epoch: p.current_leader_epoch,
-                        fetch_offset: p.fetch_offset,
-                        last_fetched_epoch: p.last_fetched_epoch,
-                        log_start_offset: p.log_start_offset,
-                        partition_max_bytes: p.partition_max_bytes,
-                    })
-                    .collect(),
-            })
-            .collect(),
-        forgotten_topics_data: k
-            .forgotten_topics_data
-            .iter()
-            .map(|t| idem::ForgottenTopic { topic: s(&t.topic.0), partitions: t.partitions.clone() })
-            .collect(),
-        rack_id: s(&k.rack_id),
-    }
-}
-
-fn to_idem_response(k: &KpResponse) -> idem::FetchResponse<'_> {
-    idem::FetchResponse {
-        throttle_time_ms: k.throttle_time_ms,
-        error_code: k.error_code,
-        session_id: k.session_id,
-        responses: k
-            .responses
-            .iter()
-            .map(|t| idem::FetchableTopicResponse {
-                topic: s(&t.topic.0),
-                partitions: t
-                    .partitions
-                    .iter()
-                    .map(|p| idem::FetchPartitionData {
-                        partition_index: p.partition_index,
-                        error_code: p.error_code,
-                        high_watermark: p.high_watermark,
-                        last_stable_offset: p.last_stable_offset,
-                        log_start_offset: p.log_start_offset,
-                        aborted_transactions: p.aborted_transactions.as_ref().map(|txns| {
-                            txns.iter()
-                                .map(|t| idem::AbortedTransaction {
-                                    producer_id: t.producer_id.0,
-                                    first_offset: t.first_offset,
-                                })
-                                .collect()
-                        }),
-                        preferred_read_replica: p.preferred_read_replica.0,
-                        records: ob(&p.records),
-                    })
-                    .collect(),
-            })
-            .collect(),
-    }
-}
-
-// ---- field-by-field comparison -------------------------------------------------------------
-
-fn assert_request_eq(i: &idem::FetchRequest<'_>, k: &KpRequest) {
-    assert_eq!(i.cluster_id, os(&k.cluster_id), "cluster_id");
-    assert_eq!(i.replica_id, k.replica_id.0, "replica_id");
-    assert_eq!(i.max_wait_ms, k.max_wait_ms, "max_wait_ms");
-    assert_eq!(i.min_bytes, k.min_bytes, "min_bytes");
-    assert_eq!(i.max_bytes, k.max_bytes, "max_bytes");
-    assert_eq!(i.isolation_level, k.isolation_level, "isolation_level");
-    assert_eq!(i.session_id, k.session_id, "session_id");
-    assert_eq!(i.session_epoch, k.session_epoch, "session_epoch");
-    assert_eq!(i.topics.len(), k.topics.len(), "topics");
-    for (it, kt) in i.topics.iter().zip(&k.topics) {
-        assert_eq!(it.topic, s(&kt.topic.0), "topic");
-        assert_eq!(it.partitions.len(), kt.partitions.len(), "partitions");
-        for (ip, kp) in it.partitions.iter().zip(&kt.partitions) {
-            assert_eq!(ip.partition, kp.partition, "partition");
-            assert_eq!(ip.current_leader_epoch, kp.current_leader_epoch, "current_leader_epoch");
-            assert_eq!(ip.fetch_offset, kp.fetch_offset, "fetch_offset");
-            assert_eq!(ip.last_fetched_epoch, kp.last_fetched_epoch, "last_fetched_epoch");
-            assert_eq!(ip.log_start_offset, kp.log_start_offset, "log_start_offset");
-            assert_eq!(ip.partition_max_bytes, kp.partition_max_bytes, "partition_max_bytes");
-        }
-    }
-    assert_eq!(i.forgotten_topics_data.len(), k.forgotten_topics_data.len(), "forgotten_topics_data");
-    for (it, kt) in i.forgotten_topics_data.iter().zip(&k.forgotten_topics_data) {
-        assert_eq!(it.topic, s(&kt.topic.0), "forgotten topic");
-        assert_eq!(it.partitions, kt.partitions, "forgotten partitions");
-    }
-    assert_eq!(i.rack_id, s(&k.rack_id), "rack_id");
-}
-
-fn assert_response_eq(i: &idem::FetchResponse<'_>, k: &KpResponse) {
-    assert_eq!(i.throttle_time_ms, k.throttle_time_ms, "throttle_time_ms");
-    assert_eq!(i.error_code, k.error_code, "error_code");
-    assert_eq!(i.session_id, k.session_id, "session_id");
-    assert_eq!(i.responses.len(), k.responses.len(), "responses");
-    for (it, kt) in i.responses.iter().zip(&k.responses) {
-        assert_eq!(it.topic, s(&kt.topic.0), "topic");
-        assert_eq!(it.partitions.len(), kt.partitions.len(), "partitions");
-        for (ip, kp) in it.partitions.iter().zip(&kt.partitions) {
-            assert_eq!(ip.partition_index, kp.partition_index, "partition_index");
-            assert_eq!(ip.error_code, kp.error_code, "error_code");
-            assert_eq!(ip.high_watermark, kp.high_watermark, "high_watermark");
-            assert_eq!(ip.last_stable_offset, kp.last_stable_offset, "last_stable_offset");
-            assert_eq!(ip.log_start_offset, kp.log_start_offset, "log_start_offset");
-            let txns = kp
-                .aborted_transactions
-                .as_ref()
-                .map(|v| v.iter().map(|t| (t.producer_id.0, t.first_offset)).collect::<Vec<_>>());
-            let itxns = ip
-                .aborted_transactions
-                .as_ref()
-                .map(|v| v.iter().map(|t| (t.producer_id, t.first_offset)).collect::<Vec<_>>());
-            assert_eq!(itxns, txns, "aborted_transactions");
-            assert_eq!(ip.preferred_read_replica, kp.preferred_read_replica.0, "preferred_read_replica");
-            assert_eq!(ip.records, ob(&kp.records), "records");
-        }
-    }
-}
-
-// ---- properties ----------------------------------------------------------------------------
+// ---- kafka-protocol types as oracles of the idem types: conversion, comparison, properties
 
 impl Counterpart for KpRequest {
     type Idem<'a> = idem::FetchRequest<'a>;
+
     fn to_idem(&self) -> Self::Idem<'_> {
-        to_idem_request(self)
+        let k = self;
+        idem::FetchRequest {
+            cluster_id: os(&k.cluster_id),
+            replica_id: k.replica_id.0,
+            max_wait_ms: k.max_wait_ms,
+            min_bytes: k.min_bytes,
+            max_bytes: k.max_bytes,
+            isolation_level: k.isolation_level,
+            session_id: k.session_id,
+            session_epoch: k.session_epoch,
+            topics: k
+                .topics
+                .iter()
+                .map(|t| idem::FetchTopic {
+                    topic: s(&t.topic.0),
+                    partitions: t
+                        .partitions
+                        .iter()
+                        .map(|p| idem::FetchPartition {
+                            partition: p.partition,
+                            current_leader_epoch: p.current_leader_epoch,
+                            fetch_offset: p.fetch_offset,
+                            last_fetched_epoch: p.last_fetched_epoch,
+                            log_start_offset: p.log_start_offset,
+                            partition_max_bytes: p.partition_max_bytes,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            forgotten_topics_data: k
+                .forgotten_topics_data
+                .iter()
+                .map(|t| idem::ForgottenTopic { topic: s(&t.topic.0), partitions: t.partitions.clone() })
+                .collect(),
+            rack_id: s(&k.rack_id),
+        }
     }
-    fn assert_same(idem: &Self::Idem<'_>, kp: &Self) {
-        assert_request_eq(idem, kp);
+
+    fn assert_same(i: &Self::Idem<'_>, k: &Self) {
+        assert_eq!(i.cluster_id, os(&k.cluster_id), "cluster_id");
+        assert_eq!(i.replica_id, k.replica_id.0, "replica_id");
+        assert_eq!(i.max_wait_ms, k.max_wait_ms, "max_wait_ms");
+        assert_eq!(i.min_bytes, k.min_bytes, "min_bytes");
+        assert_eq!(i.max_bytes, k.max_bytes, "max_bytes");
+        assert_eq!(i.isolation_level, k.isolation_level, "isolation_level");
+        assert_eq!(i.session_id, k.session_id, "session_id");
+        assert_eq!(i.session_epoch, k.session_epoch, "session_epoch");
+        assert_eq!(i.topics.len(), k.topics.len(), "topics");
+        for (it, kt) in i.topics.iter().zip(&k.topics) {
+            assert_eq!(it.topic, s(&kt.topic.0), "topic");
+            assert_eq!(it.partitions.len(), kt.partitions.len(), "partitions");
+            for (ip, kp) in it.partitions.iter().zip(&kt.partitions) {
+                assert_eq!(ip.partition, kp.partition, "partition");
+                assert_eq!(ip.current_leader_epoch, kp.current_leader_epoch, "current_leader_epoch");
+                assert_eq!(ip.fetch_offset, kp.fetch_offset, "fetch_offset");
+                assert_eq!(ip.last_fetched_epoch, kp.last_fetched_epoch, "last_fetched_epoch");
+                assert_eq!(ip.log_start_offset, kp.log_start_offset, "log_start_offset");
+                assert_eq!(ip.partition_max_bytes, kp.partition_max_bytes, "partition_max_bytes");
+            }
+        }
+        assert_eq!(i.forgotten_topics_data.len(), k.forgotten_topics_data.len(), "forgotten_topics_data");
+        for (it, kt) in i.forgotten_topics_data.iter().zip(&k.forgotten_topics_data) {
+            assert_eq!(it.topic, s(&kt.topic.0), "forgotten topic");
+            assert_eq!(it.partitions, kt.partitions, "forgotten partitions");
+        }
+        assert_eq!(i.rack_id, s(&k.rack_id), "rack_id");
     }
 }
 
 impl Counterpart for KpResponse {
     type Idem<'a> = idem::FetchResponse<'a>;
+
     fn to_idem(&self) -> Self::Idem<'_> {
-        to_idem_response(self)
+        let k = self;
+        idem::FetchResponse {
+            throttle_time_ms: k.throttle_time_ms,
+            error_code: k.error_code,
+            session_id: k.session_id,
+            responses: k
+                .responses
+                .iter()
+                .map(|t| idem::FetchableTopicResponse {
+                    topic: s(&t.topic.0),
+                    partitions: t
+                        .partitions
+                        .iter()
+                        .map(|p| idem::FetchPartitionData {
+                            partition_index: p.partition_index,
+                            error_code: p.error_code,
+                            high_watermark: p.high_watermark,
+                            last_stable_offset: p.last_stable_offset,
+                            log_start_offset: p.log_start_offset,
+                            aborted_transactions: p.aborted_transactions.as_ref().map(|txns| {
+                                txns.iter()
+                                    .map(|t| idem::AbortedTransaction {
+                                        producer_id: t.producer_id.0,
+                                        first_offset: t.first_offset,
+                                    })
+                                    .collect()
+                            }),
+                            preferred_read_replica: p.preferred_read_replica.0,
+                            records: ob(&p.records),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
     }
-    fn assert_same(idem: &Self::Idem<'_>, kp: &Self) {
-        assert_response_eq(idem, kp);
+
+    fn assert_same(i: &Self::Idem<'_>, k: &Self) {
+        assert_eq!(i.throttle_time_ms, k.throttle_time_ms, "throttle_time_ms");
+        assert_eq!(i.error_code, k.error_code, "error_code");
+        assert_eq!(i.session_id, k.session_id, "session_id");
+        assert_eq!(i.responses.len(), k.responses.len(), "responses");
+        for (it, kt) in i.responses.iter().zip(&k.responses) {
+            assert_eq!(it.topic, s(&kt.topic.0), "topic");
+            assert_eq!(it.partitions.len(), kt.partitions.len(), "partitions");
+            for (ip, kp) in it.partitions.iter().zip(&kt.partitions) {
+                assert_eq!(ip.partition_index, kp.partition_index, "partition_index");
+                assert_eq!(ip.error_code, kp.error_code, "error_code");
+                assert_eq!(ip.high_watermark, kp.high_watermark, "high_watermark");
+                assert_eq!(ip.last_stable_offset, kp.last_stable_offset, "last_stable_offset");
+                assert_eq!(ip.log_start_offset, kp.log_start_offset, "log_start_offset");
+                let txns = kp
+                    .aborted_transactions
+                    .as_ref()
+                    .map(|v| v.iter().map(|t| (t.producer_id.0, t.first_offset)).collect::<Vec<_>>());
+                let itxns = ip
+                    .aborted_transactions
+                    .as_ref()
+                    .map(|v| v.iter().map(|t| (t.producer_id, t.first_offset)).collect::<Vec<_>>());
+                assert_eq!(itxns, txns, "aborted_transactions");
+                assert_eq!(ip.preferred_read_replica, kp.preferred_read_replica.0, "preferred_read_replica");
+                assert_eq!(ip.records, ob(&kp.records), "records");
+            }
+        }
     }
 }
 
-#[test]
-fn request_matches_kafka_protocol_in_every_version() {
-    for_each_version(VERSIONS, kp_request, check_both_ways);
-}
-
-#[test]
-fn response_matches_kafka_protocol_in_every_version() {
-    for_each_version(VERSIONS, kp_response, check_both_ways);
-}
+both_ways_tests!(VERSIONS, kp_request, kp_response);
 
 // ---- framing -------------------------------------------------------------------------------
 

@@ -105,155 +105,137 @@ fn kp_response(version: i16) -> impl Strategy<Value = KpResponse> {
     )
 }
 
-// ---- idem values borrowing from kafka-protocol values ------------------------------------
-
-fn to_idem_request(k: &KpRequest) -> idem::ProduceRequest<'_> {
-    idem::ProduceRequest {
-        transactional_id: k.transactional_id.as_ref().map(|t| s(&t.0)),
-        acks: k.acks,
-        timeout_ms: k.timeout_ms,
-        topic_data: k
-            .topic_data
-            .iter()
-            .map(|t| idem::TopicProduceData {
-                name: s(&t.name.0),
-                partition_data: t
-                    .partition_data
-                    .iter()
-                    .map(|p| idem::PartitionProduceData { index: p.index, records: ob(&p.records) })
-                    .collect(),
-            })
-            .collect(),
-    }
-}
-
 fn kp_leader(l: &kres::LeaderIdAndEpoch) -> Option<idem::LeaderIdAndEpoch> {
     (*l != kres::LeaderIdAndEpoch::default())
         .then_some(idem::LeaderIdAndEpoch { leader_id: l.leader_id.0, leader_epoch: l.leader_epoch })
 }
 
-fn to_idem_response(k: &KpResponse) -> idem::ProduceResponse<'_> {
-    idem::ProduceResponse {
-        responses: k
-            .responses
-            .iter()
-            .map(|t| idem::TopicProduceResponse {
-                name: s(&t.name.0),
-                partition_responses: t
-                    .partition_responses
-                    .iter()
-                    .map(|p| idem::PartitionProduceResponse {
-                        index: p.index,
-                        error_code: p.error_code,
-                        base_offset: p.base_offset,
-                        log_append_time_ms: p.log_append_time_ms,
-                        log_start_offset: p.log_start_offset,
-                        record_errors: p
-                            .record_errors
-                            .iter()
-                            .map(|e| idem::BatchIndexAndErrorMessage {
-                                batch_index: e.batch_index,
-                                batch_index_error_message: os(&e.batch_index_error_message),
-                            })
-                            .collect(),
-                        error_message: os(&p.error_message),
-                        current_leader: kp_leader(&p.current_leader),
-                    })
-                    .collect(),
-            })
-            .collect(),
-        throttle_time_ms: k.throttle_time_ms,
-        node_endpoints: k
-            .node_endpoints
-            .iter()
-            .map(|e| idem::NodeEndpoint { node_id: e.node_id.0, host: s(&e.host), port: e.port, rack: os(&e.rack) })
-            .collect(),
-    }
-}
-
-// ---- field-by-field comparison -------------------------------------------------------------
-
-fn assert_request_eq(i: &idem::ProduceRequest<'_>, k: &KpRequest) {
-    assert_eq!(i.transactional_id, k.transactional_id.as_ref().map(|t| s(&t.0)), "transactional_id");
-    assert_eq!(i.acks, k.acks, "acks");
-    assert_eq!(i.timeout_ms, k.timeout_ms, "timeout_ms");
-    assert_eq!(i.topic_data.len(), k.topic_data.len(), "topic_data");
-    for (it, kt) in i.topic_data.iter().zip(&k.topic_data) {
-        assert_eq!(it.name, s(&kt.name.0), "name");
-        assert_eq!(it.partition_data.len(), kt.partition_data.len(), "partition_data");
-        for (ip, kp) in it.partition_data.iter().zip(&kt.partition_data) {
-            assert_eq!(ip.index, kp.index, "index");
-            assert_eq!(ip.records, ob(&kp.records), "records");
-        }
-    }
-}
-
-fn assert_response_eq(i: &idem::ProduceResponse<'_>, k: &KpResponse) {
-    assert_eq!(i.throttle_time_ms, k.throttle_time_ms, "throttle_time_ms");
-    assert_eq!(i.responses.len(), k.responses.len(), "responses");
-    for (it, kt) in i.responses.iter().zip(&k.responses) {
-        assert_eq!(it.name, s(&kt.name.0), "name");
-        assert_eq!(it.partition_responses.len(), kt.partition_responses.len(), "partition_responses");
-        for (ip, kp) in it.partition_responses.iter().zip(&kt.partition_responses) {
-            assert_eq!(ip.index, kp.index, "index");
-            assert_eq!(ip.error_code, kp.error_code, "error_code");
-            assert_eq!(ip.base_offset, kp.base_offset, "base_offset");
-            assert_eq!(ip.log_append_time_ms, kp.log_append_time_ms, "log_append_time_ms");
-            assert_eq!(ip.log_start_offset, kp.log_start_offset, "log_start_offset");
-            assert_eq!(ip.record_errors.len(), kp.record_errors.len(), "record_errors");
-            for (ie, ke) in ip.record_errors.iter().zip(&kp.record_errors) {
-                assert_eq!(ie.batch_index, ke.batch_index, "batch_index");
-                assert_eq!(
-                    ie.batch_index_error_message,
-                    os(&ke.batch_index_error_message),
-                    "batch_index_error_message"
-                );
-            }
-            assert_eq!(ip.error_message, os(&kp.error_message), "error_message");
-            let unknown = idem::LeaderIdAndEpoch { leader_id: -1, leader_epoch: -1 };
-            assert_eq!(ip.current_leader.filter(|l| *l != unknown), kp_leader(&kp.current_leader), "current_leader");
-        }
-    }
-    assert_eq!(i.node_endpoints.len(), k.node_endpoints.len(), "node_endpoints");
-    for (ie, ke) in i.node_endpoints.iter().zip(&k.node_endpoints) {
-        assert_eq!(ie.node_id, ke.node_id.0, "node_id");
-        assert_eq!(ie.host, s(&ke.host), "host");
-        assert_eq!(ie.port, ke.port, "port");
-        assert_eq!(ie.rack, os(&ke.rack), "rack");
-    }
-}
-
-// ---- properties ----------------------------------------------------------------------------
+// ---- kafka-protocol types as oracles of the idem types: conversion, comparison, properties
 
 impl Counterpart for KpRequest {
     type Idem<'a> = idem::ProduceRequest<'a>;
+
     fn to_idem(&self) -> Self::Idem<'_> {
-        to_idem_request(self)
+        let k = self;
+        idem::ProduceRequest {
+            transactional_id: k.transactional_id.as_ref().map(|t| s(&t.0)),
+            acks: k.acks,
+            timeout_ms: k.timeout_ms,
+            topic_data: k
+                .topic_data
+                .iter()
+                .map(|t| idem::TopicProduceData {
+                    name: s(&t.name.0),
+                    partition_data: t
+                        .partition_data
+                        .iter()
+                        .map(|p| idem::PartitionProduceData { index: p.index, records: ob(&p.records) })
+                        .collect(),
+                })
+                .collect(),
+        }
     }
-    fn assert_same(idem: &Self::Idem<'_>, kp: &Self) {
-        assert_request_eq(idem, kp);
+
+    fn assert_same(i: &Self::Idem<'_>, k: &Self) {
+        assert_eq!(i.transactional_id, k.transactional_id.as_ref().map(|t| s(&t.0)), "transactional_id");
+        assert_eq!(i.acks, k.acks, "acks");
+        assert_eq!(i.timeout_ms, k.timeout_ms, "timeout_ms");
+        assert_eq!(i.topic_data.len(), k.topic_data.len(), "topic_data");
+        for (it, kt) in i.topic_data.iter().zip(&k.topic_data) {
+            assert_eq!(it.name, s(&kt.name.0), "name");
+            assert_eq!(it.partition_data.len(), kt.partition_data.len(), "partition_data");
+            for (ip, kp) in it.partition_data.iter().zip(&kt.partition_data) {
+                assert_eq!(ip.index, kp.index, "index");
+                assert_eq!(ip.records, ob(&kp.records), "records");
+            }
+        }
     }
 }
 
 impl Counterpart for KpResponse {
     type Idem<'a> = idem::ProduceResponse<'a>;
+
     fn to_idem(&self) -> Self::Idem<'_> {
-        to_idem_response(self)
+        let k = self;
+        idem::ProduceResponse {
+            responses: k
+                .responses
+                .iter()
+                .map(|t| idem::TopicProduceResponse {
+                    name: s(&t.name.0),
+                    partition_responses: t
+                        .partition_responses
+                        .iter()
+                        .map(|p| idem::PartitionProduceResponse {
+                            index: p.index,
+                            error_code: p.error_code,
+                            base_offset: p.base_offset,
+                            log_append_time_ms: p.log_append_time_ms,
+                            log_start_offset: p.log_start_offset,
+                            record_errors: p
+                                .record_errors
+                                .iter()
+                                .map(|e| idem::BatchIndexAndErrorMessage {
+                                    batch_index: e.batch_index,
+                                    batch_index_error_message: os(&e.batch_index_error_message),
+                                })
+                                .collect(),
+                            error_message: os(&p.error_message),
+                            current_leader: kp_leader(&p.current_leader),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            throttle_time_ms: k.throttle_time_ms,
+            node_endpoints: k
+                .node_endpoints
+                .iter()
+                .map(|e| idem::NodeEndpoint { node_id: e.node_id.0, host: s(&e.host), port: e.port, rack: os(&e.rack) })
+                .collect(),
+        }
     }
-    fn assert_same(idem: &Self::Idem<'_>, kp: &Self) {
-        assert_response_eq(idem, kp);
+
+    fn assert_same(i: &Self::Idem<'_>, k: &Self) {
+        assert_eq!(i.throttle_time_ms, k.throttle_time_ms, "throttle_time_ms");
+        assert_eq!(i.responses.len(), k.responses.len(), "responses");
+        for (it, kt) in i.responses.iter().zip(&k.responses) {
+            assert_eq!(it.name, s(&kt.name.0), "name");
+            assert_eq!(it.partition_responses.len(), kt.partition_responses.len(), "partition_responses");
+            for (ip, kp) in it.partition_responses.iter().zip(&kt.partition_responses) {
+                assert_eq!(ip.index, kp.index, "index");
+                assert_eq!(ip.error_code, kp.error_code, "error_code");
+                assert_eq!(ip.base_offset, kp.base_offset, "base_offset");
+                assert_eq!(ip.log_append_time_ms, kp.log_append_time_ms, "log_append_time_ms");
+                assert_eq!(ip.log_start_offset, kp.log_start_offset, "log_start_offset");
+                assert_eq!(ip.record_errors.len(), kp.record_errors.len(), "record_errors");
+                for (ie, ke) in ip.record_errors.iter().zip(&kp.record_errors) {
+                    assert_eq!(ie.batch_index, ke.batch_index, "batch_index");
+                    assert_eq!(
+                        ie.batch_index_error_message,
+                        os(&ke.batch_index_error_message),
+                        "batch_index_error_message"
+                    );
+                }
+                assert_eq!(ip.error_message, os(&kp.error_message), "error_message");
+                let unknown = idem::LeaderIdAndEpoch { leader_id: -1, leader_epoch: -1 };
+                assert_eq!(
+                    ip.current_leader.filter(|l| *l != unknown),
+                    kp_leader(&kp.current_leader),
+                    "current_leader"
+                );
+            }
+        }
+        assert_eq!(i.node_endpoints.len(), k.node_endpoints.len(), "node_endpoints");
+        for (ie, ke) in i.node_endpoints.iter().zip(&k.node_endpoints) {
+            assert_eq!(ie.node_id, ke.node_id.0, "node_id");
+            assert_eq!(ie.host, s(&ke.host), "host");
+            assert_eq!(ie.port, ke.port, "port");
+            assert_eq!(ie.rack, os(&ke.rack), "rack");
+        }
     }
 }
 
-#[test]
-fn request_matches_kafka_protocol_in_every_version() {
-    for_each_version(VERSIONS, kp_request, check_both_ways);
-}
-
-#[test]
-fn response_matches_kafka_protocol_in_every_version() {
-    for_each_version(VERSIONS, kp_response, check_both_ways);
-}
+both_ways_tests!(VERSIONS, kp_request, kp_response);
 
 // ---- framing -------------------------------------------------------------------------------
 

@@ -48,6 +48,24 @@ pub fn check_both_ways<K: Counterpart>(v: i16, kp: &K) {
     });
 }
 
+/// Defines the tests `request_matches_kafka_protocol_in_every_version` and
+/// `response_matches_kafka_protocol_in_every_version`: [`check_both_ways`] on values of the
+/// strategies `$request` and `$response` for every version in `$versions`.
+#[macro_export]
+macro_rules! both_ways_tests {
+    ($versions:expr, $request:path, $response:path) => {
+        #[test]
+        fn request_matches_kafka_protocol_in_every_version() {
+            $crate::common_b::for_each_version($versions, $request, $crate::common_b::check_both_ways);
+        }
+
+        #[test]
+        fn response_matches_kafka_protocol_in_every_version() {
+            $crate::common_b::for_each_version($versions, $response, $crate::common_b::check_both_ways);
+        }
+    };
+}
+
 /// idem's request frame for `req` (correlation id `correlation_id`, client id "idem") is read
 /// by kafka-protocol: the size prefix, a header carrying `api_key`, `v` and the ids, and the
 /// body field for field.
