@@ -92,6 +92,7 @@ pub struct ListOffsetsResponse<'a> {
     pub topics: Vec<ListOffsetsTopicResponse<'a>>,
 }
 
+use super::writer::atomically;
 use super::{ApiKey, DecodeError, EncodeError, Message, Reader, Writer};
 
 /// Fewest bytes a string (`flexible`: compact) can take.
@@ -112,12 +113,7 @@ impl<'a> Message<'a> for ListOffsetsRequest<'a> {
         if version < 2 && self.isolation_level != 0 {
             return Err(EncodeError::FieldNotInVersion("isolation_level"));
         }
-        let start = out.len();
-        let result = self.encode_body(version, flexible, out);
-        if result.is_err() {
-            out.truncate(start);
-        }
-        result
+        atomically(out, |out| self.encode_body(version, flexible, out))
     }
 
     fn decode(r: &mut Reader<'a>, version: i16) -> Result<Self, DecodeError> {
@@ -196,12 +192,7 @@ impl<'a> Message<'a> for ListOffsetsResponse<'a> {
         if version < 4 && self.topics.iter().flat_map(|t| &t.partitions).any(|p| p.leader_epoch != -1) {
             return Err(EncodeError::FieldNotInVersion("leader_epoch"));
         }
-        let start = out.len();
-        let result = self.encode_body(version, flexible, out);
-        if result.is_err() {
-            out.truncate(start);
-        }
-        result
+        atomically(out, |out| self.encode_body(version, flexible, out))
     }
 
     fn decode(r: &mut Reader<'a>, version: i16) -> Result<Self, DecodeError> {

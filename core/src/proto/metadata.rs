@@ -146,6 +146,7 @@ impl Default for MetadataResponse<'_> {
     }
 }
 
+use super::writer::atomically;
 use super::{ApiKey, DecodeError, EncodeError, Message, Reader, Writer};
 
 /// Fewest bytes a string (`flexible`: compact) can take.
@@ -189,12 +190,7 @@ impl<'a> Message<'a> for MetadataRequest<'a> {
         if version < 8 && self.include_topic_authorized_operations {
             return Err(EncodeError::FieldNotInVersion("include_topic_authorized_operations"));
         }
-        let start = out.len();
-        let result = self.encode_body(version, flexible, out);
-        if result.is_err() {
-            out.truncate(start);
-        }
-        result
+        atomically(out, |out| self.encode_body(version, flexible, out))
     }
 
     fn decode(r: &mut Reader<'a>, version: i16) -> Result<Self, DecodeError> {
@@ -275,12 +271,7 @@ impl<'a> Message<'a> for MetadataResponse<'a> {
         if !(8..=10).contains(&version) && self.cluster_authorized_operations != i32::MIN {
             return Err(EncodeError::FieldNotInVersion("cluster_authorized_operations"));
         }
-        let start = out.len();
-        let result = self.encode_body(version, flexible, out);
-        if result.is_err() {
-            out.truncate(start);
-        }
-        result
+        atomically(out, |out| self.encode_body(version, flexible, out))
     }
 
     fn decode(r: &mut Reader<'a>, version: i16) -> Result<Self, DecodeError> {
