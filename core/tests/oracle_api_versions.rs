@@ -4,7 +4,7 @@
 
 mod common_a;
 
-use common_a::{Oracle, check_request_frame, check_response_frame, run_oracle, sb, string, tags};
+use common_a::{Oracle, check_request_frame, check_response_frame, sb, string, tags};
 use idem_core::proto::api_versions::{ApiVersion, ApiVersionsRequest, ApiVersionsResponse};
 use kafka_protocol::messages::{self as kp, api_versions_response as kpr};
 use proptest::prelude::*;
@@ -137,15 +137,7 @@ fn response(v: i16) -> BoxedStrategy<kp::ApiVersionsResponse> {
         .boxed()
 }
 
-#[test]
-fn request_every_version() {
-    run_oracle(VERSIONS, request);
-}
-
-#[test]
-fn response_every_version() {
-    run_oracle(VERSIONS, response);
-}
+oracle_tests!(VERSIONS, request, response);
 
 #[test]
 fn frames() {

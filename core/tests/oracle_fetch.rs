@@ -6,14 +6,12 @@ mod common_b;
 
 use common_b::*;
 use idem_core::proto::fetch as idem;
-use idem_core::proto::{self, Frame, Message, Reader};
 use kafka_protocol::messages::fetch_request as kreq;
 use kafka_protocol::messages::fetch_response as kres;
 use kafka_protocol::messages::{
-    BrokerId, FetchRequest as KpRequest, FetchResponse as KpResponse, ProducerId, RequestHeader, ResponseHeader,
-    TopicName,
+    BrokerId, FetchRequest as KpRequest, FetchResponse as KpResponse, ProducerId, TopicName,
 };
-use kafka_protocol::protocol::{HeaderVersion, StrBytes};
+use kafka_protocol::protocol::StrBytes;
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -145,183 +143,152 @@ fn kp_response(version: i16) -> impl Strategy<Value = KpResponse> {
         })
 }
 
-// ---- idem values borrowing from kafka-protocol values ------------------------------------
+// ---- kafka-protocol types as oracles of the idem types: conversion, comparison, properties
 
-fn to_idem_request(k: &KpRequest) -> idem::FetchRequest<'_> {
-    idem::FetchRequest {
-        cluster_id: os(&k.cluster_id),
-        replica_id: k.replica_id.0,
-        max_wait_ms: k.max_wait_ms,
-        min_bytes: k.min_bytes,
-        max_bytes: k.max_bytes,
-        isolation_level: k.isolation_level,
-        session_id: k.session_id,
-        session_epoch: k.session_epoch,
-        topics: k
-            .topics
-            .iter()
-            .map(|t| idem::FetchTopic {
-                topic: s(&t.topic.0),
-                partitions: t
-                    .partitions
-                    .iter()
-                    .map(|p| idem::FetchPartition {
-                        partition: p.partition,
-                        current_leader_epoch: p.current_leader_epoch,
-                        fetch_offset: p.fetch_offset,
-                        last_fetched_epoch: p.last_fetched_epoch,
-                        log_start_offset: p.log_start_offset,
-                        partition_max_bytes: p.partition_max_bytes,
-                    })
-                    .collect(),
-            })
-            .collect(),
-        forgotten_topics_data: k
-            .forgotten_topics_data
-            .iter()
-            .map(|t| idem::ForgottenTopic { topic: s(&t.topic.0), partitions: t.partitions.clone() })
-            .collect(),
-        rack_id: s(&k.rack_id),
-    }
-}
+impl Counterpart for KpRequest {
+    type Idem<'a> = idem::FetchRequest<'a>;
 
-fn to_idem_response(k: &KpResponse) -> idem::FetchResponse<'_> {
-    idem::FetchResponse {
-        throttle_time_ms: k.throttle_time_ms,
-        error_code: k.error_code,
-        session_id: k.session_id,
-        responses: k
-            .responses
-            .iter()
-            .map(|t| idem::FetchableTopicResponse {
-                topic: s(&t.topic.0),
-                partitions: t
-                    .partitions
-                    .iter()
-                    .map(|p| idem::FetchPartitionData {
-                        partition_index: p.partition_index,
-                        error_code: p.error_code,
-                        high_watermark: p.high_watermark,
-                        last_stable_offset: p.last_stable_offset,
-                        log_start_offset: p.log_start_offset,
-                        aborted_transactions: p.aborted_transactions.as_ref().map(|txns| {
-                            txns.iter()
-                                .map(|t| idem::AbortedTransaction {
-                                    producer_id: t.producer_id.0,
-                                    first_offset: t.first_offset,
-                                })
-                                .collect()
-                        }),
-                        preferred_read_replica: p.preferred_read_replica.0,
-                        records: ob(&p.records),
-                    })
-                    .collect(),
-            })
-            .collect(),
-    }
-}
-
-// ---- field-by-field comparison -------------------------------------------------------------
-
-fn assert_request_eq(i: &idem::FetchRequest<'_>, k: &KpRequest) {
-    assert_eq!(i.cluster_id, os(&k.cluster_id), "cluster_id");
-    assert_eq!(i.replica_id, k.replica_id.0, "replica_id");
-    assert_eq!(i.max_wait_ms, k.max_wait_ms, "max_wait_ms");
-    assert_eq!(i.min_bytes, k.min_bytes, "min_bytes");
-    assert_eq!(i.max_bytes, k.max_bytes, "max_bytes");
-    assert_eq!(i.isolation_level, k.isolation_level, "isolation_level");
-    assert_eq!(i.session_id, k.session_id, "session_id");
-    assert_eq!(i.session_epoch, k.session_epoch, "session_epoch");
-    assert_eq!(i.topics.len(), k.topics.len(), "topics");
-    for (it, kt) in i.topics.iter().zip(&k.topics) {
-        assert_eq!(it.topic, s(&kt.topic.0), "topic");
-        assert_eq!(it.partitions.len(), kt.partitions.len(), "partitions");
-        for (ip, kp) in it.partitions.iter().zip(&kt.partitions) {
-            assert_eq!(ip.partition, kp.partition, "partition");
-            assert_eq!(ip.current_leader_epoch, kp.current_leader_epoch, "current_leader_epoch");
-            assert_eq!(ip.fetch_offset, kp.fetch_offset, "fetch_offset");
-            assert_eq!(ip.last_fetched_epoch, kp.last_fetched_epoch, "last_fetched_epoch");
-            assert_eq!(ip.log_start_offset, kp.log_start_offset, "log_start_offset");
-            assert_eq!(ip.partition_max_bytes, kp.partition_max_bytes, "partition_max_bytes");
+    fn to_idem(&self) -> Self::Idem<'_> {
+        let k = self;
+        idem::FetchRequest {
+            cluster_id: os(&k.cluster_id),
+            replica_id: k.replica_id.0,
+            max_wait_ms: k.max_wait_ms,
+            min_bytes: k.min_bytes,
+            max_bytes: k.max_bytes,
+            isolation_level: k.isolation_level,
+            session_id: k.session_id,
+            session_epoch: k.session_epoch,
+            topics: k
+                .topics
+                .iter()
+                .map(|t| idem::FetchTopic {
+                    topic: s(&t.topic.0),
+                    partitions: t
+                        .partitions
+                        .iter()
+                        .map(|p| idem::FetchPartition {
+                            partition: p.partition,
+                            current_leader_epoch: p.current_leader_epoch,
+                            fetch_offset: p.fetch_offset,
+                            last_fetched_epoch: p.last_fetched_epoch,
+                            log_start_offset: p.log_start_offset,
+                            partition_max_bytes: p.partition_max_bytes,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            forgotten_topics_data: k
+                .forgotten_topics_data
+                .iter()
+                .map(|t| idem::ForgottenTopic { topic: s(&t.topic.0), partitions: t.partitions.clone() })
+                .collect(),
+            rack_id: s(&k.rack_id),
         }
     }
-    assert_eq!(i.forgotten_topics_data.len(), k.forgotten_topics_data.len(), "forgotten_topics_data");
-    for (it, kt) in i.forgotten_topics_data.iter().zip(&k.forgotten_topics_data) {
-        assert_eq!(it.topic, s(&kt.topic.0), "forgotten topic");
-        assert_eq!(it.partitions, kt.partitions, "forgotten partitions");
+
+    fn assert_same(i: &Self::Idem<'_>, k: &Self) {
+        assert_eq!(i.cluster_id, os(&k.cluster_id), "cluster_id");
+        assert_eq!(i.replica_id, k.replica_id.0, "replica_id");
+        assert_eq!(i.max_wait_ms, k.max_wait_ms, "max_wait_ms");
+        assert_eq!(i.min_bytes, k.min_bytes, "min_bytes");
+        assert_eq!(i.max_bytes, k.max_bytes, "max_bytes");
+        assert_eq!(i.isolation_level, k.isolation_level, "isolation_level");
+        assert_eq!(i.session_id, k.session_id, "session_id");
+        assert_eq!(i.session_epoch, k.session_epoch, "session_epoch");
+        assert_eq!(i.topics.len(), k.topics.len(), "topics");
+        for (it, kt) in i.topics.iter().zip(&k.topics) {
+            assert_eq!(it.topic, s(&kt.topic.0), "topic");
+            assert_eq!(it.partitions.len(), kt.partitions.len(), "partitions");
+            for (ip, kp) in it.partitions.iter().zip(&kt.partitions) {
+                assert_eq!(ip.partition, kp.partition, "partition");
+                assert_eq!(ip.current_leader_epoch, kp.current_leader_epoch, "current_leader_epoch");
+                assert_eq!(ip.fetch_offset, kp.fetch_offset, "fetch_offset");
+                assert_eq!(ip.last_fetched_epoch, kp.last_fetched_epoch, "last_fetched_epoch");
+                assert_eq!(ip.log_start_offset, kp.log_start_offset, "log_start_offset");
+                assert_eq!(ip.partition_max_bytes, kp.partition_max_bytes, "partition_max_bytes");
+            }
+        }
+        assert_eq!(i.forgotten_topics_data.len(), k.forgotten_topics_data.len(), "forgotten_topics_data");
+        for (it, kt) in i.forgotten_topics_data.iter().zip(&k.forgotten_topics_data) {
+            assert_eq!(it.topic, s(&kt.topic.0), "forgotten topic");
+            assert_eq!(it.partitions, kt.partitions, "forgotten partitions");
+        }
+        assert_eq!(i.rack_id, s(&k.rack_id), "rack_id");
     }
-    assert_eq!(i.rack_id, s(&k.rack_id), "rack_id");
 }
 
-fn assert_response_eq(i: &idem::FetchResponse<'_>, k: &KpResponse) {
-    assert_eq!(i.throttle_time_ms, k.throttle_time_ms, "throttle_time_ms");
-    assert_eq!(i.error_code, k.error_code, "error_code");
-    assert_eq!(i.session_id, k.session_id, "session_id");
-    assert_eq!(i.responses.len(), k.responses.len(), "responses");
-    for (it, kt) in i.responses.iter().zip(&k.responses) {
-        assert_eq!(it.topic, s(&kt.topic.0), "topic");
-        assert_eq!(it.partitions.len(), kt.partitions.len(), "partitions");
-        for (ip, kp) in it.partitions.iter().zip(&kt.partitions) {
-            assert_eq!(ip.partition_index, kp.partition_index, "partition_index");
-            assert_eq!(ip.error_code, kp.error_code, "error_code");
-            assert_eq!(ip.high_watermark, kp.high_watermark, "high_watermark");
-            assert_eq!(ip.last_stable_offset, kp.last_stable_offset, "last_stable_offset");
-            assert_eq!(ip.log_start_offset, kp.log_start_offset, "log_start_offset");
-            let txns = kp
-                .aborted_transactions
-                .as_ref()
-                .map(|v| v.iter().map(|t| (t.producer_id.0, t.first_offset)).collect::<Vec<_>>());
-            let itxns = ip
-                .aborted_transactions
-                .as_ref()
-                .map(|v| v.iter().map(|t| (t.producer_id, t.first_offset)).collect::<Vec<_>>());
-            assert_eq!(itxns, txns, "aborted_transactions");
-            assert_eq!(ip.preferred_read_replica, kp.preferred_read_replica.0, "preferred_read_replica");
-            assert_eq!(ip.records, ob(&kp.records), "records");
+impl Counterpart for KpResponse {
+    type Idem<'a> = idem::FetchResponse<'a>;
+
+    fn to_idem(&self) -> Self::Idem<'_> {
+        let k = self;
+        idem::FetchResponse {
+            throttle_time_ms: k.throttle_time_ms,
+            error_code: k.error_code,
+            session_id: k.session_id,
+            responses: k
+                .responses
+                .iter()
+                .map(|t| idem::FetchableTopicResponse {
+                    topic: s(&t.topic.0),
+                    partitions: t
+                        .partitions
+                        .iter()
+                        .map(|p| idem::FetchPartitionData {
+                            partition_index: p.partition_index,
+                            error_code: p.error_code,
+                            high_watermark: p.high_watermark,
+                            last_stable_offset: p.last_stable_offset,
+                            log_start_offset: p.log_start_offset,
+                            aborted_transactions: p.aborted_transactions.as_ref().map(|txns| {
+                                txns.iter()
+                                    .map(|t| idem::AbortedTransaction {
+                                        producer_id: t.producer_id.0,
+                                        first_offset: t.first_offset,
+                                    })
+                                    .collect()
+                            }),
+                            preferred_read_replica: p.preferred_read_replica.0,
+                            records: ob(&p.records),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    fn assert_same(i: &Self::Idem<'_>, k: &Self) {
+        assert_eq!(i.throttle_time_ms, k.throttle_time_ms, "throttle_time_ms");
+        assert_eq!(i.error_code, k.error_code, "error_code");
+        assert_eq!(i.session_id, k.session_id, "session_id");
+        assert_eq!(i.responses.len(), k.responses.len(), "responses");
+        for (it, kt) in i.responses.iter().zip(&k.responses) {
+            assert_eq!(it.topic, s(&kt.topic.0), "topic");
+            assert_eq!(it.partitions.len(), kt.partitions.len(), "partitions");
+            for (ip, kp) in it.partitions.iter().zip(&kt.partitions) {
+                assert_eq!(ip.partition_index, kp.partition_index, "partition_index");
+                assert_eq!(ip.error_code, kp.error_code, "error_code");
+                assert_eq!(ip.high_watermark, kp.high_watermark, "high_watermark");
+                assert_eq!(ip.last_stable_offset, kp.last_stable_offset, "last_stable_offset");
+                assert_eq!(ip.log_start_offset, kp.log_start_offset, "log_start_offset");
+                let txns = kp
+                    .aborted_transactions
+                    .as_ref()
+                    .map(|v| v.iter().map(|t| (t.producer_id.0, t.first_offset)).collect::<Vec<_>>());
+                let itxns = ip
+                    .aborted_transactions
+                    .as_ref()
+                    .map(|v| v.iter().map(|t| (t.producer_id, t.first_offset)).collect::<Vec<_>>());
+                assert_eq!(itxns, txns, "aborted_transactions");
+                assert_eq!(ip.preferred_read_replica, kp.preferred_read_replica.0, "preferred_read_replica");
+                assert_eq!(ip.records, ob(&kp.records), "records");
+            }
         }
     }
 }
 
-// ---- properties ----------------------------------------------------------------------------
-
-#[test]
-fn request_matches_kafka_protocol_in_every_version() {
-    for_each_version(VERSIONS, kp_request, |v, kp| {
-        // (b) kafka-protocol encode -> idem decode.
-        let kp_bytes = kp_encode(kp, v);
-        assert_request_eq(&idem_decode::<idem::FetchRequest>(&kp_bytes, v), kp);
-        // (a) idem encode -> kafka-protocol decode; the oracle re-encodes the same bytes.
-        let value = to_idem_request(kp);
-        let bytes = idem_encode(&value, v);
-        let back: KpRequest = kp_decode(&bytes, v);
-        assert_request_eq(&value, &back);
-        assert_eq!(kp_encode(&back, v), bytes, "byte-identical to kafka-protocol");
-        // (c) idem round trip.
-        assert_eq!(idem_decode::<idem::FetchRequest>(&bytes, v), value);
-        // Corrupted input is an error or some value, never a panic.
-        corruptions_do_not_panic(&kp_bytes, |b| {
-            let _ = idem::FetchRequest::decode(&mut Reader::new(b), v);
-        });
-    });
-}
-
-#[test]
-fn response_matches_kafka_protocol_in_every_version() {
-    for_each_version(VERSIONS, kp_response, |v, kp| {
-        let kp_bytes = kp_encode(kp, v);
-        assert_response_eq(&idem_decode::<idem::FetchResponse>(&kp_bytes, v), kp);
-        let value = to_idem_response(kp);
-        let bytes = idem_encode(&value, v);
-        let back: KpResponse = kp_decode(&bytes, v);
-        assert_response_eq(&value, &back);
-        assert_eq!(kp_encode(&back, v), bytes, "byte-identical to kafka-protocol");
-        assert_eq!(idem_decode::<idem::FetchResponse>(&bytes, v), value);
-        // Corrupted input is an error or some value, never a panic.
-        corruptions_do_not_panic(&kp_bytes, |b| {
-            let _ = idem::FetchResponse::decode(&mut Reader::new(b), v);
-        });
-    });
-}
+both_ways_tests!(VERSIONS, kp_request, kp_response);
 
 // ---- framing -------------------------------------------------------------------------------
 
@@ -342,17 +309,7 @@ fn request_frame_is_read_by_kafka_protocol() {
         ..Default::default()
     };
     for v in [11, 12] {
-        let mut out = Vec::new();
-        proto::encode_request_frame(&mut out, 9, Some("idem"), v, &req).unwrap();
-        let size = i32::from_be_bytes(out[..4].try_into().unwrap()) as usize;
-        assert_eq!(size, out.len() - 4);
-        let mut b = bytes::Bytes::copy_from_slice(&out[4..]);
-        let header =
-            <RequestHeader as kafka_protocol::protocol::Decodable>::decode(&mut b, KpRequest::header_version(v))
-                .unwrap();
-        assert_eq!((header.request_api_key, header.request_api_version, header.correlation_id), (1, v, 9));
-        assert_eq!(os(&header.client_id), Some("idem"));
-        assert_request_eq(&req, &kp_decode::<KpRequest>(&b, v));
+        check_request_frame::<KpRequest>(&req, 1, v, 9);
     }
 }
 
@@ -368,13 +325,6 @@ fn kafka_protocol_response_frame_is_read_by_idem() {
             ]),
     ]);
     for v in [11, 12] {
-        let mut body = kp_encode(&ResponseHeader::default().with_correlation_id(9), KpResponse::header_version(v));
-        body.extend(kp_encode(&kp, v));
-        let framed = frame(&body);
-        let Ok(Frame::Complete { body, consumed }) = proto::parse_frame(&framed, 1 << 20) else { panic!("frame") };
-        assert_eq!(consumed, framed.len());
-        let (header, m) = proto::decode_response::<idem::FetchResponse>(body, v).unwrap();
-        assert_eq!(header.correlation_id, 9);
-        assert_response_eq(&m, &kp);
+        check_response_frame(&kp, v, 9);
     }
 }

@@ -2,7 +2,7 @@
 
 mod common_a;
 
-use common_a::{Oracle, check_request_frame, check_response_frame, run_oracle, sb, string, tags};
+use common_a::{Oracle, check_request_frame, check_response_frame, sb, string, tags};
 use idem_core::proto::list_offsets::{
     ListOffsetsPartition, ListOffsetsPartitionResponse, ListOffsetsRequest, ListOffsetsResponse, ListOffsetsTopic,
     ListOffsetsTopicResponse,
@@ -178,15 +178,7 @@ fn response(v: i16) -> BoxedStrategy<kp::ListOffsetsResponse> {
         .boxed()
 }
 
-#[test]
-fn request_every_version() {
-    run_oracle(VERSIONS, request);
-}
-
-#[test]
-fn response_every_version() {
-    run_oracle(VERSIONS, response);
-}
+oracle_tests!(VERSIONS, request, response);
 
 #[test]
 fn frames() {

@@ -2,7 +2,7 @@
 
 mod common_a;
 
-use common_a::{Oracle, check_request_frame, check_response_frame, run_oracle, sb, string, tags};
+use common_a::{Oracle, check_request_frame, check_response_frame, sb, string, tags};
 use idem_core::proto::metadata::{
     MetadataBroker, MetadataPartition, MetadataRequest, MetadataRequestTopic, MetadataResponse, MetadataTopic,
 };
@@ -248,15 +248,7 @@ fn response(v: i16) -> BoxedStrategy<kp::MetadataResponse> {
         .boxed()
 }
 
-#[test]
-fn request_every_version() {
-    run_oracle(VERSIONS, request);
-}
-
-#[test]
-fn response_every_version() {
-    run_oracle(VERSIONS, response);
-}
+oracle_tests!(VERSIONS, request, response);
 
 #[test]
 fn frames() {

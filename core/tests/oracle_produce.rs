@@ -6,14 +6,12 @@ mod common_b;
 
 use common_b::*;
 use idem_core::proto::produce as idem;
-use idem_core::proto::{self, Frame, Message, Reader};
 use kafka_protocol::messages::produce_request as kreq;
 use kafka_protocol::messages::produce_response as kres;
 use kafka_protocol::messages::{
-    BrokerId, ProduceRequest as KpRequest, ProduceResponse as KpResponse, RequestHeader, ResponseHeader, TopicName,
-    TransactionalId,
+    BrokerId, ProduceRequest as KpRequest, ProduceResponse as KpResponse, TopicName, TransactionalId,
 };
-use kafka_protocol::protocol::{HeaderVersion, StrBytes};
+use kafka_protocol::protocol::StrBytes;
 use proptest::collection::vec;
 use proptest::prelude::*;
 
@@ -107,164 +105,137 @@ fn kp_response(version: i16) -> impl Strategy<Value = KpResponse> {
     )
 }
 
-// ---- idem values borrowing from kafka-protocol values ------------------------------------
-
-fn to_idem_request(k: &KpRequest) -> idem::ProduceRequest<'_> {
-    idem::ProduceRequest {
-        transactional_id: k.transactional_id.as_ref().map(|t| s(&t.0)),
-        acks: k.acks,
-        timeout_ms: k.timeout_ms,
-        topic_data: k
-            .topic_data
-            .iter()
-            .map(|t| idem::TopicProduceData {
-                name: s(&t.name.0),
-                partition_data: t
-                    .partition_data
-                    .iter()
-                    .map(|p| idem::PartitionProduceData { index: p.index, records: ob(&p.records) })
-                    .collect(),
-            })
-            .collect(),
-    }
-}
-
 fn kp_leader(l: &kres::LeaderIdAndEpoch) -> Option<idem::LeaderIdAndEpoch> {
     (*l != kres::LeaderIdAndEpoch::default())
         .then_some(idem::LeaderIdAndEpoch { leader_id: l.leader_id.0, leader_epoch: l.leader_epoch })
 }
 
-fn to_idem_response(k: &KpResponse) -> idem::ProduceResponse<'_> {
-    idem::ProduceResponse {
-        responses: k
-            .responses
-            .iter()
-            .map(|t| idem::TopicProduceResponse {
-                name: s(&t.name.0),
-                partition_responses: t
-                    .partition_responses
-                    .iter()
-                    .map(|p| idem::PartitionProduceResponse {
-                        index: p.index,
-                        error_code: p.error_code,
-                        base_offset: p.base_offset,
-                        log_append_time_ms: p.log_append_time_ms,
-                        log_start_offset: p.log_start_offset,
-                        record_errors: p
-                            .record_errors
-                            .iter()
-                            .map(|e| idem::BatchIndexAndErrorMessage {
-                                batch_index: e.batch_index,
-                                batch_index_error_message: os(&e.batch_index_error_message),
-                            })
-                            .collect(),
-                        error_message: os(&p.error_message),
-                        current_leader: kp_leader(&p.current_leader),
-                    })
-                    .collect(),
-            })
-            .collect(),
-        throttle_time_ms: k.throttle_time_ms,
-        node_endpoints: k
-            .node_endpoints
-            .iter()
-            .map(|e| idem::NodeEndpoint { node_id: e.node_id.0, host: s(&e.host), port: e.port, rack: os(&e.rack) })
-            .collect(),
+// ---- kafka-protocol types as oracles of the idem types: conversion, comparison, properties
+
+impl Counterpart for KpRequest {
+    type Idem<'a> = idem::ProduceRequest<'a>;
+
+    fn to_idem(&self) -> Self::Idem<'_> {
+        let k = self;
+        idem::ProduceRequest {
+            transactional_id: k.transactional_id.as_ref().map(|t| s(&t.0)),
+            acks: k.acks,
+            timeout_ms: k.timeout_ms,
+            topic_data: k
+                .topic_data
+                .iter()
+                .map(|t| idem::TopicProduceData {
+                    name: s(&t.name.0),
+                    partition_data: t
+                        .partition_data
+                        .iter()
+                        .map(|p| idem::PartitionProduceData { index: p.index, records: ob(&p.records) })
+                        .collect(),
+                })
+                .collect(),
+        }
     }
-}
 
-// ---- field-by-field comparison -------------------------------------------------------------
-
-fn assert_request_eq(i: &idem::ProduceRequest<'_>, k: &KpRequest) {
-    assert_eq!(i.transactional_id, k.transactional_id.as_ref().map(|t| s(&t.0)), "transactional_id");
-    assert_eq!(i.acks, k.acks, "acks");
-    assert_eq!(i.timeout_ms, k.timeout_ms, "timeout_ms");
-    assert_eq!(i.topic_data.len(), k.topic_data.len(), "topic_data");
-    for (it, kt) in i.topic_data.iter().zip(&k.topic_data) {
-        assert_eq!(it.name, s(&kt.name.0), "name");
-        assert_eq!(it.partition_data.len(), kt.partition_data.len(), "partition_data");
-        for (ip, kp) in it.partition_data.iter().zip(&kt.partition_data) {
-            assert_eq!(ip.index, kp.index, "index");
-            assert_eq!(ip.records, ob(&kp.records), "records");
+    fn assert_same(i: &Self::Idem<'_>, k: &Self) {
+        assert_eq!(i.transactional_id, k.transactional_id.as_ref().map(|t| s(&t.0)), "transactional_id");
+        assert_eq!(i.acks, k.acks, "acks");
+        assert_eq!(i.timeout_ms, k.timeout_ms, "timeout_ms");
+        assert_eq!(i.topic_data.len(), k.topic_data.len(), "topic_data");
+        for (it, kt) in i.topic_data.iter().zip(&k.topic_data) {
+            assert_eq!(it.name, s(&kt.name.0), "name");
+            assert_eq!(it.partition_data.len(), kt.partition_data.len(), "partition_data");
+            for (ip, kp) in it.partition_data.iter().zip(&kt.partition_data) {
+                assert_eq!(ip.index, kp.index, "index");
+                assert_eq!(ip.records, ob(&kp.records), "records");
+            }
         }
     }
 }
 
-fn assert_response_eq(i: &idem::ProduceResponse<'_>, k: &KpResponse) {
-    assert_eq!(i.throttle_time_ms, k.throttle_time_ms, "throttle_time_ms");
-    assert_eq!(i.responses.len(), k.responses.len(), "responses");
-    for (it, kt) in i.responses.iter().zip(&k.responses) {
-        assert_eq!(it.name, s(&kt.name.0), "name");
-        assert_eq!(it.partition_responses.len(), kt.partition_responses.len(), "partition_responses");
-        for (ip, kp) in it.partition_responses.iter().zip(&kt.partition_responses) {
-            assert_eq!(ip.index, kp.index, "index");
-            assert_eq!(ip.error_code, kp.error_code, "error_code");
-            assert_eq!(ip.base_offset, kp.base_offset, "base_offset");
-            assert_eq!(ip.log_append_time_ms, kp.log_append_time_ms, "log_append_time_ms");
-            assert_eq!(ip.log_start_offset, kp.log_start_offset, "log_start_offset");
-            assert_eq!(ip.record_errors.len(), kp.record_errors.len(), "record_errors");
-            for (ie, ke) in ip.record_errors.iter().zip(&kp.record_errors) {
-                assert_eq!(ie.batch_index, ke.batch_index, "batch_index");
+impl Counterpart for KpResponse {
+    type Idem<'a> = idem::ProduceResponse<'a>;
+
+    fn to_idem(&self) -> Self::Idem<'_> {
+        let k = self;
+        idem::ProduceResponse {
+            responses: k
+                .responses
+                .iter()
+                .map(|t| idem::TopicProduceResponse {
+                    name: s(&t.name.0),
+                    partition_responses: t
+                        .partition_responses
+                        .iter()
+                        .map(|p| idem::PartitionProduceResponse {
+                            index: p.index,
+                            error_code: p.error_code,
+                            base_offset: p.base_offset,
+                            log_append_time_ms: p.log_append_time_ms,
+                            log_start_offset: p.log_start_offset,
+                            record_errors: p
+                                .record_errors
+                                .iter()
+                                .map(|e| idem::BatchIndexAndErrorMessage {
+                                    batch_index: e.batch_index,
+                                    batch_index_error_message: os(&e.batch_index_error_message),
+                                })
+                                .collect(),
+                            error_message: os(&p.error_message),
+                            current_leader: kp_leader(&p.current_leader),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            throttle_time_ms: k.throttle_time_ms,
+            node_endpoints: k
+                .node_endpoints
+                .iter()
+                .map(|e| idem::NodeEndpoint { node_id: e.node_id.0, host: s(&e.host), port: e.port, rack: os(&e.rack) })
+                .collect(),
+        }
+    }
+
+    fn assert_same(i: &Self::Idem<'_>, k: &Self) {
+        assert_eq!(i.throttle_time_ms, k.throttle_time_ms, "throttle_time_ms");
+        assert_eq!(i.responses.len(), k.responses.len(), "responses");
+        for (it, kt) in i.responses.iter().zip(&k.responses) {
+            assert_eq!(it.name, s(&kt.name.0), "name");
+            assert_eq!(it.partition_responses.len(), kt.partition_responses.len(), "partition_responses");
+            for (ip, kp) in it.partition_responses.iter().zip(&kt.partition_responses) {
+                assert_eq!(ip.index, kp.index, "index");
+                assert_eq!(ip.error_code, kp.error_code, "error_code");
+                assert_eq!(ip.base_offset, kp.base_offset, "base_offset");
+                assert_eq!(ip.log_append_time_ms, kp.log_append_time_ms, "log_append_time_ms");
+                assert_eq!(ip.log_start_offset, kp.log_start_offset, "log_start_offset");
+                assert_eq!(ip.record_errors.len(), kp.record_errors.len(), "record_errors");
+                for (ie, ke) in ip.record_errors.iter().zip(&kp.record_errors) {
+                    assert_eq!(ie.batch_index, ke.batch_index, "batch_index");
+                    assert_eq!(
+                        ie.batch_index_error_message,
+                        os(&ke.batch_index_error_message),
+                        "batch_index_error_message"
+                    );
+                }
+                assert_eq!(ip.error_message, os(&kp.error_message), "error_message");
+                let unknown = idem::LeaderIdAndEpoch { leader_id: -1, leader_epoch: -1 };
                 assert_eq!(
-                    ie.batch_index_error_message,
-                    os(&ke.batch_index_error_message),
-                    "batch_index_error_message"
+                    ip.current_leader.filter(|l| *l != unknown),
+                    kp_leader(&kp.current_leader),
+                    "current_leader"
                 );
             }
-            assert_eq!(ip.error_message, os(&kp.error_message), "error_message");
-            let unknown = idem::LeaderIdAndEpoch { leader_id: -1, leader_epoch: -1 };
-            assert_eq!(ip.current_leader.filter(|l| *l != unknown), kp_leader(&kp.current_leader), "current_leader");
+        }
+        assert_eq!(i.node_endpoints.len(), k.node_endpoints.len(), "node_endpoints");
+        for (ie, ke) in i.node_endpoints.iter().zip(&k.node_endpoints) {
+            assert_eq!(ie.node_id, ke.node_id.0, "node_id");
+            assert_eq!(ie.host, s(&ke.host), "host");
+            assert_eq!(ie.port, ke.port, "port");
+            assert_eq!(ie.rack, os(&ke.rack), "rack");
         }
     }
-    assert_eq!(i.node_endpoints.len(), k.node_endpoints.len(), "node_endpoints");
-    for (ie, ke) in i.node_endpoints.iter().zip(&k.node_endpoints) {
-        assert_eq!(ie.node_id, ke.node_id.0, "node_id");
-        assert_eq!(ie.host, s(&ke.host), "host");
-        assert_eq!(ie.port, ke.port, "port");
-        assert_eq!(ie.rack, os(&ke.rack), "rack");
-    }
 }
 
-// ---- properties ----------------------------------------------------------------------------
-
-#[test]
-fn request_matches_kafka_protocol_in_every_version() {
-    for_each_version(VERSIONS, kp_request, |v, kp| {
-        // (b) kafka-protocol encode -> idem decode.
-        let kp_bytes = kp_encode(kp, v);
-        assert_request_eq(&idem_decode::<idem::ProduceRequest>(&kp_bytes, v), kp);
-        // (a) idem encode -> kafka-protocol decode; the oracle re-encodes the same bytes.
-        let value = to_idem_request(kp);
-        let bytes = idem_encode(&value, v);
-        let back: KpRequest = kp_decode(&bytes, v);
-        assert_request_eq(&value, &back);
-        assert_eq!(kp_encode(&back, v), bytes, "byte-identical to kafka-protocol");
-        // (c) idem round trip.
-        assert_eq!(idem_decode::<idem::ProduceRequest>(&bytes, v), value);
-        // Corrupted input is an error or some value, never a panic.
-        corruptions_do_not_panic(&kp_bytes, |b| {
-            let _ = idem::ProduceRequest::decode(&mut Reader::new(b), v);
-        });
-    });
-}
-
-#[test]
-fn response_matches_kafka_protocol_in_every_version() {
-    for_each_version(VERSIONS, kp_response, |v, kp| {
-        let kp_bytes = kp_encode(kp, v);
-        assert_response_eq(&idem_decode::<idem::ProduceResponse>(&kp_bytes, v), kp);
-        let value = to_idem_response(kp);
-        let bytes = idem_encode(&value, v);
-        let back: KpResponse = kp_decode(&bytes, v);
-        assert_response_eq(&value, &back);
-        assert_eq!(kp_encode(&back, v), bytes, "byte-identical to kafka-protocol");
-        assert_eq!(idem_decode::<idem::ProduceResponse>(&bytes, v), value);
-        // Corrupted input is an error or some value, never a panic.
-        corruptions_do_not_panic(&kp_bytes, |b| {
-            let _ = idem::ProduceResponse::decode(&mut Reader::new(b), v);
-        });
-    });
-}
+both_ways_tests!(VERSIONS, kp_request, kp_response);
 
 // ---- framing -------------------------------------------------------------------------------
 
@@ -280,18 +251,7 @@ fn request_frame_is_read_by_kafka_protocol() {
         }],
     };
     for v in [8, 10] {
-        let mut out = Vec::new();
-        proto::encode_request_frame(&mut out, 77, Some("idem"), v, &req).unwrap();
-        let size = i32::from_be_bytes(out[..4].try_into().unwrap()) as usize;
-        assert_eq!(size, out.len() - 4);
-        let mut b = bytes::Bytes::copy_from_slice(&out[4..]);
-        let header =
-            <RequestHeader as kafka_protocol::protocol::Decodable>::decode(&mut b, KpRequest::header_version(v))
-                .unwrap();
-        assert_eq!((header.request_api_key, header.request_api_version, header.correlation_id), (0, v, 77));
-        assert_eq!(os(&header.client_id), Some("idem"));
-        let body = kp_decode::<KpRequest>(&b, v);
-        assert_request_eq(&req, &body);
+        check_request_frame::<KpRequest>(&req, 0, v, 77);
     }
 }
 
@@ -305,13 +265,6 @@ fn kafka_protocol_response_frame_is_read_by_idem() {
             ]),
     ]);
     for v in [8, 10] {
-        let mut body = kp_encode(&ResponseHeader::default().with_correlation_id(77), KpResponse::header_version(v));
-        body.extend(kp_encode(&kp, v));
-        let framed = frame(&body);
-        let Ok(Frame::Complete { body, consumed }) = proto::parse_frame(&framed, 1 << 20) else { panic!("frame") };
-        assert_eq!(consumed, framed.len());
-        let (header, m) = proto::decode_response::<idem::ProduceResponse>(body, v).unwrap();
-        assert_eq!(header.correlation_id, 77);
-        assert_response_eq(&m, &kp);
+        check_response_frame(&kp, v, 77);
     }
 }

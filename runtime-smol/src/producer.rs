@@ -128,14 +128,7 @@ impl Shared {
             };
             match deadline {
                 Some(at) if at <= std::time::Instant::now() => self.with(|st| st.engine.tick()),
-                Some(at) => {
-                    async {
-                        Timer::at(at).await;
-                    }
-                    .or(woken)
-                    .await
-                }
-                None => woken.await,
+                _ => listen_until(deadline, woken).await,
             }
         }
     }
@@ -150,16 +143,24 @@ impl Shared {
             }
             match deadline {
                 Some(d) if d <= std::time::Instant::now() => return false,
-                Some(d) => {
-                    async {
-                        Timer::at(d).await;
-                    }
-                    .or(listener)
-                    .await
-                }
-                None => listener.await,
+                _ => listen_until(deadline, listener).await,
             }
         }
+    }
+}
+
+/// Waits for `listener` to fire or, if `deadline` is given, until `deadline`, whichever comes
+/// first.
+async fn listen_until(deadline: Option<std::time::Instant>, listener: impl Future<Output = ()>) {
+    match deadline {
+        Some(at) => {
+            async {
+                Timer::at(at).await;
+            }
+            .or(listener)
+            .await
+        }
+        None => listener.await,
     }
 }
 
@@ -187,13 +188,13 @@ impl Producer {
     pub fn new(config: impl Into<Config>) -> Result<Producer, ConfigError> {
         let config = config.into();
         let engine = Engine::new(&config)?;
-        let setup = engine.core_config().connection_setup_timeout;
+        let connect_timeout = engine.connect_timeout();
         let shared = Arc::new(Shared {
             state: Mutex::new(State { engine, conns: HashMap::new(), completing: 0 }),
             timer_wake: Event::new(),
             progress: Event::new(),
             max_block: config.max_block,
-            connect_timeout: Duration::from_micros(setup.as_micros().max(1)),
+            connect_timeout,
         });
         let timer = smol::spawn(Arc::clone(&shared).run_timer());
         Ok(Producer { shared, timer: Mutex::new(Some(timer)) })
@@ -227,14 +228,7 @@ impl Producer {
             }
             match deadline {
                 Some(d) if d <= std::time::Instant::now() => return Err(SendError::QueueFull),
-                Some(d) => {
-                    async {
-                        Timer::at(d).await;
-                    }
-                    .or(listener)
-                    .await
-                }
-                None => listener.await,
+                _ => listen_until(deadline, listener).await,
             }
         }
     }

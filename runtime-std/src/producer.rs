@@ -219,13 +219,13 @@ impl Producer {
     pub fn new(config: impl Into<Config>) -> Result<Producer, ConfigError> {
         let config = config.into();
         let engine = Engine::new(&config)?;
-        let setup = engine.core_config().connection_setup_timeout;
+        let connect_timeout = engine.connect_timeout();
         let shared = Arc::new(Shared {
             state: Mutex::new(State { engine, conns: HashMap::new(), stop: false, completing: 0 }),
             timer: Condvar::new(),
             progress: Condvar::new(),
             max_block: config.max_block,
-            connect_timeout: Duration::from_micros(setup.as_micros().max(1)),
+            connect_timeout,
         });
         let timer = thread::Builder::new().name("idem-timer".into()).spawn({
             let shared = Arc::clone(&shared);

@@ -195,6 +195,12 @@ impl Engine {
         self.core.metrics()
     }
 
+    /// How long the runtime may take to open one connection: the core's
+    /// `connection_setup_timeout` as a std duration, at least 1 µs.
+    pub fn connect_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_micros(self.core.config().connection_setup_timeout.as_micros().max(1))
+    }
+
     /// The core's settings (for timeouts the runtime applies, e.g. connection setup).
     pub fn core_config(&self) -> &idem_core::producer::ProducerConfig {
         self.core.config()

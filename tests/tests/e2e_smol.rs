@@ -7,18 +7,14 @@ mod e2e_common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use e2e_common::{Collector, check, idem_cluster, read_idem_log, test_config, value_of};
+use e2e_common::{Collector, check, faulty_cluster, idem_cluster, read_idem_log, test_config, value_of};
 use idem_smol::{DeliveryError, Persisted, Producer, Record, SendError};
 use smol::Timer;
 
 #[test]
 fn faults_many_tasks_exactly_once_in_order() {
     let t0 = Instant::now();
-    let faults = "append_drop=0.03,error_before=REQUEST_TIMED_OUT:0.02,error_before=NOT_LEADER_OR_FOLLOWER:0.02,\
-                  error_after=NOT_ENOUGH_REPLICAS_AFTER_APPEND:0.02,delay=0..3ms,leader_move=300ms";
-    let cluster = idem_cluster(3, "t", 4, faults);
-    let mut config = test_config(&cluster.bootstrap_servers(), 8000);
-    config.set("batch.size", "1024").unwrap();
+    let (cluster, config) = faulty_cluster();
     let p = Arc::new(Producer::new(config).unwrap());
     let (tasks, per_task) = (4u64, 2500u64);
     let collector = Collector::new((tasks * per_task) as usize);

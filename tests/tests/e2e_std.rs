@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use e2e_common::{Collector, check, idem_cluster, read_back, read_idem_log, test_config, value_of};
+use e2e_common::{Collector, check, faulty_cluster, idem_cluster, read_back, read_idem_log, test_config, value_of};
 use idem_core::proto::ErrorCode;
 use idem_std::{DeliveryError, DeliveryHandle, Persisted, Producer, Record, SendError};
 
@@ -63,11 +63,7 @@ fn send_from_threads(
 #[test]
 fn faults_many_threads_exactly_once_in_order() {
     let t0 = Instant::now();
-    let faults = "append_drop=0.03,error_before=REQUEST_TIMED_OUT:0.02,error_before=NOT_LEADER_OR_FOLLOWER:0.02,\
-                  error_after=NOT_ENOUGH_REPLICAS_AFTER_APPEND:0.02,delay=0..3ms,leader_move=300ms";
-    let cluster = idem_cluster(3, "t", 4, faults);
-    let mut config = test_config(&cluster.bootstrap_servers(), 8000);
-    config.set("batch.size", "1024").unwrap();
+    let (cluster, config) = faulty_cluster();
     let p = Producer::new(config).unwrap();
     let reports = send_from_threads(&p, "t", 4, 2500);
     let report = p.close(Duration::from_secs(5));

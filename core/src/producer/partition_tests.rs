@@ -20,6 +20,16 @@ fn part_with(n: usize, seq: i32) -> PartitionState {
     p
 }
 
+/// `n` sealed batches from sequence 0, all sent on `C` (correlation ids `0..n`).
+fn part_in_flight(n: usize) -> PartitionState {
+    let mut p = part_with(n, 0);
+    for k in 0..n {
+        let i = p.next_to_send(T0, C, 5, false).unwrap();
+        p.mark_sent(i, C, k as i32);
+    }
+    p
+}
+
 fn stamp_of(b: &SealedBatch) -> (i64, i16, i32, u32) {
     let (rb, _) = RecordBatch::decode(&b.bytes).unwrap();
     (rb.header.producer_id, rb.header.producer_epoch, rb.header.base_sequence, rb.header.crc)
@@ -57,11 +67,7 @@ fn window_limits_pipelining_and_keeps_one_connection() {
 
 #[test]
 fn success_and_implicit_ack() {
-    let mut p = part_with(3, 0);
-    for k in 0..3 {
-        let i = p.next_to_send(T0, C, 5, false).unwrap();
-        p.mark_sent(i, C, k);
-    }
+    let mut p = part_in_flight(3);
     let mut done = Vec::new();
     // First answer ambiguous (written, not enough replicas after append), second succeeds.
     let r = p.on_result(C, 0, ErrorCode(20), -1, -1, 10, T0, &mut collect(&mut done));
@@ -104,11 +110,7 @@ fn lost_batches_are_resent_in_order_with_the_same_bytes() {
 
 #[test]
 fn out_of_order_on_later_batch_is_retried_not_bumped() {
-    let mut p = part_with(2, 0);
-    for k in 0..2 {
-        let i = p.next_to_send(T0, C, 5, false).unwrap();
-        p.mark_sent(i, C, k);
-    }
+    let mut p = part_in_flight(2);
     let mut done = Vec::new();
     p.on_result(C, 0, ErrorCode::NOT_LEADER_OR_FOLLOWER, -1, -1, 10, T0, &mut collect(&mut done));
     let r = p.on_result(C, 1, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, -1, -1, 10, T0, &mut collect(&mut done));
@@ -227,11 +229,7 @@ fn draining_only_resends_unknown_outcomes() {
 
 #[test]
 fn unknown_outcomes_behind_a_rejected_head_are_given_up_not_restamped() {
-    let mut p = part_with(2, 0);
-    for k in 0..2 {
-        let i = p.next_to_send(T0, C, 5, false).unwrap();
-        p.mark_sent(i, C, k);
-    }
+    let mut p = part_in_flight(2);
     let mut done = Vec::new();
     // Head rejected (definitely not written), second batch lost (unknown).
     p.on_result(C, 0, ErrorCode::NOT_ENOUGH_REPLICAS, -1, -1, 10, T0, &mut collect(&mut done));
@@ -261,11 +259,7 @@ fn unknown_outcomes_behind_a_rejected_head_are_given_up_not_restamped() {
 
 #[test]
 fn no_implicit_ack_for_a_definitely_rejected_batch() {
-    let mut p = part_with(2, 0);
-    for k in 0..2 {
-        let i = p.next_to_send(T0, C, 5, false).unwrap();
-        p.mark_sent(i, C, k);
-    }
+    let mut p = part_in_flight(2);
     let mut done = Vec::new();
     p.on_result(C, 0, ErrorCode::NOT_ENOUGH_REPLICAS, -1, -1, 10, T0, &mut collect(&mut done));
     // A broker that accepts any first sequence (KIP-360) appended the second one anyway.

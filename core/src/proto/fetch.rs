@@ -164,18 +164,8 @@ pub struct FetchResponse<'a> {
     pub responses: Vec<FetchableTopicResponse<'a>>,
 }
 
-use super::writer::uvarint_len;
+use super::writer::{atomically, uvarint_len};
 use super::{ApiKey, DecodeError, EncodeError, Message, Reader, Writer};
-
-/// Runs `f` and leaves `out` as it was if it fails, so a failed encode appends nothing.
-fn atomically(out: &mut Vec<u8>, f: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>) -> Result<(), EncodeError> {
-    let start = out.len();
-    let result = f(out);
-    if result.is_err() {
-        out.truncate(start);
-    }
-    result
-}
 
 impl FetchPartition {
     fn encode(&self, version: i16, flexible: bool, out: &mut Vec<u8>) -> Result<(), EncodeError> {

@@ -119,6 +119,7 @@ impl<'a> Message<'a> for InitProducerIdResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::test_util::check_truncations;
 
     fn sample_request(version: i16) -> InitProducerIdRequest<'static> {
         let bump = version >= 3;
@@ -134,27 +135,12 @@ mod tests {
         InitProducerIdResponse { throttle_time_ms: 5, error_code: 0, producer_id: 1 << 40, producer_epoch: 7 }
     }
 
-    /// Every strict prefix of `bytes` fails to decode; the whole decodes to `expected` exactly.
-    fn check_cuts<'a, M: Message<'a> + PartialEq + core::fmt::Debug>(bytes: &'a [u8], version: i16, expected: &M) {
-        for cut in 0..bytes.len() {
-            let slice = bytes.get(..cut).unwrap();
-            assert!(M::decode(&mut Reader::new(slice), version).is_err(), "v{version} cut at {cut}");
-        }
-        let mut r = Reader::new(bytes);
-        assert_eq!(&M::decode(&mut r, version).unwrap(), expected);
-        assert!(r.is_empty());
-    }
-
     #[test]
     fn round_trip_and_truncation_every_version() {
         for v in 0..=4 {
             let (req, resp) = (sample_request(v), sample_response());
-            let mut out = Vec::new();
-            req.encode(v, &mut out).unwrap();
-            check_cuts(&out, v, &req);
-            let mut out = Vec::new();
-            resp.encode(v, &mut out).unwrap();
-            check_cuts(&out, v, &resp);
+            check_truncations(&req, v, &mut Vec::new());
+            check_truncations(&resp, v, &mut Vec::new());
         }
     }
 

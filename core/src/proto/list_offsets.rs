@@ -92,6 +92,7 @@ pub struct ListOffsetsResponse<'a> {
     pub topics: Vec<ListOffsetsTopicResponse<'a>>,
 }
 
+use super::writer::atomically;
 use super::{ApiKey, DecodeError, EncodeError, Message, Reader, Writer};
 
 /// Fewest bytes a string (`flexible`: compact) can take.
@@ -112,12 +113,7 @@ impl<'a> Message<'a> for ListOffsetsRequest<'a> {
         if version < 2 && self.isolation_level != 0 {
             return Err(EncodeError::FieldNotInVersion("isolation_level"));
         }
-        let start = out.len();
-        let result = self.encode_body(version, flexible, out);
-        if result.is_err() {
-            out.truncate(start);
-        }
-        result
+        atomically(out, |out| self.encode_body(version, flexible, out))
     }
 
     fn decode(r: &mut Reader<'a>, version: i16) -> Result<Self, DecodeError> {
@@ -196,12 +192,7 @@ impl<'a> Message<'a> for ListOffsetsResponse<'a> {
         if version < 4 && self.topics.iter().flat_map(|t| &t.partitions).any(|p| p.leader_epoch != -1) {
             return Err(EncodeError::FieldNotInVersion("leader_epoch"));
         }
-        let start = out.len();
-        let result = self.encode_body(version, flexible, out);
-        if result.is_err() {
-            out.truncate(start);
-        }
-        result
+        atomically(out, |out| self.encode_body(version, flexible, out))
     }
 
     fn decode(r: &mut Reader<'a>, version: i16) -> Result<Self, DecodeError> {
@@ -281,6 +272,7 @@ impl ListOffsetsResponse<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::test_util::check_truncations;
 
     fn sample_request(version: i16) -> ListOffsetsRequest<'static> {
         let p = |i, ts| ListOffsetsPartition {
@@ -315,27 +307,12 @@ mod tests {
         }
     }
 
-    /// Every strict prefix of `bytes` fails to decode; the whole decodes to `expected` exactly.
-    fn check_cuts<'a, M: Message<'a> + PartialEq + core::fmt::Debug>(bytes: &'a [u8], version: i16, expected: &M) {
-        for cut in 0..bytes.len() {
-            let slice = bytes.get(..cut).unwrap();
-            assert!(M::decode(&mut Reader::new(slice), version).is_err(), "v{version} cut at {cut}");
-        }
-        let mut r = Reader::new(bytes);
-        assert_eq!(&M::decode(&mut r, version).unwrap(), expected);
-        assert!(r.is_empty());
-    }
-
     #[test]
     fn round_trip_and_truncation_every_version() {
         for v in 1..=7 {
             let (req, resp) = (sample_request(v), sample_response(v));
-            let mut out = Vec::new();
-            req.encode(v, &mut out).unwrap();
-            check_cuts(&out, v, &req);
-            let mut out = Vec::new();
-            resp.encode(v, &mut out).unwrap();
-            check_cuts(&out, v, &resp);
+            check_truncations(&req, v, &mut Vec::new());
+            check_truncations(&resp, v, &mut Vec::new());
         }
     }
 

@@ -146,6 +146,7 @@ impl Default for MetadataResponse<'_> {
     }
 }
 
+use super::writer::atomically;
 use super::{ApiKey, DecodeError, EncodeError, Message, Reader, Writer};
 
 /// Fewest bytes a string (`flexible`: compact) can take.
@@ -189,12 +190,7 @@ impl<'a> Message<'a> for MetadataRequest<'a> {
         if version < 8 && self.include_topic_authorized_operations {
             return Err(EncodeError::FieldNotInVersion("include_topic_authorized_operations"));
         }
-        let start = out.len();
-        let result = self.encode_body(version, flexible, out);
-        if result.is_err() {
-            out.truncate(start);
-        }
-        result
+        atomically(out, |out| self.encode_body(version, flexible, out))
     }
 
     fn decode(r: &mut Reader<'a>, version: i16) -> Result<Self, DecodeError> {
@@ -275,12 +271,7 @@ impl<'a> Message<'a> for MetadataResponse<'a> {
         if !(8..=10).contains(&version) && self.cluster_authorized_operations != i32::MIN {
             return Err(EncodeError::FieldNotInVersion("cluster_authorized_operations"));
         }
-        let start = out.len();
-        let result = self.encode_body(version, flexible, out);
-        if result.is_err() {
-            out.truncate(start);
-        }
-        result
+        atomically(out, |out| self.encode_body(version, flexible, out))
     }
 
     fn decode(r: &mut Reader<'a>, version: i16) -> Result<Self, DecodeError> {
@@ -440,6 +431,7 @@ fn decode_topic<'a>(r: &mut Reader<'a>, version: i16, flexible: bool) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::test_util::check_truncations;
 
     fn sample_request(version: i16) -> MetadataRequest<'static> {
         MetadataRequest {
@@ -483,31 +475,14 @@ mod tests {
         }
     }
 
-    /// Every strict prefix of `bytes` fails to decode; the whole decodes to `expected` exactly.
-    fn check_cuts<'a, M: Message<'a> + PartialEq + core::fmt::Debug>(bytes: &'a [u8], version: i16, expected: &M) {
-        for cut in 0..bytes.len() {
-            let slice = bytes.get(..cut).unwrap();
-            assert!(M::decode(&mut Reader::new(slice), version).is_err(), "v{version} cut at {cut}");
-        }
-        let mut r = Reader::new(bytes);
-        assert_eq!(&M::decode(&mut r, version).unwrap(), expected);
-        assert!(r.is_empty());
-    }
-
     #[test]
     fn round_trip_and_truncation_every_version() {
         for v in 1..=12 {
             let (req, resp) = (sample_request(v), sample_response(v));
-            let mut out = Vec::new();
-            req.encode(v, &mut out).unwrap();
-            check_cuts(&out, v, &req);
+            check_truncations(&req, v, &mut Vec::new());
             let all = MetadataRequest { topics: None, ..sample_request(v) };
-            let mut out = Vec::new();
-            all.encode(v, &mut out).unwrap();
-            check_cuts(&out, v, &all);
-            let mut out = Vec::new();
-            resp.encode(v, &mut out).unwrap();
-            check_cuts(&out, v, &resp);
+            check_truncations(&all, v, &mut Vec::new());
+            check_truncations(&resp, v, &mut Vec::new());
         }
     }
 

@@ -36,6 +36,8 @@ pub mod list_offsets;
 pub mod metadata;
 pub mod produce;
 pub mod record_batch;
+#[cfg(test)]
+pub(crate) mod test_util;
 
 pub use api::{ApiKey, VersionRange};
 pub use error::{DecodeError, EncodeError, FrameError};
@@ -76,14 +78,11 @@ pub fn encode_request_frame<'a, M: Message<'a>>(
     body: &M,
 ) -> Result<(), EncodeError> {
     M::API_KEY.check_encode(version)?;
-    let start = out.len();
-    let at = begin_frame(out);
-    let header = RequestHeader { api_key: M::API_KEY.as_i16(), api_version: version, correlation_id, client_id };
-    let result = header.encode(out).and_then(|()| body.encode(version, out)).and_then(|()| finish_frame(out, at));
-    if result.is_err() {
-        out.truncate(start);
-    }
-    result
+    writer::atomically(out, |out| {
+        let at = begin_frame(out);
+        let header = RequestHeader { api_key: M::API_KEY.as_i16(), api_version: version, correlation_id, client_id };
+        header.encode(out).and_then(|()| body.encode(version, out)).and_then(|()| finish_frame(out, at))
+    })
 }
 
 /// Appends one whole response frame: size prefix, response header, body.
@@ -94,14 +93,11 @@ pub fn encode_response_frame<'a, M: Message<'a>>(
     body: &M,
 ) -> Result<(), EncodeError> {
     M::API_KEY.check_encode(version)?;
-    let start = out.len();
-    let at = begin_frame(out);
-    ResponseHeader { correlation_id }.encode(M::API_KEY.response_header_version(version), out);
-    let result = body.encode(version, out).and_then(|()| finish_frame(out, at));
-    if result.is_err() {
-        out.truncate(start);
-    }
-    result
+    writer::atomically(out, |out| {
+        let at = begin_frame(out);
+        ResponseHeader { correlation_id }.encode(M::API_KEY.response_header_version(version), out);
+        body.encode(version, out).and_then(|()| finish_frame(out, at))
+    })
 }
 
 /// Reads the request header at the front of a frame body; returns it and a reader positioned

@@ -123,7 +123,7 @@ pub struct ProduceResponse<'a> {
     pub node_endpoints: Vec<NodeEndpoint<'a>>,
 }
 
-use super::writer::uvarint_len;
+use super::writer::{atomically, uvarint_len};
 use super::{ApiKey, DecodeError, EncodeError, Message, Reader, Writer};
 
 /// Wire size of `LeaderIdAndEpoch` (two int32 and an empty tagged-field section).
@@ -149,16 +149,6 @@ fn node_endpoints_size(endpoints: &[NodeEndpoint<'_>]) -> Result<usize, EncodeEr
         size += 4 + compact_string_size(Some(e.host))? + 4 + compact_string_size(e.rack)? + 1;
     }
     Ok(size)
-}
-
-/// Runs `f` and leaves `out` as it was if it fails, so a failed encode appends nothing.
-fn atomically(out: &mut Vec<u8>, f: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>) -> Result<(), EncodeError> {
-    let start = out.len();
-    let result = f(out);
-    if result.is_err() {
-        out.truncate(start);
-    }
-    result
 }
 
 impl<'a> Message<'a> for ProduceRequest<'a> {

@@ -223,6 +223,16 @@ pub const fn varlong_len(v: i64) -> usize {
     n
 }
 
+/// Runs `f` and leaves `out` as it was if it fails, so a failed encode appends nothing.
+pub(crate) fn atomically(out: &mut Vec<u8>, f: impl FnOnce(&mut Vec<u8>) -> Result<()>) -> Result<()> {
+    let start = out.len();
+    let result = f(out);
+    if result.is_err() {
+        out.truncate(start);
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::reader::Reader;

@@ -140,6 +140,23 @@ pub fn run_oracle<K: Oracle>(versions: impl IntoIterator<Item = i16>, strategy: 
     }
 }
 
+/// Defines the tests `request_every_version` and `response_every_version`: [`run_oracle`] over
+/// `$versions` with the strategies `$request` and `$response`.
+#[macro_export]
+macro_rules! oracle_tests {
+    ($versions:expr, $request:path, $response:path) => {
+        #[test]
+        fn request_every_version() {
+            $crate::common_a::run_oracle($versions, $request);
+        }
+
+        #[test]
+        fn response_every_version() {
+            $crate::common_a::run_oracle($versions, $response);
+        }
+    };
+}
+
 /// Request framing: idem's `encode_request_frame` read back by `kafka-protocol`'s header and
 /// body decoders.
 pub fn check_request_frame<K: Oracle>(k: &K, version: i16) {

@@ -206,6 +206,19 @@ pub fn test_config(bootstrap: &str, delivery_ms: u64) -> idem_std::Config {
     c
 }
 
+/// The setting of the "many senders, exactly once, in order" tests: a 3-broker cluster holding
+/// topic "t" (4 partitions) under a mix of lost appends, retriable errors before and after the
+/// append, delays and leader moves; and a config for it (8 s delivery timeout, 1 KiB batches so
+/// there are many).
+pub fn faulty_cluster() -> (idem_std::MockCluster, idem_std::Config) {
+    let faults = "append_drop=0.03,error_before=REQUEST_TIMED_OUT:0.02,error_before=NOT_LEADER_OR_FOLLOWER:0.02,\
+                  error_after=NOT_ENOUGH_REPLICAS_AFTER_APPEND:0.02,delay=0..3ms,leader_move=300ms";
+    let cluster = idem_cluster(3, "t", 4, faults);
+    let mut config = test_config(&cluster.bootstrap_servers(), 8000);
+    config.set("batch.size", "1024").unwrap();
+    (cluster, config)
+}
+
 /// Collects reports by record index from callbacks.
 #[derive(Clone, Default)]
 pub struct Collector(pub std::sync::Arc<std::sync::Mutex<Vec<Option<DeliveryResult>>>>);

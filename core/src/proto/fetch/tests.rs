@@ -2,6 +2,7 @@
 //! tags. The oracle tests against kafka-protocol live in `core/tests/oracle_fetch.rs`.
 
 use super::*;
+use crate::proto::test_util::check_truncations;
 use alloc::vec;
 
 /// A request valid in `version`: fields the version lacks are at their defaults.
@@ -85,18 +86,6 @@ fn response(version: i16) -> FetchResponse<'static> {
         m.session_id = 0;
     }
     m
-}
-
-fn check_truncations<'a, M: Message<'a> + PartialEq + core::fmt::Debug>(m: &M, version: i16, buf: &'a mut Vec<u8>) {
-    m.encode(version, buf).unwrap();
-    let buf: &'a [u8] = buf;
-    let mut r = Reader::new(buf);
-    assert_eq!(&M::decode(&mut r, version).unwrap(), m, "v{version}");
-    assert!(r.finish().is_ok());
-    for cut in 0..buf.len() {
-        let mut r = Reader::new(&buf[..cut]);
-        assert!(M::decode(&mut r, version).is_err(), "v{version} cut at {cut} of {}", buf.len());
-    }
 }
 
 #[test]
