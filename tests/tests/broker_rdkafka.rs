@@ -31,7 +31,16 @@ struct Deliveries {
 
 struct Ctx(Arc<Deliveries>);
 
-impl ClientContext for Ctx {}
+/// `IDEM_RDKAFKA_DEBUG=eos,msg` (librdkafka `debug` contexts) prints librdkafka's log.
+const DEBUG_ENV: &str = "IDEM_RDKAFKA_DEBUG";
+
+impl ClientContext for Ctx {
+    fn log(&self, _: rdkafka::config::RDKafkaLogLevel, fac: &str, msg: &str) {
+        if std::env::var_os(DEBUG_ENV).is_some() {
+            eprintln!("rdkafka {fac} {msg}");
+        }
+    }
+}
 
 impl ProducerContext for Ctx {
     type DeliveryOpaque = ();
@@ -64,8 +73,11 @@ fn producer(bootstrap: &str, deliveries: &Arc<Deliveries>) -> BaseProducer<Ctx> 
 }
 
 fn producer_with(bootstrap: &str, deliveries: &Arc<Deliveries>, compression: &str) -> BaseProducer<Ctx> {
-    ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
+    let mut c = ClientConfig::new();
+    if let Ok(d) = std::env::var(DEBUG_ENV) {
+        c.set("debug", d).set_log_level(rdkafka::config::RDKafkaLogLevel::Debug);
+    }
+    c.set("bootstrap.servers", bootstrap)
         .set("compression.type", compression)
         .set("enable.idempotence", "true")
         .set("linger.ms", "5")
@@ -90,7 +102,7 @@ fn send(p: &BaseProducer<Ctx>, n: u64) {
         match p.send(BaseRecord::<(), _>::to(TOPIC).partition(partition).payload(&payload)) {
             Ok(()) => return,
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => p.poll(Duration::from_millis(10)),
-            Err((e, _)) => panic!("send {n}: {e}"),
+            Err((e, _)) => panic!("send {n}: {e} (fatal: {:?})", p.client().fatal_error()),
         }
     }
 }
@@ -266,11 +278,33 @@ fn idempotent_producer_under_every_fault_writes_everything_exactly_once() {
     // without producer state. The producer must recover (new epoch) in phase 2.
     poll_for(&p, Duration::from_millis(1600));
     let expired = cluster.stats().producers_expired;
+    // The first batch of each partition after the state loss is answered UNKNOWN_PRODUCER_ID.
+    // librdkafka recovers from that (drain, bump the epoch, resend) only if that batch is the
+    // partition's head, never retried, and no error was seen past it (`next_err_seq`);
+    // otherwise it raises a fatal error by design ("unable to retry without risking
+    // duplication/reordering", rdkafka_request.c). So the head must meet UNKNOWN_PRODUCER_ID
+    // first: a NOT_LEADER from a leader move, an injected error, or a transport error (the
+    // restart closes the idle connections; a send racing that close fails) before it makes the
+    // producer fatal in 1 run of 5-10. Hence no faults from the restart until every partition
+    // has recovered, and a pause so that librdkafka sees the closed connections before sending.
+    cluster.set_faults(FaultSpec::default());
+    let rejected = cluster.stats().rejected;
     for b in 0..3 {
         let _ = cluster.restart_broker(b, false);
     }
+    poll_for(&p, Duration::from_millis(300));
+    const RECOVERY: u64 = TOTAL / 2 + 300;
+    send_paced(&p, TOTAL / 2..RECOVERY, 50, Duration::from_millis(25), |_| {});
+    p.flush(Duration::from_secs(120)).unwrap();
+    assert!(cluster.stats().rejected > rejected, "the restarts without state were not noticed");
+    for part in 0..PARTITIONS {
+        let log = cluster.partition_log(TOPIC, part).unwrap();
+        let last = RecordBatch::decode(&log.iter().last().unwrap().bytes).unwrap().0.header;
+        assert!(last.producer_epoch > 0, "partition {part}: no new epoch after the state loss");
+    }
+    cluster.set_faults(spec.clone());
 
-    send_paced(&p, TOTAL / 2..TOTAL, 50, Duration::from_millis(25), |_| {});
+    send_paced(&p, RECOVERY..TOTAL, 50, Duration::from_millis(25), |_| {});
     p.flush(Duration::from_secs(120)).unwrap();
     cluster.set_faults(FaultSpec::default());
 
