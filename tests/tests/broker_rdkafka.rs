@@ -291,17 +291,32 @@ fn idempotent_producer_under_every_fault_writes_everything_exactly_once() {
 
     // Quiet point: idle producer state expires (expire=1s), then every broker restarts
     // without producer state. The producer must recover (new epoch) in phase 2.
+    //
+    // The first batch of each partition after the state loss is answered UNKNOWN_PRODUCER_ID.
+    // librdkafka recovers from that (drain, bump the epoch, resend) only if that batch was
+    // never retried and its partition's `next_err_seq` equals its first sequence; otherwise it
+    // raises a fatal error by design ("unable to retry without risking duplication/
+    // reordering", rdkafka_request.c), as it would against a Kafka that lost the state. With
+    // the faults left on, that made this test fail 1 run in 5-10: a NOT_LEADER from a leader
+    // move (moves `next_err_seq` past the head), or a transport error (the restart closes the
+    // idle connections and a send raced that close; counts a retry), came before it. Also, an
+    // implicit ack (see `check`) leaves `next_err_seq` behind until the partition's next error.
+    // So the schedule is: one refused batch per partition, retried with success (realigns
+    // `next_err_seq`); idle with only expiry on; restarts; a pause for librdkafka to see the
+    // closed connections; the first 300 records of phase 2 with no fault; then every fault.
+    let mut refuse = FaultSpec::parse("expire=1s,error_before=NOT_ENOUGH_REPLICAS:1").unwrap();
+    cluster.set_faults(refuse.clone());
+    let errors_before = cluster.stats().errors_before;
+    for n in TOTAL / 2..TOTAL / 2 + 3 {
+        send(&p, n);
+    }
+    poll_for(&p, Duration::from_millis(100));
+    assert!(cluster.stats().errors_before >= errors_before + 3, "the realigning batches were not refused");
+    refuse.error_before.clear();
+    cluster.set_faults(refuse);
+    p.flush(Duration::from_secs(120)).unwrap();
     poll_for(&p, Duration::from_millis(1600));
     let expired = cluster.stats().producers_expired;
-    // The first batch of each partition after the state loss is answered UNKNOWN_PRODUCER_ID.
-    // librdkafka recovers from that (drain, bump the epoch, resend) only if that batch is the
-    // partition's head, never retried, and no error was seen past it (`next_err_seq`);
-    // otherwise it raises a fatal error by design ("unable to retry without risking
-    // duplication/reordering", rdkafka_request.c). So the head must meet UNKNOWN_PRODUCER_ID
-    // first: a NOT_LEADER from a leader move, an injected error, or a transport error (the
-    // restart closes the idle connections; a send racing that close fails) before it makes the
-    // producer fatal in 1 run of 5-10. Hence no faults from the restart until every partition
-    // has recovered, and a pause so that librdkafka sees the closed connections before sending.
     cluster.set_faults(FaultSpec::default());
     let rejected = cluster.stats().rejected;
     for b in 0..3 {
@@ -309,7 +324,7 @@ fn idempotent_producer_under_every_fault_writes_everything_exactly_once() {
     }
     poll_for(&p, Duration::from_millis(300));
     const RECOVERY: u64 = TOTAL / 2 + 300;
-    send_paced(&p, TOTAL / 2..RECOVERY, 50, Duration::from_millis(25), |_| {});
+    send_paced(&p, TOTAL / 2 + 3..RECOVERY, 50, Duration::from_millis(25), |_| {});
     p.flush(Duration::from_secs(120)).unwrap();
     assert!(cluster.stats().rejected > rejected, "the restarts without state were not noticed");
     for part in 0..PARTITIONS {
