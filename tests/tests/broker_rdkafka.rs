@@ -19,6 +19,8 @@ use rdkafka::{Offset, TopicPartitionList};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// librdkafka's `RD_KAFKA_OFFSET_INVALID`: the offset of a record acked implicitly.
+const OFFSET_INVALID: i64 = -1001;
 const TOPIC: &str = "idem-rdkafka";
 const PARTITIONS: i32 = 3;
 
@@ -31,7 +33,16 @@ struct Deliveries {
 
 struct Ctx(Arc<Deliveries>);
 
-impl ClientContext for Ctx {}
+/// `IDEM_RDKAFKA_DEBUG=eos,msg` (librdkafka `debug` contexts) prints librdkafka's log.
+const DEBUG_ENV: &str = "IDEM_RDKAFKA_DEBUG";
+
+impl ClientContext for Ctx {
+    fn log(&self, _: rdkafka::config::RDKafkaLogLevel, fac: &str, msg: &str) {
+        if std::env::var_os(DEBUG_ENV).is_some() {
+            eprintln!("rdkafka {fac} {msg}");
+        }
+    }
+}
 
 impl ProducerContext for Ctx {
     type DeliveryOpaque = ();
@@ -64,8 +75,11 @@ fn producer(bootstrap: &str, deliveries: &Arc<Deliveries>) -> BaseProducer<Ctx> 
 }
 
 fn producer_with(bootstrap: &str, deliveries: &Arc<Deliveries>, compression: &str) -> BaseProducer<Ctx> {
-    ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
+    let mut c = ClientConfig::new();
+    if let Ok(d) = std::env::var(DEBUG_ENV) {
+        c.set("debug", d).set_log_level(rdkafka::config::RDKafkaLogLevel::Debug);
+    }
+    c.set("bootstrap.servers", bootstrap)
         .set("compression.type", compression)
         .set("enable.idempotence", "true")
         .set("linger.ms", "5")
@@ -90,7 +104,7 @@ fn send(p: &BaseProducer<Ctx>, n: u64) {
         match p.send(BaseRecord::<(), _>::to(TOPIC).partition(partition).payload(&payload)) {
             Ok(()) => return,
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => p.poll(Duration::from_millis(10)),
-            Err((e, _)) => panic!("send {n}: {e}"),
+            Err((e, _)) => panic!("send {n}: {e} (fatal: {:?})", p.client().fatal_error()),
         }
     }
 }
@@ -166,8 +180,15 @@ fn sent(total: u64) -> Vec<Vec<u64>> {
 }
 
 /// Checks the guarantees for records `0..total`: each partition holds exactly the records
-/// sent to it, once, in send order, at offsets 0..n; every delivery report names the offset
-/// the record is at; the broker's own log agrees on the record count.
+/// sent to it, once, in send order, at offsets 0..n; every record has a successful delivery
+/// report, which names the offset the record is at unless librdkafka acked it implicitly; the
+/// broker's own log agrees on the record count.
+///
+/// Implicit acks: when a batch fails with an outcome it cannot know (a transport error: the
+/// broker may have appended it) and a later batch of the partition then succeeds, librdkafka
+/// reports the earlier batch delivered without an offset (`RD_KAFKA_OFFSET_INVALID`,
+/// `rd_kafka_dr_implicit_ack`), as it would against Kafka. Such a record is still checked:
+/// the read-back above holds it exactly once, in order.
 fn check(cluster: &MockCluster, total: u64, deliveries: &Deliveries) {
     let failed = deliveries.failed.lock().unwrap();
     assert!(failed.is_empty(), "{} delivery failures, first: {:?}", failed.len(), failed.first());
@@ -194,9 +215,15 @@ fn check(cluster: &MockCluster, total: u64, deliveries: &Deliveries) {
     }
     let ok = deliveries.ok.lock().unwrap();
     assert_eq!(ok.len() as u64, total, "delivery reports");
+    let mut implicit = 0;
     for &(p, offset, n) in ok.iter() {
+        if offset == OFFSET_INVALID {
+            implicit += 1;
+            continue;
+        }
         assert_eq!(got[p as usize].get(offset as usize).map(|x| x.1), Some(n), "record {n} reported at {p}/{offset}");
     }
+    eprintln!("{implicit} of {total} records acked implicitly (no offset in the report)");
 }
 
 #[test]
@@ -264,13 +291,50 @@ fn idempotent_producer_under_every_fault_writes_everything_exactly_once() {
 
     // Quiet point: idle producer state expires (expire=1s), then every broker restarts
     // without producer state. The producer must recover (new epoch) in phase 2.
+    //
+    // The first batch of each partition after the state loss is answered UNKNOWN_PRODUCER_ID.
+    // librdkafka recovers from that (drain, bump the epoch, resend) only if that batch was
+    // never retried and its partition's `next_err_seq` equals its first sequence; otherwise it
+    // raises a fatal error by design ("unable to retry without risking duplication/
+    // reordering", rdkafka_request.c), as it would against a Kafka that lost the state. With
+    // the faults left on, that made this test fail 1 run in 5-10: a NOT_LEADER from a leader
+    // move (moves `next_err_seq` past the head), or a transport error (the restart closes the
+    // idle connections and a send raced that close; counts a retry), came before it. Also, an
+    // implicit ack (see `check`) leaves `next_err_seq` behind until the partition's next error.
+    // So the schedule is: one refused batch per partition, retried with success (realigns
+    // `next_err_seq`); idle with only expiry on; restarts; a pause for librdkafka to see the
+    // closed connections; the first 300 records of phase 2 with no fault; then every fault.
+    let mut refuse = FaultSpec::parse("expire=1s,error_before=NOT_ENOUGH_REPLICAS:1").unwrap();
+    cluster.set_faults(refuse.clone());
+    let errors_before = cluster.stats().errors_before;
+    for n in TOTAL / 2..TOTAL / 2 + 3 {
+        send(&p, n);
+    }
+    poll_for(&p, Duration::from_millis(100));
+    assert!(cluster.stats().errors_before >= errors_before + 3, "the realigning batches were not refused");
+    refuse.error_before.clear();
+    cluster.set_faults(refuse);
+    p.flush(Duration::from_secs(120)).unwrap();
     poll_for(&p, Duration::from_millis(1600));
     let expired = cluster.stats().producers_expired;
+    cluster.set_faults(FaultSpec::default());
+    let rejected = cluster.stats().rejected;
     for b in 0..3 {
         let _ = cluster.restart_broker(b, false);
     }
+    poll_for(&p, Duration::from_millis(300));
+    const RECOVERY: u64 = TOTAL / 2 + 300;
+    send_paced(&p, TOTAL / 2 + 3..RECOVERY, 50, Duration::from_millis(25), |_| {});
+    p.flush(Duration::from_secs(120)).unwrap();
+    assert!(cluster.stats().rejected > rejected, "the restarts without state were not noticed");
+    for part in 0..PARTITIONS {
+        let log = cluster.partition_log(TOPIC, part).unwrap();
+        let last = RecordBatch::decode(&log.iter().last().unwrap().bytes).unwrap().0.header;
+        assert!(last.producer_epoch > 0, "partition {part}: no new epoch after the state loss");
+    }
+    cluster.set_faults(spec.clone());
 
-    send_paced(&p, TOTAL / 2..TOTAL, 50, Duration::from_millis(25), |_| {});
+    send_paced(&p, RECOVERY..TOTAL, 50, Duration::from_millis(25), |_| {});
     p.flush(Duration::from_secs(120)).unwrap();
     cluster.set_faults(FaultSpec::default());
 
