@@ -209,7 +209,12 @@ pub struct ReportCounts {
     pub aborted: u64,
 }
 
+/// Capacity below which [`Reports`] never shrinks its deque.
+const MIN_SLOTS: usize = 1024;
+
 /// Routes the core's events to completers, by record id, and tracks which ids are reported.
+/// Its memory follows the span of ids from the oldest unreported record to the newest: the
+/// deque shrinks again once that span falls well below its capacity.
 #[derive(Debug, Default)]
 pub struct Reports {
     /// Id of `slots[0]`; every id below it is reported.
@@ -284,6 +289,12 @@ impl Reports {
             self.slots.pop_front();
             self.base += 1;
         }
+        // The deque's memory follows the records outstanding: give back what a burst grew
+        // (halving at most each time it falls below a quarter, so shrinking stays amortized).
+        let cap = self.slots.capacity();
+        if cap > MIN_SLOTS && self.slots.len() < cap / 4 {
+            self.slots.shrink_to((self.slots.len() * 2).max(MIN_SLOTS));
+        }
     }
 }
 
@@ -312,5 +323,35 @@ mod tests {
         complete_all(ready);
         assert!(h0.wait().is_err());
         assert_eq!(r.counts(), ReportCounts { delivered: 1, failed: 1, possibly_persisted: 0, aborted: 0 });
+    }
+
+    #[test]
+    fn the_deque_shrinks_when_reports_catch_up() {
+        let mut r = Reports::default();
+        let n = 100_000u64;
+        for id in 0..n {
+            r.register(RecordId(id), Completer::callback(|_| {}));
+        }
+        let grown = r.slots.capacity();
+        assert!(grown >= n as usize);
+        let mut ready = Vec::new();
+        let mut peak_late = 0;
+        for id in 0..n {
+            r.on_event(Event::Delivered { id: RecordId(id), partition: 0, offset: None, timestamp_ms: 0 }, &mut ready);
+            ready.clear();
+            if id > n * 9 / 10 {
+                peak_late = peak_late.max(r.slots.capacity());
+            }
+            assert!(r.slots.capacity() <= grown);
+        }
+        assert!(peak_late <= grown / 2, "{peak_late} of {grown}");
+        assert_eq!(r.reported_through(), n);
+        assert!(r.slots.capacity() <= 2 * MIN_SLOTS, "{}", r.slots.capacity());
+        // Still routes by id after shrinking.
+        let (h, c) = DeliveryHandle::new();
+        r.register(RecordId(n), c);
+        r.on_event(Event::Delivered { id: RecordId(n), partition: 1, offset: Some(3), timestamp_ms: 0 }, &mut ready);
+        complete_all(ready);
+        assert_eq!(h.try_result().map(|m| m.map(|m| m.offset)), Some(Ok(Some(3))));
     }
 }
