@@ -393,3 +393,32 @@ fn close_drains_then_finishes() {
     assert!(b.live.is_empty(), "every connection closed");
     b.assert_one_report_each(2);
 }
+
+#[test]
+fn exhausted_buffer_seals_open_batches_without_waiting_for_linger() {
+    // Java's "exhausted" rule: once `send` is refused for want of memory, open batches are due
+    // at once (linger is 1 s here), so memory frees up without waiting. Each open batch holds
+    // `batch.size` (plus its record index) of `buffer.memory`: two small records to two
+    // partitions fill it.
+    let cfg = config().buffer_memory(1200).batch_size(500).message_max_bytes(600).linger(Duration::from_secs(1));
+    let mut b = Broker::new(cfg, 3);
+    let v = [1u8; 20];
+    assert!(b.send(Some(0), &v).is_ok());
+    b.settle(); // metadata known: the record is in partition 0's open batch
+    assert!(b.send(Some(1), &v).is_ok());
+    b.settle();
+    assert!(!b.reqs.iter().any(|r| r.api == 0), "nothing is due before linger.ms");
+    let before = b.now;
+    assert_eq!(b.send(Some(2), &v), Err(SendError::QueueFull));
+    b.settle();
+    assert!(b.reqs.iter().any(|r| r.api == 0), "the open batches were not sealed");
+    assert!(b.now < before + Duration::from_secs(1), "waited for linger.ms");
+    while let Some(i) = b.reqs.iter().position(|r| r.api == 0) {
+        let r = b.reqs.remove(i).unwrap();
+        let results: Vec<(i16, i64)> = r.batches().iter().map(|_| (0, 0)).collect();
+        b.answer(&r, &results);
+        b.settle();
+    }
+    b.assert_one_report_each(2);
+    assert!(b.send(Some(2), &v).is_ok(), "memory is free again");
+}

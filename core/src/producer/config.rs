@@ -71,7 +71,10 @@ pub struct ProducerConfig {
     pub linger: Duration,
     /// `batch.size` (default 16384 bytes).
     pub batch_size: usize,
-    /// `buffer.memory` (default 32 MiB): bytes buffered before `send` answers `QueueFull`.
+    /// `buffer.memory` (default 32 MiB): memory held for records not yet delivered (each open or
+    /// in-flight batch counts its whole buffer, up to `batch.size`) before `send` answers
+    /// `QueueFull`. Keep it at least `batch.size` x the partitions written at once: below that,
+    /// partitions wait for each other's batches to be delivered (as in the Java client).
     pub buffer_memory: usize,
     /// `message.max.bytes` (default 1000000, librdkafka's): largest record batch accepted at `send`.
     pub message_max_bytes: usize,

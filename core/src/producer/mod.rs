@@ -169,6 +169,10 @@ pub struct Producer {
     out: VecDeque<Output>,
     next_record: u64,
     closing: bool,
+    /// A `send` was refused for want of `buffer.memory` since the last sealing pass: open
+    /// batches are then due without waiting for `linger.ms`, so that memory frees up as soon
+    /// as possible (the Java client's "exhausted" rule).
+    exhausted: bool,
     finished: bool,
     fatal: Option<FatalError>,
     bootstrap_next: usize,
@@ -195,6 +199,7 @@ impl Producer {
             out: VecDeque::new(),
             next_record: 0,
             closing: false,
+            exhausted: false,
             finished: false,
             fatal: None,
             bootstrap_next: 0,
@@ -277,7 +282,10 @@ impl Producer {
         match count {
             Some(count) if !queued => {
                 let (sealed, result) = self.append(t, count, now, id, record.partition, &r);
-                if sealed {
+                if result == Err(SendError::QueueFull) {
+                    self.exhausted = true;
+                    self.drive(now);
+                } else if sealed {
                     self.drive(now);
                 }
                 result?;

@@ -69,10 +69,11 @@ impl Producer {
         let window = self.config.window();
         let idempotent = self.config.enable_idempotence;
         let (pid, epoch) = (self.pid.producer_id, self.pid.epoch);
+        let exhausted = core::mem::take(&mut self.exhausted);
         for ts in &mut self.topics {
             let count = ts.partitions.len() as u32;
             for part in &mut ts.partitions {
-                let lingered = part.open.as_ref().is_some_and(|o| o.created + linger <= now);
+                let lingered = part.open.as_ref().is_some_and(|o| exhausted || o.created + linger <= now);
                 let due = part.open.is_some() && (self.closing || (lingered && part.ready_for_new_batch(window)));
                 if due && part.seal(pid, epoch, idempotent) {
                     self.metrics.batches += 1;
