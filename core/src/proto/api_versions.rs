@@ -95,15 +95,13 @@ impl<'a> Message<'a> for ApiVersionsResponse {
     fn decode(r: &mut Reader<'a>, version: i16) -> Result<Self, DecodeError> {
         let flexible = Self::API_KEY.check_decode(version)?;
         let error_code = r.i16()?;
-        let n = r.array_len(flexible, 6)?;
-        let mut api_keys = Vec::with_capacity(n);
-        for _ in 0..n {
+        let api_keys = r.array_of(flexible, 6, |r| {
             let k = ApiVersion { api_key: r.i16()?, min_version: r.i16()?, max_version: r.i16()? };
             if flexible {
                 r.skip_tagged_fields()?;
             }
-            api_keys.push(k);
-        }
+            Ok(k)
+        })?;
         let throttle_time_ms = if version >= 1 { r.i32()? } else { 0 };
         if flexible {
             r.skip_tagged_fields()?;

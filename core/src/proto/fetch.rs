@@ -313,36 +313,23 @@ impl<'a> Message<'a> for FetchRequest<'a> {
         // Smallest topic: empty name + empty array (+ tags).
         let topic_min = if flexible { 3 } else { 6 };
         let partition_min = FetchPartition::min_size(version, flexible);
-        let n = r.array_len(flexible, topic_min)?;
-        let mut topics = Vec::with_capacity(n);
-        for _ in 0..n {
+        m.topics = r.array_of(flexible, topic_min, |r| {
             let topic = r.string(flexible)?;
-            let k = r.array_len(flexible, partition_min)?;
-            let mut partitions = Vec::with_capacity(k);
-            for _ in 0..k {
-                partitions.push(FetchPartition::decode(r, version, flexible)?);
-            }
+            let partitions = r.array_of(flexible, partition_min, |r| FetchPartition::decode(r, version, flexible))?;
             if flexible {
                 r.skip_tagged_fields()?;
             }
-            topics.push(FetchTopic { topic, partitions });
-        }
-        m.topics = topics;
+            Ok(FetchTopic { topic, partitions })
+        })?;
         if version >= 7 {
-            let n = r.array_len(flexible, topic_min)?;
-            let mut forgotten = Vec::with_capacity(n);
-            for _ in 0..n {
+            let forgotten = r.array_of(flexible, topic_min, |r| {
                 let topic = r.string(flexible)?;
-                let k = r.array_len(flexible, 4)?;
-                let mut partitions = Vec::with_capacity(k);
-                for _ in 0..k {
-                    partitions.push(r.i32()?);
-                }
+                let partitions = r.array_of(flexible, 4, Reader::i32)?;
                 if flexible {
                     r.skip_tagged_fields()?;
                 }
-                forgotten.push(ForgottenTopic { topic, partitions });
-            }
+                Ok(ForgottenTopic { topic, partitions })
+            })?;
             m.forgotten_topics_data = forgotten;
         }
         if version >= 11 {
@@ -487,22 +474,16 @@ impl<'a> Message<'a> for FetchResponse<'a> {
             m.session_id = r.i32()?;
         }
         // Smallest topic: empty name + empty array (+ tags).
-        let n = r.array_len(flexible, if flexible { 3 } else { 6 })?;
         let partition_min = FetchPartitionData::min_size(version, flexible);
-        let mut responses = Vec::with_capacity(n);
-        for _ in 0..n {
+        m.responses = r.array_of(flexible, if flexible { 3 } else { 6 }, |r| {
             let topic = r.string(flexible)?;
-            let k = r.array_len(flexible, partition_min)?;
-            let mut partitions = Vec::with_capacity(k);
-            for _ in 0..k {
-                partitions.push(FetchPartitionData::decode(r, version, flexible)?);
-            }
+            let partitions =
+                r.array_of(flexible, partition_min, |r| FetchPartitionData::decode(r, version, flexible))?;
             if flexible {
                 r.skip_tagged_fields()?;
             }
-            responses.push(FetchableTopicResponse { topic, partitions });
-        }
-        m.responses = responses;
+            Ok(FetchableTopicResponse { topic, partitions })
+        })?;
         if flexible {
             r.skip_tagged_fields()?;
         }

@@ -123,14 +123,10 @@ impl<'a> Message<'a> for ListOffsetsRequest<'a> {
         if version >= 2 {
             m.isolation_level = r.i8()?;
         }
-        let n = r.array_len(flexible, min_string(flexible) + min_array(flexible) + t)?;
-        m.topics.reserve_exact(n);
         let min_partition = 12 + if version >= 4 { 4 } else { 0 } + t;
-        for _ in 0..n {
+        m.topics = r.array_of(flexible, min_string(flexible) + min_array(flexible) + t, |r| {
             let name = r.string(flexible)?;
-            let np = r.array_len(flexible, min_partition)?;
-            let mut partitions = Vec::with_capacity(np);
-            for _ in 0..np {
+            let partitions = r.array_of(flexible, min_partition, |r| {
                 let mut p = ListOffsetsPartition { partition_index: r.i32()?, ..ListOffsetsPartition::default() };
                 if version >= 4 {
                     p.current_leader_epoch = r.i32()?;
@@ -139,13 +135,13 @@ impl<'a> Message<'a> for ListOffsetsRequest<'a> {
                 if flexible {
                     r.skip_tagged_fields()?;
                 }
-                partitions.push(p);
-            }
+                Ok(p)
+            })?;
             if flexible {
                 r.skip_tagged_fields()?;
             }
-            m.topics.push(ListOffsetsTopic { name, partitions });
-        }
+            Ok(ListOffsetsTopic { name, partitions })
+        })?;
         if flexible {
             r.skip_tagged_fields()?;
         }
@@ -202,14 +198,10 @@ impl<'a> Message<'a> for ListOffsetsResponse<'a> {
         if version >= 2 {
             m.throttle_time_ms = r.i32()?;
         }
-        let n = r.array_len(flexible, min_string(flexible) + min_array(flexible) + t)?;
-        m.topics.reserve_exact(n);
         let min_partition = 22 + if version >= 4 { 4 } else { 0 } + t;
-        for _ in 0..n {
+        m.topics = r.array_of(flexible, min_string(flexible) + min_array(flexible) + t, |r| {
             let name = r.string(flexible)?;
-            let np = r.array_len(flexible, min_partition)?;
-            let mut partitions = Vec::with_capacity(np);
-            for _ in 0..np {
+            let partitions = r.array_of(flexible, min_partition, |r| {
                 let mut p = ListOffsetsPartitionResponse {
                     partition_index: r.i32()?,
                     error_code: r.i16()?,
@@ -223,13 +215,13 @@ impl<'a> Message<'a> for ListOffsetsResponse<'a> {
                 if flexible {
                     r.skip_tagged_fields()?;
                 }
-                partitions.push(p);
-            }
+                Ok(p)
+            })?;
             if flexible {
                 r.skip_tagged_fields()?;
             }
-            m.topics.push(ListOffsetsTopicResponse { name, partitions });
-        }
+            Ok(ListOffsetsTopicResponse { name, partitions })
+        })?;
         if flexible {
             r.skip_tagged_fields()?;
         }

@@ -168,12 +168,7 @@ fn put_i32_array(out: &mut Vec<u8>, flexible: bool, values: &[i32]) -> Result<()
 }
 
 fn i32_array(r: &mut Reader<'_>, flexible: bool) -> Result<Vec<i32>, DecodeError> {
-    let n = r.array_len(flexible, 4)?;
-    let mut v = Vec::with_capacity(n);
-    for _ in 0..n {
-        v.push(r.i32()?);
-    }
-    Ok(v)
+    r.array_of(flexible, 4, Reader::i32)
 }
 
 impl<'a> Message<'a> for MetadataRequest<'a> {

@@ -200,25 +200,21 @@ impl<'a> Message<'a> for ProduceRequest<'a> {
         // Smallest topic: empty name + empty array (+ tags); smallest partition: index + null
         // records (+ tags).
         let (topic_min, partition_min) = if flexible { (3, 6) } else { (6, 8) };
-        let n = r.array_len(flexible, topic_min)?;
-        let mut topic_data = Vec::with_capacity(n);
-        for _ in 0..n {
+        let topic_data = r.array_of(flexible, topic_min, |r| {
             let name = r.string(flexible)?;
-            let m = r.array_len(flexible, partition_min)?;
-            let mut partition_data = Vec::with_capacity(m);
-            for _ in 0..m {
+            let partition_data = r.array_of(flexible, partition_min, |r| {
                 let index = r.i32()?;
                 let records = r.nullable_bytes(flexible)?;
                 if flexible {
                     r.skip_tagged_fields()?;
                 }
-                partition_data.push(PartitionProduceData { index, records });
-            }
+                Ok(PartitionProduceData { index, records })
+            })?;
             if flexible {
                 r.skip_tagged_fields()?;
             }
-            topic_data.push(TopicProduceData { name, partition_data });
-        }
+            Ok(TopicProduceData { name, partition_data })
+        })?;
         if flexible {
             r.skip_tagged_fields()?;
         }
@@ -290,16 +286,14 @@ impl<'a> PartitionProduceResponse<'a> {
         }
         if version >= 8 {
             // Smallest record error: batch index + null message (+ tags).
-            let n = r.array_len(flexible, 6)?;
-            let mut record_errors = Vec::with_capacity(n);
-            for _ in 0..n {
+            let record_errors = r.array_of(flexible, 6, |r| {
                 let batch_index = r.i32()?;
                 let batch_index_error_message = r.nullable_string(flexible)?;
                 if flexible {
                     r.skip_tagged_fields()?;
                 }
-                record_errors.push(BatchIndexAndErrorMessage { batch_index, batch_index_error_message });
-            }
+                Ok(BatchIndexAndErrorMessage { batch_index, batch_index_error_message })
+            })?;
             p.record_errors = record_errors;
             p.error_message = r.nullable_string(flexible)?;
         }
@@ -368,21 +362,16 @@ impl<'a> Message<'a> for ProduceResponse<'a> {
     fn decode(r: &mut Reader<'a>, version: i16) -> Result<Self, DecodeError> {
         let flexible = Self::API_KEY.check_decode(version)?;
         // Smallest topic: empty name + empty array (+ tags).
-        let n = r.array_len(flexible, if flexible { 3 } else { 6 })?;
         let partition_min = PartitionProduceResponse::min_size(version, flexible);
-        let mut responses = Vec::with_capacity(n);
-        for _ in 0..n {
+        let responses = r.array_of(flexible, if flexible { 3 } else { 6 }, |r| {
             let name = r.string(flexible)?;
-            let m = r.array_len(flexible, partition_min)?;
-            let mut partition_responses = Vec::with_capacity(m);
-            for _ in 0..m {
-                partition_responses.push(PartitionProduceResponse::decode(r, version, flexible)?);
-            }
+            let partition_responses =
+                r.array_of(flexible, partition_min, |r| PartitionProduceResponse::decode(r, version, flexible))?;
             if flexible {
                 r.skip_tagged_fields()?;
             }
-            responses.push(TopicProduceResponse { name, partition_responses });
-        }
+            Ok(TopicProduceResponse { name, partition_responses })
+        })?;
         let throttle_time_ms = r.i32()?;
         let mut node_endpoints = Vec::new();
         if flexible {
@@ -401,16 +390,14 @@ impl<'a> Message<'a> for ProduceResponse<'a> {
 fn decode_node_endpoints(data: &[u8]) -> Result<Vec<NodeEndpoint<'_>>, DecodeError> {
     let mut d = Reader::new(data);
     // Smallest endpoint: node id + empty host + port + null rack + tags.
-    let n = d.array_len(true, 11)?;
-    let mut endpoints = Vec::with_capacity(n);
-    for _ in 0..n {
+    let endpoints = d.array_of(true, 11, |d| {
         let node_id = d.i32()?;
         let host = d.string(true)?;
         let port = d.i32()?;
         let rack = d.nullable_string(true)?;
         d.skip_tagged_fields()?;
-        endpoints.push(NodeEndpoint { node_id, host, port, rack });
-    }
+        Ok(NodeEndpoint { node_id, host, port, rack })
+    })?;
     d.finish()?;
     Ok(endpoints)
 }

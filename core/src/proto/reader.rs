@@ -214,6 +214,22 @@ impl<'a> Reader<'a> {
         self.nullable_array_len(flexible, min_element_size)?.ok_or(DecodeError::UnexpectedNull)
     }
 
+    /// A non-null array decoded element by element with `element`; the count is checked as in
+    /// [`Reader::array_len`], so the `Vec` never outgrows the input.
+    pub fn array_of<T>(
+        &mut self,
+        flexible: bool,
+        min_element_size: usize,
+        mut element: impl FnMut(&mut Reader<'a>) -> Result<T>,
+    ) -> Result<alloc::vec::Vec<T>> {
+        let n = self.array_len(flexible, min_element_size)?;
+        let mut v = alloc::vec::Vec::with_capacity(n);
+        for _ in 0..n {
+            v.push(element(self)?);
+        }
+        Ok(v)
+    }
+
     /// A varint-length-prefixed byte string as used inside records (`-1` = null).
     pub fn varint_bytes(&mut self) -> Result<Option<&'a [u8]>> {
         let n = self.varint()?;
