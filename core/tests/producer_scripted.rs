@@ -9,7 +9,7 @@ use idem_core::Duration;
 use idem_core::producer::{DeliveryError, Input, Persisted, SendError};
 use idem_core::proto;
 use idem_core::proto::produce::{PartitionProduceResponse, ProduceResponse, TopicProduceResponse};
-use producer_harness::{Broker, Req, SentBatch, config, one_in_flight};
+use producer_harness::{Broker, Req, SentBatch, config, first_ack, one_in_flight};
 
 #[test]
 fn happy_path() {
@@ -79,29 +79,31 @@ fn duplicate_sequence_number_is_success() {
 #[test]
 fn no_implicit_ack_for_an_earlier_batch_answered_with_an_error() {
     let mut b = Broker::new(config(), 1);
+    first_ack(&mut b, 0, 9); // record 0
     let r1 = one_in_flight(&mut b, 0);
     let r2 = one_in_flight(&mut b, 0);
-    assert_eq!(r2.batches()[0].base_sequence, 1);
+    assert_eq!(r2.batches()[0].base_sequence, 2);
     // First answer ambiguous: written but not enough replicas; the second succeeds.
     b.answer(&r1, &[(20, -1)]);
-    assert!(b.events.is_empty());
+    assert_eq!(b.delivered(), [(0, 0, Some(9))]);
     b.answer(&r2, &[(0, 11)]);
     // The first answer proved nothing (a KIP-360 broker appends past a gap, KAFKA-15591): no
     // implicit ack; the first batch is retried with the same bytes and resolved by its answer.
-    assert_eq!(b.delivered(), [(1, 0, Some(11))]);
+    assert_eq!(b.delivered(), [(0, 0, Some(9)), (2, 0, Some(11))]);
     assert_eq!(b.p.metrics().implicit_acks, 0);
     b.advance(Duration::from_millis(1500));
     let again = b.produce();
     assert_eq!(again.batches(), r1.batches());
     b.answer(&again, &[(0, 10)]);
-    assert_eq!(b.delivered(), [(1, 0, Some(11)), (0, 0, Some(10))]);
+    assert_eq!(b.delivered(), [(0, 0, Some(9)), (2, 0, Some(11)), (1, 0, Some(10))]);
     b.no_produce();
-    b.assert_one_report_each(2);
+    b.assert_one_report_each(3);
 }
 
 #[test]
 fn out_of_order_on_a_later_batch_is_retried_in_order() {
     let mut b = Broker::new(config(), 1);
+    first_ack(&mut b, 0, 99); // record 0
     let r1 = one_in_flight(&mut b, 0);
     let r2 = one_in_flight(&mut b, 0);
     let r3 = one_in_flight(&mut b, 0);
@@ -119,9 +121,9 @@ fn out_of_order_on_a_later_batch_is_retried_in_order() {
     for (i, r) in again.iter().enumerate() {
         b.answer(r, &[(0, 100 + i as i64)]);
     }
-    assert_eq!(b.delivered(), [(0, 0, Some(100)), (1, 0, Some(101)), (2, 0, Some(102))]);
+    assert_eq!(b.delivered(), [(0, 0, Some(99)), (1, 0, Some(100)), (2, 0, Some(101)), (3, 0, Some(102))]);
     assert_eq!(b.p.metrics().epoch_bumps, 0);
-    b.assert_one_report_each(3);
+    b.assert_one_report_each(4);
 }
 
 #[test]
@@ -147,7 +149,9 @@ fn unknown_producer_id_on_head_bumps_and_renumbers_only_what_is_safe() {
     b.no_produce();
     b.answer(&resend, &[(46, 3)]);
     b.settle();
-    assert_eq!(b.init_requests, [(4, -1, -1), (4, 1000, 0)]);
+    // The bump is local (the Java client's bumpIdempotentProducerEpoch): same id, next epoch,
+    // no InitProducerId (Kafka would hand out a fresh id, which fences nothing).
+    assert_eq!(b.init_requests, [(4, -1, -1)]);
     assert_eq!(b.p.producer_id(), Some((1000, 1)));
     // After the bump every partition restarts at sequence 0 (KAFKA-12152): the rejected head of
     // partition 0 and the never-sent batch of partition 1 (whose last sequence was 0).
@@ -317,6 +321,7 @@ fn spurious_timeouts_are_no_ops_and_runs_are_deterministic() {
 #[test]
 fn leader_change_waits_for_the_old_leader_then_resends_in_order() {
     let mut b = Broker::new(config(), 1);
+    first_ack(&mut b, 0, 0); // record 0
     let r1 = one_in_flight(&mut b, 0);
     let r2 = one_in_flight(&mut b, 0);
     b.leader = 2;
@@ -333,10 +338,10 @@ fn leader_change_waits_for_the_old_leader_then_resends_in_order() {
     assert_eq!(a1.conn, a2.conn);
     assert_eq!(a1.batches(), r1.batches());
     assert_eq!(a2.batches(), r2.batches());
-    b.answer(&a1, &[(0, 0)]);
-    b.answer(&a2, &[(0, 1)]);
-    assert_eq!(b.delivered(), [(0, 0, Some(0)), (1, 0, Some(1))]);
-    b.assert_one_report_each(2);
+    b.answer(&a1, &[(0, 1)]);
+    b.answer(&a2, &[(0, 2)]);
+    assert_eq!(b.delivered(), [(0, 0, Some(0)), (1, 0, Some(1)), (2, 0, Some(2))]);
+    b.assert_one_report_each(3);
 }
 
 #[test]

@@ -9,7 +9,7 @@ fn no_tokio_in_the_runtime_crates_dependency_graph() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     for krate in ["idem-core", "idem-std", "idem-smol"] {
         let out = Command::new(&cargo)
-            .args(["tree", "--offline", "-e", "normal", "--target", "all", "--prefix", "none", "-p", krate])
+            .args(["tree", "--locked", "-e", "normal", "--target", "all", "--prefix", "none", "-p", krate])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .output()
             .unwrap();

@@ -2,20 +2,27 @@
 //!
 //! Drain and bump: when a partition leaves a sequence gap or the broker disagrees about
 //! sequences, the producer stops starting new batches everywhere, lets every batch of unknown
-//! outcome resolve (acknowledged, or given up as possibly persisted), and only then asks for a
+//! outcome resolve (acknowledged, or given up as possibly persisted), and only then moves to a
 //! new epoch. Nothing is renumbered while any outcome is unknown; after the bump every partition
 //! restarts at sequence 0 (KAFKA-12152).
 //!
-//! The bump is an InitProducerId request carrying the current id and epoch (v3+, KIP-360). A
-//! broker may answer with the same id and epoch + 1, or with a fresh id (Kafka allocates a new
-//! id for requests without a transactional id); both are adopted the same way. Below v3, or when
-//! the epoch is exhausted (`i16::MAX`), the request asks for a new id (-1/-1). (The Java client
-//! bumps an idempotent producer's epoch locally instead; a broker accepts a higher epoch starting
-//! at sequence 0 either way.)
+//! The bump happens on the client, as the Java client's
+//! `TransactionManager.bumpIdempotentProducerEpoch` does it: same producer id, epoch + 1, no
+//! request. Kafka answers every InitProducerId without a transactional id with a *fresh*
+//! producer id at epoch 0 (`TransactionCoordinator.handleInitProducerId`), and a fresh id fences
+//! nothing: a request of the old id still on the wire (written to a connection that was then
+//! closed) would be appended after the new id's records. A newer epoch of the same id does fence
+//! it: the broker accepts the new epoch from sequence 0 and from then on refuses the old epoch
+//! on that partition (INVALID_PRODUCER_EPOCH). A fresh id is requested only for the first
+//! identity and when the epoch is exhausted ([`LAST_EPOCH`]).
 
 use crate::proto::ErrorCode;
 use crate::proto::init_producer_id::{InitProducerIdRequest, InitProducerIdResponse};
 use crate::time::Instant;
+
+/// The last epoch a producer id is used with: Kafka treats an epoch of `i16::MAX - 1` or more
+/// as exhausted (`TransactionMetadata.isEpochExhausted`); past it a fresh id is requested.
+pub const LAST_EPOCH: i16 = i16::MAX - 1;
 
 /// Where the producer id stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,10 +87,11 @@ impl Idempotence {
         self.state == PidState::Ready
     }
 
-    /// Asks for a bump (drain first); `fresh`: ask for a new producer id rather than the next
-    /// epoch (our epoch is stale: INVALID_PRODUCER_EPOCH). No-op if one is already pending.
-    pub fn request_bump(&mut self, fresh: bool) {
-        self.fresh |= fresh;
+    /// Asks for a bump (drain first): the next epoch of the current id, or a fresh id when that
+    /// cannot be had. A broker that answers INVALID_PRODUCER_EPOCH holds a newer epoch of our id
+    /// than ours; bumping again walks past it (each bump waits for a drain), and an exhausted
+    /// epoch asks for a fresh id. No-op if one is already pending.
+    pub fn request_bump(&mut self) {
         if self.state == PidState::Ready {
             self.state = PidState::Needed;
             self.retry_at = None;
@@ -96,15 +104,29 @@ impl Idempotence {
         self.state == PidState::Needed && self.retry_at.is_none_or(|t| t <= now)
     }
 
-    /// The request to send in `version`; marks it outstanding.
-    pub fn request(&mut self, version: i16) -> InitProducerIdRequest<'static> {
+    /// A due bump that needs no request: the next epoch of the current id. Returns the new
+    /// identity (now `Ready`), or `None` when a fresh id must be requested (no id yet, epoch
+    /// exhausted, or our epoch is stale). Call only when [`Idempotence::due`] and drained.
+    pub fn bump_locally(&mut self) -> Option<PidOutcome> {
+        if self.fresh || self.producer_id < 0 || self.epoch < 0 || self.epoch >= LAST_EPOCH {
+            return None;
+        }
+        self.epoch += 1;
+        self.state = PidState::Ready;
+        self.retry_at = None;
+        self.failures = 0;
+        Some(PidOutcome::Adopt { producer_id: self.producer_id, epoch: self.epoch, bumped: true })
+    }
+
+    /// The request for a fresh producer id; marks it outstanding. (InitProducerId v3+ can carry
+    /// the current id and epoch, but Kafka reads them only with a transactional id.)
+    pub fn request(&mut self) -> InitProducerIdRequest<'static> {
         self.state = PidState::Requesting;
-        let bump = !self.fresh && version >= 3 && self.producer_id >= 0 && self.epoch >= 0 && self.epoch < i16::MAX;
         InitProducerIdRequest {
             transactional_id: None,
             transaction_timeout_ms: -1, // ignored without a transactional id (librdkafka sends -1)
-            producer_id: if bump { self.producer_id } else { -1 },
-            producer_epoch: if bump { self.epoch } else { -1 },
+            producer_id: -1,
+            producer_epoch: -1,
         }
     }
 
@@ -160,10 +182,11 @@ mod tests {
     }
 
     #[test]
-    fn init_bump_and_exhaustion() {
+    fn init_local_bumps_and_exhaustion() {
         let mut p = Idempotence::new();
         assert!(p.due(Instant::ZERO) && !p.is_ready());
-        let r = p.request(4);
+        assert_eq!(p.bump_locally(), None, "no id yet: ask the broker");
+        let r = p.request();
         assert_eq!((r.producer_id, r.producer_epoch), (-1, -1));
         assert!(!p.due(Instant::ZERO));
         assert_eq!(
@@ -171,66 +194,53 @@ mod tests {
             PidOutcome::Adopt { producer_id: 7, epoch: 0, bumped: false }
         );
         assert!(p.is_ready());
-        p.request_bump(false);
+        p.request_bump();
         assert!(!p.is_ready() && p.due(Instant::ZERO));
-        let r = p.request(3);
-        assert_eq!((r.producer_id, r.producer_epoch), (7, 0));
+        assert_eq!(p.bump_locally(), Some(PidOutcome::Adopt { producer_id: 7, epoch: 1, bumped: true }));
+        assert!(p.is_ready());
+        // Exhausted epoch: a fresh id from the broker.
+        p.epoch = LAST_EPOCH - 1;
+        p.request_bump();
+        assert_eq!(p.bump_locally(), Some(PidOutcome::Adopt { producer_id: 7, epoch: LAST_EPOCH, bumped: true }));
+        p.request_bump();
+        assert_eq!(p.bump_locally(), None);
+        let r = p.request();
+        assert_eq!((r.producer_id, r.producer_epoch), (-1, -1));
         assert_eq!(
-            p.on_response(&ok(7, 1), Instant::ZERO),
-            PidOutcome::Adopt { producer_id: 7, epoch: 1, bumped: true }
+            p.on_response(&ok(8, 0), Instant::ZERO),
+            PidOutcome::Adopt { producer_id: 8, epoch: 0, bumped: true }
         );
-        // Below v3 a bump asks for a new id.
-        p.request_bump(false);
-        let r = p.request(2);
-        assert_eq!((r.producer_id, r.producer_epoch), (-1, -1));
-        p.on_response(&ok(8, i16::MAX), Instant::ZERO);
-        // Exhausted epoch: new id.
-        p.request_bump(false);
-        let r = p.request(4);
-        assert_eq!((r.producer_id, r.producer_epoch), (-1, -1));
     }
 
     #[test]
     fn errors() {
         let mut p = Idempotence::new();
-        p.request(4);
+        p.request();
         let t = Instant::from_millis(100);
         let e = InitProducerIdResponse { error_code: 15, ..Default::default() };
         assert_eq!(p.on_response(&e, t), PidOutcome::Retry);
         assert!(!p.due(Instant::from_millis(99)) && p.due(t));
-        p.request(4);
+        p.request();
         p.on_lost(t);
         assert_eq!(p.state, PidState::Needed);
-        p.request(4);
+        p.request();
         let e = InitProducerIdResponse { error_code: 90, ..Default::default() };
         assert_eq!(p.on_response(&e, t), PidOutcome::Fatal(ErrorCode(90)));
-        // Stale epoch -> fresh id next time.
-        let mut p = Idempotence::new();
-        p.request(4);
-        p.on_response(&ok(1, 3), t);
-        p.request_bump(false);
-        p.request(4);
-        let e = InitProducerIdResponse { error_code: 47, ..Default::default() };
-        assert_eq!(p.on_response(&e, t), PidOutcome::Retry);
-        let r = p.request(4);
-        assert_eq!((r.producer_id, r.producer_epoch), (-1, -1));
     }
-}
-
-#[cfg(test)]
-mod fresh_tests {
-    use super::*;
 
     #[test]
-    fn stale_epoch_asks_for_a_new_id() {
+    fn a_stale_identity_from_init_producer_id_asks_for_a_new_id() {
         let mut p = Idempotence::new();
-        p.request(4);
-        p.on_response(
-            &InitProducerIdResponse { producer_id: 5, producer_epoch: 2, ..Default::default() },
-            Instant::ZERO,
+        p.request();
+        let e = InitProducerIdResponse { error_code: ErrorCode::INVALID_PRODUCER_EPOCH.0, ..Default::default() };
+        assert_eq!(p.on_response(&e, Instant::ZERO), PidOutcome::Retry);
+        assert_eq!(p.bump_locally(), None);
+        p.request();
+        assert_eq!(
+            p.on_response(&ok(6, 0), Instant::ZERO),
+            PidOutcome::Adopt { producer_id: 6, epoch: 0, bumped: false }
         );
-        p.request_bump(true);
-        let r = p.request(4);
-        assert_eq!((r.producer_id, r.producer_epoch), (-1, -1));
+        p.request_bump();
+        assert!(p.bump_locally().is_some(), "the new id bumps locally");
     }
 }

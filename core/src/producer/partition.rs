@@ -54,6 +54,9 @@ pub struct SealedBatch {
     pub maybe_persisted: bool,
     /// The request carrying it now: connection and correlation id.
     pub in_flight: Option<(ConnId, i32)>,
+    /// Its place in the partition's order of first transmissions (see
+    /// [`PartitionState::has_room`]).
+    pub ordinal: u64,
 }
 
 impl SealedBatch {
@@ -163,6 +166,10 @@ pub struct PartitionState {
     /// The broker refused the head batch's sequence with this error (it is definitely not in the
     /// log): the partition waits for the bump.
     pub head_rejected: Option<ErrorCode>,
+    /// Ordinal the next batch taken into the window gets.
+    next_ordinal: u64,
+    /// A batch of the current producer session (id + epoch) was acknowledged on this partition.
+    acked: bool,
 }
 
 impl PartitionState {
@@ -180,6 +187,8 @@ impl PartitionState {
             failures: 0,
             needs_bump: false,
             head_rejected: None,
+            next_ordinal: 0,
+            acked: false,
         }
     }
 
@@ -206,6 +215,7 @@ impl PartitionState {
             attempts: 0,
             maybe_persisted: false,
             in_flight: None,
+            ordinal: 0,
         });
         true
     }
@@ -214,7 +224,28 @@ impl PartitionState {
     /// window, no retry pending. A lingered batch that could not be sent stays open (and keeps
     /// filling up to `batch.size`) until this holds, as the Java client's accumulator does.
     pub fn ready_for_new_batch(&self, window: usize) -> bool {
-        self.queue.is_empty() && self.window.len() < window.min(MAX_WINDOW) && self.state == SendState::Normal
+        self.queue.is_empty() && self.has_room(window) && self.state == SendState::Normal
+    }
+
+    /// Whether a new batch may be taken into the window. Two rules, both about what the broker
+    /// can still recognise:
+    /// - The *span* from the head (the oldest unresolved batch) to the newest batch ever taken
+    ///   in behind it stays below `window` (<= 5), not just the count of unresolved batches. The
+    ///   broker's duplicate check remembers the last five batches it *appended* per producer
+    ///   (Kafka's `ProducerStateEntry.NUM_BATCHES_TO_RETAIN`); when a later batch is
+    ///   acknowledged while the head's outcome is unknown, the acknowledged batch leaves the
+    ///   window but still occupies one of those five places. Counting only unresolved batches
+    ///   lets a sixth batch be appended behind a written head, which pushes the head out of the
+    ///   broker's memory: its next resend is answered OUT_OF_ORDER_SEQUENCE_NUMBER instead of
+    ///   DUPLICATE_SEQUENCE_NUMBER and a batch that is in the log would be given up.
+    /// - Until the partition's first acknowledgement in the current producer session, one batch
+    ///   at a time (franz-go's rule). A broker that accepts any first sequence from a producer
+    ///   it does not know (KIP-360, before KAFKA-15591's fix) would otherwise append the second
+    ///   pipelined batch as the first when the first is rejected, and the first, renumbered,
+    ///   would land behind it.
+    pub fn has_room(&self, window: usize) -> bool {
+        let limit = if self.acked { window.clamp(1, MAX_WINDOW) } else { 1 } as u64;
+        self.window.front().is_none_or(|head| self.next_ordinal.wrapping_sub(head.ordinal) < limit)
     }
 
     /// Whether anything is buffered (open, queued or unresolved).
@@ -229,7 +260,7 @@ impl PartitionState {
             SendState::Resending => {
                 self.window.iter().any(|b| b.in_flight.is_none()) && (!draining || self.resolvable())
             }
-            SendState::Normal => !draining && !self.queue.is_empty() && self.window.len() < window,
+            SendState::Normal => !draining && !self.queue.is_empty() && self.has_room(window),
         }
     }
 
@@ -259,14 +290,16 @@ impl PartitionState {
                 None => self.state = SendState::Normal,
             }
         }
-        if draining || self.window.len() >= window.min(MAX_WINDOW) {
+        if draining || !self.has_room(window) {
             return None;
         }
-        let b = self.queue.pop_front()?;
+        let mut b = self.queue.pop_front()?;
+        b.ordinal = self.next_ordinal;
         if let Err(b) = self.window.push_back(b) {
             self.queue.push_front(b);
             return None;
         }
+        self.next_ordinal = self.next_ordinal.wrapping_add(1);
         Some(self.window.len() - 1)
     }
 
@@ -387,6 +420,7 @@ impl PartitionState {
                     });
                 }
                 self.failures = 0;
+                self.acked = true;
             }
             ErrorClass::Sequence => {
                 if i > 0 {
@@ -570,6 +604,7 @@ impl PartitionState {
         self.state = SendState::Normal;
         self.needs_bump = false;
         self.head_rejected = None;
+        self.acked = false;
     }
 
     /// Gives up everything (fatal error or abort): `No` for what was never sent or definitely

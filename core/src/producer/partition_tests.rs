@@ -6,7 +6,17 @@ use crate::proto::record_batch::RecordBatch;
 const C: ConnId = ConnId(1);
 const T0: Instant = Instant::ZERO;
 
+/// `n` sealed batches from sequence `seq`, on a partition past its session's first
+/// acknowledgement (so it may pipeline).
 fn part_with(n: usize, seq: i32) -> PartitionState {
+    let mut p = fresh_part_with(n, seq);
+    p.acked = true;
+    p
+}
+
+/// `n` sealed batches from sequence `seq` on a partition with no acknowledgement yet in this
+/// session.
+fn fresh_part_with(n: usize, seq: i32) -> PartitionState {
     let mut acc = Accumulator::new(1 << 20, 1 << 20, 1 << 30);
     let mut p = PartitionState::new(0);
     p.next_sequence = seq;
@@ -266,4 +276,65 @@ fn no_implicit_ack_for_a_definitely_rejected_batch() {
     p.on_result(C, 1, ErrorCode::NONE, 7, -1, 10, T0, &mut collect(&mut done));
     assert!(matches!(done[..], [Completion::Delivered { implicit: false, base_offset: Some(7), .. }]));
     assert_eq!(p.window.len(), 1, "the rejected batch stays to be retried");
+}
+
+#[test]
+fn one_batch_at_a_time_until_the_sessions_first_ack() {
+    // KIP-360 brokers (before KAFKA-15591) take any first sequence from a producer they do not
+    // know: a second pipelined batch would be appended as the first if the first is rejected.
+    let mut p = fresh_part_with(5, 0);
+    let mut done = Vec::new();
+    let i = p.next_to_send(T0, C, 5, false).unwrap();
+    p.mark_sent(i, C, 0);
+    assert_eq!(p.next_to_send(T0, C, 5, false), None, "nothing pipelined before the first ack");
+    assert!(!p.wants_to_send(T0, 5, false) && !p.ready_for_new_batch(5));
+    p.on_result(C, 0, ErrorCode::NONE, 0, -1, 10, T0, &mut collect(&mut done));
+    assert_eq!(done.len(), 1);
+    for k in 1..3 {
+        let i = p.next_to_send(T0, C, 5, false).expect("pipelining after the first ack");
+        p.mark_sent(i, C, k);
+    }
+    assert_eq!(p.in_flight, 2);
+    // A new session (after a bump) starts over with one batch (the two never-sent batches).
+    p.on_conn_lost(C, T0);
+    p.head_rejected = Some(ErrorCode::UNKNOWN_PRODUCER_ID);
+    let mut done = Vec::new();
+    assert!(p.drained(&mut collect(&mut done)));
+    p.renumber(9, 1, true);
+    let i = p.next_to_send(T0, C, 5, false).unwrap();
+    p.mark_sent(i, C, 7);
+    assert_eq!(p.next_to_send(T0, C, 5, false), None);
+}
+
+#[test]
+fn the_span_behind_an_unresolved_head_stays_within_the_brokers_memory() {
+    // The broker remembers the last five batches it appended. Batch 0 is written but its answer
+    // is ambiguous; batch 1 is acknowledged and leaves the window. Only three more may follow
+    // batch 0 (ordinals 2, 3, 4): a sixth batch appended behind it would push batch 0 out of the
+    // broker's memory, and its resend would be refused as out of order instead of recognised.
+    let mut p = part_with(8, 0);
+    let mut done = Vec::new();
+    for k in 0..2 {
+        let i = p.next_to_send(T0, C, 5, false).unwrap();
+        p.mark_sent(i, C, k);
+    }
+    p.on_result(C, 0, ErrorCode::NOT_ENOUGH_REPLICAS_AFTER_APPEND, -1, -1, 10, T0, &mut collect(&mut done));
+    p.on_result(C, 1, ErrorCode::NONE, 7, -1, 10, T0, &mut collect(&mut done));
+    assert_eq!(done.len(), 1, "batch 1 delivered, batch 0 still unresolved at the head");
+    assert_eq!(p.window.len(), 1);
+    // The retry of batch 0 goes first; then new batches while the span allows.
+    let i = p.next_to_send(T0, C, 5, false).unwrap();
+    assert_eq!(i, 0);
+    p.mark_sent(i, C, 2);
+    let mut admitted = 0;
+    while let Some(i) = p.next_to_send(T0, C, 5, false) {
+        p.mark_sent(i, C, 3 + admitted);
+        admitted += 1;
+    }
+    assert_eq!(admitted, 3, "head + 4 behind it (one already acknowledged) = the broker's 5");
+    assert_eq!(p.window.len(), 4);
+    assert!(!p.wants_to_send(T0, 5, false) && !p.ready_for_new_batch(5));
+    // Once the head resolves, the span restarts from the new head.
+    p.on_result(C, 2, ErrorCode::DUPLICATE_SEQUENCE_NUMBER, 0, -1, 10, T0, &mut collect(&mut done));
+    assert!(p.next_to_send(T0, C, 5, false).is_some());
 }

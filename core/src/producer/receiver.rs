@@ -5,7 +5,6 @@
 use alloc::vec::Vec;
 
 use super::conn::{self, Negotiation, RequestKind};
-use super::idempotence::PidOutcome;
 use super::partition::Completion;
 use super::report::FatalError;
 use super::{ConnId, Output, Producer};
@@ -112,19 +111,8 @@ impl Producer {
                     return false;
                 };
                 let at = self.retry_backoff.next_at(now, self.pid.failures, &mut self.rng);
-                match self.pid.on_response(&r, at) {
-                    PidOutcome::Adopt { producer_id, epoch, bumped } => {
-                        self.metrics.epoch_bumps += u64::from(bumped);
-                        let first = if bumped { 0 } else { self.first_sequence };
-                        for ts in &mut self.topics {
-                            for p in &mut ts.partitions {
-                                p.renumber_from(producer_id, epoch, true, first);
-                            }
-                        }
-                    }
-                    PidOutcome::Retry => {}
-                    PidOutcome::Fatal(code) => self.fail_fatal(FatalError::Broker(code)),
-                }
+                let outcome = self.pid.on_response(&r, at);
+                self.adopt_producer_id(outcome);
                 true
             }
             RequestKind::Produce(parts) => self.on_produce_response(conn, corr, pending.version, body, &parts),

@@ -8,7 +8,7 @@
 use alloc::vec::Vec;
 
 use super::conn::{ConnState, RequestKind};
-use super::idempotence::PidState;
+use super::idempotence::{PidOutcome, PidState};
 use super::partition::SendState;
 use super::report::{DeliveryError, FatalError};
 use super::timer::{TimerKind, Timers};
@@ -28,7 +28,6 @@ impl Producer {
         for id in self.conns.timed_out(now) {
             self.drop_conn(id, true);
         }
-        self.seal_due(now);
         self.expire(now);
         self.route_pending(now);
         if self.finished {
@@ -36,11 +35,7 @@ impl Producer {
         }
         let idempotent = self.config.enable_idempotence;
         if idempotent && self.topics.iter().any(|t| t.partitions.iter().any(|p| p.needs_bump)) {
-            let stale = self
-                .topics
-                .iter()
-                .any(|t| t.partitions.iter().any(|p| p.head_rejected == Some(ErrorCode::INVALID_PRODUCER_EPOCH)));
-            self.pid.request_bump(stale);
+            self.pid.request_bump();
         }
         if self
             .topics
@@ -53,8 +48,10 @@ impl Producer {
         self.send_metadata(now);
         if idempotent && !self.topics.is_empty() {
             // Lazily, once there is something to send (as the Java client).
-            self.send_init_producer_id(now);
+            self.advance_producer_id(now);
         }
+        // After the producer id step: a bump just adopted frees every partition.
+        self.seal_due(now);
         self.send_produce(now);
         self.connect_leaders(now);
         if self.closing && !self.has_pending() {
@@ -264,8 +261,14 @@ impl Producer {
         drained
     }
 
-    fn send_init_producer_id(&mut self, now: Instant) {
+    /// Moves to a new producer identity once it is due and every partition is drained: the
+    /// next epoch on the client when possible, else an InitProducerId request for a fresh id.
+    fn advance_producer_id(&mut self, now: Instant) {
         if !self.pid.due(now) || !self.all_drained() {
+            return;
+        }
+        if let Some(outcome) = self.pid.bump_locally() {
+            self.adopt_producer_id(outcome);
             return;
         }
         let Some(conn) = self.control_conn(now) else { return };
@@ -273,7 +276,7 @@ impl Producer {
             self.fail_fatal(FatalError::UnsupportedBroker { api_key: ApiKey::InitProducerId.as_i16() });
             return;
         };
-        let req = self.pid.request(version);
+        let req = self.pid.request();
         let deadline = now + self.config.request_timeout;
         match self.conns.request(conn, version, &req, RequestKind::InitProducerId, deadline) {
             Ok(data) => self.out.push_back(Output::Transmit { conn, data }),
@@ -281,6 +284,24 @@ impl Producer {
                 let at = self.retry_backoff.next_at(now, self.pid.failures, &mut self.rng);
                 self.pid.on_lost(at);
             }
+        }
+    }
+
+    /// Adopts a new producer identity (from the broker or a local bump): every partition is
+    /// renumbered, from sequence 0 after a bump.
+    pub(super) fn adopt_producer_id(&mut self, outcome: PidOutcome) {
+        match outcome {
+            PidOutcome::Adopt { producer_id, epoch, bumped } => {
+                self.metrics.epoch_bumps += u64::from(bumped);
+                let first = if bumped { 0 } else { self.first_sequence };
+                for ts in &mut self.topics {
+                    for p in &mut ts.partitions {
+                        p.renumber_from(producer_id, epoch, true, first);
+                    }
+                }
+            }
+            PidOutcome::Retry => {}
+            PidOutcome::Fatal(code) => self.fail_fatal(FatalError::Broker(code)),
         }
     }
 

@@ -339,6 +339,13 @@ impl Broker {
 }
 
 /// Sends one record and waits for its Produce request (metadata and producer id settled).
+/// Takes `partition` past its session's first acknowledgement (until then the producer sends
+/// one batch at a time): one record (the next id) sent and acknowledged at `offset`.
+pub fn first_ack(b: &mut Broker, partition: i32, offset: i64) {
+    let r = one_in_flight(b, partition);
+    b.answer(&r, &[(0, offset)]);
+}
+
 pub fn one_in_flight(b: &mut Broker, partition: i32) -> Req {
     b.send(Some(partition), b"v").unwrap();
     b.produce()
