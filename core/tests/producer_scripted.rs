@@ -427,3 +427,34 @@ fn exhausted_buffer_seals_open_batches_without_waiting_for_linger() {
     b.assert_one_report_each(2);
     assert!(b.send(Some(2), &v).is_ok(), "memory is free again");
 }
+
+#[test]
+fn no_sixth_batch_behind_a_head_of_unknown_outcome() {
+    // The demo's failure, scripted: batch X is appended but answered
+    // NOT_ENOUGH_REPLICAS_AFTER_APPEND (outcome unknown), batch X+1 is acknowledged. The broker
+    // remembers the last five batches it appended; X+1 holds one of those places. While X is
+    // unresolved at most three more batches may follow it, or a resend of X refused before the
+    // duplicate check lets them push X out of the broker's memory, and X (in the log) would be
+    // answered OUT_OF_ORDER_SEQUENCE_NUMBER and given up. Proven to fail when `has_room` counts
+    // unresolved batches instead of the span: "batches 1..=6 span more than the broker's five".
+    // One record per batch: a record of 60 bytes fills a batch of 100.
+    let mut b = Broker::new(config().batch_size(100), 1);
+    first_ack(&mut b, 0, 0);
+    let x = one_in_flight(&mut b, 0);
+    let x1 = one_in_flight(&mut b, 0);
+    b.answer(&x, &[(20, -1)]); // NOT_ENOUGH_REPLICAS_AFTER_APPEND
+    b.answer(&x1, &[(0, 2)]);
+    for _ in 0..6 {
+        b.send(Some(0), &[b'.'; 60]).unwrap();
+    }
+    b.advance(Duration::from_millis(1500));
+    let mut sent = Vec::new();
+    while b.reqs.iter().any(|r| r.api == 0) {
+        sent.extend(b.produce().batches());
+    }
+    let head = x.batches()[0].base_sequence;
+    assert_eq!(sent[0], x.batches()[0], "the head is resent first, same bytes");
+    let span = sent.iter().map(|s| s.base_sequence - head).max().unwrap_or(0);
+    assert!(span < 5, "batches {head}..={} span more than the broker's five", head + span);
+    assert_eq!(sent.len(), 4, "the head and three new batches behind it (X+1 counts)");
+}
