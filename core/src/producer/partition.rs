@@ -57,6 +57,9 @@ pub struct SealedBatch {
     /// Its place in the partition's order of first transmissions (see
     /// [`PartitionState::has_room`]).
     pub ordinal: u64,
+    /// Refused as too large (MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE): split in two when the
+    /// partition is renumbered.
+    pub split: bool,
 }
 
 impl SealedBatch {
@@ -64,6 +67,55 @@ impl SealedBatch {
     pub fn record_count(&self) -> i32 {
         self.records.len() as i32
     }
+}
+
+/// Splits a batch the broker refused as too large into two batches of half its records each
+/// (the Java client's `RecordAccumulator.splitAndReenqueue`), re-encoded from its bytes; the
+/// halves are stamped with `batch.stamp` until renumbered. Gives the batch back when it holds
+/// fewer than two records or its bytes do not decode.
+fn split_in_two(batch: SealedBatch) -> Result<(SealedBatch, SealedBatch), SealedBatch> {
+    use crate::proto::record_batch::{RecordBatch, RecordBatchBuilder};
+    let mid = batch.records.len() / 2;
+    if mid == 0 {
+        return Err(batch);
+    }
+    let halves = (|| {
+        let (rb, _) = RecordBatch::decode(&batch.bytes).ok()?;
+        let mut builders: [Option<RecordBatchBuilder>; 2] = [None, None];
+        let mut headers: Vec<(&str, Option<&[u8]>)> = Vec::new();
+        for (k, r) in rb.records().enumerate() {
+            let r = r.ok()?;
+            let ts = r.timestamp(&rb.header);
+            headers.clear();
+            for h in r.headers {
+                headers.push(h.ok()?);
+            }
+            let half = usize::from(k >= mid);
+            builders[half]
+                .get_or_insert_with(|| RecordBatchBuilder::new(ts))
+                .append(ts, r.key, r.value, &headers)
+                .ok()?;
+        }
+        let [Some(a), Some(b)] = builders else { return None };
+        (a.record_count() as usize == mid && b.record_count() as usize == batch.records.len() - mid)
+            .then(|| (a.seal(batch.stamp), b.seal(batch.stamp)))
+    })();
+    let Some((first, second)) = halves else { return Err(batch) };
+    let SealedBatch { mut records, created, accounted, stamp, .. } = batch;
+    let tail = records.split_off(mid);
+    let half = |bytes, records, accounted| SealedBatch {
+        bytes,
+        records,
+        created,
+        accounted,
+        stamp,
+        attempts: 0,
+        maybe_persisted: false,
+        in_flight: None,
+        ordinal: 0,
+        split: false,
+    };
+    Ok((half(first, records, accounted / 2), half(second, tail, accounted - accounted / 2)))
 }
 
 /// Overwrites producer id, epoch and base sequence of an encoded (never transmitted) batch and
@@ -78,6 +130,12 @@ pub fn restamp(bytes: &mut [u8], stamp: ProducerStamp) -> bool {
     let crc = crate::crc32c::checksum(&bytes[21..]);
     bytes[17..21].copy_from_slice(&crc.to_be_bytes());
     true
+}
+
+/// MESSAGE_TOO_LARGE or RECORD_LIST_TOO_LARGE: the batch (not a single record of it) exceeds
+/// what the broker or topic accepts.
+fn is_too_large(code: ErrorCode) -> bool {
+    code == ErrorCode::MESSAGE_TOO_LARGE || code == ErrorCode::RECORD_LIST_TOO_LARGE
 }
 
 /// Whether the partition may start new transmissions.
@@ -216,6 +274,7 @@ impl PartitionState {
             maybe_persisted: false,
             in_flight: None,
             ordinal: 0,
+            split: false,
         });
         true
     }
@@ -461,6 +520,27 @@ impl PartitionState {
                 self.failures = self.failures.saturating_add(1);
                 self.enter_backoff(backoff_until);
             }
+            ErrorClass::Rejected
+                if is_too_large(code) && self.window.iter().nth(i).is_some_and(|b| b.records.len() > 1) =>
+            {
+                if i > 0 {
+                    // Earlier batches are unresolved: resend in order; this batch is split
+                    // once it is the head (no retry counted).
+                    if let Some(b) = self.window.iter_mut().nth(i) {
+                        b.attempts = b.attempts.saturating_sub(1);
+                    }
+                } else {
+                    // Not written: split it in two and renumber (drain, bump), like a head batch
+                    // whose sequence the broker refused.
+                    if let Some(b) = self.window.iter_mut().next() {
+                        b.split = true;
+                    }
+                    self.needs_bump = true;
+                    self.head_rejected = Some(code);
+                }
+                self.enter_backoff(backoff_until);
+                reaction.retry = true;
+            }
             ErrorClass::Rejected => {
                 self.fail_window(i, DeliveryError::Rejected(code), sink);
                 self.enter_backoff(backoff_until);
@@ -587,7 +667,20 @@ impl PartitionState {
     #[doc(hidden)]
     pub fn renumber_from(&mut self, producer_id: i64, producer_epoch: i16, idempotent: bool, first: i32) {
         while let Some(b) = self.window.pop_back() {
-            self.queue.push_front(b);
+            if !b.split {
+                self.queue.push_front(b);
+                continue;
+            }
+            match split_in_two(b) {
+                Ok((first, second)) => {
+                    self.queue.push_front(second);
+                    self.queue.push_front(first);
+                }
+                Err(mut b) => {
+                    b.split = false;
+                    self.queue.push_front(b);
+                }
+            }
         }
         self.in_flight = 0;
         self.in_flight_conn = None;

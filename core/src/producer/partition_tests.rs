@@ -215,8 +215,8 @@ fn retries_exhausted_and_rejections() {
     let i = p.next_to_send(T0, C, 5, false).unwrap();
     p.mark_sent(i, C, 0);
     let mut done = Vec::new();
-    p.on_result(C, 0, ErrorCode::MESSAGE_TOO_LARGE, -1, -1, 2, T0, &mut collect(&mut done));
-    assert!(matches!(done[0], Completion::Failed { error: DeliveryError::Rejected(ErrorCode(10)), .. }));
+    p.on_result(C, 0, ErrorCode::INVALID_RECORD, -1, -1, 2, T0, &mut collect(&mut done));
+    assert!(matches!(done[0], Completion::Failed { error: DeliveryError::Rejected(ErrorCode::INVALID_RECORD), .. }));
     let mut p = part_with(1, 0);
     let i = p.next_to_send(T0, C, 5, false).unwrap();
     p.mark_sent(i, C, 0);
@@ -337,4 +337,56 @@ fn the_span_behind_an_unresolved_head_stays_within_the_brokers_memory() {
     // Once the head resolves, the span restarts from the new head.
     p.on_result(C, 2, ErrorCode::DUPLICATE_SEQUENCE_NUMBER, 0, -1, 10, T0, &mut collect(&mut done));
     assert!(p.next_to_send(T0, C, 5, false).is_some());
+}
+
+#[test]
+fn a_batch_refused_as_too_large_is_split_in_two_and_renumbered() {
+    let mut p = part_with(0, 0);
+    let mut acc = Accumulator::new(1 << 20, 1 << 20, 1 << 30);
+    for i in 0..5u8 {
+        let v = [i; 8];
+        let h: [(&str, Option<&[u8]>); 1] = [("k", Some(&v[..2]))];
+        let r = RecordRef { timestamp_ms: 100 + i64::from(i), key: Some(b"key"), value: Some(&v), headers: &h };
+        acc.append(&mut p.open, T0, RecordId(u64::from(i)), &r).unwrap();
+    }
+    p.seal(9, 0, true);
+    let accounted = p.queue[0].accounted;
+    let i = p.next_to_send(T0, C, 5, false).unwrap();
+    p.mark_sent(i, C, 0);
+    let mut done = Vec::new();
+    let r = p.on_result(C, 0, ErrorCode::MESSAGE_TOO_LARGE, -1, -1, 10, T0, &mut collect(&mut done));
+    assert!(r.retry && done.is_empty() && p.needs_bump, "not failed: split after the bump");
+    assert_eq!(p.next_to_send(T0, C, 5, true), None, "never resent unsplit");
+    assert!(p.drained(&mut collect(&mut done)) && done.is_empty());
+    p.renumber(9, 1, true);
+    assert_eq!(p.queue.len(), 2);
+    assert_eq!(p.queue.iter().map(|b| b.accounted).sum::<usize>(), accounted);
+    let mut values = Vec::new();
+    let mut next = 0;
+    for b in &p.queue {
+        let (rb, _) = RecordBatch::decode(&b.bytes).expect("a valid batch, CRC included");
+        assert_eq!((rb.header.producer_id, rb.header.producer_epoch, rb.header.base_sequence), (9, 1, next));
+        next += rb.header.record_count;
+        for (k, rec) in rb.records().enumerate() {
+            let rec = rec.unwrap();
+            assert_eq!(rec.timestamp(&rb.header), b.records[k].timestamp_ms);
+            assert_eq!(rec.key, Some(&b"key"[..]));
+            let h: Vec<_> = rec.headers.map(Result::unwrap).collect();
+            assert_eq!(h, [("k", Some(&rec.value.unwrap()[..2]))]);
+            values.push(rec.value.unwrap()[0]);
+        }
+    }
+    assert_eq!(values, [0, 1, 2, 3, 4], "every record once, in order");
+    let ids: Vec<u64> = p.queue.iter().flat_map(|b| b.records.iter().map(|r| r.id.0)).collect();
+    assert_eq!(ids, [0, 1, 2, 3, 4]);
+    // A single record cannot be split: it is refused.
+    let mut q = part_with(0, 0);
+    let r = RecordRef { timestamp_ms: 1, key: None, value: Some(b"v"), headers: &[] };
+    acc.append(&mut q.open, T0, RecordId(9), &r).unwrap();
+    q.seal(9, 0, true);
+    let i = q.next_to_send(T0, C, 5, false).unwrap();
+    q.mark_sent(i, C, 0);
+    let mut done = Vec::new();
+    q.on_result(C, 0, ErrorCode::MESSAGE_TOO_LARGE, -1, -1, 10, T0, &mut collect(&mut done));
+    assert!(matches!(done[..], [Completion::Failed { persisted: Persisted::No, .. }]));
 }
