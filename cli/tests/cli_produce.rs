@@ -176,6 +176,27 @@ fn unreachable_bootstrap_fails_fast_with_a_clear_message() {
     assert!(stderr.contains("delivered 0 of 3"), "{stderr}");
     assert!(stderr.contains("NOT DELIVERED: 3 records"), "{stderr}");
     assert!(stderr.contains(&format!("127.0.0.1:{port}")), "names the bootstrap servers: {stderr}");
+    assert!(stderr.contains("is a broker reachable"), "names the cause: {stderr}");
+}
+
+#[test]
+fn an_oversized_line_names_the_size_limit_and_not_reachability() {
+    let cluster = MockCluster::start(MockClusterConfig::default()).unwrap();
+    cluster.create_topic("big", 1).unwrap();
+    let mut line = vec![b'x'; 2_000_000];
+    line.push(b'\n');
+    let input = TempFile::new("oversized.txt", &line);
+    let out = Command::new(IDEM)
+        .args(["produce", "-b", &cluster.bootstrap_servers(), "-t", "big", input.path()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("delivered 0 of 1"), "{stderr}");
+    assert!(stderr.contains("1 refused"), "{stderr}");
+    assert!(stderr.contains("exceeds message.max.bytes=1000000"), "names the size limit: {stderr}");
+    assert!(!stderr.contains("reachable"), "the broker was reachable: {stderr}");
+    assert!(!stderr.contains("no Produce request"), "nothing was accepted to send: {stderr}");
 }
 
 #[test]

@@ -96,8 +96,9 @@ impl Shared {
             return;
         }
         let n = ready.len();
-        complete_all(ready);
+        let panics = complete_all(ready);
         let mut st = self.lock();
+        st.engine.count_callback_panics(panics);
         st.completing = st.completing.saturating_sub(n);
         if st.completing == 0 {
             drop(st);
@@ -252,7 +253,9 @@ impl Producer {
     }
 
     /// Like [`Producer::send`], with a callback instead of a handle: `callback` runs exactly once
-    /// with the report if the record is accepted, never if this returns an error.
+    /// with the report if the record is accepted, never if this returns an error. If it panics,
+    /// the panic is caught and counted ([`ReportCounts::callback_panics`]); it costs only that
+    /// callback.
     pub async fn send_with_callback(
         &self,
         record: &Record<'_>,

@@ -125,8 +125,9 @@ impl Shared {
             return;
         }
         let n = ready.len();
-        complete_all(ready);
+        let panics = complete_all(ready);
         let mut st = self.lock();
+        st.engine.count_callback_panics(panics);
         st.completing = st.completing.saturating_sub(n);
         if st.completing == 0 {
             self.progress.notify_all();
@@ -283,6 +284,8 @@ impl Producer {
     /// Like [`Producer::send`], with a callback instead of a handle: `callback` runs exactly once
     /// with the report if the record is accepted, never if `send` returns an error. It runs on
     /// an idem thread (or in another thread's producer call), never under the producer's lock.
+    /// If it panics, the panic is caught and counted ([`ReportCounts::callback_panics`]); it
+    /// costs only that callback.
     pub fn send_with_callback(
         &self,
         record: &Record<'_>,

@@ -185,6 +185,11 @@ impl Engine {
         self.reports.counts()
     }
 
+    /// Counts `n` more panicked delivery callbacks (what [`crate::complete_all`] returned).
+    pub fn count_callback_panics(&mut self, n: u64) {
+        self.reports.count_callback_panics(n);
+    }
+
     /// The fatal error the producer stopped on, if any.
     pub fn fatal(&self) -> Option<idem_core::producer::FatalError> {
         self.reports.fatal()

@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
@@ -53,7 +54,11 @@ impl std::error::Error for DeliveryFailure {}
 pub type DeliveryResult = Result<RecordMetadata, DeliveryFailure>;
 
 /// A callback run once with a record's report. It runs on an idem thread (or inside a producer
-/// call of another thread), never while the producer's lock is held; keep it short.
+/// call of another thread), never while the producer's lock is held; keep it short. A panic in
+/// it is caught and counted ([`ReportCounts::callback_panics`]) and costs only that callback:
+/// every other record still gets its report and no idem thread or task stops (as the Java
+/// client's `ProducerBatch.completeFutureAndFireCallbacks` catches and logs a callback's
+/// exception). This needs unwinding panics: with `panic = "abort"` a panic ends the process.
 pub type DeliveryCallback = Box<dyn FnOnce(DeliveryResult) + Send + 'static>;
 
 #[derive(Debug, Default)]
@@ -167,8 +172,15 @@ impl Completer {
     }
 
     /// Delivers `result` (wakes the waiter or runs the callback). Call it without holding any
-    /// producer lock.
-    pub fn complete(self, result: DeliveryResult) {
+    /// producer lock. Returns `false` if it panicked (a callback's panic): the panic is caught
+    /// here, so it costs only this completer and the caller carries on.
+    pub fn complete(self, result: DeliveryResult) -> bool {
+        // The completer is consumed: nothing it touched is looked at after a panic, and the
+        // slot's lock is never held while user code runs.
+        panic::catch_unwind(AssertUnwindSafe(move || self.complete_unguarded(result))).is_ok()
+    }
+
+    fn complete_unguarded(self, result: DeliveryResult) {
         match self.0 {
             Kind::Handle(slot) => {
                 let waker = {
@@ -189,11 +201,11 @@ impl Completer {
 /// A report ready to be handed to its completer (outside the producer's lock).
 pub type Ready = (Completer, DeliveryResult);
 
-/// Runs every ready completer.
-pub fn complete_all(ready: Vec<Ready>) {
-    for (c, r) in ready {
-        c.complete(r);
-    }
+/// Runs every ready completer, each exactly once whatever the others do. Returns how many
+/// panicked (each caught by [`Completer::complete`]); add them to the counts with
+/// [`Reports::count_callback_panics`].
+pub fn complete_all(ready: Vec<Ready>) -> u64 {
+    ready.into_iter().map(|(c, r)| u64::from(!c.complete(r))).sum()
 }
 
 /// Counts of final reports, over a producer's life.
@@ -207,6 +219,9 @@ pub struct ReportCounts {
     pub possibly_persisted: u64,
     /// Of the failed: those failed because `close` ran out of time (`DeliveryError::Aborted`).
     pub aborted: u64,
+    /// Delivery callbacks that panicked. Each panic was caught: its record was still counted
+    /// once above, and no other record's report, thread or task was affected.
+    pub callback_panics: u64,
 }
 
 /// Capacity below which [`Reports`] never shrinks its deque.
@@ -260,6 +275,11 @@ impl Reports {
     /// The fatal error the producer stopped on, if any.
     pub fn fatal(&self) -> Option<FatalError> {
         self.fatal
+    }
+
+    /// Counts `n` more panicked callbacks (the count [`complete_all`] returns).
+    pub fn count_callback_panics(&mut self, n: u64) {
+        self.counts.callback_panics = self.counts.callback_panics.saturating_add(n);
     }
 
     /// Takes one event; a record report becomes a [`Ready`] pushed onto `ready`.
@@ -322,7 +342,33 @@ mod tests {
         assert_eq!(r.reported_through(), 2);
         complete_all(ready);
         assert!(h0.wait().is_err());
-        assert_eq!(r.counts(), ReportCounts { delivered: 1, failed: 1, possibly_persisted: 0, aborted: 0 });
+        assert_eq!(r.counts(), ReportCounts { delivered: 1, failed: 1, ..ReportCounts::default() });
+    }
+
+    #[test]
+    fn a_panicking_callback_costs_only_itself() {
+        let (h0, c0) = DeliveryHandle::new();
+        let ran = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counted = |ran: &std::sync::Arc<std::sync::atomic::AtomicU64>| {
+            let ran = std::sync::Arc::clone(ran);
+            Completer::callback(move |_| {
+                ran.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            })
+        };
+        let ok = |id| Ok(RecordMetadata { id: RecordId(id), partition: 0, offset: Some(id as i64), timestamp_ms: 0 });
+        let ready = vec![
+            (Completer::callback(|_| panic!("a callback panics on purpose")), ok(0)),
+            (counted(&ran), ok(1)),
+            (c0, ok(2)),
+            (Completer::callback(|_| panic!("another one")), ok(3)),
+            (counted(&ran), ok(4)),
+        ];
+        assert_eq!(complete_all(ready), 2);
+        assert_eq!(ran.load(std::sync::atomic::Ordering::SeqCst), 2);
+        assert_eq!(h0.try_result().map(|r| r.map(|m| m.id)), Some(Ok(RecordId(2))));
+        let mut r = Reports::default();
+        r.count_callback_panics(2);
+        assert_eq!(r.counts().callback_panics, 2);
     }
 
     #[test]

@@ -7,9 +7,12 @@ mod e2e_common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use e2e_common::{Collector, check, faulty_cluster, idem_cluster, read_idem_log, test_config, value_of};
-use idem_smol::{DeliveryError, Persisted, Producer, Record, SendError};
+use e2e_common::{
+    Collector, PanickyCallbacks, check, faulty_cluster, idem_cluster, read_idem_log, test_config, value_of,
+};
+use idem_smol::{DeliveryError, DeliveryHandle, Persisted, Producer, Record, SendError};
 use smol::Timer;
+use smol::future::FutureExt as _;
 
 #[test]
 fn faults_many_tasks_exactly_once_in_order() {
@@ -143,4 +146,100 @@ fn dropping_the_producer_still_reports_every_record() {
     });
     let o = check(&collector.take(), &read_idem_log(&cluster, "t", 1), true);
     assert_eq!(o.delivered, 100);
+}
+
+/// Awaits `f`; panics if it is not ready within `limit`, so that a hang fails the test instead
+/// of stalling it.
+async fn within<T>(limit: Duration, what: &str, f: impl Future<Output = T>) -> T {
+    f.or(async {
+        Timer::after(limit).await;
+        panic!("{what}: not ready after {limit:?}")
+    })
+    .await
+}
+
+/// Sends records `records` (value: the index), each with a handle or a callback as `callbacks`
+/// says; returns the handles with their records' indices.
+async fn send_some(
+    p: &Producer,
+    callbacks: &PanickyCallbacks,
+    records: std::ops::Range<u64>,
+) -> Vec<(u64, DeliveryHandle)> {
+    let mut handles = Vec::new();
+    for i in records {
+        let v = value_of(i);
+        let rec = Record::new("t").value(&v);
+        if callbacks.uses_handle(i) {
+            handles.push((i, p.send(&rec).await.unwrap()));
+        } else {
+            p.send_with_callback(&rec, callbacks.callback(i)).await.unwrap();
+        }
+    }
+    handles
+}
+
+/// A delivery callback that panics costs only itself (as in the Java client, which catches a
+/// callback's exception in `ProducerBatch.completeFutureAndFireCallbacks` and carries on): every
+/// other record still gets its one report, the task that ran it keeps reading its socket,
+/// `flush` and `close_timeout` return, and the panic is counted.
+#[test]
+fn callback_panic_costs_only_itself() {
+    let cluster = idem_cluster(1, "t", 1, "");
+    let mut config = test_config(&cluster.bootstrap_servers(), 5000);
+    // Every record of a wave in one batch: its reports are completed in one pass, record 0's
+    // panicking callback first.
+    config.set("linger.ms", "50").unwrap();
+    let p = Producer::new(config).unwrap();
+    let n = 420;
+    let callbacks = PanickyCallbacks::new(n as usize, 3, 7);
+    smol::block_on(async {
+        // The second wave needs the connection whose reader ran the first wave's panics.
+        for wave in [0..n / 2, n / 2..n] {
+            for (i, h) in send_some(&p, &callbacks, wave).await {
+                let r = within(Duration::from_secs(5), "a handle", h).await;
+                assert!(r.is_ok(), "record {i}: {r:?}");
+            }
+        }
+        within(Duration::from_secs(5), "flush", p.flush()).await;
+        let panicking = callbacks.assert_each_ran_once(0..n, |i, r| assert!(r.is_ok(), "record {i}: {r:?}"));
+        assert_eq!(panicking, 40);
+        assert_eq!(p.counts().callback_panics, panicking);
+        let t0 = Instant::now();
+        let report =
+            within(Duration::from_secs(10), "close_timeout(5 s)", p.close_timeout(Duration::from_secs(5))).await;
+        assert!(t0.elapsed() < Duration::from_secs(5), "close took {:?}", t0.elapsed());
+        assert_eq!(report.counts.delivered, n);
+        assert_eq!(report.counts.callback_panics, panicking);
+    });
+}
+
+/// With no broker reachable, records time out; a panicking callback run by the timer task does
+/// not stop it: the other records of the same pass are reported, records sent afterwards time
+/// out too, and `close_timeout` returns in time.
+#[test]
+fn callback_panic_on_timeout_keeps_the_timer_running() {
+    let mut c = test_config("127.0.0.1:1", 1500);
+    c.set("request.timeout.ms", "500").unwrap();
+    let p = Producer::new(c).unwrap();
+    let callbacks = PanickyCallbacks::new(20, 2, 5);
+    let timed_out = |i, r: idem_smol::DeliveryResult| {
+        assert_eq!(r.map_err(|f| (f.error, f.persisted)), Err((DeliveryError::Timeout, Persisted::No)), "record {i}");
+    };
+    smol::block_on(async {
+        // Two waves, the second sent after the first timed out (its panic included).
+        let mut panicking = 0;
+        for wave in [0..10, 10..20] {
+            for (i, h) in send_some(&p, &callbacks, wave.clone()).await {
+                timed_out(i, within(Duration::from_secs(5), "a handle", h).await);
+            }
+            panicking += callbacks.assert_each_ran_once(wave, timed_out);
+        }
+        assert_eq!(panicking, 2); // records 0 and 10, one in each wave
+        let t0 = Instant::now();
+        let report =
+            within(Duration::from_secs(5), "close_timeout(1 s)", p.close_timeout(Duration::from_secs(1))).await;
+        assert!(t0.elapsed() < Duration::from_secs(2), "close took {:?}", t0.elapsed());
+        assert_eq!((report.counts.failed, report.counts.delivered), (20, 0));
+        assert_eq!(report.counts.callback_panics, panicking);
+    });
 }

@@ -11,7 +11,10 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use e2e_common::{Collector, check, faulty_cluster, idem_cluster, read_back, read_idem_log, test_config, value_of};
+use e2e_common::{
+    Collector, PanickyCallbacks, check, faulty_cluster, idem_cluster, read_back, read_idem_log, test_config, value_of,
+    within,
+};
 use idem_core::proto::ErrorCode;
 use idem_std::{DeliveryError, DeliveryHandle, Persisted, Producer, Record, SendError};
 
@@ -298,4 +301,99 @@ fn full_buffer_blocks_up_to_max_block_and_try_send_never_blocks() {
         h.wait_timeout(Duration::from_secs(5)).unwrap().unwrap();
     }
     assert!(p.close(Duration::from_secs(5)).all_delivered());
+}
+
+/// Sends records `records` (value: the index), each with a handle or a callback as `callbacks`
+/// says; returns the handles with their records' indices.
+fn send_some(p: &Producer, callbacks: &PanickyCallbacks, records: std::ops::Range<u64>) -> Vec<(u64, DeliveryHandle)> {
+    let mut handles = Vec::new();
+    for i in records {
+        let v = value_of(i);
+        let rec = Record::new("t").value(&v);
+        if callbacks.uses_handle(i) {
+            handles.push((i, p.send(&rec).unwrap()));
+        } else {
+            p.send_with_callback(&rec, callbacks.callback(i)).unwrap();
+        }
+    }
+    handles
+}
+
+/// A delivery callback that panics costs only itself (as in the Java client, which catches a
+/// callback's exception in `ProducerBatch.completeFutureAndFireCallbacks` and carries on): every
+/// other record still gets its one report, the thread that ran it keeps reading its socket,
+/// `flush` and `close` return, and the panic is counted.
+#[test]
+fn callback_panic_costs_only_itself() {
+    // Bounded as a whole: a producer that hangs on drop fails the test instead of stalling it.
+    within(Duration::from_secs(60), "the test", panicking_callbacks_among_deliveries);
+}
+
+fn panicking_callbacks_among_deliveries() {
+    let cluster = idem_cluster(1, "t", 1, "");
+    let mut config = test_config(&cluster.bootstrap_servers(), 5000);
+    // Every record of a wave in one batch: its reports are completed in one pass, record 0's
+    // panicking callback first.
+    config.set("linger.ms", "50").unwrap();
+    let p = Arc::new(Producer::new(config).unwrap());
+    let n = 420;
+    let callbacks = PanickyCallbacks::new(n as usize, 3, 7);
+    // The second wave needs the connection whose reader ran the first wave's panics.
+    for wave in [0..n / 2, n / 2..n] {
+        for (i, h) in send_some(&p, &callbacks, wave) {
+            let r = h.wait_timeout(Duration::from_secs(5)).unwrap_or_else(|| panic!("record {i}: wait returns"));
+            assert!(r.is_ok(), "record {i}: {r:?}");
+        }
+    }
+    let t0 = Instant::now();
+    let flushed = within(Duration::from_secs(10), "flush(5 s)", {
+        let p = Arc::clone(&p);
+        move || p.flush(Duration::from_secs(5))
+    });
+    assert_eq!(flushed, Ok(()));
+    assert!(t0.elapsed() < Duration::from_secs(5), "flush took {:?}", t0.elapsed());
+    let panicking = callbacks.assert_each_ran_once(0..n, |i, r| assert!(r.is_ok(), "record {i}: {r:?}"));
+    assert_eq!(panicking, 40);
+    assert_eq!(p.counts().callback_panics, panicking);
+    let report = within(Duration::from_secs(10), "close(5 s)", {
+        let p = Arc::clone(&p);
+        move || p.close(Duration::from_secs(5))
+    });
+    assert!(report.all_delivered(), "{report:?}");
+    assert_eq!(report.counts.delivered, n);
+    assert_eq!(report.counts.callback_panics, panicking);
+    within(Duration::from_secs(5), "drop", move || drop(p));
+}
+
+/// With no broker reachable, records time out; a panicking callback run by the timer does not
+/// stop it: the other records of the same pass are reported, records sent afterwards time out
+/// too, and `close(timeout)` returns in time.
+#[test]
+fn callback_panic_on_timeout_keeps_the_timer_running() {
+    within(Duration::from_secs(60), "the test", panicking_callbacks_among_timeouts);
+}
+
+fn panicking_callbacks_among_timeouts() {
+    let p = Arc::new(Producer::new(short_config("127.0.0.1:1")).unwrap());
+    let callbacks = PanickyCallbacks::new(20, 2, 5);
+    let timed_out = |i, r: idem_std::DeliveryResult| {
+        assert_eq!(r.map_err(|f| (f.error, f.persisted)), Err((DeliveryError::Timeout, Persisted::No)), "record {i}");
+    };
+    // Two waves, the second sent after the first timed out (its panic included).
+    let mut panicking = 0;
+    for wave in [0..10, 10..20] {
+        for (i, h) in send_some(&p, &callbacks, wave.clone()) {
+            timed_out(i, h.wait_timeout(Duration::from_secs(5)).unwrap_or_else(|| panic!("record {i}: wait returns")));
+        }
+        panicking += callbacks.assert_each_ran_once(wave, timed_out);
+    }
+    assert_eq!(panicking, 2); // records 0 and 10, one in each wave
+    let t0 = Instant::now();
+    let report = within(Duration::from_secs(5), "close(1 s)", {
+        let p = Arc::clone(&p);
+        move || p.close(Duration::from_secs(1))
+    });
+    assert!(t0.elapsed() < Duration::from_secs(2), "close took {:?}", t0.elapsed());
+    assert_eq!((report.counts.failed, report.counts.delivered), (20, 0));
+    assert_eq!(report.counts.callback_panics, panicking);
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use idem_core::producer::{Persisted, SendError};
+use idem_core::producer::{Persisted, ProducerMetrics, SendError};
 
 use super::ProduceArgs;
 use super::input::{LineReader, split_key};
@@ -44,6 +44,15 @@ impl Tally {
     fn error(&self, e: String) {
         self.first_error.lock().unwrap_or_else(PoisonError::into_inner).get_or_insert(e);
     }
+}
+
+/// Whether the brokers' reachability is the cause to name for `undelivered` accepted records
+/// (accepted by `send`, not reported delivered): not one Produce request was sent and
+/// connections failed. Records `send` refused (too large, invalid topic...) never needed a
+/// broker and are left out by the caller; a reachable cluster that cannot take the records (an
+/// unknown topic, say) fails no connection.
+fn unreachable_is_the_cause(undelivered: u64, m: &ProducerMetrics) -> bool {
+    undelivered > 0 && m.produce_requests == 0 && m.connection_errors > 0
 }
 
 /// Builds the runtime configuration from `-b` and the `-X` pairs (in order).
@@ -145,7 +154,11 @@ pub(super) fn produce(args: &ProduceArgs) -> u8 {
     let mut warned = false;
     while tally.done() < accepted && Instant::now() < deadline {
         progress.update(&snapshot(&s, &tally, lines.bytes_read(), total));
-        if !warned && start.elapsed() >= UNREACHABLE_WARNING && producer.metrics().produce_requests == 0 {
+        let undelivered = accepted - tally.done();
+        if !warned
+            && start.elapsed() >= UNREACHABLE_WARNING
+            && unreachable_is_the_cause(undelivered, &producer.metrics())
+        {
             warned = true;
             progress.finish();
             eprintln!(
@@ -169,12 +182,8 @@ pub(super) fn produce(args: &ProduceArgs) -> u8 {
     s.duplicates_acknowledged = m.duplicates_acknowledged;
     s.epoch_bumps = m.epoch_bumps;
     s.first_error = tally.first_error.lock().unwrap_or_else(PoisonError::into_inner).take();
-    if s.delivered < s.records && m.produce_requests == 0 {
-        let hint = format!("no Produce request could be sent: is a broker reachable at {}?", args.bootstrap_servers);
-        s.first_error = Some(match s.first_error.take() {
-            Some(e) => format!("{e}; {hint}"),
-            None => hint,
-        });
+    if unreachable_is_the_cause(accepted.saturating_sub(s.delivered), &m) {
+        s.unreachable = Some(args.bootstrap_servers.clone());
     }
     eprint!("{}", s.render());
     s.exit_code()
@@ -187,5 +196,26 @@ fn snapshot(s: &Summary, tally: &Tally, bytes_read: u64, total: Option<u64>) -> 
         failed: tally.failed() + s.refused,
         position: if total.is_some() { bytes_read } else { s.records },
         total,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metrics(produce_requests: u64, connection_errors: u64) -> ProducerMetrics {
+        ProducerMetrics { produce_requests, connection_errors, ..ProducerMetrics::default() }
+    }
+
+    #[test]
+    fn reachability_is_named_only_when_it_is_the_cause() {
+        // Nothing accepted (every record refused by `send`, e.g. too large): not the cause.
+        assert!(!unreachable_is_the_cause(0, &metrics(0, 3)));
+        // Accepted records undelivered, no Produce request, failed connections: the cause.
+        assert!(unreachable_is_the_cause(2, &metrics(0, 3)));
+        // Connected but nothing to send to (unknown topic): not the cause.
+        assert!(!unreachable_is_the_cause(2, &metrics(0, 0)));
+        // Produce requests went out: a broker was reached.
+        assert!(!unreachable_is_the_cause(2, &metrics(5, 3)));
     }
 }

@@ -34,6 +34,9 @@ pub struct Summary {
     pub first_error: Option<String>,
     /// The input could not be read to its end.
     pub input_error: Option<String>,
+    /// The bootstrap servers, when accepted records were not delivered because no broker could
+    /// be reached (no Produce request sent, connections failed).
+    pub unreachable: Option<String>,
 }
 
 impl Summary {
@@ -91,6 +94,9 @@ impl Summary {
         if let Some(e) = &self.first_error {
             let _ = writeln!(s, "  first error: {e}");
         }
+        if let Some(servers) = &self.unreachable {
+            let _ = writeln!(s, "  no Produce request could be sent: is a broker reachable at {servers}?");
+        }
         s
     }
 }
@@ -143,6 +149,9 @@ mod tests {
         assert!(text.contains("1 failed and possibly persisted"), "{text}");
         assert!(text.contains("1 records had no report"), "{text}");
         assert!(text.contains("first error: delivery.timeout.ms elapsed"), "{text}");
+        assert!(!text.contains("reachable"), "{text}");
+        let s = Summary { unreachable: Some("h:1".into()), ..s };
+        assert!(s.render().contains("no Produce request could be sent: is a broker reachable at h:1?"));
         let s = Summary { input_error: Some("broken pipe".into()), ..ok() };
         assert_eq!(s.exit_code(), 1);
         assert!(s.render().contains("INPUT ERROR: broken pipe"));

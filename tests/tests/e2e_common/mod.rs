@@ -232,13 +232,85 @@ impl Collector {
     pub fn callback(&self, i: u64) -> impl FnOnce(DeliveryResult) + Send + 'static {
         let c = self.0.clone();
         move |r| {
-            let mut v = c.lock().unwrap();
+            let mut v = c.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             assert!(v[i as usize].is_none(), "record {i} reported twice");
             v[i as usize] = Some(r);
         }
     }
 
     pub fn take(&self) -> Vec<Option<DeliveryResult>> {
-        self.0.lock().unwrap().clone()
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+}
+
+/// The callbacks of a test where some callbacks panic on purpose. Record `i` uses a handle when
+/// `i % handle_every == 1`, else a callback, which panics (after noting its run) when
+/// `i % panic_every == 0`. Counts every callback's runs and keeps the other callbacks' reports.
+#[derive(Clone)]
+pub struct PanickyCallbacks {
+    runs: std::sync::Arc<Vec<std::sync::atomic::AtomicU32>>,
+    reports: Collector,
+    handle_every: u64,
+    panic_every: u64,
+}
+
+impl PanickyCallbacks {
+    pub fn new(n: usize, handle_every: u64, panic_every: u64) -> Self {
+        let runs = (0..n).map(|_| std::sync::atomic::AtomicU32::new(0)).collect();
+        PanickyCallbacks { runs: std::sync::Arc::new(runs), reports: Collector::new(n), handle_every, panic_every }
+    }
+
+    /// Whether record `i` is sent with a handle (else with a callback).
+    pub fn uses_handle(&self, i: u64) -> bool {
+        i % self.handle_every == 1
+    }
+
+    /// Whether record `i` has a callback that panics.
+    pub fn panics(&self, i: u64) -> bool {
+        !self.uses_handle(i) && i % self.panic_every == 0
+    }
+
+    /// The callback of record `i`.
+    pub fn callback(&self, i: u64) -> impl FnOnce(DeliveryResult) + Send + 'static {
+        let runs = self.runs.clone();
+        let panics = self.panics(i);
+        let store = self.reports.callback(i);
+        move |r| {
+            runs[i as usize].fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if panics {
+                panic!("the delivery callback of record {i} panics on purpose");
+            }
+            store(r);
+        }
+    }
+
+    /// Asserts that the callback of every record of `records` sent with one ran exactly once and,
+    /// unless it panicked, stored a report `check` accepts. Returns how many of them panicked.
+    pub fn assert_each_ran_once(&self, records: std::ops::Range<u64>, check: impl Fn(u64, DeliveryResult)) -> u64 {
+        let reports = self.reports.take();
+        let mut panicked = 0;
+        for i in records.filter(|i| !self.uses_handle(*i)) {
+            assert_eq!(self.runs[i as usize].load(std::sync::atomic::Ordering::SeqCst), 1, "callback of record {i}");
+            if self.panics(i) {
+                panicked += 1;
+            } else {
+                check(i, reports[i as usize].unwrap_or_else(|| panic!("record {i}: no report stored")));
+            }
+        }
+        panicked
+    }
+}
+
+/// Runs `f` on a thread of its own and returns what it returns; panics if it has not returned
+/// within `limit`, so that a hang fails the test instead of stalling it.
+pub fn within<T: Send + 'static>(limit: Duration, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(v) => v,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("{what}: still running after {limit:?}"),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!("{what}: panicked"),
     }
 }
