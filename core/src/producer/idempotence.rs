@@ -24,6 +24,12 @@ use crate::time::Instant;
 /// as exhausted (`TransactionMetadata.isEpochExhausted`); past it a fresh id is requested.
 pub const LAST_EPOCH: i16 = i16::MAX - 1;
 
+/// Errors that end the producer: it is not allowed to produce idempotently, or was fenced.
+fn is_fatal(code: ErrorCode) -> bool {
+    use ErrorCode as E;
+    matches!(code, E::CLUSTER_AUTHORIZATION_FAILED | E::TRANSACTIONAL_ID_AUTHORIZATION_FAILED | E::PRODUCER_FENCED)
+}
+
 /// Where the producer id stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PidState {
@@ -66,8 +72,6 @@ pub struct Idempotence {
     pub retry_at: Option<Instant>,
     /// Consecutive failed requests (backoff exponent).
     pub failures: u32,
-    /// The next request must ask for a fresh id rather than a bump.
-    fresh: bool,
 }
 
 impl Default for Idempotence {
@@ -79,7 +83,7 @@ impl Default for Idempotence {
 impl Idempotence {
     /// No id yet; one is needed.
     pub fn new() -> Self {
-        Idempotence { producer_id: -1, epoch: -1, state: PidState::Needed, retry_at: None, failures: 0, fresh: true }
+        Idempotence { producer_id: -1, epoch: -1, state: PidState::Needed, retry_at: None, failures: 0 }
     }
 
     /// Whether Produce may carry new sequences now.
@@ -105,10 +109,10 @@ impl Idempotence {
     }
 
     /// A due bump that needs no request: the next epoch of the current id. Returns the new
-    /// identity (now `Ready`), or `None` when a fresh id must be requested (no id yet, epoch
-    /// exhausted, or our epoch is stale). Call only when [`Idempotence::due`] and drained.
+    /// identity (now `Ready`), or `None` when a fresh id must be requested (no id yet, or the
+    /// epoch exhausted). Call only when [`Idempotence::due`] and drained.
     pub fn bump_locally(&mut self) -> Option<PidOutcome> {
-        if self.fresh || self.producer_id < 0 || self.epoch < 0 || self.epoch >= LAST_EPOCH {
+        if self.producer_id < 0 || self.epoch < 0 || self.epoch >= LAST_EPOCH {
             return None;
         }
         self.epoch += 1;
@@ -152,18 +156,12 @@ impl Idempotence {
                 self.state = PidState::Ready;
                 self.retry_at = None;
                 self.failures = 0;
-                self.fresh = false;
                 PidOutcome::Adopt { producer_id: r.producer_id, epoch: r.producer_epoch, bumped }
             }
-            // CLUSTER_AUTHORIZATION_FAILED, TRANSACTIONAL_ID_AUTHORIZATION_FAILED, PRODUCER_FENCED.
-            31 | 53 | 90 => PidOutcome::Fatal(ErrorCode(r.error_code)),
-            code => {
-                // INVALID_PRODUCER_EPOCH / INVALID_PRODUCER_ID_MAPPING: our identity is stale; ask
-                // for a fresh one. Everything else (coordinator loading or moving, timeouts,
-                // a malformed success) is retried.
-                if matches!(code, 47 | 49) {
-                    self.fresh = true;
-                }
+            code if is_fatal(ErrorCode(code)) => PidOutcome::Fatal(ErrorCode(code)),
+            _ => {
+                // Coordinator loading or moving, timeouts, a malformed success: asked again
+                // (always for a fresh id) after the backoff.
                 self.state = PidState::Needed;
                 self.retry_at = Some(retry_at);
                 self.failures = self.failures.saturating_add(1);
@@ -225,11 +223,11 @@ mod tests {
         assert_eq!(p.state, PidState::Needed);
         p.request();
         let e = InitProducerIdResponse { error_code: 90, ..Default::default() };
-        assert_eq!(p.on_response(&e, t), PidOutcome::Fatal(ErrorCode(90)));
+        assert_eq!(p.on_response(&e, t), PidOutcome::Fatal(ErrorCode::PRODUCER_FENCED));
     }
 
     #[test]
-    fn a_stale_identity_from_init_producer_id_asks_for_a_new_id() {
+    fn a_failed_first_request_is_asked_again() {
         let mut p = Idempotence::new();
         p.request();
         let e = InitProducerIdResponse { error_code: ErrorCode::INVALID_PRODUCER_EPOCH.0, ..Default::default() };

@@ -26,10 +26,10 @@ use alloc::vec::Vec;
 
 use super::ConnId;
 use super::accumulator::{OpenBatch, RecordMeta};
-use super::classify::{ErrorClass, classify};
+use super::classify::{ErrorClass, classify, refreshes_metadata};
 use super::report::{DeliveryError, Persisted};
 use crate::proto::ErrorCode;
-use crate::proto::record_batch::{ProducerStamp, increment_sequence};
+use crate::proto::record_batch::{ProducerStamp, increment_sequence, restamp};
 use crate::time::{Duration, Instant};
 
 /// The most batches a partition keeps in flight (Kafka's broker-side dedup window).
@@ -116,20 +116,6 @@ fn split_in_two(batch: SealedBatch) -> Result<(SealedBatch, SealedBatch), Sealed
         split: false,
     };
     Ok((half(first, records, accounted / 2), half(second, tail, accounted - accounted / 2)))
-}
-
-/// Overwrites producer id, epoch and base sequence of an encoded (never transmitted) batch and
-/// recomputes its CRC-32C. Returns false if `bytes` is too short to be a batch.
-pub fn restamp(bytes: &mut [u8], stamp: ProducerStamp) -> bool {
-    if bytes.len() < crate::proto::record_batch::RECORD_BATCH_OVERHEAD {
-        return false;
-    }
-    bytes[43..51].copy_from_slice(&stamp.producer_id.to_be_bytes());
-    bytes[51..53].copy_from_slice(&stamp.producer_epoch.to_be_bytes());
-    bytes[53..57].copy_from_slice(&stamp.base_sequence.to_be_bytes());
-    let crc = crate::crc32c::checksum(&bytes[21..]);
-    bytes[17..21].copy_from_slice(&crc.to_be_bytes());
-    true
 }
 
 /// MESSAGE_TOO_LARGE or RECORD_LIST_TOO_LARGE: the batch (not a single record of it) exceeds
@@ -504,7 +490,7 @@ impl PartitionState {
                 }
             }
             class @ (ErrorClass::RetriableRejected | ErrorClass::RetriableUnknown) => {
-                reaction.refresh_metadata = matches!(code.0, 3 | 5 | 6 | 74 | 75);
+                reaction.refresh_metadata = refreshes_metadata(code);
                 let attempts = match self.window.iter_mut().nth(i) {
                     Some(b) => {
                         b.maybe_persisted |= class == ErrorClass::RetriableUnknown;
@@ -601,8 +587,8 @@ impl PartitionState {
         let expired = |created: Instant| created + timeout <= now;
         let mut close = None;
         while let Some(i) = self.window.iter().position(|b| b.in_flight.is_none() && b.attempts > retries) {
-            // NETWORK_EXCEPTION: the last attempt got no answer.
-            self.fail_window(i, DeliveryError::RetriesExhausted(ErrorCode(13)), sink);
+            // The last attempt got no answer.
+            self.fail_window(i, DeliveryError::RetriesExhausted(ErrorCode::NETWORK_EXCEPTION), sink);
         }
         while let Some(i) = self.window.iter().position(|b| expired(b.created)) {
             if let Some((c, _)) = self.window.iter().nth(i).and_then(|b| b.in_flight) {

@@ -111,8 +111,10 @@ impl Producer {
     fn route_pending(&mut self, now: Instant) {
         for t in 0..self.topics.len() {
             let Some(meta) = self.metadata.topics.get(t) else { continue };
-            if let Some(code) = meta.error.filter(|c| matches!(c.0, 17 | 29)) {
-                // INVALID_TOPIC_EXCEPTION / TOPIC_AUTHORIZATION_FAILED: will not get better.
+            let hopeless =
+                |c: &ErrorCode| *c == ErrorCode::INVALID_TOPIC_EXCEPTION || *c == ErrorCode::TOPIC_AUTHORIZATION_FAILED;
+            if let Some(code) = meta.error.filter(hopeless) {
+                // Will not get better by waiting.
                 let failed: Vec<PendingRecord> = self.topics[t].pending.drain(..).collect();
                 for p in failed {
                     self.acc.release(p.reserved);

@@ -20,16 +20,25 @@ use super::reader::Reader;
 pub const RECORD_BATCH_OVERHEAD: usize = 61;
 
 mod builder;
-pub use builder::{RecordBatchBuilder, set_base_offset, set_partition_leader_epoch};
+pub use builder::{RecordBatchBuilder, restamp, set_base_offset, set_partition_leader_epoch};
 
 /// Bytes before `batchLength` counts (baseOffset, batchLength).
 const LOG_OVERHEAD: usize = 12;
+// Field offsets of the RecordBatch v2 header (KIP-98's message format).
+const OFF_BASE_OFFSET: usize = 0;
 const OFF_BATCH_LENGTH: usize = 8;
 const OFF_LEADER_EPOCH: usize = 12;
 const OFF_MAGIC: usize = 16;
 const OFF_CRC: usize = 17;
 /// Start of the CRC-covered region.
 const OFF_ATTRIBUTES: usize = 21;
+const OFF_LAST_OFFSET_DELTA: usize = 23;
+const OFF_BASE_TIMESTAMP: usize = 27;
+const OFF_MAX_TIMESTAMP: usize = 35;
+const OFF_PRODUCER_ID: usize = 43;
+const OFF_PRODUCER_EPOCH: usize = 51;
+const OFF_BASE_SEQUENCE: usize = 53;
+const OFF_RECORD_COUNT: usize = 57;
 /// The fewest bytes a record can take: length, attributes, timestamp delta, offset delta, key,
 /// value and header count, one byte each.
 const MIN_RECORD_SIZE: usize = 7;
@@ -246,19 +255,19 @@ impl<'a> RecordBatch<'a> {
             return Err(DecodeError::Truncated { needed: total - buf.len() });
         };
         let header = RecordBatchHeader {
-            base_offset: be_i64(bytes, 0),
+            base_offset: be_i64(bytes, OFF_BASE_OFFSET),
             batch_length,
             partition_leader_epoch: be_i32(bytes, OFF_LEADER_EPOCH),
             magic,
             crc: be_i32(bytes, OFF_CRC) as u32,
             attributes: be_i16(bytes, OFF_ATTRIBUTES),
-            last_offset_delta: be_i32(bytes, 23),
-            base_timestamp: be_i64(bytes, 27),
-            max_timestamp: be_i64(bytes, 35),
-            producer_id: be_i64(bytes, 43),
-            producer_epoch: be_i16(bytes, 51),
-            base_sequence: be_i32(bytes, 53),
-            record_count: be_i32(bytes, 57),
+            last_offset_delta: be_i32(bytes, OFF_LAST_OFFSET_DELTA),
+            base_timestamp: be_i64(bytes, OFF_BASE_TIMESTAMP),
+            max_timestamp: be_i64(bytes, OFF_MAX_TIMESTAMP),
+            producer_id: be_i64(bytes, OFF_PRODUCER_ID),
+            producer_epoch: be_i16(bytes, OFF_PRODUCER_EPOCH),
+            base_sequence: be_i32(bytes, OFF_BASE_SEQUENCE),
+            record_count: be_i32(bytes, OFF_RECORD_COUNT),
         };
         Ok((RecordBatch { header, bytes }, total))
     }

@@ -1,8 +1,9 @@
 //! [`RecordBatchBuilder`]: appends records straight into the batch buffer, seals once.
 
 use super::{
-    LOG_OVERHEAD, MAX_BATCH_SIZE, OFF_ATTRIBUTES, OFF_BATCH_LENGTH, OFF_CRC, OFF_LEADER_EPOCH, OFF_MAGIC,
-    ProducerStamp, RECORD_BATCH_OVERHEAD, put_at,
+    LOG_OVERHEAD, MAX_BATCH_SIZE, OFF_ATTRIBUTES, OFF_BASE_OFFSET, OFF_BASE_SEQUENCE, OFF_BASE_TIMESTAMP,
+    OFF_BATCH_LENGTH, OFF_CRC, OFF_LAST_OFFSET_DELTA, OFF_LEADER_EPOCH, OFF_MAGIC, OFF_MAX_TIMESTAMP,
+    OFF_PRODUCER_EPOCH, OFF_PRODUCER_ID, OFF_RECORD_COUNT, ProducerStamp, RECORD_BATCH_OVERHEAD, put_at,
 };
 use crate::proto::error::EncodeError;
 use crate::proto::writer::{varint_len, varlong_len};
@@ -148,18 +149,18 @@ impl RecordBatchBuilder {
         let max_timestamp = if self.count == 0 { -1 } else { self.max_timestamp };
         let mut h = [0u8; RECORD_BATCH_OVERHEAD];
         let fields: [(usize, &[u8]); 12] = [
-            (0, &0i64.to_be_bytes()),
+            (OFF_BASE_OFFSET, &0i64.to_be_bytes()),
             (OFF_BATCH_LENGTH, &batch_length.to_be_bytes()),
             (OFF_LEADER_EPOCH, &(-1i32).to_be_bytes()),
             (OFF_MAGIC, &[2]),
             (OFF_ATTRIBUTES, &0i16.to_be_bytes()),
-            (23, &self.count.saturating_sub(1).max(0).to_be_bytes()),
-            (27, &self.base_timestamp.to_be_bytes()),
-            (35, &max_timestamp.to_be_bytes()),
-            (43, &stamp.producer_id.to_be_bytes()),
-            (51, &stamp.producer_epoch.to_be_bytes()),
-            (53, &stamp.base_sequence.to_be_bytes()),
-            (57, &self.count.to_be_bytes()),
+            (OFF_LAST_OFFSET_DELTA, &self.count.saturating_sub(1).max(0).to_be_bytes()),
+            (OFF_BASE_TIMESTAMP, &self.base_timestamp.to_be_bytes()),
+            (OFF_MAX_TIMESTAMP, &max_timestamp.to_be_bytes()),
+            (OFF_PRODUCER_ID, &stamp.producer_id.to_be_bytes()),
+            (OFF_PRODUCER_EPOCH, &stamp.producer_epoch.to_be_bytes()),
+            (OFF_BASE_SEQUENCE, &stamp.base_sequence.to_be_bytes()),
+            (OFF_RECORD_COUNT, &self.count.to_be_bytes()),
         ];
         for (at, bytes) in fields {
             put_at(&mut h, at, bytes);
@@ -226,10 +227,24 @@ impl Scratch {
 /// Overwrites base_offset of the encoded batch at the front of `batch` (not covered by the
 /// CRC; what a broker does when appending). Returns false if `batch` is too short.
 pub fn set_base_offset(batch: &mut [u8], base_offset: i64) -> bool {
-    put_at(batch, 0, &base_offset.to_be_bytes())
+    put_at(batch, OFF_BASE_OFFSET, &base_offset.to_be_bytes())
 }
 
 /// Overwrites partitionLeaderEpoch likewise (not covered by the CRC).
 pub fn set_partition_leader_epoch(batch: &mut [u8], epoch: i32) -> bool {
     put_at(batch, OFF_LEADER_EPOCH, &epoch.to_be_bytes())
+}
+
+/// Overwrites producer id, epoch and base sequence of an encoded batch and recomputes its
+/// CRC-32C (what a producer does to a never-transmitted batch when it renumbers). Returns false,
+/// changing nothing, if `batch` is shorter than a RecordBatch header.
+pub fn restamp(batch: &mut [u8], stamp: ProducerStamp) -> bool {
+    if batch.len() < RECORD_BATCH_OVERHEAD {
+        return false;
+    }
+    put_at(batch, OFF_PRODUCER_ID, &stamp.producer_id.to_be_bytes());
+    put_at(batch, OFF_PRODUCER_EPOCH, &stamp.producer_epoch.to_be_bytes());
+    put_at(batch, OFF_BASE_SEQUENCE, &stamp.base_sequence.to_be_bytes());
+    let crc = crate::crc32c::checksum(batch.get(OFF_ATTRIBUTES..).unwrap_or_default());
+    put_at(batch, OFF_CRC, &crc.to_be_bytes())
 }
