@@ -12,8 +12,8 @@ use std::time::Duration;
 use event_listener::Event;
 use idem_core::producer::{ConfigError, ConnId, FatalError, ProducerMetrics, RecordId, SendError};
 use idem_std::{
-    CloseReport, Completer, Config, DeliveryHandle, DeliveryResult, Engine, IoAction, Ready, Record, ReportCounts,
-    complete_all,
+    CloseReport, Completer, Config, DeliveryHandle, DeliveryResult, Engine, FlushTimeout, IoAction, Ready, Record,
+    ReportCounts, complete_all,
 };
 use smol::future::FutureExt as _;
 use smol::{Task, Timer};
@@ -268,15 +268,30 @@ impl Producer {
     /// reported (and its handle or callback completed). Do not await it in a delivery
     /// callback's context in a way that blocks that callback.
     pub async fn flush(&self) {
+        let _ = self.flush_inner(None).await;
+    }
+
+    /// [`Producer::flush`] that gives up waiting after `timeout` (the records stay pending then
+    /// and will still be reported).
+    pub async fn flush_timeout(&self, timeout: Duration) -> Result<(), FlushTimeout> {
+        self.flush_inner(std::time::Instant::now().checked_add(timeout)).await
+    }
+
+    async fn flush_inner(&self, deadline: Option<std::time::Instant>) -> Result<(), FlushTimeout> {
         let target = self.shared.with(|st| {
             st.engine.flush();
             st.engine.next_id()
         });
-        self.shared
-            .wait_until(None, |st| {
+        let flushed = self
+            .shared
+            .wait_until(deadline, |st| {
                 (st.engine.reported_through() >= target || st.engine.is_finished()) && st.completing == 0
             })
             .await;
+        if flushed {
+            return Ok(());
+        }
+        Err(FlushTimeout { pending: target.saturating_sub(self.shared.lock().engine.reported_through()) })
     }
 
     /// Stops accepting records (`send` answers `Closed`), delivers what is buffered, and waits
