@@ -4,8 +4,8 @@
 //! dependency graph): [`Producer`] with `send(&record).await` (waits for buffer space up to
 //! `max.block.ms`) returning a [`DeliveryHandle`] you can `.await` for the record's report,
 //! `try_send`, `send_with_callback`, `flush().await` (`flush_timeout`), `close().await`
-//! (`close_timeout`). Connections are
-//! `Async<TcpStream>`, timers `async_io::Timer`; tasks run on smol's global executor.
+//! (`close_timeout`). Connections are `Async<TcpStream>`, timers `async_io::Timer`; tasks run on
+//! smol's global executor; delivery callbacks on the producer's own callback thread.
 //!
 //! Configuration, records and reports are idem-std's types, re-exported here.
 //!

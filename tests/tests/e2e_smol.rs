@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use e2e_common::{
-    Collector, PanickyCallbacks, check, faulty_cluster, idem_cluster, read_idem_log, test_config, value_of,
+    Collector, PanickyCallbacks, check, eventually, faulty_cluster, idem_cluster, read_idem_log, test_config, value_of,
 };
 use idem_smol::{DeliveryError, DeliveryHandle, Persisted, Producer, Record, SendError};
 use smol::Timer;
@@ -180,20 +180,20 @@ async fn send_some(
 
 /// A delivery callback that panics costs only itself (as in the Java client, which catches a
 /// callback's exception in `ProducerBatch.completeFutureAndFireCallbacks` and carries on): every
-/// other record still gets its one report, the task that ran it keeps reading its socket,
+/// other record still gets its one report, the callback thread that ran it runs the next ones,
 /// `flush` and `close_timeout` return, and the panic is counted.
 #[test]
 fn callback_panic_costs_only_itself() {
     let cluster = idem_cluster(1, "t", 1, "");
     let mut config = test_config(&cluster.bootstrap_servers(), 5000);
-    // Every record of a wave in one batch: its reports are completed in one pass, record 0's
+    // Every record of a wave in one batch: its reports are queued together, record 0's
     // panicking callback first.
     config.set("linger.ms", "50").unwrap();
     let p = Producer::new(config).unwrap();
     let n = 420;
     let callbacks = PanickyCallbacks::new(n as usize, 3, 7);
     smol::block_on(async {
-        // The second wave needs the connection whose reader ran the first wave's panics.
+        // The second wave needs the callback thread that ran the first wave's panics.
         for wave in [0..n / 2, n / 2..n] {
             for (i, h) in send_some(&p, &callbacks, wave).await {
                 let r = within(Duration::from_secs(5), "a handle", h).await;
@@ -213,9 +213,9 @@ fn callback_panic_costs_only_itself() {
     });
 }
 
-/// With no broker reachable, records time out; a panicking callback run by the timer task does
-/// not stop it: the other records of the same pass are reported, records sent afterwards time
-/// out too, and `close_timeout` returns in time.
+/// With no broker reachable, records time out; a panicking callback of a record the timer task
+/// failed stops neither the timer task nor the callback thread: the other records of the same
+/// pass are reported, records sent afterwards time out too, and `close_timeout` returns in time.
 #[test]
 fn callback_panic_on_timeout_keeps_the_timer_running() {
     let mut c = test_config("127.0.0.1:1", 1500);
@@ -232,6 +232,8 @@ fn callback_panic_on_timeout_keeps_the_timer_running() {
             for (i, h) in send_some(&p, &callbacks, wave.clone()).await {
                 timed_out(i, within(Duration::from_secs(5), "a handle", h).await);
             }
+            // The callbacks run on the callback thread, after the handles may have returned.
+            assert!(eventually(Duration::from_secs(5), || callbacks.all_ran(wave.clone())), "callbacks run");
             panicking += callbacks.assert_each_ran_once(wave, timed_out);
         }
         assert_eq!(panicking, 2); // records 0 and 10, one in each wave

@@ -12,8 +12,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use e2e_common::{
-    Collector, PanickyCallbacks, check, faulty_cluster, idem_cluster, read_back, read_idem_log, test_config, value_of,
-    within,
+    Collector, PanickyCallbacks, check, eventually, faulty_cluster, idem_cluster, read_back, read_idem_log,
+    test_config, value_of, within,
 };
 use idem_core::proto::ErrorCode;
 use idem_std::{DeliveryError, DeliveryHandle, Persisted, Producer, Record, SendError};
@@ -321,7 +321,7 @@ fn send_some(p: &Producer, callbacks: &PanickyCallbacks, records: std::ops::Rang
 
 /// A delivery callback that panics costs only itself (as in the Java client, which catches a
 /// callback's exception in `ProducerBatch.completeFutureAndFireCallbacks` and carries on): every
-/// other record still gets its one report, the thread that ran it keeps reading its socket,
+/// other record still gets its one report, the callback thread that ran it runs the next ones,
 /// `flush` and `close` return, and the panic is counted.
 #[test]
 fn callback_panic_costs_only_itself() {
@@ -332,13 +332,13 @@ fn callback_panic_costs_only_itself() {
 fn panicking_callbacks_among_deliveries() {
     let cluster = idem_cluster(1, "t", 1, "");
     let mut config = test_config(&cluster.bootstrap_servers(), 5000);
-    // Every record of a wave in one batch: its reports are completed in one pass, record 0's
+    // Every record of a wave in one batch: its reports are queued together, record 0's
     // panicking callback first.
     config.set("linger.ms", "50").unwrap();
     let p = Arc::new(Producer::new(config).unwrap());
     let n = 420;
     let callbacks = PanickyCallbacks::new(n as usize, 3, 7);
-    // The second wave needs the connection whose reader ran the first wave's panics.
+    // The second wave needs the callback thread that ran the first wave's panics.
     for wave in [0..n / 2, n / 2..n] {
         for (i, h) in send_some(&p, &callbacks, wave) {
             let r = h.wait_timeout(Duration::from_secs(5)).unwrap_or_else(|| panic!("record {i}: wait returns"));
@@ -365,9 +365,9 @@ fn panicking_callbacks_among_deliveries() {
     within(Duration::from_secs(5), "drop", move || drop(p));
 }
 
-/// With no broker reachable, records time out; a panicking callback run by the timer does not
-/// stop it: the other records of the same pass are reported, records sent afterwards time out
-/// too, and `close(timeout)` returns in time.
+/// With no broker reachable, records time out; a panicking callback of a record the timer failed
+/// stops neither the timer nor the callback thread: the other records of the same pass are
+/// reported, records sent afterwards time out too, and `close(timeout)` returns in time.
 #[test]
 fn callback_panic_on_timeout_keeps_the_timer_running() {
     within(Duration::from_secs(60), "the test", panicking_callbacks_among_timeouts);
@@ -385,6 +385,8 @@ fn panicking_callbacks_among_timeouts() {
         for (i, h) in send_some(&p, &callbacks, wave.clone()) {
             timed_out(i, h.wait_timeout(Duration::from_secs(5)).unwrap_or_else(|| panic!("record {i}: wait returns")));
         }
+        // The callbacks run on the callback thread, after the handles may have returned.
+        assert!(eventually(Duration::from_secs(5), || callbacks.all_ran(wave.clone())), "callbacks run");
         panicking += callbacks.assert_each_ran_once(wave, timed_out);
     }
     assert_eq!(panicking, 2); // records 0 and 10, one in each wave

@@ -284,6 +284,13 @@ impl PanickyCallbacks {
         }
     }
 
+    /// Whether the callback of every record of `records` sent with one has run.
+    pub fn all_ran(&self, records: std::ops::Range<u64>) -> bool {
+        records
+            .filter(|i| !self.uses_handle(*i))
+            .all(|i| self.runs[i as usize].load(std::sync::atomic::Ordering::SeqCst) > 0)
+    }
+
     /// Asserts that the callback of every record of `records` sent with one ran exactly once and,
     /// unless it panicked, stored a report `check` accepts. Returns how many of them panicked.
     pub fn assert_each_ran_once(&self, records: std::ops::Range<u64>, check: impl Fn(u64, DeliveryResult)) -> u64 {
@@ -313,4 +320,16 @@ pub fn within<T: Send + 'static>(limit: Duration, what: &str, f: impl FnOnce() -
         Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("{what}: still running after {limit:?}"),
         Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!("{what}: panicked"),
     }
+}
+
+/// Waits up to `limit` until `done()` holds, polling; whether it did.
+pub fn eventually(limit: Duration, done: impl Fn() -> bool) -> bool {
+    let t0 = Instant::now();
+    while !done() {
+        if t0.elapsed() > limit {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    true
 }
