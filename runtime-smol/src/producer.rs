@@ -3,7 +3,9 @@
 //! Same shape as idem-std's: one lock guards the core ([`idem_std::Engine`]); `send` hands the
 //! record to the core directly; a timer task runs the core's timers; each connection has a task
 //! that connects and then reads, and a task that writes. No thread is blocked anywhere: waits are
-//! `event_listener` events and `async_io::Timer`s. Tasks run on smol's global executor.
+//! `event_listener` events and `async_io::Timer`s. Tasks run on smol's global executor. Delivery
+//! callbacks are sync closures that may block: they run on the producer's callback thread (a std
+//! thread, [`idem_std::CallbackQueue`]), never on an executor thread.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -12,8 +14,8 @@ use std::time::Duration;
 use event_listener::Event;
 use idem_core::producer::{ConfigError, ConnId, FatalError, ProducerMetrics, RecordId, SendError};
 use idem_std::{
-    CloseReport, Completer, Config, DeliveryHandle, DeliveryResult, Engine, IoAction, Ready, Record, ReportCounts,
-    complete_all,
+    CloseReport, Completer, Config, DeliveryHandle, DeliveryResult, Engine, FlushTimeout, IoAction, Ready, Record,
+    ReportCounts, complete_all,
 };
 use smol::future::FutureExt as _;
 use smol::{Task, Timer};
@@ -23,8 +25,6 @@ use crate::conn::{Conn, spawn_connect};
 pub(crate) struct State {
     pub(crate) engine: Engine,
     pub(crate) conns: HashMap<ConnId, Conn>,
-    /// Reports taken from the core whose completers have not finished running yet.
-    completing: usize,
 }
 
 /// What the tasks share.
@@ -32,7 +32,8 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     /// Notified when the next deadline moves earlier or the core finishes.
     timer_wake: Event,
-    /// Notified when records are reported (buffer space freed) or the core finishes.
+    /// Notified when records are reported (buffer space freed), handles are completed,
+    /// callbacks have run, or the core finishes.
     progress: Event,
     max_block: Duration,
     pub(crate) connect_timeout: Duration,
@@ -81,12 +82,11 @@ impl Shared {
         if !ready.is_empty() || finished {
             self.progress.notify(usize::MAX);
         }
-        st.completing += ready.len();
         ready
     }
 
-    /// Releases the lock, drops closed connections, runs the completers, then wakes waiters
-    /// once no completer runs.
+    /// Releases the lock, drops closed connections, completes the handles, then wakes waiters
+    /// once none is out.
     pub(crate) fn finish(&self, st: MutexGuard<'_, State>, closed: Vec<Conn>, ready: Vec<Ready>) {
         drop(st);
         for c in closed {
@@ -97,13 +97,15 @@ impl Shared {
         }
         let n = ready.len();
         let panics = complete_all(ready);
-        let mut st = self.lock();
-        st.engine.count_callback_panics(panics);
-        st.completing = st.completing.saturating_sub(n);
-        if st.completing == 0 {
-            drop(st);
+        if self.lock().engine.handles_completed(n, panics) {
             self.progress.notify(usize::MAX);
         }
+    }
+
+    /// The callback thread ran `n` callbacks: count them and wake `flush`/`close` waiters.
+    fn callbacks_ran(&self, n: u64, panicked: u64) {
+        self.lock().engine.callbacks_ran(n, panicked);
+        self.progress.notify(usize::MAX);
     }
 
     /// Locks, lets `f` act on the engine and connections, drains, finishes.
@@ -136,7 +138,7 @@ impl Shared {
 
     /// Waits until `done(state)` holds (checked after every progress notification) or
     /// `deadline` passes; returns whether it holds.
-    async fn wait_until(&self, deadline: Option<std::time::Instant>, done: impl Fn(&State) -> bool) -> bool {
+    async fn wait_until(&self, deadline: Option<std::time::Instant>, mut done: impl FnMut(&State) -> bool) -> bool {
         loop {
             let listener = self.progress.listen();
             if done(&self.lock()) {
@@ -170,8 +172,10 @@ async fn listen_until(deadline: Option<std::time::Instant>, listener: impl Futur
 ///
 /// Every record `send` accepts gets exactly one report (its [`DeliveryHandle`], a `Future`, or
 /// its callback): delivered with its offset, or failed with whether it may be in the log anyway.
+/// Callbacks run on the producer's own callback thread (see [`Producer::send_with_callback`]).
 /// Dropping the producer closes it in the background: its tasks keep running until everything
-/// is reported (bounded by `delivery.timeout.ms`).
+/// is reported (bounded by `delivery.timeout.ms`), and the callback thread until every callback
+/// has run.
 pub struct Producer {
     shared: Arc<Shared>,
     timer: Mutex<Option<Task<()>>>,
@@ -184,19 +188,22 @@ impl std::fmt::Debug for Producer {
 }
 
 impl Producer {
-    /// Validates the configuration and spawns the timer task on smol's global executor.
-    /// Connections open on the first `send`.
+    /// Validates the configuration, starts the callback thread and spawns the timer task on
+    /// smol's global executor. Connections open on the first `send`.
     pub fn new(config: impl Into<Config>) -> Result<Producer, ConfigError> {
         let config = config.into();
         let engine = Engine::new(&config)?;
         let connect_timeout = engine.connect_timeout();
+        let callbacks = Arc::clone(engine.callbacks());
         let shared = Arc::new(Shared {
-            state: Mutex::new(State { engine, conns: HashMap::new(), completing: 0 }),
+            state: Mutex::new(State { engine, conns: HashMap::new() }),
             timer_wake: Event::new(),
             progress: Event::new(),
             max_block: config.max_block,
             connect_timeout,
         });
+        let counted = Arc::clone(&shared);
+        callbacks.spawn(move |n, panicked| counted.callbacks_ran(n, panicked))?;
         let timer = smol::spawn(Arc::clone(&shared).run_timer());
         Ok(Producer { shared, timer: Mutex::new(Some(timer)) })
     }
@@ -253,9 +260,16 @@ impl Producer {
     }
 
     /// Like [`Producer::send`], with a callback instead of a handle: `callback` runs exactly once
-    /// with the report if the record is accepted, never if this returns an error. If it panics,
-    /// the panic is caught and counted ([`ReportCounts::callback_panics`]); it costs only that
-    /// callback.
+    /// with the report if the record is accepted, never if this returns an error.
+    ///
+    /// Callbacks run on the producer's callback thread (`idem-callbacks`, a std thread: never an
+    /// executor thread), one at a time, in the order the records were reported. A callback that
+    /// blocks delays only the callbacks after it: handles, sends, deliveries and every other task
+    /// go on, and [`Producer::flush_timeout`] and [`Producer::close_timeout`] return by their
+    /// timeouts. A callback may call this producer (blocking on a future, e.g.
+    /// `smol::block_on(producer.flush_timeout(t))`); `flush` and `close` do not wait for
+    /// callbacks there. If it panics, the panic is caught and counted
+    /// ([`ReportCounts::callback_panics`]); it costs only that callback.
     pub async fn send_with_callback(
         &self,
         record: &Record<'_>,
@@ -265,52 +279,70 @@ impl Producer {
     }
 
     /// Seals every open batch and waits until every record accepted before this call is
-    /// reported (and its handle or callback completed). Do not await it in a delivery
-    /// callback's context in a way that blocks that callback.
+    /// reported, its handle completed and its callback run. A callback that blocks holds it up:
+    /// [`Producer::flush_timeout`] bounds the wait. Awaited from a delivery callback (on the
+    /// callback thread), it waits for the reports only: waiting for callbacks there would wait
+    /// for itself.
     pub async fn flush(&self) {
-        let target = self.shared.with(|st| {
+        let _ = self.flush_inner(None).await;
+    }
+
+    /// [`Producer::flush`] that gives up waiting after `timeout`: then [`FlushTimeout`] says how
+    /// many records were not reported yet (they stay pending and will be reported) and how many
+    /// callbacks had not run.
+    pub async fn flush_timeout(&self, timeout: Duration) -> Result<(), FlushTimeout> {
+        self.flush_inner(std::time::Instant::now().checked_add(timeout)).await
+    }
+
+    async fn flush_inner(&self, deadline: Option<std::time::Instant>) -> Result<(), FlushTimeout> {
+        let mut settle = self.shared.with(|st| {
+            let settle = st.engine.settle(st.engine.next_id());
             st.engine.flush();
-            st.engine.next_id()
+            settle
         });
-        self.shared
-            .wait_until(None, |st| {
-                (st.engine.reported_through() >= target || st.engine.is_finished()) && st.completing == 0
-            })
-            .await;
+        if self.shared.wait_until(deadline, |st| st.engine.is_settled(&mut settle)).await {
+            return Ok(());
+        }
+        Err(self.shared.lock().engine.flush_timeout(&settle))
     }
 
     /// Stops accepting records (`send` answers `Closed`), delivers what is buffered, and waits
-    /// until everything is reported (bounded by `delivery.timeout.ms`). Returns the counts of
-    /// what was and was not delivered over the producer's life.
+    /// until everything is reported and every callback has run: [`Producer::close_timeout`]
+    /// with `delivery.timeout.ms` as the timeout (the core reports every record within it
+    /// anyway; the callbacks get the same bound). Returns the counts of what was and was not
+    /// delivered over the producer's life.
     pub async fn close(&self) -> CloseReport {
-        self.close_inner(None).await
+        let timeout = self.shared.lock().engine.delivery_timeout();
+        self.close_timeout(timeout).await
     }
 
     /// [`Producer::close`] that gives up waiting after `timeout`: whatever is still pending is
     /// then failed (`DeliveryError::Aborted`, `Persisted::Possibly` where an attempt's outcome is
-    /// unknown).
+    /// unknown), and it returns by `timeout` whatever a callback does (as the Java client's
+    /// `KafkaProducer.close(Duration)` gives up waiting for its I/O thread at the timeout).
+    /// Callbacks not run yet (those behind one that blocks, and those of the records it failed)
+    /// still run on the callback thread, which ends after the last; `callback_panics` counts
+    /// those run so far. Awaited from a delivery callback, it does not wait for callbacks.
     pub async fn close_timeout(&self, timeout: Duration) -> CloseReport {
-        self.close_inner(std::time::Instant::now().checked_add(timeout)).await
-    }
-
-    async fn close_inner(&self, deadline: Option<std::time::Instant>) -> CloseReport {
-        self.shared.with(|st| {
+        let deadline = std::time::Instant::now().checked_add(timeout);
+        let mut settle = self.shared.with(|st| {
             if !st.engine.is_finished() {
                 st.engine.close();
             }
+            st.engine.settle(u64::MAX)
         });
-        let settled = |st: &State| st.engine.is_finished() && st.completing == 0;
-        if !self.shared.wait_until(deadline, settled).await {
+        if !self.shared.wait_until(deadline, |st| st.engine.is_settled(&mut settle)).await {
+            // Fails what is left (its handles are completed here); callbacks still to run are
+            // not waited for past the deadline.
             self.shared.with(|st| {
                 if !st.engine.is_finished() {
                     st.engine.abort();
                 }
             });
-            self.shared.wait_until(None, settled).await;
         }
         let timer = self.timer.lock().unwrap_or_else(PoisonError::into_inner).take();
         if let Some(t) = timer {
-            t.await;
+            t.await; // it runs no user code: it ends once the core has finished
         }
         let st = self.shared.lock();
         CloseReport { counts: st.engine.counts(), fatal: st.engine.fatal() }
@@ -333,7 +365,8 @@ impl Producer {
 }
 
 impl Drop for Producer {
-    /// Closes the producer; its tasks finish delivering and reporting in the background.
+    /// Closes the producer without waiting: its tasks finish delivering and reporting in the
+    /// background, and the callback thread runs the callbacks, then ends.
     fn drop(&mut self) {
         self.shared.with(|st| {
             if !st.engine.is_finished() {

@@ -4,8 +4,10 @@
 //! copied into its batch under the lock; no per-record channel hop). One timer thread runs the
 //! core's timers (linger, retries, timeouts), waiting on a condition variable that any thread
 //! signals when the next deadline moves earlier. Each connection has a reader thread (which
-//! first connects, resolving the host) and a writer thread (see `producer_conn`). Reports are
-//! handed to handles and callbacks after the lock is released.
+//! first connects, resolving the host) and a writer thread (see `producer_conn`). Handles are
+//! completed by the thread that took their reports, after it releases the lock; callbacks go to
+//! the producer's callback thread (see `producer_callbacks`), so no thread that drives the
+//! producer ever runs user code.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -19,13 +21,20 @@ use crate::producer_conn::{Conn, spawn_connect};
 use crate::producer_engine::{Engine, IoAction};
 use crate::producer_report::{Completer, DeliveryHandle, DeliveryResult, Ready, ReportCounts, complete_all};
 
+/// How long a wait for `deadline` may sleep: `None` once it has passed (an hour when there is
+/// no deadline; the waits loop).
+fn time_left(deadline: Option<std::time::Instant>) -> Option<Duration> {
+    match deadline {
+        Some(d) => d.checked_duration_since(std::time::Instant::now()).filter(|left| !left.is_zero()),
+        None => Some(Duration::from_secs(3600)),
+    }
+}
+
 pub(crate) struct State {
     engine: Engine,
     conns: HashMap<ConnId, Conn>,
     /// Set when the `Producer` is dropped or closed and finished: the timer thread exits.
     stop: bool,
-    /// Reports taken from the core whose completers have not finished running yet.
-    completing: usize,
 }
 
 /// What the threads share.
@@ -33,7 +42,8 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     /// Signalled when the next deadline moves earlier or the producer stops.
     timer: Condvar,
-    /// Signalled when records are reported (buffer space freed) or the core finishes.
+    /// Signalled when records are reported (buffer space freed), handles are completed,
+    /// callbacks have run, or the core finishes.
     progress: Condvar,
     max_block: Duration,
     connect_timeout: Duration,
@@ -115,28 +125,25 @@ impl Shared {
         if !ready.is_empty() || finished {
             self.progress.notify_all();
         }
-        st.completing += ready.len();
         ready
     }
 
-    /// Runs completers (outside the lock), then wakes `flush`/`close` waiters once none runs.
+    /// Completes handles (outside the lock), then wakes `flush`/`close` waiters once none is out.
     fn complete(&self, ready: Vec<Ready>) {
         if ready.is_empty() {
             return;
         }
         let n = ready.len();
         let panics = complete_all(ready);
-        let mut st = self.lock();
-        st.engine.count_callback_panics(panics);
-        st.completing = st.completing.saturating_sub(n);
-        if st.completing == 0 {
+        if self.lock().engine.handles_completed(n, panics) {
             self.progress.notify_all();
         }
     }
 
-    /// Whether no completer is running (so every report taken from the core was handed over).
-    fn settled(st: &State) -> bool {
-        st.completing == 0
+    /// The callback thread ran `n` callbacks: count them and wake `flush`/`close` waiters.
+    fn callbacks_ran(&self, n: u64, panicked: u64) {
+        self.lock().engine.callbacks_ran(n, panicked);
+        self.progress.notify_all();
     }
 
     /// The timer thread: waits for the next deadline (or a signal), then ticks the core.
@@ -181,16 +188,24 @@ impl CloseReport {
     }
 }
 
-/// `flush` ran out of time; the records are still pending and will still be reported.
+/// `flush` ran out of time; the records are still pending and will still be reported, and
+/// the callbacks will still run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FlushTimeout {
     /// Records sent before the flush that were not reported yet.
     pub pending: u64,
+    /// Delivery callbacks queued (of those records, or reported before them) that had not run
+    /// yet: behind a callback that blocks, or not reached yet.
+    pub callbacks_pending: u64,
 }
 
 impl std::fmt::Display for FlushTimeout {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "flush timed out with {} records pending", self.pending)
+        write!(
+            f,
+            "flush timed out with {} records pending and {} delivery callbacks not run",
+            self.pending, self.callbacks_pending
+        )
     }
 }
 
@@ -201,8 +216,10 @@ impl std::error::Error for FlushTimeout {}
 ///
 /// Every record `send` accepts gets exactly one report (through its [`DeliveryHandle`] or
 /// callback): delivered with its offset, or failed with whether it may be in the log anyway.
-/// Dropping the producer closes it and waits until everything is reported (bounded by
-/// `delivery.timeout.ms`); call [`Producer::close`] to bound the wait yourself.
+/// Callbacks run on the producer's own callback thread (see
+/// [`Producer::send_with_callback`]). Dropping the producer closes it and waits until
+/// everything is reported and the callbacks have run, bounded by `delivery.timeout.ms`; call
+/// [`Producer::close`] to bound the wait yourself.
 pub struct Producer {
     shared: Arc<Shared>,
     timer: Mutex<Option<JoinHandle<()>>>,
@@ -215,24 +232,30 @@ impl std::fmt::Debug for Producer {
 }
 
 impl Producer {
-    /// Validates the configuration and starts the timer thread. Connections open on the first
-    /// `send`.
+    /// Validates the configuration and starts the timer thread and the callback thread.
+    /// Connections open on the first `send`.
     pub fn new(config: impl Into<Config>) -> Result<Producer, ConfigError> {
         let config = config.into();
         let engine = Engine::new(&config)?;
         let connect_timeout = engine.connect_timeout();
+        let callbacks = Arc::clone(engine.callbacks());
         let shared = Arc::new(Shared {
-            state: Mutex::new(State { engine, conns: HashMap::new(), stop: false, completing: 0 }),
+            state: Mutex::new(State { engine, conns: HashMap::new(), stop: false }),
             timer: Condvar::new(),
             progress: Condvar::new(),
             max_block: config.max_block,
             connect_timeout,
         });
+        let counted = Arc::clone(&shared);
+        callbacks.spawn(move |n, panicked| counted.callbacks_ran(n, panicked))?;
         let timer = thread::Builder::new().name("idem-timer".into()).spawn({
             let shared = Arc::clone(&shared);
             move || shared.run_timer()
         });
-        let timer = timer.map_err(|_| ConfigError::Conflict("could not spawn the producer's timer thread"))?;
+        let Ok(timer) = timer else {
+            callbacks.close(); // the callback thread ends
+            return Err(ConfigError::Conflict("could not spawn the producer's timer thread"));
+        };
         Ok(Producer { shared, timer: Mutex::new(Some(timer)) })
     }
 
@@ -282,10 +305,15 @@ impl Producer {
     }
 
     /// Like [`Producer::send`], with a callback instead of a handle: `callback` runs exactly once
-    /// with the report if the record is accepted, never if `send` returns an error. It runs on
-    /// an idem thread (or in another thread's producer call), never under the producer's lock.
-    /// If it panics, the panic is caught and counted ([`ReportCounts::callback_panics`]); it
-    /// costs only that callback.
+    /// with the report if the record is accepted, never if `send` returns an error.
+    ///
+    /// Callbacks run on the producer's callback thread (`idem-callbacks`), one at a time, in the
+    /// order the records were reported, never under the producer's lock. A callback that blocks
+    /// delays only the callbacks after it: handles, sends and deliveries go on, and
+    /// [`Producer::flush`], [`Producer::close`] and `Drop` return by their timeouts. A callback
+    /// may call this producer, `flush` and `close` included (they do not wait for callbacks
+    /// there). If it panics, the panic is caught and counted ([`ReportCounts::callback_panics`]);
+    /// it costs only that callback.
     pub fn send_with_callback(
         &self,
         record: &Record<'_>,
@@ -304,35 +332,38 @@ impl Producer {
     }
 
     /// Seals every open batch and waits until every record accepted before this call is
-    /// reported (and its handle or callback completed), or `timeout` passes (the records stay
-    /// pending then). Do not call it from a delivery callback: it would wait for itself.
+    /// reported, its handle completed and its callback run, or `timeout` passes: then
+    /// [`FlushTimeout`] says how many records were not reported yet (they stay pending and will
+    /// be reported) and how many callbacks had not run (a callback that blocks holds up those
+    /// after it). Called from a delivery callback (on the callback thread), it waits for the
+    /// reports only: waiting for callbacks there would wait for itself. (The Java client's
+    /// `KafkaProducer.flush` throws when called from a callback instead.)
     pub fn flush(&self, timeout: Duration) -> Result<(), FlushTimeout> {
         let deadline = std::time::Instant::now().checked_add(timeout);
         let mut st = self.shared.lock();
-        let target = st.engine.next_id();
+        let mut settle = st.engine.settle(st.engine.next_id());
         st.engine.flush();
         let ready = self.shared.drain(&mut st);
         drop(st);
         self.shared.complete(ready);
         let mut st = self.shared.lock();
-        while (st.engine.reported_through() < target && !st.engine.is_finished()) || !Shared::settled(&st) {
-            let now = std::time::Instant::now();
-            let left = match deadline {
-                Some(d) if d > now => d - now,
-                Some(_) => return Err(FlushTimeout { pending: target - st.engine.reported_through() }),
-                None => Duration::from_secs(3600),
-            };
+        while !st.engine.is_settled(&mut settle) {
+            let Some(left) = time_left(deadline) else { return Err(st.engine.flush_timeout(&settle)) };
             st = self.shared.progress.wait_timeout(st, left).unwrap_or_else(PoisonError::into_inner).0;
         }
         Ok(())
     }
 
     /// Stops accepting records (`send` answers `Closed`), delivers what is buffered, and waits
-    /// until everything is reported or `timeout` passes; then fails whatever is left
-    /// (`DeliveryError::Aborted`, `Persisted::Possibly` where an attempt's outcome is unknown),
-    /// closes the connections and stops the threads. Returns the counts of what was and was not
-    /// delivered over the producer's life. Calling it again returns the same counts. Do not
-    /// call it from a delivery callback (it waits for the callbacks to finish).
+    /// until everything is reported and every callback has run, or `timeout` passes. Then it
+    /// fails whatever is left (`DeliveryError::Aborted`, `Persisted::Possibly` where an attempt's
+    /// outcome is unknown), closes the connections and stops the timer thread; it returns by
+    /// `timeout` whatever a callback does (as the Java client's `KafkaProducer.close(Duration)`
+    /// gives up waiting for its I/O thread at the timeout). Callbacks not run yet (those behind
+    /// one that blocks, and those of the records it failed) still run on the callback thread,
+    /// which ends after the last. Returns the counts of what was and was not delivered over the
+    /// producer's life (`callback_panics` so far). Calling it again returns the same counts.
+    /// Called from a delivery callback, it does not wait for callbacks (they would wait for it).
     pub fn close(&self, timeout: Duration) -> CloseReport {
         self.close_inner(std::time::Instant::now().checked_add(timeout))
     }
@@ -346,21 +377,18 @@ impl Producer {
             self.shared.complete(ready);
             st = self.shared.lock();
         }
-        while !st.engine.is_finished() || !Shared::settled(&st) {
-            let now = std::time::Instant::now();
-            match deadline {
-                Some(d) if d <= now && !st.engine.is_finished() => {
-                    st.engine.abort();
-                    let ready = self.shared.drain(&mut st);
-                    drop(st);
-                    self.shared.complete(ready);
-                    st = self.shared.lock();
-                }
-                Some(d) => {
-                    let left = d.saturating_duration_since(now).max(Duration::from_millis(1));
-                    st = self.shared.progress.wait_timeout(st, left).unwrap_or_else(PoisonError::into_inner).0;
-                }
-                None => st = self.shared.progress.wait(st).unwrap_or_else(PoisonError::into_inner),
+        let mut settle = st.engine.settle(u64::MAX);
+        while !st.engine.is_settled(&mut settle) {
+            if let Some(left) = time_left(deadline) {
+                st = self.shared.progress.wait_timeout(st, left).unwrap_or_else(PoisonError::into_inner).0;
+            } else if st.engine.is_finished() {
+                break; // only callbacks still to run: they are not waited for past the deadline
+            } else {
+                st.engine.abort();
+                let ready = self.shared.drain(&mut st);
+                drop(st);
+                self.shared.complete(ready);
+                st = self.shared.lock();
             }
         }
         st.stop = true;
@@ -369,9 +397,7 @@ impl Producer {
         self.shared.timer.notify_all();
         let timer = self.timer.lock().unwrap_or_else(PoisonError::into_inner).take();
         if let Some(t) = timer {
-            if t.thread().id() != thread::current().id() {
-                let _ = t.join();
-            }
+            let _ = t.join(); // it runs no user code: it ends at once
         }
         report
     }
@@ -401,10 +427,13 @@ impl Producer {
 }
 
 impl Drop for Producer {
-    /// Closes the producer and waits until every record is reported (the core bounds this by
-    /// `delivery.timeout.ms`).
+    /// Closes the producer as [`Producer::close`] with `delivery.timeout.ms` as the timeout: the
+    /// core reports every record within it anyway, and the callbacks get the same bound (those
+    /// not run by then still run on the callback thread afterwards). Dropped on the callback
+    /// thread (a callback held the last reference), it does not wait for callbacks.
     fn drop(&mut self) {
-        self.close_inner(None);
+        let timeout = self.shared.lock().engine.delivery_timeout();
+        self.close_inner(std::time::Instant::now().checked_add(timeout));
     }
 }
 

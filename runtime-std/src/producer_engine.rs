@@ -1,11 +1,16 @@
-//! The runtime-independent half of a driver: the core producer, its clock and the report
-//! routing. A runtime keeps one [`Engine`] behind its lock, feeds it, and performs the
-//! [`IoAction`]s that [`Engine::drain`] hands out. Shared by idem-std and idem-smol (and usable
-//! by any other runtime).
+//! The runtime-independent half of a driver: the core producer, its clock, the report routing
+//! and the bookkeeping `flush` and `close` wait on. A runtime keeps one [`Engine`] behind its
+//! lock, feeds it, performs the [`IoAction`]s that [`Engine::drain`] hands out, completes the
+//! handles it hands out, and runs the callback thread of [`Engine::callbacks`]. Shared by
+//! idem-std and idem-smol (and usable by any other runtime).
+
+use std::sync::Arc;
 
 use idem_core::producer::{ConfigError, ConnId, Input, Output, Producer as Core, ProducerMetrics, RecordId, SendError};
 use idem_core::{Duration, Instant};
 
+use crate::producer::FlushTimeout;
+use crate::producer_callbacks::CallbackQueue;
 use crate::producer_config::{Config, Record};
 use crate::producer_report::{Completer, Ready, ReportCounts, Reports};
 
@@ -52,6 +57,11 @@ pub fn core_duration(d: std::time::Duration) -> Duration {
     Duration::from_micros(u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
+/// Converts a core duration to std's, at least 1 µs.
+fn std_duration(d: Duration) -> std::time::Duration {
+    std::time::Duration::from_micros(d.as_micros().max(1))
+}
+
 /// A socket action for the runtime.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IoAction {
@@ -79,21 +89,54 @@ pub enum IoAction {
     },
 }
 
-/// The core, its clock and the completers of pending records.
+/// The core, its clock, the completers of pending records and the callback queue.
 #[derive(Debug)]
 pub struct Engine {
     core: Core,
     reports: Reports,
     clock: Clock,
     deadline: Option<Instant>,
+    callbacks: Arc<CallbackQueue>,
+    /// Callbacks of the current drain, queued together at its end (keeps its capacity).
+    outbox: Vec<Ready>,
+    /// Handles handed out by [`Engine::drain`] and not reported completed yet.
+    handles_out: usize,
+    /// Callbacks queued and run, over the producer's life.
+    callbacks_queued: u64,
+    callbacks_ran: u64,
+}
+
+/// What one `flush` or `close` waits for: the records below an id reported, their handles
+/// completed and, unless it waits on the callback thread, the callbacks queued by then run.
+/// Made by [`Engine::settle`], checked by [`Engine::is_settled`].
+#[derive(Clone, Copy, Debug)]
+pub struct Settle {
+    /// Every record below this id is to be reported (`u64::MAX`: until the core finishes).
+    through: u64,
+    /// The callbacks queued when those reports were in (set then).
+    callbacks: Option<u64>,
+    /// Waiting on the callback thread: callbacks are not waited for (they would wait for it).
+    on_callback_thread: bool,
 }
 
 impl Engine {
-    /// Validates `config` and starts the core now.
+    /// Validates `config` and starts the core now. Start the callback thread with
+    /// [`CallbackQueue::spawn`] on [`Engine::callbacks`]: the callbacks of reported records wait
+    /// there.
     pub fn new(config: &Config) -> Result<Engine, ConfigError> {
         let clock = Clock::new();
         let core = Core::new(config.core.clone(), clock.now())?;
-        Ok(Engine { core, reports: Reports::default(), clock, deadline: None })
+        Ok(Engine {
+            core,
+            reports: Reports::default(),
+            clock,
+            deadline: None,
+            callbacks: Arc::default(),
+            outbox: Vec::new(),
+            handles_out: 0,
+            callbacks_queued: 0,
+            callbacks_ran: 0,
+        })
     }
 
     /// The clock.
@@ -143,20 +186,80 @@ impl Engine {
         self.core.abort(now);
     }
 
-    /// Drains the core: socket actions go to `io`, reports to `ready` (complete them after
-    /// releasing the lock). Returns the next deadline, also kept as [`Engine::deadline`].
+    /// Drains the core: socket actions go to `io`; the reports of records sent with a handle go
+    /// to `ready` (complete them after releasing the lock, then call
+    /// [`Engine::handles_completed`]); those of records sent with a callback go to the callback
+    /// queue, in report order. Returns the next deadline, also kept as [`Engine::deadline`].
     pub fn drain(&mut self, io: &mut impl FnMut(IoAction), ready: &mut Vec<Ready>) -> Option<Instant> {
-        loop {
+        let handles_before = ready.len();
+        let deadline = loop {
             match self.core.poll_output() {
                 Output::Connect { conn, host, port } => io(IoAction::Connect { conn, host, port }),
                 Output::Transmit { conn, data } => io(IoAction::Transmit { conn, data }),
                 Output::Close { conn } => io(IoAction::Close { conn }),
-                Output::Event(e) => self.reports.on_event(e, ready),
+                Output::Event(e) => match self.reports.on_event(e) {
+                    Some(r) if r.0.is_callback() => self.outbox.push(r),
+                    Some(r) => ready.push(r),
+                    None => {}
+                },
                 Output::Timeout(t) => {
                     self.deadline = t;
-                    return t;
+                    break t;
                 }
             }
+        };
+        self.handles_out += ready.len().saturating_sub(handles_before);
+        self.callbacks_queued += self.outbox.len() as u64;
+        self.callbacks.push(&mut self.outbox);
+        if self.core.is_finished() {
+            self.callbacks.close();
+        }
+        deadline
+    }
+
+    /// The queue of this producer's callbacks (its thread runs them).
+    pub fn callbacks(&self) -> &Arc<CallbackQueue> {
+        &self.callbacks
+    }
+
+    /// `n` handles from [`Engine::drain`] were completed (`panicked` of them panicked: a waker's
+    /// panic, counted with the callbacks'). Returns whether none is out any more: wake the
+    /// waiters of `flush` and `close` then.
+    pub fn handles_completed(&mut self, n: usize, panicked: u64) -> bool {
+        self.handles_out = self.handles_out.saturating_sub(n);
+        self.reports.count_callback_panics(panicked);
+        self.handles_out == 0
+    }
+
+    /// The callback thread ran `n` more callbacks, `panicked` of which panicked.
+    pub fn callbacks_ran(&mut self, n: u64, panicked: u64) {
+        self.callbacks_ran = self.callbacks_ran.saturating_add(n);
+        self.reports.count_callback_panics(panicked);
+    }
+
+    /// What a `flush` (`through`: the next id when it started) or a `close` (`u64::MAX`) waits
+    /// for, from the calling thread.
+    pub fn settle(&self, through: u64) -> Settle {
+        Settle { through, callbacks: None, on_callback_thread: self.callbacks.on_callback_thread() }
+    }
+
+    /// Whether what `s` waits for is done: the records reported (or the core finished), every
+    /// handle handed out completed, and the callbacks queued by then run (not waited for on the
+    /// callback thread).
+    pub fn is_settled(&self, s: &mut Settle) -> bool {
+        let reported = self.reported_through() >= s.through || self.is_finished();
+        if !reported || self.handles_out > 0 {
+            return false;
+        }
+        s.on_callback_thread || self.callbacks_ran >= *s.callbacks.get_or_insert(self.callbacks_queued)
+    }
+
+    /// What a `flush` waiting for `s` reports when its time is up.
+    pub fn flush_timeout(&self, s: &Settle) -> FlushTimeout {
+        let queued = s.callbacks.unwrap_or(self.callbacks_queued);
+        FlushTimeout {
+            pending: s.through.saturating_sub(self.reported_through()),
+            callbacks_pending: queued.saturating_sub(self.callbacks_ran),
         }
     }
 
@@ -185,11 +288,6 @@ impl Engine {
         self.reports.counts()
     }
 
-    /// Counts `n` more panicked delivery callbacks (what [`crate::complete_all`] returned).
-    pub fn count_callback_panics(&mut self, n: u64) {
-        self.reports.count_callback_panics(n);
-    }
-
     /// The fatal error the producer stopped on, if any.
     pub fn fatal(&self) -> Option<idem_core::producer::FatalError> {
         self.reports.fatal()
@@ -203,7 +301,13 @@ impl Engine {
     /// How long the runtime may take to open one connection: the core's
     /// `connection_setup_timeout` as a std duration, at least 1 µs.
     pub fn connect_timeout(&self) -> std::time::Duration {
-        std::time::Duration::from_micros(self.core.config().connection_setup_timeout.as_micros().max(1))
+        std_duration(self.core.config().connection_setup_timeout)
+    }
+
+    /// `delivery.timeout.ms` as a std duration (at least 1 µs): the core reports every record
+    /// within it of its `send`; a close without a timeout of its own is bounded by it.
+    pub fn delivery_timeout(&self) -> std::time::Duration {
+        std_duration(self.core.config().delivery_timeout)
     }
 
     /// The core's settings (for timeouts the runtime applies, e.g. connection setup).

@@ -53,12 +53,14 @@ impl std::error::Error for DeliveryFailure {}
 /// The one final report of an accepted record.
 pub type DeliveryResult = Result<RecordMetadata, DeliveryFailure>;
 
-/// A callback run once with a record's report. It runs on an idem thread (or inside a producer
-/// call of another thread), never while the producer's lock is held; keep it short. A panic in
-/// it is caught and counted ([`ReportCounts::callback_panics`]) and costs only that callback:
-/// every other record still gets its report and no idem thread or task stops (as the Java
-/// client's `ProducerBatch.completeFutureAndFireCallbacks` catches and logs a callback's
-/// exception). This needs unwinding panics: with `panic = "abort"` a panic ends the process.
+/// A callback run once with a record's report. The producer's runtimes run every callback on
+/// the producer's own callback thread ([`crate::CallbackQueue`]), one at a time, in the order the
+/// records were reported, never while a producer lock is held. A panic in it is caught and
+/// counted ([`ReportCounts::callback_panics`]) and costs only that callback (as the Java client's
+/// `ProducerBatch.completeFutureAndFireCallbacks` catches and logs a callback's exception); this
+/// needs unwinding panics: with `panic = "abort"` a panic ends the process. A callback that
+/// blocks delays only the callbacks after it: handles, sends and deliveries go on, and every
+/// call that takes a timeout returns by it.
 pub type DeliveryCallback = Box<dyn FnOnce(DeliveryResult) + Send + 'static>;
 
 #[derive(Debug, Default)]
@@ -171,6 +173,11 @@ impl Completer {
         Completer(Kind::Callback(Box::new(f)))
     }
 
+    /// Whether this completer runs a callback (else it fills a [`DeliveryHandle`]).
+    pub fn is_callback(&self) -> bool {
+        matches!(self.0, Kind::Callback(_))
+    }
+
     /// Delivers `result` (wakes the waiter or runs the callback). Call it without holding any
     /// producer lock. Returns `false` if it panicked (a callback's panic): the panic is caught
     /// here, so it costs only this completer and the caller carries on.
@@ -224,8 +231,17 @@ pub struct ReportCounts {
     pub callback_panics: u64,
 }
 
-/// Capacity below which [`Reports`] never shrinks its deque.
+/// Capacity below which a deque of completers never shrinks.
 const MIN_SLOTS: usize = 1024;
+
+/// Gives back the memory a burst grew `deque` by, once it holds well below its capacity
+/// (halving at most each time it falls below a quarter, so shrinking stays amortized).
+pub(crate) fn shrink_after_burst<T>(deque: &mut VecDeque<T>) {
+    let cap = deque.capacity();
+    if cap > MIN_SLOTS && deque.len() < cap / 4 {
+        deque.shrink_to((deque.len() * 2).max(MIN_SLOTS));
+    }
+}
 
 /// Routes the core's events to completers, by record id, and tracks which ids are reported.
 /// Its memory follows the span of ids from the oldest unreported record to the newest: the
@@ -282,8 +298,9 @@ impl Reports {
         self.counts.callback_panics = self.counts.callback_panics.saturating_add(n);
     }
 
-    /// Takes one event; a record report becomes a [`Ready`] pushed onto `ready`.
-    pub fn on_event(&mut self, event: Event, ready: &mut Vec<Ready>) {
+    /// Takes one event; a record report becomes the [`Ready`] returned (`None` for a fatal error
+    /// or a record without a completer).
+    pub fn on_event(&mut self, event: Event) -> Option<Ready> {
         let (id, result) = match event {
             Event::Delivered { id, partition, offset, timestamp_ms } => {
                 self.counts.delivered += 1;
@@ -297,24 +314,18 @@ impl Reports {
             }
             Event::Fatal(e) => {
                 self.fatal = Some(e);
-                return;
+                return None;
             }
         };
-        let Some(idx) = id.0.checked_sub(self.base) else { return };
+        let idx = id.0.checked_sub(self.base)?;
         let completer = usize::try_from(idx).ok().and_then(|i| self.slots.get_mut(i)).and_then(Option::take);
-        if let Some(c) = completer {
-            ready.push((c, result));
-        }
         while matches!(self.slots.front(), Some(None)) {
             self.slots.pop_front();
             self.base += 1;
         }
-        // The deque's memory follows the records outstanding: give back what a burst grew
-        // (halving at most each time it falls below a quarter, so shrinking stays amortized).
-        let cap = self.slots.capacity();
-        if cap > MIN_SLOTS && self.slots.len() < cap / 4 {
-            self.slots.shrink_to((self.slots.len() * 2).max(MIN_SLOTS));
-        }
+        // The deque's memory follows the records outstanding.
+        shrink_after_burst(&mut self.slots);
+        completer.map(|c| (c, result))
     }
 }
 
@@ -329,18 +340,15 @@ mod tests {
         let (h1, c1) = DeliveryHandle::new();
         r.register(RecordId(0), c0);
         r.register(RecordId(1), c1);
-        let mut ready = Vec::new();
-        r.on_event(Event::Delivered { id: RecordId(1), partition: 2, offset: Some(7), timestamp_ms: 5 }, &mut ready);
+        let ready = r.on_event(Event::Delivered { id: RecordId(1), partition: 2, offset: Some(7), timestamp_ms: 5 });
         assert_eq!(r.reported_through(), 0);
-        complete_all(std::mem::take(&mut ready));
+        complete_all(ready.into_iter().collect());
         assert_eq!(h1.try_result().map(|m| m.map(|m| m.offset)), Some(Ok(Some(7))));
         assert!(h0.try_result().is_none());
-        r.on_event(
-            Event::Failed { id: RecordId(0), error: DeliveryError::Timeout, persisted: Persisted::No },
-            &mut ready,
-        );
+        let ready =
+            r.on_event(Event::Failed { id: RecordId(0), error: DeliveryError::Timeout, persisted: Persisted::No });
         assert_eq!(r.reported_through(), 2);
-        complete_all(ready);
+        complete_all(ready.into_iter().collect());
         assert!(h0.wait().is_err());
         assert_eq!(r.counts(), ReportCounts { delivered: 1, failed: 1, ..ReportCounts::default() });
     }
@@ -380,11 +388,9 @@ mod tests {
         }
         let grown = r.slots.capacity();
         assert!(grown >= n as usize);
-        let mut ready = Vec::new();
         let mut peak_late = 0;
         for id in 0..n {
-            r.on_event(Event::Delivered { id: RecordId(id), partition: 0, offset: None, timestamp_ms: 0 }, &mut ready);
-            ready.clear();
+            r.on_event(Event::Delivered { id: RecordId(id), partition: 0, offset: None, timestamp_ms: 0 });
             if id > n * 9 / 10 {
                 peak_late = peak_late.max(r.slots.capacity());
             }
@@ -396,8 +402,8 @@ mod tests {
         // Still routes by id after shrinking.
         let (h, c) = DeliveryHandle::new();
         r.register(RecordId(n), c);
-        r.on_event(Event::Delivered { id: RecordId(n), partition: 1, offset: Some(3), timestamp_ms: 0 }, &mut ready);
-        complete_all(ready);
+        let ready = r.on_event(Event::Delivered { id: RecordId(n), partition: 1, offset: Some(3), timestamp_ms: 0 });
+        complete_all(ready.into_iter().collect());
         assert_eq!(h.try_result().map(|m| m.map(|m| m.offset)), Some(Ok(Some(3))));
     }
 }

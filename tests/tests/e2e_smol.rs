@@ -8,9 +8,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use e2e_common::{
-    Collector, PanickyCallbacks, check, faulty_cluster, idem_cluster, read_idem_log, test_config, value_of,
+    Collector, FromCallback, Gate, PanickyCallbacks, SLACK, assert_closed_past_a_blocked_callback, check, eventually,
+    faulty_cluster, idem_cluster, read_idem_log, test_config, value_of,
 };
-use idem_smol::{DeliveryError, DeliveryHandle, Persisted, Producer, Record, SendError};
+use idem_smol::{DeliveryError, DeliveryHandle, FlushTimeout, Persisted, Producer, Record, SendError};
 use smol::Timer;
 use smol::future::FutureExt as _;
 
@@ -180,20 +181,20 @@ async fn send_some(
 
 /// A delivery callback that panics costs only itself (as in the Java client, which catches a
 /// callback's exception in `ProducerBatch.completeFutureAndFireCallbacks` and carries on): every
-/// other record still gets its one report, the task that ran it keeps reading its socket,
+/// other record still gets its one report, the callback thread that ran it runs the next ones,
 /// `flush` and `close_timeout` return, and the panic is counted.
 #[test]
 fn callback_panic_costs_only_itself() {
     let cluster = idem_cluster(1, "t", 1, "");
     let mut config = test_config(&cluster.bootstrap_servers(), 5000);
-    // Every record of a wave in one batch: its reports are completed in one pass, record 0's
+    // Every record of a wave in one batch: its reports are queued together, record 0's
     // panicking callback first.
     config.set("linger.ms", "50").unwrap();
     let p = Producer::new(config).unwrap();
     let n = 420;
     let callbacks = PanickyCallbacks::new(n as usize, 3, 7);
     smol::block_on(async {
-        // The second wave needs the connection whose reader ran the first wave's panics.
+        // The second wave needs the callback thread that ran the first wave's panics.
         for wave in [0..n / 2, n / 2..n] {
             for (i, h) in send_some(&p, &callbacks, wave).await {
                 let r = within(Duration::from_secs(5), "a handle", h).await;
@@ -213,9 +214,9 @@ fn callback_panic_costs_only_itself() {
     });
 }
 
-/// With no broker reachable, records time out; a panicking callback run by the timer task does
-/// not stop it: the other records of the same pass are reported, records sent afterwards time
-/// out too, and `close_timeout` returns in time.
+/// With no broker reachable, records time out; a panicking callback of a record the timer task
+/// failed stops neither the timer task nor the callback thread: the other records of the same
+/// pass are reported, records sent afterwards time out too, and `close_timeout` returns in time.
 #[test]
 fn callback_panic_on_timeout_keeps_the_timer_running() {
     let mut c = test_config("127.0.0.1:1", 1500);
@@ -232,6 +233,8 @@ fn callback_panic_on_timeout_keeps_the_timer_running() {
             for (i, h) in send_some(&p, &callbacks, wave.clone()).await {
                 timed_out(i, within(Duration::from_secs(5), "a handle", h).await);
             }
+            // The callbacks run on the callback thread, after the handles may have returned.
+            assert!(eventually(Duration::from_secs(5), || callbacks.all_ran(wave.clone())), "callbacks run");
             panicking += callbacks.assert_each_ran_once(wave, timed_out);
         }
         assert_eq!(panicking, 2); // records 0 and 10, one in each wave
@@ -242,4 +245,106 @@ fn callback_panic_on_timeout_keeps_the_timer_running() {
         assert_eq!((report.counts.failed, report.counts.delivered), (20, 0));
         assert_eq!(report.counts.callback_panics, panicking);
     });
+}
+
+/// Callbacks that never panic (records from 1 on), every third record sent with a handle.
+fn calm_callbacks(n: u64) -> PanickyCallbacks {
+    PanickyCallbacks::new(n as usize, 3, u64::MAX)
+}
+
+/// Every handle's record is delivered (awaiting it returns).
+async fn assert_delivered(handles: Vec<(u64, DeliveryHandle)>) {
+    for (i, h) in handles {
+        let r = within(Duration::from_secs(5), "a handle", h).await;
+        assert!(r.is_ok(), "record {i}: {r:?}");
+    }
+}
+
+/// A cluster and a producer whose record 0 has a callback that blocks on the gate returned (it
+/// has started blocking), then records `1..n` sent with `callbacks` (their handles returned).
+async fn blocked_at_record_0(
+    n: u64,
+) -> (idem_std::MockCluster, Producer, PanickyCallbacks, Gate, Vec<(u64, DeliveryHandle)>) {
+    let cluster = idem_cluster(1, "t", 1, "");
+    let p = Producer::new(test_config(&cluster.bootstrap_servers(), 5000)).unwrap();
+    let (gate, blocking) = Gate::new();
+    p.send_with_callback(&Record::new("t").value(&value_of(0)), blocking).await.unwrap();
+    assert!(gate.entered(Duration::from_secs(5)), "record 0's callback runs");
+    let callbacks = calm_callbacks(n);
+    let handles = send_some(&p, &callbacks, 1..n).await;
+    (cluster, p, callbacks, gate, handles)
+}
+
+/// A callback that blocks delays only the callbacks after it: the handles of the other records
+/// are ready, the records are delivered, and `close_timeout` returns by its timeout (as the Java
+/// client's `KafkaProducer.close(Duration)`, which force-closes when the timeout passes). The
+/// test runs on a thread of its own, bounded as a whole, since a callback blocking an executor
+/// thread could stall every task.
+#[test]
+fn blocked_callback_delays_only_callbacks() {
+    e2e_common::within(Duration::from_secs(60), "the test", || smol::block_on(blocked_callback_then_close()));
+}
+
+async fn blocked_callback_then_close() {
+    let n = 300;
+    let (cluster, p, callbacks, gate, handles) = blocked_at_record_0(n).await;
+    assert_delivered(handles).await;
+    let timeout = Duration::from_millis(500);
+    let t0 = Instant::now();
+    let report = within(Duration::from_secs(10), "close_timeout(500 ms)", p.close_timeout(timeout)).await;
+    assert_closed_past_a_blocked_callback(t0.elapsed(), timeout, &report, &cluster, &callbacks, gate, n);
+}
+
+/// A callback may flush and close its own producer (blocking on the futures): `flush_timeout`
+/// waits for the reports (not for the callbacks, which would wait for itself) and returns by its
+/// timeout, and so does `close_timeout`.
+#[test]
+fn callback_flushes_and_closes_its_own_producer() {
+    e2e_common::within(Duration::from_secs(60), "the test", || smol::block_on(flush_and_close_from_a_callback()));
+}
+
+async fn flush_and_close_from_a_callback() {
+    let cluster = idem_cluster(1, "t", 1, "");
+    let p = Arc::new(Producer::new(test_config(&cluster.bootstrap_servers(), 5000)).unwrap());
+    let n = 300;
+    let (go, wait_for_go) = std::sync::mpsc::channel::<()>();
+    let (done, outcome) = std::sync::mpsc::channel();
+    let own = Arc::clone(&p);
+    let timeout = Duration::from_secs(1);
+    let callback = move |r| {
+        let _ = wait_for_go.recv(); // until the other records are sent
+        let flush = || smol::block_on(own.flush_timeout(timeout));
+        let _ = done.send(FromCallback::measure(r, flush, || smol::block_on(own.close_timeout(timeout))));
+    };
+    p.send_with_callback(&Record::new("t").value(&value_of(0)), callback).await.unwrap();
+    let callbacks = calm_callbacks(n);
+    let handles = send_some(&p, &callbacks, 1..n).await;
+    go.send(()).unwrap();
+    let outcome = outcome.recv_timeout(Duration::from_secs(10)).expect("the callback's flush and close return");
+    let report = outcome.check(timeout, n);
+    assert_delivered(handles).await;
+    assert!(eventually(Duration::from_secs(5), || callbacks.all_ran(1..n)));
+    assert_eq!(within(Duration::from_secs(5), "close again", p.close_timeout(timeout)).await, report);
+}
+
+/// `flush_timeout` returns by its timeout when a callback blocks, saying the records are
+/// reported and their callbacks are not all run; once the callback returns, `flush` succeeds.
+#[test]
+fn flush_returns_by_its_timeout_when_a_callback_blocks() {
+    e2e_common::within(Duration::from_secs(60), "the test", || smol::block_on(blocked_callback_then_flush()));
+}
+
+async fn blocked_callback_then_flush() {
+    let n = 300;
+    let (_cluster, p, callbacks, gate, handles) = blocked_at_record_0(n).await;
+    let timeout = Duration::from_millis(500);
+    let t0 = Instant::now();
+    let flushed = within(Duration::from_secs(10), "flush_timeout(500 ms)", p.flush_timeout(timeout)).await;
+    assert!(t0.elapsed() < timeout + SLACK, "flush took {:?}", t0.elapsed());
+    assert!(matches!(flushed, Err(FlushTimeout { pending: 0, callbacks_pending: 1.. })), "{flushed:?}");
+    assert_delivered(handles).await;
+    gate.release();
+    within(Duration::from_secs(5), "flush", p.flush()).await;
+    assert!(callbacks.all_ran(1..n));
+    assert!(within(Duration::from_secs(5), "close", p.close_timeout(Duration::from_secs(1))).await.all_delivered());
 }

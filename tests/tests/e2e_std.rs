@@ -12,11 +12,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use e2e_common::{
-    Collector, PanickyCallbacks, check, faulty_cluster, idem_cluster, read_back, read_idem_log, test_config, value_of,
-    within,
+    Collector, FromCallback, Gate, PanickyCallbacks, SLACK, assert_closed_past_a_blocked_callback, check, eventually,
+    faulty_cluster, idem_cluster, read_back, read_idem_log, test_config, value_of, within,
 };
 use idem_core::proto::ErrorCode;
-use idem_std::{DeliveryError, DeliveryHandle, Persisted, Producer, Record, SendError};
+use idem_std::{DeliveryError, DeliveryHandle, FlushTimeout, Persisted, Producer, Record, SendError};
 
 /// `threads` threads send `per_thread` records each (keyed, so spread over partitions); half
 /// the records use handles, half callbacks. Returns the reports by record index.
@@ -321,7 +321,7 @@ fn send_some(p: &Producer, callbacks: &PanickyCallbacks, records: std::ops::Rang
 
 /// A delivery callback that panics costs only itself (as in the Java client, which catches a
 /// callback's exception in `ProducerBatch.completeFutureAndFireCallbacks` and carries on): every
-/// other record still gets its one report, the thread that ran it keeps reading its socket,
+/// other record still gets its one report, the callback thread that ran it runs the next ones,
 /// `flush` and `close` return, and the panic is counted.
 #[test]
 fn callback_panic_costs_only_itself() {
@@ -332,13 +332,13 @@ fn callback_panic_costs_only_itself() {
 fn panicking_callbacks_among_deliveries() {
     let cluster = idem_cluster(1, "t", 1, "");
     let mut config = test_config(&cluster.bootstrap_servers(), 5000);
-    // Every record of a wave in one batch: its reports are completed in one pass, record 0's
+    // Every record of a wave in one batch: its reports are queued together, record 0's
     // panicking callback first.
     config.set("linger.ms", "50").unwrap();
     let p = Arc::new(Producer::new(config).unwrap());
     let n = 420;
     let callbacks = PanickyCallbacks::new(n as usize, 3, 7);
-    // The second wave needs the connection whose reader ran the first wave's panics.
+    // The second wave needs the callback thread that ran the first wave's panics.
     for wave in [0..n / 2, n / 2..n] {
         for (i, h) in send_some(&p, &callbacks, wave) {
             let r = h.wait_timeout(Duration::from_secs(5)).unwrap_or_else(|| panic!("record {i}: wait returns"));
@@ -365,9 +365,9 @@ fn panicking_callbacks_among_deliveries() {
     within(Duration::from_secs(5), "drop", move || drop(p));
 }
 
-/// With no broker reachable, records time out; a panicking callback run by the timer does not
-/// stop it: the other records of the same pass are reported, records sent afterwards time out
-/// too, and `close(timeout)` returns in time.
+/// With no broker reachable, records time out; a panicking callback of a record the timer failed
+/// stops neither the timer nor the callback thread: the other records of the same pass are
+/// reported, records sent afterwards time out too, and `close(timeout)` returns in time.
 #[test]
 fn callback_panic_on_timeout_keeps_the_timer_running() {
     within(Duration::from_secs(60), "the test", panicking_callbacks_among_timeouts);
@@ -385,6 +385,8 @@ fn panicking_callbacks_among_timeouts() {
         for (i, h) in send_some(&p, &callbacks, wave.clone()) {
             timed_out(i, h.wait_timeout(Duration::from_secs(5)).unwrap_or_else(|| panic!("record {i}: wait returns")));
         }
+        // The callbacks run on the callback thread, after the handles may have returned.
+        assert!(eventually(Duration::from_secs(5), || callbacks.all_ran(wave.clone())), "callbacks run");
         panicking += callbacks.assert_each_ran_once(wave, timed_out);
     }
     assert_eq!(panicking, 2); // records 0 and 10, one in each wave
@@ -396,4 +398,109 @@ fn panicking_callbacks_among_timeouts() {
     assert!(t0.elapsed() < Duration::from_secs(2), "close took {:?}", t0.elapsed());
     assert_eq!((report.counts.failed, report.counts.delivered), (20, 0));
     assert_eq!(report.counts.callback_panics, panicking);
+}
+
+/// Callbacks that never panic (records from 1 on), every third record sent with a handle.
+fn calm_callbacks(n: u64) -> PanickyCallbacks {
+    PanickyCallbacks::new(n as usize, 3, u64::MAX)
+}
+
+/// Every handle's record is delivered (its wait returns).
+fn assert_delivered(handles: Vec<(u64, DeliveryHandle)>) {
+    for (i, h) in handles {
+        let r = h.wait_timeout(Duration::from_secs(5)).unwrap_or_else(|| panic!("record {i}: wait returns"));
+        assert!(r.is_ok(), "record {i}: {r:?}");
+    }
+}
+
+/// A cluster and a producer whose record 0 has a callback that blocks on the gate returned (it
+/// has started blocking), then records `1..n` sent with `callbacks` (their handles returned).
+fn blocked_at_record_0(
+    n: u64,
+) -> (idem_std::MockCluster, Arc<Producer>, PanickyCallbacks, Gate, Vec<(u64, DeliveryHandle)>) {
+    let cluster = idem_cluster(1, "t", 1, "");
+    let p = Arc::new(Producer::new(test_config(&cluster.bootstrap_servers(), 5000)).unwrap());
+    let (gate, blocking) = Gate::new();
+    p.send_with_callback(&Record::new("t").value(&value_of(0)), blocking).unwrap();
+    assert!(gate.entered(Duration::from_secs(5)), "record 0's callback runs");
+    let callbacks = calm_callbacks(n);
+    let handles = send_some(&p, &callbacks, 1..n);
+    (cluster, p, callbacks, gate, handles)
+}
+
+/// A callback that blocks delays only the callbacks after it: the handles of the other records
+/// return, the records are delivered, and `close(timeout)` returns by its timeout (as the Java
+/// client's `KafkaProducer.close(Duration)`, which force-closes when the timeout passes).
+#[test]
+fn blocked_callback_delays_only_callbacks() {
+    within(Duration::from_secs(60), "the test", blocked_callback_then_close);
+}
+
+fn blocked_callback_then_close() {
+    let n = 300;
+    let (cluster, p, callbacks, gate, handles) = blocked_at_record_0(n);
+    assert_delivered(handles);
+    let timeout = Duration::from_millis(500);
+    let t0 = Instant::now();
+    let report = within(Duration::from_secs(10), "close(500 ms)", {
+        let p = Arc::clone(&p);
+        move || p.close(timeout)
+    });
+    assert_closed_past_a_blocked_callback(t0.elapsed(), timeout, &report, &cluster, &callbacks, gate, n);
+    within(Duration::from_secs(5), "drop", move || drop(p));
+}
+
+/// A callback may flush and close its own producer: `flush` waits for the reports (not for the
+/// callbacks, which would wait for itself) and returns by its timeout, and so does `close`.
+#[test]
+fn callback_flushes_and_closes_its_own_producer() {
+    within(Duration::from_secs(60), "the test", flush_and_close_from_a_callback);
+}
+
+fn flush_and_close_from_a_callback() {
+    let cluster = idem_cluster(1, "t", 1, "");
+    let p = Arc::new(Producer::new(test_config(&cluster.bootstrap_servers(), 5000)).unwrap());
+    let n = 300;
+    let (go, wait_for_go) = std::sync::mpsc::channel::<()>();
+    let (done, outcome) = std::sync::mpsc::channel();
+    let own = Arc::clone(&p);
+    let timeout = Duration::from_secs(1);
+    p.send_with_callback(&Record::new("t").value(&value_of(0)), move |r| {
+        let _ = wait_for_go.recv(); // until the other records are sent
+        let _ = done.send(FromCallback::measure(r, || own.flush(timeout), || own.close(timeout)));
+    })
+    .unwrap();
+    let callbacks = calm_callbacks(n);
+    let handles = send_some(&p, &callbacks, 1..n);
+    go.send(()).unwrap();
+    let outcome = outcome.recv_timeout(Duration::from_secs(10)).expect("the callback's flush and close return");
+    let report = outcome.check(timeout, n);
+    assert_delivered(handles);
+    assert!(eventually(Duration::from_secs(5), || callbacks.all_ran(1..n)));
+    assert_eq!(within(Duration::from_secs(5), "close again", move || p.close(timeout)), report);
+}
+
+/// `flush(timeout)` returns by its timeout when a callback blocks, saying the records are
+/// reported and their callbacks are not all run; once the callback returns, `flush` succeeds.
+#[test]
+fn flush_returns_by_its_timeout_when_a_callback_blocks() {
+    within(Duration::from_secs(60), "the test", blocked_callback_then_flush);
+}
+
+fn blocked_callback_then_flush() {
+    let n = 300;
+    let (_cluster, p, callbacks, gate, handles) = blocked_at_record_0(n);
+    let timeout = Duration::from_millis(500);
+    let t0 = Instant::now();
+    let flushed = within(Duration::from_secs(10), "flush(500 ms)", {
+        let p = Arc::clone(&p);
+        move || p.flush(timeout)
+    });
+    assert!(t0.elapsed() < timeout + SLACK, "flush took {:?}", t0.elapsed());
+    assert!(matches!(flushed, Err(FlushTimeout { pending: 0, callbacks_pending: 1.. })), "{flushed:?}");
+    assert_delivered(handles);
+    gate.release();
+    assert_eq!(p.flush(Duration::from_secs(5)), Ok(()));
+    assert!(callbacks.all_ran(1..n));
+    assert!(p.close(Duration::from_secs(1)).all_delivered());
 }

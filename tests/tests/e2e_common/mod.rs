@@ -284,6 +284,13 @@ impl PanickyCallbacks {
         }
     }
 
+    /// Whether the callback of every record of `records` sent with one has run.
+    pub fn all_ran(&self, records: std::ops::Range<u64>) -> bool {
+        records
+            .filter(|i| !self.uses_handle(*i))
+            .all(|i| self.runs[i as usize].load(std::sync::atomic::Ordering::SeqCst) > 0)
+    }
+
     /// Asserts that the callback of every record of `records` sent with one ran exactly once and,
     /// unless it panicked, stored a report `check` accepts. Returns how many of them panicked.
     pub fn assert_each_ran_once(&self, records: std::ops::Range<u64>, check: impl Fn(u64, DeliveryResult)) -> u64 {
@@ -312,5 +319,113 @@ pub fn within<T: Send + 'static>(limit: Duration, what: &str, f: impl FnOnce() -
         Ok(v) => v,
         Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("{what}: still running after {limit:?}"),
         Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!("{what}: panicked"),
+    }
+}
+
+/// A delivery callback that blocks until its gate is released (or dropped, so that a failing
+/// test still lets it end), and says when it has started blocking.
+pub struct Gate {
+    release: Option<std::sync::mpsc::Sender<()>>,
+    entered: std::sync::mpsc::Receiver<()>,
+}
+
+impl Gate {
+    /// A gate and the callback it holds.
+    pub fn new() -> (Gate, impl FnOnce(DeliveryResult) + Send + 'static) {
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let (entered_tx, entered) = std::sync::mpsc::channel();
+        let callback = move |_: DeliveryResult| {
+            let _ = entered_tx.send(());
+            let _ = released.recv(); // returns once the gate is released or dropped
+        };
+        (Gate { release: Some(release), entered }, callback)
+    }
+
+    /// Waits up to `limit` for the callback to start blocking; whether it did.
+    pub fn entered(&self, limit: Duration) -> bool {
+        self.entered.recv_timeout(limit).is_ok()
+    }
+
+    /// Lets the callback return.
+    pub fn release(mut self) {
+        self.release.take();
+    }
+}
+
+/// Waits up to `limit` until `done()` holds, polling; whether it did.
+pub fn eventually(limit: Duration, done: impl Fn() -> bool) -> bool {
+    let t0 = Instant::now();
+    while !done() {
+        if t0.elapsed() > limit {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    true
+}
+
+/// How much later than its timeout a timeout-taking call may return (a loaded test machine).
+pub const SLACK: Duration = Duration::from_secs(2);
+
+/// Checks a `close` with `timeout` that took `took` while record 0's callback blocked on `gate`
+/// (records `0..n` sent to `cluster`'s "t", those from 1 with `callbacks`): it returned by its
+/// timeout, with every record reported delivered, and the log holds them all; the callbacks
+/// queued behind the blocked one had not run, and run once it is released.
+pub fn assert_closed_past_a_blocked_callback(
+    took: Duration,
+    timeout: Duration,
+    report: &idem_std::CloseReport,
+    cluster: &idem_std::MockCluster,
+    callbacks: &PanickyCallbacks,
+    gate: Gate,
+    n: u64,
+) {
+    assert!(took < timeout + SLACK, "close took {took:?}");
+    assert_eq!(report.counts.delivered, n, "{report:?}");
+    assert_eq!(read_idem_log(cluster, "t", 1).len(), n as usize);
+    assert!(!callbacks.all_ran(1..n));
+    gate.release();
+    assert!(eventually(Duration::from_secs(5), || callbacks.all_ran(1..n)), "callbacks after release");
+    callbacks.assert_each_ran_once(1..n, |i, r| assert!(r.is_ok(), "record {i}: {r:?}"));
+}
+
+/// What a delivery callback that flushed and then closed its own producer saw.
+#[derive(Debug)]
+pub struct FromCallback {
+    /// Its own record was delivered.
+    pub ok: bool,
+    /// What its `flush` returned, and how long it took.
+    pub flushed: Result<(), idem_std::FlushTimeout>,
+    pub flush_took: Duration,
+    /// What its `close` returned, and how long it took.
+    pub report: idem_std::CloseReport,
+    pub close_took: Duration,
+}
+
+impl FromCallback {
+    /// Runs `flush`, then `close`, timing each (from a callback that got `r`).
+    pub fn measure(
+        r: DeliveryResult,
+        flush: impl FnOnce() -> Result<(), idem_std::FlushTimeout>,
+        close: impl FnOnce() -> idem_std::CloseReport,
+    ) -> FromCallback {
+        let t0 = Instant::now();
+        let flushed = flush();
+        let flush_took = t0.elapsed();
+        let t1 = Instant::now();
+        let report = close();
+        FromCallback { ok: r.is_ok(), flushed, flush_took, report, close_took: t1.elapsed() }
+    }
+
+    /// Checks it, for calls with `timeout` and records `0..n` all delivered: both returned by
+    /// their timeouts, the flush succeeded (it waited for the reports, not for the callbacks),
+    /// and the close counted every record delivered. Returns the close's report.
+    pub fn check(self, timeout: Duration, n: u64) -> idem_std::CloseReport {
+        assert!(self.ok);
+        assert_eq!(self.flushed, Ok(()), "the other records are delivered meanwhile");
+        assert!(self.flush_took < timeout + SLACK, "flush took {:?}", self.flush_took);
+        assert!(self.close_took < timeout + SLACK, "close took {:?}", self.close_took);
+        assert_eq!(self.report.counts.delivered, n, "{:?}", self.report);
+        self.report
     }
 }
