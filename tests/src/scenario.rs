@@ -262,6 +262,13 @@ pub fn record_order(entries: &[LogEntry]) -> Vec<usize> {
     entries.iter().filter_map(|e| e.value.as_deref().and_then(crate::checker::record_index)).collect()
 }
 
+/// Whether `after` was written in a later session than `before`: the same producer id with a
+/// higher epoch (a bump), or another id (Kafka answers InitProducerId without a transactional id
+/// with a fresh id and epoch 0).
+pub fn later_session(before: &LogEntry, after: &LogEntry) -> bool {
+    after.producer_id != before.producer_id || after.epoch > before.epoch
+}
+
 /// Whether a fatal error was reported.
 pub fn had_fatal(r: &RunResult) -> bool {
     r.errors.iter().any(|e| e.starts_with("FATAL"))

@@ -3,8 +3,10 @@
 // -> "no batch in an epoch past the last: [.., (1000, 32767), ..]".
 //! Epoch exhaustion: the producer's epoch starts near i16::MAX (test hook on the cluster) and is
 //! bumped past the end; the broker then hands out a new producer id, and the producer carries on
-//! without a fatal error, a duplicate or a reorder.
+//! without a fatal error, a duplicate or a reorder. The cluster bumps epochs in place here
+//! (`ProducerIdPolicy::BumpInPlace`); Kafka would hand out a fresh id for every request.
 
+use idem_core::broker::ProducerIdPolicy;
 use idem_tests::actors::BrokerFault;
 use idem_tests::scenario::{Scenario, assert_clean, counter, had_fatal, log, pid_grants, record_order};
 
@@ -12,6 +14,7 @@ use idem_tests::scenario::{Scenario, assert_clean, counter, had_fatal, log, pid_
 fn bumps_past_the_last_epoch_get_a_new_producer_id() {
     let mut s = Scenario::new(1, 2);
     s.first_epoch = Some(i16::MAX - 3);
+    s.cluster.producer_ids = ProducerIdPolicy::BumpInPlace;
     // Each round: a head batch rejected OUT_OF_ORDER (definitely not written) forces a bump.
     for round in 0..6u64 {
         let t = round * 500;
