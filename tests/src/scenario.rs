@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use crate::actors::{BrokerFault, ProducerOut, Refused, SimProducer, WorkRecord};
 use crate::adapters::{IdemCluster, IdemProducer, producer};
-use crate::checker::{LogEntry, Outcome};
+use crate::checker::LogEntry;
 use crate::net::NetConfig;
 use crate::sim::{self, NetFault, RunResult, Schedule, Script, SimConfig};
 
@@ -246,15 +246,11 @@ pub fn counter(r: &RunResult, name: &str) -> u64 {
 
 /// Outcomes by kind: (delivered, not persisted, possibly persisted).
 pub fn outcomes(r: &RunResult) -> (usize, usize, usize) {
-    let mut t = (0, 0, 0);
+    let mut t = [0; 3];
     for rep in &r.run.reports {
-        match rep.outcome {
-            Outcome::Delivered { .. } => t.0 += 1,
-            Outcome::NotPersisted => t.1 += 1,
-            Outcome::PossiblyPersisted => t.2 += 1,
-        }
+        t[rep.outcome.kind()] += 1;
     }
-    t
+    (t[0], t[1], t[2])
 }
 
 /// The record indices of a log, in log order.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use idem_core::rand::Rng;
 use idem_core::{Duration, Instant};
 
-use crate::actors::BrokerFault;
+use crate::actors::{BrokerFault, RestartMode};
 use crate::net::NetConfig;
 
 /// A network fault; the connection is picked among the live ones when the fault fires.
@@ -177,7 +177,11 @@ pub fn schedule(cfg: &SimConfig, rng: &mut Rng) -> Schedule {
             }
             6 => Script::Broker(BrokerFault::LeaderMove { partition, to: broker }),
             7 => Script::Broker(BrokerFault::ExpireProducers),
-            _ => Script::Broker(BrokerFault::Restart { broker, keep_producer_state: rng.chance(0.5) }),
+            _ => {
+                let state = [RestartMode::KeepWindow, RestartMode::KeepLastBatch, RestartMode::LoseState]
+                    [rng.below(3) as usize];
+                Script::Broker(BrokerFault::Restart { broker, state })
+            }
         };
         s.at(t, fault);
     }
