@@ -14,6 +14,9 @@ use crate::net::NetConfig;
 pub enum NetFault {
     /// Cut a connection (both ends see a disconnect; bytes in flight are lost).
     Cut { pick: u64 },
+    /// The producer's end of a connection fails (it sees a disconnect now); the bytes it had
+    /// written still reach the broker, then the broker sees the connection end.
+    FailProducerSide { pick: u64 },
     /// Stall one direction of a connection for `ms`.
     Stall { pick: u64, to_broker: bool, ms: u64 },
     /// Stall one direction of every live connection for `ms`.
@@ -164,7 +167,8 @@ pub fn schedule(cfg: &SimConfig, rng: &mut Rng) -> Schedule {
         let fault = match rng.below(12) {
             10 => Script::Net(NetFault::CutAll),
             11 => Script::Net(NetFault::StallAll { to_broker: rng.chance(0.5), ms: 1 + rng.below(3000) }),
-            0..=2 => Script::Net(NetFault::Cut { pick: rng.next_u64() }),
+            0 | 1 => Script::Net(NetFault::Cut { pick: rng.next_u64() }),
+            2 => Script::Net(NetFault::FailProducerSide { pick: rng.next_u64() }),
             3 | 4 => Script::Net(NetFault::Stall {
                 pick: rng.next_u64(),
                 to_broker: rng.chance(0.5),

@@ -265,6 +265,14 @@ impl<P: SimProducer, B: SimBroker> Driver<P, B> {
                     self.net.cut(c);
                 }
             }
+            Script::Net(NetFault::FailProducerSide { pick }) => {
+                let conns = self.net.conns();
+                if !conns.is_empty() {
+                    let c = conns[(pick % conns.len() as u64) as usize];
+                    self.trace.ev(now, "fail-producer-side", c, &[]);
+                    self.net.fail_producer_side(now, c);
+                }
+            }
             Script::Net(NetFault::Stall { pick, to_broker, ms }) => {
                 let conns = self.net.conns();
                 if !conns.is_empty() {
