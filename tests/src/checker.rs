@@ -390,9 +390,15 @@ fn order_across_sessions(run: &Run, report_of: &[Option<&Report>]) -> Vec<String
             };
             if let Some((later, at)) = latest_delivered.filter(|(later, _)| *later > idx) {
                 let what = if delivered { "Delivered" } else { "PossiblyPersisted" };
+                // A copy appended after the producer gave the record up was still on the wire.
+                let given_up = report_of[idx].map(|r| r.at).filter(|_| !delivered);
+                let late = match (run.appended_at(&(topic.clone(), *partition), e.offset), given_up) {
+                    (Some(t), Some(g)) if t > g => format!("; appended at {t:?}, after it was given up at {g:?}"),
+                    _ => String::new(),
+                };
                 errs.push(format!(
                     "{topic}-{partition}: REORDER ACROSS SESSIONS: {what} record {idx}@{} (pid {} epoch {} seq {}) \
-                     is after Delivered record {later}@{at}, which was sent after it",
+                     is after Delivered record {later}@{at}, which was sent after it{late}",
                     e.offset, e.producer_id, e.epoch, e.sequence
                 ));
             }
