@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use idem_core::Instant;
+pub use idem_core::broker::RestartMode;
 
 use crate::checker::{LogEntry, Outcome};
 
@@ -95,8 +96,9 @@ pub enum BrokerFault {
     LeaderMove { partition: i32, to: i32 },
     /// All producer state expires (as after `producer.id.expiration.ms`).
     ExpireProducers,
-    /// `broker` restarts: connections cut; producer state kept or lost.
-    Restart { broker: i32, keep_producer_state: bool },
+    /// `broker` restarts: connections cut; producer state kept whole (Redpanda), kept as each
+    /// producer's last batch (Kafka) or lost.
+    Restart { broker: i32, state: RestartMode },
 }
 
 /// What the broker cluster asks the driver to do.
@@ -137,6 +139,23 @@ pub trait SimBroker {
     /// a duplicate no producer can prevent; the checker excuses exactly those (same producer id,
     /// epoch and sequence on both sides of a mark) and counts them.
     fn state_loss_marks(&self) -> BTreeMap<(String, i32), Vec<i64>> {
+        BTreeMap::new()
+    }
+    /// Where the brokers kept only each producer's last batch (a restart from Kafka's snapshot):
+    /// per partition, the log end offsets at those moments. A resend of an older batch of the
+    /// window is then refused with a sequence error although it is in the log.
+    fn window_loss_marks(&self) -> BTreeMap<(String, i32), Vec<i64>> {
+        BTreeMap::new()
+    }
+    /// Per partition, when the log grew: `(log end offset, instant)` pairs in order, so the
+    /// record at offset `o` was appended at the instant of the first pair whose end offset is
+    /// above `o`. Empty if the broker does not say.
+    fn append_times(&self) -> BTreeMap<(String, i32), Vec<(i64, Instant)>> {
+        BTreeMap::new()
+    }
+    /// Per partition, how many sequence errors (OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID,
+    /// INVALID_PRODUCER_EPOCH) were injected rather than decided by the producer state.
+    fn injected_sequence_errors(&self) -> BTreeMap<(String, i32), u64> {
         BTreeMap::new()
     }
     /// Named counters of what the brokers did (proof that faults were exercised).

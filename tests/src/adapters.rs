@@ -6,16 +6,18 @@ use std::collections::BTreeMap;
 
 use idem_core::broker::validator::UnknownProducerPolicy;
 use idem_core::broker::{
-    BrokerAddress, BrokerInput, BrokerOutput, Cluster, ClusterConfig, ConnId as BConn, FaultSpec, TopicConfig,
+    BrokerAddress, BrokerInput, BrokerOutput, Cluster, ClusterConfig, ConnId as BConn, DuplicateAnswer, FaultSpec,
+    TopicConfig,
 };
 use idem_core::producer::{
-    ConnId as PConn, Event, Input, Output, Persisted, Producer, ProducerConfig, ProducerRecord, RecordId, SendError,
+    ConnId as PConn, DeliveryError, Event, Input, Output, Persisted, Producer, ProducerConfig, ProducerRecord,
+    RecordId, SendError,
 };
 use idem_core::rand::Rng;
 use idem_core::{Duration, Instant};
 
-use crate::actors::{BrokerFault, BrokerOut, ProducerOut, Refused, SimBroker, SimProducer, WorkRecord};
-use crate::checker::{LogEntry, Outcome, decode_log};
+use crate::actors::{BrokerFault, BrokerOut, ProducerOut, Refused, RestartMode, SimBroker, SimProducer, WorkRecord};
+use crate::checker::{FailReason, LogEntry, Outcome, decode_log, is_sequence_code};
 use crate::sim::{self, RunResult, SimConfig};
 
 /// The real producer behind [`SimProducer`].
@@ -65,13 +67,14 @@ impl SimProducer for IdemProducer {
             Output::Event(Event::Delivered { id, partition, offset, .. }) => {
                 ProducerOut::Report { id, outcome: Outcome::Delivered { partition, offset } }
             }
-            Output::Event(Event::Failed { id, persisted, .. }) => ProducerOut::Report {
-                id,
-                outcome: match persisted {
-                    Persisted::No => Outcome::NotPersisted,
-                    _ => Outcome::PossiblyPersisted,
-                },
-            },
+            Output::Event(Event::Failed { id, persisted, error }) => {
+                let why = fail_reason(error);
+                let outcome = match persisted {
+                    Persisted::No => Outcome::NotPersisted(why),
+                    Persisted::Possibly => Outcome::PossiblyPersisted(why),
+                };
+                ProducerOut::Report { id, outcome }
+            }
             Output::Event(Event::Fatal(e)) => ProducerOut::Fatal(e.to_string()),
             Output::Timeout(t) => ProducerOut::Timeout(t),
         }
@@ -92,6 +95,18 @@ impl SimProducer for IdemProducer {
     }
 }
 
+/// The producer's delivery error as the checker sees it.
+fn fail_reason(error: DeliveryError) -> FailReason {
+    match error {
+        DeliveryError::Timeout => FailReason::Timeout,
+        DeliveryError::RetriesExhausted(code) => FailReason::RetriesExhausted(code),
+        DeliveryError::Rejected(code) => FailReason::Rejected(code),
+        DeliveryError::SequenceUnresolvable(code) => FailReason::Sequence(code),
+        DeliveryError::Fatal(_) => FailReason::Fatal,
+        DeliveryError::Aborted => FailReason::Aborted,
+    }
+}
+
 /// The real in-memory cluster behind [`SimBroker`].
 pub struct IdemCluster {
     /// The cluster.
@@ -105,20 +120,27 @@ pub struct IdemCluster {
     /// failures; they are kept for the trace.
     pub refused_controls: Vec<String>,
     marks: BTreeMap<(String, i32), Vec<i64>>,
+    window_marks: BTreeMap<(String, i32), Vec<i64>>,
+    /// Per topic and partition: `(log end offset, instant)` each time the log grew.
+    appended: BTreeMap<String, Vec<Vec<(i64, Instant)>>>,
 }
 
 impl IdemCluster {
     /// A cluster of `brokers` brokers (`broker-<id>:9092`) with one topic.
     pub fn new(brokers: i32, topic: &str, partitions: i32, seed: u64) -> Self {
-        let config = ClusterConfig {
+        Self::with_config(Self::config(brokers, topic, partitions, seed), topic)
+    }
+
+    /// The configuration [`new`](Self::new) uses, to adjust before [`with_config`](Self::with_config).
+    pub fn config(brokers: i32, topic: &str, partitions: i32, seed: u64) -> ClusterConfig {
+        ClusterConfig {
             brokers: (0..brokers)
                 .map(|i| BrokerAddress { node_id: i, host: format!("broker-{i}"), port: 9092 })
                 .collect(),
             topics: vec![TopicConfig { name: topic.to_string(), partitions }],
             seed,
             ..ClusterConfig::default()
-        };
-        Self::with_config(config, topic)
+        }
     }
 
     /// A cluster from a full configuration (scenarios tune the validator or producer ids).
@@ -135,6 +157,8 @@ impl IdemCluster {
             last_deadline: None,
             refused_controls: Vec::new(),
             marks: BTreeMap::new(),
+            window_marks: BTreeMap::new(),
+            appended: BTreeMap::new(),
         }
     }
 }
@@ -148,6 +172,24 @@ impl SimBroker for IdemCluster {
     }
     fn received(&mut self, now: Instant, conn: u64, bytes: &[u8]) {
         self.cluster.handle_input(BrokerInput::Received { now, conn: BConn(conn), bytes });
+        // Appends happen only while requests are handled: note when each log grew.
+        for name in self.cluster.topic_names() {
+            if !self.appended.contains_key(name) {
+                self.appended.insert(name.to_string(), Vec::new());
+            }
+            let Some(parts) = self.appended.get_mut(name) else { continue };
+            for p in 0.. {
+                let Some(log) = self.cluster.partition_log(name, p) else { break };
+                let end = log.log_end_offset();
+                if parts.len() <= p as usize {
+                    parts.resize_with(p as usize + 1, Vec::new);
+                }
+                let Some(grew) = parts.get_mut(p as usize) else { break };
+                if end > grew.last().map_or(0, |(last, _)| *last) {
+                    grew.push((end, now));
+                }
+            }
+        }
     }
     fn closed(&mut self, now: Instant, conn: u64) {
         self.cluster.handle_input(BrokerInput::Closed { now, conn: BConn(conn) });
@@ -167,11 +209,14 @@ impl SimBroker for IdemCluster {
         }
     }
     fn fault(&mut self, now: Instant, fault: &BrokerFault) {
-        // Mark where producer state is lost (before the control changes leadership).
-        let lossy = match fault {
-            BrokerFault::ExpireProducers => Some(None),
-            BrokerFault::Restart { broker, keep_producer_state: false } => Some(Some(*broker)),
-            _ => None,
+        // Mark where producer state is lost, wholly or down to each producer's last batch
+        // (before the control changes leadership): `Some(None)` every partition, `Some(Some(b))`
+        // those broker b leads.
+        let (lossy, window) = match fault {
+            BrokerFault::ExpireProducers => (Some(None), false),
+            BrokerFault::Restart { broker, state: RestartMode::LoseState } => (Some(Some(*broker)), false),
+            BrokerFault::Restart { broker, state: RestartMode::KeepLastBatch } => (Some(Some(*broker)), true),
+            _ => (None, false),
         };
         let mut marks = Vec::new();
         if let Some(only) = lossy {
@@ -202,14 +247,13 @@ impl SimBroker for IdemCluster {
                 c.expire_producers(now, None);
                 Ok(())
             }
-            BrokerFault::Restart { broker, keep_producer_state } => {
-                c.restart_broker(now, *broker, *keep_producer_state)
-            }
+            BrokerFault::Restart { broker, state } => c.restart_broker_as(now, *broker, *state),
         };
         match r {
             Ok(()) => {
+                let to = if window { &mut self.window_marks } else { &mut self.marks };
                 for (k, leo) in marks {
-                    self.marks.entry(k).or_default().push(leo);
+                    to.entry(k).or_default().push(leo);
                 }
             }
             Err(e) => self.refused_controls.push(format!("{fault:?}: {e}")),
@@ -238,6 +282,31 @@ impl SimBroker for IdemCluster {
     fn state_loss_marks(&self) -> BTreeMap<(String, i32), Vec<i64>> {
         self.marks.clone()
     }
+    fn window_loss_marks(&self) -> BTreeMap<(String, i32), Vec<i64>> {
+        self.window_marks.clone()
+    }
+    fn append_times(&self) -> BTreeMap<(String, i32), Vec<(i64, Instant)>> {
+        let mut out = BTreeMap::new();
+        for (name, parts) in &self.appended {
+            for (p, grew) in parts.iter().enumerate() {
+                out.insert((name.clone(), p as i32), grew.clone());
+            }
+        }
+        out
+    }
+    fn injected_sequence_errors(&self) -> BTreeMap<(String, i32), u64> {
+        let mut out = BTreeMap::new();
+        for name in self.cluster.topic_names() {
+            let Some(topic) = self.cluster.topic(name) else { continue };
+            for (p, part) in topic.partitions.iter().enumerate() {
+                let n: u64 = part.injected_before.iter().filter(|(c, _)| is_sequence_code(*c)).map(|(_, n)| n).sum();
+                if n > 0 {
+                    out.insert((name.to_string(), p as i32), n);
+                }
+            }
+        }
+        out
+    }
     fn logs(&self) -> BTreeMap<(String, i32), Vec<LogEntry>> {
         let mut out = BTreeMap::new();
         for name in self.cluster.topic_names() {
@@ -265,25 +334,41 @@ pub struct SeedSetup {
     /// The brokers accept any first sequence from an unknown producer (KIP-360) instead of
     /// requiring 0.
     pub kip360: bool,
+    /// How the brokers answer a duplicate: Kafka's original offset, or tansu's
+    /// DUPLICATE_SEQUENCE_NUMBER.
+    pub duplicate_answer: DuplicateAnswer,
 }
 
 /// Derives the run's shape from the seed: cluster size, partitions, record count, producer
-/// settings (linger, batch size, in-flight window, buffer size, timeouts).
+/// settings (linger, batch size, in-flight window, buffer size, timeouts, retries), the brokers'
+/// flavour (KIP-360 acceptance of unknown producers, tansu's duplicate answer).
+///
+/// One seed in ten is a large run (500 to 1,500 records over 2 to 8 partitions, small batches,
+/// up to 5 in flight): long pipelines behind an unresolved batch, which the small runs (20 to
+/// 119 records) rarely build.
 pub fn setup(seed: u64) -> SeedSetup {
     let mut rng = Rng::new(seed ^ 0x5EED_5EED);
+    let large = rng.chance(0.1);
     let brokers = 1 + rng.below(3) as i32;
-    let partitions = 1 + rng.below(4) as i32;
-    let records = 20 + rng.below(100) as usize;
+    let (partitions, records) = if large {
+        (2 + rng.below(7) as i32, 500 + rng.below(1001) as usize)
+    } else {
+        (1 + rng.below(4) as i32, 20 + rng.below(100) as usize)
+    };
     let request_timeout_ms = 500 + rng.below(2500);
     let delivery_timeout_ms = request_timeout_ms + 100 + 1000 * (2 + rng.below(8));
-    let batch = [256u64, 1024, 16384][rng.below(3) as usize];
+    let batch =
+        if large { [256u64, 1024][rng.below(2) as usize] } else { [256u64, 1024, 16384][rng.below(3) as usize] };
     // From "a batch or two" (back-pressure) to plenty.
-    let buffer = batch.max(2048) * [1u64, 2, 64][rng.below(3) as usize];
-    let producer = vec![
+    let buffer =
+        batch.max(2048) * if large { [4u64, 64][rng.below(2) as usize] } else { [1u64, 2, 64][rng.below(3) as usize] };
+    let in_flight = if large { 3 + rng.below(3) } else { 1 + rng.below(5) };
+    let linger = if large { rng.below(5) } else { rng.below(30) };
+    let mut producer = vec![
         ("bootstrap.servers", format!("broker-{}:9092", rng.below(brokers as u64))),
-        ("linger.ms", rng.below(30).to_string()),
+        ("linger.ms", linger.to_string()),
         ("batch.size", batch.to_string()),
-        ("max.in.flight.requests.per.connection", (1 + rng.below(5)).to_string()),
+        ("max.in.flight.requests.per.connection", in_flight.to_string()),
         ("buffer.memory", buffer.to_string()),
         ("request.timeout.ms", request_timeout_ms.to_string()),
         ("delivery.timeout.ms", delivery_timeout_ms.to_string()),
@@ -292,12 +377,17 @@ pub fn setup(seed: u64) -> SeedSetup {
         ("reconnect.backoff.ms", (10 + rng.below(50)).to_string()),
         ("idem.seed", seed.to_string()),
     ];
+    // Some seeds give up after a few attempts instead of at the delivery timeout.
+    if rng.chance(0.15) {
+        producer.push(("retries", [0u64, 1, 3][rng.below(3) as usize].to_string()));
+    }
+    let send_window = if large { 1000 + rng.below(5000) } else { 500 + rng.below(4000) };
     let sim = SimConfig {
         topic: "sim".into(),
         partitions,
         brokers,
         records,
-        send_window: Duration::from_millis(500 + rng.below(4000)),
+        send_window: Duration::from_millis(send_window),
         fault_window: Duration::from_millis(1000 + rng.below(6000)),
         faults: rng.below(12) as usize,
         delivery_timeout: Duration::from_millis(delivery_timeout_ms),
@@ -306,7 +396,14 @@ pub fn setup(seed: u64) -> SeedSetup {
         net: crate::net::NetConfig::default(),
     };
     let kip360 = rng.chance(0.25);
-    SeedSetup { sim, producer: producer.into_iter().map(|(k, v)| (k.to_string(), v)).collect(), kip360 }
+    let duplicate_answer =
+        if rng.chance(0.2) { DuplicateAnswer::DuplicateSequenceNumber } else { DuplicateAnswer::OriginalOffset };
+    SeedSetup {
+        sim,
+        producer: producer.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        kip360,
+        duplicate_answer,
+    }
 }
 
 /// A producer from `(key, value)` settings.
@@ -326,12 +423,12 @@ pub fn run_seed(seed: u64) -> RunResult {
     let s = setup(seed);
     let mut rng = Rng::new(seed);
     let schedule = sim::schedule(&s.sim, &mut rng);
-    let mut cluster = IdemCluster::new(s.sim.brokers, &s.sim.topic, s.sim.partitions, rng.next_u64());
+    let mut config = IdemCluster::config(s.sim.brokers, &s.sim.topic, s.sim.partitions, rng.next_u64());
     if s.kip360 {
-        let mut config = cluster.cluster_config.clone();
         config.validator.unknown_producer = UnknownProducerPolicy::AcceptAnySequence;
-        cluster = IdemCluster::with_config(config, &s.sim.topic);
     }
+    config.duplicate_answer = s.duplicate_answer;
+    let cluster = IdemCluster::with_config(config, &s.sim.topic);
     let mut r = sim::run(&s.sim, schedule, IdemProducer(producer(&s.producer)), cluster, rng.fork());
     if !r.errors.is_empty() {
         r.summary = format!("{} | {:?}", r.summary, s);

@@ -4,10 +4,26 @@
 //! (in acceptance order), the reports the producer emitted, the partition logs the brokers hold
 //! at the end, and the producer's buffered-bytes gauge sampled at every step. Record identity is
 //! carried in the value (`"r<index>:<filler>"`), so the checker never trusts producer internals.
+//! From the brokers it also learns where producer state was lost and where a sequence error was
+//! injected rather than real.
+//!
+//! Order is checked twice: within one session (producer id, epoch, state-loss segment) records
+//! follow send order (`REORDER`), and across sessions the README's promise for Delivered holds:
+//! a Delivered record is after every record sent before it to that partition that is in the log,
+//! whether that one was Delivered or PossiblyPersisted (`REORDER ACROSS SESSIONS`). A record's
+//! place is its first copy in the log: a copy appended again after a state-loss mark is an
+//! excused duplicate, and the first copy is where the producer's acknowledgement came from.
+//!
+//! A PossiblyPersisted record that is in the log, given up because of a sequence error, on a
+//! partition whose broker kept its producer state since the record was appended and never
+//! injected a sequence error, is `GIVEN UP IN LOG`: a real broker with its state intact answers a
+//! resend of a batch in its 5-batch window as a duplicate, so the producer let the batch fall out
+//! of that window (more than 5 batches appended behind an unresolved one).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use idem_core::proto::ErrorCode;
 use idem_core::{Duration, Instant};
 
 /// A record `send` accepted. Its index in [`Run::sent`] is its identity and its send order.
@@ -28,10 +44,71 @@ pub struct SentRecord {
 pub enum Outcome {
     /// In the log of `partition`, at `offset` if known.
     Delivered { partition: i32, offset: Option<i64> },
-    /// Definitely not in the log.
-    NotPersisted,
-    /// In the log at most once.
-    PossiblyPersisted,
+    /// Definitely not in the log; why the producer gave up.
+    NotPersisted(FailReason),
+    /// In the log at most once; why the producer gave up.
+    PossiblyPersisted(FailReason),
+}
+
+impl Outcome {
+    /// 0 for Delivered, 1 for NotPersisted, 2 for PossiblyPersisted (for tallies).
+    pub fn kind(&self) -> usize {
+        match self {
+            Outcome::Delivered { .. } => 0,
+            Outcome::NotPersisted(_) => 1,
+            Outcome::PossiblyPersisted(_) => 2,
+        }
+    }
+}
+
+/// Why the producer gave a record up (the producer's delivery error, reduced to what the checker
+/// needs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailReason {
+    /// `delivery.timeout.ms` elapsed.
+    Timeout,
+    /// `retries` were used up; the last error.
+    RetriesExhausted(ErrorCode),
+    /// A non-retriable error.
+    Rejected(ErrorCode),
+    /// A sequence error (OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID,
+    /// INVALID_PRODUCER_EPOCH) answered to a batch whose earlier attempt's outcome is unknown.
+    Sequence(ErrorCode),
+    /// The producer stopped on a fatal error.
+    Fatal,
+    /// The producer was aborted before the record was delivered.
+    Aborted,
+}
+
+impl FailReason {
+    /// Whether the producer gave up because the broker answered a sequence error (not a
+    /// timeout, the retry limit or a fatal error).
+    pub fn is_sequence_error(self) -> bool {
+        match self {
+            FailReason::Sequence(_) => true,
+            FailReason::Rejected(code) => is_sequence_code(code),
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for FailReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FailReason::Timeout => f.write_str("delivery timeout"),
+            FailReason::RetriesExhausted(c) => write!(f, "retries exhausted, last {c}"),
+            FailReason::Rejected(c) => write!(f, "rejected: {c}"),
+            FailReason::Sequence(c) => write!(f, "sequence error {c}"),
+            FailReason::Fatal => f.write_str("fatal error"),
+            FailReason::Aborted => f.write_str("aborted"),
+        }
+    }
+}
+
+/// The error codes with which a broker disputes a batch's sequence or epoch.
+pub fn is_sequence_code(code: ErrorCode) -> bool {
+    [ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, ErrorCode::UNKNOWN_PRODUCER_ID, ErrorCode::INVALID_PRODUCER_EPOCH]
+        .contains(&code)
 }
 
 /// One report: which record, when, what.
@@ -82,8 +159,24 @@ pub struct Run {
     /// Per partition, log end offsets at which the broker lost producer state (see
     /// `SimBroker::state_loss_marks`).
     pub state_loss: BTreeMap<(String, i32), Vec<i64>>,
+    /// Per partition, log end offsets at which the broker kept only each producer's last batch
+    /// (Kafka's restart from its producer-state snapshot; see `SimBroker::window_loss_marks`).
+    pub window_loss: BTreeMap<(String, i32), Vec<i64>>,
+    /// Per partition, when the log grew: `(log end offset, instant)` pairs in order (see
+    /// `SimBroker::append_times`); empty when the broker does not say.
+    pub appended: BTreeMap<(String, i32), Vec<(i64, Instant)>>,
+    /// Partitions on which the broker answered an injected sequence error (a lie about its
+    /// producer state), with how many.
+    pub injected_sequence_errors: BTreeMap<(String, i32), u64>,
     /// How many times `send` answered QueueFull (back-pressure exercised).
     pub queue_full: u64,
+}
+
+impl Run {
+    /// When the record at `offset` of partition `key` was appended, if the broker said.
+    pub fn appended_at(&self, key: &(String, i32), offset: i64) -> Option<Instant> {
+        self.appended.get(key)?.iter().find(|(end, _)| *end > offset).map(|(_, at)| *at)
+    }
 }
 
 /// Parses the record index from a value `r<index>:...`.
@@ -227,15 +320,32 @@ pub fn check(run: &Run) -> Vec<String> {
                     _ => {}
                 }
             }
-            Outcome::NotPersisted => {
+            Outcome::NotPersisted(why) => {
                 if !places.is_empty() {
                     err(format!(
-                        "record {idx} reported NotPersisted but is in the log at {}-{}@{}",
+                        "record {idx} reported NotPersisted ({why}) but is in the log at {}-{}@{}",
                         places[0].0, places[0].1, places[0].2.offset
                     ));
                 }
             }
-            Outcome::PossiblyPersisted => {}
+            Outcome::PossiblyPersisted(why) => {
+                if let Some((t, p, e)) = places.first().filter(|_| why.is_sequence_error()) {
+                    let key = (t.to_string(), *p);
+                    let marks = |m: &BTreeMap<(String, i32), Vec<i64>>| m.get(&key).cloned().unwrap_or_default();
+                    let lost_after =
+                        marks(&run.state_loss).into_iter().chain(marks(&run.window_loss)).any(|m| m > e.offset);
+                    // A copy still on the wire when the producer gave the record up, appended
+                    // later, is a different fault (judged by the order checks).
+                    let written_before = run.appended_at(&key, e.offset).is_none_or(|t| t < report.at);
+                    if written_before && !lost_after && !run.injected_sequence_errors.contains_key(&key) {
+                        err(format!(
+                            "GIVEN UP IN LOG: record {idx} reported PossiblyPersisted ({why}) but is in the log at \
+                             {t}-{p}@{} (pid {} epoch {} seq {}); the broker kept its producer state",
+                            e.offset, e.producer_id, e.epoch, e.sequence
+                        ));
+                    }
+                }
+            }
         }
         // 5. Liveness.
         let start = run.sent[idx].sent_at.max(run.faults_end);
@@ -245,11 +355,57 @@ pub fn check(run: &Run) -> Vec<String> {
         }
     }
 
+    // 2. Order across sessions.
+    for e in order_across_sessions(run, &report_of) {
+        err(e);
+    }
     // Excused duplicates are counted in `summary` and in the sweep totals.
     let _ = excused;
     // 4. Bounded memory.
     if run.max_buffered > run.buffer_limit {
         err(format!("MEMORY: buffered {} bytes, limit {}", run.max_buffered, run.buffer_limit));
+    }
+    errs
+}
+
+/// The README's promise for Delivered, across sessions: a Delivered record is in its partition's
+/// log after every record sent before it that is in the log (Delivered, or PossiblyPersisted and
+/// written). Each record counts at its first copy; records without a report or reported
+/// NotPersisted are judged elsewhere.
+fn order_across_sessions(run: &Run, report_of: &[Option<&Report>]) -> Vec<String> {
+    let mut errs = Vec::new();
+    for ((topic, partition), log) in &run.logs {
+        let mut seen = std::collections::BTreeSet::new();
+        // The latest-sent Delivered record so far in log order: (record, offset).
+        let mut latest_delivered: Option<(usize, i64)> = None;
+        for e in log {
+            let Some(idx) = e.value.as_deref().and_then(record_index).filter(|i| *i < run.sent.len()) else { continue };
+            if !seen.insert(idx) {
+                continue;
+            }
+            let delivered = match report_of[idx].map(|r| &r.outcome) {
+                Some(Outcome::Delivered { partition: p, .. }) if p == partition => true,
+                Some(Outcome::PossiblyPersisted(_)) => false,
+                _ => continue,
+            };
+            if let Some((later, at)) = latest_delivered.filter(|(later, _)| *later > idx) {
+                let what = if delivered { "Delivered" } else { "PossiblyPersisted" };
+                // A copy appended after the producer gave the record up was still on the wire.
+                let given_up = report_of[idx].map(|r| r.at).filter(|_| !delivered);
+                let late = match (run.appended_at(&(topic.clone(), *partition), e.offset), given_up) {
+                    (Some(t), Some(g)) if t > g => format!("; appended at {t:?}, after it was given up at {g:?}"),
+                    _ => String::new(),
+                };
+                errs.push(format!(
+                    "{topic}-{partition}: REORDER ACROSS SESSIONS: {what} record {idx}@{} (pid {} epoch {} seq {}) \
+                     is after Delivered record {later}@{at}, which was sent after it{late}",
+                    e.offset, e.producer_id, e.epoch, e.sequence
+                ));
+            }
+            if delivered && latest_delivered.is_none_or(|(l, _)| l < idx) {
+                latest_delivered = Some((idx, e.offset));
+            }
+        }
     }
     errs
 }
@@ -286,14 +442,11 @@ pub fn excused_duplicates(run: &Run) -> usize {
 
 /// A short human summary of a run's outcomes (for logs).
 pub fn summary(run: &Run) -> String {
-    let (mut d, mut n, mut p) = (0, 0, 0);
+    let mut tally = [0usize; 3];
     for r in &run.reports {
-        match r.outcome {
-            Outcome::Delivered { .. } => d += 1,
-            Outcome::NotPersisted => n += 1,
-            Outcome::PossiblyPersisted => p += 1,
-        }
+        tally[r.outcome.kind()] += 1;
     }
+    let [d, n, p] = tally;
     let mut s = String::new();
     let in_log: usize = run.logs.values().map(Vec::len).sum();
     let _ = write!(
@@ -398,7 +551,7 @@ mod tests {
         assert!(check(&r).iter().any(|e| e.contains("reported at offset 1")));
 
         let mut r = base();
-        r.reports[1].outcome = Outcome::NotPersisted;
+        r.reports[1].outcome = Outcome::NotPersisted(FailReason::Timeout);
         assert!(check(&r).iter().any(|e| e.contains("NotPersisted")));
 
         let mut r = base();
@@ -423,14 +576,104 @@ mod tests {
         assert_eq!(excused_duplicates(&r), 1);
         r.logs.get_mut(&("t".to_string(), 0)).unwrap()[4].epoch = 1;
         assert!(check(&r).iter().any(|e| e.contains("DUPLICATE")));
+    }
 
-        // A reorder across sessions (after an epoch bump) is not a violation of guarantee 2.
+    /// Bug B (KIP-360 brokers): record 1 was taken as the first of the session, record 0 was
+    /// renumbered into a later epoch behind it; both Delivered.
+    #[test]
+    fn reorder_across_sessions_is_caught() {
         let mut r = base();
         let log = r.logs.get_mut(&("t".to_string(), 0)).unwrap();
-        log[0] = entry(0, 1, 1);
-        log[1] = entry(1, 0, 0);
+        log[0] = entry(0, 0, 1);
+        log[1] = entry(1, 1, 0);
         r.reports[0].outcome = Outcome::Delivered { partition: 0, offset: Some(1) };
         r.reports[1].outcome = Outcome::Delivered { partition: 0, offset: Some(0) };
+        let errs = check(&r);
+        assert!(errs.iter().any(|e| e.contains("REORDER ACROSS SESSIONS: Delivered record 0@1")), "{errs:?}");
+        assert!(!errs.iter().any(|e| e.contains("REORDER in session")), "each session is in order: {errs:?}");
+
+        // A PossiblyPersisted record in the log after a later-sent Delivered one.
+        r.reports[0].outcome = Outcome::PossiblyPersisted(FailReason::Timeout);
+        let errs = check(&r);
+        assert!(errs.iter().any(|e| e.contains("REORDER ACROSS SESSIONS: PossiblyPersisted record 0@1")), "{errs:?}");
+
+        // Not in the log, or NotPersisted (judged elsewhere), or not later-sent: no order violation.
+        let mut r = base();
+        r.logs.get_mut(&("t".to_string(), 0)).unwrap().remove(0);
+        r.reports[0].outcome = Outcome::PossiblyPersisted(FailReason::Timeout);
+        assert_eq!(check(&r), Vec::<String>::new());
+        // A PossiblyPersisted record sent after a Delivered one but written before it: the README
+        // promises a Delivered record's place after every record sent *before* it, nothing more.
+        let mut r = base();
+        let log = r.logs.get_mut(&("t".to_string(), 0)).unwrap();
+        log[0] = entry(0, 0, 1);
+        log[1] = entry(1, 1, 0);
+        r.reports[0].outcome = Outcome::Delivered { partition: 0, offset: Some(1) };
+        r.reports[1].outcome = Outcome::PossiblyPersisted(FailReason::Timeout);
+        assert_eq!(check(&r), Vec::<String>::new());
+
+        // An excused duplicate counts at its first copy.
+        let mut r = base();
+        r.logs.get_mut(&("t".to_string(), 0)).unwrap().push(LogEntry { offset: 4, ..entry(0, 0, 0) });
+        r.state_loss.insert(("t".to_string(), 0), vec![4]);
+        r.reports[0].outcome = Outcome::Delivered { partition: 0, offset: Some(4) };
+        assert_eq!(check(&r), Vec::<String>::new());
+    }
+
+    /// Bug A: a batch in the log, given up after a sequence error although the broker kept its
+    /// producer state.
+    #[test]
+    fn given_up_in_log_is_caught_unless_the_broker_lost_state_or_lied() {
+        let seq = FailReason::Sequence(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER);
+        let mut r = base();
+        r.reports[1].outcome = Outcome::PossiblyPersisted(seq);
+        let errs = check(&r);
+        assert!(errs.iter().any(|e| e.starts_with("GIVEN UP IN LOG: record 1 ")), "{errs:?}");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        // Sequence errors in a non-retriable rejection count too.
+        r.reports[1].outcome = Outcome::PossiblyPersisted(FailReason::Rejected(ErrorCode::UNKNOWN_PRODUCER_ID));
+        assert!(check(&r).iter().any(|e| e.contains("GIVEN UP IN LOG")));
+        // Other reasons do not: the producer may give up a written batch when time or retries run out.
+        for why in [
+            FailReason::Timeout,
+            FailReason::RetriesExhausted(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER),
+            FailReason::Fatal,
+            FailReason::Aborted,
+        ] {
+            r.reports[1].outcome = Outcome::PossiblyPersisted(why);
+            assert_eq!(check(&r), Vec::<String>::new(), "{why:?}");
+        }
+        // Not in the log: nothing to say.
+        r.reports[1].outcome = Outcome::PossiblyPersisted(seq);
+        let mut gone = r.clone();
+        gone.logs.get_mut(&("t".to_string(), 0)).unwrap().remove(1);
+        gone.reports[2].outcome = Outcome::Delivered { partition: 0, offset: Some(1) };
+        gone.reports[3].outcome = Outcome::Delivered { partition: 0, offset: Some(2) };
+        for (i, e) in gone.logs.get_mut(&("t".to_string(), 0)).unwrap().iter_mut().enumerate() {
+            e.offset = i as i64;
+        }
+        assert_eq!(check(&gone), Vec::<String>::new());
+        // State lost (wholly, or down to the last batch) after the record was appended: excused;
+        // before it: not.
+        let key = ("t".to_string(), 0);
+        for window in [false, true] {
+            let marked = |m: i64| {
+                let mut x = r.clone();
+                let marks = if window { &mut x.window_loss } else { &mut x.state_loss };
+                marks.insert(key.clone(), vec![m]);
+                x
+            };
+            assert_eq!(check(&marked(2)), Vec::<String>::new());
+            assert!(check(&marked(1)).iter().any(|e| e.contains("GIVEN UP IN LOG")));
+        }
+        // Appended only after the producer gave it up (a copy still on the wire): not this fault.
+        let mut late = r.clone();
+        late.appended.insert(key.clone(), vec![(1, Instant::from_millis(5)), (4, Instant::from_millis(20))]);
+        assert_eq!(check(&late), Vec::<String>::new());
+        late.appended.insert(key.clone(), vec![(2, Instant::from_millis(5)), (4, Instant::from_millis(20))]);
+        assert!(check(&late).iter().any(|e| e.contains("GIVEN UP IN LOG")), "appended at 5 ms, given up at 10 ms");
+        // An injected sequence error on the partition: the broker lied, excused.
+        r.injected_sequence_errors.insert(key, 1);
         assert_eq!(check(&r), Vec::<String>::new());
     }
 }

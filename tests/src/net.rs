@@ -4,9 +4,12 @@
 //! Each connection has two directions. A direction delivers bytes in the order they were written,
 //! cut into chunks of seeded sizes, each after a seeded latency (never earlier than the chunk
 //! before it). The network can stall a direction (nothing is delivered until a given instant),
-//! cut a connection (both ends see a disconnect at once, every byte in flight is lost), and
+//! cut a connection (both ends see a disconnect at once, every byte in flight is lost), fail the
+//! producer's end only (it sees a disconnect at once; what it wrote still arrives), and
 //! refuses connections to brokers that are down. A side that closes its end stops reading: the
-//! bytes it had written are still delivered, then the other side sees the disconnect.
+//! bytes it had written are still delivered, then the other side sees the disconnect (TCP sends
+//! what was written before the FIN), so a request the producer timed out and closed can reach
+//! the broker long after the producer moved on.
 //!
 //! Everything is ordered by `(instant, connection, direction)` and driven by one [`Rng`], so the
 //! same seed and the same calls give the same deliveries, byte for byte.
@@ -282,6 +285,15 @@ impl Network {
         }
     }
 
+    /// The producer's end fails: it sees a disconnect at once; what it had written is still
+    /// delivered to the broker (the bytes had left), then the broker sees the connection end.
+    pub fn fail_producer_side(&mut self, now: Instant, conn: NetConn) {
+        if self.conns.get(&conn).is_some_and(|c| c.producer_open) {
+            self.immediate.push_back(Delivery::ProducerDisconnected { conn });
+            self.close_side(now, conn, true);
+        }
+    }
+
     /// Stalls one direction of a connection until `until` (bytes queue up, order kept).
     pub fn stall(&mut self, conn: NetConn, to_broker: bool, until: Instant) {
         if let Some(c) = self.conns.get_mut(&conn) {
@@ -469,6 +481,41 @@ mod tests {
         assert_eq!(bytes_to_broker(&ds), b"abc");
         assert_eq!(ds.last(), Some(&Delivery::BrokerDisconnected { conn: c, broker: 1 }));
         assert!(!ds.iter().any(|d| matches!(d, Delivery::ToProducer { .. })));
+    }
+
+    /// A request written, then held (a stalled path), then its connection closed by the
+    /// producer (request timeout): the broker still gets every byte, later, then the FIN; the
+    /// producer hears nothing more on it.
+    #[test]
+    fn bytes_of_a_closed_connection_still_reach_the_broker_after_a_stall() {
+        let mut net = Network::new(NetConfig::default(), Rng::new(3));
+        let c = net.connect(Instant::ZERO, 1);
+        drain(&mut net, Instant::from_millis(100));
+        net.stall(c, true, Instant::from_millis(5000));
+        net.producer_write(Instant::from_millis(100), c, b"request");
+        net.producer_close(Instant::from_millis(1100), c);
+        net.broker_write(Instant::from_millis(1100), c, b"late answer");
+        assert!(drain(&mut net, Instant::from_millis(4999)).is_empty(), "nothing before the stall ends");
+        let ds = drain(&mut net, Instant::from_secs_for_test(10));
+        assert_eq!(bytes_to_broker(&ds), b"request");
+        assert_eq!(ds.last(), Some(&Delivery::BrokerDisconnected { conn: c, broker: 1 }));
+        assert!(!ds.iter().any(|d| matches!(d, Delivery::ToProducer { .. } | Delivery::ProducerDisconnected { .. })));
+        assert!(net.is_idle());
+    }
+
+    #[test]
+    fn a_failed_producer_side_still_delivers_what_it_wrote() {
+        let mut net = Network::new(NetConfig::default(), Rng::new(4));
+        let c = net.connect(Instant::ZERO, 2);
+        drain(&mut net, Instant::from_millis(100));
+        net.producer_write(Instant::from_millis(100), c, b"request");
+        net.fail_producer_side(Instant::from_millis(100), c);
+        net.producer_write(Instant::from_millis(100), c, b"after");
+        let ds = drain(&mut net, Instant::from_secs_for_test(10));
+        assert_eq!(ds.first(), Some(&Delivery::ProducerDisconnected { conn: c }));
+        assert_eq!(bytes_to_broker(&ds), b"request");
+        assert_eq!(ds.last(), Some(&Delivery::BrokerDisconnected { conn: c, broker: 2 }));
+        assert_eq!(ds.iter().filter(|d| matches!(d, Delivery::ProducerDisconnected { .. })).count(), 1);
     }
 
     trait ForTest {

@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use crate::actors::{BrokerFault, ProducerOut, Refused, SimProducer, WorkRecord};
 use crate::adapters::{IdemCluster, IdemProducer, producer};
-use crate::checker::{LogEntry, Outcome};
+use crate::checker::LogEntry;
 use crate::net::NetConfig;
 use crate::sim::{self, NetFault, RunResult, Schedule, Script, SimConfig};
 
@@ -246,20 +246,23 @@ pub fn counter(r: &RunResult, name: &str) -> u64 {
 
 /// Outcomes by kind: (delivered, not persisted, possibly persisted).
 pub fn outcomes(r: &RunResult) -> (usize, usize, usize) {
-    let mut t = (0, 0, 0);
+    let mut t = [0; 3];
     for rep in &r.run.reports {
-        match rep.outcome {
-            Outcome::Delivered { .. } => t.0 += 1,
-            Outcome::NotPersisted => t.1 += 1,
-            Outcome::PossiblyPersisted => t.2 += 1,
-        }
+        t[rep.outcome.kind()] += 1;
     }
-    t
+    (t[0], t[1], t[2])
 }
 
 /// The record indices of a log, in log order.
 pub fn record_order(entries: &[LogEntry]) -> Vec<usize> {
     entries.iter().filter_map(|e| e.value.as_deref().and_then(crate::checker::record_index)).collect()
+}
+
+/// Whether `after` was written in a later session than `before`: the same producer id with a
+/// higher epoch (a bump), or another id (Kafka answers InitProducerId without a transactional id
+/// with a fresh id and epoch 0).
+pub fn later_session(before: &LogEntry, after: &LogEntry) -> bool {
+    after.producer_id != before.producer_id || after.epoch > before.epoch
 }
 
 /// Whether a fatal error was reported.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use idem_core::rand::Rng;
 use idem_core::{Duration, Instant};
 
-use crate::actors::BrokerFault;
+use crate::actors::{BrokerFault, RestartMode};
 use crate::net::NetConfig;
 
 /// A network fault; the connection is picked among the live ones when the fault fires.
@@ -14,6 +14,9 @@ use crate::net::NetConfig;
 pub enum NetFault {
     /// Cut a connection (both ends see a disconnect; bytes in flight are lost).
     Cut { pick: u64 },
+    /// The producer's end of a connection fails (it sees a disconnect now); the bytes it had
+    /// written still reach the broker, then the broker sees the connection end.
+    FailProducerSide { pick: u64 },
     /// Stall one direction of a connection for `ms`.
     Stall { pick: u64, to_broker: bool, ms: u64 },
     /// Stall one direction of every live connection for `ms`.
@@ -164,7 +167,8 @@ pub fn schedule(cfg: &SimConfig, rng: &mut Rng) -> Schedule {
         let fault = match rng.below(12) {
             10 => Script::Net(NetFault::CutAll),
             11 => Script::Net(NetFault::StallAll { to_broker: rng.chance(0.5), ms: 1 + rng.below(3000) }),
-            0..=2 => Script::Net(NetFault::Cut { pick: rng.next_u64() }),
+            0 | 1 => Script::Net(NetFault::Cut { pick: rng.next_u64() }),
+            2 => Script::Net(NetFault::FailProducerSide { pick: rng.next_u64() }),
             3 | 4 => Script::Net(NetFault::Stall {
                 pick: rng.next_u64(),
                 to_broker: rng.chance(0.5),
@@ -177,7 +181,11 @@ pub fn schedule(cfg: &SimConfig, rng: &mut Rng) -> Schedule {
             }
             6 => Script::Broker(BrokerFault::LeaderMove { partition, to: broker }),
             7 => Script::Broker(BrokerFault::ExpireProducers),
-            _ => Script::Broker(BrokerFault::Restart { broker, keep_producer_state: rng.chance(0.5) }),
+            _ => {
+                let state = [RestartMode::KeepWindow, RestartMode::KeepLastBatch, RestartMode::LoseState]
+                    [rng.below(3) as usize];
+                Script::Broker(BrokerFault::Restart { broker, state })
+            }
         };
         s.at(t, fault);
     }

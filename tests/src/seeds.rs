@@ -82,12 +82,7 @@ pub fn sweep(range: Range<u64>, workers: usize, run: &(dyn Fn(u64) -> RunResult 
                                 crate::checker::excused_duplicates(&r.run) as u64;
                             o.totals[0] += r.run.sent.len() as u64;
                             for rep in &r.run.reports {
-                                let i = match rep.outcome {
-                                    crate::checker::Outcome::Delivered { .. } => 1,
-                                    crate::checker::Outcome::NotPersisted => 2,
-                                    crate::checker::Outcome::PossiblyPersisted => 3,
-                                };
-                                o.totals[i] += 1;
+                                o.totals[1 + rep.outcome.kind()] += 1;
                             }
                             if !r.errors.is_empty() {
                                 o.failures.push(Failure { seed, summary: r.summary, errors: r.errors });
@@ -115,10 +110,70 @@ pub fn sweep(range: Range<u64>, workers: usize, run: &(dyn Fn(u64) -> RunResult 
     o
 }
 
-/// The report for failed seeds: each seed, its first violations, and the replay command.
+/// The kind of a violation message (its label), for tallies over a sweep.
+pub fn violation_kind(msg: &str) -> &'static str {
+    const KINDS: &[(&str, &str)] = &[
+        ("REORDER ACROSS SESSIONS", "REORDER ACROSS SESSIONS"),
+        ("REORDER in session", "REORDER in session"),
+        ("DUPLICATE in session", "DUPLICATE in session"),
+        ("DUPLICATE", "DUPLICATE"),
+        ("GIVEN UP IN LOG", "GIVEN UP IN LOG"),
+        ("SILENT LOSS", "SILENT LOSS"),
+        ("LOST", "LOST"),
+        ("reported NotPersisted", "NOT PERSISTED BUT IN LOG"),
+        ("reported at offset", "WRONG OFFSET"),
+        ("reported delivered to", "WRONG PARTITION"),
+        ("reported twice", "REPORTED TWICE"),
+        ("LIVENESS", "LIVENESS"),
+        ("LIVELOCK", "LIVELOCK"),
+        ("STUCK", "STUCK"),
+        ("FATAL", "FATAL"),
+        ("MEMORY", "MEMORY"),
+        ("panicked", "PANIC"),
+        ("never accepted by send", "NEVER SENT"),
+        ("is not what was sent", "CORRUPTED"),
+        ("log offsets not increasing", "LOG OFFSETS"),
+        ("producer reused conn", "DRIVER"),
+        ("never opened", "DRIVER"),
+        ("send never returned", "DRIVER"),
+        ("record id twice", "DRIVER"),
+        ("send refused", "DRIVER"),
+    ];
+    KINDS.iter().find(|(needle, _)| msg.contains(needle)).map_or("OTHER", |(_, kind)| kind)
+}
+
+impl Sweep {
+    /// For each violation kind, the failed seeds that show it (ascending).
+    pub fn kinds(&self) -> std::collections::BTreeMap<&'static str, Vec<u64>> {
+        let mut out: std::collections::BTreeMap<&'static str, Vec<u64>> = Default::default();
+        for f in &self.failures {
+            let mut kinds: Vec<&'static str> = f.errors.iter().map(|e| violation_kind(e)).collect();
+            kinds.sort_unstable();
+            kinds.dedup();
+            for k in kinds {
+                out.entry(k).or_default().push(f.seed);
+            }
+        }
+        out
+    }
+
+    /// One line per violation kind: how many seeds show it and the first few.
+    pub fn kinds_report(&self) -> String {
+        let mut s = String::new();
+        for (kind, seeds) in self.kinds() {
+            let first: Vec<String> = seeds.iter().take(5).map(u64::to_string).collect();
+            s += &format!("  {kind}: {} seeds, e.g. {}\n", seeds.len(), first.join(", "));
+        }
+        s
+    }
+}
+
+/// The report for failed seeds: the violation kinds, then each seed (the first 10, or
+/// `IDEM_SIM_SHOW` of them), its first violations, and the replay command.
 pub fn failure_report(sweep: &Sweep, test: &str) -> String {
-    let mut s = format!("{} of {} seeds FAILED\n", sweep.failures.len(), sweep.seeds);
-    for f in sweep.failures.iter().take(10) {
+    let mut s = format!("{} of {} seeds FAILED\n{}", sweep.failures.len(), sweep.seeds, sweep.kinds_report());
+    let show = std::env::var("IDEM_SIM_SHOW").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+    for f in sweep.failures.iter().take(show) {
         s += &format!("\nseed {}: {}\n", f.seed, f.summary);
         for e in f.errors.iter().take(8) {
             s += &format!("  - {e}\n");

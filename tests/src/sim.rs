@@ -22,7 +22,7 @@ pub use crate::schedule::{NetFault, Schedule, Script, SimConfig, fault_spec, sch
 pub struct RunResult {
     /// Guarantee violations (empty: pass) and driver failures (livelock, time bound).
     pub errors: Vec<String>,
-    /// FNV-1a hash of every input and output of the run, in order.
+    /// FNV-1a (over 8-byte words) hash of every input and output of the run, in order.
     pub trace_hash: u64,
     /// Virtual time at the end.
     pub end: Instant,
@@ -39,11 +39,21 @@ pub struct RunResult {
 /// The run's trace: a hash of every event; printed as well when `IDEM_SIM_TRACE` is set.
 struct Trace(u64, bool, crate::wiretap::Wiretap);
 impl Trace {
+    /// FNV-1a over 8-byte words (the tail zero-padded, then its length), so that hashing every
+    /// byte of every run stays cheap in debug builds.
     fn add(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(w);
+            self.0 ^= u64::from_le_bytes(word);
             self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
         }
+        let rest = words.remainder();
+        let mut word = [0u8; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        self.0 ^= u64::from_le_bytes(word) ^ ((rest.len() as u64) << 59);
+        self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
     }
     fn ev(&mut self, now: Instant, tag: &str, conn: u64, bytes: &[u8]) {
         if self.1 {
@@ -255,6 +265,14 @@ impl<P: SimProducer, B: SimBroker> Driver<P, B> {
                     self.net.cut(c);
                 }
             }
+            Script::Net(NetFault::FailProducerSide { pick }) => {
+                let conns = self.net.conns();
+                if !conns.is_empty() {
+                    let c = conns[(pick % conns.len() as u64) as usize];
+                    self.trace.ev(now, "fail-producer-side", c, &[]);
+                    self.net.fail_producer_side(now, c);
+                }
+            }
             Script::Net(NetFault::Stall { pick, to_broker, ms }) => {
                 let conns = self.net.conns();
                 if !conns.is_empty() {
@@ -329,24 +347,48 @@ pub fn run<P: SimProducer, B: SimBroker>(
     };
     let mut events = schedule.events;
     let last_event = events.keys().next_back().map_or(Instant::ZERO, |k| k.0);
-    let hard_end = last_event.max(schedule.faults_end) + cfg.delivery_timeout + cfg.slack + cfg.slack;
+    // Every accepted record is reported within the delivery timeout, which frees its buffer
+    // space: a blocked application gets its next record in by then, so the bound moves with the
+    // last acceptance.
+    let bound = |last_accept: Instant| {
+        last_event.max(last_accept).max(schedule.faults_end) + cfg.delivery_timeout + cfg.slack + cfg.slack
+    };
     let mut steps = 0u64;
-    let mut resent = 0u64;
+    // Back-pressure: the application's thread blocks in a refused `send` (QueueFull) and offers
+    // the record again every `RETRY`; its later sends and flushes wait behind it, in order.
+    const RETRY: Duration = Duration::from_millis(20);
+    let mut blocked: std::collections::VecDeque<Script> = Default::default();
+    let mut retry_at: Option<Instant> = None;
     let mut closed = false;
 
     loop {
         steps += 1;
         let now = d.now;
-        // 1. Scripted events due now, each followed by a pump.
+        // 1. The blocked application thread, then scripted events due now, each followed by a
+        //    pump.
+        if retry_at.is_some_and(|t| t <= now) {
+            retry_at = None;
+            while let Some(script) = blocked.pop_front() {
+                if let Some(again) = d.script(cfg, script) {
+                    blocked.push_front(again);
+                    retry_at = Some(now + RETRY);
+                    break;
+                }
+                d.pump();
+            }
+        }
         while let Some(entry) = events.first_entry() {
             if entry.key().0 > now {
                 break;
             }
             let script = entry.remove();
+            if !blocked.is_empty() && matches!(script, Script::Send { .. } | Script::Flush) {
+                blocked.push_back(script);
+                continue;
+            }
             if let Some(again) = d.script(cfg, script) {
-                // Back-pressure: offer the same record again a little later.
-                events.insert((now + Duration::from_millis(20), u64::MAX / 2 + resent), again);
-                resent += 1;
+                blocked.push_back(again);
+                retry_at = Some(now + RETRY);
             }
             d.pump();
         }
@@ -368,7 +410,12 @@ pub fn run<P: SimProducer, B: SimBroker>(
             break;
         }
         // 4. Done? Every accepted record reported, nothing scripted left, nothing in flight.
-        if events.is_empty() && d.run.reports.len() >= d.run.sent.len() && d.net.is_idle() && d.broker.quiescent() {
+        if events.is_empty()
+            && blocked.is_empty()
+            && d.run.reports.len() >= d.run.sent.len()
+            && d.net.is_idle()
+            && d.broker.quiescent()
+        {
             if closed {
                 break;
             }
@@ -378,7 +425,7 @@ pub fn run<P: SimProducer, B: SimBroker>(
             continue;
         }
         // 5. Jump to the next deadline.
-        let next = [events.keys().next().map(|k| k.0), d.net.next_deadline(), d.p_deadline, d.b_deadline]
+        let next = [events.keys().next().map(|k| k.0), retry_at, d.net.next_deadline(), d.p_deadline, d.b_deadline]
             .into_iter()
             .flatten()
             .min();
@@ -391,6 +438,7 @@ pub fn run<P: SimProducer, B: SimBroker>(
             break;
         };
         let next = next.max(now);
+        let hard_end = bound(d.run.sent.last().map_or(Instant::ZERO, |r| r.sent_at));
         if next > hard_end {
             let missing = d.run.sent.len().saturating_sub(d.run.reports.len());
             d.errors.push(format!(
@@ -404,6 +452,9 @@ pub fn run<P: SimProducer, B: SimBroker>(
     let now = d.now;
     d.run.logs = d.broker.logs();
     d.run.state_loss = d.broker.state_loss_marks();
+    d.run.window_loss = d.broker.window_loss_marks();
+    d.run.injected_sequence_errors = d.broker.injected_sequence_errors();
+    d.run.appended = d.broker.append_times();
     for l in d.run.logs.values() {
         for e in l {
             d.trace.ev(now, "log", e.offset as u64, e.value.as_deref().unwrap_or(&[]));

@@ -5,14 +5,16 @@
 //! Protocol: frames of `u32 length | text`. Request `P <seq> <epoch> <partition> <value>`, response
 //! `A <seq> <offset>`. The producer is stop-and-wait over one connection; on disconnect it
 //! reconnects and resends the same sequence. A record given up
-//! while in flight bumps the epoch (a later record may overtake its stalled bytes).
+//! while in flight bumps the epoch (a later record may overtake its stalled bytes); the broker
+//! fences an older epoch on a partition once a newer one wrote there (as Kafka answers
+//! INVALID_PRODUCER_EPOCH), so those stalled bytes never land behind a later record.
 
 use std::collections::{BTreeMap, VecDeque};
 
 use idem_core::{Duration, Instant};
 
 use crate::actors::{BrokerFault, BrokerOut, ProducerOut, Refused, SimBroker, SimProducer, WorkRecord};
-use crate::checker::{LogEntry, Outcome};
+use crate::checker::{FailReason, LogEntry, Outcome};
 
 fn frame(text: &str) -> Vec<u8> {
     let mut v = (text.len() as u32).to_be_bytes().to_vec();
@@ -92,7 +94,11 @@ impl ToyProducer {
             if now.saturating_duration_since(h.sent_at) < self.delivery_timeout {
                 break;
             }
-            let outcome = if h.transmitted { Outcome::PossiblyPersisted } else { Outcome::NotPersisted };
+            let outcome = if h.transmitted {
+                Outcome::PossiblyPersisted(FailReason::Timeout)
+            } else {
+                Outcome::NotPersisted(FailReason::Timeout)
+            };
             if h.transmitted {
                 self.epoch += 1;
             }
@@ -202,8 +208,13 @@ impl SimProducer for ToyProducer {
 pub struct ToyBroker {
     /// Whether retried sequences are deduplicated (off = the naive-retry bug).
     pub dedup: bool,
+    /// Whether an older epoch is fenced once a newer one wrote to the partition (off: a given-up
+    /// record's stalled bytes can land behind later records).
+    pub fence: bool,
     logs: BTreeMap<i32, Vec<LogEntry>>,
     seen: BTreeMap<u64, i64>,
+    /// Newest epoch written per partition.
+    epochs: BTreeMap<i32, i16>,
     inbufs: BTreeMap<u64, Vec<u8>>,
     drop_next: u32,
     out: VecDeque<BrokerOut>,
@@ -214,8 +225,10 @@ impl ToyBroker {
     pub fn new(dedup: bool) -> Self {
         ToyBroker {
             dedup,
+            fence: true,
             logs: BTreeMap::new(),
             seen: BTreeMap::new(),
+            epochs: BTreeMap::new(),
             inbufs: BTreeMap::new(),
             drop_next: 0,
             out: VecDeque::new(),
@@ -239,6 +252,11 @@ impl SimBroker for ToyBroker {
             let epoch: i16 = it.next().and_then(|s| s.parse().ok()).unwrap_or(0);
             let partition: i32 = it.next().and_then(|s| s.parse().ok()).unwrap_or(0);
             let value = it.next().unwrap_or("").as_bytes().to_vec();
+            let current = self.epochs.entry(partition).or_insert(epoch);
+            if epoch < *current && self.fence {
+                continue; // Fenced: not written, not answered (its connection is gone).
+            }
+            *current = epoch.max(*current);
             let offset = match self.seen.get(&seq) {
                 Some(o) if self.dedup => *o,
                 _ => {

@@ -5,7 +5,7 @@
 //! sequence numbers, and their next batch (new epoch, sequence != 0) was rejected. In idem every
 //! partition starts the new epoch at sequence 0.
 
-use idem_tests::scenario::{Scenario, answers, assert_clean, counter, log, record_order};
+use idem_tests::scenario::{Scenario, answers, assert_clean, counter, later_session, log, record_order};
 
 #[test]
 fn idle_partition_restarts_at_sequence_zero_after_bump() {
@@ -28,14 +28,14 @@ fn idle_partition_restarts_at_sequence_zero_after_bump() {
     assert_eq!(counter(&r, "p_epoch_bumps"), 1, "one bump (the OUT_OF_ORDER answer), no second one: {:?}", r.counters);
     let p1 = log(&r, 1);
     assert_eq!(record_order(p1), vec![0, 1, 2, 4, 5]);
-    let old = p1[0].epoch;
+    let old = (p1[0].producer_id, p1[0].epoch);
     assert_eq!(
-        p1.iter().take(3).map(|e| (e.epoch, e.sequence)).collect::<Vec<_>>(),
+        p1.iter().take(3).map(|e| ((e.producer_id, e.epoch), e.sequence)).collect::<Vec<_>>(),
         vec![(old, 0), (old, 1), (old, 2)]
     );
-    let after: Vec<_> = p1.iter().skip(3).map(|e| (e.epoch, e.sequence)).collect();
-    assert!(after[0].0 > old, "partition 1 writes in the new epoch: {after:?}");
-    assert_eq!(after.iter().map(|(_, s)| *s).collect::<Vec<_>>(), vec![0, 1], "and starts it at sequence 0");
+    assert!(later_session(&p1[0], &p1[3]), "partition 1 writes in the new session: {p1:?}");
+    let after: Vec<_> = p1.iter().skip(3).map(|e| e.sequence).collect();
+    assert_eq!(after, vec![0, 1], "and starts it at sequence 0");
     let p0 = log(&r, 0);
     assert_eq!((record_order(p0), p0[0].sequence), (vec![3], 0));
     assert!(counter(&r, "rejected") == 0, "no batch was rejected by the validator: {:?}", r.counters);

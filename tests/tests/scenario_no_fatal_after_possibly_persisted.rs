@@ -75,7 +75,7 @@ fn sequence_error_after_a_timed_out_send_is_not_fatal() {
     assert!(!had_fatal(&r));
     assert!(counter(&r, "errors_before") >= 1, "the retry was answered OUT_OF_ORDER: {:?}", r.counters);
     let report = |i: usize| &r.run.reports.iter().find(|rep| rep.record == i).expect("reported").outcome;
-    assert_eq!(report(2), &Outcome::PossiblyPersisted);
+    assert!(matches!(report(2), Outcome::PossiblyPersisted(_)), "{:?}", report(2));
     for i in [0, 1, 3, 4, 5] {
         assert!(matches!(report(i), Outcome::Delivered { .. }), "record {i}: {:?}", report(i));
     }

@@ -6,10 +6,14 @@ use idem_tests::sim::{self, RunResult, SimConfig};
 use idem_tests::toy::{ToyBroker, ToyProducer};
 
 fn run_toy(seed: u64, dedup: bool) -> RunResult {
+    run_toy_against(seed, ToyBroker::new(dedup))
+}
+
+fn run_toy_against(seed: u64, broker: ToyBroker) -> RunResult {
     let cfg = SimConfig { records: 30, ..SimConfig::default() };
     let mut rng = Rng::new(seed);
     let schedule = sim::schedule(&cfg, &mut rng);
-    sim::run(&cfg, schedule, ToyProducer::new(cfg.delivery_timeout, 20), ToyBroker::new(dedup), rng.fork())
+    sim::run(&cfg, schedule, ToyProducer::new(cfg.delivery_timeout, 20), broker, rng.fork())
 }
 
 #[test]
@@ -26,6 +30,20 @@ fn naive_retry_is_caught() {
     let failing: Vec<u64> =
         (0..200).filter(|s| run_toy(*s, false).errors.iter().any(|e| e.contains("DUPLICATE"))).collect();
     assert!(!failing.is_empty(), "no seed caught the duplicate bug");
+}
+
+#[test]
+fn stale_bytes_behind_a_later_record_are_caught() {
+    // Without fencing, a record given up while its bytes were stalled is appended after records
+    // sent later: the order check across sessions must see it.
+    let failing: Vec<u64> = (0..200)
+        .filter(|s| {
+            let mut broker = ToyBroker::new(true);
+            broker.fence = false;
+            run_toy_against(*s, broker).errors.iter().any(|e| e.contains("REORDER ACROSS SESSIONS"))
+        })
+        .collect();
+    assert!(!failing.is_empty(), "no seed caught stale bytes landing behind a later record");
 }
 
 #[test]

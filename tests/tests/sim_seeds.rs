@@ -34,6 +34,14 @@ fn seeds() {
         sweep.steps
     );
     println!("counters: {:?}", sweep.counters);
+    if !sweep.failures.is_empty() {
+        println!(
+            "violations by kind ({} of {} seeds failed):\n{}",
+            sweep.failures.len(),
+            sweep.seeds,
+            sweep.kinds_report()
+        );
+    }
     assert!(sweep.failures.is_empty(), "{}", seeds::failure_report(&sweep, "sim_seeds"));
     // The sweep must exercise the interesting outcomes, not only the happy path.
     if !single && range.end - range.start >= 500 {

@@ -145,7 +145,8 @@ pub struct Cluster {
     pub(crate) topics_created: u64,
     pub(crate) conns: BTreeMap<ConnId, Connection>,
     pub(crate) outputs: VecDeque<BrokerOutput>,
-    /// Current epoch of every producer id handed out.
+    /// Current epoch of every producer id handed out (only under
+    /// [`ProducerIdPolicy::BumpInPlace`](super::config::ProducerIdPolicy::BumpInPlace)).
     pub(crate) producer_ids: BTreeMap<i64, i16>,
     pub(crate) next_producer_id: i64,
     /// Epoch of newly allocated producer ids (0; tests raise it to reach epoch exhaustion).

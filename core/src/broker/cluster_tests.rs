@@ -2,7 +2,7 @@
 
 use crate::broker::handlers::tests::{fetch_req, leader, produce, produce_req};
 use crate::broker::test_util::*;
-use crate::broker::{BrokerInput, BrokerOutput, ConnId, FaultSpec};
+use crate::broker::{BrokerInput, BrokerOutput, ConnId, DuplicateAnswer, FaultSpec, RestartMode};
 use crate::proto::metadata::{MetadataRequest, MetadataResponse};
 use crate::proto::produce::ProduceResponse;
 use crate::proto::{ErrorCode, Writer};
@@ -209,6 +209,61 @@ fn restarts_keep_or_lose_producer_state() {
     assert_eq!(c.forget_producer(at(3), 1000), 1);
     assert_eq!(c.expire_producers(at(3), None), 0);
     assert_eq!(c.stats().restarts, 2);
+}
+
+#[test]
+fn kafka_restart_keeps_only_each_producers_last_batch() {
+    let batches: Vec<Vec<u8>> = (0..3).map(|i| batch(1000, 0, i, 1, "x")).collect();
+    for mode in [RestartMode::KeepWindow, RestartMode::KeepLastBatch] {
+        let mut c = cluster(1, "");
+        accept(&mut c, 1, 0);
+        for (i, b) in batches.iter().enumerate() {
+            assert_eq!(produce(&mut c, 1, 9, 0, b), (0, i as i64));
+        }
+        c.restart_broker_as(at(1), 0, mode).unwrap();
+        assert!(logs(&drain(&mut c).0).iter().any(|l| l.contains("restarted")));
+        accept(&mut c, 2, 0);
+        assert_eq!(produce(&mut c, 2, 9, 0, &batches[2]), (0, 2), "{mode:?}: the last batch is a duplicate");
+        let older = produce(&mut c, 2, 9, 0, &batches[0]);
+        match mode {
+            RestartMode::KeepWindow => assert_eq!(older, (0, 0), "Redpanda: the whole window survives"),
+            _ => assert_eq!(older.0, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER.0, "Kafka: only the last batch"),
+        }
+        assert_eq!(produce(&mut c, 2, 9, 0, &batch(1000, 0, 3, 1, "y")), (0, 3), "{mode:?}: the sequence goes on");
+        assert_eq!(c.partition_log("t", 0).unwrap().log_end_offset(), 4);
+    }
+    let mut c = cluster(1, "");
+    accept(&mut c, 1, 0);
+    produce(&mut c, 1, 9, 0, &batches[0]);
+    c.restart_broker_as(at(1), 0, RestartMode::LoseState).unwrap();
+    accept(&mut c, 2, 0);
+    assert_eq!(produce(&mut c, 2, 9, 0, &batches[1]).0, ErrorCode::UNKNOWN_PRODUCER_ID.0);
+    assert_eq!(c.stats().producers_expired, 1);
+}
+
+#[test]
+fn tansu_answers_a_duplicate_with_duplicate_sequence_number() {
+    let mut cfg = config(1, "");
+    cfg.duplicate_answer = DuplicateAnswer::DuplicateSequenceNumber;
+    let mut c = crate::broker::Cluster::new(cfg, at(0)).unwrap();
+    accept(&mut c, 1, 0);
+    let b = batch(1000, 0, 0, 2, "a");
+    assert_eq!(produce(&mut c, 1, 9, 0, &b), (0, 0));
+    assert_eq!(produce(&mut c, 1, 9, 0, &b), (ErrorCode::DUPLICATE_SEQUENCE_NUMBER.0, -1));
+    assert_eq!(c.partition_log("t", 0).unwrap().log_end_offset(), 2, "nothing appended");
+    assert_eq!(produce(&mut c, 1, 9, 0, &batch(1000, 0, 2, 1, "b")), (0, 2));
+    assert_eq!(c.stats().duplicates, 1);
+}
+
+#[test]
+fn injected_errors_are_counted_per_partition() {
+    let mut c = cluster(1, "error_before=OUT_OF_ORDER_SEQUENCE_NUMBER:1");
+    accept(&mut c, 1, 0);
+    assert_eq!(produce(&mut c, 1, 9, 1, &batch(1000, 0, 0, 1, "a")).0, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER.0);
+    assert_eq!(produce(&mut c, 1, 9, 1, &batch(1000, 0, 0, 1, "a")).0, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER.0);
+    let t = c.topic("t").unwrap();
+    assert_eq!(t.partition(1).unwrap().injected_before, [(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, 2)]);
+    assert!(t.partition(0).unwrap().injected_before.is_empty());
 }
 
 #[test]

@@ -56,11 +56,48 @@ pub struct ClusterConfig {
     pub cluster_id: String,
     /// First producer id handed out by InitProducerId.
     pub first_producer_id: i64,
+    /// How InitProducerId answers (Kafka's fresh id by default).
+    pub producer_ids: ProducerIdPolicy,
+    /// How a resend of a batch already in the log is answered (Kafka's original offset by
+    /// default).
+    pub duplicate_answer: DuplicateAnswer,
+}
+
+/// How InitProducerId answers a producer without a transactional id.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ProducerIdPolicy {
+    /// Kafka: every request gets a fresh producer id with epoch 0
+    /// (`TransactionCoordinator.handleInitProducerId` with `transactionalId == null` calls
+    /// `producerIdManager.generateProducerId()`); the producer id and epoch fields of v3+ are
+    /// ignored. A client that wants the same id with a higher epoch bumps it itself (the Java
+    /// client's `TransactionManager.bumpIdempotentProducerEpoch`); the validator accepts a newer
+    /// epoch starting at sequence 0.
+    #[default]
+    FreshId,
+    /// Not Kafka: the KIP-360 bump of transactional producers applied to idempotent ones. A v3+
+    /// request naming the producer's current id and epoch gets the same id with epoch + 1 (the
+    /// same answer again when the previous epoch is repeated after a lost answer); anything else
+    /// gets a fresh id. Kept for tests that reach epoch exhaustion through the broker.
+    BumpInPlace,
+}
+
+/// How a Produce resend of a batch the validator finds in its window is answered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DuplicateAnswer {
+    /// Kafka and Redpanda: success (NONE) with the original batch's base offset; nothing is
+    /// appended.
+    #[default]
+    OriginalOffset,
+    /// tansu: DUPLICATE_SEQUENCE_NUMBER with base offset -1; nothing is appended. Kafka clients
+    /// treat that code as "already written" (the Java client's `Sender` completes the batch
+    /// successfully without an offset).
+    DuplicateSequenceNumber,
 }
 
 impl Default for ClusterConfig {
     /// No brokers (the driver fills them in), no topics, auto-create with 3 partitions, 64 MiB
-    /// per partition, Kafka's default limits, no faults, seed 0.
+    /// per partition, Kafka's default limits, Kafka's InitProducerId and duplicate answers, no
+    /// faults, seed 0.
     fn default() -> Self {
         ClusterConfig {
             brokers: Vec::new(),
@@ -75,6 +112,8 @@ impl Default for ClusterConfig {
             faults: FaultSpec::default(),
             cluster_id: String::from("idem-mock-cluster"),
             first_producer_id: 1000,
+            producer_ids: ProducerIdPolicy::FreshId,
+            duplicate_answer: DuplicateAnswer::OriginalOffset,
         }
     }
 }

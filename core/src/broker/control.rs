@@ -43,6 +43,20 @@ impl fmt::Display for ControlError {
 
 impl core::error::Error for ControlError {}
 
+/// What a restarted broker knows of the producers of the partitions it leads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RestartMode {
+    /// Every producer's whole window of the last 5 batches is restored from a snapshot
+    /// (Redpanda).
+    KeepWindow,
+    /// Only every producer's last batch is restored: Kafka's producer-state snapshot
+    /// (`ProducerStateManager`) keeps one batch per producer, so resends of older batches of
+    /// the window are refused with OUT_OF_ORDER_SEQUENCE_NUMBER after the restart.
+    KeepLastBatch,
+    /// Producer state is lost (no snapshot): every producer is unknown afterwards.
+    LoseState,
+}
+
 impl Cluster {
     /// Replaces the injected faults; periodic faults are scheduled from `now`.
     pub fn set_faults(&mut self, now: Instant, faults: FaultSpec) {
@@ -137,11 +151,19 @@ impl Cluster {
     }
 
     /// Restarts broker `id`: its connections close; the producer state of the partitions it
-    /// leads is either saved and restored through the validator's snapshot (`keep_state`) or
-    /// lost. Logs and leadership stay.
+    /// leads is either saved and restored through the validator's whole-window snapshot
+    /// (`keep_state`) or lost. Logs and leadership stay.
     pub fn restart_broker(&mut self, now: Instant, id: i32, keep_state: bool) -> Result<(), ControlError> {
+        let mode = if keep_state { RestartMode::KeepWindow } else { RestartMode::LoseState };
+        self.restart_broker_as(now, id, mode)
+    }
+
+    /// Restarts broker `id` as `mode` says: its connections close; the producer state of the
+    /// partitions it leads is restored from a whole-window or last-batch snapshot, or lost.
+    /// Logs and leadership stay.
+    pub fn restart_broker_as(&mut self, now: Instant, id: i32, mode: RestartMode) -> Result<(), ControlError> {
         self.advance(now);
-        self.restart(id, keep_state)?;
+        self.restart(id, mode)?;
         self.flush();
         Ok(())
     }
@@ -225,7 +247,7 @@ impl Cluster {
         n
     }
 
-    fn restart(&mut self, id: i32, keep_state: bool) -> Result<(), ControlError> {
+    fn restart(&mut self, id: i32, mode: RestartMode) -> Result<(), ControlError> {
         match self.broker(id) {
             None => return Err(ControlError::UnknownBroker(id)),
             Some(b) if !b.up => return Err(ControlError::BrokerDown(id)),
@@ -238,20 +260,27 @@ impl Cluster {
         let mut failures = Vec::new();
         for (name, t) in self.topics.iter_mut() {
             for (i, p) in t.partitions.iter_mut().enumerate().filter(|(_, p)| p.leader == id) {
-                if keep_state {
-                    let snapshot = p.producers.snapshot();
-                    match ProducerStateTable::restore(&snapshot, config) {
-                        Ok(table) => p.producers = table,
-                        Err(e) => failures.push(format!("{name}-{i}: producer state snapshot did not restore: {e}")),
+                let snapshot = match mode {
+                    RestartMode::KeepWindow => p.producers.snapshot(),
+                    RestartMode::KeepLastBatch => p.producers.snapshot_last_batch(),
+                    RestartMode::LoseState => {
+                        lost += p.producers.len();
+                        p.producers = ProducerStateTable::new(config);
+                        continue;
                     }
-                } else {
-                    lost += p.producers.len();
-                    p.producers = ProducerStateTable::new(config);
+                };
+                match ProducerStateTable::restore(&snapshot, config) {
+                    Ok(table) => p.producers = table,
+                    Err(e) => failures.push(format!("{name}-{i}: producer state snapshot did not restore: {e}")),
                 }
             }
         }
         self.stats.producers_expired += lost as u64;
-        let how = if keep_state { "with producer state" } else { "without producer state" };
+        let how = match mode {
+            RestartMode::KeepWindow => "with producer state",
+            RestartMode::KeepLastBatch => "with each producer's last batch",
+            RestartMode::LoseState => "without producer state",
+        };
         self.log(format!("broker {id} restarted {how}"));
         for f in failures {
             self.log(f);
@@ -288,13 +317,13 @@ impl Cluster {
         if let Some(every) = self.faults.restart.filter(|_| due(self.timers.restart)) {
             self.timers.restart = Some(now + every);
             if let Some(id) = self.random_live_broker(1) {
-                let _ = self.restart(id, true);
+                let _ = self.restart(id, RestartMode::KeepWindow);
             }
         }
         if let Some(every) = self.faults.restart_lossy.filter(|_| due(self.timers.restart_lossy)) {
             self.timers.restart_lossy = Some(now + every);
             if let Some(id) = self.random_live_broker(1) {
-                let _ = self.restart(id, false);
+                let _ = self.restart(id, RestartMode::LoseState);
             }
         }
     }

@@ -14,9 +14,9 @@ pub mod log;
 pub mod topics;
 
 pub use cluster::{BrokerInput, BrokerOutput, Cluster, ClusterStats};
-pub use config::{BrokerAddress, ClusterConfig, ConfigError, TopicConfig};
+pub use config::{BrokerAddress, ClusterConfig, ConfigError, DuplicateAnswer, ProducerIdPolicy, TopicConfig};
 pub use conn::ConnId;
-pub use control::ControlError;
+pub use control::{ControlError, RestartMode};
 pub use faults::{FaultSpec, FaultSpecError};
 #[cfg(test)]
 mod fuzz_tests;

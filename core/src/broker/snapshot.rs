@@ -1,5 +1,6 @@
 //! Snapshot and restore of a [`ProducerStateTable`]: the whole 5-batch window of every producer
-//! and its update time, in a versioned, checksummed byte format.
+//! (Redpanda) or only its last batch (Kafka), and its update time, in a versioned, checksummed
+//! byte format.
 //!
 //! Format (all integers big-endian, as on Kafka's wire):
 //!
@@ -78,9 +79,25 @@ impl fmt::Display for SnapshotError {
 impl core::error::Error for SnapshotError {}
 
 impl ProducerStateTable {
-    /// Serialises every tracked producer (expired ones included) with its whole window.
+    /// Serialises every tracked producer (expired ones included) with its whole window (what
+    /// Redpanda restores after a restart).
     pub fn snapshot(&self) -> Vec<u8> {
-        let batches: usize = self.iter().map(|(_, e)| e.batches.len()).sum();
+        self.encode_snapshot(WINDOW)
+    }
+
+    /// Serialises every tracked producer (expired ones included) with only its newest batch:
+    /// what Kafka's producer-state snapshot holds (`ProducerStateManager.writeSnapshot` stores
+    /// per producer the epoch, last sequence, last offset, offset delta and timestamp of its last
+    /// batch). After a restart from it, a resend of any older batch of the window is
+    /// OUT_OF_ORDER_SEQUENCE_NUMBER instead of a duplicate.
+    pub fn snapshot_last_batch(&self) -> Vec<u8> {
+        self.encode_snapshot(1)
+    }
+
+    /// The snapshot format with at most `keep` (1..=5) of each producer's newest batches.
+    fn encode_snapshot(&self, keep: usize) -> Vec<u8> {
+        let kept = |e: &ProducerStateEntry| e.batches.len().min(keep);
+        let batches: usize = self.iter().map(|(_, e)| kept(e)).sum();
         let mut out = Vec::with_capacity(HEADER_LEN + self.len() * ENTRY_LEN + batches * BATCH_LEN + CRC_LEN);
         out.extend_from_slice(&SNAPSHOT_MAGIC);
         out.extend_from_slice(&SNAPSHOT_VERSION.to_be_bytes());
@@ -93,9 +110,10 @@ impl ProducerStateTable {
             out.extend_from_slice(&id.to_be_bytes());
             out.extend_from_slice(&entry.epoch.to_be_bytes());
             out.extend_from_slice(&entry.last_update.as_micros().to_be_bytes());
+            let n = kept(entry);
             // At most WINDOW (5) batches.
-            out.push(entry.batches.len() as u8);
-            for b in entry.batches.iter() {
+            out.push(n as u8);
+            for b in entry.batches.iter().skip(entry.batches.len() - n) {
                 out.extend_from_slice(&b.first_seq.to_be_bytes());
                 out.extend_from_slice(&b.last_seq.to_be_bytes());
                 out.extend_from_slice(&b.base_offset.to_be_bytes());

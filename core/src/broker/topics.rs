@@ -3,6 +3,7 @@
 
 use super::log::PartitionLog;
 use super::validator::{ProducerStateTable, ValidatorConfig};
+use crate::proto::ErrorCode;
 use alloc::vec::Vec;
 
 /// One partition: its log, its producer state, and its leadership.
@@ -16,6 +17,19 @@ pub struct Partition {
     pub log: PartitionLog,
     /// The sequence validator's state for this partition.
     pub producers: ProducerStateTable,
+    /// Errors injected by the `error_before` fault on this partition, with how often each was
+    /// answered (checkers tell a real sequence error from an injected one with it).
+    pub injected_before: Vec<(ErrorCode, u64)>,
+}
+
+impl Partition {
+    /// Counts one injected `error_before` answer.
+    pub(crate) fn count_injected(&mut self, code: ErrorCode) {
+        match self.injected_before.iter_mut().find(|(c, _)| *c == code) {
+            Some((_, n)) => *n += 1,
+            None => self.injected_before.push((code, 1)),
+        }
+    }
 }
 
 /// One topic.
@@ -47,6 +61,7 @@ impl Topic {
                 leader_epoch: 0,
                 log: PartitionLog::new(log_max_bytes),
                 producers: ProducerStateTable::new(validator),
+                injected_before: Vec::new(),
             })
             .collect();
         Topic { id, partitions }

@@ -333,6 +333,37 @@ fn snapshot_round_trip_keeps_every_decision() {
 }
 
 #[test]
+fn last_batch_snapshot_keeps_only_the_newest_batch_of_each_producer() {
+    let table = varied_table();
+    let back = ProducerStateTable::restore(&table.snapshot_last_batch(), *table.config()).unwrap();
+    assert_eq!(ids(&back), ids(&table));
+    for (id, e) in table.iter() {
+        let r = back.get(id).unwrap();
+        assert_eq!((r.epoch(), r.last_update()), (e.epoch(), e.last_update()));
+        assert_eq!(
+            r.batches().copied().collect::<Vec<_>>(),
+            e.batches().last().copied().into_iter().collect::<Vec<_>>()
+        );
+    }
+    let now = ms(7);
+    // Producer 1's window was sequences 6..=20 in five batches of 3; only 18..=20 survives.
+    assert!(matches!(back.check(&b(1, 0, 18, 3), now), Decision::Duplicate { .. }));
+    assert!(matches!(table.check(&b(1, 0, 6, 3), now), Decision::Duplicate { .. }));
+    assert_eq!(back.check(&b(1, 0, 6, 3), now), Decision::Reject(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER));
+    assert_eq!(back.check(&b(1, 0, 21, 1), now), Decision::Append);
+    // Everything but the dropped older batches decides as before.
+    for p in probes() {
+        let older = table.get(p.producer_id).is_some_and(|e| {
+            let n = e.batches().count();
+            e.batches().take(n - 1).any(|m| (m.first_seq, m.last_seq) == (p.first_seq, p.last_seq))
+        });
+        if !older || p.producer_epoch != table.get(p.producer_id).map_or(-1, |e| e.epoch()) {
+            assert_eq!(table.check(&p, now), back.check(&p, now), "{p:?}");
+        }
+    }
+}
+
+#[test]
 fn restore_into_a_smaller_cap_keeps_the_most_recent() {
     let table = varied_table();
     let small = ValidatorConfig { max_producers: 2, ..*table.config() };

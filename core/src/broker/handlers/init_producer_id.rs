@@ -1,46 +1,61 @@
-//! InitProducerId: hands out producer ids and bumps epochs (KIP-360).
+//! InitProducerId: hands out producer ids, as Kafka's `TransactionCoordinator.handleInitProducerId`
+//! does for producers without a transactional id.
 
 use crate::broker::cluster::{Cluster, Reply, malformed, respond};
+use crate::broker::config::ProducerIdPolicy;
 use crate::proto::init_producer_id::{InitProducerIdRequest, InitProducerIdResponse};
 use crate::proto::{ApiKey, ErrorCode, Message, Reader};
 use alloc::string::String;
-
-/// INVALID_REQUEST (42).
-const INVALID_REQUEST: i16 = 42;
 
 impl Cluster {
     /// Answers InitProducerId (any broker may; the transactional id is ignored: no
     /// transactions here).
     pub(crate) fn init_producer_id(&mut self, v: i16, corr: i32, r: &mut Reader<'_>) -> Result<Reply, String> {
         let req = InitProducerIdRequest::decode(r, v).map_err(malformed(ApiKey::InitProducerId, v))?;
-        let (producer_id, producer_epoch, error_code) = self.allocate_producer(req.producer_id, req.producer_epoch);
+        // Kafka's `KafkaApis.handleInitProducerIdRequest`: the id and epoch are both -1 or both
+        // set, else INVALID_REQUEST, whatever the transactional id.
+        let (id, epoch) = (req.producer_id, req.producer_epoch);
+        let (producer_id, producer_epoch, error_code) = if (id < 0) != (epoch < 0) {
+            (-1, -1, ErrorCode::INVALID_REQUEST.0)
+        } else {
+            match self.config.producer_ids {
+                ProducerIdPolicy::FreshId => self.fresh_producer_id(),
+                ProducerIdPolicy::BumpInPlace => self.bump_in_place(id, epoch),
+            }
+        };
         let body = InitProducerIdResponse { throttle_time_ms: 0, error_code, producer_id, producer_epoch };
         respond(corr, v, &body)
     }
 
-    /// KIP-360: a request naming the producer's current id and epoch bumps the epoch (the
-    /// validator then expects sequence 0 in the new epoch); repeating that request after a lost
-    /// answer returns the bumped epoch again. A fresh request, an unknown id, a stale epoch or
-    /// an exhausted epoch gets a new id with epoch 0 (what Kafka does for non-transactional
-    /// producers). Both fields must be -1 or both valid.
-    fn allocate_producer(&mut self, id: i64, epoch: i16) -> (i64, i16, i16) {
-        match (id >= 0, epoch >= 0) {
-            (true, true) => match self.producer_ids.get(&id).copied() {
-                Some(cur) if cur == epoch && cur < i16::MAX - 1 => {
-                    self.producer_ids.insert(id, cur + 1);
-                    return (id, cur + 1, 0);
-                }
-                Some(cur) if cur > 0 && cur - 1 == epoch => return (id, cur, 0),
-                _ => {}
-            },
-            (false, false) => {}
-            _ => return (-1, -1, INVALID_REQUEST),
-        }
+    /// Kafka: without a transactional id, every request gets `producerIdManager.generateProducerId()`
+    /// and epoch 0; the producer id and epoch fields of v3+ are not looked at (they matter only
+    /// with a transactional id).
+    fn fresh_producer_id(&mut self) -> (i64, i16, i16) {
         let Some(next) = self.next_producer_id.checked_add(1) else {
             return (-1, -1, ErrorCode::UNKNOWN_SERVER_ERROR.0);
         };
         let id = core::mem::replace(&mut self.next_producer_id, next);
-        self.producer_ids.insert(id, self.first_epoch);
-        (id, self.first_epoch, 0)
+        (id, self.first_epoch, ErrorCode::NONE.0)
+    }
+
+    /// [`ProducerIdPolicy::BumpInPlace`]: a request naming the producer's current id and epoch
+    /// bumps the epoch (the validator then expects sequence 0 in the new epoch); repeating that
+    /// request after a lost answer returns the bumped epoch again. A fresh request (-1/-1), an
+    /// unknown id, a stale epoch or an exhausted epoch gets a new id.
+    fn bump_in_place(&mut self, id: i64, epoch: i16) -> (i64, i16, i16) {
+        match self.producer_ids.get(&id).copied() {
+            Some(cur) if id >= 0 && cur == epoch && cur < i16::MAX - 1 => {
+                self.producer_ids.insert(id, cur + 1);
+                (id, cur + 1, ErrorCode::NONE.0)
+            }
+            Some(cur) if id >= 0 && cur > 0 && cur - 1 == epoch => (id, cur, ErrorCode::NONE.0),
+            _ => {
+                let fresh = self.fresh_producer_id();
+                if fresh.2 == ErrorCode::NONE.0 {
+                    self.producer_ids.insert(fresh.0, fresh.1);
+                }
+                fresh
+            }
+        }
     }
 }

@@ -1,7 +1,9 @@
 //! Produce: validates each batch (CRC, shape, sequence via the validator), appends, injects
-//! the configured faults, answers with the (original) base offset.
+//! the configured faults, answers with the base offset; a duplicate is answered with the original
+//! base offset (Kafka) or DUPLICATE_SEQUENCE_NUMBER (tansu), see [`DuplicateAnswer`].
 
 use crate::broker::cluster::{Cluster, Reply, malformed, respond};
+use crate::broker::config::DuplicateAnswer;
 use crate::broker::validator::{BatchInfo, Decision};
 use crate::proto::produce::{
     LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceResponse,
@@ -149,16 +151,16 @@ impl Cluster {
             Err(code) => return Outcome::error(code),
         };
         let log_start_offset = p.log.log_start_offset();
-        for (code, prob) in self.faults.error_before.clone() {
-            if self.rng.chance(prob) {
-                self.stats.errors_before += 1;
-                return Outcome { log_start_offset, ..Outcome::error(code) };
-            }
-        }
+        let injected = self.faults.error_before.iter().find(|(_, prob)| self.rng.chance(*prob)).map(|(code, _)| *code);
         // Re-borrow: the fault draws above needed `self` whole.
         let Ok(p) = self.led_partition(broker_id, topic, partition) else {
             return Outcome::error(ErrorCode::UNKNOWN_SERVER_ERROR);
         };
+        if let Some(code) = injected {
+            p.count_injected(code);
+            self.stats.errors_before += 1;
+            return Outcome { log_start_offset, ..Outcome::error(code) };
+        }
         let h = batch.header;
         let info = BatchInfo::from_header(&h);
         let mut o = match p.producers.check(&info, now) {
@@ -168,13 +170,11 @@ impl Cluster {
             }
             Decision::Duplicate { base_offset, .. } => {
                 self.stats.duplicates += 1;
-                return Outcome {
-                    error: ErrorCode::NONE,
-                    base_offset,
-                    log_start_offset,
-                    appended: false,
-                    leader_hint: None,
+                let (error, base_offset) = match self.config.duplicate_answer {
+                    DuplicateAnswer::OriginalOffset => (ErrorCode::NONE, base_offset),
+                    DuplicateAnswer::DuplicateSequenceNumber => (ErrorCode::DUPLICATE_SEQUENCE_NUMBER, -1),
                 };
+                return Outcome { error, base_offset, log_start_offset, appended: false, leader_hint: None };
             }
             Decision::Append => {
                 let epoch = p.leader_epoch;

@@ -138,25 +138,40 @@ fn metadata_describes_live_brokers_leaders_and_auto_creates() {
     assert_eq!(r.topics[0].error_code, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION.0);
 }
 
+fn ask_pid(c: &mut crate::broker::Cluster, v: i16, id: i64, epoch: i16) -> (i16, i64, i16) {
+    let req = InitProducerIdRequest { producer_id: id, producer_epoch: epoch, ..Default::default() };
+    let body = roundtrip(c, 1, 1, v, &req);
+    let r: InitProducerIdResponse = decode(&body, 1, v);
+    (r.error_code, r.producer_id, r.producer_epoch)
+}
+
 #[test]
-fn init_producer_id_allocates_and_bumps() {
+fn init_producer_id_hands_out_a_fresh_id_every_time_as_kafka() {
     let mut c = cluster(1, "");
     accept(&mut c, 1, 0);
-    let ask = |c: &mut crate::broker::Cluster, v: i16, id: i64, epoch: i16| {
-        let req = InitProducerIdRequest { producer_id: id, producer_epoch: epoch, ..Default::default() };
-        let body = roundtrip(c, 1, 1, v, &req);
-        let r: InitProducerIdResponse = decode(&body, 1, v);
-        (r.error_code, r.producer_id, r.producer_epoch)
-    };
-    let a = ask(&mut c, 0, -1, -1);
-    let b = ask(&mut c, 4, -1, -1);
-    assert_eq!(a, (0, 1000, 0));
-    assert_eq!(b, (0, 1001, 0));
-    assert_eq!(ask(&mut c, 3, 1000, 0), (0, 1000, 1), "KIP-360 bump");
-    assert_eq!(ask(&mut c, 3, 1000, 0), (0, 1000, 1), "repeated bump after a lost answer");
-    assert_eq!(ask(&mut c, 4, 1000, 1), (0, 1000, 2));
-    assert_eq!(ask(&mut c, 4, 77, 3), (0, 1002, 0), "unknown id: a new one");
-    assert_eq!(ask(&mut c, 4, 1000, -1).0, 42);
+    assert_eq!(ask_pid(&mut c, 0, -1, -1), (0, 1000, 0));
+    assert_eq!(ask_pid(&mut c, 4, -1, -1), (0, 1001, 0));
+    // v3+ fields naming the current id and epoch are ignored without a transactional id.
+    assert_eq!(ask_pid(&mut c, 3, 1000, 0), (0, 1002, 0));
+    assert_eq!(ask_pid(&mut c, 4, 1002, 0), (0, 1003, 0));
+    assert_eq!(ask_pid(&mut c, 4, 77, 3), (0, 1004, 0));
+    assert_eq!(ask_pid(&mut c, 4, 1000, -1).0, ErrorCode::INVALID_REQUEST.0);
+    assert_eq!(ask_pid(&mut c, 4, -1, 0).0, ErrorCode::INVALID_REQUEST.0);
+}
+
+#[test]
+fn init_producer_id_bumps_in_place_when_configured() {
+    let mut cfg = config(1, "");
+    cfg.producer_ids = crate::broker::ProducerIdPolicy::BumpInPlace;
+    let mut c = crate::broker::Cluster::new(cfg, at(0)).unwrap();
+    accept(&mut c, 1, 0);
+    assert_eq!(ask_pid(&mut c, 0, -1, -1), (0, 1000, 0));
+    assert_eq!(ask_pid(&mut c, 4, -1, -1), (0, 1001, 0));
+    assert_eq!(ask_pid(&mut c, 3, 1000, 0), (0, 1000, 1), "bump");
+    assert_eq!(ask_pid(&mut c, 3, 1000, 0), (0, 1000, 1), "repeated bump after a lost answer");
+    assert_eq!(ask_pid(&mut c, 4, 1000, 1), (0, 1000, 2));
+    assert_eq!(ask_pid(&mut c, 4, 77, 3), (0, 1002, 0), "unknown id: a new one");
+    assert_eq!(ask_pid(&mut c, 4, 1000, -1).0, ErrorCode::INVALID_REQUEST.0);
 }
 
 #[test]
