@@ -102,6 +102,7 @@ fn fail_reason(error: DeliveryError) -> FailReason {
         DeliveryError::RetriesExhausted(code) => FailReason::RetriesExhausted(code),
         DeliveryError::Rejected(code) => FailReason::Rejected(code),
         DeliveryError::SequenceUnresolvable(code) => FailReason::Sequence(code),
+        DeliveryError::Overtaken => FailReason::Overtaken,
         DeliveryError::Fatal(_) => FailReason::Fatal,
         DeliveryError::Aborted => FailReason::Aborted,
     }

@@ -74,6 +74,8 @@ pub enum FailReason {
     /// A sequence error (OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID,
     /// INVALID_PRODUCER_EPOCH) answered to a batch whose earlier attempt's outcome is unknown.
     Sequence(ErrorCode),
+    /// A later batch was written first; this one, never written, was not sent again.
+    Overtaken,
     /// The producer stopped on a fatal error.
     Fatal,
     /// The producer was aborted before the record was delivered.
@@ -99,6 +101,7 @@ impl std::fmt::Display for FailReason {
             FailReason::RetriesExhausted(c) => write!(f, "retries exhausted, last {c}"),
             FailReason::Rejected(c) => write!(f, "rejected: {c}"),
             FailReason::Sequence(c) => write!(f, "sequence error {c}"),
+            FailReason::Overtaken => f.write_str("overtaken by a later batch"),
             FailReason::Fatal => f.write_str("fatal error"),
             FailReason::Aborted => f.write_str("aborted"),
         }

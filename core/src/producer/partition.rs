@@ -13,7 +13,8 @@
 //! - At most `window` (<= 5) batches are in flight, all on one connection, so the broker sees them
 //!   in sequence order. When one must be retried, nothing new is sent: the partition waits until
 //!   every outstanding request is answered or lost, backs off, then resends the window from its
-//!   head in sequence order; the batches behind wait for it.
+//!   head in sequence order, one batch at a time (each answered before the next); the batches
+//!   behind wait for it. See [`PartitionState::has_room`] for what bounds new batches.
 //! - A leader change never splits a partition's requests over two connections: the partition
 //!   sends to the new leader only once nothing is in flight to the old one (answered, lost on
 //!   disconnect, or timed out), and then resends in sequence order.
@@ -303,7 +304,9 @@ impl PartitionState {
         match self.state {
             SendState::Backoff { until } => self.in_flight == 0 && until <= now,
             SendState::Resending => {
-                self.window.iter().any(|b| b.in_flight.is_none()) && (!draining || self.resolvable())
+                self.in_flight == 0
+                    && self.window.iter().any(|b| b.in_flight.is_none())
+                    && (!draining || self.resolvable())
             }
             SendState::Normal => !draining && !self.queue.is_empty() && self.has_room(window),
         }
@@ -330,6 +333,13 @@ impl PartitionState {
             self.state = SendState::Resending;
         }
         if self.state == SendState::Resending {
+            if self.in_flight > 0 {
+                // One resend at a time, each answered before the next (the Java client sends only
+                // the first batch of a partition that is being retried): a broker that lost our
+                // state (KIP-360) would otherwise append a later resend as the first while an
+                // earlier one is refused, and the earlier one, resent again, after it.
+                return None;
+            }
             match self.window.iter().position(|b| b.in_flight.is_none()) {
                 Some(i) => return (!draining || self.resolvable()).then_some(i),
                 None => self.state = SendState::Normal,
@@ -429,11 +439,21 @@ impl PartitionState {
                 // seeds 162, 1651: NOT_LEADER on seq 0, seq 1 accepted as first). It stays at
                 // the head to be retried: DUPLICATE resolves it as delivered; OUT_OF_ORDER
                 // renumbers it (never written) or gives it up (possibly written).
+                //
+                // An earlier batch that is definitely not in the log (its last attempt was
+                // refused before the append) was overtaken: only a broker that lost our state can
+                // have taken this one without it. Resending it could only be refused or land after
+                // this one; it is failed as not persisted, and the gap calls for a bump.
                 let mut kept: heapless::Deque<SealedBatch, MAX_WINDOW> = heapless::Deque::new();
                 for _ in 0..i {
                     if let Some(batch) = self.window.pop_front() {
-                        if batch.in_flight.is_none() {
+                        if batch.in_flight.is_none() && batch.maybe_persisted {
                             let _ = kept.push_back(batch);
+                            continue;
+                        }
+                        if batch.in_flight.is_none() {
+                            self.needs_bump = true;
+                            sink(Completion::Failed { batch, error: DeliveryError::Overtaken, persisted: Persisted::No });
                             continue;
                         }
                         if batch.in_flight.is_some() {

@@ -108,14 +108,20 @@ fn lost_batches_are_resent_in_order_with_the_same_bytes() {
     p.on_conn_lost(C, Instant::from_millis(100));
     assert!(p.window.iter().all(|b| b.maybe_persisted && b.in_flight.is_none()));
     assert_eq!(p.next_to_send(Instant::from_millis(99), ConnId(2), 5, false), None);
-    let mut order = Vec::new();
-    while let Some(i) = p.next_to_send(Instant::from_millis(100), ConnId(2), 5, false) {
-        p.mark_sent(i, ConnId(2), 10 + i as i32);
-        order.push(i);
+    // One resend at a time, each answered before the next, in sequence order, same bytes.
+    let t = Instant::from_millis(100);
+    let mut resent = Vec::new();
+    let mut done = Vec::new();
+    for k in 0..3 {
+        let i = p.next_to_send(t, ConnId(2), 5, false).unwrap();
+        assert_eq!(i, 0, "the head");
+        p.mark_sent(i, ConnId(2), 10 + k);
+        assert_eq!(p.next_to_send(t, ConnId(2), 5, false), None, "nothing behind a resend in flight");
+        resent.push(p.window.front().unwrap().bytes.clone());
+        p.on_result(ConnId(2), 10 + k, ErrorCode::DUPLICATE_SEQUENCE_NUMBER, -1, -1, 10, t, &mut collect(&mut done));
     }
-    assert_eq!(order, [0, 1, 2]);
-    let after: Vec<Vec<u8>> = p.window.iter().map(|b| b.bytes.clone()).collect();
-    assert_eq!(before, after);
+    assert_eq!(before, resent);
+    assert_eq!(done.len(), 3);
 }
 
 #[test]
@@ -245,15 +251,14 @@ fn unknown_outcomes_behind_a_rejected_head_are_given_up_not_restamped() {
     p.on_result(C, 0, ErrorCode::NOT_ENOUGH_REPLICAS, -1, -1, 10, T0, &mut collect(&mut done));
     p.on_conn_lost(C, T0);
     assert!(p.window.iter().nth(1).unwrap().maybe_persisted);
-    // Draining: the window is resent in order (same bytes) to resolve the unknown one.
+    // Draining: the window is resent in order (same bytes), one at a time, to resolve the
+    // unknown one; the head is refused first.
     let i = p.next_to_send(T0, C, 5, true).unwrap();
     assert_eq!(i, 0);
     p.mark_sent(i, C, 2);
-    let i = p.next_to_send(T0, C, 5, true).unwrap();
-    p.mark_sent(i, C, 3);
+    assert_eq!(p.next_to_send(T0, C, 5, true), None);
     p.on_result(C, 2, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, -1, -1, 10, T0, &mut collect(&mut done));
     assert_eq!(p.head_rejected, Some(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER));
-    p.on_result(C, 3, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, -1, -1, 10, T0, &mut collect(&mut done));
     assert!(done.is_empty());
     assert_eq!(p.next_to_send(T0, C, 5, true), None, "nothing left to resolve by resending");
     assert!(p.drained(&mut collect(&mut done)));
@@ -268,14 +273,28 @@ fn unknown_outcomes_behind_a_rejected_head_are_given_up_not_restamped() {
 }
 
 #[test]
-fn no_implicit_ack_for_a_definitely_rejected_batch() {
+fn a_definitely_rejected_batch_overtaken_by_a_later_one_is_not_resent() {
     let mut p = part_in_flight(2);
     let mut done = Vec::new();
     p.on_result(C, 0, ErrorCode::NOT_ENOUGH_REPLICAS, -1, -1, 10, T0, &mut collect(&mut done));
-    // A broker that accepts any first sequence (KIP-360) appended the second one anyway.
+    // A broker that lost our state and accepts any first sequence (KIP-360) appended the second
+    // one anyway: the first, never written, can no longer be written before it.
+    p.on_result(C, 1, ErrorCode::NONE, 7, -1, 10, T0, &mut collect(&mut done));
+    assert!(matches!(
+        done[..],
+        [
+            Completion::Failed { error: DeliveryError::Overtaken, persisted: Persisted::No, .. },
+            Completion::Delivered { implicit: false, base_offset: Some(7), .. }
+        ]
+    ));
+    assert!(p.window.is_empty() && p.needs_bump, "nothing resent; the gap calls for a bump");
+    // One of unknown outcome stays at the head to be resolved by its own retry (no implicit ack).
+    let mut p = part_in_flight(2);
+    let mut done = Vec::new();
+    p.on_result(C, 0, ErrorCode::NOT_ENOUGH_REPLICAS_AFTER_APPEND, -1, -1, 10, T0, &mut collect(&mut done));
     p.on_result(C, 1, ErrorCode::NONE, 7, -1, 10, T0, &mut collect(&mut done));
     assert!(matches!(done[..], [Completion::Delivered { implicit: false, base_offset: Some(7), .. }]));
-    assert_eq!(p.window.len(), 1, "the rejected batch stays to be retried");
+    assert_eq!(p.window.len(), 1, "the batch of unknown outcome stays to be retried");
 }
 
 #[test]
@@ -309,9 +328,10 @@ fn one_batch_at_a_time_until_the_sessions_first_ack() {
 #[test]
 fn the_span_behind_an_unresolved_head_stays_within_the_brokers_memory() {
     // The broker remembers the last five batches it appended. Batch 0 is written but its answer
-    // is ambiguous; batch 1 is acknowledged and leaves the window. Only three more may follow
-    // batch 0 (ordinals 2, 3, 4): a sixth batch appended behind it would push batch 0 out of the
-    // broker's memory, and its resend would be refused as out of order instead of recognised.
+    // is ambiguous; batch 1 is acknowledged and leaves the window, yet still holds one of those
+    // five places. Whatever else happens, at most three more may follow batch 0 (ordinals 2, 3,
+    // 4): a sixth batch appended behind it would push batch 0 out of the broker's memory, and its
+    // resend would be refused as out of order instead of recognised as a duplicate.
     let mut p = part_with(8, 0);
     let mut done = Vec::new();
     for k in 0..2 {
@@ -321,18 +341,19 @@ fn the_span_behind_an_unresolved_head_stays_within_the_brokers_memory() {
     p.on_result(C, 0, ErrorCode::NOT_ENOUGH_REPLICAS_AFTER_APPEND, -1, -1, 10, T0, &mut collect(&mut done));
     p.on_result(C, 1, ErrorCode::NONE, 7, -1, 10, T0, &mut collect(&mut done));
     assert_eq!(done.len(), 1, "batch 1 delivered, batch 0 still unresolved at the head");
-    assert_eq!(p.window.len(), 1);
-    // The retry of batch 0 goes first; then new batches while the span allows.
+    // The retry goes first and alone: nothing new while it is in flight.
     let i = p.next_to_send(T0, C, 5, false).unwrap();
     assert_eq!(i, 0);
     p.mark_sent(i, C, 2);
+    assert_eq!(p.next_to_send(T0, C, 5, false), None);
+    // The span rule on its own (as if the partition were pipelining again with batch 0 unresolved).
+    p.state = SendState::Normal;
     let mut admitted = 0;
     while let Some(i) = p.next_to_send(T0, C, 5, false) {
         p.mark_sent(i, C, 3 + admitted);
         admitted += 1;
     }
     assert_eq!(admitted, 3, "head + 4 behind it (one already acknowledged) = the broker's 5");
-    assert_eq!(p.window.len(), 4);
     assert!(!p.wants_to_send(T0, 5, false) && !p.ready_for_new_batch(5));
     // Once the head resolves, the span restarts from the new head.
     p.on_result(C, 2, ErrorCode::DUPLICATE_SEQUENCE_NUMBER, 0, -1, 10, T0, &mut collect(&mut done));

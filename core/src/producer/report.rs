@@ -31,6 +31,11 @@ pub enum DeliveryError {
     /// UNKNOWN_PRODUCER_ID, INVALID_PRODUCER_EPOCH) for a batch whose earlier attempt's outcome is
     /// unknown: it cannot be resolved without risking a duplicate, so it is given up.
     SequenceUnresolvable(ErrorCode),
+    /// A later batch of the partition was written before this one, which was definitely not:
+    /// the broker had lost the producer's state and took the later batch as its first (KIP-360's
+    /// rule, closed by KAFKA-15591). Writing this batch now would put it after a later record,
+    /// so it is not sent again.
+    Overtaken,
     /// The producer stopped on a fatal error.
     Fatal(FatalError),
     /// The producer was aborted before the record was delivered.
@@ -45,6 +50,9 @@ impl fmt::Display for DeliveryError {
             DeliveryError::Rejected(c) => write!(f, "rejected by the broker: {c}"),
             DeliveryError::SequenceUnresolvable(c) => {
                 write!(f, "sequence error {c} after an attempt of unknown outcome")
+            }
+            DeliveryError::Overtaken => {
+                f.write_str("a later batch was written first (the broker lost the producer's state): not resent, to keep send order")
             }
             DeliveryError::Fatal(e) => write!(f, "producer failed: {e}"),
             DeliveryError::Aborted => f.write_str("producer aborted"),
