@@ -1,12 +1,12 @@
 //! The idem side of the comparison: idem's in-memory cluster served over TCP
-//! (`idem_std::MockCluster`), and a measured `idem_std::Producer` run.
+//! (`idem_mock::MockCluster`), and a measured `idem_std::Producer` run.
 
 use crate::hist::Histogram;
 use crate::procstat;
 use crate::run::{RunResult, Settings, Workload};
 use idem_core::broker::{ClusterConfig, FaultSpec, TopicConfig};
 use idem_std::{Config, DeliveryResult, Producer, Record};
-use idem_std::{MockCluster, MockClusterConfig};
+use idem_mock::{MockCluster, MockClusterConfig};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};

@@ -6,8 +6,6 @@
 //! pieces ([`Engine`], [`Reports`], [`CallbackQueue`], [`Config`], [`Record`]) are public so
 //! other runtimes (idem-smol) reuse them.
 //!
-//! - [`MockCluster`]: idem's in-memory Kafka cluster served over TCP, for tests and demos.
-//!
 //! ```no_run
 //! use std::time::Duration;
 //! use idem_std::{Config, Producer, Record};
@@ -50,6 +48,3 @@ pub use producer_report::{
     Completer, DeliveryCallback, DeliveryFailure, DeliveryHandle, DeliveryResult, Ready, RecordMetadata, ReportCounts,
     Reports, complete_all,
 };
-
-mod mock_cluster;
-pub use mock_cluster::{MockCluster, MockClusterConfig};

@@ -264,7 +264,7 @@ async fn assert_delivered(handles: Vec<(u64, DeliveryHandle)>) {
 /// has started blocking), then records `1..n` sent with `callbacks` (their handles returned).
 async fn blocked_at_record_0(
     n: u64,
-) -> (idem_std::MockCluster, Producer, PanickyCallbacks, Gate, Vec<(u64, DeliveryHandle)>) {
+) -> (idem_mock::MockCluster, Producer, PanickyCallbacks, Gate, Vec<(u64, DeliveryHandle)>) {
     let cluster = idem_cluster(1, "t", 1, "");
     let p = Producer::new(test_config(&cluster.bootstrap_servers(), 5000)).unwrap();
     let (gate, blocking) = Gate::new();

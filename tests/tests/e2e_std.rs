@@ -144,10 +144,10 @@ fn unreachable_bootstrap_and_unresolvable_host_time_out() {
 
 #[test]
 fn unknown_topic_times_out_and_known_topic_still_works() {
-    let mut config = idem_std::MockClusterConfig::default();
+    let mut config = idem_mock::MockClusterConfig::default();
     config.cluster.auto_create_partitions = None;
     config.cluster.topics.push(idem_core::broker::TopicConfig { name: "known".into(), partitions: 1 });
-    let cluster = idem_std::MockCluster::start(config).unwrap();
+    let cluster = idem_mock::MockCluster::start(config).unwrap();
     let p = Producer::new(short_config(&cluster.bootstrap_servers())).unwrap();
     let unknown: Vec<_> = (0..5u64).map(|i| p.send(&Record::new("unknown").value(&value_of(i))).unwrap()).collect();
     let known = p.send(&Record::new("known").value(b"k")).unwrap();
@@ -158,10 +158,10 @@ fn unknown_topic_times_out_and_known_topic_still_works() {
 
 #[test]
 fn record_too_large_locally_and_at_the_broker() {
-    let mut config = idem_std::MockClusterConfig::default();
+    let mut config = idem_mock::MockClusterConfig::default();
     config.cluster.max_message_bytes = 2_000;
     config.cluster.topics.push(idem_core::broker::TopicConfig { name: "t".into(), partitions: 1 });
-    let cluster = idem_std::MockCluster::start(config).unwrap();
+    let cluster = idem_mock::MockCluster::start(config).unwrap();
     let mut c = test_config(&cluster.bootstrap_servers(), 5000);
     c.set("message.max.bytes", "10000").unwrap();
     c.set("linger.ms", "0").unwrap();
@@ -417,7 +417,7 @@ fn assert_delivered(handles: Vec<(u64, DeliveryHandle)>) {
 /// has started blocking), then records `1..n` sent with `callbacks` (their handles returned).
 fn blocked_at_record_0(
     n: u64,
-) -> (idem_std::MockCluster, Arc<Producer>, PanickyCallbacks, Gate, Vec<(u64, DeliveryHandle)>) {
+) -> (idem_mock::MockCluster, Arc<Producer>, PanickyCallbacks, Gate, Vec<(u64, DeliveryHandle)>) {
     let cluster = idem_cluster(1, "t", 1, "");
     let p = Arc::new(Producer::new(test_config(&cluster.bootstrap_servers(), 5000)).unwrap());
     let (gate, blocking) = Gate::new();

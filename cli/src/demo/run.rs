@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use idem_core::broker::{ClusterStats, FaultSpec, TopicConfig};
 use idem_core::producer::{Persisted, ProducerMetrics};
-use idem_std::{MockCluster, MockClusterConfig};
+use idem_mock::{MockCluster, MockClusterConfig};
 
 use super::DemoArgs;
 use super::check::{Checker, Outcome};

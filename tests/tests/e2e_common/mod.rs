@@ -156,9 +156,9 @@ pub fn check(reports: &[Option<DeliveryResult>], log: &[Read], strict: bool) -> 
     out
 }
 
-/// Reads every partition of `topic` straight from an idem [`idem_std::MockCluster`]'s logs
+/// Reads every partition of `topic` straight from an idem [`idem_mock::MockCluster`]'s logs
 /// (CRC-verified decode).
-pub fn read_idem_log(cluster: &idem_std::MockCluster, topic: &str, partitions: i32) -> Vec<Read> {
+pub fn read_idem_log(cluster: &idem_mock::MockCluster, topic: &str, partitions: i32) -> Vec<Read> {
     use idem_core::proto::record_batch::RecordBatch;
     let mut out = Vec::new();
     for p in 0..partitions {
@@ -179,13 +179,13 @@ pub fn read_idem_log(cluster: &idem_std::MockCluster, topic: &str, partitions: i
 
 /// An idem MockCluster with `brokers` brokers, topic `topic` of `partitions` partitions and
 /// `faults` (fault spec syntax).
-pub fn idem_cluster(brokers: usize, topic: &str, partitions: i32, faults: &str) -> idem_std::MockCluster {
+pub fn idem_cluster(brokers: usize, topic: &str, partitions: i32, faults: &str) -> idem_mock::MockCluster {
     use idem_core::broker::{FaultSpec, TopicConfig};
-    let mut config = idem_std::MockClusterConfig { brokers, ..Default::default() };
+    let mut config = idem_mock::MockClusterConfig { brokers, ..Default::default() };
     config.cluster.topics.push(TopicConfig { name: topic.to_string(), partitions });
     config.cluster.faults = FaultSpec::parse(faults).unwrap();
     config.cluster.seed = 7;
-    idem_std::MockCluster::start(config).unwrap()
+    idem_mock::MockCluster::start(config).unwrap()
 }
 
 /// Fast retry settings for tests (delivery timeout `delivery_ms`).
@@ -210,7 +210,7 @@ pub fn test_config(bootstrap: &str, delivery_ms: u64) -> idem_std::Config {
 /// topic "t" (4 partitions) under a mix of lost appends, retriable errors before and after the
 /// append, delays and leader moves; and a config for it (8 s delivery timeout, 1 KiB batches so
 /// there are many).
-pub fn faulty_cluster() -> (idem_std::MockCluster, idem_std::Config) {
+pub fn faulty_cluster() -> (idem_mock::MockCluster, idem_std::Config) {
     let faults = "append_drop=0.03,error_before=REQUEST_TIMED_OUT:0.02,error_before=NOT_LEADER_OR_FOLLOWER:0.02,\
                   error_after=NOT_ENOUGH_REPLICAS_AFTER_APPEND:0.02,delay=0..3ms,leader_move=300ms";
     let cluster = idem_cluster(3, "t", 4, faults);
@@ -375,7 +375,7 @@ pub fn assert_closed_past_a_blocked_callback(
     took: Duration,
     timeout: Duration,
     report: &idem_std::CloseReport,
-    cluster: &idem_std::MockCluster,
+    cluster: &idem_mock::MockCluster,
     callbacks: &PanickyCallbacks,
     gate: Gate,
     n: u64,
