@@ -46,7 +46,7 @@ fn main() {
             });
         }
     });
-    p.flush(Duration::from_secs(60)).unwrap();
+    p.flush_timeout(Duration::from_secs(60)).unwrap();
     let secs = t0.elapsed().as_secs_f64();
     let n = delivered.load(Ordering::Relaxed);
     let m = p.metrics();

@@ -1,10 +1,15 @@
 //! # idem-std
 //!
-//! Blocking driver of the idem core over `std::net` and threads: [`Producer`] (`Send + Sync`,
-//! any number of producer threads), [`DeliveryHandle`] (wait, wait with timeout, or `.await`),
-//! callbacks (run on the producer's callback thread), `flush`, `close`. The runtime-independent
-//! pieces ([`Engine`], [`Reports`], [`CallbackQueue`], [`Config`], [`Record`]) are public so
-//! other runtimes (idem-smol) reuse them.
+//! The blocking runtime of idem's idempotent Kafka producer: [`Producer`] over `std::net` and
+//! threads. `Send + Sync`: share it (`&Producer`, `Arc`) between any number of producer threads.
+//! Waiting calls (`send`, `send_with_callback`, `flush`, `flush_timeout`, `close`,
+//! `close_timeout`) block the calling thread.
+//!
+//! The producer, its API and its contract (reports, callbacks, `flush`, `close`, `Drop`) are
+//! idem-runtime's, the same as idem-smol's: see [`idem_runtime`] and
+//! [`idem_runtime::Producer`]. This crate is the backend ([`Std`]): one timer thread that
+//! waits for the core's next deadline, and per connection a thread that connects and then reads
+//! and a writer thread. The types a user names are re-exported here.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -23,28 +28,94 @@
 //!     Ok(meta) => println!("partition {} offset {:?}", meta.partition, meta.offset),
 //!     Err(failure) => eprintln!("{failure}"),
 //! }
-//! producer.flush(Duration::from_secs(10))?;
-//! let report = producer.close(Duration::from_secs(10)); // then fails what is left
+//! producer.flush_timeout(Duration::from_secs(10))?;
+//! let report = producer.close_timeout(Duration::from_secs(10)); // then fails what is left
 //! assert!(report.all_delivered());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]
 
-pub use idem_core;
+mod conn;
 
-mod producer;
-mod producer_callbacks;
-mod producer_config;
-mod producer_conn;
-mod producer_engine;
-mod producer_report;
+use std::sync::Arc;
+use std::thread;
 
-pub use idem_core::producer::{DeliveryError, FatalError, Persisted, ProducerMetrics, RecordId, SendError};
-pub use producer::{CloseReport, FlushTimeout, Producer};
-pub use producer_callbacks::CallbackQueue;
-pub use producer_config::{Config, DEFAULT_MAX_BLOCK, Record, wall_clock_ms};
-pub use producer_engine::{Clock, Engine, IoAction, Settle, core_duration};
-pub use producer_report::{
-    Completer, DeliveryCallback, DeliveryFailure, DeliveryHandle, DeliveryResult, Ready, RecordMetadata, ReportCounts,
-    Reports, complete_all,
-};
+use idem_core::producer::{ConfigError, ConnId};
+use idem_runtime::ops::TimerOp;
+pub use idem_runtime::prelude::*;
+use idem_runtime::{Driver, Operation, Runtime};
+
+/// The blocking idempotent producer: [`idem_runtime::Producer`] on threads (see there for every
+/// method). Waiting calls block the calling thread.
+///
+/// ```no_run
+/// use idem_std::{Config, Producer, Record};
+///
+/// let producer = Producer::new(Config::new("localhost:9092")?)?;
+/// let report = producer.send(&Record::new("events").value(b"hello"))?.wait();
+/// println!("{report:?}");
+/// producer.close();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub type Producer = idem_runtime::Producer<Std>;
+
+/// The blocking backend: threads and `std::net`. Waiting calls run their operation on the
+/// calling thread ([`idem_runtime::block`]); the timer is a thread (`idem-timer`); each
+/// connection is a reader thread (which connects first) and a writer thread.
+#[derive(Clone, Copy, Debug)]
+pub struct Std;
+
+impl Runtime for Std {
+    type Conn = conn::Conn;
+    type Wait<O: Operation> = O::Output;
+
+    fn wait<O: Operation>(op: O) -> O::Output {
+        idem_runtime::block(op)
+    }
+
+    fn spawn_timer(timer: TimerOp<Std>) -> Result<(), ConfigError> {
+        match thread::Builder::new().name("idem-timer".into()).spawn(move || idem_runtime::block(timer)) {
+            Ok(_) => Ok(()),
+            Err(_) => Err(ConfigError::Conflict("could not spawn the producer's timer thread")),
+        }
+    }
+
+    fn connect(driver: &Arc<Driver<Std>>, conn: ConnId, host: String, port: u16) -> Option<conn::Conn> {
+        conn::spawn_connect(driver, conn, host, port)
+    }
+
+    fn transmit(conn: &conn::Conn, data: Vec<u8>) {
+        conn.transmit(data);
+    }
+
+    fn shutdown(conn: conn::Conn) {
+        conn.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn producer_is_send_and_sync() {
+        assert_send_sync::<Producer>();
+        assert_send_sync::<DeliveryHandle>();
+    }
+
+    #[test]
+    fn refused_records_get_errors_and_close_is_clean() {
+        let config = Config::new("127.0.0.1:1").unwrap().with("message.max.bytes", "1000").unwrap();
+        let p = Producer::new(config).unwrap();
+        let big = vec![0u8; 2000];
+        assert!(matches!(p.send(&Record::new("t").value(&big)), Err(SendError::RecordTooLarge { .. })));
+        assert_eq!(p.send(&Record::new("").value(b"x")).err(), Some(SendError::InvalidTopic));
+        let r = p.close_timeout(Duration::from_secs(1));
+        assert_eq!(r.counts, ReportCounts::default());
+        assert_eq!(p.send(&Record::new("t").value(b"x")).err(), Some(SendError::Closed));
+    }
+}

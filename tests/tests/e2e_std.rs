@@ -56,7 +56,7 @@ fn send_from_threads(
             });
         }
     });
-    if p.flush(Duration::from_secs(3)).is_err() {
+    if p.flush_timeout(Duration::from_secs(3)).is_err() {
         std::fs::write("/tmp/idem_stall.txt", p.debug_state()).unwrap();
         panic!("stalled; state in /tmp/idem_stall.txt");
     }
@@ -69,7 +69,7 @@ fn faults_many_threads_exactly_once_in_order() {
     let (cluster, config) = faulty_cluster();
     let p = Producer::new(config).unwrap();
     let reports = send_from_threads(&p, "t", 4, 2500);
-    let report = p.close(Duration::from_secs(5));
+    let report = p.close_timeout(Duration::from_secs(5));
     let metrics = p.metrics();
     cluster.set_faults(Default::default());
     let log = read_idem_log(&cluster, "t", 4);
@@ -103,8 +103,8 @@ fn broker_bounces_and_restarts() {
             thread::sleep(Duration::from_millis(10)); // spread over ~2.5 s of faults
         }
     }
-    p.flush(Duration::from_secs(20)).unwrap();
-    let report = p.close(Duration::from_secs(5));
+    p.flush_timeout(Duration::from_secs(20)).unwrap();
+    let report = p.close_timeout(Duration::from_secs(5));
     let reports = collector.take();
     cluster.set_faults(Default::default());
     let log = read_idem_log(&cluster, "t", 3);
@@ -135,7 +135,7 @@ fn unreachable_bootstrap_and_unresolvable_host_time_out() {
         let p = Producer::new(short_config(bootstrap)).unwrap();
         let handles: Vec<_> = (0..10u64).map(|i| p.send(&Record::new("t").value(&value_of(i))).unwrap()).collect();
         assert_all_failed_not_persisted(handles, Duration::from_secs(5));
-        let report = p.close(Duration::from_secs(1));
+        let report = p.close_timeout(Duration::from_secs(1));
         assert_eq!((report.counts.failed, report.counts.delivered), (10, 0));
         assert!(p.metrics().connection_errors > 0);
         assert!(t0.elapsed() < Duration::from_secs(4), "{bootstrap}: {:?}", t0.elapsed());
@@ -223,7 +223,7 @@ fn garbage_broker_closes_connections_and_loses_nothing() {
     let handles: Vec<_> = (0..20u64).map(|i| p.send(&Record::new("t").value(&value_of(i))).unwrap()).collect();
     assert_all_failed_not_persisted(handles, Duration::from_secs(5));
     assert!(p.metrics().connection_errors >= 2, "{:?}", p.metrics());
-    assert_eq!(p.close(Duration::from_secs(1)).counts.failed, 20);
+    assert_eq!(p.close_timeout(Duration::from_secs(1)).counts.failed, 20);
 }
 
 #[test]
@@ -237,14 +237,14 @@ fn close_while_sends_are_pending_reports_everything() {
         p.send_with_callback(&Record::new("t").partition((i % 2) as i32).value(&v), collector.callback(i)).unwrap();
         if i == 10 {
             // Let the connection, metadata and producer id settle so batches are in flight.
-            p.flush(Duration::from_secs(3)).unwrap();
+            p.flush_timeout(Duration::from_secs(3)).unwrap();
         }
         if i % 50 == 0 {
             thread::sleep(Duration::from_millis(5));
         }
     }
     let t0 = Instant::now();
-    let report = p.close(Duration::from_millis(50));
+    let report = p.close_timeout(Duration::from_millis(50));
     assert!(t0.elapsed() < Duration::from_secs(1));
     assert_eq!(report.counts.delivered + report.counts.failed, n);
     assert!(report.counts.aborted > 0, "{report:?}");
@@ -300,7 +300,7 @@ fn full_buffer_blocks_up_to_max_block_and_try_send_never_blocks() {
     for h in handles {
         h.wait_timeout(Duration::from_secs(5)).unwrap().unwrap();
     }
-    assert!(p.close(Duration::from_secs(5)).all_delivered());
+    assert!(p.close_timeout(Duration::from_secs(5)).all_delivered());
 }
 
 /// Sends records `records` (value: the index), each with a handle or a callback as `callbacks`
@@ -348,7 +348,7 @@ fn panicking_callbacks_among_deliveries() {
     let t0 = Instant::now();
     let flushed = within(Duration::from_secs(10), "flush(5 s)", {
         let p = Arc::clone(&p);
-        move || p.flush(Duration::from_secs(5))
+        move || p.flush_timeout(Duration::from_secs(5))
     });
     assert_eq!(flushed, Ok(()));
     assert!(t0.elapsed() < Duration::from_secs(5), "flush took {:?}", t0.elapsed());
@@ -357,7 +357,7 @@ fn panicking_callbacks_among_deliveries() {
     assert_eq!(p.counts().callback_panics, panicking);
     let report = within(Duration::from_secs(10), "close(5 s)", {
         let p = Arc::clone(&p);
-        move || p.close(Duration::from_secs(5))
+        move || p.close_timeout(Duration::from_secs(5))
     });
     assert!(report.all_delivered(), "{report:?}");
     assert_eq!(report.counts.delivered, n);
@@ -393,7 +393,7 @@ fn panicking_callbacks_among_timeouts() {
     let t0 = Instant::now();
     let report = within(Duration::from_secs(5), "close(1 s)", {
         let p = Arc::clone(&p);
-        move || p.close(Duration::from_secs(1))
+        move || p.close_timeout(Duration::from_secs(1))
     });
     assert!(t0.elapsed() < Duration::from_secs(2), "close took {:?}", t0.elapsed());
     assert_eq!((report.counts.failed, report.counts.delivered), (20, 0));
@@ -444,7 +444,7 @@ fn blocked_callback_then_close() {
     let t0 = Instant::now();
     let report = within(Duration::from_secs(10), "close(500 ms)", {
         let p = Arc::clone(&p);
-        move || p.close(timeout)
+        move || p.close_timeout(timeout)
     });
     assert_closed_past_a_blocked_callback(t0.elapsed(), timeout, &report, &cluster, &callbacks, gate, n);
     within(Duration::from_secs(5), "drop", move || drop(p));
@@ -467,7 +467,7 @@ fn flush_and_close_from_a_callback() {
     let timeout = Duration::from_secs(1);
     p.send_with_callback(&Record::new("t").value(&value_of(0)), move |r| {
         let _ = wait_for_go.recv(); // until the other records are sent
-        let _ = done.send(FromCallback::measure(r, || own.flush(timeout), || own.close(timeout)));
+        let _ = done.send(FromCallback::measure(r, || own.flush_timeout(timeout), || own.close_timeout(timeout)));
     })
     .unwrap();
     let callbacks = calm_callbacks(n);
@@ -477,7 +477,7 @@ fn flush_and_close_from_a_callback() {
     let report = outcome.check(timeout, n);
     assert_delivered(handles);
     assert!(eventually(Duration::from_secs(5), || callbacks.all_ran(1..n)));
-    assert_eq!(within(Duration::from_secs(5), "close again", move || p.close(timeout)), report);
+    assert_eq!(within(Duration::from_secs(5), "close again", move || p.close_timeout(timeout)), report);
 }
 
 /// `flush(timeout)` returns by its timeout when a callback blocks, saying the records are
@@ -494,13 +494,13 @@ fn blocked_callback_then_flush() {
     let t0 = Instant::now();
     let flushed = within(Duration::from_secs(10), "flush(500 ms)", {
         let p = Arc::clone(&p);
-        move || p.flush(timeout)
+        move || p.flush_timeout(timeout)
     });
     assert!(t0.elapsed() < timeout + SLACK, "flush took {:?}", t0.elapsed());
     assert!(matches!(flushed, Err(FlushTimeout { pending: 0, callbacks_pending: 1.. })), "{flushed:?}");
     assert_delivered(handles);
     gate.release();
-    assert_eq!(p.flush(Duration::from_secs(5)), Ok(()));
+    assert_eq!(p.flush_timeout(Duration::from_secs(5)), Ok(()));
     assert!(callbacks.all_ran(1..n));
-    assert!(p.close(Duration::from_secs(1)).all_delivered());
+    assert!(p.close_timeout(Duration::from_secs(1)).all_delivered());
 }
