@@ -10,13 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use idem_core::producer::ConnId;
-use idem_runtime::Driver;
+use idem_runtime::{Connection, Driver};
 use smol::channel::{Receiver, Sender};
 use smol::future::FutureExt as _;
 use smol::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use smol::{Async, Task, Timer};
 
-use crate::Smol;
+use crate::tasks::Smol;
 
 /// A connection's I/O side ([`idem_runtime::Runtime::Conn`] of [`Smol`]): its socket once
 /// connected, its writer task's queue, and its tasks (cancelled when it is shut down). Not
@@ -27,32 +27,28 @@ pub struct Conn {
     tasks: Vec<Task<()>>,
 }
 
-impl Conn {
-    /// A connection whose connect (then read) task is `task`.
-    pub(crate) fn connecting(task: Task<()>) -> Conn {
-        Conn { stream: None, writer: None, tasks: vec![task] }
+impl Connection<Smol> for Conn {
+    /// Spawns the task that connects and then reads.
+    fn open(driver: &Arc<Driver<Smol>>, conn: ConnId, host: String, port: u16) -> Option<Conn> {
+        let driver = Arc::clone(driver);
+        let task = smol::spawn(async move { run_conn(driver, conn, host, port).await });
+        Some(Conn { stream: None, writer: None, tasks: vec![task] })
     }
 
-    /// Queues bytes for the writer task (the core only transmits on connected connections).
-    pub(crate) fn transmit(&self, data: Vec<u8>) {
+    /// Queues bytes for the writer task.
+    fn transmit(&self, data: Vec<u8>) {
         if let Some(w) = &self.writer {
             let _ = w.try_send(data);
         }
     }
 
-    /// Shuts the socket down and cancels the tasks (call without holding the producer lock).
-    pub(crate) fn shutdown(self) {
+    /// Shuts the socket down and cancels the tasks.
+    fn shutdown(self) {
         if let Some(s) = &self.stream {
             let _ = s.get_ref().shutdown(Shutdown::Both);
         }
         drop(self.tasks);
     }
-}
-
-/// Spawns the task that connects `conn` and then reads from it.
-pub(crate) fn spawn_connect(driver: &Arc<Driver<Smol>>, conn: ConnId, host: String, port: u16) -> Conn {
-    let driver = Arc::clone(driver);
-    Conn::connecting(smol::spawn(async move { run_conn(driver, conn, host, port).await }))
 }
 
 async fn connect(host: &str, port: u16, timeout: Duration) -> Option<Async<TcpStream>> {

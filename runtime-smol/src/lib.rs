@@ -35,17 +35,10 @@
 #![forbid(unsafe_code)]
 
 mod conn;
+mod tasks;
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll};
-
-use idem_core::producer::{ConfigError, ConnId};
-use idem_runtime::ops::TimerOp;
 pub use idem_runtime::prelude::*;
-use idem_runtime::{Driver, Listener, Operation, Runtime, Step};
-use smol::Timer;
+pub use tasks::{OpFuture, Smol};
 
 /// The async idempotent producer: [`idem_runtime::Producer`] on smol (see there for every
 /// method). Waiting calls return futures.
@@ -63,69 +56,3 @@ use smol::Timer;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub type Producer = idem_runtime::Producer<Smol>;
-
-/// The async backend: async-io sockets and timers, tasks on smol's global executor. Waiting
-/// calls return an [`OpFuture`]; the timer is a task; each connection is a task that connects
-/// and then reads, and a writer task.
-#[derive(Clone, Copy, Debug)]
-pub struct Smol;
-
-impl Runtime for Smol {
-    type Conn = conn::Conn;
-    type Wait<O: Operation> = OpFuture<O>;
-
-    fn wait<O: Operation>(op: O) -> OpFuture<O> {
-        OpFuture { op, waiting: None }
-    }
-
-    fn spawn_timer(timer: TimerOp<Smol>) -> Result<(), ConfigError> {
-        smol::spawn(Smol::wait(timer)).detach();
-        Ok(())
-    }
-
-    fn connect(driver: &Arc<Driver<Smol>>, conn: ConnId, host: String, port: u16) -> Option<conn::Conn> {
-        Some(conn::spawn_connect(driver, conn, host, port))
-    }
-
-    fn transmit(conn: &conn::Conn, data: Vec<u8>) {
-        conn.transmit(data);
-    }
-
-    fn shutdown(conn: conn::Conn) {
-        conn.shutdown();
-    }
-}
-
-/// A waiting producer call as a future: steps its [`Operation`] when polled, and between steps
-/// waits for the step's listener or deadline (an `async_io::Timer`), whichever comes first. Its
-/// output is the call's (see [`idem_runtime::Producer`]). Dropping it cancels the wait; what the
-/// call already did stays done (a record accepted is still reported).
-#[derive(Debug)]
-#[must_use = "futures do nothing unless polled"]
-pub struct OpFuture<O> {
-    op: O,
-    /// What the last step waits for.
-    waiting: Option<(Listener, Option<Timer>)>,
-}
-
-impl<O: Operation + Unpin> Future for OpFuture<O> {
-    type Output = O::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<O::Output> {
-        let this = self.get_mut();
-        loop {
-            if let Some((listener, timer)) = &mut this.waiting {
-                let fired = Pin::new(listener).poll(cx).is_ready();
-                let expired = timer.as_mut().is_some_and(|t| Pin::new(t).poll(cx).is_ready());
-                if !fired && !expired {
-                    return Poll::Pending;
-                }
-                this.waiting = None;
-            }
-            match this.op.step() {
-                Step::Ready(out) => return Poll::Ready(out),
-                Step::Wait { listener, deadline } => this.waiting = Some((listener, deadline.map(Timer::at))),
-            }
-        }
-    }
-}

@@ -11,9 +11,9 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 
 use idem_core::producer::ConnId;
-use idem_runtime::Driver;
+use idem_runtime::{Connection, Driver};
 
-use crate::Std;
+use crate::threads::Std;
 
 /// A connection's I/O side ([`idem_runtime::Runtime::Conn`] of [`Std`]): its socket once
 /// connected and its writer thread's queue. Not nameable outside this crate.
@@ -25,32 +25,31 @@ pub struct Conn {
     writer: Option<Sender<Vec<u8>>>,
 }
 
-impl Conn {
-    /// Queues bytes for the writer (dropped if the connection is not up: the core only
-    /// transmits on connected connections).
-    pub(crate) fn transmit(&self, data: Vec<u8>) {
+impl Connection<Std> for Conn {
+    /// Connects on a new thread that then becomes the reader; `None` if no thread could be
+    /// spawned (the driver reports the connection failed).
+    fn open(driver: &Arc<Driver<Std>>, conn: ConnId, host: String, port: u16) -> Option<Conn> {
+        let driver = Arc::clone(driver);
+        thread::Builder::new()
+            .name(format!("idem-conn-{}", conn.0))
+            .spawn(move || run_conn(&driver, conn, &host, port))
+            .ok()
+            .map(|_| Conn::default())
+    }
+
+    /// Queues bytes for the writer thread.
+    fn transmit(&self, data: Vec<u8>) {
         if let Some(w) = &self.writer {
             let _ = w.send(data);
         }
     }
 
-    /// Shuts the socket down (wakes the reader) and stops the writer.
-    pub(crate) fn shutdown(self) {
+    /// Shuts the socket down (wakes the reader); the writer ends with its queue.
+    fn shutdown(self) {
         if let Some(s) = &self.stream {
             let _ = s.shutdown(Shutdown::Both);
         }
     }
-}
-
-/// Starts connecting `conn` to `host:port` on a new thread that then becomes its reader.
-/// `None` if no thread could be spawned (the driver reports the connection failed).
-pub(crate) fn spawn_connect(driver: &Arc<Driver<Std>>, conn: ConnId, host: String, port: u16) -> Option<Conn> {
-    let driver = Arc::clone(driver);
-    thread::Builder::new()
-        .name(format!("idem-conn-{}", conn.0))
-        .spawn(move || run_conn(&driver, conn, &host, port))
-        .ok()
-        .map(|_| Conn::default())
 }
 
 fn connect(host: &str, port: u16, timeout: std::time::Duration) -> Option<TcpStream> {

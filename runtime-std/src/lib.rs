@@ -36,14 +36,10 @@
 #![forbid(unsafe_code)]
 
 mod conn;
+mod threads;
 
-use std::sync::Arc;
-use std::thread;
-
-use idem_core::producer::{ConfigError, ConnId};
-use idem_runtime::ops::TimerOp;
 pub use idem_runtime::prelude::*;
-use idem_runtime::{Driver, Operation, Runtime};
+pub use threads::Std;
 
 /// The blocking idempotent producer: [`idem_runtime::Producer`] on threads (see there for every
 /// method). Waiting calls block the calling thread.
@@ -58,40 +54,6 @@ use idem_runtime::{Driver, Operation, Runtime};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub type Producer = idem_runtime::Producer<Std>;
-
-/// The blocking backend: threads and `std::net`. Waiting calls run their operation on the
-/// calling thread ([`idem_runtime::block`]); the timer is a thread (`idem-timer`); each
-/// connection is a reader thread (which connects first) and a writer thread.
-#[derive(Clone, Copy, Debug)]
-pub struct Std;
-
-impl Runtime for Std {
-    type Conn = conn::Conn;
-    type Wait<O: Operation> = O::Output;
-
-    fn wait<O: Operation>(op: O) -> O::Output {
-        idem_runtime::block(op)
-    }
-
-    fn spawn_timer(timer: TimerOp<Std>) -> Result<(), ConfigError> {
-        match thread::Builder::new().name("idem-timer".into()).spawn(move || idem_runtime::block(timer)) {
-            Ok(_) => Ok(()),
-            Err(_) => Err(ConfigError::Conflict("could not spawn the producer's timer thread")),
-        }
-    }
-
-    fn connect(driver: &Arc<Driver<Std>>, conn: ConnId, host: String, port: u16) -> Option<conn::Conn> {
-        conn::spawn_connect(driver, conn, host, port)
-    }
-
-    fn transmit(conn: &conn::Conn, data: Vec<u8>) {
-        conn.transmit(data);
-    }
-
-    fn shutdown(conn: conn::Conn) {
-        conn.shutdown();
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::engine::Engine;
 use crate::ops::TimerOp;
 use crate::report::{Ready, complete_all};
-use crate::runtime::Runtime;
+use crate::runtime::{Connection, Runtime};
 use crate::signal::Signal;
 
 /// What the lock guards.
@@ -142,7 +142,7 @@ impl<R: Runtime> Driver<R> {
         self.drain(&mut st, &mut closed, &mut ready);
         drop(st);
         for c in closed {
-            R::shutdown(c);
+            c.shutdown();
         }
         self.complete(ready);
     }
@@ -157,7 +157,7 @@ impl<R: Runtime> Driver<R> {
         let after = loop {
             let after = engine.drain(
                 &mut |action| match action {
-                    Output::Connect { conn, host, port } => match R::connect(self, conn, host, port) {
+                    Output::Connect { conn, host, port } => match R::Conn::open(self, conn, host, port) {
                         Some(c) => {
                             conns.insert(conn, c);
                         }
@@ -165,7 +165,7 @@ impl<R: Runtime> Driver<R> {
                     },
                     Output::Transmit { conn, data } => {
                         if let Some(c) = conns.get(&conn) {
-                            R::transmit(c, data);
+                            c.transmit(data);
                         }
                     }
                     Output::Close { conn } => closed.extend(conns.remove(&conn)),

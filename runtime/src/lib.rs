@@ -9,7 +9,7 @@
 //! - [`Config`], [`Record`]; [`DeliveryHandle`] (blocking [`wait`](DeliveryHandle::wait) and a
 //!   `Future`), [`DeliveryResult`], [`CloseReport`], [`FlushTimeout`], [`ReportCounts`]; the
 //!   core's error types. Each runtime re-exports all of them ([`prelude`]).
-//! - For runtime backends: [`Runtime`], [`Operation`] / [`Step`] (a waiting call as a state
+//! - For runtime backends: [`Runtime`] and [`Connection`], [`Operation`] / [`Step`] (a waiting call as a state
 //!   machine, run blocking by [`block`] or as a future), [`Driver`] (the core behind one lock,
 //!   the connections, the drain), [`Signal`] / [`Listener`] (a wake-up both threads and tasks
 //!   wait on), and the pieces under them: [`Engine`], [`Reports`] / [`Completer`],
@@ -93,7 +93,7 @@ pub use report::{
     Completer, DeliveryCallback, DeliveryFailure, DeliveryHandle, DeliveryResult, Ready, RecordMetadata, ReportCounts,
     Reports, complete_all,
 };
-pub use runtime::{Operation, Runtime, Step, block};
+pub use runtime::{Connection, Operation, Runtime, Step, block};
 pub use signal::{Listener, Signal};
 
 /// What a producer user names, re-exported whole by idem-std and idem-smol (so both offer the

@@ -10,7 +10,7 @@ use idem_core::producer::{RecordId, SendError};
 
 use crate::config::Record;
 use crate::driver::Driver;
-use crate::engine::Settle;
+use crate::engine::{Engine, Settle};
 use crate::producer::{CloseReport, FlushTimeout};
 use crate::report::{Completer, DeliveryHandle};
 use crate::runtime::{Operation, Runtime, Step};
@@ -138,19 +138,39 @@ impl<R: Runtime> Operation for SendWithCallbackOp<'_, R> {
     }
 }
 
-/// [`crate::Producer::flush_timeout`]: seals the open batches, then waits for what was sent
-/// before it.
+/// What `flush` and `close` share: the deadline, and what they wait for once started.
 #[derive(Debug)]
-pub struct FlushTimeoutOp<'a, R: Runtime> {
+struct Settling<'a, R: Runtime> {
     driver: &'a Arc<Driver<R>>,
     deadline: Option<Instant>,
-    /// What it waits for, once it has flushed.
+    /// Set by the first step, which flushes or closes the core.
     settle: Option<Settle>,
 }
 
+impl<'a, R: Runtime> Settling<'a, R> {
+    fn new(driver: &'a Arc<Driver<R>>, deadline: Option<Instant>) -> Self {
+        Settling { driver, deadline, settle: None }
+    }
+
+    /// The driver, the deadline and what to wait for: `start` (flush or close the core, say
+    /// what that waits for) runs under the lock at the first step, then the core is drained.
+    fn started(
+        &mut self,
+        start: impl FnOnce(&mut Engine) -> Settle,
+    ) -> (&'a Arc<Driver<R>>, Option<Instant>, &mut Settle) {
+        let driver = self.driver;
+        (driver, self.deadline, self.settle.get_or_insert_with(|| driver.with(|st| start(&mut st.engine))))
+    }
+}
+
+/// [`crate::Producer::flush_timeout`]: seals the open batches, then waits for what was sent
+/// before it.
+#[derive(Debug)]
+pub struct FlushTimeoutOp<'a, R: Runtime>(Settling<'a, R>);
+
 impl<'a, R: Runtime> FlushTimeoutOp<'a, R> {
     pub(crate) fn new(driver: &'a Arc<Driver<R>>, deadline: Option<Instant>) -> Self {
-        FlushTimeoutOp { driver, deadline, settle: None }
+        FlushTimeoutOp(Settling::new(driver, deadline))
     }
 }
 
@@ -158,22 +178,19 @@ impl<R: Runtime> Operation for FlushTimeoutOp<'_, R> {
     type Output = Result<(), FlushTimeout>;
 
     fn step(&mut self) -> Step<Self::Output> {
-        let driver = self.driver;
-        let settle = self.settle.get_or_insert_with(|| {
-            driver.with(|st| {
-                let settle = st.engine.settle(st.engine.next_id());
-                st.engine.flush();
-                settle
-            })
+        let (driver, deadline, settle) = self.0.started(|engine| {
+            let settle = engine.settle(engine.next_id());
+            engine.flush();
+            settle
         });
-        let listener = self.driver.progress.listen();
-        let st = self.driver.lock();
+        let listener = driver.progress.listen();
+        let st = driver.lock();
         if st.engine.is_settled(settle) {
             Step::Ready(Ok(()))
-        } else if passed(self.deadline) {
+        } else if passed(deadline) {
             Step::Ready(Err(st.engine.flush_timeout(settle)))
         } else {
-            Step::Wait { listener, deadline: self.deadline }
+            Step::Wait { listener, deadline }
         }
     }
 }
@@ -200,16 +217,11 @@ impl<R: Runtime> Operation for FlushOp<'_, R> {
 /// [`crate::Producer::close`] and [`crate::Producer::close_timeout`]: closes the core, waits for
 /// everything to be reported and the callbacks to run, then aborts what is left.
 #[derive(Debug)]
-pub struct CloseOp<'a, R: Runtime> {
-    driver: &'a Arc<Driver<R>>,
-    deadline: Option<Instant>,
-    /// What it waits for, once it has closed the core.
-    settle: Option<Settle>,
-}
+pub struct CloseOp<'a, R: Runtime>(Settling<'a, R>);
 
 impl<'a, R: Runtime> CloseOp<'a, R> {
     pub(crate) fn new(driver: &'a Arc<Driver<R>>, deadline: Option<Instant>) -> Self {
-        CloseOp { driver, deadline, settle: None }
+        CloseOp(Settling::new(driver, deadline))
     }
 }
 
@@ -217,29 +229,25 @@ impl<R: Runtime> Operation for CloseOp<'_, R> {
     type Output = CloseReport;
 
     fn step(&mut self) -> Step<CloseReport> {
-        let driver = self.driver;
-        let settle = self.settle.get_or_insert_with(|| {
-            driver.with(|st| {
-                if !st.engine.is_finished() {
-                    st.engine.close();
-                }
-                st.engine.settle(u64::MAX)
-            })
+        let (driver, deadline, settle) = self.0.started(|engine| {
+            if !engine.is_finished() {
+                engine.close();
+            }
+            engine.settle(u64::MAX)
         });
         loop {
-            let listener = self.driver.progress.listen();
-            let mut st = self.driver.lock();
+            let listener = driver.progress.listen();
+            let mut st = driver.lock();
             // Past the deadline only callbacks may be left to run: they are not waited for.
-            let done = st.engine.is_settled(settle) || (passed(self.deadline) && st.engine.is_finished());
-            if done {
+            if st.engine.is_settled(settle) || (passed(deadline) && st.engine.is_finished()) {
                 return Step::Ready(CloseReport { counts: st.engine.counts(), fatal: st.engine.fatal() });
             }
-            if !passed(self.deadline) {
-                return Step::Wait { listener, deadline: self.deadline };
+            if !passed(deadline) {
+                return Step::Wait { listener, deadline };
             }
             // Fails what is left (its handles are completed here).
             st.engine.abort();
-            self.driver.release(st);
+            driver.release(st);
         }
     }
 }

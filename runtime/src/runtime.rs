@@ -64,11 +64,12 @@ pub fn block<O: Operation>(mut op: O) -> O::Output {
 
 /// A runtime backend: the I/O and the waiting style of [`crate::Producer`]. idem-std implements
 /// it with threads and `std::net` (waiting calls block), idem-smol with async-io tasks (waiting
-/// calls return futures). Implement it to run the producer on another runtime.
+/// calls return futures). Implement it, and [`Connection`] for its connections, to run the
+/// producer on another runtime.
 pub trait Runtime: Sized + 'static {
     /// A connection's I/O side (socket, writer queue, tasks), kept by the driver while the core
     /// uses the connection.
-    type Conn: Send + 'static;
+    type Conn: Connection<Self>;
 
     /// What a waiting producer call returns for operation `O`: `O::Output` itself for a blocking
     /// runtime, a future of it for an async one.
@@ -80,20 +81,24 @@ pub trait Runtime: Sized + 'static {
     /// Runs the producer's timer loop to its end (it ends once the core has finished) on a
     /// thread or task of its own. An error if none could be started.
     fn spawn_timer(timer: TimerOp<Self>) -> Result<(), ConfigError>;
+}
 
+/// One connection's I/O side in runtime `R`: how it is opened, written and shut down. The
+/// driver keeps it while the core uses the connection.
+pub trait Connection<R: Runtime>: Send + Sized + 'static {
     /// Starts opening connection `conn` to `host:port` (resolving `host`, trying each address,
     /// within [`Driver::connect_timeout`]); once it is up, the runtime calls
     /// [`Driver::connected`], then [`Driver::received`] per read, and [`Driver::disconnected`]
     /// when it fails. Returns the connection's I/O side, or `None` if the attempt could not
     /// start (the core is told the connection failed). Called under the driver's lock: start
     /// the work, do not wait for it.
-    fn connect(driver: &Arc<Driver<Self>>, conn: ConnId, host: String, port: u16) -> Option<Self::Conn>;
+    fn open(driver: &Arc<Driver<R>>, conn: ConnId, host: String, port: u16) -> Option<Self>;
 
-    /// Queues `data` to be written after everything queued before on `conn` (the core only
-    /// transmits on connections reported connected). Called under the driver's lock.
-    fn transmit(conn: &Self::Conn, data: Vec<u8>);
+    /// Queues `data` to be written after everything queued before (the core only transmits on
+    /// connections reported connected). Called under the driver's lock: never waits.
+    fn transmit(&self, data: Vec<u8>);
 
-    /// Shuts `conn` down (the core closed it or the producer stopped): nothing more is reported
-    /// about it. Called outside the driver's lock.
-    fn shutdown(conn: Self::Conn);
+    /// Shuts the connection down (the core closed it): nothing more is reported about it.
+    /// Called outside the driver's lock.
+    fn shutdown(self);
 }
