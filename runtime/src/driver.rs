@@ -91,8 +91,8 @@ impl<R: Runtime> Driver<R> {
     }
 
     /// Connection `conn` is up: `attach` stores the runtime's I/O handles in its entry (made by
-    /// [`Runtime::connect`]) and the core is told. Returns `false`, without calling `attach`, if
-    /// the core closed the connection meanwhile: then drop what was opened.
+    /// [`Connection::open`]) and the core is told. Returns `false`, without calling `attach`,
+    /// if the core closed the connection meanwhile: then drop what was opened.
     pub fn connected(self: &Arc<Self>, conn: ConnId, attach: impl FnOnce(&mut R::Conn)) -> bool {
         self.with(|st| {
             let Some(c) = st.conns.get_mut(&conn) else { return false };

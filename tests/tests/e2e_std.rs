@@ -367,7 +367,7 @@ fn panicking_callbacks_among_deliveries() {
 
 /// With no broker reachable, records time out; a panicking callback of a record the timer failed
 /// stops neither the timer nor the callback thread: the other records of the same pass are
-/// reported, records sent afterwards time out too, and `close(timeout)` returns in time.
+/// reported, records sent afterwards time out too, and `close_timeout` returns in time.
 #[test]
 fn callback_panic_on_timeout_keeps_the_timer_running() {
     within(Duration::from_secs(60), "the test", panicking_callbacks_among_timeouts);
@@ -429,7 +429,7 @@ fn blocked_at_record_0(
 }
 
 /// A callback that blocks delays only the callbacks after it: the handles of the other records
-/// return, the records are delivered, and `close(timeout)` returns by its timeout (as the Java
+/// return, the records are delivered, and `close_timeout` returns by its timeout (as the Java
 /// client's `KafkaProducer.close(Duration)`, which force-closes when the timeout passes).
 #[test]
 fn blocked_callback_delays_only_callbacks() {
@@ -480,7 +480,7 @@ fn flush_and_close_from_a_callback() {
     assert_eq!(within(Duration::from_secs(5), "close again", move || p.close_timeout(timeout)), report);
 }
 
-/// `flush(timeout)` returns by its timeout when a callback blocks, saying the records are
+/// `flush_timeout` returns by its timeout when a callback blocks, saying the records are
 /// reported and their callbacks are not all run; once the callback returns, `flush` succeeds.
 #[test]
 fn flush_returns_by_its_timeout_when_a_callback_blocks() {
