@@ -12,11 +12,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use e2e_common::{
-    Collector, FromCallback, Gate, PanickyCallbacks, SLACK, assert_closed_past_a_blocked_callback, check, eventually,
-    faulty_cluster, idem_cluster, read_back, read_idem_log, test_config, value_of, within,
+    CallbackFlushesAndCloses, Collector, Gate, PanickyCallbacks, SLACK, assert_closed_past_a_blocked_callback, check,
+    eventually, faulty_cluster, idem_cluster, read_back, read_idem_log, slow_cluster, test_config, value_of, within,
 };
 use idem_core::proto::ErrorCode;
-use idem_std::{DeliveryError, DeliveryHandle, FlushTimeout, Persisted, Producer, Record, SendError};
+use idem_std::{DeliveryError, DeliveryHandle, FlushTimeout, Persisted, Producer, Record, SendError, Std};
 
 /// `threads` threads send `per_thread` records each (keyed, so spread over partitions); half
 /// the records use handles, half callbacks. Returns the reports by record index.
@@ -228,10 +228,8 @@ fn garbage_broker_closes_connections_and_loses_nothing() {
 
 #[test]
 fn close_while_sends_are_pending_reports_everything() {
-    let cluster = idem_cluster(1, "t", 2, "delay=200..300ms");
-    let p = Producer::new(test_config(&cluster.bootstrap_servers(), 5000)).unwrap();
     let n = 500u64;
-    let collector = Collector::new(n as usize);
+    let (cluster, p, collector) = slow_cluster::<Std>(n);
     for i in 0..n {
         let v = value_of(i);
         p.send_with_callback(&Record::new("t").partition((i % 2) as i32).value(&v), collector.callback(i)).unwrap();
@@ -458,23 +456,12 @@ fn callback_flushes_and_closes_its_own_producer() {
 }
 
 fn flush_and_close_from_a_callback() {
-    let cluster = idem_cluster(1, "t", 1, "");
-    let p = Arc::new(Producer::new(test_config(&cluster.bootstrap_servers(), 5000)).unwrap());
-    let n = 300;
-    let (go, wait_for_go) = std::sync::mpsc::channel::<()>();
-    let (done, outcome) = std::sync::mpsc::channel();
-    let own = Arc::clone(&p);
     let timeout = Duration::from_secs(1);
-    p.send_with_callback(&Record::new("t").value(&value_of(0)), move |r| {
-        let _ = wait_for_go.recv(); // until the other records are sent
-        let _ = done.send(FromCallback::measure(r, || own.flush_timeout(timeout), || own.close_timeout(timeout)));
-    })
-    .unwrap();
+    let own = CallbackFlushesAndCloses::<Std>::start(timeout, |p, t| p.flush_timeout(t), |p, t| p.close_timeout(t));
+    let (p, n) = (Arc::clone(&own.producer), 300);
     let callbacks = calm_callbacks(n);
     let handles = send_some(&p, &callbacks, 1..n);
-    go.send(()).unwrap();
-    let outcome = outcome.recv_timeout(Duration::from_secs(10)).expect("the callback's flush and close return");
-    let report = outcome.check(timeout, n);
+    let report = own.go(n);
     assert_delivered(handles);
     assert!(eventually(Duration::from_secs(5), || callbacks.all_ran(1..n)));
     assert_eq!(within(Duration::from_secs(5), "close again", move || p.close_timeout(timeout)), report);

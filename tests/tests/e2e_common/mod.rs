@@ -3,8 +3,10 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
+use idem_runtime::{Producer, Runtime};
 use idem_std::{DeliveryResult, Persisted};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -428,4 +430,55 @@ impl FromCallback {
         assert_eq!(self.report.counts.delivered, n, "{:?}", self.report);
         self.report
     }
+}
+
+/// A producer of runtime `R` (idem-std's or idem-smol's) on a one-broker cluster, whose record 0
+/// (sent first) has a callback that waits for [`CallbackFlushesAndCloses::go`], then flushes and
+/// closes its own producer with `flush` and `close` (each given the timeout; blocking) and
+/// reports what it saw.
+pub struct CallbackFlushesAndCloses<R: Runtime> {
+    pub cluster: idem_mock::MockCluster,
+    pub producer: Arc<Producer<R>>,
+    go: mpsc::Sender<()>,
+    outcome: mpsc::Receiver<FromCallback>,
+    timeout: Duration,
+}
+
+impl<R: Runtime> CallbackFlushesAndCloses<R> {
+    /// Starts the cluster and the producer and sends record 0 with its callback.
+    pub fn start(
+        timeout: Duration,
+        flush: fn(&Producer<R>, Duration) -> Result<(), idem_std::FlushTimeout>,
+        close: fn(&Producer<R>, Duration) -> idem_std::CloseReport,
+    ) -> Self {
+        let cluster = idem_cluster(1, "t", 1, "");
+        let producer = Arc::new(Producer::<R>::new(test_config(&cluster.bootstrap_servers(), 5000)).unwrap());
+        let (go, wait_for_go) = mpsc::channel::<()>();
+        let (done, outcome) = mpsc::channel();
+        let own = Arc::clone(&producer);
+        let callback = move |r| {
+            let _ = wait_for_go.recv(); // until the other records are sent
+            let _ = done.send(FromCallback::measure(r, || flush(&own, timeout), || close(&own, timeout)));
+        };
+        producer.try_send_with_callback(&idem_std::Record::new("t").value(&value_of(0)), callback).unwrap();
+        CallbackFlushesAndCloses { cluster, producer, go, outcome, timeout }
+    }
+
+    /// Lets record 0's callback flush and close (records `0..n` sent) and checks what it saw
+    /// ([`FromCallback::check`]). Returns its close's report.
+    pub fn go(&self, n: u64) -> idem_std::CloseReport {
+        self.go.send(()).unwrap();
+        let outcome =
+            self.outcome.recv_timeout(Duration::from_secs(10)).expect("the callback's flush and close return");
+        outcome.check(self.timeout, n)
+    }
+}
+
+/// A one-broker cluster whose responses take 200 to 300 ms (topic "t", 2 partitions), a producer
+/// of runtime `R` on it, and a collector for `n` records' reports: so that a close finds
+/// batches in flight.
+pub fn slow_cluster<R: Runtime>(n: u64) -> (idem_mock::MockCluster, Producer<R>, Collector) {
+    let cluster = idem_cluster(1, "t", 2, "delay=200..300ms");
+    let p = Producer::<R>::new(test_config(&cluster.bootstrap_servers(), 5000)).unwrap();
+    (cluster, p, Collector::new(n as usize))
 }
