@@ -56,3 +56,26 @@ pub use tasks::{OpFuture, Smol};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub type Producer = idem_runtime::Producer<Smol>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// The producer is shared between tasks, and its futures can be spawned on a multi-threaded
+    /// executor.
+    #[test]
+    fn producer_and_its_futures_are_send() {
+        assert_send_sync::<Producer>();
+        let p = Producer::new(Config::new("127.0.0.1:1").unwrap()).unwrap();
+        let record = Record::new("t").value(b"x");
+        assert_send(&p.send(&record));
+        assert_send(&p.flush());
+        assert_send(&p.close_timeout(std::time::Duration::ZERO));
+        let report = smol::block_on(p.close_timeout(std::time::Duration::ZERO));
+        assert_eq!(report.counts, ReportCounts::default());
+    }
+}

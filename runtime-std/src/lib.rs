@@ -80,4 +80,26 @@ mod tests {
         assert_eq!(r.counts, ReportCounts::default());
         assert_eq!(p.send(&Record::new("t").value(b"x")).err(), Some(SendError::Closed));
     }
+
+    /// Dropping never waits: the records are still reported afterwards, by the producer's own
+    /// threads, within `delivery.timeout.ms`.
+    #[test]
+    fn drop_closes_in_the_background() {
+        let config = Config::from_pairs([
+            ("bootstrap.servers", "127.0.0.1:1"),
+            ("request.timeout.ms", "300"),
+            ("delivery.timeout.ms", "800"),
+            ("linger.ms", "0"),
+        ])
+        .unwrap();
+        let p = Producer::new(config).unwrap();
+        let handles: Vec<_> = (0..3u8).map(|i| p.send(&Record::new("t").value(&[i])).unwrap()).collect();
+        let t0 = std::time::Instant::now();
+        drop(p);
+        assert!(t0.elapsed() < Duration::from_millis(500), "drop waited {:?}", t0.elapsed());
+        for h in handles {
+            let failure = h.wait_timeout(Duration::from_secs(10)).expect("reported after the drop").unwrap_err();
+            assert_eq!(failure.persisted, Persisted::No, "{failure}");
+        }
+    }
 }
