@@ -15,7 +15,7 @@ pub const BROKERS: i32 = 3;
 /// Which broker a run talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BrokerKind {
-    /// idem's in-memory cluster served over TCP by `idem_std`.
+    /// idem's in-memory cluster served over TCP by `idem_mock`.
     IdemCluster,
     /// librdkafka's mock cluster.
     RdkafkaMock,

@@ -1,12 +1,12 @@
 //! The idem side of the comparison: idem's in-memory cluster served over TCP
-//! (`idem_std::MockCluster`), and a measured `idem_std::Producer` run.
+//! (`idem_mock::MockCluster`), and a measured `idem_std::Producer` run.
 
 use crate::hist::Histogram;
 use crate::procstat;
 use crate::run::{RunResult, Settings, Workload};
 use idem_core::broker::{ClusterConfig, FaultSpec, TopicConfig};
+use idem_mock::{MockCluster, MockClusterConfig};
 use idem_std::{Config, DeliveryResult, Producer, Record};
-use idem_std::{MockCluster, MockClusterConfig};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -120,7 +120,7 @@ pub fn run_producer(bootstrap: &str, topic: &str, w: &Workload, s: &Settings) ->
         p.send_with_callback(&rec, move |r| on_report(Some(sent), r)).map_err(|e| format!("send: {e}"))?;
     }
     let timeout = Duration::from_millis(s.delivery_timeout_ms + 60_000);
-    p.flush(timeout).map_err(|e| format!("flush: {e}"))?;
+    p.flush_timeout(timeout).map_err(|e| format!("flush: {e}"))?;
     wait_reported(warm + w.records, timeout).map_err(|e| format!("{e}; {:?}", p.metrics()))?;
     let elapsed = start.elapsed().as_secs_f64();
     let cpu = procstat::cpu_seconds().unwrap_or(0.0) - cpu0;
@@ -140,6 +140,6 @@ pub fn run_producer(bootstrap: &str, topic: &str, w: &Workload, s: &Settings) ->
         max_us: c.hist.max(),
         ..RunResult::default()
     };
-    p.close(Duration::from_secs(10));
+    p.close_timeout(Duration::from_secs(10));
     Ok(result)
 }

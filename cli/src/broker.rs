@@ -3,7 +3,7 @@
 use clap::{Args, ValueEnum};
 use idem_core::broker::validator::UnknownProducerPolicy;
 use idem_core::broker::{FaultSpec, TopicConfig};
-use idem_std::{MockCluster, MockClusterConfig};
+use idem_mock::{MockCluster, MockClusterConfig};
 use std::io::{Read, Write};
 use std::process::ExitCode;
 

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use idem_core::proto::record_batch::RecordBatch;
-use idem_std::{MockCluster, MockClusterConfig};
+use idem_mock::{MockCluster, MockClusterConfig};
 
 const IDEM: &str = env!("CARGO_BIN_EXE_idem");
 

@@ -1,54 +1,54 @@
-//! Connections of the async producer: a task per connection resolves the host, connects
+//! Connections of the async runtime: a task per connection resolves the host, connects
 //! (`Async<TcpStream>`, TCP_NODELAY, each address in turn, bounded by
-//! `socket.connection.setup.timeout.ms`) and then reads, feeding the core; a writer task writes
-//! what the core transmits, in order. A read or write error shuts the socket down and reports
-//! `Disconnected` once; a `Close` from the core cancels both tasks and reports nothing.
+//! `socket.connection.setup.timeout.ms`) and then reads, feeding the driver; a writer task
+//! writes what the core transmits, in order (coalescing what is queued). A read or write error
+//! shuts the socket down and reports `Disconnected` once; a `Close` from the core cancels both
+//! tasks and reports nothing.
 
 use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 
-use idem_core::producer::{ConnId, Input};
+use idem_core::producer::ConnId;
+use idem_runtime::{Connection, Driver};
 use smol::channel::{Receiver, Sender};
 use smol::future::FutureExt as _;
 use smol::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use smol::{Async, Task, Timer};
 
-use crate::producer::Shared;
+use crate::tasks::Smol;
 
-/// A connection as the I/O side sees it.
-pub(crate) struct Conn {
+/// A connection's I/O side ([`idem_runtime::Runtime::Conn`] of [`Smol`]): its socket once
+/// connected, its writer task's queue, and its tasks (cancelled when it is shut down). Not
+/// nameable outside this crate.
+pub struct Conn {
     stream: Option<Arc<Async<TcpStream>>>,
     writer: Option<Sender<Vec<u8>>>,
     tasks: Vec<Task<()>>,
 }
 
-impl Conn {
-    /// A connection whose connect (then read) task is `task`.
-    pub(crate) fn connecting(task: Task<()>) -> Conn {
-        Conn { stream: None, writer: None, tasks: vec![task] }
+impl Connection<Smol> for Conn {
+    /// Spawns the task that connects and then reads.
+    fn open(driver: &Arc<Driver<Smol>>, conn: ConnId, host: String, port: u16) -> Option<Conn> {
+        let driver = Arc::clone(driver);
+        let task = smol::spawn(async move { run_conn(driver, conn, host, port).await });
+        Some(Conn { stream: None, writer: None, tasks: vec![task] })
     }
 
-    /// Queues bytes for the writer task (the core only transmits on connected connections).
-    pub(crate) fn transmit(&self, data: Vec<u8>) {
+    /// Queues bytes for the writer task.
+    fn transmit(&self, data: Vec<u8>) {
         if let Some(w) = &self.writer {
             let _ = w.try_send(data);
         }
     }
 
-    /// Shuts the socket down and cancels the tasks (call without holding the producer lock).
-    pub(crate) fn shutdown(self) {
+    /// Shuts the socket down and cancels the tasks.
+    fn shutdown(self) {
         if let Some(s) = &self.stream {
             let _ = s.get_ref().shutdown(Shutdown::Both);
         }
         drop(self.tasks);
     }
-}
-
-/// Spawns the task that connects `conn` and then reads from it.
-pub(crate) fn spawn_connect(shared: &Arc<Shared>, conn: ConnId, host: String, port: u16) -> Task<()> {
-    let shared = Arc::clone(shared);
-    smol::spawn(async move { run_conn(shared, conn, host, port).await })
 }
 
 async fn connect(host: &str, port: u16, timeout: Duration) -> Option<Async<TcpStream>> {
@@ -70,22 +70,18 @@ async fn connect(host: &str, port: u16, timeout: Duration) -> Option<Async<TcpSt
         .await
 }
 
-async fn run_conn(shared: Arc<Shared>, conn: ConnId, host: String, port: u16) {
-    let Some(stream) = connect(&host, port, shared.connect_timeout).await else {
-        disconnected(&shared, conn);
+async fn run_conn(driver: Arc<Driver<Smol>>, conn: ConnId, host: String, port: u16) {
+    let Some(stream) = connect(&host, port, driver.connect_timeout()).await else {
+        disconnected(&driver, conn);
         return;
     };
     let stream = Arc::new(stream);
     let (tx, rx) = smol::channel::unbounded::<Vec<u8>>();
     let writer = smol::spawn(run_writer(Arc::clone(&stream), rx));
-    let registered = shared.with(|st| {
-        let Some(c) = st.conns.get_mut(&conn) else { return false };
+    let registered = driver.connected(conn, |c| {
         c.stream = Some(Arc::clone(&stream));
         c.writer = Some(tx);
         c.tasks.push(writer);
-        let now = st.engine.clock().now();
-        st.engine.handle_input(Input::Connected { now, conn });
-        true
     });
     if !registered {
         return; // closed by the core meanwhile
@@ -95,33 +91,18 @@ async fn run_conn(shared: Arc<Shared>, conn: ConnId, host: String, port: u16) {
         match (&*stream).read(&mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                let bytes = buf.get(..n).unwrap_or_default();
-                let alive = shared.with(|st| {
-                    if !st.conns.contains_key(&conn) {
-                        return false;
-                    }
-                    let now = st.engine.clock().now();
-                    st.engine.handle_input(Input::Received { now, conn, bytes });
-                    true
-                });
-                if !alive {
+                if !driver.received(conn, buf.get(..n).unwrap_or_default()) {
                     return;
                 }
             }
         }
     }
-    disconnected(&shared, conn);
+    disconnected(&driver, conn);
 }
 
 /// Reports `conn` disconnected unless the core already closed it.
-fn disconnected(shared: &Arc<Shared>, conn: ConnId) {
-    let gone = shared.with(|st| {
-        let c = st.conns.remove(&conn)?;
-        let now = st.engine.clock().now();
-        st.engine.handle_input(Input::Disconnected { now, conn });
-        Some(c)
-    });
-    if let Some(mut c) = gone {
+fn disconnected(driver: &Arc<Driver<Smol>>, conn: ConnId) {
+    if let Some(mut c) = driver.disconnected(conn) {
         if let Some(s) = &c.stream {
             let _ = s.get_ref().shutdown(Shutdown::Both);
         }

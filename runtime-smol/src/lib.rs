@@ -1,13 +1,18 @@
 //! # idem-smol
 //!
-//! Async driver of the idem core for smol / async-io programs (no tokio anywhere in the
-//! dependency graph): [`Producer`] with `send(&record).await` (waits for buffer space up to
-//! `max.block.ms`) returning a [`DeliveryHandle`] you can `.await` for the record's report,
-//! `try_send`, `send_with_callback`, `flush().await` (`flush_timeout`), `close().await`
-//! (`close_timeout`). Connections are `Async<TcpStream>`, timers `async_io::Timer`; tasks run on
-//! smol's global executor; delivery callbacks on the producer's own callback thread.
+//! The async runtime of idem's idempotent Kafka producer for smol / async-io programs (no tokio
+//! anywhere in the dependency graph, and neither idem-std nor its threads): [`Producer`].
+//! `Send + Sync`: share it (`&Producer`, `Arc`) between tasks. Waiting calls (`send`,
+//! `send_with_callback`, `flush`, `flush_timeout`, `close`, `close_timeout`) return futures
+//! ([`OpFuture`]); a [`DeliveryHandle`] is itself a future of its record's report.
 //!
-//! Configuration, records and reports are idem-std's types, re-exported here.
+//! The producer, its API and its contract (reports, callbacks, `flush`, `close`, `Drop`) are
+//! idem-runtime's, the same as idem-std's: see [`idem_runtime`] and
+//! [`idem_runtime::Producer`]. This crate is the backend ([`Smol`]): connections are
+//! `Async<TcpStream>`, the timer an `async_io::Timer`, and the tasks run on smol's global
+//! executor. Delivery callbacks are sync closures that may block: they run on the producer's
+//! callback thread (a std thread), never on an executor thread. The types a user names are
+//! re-exported here.
 //!
 //! ```no_run
 //! use idem_smol::{Config, Producer, Record};
@@ -30,11 +35,47 @@
 #![forbid(unsafe_code)]
 
 mod conn;
-mod producer;
+mod tasks;
 
-pub use idem_core;
-pub use idem_std::{
-    CloseReport, Config, DeliveryError, DeliveryFailure, DeliveryHandle, DeliveryResult, FatalError, FlushTimeout,
-    Persisted, ProducerMetrics, Record, RecordId, RecordMetadata, ReportCounts, SendError,
-};
-pub use producer::Producer;
+pub use idem_runtime::prelude::*;
+pub use tasks::{OpFuture, Smol};
+
+/// The async idempotent producer: [`idem_runtime::Producer`] on smol (see there for every
+/// method). Waiting calls return futures.
+///
+/// ```no_run
+/// use idem_smol::{Config, Producer, Record};
+///
+/// smol::block_on(async {
+///     let producer = Producer::new(Config::new("localhost:9092")?)?;
+///     let report = producer.send(&Record::new("events").value(b"hello")).await?.await;
+///     println!("{report:?}");
+///     producer.close().await;
+///     Ok::<(), Box<dyn std::error::Error>>(())
+/// })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub type Producer = idem_runtime::Producer<Smol>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// The producer is shared between tasks, and its futures can be spawned on a multi-threaded
+    /// executor.
+    #[test]
+    fn producer_and_its_futures_are_send() {
+        assert_send_sync::<Producer>();
+        let p = Producer::new(Config::new("127.0.0.1:1").unwrap()).unwrap();
+        let record = Record::new("t").value(b"x");
+        assert_send(&p.send(&record));
+        assert_send(&p.flush());
+        assert_send(&p.close_timeout(std::time::Duration::ZERO));
+        let report = smol::block_on(p.close_timeout(std::time::Duration::ZERO));
+        assert_eq!(report.counts, ReportCounts::default());
+    }
+}

@@ -22,7 +22,7 @@ use idem_core::Instant;
 use idem_core::broker::{FaultSpec, TopicConfig};
 use idem_core::producer::{ConnId, Event, Input, Output, Producer, ProducerConfig, ProducerRecord};
 use idem_core::proto::record_batch::RecordBatch;
-use idem_std::{MockCluster, MockClusterConfig};
+use idem_mock::{MockCluster, MockClusterConfig};
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 
 /// One socket of ours.

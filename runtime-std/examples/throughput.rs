@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use idem_core::broker::TopicConfig;
-use idem_std::{Config, MockCluster, MockClusterConfig, Producer, Record};
+use idem_mock::{MockCluster, MockClusterConfig};
+use idem_std::{Config, Producer, Record};
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -45,7 +46,7 @@ fn main() {
             });
         }
     });
-    p.flush(Duration::from_secs(60)).unwrap();
+    p.flush_timeout(Duration::from_secs(60)).unwrap();
     let secs = t0.elapsed().as_secs_f64();
     let n = delivered.load(Ordering::Relaxed);
     let m = p.metrics();

@@ -1,12 +1,15 @@
 //! # idem-std
 //!
-//! Blocking driver of the idem core over `std::net` and threads: [`Producer`] (`Send + Sync`,
-//! any number of producer threads), [`DeliveryHandle`] (wait, wait with timeout, or `.await`),
-//! callbacks (run on the producer's callback thread), `flush`, `close`. The runtime-independent
-//! pieces ([`Engine`], [`Reports`], [`CallbackQueue`], [`Config`], [`Record`]) are public so
-//! other runtimes (idem-smol) reuse them.
+//! The blocking runtime of idem's idempotent Kafka producer: [`Producer`] over `std::net` and
+//! threads. `Send + Sync`: share it (`&Producer`, `Arc`) between any number of producer threads.
+//! Waiting calls (`send`, `send_with_callback`, `flush`, `flush_timeout`, `close`,
+//! `close_timeout`) block the calling thread.
 //!
-//! - [`MockCluster`]: idem's in-memory Kafka cluster served over TCP, for tests and demos.
+//! The producer, its API and its contract (reports, callbacks, `flush`, `close`, `Drop`) are
+//! idem-runtime's, the same as idem-smol's: see [`idem_runtime`] and
+//! [`idem_runtime::Producer`]. This crate is the backend ([`Std`]): one timer thread that
+//! waits for the core's next deadline, and per connection a thread that connects and then reads
+//! and a writer thread. The types a user names are re-exported here.
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -25,31 +28,78 @@
 //!     Ok(meta) => println!("partition {} offset {:?}", meta.partition, meta.offset),
 //!     Err(failure) => eprintln!("{failure}"),
 //! }
-//! producer.flush(Duration::from_secs(10))?;
-//! let report = producer.close(Duration::from_secs(10)); // then fails what is left
+//! producer.flush_timeout(Duration::from_secs(10))?;
+//! let report = producer.close_timeout(Duration::from_secs(10)); // then fails what is left
 //! assert!(report.all_delivered());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]
 
-pub use idem_core;
+mod conn;
+mod threads;
 
-mod producer;
-mod producer_callbacks;
-mod producer_config;
-mod producer_conn;
-mod producer_engine;
-mod producer_report;
+pub use idem_runtime::prelude::*;
+pub use threads::Std;
 
-pub use idem_core::producer::{DeliveryError, FatalError, Persisted, ProducerMetrics, RecordId, SendError};
-pub use producer::{CloseReport, FlushTimeout, Producer};
-pub use producer_callbacks::CallbackQueue;
-pub use producer_config::{Config, DEFAULT_MAX_BLOCK, Record, wall_clock_ms};
-pub use producer_engine::{Clock, Engine, IoAction, Settle, core_duration};
-pub use producer_report::{
-    Completer, DeliveryCallback, DeliveryFailure, DeliveryHandle, DeliveryResult, Ready, RecordMetadata, ReportCounts,
-    Reports, complete_all,
-};
+/// The blocking idempotent producer: [`idem_runtime::Producer`] on threads (see there for every
+/// method). Waiting calls block the calling thread.
+///
+/// ```no_run
+/// use idem_std::{Config, Producer, Record};
+///
+/// let producer = Producer::new(Config::new("localhost:9092")?)?;
+/// let report = producer.send(&Record::new("events").value(b"hello"))?.wait();
+/// println!("{report:?}");
+/// producer.close();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub type Producer = idem_runtime::Producer<Std>;
 
-mod mock_cluster;
-pub use mock_cluster::{MockCluster, MockClusterConfig};
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn producer_is_send_and_sync() {
+        assert_send_sync::<Producer>();
+        assert_send_sync::<DeliveryHandle>();
+    }
+
+    #[test]
+    fn refused_records_get_errors_and_close_is_clean() {
+        let config = Config::new("127.0.0.1:1").unwrap().with("message.max.bytes", "1000").unwrap();
+        let p = Producer::new(config).unwrap();
+        let big = vec![0u8; 2000];
+        assert!(matches!(p.send(&Record::new("t").value(&big)), Err(SendError::RecordTooLarge { .. })));
+        assert_eq!(p.send(&Record::new("").value(b"x")).err(), Some(SendError::InvalidTopic));
+        let r = p.close_timeout(Duration::from_secs(1));
+        assert_eq!(r.counts, ReportCounts::default());
+        assert_eq!(p.send(&Record::new("t").value(b"x")).err(), Some(SendError::Closed));
+    }
+
+    /// Dropping never waits: the records are still reported afterwards, by the producer's own
+    /// threads, within `delivery.timeout.ms`.
+    #[test]
+    fn drop_closes_in_the_background() {
+        let config = Config::from_pairs([
+            ("bootstrap.servers", "127.0.0.1:1"),
+            ("request.timeout.ms", "300"),
+            ("delivery.timeout.ms", "800"),
+            ("linger.ms", "0"),
+        ])
+        .unwrap();
+        let p = Producer::new(config).unwrap();
+        let handles: Vec<_> = (0..3u8).map(|i| p.send(&Record::new("t").value(&[i])).unwrap()).collect();
+        let t0 = std::time::Instant::now();
+        drop(p);
+        assert!(t0.elapsed() < Duration::from_millis(500), "drop waited {:?}", t0.elapsed());
+        for h in handles {
+            let failure = h.wait_timeout(Duration::from_secs(10)).expect("reported after the drop").unwrap_err();
+            assert_eq!(failure.persisted, Persisted::No, "{failure}");
+        }
+    }
+}

@@ -7,7 +7,7 @@
 
 use idem_core::broker::{ClusterStats, FaultSpec, TopicConfig};
 use idem_core::proto::record_batch::RecordBatch;
-use idem_std::{MockCluster, MockClusterConfig};
+use idem_mock::{MockCluster, MockClusterConfig};
 use rdkafka::ClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};

@@ -1,4 +1,4 @@
-//! idem's in-memory cluster over real TCP (`idem_std::MockCluster`), driven by a hand-rolled
+//! idem's in-memory cluster over real TCP (`idem_mock::MockCluster`), driven by a hand-rolled
 //! client using idem's codec.
 #![allow(clippy::unwrap_used)] // Tests may unwrap (HELPERS.md).
 
@@ -7,7 +7,7 @@ use idem_core::proto::metadata::{MetadataRequest, MetadataResponse};
 use idem_core::proto::produce::{PartitionProduceData, ProduceRequest, ProduceResponse, TopicProduceData};
 use idem_core::proto::record_batch::{ProducerStamp, RecordBatchBuilder};
 use idem_core::proto::{self, Frame, Message};
-use idem_std::{MockCluster, MockClusterConfig};
+use idem_mock::{MockCluster, MockClusterConfig};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};

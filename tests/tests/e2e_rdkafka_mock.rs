@@ -48,8 +48,8 @@ fn run_std(
         )
         .unwrap();
     }
-    p.flush(Duration::from_secs(20)).unwrap();
-    let report = p.close(Duration::from_secs(5));
+    p.flush_timeout(Duration::from_secs(20)).unwrap();
+    let report = p.close_timeout(Duration::from_secs(5));
     assert_eq!(report.counts.delivered + report.counts.failed, n);
     (collector.take(), p.metrics())
 }

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use e2e_common::{
-    Collector, FromCallback, Gate, PanickyCallbacks, SLACK, assert_closed_past_a_blocked_callback, check, eventually,
-    faulty_cluster, idem_cluster, read_idem_log, test_config, value_of,
+    CallbackFlushesAndCloses, Collector, Gate, PanickyCallbacks, SLACK, assert_closed_past_a_blocked_callback, check,
+    eventually, faulty_cluster, idem_cluster, read_idem_log, slow_cluster, test_config, value_of,
 };
-use idem_smol::{DeliveryError, DeliveryHandle, FlushTimeout, Persisted, Producer, Record, SendError};
+use idem_smol::{DeliveryError, DeliveryHandle, FlushTimeout, Persisted, Producer, Record, SendError, Smol};
 use smol::Timer;
 use smol::future::FutureExt as _;
 
@@ -65,10 +65,8 @@ fn faults_many_tasks_exactly_once_in_order() {
 
 #[test]
 fn close_while_sends_are_pending_reports_everything() {
-    let cluster = idem_cluster(1, "t", 2, "delay=200..300ms");
-    let p = Producer::new(test_config(&cluster.bootstrap_servers(), 5000)).unwrap();
     let n = 500u64;
-    let collector = Collector::new(n as usize);
+    let (cluster, p, collector) = slow_cluster::<Smol>(n);
     smol::block_on(async {
         for i in 0..n {
             let v = value_of(i);
@@ -264,7 +262,7 @@ async fn assert_delivered(handles: Vec<(u64, DeliveryHandle)>) {
 /// has started blocking), then records `1..n` sent with `callbacks` (their handles returned).
 async fn blocked_at_record_0(
     n: u64,
-) -> (idem_std::MockCluster, Producer, PanickyCallbacks, Gate, Vec<(u64, DeliveryHandle)>) {
+) -> (idem_mock::MockCluster, Producer, PanickyCallbacks, Gate, Vec<(u64, DeliveryHandle)>) {
     let cluster = idem_cluster(1, "t", 1, "");
     let p = Producer::new(test_config(&cluster.bootstrap_servers(), 5000)).unwrap();
     let (gate, blocking) = Gate::new();
@@ -304,24 +302,16 @@ fn callback_flushes_and_closes_its_own_producer() {
 }
 
 async fn flush_and_close_from_a_callback() {
-    let cluster = idem_cluster(1, "t", 1, "");
-    let p = Arc::new(Producer::new(test_config(&cluster.bootstrap_servers(), 5000)).unwrap());
-    let n = 300;
-    let (go, wait_for_go) = std::sync::mpsc::channel::<()>();
-    let (done, outcome) = std::sync::mpsc::channel();
-    let own = Arc::clone(&p);
     let timeout = Duration::from_secs(1);
-    let callback = move |r| {
-        let _ = wait_for_go.recv(); // until the other records are sent
-        let flush = || smol::block_on(own.flush_timeout(timeout));
-        let _ = done.send(FromCallback::measure(r, flush, || smol::block_on(own.close_timeout(timeout))));
-    };
-    p.send_with_callback(&Record::new("t").value(&value_of(0)), callback).await.unwrap();
+    let own = CallbackFlushesAndCloses::<Smol>::start(
+        timeout,
+        |p, t| smol::block_on(p.flush_timeout(t)),
+        |p, t| smol::block_on(p.close_timeout(t)),
+    );
+    let (p, n) = (Arc::clone(&own.producer), 300);
     let callbacks = calm_callbacks(n);
     let handles = send_some(&p, &callbacks, 1..n).await;
-    go.send(()).unwrap();
-    let outcome = outcome.recv_timeout(Duration::from_secs(10)).expect("the callback's flush and close return");
-    let report = outcome.check(timeout, n);
+    let report = own.go(n);
     assert_delivered(handles).await;
     assert!(eventually(Duration::from_secs(5), || callbacks.all_ran(1..n)));
     assert_eq!(within(Duration::from_secs(5), "close again", p.close_timeout(timeout)).await, report);

@@ -12,11 +12,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use e2e_common::{
-    Collector, FromCallback, Gate, PanickyCallbacks, SLACK, assert_closed_past_a_blocked_callback, check, eventually,
-    faulty_cluster, idem_cluster, read_back, read_idem_log, test_config, value_of, within,
+    CallbackFlushesAndCloses, Collector, Gate, PanickyCallbacks, SLACK, assert_closed_past_a_blocked_callback, check,
+    eventually, faulty_cluster, idem_cluster, read_back, read_idem_log, slow_cluster, test_config, value_of, within,
 };
 use idem_core::proto::ErrorCode;
-use idem_std::{DeliveryError, DeliveryHandle, FlushTimeout, Persisted, Producer, Record, SendError};
+use idem_std::{DeliveryError, DeliveryHandle, FlushTimeout, Persisted, Producer, Record, SendError, Std};
 
 /// `threads` threads send `per_thread` records each (keyed, so spread over partitions); half
 /// the records use handles, half callbacks. Returns the reports by record index.
@@ -56,7 +56,7 @@ fn send_from_threads(
             });
         }
     });
-    if p.flush(Duration::from_secs(3)).is_err() {
+    if p.flush_timeout(Duration::from_secs(3)).is_err() {
         std::fs::write("/tmp/idem_stall.txt", p.debug_state()).unwrap();
         panic!("stalled; state in /tmp/idem_stall.txt");
     }
@@ -69,7 +69,7 @@ fn faults_many_threads_exactly_once_in_order() {
     let (cluster, config) = faulty_cluster();
     let p = Producer::new(config).unwrap();
     let reports = send_from_threads(&p, "t", 4, 2500);
-    let report = p.close(Duration::from_secs(5));
+    let report = p.close_timeout(Duration::from_secs(5));
     let metrics = p.metrics();
     cluster.set_faults(Default::default());
     let log = read_idem_log(&cluster, "t", 4);
@@ -103,8 +103,8 @@ fn broker_bounces_and_restarts() {
             thread::sleep(Duration::from_millis(10)); // spread over ~2.5 s of faults
         }
     }
-    p.flush(Duration::from_secs(20)).unwrap();
-    let report = p.close(Duration::from_secs(5));
+    p.flush_timeout(Duration::from_secs(20)).unwrap();
+    let report = p.close_timeout(Duration::from_secs(5));
     let reports = collector.take();
     cluster.set_faults(Default::default());
     let log = read_idem_log(&cluster, "t", 3);
@@ -135,7 +135,7 @@ fn unreachable_bootstrap_and_unresolvable_host_time_out() {
         let p = Producer::new(short_config(bootstrap)).unwrap();
         let handles: Vec<_> = (0..10u64).map(|i| p.send(&Record::new("t").value(&value_of(i))).unwrap()).collect();
         assert_all_failed_not_persisted(handles, Duration::from_secs(5));
-        let report = p.close(Duration::from_secs(1));
+        let report = p.close_timeout(Duration::from_secs(1));
         assert_eq!((report.counts.failed, report.counts.delivered), (10, 0));
         assert!(p.metrics().connection_errors > 0);
         assert!(t0.elapsed() < Duration::from_secs(4), "{bootstrap}: {:?}", t0.elapsed());
@@ -144,10 +144,10 @@ fn unreachable_bootstrap_and_unresolvable_host_time_out() {
 
 #[test]
 fn unknown_topic_times_out_and_known_topic_still_works() {
-    let mut config = idem_std::MockClusterConfig::default();
+    let mut config = idem_mock::MockClusterConfig::default();
     config.cluster.auto_create_partitions = None;
     config.cluster.topics.push(idem_core::broker::TopicConfig { name: "known".into(), partitions: 1 });
-    let cluster = idem_std::MockCluster::start(config).unwrap();
+    let cluster = idem_mock::MockCluster::start(config).unwrap();
     let p = Producer::new(short_config(&cluster.bootstrap_servers())).unwrap();
     let unknown: Vec<_> = (0..5u64).map(|i| p.send(&Record::new("unknown").value(&value_of(i))).unwrap()).collect();
     let known = p.send(&Record::new("known").value(b"k")).unwrap();
@@ -158,10 +158,10 @@ fn unknown_topic_times_out_and_known_topic_still_works() {
 
 #[test]
 fn record_too_large_locally_and_at_the_broker() {
-    let mut config = idem_std::MockClusterConfig::default();
+    let mut config = idem_mock::MockClusterConfig::default();
     config.cluster.max_message_bytes = 2_000;
     config.cluster.topics.push(idem_core::broker::TopicConfig { name: "t".into(), partitions: 1 });
-    let cluster = idem_std::MockCluster::start(config).unwrap();
+    let cluster = idem_mock::MockCluster::start(config).unwrap();
     let mut c = test_config(&cluster.bootstrap_servers(), 5000);
     c.set("message.max.bytes", "10000").unwrap();
     c.set("linger.ms", "0").unwrap();
@@ -223,28 +223,26 @@ fn garbage_broker_closes_connections_and_loses_nothing() {
     let handles: Vec<_> = (0..20u64).map(|i| p.send(&Record::new("t").value(&value_of(i))).unwrap()).collect();
     assert_all_failed_not_persisted(handles, Duration::from_secs(5));
     assert!(p.metrics().connection_errors >= 2, "{:?}", p.metrics());
-    assert_eq!(p.close(Duration::from_secs(1)).counts.failed, 20);
+    assert_eq!(p.close_timeout(Duration::from_secs(1)).counts.failed, 20);
 }
 
 #[test]
 fn close_while_sends_are_pending_reports_everything() {
-    let cluster = idem_cluster(1, "t", 2, "delay=200..300ms");
-    let p = Producer::new(test_config(&cluster.bootstrap_servers(), 5000)).unwrap();
     let n = 500u64;
-    let collector = Collector::new(n as usize);
+    let (cluster, p, collector) = slow_cluster::<Std>(n);
     for i in 0..n {
         let v = value_of(i);
         p.send_with_callback(&Record::new("t").partition((i % 2) as i32).value(&v), collector.callback(i)).unwrap();
         if i == 10 {
             // Let the connection, metadata and producer id settle so batches are in flight.
-            p.flush(Duration::from_secs(3)).unwrap();
+            p.flush_timeout(Duration::from_secs(3)).unwrap();
         }
         if i % 50 == 0 {
             thread::sleep(Duration::from_millis(5));
         }
     }
     let t0 = Instant::now();
-    let report = p.close(Duration::from_millis(50));
+    let report = p.close_timeout(Duration::from_millis(50));
     assert!(t0.elapsed() < Duration::from_secs(1));
     assert_eq!(report.counts.delivered + report.counts.failed, n);
     assert!(report.counts.aborted > 0, "{report:?}");
@@ -300,7 +298,7 @@ fn full_buffer_blocks_up_to_max_block_and_try_send_never_blocks() {
     for h in handles {
         h.wait_timeout(Duration::from_secs(5)).unwrap().unwrap();
     }
-    assert!(p.close(Duration::from_secs(5)).all_delivered());
+    assert!(p.close_timeout(Duration::from_secs(5)).all_delivered());
 }
 
 /// Sends records `records` (value: the index), each with a handle or a callback as `callbacks`
@@ -348,7 +346,7 @@ fn panicking_callbacks_among_deliveries() {
     let t0 = Instant::now();
     let flushed = within(Duration::from_secs(10), "flush(5 s)", {
         let p = Arc::clone(&p);
-        move || p.flush(Duration::from_secs(5))
+        move || p.flush_timeout(Duration::from_secs(5))
     });
     assert_eq!(flushed, Ok(()));
     assert!(t0.elapsed() < Duration::from_secs(5), "flush took {:?}", t0.elapsed());
@@ -357,7 +355,7 @@ fn panicking_callbacks_among_deliveries() {
     assert_eq!(p.counts().callback_panics, panicking);
     let report = within(Duration::from_secs(10), "close(5 s)", {
         let p = Arc::clone(&p);
-        move || p.close(Duration::from_secs(5))
+        move || p.close_timeout(Duration::from_secs(5))
     });
     assert!(report.all_delivered(), "{report:?}");
     assert_eq!(report.counts.delivered, n);
@@ -367,7 +365,7 @@ fn panicking_callbacks_among_deliveries() {
 
 /// With no broker reachable, records time out; a panicking callback of a record the timer failed
 /// stops neither the timer nor the callback thread: the other records of the same pass are
-/// reported, records sent afterwards time out too, and `close(timeout)` returns in time.
+/// reported, records sent afterwards time out too, and `close_timeout` returns in time.
 #[test]
 fn callback_panic_on_timeout_keeps_the_timer_running() {
     within(Duration::from_secs(60), "the test", panicking_callbacks_among_timeouts);
@@ -393,7 +391,7 @@ fn panicking_callbacks_among_timeouts() {
     let t0 = Instant::now();
     let report = within(Duration::from_secs(5), "close(1 s)", {
         let p = Arc::clone(&p);
-        move || p.close(Duration::from_secs(1))
+        move || p.close_timeout(Duration::from_secs(1))
     });
     assert!(t0.elapsed() < Duration::from_secs(2), "close took {:?}", t0.elapsed());
     assert_eq!((report.counts.failed, report.counts.delivered), (20, 0));
@@ -417,7 +415,7 @@ fn assert_delivered(handles: Vec<(u64, DeliveryHandle)>) {
 /// has started blocking), then records `1..n` sent with `callbacks` (their handles returned).
 fn blocked_at_record_0(
     n: u64,
-) -> (idem_std::MockCluster, Arc<Producer>, PanickyCallbacks, Gate, Vec<(u64, DeliveryHandle)>) {
+) -> (idem_mock::MockCluster, Arc<Producer>, PanickyCallbacks, Gate, Vec<(u64, DeliveryHandle)>) {
     let cluster = idem_cluster(1, "t", 1, "");
     let p = Arc::new(Producer::new(test_config(&cluster.bootstrap_servers(), 5000)).unwrap());
     let (gate, blocking) = Gate::new();
@@ -429,7 +427,7 @@ fn blocked_at_record_0(
 }
 
 /// A callback that blocks delays only the callbacks after it: the handles of the other records
-/// return, the records are delivered, and `close(timeout)` returns by its timeout (as the Java
+/// return, the records are delivered, and `close_timeout` returns by its timeout (as the Java
 /// client's `KafkaProducer.close(Duration)`, which force-closes when the timeout passes).
 #[test]
 fn blocked_callback_delays_only_callbacks() {
@@ -444,7 +442,7 @@ fn blocked_callback_then_close() {
     let t0 = Instant::now();
     let report = within(Duration::from_secs(10), "close(500 ms)", {
         let p = Arc::clone(&p);
-        move || p.close(timeout)
+        move || p.close_timeout(timeout)
     });
     assert_closed_past_a_blocked_callback(t0.elapsed(), timeout, &report, &cluster, &callbacks, gate, n);
     within(Duration::from_secs(5), "drop", move || drop(p));
@@ -458,29 +456,18 @@ fn callback_flushes_and_closes_its_own_producer() {
 }
 
 fn flush_and_close_from_a_callback() {
-    let cluster = idem_cluster(1, "t", 1, "");
-    let p = Arc::new(Producer::new(test_config(&cluster.bootstrap_servers(), 5000)).unwrap());
-    let n = 300;
-    let (go, wait_for_go) = std::sync::mpsc::channel::<()>();
-    let (done, outcome) = std::sync::mpsc::channel();
-    let own = Arc::clone(&p);
     let timeout = Duration::from_secs(1);
-    p.send_with_callback(&Record::new("t").value(&value_of(0)), move |r| {
-        let _ = wait_for_go.recv(); // until the other records are sent
-        let _ = done.send(FromCallback::measure(r, || own.flush(timeout), || own.close(timeout)));
-    })
-    .unwrap();
+    let own = CallbackFlushesAndCloses::<Std>::start(timeout, |p, t| p.flush_timeout(t), |p, t| p.close_timeout(t));
+    let (p, n) = (Arc::clone(&own.producer), 300);
     let callbacks = calm_callbacks(n);
     let handles = send_some(&p, &callbacks, 1..n);
-    go.send(()).unwrap();
-    let outcome = outcome.recv_timeout(Duration::from_secs(10)).expect("the callback's flush and close return");
-    let report = outcome.check(timeout, n);
+    let report = own.go(n);
     assert_delivered(handles);
     assert!(eventually(Duration::from_secs(5), || callbacks.all_ran(1..n)));
-    assert_eq!(within(Duration::from_secs(5), "close again", move || p.close(timeout)), report);
+    assert_eq!(within(Duration::from_secs(5), "close again", move || p.close_timeout(timeout)), report);
 }
 
-/// `flush(timeout)` returns by its timeout when a callback blocks, saying the records are
+/// `flush_timeout` returns by its timeout when a callback blocks, saying the records are
 /// reported and their callbacks are not all run; once the callback returns, `flush` succeeds.
 #[test]
 fn flush_returns_by_its_timeout_when_a_callback_blocks() {
@@ -494,13 +481,13 @@ fn blocked_callback_then_flush() {
     let t0 = Instant::now();
     let flushed = within(Duration::from_secs(10), "flush(500 ms)", {
         let p = Arc::clone(&p);
-        move || p.flush(timeout)
+        move || p.flush_timeout(timeout)
     });
     assert!(t0.elapsed() < timeout + SLACK, "flush took {:?}", t0.elapsed());
     assert!(matches!(flushed, Err(FlushTimeout { pending: 0, callbacks_pending: 1.. })), "{flushed:?}");
     assert_delivered(handles);
     gate.release();
-    assert_eq!(p.flush(Duration::from_secs(5)), Ok(()));
+    assert_eq!(p.flush_timeout(Duration::from_secs(5)), Ok(()));
     assert!(callbacks.all_ran(1..n));
-    assert!(p.close(Duration::from_secs(1)).all_delivered());
+    assert!(p.close_timeout(Duration::from_secs(1)).all_delivered());
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use idem_core::broker::{ClusterStats, FaultSpec, TopicConfig};
 use idem_core::producer::{Persisted, ProducerMetrics};
-use idem_std::{MockCluster, MockClusterConfig};
+use idem_mock::{MockCluster, MockClusterConfig};
 
 use super::DemoArgs;
 use super::check::{Checker, Outcome};
@@ -291,7 +291,7 @@ fn send_share(producer: &idem_std::Producer, plan: &Plan, t: u32, shared: &Arc<S
 /// Waits until every record has its report (or the timeout), drawing progress.
 fn flush(producer: &idem_std::Producer, shared: &Shared, plan: &Plan, progress: &mut Progress) -> Result<(), String> {
     let deadline = Instant::now() + FLUSH_TIMEOUT;
-    let _ = producer.flush(Duration::ZERO); // seal the open batches; the loop below waits
+    let _ = producer.flush_timeout(Duration::ZERO); // seal the open batches; the loop below waits
     while shared.done.load(Ordering::Relaxed) < plan.records {
         if Instant::now() >= deadline {
             return Err(format!("not every record was reported within {} s", FLUSH_TIMEOUT.as_secs()));
@@ -308,5 +308,5 @@ fn producer_metrics(producer: &idem_std::Producer) -> ProducerMetrics {
 }
 
 fn close(producer: &idem_std::Producer) {
-    let _ = producer.close(Duration::from_secs(5));
+    let _ = producer.close_timeout(Duration::from_secs(5));
 }

@@ -150,7 +150,7 @@ pub(super) fn produce(args: &ProduceArgs) -> u8 {
     // Wait for the last reports: bounded by delivery.timeout.ms (plus a margin).
     let accepted = s.records - s.refused;
     let deadline = Instant::now() + delivery_timeout + CLOSE_MARGIN;
-    let _ = producer.flush(Duration::ZERO);
+    let _ = producer.flush_timeout(Duration::ZERO);
     let mut warned = false;
     while tally.done() < accepted && Instant::now() < deadline {
         progress.update(&snapshot(&s, &tally, lines.bytes_read(), total));
@@ -171,7 +171,7 @@ pub(super) fn produce(args: &ProduceArgs) -> u8 {
         std::thread::sleep(Duration::from_millis(10));
     }
     let m = producer.metrics();
-    let _ = producer.close(deadline.saturating_duration_since(Instant::now()));
+    let _ = producer.close_timeout(deadline.saturating_duration_since(Instant::now()));
     s.elapsed = start.elapsed();
     progress.finish();
 

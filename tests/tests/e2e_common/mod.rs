@@ -3,8 +3,10 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
+use idem_runtime::{Producer, Runtime};
 use idem_std::{DeliveryResult, Persisted};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -156,9 +158,9 @@ pub fn check(reports: &[Option<DeliveryResult>], log: &[Read], strict: bool) -> 
     out
 }
 
-/// Reads every partition of `topic` straight from an idem [`idem_std::MockCluster`]'s logs
+/// Reads every partition of `topic` straight from an idem [`idem_mock::MockCluster`]'s logs
 /// (CRC-verified decode).
-pub fn read_idem_log(cluster: &idem_std::MockCluster, topic: &str, partitions: i32) -> Vec<Read> {
+pub fn read_idem_log(cluster: &idem_mock::MockCluster, topic: &str, partitions: i32) -> Vec<Read> {
     use idem_core::proto::record_batch::RecordBatch;
     let mut out = Vec::new();
     for p in 0..partitions {
@@ -179,13 +181,13 @@ pub fn read_idem_log(cluster: &idem_std::MockCluster, topic: &str, partitions: i
 
 /// An idem MockCluster with `brokers` brokers, topic `topic` of `partitions` partitions and
 /// `faults` (fault spec syntax).
-pub fn idem_cluster(brokers: usize, topic: &str, partitions: i32, faults: &str) -> idem_std::MockCluster {
+pub fn idem_cluster(brokers: usize, topic: &str, partitions: i32, faults: &str) -> idem_mock::MockCluster {
     use idem_core::broker::{FaultSpec, TopicConfig};
-    let mut config = idem_std::MockClusterConfig { brokers, ..Default::default() };
+    let mut config = idem_mock::MockClusterConfig { brokers, ..Default::default() };
     config.cluster.topics.push(TopicConfig { name: topic.to_string(), partitions });
     config.cluster.faults = FaultSpec::parse(faults).unwrap();
     config.cluster.seed = 7;
-    idem_std::MockCluster::start(config).unwrap()
+    idem_mock::MockCluster::start(config).unwrap()
 }
 
 /// Fast retry settings for tests (delivery timeout `delivery_ms`).
@@ -210,7 +212,7 @@ pub fn test_config(bootstrap: &str, delivery_ms: u64) -> idem_std::Config {
 /// topic "t" (4 partitions) under a mix of lost appends, retriable errors before and after the
 /// append, delays and leader moves; and a config for it (8 s delivery timeout, 1 KiB batches so
 /// there are many).
-pub fn faulty_cluster() -> (idem_std::MockCluster, idem_std::Config) {
+pub fn faulty_cluster() -> (idem_mock::MockCluster, idem_std::Config) {
     let faults = "append_drop=0.03,error_before=REQUEST_TIMED_OUT:0.02,error_before=NOT_LEADER_OR_FOLLOWER:0.02,\
                   error_after=NOT_ENOUGH_REPLICAS_AFTER_APPEND:0.02,delay=0..3ms,leader_move=300ms";
     let cluster = idem_cluster(3, "t", 4, faults);
@@ -375,7 +377,7 @@ pub fn assert_closed_past_a_blocked_callback(
     took: Duration,
     timeout: Duration,
     report: &idem_std::CloseReport,
-    cluster: &idem_std::MockCluster,
+    cluster: &idem_mock::MockCluster,
     callbacks: &PanickyCallbacks,
     gate: Gate,
     n: u64,
@@ -428,4 +430,55 @@ impl FromCallback {
         assert_eq!(self.report.counts.delivered, n, "{:?}", self.report);
         self.report
     }
+}
+
+/// A producer of runtime `R` (idem-std's or idem-smol's) on a one-broker cluster, whose record 0
+/// (sent first) has a callback that waits for [`CallbackFlushesAndCloses::go`], then flushes and
+/// closes its own producer with `flush` and `close` (each given the timeout; blocking) and
+/// reports what it saw.
+pub struct CallbackFlushesAndCloses<R: Runtime> {
+    pub cluster: idem_mock::MockCluster,
+    pub producer: Arc<Producer<R>>,
+    go: mpsc::Sender<()>,
+    outcome: mpsc::Receiver<FromCallback>,
+    timeout: Duration,
+}
+
+impl<R: Runtime> CallbackFlushesAndCloses<R> {
+    /// Starts the cluster and the producer and sends record 0 with its callback.
+    pub fn start(
+        timeout: Duration,
+        flush: fn(&Producer<R>, Duration) -> Result<(), idem_std::FlushTimeout>,
+        close: fn(&Producer<R>, Duration) -> idem_std::CloseReport,
+    ) -> Self {
+        let cluster = idem_cluster(1, "t", 1, "");
+        let producer = Arc::new(Producer::<R>::new(test_config(&cluster.bootstrap_servers(), 5000)).unwrap());
+        let (go, wait_for_go) = mpsc::channel::<()>();
+        let (done, outcome) = mpsc::channel();
+        let own = Arc::clone(&producer);
+        let callback = move |r| {
+            let _ = wait_for_go.recv(); // until the other records are sent
+            let _ = done.send(FromCallback::measure(r, || flush(&own, timeout), || close(&own, timeout)));
+        };
+        producer.try_send_with_callback(&idem_std::Record::new("t").value(&value_of(0)), callback).unwrap();
+        CallbackFlushesAndCloses { cluster, producer, go, outcome, timeout }
+    }
+
+    /// Lets record 0's callback flush and close (records `0..n` sent) and checks what it saw
+    /// ([`FromCallback::check`]). Returns its close's report.
+    pub fn go(&self, n: u64) -> idem_std::CloseReport {
+        self.go.send(()).unwrap();
+        let outcome =
+            self.outcome.recv_timeout(Duration::from_secs(10)).expect("the callback's flush and close return");
+        outcome.check(self.timeout, n)
+    }
+}
+
+/// A one-broker cluster whose responses take 200 to 300 ms (topic "t", 2 partitions), a producer
+/// of runtime `R` on it, and a collector for `n` records' reports: so that a close finds
+/// batches in flight.
+pub fn slow_cluster<R: Runtime>(n: u64) -> (idem_mock::MockCluster, Producer<R>, Collector) {
+    let cluster = idem_cluster(1, "t", 2, "delay=200..300ms");
+    let p = Producer::<R>::new(test_config(&cluster.bootstrap_servers(), 5000)).unwrap();
+    (cluster, p, Collector::new(n as usize))
 }

@@ -11,7 +11,7 @@ use std::thread::{self, ThreadId};
 
 use idem_core::producer::ConfigError;
 
-use crate::producer_report::{Ready, shrink_after_burst};
+use crate::report::{Ready, shrink_after_burst};
 
 #[derive(Default)]
 struct Queue {
@@ -109,7 +109,7 @@ mod tests {
     use idem_core::producer::RecordId;
 
     use super::*;
-    use crate::producer_report::{Completer, RecordMetadata};
+    use crate::report::{Completer, RecordMetadata};
 
     fn ok(id: u64) -> crate::DeliveryResult {
         Ok(RecordMetadata { id: RecordId(id), partition: 0, offset: None, timestamp_ms: 0 })

@@ -1,8 +1,8 @@
-//! Connections of the blocking producer: one thread per connection connects (resolving the
-//! host, trying every address) and then reads, feeding the core under the lock; one writer
-//! thread per connection writes what the core transmits, in order. A write or read error shuts
-//! the socket down and reports `Disconnected` once; a `Close` from the core shuts it down and
-//! reports nothing.
+//! Connections of the blocking runtime: one thread per connection connects (resolving the host,
+//! trying every address) and then reads, feeding the driver; one writer thread per connection
+//! writes what the core transmits, in order (coalescing what is queued). A write or read error
+//! shuts the socket down and reports `Disconnected` once; a `Close` from the core shuts it down
+//! and reports nothing.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
@@ -10,44 +10,46 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 
-use idem_core::producer::{ConnId, Input};
+use idem_core::producer::ConnId;
+use idem_runtime::{Connection, Driver};
 
-use crate::producer::Shared;
+use crate::threads::Std;
 
-/// A connection as the I/O side sees it.
+/// A connection's I/O side ([`idem_runtime::Runtime::Conn`] of [`Std`]): its socket once
+/// connected and its writer thread's queue. Not nameable outside this crate.
 #[derive(Debug, Default)]
-pub(crate) struct Conn {
+pub struct Conn {
     /// The socket once connected (for shutdown).
     stream: Option<TcpStream>,
     /// Bytes for the writer thread.
     writer: Option<Sender<Vec<u8>>>,
 }
 
-impl Conn {
-    /// Queues bytes for the writer (dropped if the connection is not up: the core only
-    /// transmits on connected connections).
-    pub(crate) fn transmit(&self, data: Vec<u8>) {
+impl Connection<Std> for Conn {
+    /// Connects on a new thread that then becomes the reader; `None` if no thread could be
+    /// spawned (the driver reports the connection failed).
+    fn open(driver: &Arc<Driver<Std>>, conn: ConnId, host: String, port: u16) -> Option<Conn> {
+        let driver = Arc::clone(driver);
+        thread::Builder::new()
+            .name(format!("idem-conn-{}", conn.0))
+            .spawn(move || run_conn(&driver, conn, &host, port))
+            .ok()
+            .map(|_| Conn::default())
+    }
+
+    /// Queues bytes for the writer thread.
+    fn transmit(&self, data: Vec<u8>) {
         if let Some(w) = &self.writer {
             let _ = w.send(data);
         }
     }
 
-    /// Shuts the socket down (wakes the reader) and stops the writer.
-    pub(crate) fn shutdown(self) {
+    /// Shuts the socket down (wakes the reader); the writer ends with its queue.
+    fn shutdown(self) {
         if let Some(s) = &self.stream {
             let _ = s.shutdown(Shutdown::Both);
         }
     }
-}
-
-/// Starts connecting `conn` to `host:port` on a new thread that then becomes its reader.
-/// False if no thread could be spawned (the caller reports the connection failed).
-pub(crate) fn spawn_connect(shared: &Arc<Shared>, conn: ConnId, host: String, port: u16) -> bool {
-    let shared = Arc::clone(shared);
-    thread::Builder::new()
-        .name(format!("idem-conn-{}", conn.0))
-        .spawn(move || run_conn(&shared, conn, &host, port))
-        .is_ok()
 }
 
 fn connect(host: &str, port: u16, timeout: std::time::Duration) -> Option<TcpStream> {
@@ -61,16 +63,15 @@ fn connect(host: &str, port: u16, timeout: std::time::Duration) -> Option<TcpStr
     None
 }
 
-fn run_conn(shared: &Arc<Shared>, conn: ConnId, host: &str, port: u16) {
-    let timeout = shared.connect_timeout();
-    let stream = connect(host, port, timeout);
+fn run_conn(driver: &Arc<Driver<Std>>, conn: ConnId, host: &str, port: u16) {
+    let stream = connect(host, port, driver.connect_timeout());
     let parts = stream.and_then(|s| {
         let w = s.try_clone().ok()?;
         let r = s.try_clone().ok()?;
         Some((s, w, r))
     });
     let Some((stream, write_half, mut read_half)) = parts else {
-        disconnected(shared, conn);
+        disconnected(driver, conn);
         return;
     };
     let (tx, rx) = mpsc::channel::<Vec<u8>>();
@@ -78,15 +79,12 @@ fn run_conn(shared: &Arc<Shared>, conn: ConnId, host: &str, port: u16) {
         thread::Builder::new().name(format!("idem-write-{}", conn.0)).spawn(move || run_writer(write_half, &rx));
     if writer.is_err() {
         let _ = stream.shutdown(Shutdown::Both);
-        disconnected(shared, conn);
+        disconnected(driver, conn);
         return;
     }
-    let registered = shared.with_conns_and_engine(|conns, engine| {
-        let c = conns.get_mut(&conn)?;
+    let registered = driver.connected(conn, |c| {
         c.stream = Some(stream);
         c.writer = Some(tx);
-        let now = engine.clock().now();
-        Some(Input::Connected { now, conn })
     });
     if !registered {
         return; // closed by the core meanwhile; the stream and writer were dropped
@@ -96,26 +94,20 @@ fn run_conn(shared: &Arc<Shared>, conn: ConnId, host: &str, port: u16) {
         match read_half.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                let bytes = buf.get(..n).unwrap_or_default();
-                let alive = shared.with_conns_and_engine(|conns, engine| {
-                    conns.contains_key(&conn).then(|| Input::Received { now: engine.clock().now(), conn, bytes })
-                });
-                if !alive {
+                if !driver.received(conn, buf.get(..n).unwrap_or_default()) {
                     return;
                 }
             }
         }
     }
-    disconnected(shared, conn);
+    disconnected(driver, conn);
 }
 
 /// Reports `conn` disconnected unless the core already closed it.
-fn disconnected(shared: &Arc<Shared>, conn: ConnId) {
-    shared.with_conns_and_engine(|conns, engine| {
-        let c = conns.remove(&conn)?;
+fn disconnected(driver: &Arc<Driver<Std>>, conn: ConnId) {
+    if let Some(c) = driver.disconnected(conn) {
         c.shutdown();
-        Some(Input::Disconnected { now: engine.clock().now(), conn })
-    });
+    }
 }
 
 fn run_writer(stream: TcpStream, rx: &Receiver<Vec<u8>>) {

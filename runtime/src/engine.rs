@@ -1,18 +1,18 @@
-//! The runtime-independent half of a driver: the core producer, its clock, the report routing
-//! and the bookkeeping `flush` and `close` wait on. A runtime keeps one [`Engine`] behind its
-//! lock, feeds it, performs the [`IoAction`]s that [`Engine::drain`] hands out, completes the
-//! handles it hands out, and runs the callback thread of [`Engine::callbacks`]. Shared by
-//! idem-std and idem-smol (and usable by any other runtime).
+//! The core producer with its clock, the report routing and the bookkeeping `flush` and `close`
+//! wait on. [`crate::Driver`] keeps one [`Engine`] behind its lock, feeds it, performs the socket
+//! actions (the core's [`Output::Connect`], [`Output::Transmit`], [`Output::Close`]) that
+//! [`Engine::drain`] hands out, completes the handles it hands out, and runs the callback thread
+//! of [`Engine::callbacks`].
 
 use std::sync::Arc;
 
-use idem_core::producer::{ConfigError, ConnId, Input, Output, Producer as Core, ProducerMetrics, RecordId, SendError};
+use idem_core::producer::{ConfigError, Input, Output, Producer as Core, ProducerMetrics, RecordId, SendError};
 use idem_core::{Duration, Instant};
 
+use crate::callbacks::CallbackQueue;
+use crate::config::{Config, Record};
 use crate::producer::FlushTimeout;
-use crate::producer_callbacks::CallbackQueue;
-use crate::producer_config::{Config, Record};
-use crate::producer_report::{Completer, Ready, ReportCounts, Reports};
+use crate::report::{Completer, Ready, ReportCounts, Reports};
 
 /// Maps `std::time::Instant` to the core's microsecond timeline (origin: creation).
 #[derive(Clone, Copy, Debug)]
@@ -60,33 +60,6 @@ pub fn core_duration(d: std::time::Duration) -> Duration {
 /// Converts a core duration to std's, at least 1 µs.
 fn std_duration(d: Duration) -> std::time::Duration {
     std::time::Duration::from_micros(d.as_micros().max(1))
-}
-
-/// A socket action for the runtime.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum IoAction {
-    /// Open a TCP connection (resolve `host`, try each address); report `Connected` or
-    /// `Disconnected` through [`Engine::handle_input`].
-    Connect {
-        /// Connection id.
-        conn: ConnId,
-        /// Host name or address.
-        host: String,
-        /// Port.
-        port: u16,
-    },
-    /// Write these bytes after everything written before on `conn`.
-    Transmit {
-        /// Connection id.
-        conn: ConnId,
-        /// The bytes.
-        data: Vec<u8>,
-    },
-    /// Drop the connection; report nothing more about it.
-    Close {
-        /// Connection id.
-        conn: ConnId,
-    },
 }
 
 /// The core, its clock, the completers of pending records and the callback queue.
@@ -186,17 +159,16 @@ impl Engine {
         self.core.abort(now);
     }
 
-    /// Drains the core: socket actions go to `io`; the reports of records sent with a handle go
-    /// to `ready` (complete them after releasing the lock, then call
+    /// Drains the core: socket actions ([`Output::Connect`], [`Output::Transmit`],
+    /// [`Output::Close`], and only those) go to `io`, in the core's order; the reports of records
+    /// sent with a handle go to `ready` (complete them after releasing the lock, then call
     /// [`Engine::handles_completed`]); those of records sent with a callback go to the callback
     /// queue, in report order. Returns the next deadline, also kept as [`Engine::deadline`].
-    pub fn drain(&mut self, io: &mut impl FnMut(IoAction), ready: &mut Vec<Ready>) -> Option<Instant> {
+    pub fn drain(&mut self, io: &mut impl FnMut(Output), ready: &mut Vec<Ready>) -> Option<Instant> {
         let handles_before = ready.len();
         let deadline = loop {
             match self.core.poll_output() {
-                Output::Connect { conn, host, port } => io(IoAction::Connect { conn, host, port }),
-                Output::Transmit { conn, data } => io(IoAction::Transmit { conn, data }),
-                Output::Close { conn } => io(IoAction::Close { conn }),
+                action @ (Output::Connect { .. } | Output::Transmit { .. } | Output::Close { .. }) => io(action),
                 Output::Event(e) => match self.reports.on_event(e) {
                     Some(r) if r.0.is_callback() => self.outbox.push(r),
                     Some(r) => ready.push(r),
@@ -281,6 +253,12 @@ impl Engine {
     /// The id the next accepted record gets.
     pub fn next_id(&self) -> u64 {
         self.reports.next_id()
+    }
+
+    /// Records reported so far (delivered or failed), over the producer's life.
+    pub fn reported(&self) -> u64 {
+        let c = self.reports.counts();
+        c.delivered.saturating_add(c.failed)
     }
 
     /// Report counts so far.

@@ -1,10 +1,29 @@
+//! # idem-mock
+//!
 //! [`MockCluster`]: idem's in-memory Kafka cluster (`idem_core::broker::Cluster`) served over
-//! TCP with std threads.
+//! TCP with std threads, for tests, demos (`idem broker`, `idem demo`) and benchmarks. Any Kafka
+//! client can talk to it. A program that only produces does not need this crate: the producer
+//! runtimes (idem-std, idem-smol) do not depend on it.
 //!
 //! Thin by design: sockets, the clock and wake-ups live here; every decision is the core's.
 //! One listener per broker; per connection a reader thread (bytes in) and a writer thread
 //! (bytes out, so that a slow client never blocks the cluster); one timer thread for delayed
 //! responses, fetch waits and periodic faults. The core sits behind one mutex.
+//!
+//! ```no_run
+//! use idem_core::broker::TopicConfig;
+//! use idem_mock::{MockCluster, MockClusterConfig};
+//!
+//! let mut config = MockClusterConfig::default(); // 3 brokers on ephemeral ports of 127.0.0.1
+//! config.cluster.topics.push(TopicConfig { name: "events".into(), partitions: 6 });
+//! let cluster = MockCluster::start(config)?;
+//! println!("bootstrap.servers={}", cluster.bootstrap_servers());
+//! // ... produce and consume with any Kafka client, inject faults with `set_faults` ...
+//! let log = cluster.partition_log("events", 0); // what partition 0 holds, batch by batch
+//! # let _ = log;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+#![forbid(unsafe_code)]
 
 use idem_core::broker::log::StoredBatch;
 use idem_core::broker::{

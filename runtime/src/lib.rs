@@ -1,0 +1,109 @@
+//! # idem-runtime
+//!
+//! The runtime-neutral layer of idem's producer: everything idem-std (threads) and idem-smol
+//! (smol / async-io) share, so that each of them is only a small backend (sockets, a timer, how
+//! to wait). It depends on idem-core and std only: no threads-based server, no executor.
+//!
+//! - [`Producer`]`<R>`: the producer, written once for every runtime `R`. Users name it
+//!   `idem_std::Producer` or `idem_smol::Producer`.
+//! - [`Config`], [`Record`]; [`DeliveryHandle`] (blocking [`wait`](DeliveryHandle::wait) and a
+//!   `Future`), [`DeliveryResult`], [`CloseReport`], [`FlushTimeout`], [`ReportCounts`]; the
+//!   core's error types. Each runtime re-exports all of them ([`prelude`]).
+//! - For runtime backends: [`Runtime`] and [`Connection`], [`Operation`] / [`Step`] (a waiting call as a state
+//!   machine, run blocking by [`block`] or as a future), [`Driver`] (the core behind one lock,
+//!   the connections, the drain), [`Signal`] / [`Listener`] (a wake-up both threads and tasks
+//!   wait on), and the pieces under them: [`Engine`], [`Reports`] / [`Completer`],
+//!   [`CallbackQueue`].
+//!
+//! ## The producer API, the same in both runtimes
+//!
+//! | call | idem-std | idem-smol | meaning |
+//! |---|---|---|---|
+//! | `Producer::new(config)` | same | same | validate, start the timer and the callback thread |
+//! | `send(&record)` | blocks | `.await` | wait up to `max.block.ms` for buffer space; a [`DeliveryHandle`] |
+//! | `try_send(&record)` | same | same | never waits: `QueueFull` at once |
+//! | `send_with_callback(&record, f)` | blocks | `.await` | as `send`, `f` gets the report; the record's id |
+//! | `try_send_with_callback(&record, f)` | same | same | never waits |
+//! | `flush()` | blocks | `.await` | seal batches; wait for the reports, handles and callbacks of what was sent |
+//! | `flush_timeout(t)` | blocks | `.await` | the same, up to `t`: `Err(FlushTimeout)` |
+//! | `close()` | blocks | `.await` | `close_timeout(delivery.timeout.ms)` |
+//! | `close_timeout(t)` | blocks | `.await` | stop accepting, deliver, wait up to `t`, fail the rest: [`CloseReport`] |
+//! | `counts()`, `metrics()`, `fatal_error()` | same | same | report counts, core counters, the fatal error |
+//! | `Drop` | same | same | closes in the background, bounded by `delivery.timeout.ms`; never waits |
+//!
+//! A [`DeliveryHandle`] is the same type in both: `wait()` / `wait_timeout(t)` block, `.await`
+//! works on any executor. Every record a send accepts gets exactly one report; a refused
+//! record (an error from the send) gets none.
+//!
+//! **Callbacks** run on the producer's own callback thread (`idem-callbacks`, a std thread in
+//! both runtimes), one at a time, in report order; no thread or task that drives the producer
+//! runs user code. A callback that blocks delays only later callbacks; `flush_timeout` and
+//! `close_timeout` still return by their timeouts. A callback may call its own producer, `flush`
+//! and `close` included (they wait for the reports there, not for the callbacks). A panic in a
+//! callback is caught and counted ([`ReportCounts::callback_panics`]).
+//!
+//! **Drop** closes the producer in the background in both runtimes (async code cannot block in
+//! `Drop`): what was accepted is still delivered and reported by the producer's threads or
+//! tasks, what is left is failed once `delivery.timeout.ms` has passed, and the callbacks all
+//! run. Call `close()` or `close_timeout(t)` to wait for the outcome, above all before a
+//! program exits.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//!
+//! // Blocking threads.
+//! let producer = idem_std::Producer::new(idem_std::Config::new("localhost:9092")?)?;
+//! let handle = producer.send(&idem_std::Record::new("events").value(b"hello"))?;
+//! println!("{:?}", handle.wait());
+//! producer.flush_timeout(Duration::from_secs(10))?;
+//! assert!(producer.close().all_delivered());
+//!
+//! // smol / async-io: the same calls, awaited.
+//! smol::block_on(async {
+//!     let producer = idem_smol::Producer::new(idem_smol::Config::new("localhost:9092")?)?;
+//!     let handle = producer.send(&idem_smol::Record::new("events").value(b"hello")).await?;
+//!     println!("{:?}", handle.await);
+//!     producer.flush_timeout(Duration::from_secs(10)).await?;
+//!     assert!(producer.close().await.all_delivered());
+//!     Ok::<(), Box<dyn std::error::Error>>(())
+//! })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+
+pub use idem_core;
+
+mod callbacks;
+mod config;
+mod driver;
+mod engine;
+pub mod ops;
+mod producer;
+mod report;
+mod runtime;
+mod signal;
+
+pub use callbacks::CallbackQueue;
+pub use config::{Config, DEFAULT_MAX_BLOCK, Record, wall_clock_ms};
+pub use driver::Driver;
+pub use engine::{Clock, Engine, Settle, core_duration};
+pub use idem_core::producer::{DeliveryError, FatalError, Persisted, ProducerMetrics, RecordId, SendError};
+pub use producer::{CloseReport, FlushTimeout, Producer};
+pub use report::{
+    Completer, DeliveryCallback, DeliveryFailure, DeliveryHandle, DeliveryResult, Ready, RecordMetadata, ReportCounts,
+    Reports, complete_all,
+};
+pub use runtime::{Connection, Operation, Runtime, Step, block};
+pub use signal::{Listener, Signal};
+
+/// What a producer user names, re-exported whole by idem-std and idem-smol (so both offer the
+/// same types): configuration, records, handles, reports, errors, and idem-core.
+pub mod prelude {
+    pub use crate::config::{Config, DEFAULT_MAX_BLOCK, Record, wall_clock_ms};
+    pub use crate::idem_core;
+    pub use crate::producer::{CloseReport, FlushTimeout};
+    pub use crate::report::{
+        DeliveryCallback, DeliveryFailure, DeliveryHandle, DeliveryResult, RecordMetadata, ReportCounts,
+    };
+    pub use idem_core::producer::{DeliveryError, FatalError, Persisted, ProducerMetrics, RecordId, SendError};
+}

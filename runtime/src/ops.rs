@@ -1,0 +1,289 @@
+//! The producer calls that may wait, as [`Operation`]s: each is written once here and run by the
+//! runtime, blocking (idem-std) or as a future (idem-smol). Their outputs are what
+//! [`crate::Producer`]'s methods document; you only name these types to implement a
+//! [`crate::Runtime`].
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use idem_core::producer::{RecordId, SendError};
+
+use crate::config::Record;
+use crate::driver::Driver;
+use crate::engine::{Engine, Settle};
+use crate::producer::{CloseReport, FlushTimeout};
+use crate::report::{Completer, DeliveryHandle};
+use crate::runtime::{Operation, Runtime, Step};
+
+/// Whether `deadline` has passed (`None`: never).
+fn passed(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|d| d <= Instant::now())
+}
+
+/// The earlier of two optional deadlines (`None`: none).
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Offers one record to the core until it is accepted, refused, or (when waiting) `max.block.ms`
+/// of `QueueFull` have passed.
+#[derive(Debug)]
+struct Offer<'a, R: Runtime> {
+    driver: &'a Arc<Driver<R>>,
+    record: &'a Record<'a>,
+    /// Handed back by the core while the buffer is full.
+    completer: Option<Completer>,
+    /// Wait for buffer space (else `QueueFull` at once).
+    wait: bool,
+    /// Set at the first `QueueFull`: when to give up (`Some(None)`: never).
+    until: Option<Option<Instant>>,
+}
+
+impl<'a, R: Runtime> Offer<'a, R> {
+    fn new(driver: &'a Arc<Driver<R>>, record: &'a Record<'a>, completer: Completer, wait: bool) -> Self {
+        Offer { driver, record, completer: Some(completer), wait, until: None }
+    }
+
+    /// One offer with no waiting (`try_send`).
+    fn once(mut self) -> Result<RecordId, SendError> {
+        match self.step() {
+            Step::Ready(r) => r,
+            Step::Wait { .. } => Err(SendError::QueueFull),
+        }
+    }
+
+    fn step(&mut self) -> Step<Result<RecordId, SendError>> {
+        loop {
+            // After a `QueueFull`, listen before offering again: a report that frees space
+            // between the offer and the wait is not missed.
+            let listener = self.until.map(|_| self.driver.progress.listen());
+            let Some(completer) = self.completer.take() else {
+                return Step::Ready(Err(SendError::Closed)); // stepped again after its end
+            };
+            let mut st = self.driver.lock();
+            match st.engine.send(self.record, completer) {
+                Ok(id) => {
+                    self.driver.release(st);
+                    return Step::Ready(Ok(id));
+                }
+                Err((SendError::QueueFull, completer)) if self.wait => {
+                    drop(st);
+                    self.completer = Some(completer);
+                    let max_block = self.driver.max_block;
+                    let until = *self.until.get_or_insert_with(|| Instant::now().checked_add(max_block));
+                    if passed(until) {
+                        return Step::Ready(Err(SendError::QueueFull));
+                    }
+                    if let Some(listener) = listener {
+                        return Step::Wait { listener, deadline: until };
+                    }
+                }
+                Err((e, _)) => return Step::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+/// [`crate::Producer::send`]: a handle to the record's report once it is accepted.
+#[derive(Debug)]
+pub struct SendOp<'a, R: Runtime> {
+    offer: Offer<'a, R>,
+    handle: DeliveryHandle,
+}
+
+impl<'a, R: Runtime> SendOp<'a, R> {
+    pub(crate) fn new(driver: &'a Arc<Driver<R>>, record: &'a Record<'a>, wait: bool) -> Self {
+        let (handle, completer) = DeliveryHandle::new();
+        SendOp { offer: Offer::new(driver, record, completer, wait), handle }
+    }
+
+    /// One offer with no waiting (`try_send`).
+    pub(crate) fn once(self) -> Result<DeliveryHandle, SendError> {
+        self.offer.once().map(|_| self.handle)
+    }
+}
+
+impl<R: Runtime> Operation for SendOp<'_, R> {
+    type Output = Result<DeliveryHandle, SendError>;
+
+    fn step(&mut self) -> Step<Self::Output> {
+        let handle = &self.handle;
+        self.offer.step().map(|r| r.map(|_| handle.clone()))
+    }
+}
+
+/// [`crate::Producer::send_with_callback`]: the record's id once it is accepted.
+#[derive(Debug)]
+pub struct SendWithCallbackOp<'a, R: Runtime>(Offer<'a, R>);
+
+impl<'a, R: Runtime> SendWithCallbackOp<'a, R> {
+    pub(crate) fn new(driver: &'a Arc<Driver<R>>, record: &'a Record<'a>, completer: Completer, wait: bool) -> Self {
+        SendWithCallbackOp(Offer::new(driver, record, completer, wait))
+    }
+
+    /// One offer with no waiting (`try_send_with_callback`).
+    pub(crate) fn once(self) -> Result<RecordId, SendError> {
+        self.0.once()
+    }
+}
+
+impl<R: Runtime> Operation for SendWithCallbackOp<'_, R> {
+    type Output = Result<RecordId, SendError>;
+
+    fn step(&mut self) -> Step<Self::Output> {
+        self.0.step()
+    }
+}
+
+/// What `flush` and `close` share: the deadline, and what they wait for once started.
+#[derive(Debug)]
+struct Settling<'a, R: Runtime> {
+    driver: &'a Arc<Driver<R>>,
+    deadline: Option<Instant>,
+    /// Set by the first step, which flushes or closes the core.
+    settle: Option<Settle>,
+}
+
+impl<'a, R: Runtime> Settling<'a, R> {
+    fn new(driver: &'a Arc<Driver<R>>, deadline: Option<Instant>) -> Self {
+        Settling { driver, deadline, settle: None }
+    }
+
+    /// The driver, the deadline and what to wait for: `start` (flush or close the core, say
+    /// what that waits for) runs under the lock at the first step, then the core is drained.
+    fn started(
+        &mut self,
+        start: impl FnOnce(&mut Engine) -> Settle,
+    ) -> (&'a Arc<Driver<R>>, Option<Instant>, &mut Settle) {
+        let driver = self.driver;
+        (driver, self.deadline, self.settle.get_or_insert_with(|| driver.with(|st| start(&mut st.engine))))
+    }
+}
+
+/// [`crate::Producer::flush_timeout`]: seals the open batches, then waits for what was sent
+/// before it.
+#[derive(Debug)]
+pub struct FlushTimeoutOp<'a, R: Runtime>(Settling<'a, R>);
+
+impl<'a, R: Runtime> FlushTimeoutOp<'a, R> {
+    pub(crate) fn new(driver: &'a Arc<Driver<R>>, deadline: Option<Instant>) -> Self {
+        FlushTimeoutOp(Settling::new(driver, deadline))
+    }
+}
+
+impl<R: Runtime> Operation for FlushTimeoutOp<'_, R> {
+    type Output = Result<(), FlushTimeout>;
+
+    fn step(&mut self) -> Step<Self::Output> {
+        let (driver, deadline, settle) = self.0.started(|engine| {
+            let settle = engine.settle(engine.next_id());
+            engine.flush();
+            settle
+        });
+        let listener = driver.progress.listen();
+        let st = driver.lock();
+        if st.engine.is_settled(settle) {
+            Step::Ready(Ok(()))
+        } else if passed(deadline) {
+            Step::Ready(Err(st.engine.flush_timeout(settle)))
+        } else {
+            Step::Wait { listener, deadline }
+        }
+    }
+}
+
+/// [`crate::Producer::flush`]: [`FlushTimeoutOp`] with no deadline.
+#[derive(Debug)]
+pub struct FlushOp<'a, R: Runtime>(FlushTimeoutOp<'a, R>);
+
+impl<'a, R: Runtime> FlushOp<'a, R> {
+    pub(crate) fn new(driver: &'a Arc<Driver<R>>) -> Self {
+        FlushOp(FlushTimeoutOp::new(driver, None))
+    }
+}
+
+impl<R: Runtime> Operation for FlushOp<'_, R> {
+    type Output = ();
+
+    fn step(&mut self) -> Step<()> {
+        // With no deadline it ends only settled.
+        self.0.step().map(|_| ())
+    }
+}
+
+/// [`crate::Producer::close`] and [`crate::Producer::close_timeout`]: closes the core, waits for
+/// everything to be reported and the callbacks to run, then aborts what is left.
+#[derive(Debug)]
+pub struct CloseOp<'a, R: Runtime>(Settling<'a, R>);
+
+impl<'a, R: Runtime> CloseOp<'a, R> {
+    pub(crate) fn new(driver: &'a Arc<Driver<R>>, deadline: Option<Instant>) -> Self {
+        CloseOp(Settling::new(driver, deadline))
+    }
+}
+
+impl<R: Runtime> Operation for CloseOp<'_, R> {
+    type Output = CloseReport;
+
+    fn step(&mut self) -> Step<CloseReport> {
+        let (driver, deadline, settle) = self.0.started(|engine| {
+            if !engine.is_finished() {
+                engine.close();
+            }
+            engine.settle(u64::MAX)
+        });
+        loop {
+            let listener = driver.progress.listen();
+            let mut st = driver.lock();
+            // Past the deadline only callbacks may be left to run: they are not waited for.
+            if st.engine.is_settled(settle) || (passed(deadline) && st.engine.is_finished()) {
+                return Step::Ready(CloseReport { counts: st.engine.counts(), fatal: st.engine.fatal() });
+            }
+            if !passed(deadline) {
+                return Step::Wait { listener, deadline };
+            }
+            // Fails what is left (its handles are completed here).
+            st.engine.abort();
+            driver.release(st);
+        }
+    }
+}
+
+/// The producer's timer loop: ticks the core at its deadlines (linger, retries, timeouts), and
+/// aborts what a background close left at its bound. Ends once the core has finished.
+#[derive(Debug)]
+pub struct TimerOp<R: Runtime> {
+    driver: Arc<Driver<R>>,
+}
+
+impl<R: Runtime> TimerOp<R> {
+    pub(crate) fn new(driver: Arc<Driver<R>>) -> Self {
+        TimerOp { driver }
+    }
+}
+
+impl<R: Runtime> Operation for TimerOp<R> {
+    type Output = ();
+
+    fn step(&mut self) -> Step<()> {
+        loop {
+            let listener = self.driver.timer.listen();
+            let mut st = self.driver.lock();
+            if st.engine.is_finished() {
+                return Step::Ready(());
+            }
+            let due = st.engine.deadline().map(|d| st.engine.clock().to_std(d));
+            if passed(st.abort_at) {
+                st.engine.abort();
+            } else if passed(due) {
+                st.engine.tick();
+            } else {
+                return Step::Wait { listener, deadline: earliest(due, st.abort_at) };
+            }
+            self.driver.release(st);
+        }
+    }
+}
