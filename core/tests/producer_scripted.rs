@@ -9,7 +9,7 @@ use idem_core::Duration;
 use idem_core::producer::{DeliveryError, Input, Persisted, SendError};
 use idem_core::proto;
 use idem_core::proto::produce::{PartitionProduceResponse, ProduceResponse, TopicProduceResponse};
-use producer_harness::{Broker, Req, SentBatch, config, first_ack, one_in_flight};
+use producer_harness::{Broker, SentBatch, config, first_ack, one_in_flight};
 
 #[test]
 fn happy_path() {

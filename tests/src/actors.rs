@@ -147,6 +147,12 @@ pub trait SimBroker {
     fn window_loss_marks(&self) -> BTreeMap<(String, i32), Vec<i64>> {
         BTreeMap::new()
     }
+    /// Whether the brokers accept any first sequence from a producer whose state they do not
+    /// hold (KIP-360's rule, before KAFKA-15591's fix): after a state loss they may then append a
+    /// later batch before an earlier one, which no pipelining producer can prevent.
+    fn accepts_any_first_sequence(&self) -> bool {
+        false
+    }
     /// Per partition, when the log grew: `(log end offset, instant)` pairs in order, so the
     /// record at offset `o` was appended at the instant of the first pair whose end offset is
     /// above `o`. Empty if the broker does not say.

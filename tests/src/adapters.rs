@@ -286,6 +286,9 @@ impl SimBroker for IdemCluster {
     fn window_loss_marks(&self) -> BTreeMap<(String, i32), Vec<i64>> {
         self.window_marks.clone()
     }
+    fn accepts_any_first_sequence(&self) -> bool {
+        self.cluster_config.validator.unknown_producer == UnknownProducerPolicy::AcceptAnySequence
+    }
     fn append_times(&self) -> BTreeMap<(String, i32), Vec<(i64, Instant)>> {
         let mut out = BTreeMap::new();
         for (name, parts) in &self.appended {

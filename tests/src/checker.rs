@@ -15,8 +15,9 @@
 //! excused duplicate, and the first copy is where the producer's acknowledgement came from.
 //!
 //! A PossiblyPersisted record that is in the log, given up because of a sequence error, on a
-//! partition whose broker kept its producer state since the record was appended and never
-//! injected a sequence error, is `GIVEN UP IN LOG`: a real broker with its state intact answers a
+//! partition whose broker kept its producer state since the record was appended (and, for a
+//! KIP-360 broker, had not lost it before either) and never injected a sequence error, is
+//! `GIVEN UP IN LOG`: a real broker with its state intact answers a
 //! resend of a batch in its 5-batch window as a duplicate, so the producer let the batch fall out
 //! of that window (more than 5 batches appended behind an unresolved one).
 
@@ -168,6 +169,9 @@ pub struct Run {
     /// Per partition, when the log grew: `(log end offset, instant)` pairs in order (see
     /// `SimBroker::append_times`); empty when the broker does not say.
     pub appended: BTreeMap<(String, i32), Vec<(i64, Instant)>>,
+    /// The brokers accept any first sequence from a producer whose state they lost (KIP-360):
+    /// a reorder across such a loss is excused (see [`excused_reorder`]).
+    pub accepts_any_first_sequence: bool,
     /// Partitions on which the broker answered an injected sequence error (a lie about its
     /// producer state), with how many.
     pub injected_sequence_errors: BTreeMap<(String, i32), u64>,
@@ -337,10 +341,14 @@ pub fn check(run: &Run) -> Vec<String> {
                     let marks = |m: &BTreeMap<(String, i32), Vec<i64>>| m.get(&key).cloned().unwrap_or_default();
                     let lost_after =
                         marks(&run.state_loss).into_iter().chain(marks(&run.window_loss)).any(|m| m > e.offset);
+                    // A KIP-360 broker that lost the producer's state at or before this append
+                    // rebuilt it from whatever batch came first: it may hold this one out of
+                    // sequence, and the producer's view of the partition no longer matches.
+                    let rebuilt = run.accepts_any_first_sequence && marks(&run.state_loss).iter().any(|m| *m <= e.offset);
                     // A copy still on the wire when the producer gave the record up, appended
                     // later, is a different fault (judged by the order checks).
                     let written_before = run.appended_at(&key, e.offset).is_none_or(|t| t < report.at);
-                    if written_before && !lost_after && !run.injected_sequence_errors.contains_key(&key) {
+                    if written_before && !lost_after && !rebuilt && !run.injected_sequence_errors.contains_key(&key) {
                         err(format!(
                             "GIVEN UP IN LOG: record {idx} reported PossiblyPersisted ({why}) but is in the log at \
                              {t}-{p}@{} (pid {} epoch {} seq {}); the broker kept its producer state",
@@ -391,7 +399,10 @@ fn order_across_sessions(run: &Run, report_of: &[Option<&Report>]) -> Vec<String
                 Some(Outcome::PossiblyPersisted(_)) => false,
                 _ => continue,
             };
-            if let Some((later, at)) = latest_delivered.filter(|(later, _)| *later > idx) {
+            let key = (topic.clone(), *partition);
+            if let Some((later, at)) =
+                latest_delivered.filter(|(later, at)| *later > idx && !excused_reorder(run, &key, *at, e.offset))
+            {
                 let what = if delivered { "Delivered" } else { "PossiblyPersisted" };
                 // A copy appended after the producer gave the record up was still on the wire.
                 let given_up = report_of[idx].map(|r| r.at).filter(|_| !delivered);
@@ -411,6 +422,37 @@ fn order_across_sessions(run: &Run, report_of: &[Option<&Report>]) -> Vec<String
         }
     }
     errs
+}
+
+/// A reorder no pipelining producer can prevent: the brokers accept any first sequence from a
+/// producer they hold no state for (KIP-360, the hole KAFKA-15591 closes), and they lost the
+/// producer's state between the later-sent record's append (at `later`) and the earlier one's
+/// (at `earlier`). With the state, the earlier batch would have been refused as out of order;
+/// without it, the broker takes it as a first batch. Kafka's own ticket is the reference: only
+/// a broker that requires sequence 0 from an unknown producer keeps the order.
+pub fn excused_reorder(run: &Run, key: &(String, i32), later: i64, earlier: i64) -> bool {
+    run.accepts_any_first_sequence
+        && run.state_loss.get(key).is_some_and(|marks| marks.iter().any(|m| later < *m && *m <= earlier))
+}
+
+/// Reorders excused by [`excused_reorder`] in a finished run (pairs of records).
+pub fn excused_reorders(run: &Run) -> usize {
+    let mut n = 0;
+    for (key, log) in &run.logs {
+        let firsts = first_copies(log);
+        for (i, (a, oa)) in firsts.iter().enumerate() {
+            n += firsts[i + 1..].iter().filter(|(b, ob)| b < a && excused_reorder(run, key, *oa, *ob)).count();
+        }
+    }
+    n
+}
+
+/// Each record's first copy in a log, in log order: (record, offset).
+fn first_copies(log: &[LogEntry]) -> Vec<(usize, i64)> {
+    let mut seen = std::collections::BTreeSet::new();
+    log.iter()
+        .filter_map(|e| e.value.as_deref().and_then(record_index).filter(|i| seen.insert(*i)).map(|i| (i, e.offset)))
+        .collect()
 }
 
 /// Which state-loss segment `offset` is in: the number of marks at or below it.
@@ -454,10 +496,11 @@ pub fn summary(run: &Run) -> String {
     let in_log: usize = run.logs.values().map(Vec::len).sum();
     let _ = write!(
         s,
-        "sent {} delivered {d} not-persisted {n} possibly-persisted {p} in-log {in_log} queue-full {} excused-dups {}",
+        "sent {} delivered {d} not-persisted {n} possibly-persisted {p} in-log {in_log} queue-full {} excused-dups {} excused-reorders {}",
         run.sent.len(),
         run.queue_full,
-        excused_duplicates(run)
+        excused_duplicates(run),
+        excused_reorders(run)
     );
     s
 }
@@ -621,6 +664,24 @@ mod tests {
         r.state_loss.insert(("t".to_string(), 0), vec![4]);
         r.reports[0].outcome = Outcome::Delivered { partition: 0, offset: Some(4) };
         assert_eq!(check(&r), Vec::<String>::new());
+
+        // Record 1 appended after record 2 in one session: a reorder, unless the broker follows
+        // KIP-360 and lost the producer's state between the two appends (offsets 1 and 2).
+        let mut r = base();
+        let log = r.logs.get_mut(&("t".to_string(), 0)).unwrap();
+        log[1] = entry(1, 0, 2);
+        log[2] = LogEntry { sequence: 1, ..entry(2, 0, 1) };
+        r.reports[1].outcome = Outcome::Delivered { partition: 0, offset: Some(2) };
+        r.reports[2].outcome = Outcome::Delivered { partition: 0, offset: Some(1) };
+        let across = |r: &Run| check(r).iter().any(|e| e.contains("REORDER ACROSS SESSIONS: Delivered record 1@2"));
+        assert!(across(&r));
+        r.state_loss.insert(("t".to_string(), 0), vec![2]);
+        assert!(across(&r), "a strict broker refuses the earlier batch after a state loss");
+        r.accepts_any_first_sequence = true;
+        assert!(!across(&r), "KIP-360: the state loss between the appends excuses it");
+        assert_eq!(excused_reorders(&r), 1);
+        r.state_loss.insert(("t".to_string(), 0), vec![1]);
+        assert!(across(&r), "a loss before both appends does not");
     }
 
     /// Bug A: a batch in the log, given up after a sequence error although the broker kept its
@@ -668,6 +729,11 @@ mod tests {
             };
             assert_eq!(check(&marked(2)), Vec::<String>::new());
             assert!(check(&marked(1)).iter().any(|e| e.contains("GIVEN UP IN LOG")));
+            // A KIP-360 broker that lost the state before the append rebuilt it from an arbitrary
+            // first batch: excused (only for a whole loss, not for a restart keeping the last batch).
+            let mut kip360 = marked(1);
+            kip360.accepts_any_first_sequence = true;
+            assert_eq!(check(&kip360).is_empty(), !window, "window loss {window}");
         }
         // Appended only after the producer gave it up (a copy still on the wire): not this fault.
         let mut late = r.clone();

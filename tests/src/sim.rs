@@ -453,6 +453,7 @@ pub fn run<P: SimProducer, B: SimBroker>(
     d.run.logs = d.broker.logs();
     d.run.state_loss = d.broker.state_loss_marks();
     d.run.window_loss = d.broker.window_loss_marks();
+    d.run.accepts_any_first_sequence = d.broker.accepts_any_first_sequence();
     d.run.injected_sequence_errors = d.broker.injected_sequence_errors();
     d.run.appended = d.broker.append_times();
     for l in d.run.logs.values() {
