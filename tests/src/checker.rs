@@ -344,7 +344,8 @@ pub fn check(run: &Run) -> Vec<String> {
                     // A KIP-360 broker that lost the producer's state at or before this append
                     // rebuilt it from whatever batch came first: it may hold this one out of
                     // sequence, and the producer's view of the partition no longer matches.
-                    let rebuilt = run.accepts_any_first_sequence && marks(&run.state_loss).iter().any(|m| *m <= e.offset);
+                    let rebuilt =
+                        run.accepts_any_first_sequence && marks(&run.state_loss).iter().any(|m| *m <= e.offset);
                     // A copy still on the wire when the producer gave the record up, appended
                     // later, is a different fault (judged by the order checks).
                     let written_before = run.appended_at(&key, e.offset).is_none_or(|t| t < report.at);
@@ -387,8 +388,8 @@ fn order_across_sessions(run: &Run, report_of: &[Option<&Report>]) -> Vec<String
     let mut errs = Vec::new();
     for ((topic, partition), log) in &run.logs {
         let mut seen = std::collections::BTreeSet::new();
-        // The latest-sent Delivered record so far in log order: (record, offset).
-        let mut latest_delivered: Option<(usize, i64)> = None;
+        // The latest-sent Delivered record so far in log order.
+        let mut latest_delivered: Option<(usize, &LogEntry)> = None;
         for e in log {
             let Some(idx) = e.value.as_deref().and_then(record_index).filter(|i| *i < run.sent.len()) else { continue };
             if !seen.insert(idx) {
@@ -401,8 +402,9 @@ fn order_across_sessions(run: &Run, report_of: &[Option<&Report>]) -> Vec<String
             };
             let key = (topic.clone(), *partition);
             if let Some((later, at)) =
-                latest_delivered.filter(|(later, at)| *later > idx && !excused_reorder(run, &key, *at, e.offset))
+                latest_delivered.filter(|(later, at)| *later > idx && !excused_reorder(run, &key, at, e))
             {
+                let at = at.offset;
                 let what = if delivered { "Delivered" } else { "PossiblyPersisted" };
                 // A copy appended after the producer gave the record up was still on the wire.
                 let given_up = report_of[idx].map(|r| r.at).filter(|_| !delivered);
@@ -417,22 +419,26 @@ fn order_across_sessions(run: &Run, report_of: &[Option<&Report>]) -> Vec<String
                 ));
             }
             if delivered && latest_delivered.is_none_or(|(l, _)| l < idx) {
-                latest_delivered = Some((idx, e.offset));
+                latest_delivered = Some((idx, e));
             }
         }
     }
     errs
 }
 
-/// A reorder no pipelining producer can prevent: the brokers accept any first sequence from a
-/// producer they hold no state for (KIP-360, the hole KAFKA-15591 closes), and they lost the
-/// producer's state between the later-sent record's append (at `later`) and the earlier one's
-/// (at `earlier`). With the state, the earlier batch would have been refused as out of order;
-/// without it, the broker takes it as a first batch. Kafka's own ticket is the reference: only
-/// a broker that requires sequence 0 from an unknown producer keeps the order.
-pub fn excused_reorder(run: &Run, key: &(String, i32), later: i64, earlier: i64) -> bool {
-    run.accepts_any_first_sequence
-        && run.state_loss.get(key).is_some_and(|marks| marks.iter().any(|m| later < *m && *m <= earlier))
+/// A reorder no producer can prevent: the broker lost the producer's state between the
+/// later-sent record's append (`later`) and the earlier-sent one's (`earlier`), and with it what
+/// would have refused the earlier batch:
+/// - a broker that accepts any first sequence from a producer it holds no state for (KIP-360,
+///   the hole KAFKA-15591 closes) takes the earlier batch as a first batch; or
+/// - the earlier batch belongs to an older session (producer id, epoch) than the later one: a
+///   stale request still on the wire, which the newer epoch fenced only while the broker
+///   remembered it (a strict broker accepts it as a first batch of an unknown producer).
+pub fn excused_reorder(run: &Run, key: &(String, i32), later: &LogEntry, earlier: &LogEntry) -> bool {
+    let lost_between =
+        run.state_loss.get(key).is_some_and(|marks| marks.iter().any(|m| later.offset < *m && *m <= earlier.offset));
+    let older_session = (earlier.producer_id, earlier.epoch) < (later.producer_id, later.epoch);
+    lost_between && (run.accepts_any_first_sequence || older_session)
 }
 
 /// Reorders excused by [`excused_reorder`] in a finished run (pairs of records).
@@ -440,18 +446,18 @@ pub fn excused_reorders(run: &Run) -> usize {
     let mut n = 0;
     for (key, log) in &run.logs {
         let firsts = first_copies(log);
-        for (i, (a, oa)) in firsts.iter().enumerate() {
-            n += firsts[i + 1..].iter().filter(|(b, ob)| b < a && excused_reorder(run, key, *oa, *ob)).count();
+        for (i, (a, ea)) in firsts.iter().enumerate() {
+            n += firsts[i + 1..].iter().filter(|(b, eb)| b < a && excused_reorder(run, key, ea, eb)).count();
         }
     }
     n
 }
 
-/// Each record's first copy in a log, in log order: (record, offset).
-fn first_copies(log: &[LogEntry]) -> Vec<(usize, i64)> {
+/// Each record's first copy in a log, in log order.
+fn first_copies(log: &[LogEntry]) -> Vec<(usize, &LogEntry)> {
     let mut seen = std::collections::BTreeSet::new();
     log.iter()
-        .filter_map(|e| e.value.as_deref().and_then(record_index).filter(|i| seen.insert(*i)).map(|i| (i, e.offset)))
+        .filter_map(|e| e.value.as_deref().and_then(record_index).filter(|i| seen.insert(*i)).map(|i| (i, e)))
         .collect()
 }
 
@@ -682,6 +688,14 @@ mod tests {
         assert_eq!(excused_reorders(&r), 1);
         r.state_loss.insert(("t".to_string(), 0), vec![1]);
         assert!(across(&r), "a loss before both appends does not");
+        // A strict broker: a stale request of an older epoch, fenced only while the broker
+        // remembered the newer epoch.
+        r.accepts_any_first_sequence = false;
+        r.state_loss.insert(("t".to_string(), 0), vec![2]);
+        r.logs.get_mut(&("t".to_string(), 0)).unwrap()[1].epoch = 1;
+        assert!(!across(&r), "older session, state lost in between");
+        r.state_loss.clear();
+        assert!(across(&r), "older session, state kept: the epoch fence held, so this is a bug");
     }
 
     /// Bug A: a batch in the log, given up after a sequence error although the broker kept its

@@ -453,7 +453,11 @@ impl PartitionState {
                         }
                         if batch.in_flight.is_none() {
                             self.needs_bump = true;
-                            sink(Completion::Failed { batch, error: DeliveryError::Overtaken, persisted: Persisted::No });
+                            sink(Completion::Failed {
+                                batch,
+                                error: DeliveryError::Overtaken,
+                                persisted: Persisted::No,
+                            });
                             continue;
                         }
                         if batch.in_flight.is_some() {
