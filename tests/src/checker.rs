@@ -1,4 +1,5 @@
-//! The checker: asserts DESIGN.md's five guarantees on a finished simulation run.
+//! The checker: asserts the five guarantees (ARCHITECTURE.md, "The guarantees") on a finished
+//! simulation run.
 //!
 //! It sees only what an application and an outside observer see: the records `send` accepted
 //! (in acceptance order), the reports the producer emitted, the partition logs the brokers hold

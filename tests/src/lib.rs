@@ -5,7 +5,8 @@
 //!   refused connects to down brokers).
 //! - [`sim`]: the driver (virtual time that jumps to the next deadline, scripted sends and
 //!   faults, a trace hash proving that a seed replays byte for byte) and the seeded schedule.
-//! - [`checker`]: asserts DESIGN.md's five guarantees on a finished run; reads the partition
+//! - [`checker`]: asserts the five guarantees (no duplicates, no reordering, no silent loss,
+//!   bounded memory, liveness) on a finished run; reads the partition
 //!   logs with kafka-protocol's decoder (an implementation no one here wrote).
 //! - [`actors`]: the producer/broker interface the driver uses; [`adapters`] implements it for
 //!   `idem_core`'s producer and in-memory cluster and derives a whole run from a seed;

@@ -1,5 +1,6 @@
 //! The seed sweep: idem's producer core against idem's in-memory cluster over a seeded network
-//! with seeded faults; the checker asserts DESIGN.md's five guarantees on every run.
+//! with seeded faults; the checker asserts the five guarantees (no duplicates, no reordering, no
+//! silent loss, bounded memory, liveness) on every run.
 //!
 //! `cargo test -p idem-tests --test sim_seeds` runs the default range; `IDEM_SIM_SEEDS=A..B`
 //! runs any range (a failure prints the one command that replays its seed).

@@ -1,5 +1,6 @@
 //! One partition's send machine: sequence numbers, the in-flight window, retries in sequence
-//! order, and the per-batch decisions of REFERENCE.md's table "How the anchors react".
+//! order, and the per-batch decisions, as the Java client (`Sender`, `TransactionManager`),
+//! librdkafka (`rdkafka_idempotence.c`) and franz-go (`sink.go`) take them.
 //!
 //! Safety decisions (each one closes a bug others shipped):
 //! - Sequence numbers are assigned when a batch is sealed, with Int32 wrap-around (MAX -> 0).

@@ -1,6 +1,6 @@
 //! RecordBatch v2 (magic 2): encode with CRC-32C, decode with verification.
 //!
-//! Layout (REFERENCE.md): `baseOffset i64 | batchLength i32 | partitionLeaderEpoch i32 |
+//! Layout (KIP-98's message format v2): `baseOffset i64 | batchLength i32 | partitionLeaderEpoch i32 |
 //! magic i8 | crc u32 | attributes i16 | lastOffsetDelta i32 | baseTimestamp i64 |
 //! maxTimestamp i64 | producerId i64 | producerEpoch i16 | baseSequence i32 | recordCount i32 |
 //! records`. The CRC-32C covers `attributes` to the end of the batch.
