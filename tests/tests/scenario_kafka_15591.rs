@@ -5,7 +5,9 @@
 // are not in flight (answered with an error), with `has_room` ignoring `acked` ->
 // any_first_sequence_keeps_send_order: "SILENT LOSS: record 0 reported Delivered .. but is not
 // in that log"; (c) `has_room` ignores `acked` -> any_first_sequence_keeps_send_order:
-// "seed 3: Delivered records in send order" (left [1, 2, 3, 4, 0, 5, 6, 7, 8, 9]).
+// "seed 3: Delivered records in send order" (left [1, 2, .., 9]: record 0, overtaken by record
+// 1 taken as the first, is failed NotPersisted; before the overtaken rule it was renumbered and
+// landed after: left [1, 2, 3, 4, 0, 5, 6, 7, 8, 9]).
 //! KAFKA-15591: a broker that accepts any first sequence from a producer it does not know
 //! (KIP-360) appends a reordered pipelined request first, when the earlier request failed; the
 //! earlier batch, retried, then lands after it (or is lost). idem's broker defaults to the strict
