@@ -1,7 +1,7 @@
 // Proven to fail when: (a) the broker's Strict policy accepts any first sequence and the
 // producer pipelines before its first acknowledgement (`has_room` ignores `acked`) ->
-// strict_first_sequence_keeps_send_order: "seed 3: the log is in send order, nothing lost"
-// (left [1, 2, 3, 4, 5, 6, 0, 7, 8, 9]); (b) the producer implicitly acks earlier batches that
+// strict_first_sequence_keeps_send_order: "seed 3: the log is in send order, nothing lost";
+// (b) the producer implicitly acks earlier batches that
 // are not in flight (answered with an error), with `has_room` ignoring `acked` ->
 // any_first_sequence_keeps_send_order: "SILENT LOSS: record 0 reported Delivered .. but is not
 // in that log"; (c) `has_room` ignores `acked` -> any_first_sequence_keeps_send_order:
