@@ -65,6 +65,22 @@ pub struct SealedBatch {
 }
 
 impl SealedBatch {
+    /// A batch sealed with `stamp`, never transmitted.
+    fn new(bytes: Vec<u8>, records: Vec<RecordMeta>, created: Instant, accounted: usize, stamp: ProducerStamp) -> Self {
+        SealedBatch {
+            bytes,
+            records,
+            created,
+            accounted,
+            stamp,
+            attempts: 0,
+            maybe_persisted: false,
+            in_flight: None,
+            ordinal: 0,
+            split: false,
+        }
+    }
+
     /// Number of records.
     pub fn record_count(&self) -> i32 {
         self.records.len() as i32
@@ -105,19 +121,10 @@ fn split_in_two(batch: SealedBatch) -> Result<(SealedBatch, SealedBatch), Sealed
     let Some((first, second)) = halves else { return Err(batch) };
     let SealedBatch { mut records, created, accounted, stamp, .. } = batch;
     let tail = records.split_off(mid);
-    let half = |bytes, records, accounted| SealedBatch {
-        bytes,
-        records,
-        created,
-        accounted,
-        stamp,
-        attempts: 0,
-        maybe_persisted: false,
-        in_flight: None,
-        ordinal: 0,
-        split: false,
-    };
-    Ok((half(first, records, accounted / 2), half(second, tail, accounted - accounted / 2)))
+    Ok((
+        SealedBatch::new(first, records, created, accounted / 2, stamp),
+        SealedBatch::new(second, tail, created, accounted - accounted / 2, stamp),
+    ))
 }
 
 /// MESSAGE_TOO_LARGE or RECORD_LIST_TOO_LARGE: the batch (not a single record of it) exceeds
@@ -252,18 +259,7 @@ impl PartitionState {
             self.next_sequence = increment_sequence(self.next_sequence, count);
         }
         let (bytes, records, created, accounted) = open.seal(stamp);
-        self.queue.push_back(SealedBatch {
-            bytes,
-            records,
-            created,
-            accounted,
-            stamp,
-            attempts: 0,
-            maybe_persisted: false,
-            in_flight: None,
-            ordinal: 0,
-            split: false,
-        });
+        self.queue.push_back(SealedBatch::new(bytes, records, created, accounted, stamp));
         true
     }
 
