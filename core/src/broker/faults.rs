@@ -1,30 +1,4 @@
-//! Fault injection settings for the in-memory broker, and their text syntax.
-//!
-//! A [`FaultSpec`] is parsed from a comma-separated list of `key=value` items:
-//!
-//! ```text
-//! append_drop=P            append the Produce request's batches, then close the connection
-//!                          instead of answering (probability P per Produce request)
-//! error_before=CODE:P      answer a partition with CODE without appending (probability P per
-//!                          partition of a Produce request); repeatable
-//! error_after=CODE:P       append, then answer the partition with CODE; repeatable
-//! delay=MIN..MAX[:P]       hold a response for a uniform random time in MIN..=MAX (with
-//!                          probability P, default 1); responses on a connection keep their order
-//! leader_move=EVERY        every EVERY, move one random partition's leadership to another live
-//!                          broker
-//! broker_bounce=EVERY[:DOWN]  every EVERY, take a random broker down for DOWN (default 1s);
-//!                          never the last live broker; its queued (delayed) responses are lost
-//! expire=AFTER             producer state idle for AFTER expires (checked every AFTER / 4)
-//! restart=EVERY            every EVERY, restart a random broker, keeping producer state
-//!                          (snapshot and restore)
-//! restart_lossy=EVERY      every EVERY, restart a random broker, losing producer state
-//! ```
-//!
-//! P is a probability in `[0, 1]` (`0.01`) or a percentage (`1%`). CODE is a Kafka error name
-//! (`REQUEST_TIMED_OUT`) or number (`7`). Durations are an integer and a unit: `us`, `ms`, `s`,
-//! `m`; in `MIN..MAX` a MIN without unit takes MAX's unit (`0..20ms`). The empty string means
-//! no faults. Example:
-//! `append_drop=0.02,error_before=REQUEST_TIMED_OUT:0.01,delay=0..20ms,leader_move=2s`.
+//! Fault injection settings for the in-memory broker ([`FaultSpec`]), and their text syntax.
 
 use crate::proto::ErrorCode;
 use crate::time::Duration;
@@ -53,6 +27,32 @@ pub struct BounceSpec {
 }
 
 /// Which faults the broker injects. `FaultSpec::default()` injects none.
+///
+/// Parsed by [`FaultSpec::parse`] from a comma-separated list of `key=value` items:
+///
+/// ```text
+/// append_drop=P            append the Produce request's batches, then close the connection
+///                          instead of answering (probability P per Produce request)
+/// error_before=CODE:P      answer a partition with CODE without appending (probability P per
+///                          partition of a Produce request); repeatable
+/// error_after=CODE:P       append, then answer the partition with CODE; repeatable
+/// delay=MIN..MAX[:P]       hold a response for a uniform random time in MIN..=MAX (with
+///                          probability P, default 1); responses on a connection keep their order
+/// leader_move=EVERY        every EVERY, move one random partition's leadership to another live
+///                          broker
+/// broker_bounce=EVERY[:DOWN]  every EVERY, take a random broker down for DOWN (default 1s);
+///                          never the last live broker; its queued (delayed) responses are lost
+/// expire=AFTER             producer state idle for AFTER expires (checked every AFTER / 4)
+/// restart=EVERY            every EVERY, restart a random broker, keeping producer state
+///                          (snapshot and restore)
+/// restart_lossy=EVERY      every EVERY, restart a random broker, losing producer state
+/// ```
+///
+/// P is a probability in `[0, 1]` (`0.01`) or a percentage (`1%`). CODE is a Kafka error name
+/// (`REQUEST_TIMED_OUT`) or number (`7`). Durations are an integer and a unit: `us`, `ms`, `s`,
+/// `m`; in `MIN..MAX` a MIN without unit takes MAX's unit (`0..20ms`). The empty string means
+/// no faults. Example:
+/// `append_drop=0.02,error_before=REQUEST_TIMED_OUT:0.01,delay=0..20ms,leader_move=2s`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FaultSpec {
     /// Probability per Produce request of appending and then closing the connection instead of
@@ -190,7 +190,7 @@ const ERROR_NAMES: &[(&str, i16)] = &[
 ];
 
 /// The Kafka name of `code` if this module knows it.
-pub fn error_name(code: ErrorCode) -> Option<&'static str> {
+pub(crate) fn error_name(code: ErrorCode) -> Option<&'static str> {
     ERROR_NAMES.iter().find(|(_, c)| *c == code.0).map(|(n, _)| *n)
 }
 
@@ -286,7 +286,7 @@ impl core::str::FromStr for FaultSpec {
 }
 
 impl FaultSpec {
-    /// Parses the syntax described in the [module documentation](self).
+    /// Parses the syntax described on [`FaultSpec`].
     pub fn parse(s: &str) -> Result<FaultSpec, FaultSpecError> {
         let mut spec = FaultSpec::default();
         let mut seen: Vec<&str> = Vec::new();

@@ -185,7 +185,7 @@ fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigError> {
 }
 
 /// Parses `host:port[,host:port...]` (IPv6 as `[addr]:port`).
-pub fn parse_bootstrap_servers(value: &str) -> Result<Vec<BootstrapServer>, ConfigError> {
+pub(crate) fn parse_bootstrap_servers(value: &str) -> Result<Vec<BootstrapServer>, ConfigError> {
     let invalid = || ConfigError::InvalidValue {
         key: "bootstrap.servers".to_string(),
         value: value.to_string(),
@@ -390,7 +390,7 @@ impl ProducerConfig {
 
     /// The per-partition in-flight limit actually used: `max.in.flight.requests.per.connection`
     /// capped at 5 (Kafka's dedup window).
-    pub fn window(&self) -> usize {
+    pub(crate) fn window(&self) -> usize {
         (self.max_in_flight as usize).clamp(1, 5)
     }
 }

@@ -22,7 +22,7 @@ use crate::time::Instant;
 
 /// The last epoch a producer id is used with: Kafka treats an epoch of `i16::MAX - 1` or more
 /// as exhausted (`TransactionMetadata.isEpochExhausted`); past it a fresh id is requested.
-pub const LAST_EPOCH: i16 = i16::MAX - 1;
+pub(crate) const LAST_EPOCH: i16 = i16::MAX - 1;
 
 /// Errors that end the producer: it is not allowed to produce idempotently, or was fenced.
 fn is_fatal(code: ErrorCode) -> bool {
@@ -32,7 +32,7 @@ fn is_fatal(code: ErrorCode) -> bool {
 
 /// Where the producer id stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PidState {
+pub(crate) enum PidState {
     /// No id yet, or a bump is wanted: a request is due once drained (see `retry_at`).
     Needed,
     /// A request is outstanding.
@@ -43,7 +43,7 @@ pub enum PidState {
 
 /// What a response did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PidOutcome {
+pub(crate) enum PidOutcome {
     /// A new id/epoch to adopt: renumber every partition.
     Adopt {
         /// Producer id.
@@ -61,17 +61,17 @@ pub enum PidOutcome {
 
 /// The producer identity machine.
 #[derive(Clone, Debug)]
-pub struct Idempotence {
+pub(crate) struct Idempotence {
     /// Current producer id (-1 before the first).
-    pub producer_id: i64,
+    pub(crate) producer_id: i64,
     /// Current epoch (-1 before the first).
-    pub epoch: i16,
+    pub(crate) epoch: i16,
     /// State.
-    pub state: PidState,
+    pub(crate) state: PidState,
     /// Earliest next request.
-    pub retry_at: Option<Instant>,
+    pub(crate) retry_at: Option<Instant>,
     /// Consecutive failed requests (backoff exponent).
-    pub failures: u32,
+    pub(crate) failures: u32,
 }
 
 impl Default for Idempotence {
@@ -82,12 +82,12 @@ impl Default for Idempotence {
 
 impl Idempotence {
     /// No id yet; one is needed.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Idempotence { producer_id: -1, epoch: -1, state: PidState::Needed, retry_at: None, failures: 0 }
     }
 
     /// Whether Produce may carry new sequences now.
-    pub fn is_ready(&self) -> bool {
+    pub(crate) fn is_ready(&self) -> bool {
         self.state == PidState::Ready
     }
 
@@ -95,7 +95,7 @@ impl Idempotence {
     /// cannot be had. A broker that answers INVALID_PRODUCER_EPOCH holds a newer epoch of our id
     /// than ours; bumping again walks past it (each bump waits for a drain), and an exhausted
     /// epoch asks for a fresh id. No-op if one is already pending.
-    pub fn request_bump(&mut self) {
+    pub(crate) fn request_bump(&mut self) {
         if self.state == PidState::Ready {
             self.state = PidState::Needed;
             self.retry_at = None;
@@ -104,14 +104,14 @@ impl Idempotence {
 
     /// Whether a request should be sent at `now` (the caller also checks that all partitions
     /// are drained).
-    pub fn due(&self, now: Instant) -> bool {
+    pub(crate) fn due(&self, now: Instant) -> bool {
         self.state == PidState::Needed && self.retry_at.is_none_or(|t| t <= now)
     }
 
     /// A due bump that needs no request: the next epoch of the current id. Returns the new
     /// identity (now `Ready`), or `None` when a fresh id must be requested (no id yet, or the
     /// epoch exhausted). Call only when [`Idempotence::due`] and drained.
-    pub fn bump_locally(&mut self) -> Option<PidOutcome> {
+    pub(crate) fn bump_locally(&mut self) -> Option<PidOutcome> {
         if self.producer_id < 0 || self.epoch < 0 || self.epoch >= LAST_EPOCH {
             return None;
         }
@@ -124,7 +124,7 @@ impl Idempotence {
 
     /// The request for a fresh producer id; marks it outstanding. (InitProducerId v3+ can carry
     /// the current id and epoch, but Kafka reads them only with a transactional id.)
-    pub fn request(&mut self) -> InitProducerIdRequest<'static> {
+    pub(crate) fn request(&mut self) -> InitProducerIdRequest<'static> {
         self.state = PidState::Requesting;
         InitProducerIdRequest {
             transactional_id: None,
@@ -135,7 +135,7 @@ impl Idempotence {
     }
 
     /// The outstanding request was lost (disconnect, timeout, garbage): it will be sent again.
-    pub fn on_lost(&mut self, retry_at: Instant) {
+    pub(crate) fn on_lost(&mut self, retry_at: Instant) {
         if self.state == PidState::Requesting {
             self.state = PidState::Needed;
             self.retry_at = Some(retry_at);
@@ -144,7 +144,7 @@ impl Idempotence {
     }
 
     /// Applies a response; `retry_at` is when to try again on a retriable error.
-    pub fn on_response(&mut self, r: &InitProducerIdResponse, retry_at: Instant) -> PidOutcome {
+    pub(crate) fn on_response(&mut self, r: &InitProducerIdResponse, retry_at: Instant) -> PidOutcome {
         if self.state != PidState::Requesting {
             return PidOutcome::Retry;
         }

@@ -12,29 +12,30 @@
 //! or lose a record; the same inputs produce the same outputs byte for byte (jitter comes from
 //! `idem.seed`).
 //!
-//! Sub-machines: [`config`], [`partitioner`], [`accumulator`], [`partition`] (sequences, window,
-//! retries and the decision table), [`idempotence`] (producer id, drain and bump), [`conn`],
-//! [`metadata`], [`backoff`], [`timer`], [`report`]; `sender` ties the network side together.
+//! Internally one sub-machine per file (private): `config`, `partitioner`, `accumulator`,
+//! `partition` (sequences, window, retries and the decision table), `idempotence` (producer id,
+//! drain and bump), `conn`, `metadata`, `backoff`, `timer`, `report`; `sender` ties the network
+//! side together.
 
-pub mod accumulator;
-pub mod backoff;
-pub mod classify;
-pub mod config;
-pub mod conn;
-pub mod idempotence;
-pub mod metadata;
-pub mod partition;
-pub mod partitioner;
+mod accumulator;
+mod backoff;
+mod classify;
+mod config;
+mod conn;
+mod idempotence;
+mod metadata;
+mod partition;
+mod partitioner;
 mod receiver;
-pub mod report;
+mod report;
 mod sender;
-pub mod timer;
+mod timer;
 
 use alloc::collections::VecDeque;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-pub use config::{Acks, ConfigError, ProducerConfig};
+pub use config::{Acks, BootstrapServer, ConfigError, ProducerConfig};
 pub use report::{DeliveryError, Event, FatalError, Persisted, ProducerMetrics, RecordId, SendError};
 
 use accumulator::{Accumulator, AppendOutcome, RecordRef};
