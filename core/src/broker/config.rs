@@ -165,7 +165,7 @@ pub(crate) const MAX_PARTITIONS: i32 = 100_000;
 /// Whether `name` is a legal Kafka topic name.
 pub(crate) fn is_valid_topic_name(name: &str) -> bool {
     !name.is_empty()
-        && name.len() <= 249
+        && name.len() <= crate::proto::MAX_TOPIC_NAME_LEN
         && name != "."
         && name != ".."
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')

@@ -9,6 +9,8 @@
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
+use crate::proto::record_batch;
+
 /// A batch as stored in a partition log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredBatch {
@@ -78,12 +80,9 @@ impl PartitionLog {
         leader_epoch: i32,
     ) -> i64 {
         let base_offset = self.log_end_offset;
-        if let Some(b) = bytes.get_mut(0..8) {
-            b.copy_from_slice(&base_offset.to_be_bytes());
-        }
-        if let Some(b) = bytes.get_mut(12..16) {
-            b.copy_from_slice(&leader_epoch.to_be_bytes());
-        }
+        // Both fields lie outside the CRC; a batch too short for them was refused before.
+        record_batch::set_base_offset(&mut bytes, base_offset);
+        record_batch::set_partition_leader_epoch(&mut bytes, leader_epoch);
         let last_offset = base_offset.saturating_add(i64::from(last_offset_delta.max(0)));
         self.size_bytes += bytes.len();
         self.batches.push_back(StoredBatch { base_offset, last_offset, max_timestamp, bytes });

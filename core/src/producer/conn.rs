@@ -19,7 +19,7 @@ use alloc::vec::Vec;
 use super::ConnId;
 use super::backoff::Backoff;
 use crate::proto::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
-use crate::proto::{self, ApiKey, EncodeError, Message, VersionRange};
+use crate::proto::{self, ApiKey, EncodeError, ErrorCode, Message, VersionRange};
 use crate::rand::Rng;
 use crate::time::{Duration, Instant};
 
@@ -293,8 +293,10 @@ impl Conns {
 /// is read from a v0-shaped body (how brokers answer versions they do not know). `None`: garbage.
 pub(crate) fn negotiate(body: &[u8], version: i16) -> Option<Negotiation> {
     // Response header v0 (correlation id), then error_code first in every version.
-    let code = body.get(4..6).map(|b| i16::from_be_bytes([b[0], b[1]]))?;
-    if code == 35 {
+    let mut header = proto::Reader::new(body);
+    header.i32().ok()?;
+    let code = ErrorCode(header.i16().ok()?);
+    if code == ErrorCode::UNSUPPORTED_VERSION {
         // A body that is not v0-shaped (librdkafka's mock answers a v3 request with a 1-byte
         // count) still says UNSUPPORTED_VERSION: fall back to v0.
         let Ok((_, r)) = proto::decode_response::<ApiVersionsResponse>(body, 0) else {
@@ -309,7 +311,7 @@ pub(crate) fn negotiate(body: &[u8], version: i16) -> Option<Negotiation> {
         return (next < version).then_some(Negotiation::Retry(next));
     }
     let (_, r) = proto::decode_response::<ApiVersionsResponse>(body, version).ok()?;
-    if r.error_code != 0 {
+    if !ErrorCode(r.error_code).is_ok() {
         return None;
     }
     let pick = |key: ApiKey| {

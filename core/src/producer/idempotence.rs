@@ -17,12 +17,8 @@
 //! identity and when the epoch is exhausted ([`LAST_EPOCH`]).
 
 use crate::proto::ErrorCode;
-use crate::proto::init_producer_id::{InitProducerIdRequest, InitProducerIdResponse};
+use crate::proto::init_producer_id::{InitProducerIdRequest, InitProducerIdResponse, LAST_EPOCH};
 use crate::time::Instant;
-
-/// The last epoch a producer id is used with: Kafka treats an epoch of `i16::MAX - 1` or more
-/// as exhausted (`TransactionMetadata.isEpochExhausted`); past it a fresh id is requested.
-pub(crate) const LAST_EPOCH: i16 = i16::MAX - 1;
 
 /// Errors that end the producer: it is not allowed to produce idempotently, or was fenced.
 fn is_fatal(code: ErrorCode) -> bool {
@@ -148,8 +144,8 @@ impl Idempotence {
         if self.state != PidState::Requesting {
             return PidOutcome::Retry;
         }
-        match r.error_code {
-            0 if r.producer_id >= 0 && r.producer_epoch >= 0 => {
+        match ErrorCode(r.error_code) {
+            ErrorCode::NONE if r.producer_id >= 0 && r.producer_epoch >= 0 => {
                 let bumped = self.producer_id >= 0;
                 self.producer_id = r.producer_id;
                 self.epoch = r.producer_epoch;
@@ -158,7 +154,7 @@ impl Idempotence {
                 self.failures = 0;
                 PidOutcome::Adopt { producer_id: r.producer_id, epoch: r.producer_epoch, bumped }
             }
-            code if is_fatal(ErrorCode(code)) => PidOutcome::Fatal(ErrorCode(code)),
+            code if is_fatal(code) => PidOutcome::Fatal(code),
             _ => {
                 // Coordinator loading or moving, timeouts, a malformed success: asked again
                 // (always for a fresh id) after the backoff.
@@ -176,7 +172,12 @@ mod tests {
     use super::*;
 
     fn ok(id: i64, epoch: i16) -> InitProducerIdResponse {
-        InitProducerIdResponse { throttle_time_ms: 0, error_code: 0, producer_id: id, producer_epoch: epoch }
+        InitProducerIdResponse {
+            throttle_time_ms: 0,
+            error_code: ErrorCode::NONE.0,
+            producer_id: id,
+            producer_epoch: epoch,
+        }
     }
 
     #[test]
@@ -215,14 +216,14 @@ mod tests {
         let mut p = Idempotence::new();
         p.request();
         let t = Instant::from_millis(100);
-        let e = InitProducerIdResponse { error_code: 15, ..Default::default() };
+        let e = InitProducerIdResponse { error_code: ErrorCode::COORDINATOR_NOT_AVAILABLE.0, ..Default::default() };
         assert_eq!(p.on_response(&e, t), PidOutcome::Retry);
         assert!(!p.due(Instant::from_millis(99)) && p.due(t));
         p.request();
         p.on_lost(t);
         assert_eq!(p.state, PidState::Needed);
         p.request();
-        let e = InitProducerIdResponse { error_code: 90, ..Default::default() };
+        let e = InitProducerIdResponse { error_code: ErrorCode::PRODUCER_FENCED.0, ..Default::default() };
         assert_eq!(p.on_response(&e, t), PidOutcome::Fatal(ErrorCode::PRODUCER_FENCED));
     }
 

@@ -174,8 +174,9 @@ impl Metadata {
         for t in &r.topics {
             let Some(i) = t.name.and_then(|n| self.topic(n)) else { continue };
             let Some(meta) = self.topics.get_mut(i) else { continue };
-            if t.error_code != 0 {
-                meta.error = Some(ErrorCode(t.error_code));
+            let code = ErrorCode(t.error_code);
+            if !code.is_ok() {
+                meta.error = Some(code);
                 incomplete = true;
                 continue;
             }

@@ -253,7 +253,7 @@ impl Producer {
         if self.closing || self.finished {
             return Err(SendError::Closed);
         }
-        if record.topic.is_empty() || record.topic.len() > 249 {
+        if record.topic.is_empty() || record.topic.len() > crate::proto::MAX_TOPIC_NAME_LEN {
             return Err(SendError::InvalidTopic);
         }
         if record.partition.is_some_and(|p| p < 0) {
