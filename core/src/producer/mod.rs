@@ -19,33 +19,39 @@
 
 mod accumulator;
 mod backoff;
+mod batching;
 mod classify;
 mod config;
 mod conn;
+mod drive;
 mod idempotence;
+mod identity;
 mod metadata;
+mod network;
+mod outcome;
 mod partition;
 mod partitioner;
-mod receiver;
+mod pending;
+mod produce;
 mod report;
-mod sender;
 mod timer;
+mod topics;
 
 use alloc::collections::VecDeque;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 
 pub use config::{Acks, BootstrapServer, ConfigError, ProducerConfig};
 pub use report::{DeliveryError, Event, FatalError, Persisted, ProducerMetrics, RecordId, SendError};
 
-use accumulator::{Accumulator, AppendOutcome, RecordRef};
+use accumulator::{Accumulator, RecordRef};
 use backoff::Backoff;
 use conn::Conns;
 use idempotence::Idempotence;
 use metadata::Metadata;
-use partition::{Completion, PartitionState};
-use partitioner::Sticky;
+use partition::PartitionState;
 use timer::{TimerKind, Timers};
+use topics::TopicState;
 
 use crate::rand::Rng;
 use crate::time::Instant;
@@ -130,28 +136,6 @@ pub enum Output {
     Event(Event),
     /// Drained: call `handle_input(Input::Timeout(t))` at `t`, or earlier on new input.
     Timeout(Option<Instant>),
-}
-
-/// A record accepted before its topic's metadata was known (copied; only at startup or for new
-/// topics).
-#[derive(Debug)]
-struct PendingRecord {
-    id: RecordId,
-    partition: Option<i32>,
-    key: Option<Vec<u8>>,
-    value: Option<Vec<u8>>,
-    headers: Vec<(String, Option<Vec<u8>>)>,
-    timestamp_ms: i64,
-    accepted: Instant,
-    reserved: usize,
-}
-
-/// Per-topic producer state (indexed like `Metadata::topics`).
-#[derive(Debug, Default)]
-struct TopicState {
-    partitions: Vec<PartitionState>,
-    sticky: Sticky,
-    pending: VecDeque<PendingRecord>,
 }
 
 /// The sans-IO idempotent producer.
@@ -291,28 +275,7 @@ impl Producer {
                 }
                 result?;
             }
-            _ => {
-                // Slack for the offset/timestamp deltas the record gets once in a batch.
-                let single = single + 16;
-                self.acc.reserve(single)?;
-                let p = PendingRecord {
-                    id,
-                    partition: record.partition,
-                    key: record.key.map(<[u8]>::to_vec),
-                    value: record.value.map(<[u8]>::to_vec),
-                    headers: record.headers.iter().map(|(k, v)| (k.to_string(), v.map(<[u8]>::to_vec))).collect(),
-                    timestamp_ms: record.timestamp_ms,
-                    accepted: now,
-                    reserved: single,
-                };
-                if let Some(ts) = self.topics.get_mut(t) {
-                    ts.pending.push_back(p);
-                }
-                self.timers.lower(TimerKind::Delivery, now + self.config.delivery_timeout);
-                if self.metadata.due(now) {
-                    self.drive(now);
-                }
-            }
+            _ => self.hold_for_metadata(t, now, id, record, single)?,
         }
         self.next_record += 1;
         self.metrics.records_sent += 1;
@@ -320,81 +283,10 @@ impl Producer {
         Ok(id)
     }
 
-    /// Appends to a partition of topic `t` (metadata known). Returns whether a batch was sealed
-    /// (even when the record itself was refused) and the outcome for the record.
-    fn append(
-        &mut self,
-        t: usize,
-        count: u32,
-        now: Instant,
-        id: RecordId,
-        explicit: Option<i32>,
-        r: &RecordRef<'_>,
-    ) -> (bool, Result<(), SendError>) {
-        let Some(ts) = self.topics.get_mut(t) else { return (false, Err(SendError::InvalidTopic)) };
-        let p = match (explicit, r.key) {
-            (Some(p), _) if p >= 0 && (p as u32) < count => p,
-            (Some(p), _) => return (false, Err(SendError::InvalidPartition(p))),
-            (None, Some(k)) => partitioner::partition_for_key(k, count),
-            (None, None) => ts.sticky.partition(count, &mut self.rng),
-        };
-        while ts.partitions.len() < count as usize {
-            let n = ts.partitions.len() as i32;
-            let mut part = PartitionState::new(n);
-            part.next_sequence = self.first_sequence;
-            ts.partitions.push(part);
-        }
-        let Some(part) = ts.partitions.get_mut(p as usize) else {
-            return (false, Err(SendError::InvalidPartition(p)));
-        };
-        let idempotent = self.config.enable_idempotence;
-        let (pid, epoch) = (self.pid.producer_id, self.pid.epoch);
-        let mut sealed = false;
-        let result = loop {
-            let was_open = part.open.is_some();
-            match self.acc.append(&mut part.open, now, id, r) {
-                Ok(AppendOutcome::Appended { full }) => {
-                    if !was_open {
-                        self.timers.lower(TimerKind::Linger, now + self.config.linger);
-                        self.timers.lower(TimerKind::Delivery, now + self.config.delivery_timeout);
-                    }
-                    let lingered = self.config.linger == crate::time::Duration::ZERO;
-                    if full || (lingered && part.ready_for_new_batch(self.config.window())) {
-                        sealed |= part.seal(pid, epoch, idempotent);
-                    }
-                    break Ok(());
-                }
-                Ok(AppendOutcome::SealFirst) => sealed |= part.seal(pid, epoch, idempotent),
-                Err(e) => break Err(e),
-            }
-        };
-        if sealed {
-            self.metrics.batches += 1;
-            if explicit.is_none() && r.key.is_none() {
-                ts.sticky.on_sealed(p, count, &mut self.rng);
-            }
-        }
-        (sealed, result)
-    }
-
     /// Seals every open batch now (they are sent as soon as the partitions allow).
     pub fn flush(&mut self, now: Instant) {
         self.seal_all();
         self.drive(now);
-    }
-
-    fn seal_all(&mut self) {
-        let idempotent = self.config.enable_idempotence;
-        let (pid, epoch) = (self.pid.producer_id, self.pid.epoch);
-        for ts in &mut self.topics {
-            let count = ts.partitions.len() as u32;
-            for part in &mut ts.partitions {
-                if part.seal(pid, epoch, idempotent) {
-                    self.metrics.batches += 1;
-                    ts.sticky.on_sealed(part.partition, count, &mut self.rng);
-                }
-            }
-        }
     }
 
     /// Stops accepting records and seals everything; what is buffered is still delivered or
@@ -454,104 +346,6 @@ impl Producer {
             Some(o) => o,
             None => Output::Timeout(if self.finished { None } else { self.timers.next() }),
         }
-    }
-
-    /// Turns a finished batch into one event per record and recycles its buffers.
-    fn complete(&mut self, partition: i32, c: Completion) {
-        match c {
-            Completion::Delivered { batch, base_offset, log_append_time, duplicate, implicit } => {
-                self.metrics.duplicates_acknowledged += u64::from(duplicate);
-                self.metrics.implicit_acks += u64::from(implicit);
-                for (i, r) in batch.records.iter().enumerate() {
-                    self.out.push_back(Output::Event(Event::Delivered {
-                        id: r.id,
-                        partition,
-                        offset: base_offset.map(|b| b.saturating_add(i as i64)),
-                        timestamp_ms: log_append_time.unwrap_or(r.timestamp_ms),
-                    }));
-                }
-                self.metrics.records_delivered += batch.records.len() as u64;
-                self.acc.recycle(batch.bytes, batch.records, batch.accounted);
-            }
-            Completion::Failed { batch, error, persisted } => {
-                for r in &batch.records {
-                    self.out.push_back(Output::Event(Event::Failed { id: r.id, error, persisted }));
-                }
-                self.metrics.records_failed += batch.records.len() as u64;
-                self.acc.recycle(batch.bytes, batch.records, batch.accounted);
-            }
-            Completion::FailedOpen { batch, error } => {
-                for r in &batch.records {
-                    self.out.push_back(Output::Event(Event::Failed { id: r.id, error, persisted: Persisted::No }));
-                }
-                self.metrics.records_failed += batch.records.len() as u64;
-                let accounted = batch.accounted;
-                let (bytes, records, _, _) = batch.seal(crate::proto::record_batch::ProducerStamp::NONE);
-                self.acc.recycle(bytes, records, accounted);
-            }
-        }
-        self.metrics.buffered_bytes = self.acc.used() as u64;
-    }
-
-    /// Runs `f` on every partition, collecting completions, then reports them.
-    fn for_each_partition(&mut self, mut f: impl FnMut(&mut PartitionState, &mut dyn FnMut(Completion))) {
-        let mut done: Vec<(i32, Completion)> = Vec::new();
-        for ts in &mut self.topics {
-            for part in &mut ts.partitions {
-                let p = part.partition;
-                f(part, &mut |c| done.push((p, c)));
-            }
-        }
-        for (p, c) in done {
-            self.complete(p, c);
-        }
-    }
-
-    fn fail_pending(&mut self, error: DeliveryError, only_expired_before: Option<Instant>) {
-        let mut failed = Vec::new();
-        for ts in &mut self.topics {
-            while let Some(p) = ts.pending.front() {
-                if only_expired_before.is_some_and(|t| p.accepted > t) {
-                    break;
-                }
-                if let Some(p) = ts.pending.pop_front() {
-                    failed.push(p);
-                }
-            }
-        }
-        for p in failed {
-            self.acc.release(p.reserved);
-            self.metrics.records_failed += 1;
-            self.out.push_back(Output::Event(Event::Failed { id: p.id, error, persisted: Persisted::No }));
-        }
-        self.metrics.buffered_bytes = self.acc.used() as u64;
-    }
-
-    fn fail_everything(&mut self, error: DeliveryError) {
-        self.for_each_partition(|part, sink| part.fail_all(error, &mut |c| sink(c)));
-        self.fail_pending(error, None);
-    }
-
-    /// Stops on a fatal error: reports it, fails everything, closes every connection.
-    fn fail_fatal(&mut self, e: FatalError) {
-        if self.fatal.is_some() {
-            return;
-        }
-        self.fatal = Some(e);
-        self.out.push_back(Output::Event(Event::Fatal(e)));
-        self.fail_everything(DeliveryError::Fatal(e));
-        self.finish();
-    }
-
-    fn finish(&mut self) {
-        let ids: Vec<ConnId> = self.conns.iter().map(|c| c.id).collect();
-        for id in ids {
-            self.conns.remove(id, self.now, &mut self.rng);
-            self.out.push_back(Output::Close { conn: id });
-        }
-        self.finished = true;
-        self.timers = Timers::default();
-        self.metrics.in_flight = 0;
     }
 }
 
