@@ -1,21 +1,20 @@
-//! The idempotent producer state machine (sans-IO).
+//! The idempotent producer state machine (sans-IO): [`Producer`], what it takes ([`Input`],
+//! [`ProducerRecord`], [`ProducerConfig`]) and what it gives ([`Output`], [`Event`]).
 //!
-//! The application feeds facts in ([`Producer::send`], [`Producer::handle_input`]) and drains
-//! actions out ([`Producer::poll_output`]) until it returns [`Output::Timeout`]; the core never
-//! reads a clock, opens a socket or blocks. Every call that takes `now` may queue outputs: drain
-//! `poll_output` after each one.
-//!
-//! Guarantees (checked by the tests and the simulation): every accepted record gets exactly one
-//! [`Event::Delivered`] or [`Event::Failed`]; per partition, records are written in `send` order
-//! and at most once; memory stays within `buffer.memory` (`send` answers
-//! [`SendError::QueueFull`]); hostile bytes from a broker close that connection and never panic
-//! or lose a record; the same inputs produce the same outputs byte for byte (jitter comes from
-//! `idem.seed`).
-//!
-//! Internally one sub-machine per file (private): `config`, `partitioner`, `accumulator`,
-//! `partition` (sequences, window, retries and the decision table), `idempotence` (producer id,
-//! drain and bump), `conn`, `metadata`, `backoff`, `timer`, `report`; `sender` ties the network
-//! side together.
+//! The contract (inputs, outputs, the drain rule, time, connections, what is guaranteed,
+//! determinism) and a complete run loop are in the [crate documentation](crate#the-producers-contract).
+
+// Inside, one piece per file, all private:
+// - the sub-machines, each a plain value with its own tests: `config`, `partitioner`,
+//   `accumulator` (open batches, buffer.memory), `partition` (sequences, the in-flight window,
+//   retries and the decision table), `classify` (what an error code says), `idempotence`
+//   (producer id and epoch, drain and bump), `conn` (connections, framing, ApiVersions),
+//   `metadata`, `backoff`, `timer`, `report` (the public report types), `pending` (records
+//   waiting for metadata);
+// - `impl Producer` by responsibility: this file (the API), `batching` (records into sealed
+//   batches), `drive` (the drive loop and the timers), `network` (connections and received
+//   frames), `topics` (Metadata and the partitions it creates), `identity` (the producer id in
+//   the loop), `produce` (Produce requests and answers), `outcome` (reports, stopping).
 
 mod accumulator;
 mod backoff;
@@ -56,12 +55,13 @@ use topics::TopicState;
 use crate::rand::Rng;
 use crate::time::Instant;
 
-/// Identifies one connection; chosen by the producer in `Output::Connect`, used by the driver in
-/// every `Input` about that connection. Never reused.
+/// Identifies one connection: chosen by the producer in [`Output::Connect`] (counting up from
+/// 1, never reused), named by the driver in every [`Input`] about that connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ConnId(pub u64);
 
-/// A record to send. The core has no wall clock: the driver fills `timestamp_ms`.
+/// A record to send, borrowed: [`Producer::send`] copies what it keeps. The core has no wall
+/// clock: the driver fills `timestamp_ms`.
 #[derive(Clone, Copy, Debug)]
 pub struct ProducerRecord<'a> {
     /// Topic.
@@ -78,10 +78,12 @@ pub struct ProducerRecord<'a> {
     pub timestamp_ms: i64,
 }
 
-/// A fact from the driver.
+/// A fact from the driver, for [`Producer::handle_input`]. Inputs naming a connection the
+/// producer has closed or never opened are ignored; a `now` earlier than one given before is
+/// taken as the latest one (see the [crate documentation](crate#time)).
 #[derive(Clone, Copy, Debug)]
 pub enum Input<'a> {
-    /// The connection asked for by `Output::Connect` is established.
+    /// The connection asked for by [`Output::Connect`] is established.
     Connected {
         /// Now.
         now: Instant,
@@ -97,21 +99,23 @@ pub enum Input<'a> {
         /// The bytes.
         bytes: &'a [u8],
     },
-    /// The connection failed or was closed by the peer (also after a failed connect).
+    /// The connection failed or was closed by the peer (also: the connect failed). Once per
+    /// connection, and never after [`Output::Close`] for it.
     Disconnected {
         /// Now.
         now: Instant,
         /// Which connection.
         conn: ConnId,
     },
-    /// Time passed; spurious calls are no-ops.
+    /// Time passed: due timers fire. A call with nothing due does nothing.
     Timeout(Instant),
 }
 
-/// An action for the driver.
+/// An action for the driver, from [`Producer::poll_output`], to carry out in the order given.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
-    /// Open a TCP connection; answer with `Input::Connected` or `Input::Disconnected`.
+    /// Open a TCP connection; answer with exactly one [`Input::Connected`] or
+    /// [`Input::Disconnected`] (unless a [`Output::Close`] for it comes first).
     Connect {
         /// The id to use in inputs about it.
         conn: ConnId,
@@ -120,25 +124,29 @@ pub enum Output {
         /// Port.
         port: u16,
     },
-    /// Write all these bytes, in order, after everything transmitted before on `conn`.
+    /// Write all these bytes, in order, after everything transmitted before on `conn` (only
+    /// after [`Input::Connected`]); if that fails, report [`Input::Disconnected`].
     Transmit {
         /// Which connection.
         conn: ConnId,
         /// The bytes.
         data: Vec<u8>,
     },
-    /// Close the connection (no `Input::Disconnected` is expected for it).
+    /// Close the connection; nothing more is expected about it (no [`Input::Disconnected`]).
     Close {
         /// Which connection.
         conn: ConnId,
     },
-    /// Something to report.
+    /// A record's report (exactly one per accepted record), or a fatal error.
     Event(Event),
-    /// Drained: call `handle_input(Input::Timeout(t))` at `t`, or earlier on new input.
+    /// Drained: feed [`Input::Timeout`] at this instant (at once if it is not in the future),
+    /// or earlier on new input; `None`: only new input can change anything.
     Timeout(Option<Instant>),
 }
 
-/// The sans-IO idempotent producer.
+/// The sans-IO idempotent producer: one value, no clock, socket or thread inside. Feed it
+/// records and facts, drain [`poll_output`](Producer::poll_output) after each, carry out what it
+/// asks. The contract and a run loop are in the [crate documentation](crate#the-producers-contract).
 #[derive(Debug)]
 pub struct Producer {
     config: ProducerConfig,
@@ -217,8 +225,8 @@ impl Producer {
         (self.pid.producer_id >= 0).then_some((self.pid.producer_id, self.pid.epoch))
     }
 
-    /// Whether the producer has stopped: closed and drained, aborted, or fatally failed. No more
-    /// events follow.
+    /// Whether the producer has stopped: closed and drained, aborted, or fatally failed. No
+    /// event follows those already queued, and every input is ignored.
     pub fn is_finished(&self) -> bool {
         self.finished
     }
@@ -229,7 +237,8 @@ impl Producer {
     }
 
     /// Accepts a record: copies its bytes into its partition's open batch (no heap allocation
-    /// per record in steady state) and returns its id. Refused records get no event.
+    /// per record in steady state) and returns its id; the record then gets exactly one report.
+    /// A refused record gets none. Drain [`poll_output`](Self::poll_output) afterwards.
     pub fn send(&mut self, now: Instant, record: &ProducerRecord<'_>) -> Result<RecordId, SendError> {
         if let Some(e) = self.fatal {
             return Err(SendError::Fatal(e));
@@ -307,7 +316,7 @@ impl Producer {
         self.finish();
     }
 
-    /// Feeds one fact in.
+    /// Feeds one fact in; drain [`poll_output`](Self::poll_output) afterwards.
     pub fn handle_input(&mut self, input: Input<'_>) {
         if self.finished {
             return;
@@ -340,7 +349,8 @@ impl Producer {
         }
     }
 
-    /// The next action; [`Output::Timeout`] when drained.
+    /// The next action, in the order to carry them out; [`Output::Timeout`] once drained (and
+    /// again on every call until new input).
     pub fn poll_output(&mut self) -> Output {
         match self.out.pop_front() {
             Some(o) => o,
