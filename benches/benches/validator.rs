@@ -9,7 +9,7 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use idem_core::broker::validator::{BatchInfo, Decision, ProducerStateTable, ValidatorConfig};
+use idem_core::broker::{BatchInfo, Decision, ProducerStateTable, ValidatorConfig};
 use idem_core::rand::Rng;
 use idem_core::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! `idem broker`: serves idem's in-memory cluster until stopped.
 
 use clap::{Args, ValueEnum};
-use idem_core::broker::validator::UnknownProducerPolicy;
+use idem_core::broker::UnknownProducerPolicy;
 use idem_core::broker::{FaultSpec, TopicConfig};
 use idem_mock::{MockCluster, MockClusterConfig};
 use std::io::{Read, Write};
@@ -78,7 +78,7 @@ pub struct BrokerArgs {
 fn parse_topic(s: &str) -> Result<TopicConfig, String> {
     let (name, n) = s.rsplit_once(':').ok_or_else(|| format!("`{s}` is not NAME:PARTITIONS"))?;
     let partitions = n.parse::<i32>().map_err(|_| format!("`{n}` is not a partition count"))?;
-    idem_core::broker::config::check_topic(name, partitions).map_err(|e| e.to_string())?;
+    idem_core::broker::check_topic(name, partitions).map_err(|e| e.to_string())?;
     Ok(TopicConfig { name: name.to_string(), partitions })
 }
 

@@ -10,6 +10,7 @@ use std::alloc::System;
 
 use idem_core::Duration;
 use idem_core::producer::ProducerRecord;
+use idem_core::proto::ErrorCode;
 use producer_harness::{Broker, config};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
@@ -48,14 +49,14 @@ fn steady_state_send_does_not_allocate() {
             allocations += stats.allocations + stats.reallocations;
         }
         b.settle();
-        while let Some(k) = b.reqs.iter().position(|r| r.api == 0) {
+        while let Some(k) = b.reqs.iter().position(|r| r.is_produce()) {
             let req = b.reqs.remove(k).unwrap();
             let n: Vec<i64> = req.batches().iter().map(|x| i64::from(x.count)).collect();
-            let results: Vec<(i16, i64)> = n
+            let results: Vec<(ErrorCode, i64)> = n
                 .iter()
                 .map(|c| {
                     offset += c;
-                    (0, offset - c)
+                    (ErrorCode::NONE, offset - c)
                 })
                 .collect();
             b.answer(&req, &results);

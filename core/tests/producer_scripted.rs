@@ -7,8 +7,8 @@ mod producer_harness;
 
 use idem_core::Duration;
 use idem_core::producer::{DeliveryError, Input, Persisted, SendError};
-use idem_core::proto;
 use idem_core::proto::produce::{PartitionProduceResponse, ProduceResponse, TopicProduceResponse};
+use idem_core::proto::{self, ErrorCode};
 use producer_harness::{Broker, SentBatch, config, first_ack, one_in_flight};
 
 #[test]
@@ -24,16 +24,16 @@ fn happy_path() {
     // Records sent before metadata was known wait, then go out in order (linger 0: one batch
     // each, pipelined).
     assert_eq!((batches[0].producer_id, batches[0].epoch, batches[0].base_sequence), (1000, 0, 0));
-    b.answer(&req, &[(0, 40)]);
+    b.answer(&req, &[(ErrorCode::NONE, 40)]);
     let mut more = Vec::new();
-    while let Some(i) = b.reqs.iter().position(|r| r.api == 0) {
+    while let Some(i) = b.reqs.iter().position(|r| r.is_produce()) {
         let r = b.reqs.remove(i).unwrap();
         more.push(r);
     }
     let mut next = 40 + i64::from(batches[0].count);
     for r in more {
         let bs = r.batches();
-        b.answer(&r, &[(0, next)]);
+        b.answer(&r, &[(ErrorCode::NONE, next)]);
         next += i64::from(bs[0].count);
     }
     assert_eq!(b.delivered(), [(0, 0, Some(40)), (1, 0, Some(41)), (2, 0, Some(42))]);
@@ -59,7 +59,7 @@ fn retry_after_disconnect_resends_the_same_bytes() {
     let again = b.produce();
     assert_ne!(again.conn, first.conn);
     assert_eq!(again.batches(), sent, "same producer id, epoch, sequence and bytes");
-    b.answer(&again, &[(0, 5)]);
+    b.answer(&again, &[(ErrorCode::NONE, 5)]);
     assert_eq!(b.delivered(), [(0, 0, Some(5))]);
     assert_eq!(b.p.metrics().retries, 1);
     assert_eq!(b.p.metrics().epoch_bumps, 0);
@@ -70,7 +70,7 @@ fn retry_after_disconnect_resends_the_same_bytes() {
 fn duplicate_sequence_number_is_success() {
     let mut b = Broker::new(config(), 1);
     let req = one_in_flight(&mut b, 0);
-    b.answer(&req, &[(46, -1)]);
+    b.answer(&req, &[(ErrorCode::DUPLICATE_SEQUENCE_NUMBER, -1)]);
     assert_eq!(b.delivered(), [(0, 0, None)]);
     assert_eq!(b.p.metrics().duplicates_acknowledged, 1);
     b.assert_one_report_each(1);
@@ -84,9 +84,9 @@ fn no_implicit_ack_for_an_earlier_batch_answered_with_an_error() {
     let r2 = one_in_flight(&mut b, 0);
     assert_eq!(r2.batches()[0].base_sequence, 2);
     // First answer ambiguous: written but not enough replicas; the second succeeds.
-    b.answer(&r1, &[(20, -1)]);
+    b.answer(&r1, &[(ErrorCode::NOT_ENOUGH_REPLICAS_AFTER_APPEND, -1)]);
     assert_eq!(b.delivered(), [(0, 0, Some(9))]);
-    b.answer(&r2, &[(0, 11)]);
+    b.answer(&r2, &[(ErrorCode::NONE, 11)]);
     // The first answer proved nothing (a KIP-360 broker appends past a gap, KAFKA-15591): no
     // implicit ack; the first batch is retried with the same bytes and resolved by its answer.
     assert_eq!(b.delivered(), [(0, 0, Some(9)), (2, 0, Some(11))]);
@@ -94,7 +94,7 @@ fn no_implicit_ack_for_an_earlier_batch_answered_with_an_error() {
     b.advance(Duration::from_millis(1500));
     let again = b.produce();
     assert_eq!(again.batches(), r1.batches());
-    b.answer(&again, &[(0, 10)]);
+    b.answer(&again, &[(ErrorCode::NONE, 10)]);
     assert_eq!(b.delivered(), [(0, 0, Some(9)), (2, 0, Some(11)), (1, 0, Some(10))]);
     b.no_produce();
     b.assert_one_report_each(3);
@@ -107,12 +107,12 @@ fn out_of_order_on_a_later_batch_is_retried_in_order() {
     let r1 = one_in_flight(&mut b, 0);
     let r2 = one_in_flight(&mut b, 0);
     let r3 = one_in_flight(&mut b, 0);
-    b.answer(&r1, &[(6, -1)]); // NOT_LEADER_OR_FOLLOWER
-    b.answer(&r2, &[(45, -1)]); // OUT_OF_ORDER: consequence of r1
+    b.answer(&r1, &[(ErrorCode::NOT_LEADER_OR_FOLLOWER, -1)]);
+    b.answer(&r2, &[(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, -1)]); // a consequence of r1
     // r3 still outstanding: nothing is resent yet, even after the backoff.
     b.advance(Duration::from_millis(1500));
     b.no_produce();
-    b.answer(&r3, &[(45, -1)]);
+    b.answer(&r3, &[(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, -1)]);
     b.advance(Duration::from_millis(1500));
     // Resent one at a time, each answered before the next.
     let mut resent = Vec::new();
@@ -120,7 +120,7 @@ fn out_of_order_on_a_later_batch_is_retried_in_order() {
         let again = b.produce();
         b.no_produce();
         resent.extend(again.batches());
-        b.answer(&again, &[(0, 100 + i)]);
+        b.answer(&again, &[(ErrorCode::NONE, 100 + i)]);
     }
     let original: Vec<SentBatch> = [&r1, &r2, &r3].iter().flat_map(|r| r.batches()).collect();
     assert_eq!(resent, original, "same bytes, sequence order");
@@ -142,7 +142,7 @@ fn unknown_producer_id_on_head_bumps_and_renumbers_only_what_is_safe() {
     b.no_produce();
     // Partition 0: UNKNOWN_PRODUCER_ID on its head (rejected: not in the log); partition 1:
     // REQUEST_TIMED_OUT (outcome unknown).
-    b.answer(&req, &[(59, -1), (7, -1)]);
+    b.answer(&req, &[(ErrorCode::UNKNOWN_PRODUCER_ID, -1), (ErrorCode::REQUEST_TIMED_OUT, -1)]);
     b.advance(Duration::from_millis(1500));
     // Draining: only partition 1's unknown batch is resent, with its original stamp and bytes;
     // no InitProducerId goes out before it resolves, and the never-sent batch waits.
@@ -150,7 +150,7 @@ fn unknown_producer_id_on_head_bumps_and_renumbers_only_what_is_safe() {
     assert_eq!(resend.batches(), vec![sent[1].clone()]);
     assert_eq!(b.init_requests.len(), 1);
     b.no_produce();
-    b.answer(&resend, &[(46, 3)]);
+    b.answer(&resend, &[(ErrorCode::DUPLICATE_SEQUENCE_NUMBER, 3)]);
     b.settle();
     // The bump is local (the Java client's bumpIdempotentProducerEpoch): same id, next epoch,
     // no InitProducerId (Kafka would hand out a fresh id, which fences nothing).
@@ -166,7 +166,7 @@ fn unknown_producer_id_on_head_bumps_and_renumbers_only_what_is_safe() {
     }
     assert_ne!(bs[0].bytes, sent[0].bytes, "re-stamped with a new CRC");
     assert_eq!(b.p.metrics().epoch_bumps, 1);
-    b.answer(&after, &[(0, 0), (0, 4)]);
+    b.answer(&after, &[(ErrorCode::NONE, 0), (ErrorCode::NONE, 4)]);
     let mut delivered = b.delivered();
     delivered.sort();
     assert_eq!(delivered, [(0, 0, Some(0)), (1, 1, Some(3)), (2, 1, Some(4))]);
@@ -228,9 +228,9 @@ fn queue_full_and_record_too_large() {
     b.settle();
     b.p.flush(b.now);
     b.settle();
-    while let Some(i) = b.reqs.iter().position(|r| r.api == 0) {
+    while let Some(i) = b.reqs.iter().position(|r| r.is_produce()) {
         let r = b.reqs.remove(i).unwrap();
-        b.answer(&r, &[(0, 0)]);
+        b.answer(&r, &[(ErrorCode::NONE, 0)]);
         b.settle();
     }
     b.assert_one_report_each(accepted);
@@ -291,7 +291,7 @@ fn api_versions_fallback() {
     let req = one_in_flight(&mut b, 0);
     assert_eq!(&b.api_versions_requests[..3], [3, 2, 3], "v3 refused, v2 accepted, next connection");
     assert_eq!(b.init_requests, [(2, -1, -1)]);
-    b.answer(&req, &[(0, 0)]);
+    b.answer(&req, &[(ErrorCode::NONE, 0)]);
     assert_eq!(b.delivered(), [(0, 0, Some(0))]);
 }
 
@@ -308,11 +308,11 @@ fn spurious_timeouts_are_no_ops_and_runs_are_deterministic() {
         b.input(Input::Timeout(now));
         b.advance(Duration::from_millis(5));
         let mut wire = Vec::new();
-        while let Some(i) = b.reqs.iter().position(|r| r.api == 0) {
+        while let Some(i) = b.reqs.iter().position(|r| r.is_produce()) {
             let r = b.reqs.remove(i).unwrap();
             wire.push(r.body.clone());
             let n = r.batches().len();
-            b.answer(&r, &vec![(0, 0); n]);
+            b.answer(&r, &vec![(ErrorCode::NONE, 0); n]);
             b.settle();
         }
         b.assert_one_report_each(20);
@@ -328,22 +328,22 @@ fn leader_change_waits_for_the_old_leader_then_resends_in_order() {
     let r1 = one_in_flight(&mut b, 0);
     let r2 = one_in_flight(&mut b, 0);
     b.leader = 2;
-    b.answer(&r1, &[(6, -1)]); // NOT_LEADER_OR_FOLLOWER: refresh metadata
+    b.answer(&r1, &[(ErrorCode::NOT_LEADER_OR_FOLLOWER, -1)]); // refresh metadata
     b.settle();
     b.advance(Duration::from_millis(1500));
     // r2 is unresolved on the old leader: nothing goes to the new one yet.
     b.no_produce();
-    b.answer(&r2, &[(6, -1)]);
+    b.answer(&r2, &[(ErrorCode::NOT_LEADER_OR_FOLLOWER, -1)]);
     b.advance(Duration::from_millis(1500));
     let a1 = b.produce();
     b.no_produce();
-    b.answer(&a1, &[(0, 1)]);
+    b.answer(&a1, &[(ErrorCode::NONE, 1)]);
     let a2 = b.produce();
     assert_ne!(a1.conn, r1.conn);
     assert_eq!(a1.conn, a2.conn);
     assert_eq!(a1.batches(), r1.batches());
     assert_eq!(a2.batches(), r2.batches());
-    b.answer(&a2, &[(0, 2)]);
+    b.answer(&a2, &[(ErrorCode::NONE, 2)]);
     assert_eq!(b.delivered(), [(0, 0, Some(0)), (1, 0, Some(1)), (2, 0, Some(2))]);
     b.assert_one_report_each(3);
 }
@@ -397,7 +397,7 @@ fn close_drains_then_finishes() {
     assert!(b.send(Some(0), b"late").is_err());
     let req = b.produce();
     assert!(!b.p.is_finished());
-    b.answer(&req, &[(0, 0)]);
+    b.answer(&req, &[(ErrorCode::NONE, 0)]);
     assert!(b.p.is_finished());
     assert!(b.live.is_empty(), "every connection closed");
     b.assert_one_report_each(2);
@@ -416,15 +416,15 @@ fn exhausted_buffer_seals_open_batches_without_waiting_for_linger() {
     b.settle(); // metadata known: the record is in partition 0's open batch
     assert!(b.send(Some(1), &v).is_ok());
     b.settle();
-    assert!(!b.reqs.iter().any(|r| r.api == 0), "nothing is due before linger.ms");
+    assert!(!b.reqs.iter().any(|r| r.is_produce()), "nothing is due before linger.ms");
     let before = b.now;
     assert_eq!(b.send(Some(2), &v), Err(SendError::QueueFull));
     b.settle();
-    assert!(b.reqs.iter().any(|r| r.api == 0), "the open batches were not sealed");
+    assert!(b.reqs.iter().any(|r| r.is_produce()), "the open batches were not sealed");
     assert!(b.now < before + Duration::from_secs(1), "waited for linger.ms");
-    while let Some(i) = b.reqs.iter().position(|r| r.api == 0) {
+    while let Some(i) = b.reqs.iter().position(|r| r.is_produce()) {
         let r = b.reqs.remove(i).unwrap();
-        let results: Vec<(i16, i64)> = r.batches().iter().map(|_| (0, 0)).collect();
+        let results: Vec<(ErrorCode, i64)> = r.batches().iter().map(|_| (ErrorCode::NONE, 0)).collect();
         b.answer(&r, &results);
         b.settle();
     }
@@ -447,8 +447,8 @@ fn no_sixth_batch_behind_a_head_of_unknown_outcome() {
     first_ack(&mut b, 0, 0);
     let x = one_in_flight(&mut b, 0);
     let x1 = one_in_flight(&mut b, 0);
-    b.answer(&x, &[(20, -1)]); // NOT_ENOUGH_REPLICAS_AFTER_APPEND
-    b.answer(&x1, &[(0, 2)]);
+    b.answer(&x, &[(ErrorCode::NOT_ENOUGH_REPLICAS_AFTER_APPEND, -1)]);
+    b.answer(&x1, &[(ErrorCode::NONE, 2)]);
     for _ in 0..6 {
         b.send(Some(0), &[b'.'; 60]).unwrap();
     }
@@ -459,18 +459,19 @@ fn no_sixth_batch_behind_a_head_of_unknown_outcome() {
     b.no_produce();
     // Its resend is refused before the duplicate check (NOT_ENOUGH_REPLICAS): still unresolved,
     // and still no batch may be appended behind it past the broker's five.
-    b.answer(&again, &[(19, -1)]);
+    b.answer(&again, &[(ErrorCode::NOT_ENOUGH_REPLICAS, -1)]);
     let head = x.batches()[0].base_sequence;
     let mut highest = x1.batches()[0].base_sequence;
     for round in 0..3 {
         b.advance(Duration::from_millis(1500));
-        while b.reqs.iter().any(|r| r.api == 0) {
+        while b.reqs.iter().any(|r| r.is_produce()) {
             let r = b.produce();
             for s in r.batches() {
                 highest = highest.max(s.base_sequence);
                 assert!(highest - head < 5, "round {round}: batch {highest} is more than five past the head {head}");
             }
-            let results: Vec<(i16, i64)> = r.batches().iter().map(|_| (19, -1)).collect();
+            let results: Vec<(ErrorCode, i64)> =
+                r.batches().iter().map(|_| (ErrorCode::NOT_ENOUGH_REPLICAS, -1)).collect();
             b.answer(&r, &results);
         }
     }
@@ -478,12 +479,12 @@ fn no_sixth_batch_behind_a_head_of_unknown_outcome() {
     b.advance(Duration::from_millis(1500));
     let r = b.produce();
     assert_eq!(r.batches(), x.batches());
-    b.answer(&r, &[(46, 1)]);
+    b.answer(&r, &[(ErrorCode::DUPLICATE_SEQUENCE_NUMBER, 1)]);
     for _ in 0..10 {
         b.advance(Duration::from_millis(1500));
-        while b.reqs.iter().any(|r| r.api == 0) {
+        while b.reqs.iter().any(|r| r.is_produce()) {
             let r = b.produce();
-            let results: Vec<(i16, i64)> = r.batches().iter().map(|_| (0, 10)).collect();
+            let results: Vec<(ErrorCode, i64)> = r.batches().iter().map(|_| (ErrorCode::NONE, 10)).collect();
             b.answer(&r, &results);
         }
     }

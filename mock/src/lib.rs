@@ -25,7 +25,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
-use idem_core::broker::log::StoredBatch;
+use idem_core::broker::StoredBatch;
 use idem_core::broker::{
     BrokerAddress, BrokerInput, BrokerOutput, Cluster, ClusterConfig, ClusterStats, ConnId, ControlError, FaultSpec,
 };

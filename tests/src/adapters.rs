@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use idem_core::broker::validator::UnknownProducerPolicy;
+use idem_core::broker::UnknownProducerPolicy;
 use idem_core::broker::{
     BrokerAddress, BrokerInput, BrokerOutput, Cluster, ClusterConfig, ConnId as BConn, DuplicateAnswer, FaultSpec,
     TopicConfig,
@@ -301,11 +301,11 @@ impl SimBroker for IdemCluster {
     fn injected_sequence_errors(&self) -> BTreeMap<(String, i32), u64> {
         let mut out = BTreeMap::new();
         for name in self.cluster.topic_names() {
-            let Some(topic) = self.cluster.topic(name) else { continue };
-            for (p, part) in topic.partitions.iter().enumerate() {
-                let n: u64 = part.injected_before.iter().filter(|(c, _)| is_sequence_code(*c)).map(|(_, n)| n).sum();
+            for p in 0.. {
+                let Some(injected) = self.cluster.injected_before(name, p) else { break };
+                let n: u64 = injected.iter().filter(|(c, _)| is_sequence_code(*c)).map(|(_, n)| n).sum();
                 if n > 0 {
-                    out.insert((name.to_string(), p as i32), n);
+                    out.insert((name.to_string(), p), n);
                 }
             }
         }

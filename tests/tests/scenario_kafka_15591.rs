@@ -18,7 +18,7 @@
 //! The runs pipeline five one-record batches into a fresh partition while the broker rejects
 //! requests at random with a retriable error (NOT_ENOUGH_REPLICAS: not written).
 
-use idem_core::broker::validator::UnknownProducerPolicy;
+use idem_core::broker::UnknownProducerPolicy;
 use idem_tests::scenario::{Scenario, assert_clean, counter, log, record_order};
 use idem_tests::sim::RunResult;
 

@@ -7,7 +7,7 @@
 //! PR #27832): sequences start just below i32::MAX (test hook), wrap to 0 inside one epoch, and
 //! retries, duplicates and lost responses across the wrap are still deduplicated.
 
-use idem_core::broker::validator::UnknownProducerPolicy;
+use idem_core::broker::UnknownProducerPolicy;
 use idem_tests::scenario::{Scenario, assert_clean, counter, log, record_order};
 use idem_tests::sim::{NetFault, RunResult};
 

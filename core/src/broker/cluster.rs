@@ -1,11 +1,4 @@
-//! The in-memory cluster as a sans-IO state machine.
-//!
-//! Several brokers in one value: each broker id has a listener (driven by the runtime); every
-//! accepted connection belongs to one broker and sees that broker's leadership. Partition logs
-//! and producer state exist once per partition (as if perfectly replicated), so a leader move
-//! keeps them. The driver feeds [`BrokerInput`]s and drains [`BrokerOutput`]s until
-//! [`BrokerOutput::Timeout`]; the cluster never reads a clock and draws randomness only from
-//! its seed.
+//! The in-memory cluster as a sans-IO state machine ([`Cluster`]).
 
 use super::config::{ClusterConfig, ConfigError, check_topic};
 use super::conn::{ConnId, Connection, Next, Pending};
@@ -13,7 +6,7 @@ use super::faults::FaultSpec;
 use super::handlers::fetch::FetchOutcome;
 use super::log::PartitionLog;
 use super::topics::Topic;
-use crate::proto::{self, ApiKey, Frame};
+use crate::proto::{self, ApiKey, ErrorCode, Frame};
 use crate::rand::Rng;
 use crate::time::{Duration, Instant};
 use alloc::collections::{BTreeMap, VecDeque};
@@ -117,23 +110,30 @@ pub struct ClusterStats {
 /// A broker's liveness.
 #[derive(Clone, Debug)]
 pub(crate) struct BrokerState {
-    pub addr: super::config::BrokerAddress,
-    pub up: bool,
+    pub(crate) addr: super::config::BrokerAddress,
+    pub(crate) up: bool,
     /// When a bounced broker comes back.
-    pub up_at: Option<Instant>,
+    pub(crate) up_at: Option<Instant>,
 }
 
 /// Next due times of the periodic faults.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct FaultTimers {
-    pub leader_move: Option<Instant>,
-    pub bounce: Option<Instant>,
-    pub expire: Option<Instant>,
-    pub restart: Option<Instant>,
-    pub restart_lossy: Option<Instant>,
+    pub(crate) leader_move: Option<Instant>,
+    pub(crate) bounce: Option<Instant>,
+    pub(crate) expire: Option<Instant>,
+    pub(crate) restart: Option<Instant>,
+    pub(crate) restart_lossy: Option<Instant>,
 }
 
-/// The in-memory Kafka cluster. See the [module docs](self).
+/// The in-memory Kafka cluster, as a sans-IO state machine.
+///
+/// Several brokers in one value: each broker id has a listener (driven by the runtime); every
+/// accepted connection belongs to one broker and sees that broker's leadership. Partition logs
+/// and producer state exist once per partition (as if perfectly replicated), so a leader move
+/// keeps them. The driver feeds [`BrokerInput`]s and drains [`BrokerOutput`]s until
+/// [`BrokerOutput::Timeout`]; the cluster never reads a clock and draws randomness only from
+/// its seed.
 #[derive(Debug)]
 pub struct Cluster {
     pub(crate) config: ClusterConfig,
@@ -240,8 +240,15 @@ impl Cluster {
     }
 
     /// The topic named `name`, if it exists (partitions with leaders, logs and producer state).
-    pub fn topic(&self, name: &str) -> Option<&Topic> {
+    pub(crate) fn topic(&self, name: &str) -> Option<&Topic> {
         self.topics.get(name)
+    }
+
+    /// The errors the `error_before` fault injected on a partition, with how often each was
+    /// answered, if the partition exists (a checker tells an injected sequence error from a real
+    /// one with it).
+    pub fn injected_before(&self, topic: &str, partition: i32) -> Option<&[(ErrorCode, u64)]> {
+        self.topics.get(topic)?.partition(partition).map(|p| p.injected_before.as_slice())
     }
 
     /// Topic names, sorted.

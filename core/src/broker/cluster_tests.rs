@@ -367,7 +367,7 @@ fn log_bound_advances_the_log_start_seen_by_clients() {
     drain(&mut c);
     accept(&mut c, 1, 0);
     for seq in 0..10 {
-        assert_eq!(produce(&mut c, 1, 9, 0, &batch(1000, 0, seq, 1, "r")).0, 0);
+        assert_eq!(produce(&mut c, 1, 9, 0, &batch(1000, 0, seq, 1, "r")).0, ErrorCode::NONE.0);
     }
     let log = c.partition_log("t", 0).unwrap();
     assert!(log.log_start_offset() > 0 && log.size_bytes() <= 300);

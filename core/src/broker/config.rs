@@ -160,12 +160,12 @@ impl fmt::Display for ConfigError {
 impl core::error::Error for ConfigError {}
 
 /// Most partitions a topic may have here (bounds memory for hostile Metadata auto-creation).
-pub const MAX_PARTITIONS: i32 = 100_000;
+pub(crate) const MAX_PARTITIONS: i32 = 100_000;
 
 /// Whether `name` is a legal Kafka topic name.
-pub fn is_valid_topic_name(name: &str) -> bool {
+pub(crate) fn is_valid_topic_name(name: &str) -> bool {
     !name.is_empty()
-        && name.len() <= 249
+        && name.len() <= crate::proto::MAX_TOPIC_NAME_LEN
         && name != "."
         && name != ".."
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')

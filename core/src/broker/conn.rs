@@ -16,15 +16,15 @@ pub struct ConnId(pub u64);
 #[derive(Clone, Debug)]
 pub(crate) struct WaitingFetch {
     /// The request body (after the header), kept to re-evaluate it.
-    pub body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
     /// Request version.
-    pub version: i16,
+    pub(crate) version: i16,
     /// Correlation id to answer with.
-    pub correlation_id: i32,
+    pub(crate) correlation_id: i32,
     /// When to answer with whatever there is.
-    pub deadline: Instant,
+    pub(crate) deadline: Instant,
     /// Extra response delay (fault) applied once the fetch is answered.
-    pub delay: crate::time::Duration,
+    pub(crate) delay: crate::time::Duration,
 }
 
 /// One entry of the response queue.
@@ -53,20 +53,20 @@ pub(crate) enum Next {
 #[derive(Debug)]
 pub(crate) struct Connection {
     /// The broker whose listener accepted the connection.
-    pub broker_id: i32,
+    pub(crate) broker_id: i32,
     /// Bytes received but not yet framed.
-    pub recv: Vec<u8>,
+    pub(crate) recv: Vec<u8>,
     /// Answers in request order.
-    pub queue: VecDeque<Pending>,
+    pub(crate) queue: VecDeque<Pending>,
 }
 
 impl Connection {
-    pub fn new(broker_id: i32) -> Self {
+    pub(crate) fn new(broker_id: i32) -> Self {
         Connection { broker_id, recv: Vec::new(), queue: VecDeque::new() }
     }
 
     /// Pops the front entry if it may go out at `now`.
-    pub fn next(&mut self, now: Instant) -> Next {
+    pub(crate) fn next(&mut self, now: Instant) -> Next {
         match self.queue.front() {
             None | Some(Pending::Fetch(_)) => Next::Wait,
             Some(Pending::Ready { at, .. }) | Some(Pending::Drop { at }) if *at > now => Next::Wait,
@@ -80,7 +80,7 @@ impl Connection {
 
     /// The earliest time something in this queue needs attention: the front's release time, or
     /// any waiting fetch's deadline.
-    pub fn deadline(&self) -> Option<Instant> {
+    pub(crate) fn deadline(&self) -> Option<Instant> {
         let front = match self.queue.front() {
             Some(Pending::Ready { at, .. }) | Some(Pending::Drop { at }) => Some(*at),
             _ => None,

@@ -1,30 +1,4 @@
-//! Fault injection settings for the in-memory broker, and their text syntax.
-//!
-//! A [`FaultSpec`] is parsed from a comma-separated list of `key=value` items:
-//!
-//! ```text
-//! append_drop=P            append the Produce request's batches, then close the connection
-//!                          instead of answering (probability P per Produce request)
-//! error_before=CODE:P      answer a partition with CODE without appending (probability P per
-//!                          partition of a Produce request); repeatable
-//! error_after=CODE:P       append, then answer the partition with CODE; repeatable
-//! delay=MIN..MAX[:P]       hold a response for a uniform random time in MIN..=MAX (with
-//!                          probability P, default 1); responses on a connection keep their order
-//! leader_move=EVERY        every EVERY, move one random partition's leadership to another live
-//!                          broker
-//! broker_bounce=EVERY[:DOWN]  every EVERY, take a random broker down for DOWN (default 1s);
-//!                          never the last live broker; its queued (delayed) responses are lost
-//! expire=AFTER             producer state idle for AFTER expires (checked every AFTER / 4)
-//! restart=EVERY            every EVERY, restart a random broker, keeping producer state
-//!                          (snapshot and restore)
-//! restart_lossy=EVERY      every EVERY, restart a random broker, losing producer state
-//! ```
-//!
-//! P is a probability in `[0, 1]` (`0.01`) or a percentage (`1%`). CODE is a Kafka error name
-//! (`REQUEST_TIMED_OUT`) or number (`7`). Durations are an integer and a unit: `us`, `ms`, `s`,
-//! `m`; in `MIN..MAX` a MIN without unit takes MAX's unit (`0..20ms`). The empty string means
-//! no faults. Example:
-//! `append_drop=0.02,error_before=REQUEST_TIMED_OUT:0.01,delay=0..20ms,leader_move=2s`.
+//! Fault injection settings for the in-memory broker ([`FaultSpec`]), and their text syntax.
 
 use crate::proto::ErrorCode;
 use crate::time::Duration;
@@ -53,6 +27,32 @@ pub struct BounceSpec {
 }
 
 /// Which faults the broker injects. `FaultSpec::default()` injects none.
+///
+/// Parsed by [`FaultSpec::parse`] from a comma-separated list of `key=value` items:
+///
+/// ```text
+/// append_drop=P            append the Produce request's batches, then close the connection
+///                          instead of answering (probability P per Produce request)
+/// error_before=CODE:P      answer a partition with CODE without appending (probability P per
+///                          partition of a Produce request); repeatable
+/// error_after=CODE:P       append, then answer the partition with CODE; repeatable
+/// delay=MIN..MAX[:P]       hold a response for a uniform random time in MIN..=MAX (with
+///                          probability P, default 1); responses on a connection keep their order
+/// leader_move=EVERY        every EVERY, move one random partition's leadership to another live
+///                          broker
+/// broker_bounce=EVERY[:DOWN]  every EVERY, take a random broker down for DOWN (default 1s);
+///                          never the last live broker; its queued (delayed) responses are lost
+/// expire=AFTER             producer state idle for AFTER expires (checked every AFTER / 4)
+/// restart=EVERY            every EVERY, restart a random broker, keeping producer state
+///                          (snapshot and restore)
+/// restart_lossy=EVERY      every EVERY, restart a random broker, losing producer state
+/// ```
+///
+/// P is a probability in `[0, 1]` (`0.01`) or a percentage (`1%`). CODE is a Kafka error name
+/// (`REQUEST_TIMED_OUT`) or number (`7`). Durations are an integer and a unit: `us`, `ms`, `s`,
+/// `m`; in `MIN..MAX` a MIN without unit takes MAX's unit (`0..20ms`). The empty string means
+/// no faults. Example:
+/// `append_drop=0.02,error_before=REQUEST_TIMED_OUT:0.01,delay=0..20ms,leader_move=2s`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct FaultSpec {
     /// Probability per Produce request of appending and then closing the connection instead of
@@ -164,42 +164,42 @@ impl fmt::Display for FaultSpecError {
 
 impl core::error::Error for FaultSpecError {}
 
-/// Kafka error names this parser accepts, with their codes.
-const ERROR_NAMES: &[(&str, i16)] = &[
-    ("UNKNOWN_SERVER_ERROR", -1),
-    ("CORRUPT_MESSAGE", 2),
-    ("UNKNOWN_TOPIC_OR_PARTITION", 3),
-    ("LEADER_NOT_AVAILABLE", 5),
-    ("NOT_LEADER_OR_FOLLOWER", 6),
-    ("REQUEST_TIMED_OUT", 7),
-    ("NETWORK_EXCEPTION", 13),
-    ("MESSAGE_TOO_LARGE", 10),
-    ("NOT_ENOUGH_REPLICAS", 19),
-    ("NOT_ENOUGH_REPLICAS_AFTER_APPEND", 20),
-    ("INVALID_REQUIRED_ACKS", 21),
-    ("OUT_OF_ORDER_SEQUENCE_NUMBER", 45),
-    ("DUPLICATE_SEQUENCE_NUMBER", 46),
-    ("INVALID_PRODUCER_EPOCH", 47),
-    ("KAFKA_STORAGE_ERROR", 56),
-    ("UNKNOWN_PRODUCER_ID", 59),
-    ("FENCED_LEADER_EPOCH", 74),
-    ("UNKNOWN_LEADER_EPOCH", 75),
-    ("INVALID_RECORD", 87),
-    ("THROTTLING_QUOTA_EXCEEDED", 89),
-    ("PRODUCER_FENCED", 90),
+/// The Kafka errors this parser accepts by name (any other is given by number).
+const NAMED_ERRORS: &[ErrorCode] = &[
+    ErrorCode::UNKNOWN_SERVER_ERROR,
+    ErrorCode::CORRUPT_MESSAGE,
+    ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+    ErrorCode::LEADER_NOT_AVAILABLE,
+    ErrorCode::NOT_LEADER_OR_FOLLOWER,
+    ErrorCode::REQUEST_TIMED_OUT,
+    ErrorCode::NETWORK_EXCEPTION,
+    ErrorCode::MESSAGE_TOO_LARGE,
+    ErrorCode::NOT_ENOUGH_REPLICAS,
+    ErrorCode::NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+    ErrorCode::INVALID_REQUIRED_ACKS,
+    ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER,
+    ErrorCode::DUPLICATE_SEQUENCE_NUMBER,
+    ErrorCode::INVALID_PRODUCER_EPOCH,
+    ErrorCode::KAFKA_STORAGE_ERROR,
+    ErrorCode::UNKNOWN_PRODUCER_ID,
+    ErrorCode::FENCED_LEADER_EPOCH,
+    ErrorCode::UNKNOWN_LEADER_EPOCH,
+    ErrorCode::INVALID_RECORD,
+    ErrorCode::THROTTLING_QUOTA_EXCEEDED,
+    ErrorCode::PRODUCER_FENCED,
 ];
 
-/// The Kafka name of `code` if this module knows it.
-pub fn error_name(code: ErrorCode) -> Option<&'static str> {
-    ERROR_NAMES.iter().find(|(_, c)| *c == code.0).map(|(n, _)| *n)
+/// The Kafka name of `code` if this parser accepts it by name.
+pub(crate) fn error_name(code: ErrorCode) -> Option<&'static str> {
+    if NAMED_ERRORS.contains(&code) { code.name() } else { None }
 }
 
 fn parse_error_code(key: &str, s: &str) -> Result<ErrorCode, FaultSpecError> {
-    if let Some((_, c)) = ERROR_NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(s)) {
-        return Ok(ErrorCode(*c));
+    if let Some(c) = NAMED_ERRORS.iter().find(|c| c.name().is_some_and(|n| n.eq_ignore_ascii_case(s))) {
+        return Ok(*c);
     }
     match s.parse::<i16>() {
-        Ok(c) if c != 0 => Ok(ErrorCode(c)),
+        Ok(c) if c != ErrorCode::NONE.0 => Ok(ErrorCode(c)),
         _ => Err(FaultSpecError::UnknownErrorCode { key: key.to_string(), value: s.to_string() }),
     }
 }
@@ -286,7 +286,7 @@ impl core::str::FromStr for FaultSpec {
 }
 
 impl FaultSpec {
-    /// Parses the syntax described in the [module documentation](self).
+    /// Parses the syntax described on [`FaultSpec`].
     pub fn parse(s: &str) -> Result<FaultSpec, FaultSpecError> {
         let mut spec = FaultSpec::default();
         let mut seen: Vec<&str> = Vec::new();

@@ -9,6 +9,8 @@
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
+use crate::proto::record_batch;
+
 /// A batch as stored in a partition log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredBatch {
@@ -34,7 +36,7 @@ pub struct PartitionLog {
 
 /// Why a read could not be served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReadError {
+pub(crate) enum ReadError {
     /// The offset is below the log start or above the log end.
     OffsetOutOfRange,
 }
@@ -42,7 +44,7 @@ pub enum ReadError {
 impl PartitionLog {
     /// An empty log (start = end = 0) that keeps at most `max_bytes` of batches (but always the
     /// newest batch, whatever its size).
-    pub fn new(max_bytes: usize) -> Self {
+    pub(crate) fn new(max_bytes: usize) -> Self {
         PartitionLog { batches: VecDeque::new(), log_start_offset: 0, log_end_offset: 0, size_bytes: 0, max_bytes }
     }
 
@@ -70,14 +72,17 @@ impl PartitionLog {
     /// Appends an already validated batch holding `last_offset_delta + 1` offsets; rewrites its
     /// base offset and partition leader epoch in place and returns the base offset. Then drops
     /// the oldest batches while the log is over its byte bound.
-    pub fn append(&mut self, mut bytes: Vec<u8>, last_offset_delta: i32, max_timestamp: i64, leader_epoch: i32) -> i64 {
+    pub(crate) fn append(
+        &mut self,
+        mut bytes: Vec<u8>,
+        last_offset_delta: i32,
+        max_timestamp: i64,
+        leader_epoch: i32,
+    ) -> i64 {
         let base_offset = self.log_end_offset;
-        if let Some(b) = bytes.get_mut(0..8) {
-            b.copy_from_slice(&base_offset.to_be_bytes());
-        }
-        if let Some(b) = bytes.get_mut(12..16) {
-            b.copy_from_slice(&leader_epoch.to_be_bytes());
-        }
+        // Both fields lie outside the CRC; a batch too short for them was refused before.
+        record_batch::set_base_offset(&mut bytes, base_offset);
+        record_batch::set_partition_leader_epoch(&mut bytes, leader_epoch);
         let last_offset = base_offset.saturating_add(i64::from(last_offset_delta.max(0)));
         self.size_bytes += bytes.len();
         self.batches.push_back(StoredBatch { base_offset, last_offset, max_timestamp, bytes });
@@ -97,7 +102,7 @@ impl PartitionLog {
     /// stays within `max_bytes`; with `at_least_one`, the first batch goes out whatever its
     /// size (so that a consumer always progresses, KIP-74). Reading at the log end appends
     /// nothing. Returns the number of bytes appended.
-    pub fn read(
+    pub(crate) fn read(
         &self,
         offset: i64,
         max_bytes: usize,
@@ -121,13 +126,13 @@ impl PartitionLog {
 
     /// The first batch whose max timestamp is at or after `timestamp`: its base offset and max
     /// timestamp (Kafka returns the exact record; batch granularity is what this log keeps).
-    pub fn offset_for_timestamp(&self, timestamp: i64) -> Option<(i64, i64)> {
+    pub(crate) fn offset_for_timestamp(&self, timestamp: i64) -> Option<(i64, i64)> {
         self.batches.iter().find(|b| b.max_timestamp >= timestamp).map(|b| (b.base_offset, b.max_timestamp))
     }
 
     /// The batch with the largest max timestamp (first one on ties): its base offset and that
     /// timestamp.
-    pub fn max_timestamp(&self) -> Option<(i64, i64)> {
+    pub(crate) fn max_timestamp(&self) -> Option<(i64, i64)> {
         let mut best: Option<(i64, i64)> = None;
         for b in &self.batches {
             if best.is_none_or(|(_, t)| b.max_timestamp > t) {

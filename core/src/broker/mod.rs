@@ -1,23 +1,30 @@
 //! The broker side of idempotence: the sequence validator that makes the dedup decisions, and
 //! an in-memory Kafka-compatible broker built on it.
 
-pub mod snapshot;
-pub mod validator;
-
-pub mod cluster;
-pub mod config;
-pub mod conn;
-pub mod control;
-pub mod faults;
+mod cluster;
+mod config;
+mod conn;
+mod control;
+mod faults;
 mod handlers;
-pub mod log;
-pub mod topics;
+mod log;
+mod snapshot;
+mod topics;
+mod validator;
 
 pub use cluster::{BrokerInput, BrokerOutput, Cluster, ClusterStats};
-pub use config::{BrokerAddress, ClusterConfig, ConfigError, DuplicateAnswer, ProducerIdPolicy, TopicConfig};
+pub use config::{
+    BrokerAddress, ClusterConfig, ConfigError, DuplicateAnswer, ProducerIdPolicy, TopicConfig, check_topic,
+};
 pub use conn::ConnId;
 pub use control::{ControlError, RestartMode};
-pub use faults::{FaultSpec, FaultSpecError};
+pub use faults::{BounceSpec, DelaySpec, FaultSpec, FaultSpecError};
+pub use log::{PartitionLog, StoredBatch};
+pub use snapshot::SnapshotError;
+pub use validator::{
+    BatchInfo, BatchMetadata, Decision, ProducerStateEntry, ProducerStateTable, UnknownProducerPolicy, ValidatorConfig,
+    WINDOW,
+};
 #[cfg(test)]
 mod fuzz_tests;
 #[cfg(test)]

@@ -1,22 +1,5 @@
-//! Snapshot and restore of a [`ProducerStateTable`]: the whole 5-batch window of every producer
-//! (Redpanda) or only its last batch (Kafka), and its update time, in a versioned, checksummed
-//! byte format.
-//!
-//! Format (all integers big-endian, as on Kafka's wire):
-//!
-//! ```text
-//! magic "IDPS" | version u16 = 1 | producer count u32 |
-//!   per producer, ascending id: producer_id i64 | epoch i16 | last_update_us u64 |
-//!     batch count u8 (1..=5) | per batch, oldest first:
-//!       first_seq i32 | last_seq i32 | base_offset i64 | last_offset i64 | timestamp i64
-//! crc u32 = CRC-32C of everything before it
-//! ```
-//!
-//! Restoring checks the length, magic, version and checksum before reading anything, then every
-//! field (ids strictly ascending and non-negative, 1 to 5 batches, non-negative epochs and
-//! sequences, no trailing bytes). Any damaged input is a [`SnapshotError`], never a panic.
-//! Update times are kept as they were: the driver restores on the same timeline (or accepts
-//! that the times are relative to its old clock).
+//! Snapshot and restore of a [`ProducerStateTable`] (the format is stated on
+//! [`ProducerStateTable::snapshot`]).
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -27,9 +10,9 @@ use crate::crc32c;
 use crate::time::Instant;
 
 /// First four bytes of every snapshot.
-pub const SNAPSHOT_MAGIC: [u8; 4] = *b"IDPS";
+pub(crate) const SNAPSHOT_MAGIC: [u8; 4] = *b"IDPS";
 /// The format version this code writes and reads.
-pub const SNAPSHOT_VERSION: u16 = 1;
+pub(crate) const SNAPSHOT_VERSION: u16 = 1;
 
 const HEADER_LEN: usize = 4 + 2 + 4;
 const CRC_LEN: usize = 4;
@@ -41,7 +24,7 @@ const BATCH_LEN: usize = 4 + 4 + 8 + 8 + 8;
 pub enum SnapshotError {
     /// Shorter than the smallest possible snapshot, or a field runs past the end.
     Truncated,
-    /// The first bytes are not [`SNAPSHOT_MAGIC`].
+    /// The first bytes are not the magic `IDPS`.
     BadMagic,
     /// A version this code does not read.
     UnsupportedVersion(u16),
@@ -80,7 +63,17 @@ impl core::error::Error for SnapshotError {}
 
 impl ProducerStateTable {
     /// Serialises every tracked producer (expired ones included) with its whole window (what
-    /// Redpanda restores after a restart).
+    /// Redpanda restores after a restart), for [`restore`](Self::restore).
+    ///
+    /// Format (all integers big-endian, as on Kafka's wire):
+    ///
+    /// ```text
+    /// magic "IDPS" | version u16 = 1 | producer count u32 |
+    ///   per producer, ascending id: producer_id i64 | epoch i16 | last_update_us u64 |
+    ///     batch count u8 (1..=5) | per batch, oldest first:
+    ///       first_seq i32 | last_seq i32 | base_offset i64 | last_offset i64 | timestamp i64
+    /// crc u32 = CRC-32C of everything before it
+    /// ```
     pub fn snapshot(&self) -> Vec<u8> {
         self.encode_snapshot(WINDOW)
     }
@@ -126,7 +119,14 @@ impl ProducerStateTable {
         out
     }
 
-    /// Rebuilds a table from [`snapshot`](Self::snapshot) bytes, with `config` as its settings.
+    /// Rebuilds a table from [`snapshot`](Self::snapshot) (or
+    /// [`snapshot_last_batch`](Self::snapshot_last_batch)) bytes, with `config` as its settings.
+    ///
+    /// Checks the length, magic, version and checksum before reading anything, then every field
+    /// (ids strictly ascending and non-negative, 1 to 5 batches, non-negative epochs and
+    /// sequences, no trailing bytes): any damaged input is a [`SnapshotError`], never a panic.
+    /// Update times are kept as they were: the driver restores on the same timeline (or accepts
+    /// that the times are relative to its old clock).
     ///
     /// If the snapshot holds more producers than `config.max_producers`, the least recently
     /// updated are evicted down to the cap.

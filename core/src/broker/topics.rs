@@ -8,18 +8,18 @@ use alloc::vec::Vec;
 
 /// One partition: its log, its producer state, and its leadership.
 #[derive(Clone, Debug)]
-pub struct Partition {
+pub(crate) struct Partition {
     /// The broker that leads the partition, or -1 when no broker is up.
-    pub leader: i32,
+    pub(crate) leader: i32,
     /// Incremented on every leadership change.
-    pub leader_epoch: i32,
+    pub(crate) leader_epoch: i32,
     /// The records.
-    pub log: PartitionLog,
+    pub(crate) log: PartitionLog,
     /// The sequence validator's state for this partition.
-    pub producers: ProducerStateTable,
+    pub(crate) producers: ProducerStateTable,
     /// Errors injected by the `error_before` fault on this partition, with how often each was
     /// answered (checkers tell a real sequence error from an injected one with it).
-    pub injected_before: Vec<(ErrorCode, u64)>,
+    pub(crate) injected_before: Vec<(ErrorCode, u64)>,
 }
 
 impl Partition {
@@ -34,11 +34,11 @@ impl Partition {
 
 /// One topic.
 #[derive(Clone, Debug)]
-pub struct Topic {
+pub(crate) struct Topic {
     /// The topic id (Metadata v10+), unique in the cluster, never all zero.
-    pub id: [u8; 16],
+    pub(crate) id: [u8; 16],
     /// Partitions by index.
-    pub partitions: Vec<Partition>,
+    pub(crate) partitions: Vec<Partition>,
 }
 
 impl Topic {
@@ -68,7 +68,7 @@ impl Topic {
     }
 
     /// The partition at `index`, if it exists.
-    pub fn partition(&self, index: i32) -> Option<&Partition> {
+    pub(crate) fn partition(&self, index: i32) -> Option<&Partition> {
         usize::try_from(index).ok().and_then(|i| self.partitions.get(i))
     }
 

@@ -1,46 +1,11 @@
-//! The per-(producer id, partition) sequence validator: Kafka's ProducerAppendInfo rules.
-//!
-//! One [`ProducerStateTable`] belongs to one partition log (as Kafka's `ProducerStateManager`).
-//! For every producer id that wrote to the partition it keeps the current epoch, the last
-//! [`WINDOW`] batches (first/last sequence, first/last offset, timestamp) and the time of the
-//! last update. The broker asks [`ProducerStateTable::check`] before appending a batch (a pure
-//! decision), appends to its log on [`Decision::Append`], then calls
-//! [`ProducerStateTable::record_append`] with the offsets the log assigned.
-//!
-//! Rules, in the order they are applied (Kafka's `UnifiedLog.analyzeAndValidateProducerState`
-//! + `ProducerAppendInfo.checkSequence`):
-//! 1. A non-idempotent batch (producer id < 0) is always appended.
-//! 2. A malformed idempotent batch (negative epoch or sequence, or a last sequence that does
-//!    not match `first + count - 1` with wrap-around) is `INVALID_RECORD`.
-//! 3. No state for the producer (never wrote here, expired, evicted): under
-//!    [`UnknownProducerPolicy::Strict`] the first sequence must be 0, else
-//!    `UNKNOWN_PRODUCER_ID` (closes KAFKA-15591; never OUT_OF_ORDER, see Redpanda #22670);
-//!    under [`UnknownProducerPolicy::AcceptAnySequence`] anything is appended (KIP-360).
-//! 4. Older epoch: `INVALID_PRODUCER_EPOCH`.
-//! 5. Same epoch and (first seq, last seq) equal to one of the cached batches: a duplicate,
-//!    answered with that batch's ORIGINAL offsets and timestamp; nothing is appended.
-//! 6. Newer epoch: the first sequence must be 0 (else `OUT_OF_ORDER_SEQUENCE_NUMBER`); the
-//!    window resets when the batch is recorded.
-//! 7. Same epoch: the first sequence must be the last sequence + 1, or 0 after `i32::MAX`.
-//!    Anything else (gap, partial overlap, duplicate older than the window) is
-//!    `OUT_OF_ORDER_SEQUENCE_NUMBER`.
-//!
-//! Memory: [`ProducerStateEntry`] is 200 bytes on 64-bit targets (a `heapless::Deque` of 5
-//! 32-byte [`BatchMetadata`] with its indices, the epoch, the update time). Entries live in a
-//! dense slab (freed slots are reused) behind a `hashbrown` index of 16-byte buckets plus a
-//! control byte at a load factor of 7/16..7/8: 220 to 240 bytes per (producer, partition) in
-//! all, under the 256-byte budget. The table holds at most [`ValidatorConfig::max_producers`]
-//! entries and evicts the least recently updated one (an O(producers) scan, only when full).
+//! The per-(producer id, partition) sequence validator: Kafka's ProducerAppendInfo rules (stated
+//! on [`ProducerStateTable`], with the memory budget).
 //!
 //! Map choice, measured with `benches/benches/validator.rs` (check + record, 10,000 producers
 //! visited in random order, on a shared 2-core machine, so noisy): a `BTreeMap<i64, entry>`
 //! took ~186 ns a batch, a `BTreeMap<i64, slot>` index over the slab ~114 ns, this hash index
 //! ~64 ns (check alone ~24 ns). At 1 and 100 producers check + record is ~22 ns: the state is
 //! cache resident; at 10,000 its 2 MB no longer fits L2 and the cost is memory latency.
-//!
-//! Time: expiry counts from the driver's `now` at the last recorded append (Kafka counts from
-//! the batch's timestamp); an expired producer is unknown to [`ProducerStateTable::check`]
-//! immediately, even before [`ProducerStateTable::expire`] removes it.
 
 use alloc::vec::Vec;
 use core::hash::{BuildHasher, Hasher};
@@ -59,7 +24,7 @@ pub const WINDOW: usize = 5;
 ///
 /// Defined for non-negative `sequence` and `increment` (the only values a valid batch carries);
 /// the result is always in `0..=i32::MAX`.
-pub const fn increment_sequence(sequence: i32, increment: i32) -> i32 {
+pub(crate) const fn increment_sequence(sequence: i32, increment: i32) -> i32 {
     let modulus = i32::MAX as i64 + 1;
     (sequence as i64 + increment as i64).rem_euclid(modulus) as i32
 }
@@ -264,10 +229,43 @@ impl ProducerStateEntry {
 }
 
 /// The producer state of one partition log: the dedup and ordering decisions for its appends.
+/// Pure: no clock (every call takes `now`), no I/O.
 ///
-/// Pure: no clock (every call takes `now`), no I/O. Producers idle for
-/// [`ValidatorConfig::producer_id_expiration`] count as unknown even before
-/// [`expire`](Self::expire) removes them.
+/// One table belongs to one partition log (as Kafka's `ProducerStateManager`).
+/// For every producer id that wrote to the partition it keeps the current epoch, the last
+/// [`WINDOW`] batches (first/last sequence, first/last offset, timestamp) and the time of the
+/// last update. The broker asks [`check`](Self::check) before appending a batch (a pure
+/// decision), appends to its log on [`Decision::Append`], then calls
+/// [`record_append`](Self::record_append) with the offsets the log assigned.
+///
+/// Rules, in the order they are applied (Kafka's `UnifiedLog.analyzeAndValidateProducerState`
+/// + `ProducerAppendInfo.checkSequence`):
+/// 1. A non-idempotent batch (producer id < 0) is always appended.
+/// 2. A malformed idempotent batch (negative epoch or sequence, or a last sequence that does
+///    not match `first + count - 1` with wrap-around) is `INVALID_RECORD`.
+/// 3. No state for the producer (never wrote here, expired, evicted): under
+///    [`UnknownProducerPolicy::Strict`] the first sequence must be 0, else
+///    `UNKNOWN_PRODUCER_ID` (closes KAFKA-15591; never OUT_OF_ORDER, see Redpanda #22670);
+///    under [`UnknownProducerPolicy::AcceptAnySequence`] anything is appended (KIP-360).
+/// 4. Older epoch: `INVALID_PRODUCER_EPOCH`.
+/// 5. Same epoch and (first seq, last seq) equal to one of the cached batches: a duplicate,
+///    answered with that batch's ORIGINAL offsets and timestamp; nothing is appended.
+/// 6. Newer epoch: the first sequence must be 0 (else `OUT_OF_ORDER_SEQUENCE_NUMBER`); the
+///    window resets when the batch is recorded.
+/// 7. Same epoch: the first sequence must be the last sequence + 1, or 0 after `i32::MAX`.
+///    Anything else (gap, partial overlap, duplicate older than the window) is
+///    `OUT_OF_ORDER_SEQUENCE_NUMBER`.
+///
+/// Memory: [`ProducerStateEntry`] is 200 bytes on 64-bit targets (a `heapless::Deque` of 5
+/// 32-byte [`BatchMetadata`] with its indices, the epoch, the update time). Entries live in a
+/// dense slab (freed slots are reused) behind a `hashbrown` index of 16-byte buckets plus a
+/// control byte at a load factor of 7/16..7/8: 220 to 240 bytes per (producer, partition) in
+/// all, under the 256-byte budget. The table holds at most [`ValidatorConfig::max_producers`]
+/// entries and evicts the least recently updated one (an O(producers) scan, only when full).
+///
+/// Time: expiry counts from the driver's `now` at the last recorded append (Kafka counts from
+/// the batch's timestamp); an expired producer is unknown to [`check`](Self::check)
+/// immediately, even before [`expire`](Self::expire) removes it.
 #[derive(Clone, Debug)]
 pub struct ProducerStateTable {
     config: ValidatorConfig,

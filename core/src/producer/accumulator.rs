@@ -21,53 +21,53 @@ use crate::time::Instant;
 
 /// Per-record bookkeeping kept until the record's report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RecordMeta {
+pub(crate) struct RecordMeta {
     /// The record's id.
-    pub id: RecordId,
+    pub(crate) id: RecordId,
     /// Its CreateTime timestamp (ms).
-    pub timestamp_ms: i64,
+    pub(crate) timestamp_ms: i64,
 }
 
 /// A partition's batch still accepting records.
 #[derive(Debug)]
-pub struct OpenBatch {
+pub(crate) struct OpenBatch {
     builder: RecordBatchBuilder,
     /// Records in offset-delta order.
-    pub records: Vec<RecordMeta>,
+    pub(crate) records: Vec<RecordMeta>,
     /// When the first record was appended (linger and delivery timeout start here).
-    pub created: Instant,
+    pub(crate) created: Instant,
     /// Bytes accounted against `buffer.memory` for this batch (its buffers' capacities).
-    pub accounted: usize,
+    pub(crate) accounted: usize,
     /// Capacity of the batch buffer: the batch never grows past it.
     capacity: usize,
 }
 
 impl OpenBatch {
     /// Size of the batch if sealed now.
-    pub fn size(&self) -> usize {
+    pub(crate) fn size(&self) -> usize {
         self.builder.size_in_bytes()
     }
 
     /// Number of records.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.records.len()
     }
 
     /// Whether no record was appended.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.records.is_empty()
     }
 
     /// Seals the batch with `stamp`; returns the final bytes, the records, when it was created
     /// and its accounted size.
-    pub fn seal(self, stamp: ProducerStamp) -> (Vec<u8>, Vec<RecordMeta>, Instant, usize) {
+    pub(crate) fn seal(self, stamp: ProducerStamp) -> (Vec<u8>, Vec<RecordMeta>, Instant, usize) {
         (self.builder.seal(stamp), self.records, self.created, self.accounted)
     }
 }
 
 /// Where a record goes once the accumulator looked at it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AppendOutcome {
+pub(crate) enum AppendOutcome {
     /// Appended; `full` when the batch reached `batch.size` and should be sealed now.
     Appended {
         /// Whether the batch should be sealed now.
@@ -79,15 +79,15 @@ pub enum AppendOutcome {
 
 /// The record as `send` received it.
 #[derive(Clone, Copy, Debug)]
-pub struct RecordRef<'a> {
+pub(crate) struct RecordRef<'a> {
     /// CreateTime (ms).
-    pub timestamp_ms: i64,
+    pub(crate) timestamp_ms: i64,
     /// Key.
-    pub key: Option<&'a [u8]>,
+    pub(crate) key: Option<&'a [u8]>,
     /// Value.
-    pub value: Option<&'a [u8]>,
+    pub(crate) value: Option<&'a [u8]>,
     /// Headers.
-    pub headers: &'a [(&'a str, Option<&'a [u8]>)],
+    pub(crate) headers: &'a [(&'a str, Option<&'a [u8]>)],
 }
 
 fn bytes_len(b: Option<&[u8]>) -> usize {
@@ -98,7 +98,7 @@ fn bytes_len(b: Option<&[u8]>) -> usize {
 }
 
 /// Size of `r` as the only record of a batch, header included (saturating for absurd sizes).
-pub fn single_record_batch_size(r: &RecordRef<'_>) -> usize {
+pub(crate) fn single_record_batch_size(r: &RecordRef<'_>) -> usize {
     let mut body: usize = 1 + varlong_len(0) + varint_len(0);
     body = body.saturating_add(bytes_len(r.key)).saturating_add(bytes_len(r.value));
     body = body.saturating_add(varint_len(i32::try_from(r.headers.len()).unwrap_or(i32::MAX)));
@@ -109,7 +109,7 @@ pub fn single_record_batch_size(r: &RecordRef<'_>) -> usize {
 }
 
 /// Bytes one [`RecordMeta`] takes in a batch's record vector.
-pub const RECORD_META_SIZE: usize = core::mem::size_of::<RecordMeta>();
+pub(crate) const RECORD_META_SIZE: usize = core::mem::size_of::<RecordMeta>();
 
 /// Memory accounting and buffer recycling.
 ///
@@ -122,7 +122,7 @@ pub const RECORD_META_SIZE: usize = core::mem::size_of::<RecordMeta>();
 /// [`Accumulator::used`] but the pool only keeps what fits next to it: `used + pooled <=
 /// buffer.memory` (outside the short-lived reservations of records waiting for metadata).
 #[derive(Debug)]
-pub struct Accumulator {
+pub(crate) struct Accumulator {
     /// Capacity of a batch buffer: `min(batch.size, message.max.bytes, buffer.memory)`.
     batch_cap: usize,
     max_batch: usize,
@@ -145,7 +145,7 @@ fn held(bytes: &Vec<u8>, records: &Vec<RecordMeta>) -> usize {
 
 impl Accumulator {
     /// An accumulator for `batch.size`, `message.max.bytes`, `buffer.memory`.
-    pub fn new(batch_size: usize, message_max_bytes: usize, buffer_memory: usize) -> Self {
+    pub(crate) fn new(batch_size: usize, message_max_bytes: usize, buffer_memory: usize) -> Self {
         Accumulator {
             batch_cap: batch_size.min(message_max_bytes).min(buffer_memory).max(RECORD_BATCH_OVERHEAD),
             max_batch: message_max_bytes,
@@ -158,17 +158,18 @@ impl Accumulator {
     }
 
     /// Bytes accounted now (buffers held by batches, reservations of waiting records).
-    pub fn used(&self) -> usize {
+    pub(crate) fn used(&self) -> usize {
         self.used
     }
 
     /// Bytes held by recycled buffers waiting for reuse (not in [`Accumulator::used`]).
-    pub fn pooled(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn pooled(&self) -> usize {
         self.pooled
     }
 
     /// Checks a record before anything is buffered: too large for `message.max.bytes`.
-    pub fn check_size(&self, r: &RecordRef<'_>) -> Result<usize, SendError> {
+    pub(crate) fn check_size(&self, r: &RecordRef<'_>) -> Result<usize, SendError> {
         let size = single_record_batch_size(r);
         if size > self.max_batch {
             return Err(SendError::RecordTooLarge { size, max: self.max_batch });
@@ -178,7 +179,7 @@ impl Accumulator {
 
     /// Accounts `n` bytes outside batches (records waiting for metadata); `QueueFull` if they
     /// do not fit.
-    pub fn reserve(&mut self, n: usize) -> Result<(), SendError> {
+    pub(crate) fn reserve(&mut self, n: usize) -> Result<(), SendError> {
         if self.used.saturating_add(n) > self.limit {
             return Err(SendError::QueueFull);
         }
@@ -189,7 +190,7 @@ impl Accumulator {
 
     /// Accounts `n` bytes even past `buffer.memory` (a waiting record keeping the reservation
     /// it already had).
-    pub fn force_reserve(&mut self, n: usize) {
+    pub(crate) fn force_reserve(&mut self, n: usize) {
         self.used = self.used.saturating_add(n);
         self.trim_pool(0);
     }
@@ -199,7 +200,7 @@ impl Accumulator {
     }
 
     /// Releases bytes accounted earlier.
-    pub fn release(&mut self, n: usize) {
+    pub(crate) fn release(&mut self, n: usize) {
         self.used = self.used.saturating_sub(n);
     }
 
@@ -213,7 +214,7 @@ impl Accumulator {
 
     /// Appends `r` (already size-checked) to `open`, creating the batch if needed. A batch never
     /// grows past the capacity it was created with (its buffer is never reallocated).
-    pub fn append(
+    pub(crate) fn append(
         &mut self,
         open: &mut Option<OpenBatch>,
         now: Instant,
@@ -317,7 +318,7 @@ impl Accumulator {
 
     /// Returns a finished batch's buffers for reuse and releases its accounted bytes. Only
     /// standard-size buffers are kept, and only while they fit within `buffer.memory`.
-    pub fn recycle(&mut self, bytes: Vec<u8>, records: Vec<RecordMeta>, accounted: usize) {
+    pub(crate) fn recycle(&mut self, bytes: Vec<u8>, records: Vec<RecordMeta>, accounted: usize) {
         self.release(accounted);
         self.in_batches = self.in_batches.saturating_sub(accounted);
         let n = held(&bytes, &records);

@@ -7,11 +7,11 @@ use crate::time::{Duration, Instant};
 
 /// Backoff parameters (`retry.backoff.ms`, `retry.backoff.max.ms` or the reconnect pair).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     /// First delay.
-    pub initial: Duration,
+    pub(crate) initial: Duration,
     /// Largest delay.
-    pub max: Duration,
+    pub(crate) max: Duration,
 }
 
 /// Relative jitter: +-20 %, as the Java client.
@@ -20,7 +20,7 @@ const JITTER_PERCENT: u64 = 20;
 impl Backoff {
     /// The delay before attempt number `attempts + 1` (`attempts` = failures so far, starting at
     /// 0 for the first retry). Deterministic for a given `rng` state.
-    pub fn delay(&self, attempts: u32, rng: &mut Rng) -> Duration {
+    pub(crate) fn delay(&self, attempts: u32, rng: &mut Rng) -> Duration {
         let base = self.initial.as_micros();
         let max = self.max.as_micros().max(base);
         let exp = base.saturating_mul(1u64 << attempts.min(32)).min(max);
@@ -31,14 +31,9 @@ impl Backoff {
     }
 
     /// The instant at which the next attempt may be made.
-    pub fn next_at(&self, now: Instant, attempts: u32, rng: &mut Rng) -> Instant {
+    pub(crate) fn next_at(&self, now: Instant, attempts: u32, rng: &mut Rng) -> Instant {
         now + self.delay(attempts, rng)
     }
-}
-
-/// Whether `at` has come: `None` (no wait) or a past instant.
-pub fn due(at: Option<Instant>, now: Instant) -> bool {
-    at.is_none_or(|t| t <= now)
 }
 
 #[cfg(test)]
@@ -61,7 +56,5 @@ mod tests {
         let mut rng = Rng::new(11);
         let v: alloc::vec::Vec<_> = (0..8).map(|_| b.delay(0, &mut rng)).collect();
         assert!(v.iter().any(|d| *d != v[0]));
-        assert!(due(None, Instant::ZERO));
-        assert!(!due(Some(Instant::from_millis(2)), Instant::from_millis(1)));
     }
 }

@@ -5,7 +5,7 @@ use crate::proto::ErrorCode;
 
 /// How the producer classifies a Produce partition error code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorClass {
+pub(crate) enum ErrorClass {
     /// Written (NONE).
     Success,
     /// Already written (DUPLICATE_SEQUENCE_NUMBER).
@@ -23,7 +23,7 @@ pub enum ErrorClass {
 }
 
 /// The decision table's classification of Produce partition errors.
-pub fn classify(code: ErrorCode) -> ErrorClass {
+pub(crate) fn classify(code: ErrorCode) -> ErrorClass {
     use ErrorCode as E;
     match code {
         E::NONE => ErrorClass::Success,
@@ -68,7 +68,7 @@ pub fn classify(code: ErrorCode) -> ErrorClass {
 }
 
 /// Whether leadership or the partition may have moved: the answer calls for a metadata refresh.
-pub fn refreshes_metadata(code: ErrorCode) -> bool {
+pub(crate) fn refreshes_metadata(code: ErrorCode) -> bool {
     use ErrorCode as E;
     matches!(
         code,

@@ -8,6 +8,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
 
+use super::partition::MAX_WINDOW;
 use crate::time::Duration;
 
 /// Which acknowledgement the producer asks brokers for (`acks`).
@@ -185,7 +186,7 @@ fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigError> {
 }
 
 /// Parses `host:port[,host:port...]` (IPv6 as `[addr]:port`).
-pub fn parse_bootstrap_servers(value: &str) -> Result<Vec<BootstrapServer>, ConfigError> {
+pub(crate) fn parse_bootstrap_servers(value: &str) -> Result<Vec<BootstrapServer>, ConfigError> {
     let invalid = || ConfigError::InvalidValue {
         key: "bootstrap.servers".to_string(),
         value: value.to_string(),
@@ -352,7 +353,7 @@ impl ProducerConfig {
                 "enable.idempotence=true requires acks=all: set acks=all or enable.idempotence=false",
             ));
         }
-        if self.enable_idempotence && self.max_in_flight > 5 {
+        if self.enable_idempotence && self.max_in_flight as usize > MAX_WINDOW {
             return Err(ConfigError::Conflict(
                 "enable.idempotence=true allows at most 5 in-flight requests: set \
                  max.in.flight.requests.per.connection to 1..5 or enable.idempotence=false",
@@ -390,8 +391,8 @@ impl ProducerConfig {
 
     /// The per-partition in-flight limit actually used: `max.in.flight.requests.per.connection`
     /// capped at 5 (Kafka's dedup window).
-    pub fn window(&self) -> usize {
-        (self.max_in_flight as usize).clamp(1, 5)
+    pub(crate) fn window(&self) -> usize {
+        (self.max_in_flight as usize).clamp(1, MAX_WINDOW)
     }
 }
 

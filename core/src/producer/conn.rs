@@ -19,16 +19,16 @@ use alloc::vec::Vec;
 use super::ConnId;
 use super::backoff::Backoff;
 use crate::proto::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
-use crate::proto::{self, ApiKey, EncodeError, Message, VersionRange};
+use crate::proto::{self, ApiKey, EncodeError, ErrorCode, Message, VersionRange};
 use crate::rand::Rng;
 use crate::time::{Duration, Instant};
 
 /// The largest response frame accepted (Kafka's `socket.request.max.bytes` default).
-pub const MAX_RESPONSE_FRAME: usize = proto::frame::DEFAULT_MAX_FRAME;
+pub(crate) const MAX_RESPONSE_FRAME: usize = proto::frame::DEFAULT_MAX_FRAME;
 
 /// What an outstanding request was for.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RequestKind {
+pub(crate) enum RequestKind {
     /// ApiVersions at this version.
     ApiVersions(i16),
     /// Metadata.
@@ -41,31 +41,31 @@ pub enum RequestKind {
 
 /// An outstanding request.
 #[derive(Clone, Debug)]
-pub struct Pending {
+pub(crate) struct Pending {
     /// Its correlation id.
-    pub correlation_id: i32,
+    pub(crate) correlation_id: i32,
     /// Its version.
-    pub version: i16,
+    pub(crate) version: i16,
     /// What it was.
-    pub kind: RequestKind,
+    pub(crate) kind: RequestKind,
     /// When it times out.
-    pub deadline: Instant,
+    pub(crate) deadline: Instant,
 }
 
 /// The versions negotiated with one broker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Versions {
+pub(crate) struct Versions {
     /// Produce version.
-    pub produce: Option<i16>,
+    pub(crate) produce: Option<i16>,
     /// Metadata version.
-    pub metadata: Option<i16>,
+    pub(crate) metadata: Option<i16>,
     /// InitProducerId version.
-    pub init_producer_id: Option<i16>,
+    pub(crate) init_producer_id: Option<i16>,
 }
 
 /// Connection lifecycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConnState {
+pub(crate) enum ConnState {
     /// `Output::Connect` emitted; waiting for `Input::Connected` until the deadline.
     Connecting {
         /// Setup deadline.
@@ -79,22 +79,22 @@ pub enum ConnState {
 
 /// One broker connection.
 #[derive(Debug)]
-pub struct Conn {
+pub(crate) struct Conn {
     /// Its id.
-    pub id: ConnId,
+    pub(crate) id: ConnId,
     /// Broker node id (bootstrap servers: -1 - index).
-    pub node: i32,
+    pub(crate) node: i32,
     /// State.
-    pub state: ConnState,
+    pub(crate) state: ConnState,
     /// Received bytes not yet framed.
-    pub recv: Vec<u8>,
+    pub(crate) recv: Vec<u8>,
     /// Outstanding requests, oldest first.
-    pub pending: VecDeque<Pending>,
+    pub(crate) pending: VecDeque<Pending>,
 }
 
 impl Conn {
     /// Negotiated versions when ready.
-    pub fn versions(&self) -> Option<Versions> {
+    pub(crate) fn versions(&self) -> Option<Versions> {
         match self.state {
             ConnState::Ready(v) => Some(v),
             _ => None,
@@ -102,14 +102,14 @@ impl Conn {
     }
 
     /// Outstanding Produce requests.
-    pub fn produce_in_flight(&self) -> usize {
+    pub(crate) fn produce_in_flight(&self) -> usize {
         self.pending.iter().filter(|p| matches!(p.kind, RequestKind::Produce(_))).count()
     }
 }
 
 /// The outcome of an ApiVersions response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Negotiation {
+pub(crate) enum Negotiation {
     /// Versions chosen; the connection is ready.
     Ready(Versions),
     /// Ask again at this lower version.
@@ -124,7 +124,7 @@ struct NodeBackoff {
 
 /// All connections of a producer.
 #[derive(Debug)]
-pub struct Conns {
+pub(crate) struct Conns {
     conns: Vec<Conn>,
     next_id: u64,
     next_correlation: i32,
@@ -135,7 +135,7 @@ pub struct Conns {
 
 impl Conns {
     /// No connections.
-    pub fn new(client_id: String, reconnect: Backoff) -> Self {
+    pub(crate) fn new(client_id: String, reconnect: Backoff) -> Self {
         Conns {
             conns: Vec::new(),
             next_id: 1,
@@ -147,37 +147,37 @@ impl Conns {
     }
 
     /// Every connection.
-    pub fn iter(&self) -> impl Iterator<Item = &Conn> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Conn> {
         self.conns.iter()
     }
 
     /// A connection by id.
-    pub fn get(&self, id: ConnId) -> Option<&Conn> {
+    pub(crate) fn get(&self, id: ConnId) -> Option<&Conn> {
         self.conns.iter().find(|c| c.id == id)
     }
 
     /// A connection by id, mutably.
-    pub fn get_mut(&mut self, id: ConnId) -> Option<&mut Conn> {
+    pub(crate) fn get_mut(&mut self, id: ConnId) -> Option<&mut Conn> {
         self.conns.iter_mut().find(|c| c.id == id)
     }
 
     /// The connection to `node`, in any state.
-    pub fn for_node(&self, node: i32) -> Option<&Conn> {
+    pub(crate) fn for_node(&self, node: i32) -> Option<&Conn> {
         self.conns.iter().find(|c| c.node == node)
     }
 
     /// The least loaded ready connection, for requests any broker can answer.
-    pub fn any_ready(&self) -> Option<&Conn> {
+    pub(crate) fn any_ready(&self) -> Option<&Conn> {
         self.conns.iter().filter(|c| c.versions().is_some()).min_by_key(|c| (c.pending.len(), c.id.0))
     }
 
     /// Whether `node` may be (re)connected at `now`.
-    pub fn may_connect(&self, node: i32, now: Instant) -> bool {
+    pub(crate) fn may_connect(&self, node: i32, now: Instant) -> bool {
         self.for_node(node).is_none() && self.reconnect.get(&node).is_none_or(|b| b.until.is_none_or(|t| t <= now))
     }
 
     /// Registers a new connection to `node`; the caller emits `Output::Connect`.
-    pub fn open(&mut self, node: i32, now: Instant, setup_timeout: Duration) -> ConnId {
+    pub(crate) fn open(&mut self, node: i32, now: Instant, setup_timeout: Duration) -> ConnId {
         let id = ConnId(self.next_id);
         self.next_id += 1;
         self.conns.push(Conn {
@@ -191,7 +191,7 @@ impl Conns {
     }
 
     /// Encodes a request frame for `conn` and records it as outstanding.
-    pub fn request<'a, M: Message<'a>>(
+    pub(crate) fn request<'a, M: Message<'a>>(
         &mut self,
         conn: ConnId,
         version: i16,
@@ -210,7 +210,7 @@ impl Conns {
     }
 
     /// `Input::Connected`: starts negotiation; returns the ApiVersions frame to transmit.
-    pub fn on_connected(&mut self, conn: ConnId, now: Instant, timeout: Duration) -> Option<Vec<u8>> {
+    pub(crate) fn on_connected(&mut self, conn: ConnId, now: Instant, timeout: Duration) -> Option<Vec<u8>> {
         let c = self.get_mut(conn)?;
         if !matches!(c.state, ConnState::Connecting { .. }) {
             return None;
@@ -230,7 +230,7 @@ impl Conns {
     }
 
     /// Re-sends ApiVersions at a lower version after UNSUPPORTED_VERSION.
-    pub fn retry_api_versions(
+    pub(crate) fn retry_api_versions(
         &mut self,
         conn: ConnId,
         version: i16,
@@ -241,7 +241,7 @@ impl Conns {
     }
 
     /// Marks `conn` ready with `versions`.
-    pub fn set_ready(&mut self, conn: ConnId, versions: Versions) {
+    pub(crate) fn set_ready(&mut self, conn: ConnId, versions: Versions) {
         if let Some(c) = self.get_mut(conn) {
             c.state = ConnState::Ready(versions);
             let node = c.node;
@@ -251,7 +251,7 @@ impl Conns {
 
     /// Removes a connection (closed, lost or garbage) and starts its node's reconnect backoff.
     /// Returns it so the caller can resolve its outstanding requests.
-    pub fn remove(&mut self, conn: ConnId, now: Instant, rng: &mut Rng) -> Option<Conn> {
+    pub(crate) fn remove(&mut self, conn: ConnId, now: Instant, rng: &mut Rng) -> Option<Conn> {
         let i = self.conns.iter().position(|c| c.id == conn)?;
         let c = self.conns.swap_remove(i);
         let b = self.reconnect.entry(c.node).or_default();
@@ -261,7 +261,7 @@ impl Conns {
     }
 
     /// Connections whose setup or oldest request has timed out at `now`.
-    pub fn timed_out(&self, now: Instant) -> Vec<ConnId> {
+    pub(crate) fn timed_out(&self, now: Instant) -> Vec<ConnId> {
         self.conns
             .iter()
             .filter(|c| match c.state {
@@ -273,7 +273,7 @@ impl Conns {
     }
 
     /// The earliest setup/request deadline.
-    pub fn next_deadline(&self) -> Option<Instant> {
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.conns
             .iter()
             .filter_map(|c| match c.state {
@@ -284,17 +284,19 @@ impl Conns {
     }
 
     /// The earliest end of a reconnect backoff still running at `now`.
-    pub fn next_reconnect(&self, now: Instant) -> Option<Instant> {
+    pub(crate) fn next_reconnect(&self, now: Instant) -> Option<Instant> {
         self.reconnect.values().filter_map(|b| b.until).filter(|t| *t > now).min()
     }
 }
 
 /// Decodes an ApiVersions response frame body answering a request of `version`. UNSUPPORTED_VERSION
 /// is read from a v0-shaped body (how brokers answer versions they do not know). `None`: garbage.
-pub fn negotiate(body: &[u8], version: i16) -> Option<Negotiation> {
+pub(crate) fn negotiate(body: &[u8], version: i16) -> Option<Negotiation> {
     // Response header v0 (correlation id), then error_code first in every version.
-    let code = body.get(4..6).map(|b| i16::from_be_bytes([b[0], b[1]]))?;
-    if code == 35 {
+    let mut header = proto::Reader::new(body);
+    header.i32().ok()?;
+    let code = ErrorCode(header.i16().ok()?);
+    if code == ErrorCode::UNSUPPORTED_VERSION {
         // A body that is not v0-shaped (librdkafka's mock answers a v3 request with a 1-byte
         // count) still says UNSUPPORTED_VERSION: fall back to v0.
         let Ok((_, r)) = proto::decode_response::<ApiVersionsResponse>(body, 0) else {
@@ -309,7 +311,7 @@ pub fn negotiate(body: &[u8], version: i16) -> Option<Negotiation> {
         return (next < version).then_some(Negotiation::Retry(next));
     }
     let (_, r) = proto::decode_response::<ApiVersionsResponse>(body, version).ok()?;
-    if r.error_code != 0 {
+    if !ErrorCode(r.error_code).is_ok() {
         return None;
     }
     let pick = |key: ApiKey| {

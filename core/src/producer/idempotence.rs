@@ -17,12 +17,8 @@
 //! identity and when the epoch is exhausted ([`LAST_EPOCH`]).
 
 use crate::proto::ErrorCode;
-use crate::proto::init_producer_id::{InitProducerIdRequest, InitProducerIdResponse};
+use crate::proto::init_producer_id::{InitProducerIdRequest, InitProducerIdResponse, LAST_EPOCH};
 use crate::time::Instant;
-
-/// The last epoch a producer id is used with: Kafka treats an epoch of `i16::MAX - 1` or more
-/// as exhausted (`TransactionMetadata.isEpochExhausted`); past it a fresh id is requested.
-pub const LAST_EPOCH: i16 = i16::MAX - 1;
 
 /// Errors that end the producer: it is not allowed to produce idempotently, or was fenced.
 fn is_fatal(code: ErrorCode) -> bool {
@@ -32,7 +28,7 @@ fn is_fatal(code: ErrorCode) -> bool {
 
 /// Where the producer id stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PidState {
+pub(crate) enum PidState {
     /// No id yet, or a bump is wanted: a request is due once drained (see `retry_at`).
     Needed,
     /// A request is outstanding.
@@ -43,7 +39,7 @@ pub enum PidState {
 
 /// What a response did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PidOutcome {
+pub(crate) enum PidOutcome {
     /// A new id/epoch to adopt: renumber every partition.
     Adopt {
         /// Producer id.
@@ -61,17 +57,17 @@ pub enum PidOutcome {
 
 /// The producer identity machine.
 #[derive(Clone, Debug)]
-pub struct Idempotence {
+pub(crate) struct Idempotence {
     /// Current producer id (-1 before the first).
-    pub producer_id: i64,
+    pub(crate) producer_id: i64,
     /// Current epoch (-1 before the first).
-    pub epoch: i16,
+    pub(crate) epoch: i16,
     /// State.
-    pub state: PidState,
+    pub(crate) state: PidState,
     /// Earliest next request.
-    pub retry_at: Option<Instant>,
+    pub(crate) retry_at: Option<Instant>,
     /// Consecutive failed requests (backoff exponent).
-    pub failures: u32,
+    pub(crate) failures: u32,
 }
 
 impl Default for Idempotence {
@@ -82,12 +78,12 @@ impl Default for Idempotence {
 
 impl Idempotence {
     /// No id yet; one is needed.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Idempotence { producer_id: -1, epoch: -1, state: PidState::Needed, retry_at: None, failures: 0 }
     }
 
     /// Whether Produce may carry new sequences now.
-    pub fn is_ready(&self) -> bool {
+    pub(crate) fn is_ready(&self) -> bool {
         self.state == PidState::Ready
     }
 
@@ -95,7 +91,7 @@ impl Idempotence {
     /// cannot be had. A broker that answers INVALID_PRODUCER_EPOCH holds a newer epoch of our id
     /// than ours; bumping again walks past it (each bump waits for a drain), and an exhausted
     /// epoch asks for a fresh id. No-op if one is already pending.
-    pub fn request_bump(&mut self) {
+    pub(crate) fn request_bump(&mut self) {
         if self.state == PidState::Ready {
             self.state = PidState::Needed;
             self.retry_at = None;
@@ -104,14 +100,14 @@ impl Idempotence {
 
     /// Whether a request should be sent at `now` (the caller also checks that all partitions
     /// are drained).
-    pub fn due(&self, now: Instant) -> bool {
+    pub(crate) fn due(&self, now: Instant) -> bool {
         self.state == PidState::Needed && self.retry_at.is_none_or(|t| t <= now)
     }
 
     /// A due bump that needs no request: the next epoch of the current id. Returns the new
     /// identity (now `Ready`), or `None` when a fresh id must be requested (no id yet, or the
     /// epoch exhausted). Call only when [`Idempotence::due`] and drained.
-    pub fn bump_locally(&mut self) -> Option<PidOutcome> {
+    pub(crate) fn bump_locally(&mut self) -> Option<PidOutcome> {
         if self.producer_id < 0 || self.epoch < 0 || self.epoch >= LAST_EPOCH {
             return None;
         }
@@ -124,7 +120,7 @@ impl Idempotence {
 
     /// The request for a fresh producer id; marks it outstanding. (InitProducerId v3+ can carry
     /// the current id and epoch, but Kafka reads them only with a transactional id.)
-    pub fn request(&mut self) -> InitProducerIdRequest<'static> {
+    pub(crate) fn request(&mut self) -> InitProducerIdRequest<'static> {
         self.state = PidState::Requesting;
         InitProducerIdRequest {
             transactional_id: None,
@@ -135,7 +131,7 @@ impl Idempotence {
     }
 
     /// The outstanding request was lost (disconnect, timeout, garbage): it will be sent again.
-    pub fn on_lost(&mut self, retry_at: Instant) {
+    pub(crate) fn on_lost(&mut self, retry_at: Instant) {
         if self.state == PidState::Requesting {
             self.state = PidState::Needed;
             self.retry_at = Some(retry_at);
@@ -144,12 +140,12 @@ impl Idempotence {
     }
 
     /// Applies a response; `retry_at` is when to try again on a retriable error.
-    pub fn on_response(&mut self, r: &InitProducerIdResponse, retry_at: Instant) -> PidOutcome {
+    pub(crate) fn on_response(&mut self, r: &InitProducerIdResponse, retry_at: Instant) -> PidOutcome {
         if self.state != PidState::Requesting {
             return PidOutcome::Retry;
         }
-        match r.error_code {
-            0 if r.producer_id >= 0 && r.producer_epoch >= 0 => {
+        match ErrorCode(r.error_code) {
+            ErrorCode::NONE if r.producer_id >= 0 && r.producer_epoch >= 0 => {
                 let bumped = self.producer_id >= 0;
                 self.producer_id = r.producer_id;
                 self.epoch = r.producer_epoch;
@@ -158,7 +154,7 @@ impl Idempotence {
                 self.failures = 0;
                 PidOutcome::Adopt { producer_id: r.producer_id, epoch: r.producer_epoch, bumped }
             }
-            code if is_fatal(ErrorCode(code)) => PidOutcome::Fatal(ErrorCode(code)),
+            code if is_fatal(code) => PidOutcome::Fatal(code),
             _ => {
                 // Coordinator loading or moving, timeouts, a malformed success: asked again
                 // (always for a fresh id) after the backoff.
@@ -176,7 +172,12 @@ mod tests {
     use super::*;
 
     fn ok(id: i64, epoch: i16) -> InitProducerIdResponse {
-        InitProducerIdResponse { throttle_time_ms: 0, error_code: 0, producer_id: id, producer_epoch: epoch }
+        InitProducerIdResponse {
+            throttle_time_ms: 0,
+            error_code: ErrorCode::NONE.0,
+            producer_id: id,
+            producer_epoch: epoch,
+        }
     }
 
     #[test]
@@ -215,14 +216,14 @@ mod tests {
         let mut p = Idempotence::new();
         p.request();
         let t = Instant::from_millis(100);
-        let e = InitProducerIdResponse { error_code: 15, ..Default::default() };
+        let e = InitProducerIdResponse { error_code: ErrorCode::COORDINATOR_NOT_AVAILABLE.0, ..Default::default() };
         assert_eq!(p.on_response(&e, t), PidOutcome::Retry);
         assert!(!p.due(Instant::from_millis(99)) && p.due(t));
         p.request();
         p.on_lost(t);
         assert_eq!(p.state, PidState::Needed);
         p.request();
-        let e = InitProducerIdResponse { error_code: 90, ..Default::default() };
+        let e = InitProducerIdResponse { error_code: ErrorCode::PRODUCER_FENCED.0, ..Default::default() };
         assert_eq!(p.on_response(&e, t), PidOutcome::Fatal(ErrorCode::PRODUCER_FENCED));
     }
 

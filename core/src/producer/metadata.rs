@@ -15,54 +15,54 @@ use crate::time::{Duration, Instant};
 
 /// A broker from the latest Metadata response.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BrokerInfo {
+pub(crate) struct BrokerInfo {
     /// Node id.
-    pub node_id: i32,
+    pub(crate) node_id: i32,
     /// Host.
-    pub host: String,
+    pub(crate) host: String,
     /// Port.
-    pub port: u16,
+    pub(crate) port: u16,
 }
 
 /// What is known about one topic.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TopicMeta {
+pub(crate) struct TopicMeta {
     /// Name.
-    pub name: String,
+    pub(crate) name: String,
     /// The topic-level error of the latest response that mentioned it, if any.
-    pub error: Option<ErrorCode>,
+    pub(crate) error: Option<ErrorCode>,
     /// Leader node id per partition (-1 when none); empty until known.
-    pub leaders: Vec<i32>,
+    pub(crate) leaders: Vec<i32>,
 }
 
 impl TopicMeta {
     /// The partition count, once known.
-    pub fn partition_count(&self) -> Option<u32> {
+    pub(crate) fn partition_count(&self) -> Option<u32> {
         (!self.leaders.is_empty()).then_some(self.leaders.len() as u32)
     }
 }
 
 /// The producer's metadata cache and refresh schedule.
 #[derive(Clone, Debug)]
-pub struct Metadata {
+pub(crate) struct Metadata {
     /// Brokers.
-    pub brokers: Vec<BrokerInfo>,
+    pub(crate) brokers: Vec<BrokerInfo>,
     /// Topics, indexed like the producer's topic table.
-    pub topics: Vec<TopicMeta>,
+    pub(crate) topics: Vec<TopicMeta>,
     index: BTreeMap<String, usize>,
     last_refresh: Option<Instant>,
     wanted: bool,
     /// A Metadata request is outstanding.
-    pub in_flight: bool,
+    pub(crate) in_flight: bool,
     retry_at: Option<Instant>,
     /// Consecutive failures (backoff exponent).
-    pub failures: u32,
+    pub(crate) failures: u32,
     max_age: Duration,
 }
 
 impl Metadata {
     /// Empty cache; `max_age` is `metadata.max.age.ms`.
-    pub fn new(max_age: Duration) -> Self {
+    pub(crate) fn new(max_age: Duration) -> Self {
         Metadata {
             brokers: Vec::new(),
             topics: Vec::new(),
@@ -77,12 +77,12 @@ impl Metadata {
     }
 
     /// A topic's index, if the producer has seen it.
-    pub fn topic(&self, name: &str) -> Option<usize> {
+    pub(crate) fn topic(&self, name: &str) -> Option<usize> {
         self.index.get(name).copied()
     }
 
     /// Adds a topic (unknown metadata) and asks for a refresh; returns its index.
-    pub fn add_topic(&mut self, name: &str) -> usize {
+    pub(crate) fn add_topic(&mut self, name: &str) -> usize {
         if let Some(i) = self.topic(name) {
             return i;
         }
@@ -95,24 +95,24 @@ impl Metadata {
     }
 
     /// The leader of a partition, if known.
-    pub fn leader(&self, topic: usize, partition: i32) -> Option<i32> {
+    pub(crate) fn leader(&self, topic: usize, partition: i32) -> Option<i32> {
         let t = self.topics.get(topic)?;
         let l = *t.leaders.get(usize::try_from(partition).ok()?)?;
         (l >= 0).then_some(l)
     }
 
     /// A broker's address.
-    pub fn broker(&self, node: i32) -> Option<&BrokerInfo> {
+    pub(crate) fn broker(&self, node: i32) -> Option<&BrokerInfo> {
         self.brokers.iter().find(|b| b.node_id == node)
     }
 
     /// Asks for a refresh as soon as possible (respecting the retry backoff).
-    pub fn request_refresh(&mut self) {
+    pub(crate) fn request_refresh(&mut self) {
         self.wanted = true;
     }
 
     /// Whether a request should be sent at `now`.
-    pub fn due(&self, now: Instant) -> bool {
+    pub(crate) fn due(&self, now: Instant) -> bool {
         if self.in_flight || self.topics.is_empty() || self.retry_at.is_some_and(|t| t > now) {
             return false;
         }
@@ -120,7 +120,7 @@ impl Metadata {
     }
 
     /// When the next request will be due (if none is outstanding).
-    pub fn next_deadline(&self) -> Option<Instant> {
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
         if self.in_flight || self.topics.is_empty() {
             return None;
         }
@@ -133,7 +133,7 @@ impl Metadata {
     }
 
     /// The request for every topic the producer knows; marks it outstanding.
-    pub fn request(&mut self) -> MetadataRequest<'_> {
+    pub(crate) fn request(&mut self) -> MetadataRequest<'_> {
         self.in_flight = true;
         self.wanted = false;
         MetadataRequest {
@@ -147,7 +147,7 @@ impl Metadata {
     }
 
     /// The outstanding request failed or was lost; retry at `retry_at`.
-    pub fn on_failed(&mut self, retry_at: Instant) {
+    pub(crate) fn on_failed(&mut self, retry_at: Instant) {
         self.in_flight = false;
         self.wanted = true;
         self.retry_at = Some(retry_at);
@@ -157,7 +157,7 @@ impl Metadata {
     /// Applies a response at `now`. Topics or partitions still without a leader make the next
     /// refresh wanted after `retry_at`. Partition counts never shrink (Kafka cannot remove
     /// partitions; a response listing fewer is ignored for the missing ones).
-    pub fn on_response(&mut self, r: &MetadataResponse<'_>, now: Instant, retry_at: Instant) {
+    pub(crate) fn on_response(&mut self, r: &MetadataResponse<'_>, now: Instant, retry_at: Instant) {
         self.in_flight = false;
         self.last_refresh = Some(now);
         self.failures = 0;
@@ -174,8 +174,9 @@ impl Metadata {
         for t in &r.topics {
             let Some(i) = t.name.and_then(|n| self.topic(n)) else { continue };
             let Some(meta) = self.topics.get_mut(i) else { continue };
-            if t.error_code != 0 {
-                meta.error = Some(ErrorCode(t.error_code));
+            let code = ErrorCode(t.error_code);
+            if !code.is_ok() {
+                meta.error = Some(code);
                 incomplete = true;
                 continue;
             }

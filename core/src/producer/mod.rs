@@ -1,60 +1,67 @@
-//! The idempotent producer state machine (sans-IO).
+//! The idempotent producer state machine (sans-IO): [`Producer`], what it takes ([`Input`],
+//! [`ProducerRecord`], [`ProducerConfig`]) and what it gives ([`Output`], [`Event`]).
 //!
-//! The application feeds facts in ([`Producer::send`], [`Producer::handle_input`]) and drains
-//! actions out ([`Producer::poll_output`]) until it returns [`Output::Timeout`]; the core never
-//! reads a clock, opens a socket or blocks. Every call that takes `now` may queue outputs: drain
-//! `poll_output` after each one.
-//!
-//! Guarantees (checked by the tests and the simulation): every accepted record gets exactly one
-//! [`Event::Delivered`] or [`Event::Failed`]; per partition, records are written in `send` order
-//! and at most once; memory stays within `buffer.memory` (`send` answers
-//! [`SendError::QueueFull`]); hostile bytes from a broker close that connection and never panic
-//! or lose a record; the same inputs produce the same outputs byte for byte (jitter comes from
-//! `idem.seed`).
-//!
-//! Sub-machines: [`config`], [`partitioner`], [`accumulator`], [`partition`] (sequences, window,
-//! retries and the decision table), [`idempotence`] (producer id, drain and bump), [`conn`],
-//! [`metadata`], [`backoff`], [`timer`], [`report`]; `sender` ties the network side together.
+//! The contract (inputs, outputs, the drain rule, time, connections, what is guaranteed,
+//! determinism) and a complete run loop are in the [crate documentation](crate#the-producers-contract).
 
-pub mod accumulator;
-pub mod backoff;
-pub mod classify;
-pub mod config;
-pub mod conn;
-pub mod idempotence;
-pub mod metadata;
-pub mod partition;
-pub mod partitioner;
-mod receiver;
-pub mod report;
-mod sender;
-pub mod timer;
+// Inside, one piece per file, all private:
+// - the sub-machines, each a plain value with its own tests: `config`, `partitioner`,
+//   `accumulator` (open batches, buffer.memory), `partition` (sequences, the in-flight window,
+//   retries and the decision table), `classify` (what an error code says), `idempotence`
+//   (producer id and epoch, drain and bump), `conn` (connections, framing, ApiVersions),
+//   `metadata`, `backoff`, `timer`, `report` (the public report types), `pending` (records
+//   waiting for metadata);
+// - `impl Producer` by responsibility: this file (the API), `batching` (records into sealed
+//   batches), `drive` (the drive loop and the timers), `network` (connections and received
+//   frames), `topics` (Metadata and the partitions it creates), `identity` (the producer id in
+//   the loop), `produce` (Produce requests and answers), `outcome` (reports, stopping).
+
+mod accumulator;
+mod backoff;
+mod batching;
+mod classify;
+mod config;
+mod conn;
+mod drive;
+mod idempotence;
+mod identity;
+mod metadata;
+mod network;
+mod outcome;
+mod partition;
+mod partitioner;
+mod pending;
+mod produce;
+mod report;
+mod timer;
+mod topics;
 
 use alloc::collections::VecDeque;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 
-pub use config::{Acks, ConfigError, ProducerConfig};
+pub use config::{Acks, BootstrapServer, ConfigError, ProducerConfig};
 pub use report::{DeliveryError, Event, FatalError, Persisted, ProducerMetrics, RecordId, SendError};
 
-use accumulator::{Accumulator, AppendOutcome, RecordRef};
+use accumulator::{Accumulator, RecordRef};
 use backoff::Backoff;
 use conn::Conns;
 use idempotence::Idempotence;
 use metadata::Metadata;
-use partition::{Completion, PartitionState};
-use partitioner::Sticky;
+use partition::PartitionState;
 use timer::{TimerKind, Timers};
+use topics::TopicState;
 
 use crate::rand::Rng;
 use crate::time::Instant;
 
-/// Identifies one connection; chosen by the producer in `Output::Connect`, used by the driver in
-/// every `Input` about that connection. Never reused.
+/// Identifies one connection: chosen by the producer in [`Output::Connect`] (counting up from
+/// 1, never reused), named by the driver in every [`Input`] about that connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ConnId(pub u64);
 
-/// A record to send. The core has no wall clock: the driver fills `timestamp_ms`.
+/// A record to send, borrowed: [`Producer::send`] copies what it keeps. The core has no wall
+/// clock: the driver fills `timestamp_ms`.
 #[derive(Clone, Copy, Debug)]
 pub struct ProducerRecord<'a> {
     /// Topic.
@@ -71,10 +78,12 @@ pub struct ProducerRecord<'a> {
     pub timestamp_ms: i64,
 }
 
-/// A fact from the driver.
+/// A fact from the driver, for [`Producer::handle_input`]. Inputs naming a connection the
+/// producer has closed or never opened are ignored; a `now` earlier than one given before is
+/// taken as the latest one (see the [crate documentation](crate#time)).
 #[derive(Clone, Copy, Debug)]
 pub enum Input<'a> {
-    /// The connection asked for by `Output::Connect` is established.
+    /// The connection asked for by [`Output::Connect`] is established.
     Connected {
         /// Now.
         now: Instant,
@@ -90,21 +99,23 @@ pub enum Input<'a> {
         /// The bytes.
         bytes: &'a [u8],
     },
-    /// The connection failed or was closed by the peer (also after a failed connect).
+    /// The connection failed or was closed by the peer (also: the connect failed). Once per
+    /// connection, and never after [`Output::Close`] for it.
     Disconnected {
         /// Now.
         now: Instant,
         /// Which connection.
         conn: ConnId,
     },
-    /// Time passed; spurious calls are no-ops.
+    /// Time passed: due timers fire. A call with nothing due does nothing.
     Timeout(Instant),
 }
 
-/// An action for the driver.
+/// An action for the driver, from [`Producer::poll_output`], to carry out in the order given.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
-    /// Open a TCP connection; answer with `Input::Connected` or `Input::Disconnected`.
+    /// Open a TCP connection; answer with exactly one [`Input::Connected`] or
+    /// [`Input::Disconnected`] (unless a [`Output::Close`] for it comes first).
     Connect {
         /// The id to use in inputs about it.
         conn: ConnId,
@@ -113,47 +124,29 @@ pub enum Output {
         /// Port.
         port: u16,
     },
-    /// Write all these bytes, in order, after everything transmitted before on `conn`.
+    /// Write all these bytes, in order, after everything transmitted before on `conn` (only
+    /// after [`Input::Connected`]); if that fails, report [`Input::Disconnected`].
     Transmit {
         /// Which connection.
         conn: ConnId,
         /// The bytes.
         data: Vec<u8>,
     },
-    /// Close the connection (no `Input::Disconnected` is expected for it).
+    /// Close the connection; nothing more is expected about it (no [`Input::Disconnected`]).
     Close {
         /// Which connection.
         conn: ConnId,
     },
-    /// Something to report.
+    /// A record's report (exactly one per accepted record), or a fatal error.
     Event(Event),
-    /// Drained: call `handle_input(Input::Timeout(t))` at `t`, or earlier on new input.
+    /// Drained: feed [`Input::Timeout`] at this instant (at once if it is not in the future),
+    /// or earlier on new input; `None`: only new input can change anything.
     Timeout(Option<Instant>),
 }
 
-/// A record accepted before its topic's metadata was known (copied; only at startup or for new
-/// topics).
-#[derive(Debug)]
-struct PendingRecord {
-    id: RecordId,
-    partition: Option<i32>,
-    key: Option<Vec<u8>>,
-    value: Option<Vec<u8>>,
-    headers: Vec<(String, Option<Vec<u8>>)>,
-    timestamp_ms: i64,
-    accepted: Instant,
-    reserved: usize,
-}
-
-/// Per-topic producer state (indexed like `Metadata::topics`).
-#[derive(Debug, Default)]
-struct TopicState {
-    partitions: Vec<PartitionState>,
-    sticky: Sticky,
-    pending: VecDeque<PendingRecord>,
-}
-
-/// The sans-IO idempotent producer.
+/// The sans-IO idempotent producer: one value, no clock, socket or thread inside. Feed it
+/// records and facts, drain [`poll_output`](Producer::poll_output) after each, carry out what it
+/// asks. The contract and a run loop are in the [crate documentation](crate#the-producers-contract).
 #[derive(Debug)]
 pub struct Producer {
     config: ProducerConfig,
@@ -232,8 +225,8 @@ impl Producer {
         (self.pid.producer_id >= 0).then_some((self.pid.producer_id, self.pid.epoch))
     }
 
-    /// Whether the producer has stopped: closed and drained, aborted, or fatally failed. No more
-    /// events follow.
+    /// Whether the producer has stopped: closed and drained, aborted, or fatally failed. No
+    /// event follows those already queued, and every input is ignored.
     pub fn is_finished(&self) -> bool {
         self.finished
     }
@@ -244,7 +237,8 @@ impl Producer {
     }
 
     /// Accepts a record: copies its bytes into its partition's open batch (no heap allocation
-    /// per record in steady state) and returns its id. Refused records get no event.
+    /// per record in steady state) and returns its id; the record then gets exactly one report.
+    /// A refused record gets none. Drain [`poll_output`](Self::poll_output) afterwards.
     pub fn send(&mut self, now: Instant, record: &ProducerRecord<'_>) -> Result<RecordId, SendError> {
         if let Some(e) = self.fatal {
             return Err(SendError::Fatal(e));
@@ -252,7 +246,7 @@ impl Producer {
         if self.closing || self.finished {
             return Err(SendError::Closed);
         }
-        if record.topic.is_empty() || record.topic.len() > 249 {
+        if record.topic.is_empty() || record.topic.len() > crate::proto::MAX_TOPIC_NAME_LEN {
             return Err(SendError::InvalidTopic);
         }
         if record.partition.is_some_and(|p| p < 0) {
@@ -290,28 +284,7 @@ impl Producer {
                 }
                 result?;
             }
-            _ => {
-                // Slack for the offset/timestamp deltas the record gets once in a batch.
-                let single = single + 16;
-                self.acc.reserve(single)?;
-                let p = PendingRecord {
-                    id,
-                    partition: record.partition,
-                    key: record.key.map(<[u8]>::to_vec),
-                    value: record.value.map(<[u8]>::to_vec),
-                    headers: record.headers.iter().map(|(k, v)| (k.to_string(), v.map(<[u8]>::to_vec))).collect(),
-                    timestamp_ms: record.timestamp_ms,
-                    accepted: now,
-                    reserved: single,
-                };
-                if let Some(ts) = self.topics.get_mut(t) {
-                    ts.pending.push_back(p);
-                }
-                self.timers.lower(TimerKind::Delivery, now + self.config.delivery_timeout);
-                if self.metadata.due(now) {
-                    self.drive(now);
-                }
-            }
+            _ => self.hold_for_metadata(t, now, id, record, single)?,
         }
         self.next_record += 1;
         self.metrics.records_sent += 1;
@@ -319,81 +292,10 @@ impl Producer {
         Ok(id)
     }
 
-    /// Appends to a partition of topic `t` (metadata known). Returns whether a batch was sealed
-    /// (even when the record itself was refused) and the outcome for the record.
-    fn append(
-        &mut self,
-        t: usize,
-        count: u32,
-        now: Instant,
-        id: RecordId,
-        explicit: Option<i32>,
-        r: &RecordRef<'_>,
-    ) -> (bool, Result<(), SendError>) {
-        let Some(ts) = self.topics.get_mut(t) else { return (false, Err(SendError::InvalidTopic)) };
-        let p = match (explicit, r.key) {
-            (Some(p), _) if p >= 0 && (p as u32) < count => p,
-            (Some(p), _) => return (false, Err(SendError::InvalidPartition(p))),
-            (None, Some(k)) => partitioner::partition_for_key(k, count),
-            (None, None) => ts.sticky.partition(count, &mut self.rng),
-        };
-        while ts.partitions.len() < count as usize {
-            let n = ts.partitions.len() as i32;
-            let mut part = PartitionState::new(n);
-            part.next_sequence = self.first_sequence;
-            ts.partitions.push(part);
-        }
-        let Some(part) = ts.partitions.get_mut(p as usize) else {
-            return (false, Err(SendError::InvalidPartition(p)));
-        };
-        let idempotent = self.config.enable_idempotence;
-        let (pid, epoch) = (self.pid.producer_id, self.pid.epoch);
-        let mut sealed = false;
-        let result = loop {
-            let was_open = part.open.is_some();
-            match self.acc.append(&mut part.open, now, id, r) {
-                Ok(AppendOutcome::Appended { full }) => {
-                    if !was_open {
-                        self.timers.lower(TimerKind::Linger, now + self.config.linger);
-                        self.timers.lower(TimerKind::Delivery, now + self.config.delivery_timeout);
-                    }
-                    let lingered = self.config.linger == crate::time::Duration::ZERO;
-                    if full || (lingered && part.ready_for_new_batch(self.config.window())) {
-                        sealed |= part.seal(pid, epoch, idempotent);
-                    }
-                    break Ok(());
-                }
-                Ok(AppendOutcome::SealFirst) => sealed |= part.seal(pid, epoch, idempotent),
-                Err(e) => break Err(e),
-            }
-        };
-        if sealed {
-            self.metrics.batches += 1;
-            if explicit.is_none() && r.key.is_none() {
-                ts.sticky.on_sealed(p, count, &mut self.rng);
-            }
-        }
-        (sealed, result)
-    }
-
     /// Seals every open batch now (they are sent as soon as the partitions allow).
     pub fn flush(&mut self, now: Instant) {
         self.seal_all();
         self.drive(now);
-    }
-
-    fn seal_all(&mut self) {
-        let idempotent = self.config.enable_idempotence;
-        let (pid, epoch) = (self.pid.producer_id, self.pid.epoch);
-        for ts in &mut self.topics {
-            let count = ts.partitions.len() as u32;
-            for part in &mut ts.partitions {
-                if part.seal(pid, epoch, idempotent) {
-                    self.metrics.batches += 1;
-                    ts.sticky.on_sealed(part.partition, count, &mut self.rng);
-                }
-            }
-        }
     }
 
     /// Stops accepting records and seals everything; what is buffered is still delivered or
@@ -414,7 +316,7 @@ impl Producer {
         self.finish();
     }
 
-    /// Feeds one fact in.
+    /// Feeds one fact in; drain [`poll_output`](Self::poll_output) afterwards.
     pub fn handle_input(&mut self, input: Input<'_>) {
         if self.finished {
             return;
@@ -447,110 +349,13 @@ impl Producer {
         }
     }
 
-    /// The next action; [`Output::Timeout`] when drained.
+    /// The next action, in the order to carry them out; [`Output::Timeout`] once drained (and
+    /// again on every call until new input).
     pub fn poll_output(&mut self) -> Output {
         match self.out.pop_front() {
             Some(o) => o,
             None => Output::Timeout(if self.finished { None } else { self.timers.next() }),
         }
-    }
-
-    /// Turns a finished batch into one event per record and recycles its buffers.
-    fn complete(&mut self, partition: i32, c: Completion) {
-        match c {
-            Completion::Delivered { batch, base_offset, log_append_time, duplicate, implicit } => {
-                self.metrics.duplicates_acknowledged += u64::from(duplicate);
-                self.metrics.implicit_acks += u64::from(implicit);
-                for (i, r) in batch.records.iter().enumerate() {
-                    self.out.push_back(Output::Event(Event::Delivered {
-                        id: r.id,
-                        partition,
-                        offset: base_offset.map(|b| b.saturating_add(i as i64)),
-                        timestamp_ms: log_append_time.unwrap_or(r.timestamp_ms),
-                    }));
-                }
-                self.metrics.records_delivered += batch.records.len() as u64;
-                self.acc.recycle(batch.bytes, batch.records, batch.accounted);
-            }
-            Completion::Failed { batch, error, persisted } => {
-                for r in &batch.records {
-                    self.out.push_back(Output::Event(Event::Failed { id: r.id, error, persisted }));
-                }
-                self.metrics.records_failed += batch.records.len() as u64;
-                self.acc.recycle(batch.bytes, batch.records, batch.accounted);
-            }
-            Completion::FailedOpen { batch, error } => {
-                for r in &batch.records {
-                    self.out.push_back(Output::Event(Event::Failed { id: r.id, error, persisted: Persisted::No }));
-                }
-                self.metrics.records_failed += batch.records.len() as u64;
-                let accounted = batch.accounted;
-                let (bytes, records, _, _) = batch.seal(crate::proto::record_batch::ProducerStamp::NONE);
-                self.acc.recycle(bytes, records, accounted);
-            }
-        }
-        self.metrics.buffered_bytes = self.acc.used() as u64;
-    }
-
-    /// Runs `f` on every partition, collecting completions, then reports them.
-    fn for_each_partition(&mut self, mut f: impl FnMut(&mut PartitionState, &mut dyn FnMut(Completion))) {
-        let mut done: Vec<(i32, Completion)> = Vec::new();
-        for ts in &mut self.topics {
-            for part in &mut ts.partitions {
-                let p = part.partition;
-                f(part, &mut |c| done.push((p, c)));
-            }
-        }
-        for (p, c) in done {
-            self.complete(p, c);
-        }
-    }
-
-    fn fail_pending(&mut self, error: DeliveryError, only_expired_before: Option<Instant>) {
-        let mut failed = Vec::new();
-        for ts in &mut self.topics {
-            while let Some(p) = ts.pending.front() {
-                if only_expired_before.is_some_and(|t| p.accepted > t) {
-                    break;
-                }
-                if let Some(p) = ts.pending.pop_front() {
-                    failed.push(p);
-                }
-            }
-        }
-        for p in failed {
-            self.acc.release(p.reserved);
-            self.metrics.records_failed += 1;
-            self.out.push_back(Output::Event(Event::Failed { id: p.id, error, persisted: Persisted::No }));
-        }
-        self.metrics.buffered_bytes = self.acc.used() as u64;
-    }
-
-    fn fail_everything(&mut self, error: DeliveryError) {
-        self.for_each_partition(|part, sink| part.fail_all(error, &mut |c| sink(c)));
-        self.fail_pending(error, None);
-    }
-
-    /// Stops on a fatal error: reports it, fails everything, closes every connection.
-    fn fail_fatal(&mut self, e: FatalError) {
-        if self.fatal.is_some() {
-            return;
-        }
-        self.fatal = Some(e);
-        self.out.push_back(Output::Event(Event::Fatal(e)));
-        self.fail_everything(DeliveryError::Fatal(e));
-        self.finish();
-    }
-
-    fn finish(&mut self) {
-        let ids: Vec<ConnId> = self.conns.iter().map(|c| c.id).collect();
-        for id in ids {
-            self.conns.remove(id, self.now, &mut self.rng);
-            self.out.push_back(Output::Close { conn: id });
-        }
-        self.finished = true;
-        self.timers = Timers::default();
-        self.metrics.in_flight = 0;
     }
 }
 

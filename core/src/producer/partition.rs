@@ -35,33 +35,33 @@ use crate::proto::record_batch::{ProducerStamp, increment_sequence, restamp};
 use crate::time::{Duration, Instant};
 
 /// The most batches a partition keeps in flight (Kafka's broker-side dedup window).
-pub const MAX_WINDOW: usize = 5;
+pub(crate) const MAX_WINDOW: usize = 5;
 
 /// A sealed batch: final bytes plus what is needed to report its records.
 #[derive(Debug)]
-pub struct SealedBatch {
+pub(crate) struct SealedBatch {
     /// The RecordBatch bytes, exactly as transmitted (and retransmitted).
-    pub bytes: Vec<u8>,
+    pub(crate) bytes: Vec<u8>,
     /// Its records in offset order.
-    pub records: Vec<RecordMeta>,
+    pub(crate) records: Vec<RecordMeta>,
     /// When its first record was appended.
-    pub created: Instant,
+    pub(crate) created: Instant,
     /// Bytes accounted against `buffer.memory`.
-    pub accounted: usize,
+    pub(crate) accounted: usize,
     /// The stamp in `bytes`.
-    pub stamp: ProducerStamp,
+    pub(crate) stamp: ProducerStamp,
     /// Transmissions so far.
-    pub attempts: u32,
+    pub(crate) attempts: u32,
     /// Some transmission's outcome is unknown: it may be in the log.
-    pub maybe_persisted: bool,
+    pub(crate) maybe_persisted: bool,
     /// The request carrying it now: connection and correlation id.
-    pub in_flight: Option<(ConnId, i32)>,
+    pub(crate) in_flight: Option<(ConnId, i32)>,
     /// Its place in the partition's order of first transmissions (see
     /// [`PartitionState::has_room`]).
-    pub ordinal: u64,
+    pub(crate) ordinal: u64,
     /// Refused as too large (MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE): split in two when the
     /// partition is renumbered.
-    pub split: bool,
+    pub(crate) split: bool,
 }
 
 impl SealedBatch {
@@ -82,7 +82,7 @@ impl SealedBatch {
     }
 
     /// Number of records.
-    pub fn record_count(&self) -> i32 {
+    pub(crate) fn record_count(&self) -> i32 {
         self.records.len() as i32
     }
 }
@@ -135,7 +135,7 @@ fn is_too_large(code: ErrorCode) -> bool {
 
 /// Whether the partition may start new transmissions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SendState {
+pub(crate) enum SendState {
     /// Pipelining from the queue.
     Normal,
     /// A batch must be resent: wait until nothing is in flight and `until` has passed.
@@ -149,18 +149,18 @@ pub enum SendState {
 
 /// How the producer should react to one partition result.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Reaction {
+pub(crate) struct Reaction {
     /// Leadership may have moved: refresh metadata.
-    pub refresh_metadata: bool,
+    pub(crate) refresh_metadata: bool,
     /// A fatal error code.
-    pub fatal: Option<ErrorCode>,
+    pub(crate) fatal: Option<ErrorCode>,
     /// The batch must be resent (entered backoff).
-    pub retry: bool,
+    pub(crate) retry: bool,
 }
 
 /// A batch reaching its end; the producer turns it into events and recycles its buffers.
 #[derive(Debug)]
-pub enum Completion {
+pub(crate) enum Completion {
     /// Acknowledged; `base_offset` when known, LogAppendTime when the broker set it.
     Delivered {
         /// The batch.
@@ -194,31 +194,31 @@ pub enum Completion {
 
 /// One partition of one topic.
 #[derive(Debug)]
-pub struct PartitionState {
+pub(crate) struct PartitionState {
     /// Partition index.
-    pub partition: i32,
+    pub(crate) partition: i32,
     /// The batch accepting records.
-    pub open: Option<OpenBatch>,
+    pub(crate) open: Option<OpenBatch>,
     /// Sequence of the next batch sealed.
-    pub next_sequence: i32,
+    pub(crate) next_sequence: i32,
     /// Transmitted, unresolved batches in sequence order (at most [`MAX_WINDOW`]).
-    pub window: heapless::Deque<SealedBatch, MAX_WINDOW>,
+    pub(crate) window: heapless::Deque<SealedBatch, MAX_WINDOW>,
     /// Sealed, never transmitted (in this epoch), in sequence order.
-    pub queue: VecDeque<SealedBatch>,
+    pub(crate) queue: VecDeque<SealedBatch>,
     /// Requests outstanding for this partition.
-    pub in_flight: usize,
+    pub(crate) in_flight: usize,
     /// The connection they are on.
-    pub in_flight_conn: Option<ConnId>,
+    pub(crate) in_flight_conn: Option<ConnId>,
     /// Whether new transmissions may start.
-    pub state: SendState,
+    pub(crate) state: SendState,
     /// Consecutive failed rounds (backoff exponent).
-    pub failures: u32,
+    pub(crate) failures: u32,
     /// A sequenced batch was given up or the broker disagrees about sequences: the producer must
     /// drain and bump the epoch before this partition sends new batches.
-    pub needs_bump: bool,
+    pub(crate) needs_bump: bool,
     /// The broker refused the head batch's sequence with this error (it is definitely not in the
     /// log): the partition waits for the bump.
-    pub head_rejected: Option<ErrorCode>,
+    pub(crate) head_rejected: Option<ErrorCode>,
     /// Ordinal the next batch taken into the window gets.
     next_ordinal: u64,
     /// A batch of the current producer session (id + epoch) was acknowledged on this partition.
@@ -227,7 +227,7 @@ pub struct PartitionState {
 
 impl PartitionState {
     /// An empty partition.
-    pub fn new(partition: i32) -> Self {
+    pub(crate) fn new(partition: i32) -> Self {
         PartitionState {
             partition,
             open: None,
@@ -247,7 +247,7 @@ impl PartitionState {
 
     /// Seals the open batch (if any) with the current producer id/epoch and the next sequence
     /// (`idempotent`), or without a stamp. Returns whether a batch was sealed.
-    pub fn seal(&mut self, producer_id: i64, producer_epoch: i16, idempotent: bool) -> bool {
+    pub(crate) fn seal(&mut self, producer_id: i64, producer_epoch: i16, idempotent: bool) -> bool {
         let Some(open) = self.open.take() else { return false };
         let count = open.len() as i32;
         let stamp = if idempotent {
@@ -266,7 +266,7 @@ impl PartitionState {
     /// Whether a batch sealed now could be sent at once: nothing queued ahead of it, room in the
     /// window, no retry pending. A lingered batch that could not be sent stays open (and keeps
     /// filling up to `batch.size`) until this holds, as the Java client's accumulator does.
-    pub fn ready_for_new_batch(&self, window: usize) -> bool {
+    pub(crate) fn ready_for_new_batch(&self, window: usize) -> bool {
         self.queue.is_empty() && self.has_room(window) && self.state == SendState::Normal
     }
 
@@ -286,18 +286,18 @@ impl PartitionState {
     ///   it does not know (KIP-360, before KAFKA-15591's fix) would otherwise append the second
     ///   pipelined batch as the first when the first is rejected, and the first, renumbered,
     ///   would land behind it.
-    pub fn has_room(&self, window: usize) -> bool {
+    pub(crate) fn has_room(&self, window: usize) -> bool {
         let limit = if self.acked { window.clamp(1, MAX_WINDOW) } else { 1 } as u64;
         self.window.front().is_none_or(|head| self.next_ordinal.wrapping_sub(head.ordinal) < limit)
     }
 
     /// Whether anything is buffered (open, queued or unresolved).
-    pub fn has_data(&self) -> bool {
+    pub(crate) fn has_data(&self) -> bool {
         self.open.is_some() || !self.queue.is_empty() || !self.window.is_empty()
     }
 
     /// Whether a transmission could start now (ignoring the connection).
-    pub fn wants_to_send(&self, now: Instant, window: usize, draining: bool) -> bool {
+    pub(crate) fn wants_to_send(&self, now: Instant, window: usize, draining: bool) -> bool {
         match self.state {
             SendState::Backoff { until } => self.in_flight == 0 && until <= now,
             SendState::Resending => {
@@ -319,7 +319,7 @@ impl PartitionState {
     /// queue into the window if needed; returns its window index. `draining`: a bump is pending;
     /// only the window is resent (in order, same bytes), and only while that can resolve a batch
     /// of unknown outcome; nothing new starts.
-    pub fn next_to_send(&mut self, now: Instant, conn: ConnId, window: usize, draining: bool) -> Option<usize> {
+    pub(crate) fn next_to_send(&mut self, now: Instant, conn: ConnId, window: usize, draining: bool) -> Option<usize> {
         if self.in_flight > 0 && self.in_flight_conn != Some(conn) {
             return None; // requests to another (old leader's) connection are unresolved
         }
@@ -356,7 +356,7 @@ impl PartitionState {
     }
 
     /// Records that window batch `i` went out in request `corr` on `conn`.
-    pub fn mark_sent(&mut self, i: usize, conn: ConnId, corr: i32) -> bool {
+    pub(crate) fn mark_sent(&mut self, i: usize, conn: ConnId, corr: i32) -> bool {
         let Some(b) = self.window.iter_mut().nth(i) else { return false };
         b.attempts = b.attempts.saturating_add(1);
         let retry = b.attempts > 1;
@@ -411,7 +411,7 @@ impl PartitionState {
     /// Applies one partition result of request `corr` on `conn`. `retries`: the `retries`
     /// setting; `backoff_until`: when a retry may start.
     #[allow(clippy::too_many_arguments)]
-    pub fn on_result(
+    pub(crate) fn on_result(
         &mut self,
         conn: ConnId,
         corr: i32,
@@ -561,13 +561,13 @@ impl PartitionState {
 
     /// Every request on `conn` is lost (disconnect, request timeout, garbage): the batches in
     /// them have an unknown outcome and will be resent with the same bytes.
-    pub fn on_conn_lost(&mut self, conn: ConnId, backoff_until: Instant) {
+    pub(crate) fn on_conn_lost(&mut self, conn: ConnId, backoff_until: Instant) {
         self.lose(|c, _| c == conn, backoff_until);
     }
 
     /// Request `corr` on `conn` resolved without an answer for this partition (the broker left
     /// it out): same as a lost request for its batch.
-    pub fn on_request_lost(&mut self, conn: ConnId, corr: i32, backoff_until: Instant) {
+    pub(crate) fn on_request_lost(&mut self, conn: ConnId, corr: i32, backoff_until: Instant) {
         self.lose(|c, k| c == conn && k == corr, backoff_until);
     }
 
@@ -597,7 +597,7 @@ impl PartitionState {
     /// epoch).
     ///
     /// Also gives up batches whose transmissions were lost (no answer) more than `retries` times.
-    pub fn expire(
+    pub(crate) fn expire(
         &mut self,
         now: Instant,
         timeout: Duration,
@@ -650,7 +650,7 @@ impl PartitionState {
     /// batches of unknown outcome behind it cannot be resolved in this epoch (the broker will not
     /// accept them after a head it refuses) and must not be re-stamped: they are given up here as
     /// possibly persisted.
-    pub fn drained(&mut self, sink: &mut impl FnMut(Completion)) -> bool {
+    pub(crate) fn drained(&mut self, sink: &mut impl FnMut(Completion)) -> bool {
         if self.in_flight > 0 {
             return false;
         }
@@ -665,14 +665,14 @@ impl PartitionState {
     /// Adopts a new producer id/epoch: every unresolved batch (all definitely not in the log:
     /// see [`PartitionState::drained`]) goes back to the queue and the queue is re-stamped from
     /// sequence 0. Must only be called when drained.
-    pub fn renumber(&mut self, producer_id: i64, producer_epoch: i16, idempotent: bool) {
+    pub(crate) fn renumber(&mut self, producer_id: i64, producer_epoch: i16, idempotent: bool) {
         self.renumber_from(producer_id, producer_epoch, idempotent, 0);
     }
 
     /// [`PartitionState::renumber`] starting at `first` instead of 0 (test hook for the
     /// wrap-around scenario; Kafka requires 0 in a new epoch).
     #[doc(hidden)]
-    pub fn renumber_from(&mut self, producer_id: i64, producer_epoch: i16, idempotent: bool, first: i32) {
+    pub(crate) fn renumber_from(&mut self, producer_id: i64, producer_epoch: i16, idempotent: bool, first: i32) {
         while let Some(b) = self.window.pop_back() {
             if !b.split {
                 self.queue.push_front(b);
@@ -709,7 +709,7 @@ impl PartitionState {
 
     /// Gives up everything (fatal error or abort): `No` for what was never sent or definitely
     /// rejected, `Possibly` for the rest.
-    pub fn fail_all(&mut self, error: DeliveryError, sink: &mut impl FnMut(Completion)) {
+    pub(crate) fn fail_all(&mut self, error: DeliveryError, sink: &mut impl FnMut(Completion)) {
         while let Some(batch) = self.window.pop_front() {
             let persisted =
                 if batch.maybe_persisted || batch.in_flight.is_some() { Persisted::Possibly } else { Persisted::No };

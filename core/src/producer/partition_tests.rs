@@ -80,7 +80,7 @@ fn success_and_implicit_ack() {
     let mut p = part_in_flight(3);
     let mut done = Vec::new();
     // First answer ambiguous (written, not enough replicas after append), second succeeds.
-    let r = p.on_result(C, 0, ErrorCode(20), -1, -1, 10, T0, &mut collect(&mut done));
+    let r = p.on_result(C, 0, ErrorCode::NOT_ENOUGH_REPLICAS_AFTER_APPEND, -1, -1, 10, T0, &mut collect(&mut done));
     assert!(r.retry);
     assert!(done.is_empty());
     p.on_result(C, 1, ErrorCode::NONE, 10, -1, 10, T0, &mut collect(&mut done));
@@ -227,7 +227,7 @@ fn retries_exhausted_and_rejections() {
     let i = p.next_to_send(T0, C, 5, false).unwrap();
     p.mark_sent(i, C, 0);
     let r = p.on_result(C, 0, ErrorCode::PRODUCER_FENCED, -1, -1, 2, T0, &mut collect(&mut done));
-    assert_eq!(r.fatal, Some(ErrorCode(90)));
+    assert_eq!(r.fatal, Some(ErrorCode::PRODUCER_FENCED));
 }
 
 #[test]

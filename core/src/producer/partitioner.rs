@@ -6,7 +6,7 @@ use crate::rand::Rng;
 
 /// Kafka's murmur2 (the Java client's `Utils.murmur2`, seed 0x9747b28c), as a signed 32-bit
 /// value exactly as Java returns it.
-pub fn murmur2(data: &[u8]) -> i32 {
+pub(crate) fn murmur2(data: &[u8]) -> i32 {
     const SEED: u32 = 0x9747_b28c;
     const M: u32 = 0x5bd1_e995;
     const R: u32 = 24;
@@ -39,13 +39,13 @@ pub fn murmur2(data: &[u8]) -> i32 {
 }
 
 /// Java's `Utils.toPositive`: clears the sign bit.
-pub const fn to_positive(v: i32) -> i32 {
+pub(crate) const fn to_positive(v: i32) -> i32 {
     v & 0x7fff_ffff
 }
 
 /// The partition the Java client's default partitioner picks for `key` among `partitions`
 /// (`partitions` must be positive; 0 yields 0).
-pub fn partition_for_key(key: &[u8], partitions: u32) -> i32 {
+pub(crate) fn partition_for_key(key: &[u8], partitions: u32) -> i32 {
     if partitions == 0 {
         return 0;
     }
@@ -55,14 +55,14 @@ pub fn partition_for_key(key: &[u8], partitions: u32) -> i32 {
 /// Sticky choice for unkeyed records of one topic: the same partition until its batch is sealed,
 /// then a new random one (different from the last when there is more than one partition).
 #[derive(Clone, Debug, Default)]
-pub struct Sticky {
+pub(crate) struct Sticky {
     current: Option<i32>,
 }
 
 impl Sticky {
     /// The current sticky partition, choosing one with `rng` when there is none (or it is out of
     /// range after a metadata change).
-    pub fn partition(&mut self, partitions: u32, rng: &mut Rng) -> i32 {
+    pub(crate) fn partition(&mut self, partitions: u32, rng: &mut Rng) -> i32 {
         match self.current {
             Some(p) if p >= 0 && (p as u32) < partitions => p,
             _ => {
@@ -75,7 +75,7 @@ impl Sticky {
 
     /// Called when partition `sealed`'s batch is sealed: if it is the sticky partition, move on
     /// to another one at the next unkeyed record.
-    pub fn on_sealed(&mut self, sealed: i32, partitions: u32, rng: &mut Rng) {
+    pub(crate) fn on_sealed(&mut self, sealed: i32, partitions: u32, rng: &mut Rng) {
         if self.current != Some(sealed) {
             return;
         }

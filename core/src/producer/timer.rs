@@ -7,7 +7,7 @@ use crate::time::Instant;
 /// The kinds of deadline the producer keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(usize)]
-pub enum TimerKind {
+pub(crate) enum TimerKind {
     /// An open batch reaches `linger.ms`.
     Linger = 0,
     /// A record reaches `delivery.timeout.ms`.
@@ -28,37 +28,38 @@ const SLOTS: usize = 7;
 
 /// The table.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Timers {
+pub(crate) struct Timers {
     slots: [Option<Instant>; SLOTS],
 }
 
 impl Timers {
     /// Sets a slot exactly (`None` clears it).
-    pub fn set(&mut self, kind: TimerKind, at: Option<Instant>) {
+    pub(crate) fn set(&mut self, kind: TimerKind, at: Option<Instant>) {
         if let Some(slot) = self.slots.get_mut(kind as usize) {
             *slot = at;
         }
     }
 
     /// Lowers a slot to `at` if it is earlier (or the slot is empty).
-    pub fn lower(&mut self, kind: TimerKind, at: Instant) {
+    pub(crate) fn lower(&mut self, kind: TimerKind, at: Instant) {
         if let Some(slot) = self.slots.get_mut(kind as usize) {
             *slot = Some(slot.map_or(at, |s| s.min(at)));
         }
     }
 
     /// A slot's deadline.
-    pub fn get(&self, kind: TimerKind) -> Option<Instant> {
+    #[cfg(test)]
+    pub(crate) fn get(&self, kind: TimerKind) -> Option<Instant> {
         self.slots.get(kind as usize).copied().flatten()
     }
 
     /// The earliest deadline of all slots.
-    pub fn next(&self) -> Option<Instant> {
+    pub(crate) fn next(&self) -> Option<Instant> {
         self.slots.iter().flatten().min().copied()
     }
 
     /// Whether any deadline is at or before `now`.
-    pub fn any_due(&self, now: Instant) -> bool {
+    pub(crate) fn any_due(&self, now: Instant) -> bool {
         self.next().is_some_and(|t| t <= now)
     }
 }

@@ -3,6 +3,12 @@
 
 use alloc::vec::Vec;
 
+/// [`FetchRequest::isolation_level`]: every record, committed or not (KIP-98).
+pub const READ_UNCOMMITTED: i8 = 0;
+/// [`FetchRequest::isolation_level`]: only records of committed transactions, up to the last
+/// stable offset (KIP-98).
+pub const READ_COMMITTED: i8 = 1;
+
 /// One partition asked for in a Fetch request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FetchPartition {
@@ -64,7 +70,7 @@ pub struct FetchRequest<'a> {
     pub min_bytes: i32,
     /// Maximum bytes to return.
     pub max_bytes: i32,
-    /// Isolation level: 0 read uncommitted, 1 read committed.
+    /// Isolation level: [`READ_UNCOMMITTED`] or [`READ_COMMITTED`].
     pub isolation_level: i8,
     /// Fetch session id (v7+).
     pub session_id: i32,
@@ -86,7 +92,7 @@ impl Default for FetchRequest<'_> {
             max_wait_ms: 0,
             min_bytes: 0,
             max_bytes: i32::MAX,
-            isolation_level: 0,
+            isolation_level: READ_UNCOMMITTED,
             session_id: 0,
             session_epoch: -1,
             topics: Vec::new(),

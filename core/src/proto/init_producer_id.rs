@@ -1,5 +1,9 @@
 //! InitProducerId (key 22), versions 0-4. Flexible from v2.
 
+/// The last epoch a producer id is used with: Kafka treats an epoch of `i16::MAX - 1` or more
+/// as exhausted (`TransactionMetadata.isEpochExhausted`); past it a fresh id is needed.
+pub(crate) const LAST_EPOCH: i16 = i16::MAX - 1;
+
 /// InitProducerId request. idem's producer sends a null transactional id (idempotence only).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InitProducerIdRequest<'a> {

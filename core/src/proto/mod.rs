@@ -49,6 +49,9 @@ pub use writer::Writer;
 
 use alloc::vec::Vec;
 
+/// The longest legal topic name, in bytes (Kafka's `Topic.MAX_NAME_LENGTH`).
+pub(crate) const MAX_TOPIC_NAME_LEN: usize = 249;
+
 /// A Kafka message body (a request or a response of one API), encodable and decodable in every
 /// version of [`ApiKey::supported`] for its [`Message::API_KEY`].
 ///

@@ -13,7 +13,7 @@ use idem_core::proto::init_producer_id::{InitProducerIdRequest, InitProducerIdRe
 use idem_core::proto::metadata::{MetadataBroker, MetadataPartition, MetadataResponse, MetadataTopic};
 use idem_core::proto::produce::{PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceResponse};
 use idem_core::proto::record_batch::RecordBatch;
-use idem_core::proto::{self, ApiKey, Frame, Message};
+use idem_core::proto::{self, ApiKey, ErrorCode, Frame, Message};
 use idem_core::{Duration, Instant};
 
 /// One request the producer transmitted.
@@ -38,6 +38,10 @@ pub struct SentBatch {
 }
 
 impl Req {
+    pub fn is_produce(&self) -> bool {
+        self.api == ApiKey::Produce.as_i16()
+    }
+
     pub fn batches(&self) -> Vec<SentBatch> {
         let mut r = proto::Reader::new(&self.body);
         let p = ProduceRequest::decode(&mut r, self.version).unwrap();
@@ -187,7 +191,7 @@ impl Broker {
                     self.input(Input::Connected { now, conn });
                 }
             }
-            let idx = self.reqs.iter().position(|r| r.api != ApiKey::Produce.as_i16());
+            let idx = self.reqs.iter().position(|r| !r.is_produce());
             if let Some(i) = idx {
                 let req = self.reqs.remove(i).unwrap();
                 progress = true;
@@ -200,14 +204,18 @@ impl Broker {
     }
 
     pub fn control(&mut self, req: &Req) {
-        match req.api {
-            18 => {
+        match ApiKey::from_i16(req.api) {
+            Some(ApiKey::ApiVersions) => {
                 self.api_versions_requests.push(req.version);
                 if req.version > self.api_versions_max {
                     // v0-shaped UNSUPPORTED_VERSION, as Kafka answers.
                     let r = ApiVersionsResponse {
-                        error_code: 35,
-                        api_keys: vec![ApiVersion { api_key: 18, min_version: 0, max_version: self.api_versions_max }],
+                        error_code: ErrorCode::UNSUPPORTED_VERSION.0,
+                        api_keys: vec![ApiVersion {
+                            api_key: ApiKey::ApiVersions.as_i16(),
+                            min_version: 0,
+                            max_version: self.api_versions_max,
+                        }],
                         throttle_time_ms: 0,
                     };
                     let mut out = Vec::new();
@@ -217,18 +225,26 @@ impl Broker {
                     return;
                 }
                 let r = ApiVersionsResponse {
-                    error_code: 0,
+                    error_code: ErrorCode::NONE.0,
                     api_keys: vec![
-                        ApiVersion { api_key: 0, min_version: 0, max_version: 11 },
-                        ApiVersion { api_key: 3, min_version: 0, max_version: 12 },
-                        ApiVersion { api_key: 18, min_version: 0, max_version: self.api_versions_max },
-                        ApiVersion { api_key: 22, min_version: 0, max_version: self.init_pid_max },
+                        ApiVersion { api_key: ApiKey::Produce.as_i16(), min_version: 0, max_version: 11 },
+                        ApiVersion { api_key: ApiKey::Metadata.as_i16(), min_version: 0, max_version: 12 },
+                        ApiVersion {
+                            api_key: ApiKey::ApiVersions.as_i16(),
+                            min_version: 0,
+                            max_version: self.api_versions_max,
+                        },
+                        ApiVersion {
+                            api_key: ApiKey::InitProducerId.as_i16(),
+                            min_version: 0,
+                            max_version: self.init_pid_max,
+                        },
                     ],
                     throttle_time_ms: 0,
                 };
                 self.respond(req, &r);
             }
-            3 => {
+            Some(ApiKey::Metadata) => {
                 let r = MetadataResponse {
                     brokers: vec![
                         MetadataBroker { node_id: 1, host: "b1", port: 9093, rack: None },
@@ -250,7 +266,7 @@ impl Broker {
                 };
                 self.respond(req, &r);
             }
-            22 => {
+            Some(ApiKey::InitProducerId) => {
                 let mut rd = proto::Reader::new(&req.body);
                 let q = InitProducerIdRequest::decode(&mut rd, req.version).unwrap();
                 assert_eq!(q.transactional_id, None);
@@ -266,23 +282,23 @@ impl Broker {
                     &InitProducerIdResponse { producer_id: id, producer_epoch: epoch, ..Default::default() },
                 );
             }
-            k => panic!("unexpected api {k}"),
+            _ => panic!("unexpected api {}", req.api),
         }
     }
 
     pub fn produce(&mut self) -> Req {
         self.settle();
-        let i = self.reqs.iter().position(|r| r.api == 0).expect("a Produce request");
+        let i = self.reqs.iter().position(Req::is_produce).expect("a Produce request");
         self.reqs.remove(i).unwrap()
     }
 
     pub fn no_produce(&mut self) {
         self.settle();
-        assert!(self.reqs.iter().all(|r| r.api != 0), "unexpected Produce: {:?}", self.reqs);
+        assert!(self.reqs.iter().all(|r| !r.is_produce()), "unexpected Produce: {:?}", self.reqs);
     }
 
     /// Answers a Produce request with one (error, base offset) per batch, in request order.
-    pub fn answer(&mut self, req: &Req, results: &[(i16, i64)]) {
+    pub fn answer(&mut self, req: &Req, results: &[(ErrorCode, i64)]) {
         let batches = req.batches();
         assert_eq!(batches.len(), results.len());
         let r = ProduceResponse {
@@ -293,7 +309,7 @@ impl Broker {
                     .zip(results)
                     .map(|(b, &(error_code, base_offset))| PartitionProduceResponse {
                         index: b.partition,
-                        error_code,
+                        error_code: error_code.0,
                         base_offset,
                         ..Default::default()
                     })
@@ -343,7 +359,7 @@ impl Broker {
 /// one batch at a time): one record (the next id) sent and acknowledged at `offset`.
 pub fn first_ack(b: &mut Broker, partition: i32, offset: i64) {
     let r = one_in_flight(b, partition);
-    b.answer(&r, &[(0, offset)]);
+    b.answer(&r, &[(ErrorCode::NONE, offset)]);
 }
 
 pub fn one_in_flight(b: &mut Broker, partition: i32) -> Req {

@@ -29,7 +29,11 @@ impl Cluster {
             return respond(corr, 0, &body);
         }
         ApiVersionsRequest::decode(r, v).map_err(malformed(ApiKey::ApiVersions, v))?;
-        let body = ApiVersionsResponse { error_code: 0, api_keys: supported_api_versions(), throttle_time_ms: 0 };
+        let body = ApiVersionsResponse {
+            error_code: ErrorCode::NONE.0,
+            api_keys: supported_api_versions(),
+            throttle_time_ms: 0,
+        };
         respond(corr, v, &body)
     }
 }

@@ -2,15 +2,12 @@
 
 use crate::broker::cluster::{Cluster, Reply, malformed, respond};
 use crate::broker::log::ReadError;
-use crate::proto::fetch::{FetchPartitionData, FetchRequest, FetchResponse, FetchableTopicResponse};
-use crate::proto::{ApiKey, Message, Reader};
+use crate::proto::fetch::{FetchPartitionData, FetchRequest, FetchResponse, FetchableTopicResponse, READ_COMMITTED};
+use crate::proto::{ApiKey, ErrorCode, Message, Reader};
 use crate::time::Duration;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::ops::Range;
-
-/// OFFSET_OUT_OF_RANGE (1).
-const OFFSET_OUT_OF_RANGE: i16 = 1;
 
 /// Cap on the record bytes of one Fetch response, whatever the request asks (Kafka's broker
 /// `fetch.max.bytes` default, 55 MiB): a small request cannot make a huge answer.
@@ -48,7 +45,7 @@ impl Cluster {
             let mut answers = Vec::with_capacity(t.partitions.len());
             for q in &t.partitions {
                 let mut d = FetchPartitionData { partition_index: q.partition, ..FetchPartitionData::default() };
-                if v >= 4 && req.isolation_level == 1 {
+                if v >= 4 && req.isolation_level == READ_COMMITTED {
                     d.aborted_transactions = Some(Vec::new());
                 }
                 let start = buf.len();
@@ -65,7 +62,7 @@ impl Cluster {
                         match p.log.read(q.fetch_offset, limit, start == 0, &mut buf) {
                             Ok(n) => remaining = remaining.saturating_sub(n),
                             Err(ReadError::OffsetOutOfRange) => {
-                                d.error_code = OFFSET_OUT_OF_RANGE;
+                                d.error_code = ErrorCode::OFFSET_OUT_OF_RANGE.0;
                                 any_error = true;
                             }
                         }
@@ -92,7 +89,7 @@ impl Cluster {
                     .collect(),
             })
             .collect();
-        let body = FetchResponse { throttle_time_ms: 0, error_code: 0, session_id: 0, responses };
+        let body = FetchResponse { throttle_time_ms: 0, error_code: ErrorCode::NONE.0, session_id: 0, responses };
         match respond(corr, v, &body)? {
             Reply::Respond(data) => Ok(FetchOutcome::Ready(data)),
             _ => Err(String::from("fetch response not encoded")),

@@ -3,7 +3,7 @@
 
 use crate::broker::cluster::{Cluster, Reply, malformed, respond};
 use crate::broker::config::ProducerIdPolicy;
-use crate::proto::init_producer_id::{InitProducerIdRequest, InitProducerIdResponse};
+use crate::proto::init_producer_id::{InitProducerIdRequest, InitProducerIdResponse, LAST_EPOCH};
 use crate::proto::{ApiKey, ErrorCode, Message, Reader};
 use alloc::string::String;
 
@@ -44,7 +44,7 @@ impl Cluster {
     /// unknown id, a stale epoch or an exhausted epoch gets a new id.
     fn bump_in_place(&mut self, id: i64, epoch: i16) -> (i64, i16, i16) {
         match self.producer_ids.get(&id).copied() {
-            Some(cur) if id >= 0 && cur == epoch && cur < i16::MAX - 1 => {
+            Some(cur) if id >= 0 && cur == epoch && cur < LAST_EPOCH => {
                 self.producer_ids.insert(id, cur + 1);
                 (id, cur + 1, ErrorCode::NONE.0)
             }

@@ -8,13 +8,6 @@ use crate::proto::{ApiKey, ErrorCode, Message, Reader};
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// LEADER_NOT_AVAILABLE (5): no broker is up to lead the partition.
-const LEADER_NOT_AVAILABLE: i16 = 5;
-/// INVALID_TOPIC_EXCEPTION (17).
-const INVALID_TOPIC_EXCEPTION: i16 = 17;
-/// UNKNOWN_TOPIC_ID (100).
-const UNKNOWN_TOPIC_ID: i16 = 100;
-
 impl Cluster {
     /// Answers Metadata.
     pub(crate) fn metadata(&mut self, v: i16, corr: i32, r: &mut Reader<'_>) -> Result<Reply, String> {
@@ -44,10 +37,10 @@ impl Cluster {
                     topics.push(match (found, w.name) {
                         (Some((name, t)), _) => self.describe(Some(name), t),
                         (None, Some(name)) if !is_valid_topic_name(name) => {
-                            missing(w.name, w.topic_id, INVALID_TOPIC_EXCEPTION)
+                            missing(w.name, w.topic_id, ErrorCode::INVALID_TOPIC_EXCEPTION)
                         }
-                        (None, Some(_)) => missing(w.name, w.topic_id, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION.0),
-                        (None, None) => missing(None, w.topic_id, UNKNOWN_TOPIC_ID),
+                        (None, Some(_)) => missing(w.name, w.topic_id, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION),
+                        (None, None) => missing(None, w.topic_id, ErrorCode::UNKNOWN_TOPIC_ID),
                     });
                 }
             }
@@ -91,7 +84,8 @@ impl Cluster {
                 replicas.extend(all.iter().copied().filter(|b| *b != p.leader));
                 let isr = replicas.iter().copied().filter(|b| live.contains(b)).collect();
                 MetadataPartition {
-                    error_code: if p.leader < 0 { LEADER_NOT_AVAILABLE } else { 0 },
+                    // No broker is up to lead the partition: LEADER_NOT_AVAILABLE.
+                    error_code: if p.leader < 0 { ErrorCode::LEADER_NOT_AVAILABLE } else { ErrorCode::NONE }.0,
                     partition_index: i as i32,
                     leader_id: p.leader,
                     leader_epoch: p.leader_epoch,
@@ -102,7 +96,7 @@ impl Cluster {
             })
             .collect();
         MetadataTopic {
-            error_code: 0,
+            error_code: ErrorCode::NONE.0,
             name: name.map(String::as_str),
             topic_id: t.id,
             is_internal: false,
@@ -112,9 +106,9 @@ impl Cluster {
     }
 }
 
-fn missing(name: Option<&str>, topic_id: [u8; 16], code: i16) -> MetadataTopic<'_> {
+fn missing(name: Option<&str>, topic_id: [u8; 16], code: ErrorCode) -> MetadataTopic<'_> {
     MetadataTopic {
-        error_code: code,
+        error_code: code.0,
         name,
         topic_id,
         is_internal: false,

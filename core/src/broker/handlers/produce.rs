@@ -13,11 +13,6 @@ use crate::proto::{ApiKey, DecodeError, ErrorCode, Message, Reader};
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// CORRUPT_MESSAGE (2): the CRC does not match, or the batch cannot be parsed.
-const CORRUPT_MESSAGE: ErrorCode = ErrorCode(2);
-/// INVALID_REQUIRED_ACKS (21).
-const INVALID_REQUIRED_ACKS: ErrorCode = ErrorCode(21);
-
 /// One partition's outcome before encoding.
 struct Outcome {
     error: ErrorCode,
@@ -39,7 +34,7 @@ fn parse_batch(records: Option<&[u8]>) -> Result<RecordBatch<'_>, ErrorCode> {
     let records = records.ok_or(ErrorCode::INVALID_RECORD)?;
     let (batch, len) = RecordBatch::decode(records).map_err(|e| match e {
         DecodeError::InvalidValue(_) | DecodeError::InvalidLength { .. } => ErrorCode::INVALID_RECORD,
-        _ => CORRUPT_MESSAGE,
+        _ => ErrorCode::CORRUPT_MESSAGE,
     })?;
     let h = &batch.header;
     if len != records.len() || h.record_count < 1 || h.is_control() {
@@ -52,7 +47,7 @@ fn parse_batch(records: Option<&[u8]>) -> Result<RecordBatch<'_>, ErrorCode> {
         Ok(Compression::None) => {
             let mut n = 0i32;
             for rec in batch.records() {
-                let rec = rec.map_err(|_| CORRUPT_MESSAGE)?;
+                let rec = rec.map_err(|_| ErrorCode::CORRUPT_MESSAGE)?;
                 if rec.offset_delta != n {
                     return Err(ErrorCode::INVALID_RECORD);
                 }
@@ -63,7 +58,7 @@ fn parse_batch(records: Option<&[u8]>) -> Result<RecordBatch<'_>, ErrorCode> {
             }
         }
         Ok(_) => {}
-        Err(_) => return Err(CORRUPT_MESSAGE),
+        Err(_) => return Err(ErrorCode::CORRUPT_MESSAGE),
     }
     Ok(batch)
 }
@@ -84,7 +79,7 @@ impl Cluster {
                 let o = if acks_ok {
                     self.produce_partition(broker_id, t.name, p.index, p.records)
                 } else {
-                    Outcome::error(INVALID_REQUIRED_ACKS)
+                    Outcome::error(ErrorCode::INVALID_REQUIRED_ACKS)
                 };
                 appended |= o.appended;
                 let current_leader = o.leader_hint.filter(|_| v >= 10);

@@ -70,7 +70,7 @@ fn api_versions_lists_every_api_and_falls_back_for_too_new_versions() {
             &ApiVersionsRequest { client_software_name: "x", client_software_version: "1" },
         );
         let r: ApiVersionsResponse = decode(&body, v.into(), v);
-        assert_eq!(r.error_code, 0);
+        assert_eq!(r.error_code, ErrorCode::NONE.0);
         for k in ApiKey::ALL {
             let e = r.api_keys.iter().find(|a| a.api_key == k.as_i16()).unwrap();
             assert_eq!((e.min_version, e.max_version), (k.supported().min, k.supported().max));
@@ -115,7 +115,7 @@ fn metadata_describes_live_brokers_leaders_and_auto_creates() {
     let body = roundtrip(&mut c, 1, 2, 12, &req);
     let r: MetadataResponse = decode(&body, 2, 12);
     assert_eq!((r.topics[0].error_code, r.topics[0].partitions.len()), (0, 3));
-    assert_eq!(r.topics[1].error_code, 17);
+    assert_eq!(r.topics[1].error_code, ErrorCode::INVALID_TOPIC_EXCEPTION.0);
     assert!(c.topic("fresh").is_some());
     // Lookup by topic id (v10+).
     let id = c.topic("fresh").unwrap().id;
@@ -197,7 +197,7 @@ fn produce_appends_deduplicates_and_validates() {
         assert_eq!(sb.header.base_offset, 3);
     }
     // Out of order, older epoch, bumped epoch.
-    assert_eq!(produce(&mut c, 1, 9, 0, &b0).0, 0);
+    assert_eq!(produce(&mut c, 1, 9, 0, &b0).0, ErrorCode::NONE.0);
     assert_eq!(produce(&mut c, 1, 9, 0, &batch(1000, 0, 7, 1, "gap")).0, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER.0);
     assert_eq!(produce(&mut c, 1, 9, 0, &batch(1000, 1, 0, 1, "e1")), (0, 3));
     assert_eq!(produce(&mut c, 1, 9, 0, &b1).0, ErrorCode::INVALID_PRODUCER_EPOCH.0);
@@ -218,12 +218,12 @@ fn produce_rejects_corrupt_and_misdirected_batches() {
     let mut bad_crc = good.clone();
     let last = bad_crc.len() - 1;
     bad_crc[last] ^= 1;
-    assert_eq!(produce(&mut c, 1, 9, 0, &bad_crc).0, 2, "CORRUPT_MESSAGE");
+    assert_eq!(produce(&mut c, 1, 9, 0, &bad_crc).0, ErrorCode::CORRUPT_MESSAGE.0);
     let mut two = good.clone();
     two.extend_from_slice(&batch(1000, 0, 2, 1, "b"));
     assert_eq!(produce(&mut c, 1, 9, 0, &two).0, ErrorCode::INVALID_RECORD.0);
-    assert_eq!(produce(&mut c, 1, 9, 0, &good[..20]).0, 2);
-    assert_eq!(produce(&mut c, 1, 9, 0, b"").0, 2);
+    assert_eq!(produce(&mut c, 1, 9, 0, &good[..20]).0, ErrorCode::CORRUPT_MESSAGE.0);
+    assert_eq!(produce(&mut c, 1, 9, 0, b"").0, ErrorCode::CORRUPT_MESSAGE.0);
     assert_eq!(produce(&mut c, 1, 9, 7, &good).0, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION.0);
     // Partition 1 is led by broker 1: NOT_LEADER_OR_FOLLOWER with a KIP-951 hint in v10.
     let body = roundtrip(&mut c, 1, 4, 10, &produce_req("t", 1, &good, -1));
@@ -251,7 +251,7 @@ fn produce_with_acks_zero_gets_no_answer_and_bad_acks_are_refused() {
     assert_eq!(c.partition_log("t", 0).unwrap().log_end_offset(), 1);
     let body = roundtrip(&mut c, 1, 2, 9, &produce_req("t", 0, &batch(-1, -1, -1, 1, "z"), 5));
     let r: ProduceResponse = decode(&body, 2, 9);
-    assert_eq!(r.responses[0].partition_responses[0].error_code, 21);
+    assert_eq!(r.responses[0].partition_responses[0].error_code, ErrorCode::INVALID_REQUIRED_ACKS.0);
 }
 
 #[test]
@@ -276,7 +276,7 @@ fn fetch_reads_back_waits_for_data_and_reports_out_of_range() {
     assert_eq!(batches(r.responses[0].partitions[0].records.unwrap()).count(), 2);
     let body = roundtrip(&mut c, 2, 3, 12, &fetch_req("t", 0, 6, 500));
     let r: FetchResponse = decode(&body, 3, 12);
-    assert_eq!(r.responses[0].partitions[0].error_code, 1, "OFFSET_OUT_OF_RANGE");
+    assert_eq!(r.responses[0].partitions[0].error_code, ErrorCode::OFFSET_OUT_OF_RANGE.0);
     // At the log end: the fetch waits; an append answers it, before its deadline.
     send(&mut c, at(0), 2, &frame(4, 12, &fetch_req("t", 0, 5, 500)));
     let (out, deadline) = drain(&mut c);

@@ -1,0 +1,102 @@
+//! From records to sealed batches: the partition a record goes to (explicit, murmur2 of the key,
+//! or sticky), appending it to that partition's open batch, and sealing open batches on
+//! `batch.size`, on `linger.ms` (as soon as the partition may take a new batch), when
+//! `buffer.memory` ran out, on `flush` and on `close`. Sealing assigns the sequence numbers
+//! (see `partition.rs`).
+
+use super::Producer;
+use super::accumulator::{AppendOutcome, RecordRef};
+use super::partitioner;
+use super::report::{RecordId, SendError};
+use super::timer::TimerKind;
+use crate::time::Instant;
+
+impl Producer {
+    /// Appends to a partition of topic `t` (metadata known). Returns whether a batch was sealed
+    /// (even when the record itself was refused) and the outcome for the record.
+    pub(super) fn append(
+        &mut self,
+        t: usize,
+        count: u32,
+        now: Instant,
+        id: RecordId,
+        explicit: Option<i32>,
+        r: &RecordRef<'_>,
+    ) -> (bool, Result<(), SendError>) {
+        let Some(ts) = self.topics.get_mut(t) else { return (false, Err(SendError::InvalidTopic)) };
+        let p = match (explicit, r.key) {
+            (Some(p), _) if p >= 0 && (p as u32) < count => p,
+            (Some(p), _) => return (false, Err(SendError::InvalidPartition(p))),
+            (None, Some(k)) => partitioner::partition_for_key(k, count),
+            (None, None) => ts.sticky.partition(count, &mut self.rng),
+        };
+        ts.grow_to(count as usize, self.first_sequence);
+        let Some(part) = ts.partitions.get_mut(p as usize) else {
+            return (false, Err(SendError::InvalidPartition(p)));
+        };
+        let idempotent = self.config.enable_idempotence;
+        let (pid, epoch) = (self.pid.producer_id, self.pid.epoch);
+        let mut sealed = false;
+        let result = loop {
+            let was_open = part.open.is_some();
+            match self.acc.append(&mut part.open, now, id, r) {
+                Ok(AppendOutcome::Appended { full }) => {
+                    if !was_open {
+                        self.timers.lower(TimerKind::Linger, now + self.config.linger);
+                        self.timers.lower(TimerKind::Delivery, now + self.config.delivery_timeout);
+                    }
+                    let lingered = self.config.linger == crate::time::Duration::ZERO;
+                    if full || (lingered && part.ready_for_new_batch(self.config.window())) {
+                        sealed |= part.seal(pid, epoch, idempotent);
+                    }
+                    break Ok(());
+                }
+                Ok(AppendOutcome::SealFirst) => sealed |= part.seal(pid, epoch, idempotent),
+                Err(e) => break Err(e),
+            }
+        };
+        if sealed {
+            self.metrics.batches += 1;
+            if explicit.is_none() && r.key.is_none() {
+                ts.sticky.on_sealed(p, count, &mut self.rng);
+            }
+        }
+        (sealed, result)
+    }
+
+    /// Seals every open batch (flush, close).
+    pub(super) fn seal_all(&mut self) {
+        let idempotent = self.config.enable_idempotence;
+        let (pid, epoch) = (self.pid.producer_id, self.pid.epoch);
+        for ts in &mut self.topics {
+            let count = ts.partitions.len() as u32;
+            for part in &mut ts.partitions {
+                if part.seal(pid, epoch, idempotent) {
+                    self.metrics.batches += 1;
+                    ts.sticky.on_sealed(part.partition, count, &mut self.rng);
+                }
+            }
+        }
+    }
+
+    /// Seals the open batches that are due at `now`: lingered (or memory ran out) and their
+    /// partition ready for a new batch, or all of them while closing.
+    pub(super) fn seal_due(&mut self, now: Instant) {
+        let linger = self.config.linger;
+        let window = self.config.window();
+        let idempotent = self.config.enable_idempotence;
+        let (pid, epoch) = (self.pid.producer_id, self.pid.epoch);
+        let exhausted = core::mem::take(&mut self.exhausted);
+        for ts in &mut self.topics {
+            let count = ts.partitions.len() as u32;
+            for part in &mut ts.partitions {
+                let lingered = part.open.as_ref().is_some_and(|o| exhausted || o.created + linger <= now);
+                let due = part.open.is_some() && (self.closing || (lingered && part.ready_for_new_batch(window)));
+                if due && part.seal(pid, epoch, idempotent) {
+                    self.metrics.batches += 1;
+                    ts.sticky.on_sealed(part.partition, count, &mut self.rng);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! The producer's connections: which broker to connect to (a ready connection for control
+//! requests, else the next known broker or bootstrap server not backing off; the leaders of
+//! partitions with something to send), framing received bytes and matching them to the oldest
+//! outstanding request, the ApiVersions answer, and losing a connection. Anything undecodable
+//! or unexpected closes the connection and resolves its requests as lost.
+
+use alloc::vec::Vec;
+
+use super::conn::{self, ConnState, Negotiation, RequestKind};
+use super::report::FatalError;
+use super::{ConnId, Output, Producer};
+use crate::proto::{self, ApiKey, Frame};
+use crate::time::Instant;
+
+impl Producer {
+    /// A ready connection for control requests, or a connection attempt towards one.
+    pub(super) fn control_conn(&mut self, now: Instant) -> Option<ConnId> {
+        if let Some(c) = self.conns.any_ready() {
+            return Some(c.id);
+        }
+        if self.conns.iter().any(|c| !matches!(c.state, ConnState::Ready(_))) {
+            return None; // one is on its way
+        }
+        // Known brokers first, then bootstrap servers, round robin, skipping backed-off nodes.
+        let nodes: Vec<i32> = self
+            .metadata
+            .brokers
+            .iter()
+            .map(|b| b.node_id)
+            .chain((0..self.config.bootstrap_servers.len()).map(|i| -1 - i as i32))
+            .collect();
+        for k in 0..nodes.len() {
+            let node = nodes[(self.bootstrap_next + k) % nodes.len()];
+            if self.conns.may_connect(node, now) {
+                self.bootstrap_next = (self.bootstrap_next + k + 1) % nodes.len();
+                self.connect(node, now);
+                return None;
+            }
+        }
+        None
+    }
+
+    /// Asks the driver to connect to `node` (a broker id, or `-1 - i` for bootstrap server `i`).
+    /// False if its address is unknown.
+    fn connect(&mut self, node: i32, now: Instant) -> bool {
+        let addr = if node >= 0 {
+            self.metadata.broker(node).map(|b| (b.host.clone(), b.port))
+        } else {
+            usize::try_from(-1 - node)
+                .ok()
+                .and_then(|i| self.config.bootstrap_servers.get(i))
+                .map(|b| (b.host.clone(), b.port))
+        };
+        let Some((host, port)) = addr else { return false };
+        let conn = self.conns.open(node, now, self.config.connection_setup_timeout);
+        self.out.push_back(Output::Connect { conn, host, port });
+        true
+    }
+
+    /// Connects to the leaders of partitions that have something to send, where allowed.
+    pub(super) fn connect_leaders(&mut self, now: Instant) {
+        let window = self.config.window();
+        let mut wanted: Vec<i32> = Vec::new();
+        for (t, ts) in self.topics.iter().enumerate() {
+            for p in &ts.partitions {
+                if let Some(l) = self.metadata.leader(t, p.partition) {
+                    let wants = p.wants_to_send(now, window, false) || p.open.is_some();
+                    if wants && !wanted.contains(&l) {
+                        wanted.push(l);
+                    }
+                }
+            }
+        }
+        for node in wanted {
+            if self.conns.may_connect(node, now) {
+                self.connect(node, now);
+            }
+        }
+    }
+
+    /// Frames and handles received bytes; garbage closes the connection.
+    pub(super) fn on_received(&mut self, conn: ConnId, bytes: &[u8]) {
+        let Some(c) = self.conns.get_mut(conn) else { return };
+        c.recv.extend_from_slice(bytes);
+        let buf = core::mem::take(&mut c.recv);
+        let mut off = 0;
+        let mut ok = true;
+        loop {
+            match proto::parse_frame(buf.get(off..).unwrap_or_default(), conn::MAX_RESPONSE_FRAME) {
+                Ok(Frame::Complete { body, consumed }) => {
+                    off += consumed;
+                    if !self.on_frame(conn, body) {
+                        ok = false;
+                        break;
+                    }
+                    if self.finished || self.conns.get(conn).is_none() {
+                        return;
+                    }
+                }
+                Ok(Frame::Partial { .. }) => break,
+                Err(_) => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if !ok {
+            self.drop_conn(conn, true);
+            return;
+        }
+        if let Some(c) = self.conns.get_mut(conn) {
+            let mut buf = buf;
+            buf.drain(..off.min(buf.len()));
+            c.recv = buf;
+        }
+    }
+
+    /// Handles one response frame; false if it is garbage.
+    fn on_frame(&mut self, conn: ConnId, body: &[u8]) -> bool {
+        let Ok(corr) = proto::peek_correlation_id(body) else { return false };
+        let Some(c) = self.conns.get_mut(conn) else { return false };
+        if c.pending.front().is_none_or(|p| p.correlation_id != corr) {
+            return false;
+        }
+        let Some(pending) = c.pending.pop_front() else { return false };
+        let now = self.now;
+        match pending.kind {
+            RequestKind::ApiVersions(v) => match conn::negotiate(body, v) {
+                Some(Negotiation::Ready(versions)) => {
+                    self.conns.set_ready(conn, versions);
+                    let missing = match (versions.produce, versions.metadata) {
+                        (None, _) => Some(ApiKey::Produce),
+                        (_, None) => Some(ApiKey::Metadata),
+                        _ => None,
+                    };
+                    if let Some(api) = missing {
+                        self.fail_fatal(FatalError::UnsupportedBroker { api_key: api.as_i16() });
+                    }
+                    true
+                }
+                Some(Negotiation::Retry(lower)) => {
+                    match self.conns.retry_api_versions(conn, lower, now, self.config.request_timeout) {
+                        Some(data) => {
+                            self.out.push_back(Output::Transmit { conn, data });
+                            true
+                        }
+                        None => false,
+                    }
+                }
+                None => false,
+            },
+            RequestKind::Metadata => self.on_metadata_response(body, pending.version),
+            RequestKind::InitProducerId => self.on_init_producer_id_response(body, pending.version),
+            RequestKind::Produce(parts) => self.on_produce_response(conn, corr, pending.version, body, &parts),
+        }
+    }
+
+    /// Forgets a connection: closes it (if `close`), and resolves its outstanding requests as
+    /// lost (unknown outcome for Produce).
+    pub(super) fn drop_conn(&mut self, conn: ConnId, close: bool) {
+        let now = self.now;
+        let Some(c) = self.conns.remove(conn, now, &mut self.rng) else { return };
+        // Bytes queued for it but not yet taken by the driver are void.
+        self.out.retain(|o| !matches!(o, Output::Transmit { conn: c, .. } if *c == conn));
+        if close {
+            self.out.push_back(Output::Close { conn });
+        }
+        self.metrics.connection_errors += 1;
+        for p in &c.pending {
+            match p.kind {
+                RequestKind::Metadata => {
+                    let at = self.retry_backoff.next_at(now, self.metadata.failures, &mut self.rng);
+                    self.metadata.on_failed(at);
+                }
+                RequestKind::InitProducerId => {
+                    let at = self.retry_backoff.next_at(now, self.pid.failures, &mut self.rng);
+                    self.pid.on_lost(at);
+                }
+                RequestKind::ApiVersions(_) | RequestKind::Produce(_) => {}
+            }
+        }
+        for ts in &mut self.topics {
+            for part in &mut ts.partitions {
+                if part.in_flight_conn == Some(conn) {
+                    let until = self.retry_backoff.next_at(now, part.failures, &mut self.rng);
+                    part.on_conn_lost(conn, until);
+                }
+            }
+        }
+        if c.node >= 0 {
+            self.metadata.request_refresh();
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Produce requests and their answers. Per ready connection, requests of at most one batch per
+//! partition led by its broker, up to `max.in.flight.requests.per.connection` requests; a
+//! partition only ever has requests outstanding on one connection (which batch may go is the
+//! partition's rule, `PartitionState::next_to_send`). While a bump is pending ("draining"), only
+//! batches of unknown outcome are resent (same bytes) so that they resolve; nothing new starts.
+//! Each partition's answer goes through its decision table (`PartitionState::on_result`); a
+//! partition the answer leaves out has an unknown outcome.
+
+use alloc::vec::Vec;
+
+use super::conn::RequestKind;
+use super::partition::{Completion, SendState};
+use super::report::FatalError;
+use super::{ConnId, Output, Producer};
+use crate::proto::produce::{PartitionProduceData, ProduceRequest, ProduceResponse, TopicProduceData};
+use crate::proto::{self, ErrorCode};
+use crate::time::Instant;
+
+impl Producer {
+    /// Sends every Produce request the partitions allow now.
+    pub(super) fn send_produce(&mut self, now: Instant) {
+        let idempotent = self.config.enable_idempotence;
+        if idempotent && self.pid.producer_id < 0 {
+            return;
+        }
+        let draining = idempotent && !self.pid.is_ready();
+        let window = self.config.window();
+        let max_requests = self.config.max_in_flight as usize;
+        let ready: Vec<(ConnId, i32, i16)> =
+            self.conns.iter().filter_map(|c| c.versions().and_then(|v| v.produce).map(|v| (c.id, c.node, v))).collect();
+        for (conn, node, version) in ready {
+            loop {
+                if self.conns.get(conn).is_none_or(|c| c.produce_in_flight() >= max_requests) {
+                    break;
+                }
+                // One batch per partition led by this node.
+                let mut picks: Vec<(usize, usize, usize)> = Vec::new();
+                for (t, ts) in self.topics.iter_mut().enumerate() {
+                    for (pi, part) in ts.partitions.iter_mut().enumerate() {
+                        if self.metadata.leader(t, part.partition) != Some(node) {
+                            continue;
+                        }
+                        if let Some(i) = part.next_to_send(now, conn, window, draining) {
+                            picks.push((t, pi, i));
+                        }
+                    }
+                }
+                if picks.is_empty() {
+                    break;
+                }
+                let parts: Vec<(usize, i32)> =
+                    picks.iter().map(|&(t, pi, _)| (t, self.topics[t].partitions[pi].partition)).collect();
+                let deadline = now + self.config.request_timeout;
+                let mut topic_data: Vec<TopicProduceData<'_>> = Vec::new();
+                for &(t, pi, i) in &picks {
+                    let name = self.metadata.topics[t].name.as_str();
+                    let part = &self.topics[t].partitions[pi];
+                    let records = part.window.iter().nth(i).map(|b| b.bytes.as_slice());
+                    let data = PartitionProduceData { index: part.partition, records };
+                    match topic_data.iter_mut().find(|td| td.name == name) {
+                        Some(td) => td.partition_data.push(data),
+                        None => topic_data.push(TopicProduceData { name, partition_data: alloc::vec![data] }),
+                    }
+                }
+                let req = ProduceRequest {
+                    transactional_id: None,
+                    acks: self.config.acks.as_i16(),
+                    timeout_ms: i32::try_from(self.config.request_timeout.as_millis()).unwrap_or(i32::MAX),
+                    topic_data,
+                };
+                let result = self.conns.request(conn, version, &req, RequestKind::Produce(parts), deadline);
+                drop(req);
+                match result {
+                    Ok(data) => {
+                        let corr = self.conns.get(conn).and_then(|c| c.pending.back()).map_or(0, |p| p.correlation_id);
+                        for &(t, pi, i) in &picks {
+                            if self.topics[t].partitions[pi].mark_sent(i, conn, corr) {
+                                self.metrics.retries += 1;
+                            }
+                        }
+                        self.metrics.produce_requests += 1;
+                        self.out.push_back(Output::Transmit { conn, data });
+                    }
+                    Err(_) => {
+                        // Cannot happen for batches idem built; back off rather than spin.
+                        let until = now + self.config.retry_backoff_max;
+                        for &(t, pi, _) in &picks {
+                            let part = &mut self.topics[t].partitions[pi];
+                            part.state = SendState::Backoff { until };
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Applies a Produce answer to the partitions it was for. False if it is garbage.
+    pub(super) fn on_produce_response(
+        &mut self,
+        conn: ConnId,
+        corr: i32,
+        version: i16,
+        body: &[u8],
+        parts: &[(usize, i32)],
+    ) -> bool {
+        let Ok((_, r)) = proto::decode_response_lenient::<ProduceResponse<'_>>(body, version) else { return false };
+        let now = self.now;
+        let retries = self.config.retries;
+        let mut done: Vec<(i32, Completion)> = Vec::new();
+        let mut fatal = None;
+        let mut refresh = false;
+        for topic in &r.responses {
+            let Some(t) = self.metadata.topic(topic.name) else { continue };
+            for pr in &topic.partition_responses {
+                let Some(part) =
+                    usize::try_from(pr.index).ok().and_then(|i| self.topics.get_mut(t)?.partitions.get_mut(i))
+                else {
+                    continue;
+                };
+                if !parts.contains(&(t, pr.index)) {
+                    continue; // not asked in this request: ignore
+                }
+                let until = self.retry_backoff.next_at(now, part.failures, &mut self.rng);
+                let p = part.partition;
+                let reaction = part.on_result(
+                    conn,
+                    corr,
+                    ErrorCode(pr.error_code),
+                    pr.base_offset,
+                    pr.log_append_time_ms,
+                    retries,
+                    until,
+                    &mut |c| done.push((p, c)),
+                );
+                refresh |= reaction.refresh_metadata;
+                fatal = fatal.or(reaction.fatal);
+            }
+        }
+        // A partition the broker left out of its answer: outcome unknown.
+        for &(t, p) in parts {
+            let until = self.retry_backoff.next_at(now, 0, &mut self.rng);
+            if let Some(part) = usize::try_from(p).ok().and_then(|i| self.topics.get_mut(t)?.partitions.get_mut(i)) {
+                part.on_request_lost(conn, corr, until);
+            }
+        }
+        for (p, c) in done {
+            self.complete(p, c);
+        }
+        if refresh {
+            self.metadata.request_refresh();
+        }
+        if let Some(code) = fatal {
+            self.fail_fatal(FatalError::Broker(code));
+        }
+        true
+    }
+}
