@@ -8,6 +8,7 @@
 #
 # SETTINGS: `defaults` (each tool's own defaults) and/or `matched` (both at batch.size 1 MB,
 # linger.ms 5, acks=all, idempotent). Defaults: 5 runs, 1,000,000 lines of 100 B, both.
+# IDEM_BIN: the idem binary to measure (default: this tree's, built here).
 # IDEM_EXTRA / KCAT_EXTRA: more arguments for that tool in every run (e.g. "-X linger.ms=10").
 # A benchmark, not a test: skips with a message when kcat or /usr/bin/time is missing.
 set -euo pipefail
@@ -30,7 +31,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 cargo build --release -q -p idem -p idem-benches --bin idem --bin compare
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-IDEM=$TARGET/release/idem
+IDEM=${IDEM_BIN:-$TARGET/release/idem}
 COMPARE=$TARGET/release/compare
 
 WORK=$(mktemp -d)
@@ -62,6 +63,10 @@ measure() {
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# One unmeasured run of each tool first (the mock's first connections are slower).
+"$IDEM" produce --no-progress -b "$BS" -t "$TOPIC" "$WORK/input" 2>/dev/null || true
+kcat -P -b "$BS" -t "$TOPIC" -X enable.idempotence=true -l "$WORK/input" 2>/dev/null || true
 
 echo "input: $LINES lines of $SIZE B; mock: 3 brokers, topic $TOPIC of 3 partitions; runs: $RUNS"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -24,7 +24,7 @@ OUTPUT:
 SETTINGS:
     Kafka's producer settings by name with -X (e.g. -X linger.ms=10).
     Unless -X sets them, `idem produce` uses batch.size=262144, linger.ms=5 and
-    buffer.memory=8388608 (the library's defaults are Kafka's: 16384, 5, 33554432).
+    buffer.memory=2097152 (the library's defaults are Kafka's: 16384, 5, 33554432).
 
 EXIT STATUS:
     0  every record was delivered

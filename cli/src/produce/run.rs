@@ -27,7 +27,7 @@ const WAIT_SLICE: Duration = Duration::from_millis(200);
 /// requests, as librdkafka's 1 MB `batch.size` default does for `kcat`), and a smaller buffer
 /// keeps its memory low (reading a file outpaces any network, so the buffer is always full).
 pub const CLI_DEFAULTS: [(&str, &str); 3] =
-    [("batch.size", "262144"), ("linger.ms", "5"), ("buffer.memory", "8388608")];
+    [("batch.size", "262144"), ("linger.ms", "5"), ("buffer.memory", "2097152")];
 
 /// Whether the brokers' reachability is the cause to name for `undelivered` accepted records
 /// (accepted by `send`, not reported delivered): not one Produce request was sent and
