@@ -6,7 +6,7 @@
 use std::io::{self, Read};
 
 /// Bytes read from the input at a time (at least; a longer line grows the buffer).
-const BLOCK: usize = 256 * 1024;
+const BLOCK: usize = 64 * 1024;
 
 /// Reads the input in large blocks and hands out runs of whole lines ([`LineReader::next_lines`]),
 /// without copying them line by line; counts the bytes handed out.
