@@ -164,7 +164,7 @@ pub(super) fn produce(args: &ProduceArgs) -> u8 {
     let c = report.counts;
     s.delivered = c.delivered;
     s.possibly_persisted = c.possibly_persisted;
-    s.not_persisted = c.failed - c.possibly_persisted;
+    s.not_persisted = c.failed.saturating_sub(c.possibly_persisted);
     s.retries = m.retries;
     s.duplicates_acknowledged = m.duplicates_acknowledged;
     s.epoch_bumps = m.epoch_bumps;
