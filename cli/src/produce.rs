@@ -21,6 +21,11 @@ OUTPUT:
     A progress line on stderr (only on a terminal, or with --progress), then a summary on
     stderr: records, bytes, retries, duplicates acknowledged, epoch bumps, elapsed, records/s.
 
+SETTINGS:
+    Kafka's producer settings by name with -X (e.g. -X linger.ms=10).
+    Unless -X sets them, `idem produce` uses batch.size=262144, linger.ms=5 and
+    buffer.memory=2097152 (the library's defaults are Kafka's: 16384, 5, 33554432).
+
 EXIT STATUS:
     0  every record was delivered
     1  some records were not delivered (the summary counts those definitely not persisted and

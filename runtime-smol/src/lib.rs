@@ -73,6 +73,8 @@ mod tests {
         let p = Producer::new(Config::new("127.0.0.1:1").unwrap()).unwrap();
         let record = Record::new("t").value(b"x");
         assert_send(&p.send(&record));
+        let records = [record];
+        assert_send(&p.send_many(&records));
         assert_send(&p.flush());
         assert_send(&p.close_timeout(std::time::Duration::ZERO));
         let report = smol::block_on(p.close_timeout(std::time::Duration::ZERO));

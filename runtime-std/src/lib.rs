@@ -102,4 +102,56 @@ mod tests {
             assert_eq!(failure.persisted, Persisted::No, "{failure}");
         }
     }
+
+    /// `send_many` stops at a refused record and says how many were accepted before it; the
+    /// accepted ones are counted (not handed to anyone) and a refused one is not.
+    #[test]
+    fn send_many_stops_at_a_refused_record() {
+        let config = Config::from_pairs([
+            ("bootstrap.servers", "127.0.0.1:1"),
+            ("message.max.bytes", "1000"),
+            ("request.timeout.ms", "300"),
+            ("delivery.timeout.ms", "800"),
+        ])
+        .unwrap();
+        let p = Producer::new(config).unwrap();
+        let big = vec![0u8; 2000];
+        let records = [Record::new("t").value(b"a"), Record::new("t").value(&big), Record::new("t").value(b"c")];
+        let e = p.send_many(&records).unwrap_err();
+        assert_eq!(e.accepted, 1);
+        assert!(matches!(e.error, SendError::RecordTooLarge { .. }), "{e}");
+        assert_eq!(p.send_many(&records[2..]), Ok(()));
+        assert_eq!(p.send_many(&[]), Ok(()));
+        let r = p.close_timeout(Duration::from_secs(5));
+        assert_eq!((r.counts.delivered, r.counts.failed), (0, 2), "{r:?}");
+        assert!(p.first_failure().is_some());
+        assert_eq!(p.send_many(&records).unwrap_err(), SendManyError { accepted: 0, error: SendError::Closed });
+    }
+
+    /// `send_many` delivers every record, waiting for buffer space as `send` does (a buffer of a
+    /// few batches, many more records), and `flush` waits for their reports.
+    #[test]
+    fn send_many_delivers_through_a_small_buffer() {
+        use idem_core::broker::TopicConfig;
+        use idem_mock::{MockCluster, MockClusterConfig};
+
+        let mut cc = MockClusterConfig { brokers: 2, ..Default::default() };
+        cc.cluster.topics.push(TopicConfig { name: "many".into(), partitions: 3 });
+        let cluster = MockCluster::start(cc).unwrap();
+        let config = Config::new(&cluster.bootstrap_servers())
+            .unwrap()
+            .with("batch.size", "4096")
+            .unwrap()
+            .with("buffer.memory", "65536")
+            .unwrap();
+        let p = Producer::new(config).unwrap();
+        let values: Vec<[u8; 8]> = (0..20_000u64).map(u64::to_be_bytes).collect();
+        let records: Vec<Record> = values.iter().map(|v| Record::new("many").value(v)).collect();
+        assert_eq!(p.send_many(&records), Ok(()));
+        p.flush();
+        assert_eq!(p.counts().delivered, 20_000);
+        let r = p.close_timeout(Duration::from_secs(10));
+        assert!(r.all_delivered(), "{r:?}");
+        assert_eq!(p.first_failure(), None);
+    }
 }

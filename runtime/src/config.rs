@@ -121,13 +121,19 @@ impl<'a> Record<'a> {
 
     /// The core's view of this record, with the timestamp filled in.
     pub fn to_core(&self) -> ProducerRecord<'a> {
+        self.to_core_at(wall_clock_ms)
+    }
+
+    /// The core's view of this record; a missing timestamp is `wall_ms()` (read by a caller
+    /// sending many records once for all of them).
+    pub fn to_core_at(&self, wall_ms: impl FnOnce() -> i64) -> ProducerRecord<'a> {
         ProducerRecord {
             topic: self.topic,
             partition: self.partition,
             key: self.key,
             value: self.value,
             headers: self.headers,
-            timestamp_ms: self.timestamp_ms.unwrap_or_else(wall_clock_ms),
+            timestamp_ms: self.timestamp_ms.unwrap_or_else(wall_ms),
         }
     }
 }

@@ -121,7 +121,18 @@ impl Engine {
     /// completer is handed back unused (a refused record gets no report).
     pub fn send(&mut self, record: &Record<'_>, completer: Completer) -> Result<RecordId, (SendError, Completer)> {
         let now = self.clock.now();
-        match self.core.send(now, &record.to_core()) {
+        self.send_at(now, &record.to_core(), completer)
+    }
+
+    /// [`Engine::send`] of a record the caller completed, at `now` (read once for many records
+    /// sent together, as [`crate::ops::SendManyOp`] does).
+    pub fn send_at(
+        &mut self,
+        now: Instant,
+        record: &idem_core::producer::ProducerRecord<'_>,
+        completer: Completer,
+    ) -> Result<RecordId, (SendError, Completer)> {
+        match self.core.send(now, record) {
             Ok(id) => {
                 self.reports.register(id, completer);
                 Ok(id)
@@ -264,6 +275,11 @@ impl Engine {
     /// Report counts so far.
     pub fn counts(&self) -> ReportCounts {
         self.reports.counts()
+    }
+
+    /// The first record failure reported, if any.
+    pub fn first_failure(&self) -> Option<crate::report::DeliveryFailure> {
+        self.reports.first_failure()
     }
 
     /// The fatal error the producer stopped on, if any.

@@ -88,6 +88,7 @@ pub use config::{Config, DEFAULT_MAX_BLOCK, Record, wall_clock_ms};
 pub use driver::Driver;
 pub use engine::{Clock, Engine, Settle, core_duration};
 pub use idem_core::producer::{DeliveryError, FatalError, Persisted, ProducerMetrics, RecordId, SendError};
+pub use ops::SendManyError;
 pub use producer::{CloseReport, FlushTimeout, Producer};
 pub use report::{
     Completer, DeliveryCallback, DeliveryFailure, DeliveryHandle, DeliveryResult, Ready, RecordMetadata, ReportCounts,
@@ -101,6 +102,7 @@ pub use signal::{Listener, Signal};
 pub mod prelude {
     pub use crate::config::{Config, DEFAULT_MAX_BLOCK, Record, wall_clock_ms};
     pub use crate::idem_core;
+    pub use crate::ops::SendManyError;
     pub use crate::producer::{CloseReport, FlushTimeout};
     pub use crate::report::{
         DeliveryCallback, DeliveryFailure, DeliveryHandle, DeliveryResult, RecordMetadata, ReportCounts,

@@ -138,6 +138,91 @@ impl<R: Runtime> Operation for SendWithCallbackOp<'_, R> {
     }
 }
 
+/// Records [`SendManyOp`] offers per lock acquisition (and per clock read).
+const SEND_MANY_CHUNK: usize = 128;
+
+/// Why [`crate::Producer::send_many`] stopped before the end: the records before
+/// [`SendManyError::accepted`] were accepted, the one at that index was refused with
+/// [`SendManyError::error`] (it gets no report), and those after it were not offered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SendManyError {
+    /// How many records, from the start of the slice, were accepted.
+    pub accepted: usize,
+    /// Why the record at index `accepted` was refused.
+    pub error: SendError,
+}
+
+impl std::fmt::Display for SendManyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "record {} of the batch refused: {}", self.accepted, self.error)
+    }
+}
+
+impl std::error::Error for SendManyError {}
+
+/// [`crate::Producer::send_many`]: offers the records in order, up to [`SEND_MANY_CHUNK`] per
+/// lock acquisition and clock read, each waiting for buffer space as `send` does.
+#[derive(Debug)]
+pub struct SendManyOp<'a, R: Runtime> {
+    driver: &'a Arc<Driver<R>>,
+    records: &'a [Record<'a>],
+    /// The first record not accepted yet.
+    next: usize,
+    /// Set at a `QueueFull`: when to give up on the record at `next` (`Some(None)`: never).
+    until: Option<Option<Instant>>,
+}
+
+impl<'a, R: Runtime> SendManyOp<'a, R> {
+    pub(crate) fn new(driver: &'a Arc<Driver<R>>, records: &'a [Record<'a>]) -> Self {
+        SendManyOp { driver, records, next: 0, until: None }
+    }
+}
+
+impl<R: Runtime> Operation for SendManyOp<'_, R> {
+    type Output = Result<(), SendManyError>;
+
+    fn step(&mut self) -> Step<Self::Output> {
+        loop {
+            let Some(rest) = self.records.get(self.next..).filter(|r| !r.is_empty()) else {
+                return Step::Ready(Ok(()));
+            };
+            // After a `QueueFull`, listen before offering again (as `Offer` does).
+            let listener = self.until.map(|_| self.driver.progress.listen());
+            let mut st = self.driver.lock();
+            let now = st.engine.clock().now();
+            let wall = crate::config::wall_clock_ms();
+            let mut refused = None;
+            for record in rest.iter().take(SEND_MANY_CHUNK) {
+                match st.engine.send_at(now, &record.to_core_at(|| wall), Completer::counted()) {
+                    Ok(_) => {
+                        self.next += 1;
+                        self.until = None;
+                    }
+                    Err((e, _)) => {
+                        refused = Some(e);
+                        break;
+                    }
+                }
+            }
+            self.driver.release(st);
+            match refused {
+                None => {}
+                Some(SendError::QueueFull) => {
+                    let max_block = self.driver.max_block;
+                    let until = *self.until.get_or_insert_with(|| Instant::now().checked_add(max_block));
+                    if passed(until) {
+                        return Step::Ready(Err(SendManyError { accepted: self.next, error: SendError::QueueFull }));
+                    }
+                    if let Some(listener) = listener {
+                        return Step::Wait { listener, deadline: until };
+                    }
+                }
+                Some(error) => return Step::Ready(Err(SendManyError { accepted: self.next, error })),
+            }
+        }
+    }
+}
+
 /// What `flush` and `close` share: the deadline, and what they wait for once started.
 #[derive(Debug)]
 struct Settling<'a, R: Runtime> {

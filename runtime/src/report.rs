@@ -156,6 +156,8 @@ pub struct Completer(Kind);
 enum Kind {
     Handle(Arc<Slot>),
     Callback(DeliveryCallback),
+    /// Nobody: the report is only counted ([`Reports::counts`]).
+    Counted,
 }
 
 impl fmt::Debug for Completer {
@@ -163,6 +165,7 @@ impl fmt::Debug for Completer {
         match self.0 {
             Kind::Handle(_) => f.write_str("Completer::Handle"),
             Kind::Callback(_) => f.write_str("Completer::Callback"),
+            Kind::Counted => f.write_str("Completer::Counted"),
         }
     }
 }
@@ -171,6 +174,12 @@ impl Completer {
     /// A completer that runs `f` with the report.
     pub fn callback(f: impl FnOnce(DeliveryResult) + Send + 'static) -> Completer {
         Completer(Kind::Callback(Box::new(f)))
+    }
+
+    /// A completer that tells nobody: the report is only counted ([`ReportCounts`], and the
+    /// first failure in [`Reports::first_failure`]). Allocates nothing.
+    pub fn counted() -> Completer {
+        Completer(Kind::Counted)
     }
 
     /// Whether this completer runs a callback (else it fills a [`DeliveryHandle`]).
@@ -201,6 +210,7 @@ impl Completer {
                 }
             }
             Kind::Callback(f) => f(result),
+            Kind::Counted => {}
         }
     }
 }
@@ -253,6 +263,7 @@ pub struct Reports {
     slots: VecDeque<Option<Completer>>,
     counts: ReportCounts,
     fatal: Option<FatalError>,
+    first_failure: Option<DeliveryFailure>,
 }
 
 impl Reports {
@@ -293,13 +304,18 @@ impl Reports {
         self.fatal
     }
 
+    /// The first record failure reported, if any.
+    pub fn first_failure(&self) -> Option<DeliveryFailure> {
+        self.first_failure
+    }
+
     /// Counts `n` more panicked callbacks (the count [`complete_all`] returns).
     pub fn count_callback_panics(&mut self, n: u64) {
         self.counts.callback_panics = self.counts.callback_panics.saturating_add(n);
     }
 
-    /// Takes one event; a record report becomes the [`Ready`] returned (`None` for a fatal error
-    /// or a record without a completer).
+    /// Takes one event; a record report becomes the [`Ready`] returned (`None` for a fatal error,
+    /// a record without a completer, or one with [`Completer::counted`]).
     pub fn on_event(&mut self, event: Event) -> Option<Ready> {
         let (id, result) = match event {
             Event::Delivered { id, partition, offset, timestamp_ms } => {
@@ -310,7 +326,9 @@ impl Reports {
                 self.counts.failed += 1;
                 self.counts.possibly_persisted += u64::from(persisted == Persisted::Possibly);
                 self.counts.aborted += u64::from(error == DeliveryError::Aborted);
-                (id, Err(DeliveryFailure { id, error, persisted }))
+                let failure = DeliveryFailure { id, error, persisted };
+                self.first_failure.get_or_insert(failure);
+                (id, Err(failure))
             }
             Event::Fatal(e) => {
                 self.fatal = Some(e);
@@ -325,7 +343,10 @@ impl Reports {
         }
         // The deque's memory follows the records outstanding.
         shrink_after_burst(&mut self.slots);
-        completer.map(|c| (c, result))
+        match completer {
+            Some(Completer(Kind::Counted)) | None => None,
+            Some(c) => Some((c, result)),
+        }
     }
 }
 

@@ -17,11 +17,13 @@ struct Wakers {
     slots: Vec<Option<Waker>>,
     /// Slots of dropped listeners, to reuse.
     free: Vec<usize>,
+    /// Threads blocked in [`Listener::wait_until`] (a notify wakes the condvar only then).
+    blocked: usize,
 }
 
 /// A notification that threads (blocking, with a deadline) and tasks (a `Future`) wait for.
 /// Every [`Signal::notify`] fires every [`Listener`] made before it. Cheap when nobody waits: a
-/// notify takes one uncontended lock and allocates nothing.
+/// notify takes one uncontended lock, allocates nothing and makes no system call.
 #[derive(Debug, Default)]
 pub struct Signal {
     /// Bumped by every `notify`, under `wakers`' lock.
@@ -45,12 +47,15 @@ impl Signal {
     /// Fires every listener made before this call: wakes the threads blocked on them and the
     /// tasks that polled them.
     pub fn notify(&self) {
-        let woken: Vec<Waker> = {
+        let (woken, blocked): (Vec<Waker>, bool) = {
             let mut w = self.lock();
             self.generation.fetch_add(1, Ordering::AcqRel);
-            w.slots.iter_mut().filter_map(Option::take).collect()
+            (w.slots.iter_mut().filter_map(Option::take).collect(), w.blocked > 0)
         };
-        self.blocked.notify_all();
+        // A blocked thread counts itself under the lock before it waits: none is missed.
+        if blocked {
+            self.blocked.notify_all();
+        }
         for waker in woken {
             waker.wake();
         }
@@ -80,13 +85,19 @@ impl Listener {
     pub fn wait_until(&self, deadline: Option<Instant>) -> bool {
         let mut w = self.signal.lock();
         while !self.fired() {
-            w = match deadline {
-                None => self.signal.blocked.wait(w).unwrap_or_else(PoisonError::into_inner),
+            let left = match deadline {
+                None => None,
                 Some(d) => match d.checked_duration_since(Instant::now()).filter(|left| !left.is_zero()) {
-                    Some(left) => self.signal.blocked.wait_timeout(w, left).unwrap_or_else(PoisonError::into_inner).0,
+                    Some(left) => Some(left),
                     None => return false,
                 },
             };
+            w.blocked += 1;
+            w = match left {
+                None => self.signal.blocked.wait(w).unwrap_or_else(PoisonError::into_inner),
+                Some(left) => self.signal.blocked.wait_timeout(w, left).unwrap_or_else(PoisonError::into_inner).0,
+            };
+            w.blocked -= 1;
         }
         true
     }

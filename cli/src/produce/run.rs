@@ -1,16 +1,15 @@
-//! Driving `idem produce`: configuration, input, sends with callbacks, progress, final flush
-//! and the summary.
+//! Driving `idem produce`: configuration, input, sends in runs of lines (`send_many`, no
+//! per-record handle or callback: outcomes are counted by the producer), progress, the final
+//! flush and the summary.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, IsTerminal};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::io::{IsTerminal, Read};
 use std::time::{Duration, Instant};
 
-use idem_core::producer::{Persisted, ProducerMetrics, SendError};
+use idem_core::producer::{ProducerMetrics, SendError};
 
 use super::ProduceArgs;
-use super::input::{LineReader, split_key};
+use super::input::{LineReader, lines, split_key};
 use super::summary::Summary;
 use crate::progress::{Progress, Snapshot};
 
@@ -20,31 +19,15 @@ const EXIT_USAGE: u8 = 2;
 const CLOSE_MARGIN: Duration = Duration::from_secs(5);
 /// When nothing could be sent for this long, say so (delivery may take `delivery.timeout.ms`).
 const UNREACHABLE_WARNING: Duration = Duration::from_secs(5);
+/// How often the final wait looks up from its flush (progress line, reachability warning).
+const WAIT_SLICE: Duration = Duration::from_millis(200);
 
-/// Counters updated by the delivery callbacks.
-#[derive(Debug, Default)]
-struct Tally {
-    delivered: AtomicU64,
-    not_persisted: AtomicU64,
-    possibly_persisted: AtomicU64,
-    first_error: Mutex<Option<String>>,
-}
-
-impl Tally {
-    fn done(&self) -> u64 {
-        self.delivered.load(Ordering::Relaxed)
-            + self.not_persisted.load(Ordering::Relaxed)
-            + self.possibly_persisted.load(Ordering::Relaxed)
-    }
-
-    fn failed(&self) -> u64 {
-        self.not_persisted.load(Ordering::Relaxed) + self.possibly_persisted.load(Ordering::Relaxed)
-    }
-
-    fn error(&self, e: String) {
-        self.first_error.lock().unwrap_or_else(PoisonError::into_inner).get_or_insert(e);
-    }
-}
+/// Settings `idem produce` uses unless `-X` sets them (the library keeps Kafka's defaults):
+/// larger batches suit a tool that sends a whole file as fast as it can (fewer, larger Produce
+/// requests, as librdkafka's 1 MB `batch.size` default does for `kcat`), and a smaller buffer
+/// keeps its memory low (reading a file outpaces any network, so the buffer is always full).
+pub const CLI_DEFAULTS: [(&str, &str); 3] =
+    [("batch.size", "262144"), ("linger.ms", "5"), ("buffer.memory", "2097152")];
 
 /// Whether the brokers' reachability is the cause to name for `undelivered` accepted records
 /// (accepted by `send`, not reported delivered): not one Produce request was sent and
@@ -55,9 +38,12 @@ fn unreachable_is_the_cause(undelivered: u64, m: &ProducerMetrics) -> bool {
     undelivered > 0 && m.produce_requests == 0 && m.connection_errors > 0
 }
 
-/// Builds the runtime configuration from `-b` and the `-X` pairs (in order).
+/// Builds the runtime configuration from `-b`, [`CLI_DEFAULTS`] and the `-X` pairs (in order).
 fn config(args: &ProduceArgs) -> Result<idem_std::Config, String> {
     let mut c = idem_std::Config::new(&args.bootstrap_servers).map_err(|e| e.to_string())?;
+    for (k, v) in CLI_DEFAULTS {
+        c.set(k, v).map_err(|e| e.to_string())?;
+    }
     for (k, v) in &args.properties {
         c.set(k, v).map_err(|e| e.to_string())?;
     }
@@ -75,13 +61,13 @@ pub(super) fn produce(args: &ProduceArgs) -> u8 {
         }
     };
     let delivery_timeout = Duration::from_millis(config.core.delivery_timeout.as_millis());
-    let (input, total): (Box<dyn BufRead>, Option<u64>) = if args.input == "-" {
+    let (input, total): (Box<dyn Read>, Option<u64>) = if args.input == "-" {
         (Box::new(std::io::stdin().lock()), None)
     } else {
         match File::open(&args.input) {
             Ok(f) => {
                 let len = f.metadata().ok().map(|m| m.len());
-                (Box::new(BufReader::with_capacity(256 * 1024, f)), len)
+                (Box::new(f), len)
             }
             Err(e) => {
                 eprintln!("idem produce: cannot open `{}`: {e}", args.input);
@@ -98,66 +84,67 @@ pub(super) fn produce(args: &ProduceArgs) -> u8 {
     };
     let show = !args.no_progress && (args.progress || std::io::stderr().is_terminal());
     let mut progress = Progress::new(show);
-    let tally = Arc::new(Tally::default());
     let separator = args.key_separator.as_deref().map(str::as_bytes);
     let mut s = Summary { topic: args.topic.clone(), ..Summary::default() };
+    let mut first_refusal = None;
     let start = Instant::now();
-    let mut lines = LineReader::new(input);
+    let mut reader = LineReader::new(input);
 
-    loop {
-        let line = match lines.next_line() {
-            Ok(Some(line)) => line,
+    'input: loop {
+        let run = match reader.next_lines() {
+            Ok(Some(run)) => run,
             Ok(None) => break,
             Err(e) => {
                 s.input_error = Some(e.to_string());
                 break;
             }
         };
-        let (key, value) = split_key(line, separator);
-        s.records += 1;
-        s.bytes += (key.map_or(0, <[u8]>::len) + value.len()) as u64;
-        let mut record = idem_std::Record::new(&args.topic).value(value);
-        if let Some(k) = key {
-            record = record.key(k);
-        }
-        if let Some(p) = args.partition {
-            record = record.partition(p);
-        }
-        let t = Arc::clone(&tally);
-        let sent = producer.send_with_callback(&record, move |result| match result {
-            Ok(_) => {
-                t.delivered.fetch_add(1, Ordering::Relaxed);
+        let records: Vec<idem_std::Record> = lines(run)
+            .map(|line| {
+                let (key, value) = split_key(line, separator);
+                let mut record = idem_std::Record::new(&args.topic).value(value);
+                record.key = key;
+                record.partition = args.partition;
+                record
+            })
+            .collect();
+        let mut from = 0;
+        while let Some(rest) = records.get(from..).filter(|r| !r.is_empty()) {
+            let (offered, refused) = match producer.send_many(rest) {
+                Ok(()) => (rest.len(), None),
+                Err(e) => (e.accepted + 1, Some(e.error)),
+            };
+            s.records += offered as u64;
+            s.bytes += rest
+                .iter()
+                .take(offered)
+                .map(|r| (r.key.map_or(0, <[u8]>::len) + r.value.map_or(0, <[u8]>::len)) as u64)
+                .sum::<u64>();
+            from += offered;
+            if let Some(e) = refused {
+                s.refused += 1;
+                first_refusal.get_or_insert_with(|| format!("record {} refused: {e}", s.records));
+                if matches!(e, SendError::Closed | SendError::Fatal(_)) {
+                    s.input_error = Some(format!("the producer stopped: {e}"));
+                    break 'input;
+                }
             }
-            Err(f) => {
-                t.error(f.error.to_string());
-                match f.persisted {
-                    Persisted::No => t.not_persisted.fetch_add(1, Ordering::Relaxed),
-                    Persisted::Possibly => t.possibly_persisted.fetch_add(1, Ordering::Relaxed),
-                };
-            }
-        });
-        if let Err(e) = sent {
-            s.refused += 1;
-            tally.error(format!("record {} refused: {e}", s.records));
-            if matches!(e, SendError::Closed | SendError::Fatal(_)) {
-                s.input_error = Some(format!("the producer stopped: {e}"));
-                break;
-            }
         }
-        progress.update(&snapshot(&s, &tally, lines.bytes_read(), total));
+        progress.update(&snapshot(&s, &producer, reader.bytes_read(), total));
     }
 
     // Wait for the last reports: bounded by delivery.timeout.ms (plus a margin).
-    let accepted = s.records - s.refused;
     let deadline = Instant::now() + delivery_timeout + CLOSE_MARGIN;
-    let _ = producer.flush_timeout(Duration::ZERO);
     let mut warned = false;
-    while tally.done() < accepted && Instant::now() < deadline {
-        progress.update(&snapshot(&s, &tally, lines.bytes_read(), total));
-        let undelivered = accepted - tally.done();
+    while let Err(timeout) = producer.flush_timeout(WAIT_SLICE.min(deadline.saturating_duration_since(Instant::now())))
+    {
+        if Instant::now() >= deadline {
+            break;
+        }
+        progress.update(&snapshot(&s, &producer, reader.bytes_read(), total));
         if !warned
             && start.elapsed() >= UNREACHABLE_WARNING
-            && unreachable_is_the_cause(undelivered, &producer.metrics())
+            && unreachable_is_the_cause(timeout.pending, &producer.metrics())
         {
             warned = true;
             progress.finish();
@@ -168,32 +155,33 @@ pub(super) fn produce(args: &ProduceArgs) -> u8 {
                 delivery_timeout.as_millis()
             );
         }
-        std::thread::sleep(Duration::from_millis(10));
     }
     let m = producer.metrics();
-    let _ = producer.close_timeout(deadline.saturating_duration_since(Instant::now()));
+    let report = producer.close_timeout(deadline.saturating_duration_since(Instant::now()));
     s.elapsed = start.elapsed();
     progress.finish();
 
-    s.delivered = tally.delivered.load(Ordering::Relaxed);
-    s.not_persisted = tally.not_persisted.load(Ordering::Relaxed);
-    s.possibly_persisted = tally.possibly_persisted.load(Ordering::Relaxed);
+    let c = report.counts;
+    s.delivered = c.delivered;
+    s.possibly_persisted = c.possibly_persisted;
+    s.not_persisted = c.failed.saturating_sub(c.possibly_persisted);
     s.retries = m.retries;
     s.duplicates_acknowledged = m.duplicates_acknowledged;
     s.epoch_bumps = m.epoch_bumps;
-    s.first_error = tally.first_error.lock().unwrap_or_else(PoisonError::into_inner).take();
-    if unreachable_is_the_cause(accepted.saturating_sub(s.delivered), &m) {
+    s.first_error = first_refusal.or_else(|| producer.first_failure().map(|f| f.error.to_string()));
+    if unreachable_is_the_cause((s.records - s.refused).saturating_sub(s.delivered), &m) {
         s.unreachable = Some(args.bootstrap_servers.clone());
     }
     eprint!("{}", s.render());
     s.exit_code()
 }
 
-fn snapshot(s: &Summary, tally: &Tally, bytes_read: u64, total: Option<u64>) -> Snapshot {
+fn snapshot(s: &Summary, producer: &idem_std::Producer, bytes_read: u64, total: Option<u64>) -> Snapshot {
+    let c = producer.counts();
     Snapshot {
         sent: s.records,
-        done: tally.done() + s.refused,
-        failed: tally.failed() + s.refused,
+        done: c.delivered + c.failed + s.refused,
+        failed: c.failed + s.refused,
         position: if total.is_some() { bytes_read } else { s.records },
         total,
     }
