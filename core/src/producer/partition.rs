@@ -444,7 +444,9 @@ impl PartitionState {
                 let mut kept: heapless::Deque<SealedBatch, MAX_WINDOW> = heapless::Deque::new();
                 for _ in 0..i {
                     if let Some(batch) = self.window.pop_front() {
-                        if batch.in_flight.is_none() && batch.maybe_persisted {
+                        // (Without sequences there is no order to keep: it is retried.)
+                        let sequenced = batch.stamp != ProducerStamp::NONE;
+                        if batch.in_flight.is_none() && (batch.maybe_persisted || !sequenced) {
                             let _ = kept.push_back(batch);
                             continue;
                         }

@@ -411,3 +411,27 @@ fn a_batch_refused_as_too_large_is_split_in_two_and_renumbered() {
     q.on_result(C, 0, ErrorCode::MESSAGE_TOO_LARGE, -1, -1, 10, T0, &mut collect(&mut done));
     assert!(matches!(done[..], [Completion::Failed { persisted: Persisted::No, .. }]));
 }
+
+#[test]
+fn without_sequences_a_rejected_batch_behind_a_success_is_retried() {
+    // A non-idempotent producer keeps no order across retries (as the Java client with
+    // enable.idempotence=false): the earlier batch is simply retried.
+    let mut acc = Accumulator::new(1 << 20, 1 << 20, 1 << 30);
+    let mut p = PartitionState::new(0);
+    for i in 0..2u64 {
+        let r = RecordRef { timestamp_ms: 1, key: None, value: Some(b"v"), headers: &[] };
+        acc.append(&mut p.open, T0, RecordId(i), &r).unwrap();
+        p.seal(-1, -1, false);
+    }
+    p.acked = true;
+    for k in 0..2 {
+        let i = p.next_to_send(T0, C, 5, false).unwrap();
+        p.mark_sent(i, C, k);
+    }
+    let mut done = Vec::new();
+    p.on_result(C, 0, ErrorCode::NOT_ENOUGH_REPLICAS, -1, -1, 10, T0, &mut collect(&mut done));
+    p.on_result(C, 1, ErrorCode::NONE, 7, -1, 10, T0, &mut collect(&mut done));
+    assert!(matches!(done[..], [Completion::Delivered { .. }]));
+    assert_eq!(p.window.len(), 1, "the rejected batch stays to be retried");
+    assert!(!p.needs_bump);
+}
