@@ -19,6 +19,7 @@ pub mod actors;
 pub mod adapters;
 pub mod checker;
 pub mod net;
+pub mod pair;
 pub mod scenario;
 pub mod schedule;
 pub mod seeds;
