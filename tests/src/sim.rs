@@ -242,13 +242,5 @@ pub fn run<P: SimProducer, B: SimBroker>(
     errors.extend(checker::check(&d.run));
     let mut counters = d.cluster.counters();
     counters.extend(d.producer.counters());
-    RunResult {
-        errors,
-        trace_hash,
-        end: now,
-        steps,
-        summary: checker::summary(&d.run),
-        run: d.run,
-        counters,
-    }
+    RunResult { errors, trace_hash, end: now, steps, summary: checker::summary(&d.run), run: d.run, counters }
 }
