@@ -320,9 +320,8 @@ impl<P: SimProducer, B: SimBroker, L: Link> Pair<P, B, L> {
                     }
                     ProducerOut::Close { conn } => {
                         self.trace.ev(now, "p-close", conn, &[]);
-                        if let Some(nc) = self.p2n.remove(&conn) {
-                            self.n2p.remove(&nc);
-                            self.p_gone.insert(conn);
+                        if let Some(nc) = self.p2n.get(&conn).copied() {
+                            self.forget(conn, nc);
                             self.net.producer_close(now, nc);
                         }
                     }
@@ -369,6 +368,13 @@ impl<P: SimProducer, B: SimBroker, L: Link> Pair<P, B, L> {
         self.errors.push(format!("LIVELOCK: producer/broker keep emitting at {now:?}"));
     }
 
+    /// Producer conn `pc` (link conn `nc`) is gone: later writes on it are dropped.
+    fn forget(&mut self, pc: u64, nc: NetConn) {
+        self.p2n.remove(&pc);
+        self.n2p.remove(&nc);
+        self.p_gone.insert(pc);
+    }
+
     /// Hands one delivery to its side.
     fn deliver(&mut self, d: Delivery) {
         let now = self.now;
@@ -382,9 +388,8 @@ impl<P: SimProducer, B: SimBroker, L: Link> Pair<P, B, L> {
             }
             Delivery::ProducerDisconnected { conn } => {
                 self.trace.ev(now, "p-disc", conn, &[]);
-                if let Some(pc) = self.n2p.remove(&conn) {
-                    self.p2n.remove(&pc);
-                    self.p_gone.insert(pc);
+                if let Some(pc) = self.n2p.get(&conn).copied() {
+                    self.forget(pc, conn);
                     self.producer.disconnected(now, pc);
                 }
             }
