@@ -2,13 +2,12 @@
 //! response's v3 tagged fields (features, ZK migration), unknown to idem, are generated too so
 //! that skipping them is checked.
 
-mod common_a;
+mod kafka_protocol_oracle;
 
-use common_a::{Oracle, check_request_frame, check_response_frame, sb, string, tags};
 use idem_core::proto::api_versions::{ApiVersion, ApiVersionsRequest, ApiVersionsResponse};
 use kafka_protocol::messages::{self as kp, api_versions_response as kpr};
+use kafka_protocol_oracle::{Oracle, check_request_frame, check_response_frame, sb, tags, text};
 use proptest::prelude::*;
-use proptest::test_runner::TestCaseError;
 
 const VERSIONS: std::ops::RangeInclusive<i16> = 0..=3;
 
@@ -22,10 +21,9 @@ impl Oracle for kp::ApiVersionsRequest {
         }
     }
 
-    fn same(i: &ApiVersionsRequest<'_>, k: &Self) -> Result<(), TestCaseError> {
-        prop_assert_eq!(i.client_software_name, k.client_software_name.as_str());
-        prop_assert_eq!(i.client_software_version, k.client_software_version.as_str());
-        Ok(())
+    fn assert_same(i: &ApiVersionsRequest<'_>, k: &Self) {
+        assert_eq!(i.client_software_name, k.client_software_name.as_str());
+        assert_eq!(i.client_software_version, k.client_software_version.as_str());
     }
 }
 
@@ -44,21 +42,20 @@ impl Oracle for kp::ApiVersionsResponse {
         }
     }
 
-    fn same(i: &ApiVersionsResponse, k: &Self) -> Result<(), TestCaseError> {
-        prop_assert_eq!(i.error_code, k.error_code);
-        prop_assert_eq!(i.api_keys.len(), k.api_keys.len());
+    fn assert_same(i: &ApiVersionsResponse, k: &Self) {
+        assert_eq!(i.error_code, k.error_code);
+        assert_eq!(i.api_keys.len(), k.api_keys.len());
         for (a, b) in i.api_keys.iter().zip(&k.api_keys) {
-            prop_assert_eq!(a.api_key, b.api_key);
-            prop_assert_eq!(a.min_version, b.min_version);
-            prop_assert_eq!(a.max_version, b.max_version);
+            assert_eq!(a.api_key, b.api_key);
+            assert_eq!(a.min_version, b.min_version);
+            assert_eq!(a.max_version, b.max_version);
         }
-        prop_assert_eq!(i.throttle_time_ms, k.throttle_time_ms);
-        Ok(())
+        assert_eq!(i.throttle_time_ms, k.throttle_time_ms);
     }
 }
 
 fn request(v: i16) -> BoxedStrategy<kp::ApiVersionsRequest> {
-    (string(), string(), tags(v >= 3))
+    (text(), text(), tags(v >= 3))
         .prop_map(move |(name, version, tags)| {
             let mut k = kp::ApiVersionsRequest::default();
             if v >= 3 {
@@ -83,7 +80,7 @@ fn api_version(flexible: bool) -> impl Strategy<Value = kpr::ApiVersion> {
 }
 
 fn features() -> impl Strategy<Value = (Vec<kpr::SupportedFeatureKey>, i64, Vec<kpr::FinalizedFeatureKey>, bool)> {
-    let supported = proptest::collection::vec((string(), any::<i16>(), any::<i16>()), 0..3).prop_map(|v| {
+    let supported = proptest::collection::vec((text(), any::<i16>(), any::<i16>()), 0..3).prop_map(|v| {
         v.into_iter()
             .map(|(n, lo, hi)| {
                 let mut f = kpr::SupportedFeatureKey::default();
@@ -94,7 +91,7 @@ fn features() -> impl Strategy<Value = (Vec<kpr::SupportedFeatureKey>, i64, Vec<
             })
             .collect()
     });
-    let finalized = proptest::collection::vec((string(), any::<i16>(), any::<i16>()), 0..3).prop_map(|v| {
+    let finalized = proptest::collection::vec((text(), any::<i16>(), any::<i16>()), 0..3).prop_map(|v| {
         v.into_iter()
             .map(|(n, hi, lo)| {
                 let mut f = kpr::FinalizedFeatureKey::default();
@@ -144,8 +141,8 @@ fn frames() {
     let mut req = kp::ApiVersionsRequest::default();
     req.client_software_name = sb("idem");
     req.client_software_version = sb("0.1.0");
-    check_request_frame(&req, 3);
-    check_request_frame(&kp::ApiVersionsRequest::default(), 0);
+    check_request_frame::<kp::ApiVersionsRequest>(&req.to_idem(), 3, 0x1234_5678);
+    check_request_frame::<kp::ApiVersionsRequest>(&kp::ApiVersionsRequest::default().to_idem(), 0, 0x1234_5678);
     let mut resp = kp::ApiVersionsResponse::default();
     let mut key = kpr::ApiVersion::default();
     key.api_key = 0;
@@ -154,6 +151,6 @@ fn frames() {
     resp.api_keys.push(key);
     resp.throttle_time_ms = 10;
     // ApiVersions responses use header v0 even when the body is flexible.
-    check_response_frame(&resp, 3);
-    check_response_frame(&resp, 1);
+    check_response_frame(&resp, 3, -77);
+    check_response_frame(&resp, 1, -77);
 }

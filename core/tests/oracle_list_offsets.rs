@@ -1,8 +1,7 @@
 //! ListOffsets v1-7 against `kafka-protocol` as an oracle, both message directions.
 
-mod common_a;
+mod kafka_protocol_oracle;
 
-use common_a::{Oracle, check_request_frame, check_response_frame, sb, string, tags};
 use idem_core::proto::list_offsets::{
     ListOffsetsPartition, ListOffsetsPartitionResponse, ListOffsetsRequest, ListOffsetsResponse, ListOffsetsTopic,
     ListOffsetsTopicResponse,
@@ -10,9 +9,9 @@ use idem_core::proto::list_offsets::{
 use kafka_protocol::messages::list_offsets_request as kq;
 use kafka_protocol::messages::list_offsets_response as ks;
 use kafka_protocol::messages::{self as kp, BrokerId, TopicName};
+use kafka_protocol_oracle::{Oracle, check_request_frame, check_response_frame, sb, tags, text};
 use proptest::collection::vec;
 use proptest::prelude::*;
-use proptest::test_runner::TestCaseError;
 
 const VERSIONS: std::ops::RangeInclusive<i16> = 1..=7;
 
@@ -42,20 +41,19 @@ impl Oracle for kp::ListOffsetsRequest {
         }
     }
 
-    fn same(i: &ListOffsetsRequest<'_>, k: &Self) -> Result<(), TestCaseError> {
-        prop_assert_eq!(i.replica_id, k.replica_id.0);
-        prop_assert_eq!(i.isolation_level, k.isolation_level);
-        prop_assert_eq!(i.topics.len(), k.topics.len());
+    fn assert_same(i: &ListOffsetsRequest<'_>, k: &Self) {
+        assert_eq!(i.replica_id, k.replica_id.0);
+        assert_eq!(i.isolation_level, k.isolation_level);
+        assert_eq!(i.topics.len(), k.topics.len());
         for (a, b) in i.topics.iter().zip(&k.topics) {
-            prop_assert_eq!(a.name, b.name.as_str());
-            prop_assert_eq!(a.partitions.len(), b.partitions.len());
+            assert_eq!(a.name, b.name.as_str());
+            assert_eq!(a.partitions.len(), b.partitions.len());
             for (p, q) in a.partitions.iter().zip(&b.partitions) {
-                prop_assert_eq!(p.partition_index, q.partition_index);
-                prop_assert_eq!(p.current_leader_epoch, q.current_leader_epoch);
-                prop_assert_eq!(p.timestamp, q.timestamp);
+                assert_eq!(p.partition_index, q.partition_index);
+                assert_eq!(p.current_leader_epoch, q.current_leader_epoch);
+                assert_eq!(p.timestamp, q.timestamp);
             }
         }
-        Ok(())
     }
 }
 
@@ -86,21 +84,20 @@ impl Oracle for kp::ListOffsetsResponse {
         }
     }
 
-    fn same(i: &ListOffsetsResponse<'_>, k: &Self) -> Result<(), TestCaseError> {
-        prop_assert_eq!(i.throttle_time_ms, k.throttle_time_ms);
-        prop_assert_eq!(i.topics.len(), k.topics.len());
+    fn assert_same(i: &ListOffsetsResponse<'_>, k: &Self) {
+        assert_eq!(i.throttle_time_ms, k.throttle_time_ms);
+        assert_eq!(i.topics.len(), k.topics.len());
         for (a, b) in i.topics.iter().zip(&k.topics) {
-            prop_assert_eq!(a.name, b.name.as_str());
-            prop_assert_eq!(a.partitions.len(), b.partitions.len());
+            assert_eq!(a.name, b.name.as_str());
+            assert_eq!(a.partitions.len(), b.partitions.len());
             for (p, q) in a.partitions.iter().zip(&b.partitions) {
-                prop_assert_eq!(p.partition_index, q.partition_index);
-                prop_assert_eq!(p.error_code, q.error_code);
-                prop_assert_eq!(p.timestamp, q.timestamp);
-                prop_assert_eq!(p.offset, q.offset);
-                prop_assert_eq!(p.leader_epoch, q.leader_epoch);
+                assert_eq!(p.partition_index, q.partition_index);
+                assert_eq!(p.error_code, q.error_code);
+                assert_eq!(p.timestamp, q.timestamp);
+                assert_eq!(p.offset, q.offset);
+                assert_eq!(p.leader_epoch, q.leader_epoch);
             }
         }
-        Ok(())
     }
 }
 
@@ -121,7 +118,7 @@ fn request(v: i16) -> BoxedStrategy<kp::ListOffsetsRequest> {
         p.unknown_tagged_fields = tags;
         p
     });
-    let topic = (string(), vec(partition, 0..4), tags(flexible)).prop_map(|(n, partitions, tags)| {
+    let topic = (text(), vec(partition, 0..4), tags(flexible)).prop_map(|(n, partitions, tags)| {
         let mut t = kq::ListOffsetsTopic::default();
         t.name = TopicName(sb(&n));
         t.partitions = partitions;
@@ -158,7 +155,7 @@ fn response(v: i16) -> BoxedStrategy<kp::ListOffsetsResponse> {
             p
         },
     );
-    let topic = (string(), vec(partition, 0..4), tags(flexible)).prop_map(|(n, partitions, tags)| {
+    let topic = (text(), vec(partition, 0..4), tags(flexible)).prop_map(|(n, partitions, tags)| {
         let mut t = ks::ListOffsetsTopicResponse::default();
         t.name = TopicName(sb(&n));
         t.partitions = partitions;
@@ -191,8 +188,8 @@ fn frames() {
     let mut req = kp::ListOffsetsRequest::default();
     req.replica_id = BrokerId(-1);
     req.topics.push(t);
-    check_request_frame(&req, 7);
-    check_request_frame(&req, 1);
+    check_request_frame::<kp::ListOffsetsRequest>(&req.to_idem(), 7, 0x1234_5678);
+    check_request_frame::<kp::ListOffsetsRequest>(&req.to_idem(), 1, 0x1234_5678);
     let mut p = ks::ListOffsetsPartitionResponse::default();
     p.partition_index = 2;
     p.offset = 1234;
@@ -201,6 +198,6 @@ fn frames() {
     t.partitions.push(p);
     let mut resp = kp::ListOffsetsResponse::default();
     resp.topics.push(t);
-    check_response_frame(&resp, 7);
-    check_response_frame(&resp, 3);
+    check_response_frame(&resp, 7, -77);
+    check_response_frame(&resp, 3, -77);
 }

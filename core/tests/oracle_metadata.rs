@@ -1,16 +1,15 @@
 //! Metadata v1-12 against `kafka-protocol` as an oracle, both message directions.
 
-mod common_a;
+mod kafka_protocol_oracle;
 
-use common_a::{Oracle, check_request_frame, check_response_frame, sb, string, tags};
 use idem_core::proto::metadata::{
     MetadataBroker, MetadataPartition, MetadataRequest, MetadataRequestTopic, MetadataResponse, MetadataTopic,
 };
 use kafka_protocol::messages::{self as kp, BrokerId, TopicName};
+use kafka_protocol_oracle::{Oracle, check_request_frame, check_response_frame, sb, tags, text};
 use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
-use proptest::test_runner::TestCaseError;
 
 const VERSIONS: std::ops::RangeInclusive<i16> = 1..=12;
 
@@ -34,18 +33,17 @@ impl Oracle for kp::MetadataRequest {
         }
     }
 
-    fn same(i: &MetadataRequest<'_>, k: &Self) -> Result<(), TestCaseError> {
-        prop_assert_eq!(i.topics.is_none(), k.topics.is_none());
+    fn assert_same(i: &MetadataRequest<'_>, k: &Self) {
+        assert_eq!(i.topics.is_none(), k.topics.is_none());
         let (it, kt) = (i.topics.as_deref().unwrap_or_default(), k.topics.as_deref().unwrap_or_default());
-        prop_assert_eq!(it.len(), kt.len());
+        assert_eq!(it.len(), kt.len());
         for (a, b) in it.iter().zip(kt) {
-            prop_assert_eq!(&a.topic_id, b.topic_id.as_bytes());
-            prop_assert_eq!(a.name, b.name.as_ref().map(name));
+            assert_eq!(&a.topic_id, b.topic_id.as_bytes());
+            assert_eq!(a.name, b.name.as_ref().map(name));
         }
-        prop_assert_eq!(i.allow_auto_topic_creation, k.allow_auto_topic_creation);
-        prop_assert_eq!(i.include_cluster_authorized_operations, k.include_cluster_authorized_operations);
-        prop_assert_eq!(i.include_topic_authorized_operations, k.include_topic_authorized_operations);
-        Ok(())
+        assert_eq!(i.allow_auto_topic_creation, k.allow_auto_topic_creation);
+        assert_eq!(i.include_cluster_authorized_operations, k.include_cluster_authorized_operations);
+        assert_eq!(i.include_topic_authorized_operations, k.include_topic_authorized_operations);
     }
 }
 
@@ -95,38 +93,37 @@ impl Oracle for kp::MetadataResponse {
         }
     }
 
-    fn same(i: &MetadataResponse<'_>, k: &Self) -> Result<(), TestCaseError> {
+    fn assert_same(i: &MetadataResponse<'_>, k: &Self) {
         let ids = |v: &[BrokerId]| v.iter().map(|b| b.0).collect::<Vec<_>>();
-        prop_assert_eq!(i.throttle_time_ms, k.throttle_time_ms);
-        prop_assert_eq!(i.brokers.len(), k.brokers.len());
+        assert_eq!(i.throttle_time_ms, k.throttle_time_ms);
+        assert_eq!(i.brokers.len(), k.brokers.len());
         for (a, b) in i.brokers.iter().zip(&k.brokers) {
-            prop_assert_eq!(a.node_id, b.node_id.0);
-            prop_assert_eq!(a.host, b.host.as_str());
-            prop_assert_eq!(a.port, b.port);
-            prop_assert_eq!(a.rack, b.rack.as_ref().map(|r| r.as_str()));
+            assert_eq!(a.node_id, b.node_id.0);
+            assert_eq!(a.host, b.host.as_str());
+            assert_eq!(a.port, b.port);
+            assert_eq!(a.rack, b.rack.as_ref().map(|r| r.as_str()));
         }
-        prop_assert_eq!(i.cluster_id, k.cluster_id.as_ref().map(|c| c.as_str()));
-        prop_assert_eq!(i.controller_id, k.controller_id.0);
-        prop_assert_eq!(i.topics.len(), k.topics.len());
+        assert_eq!(i.cluster_id, k.cluster_id.as_ref().map(|c| c.as_str()));
+        assert_eq!(i.controller_id, k.controller_id.0);
+        assert_eq!(i.topics.len(), k.topics.len());
         for (a, b) in i.topics.iter().zip(&k.topics) {
-            prop_assert_eq!(a.error_code, b.error_code);
-            prop_assert_eq!(a.name, b.name.as_ref().map(name));
-            prop_assert_eq!(&a.topic_id, b.topic_id.as_bytes());
-            prop_assert_eq!(a.is_internal, b.is_internal);
-            prop_assert_eq!(a.topic_authorized_operations, b.topic_authorized_operations);
-            prop_assert_eq!(a.partitions.len(), b.partitions.len());
+            assert_eq!(a.error_code, b.error_code);
+            assert_eq!(a.name, b.name.as_ref().map(name));
+            assert_eq!(&a.topic_id, b.topic_id.as_bytes());
+            assert_eq!(a.is_internal, b.is_internal);
+            assert_eq!(a.topic_authorized_operations, b.topic_authorized_operations);
+            assert_eq!(a.partitions.len(), b.partitions.len());
             for (p, q) in a.partitions.iter().zip(&b.partitions) {
-                prop_assert_eq!(p.error_code, q.error_code);
-                prop_assert_eq!(p.partition_index, q.partition_index);
-                prop_assert_eq!(p.leader_id, q.leader_id.0);
-                prop_assert_eq!(p.leader_epoch, q.leader_epoch);
-                prop_assert_eq!(&p.replica_nodes, &ids(&q.replica_nodes));
-                prop_assert_eq!(&p.isr_nodes, &ids(&q.isr_nodes));
-                prop_assert_eq!(&p.offline_replicas, &ids(&q.offline_replicas));
+                assert_eq!(p.error_code, q.error_code);
+                assert_eq!(p.partition_index, q.partition_index);
+                assert_eq!(p.leader_id, q.leader_id.0);
+                assert_eq!(p.leader_epoch, q.leader_epoch);
+                assert_eq!(&p.replica_nodes, &ids(&q.replica_nodes));
+                assert_eq!(&p.isr_nodes, &ids(&q.isr_nodes));
+                assert_eq!(&p.offline_replicas, &ids(&q.offline_replicas));
             }
         }
-        prop_assert_eq!(i.cluster_authorized_operations, k.cluster_authorized_operations);
-        Ok(())
+        assert_eq!(i.cluster_authorized_operations, k.cluster_authorized_operations);
     }
 }
 
@@ -137,7 +134,7 @@ fn topic_id(v: i16) -> BoxedStrategy<[u8; 16]> {
 
 /// A topic name, null only where `nullable`.
 fn topic_name(nullable: bool) -> BoxedStrategy<Option<String>> {
-    if nullable { option::of(string()).boxed() } else { string().prop_map(Some).boxed() }
+    if nullable { option::of(text()).boxed() } else { text().prop_map(Some).boxed() }
 }
 
 fn request(v: i16) -> BoxedStrategy<kp::MetadataRequest> {
@@ -205,24 +202,22 @@ fn topic(v: i16) -> impl Strategy<Value = kp::metadata_response::MetadataRespons
 }
 
 fn broker(v: i16) -> impl Strategy<Value = kp::metadata_response::MetadataResponseBroker> {
-    (any::<i32>(), string(), any::<i32>(), option::of(string()), tags(v >= 9)).prop_map(
-        |(id, host, port, rack, tags)| {
-            let mut b = kp::metadata_response::MetadataResponseBroker::default();
-            b.node_id = BrokerId(id);
-            b.host = sb(&host);
-            b.port = port;
-            b.rack = rack.map(|r| sb(&r));
-            b.unknown_tagged_fields = tags;
-            b
-        },
-    )
+    (any::<i32>(), text(), any::<i32>(), option::of(text()), tags(v >= 9)).prop_map(|(id, host, port, rack, tags)| {
+        let mut b = kp::metadata_response::MetadataResponseBroker::default();
+        b.node_id = BrokerId(id);
+        b.host = sb(&host);
+        b.port = port;
+        b.rack = rack.map(|r| sb(&r));
+        b.unknown_tagged_fields = tags;
+        b
+    })
 }
 
 fn response(v: i16) -> BoxedStrategy<kp::MetadataResponse> {
     (
         any::<i32>(),
         vec(broker(v), 0..4),
-        option::of(string()),
+        option::of(text()),
         any::<i32>(),
         vec(topic(v), 0..4),
         any::<i32>(),
@@ -256,10 +251,10 @@ fn frames() {
     let mut t = kp::metadata_request::MetadataRequestTopic::default();
     t.name = Some(TopicName(sb("events")));
     req.topics = Some(vec![t]);
-    check_request_frame(&req, 12);
-    check_request_frame(&req, 1);
+    check_request_frame::<kp::MetadataRequest>(&req.to_idem(), 12, 0x1234_5678);
+    check_request_frame::<kp::MetadataRequest>(&req.to_idem(), 1, 0x1234_5678);
     req.topics = None;
-    check_request_frame(&req, 9);
+    check_request_frame::<kp::MetadataRequest>(&req.to_idem(), 9, 0x1234_5678);
     let mut resp = kp::MetadataResponse::default();
     let mut b = kp::metadata_response::MetadataResponseBroker::default();
     b.node_id = BrokerId(1);
@@ -271,6 +266,6 @@ fn frames() {
     t.name = Some(TopicName(sb("events")));
     t.partitions.push(kp::metadata_response::MetadataResponsePartition::default());
     resp.topics.push(t);
-    check_response_frame(&resp, 12);
-    check_response_frame(&resp, 8);
+    check_response_frame(&resp, 12, -77);
+    check_response_frame(&resp, 8, -77);
 }

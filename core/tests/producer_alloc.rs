@@ -4,14 +4,14 @@
 //! main thread alone: the harness's own threads would otherwise be counted now and then.
 #![allow(clippy::unwrap_used)]
 
-mod producer_harness;
+mod scripted_broker;
 
 use std::alloc::System;
 
 use idem_core::Duration;
 use idem_core::producer::ProducerRecord;
 use idem_core::proto::ErrorCode;
-use producer_harness::{Broker, config};
+use scripted_broker::{ScriptedBroker, config};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 #[global_allocator]
@@ -23,7 +23,7 @@ fn main() {
 }
 
 fn steady_state_send_does_not_allocate() {
-    let mut b = Broker::new(config().linger(Duration::from_secs(1)).batch_size(4096), 2);
+    let mut b = ScriptedBroker::new(config().linger(Duration::from_secs(1)).batch_size(4096), 2);
     let value = [7u8; 100];
     let headers: &[(&str, Option<&[u8]>)] = &[("h", Some(b"x"))];
     let mut offset = 0i64;

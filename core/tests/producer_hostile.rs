@@ -2,14 +2,14 @@
 //! producer panic or lose a record; every accepted record still gets exactly one report.
 #![allow(clippy::unwrap_used)]
 
-mod producer_harness;
+mod scripted_broker;
 
 use idem_core::Duration;
 use idem_core::producer::Input;
 use idem_core::proto;
 use idem_core::proto::produce::{PartitionProduceResponse, ProduceResponse, TopicProduceResponse};
-use producer_harness::{Broker, config, one_in_flight};
 use proptest::prelude::*;
+use scripted_broker::{ScriptedBroker, config, one_in_flight};
 
 fn valid_response(corr: i32, version: i16) -> Vec<u8> {
     let r = ProduceResponse {
@@ -29,7 +29,7 @@ proptest! {
 
     #[test]
     fn random_bytes(chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 0..8)) {
-        let mut b = Broker::new(config(), 1);
+        let mut b = ScriptedBroker::new(config(), 1);
         let req = one_in_flight(&mut b, 0);
         for c in &chunks {
             let now = b.now;
@@ -45,7 +45,7 @@ proptest! {
     #[test]
     fn mutated_response(flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
                         cut in any::<prop::sample::Index>()) {
-        let mut b = Broker::new(config(), 1);
+        let mut b = ScriptedBroker::new(config(), 1);
         let req = one_in_flight(&mut b, 0);
         let mut bytes = valid_response(req.corr, req.version);
         for (i, v) in &flips {

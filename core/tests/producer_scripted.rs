@@ -3,17 +3,17 @@
 //! situation of the decision table.
 #![allow(clippy::unwrap_used)]
 
-mod producer_harness;
+mod scripted_broker;
 
 use idem_core::Duration;
 use idem_core::producer::{DeliveryError, Input, Persisted, SendError};
 use idem_core::proto::produce::{PartitionProduceResponse, ProduceResponse, TopicProduceResponse};
 use idem_core::proto::{self, ErrorCode};
-use producer_harness::{Broker, SentBatch, config, first_ack, one_in_flight};
+use scripted_broker::{ScriptedBroker, SentBatch, config, first_ack, one_in_flight};
 
 #[test]
 fn happy_path() {
-    let mut b = Broker::new(config(), 1);
+    let mut b = ScriptedBroker::new(config(), 1);
     for i in 0..3u8 {
         b.send(None, &[i]).unwrap();
     }
@@ -47,7 +47,7 @@ fn happy_path() {
 
 #[test]
 fn retry_after_disconnect_resends_the_same_bytes() {
-    let mut b = Broker::new(config(), 1);
+    let mut b = ScriptedBroker::new(config(), 1);
     let first = one_in_flight(&mut b, 0);
     let sent = first.batches();
     let now = b.now;
@@ -68,7 +68,7 @@ fn retry_after_disconnect_resends_the_same_bytes() {
 
 #[test]
 fn duplicate_sequence_number_is_success() {
-    let mut b = Broker::new(config(), 1);
+    let mut b = ScriptedBroker::new(config(), 1);
     let req = one_in_flight(&mut b, 0);
     b.answer(&req, &[(ErrorCode::DUPLICATE_SEQUENCE_NUMBER, -1)]);
     assert_eq!(b.delivered(), [(0, 0, None)]);
@@ -78,7 +78,7 @@ fn duplicate_sequence_number_is_success() {
 
 #[test]
 fn no_implicit_ack_for_an_earlier_batch_answered_with_an_error() {
-    let mut b = Broker::new(config(), 1);
+    let mut b = ScriptedBroker::new(config(), 1);
     first_ack(&mut b, 0, 9); // record 0
     let r1 = one_in_flight(&mut b, 0);
     let r2 = one_in_flight(&mut b, 0);
@@ -102,7 +102,7 @@ fn no_implicit_ack_for_an_earlier_batch_answered_with_an_error() {
 
 #[test]
 fn out_of_order_on_a_later_batch_is_retried_in_order() {
-    let mut b = Broker::new(config(), 1);
+    let mut b = ScriptedBroker::new(config(), 1);
     first_ack(&mut b, 0, 99); // record 0
     let r1 = one_in_flight(&mut b, 0);
     let r2 = one_in_flight(&mut b, 0);
@@ -132,7 +132,7 @@ fn out_of_order_on_a_later_batch_is_retried_in_order() {
 #[test]
 fn unknown_producer_id_on_head_bumps_and_renumbers_only_what_is_safe() {
     // One request in flight per connection: partition 1's second batch stays never-sent.
-    let mut b = Broker::new(config().max_in_flight(1), 2);
+    let mut b = ScriptedBroker::new(config().max_in_flight(1), 2);
     b.send(Some(0), b"a").unwrap();
     b.send(Some(1), b"b").unwrap();
     let req = b.produce();
@@ -176,7 +176,7 @@ fn unknown_producer_id_on_head_bumps_and_renumbers_only_what_is_safe() {
 #[test]
 fn delivery_timeout_possibly_vs_not_persisted() {
     let cfg = config().max_in_flight(1).delivery_timeout(Duration::from_secs(20));
-    let mut b = Broker::new(cfg, 1);
+    let mut b = ScriptedBroker::new(cfg, 1);
     let _in_flight = one_in_flight(&mut b, 0);
     b.send(Some(0), b"queued").unwrap();
     b.no_produce(); // max in flight 1
@@ -193,7 +193,7 @@ fn delivery_timeout_possibly_vs_not_persisted() {
     assert_eq!(b.p.metrics().buffered_bytes, 0);
 
     // Never connected at all: not persisted.
-    let mut b = Broker::new(config().delivery_timeout(Duration::from_secs(20)), 1);
+    let mut b = ScriptedBroker::new(config().delivery_timeout(Duration::from_secs(20)), 1);
     b.refuse_connections = true;
     b.send(None, b"x").unwrap();
     for _ in 0..25 {
@@ -206,7 +206,7 @@ fn delivery_timeout_possibly_vs_not_persisted() {
 #[test]
 fn queue_full_and_record_too_large() {
     let cfg = config().buffer_memory(1000).batch_size(500).message_max_bytes(600).linger(Duration::from_secs(1));
-    let mut b = Broker::new(cfg, 1);
+    let mut b = ScriptedBroker::new(cfg, 1);
     let big = vec![0u8; 700];
     assert!(matches!(b.send(Some(0), &big), Err(SendError::RecordTooLarge { max: 600, .. })));
     b.settle();
@@ -239,7 +239,7 @@ fn queue_full_and_record_too_large() {
 
 #[test]
 fn garbage_from_the_broker_closes_the_connection_and_loses_nothing() {
-    let mut b = Broker::new(config(), 1);
+    let mut b = ScriptedBroker::new(config(), 1);
     let req = one_in_flight(&mut b, 0);
     let now = b.now;
     // A frame with a wrong correlation id, then garbage.
@@ -285,7 +285,7 @@ fn garbage_from_the_broker_closes_the_connection_and_loses_nothing() {
 
 #[test]
 fn api_versions_fallback() {
-    let mut b = Broker::new(config(), 1);
+    let mut b = ScriptedBroker::new(config(), 1);
     b.api_versions_max = 2;
     b.init_pid_max = 2;
     let req = one_in_flight(&mut b, 0);
@@ -298,7 +298,7 @@ fn api_versions_fallback() {
 #[test]
 fn spurious_timeouts_are_no_ops_and_runs_are_deterministic() {
     let run = || {
-        let mut b = Broker::new(config().linger(Duration::from_millis(5)).seed(42), 4);
+        let mut b = ScriptedBroker::new(config().linger(Duration::from_millis(5)).seed(42), 4);
         for i in 0..20u8 {
             b.send(None, &[i]).unwrap();
         }
@@ -323,7 +323,7 @@ fn spurious_timeouts_are_no_ops_and_runs_are_deterministic() {
 
 #[test]
 fn leader_change_waits_for_the_old_leader_then_resends_in_order() {
-    let mut b = Broker::new(config(), 1);
+    let mut b = ScriptedBroker::new(config(), 1);
     first_ack(&mut b, 0, 0); // record 0
     let r1 = one_in_flight(&mut b, 0);
     let r2 = one_in_flight(&mut b, 0);
@@ -350,7 +350,7 @@ fn leader_change_waits_for_the_old_leader_then_resends_in_order() {
 
 #[test]
 fn retries_zero_gives_up_after_a_lost_attempt() {
-    let mut b = Broker::new(config().retries(0), 1);
+    let mut b = ScriptedBroker::new(config().retries(0), 1);
     let r = one_in_flight(&mut b, 0);
     let now = b.now;
     b.live.retain(|c| *c != r.conn);
@@ -363,7 +363,7 @@ fn retries_zero_gives_up_after_a_lost_attempt() {
 #[test]
 fn without_idempotence_no_producer_id_and_no_sequences() {
     let cfg = config().idempotence(false).acks(idem_core::producer::Acks::Leader);
-    let mut b = Broker::new(cfg, 1);
+    let mut b = ScriptedBroker::new(cfg, 1);
     let r = b.send(Some(0), b"x").unwrap();
     let req = b.produce();
     assert!(b.init_requests.is_empty());
@@ -387,7 +387,7 @@ fn without_idempotence_no_producer_id_and_no_sequences() {
 
 #[test]
 fn close_drains_then_finishes() {
-    let mut b = Broker::new(config().linger(Duration::from_secs(10)), 1);
+    let mut b = ScriptedBroker::new(config().linger(Duration::from_secs(10)), 1);
     b.send(Some(0), b"a").unwrap();
     b.send(Some(0), b"b").unwrap();
     b.settle();
@@ -410,7 +410,7 @@ fn exhausted_buffer_seals_open_batches_without_waiting_for_linger() {
     // `batch.size` (plus its record index) of `buffer.memory`: two small records to two
     // partitions fill it.
     let cfg = config().buffer_memory(1200).batch_size(500).message_max_bytes(600).linger(Duration::from_secs(1));
-    let mut b = Broker::new(cfg, 3);
+    let mut b = ScriptedBroker::new(cfg, 3);
     let v = [1u8; 20];
     assert!(b.send(Some(0), &v).is_ok());
     b.settle(); // metadata known: the record is in partition 0's open batch
@@ -443,7 +443,7 @@ fn no_sixth_batch_behind_a_head_of_unknown_outcome() {
     // rule bounds what follows an unresolved head; on main before both, this test failed with
     // "batches 1..=6 span more than the broker's five".)
     // One record per batch: a record of 60 bytes fills a batch of 100.
-    let mut b = Broker::new(config().batch_size(100), 1);
+    let mut b = ScriptedBroker::new(config().batch_size(100), 1);
     first_ack(&mut b, 0, 0);
     let x = one_in_flight(&mut b, 0);
     let x1 = one_in_flight(&mut b, 0);

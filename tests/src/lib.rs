@@ -3,8 +3,12 @@
 //! The deterministic simulation:
 //! - [`net`]: a seeded network of ordered byte streams (latency, chunking, stalls, cuts,
 //!   refused connects to down brokers).
-//! - [`sim`]: the driver (virtual time that jumps to the next deadline, scripted sends and
-//!   faults, a trace hash proving that a seed replays byte for byte) and the seeded schedule.
+//! - [`pair`]: [`pair::Pair`], a producer and a cluster joined by a link (the seeded [`net`] or
+//!   an in-order [`pair::DirectLink`]) in virtual time: `pump`, `step`, `drive`, and a trace
+//!   hash proving that a seed replays byte for byte. Every test that drives a producer against
+//!   a cluster goes through it.
+//! - [`sim`]: the simulation (a [`pair::Pair`] over the seeded network, virtual time that jumps
+//!   to the next deadline, scripted sends and faults) and the seeded schedule.
 //! - [`checker`]: asserts the five guarantees (no duplicates, no reordering, no silent loss,
 //!   bounded memory, liveness) on a finished run; reads the partition
 //!   logs with kafka-protocol's decoder (an implementation no one here wrote).
@@ -19,6 +23,7 @@ pub mod actors;
 pub mod adapters;
 pub mod checker;
 pub mod net;
+pub mod pair;
 pub mod scenario;
 pub mod schedule;
 pub mod seeds;

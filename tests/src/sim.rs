@@ -6,14 +6,13 @@
 //! the run's seed, so a seed reproduces a run byte for byte; [`RunResult::trace_hash`] hashes
 //! every input and output to prove it.
 
-use std::collections::BTreeMap;
-
 use idem_core::rand::Rng;
 use idem_core::{Duration, Instant};
 
-use crate::actors::{BrokerFault, BrokerOut, ProducerOut, Refused, SimBroker, SimProducer, WorkRecord};
-use crate::checker::{self, Report, Run, SentRecord};
-use crate::net::{Delivery, NetConn, Network};
+use crate::actors::{BrokerFault, Refused, SimBroker, SimProducer, WorkRecord};
+use crate::checker::{self, Run};
+use crate::net::Network;
+use crate::pair::Pair;
 
 pub use crate::schedule::{NetFault, Schedule, Script, SimConfig, fault_spec, schedule};
 
@@ -36,195 +35,7 @@ pub struct RunResult {
     pub counters: Vec<(&'static str, u64)>,
 }
 
-/// The run's trace: a hash of every event; printed as well when `IDEM_SIM_TRACE` is set.
-struct Trace(u64, bool, crate::wiretap::Wiretap);
-impl Trace {
-    /// FNV-1a over 8-byte words (the tail zero-padded, then its length), so that hashing every
-    /// byte of every run stays cheap in debug builds.
-    fn add(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for w in &mut words {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(w);
-            self.0 ^= u64::from_le_bytes(word);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        let rest = words.remainder();
-        let mut word = [0u8; 8];
-        word[..rest.len()].copy_from_slice(rest);
-        self.0 ^= u64::from_le_bytes(word) ^ ((rest.len() as u64) << 59);
-        self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    fn ev(&mut self, now: Instant, tag: &str, conn: u64, bytes: &[u8]) {
-        if self.1 {
-            let text = if bytes.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
-                String::from_utf8_lossy(bytes).into_owned()
-            } else {
-                format!("{} bytes", bytes.len())
-            };
-            let ms = now.as_micros() as f64 / 1000.0;
-            match tag {
-                "to-b" | "to-p" => {
-                    for line in self.2.feed(conn, tag == "to-b", bytes) {
-                        println!("{ms:>10.3}ms {tag} conn={conn} {line}");
-                    }
-                    return self.hash_only(now, tag, conn, bytes);
-                }
-                "p-tx" | "b-tx" => return self.hash_only(now, tag, conn, bytes),
-                "p-disc" | "b-disc" => self.2.close(conn),
-                _ => {}
-            }
-            println!("{ms:>10.3}ms {tag} conn={conn} {text}");
-        }
-        self.hash_only(now, tag, conn, bytes);
-    }
-    fn hash_only(&mut self, now: Instant, tag: &str, conn: u64, bytes: &[u8]) {
-        self.add(&now.as_micros().to_le_bytes());
-        self.add(tag.as_bytes());
-        self.add(&conn.to_le_bytes());
-        self.add(bytes);
-    }
-}
-
-struct Driver<P: SimProducer, B: SimBroker> {
-    producer: P,
-    broker: B,
-    net: Network,
-    trace: Trace,
-    addrs: BTreeMap<(String, u16), i32>,
-    errors: Vec<String>,
-    /// Producer conn id <-> network conn id.
-    p2n: BTreeMap<u64, NetConn>,
-    n2p: BTreeMap<NetConn, u64>,
-    /// Producer conns that existed and are gone (writes on them are dropped, like a dead socket).
-    p_gone: std::collections::BTreeSet<u64>,
-    ids: BTreeMap<P::Id, usize>,
-    run: Run,
-    p_deadline: Option<Instant>,
-    b_deadline: Option<Instant>,
-    now: Instant,
-}
-
-impl<P: SimProducer, B: SimBroker> Driver<P, B> {
-    /// Drains both sides until neither has anything more to say at this instant.
-    fn pump(&mut self) {
-        let now = self.now;
-        for _round in 0..10_000 {
-            let mut progressed = false;
-            loop {
-                let out = self.producer.poll();
-                match out {
-                    ProducerOut::Timeout(d) => {
-                        self.p_deadline = d;
-                        break;
-                    }
-                    ProducerOut::Connect { conn, host, port } => {
-                        self.trace.ev(now, &format!("connect {host}:{port}"), conn, &[]);
-                        let nc = match self.addrs.get(&(host, port)) {
-                            Some(b) => self.net.connect(now, *b),
-                            None => self.net.connect_unknown(now),
-                        };
-                        if self.p2n.insert(conn, nc).is_some() || self.p_gone.contains(&conn) {
-                            self.errors.push(format!("producer reused conn id {conn}"));
-                        }
-                        self.n2p.insert(nc, conn);
-                    }
-                    ProducerOut::Transmit { conn, data } => {
-                        self.trace.ev(now, "p-tx", conn, &data);
-                        match self.p2n.get(&conn) {
-                            Some(nc) => self.net.producer_write(now, *nc, &data),
-                            None if self.p_gone.contains(&conn) => self.trace.ev(now, "p-tx-dropped", conn, &[]),
-                            None => self
-                                .errors
-                                .push(format!("producer wrote {} bytes on conn {conn} it never opened", data.len())),
-                        }
-                    }
-                    ProducerOut::Close { conn } => {
-                        self.trace.ev(now, "p-close", conn, &[]);
-                        if let Some(nc) = self.p2n.remove(&conn) {
-                            self.n2p.remove(&nc);
-                            self.p_gone.insert(conn);
-                            self.net.producer_close(now, nc);
-                        }
-                    }
-                    ProducerOut::Report { id, outcome } => {
-                        self.trace.ev(now, &format!("report {outcome:?}"), 0, format!("{id:?}").as_bytes());
-                        match self.ids.get(&id) {
-                            Some(idx) => self.run.reports.push(Report { record: *idx, at: now, outcome }),
-                            None => {
-                                self.errors.push(format!("report for an id send never returned: {id:?} {outcome:?}"))
-                            }
-                        }
-                    }
-                    ProducerOut::Fatal(e) => {
-                        self.trace.ev(now, "fatal", 0, e.as_bytes());
-                        self.errors.push(format!("FATAL at {now:?}: {e}"));
-                    }
-                }
-                progressed = true;
-            }
-            loop {
-                match self.broker.poll() {
-                    BrokerOut::Timeout(d) => {
-                        self.b_deadline = d;
-                        break;
-                    }
-                    BrokerOut::Transmit { conn, data } => {
-                        progressed = true;
-                        self.trace.ev(now, "b-tx", conn, &data);
-                        self.net.broker_write(now, conn, &data);
-                    }
-                    BrokerOut::Close { conn } => {
-                        progressed = true;
-                        self.trace.ev(now, "b-close", conn, &[]);
-                        self.net.broker_close(now, conn);
-                    }
-                    BrokerOut::Log(line) => self.trace.ev(now, "log", 0, line.as_bytes()),
-                }
-            }
-            self.run.max_buffered = self.run.max_buffered.max(self.producer.buffered_bytes());
-            if !progressed {
-                return;
-            }
-        }
-        self.errors.push(format!("LIVELOCK: producer/broker keep emitting at {now:?}"));
-    }
-
-    fn deliver(&mut self, d: Delivery) {
-        let now = self.now;
-        match d {
-            Delivery::Connected { conn, broker: b } => {
-                self.trace.ev(now, "accepted", conn, &b.to_le_bytes());
-                self.broker.accepted(now, conn, b);
-                if let Some(pc) = self.n2p.get(&conn) {
-                    self.producer.connected(now, *pc);
-                }
-            }
-            Delivery::ProducerDisconnected { conn } => {
-                self.trace.ev(now, "p-disc", conn, &[]);
-                if let Some(pc) = self.n2p.remove(&conn) {
-                    self.p2n.remove(&pc);
-                    self.p_gone.insert(pc);
-                    self.producer.disconnected(now, pc);
-                }
-            }
-            Delivery::ToProducer { conn, bytes } => {
-                self.trace.ev(now, "to-p", conn, &bytes);
-                if let Some(pc) = self.n2p.get(&conn) {
-                    self.producer.received(now, *pc, &bytes);
-                }
-            }
-            Delivery::ToBroker { conn, bytes, .. } => {
-                self.trace.ev(now, "to-b", conn, &bytes);
-                self.broker.received(now, conn, &bytes);
-            }
-            Delivery::BrokerDisconnected { conn, .. } => {
-                self.trace.ev(now, "b-disc", conn, &[]);
-                self.broker.closed(now, conn);
-            }
-        }
-    }
-
+impl<P: SimProducer, B: SimBroker> Pair<P, B, Network> {
     /// Returns a rescheduled send (back-pressure) if any.
     fn script(&mut self, cfg: &SimConfig, script: Script) -> Option<Script> {
         let now = self.now;
@@ -237,17 +48,11 @@ impl<P: SimProducer, B: SimBroker> Driver<P, B> {
                     topic: cfg.topic.clone(),
                     partition,
                     key,
-                    value: value.clone(),
+                    value,
                     timestamp_ms: now.as_millis() as i64,
                 };
-                self.trace.ev(now, "send", idx as u64, &value);
-                match self.producer.send(now, &rec) {
-                    Ok(id) => {
-                        if self.ids.insert(id.clone(), idx).is_some() {
-                            self.errors.push(format!("send returned a record id twice: {id:?}"));
-                        }
-                        self.run.sent.push(SentRecord { topic: rec.topic, partition, value, sent_at: now });
-                    }
+                match self.send(idx, rec) {
+                    Ok(_) => {}
                     Err(Refused::QueueFull) => {
                         self.trace.ev(now, "queue-full", idx as u64, &[]);
                         self.run.queue_full += 1;
@@ -304,7 +109,7 @@ impl<P: SimProducer, B: SimBroker> Driver<P, B> {
                     }
                     _ => {}
                 }
-                self.broker.fault(now, &f);
+                self.cluster.fault(now, &f);
                 if let BrokerFault::Up { broker } = &f {
                     self.net.set_broker_down(*broker, false);
                 }
@@ -322,29 +127,14 @@ pub fn run<P: SimProducer, B: SimBroker>(
     broker: B,
     rng: Rng,
 ) -> RunResult {
-    let addrs = broker.advertised().into_iter().map(|(id, h, p)| ((h, p), id)).collect();
-    let mut d = Driver {
-        producer,
-        broker,
-        net: Network::new(cfg.net.clone(), rng),
-        trace: Trace(0xcbf2_9ce4_8422_2325, std::env::var_os("IDEM_SIM_TRACE").is_some(), Default::default()),
-        addrs,
-        errors: Vec::new(),
-        p2n: BTreeMap::new(),
-        n2p: BTreeMap::new(),
-        p_gone: Default::default(),
-        ids: BTreeMap::new(),
-        run: Run {
-            buffer_limit: cfg.buffer_limit,
-            faults_end: schedule.faults_end,
-            delivery_timeout: cfg.delivery_timeout,
-            slack: cfg.slack,
-            ..Run::default()
-        },
-        p_deadline: Some(Instant::ZERO),
-        b_deadline: Some(Instant::ZERO),
-        now: Instant::ZERO,
+    let run = Run {
+        buffer_limit: cfg.buffer_limit,
+        faults_end: schedule.faults_end,
+        delivery_timeout: cfg.delivery_timeout,
+        slack: cfg.slack,
+        ..Run::default()
     };
+    let mut d = Pair::new(producer, broker, Network::new(cfg.net.clone(), rng), run);
     let mut events = schedule.events;
     let last_event = events.keys().next_back().map_or(Instant::ZERO, |k| k.0);
     // Every accepted record is reported within the delivery timeout, which frees its buffer
@@ -392,20 +182,9 @@ pub fn run<P: SimProducer, B: SimBroker>(
             }
             d.pump();
         }
-        // 2. Network deliveries due now, each followed by a pump (as a runtime would).
-        while let Some(delivery) = d.net.poll(now) {
-            d.deliver(delivery);
-            d.pump();
-        }
-        // 3. Timers.
-        if d.p_deadline.is_some_and(|t| t <= now) {
-            d.producer.timeout(now);
-            d.pump();
-        }
-        if d.b_deadline.is_some_and(|t| t <= now) {
-            d.broker.timeout(now);
-            d.pump();
-        }
+        // 2. Network deliveries due now, each followed by a pump (as a runtime would), then
+        //    timers.
+        d.step();
         if d.errors.iter().any(|e| e.starts_with("LIVELOCK")) {
             break;
         }
@@ -414,7 +193,7 @@ pub fn run<P: SimProducer, B: SimBroker>(
             && blocked.is_empty()
             && d.run.reports.len() >= d.run.sent.len()
             && d.net.is_idle()
-            && d.broker.quiescent()
+            && d.cluster.quiescent()
         {
             if closed {
                 break;
@@ -425,10 +204,7 @@ pub fn run<P: SimProducer, B: SimBroker>(
             continue;
         }
         // 5. Jump to the next deadline.
-        let next = [events.keys().next().map(|k| k.0), retry_at, d.net.next_deadline(), d.p_deadline, d.b_deadline]
-            .into_iter()
-            .flatten()
-            .min();
+        let next = [events.keys().next().map(|k| k.0), retry_at, d.next_deadline()].into_iter().flatten().min();
         let Some(next) = next else {
             let missing = d.run.sent.len().saturating_sub(d.run.reports.len());
             d.errors.push(format!(
@@ -450,28 +226,21 @@ pub fn run<P: SimProducer, B: SimBroker>(
         d.now = next;
     }
     let now = d.now;
-    d.run.logs = d.broker.logs();
-    d.run.state_loss = d.broker.state_loss_marks();
-    d.run.window_loss = d.broker.window_loss_marks();
-    d.run.accepts_any_first_sequence = d.broker.accepts_any_first_sequence();
-    d.run.injected_sequence_errors = d.broker.injected_sequence_errors();
-    d.run.appended = d.broker.append_times();
+    d.run.logs = d.cluster.logs();
+    d.run.state_loss = d.cluster.state_loss_marks();
+    d.run.window_loss = d.cluster.window_loss_marks();
+    d.run.accepts_any_first_sequence = d.cluster.accepts_any_first_sequence();
+    d.run.injected_sequence_errors = d.cluster.injected_sequence_errors();
+    d.run.appended = d.cluster.append_times();
     for l in d.run.logs.values() {
         for e in l {
             d.trace.ev(now, "log", e.offset as u64, e.value.as_deref().unwrap_or(&[]));
         }
     }
+    let trace_hash = d.trace_hash();
     let mut errors = d.errors;
     errors.extend(checker::check(&d.run));
-    let mut counters = d.broker.counters();
+    let mut counters = d.cluster.counters();
     counters.extend(d.producer.counters());
-    RunResult {
-        errors,
-        trace_hash: d.trace.0,
-        end: now,
-        steps,
-        summary: checker::summary(&d.run),
-        run: d.run,
-        counters,
-    }
+    RunResult { errors, trace_hash, end: now, steps, summary: checker::summary(&d.run), run: d.run, counters }
 }

@@ -1,5 +1,6 @@
 //! A scripted broker for producer tests: the test plays the broker, decoding the producer's
-//! requests and encoding responses with `idem_core::proto`.
+//! requests and encoding responses with `idem_core::proto`, one request at a time. (Tests that
+//! run the producer against idem's real in-memory cluster use `idem_tests::pair::Pair`.)
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::collections::VecDeque;
@@ -67,7 +68,9 @@ impl Req {
     }
 }
 
-pub struct Broker {
+/// The producer under test and the scripted broker's state: open connections, the requests
+/// not yet answered, the reports, and how the broker answers control requests.
+pub struct ScriptedBroker {
     pub p: Producer,
     pub now: Instant,
     pub pending_connects: Vec<ConnId>,
@@ -95,9 +98,9 @@ pub fn config() -> ProducerConfig {
         .retry_backoff(Duration::from_millis(100), Duration::from_millis(1000))
 }
 
-impl Broker {
+impl ScriptedBroker {
     pub fn new(config: ProducerConfig, partitions: i32) -> Self {
-        Broker {
+        ScriptedBroker {
             p: Producer::new(config, Instant::ZERO).unwrap(),
             now: Instant::ZERO,
             pending_connects: Vec::new(),
@@ -357,12 +360,12 @@ impl Broker {
 /// Sends one record and waits for its Produce request (metadata and producer id settled).
 /// Takes `partition` past its session's first acknowledgement (until then the producer sends
 /// one batch at a time): one record (the next id) sent and acknowledged at `offset`.
-pub fn first_ack(b: &mut Broker, partition: i32, offset: i64) {
+pub fn first_ack(b: &mut ScriptedBroker, partition: i32, offset: i64) {
     let r = one_in_flight(b, partition);
     b.answer(&r, &[(ErrorCode::NONE, offset)]);
 }
 
-pub fn one_in_flight(b: &mut Broker, partition: i32) -> Req {
+pub fn one_in_flight(b: &mut ScriptedBroker, partition: i32) -> Req {
     b.send(Some(partition), b"v").unwrap();
     b.produce()
 }
