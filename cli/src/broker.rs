@@ -1,7 +1,7 @@
 //! `idem broker`: serves idem's in-memory cluster until stopped.
 
 use clap::{Args, ValueEnum};
-use idem_core::broker::UnknownProducerPolicy;
+use idem_core::broker::{DuplicateAnswer, UnknownProducerPolicy};
 use idem_core::broker::{FaultSpec, TopicConfig};
 use idem_mock::{MockCluster, MockClusterConfig};
 use std::io::{Read, Write};
@@ -24,6 +24,8 @@ FAULT SPEC (--faults): comma-separated KEY=VALUE items, e.g.
   expire=AFTER               drop producer state idle for AFTER
   restart=EVERY              every EVERY, restart a random broker keeping producer state
   restart_lossy=EVERY        every EVERY, restart a random broker losing producer state
+  restart_snapshot=EVERY     every EVERY, restart a random broker from Kafka's snapshot
+                             (each producer keeps only its last batch)
 
   P: 0.01 or 1%.  CODE: a Kafka error name (REQUEST_TIMED_OUT, NOT_ENOUGH_REPLICAS,
   NOT_ENOUGH_REPLICAS_AFTER_APPEND, NOT_LEADER_OR_FOLLOWER, ...) or number.
@@ -37,6 +39,15 @@ enum UnknownProducer {
     Strict,
     /// Any sequence (Kafka 2.5+, KIP-360).
     AcceptAny,
+}
+
+/// How a duplicate resend is answered.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum DuplicateAnswerArg {
+    /// Success with the original batch's offset (Kafka, Redpanda).
+    OriginalOffset,
+    /// DUPLICATE_SEQUENCE_NUMBER with offset -1 (tansu).
+    DuplicateSequenceNumber,
 }
 
 /// Options of `idem broker`.
@@ -64,6 +75,9 @@ pub struct BrokerArgs {
     /// Policy for producers without state on a partition.
     #[arg(long, value_enum, default_value = "strict")]
     unknown_producer: UnknownProducer,
+    /// How a duplicate resend is answered.
+    #[arg(long, value_enum, default_value = "original-offset")]
+    duplicate_answer: DuplicateAnswerArg,
     /// Byte bound of each partition log (oldest batches dropped beyond it).
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
     log_max_bytes: usize,
@@ -107,6 +121,10 @@ pub fn run(args: BrokerArgs) -> ExitCode {
     config.cluster.validator.unknown_producer = match args.unknown_producer {
         UnknownProducer::Strict => UnknownProducerPolicy::Strict,
         UnknownProducer::AcceptAny => UnknownProducerPolicy::AcceptAnySequence,
+    };
+    config.cluster.duplicate_answer = match args.duplicate_answer {
+        DuplicateAnswerArg::OriginalOffset => DuplicateAnswer::OriginalOffset,
+        DuplicateAnswerArg::DuplicateSequenceNumber => DuplicateAnswer::DuplicateSequenceNumber,
     };
     let cluster = match MockCluster::start(config) {
         Ok(c) => c,

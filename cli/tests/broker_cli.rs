@@ -18,7 +18,11 @@ fn prints_bootstrap_servers_serves_and_stops_on_stdin_eof() {
             "--topic",
             "orders:4",
             "--faults",
-            "delay=0..2ms",
+            "delay=0..2ms,restart_snapshot=1s",
+            "--duplicate-answer",
+            "duplicate-sequence-number",
+            "--unknown-producer",
+            "accept-any",
             "--stop-on-stdin-eof",
             "-q",
         ])

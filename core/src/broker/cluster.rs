@@ -124,6 +124,7 @@ pub(crate) struct FaultTimers {
     pub(crate) expire: Option<Instant>,
     pub(crate) restart: Option<Instant>,
     pub(crate) restart_lossy: Option<Instant>,
+    pub(crate) restart_snapshot: Option<Instant>,
 }
 
 /// The in-memory Kafka cluster, as a sans-IO state machine.
@@ -471,7 +472,8 @@ impl Cluster {
         let t = &self.timers;
         let conns = self.conns.values().filter_map(Connection::deadline);
         let ups = self.brokers.iter().filter_map(|b| b.up_at);
-        let timers = [t.leader_move, t.bounce, t.expire, t.restart, t.restart_lossy].into_iter().flatten();
+        let timers =
+            [t.leader_move, t.bounce, t.expire, t.restart, t.restart_lossy, t.restart_snapshot].into_iter().flatten();
         conns.chain(ups).chain(timers).min()
     }
 

@@ -281,10 +281,11 @@ fn periodic_faults_fire_on_schedule() {
     assert_eq!(c.brokers().filter(|(_, up)| !up).count(), 1);
     c.handle_input(BrokerInput::Timeout(at(2500)));
     assert_eq!(c.brokers().filter(|(_, up)| !up).count(), 0);
-    let s = FaultSpec::parse("restart=1s,restart_lossy=1s").unwrap();
+    let s = FaultSpec::parse("restart=1s,restart_lossy=1s,restart_snapshot=1s").unwrap();
+    assert_eq!(s.to_string(), "restart=1s,restart_lossy=1s,restart_snapshot=1s");
     c.set_faults(at(2500), s);
     c.handle_input(BrokerInput::Timeout(at(3500)));
-    assert_eq!(c.stats().restarts, 2);
+    assert_eq!(c.stats().restarts, 3);
 }
 
 #[test]

@@ -67,6 +67,7 @@ impl Cluster {
         self.timers.expire = faults.expire.map(|d| now + expire_check_interval(d));
         self.timers.restart = faults.restart.map(|d| now + d);
         self.timers.restart_lossy = faults.restart_lossy.map(|d| now + d);
+        self.timers.restart_snapshot = faults.restart_snapshot.map(|d| now + d);
         if faults != self.faults {
             self.log(format!("faults set to `{faults}`"));
         }
@@ -314,16 +315,21 @@ impl Cluster {
                 self.log(format!("expired {n} idle producer state entries"));
             }
         }
-        if let Some(every) = self.faults.restart.filter(|_| due(self.timers.restart)) {
-            self.timers.restart = Some(now + every);
-            if let Some(id) = self.random_live_broker(1) {
-                let _ = self.restart(id, RestartMode::KeepWindow);
+        let restarts = [
+            (self.faults.restart, &mut self.timers.restart, RestartMode::KeepWindow),
+            (self.faults.restart_lossy, &mut self.timers.restart_lossy, RestartMode::LoseState),
+            (self.faults.restart_snapshot, &mut self.timers.restart_snapshot, RestartMode::KeepLastBatch),
+        ];
+        let mut due_restarts = heapless::Vec::<RestartMode, 3>::new();
+        for (every, timer, mode) in restarts {
+            if let Some(every) = every.filter(|_| timer.is_some_and(|t| t <= now)) {
+                *timer = Some(now + every);
+                let _ = due_restarts.push(mode);
             }
         }
-        if let Some(every) = self.faults.restart_lossy.filter(|_| due(self.timers.restart_lossy)) {
-            self.timers.restart_lossy = Some(now + every);
+        for mode in due_restarts {
             if let Some(id) = self.random_live_broker(1) {
-                let _ = self.restart(id, RestartMode::LoseState);
+                let _ = self.restart(id, mode);
             }
         }
     }

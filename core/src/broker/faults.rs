@@ -46,6 +46,8 @@ pub struct BounceSpec {
 /// restart=EVERY            every EVERY, restart a random broker, keeping producer state
 ///                          (snapshot and restore)
 /// restart_lossy=EVERY      every EVERY, restart a random broker, losing producer state
+/// restart_snapshot=EVERY   every EVERY, restart a random broker from Kafka's producer-state
+///                          snapshot: each producer keeps only its last batch
 /// ```
 ///
 /// P is a probability in `[0, 1]` (`0.01`) or a percentage (`1%`). CODE is a Kafka error name
@@ -74,6 +76,9 @@ pub struct FaultSpec {
     pub restart: Option<Duration>,
     /// Interval of random broker restarts that lose producer state.
     pub restart_lossy: Option<Duration>,
+    /// Interval of random broker restarts that keep only each producer's last batch (Kafka's
+    /// snapshot: a resend of an older batch of the window is then OUT_OF_ORDER_SEQUENCE_NUMBER).
+    pub restart_snapshot: Option<Duration>,
 }
 
 /// What is wrong with a fault spec string. Each variant names the offending item.
@@ -140,7 +145,7 @@ impl fmt::Display for FaultSpecError {
             FaultSpecError::UnknownKey { key } => write!(
                 f,
                 "unknown fault `{key}` (known: append_drop, error_before, error_after, delay, leader_move, \
-                 broker_bounce, expire, restart, restart_lossy)"
+                 broker_bounce, expire, restart, restart_lossy, restart_snapshot)"
             ),
             FaultSpecError::Repeated { key } => write!(f, "fault `{key}` given more than once"),
             FaultSpecError::BadProbability { key, value } => {
@@ -315,6 +320,7 @@ impl FaultSpec {
                 "expire" => spec.expire = Some(parse_interval(key, value)?),
                 "restart" => spec.restart = Some(parse_interval(key, value)?),
                 "restart_lossy" => spec.restart_lossy = Some(parse_interval(key, value)?),
+                "restart_snapshot" => spec.restart_snapshot = Some(parse_interval(key, value)?),
                 _ => return Err(FaultSpecError::UnknownKey { key: key.to_string() }),
             }
         }
@@ -387,6 +393,9 @@ impl fmt::Display for FaultSpec {
         }
         if let Some(d) = self.restart_lossy {
             items.push(alloc::format!("restart_lossy={}", Dur(d)));
+        }
+        if let Some(d) = self.restart_snapshot {
+            items.push(alloc::format!("restart_snapshot={}", Dur(d)));
         }
         f.write_str(&items.join(","))
     }
