@@ -9,7 +9,8 @@
 //! the responder's allocations are measured separately and subtracted. The allocation figures
 //! are printed before the criterion run.
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use idem_core::broker::{self, BrokerAddress, BrokerInput, BrokerOutput, Cluster, ClusterConfig, TopicConfig};
 use idem_core::producer::{ConnId, Event, Input, Output, Producer, ProducerConfig, ProducerRecord, SendError};
 use idem_core::proto::produce::{PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceResponse};
@@ -26,6 +27,12 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 const TOPIC: &str = "bench";
 const PARTITIONS: i32 = 3;
+/// Partition counts for the scaling group (keyed records spread over all of them).
+const PARTITION_COUNTS: [i32; 4] = [3, 100, 1_000, 10_000];
+/// `batch.size` of the scaling group (Kafka's default), with `buffer.memory` room for an open
+/// batch on every one of 10,000 partitions, so that memory never cuts batches short there.
+const SCALING_BATCH_SIZE: usize = 16 * 1024;
+const SCALING_BUFFER_MEMORY: usize = 256 * 1024 * 1024;
 const LINGER: Duration = Duration::from_millis(5);
 const BATCH_SIZE: usize = 128 * 1024;
 
@@ -41,6 +48,10 @@ struct Rig {
     cluster: Cluster,
     now: Instant,
     value: Vec<u8>,
+    /// Partitions of the topic.
+    partitions: i32,
+    /// Keyed records (murmur2 over all partitions) instead of explicit round-robin.
+    keyed: bool,
     sent: u64,
     delivered: u64,
     failed: u64,
@@ -48,34 +59,44 @@ struct Rig {
     batches: u64,
     /// Allocations made by the responder (not the producer's).
     responder_allocs: u64,
-    offsets: [i64; PARTITIONS as usize],
+    offsets: Vec<i64>,
     response: Vec<u8>,
 }
 
 impl Rig {
     fn new(size: usize) -> Rig {
+        Rig::with_partitions(size, PARTITIONS, false)
+    }
+
+    /// A rig whose topic has `partitions` partitions; `keyed`: records carry an 8-byte key
+    /// (a counter), so the partitioner spreads them over all partitions.
+    fn with_partitions(size: usize, partitions: i32, keyed: bool) -> Rig {
         let cc = ClusterConfig {
             brokers: vec![BrokerAddress { node_id: 1, host: "b1".into(), port: 9092 }],
-            topics: vec![TopicConfig { name: TOPIC.into(), partitions: PARTITIONS }],
+            topics: vec![TopicConfig { name: TOPIC.into(), partitions }],
             ..ClusterConfig::default()
         };
+        let (batch_size, memory) =
+            if keyed { (SCALING_BATCH_SIZE, SCALING_BUFFER_MEMORY) } else { (BATCH_SIZE, 32 * 1024 * 1024) };
         let pc = ProducerConfig::new("b1:9092")
             .expect("config")
             .linger(LINGER)
-            .batch_size(BATCH_SIZE)
-            .buffer_memory(32 * 1024 * 1024)
+            .batch_size(batch_size)
+            .buffer_memory(memory)
             .max_in_flight(5);
         let mut rig = Rig {
             p: Producer::new(pc, Instant::ZERO).expect("producer"),
             cluster: Cluster::new(cc, Instant::ZERO).expect("cluster"),
             now: Instant::ZERO,
             value: vec![b'x'; size],
+            partitions,
+            keyed,
             sent: 0,
             delivered: 0,
             failed: 0,
             batches: 0,
             responder_allocs: 0,
-            offsets: [0; PARTITIONS as usize],
+            offsets: vec![0; partitions as usize],
             response: Vec::with_capacity(4096),
         };
         // Warm up: connections, metadata, producer id, and buffers grown to steady state.
@@ -180,10 +201,11 @@ impl Rig {
     fn run(&mut self, n: u64) {
         let value = std::mem::take(&mut self.value);
         for _ in 0..n {
+            let key = self.sent.to_le_bytes();
             let rec = ProducerRecord {
                 topic: TOPIC,
-                partition: Some((self.sent % PARTITIONS as u64) as i32),
-                key: None,
+                partition: (!self.keyed).then_some((self.sent % self.partitions as u64) as i32),
+                key: self.keyed.then_some(&key[..]),
                 value: Some(&value),
                 headers: &[],
                 timestamp_ms: 1_700_000_000_000,
@@ -236,21 +258,54 @@ fn report_allocations(size: usize, n: u64) {
     assert_eq!(rig.delivered, rig.sent);
 }
 
+/// `IDEM_BENCH_PARTITION_RUN=P:N`: instead of the criterion run, one rig of the scaling group
+/// with `P` partitions sends `N` records after its warm-up, then the process exits. Run under
+/// `valgrind --tool=callgrind` with two values of `N`: the difference of the instruction counts
+/// over the difference of `N` is the cost per record, free of load and of the set-up.
+fn partition_run_from_env() {
+    /// The measured part, by name for `--toggle-collect=*measured_run*`.
+    #[inline(never)]
+    fn measured_run(rig: &mut Rig, n: u64) {
+        rig.run(n);
+    }
+
+    let Ok(spec) = std::env::var("IDEM_BENCH_PARTITION_RUN") else { return };
+    let (p, n) = spec.split_once(':').expect("IDEM_BENCH_PARTITION_RUN=PARTITIONS:RECORDS");
+    let (p, n): (i32, u64) = (p.parse().expect("partitions"), n.parse().expect("records"));
+    let mut rig = Rig::with_partitions(100, p, true);
+    measured_run(&mut rig, n);
+    assert_eq!(rig.delivered, rig.sent);
+    println!("{p} partitions: {n} records after the warm-up");
+    std::process::exit(0);
+}
+
+/// One criterion function: `iters` records through `rig`, timed by the wall clock.
+fn bench_rig(g: &mut BenchmarkGroup<'_, WallTime>, name: String, rig: Rig) {
+    let rig = RefCell::new(rig);
+    g.throughput(Throughput::Elements(1));
+    g.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            let mut rig = rig.borrow_mut();
+            let t = StdInstant::now();
+            rig.run(iters);
+            t.elapsed()
+        })
+    });
+}
+
 fn producer(c: &mut Criterion) {
+    partition_run_from_env();
     report_allocations(100, 1_000_000);
     report_allocations(1024, 200_000);
     let mut g = c.benchmark_group("producer_core");
     for size in [100usize, 1024] {
-        let rig = RefCell::new(Rig::new(size));
-        g.throughput(Throughput::Elements(1));
-        g.bench_function(format!("send_to_report_{size}B"), |b| {
-            b.iter_custom(|iters| {
-                let mut rig = rig.borrow_mut();
-                let t = StdInstant::now();
-                rig.run(iters);
-                t.elapsed()
-            })
-        });
+        bench_rig(&mut g, format!("send_to_report_{size}B"), Rig::new(size));
+    }
+    g.finish();
+    // Scaling with partitions: keyed 100 B records spread over 3 .. 10,000 partitions.
+    let mut g = c.benchmark_group("producer_partitions");
+    for partitions in PARTITION_COUNTS {
+        bench_rig(&mut g, format!("keyed_100B_{partitions}"), Rig::with_partitions(100, partitions, true));
     }
     g.finish();
 }

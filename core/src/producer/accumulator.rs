@@ -135,8 +135,10 @@ pub(crate) struct Accumulator {
     free: Vec<(Vec<u8>, Vec<RecordMeta>)>,
 }
 
-/// How many recycled buffers to keep at most.
-const MAX_FREE: usize = 64;
+/// How many recycled buffers to keep at most. High enough for an open batch on each of
+/// thousands of partitions (re-allocating them every round costs page faults); `buffer.memory`
+/// bounds the pool's bytes in any case.
+const MAX_FREE: usize = 16 * 1024;
 
 /// Bytes a batch's buffers hold.
 fn held(bytes: &Vec<u8>, records: &Vec<RecordMeta>) -> usize {

@@ -190,7 +190,9 @@ impl Conns {
         id
     }
 
-    /// Encodes a request frame for `conn` and records it as outstanding.
+    /// Encodes a request frame for `conn` and records it as outstanding. `capacity`: the frame
+    /// buffer is allocated for that many bytes up front (a Produce request carrying many
+    /// batches is then not grown, and copied, step by step); 0 to let it grow.
     pub(crate) fn request<'a, M: Message<'a>>(
         &mut self,
         conn: ConnId,
@@ -198,9 +200,10 @@ impl Conns {
         body: &M,
         kind: RequestKind,
         deadline: Instant,
+        capacity: usize,
     ) -> Result<Vec<u8>, EncodeError> {
         let correlation_id = self.next_correlation;
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(capacity);
         proto::encode_request_frame(&mut out, correlation_id, Some(&self.client_id), version, body)?;
         self.next_correlation = if correlation_id == i32::MAX { 1 } else { correlation_id + 1 };
         if let Some(c) = self.get_mut(conn) {
@@ -226,7 +229,7 @@ impl Conns {
     fn api_versions(&mut self, conn: ConnId, version: i16, now: Instant, timeout: Duration) -> Option<Vec<u8>> {
         let req =
             ApiVersionsRequest { client_software_name: "idem", client_software_version: env!("CARGO_PKG_VERSION") };
-        self.request(conn, version, &req, RequestKind::ApiVersions(version), now + timeout).ok()
+        self.request(conn, version, &req, RequestKind::ApiVersions(version), now + timeout, 0).ok()
     }
 
     /// Re-sends ApiVersions at a lower version after UNSUPPORTED_VERSION.

@@ -48,14 +48,19 @@ impl Producer {
                 if picks.is_empty() {
                     break;
                 }
+                // Sorted by (topic, partition), as `picks` is: answers are matched by binary search.
                 let parts: Vec<(usize, i32)> =
                     picks.iter().map(|&(t, pi, _)| (t, self.topics[t].partitions[pi].partition)).collect();
+                debug_assert!(parts.is_sorted());
                 let deadline = now + self.config.request_timeout;
                 let mut topic_data: Vec<TopicProduceData<'_>> = Vec::new();
+                // Frame size: the batches plus per-partition and per-request framing.
+                let mut capacity = 256usize;
                 for &(t, pi, i) in &picks {
                     let name = self.metadata.topics[t].name.as_str();
                     let part = &self.topics[t].partitions[pi];
                     let records = part.window.iter().nth(i).map(|b| b.bytes.as_slice());
+                    capacity = capacity.saturating_add(records.map_or(0, <[u8]>::len) + 16 + name.len());
                     let data = PartitionProduceData { index: part.partition, records };
                     match topic_data.iter_mut().find(|td| td.name == name) {
                         Some(td) => td.partition_data.push(data),
@@ -68,7 +73,7 @@ impl Producer {
                     timeout_ms: i32::try_from(self.config.request_timeout.as_millis()).unwrap_or(i32::MAX),
                     topic_data,
                 };
-                let result = self.conns.request(conn, version, &req, RequestKind::Produce(parts), deadline);
+                let result = self.conns.request(conn, version, &req, RequestKind::Produce(parts), deadline, capacity);
                 drop(req);
                 match result {
                     Ok(data) => {
@@ -118,7 +123,8 @@ impl Producer {
                 else {
                     continue;
                 };
-                if !parts.contains(&(t, pr.index)) {
+                // `parts` is sorted (built in topic, partition order): no scan per answer.
+                if parts.binary_search(&(t, pr.index)).is_err() {
                     continue; // not asked in this request: ignore
                 }
                 let until = self.retry_backoff.next_at(now, part.failures, &mut self.rng);
