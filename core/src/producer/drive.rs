@@ -31,13 +31,6 @@ impl Producer {
         let idempotent = self.config.enable_idempotence;
         if idempotent && self.topics.iter().any(|t| t.partitions.iter().any(|p| p.needs_bump)) {
             self.pid.request_bump();
-        } else if !idempotent {
-            // No sequences to keep: a partition waiting to split a batch does so once drained.
-            self.for_each_partition(|p, sink| {
-                if p.head_rejected.is_some() && p.drained(&mut |c| sink(c)) {
-                    p.renumber(-1, -1, false);
-                }
-            });
         }
         if self
             .topics

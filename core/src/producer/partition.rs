@@ -81,6 +81,11 @@ impl SealedBatch {
         }
     }
 
+    /// Whether it carries a producer id and sequence (an idempotent producer's batch).
+    fn is_sequenced(&self) -> bool {
+        self.stamp != ProducerStamp::NONE
+    }
+
     /// Number of records.
     pub(crate) fn record_count(&self) -> i32 {
         self.records.len() as i32
@@ -390,22 +395,35 @@ impl PartitionState {
     /// appended them anyway, so nothing of unknown outcome is ever inferred to be absent.)
     fn fail_window(&mut self, i: usize, error: DeliveryError, sink: &mut impl FnMut(Completion)) {
         self.settle_in_flight(i);
-        let mut rest: heapless::Deque<SealedBatch, MAX_WINDOW> = heapless::Deque::new();
-        let mut failed = None;
-        let mut k = 0;
-        while let Some(b) = self.window.pop_front() {
-            if k == i {
-                failed = Some(b);
-            } else {
-                let _ = rest.push_back(b);
-            }
-            k += 1;
-        }
-        self.window = rest;
-        let Some(batch) = failed else { return };
+        let Some(batch) = self.take_window(i) else { return };
         let persisted = if batch.maybe_persisted { Persisted::Possibly } else { Persisted::No };
         self.needs_bump = true;
         sink(Completion::Failed { batch, error, persisted });
+    }
+
+    /// Removes window batch `i`, keeping the others in order.
+    fn take_window(&mut self, i: usize) -> Option<SealedBatch> {
+        let mut rest: heapless::Deque<SealedBatch, MAX_WINDOW> = heapless::Deque::new();
+        let mut taken = None;
+        for k in 0..self.window.len() {
+            let Some(b) = self.window.pop_front() else { break };
+            if k == i {
+                taken = Some(b);
+            } else {
+                let _ = rest.push_back(b);
+            }
+        }
+        self.window = rest;
+        taken
+    }
+
+    /// Window batch `i` was refused because an earlier batch is unresolved: it is resent in
+    /// order after the backoff, and this attempt is not counted as a retry.
+    fn retry_in_order(&mut self, i: usize, backoff_until: Instant) {
+        if let Some(b) = self.window.iter_mut().nth(i) {
+            b.attempts = b.attempts.saturating_sub(1);
+        }
+        self.enter_backoff(backoff_until);
     }
 
     /// Applies one partition result of request `corr` on `conn`. `retries`: the `retries`
@@ -441,34 +459,30 @@ impl PartitionState {
                 // refused before the append) was overtaken: only a broker that lost our state can
                 // have taken this one without it. Resending it could only be refused or land after
                 // this one; it is failed as not persisted, and the gap calls for a bump.
+                // (Without sequences there is no order to keep: such a batch is retried.)
                 let mut kept: heapless::Deque<SealedBatch, MAX_WINDOW> = heapless::Deque::new();
                 for _ in 0..i {
-                    if let Some(batch) = self.window.pop_front() {
-                        // (Without sequences there is no order to keep: it is retried.)
-                        let sequenced = batch.stamp != ProducerStamp::NONE;
-                        if batch.in_flight.is_none() && (batch.maybe_persisted || !sequenced) {
-                            let _ = kept.push_back(batch);
-                            continue;
-                        }
-                        if batch.in_flight.is_none() {
-                            self.needs_bump = true;
-                            sink(Completion::Failed {
-                                batch,
-                                error: DeliveryError::Overtaken,
-                                persisted: Persisted::No,
-                            });
-                            continue;
-                        }
-                        if batch.in_flight.is_some() {
+                    let Some(batch) = self.window.pop_front() else { break };
+                    let retry = batch.maybe_persisted || !batch.is_sequenced();
+                    match (batch.in_flight.is_some(), retry) {
+                        (true, _) => {
                             self.in_flight = self.in_flight.saturating_sub(1);
+                            sink(Completion::Delivered {
+                                batch,
+                                base_offset: None,
+                                log_append_time: None,
+                                duplicate: false,
+                                implicit: true,
+                            });
                         }
-                        sink(Completion::Delivered {
-                            batch,
-                            base_offset: None,
-                            log_append_time: None,
-                            duplicate: false,
-                            implicit: true,
-                        });
+                        (false, true) => {
+                            let _ = kept.push_back(batch);
+                        }
+                        (false, false) => {
+                            self.needs_bump = true;
+                            let error = DeliveryError::Overtaken;
+                            sink(Completion::Failed { batch, error, persisted: Persisted::No });
+                        }
                     }
                 }
                 if self.in_flight == 0 {
@@ -492,12 +506,8 @@ impl PartitionState {
             }
             ErrorClass::Sequence => {
                 if i > 0 {
-                    // An earlier batch is unresolved: this is its consequence. Retry in order,
-                    // no retry counted.
-                    if let Some(b) = self.window.iter_mut().nth(i) {
-                        b.attempts = b.attempts.saturating_sub(1);
-                    }
-                    self.enter_backoff(backoff_until);
+                    // An earlier batch is unresolved: this is its consequence.
+                    self.retry_in_order(i, backoff_until);
                     reaction.retry = true;
                 } else if self.window.iter().next().is_some_and(|b| b.maybe_persisted) {
                     // Head batch of unknown outcome and the broker disagrees: resending the same
@@ -532,12 +542,29 @@ impl PartitionState {
             ErrorClass::Rejected
                 if is_too_large(code) && self.window.iter().nth(i).is_some_and(|b| b.records.len() > 1) =>
             {
-                if i > 0 {
-                    // Earlier batches are unresolved: resend in order; this batch is split
-                    // once it is the head (no retry counted).
-                    if let Some(b) = self.window.iter_mut().nth(i) {
-                        b.attempts = b.attempts.saturating_sub(1);
+                reaction.retry = true;
+                if self.window.iter().nth(i).is_some_and(|b| !b.is_sequenced()) {
+                    // No sequences to keep: split now; the halves go out next.
+                    match self.take_window(i).map(split_in_two) {
+                        Some(Ok((first, second))) => {
+                            self.queue.push_front(second);
+                            self.queue.push_front(first);
+                        }
+                        Some(Err(batch)) => {
+                            reaction.retry = false;
+                            sink(Completion::Failed {
+                                batch,
+                                error: DeliveryError::Rejected(code),
+                                persisted: Persisted::No,
+                            });
+                        }
+                        None => {}
                     }
+                    self.enter_backoff(backoff_until);
+                } else if i > 0 {
+                    // Earlier batches are unresolved: resend in order; this batch is split once
+                    // it is the head.
+                    self.retry_in_order(i, backoff_until);
                 } else {
                     // Not written: split it in two and renumber (drain, bump), like a head batch
                     // whose sequence the broker refused.
@@ -546,9 +573,8 @@ impl PartitionState {
                     }
                     self.needs_bump = true;
                     self.head_rejected = Some(code);
+                    self.enter_backoff(backoff_until);
                 }
-                self.enter_backoff(backoff_until);
-                reaction.retry = true;
             }
             ErrorClass::Rejected => {
                 self.fail_window(i, DeliveryError::Rejected(code), sink);
@@ -667,6 +693,7 @@ impl PartitionState {
     /// Adopts a new producer id/epoch: every unresolved batch (all definitely not in the log:
     /// see [`PartitionState::drained`]) goes back to the queue and the queue is re-stamped from
     /// sequence 0. Must only be called when drained.
+    #[cfg(test)]
     pub(crate) fn renumber(&mut self, producer_id: i64, producer_epoch: i16, idempotent: bool) {
         self.renumber_from(producer_id, producer_epoch, idempotent, 0);
     }

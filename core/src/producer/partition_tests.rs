@@ -435,3 +435,23 @@ fn without_sequences_a_rejected_batch_behind_a_success_is_retried() {
     assert_eq!(p.window.len(), 1, "the rejected batch stays to be retried");
     assert!(!p.needs_bump);
 }
+
+#[test]
+fn without_sequences_a_batch_refused_as_too_large_is_split_at_once() {
+    let mut acc = Accumulator::new(1 << 20, 1 << 20, 1 << 30);
+    let mut p = PartitionState::new(0);
+    for i in 0..4u64 {
+        let r = RecordRef { timestamp_ms: 1, key: None, value: Some(b"v"), headers: &[] };
+        acc.append(&mut p.open, T0, RecordId(i), &r).unwrap();
+    }
+    p.seal(-1, -1, false);
+    let i = p.next_to_send(T0, C, 5, false).unwrap();
+    p.mark_sent(i, C, 0);
+    let mut done = Vec::new();
+    let r = p.on_result(C, 0, ErrorCode::RECORD_LIST_TOO_LARGE, -1, -1, 10, T0, &mut collect(&mut done));
+    assert!(r.retry && done.is_empty() && !p.needs_bump, "no bump without sequences");
+    assert!(p.window.is_empty());
+    let halves: Vec<usize> = p.queue.iter().map(|b| b.records.len()).collect();
+    assert_eq!(halves, [2, 2]);
+    assert!(p.queue.iter().all(|b| b.stamp == ProducerStamp::NONE));
+}
