@@ -416,13 +416,7 @@ fn a_batch_refused_as_too_large_is_split_in_two_and_renumbered() {
 fn without_sequences_a_rejected_batch_behind_a_success_is_retried() {
     // A non-idempotent producer keeps no order across retries (as the Java client with
     // enable.idempotence=false): the earlier batch is simply retried.
-    let mut acc = Accumulator::new(1 << 20, 1 << 20, 1 << 30);
-    let mut p = PartitionState::new(0);
-    for i in 0..2u64 {
-        let r = RecordRef { timestamp_ms: 1, key: None, value: Some(b"v"), headers: &[] };
-        acc.append(&mut p.open, T0, RecordId(i), &r).unwrap();
-        p.seal(-1, -1, false);
-    }
+    let mut p = unsequenced_part(&[1, 1]);
     p.acked = true;
     for k in 0..2 {
         let i = p.next_to_send(T0, C, 5, false).unwrap();
@@ -438,13 +432,7 @@ fn without_sequences_a_rejected_batch_behind_a_success_is_retried() {
 
 #[test]
 fn without_sequences_a_batch_refused_as_too_large_is_split_at_once() {
-    let mut acc = Accumulator::new(1 << 20, 1 << 20, 1 << 30);
-    let mut p = PartitionState::new(0);
-    for i in 0..4u64 {
-        let r = RecordRef { timestamp_ms: 1, key: None, value: Some(b"v"), headers: &[] };
-        acc.append(&mut p.open, T0, RecordId(i), &r).unwrap();
-    }
-    p.seal(-1, -1, false);
+    let mut p = unsequenced_part(&[4]);
     let i = p.next_to_send(T0, C, 5, false).unwrap();
     p.mark_sent(i, C, 0);
     let mut done = Vec::new();
@@ -454,4 +442,21 @@ fn without_sequences_a_batch_refused_as_too_large_is_split_at_once() {
     let halves: Vec<usize> = p.queue.iter().map(|b| b.records.len()).collect();
     assert_eq!(halves, [2, 2]);
     assert!(p.queue.iter().all(|b| b.stamp == ProducerStamp::NONE));
+}
+
+/// A partition of a producer without idempotence: one batch per entry of `records`, each of
+/// that many one-byte records, sealed without a producer stamp.
+fn unsequenced_part(records: &[u64]) -> PartitionState {
+    let mut acc = Accumulator::new(1 << 20, 1 << 20, 1 << 30);
+    let mut p = PartitionState::new(0);
+    let mut id = 0;
+    for &n in records {
+        for _ in 0..n {
+            let r = RecordRef { timestamp_ms: 1, key: None, value: Some(b"v"), headers: &[] };
+            acc.append(&mut p.open, T0, RecordId(id), &r).unwrap();
+            id += 1;
+        }
+        p.seal(-1, -1, false);
+    }
+    p
 }
