@@ -387,29 +387,24 @@ pub fn check(run: &Run) -> Vec<String> {
 /// NotPersisted are judged elsewhere.
 fn order_across_sessions(run: &Run, report_of: &[Option<&Report>]) -> Vec<String> {
     let mut errs = Vec::new();
-    for ((topic, partition), log) in &run.logs {
-        let mut seen = std::collections::BTreeSet::new();
+    for (key, log) in &run.logs {
+        let (topic, partition) = key;
         // The latest-sent Delivered record so far in log order.
         let mut latest_delivered: Option<(usize, &LogEntry)> = None;
-        for e in log {
-            let Some(idx) = e.value.as_deref().and_then(record_index).filter(|i| *i < run.sent.len()) else { continue };
-            if !seen.insert(idx) {
-                continue;
-            }
+        for (idx, e) in first_copies(log, run.sent.len()) {
             let delivered = match report_of[idx].map(|r| &r.outcome) {
                 Some(Outcome::Delivered { partition: p, .. }) if p == partition => true,
                 Some(Outcome::PossiblyPersisted(_)) => false,
                 _ => continue,
             };
-            let key = (topic.clone(), *partition);
             if let Some((later, at)) =
-                latest_delivered.filter(|(later, at)| *later > idx && !excused_reorder(run, &key, at, e))
+                latest_delivered.filter(|(later, at)| *later > idx && !excused_reorder(run, key, at, e))
             {
                 let at = at.offset;
                 let what = if delivered { "Delivered" } else { "PossiblyPersisted" };
                 // A copy appended after the producer gave the record up was still on the wire.
                 let given_up = report_of[idx].map(|r| r.at).filter(|_| !delivered);
-                let late = match (run.appended_at(&(topic.clone(), *partition), e.offset), given_up) {
+                let late = match (run.appended_at(key, e.offset), given_up) {
                     (Some(t), Some(g)) if t > g => format!("; appended at {t:?}, after it was given up at {g:?}"),
                     _ => String::new(),
                 };
@@ -446,7 +441,10 @@ pub fn excused_reorder(run: &Run, key: &(String, i32), later: &LogEntry, earlier
 pub fn excused_reorders(run: &Run) -> usize {
     let mut n = 0;
     for (key, log) in &run.logs {
-        let firsts = first_copies(log);
+        if run.state_loss.get(key).is_none_or(Vec::is_empty) {
+            continue; // nothing to excuse without a state-loss mark
+        }
+        let firsts = first_copies(log, run.sent.len());
         for (i, (a, ea)) in firsts.iter().enumerate() {
             n += firsts[i + 1..].iter().filter(|(b, eb)| b < a && excused_reorder(run, key, ea, eb)).count();
         }
@@ -454,11 +452,15 @@ pub fn excused_reorders(run: &Run) -> usize {
     n
 }
 
-/// Each record's first copy in a log, in log order.
-fn first_copies(log: &[LogEntry]) -> Vec<(usize, &LogEntry)> {
+/// Each accepted record's first copy in a log, in log order (records with an index beyond the
+/// `sent` accepted ones are reported elsewhere).
+fn first_copies(log: &[LogEntry], sent: usize) -> Vec<(usize, &LogEntry)> {
     let mut seen = std::collections::BTreeSet::new();
     log.iter()
-        .filter_map(|e| e.value.as_deref().and_then(record_index).filter(|i| seen.insert(*i)).map(|i| (i, e)))
+        .filter_map(|e| {
+            let i = e.value.as_deref().and_then(record_index).filter(|i| *i < sent && seen.insert(*i))?;
+            Some((i, e))
+        })
         .collect()
 }
 
