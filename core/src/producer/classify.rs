@@ -67,6 +67,12 @@ pub(crate) fn classify(code: ErrorCode) -> ErrorClass {
     }
 }
 
+/// MESSAGE_TOO_LARGE or RECORD_LIST_TOO_LARGE: the batch (not necessarily each record of it)
+/// exceeds what the broker or topic accepts; a batch of several records is split and resent.
+pub(crate) fn is_too_large(code: ErrorCode) -> bool {
+    code == ErrorCode::MESSAGE_TOO_LARGE || code == ErrorCode::RECORD_LIST_TOO_LARGE
+}
+
 /// Whether leadership or the partition may have moved: the answer calls for a metadata refresh.
 pub(crate) fn refreshes_metadata(code: ErrorCode) -> bool {
     use ErrorCode as E;

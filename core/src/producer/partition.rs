@@ -28,7 +28,7 @@ use alloc::vec::Vec;
 
 use super::ConnId;
 use super::accumulator::{OpenBatch, RecordMeta};
-use super::classify::{ErrorClass, classify, refreshes_metadata};
+use super::classify::{ErrorClass, classify, is_too_large, refreshes_metadata};
 use super::report::{DeliveryError, Persisted};
 use crate::proto::ErrorCode;
 use crate::proto::record_batch::{ProducerStamp, increment_sequence, restamp};
@@ -130,12 +130,6 @@ fn split_in_two(batch: SealedBatch) -> Result<(SealedBatch, SealedBatch), Sealed
         SealedBatch::new(first, records, created, accounted / 2, stamp),
         SealedBatch::new(second, tail, created, accounted - accounted / 2, stamp),
     ))
-}
-
-/// MESSAGE_TOO_LARGE or RECORD_LIST_TOO_LARGE: the batch (not a single record of it) exceeds
-/// what the broker or topic accepts.
-fn is_too_large(code: ErrorCode) -> bool {
-    code == ErrorCode::MESSAGE_TOO_LARGE || code == ErrorCode::RECORD_LIST_TOO_LARGE
 }
 
 /// Whether the partition may start new transmissions.
