@@ -125,13 +125,27 @@ mod tests {
         for v in 1..=10_000u64 {
             h.record(v);
         }
-        for (q, want) in [(0.5, 5000.0), (0.99, 9900.0), (0.01, 100.0)] {
+        for (q, want) in [(0.5, 5000.0), (0.99, 9900.0), (0.999, 9990.0), (0.01, 100.0)] {
             let got = h.quantile(q) as f64;
             assert!((got - want).abs() / want < 1.0 / 16.0, "q={q} got={got} want={want}");
         }
         assert_eq!(h.max(), 10_000);
         assert_eq!(h.count(), 10_000);
         assert_eq!(h.quantile(1.0), 10_000);
+    }
+
+    #[test]
+    fn p999_sees_a_tail_p99_does_not() {
+        let h = Histogram::new();
+        for _ in 0..9_985 {
+            h.record(100);
+        }
+        for _ in 0..15 {
+            h.record(50_000);
+        }
+        assert!(h.quantile(0.99) < 110, "{}", h.quantile(0.99));
+        let p999 = h.quantile(0.999) as f64;
+        assert!((p999 - 50_000.0).abs() / 50_000.0 < 1.0 / 16.0, "{p999}");
     }
 
     #[test]

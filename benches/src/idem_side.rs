@@ -2,6 +2,7 @@
 //! (`idem_mock::MockCluster`), and a measured `idem_std::Producer` run.
 
 use crate::hist::Histogram;
+use crate::load::{self, Side, Target};
 use crate::procstat;
 use crate::run::{RunResult, Settings, Workload};
 use idem_core::broker::{ClusterConfig, FaultSpec, TopicConfig};
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 
 /// Serves idem's in-memory cluster (`brokers` brokers, `topic` with `partitions` partitions,
 /// optional fault spec) over TCP: prints `BOOTSTRAP <servers>`, serves until stdin closes, then
-/// prints one `STATS ...` line with the cluster's counters.
+/// prints one `STATS ...` line with the cluster's counters and the process's peak RSS.
 pub fn serve_cluster(brokers: i32, topic: &str, partitions: i32, faults: Option<&str>) -> Result<(), String> {
     let faults = match faults {
         Some(f) => FaultSpec::parse(f).map_err(|e| format!("--faults: {e}"))?,
@@ -33,14 +34,15 @@ pub fn serve_cluster(brokers: i32, topic: &str, partitions: i32, faults: Option<
     let s = cluster.stats();
     println!(
         "STATS produce_requests={} batches_appended={} records_appended={} duplicates={} rejected={} \
-         errors_after={} dropped_after_append={}",
+         errors_after={} dropped_after_append={} peak_rss_kib={}",
         s.produce_requests,
         s.batches_appended,
         s.records_appended,
         s.duplicates,
         s.rejected,
         s.errors_after,
-        s.dropped_after_append
+        s.dropped_after_append,
+        procstat::peak_rss_kib().unwrap_or(0)
     );
     Ok(())
 }
@@ -75,21 +77,57 @@ fn reported() -> u64 {
     ctx().delivered.load(Ordering::Relaxed) + ctx().failed.load(Ordering::Relaxed)
 }
 
-/// Waits (sleeping) until `want` records have been reported or `timeout` passes.
-fn wait_reported(want: u64, timeout: Duration) -> Result<(), String> {
-    let deadline = Instant::now() + timeout;
-    while reported() < want {
-        if Instant::now() > deadline {
-            return Err(format!("timed out: {} of {want} reported", reported()));
-        }
-        std::thread::sleep(Duration::from_micros(100));
-    }
-    Ok(())
+/// `idem_std::Producer` as the load generator drives it: `send_with_callback` (blocking while
+/// `buffer.memory` is full), one callback per record.
+struct IdemSide<'a> {
+    producer: Producer,
+    topic: &'a str,
 }
 
-/// Runs the workload with `idem_std::Producer` in this process and measures it: the same
-/// shape as the librdkafka run (warm-up of one record per partition, then `records` sends with
-/// a delivery callback each, then a flush).
+impl Side for IdemSide<'_> {
+    fn producer(&self) -> &'static str {
+        "idem"
+    }
+
+    fn send(&self, target: Target, value: &[u8], measured: bool) -> Result<(), String> {
+        let rec = Record::new(self.topic).value(value);
+        let key;
+        let rec = match target {
+            Target::Partition(p) => rec.partition(p),
+            Target::Key(k) => {
+                key = k;
+                rec.key(&key)
+            }
+        };
+        let sent = measured.then(Instant::now);
+        self.producer.send_with_callback(&rec, move |r| on_report(sent, r)).map_err(|e| format!("send: {e}"))?;
+        Ok(())
+    }
+
+    /// Flushes (sealing open batches), then waits (sleeping) for the callbacks.
+    fn wait_reported(&self, want: u64, timeout: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        self.producer.flush_timeout(timeout).map_err(|e| format!("flush: {e}"))?;
+        while reported() < want {
+            if Instant::now() > deadline {
+                return Err(format!("timed out: {} of {want} reported; {:?}", reported(), self.producer.metrics()));
+            }
+            std::thread::sleep(Duration::from_micros(100));
+        }
+        Ok(())
+    }
+
+    fn counts(&self) -> (u64, u64) {
+        (ctx().delivered.load(Ordering::Relaxed), ctx().failed.load(Ordering::Relaxed))
+    }
+
+    fn histogram(&self) -> &Histogram {
+        &ctx().hist
+    }
+}
+
+/// Runs the workload with one `idem_std::Producer` in this process, shared by the workload's
+/// application threads, and measures it with [`load::measure`], as the librdkafka side is.
 pub fn run_producer(bootstrap: &str, topic: &str, w: &Workload, s: &Settings) -> Result<RunResult, String> {
     let err = |e: &dyn std::fmt::Display| e.to_string();
     let config = Config::new(bootstrap)
@@ -101,45 +139,8 @@ pub fn run_producer(bootstrap: &str, topic: &str, w: &Workload, s: &Settings) ->
         .and_then(|c| c.with("buffer.memory", &s.buffer_bytes.to_string()))
         .and_then(|c| c.with("delivery.timeout.ms", &s.delivery_timeout_ms.to_string()))
         .map_err(|e| err(&e))?;
-    let p = Producer::new(config).map_err(|e| format!("create producer: {e}"))?;
-    let payload = vec![b'x'; w.size];
-    let parts = w.partitions.max(1);
-
-    for part in 0..parts {
-        let rec = Record::new(topic).value(&payload).partition(part);
-        p.send_with_callback(&rec, |r| on_report(None, r)).map_err(|e| format!("send: {e}"))?;
-    }
-    wait_reported(parts as u64, Duration::from_secs(30)).map_err(|e| format!("warm-up: {e}; {:?}", p.metrics()))?;
-    let warm = parts as u64;
-
-    let cpu0 = procstat::cpu_seconds().unwrap_or(0.0);
-    let start = Instant::now();
-    for i in 0..w.records {
-        let rec = Record::new(topic).value(&payload).partition((i % parts as u64) as i32);
-        let sent = Instant::now();
-        p.send_with_callback(&rec, move |r| on_report(Some(sent), r)).map_err(|e| format!("send: {e}"))?;
-    }
-    let timeout = Duration::from_millis(s.delivery_timeout_ms + 60_000);
-    p.flush_timeout(timeout).map_err(|e| format!("flush: {e}"))?;
-    wait_reported(warm + w.records, timeout).map_err(|e| format!("{e}; {:?}", p.metrics()))?;
-    let elapsed = start.elapsed().as_secs_f64();
-    let cpu = procstat::cpu_seconds().unwrap_or(0.0) - cpu0;
-    let c = ctx();
-    let result = RunResult {
-        producer: "idem".into(),
-        workload: w.name.clone(),
-        records: w.records,
-        bytes: w.records * w.size as u64,
-        delivered: c.delivered.load(Ordering::Relaxed).saturating_sub(warm),
-        failed: c.failed.load(Ordering::Relaxed),
-        elapsed_s: elapsed,
-        cpu_s: cpu,
-        peak_rss_kib: procstat::peak_rss_kib().unwrap_or(0),
-        p50_us: c.hist.quantile(0.5),
-        p99_us: c.hist.quantile(0.99),
-        max_us: c.hist.max(),
-        ..RunResult::default()
-    };
-    p.close_timeout(Duration::from_secs(10));
-    Ok(result)
+    let side = IdemSide { producer: Producer::new(config).map_err(|e| format!("create producer: {e}"))?, topic };
+    let result = load::measure(&side, w, s);
+    side.producer.close_timeout(Duration::from_secs(10));
+    result
 }

@@ -2,9 +2,11 @@
 //! latency histogram, per-process resource figures, the librdkafka and idem sides of a run,
 //! process orchestration and the markdown / SVG report.
 
+pub mod chart;
 pub mod harness;
 pub mod hist;
 pub mod idem_side;
+pub mod load;
 pub mod procstat;
 pub mod rdk;
 pub mod report;

@@ -1,5 +1,5 @@
 //! Per-process resource figures read from Linux `/proc/self`: peak resident memory and CPU time
-//! of the calling process (all its threads).
+//! of the calling process (all its threads); and the machine's load average.
 
 /// Clock ticks per second of `/proc/*/stat` CPU fields (Linux `USER_HZ`, 100 on every
 /// mainstream architecture).
@@ -28,6 +28,17 @@ pub fn cpu_seconds() -> Option<f64> {
     parse_stat_cpu(&stat)
 }
 
+/// The 1, 5 and 15 minute load averages of the machine (`/proc/loadavg`), or `None` off Linux.
+pub fn load_average() -> Option<[f64; 3]> {
+    parse_loadavg(&std::fs::read_to_string("/proc/loadavg").ok()?)
+}
+
+/// The first three fields of a `/proc/loadavg` line.
+fn parse_loadavg(line: &str) -> Option<[f64; 3]> {
+    let mut f = line.split_whitespace().map(str::parse::<f64>);
+    Some([f.next()?.ok()?, f.next()?.ok()?, f.next()?.ok()?])
+}
+
 /// Parses utime + stime (fields 14 and 15) out of a `/proc/<pid>/stat` line. The command name
 /// (field 2) may contain spaces and parentheses, so fields are counted after the last `)`.
 fn parse_stat_cpu(stat: &str) -> Option<f64> {
@@ -47,6 +58,13 @@ mod tests {
     fn parses_stat_with_odd_command_name() {
         let line = "1234 (a b) c)) S 1 2 3 4 5 6 7 8 9 10 250 75 0 0 20 0 1 0 100 200 300";
         assert_eq!(parse_stat_cpu(line), Some(3.25));
+    }
+
+    #[test]
+    fn parses_loadavg() {
+        assert_eq!(parse_loadavg("1.60 0.68 0.48 2/345 6789\n"), Some([1.6, 0.68, 0.48]));
+        assert_eq!(parse_loadavg("1.60 x 0.48"), None);
+        assert_eq!(parse_loadavg(""), None);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! `rdkafka::producer::BaseProducer` run (idempotent, acks=all).
 
 use crate::hist::Histogram;
+use crate::load::{self, Side, Target};
 use crate::procstat;
 use crate::run::{RunResult, Settings, Workload};
 use rdkafka::ClientContext;
@@ -19,11 +20,14 @@ use std::time::{Duration, Instant};
 const WARMUP: usize = usize::MAX;
 
 /// Starts librdkafka's mock cluster with `brokers` brokers and `topic` with `partitions`
-/// partitions, prints `BOOTSTRAP <servers>` on stdout and serves until stdin is closed.
+/// partitions, prints `BOOTSTRAP <servers>` on stdout, serves until stdin is closed, then
+/// prints one `STATS peak_rss_kib=...` line (the process's peak RSS; the mock keeps no
+/// counters).
 pub fn serve_mock(brokers: i32, topic: &str, partitions: i32) -> Result<(), String> {
     let mock = MockCluster::new(brokers).map_err(|e| format!("mock cluster: {e}"))?;
     mock.create_topic(topic, partitions, 1).map_err(|e| format!("create topic: {e}"))?;
     crate::announce_and_wait(&mock.bootstrap_servers());
+    println!("STATS peak_rss_kib={}", procstat::peak_rss_kib().unwrap_or(0));
     Ok(())
 }
 
@@ -103,23 +107,6 @@ fn producer_config(bootstrap: &str, s: &Settings) -> ClientConfig {
     c
 }
 
-/// Offers one record until librdkafka accepts it; while its queue is full, waits for a
-/// delivery report (served by the poll thread). Returns an error for anything but `QueueFull`.
-fn send_one(p: &BaseProducer<Ctx>, topic: &str, payload: &[u8], partition: i32, opaque: usize) -> Result<(), String> {
-    let mut rec = BaseRecord::<(), [u8], usize>::with_opaque_to(topic, opaque).payload(payload).partition(partition);
-    loop {
-        let seen = *p.context().progress.0.lock().unwrap_or_else(PoisonError::into_inner);
-        match p.send(rec) {
-            Ok(()) => return Ok(()),
-            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                rec = back;
-                p.context().wait_progress(seen, Duration::from_millis(10));
-            }
-            Err((e, _)) => return Err(format!("send: {e}")),
-        }
-    }
-}
-
 /// Waits until `want` records have been reported (or `timeout` passes).
 fn drain(p: &BaseProducer<Ctx>, want: u64, timeout: Duration) -> Result<(), String> {
     let deadline = Instant::now() + timeout;
@@ -140,7 +127,62 @@ fn drain(p: &BaseProducer<Ctx>, want: u64, timeout: Duration) -> Result<(), Stri
     }
 }
 
-/// Runs the workload with a `BaseProducer` in this process and measures it.
+/// A `BaseProducer` as the load generator drives it; its delivery reports are served by the
+/// poll thread [`run_producer`] starts.
+struct RdkSide<'a> {
+    producer: &'a BaseProducer<Ctx>,
+    topic: &'a str,
+}
+
+impl Side for RdkSide<'_> {
+    fn producer(&self) -> &'static str {
+        "librdkafka"
+    }
+
+    /// Offers the record until librdkafka accepts it; while its queue is full, waits for a
+    /// delivery report. Returns an error for anything but `QueueFull`.
+    fn send(&self, target: Target, value: &[u8], measured: bool) -> Result<(), String> {
+        let p = self.producer;
+        let opaque = if measured { p.context().t0.elapsed().as_micros() as usize } else { WARMUP };
+        let rec = BaseRecord::<[u8], [u8], usize>::with_opaque_to(self.topic, opaque).payload(value);
+        let key;
+        let mut rec = match target {
+            Target::Partition(part) => rec.partition(part),
+            Target::Key(k) => {
+                key = k;
+                rec.key(&key[..])
+            }
+        };
+        loop {
+            let seen = *p.context().progress.0.lock().unwrap_or_else(PoisonError::into_inner);
+            match p.send(rec) {
+                Ok(()) => return Ok(()),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    rec = back;
+                    p.context().wait_progress(seen, Duration::from_millis(10));
+                }
+                Err((e, _)) => return Err(format!("send: {e}")),
+            }
+        }
+    }
+
+    fn wait_reported(&self, want: u64, timeout: Duration) -> Result<(), String> {
+        drain(self.producer, want, timeout)
+    }
+
+    fn counts(&self) -> (u64, u64) {
+        let ctx = self.producer.context();
+        (ctx.delivered.load(Ordering::Relaxed), ctx.failed.load(Ordering::Relaxed))
+    }
+
+    fn histogram(&self) -> &Histogram {
+        &self.producer.context().hist
+    }
+}
+
+/// Runs the workload with one `BaseProducer` in this process, shared by the workload's
+/// application threads (librdkafka's produce call is thread-safe), and measures it with
+/// [`load::measure`], as the idem side is.
 ///
 /// Delivery reports are served by a dedicated thread calling `poll(100 ms)` in a loop (what
 /// rdkafka's `ThreadedProducer` does), and a sender facing `QueueFull` waits for a report, as
@@ -166,47 +208,8 @@ pub fn run_producer(bootstrap: &str, topic: &str, w: &Workload, s: &Settings) ->
                 p.poll(Duration::from_millis(100));
             }
         });
-        let r = measure(&p, topic, w, s);
+        let r = load::measure(&RdkSide { producer: &p, topic }, w, s);
         stop.store(true, Ordering::Relaxed);
         r
-    })
-}
-
-fn measure(p: &BaseProducer<Ctx>, topic: &str, w: &Workload, s: &Settings) -> Result<RunResult, String> {
-    let payload = vec![b'x'; w.size];
-    let parts = w.partitions.max(1);
-
-    // Warm-up: one record per partition (metadata, connections, producer id), not measured.
-    for part in 0..parts {
-        send_one(p, topic, &payload, part, WARMUP)?;
-    }
-    drain(p, parts as u64, Duration::from_secs(60))?;
-    let warm = parts as u64;
-
-    let cpu0 = procstat::cpu_seconds().unwrap_or(0.0);
-    let start = Instant::now();
-    let t0 = p.context().t0;
-    for i in 0..w.records {
-        let sent_us = t0.elapsed().as_micros() as usize;
-        send_one(p, topic, &payload, (i % parts as u64) as i32, sent_us)?;
-    }
-    drain(p, warm + w.records, Duration::from_millis(s.delivery_timeout_ms + 60_000))?;
-    let elapsed = start.elapsed().as_secs_f64();
-    let cpu = procstat::cpu_seconds().unwrap_or(0.0) - cpu0;
-    let ctx = p.context();
-    Ok(RunResult {
-        producer: "librdkafka".into(),
-        workload: w.name.clone(),
-        records: w.records,
-        bytes: w.records * w.size as u64,
-        delivered: ctx.delivered.load(Ordering::Relaxed).saturating_sub(warm),
-        failed: ctx.failed.load(Ordering::Relaxed),
-        elapsed_s: elapsed,
-        cpu_s: cpu,
-        peak_rss_kib: procstat::peak_rss_kib().unwrap_or(0),
-        p50_us: ctx.hist.quantile(0.5),
-        p99_us: ctx.hist.quantile(0.99),
-        max_us: ctx.hist.max(),
-        ..RunResult::default()
     })
 }
