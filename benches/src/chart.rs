@@ -12,16 +12,17 @@ pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
-/// A compact figure: `1.23M`, `456k`, `789`, `0.42`.
+/// A compact figure without trailing zeros: `1.23M`, `1.2M`, `456k`, `789`, `0.42`, `1`.
 pub fn si(v: f64) -> String {
+    let trim = |s: String| if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
     if v >= 1e6 {
-        format!("{:.2}M", v / 1e6)
+        format!("{}M", trim(format!("{:.2}", v / 1e6)))
     } else if v >= 1e3 {
         format!("{:.0}k", v / 1e3)
-    } else if v >= 10.0 || v == 0.0 {
+    } else if v >= 10.0 {
         format!("{v:.0}")
     } else {
-        format!("{v:.2}")
+        trim(format!("{v:.2}"))
     }
 }
 
@@ -242,6 +243,12 @@ fn panel(svg: &mut String, x0: f64, y0: f64, p: &Panel) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compact_figures() {
+        let got: Vec<String> = [3_251_990.0, 1_200_000.0, 456_400.0, 789.4, 10.0, 0.42, 1.0, 0.1, 0.0].map(si).to_vec();
+        assert_eq!(got, ["3.25M", "1.2M", "456k", "789", "10", "0.42", "1", "0.1", "0"]);
+    }
 
     #[test]
     fn nice_ceilings() {

@@ -355,8 +355,8 @@ pub fn svg(plan: Plan, results: &[RunResult]) -> String {
         Plan::Partitions => (
             (|s| f64::from(s.partitions), true),
             [
-                ("records/s by partitions", |s| s.records_per_s, false),
-                ("CPU s / M records by partitions", |s| s.cpu_s_per_m, false),
+                ("records/s by partitions", |s| s.records_per_s, true),
+                ("CPU s / M records by partitions", |s| s.cpu_s_per_m, true),
             ],
         ),
         Plan::Threads => (
@@ -589,7 +589,7 @@ mod tests {
         let svg = svg(Plan::Partitions, &rs);
         // Two figures on one broker, two producers each, plus two axis frames.
         assert_eq!(svg.matches("<polyline").count(), 2 * 2 + 2, "{svg}");
-        assert!(svg.contains("records/s by partitions (idem-cluster)"));
+        assert!(svg.contains("records/s by partitions, log (idem-cluster)"));
     }
 
     #[test]

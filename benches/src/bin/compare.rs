@@ -216,7 +216,7 @@ impl Run<'_> {
         let header = format!(
             "## idem vs librdkafka: {} plan{}\n\n{what}\n\nBoth idempotent, acks=all, linger.ms={}, batch.size={}, \
              max.in.flight={}, buffer {} bytes, {} brokers; each producer in its own process, a fresh broker \
-             process per run, {} rounds alternating the order. librdkafka {} via rdkafka::BaseProducer. \
+             process per run, {} round{} alternating the order. librdkafka {} via rdkafka::BaseProducer. \
              Load average at the start: {load} ({} CPUs).",
             plan.name(),
             if self.quick { " (QUICK VALIDATION RUN: record counts / 10, not for citing)" } else { "" },
@@ -226,6 +226,7 @@ impl Run<'_> {
             s.buffer_bytes,
             harness::BROKERS,
             self.rounds,
+            if self.rounds == 1 { "" } else { "s" },
             rdkafka::util::get_rdkafka_version().1,
             std::thread::available_parallelism().map_or(0, |n| n.get()),
         );
