@@ -8,10 +8,23 @@
 //! The first form is the harness: it re-executes this binary for every broker (`serve`) and
 //! every measured producer (`produce`), so each producer's memory and CPU are its own.
 //!
-//! Full runs, on a quiet machine (times with 3 rounds on both brokers, 2 cores):
-//! `cargo run --release -p idem-benches --bin compare -- --plan default` (about 5 minutes),
-//! `--plan partitions` (#PARTITIONS_TIME#), `--plan threads` (#THREADS_TIME#),
-//! `--plan latency` (#LATENCY_TIME#), or `--plan all` for all four in turn.
+//! Full runs, on a quiet machine (3 rounds, both brokers; times estimated from quick runs on 2
+//! cores):
+//!
+//! ```text
+//! cargo run --release -p idem-benches --bin compare -- --plan default     # about 5 minutes
+//! cargo run --release -p idem-benches --bin compare -- --plan partitions  # about 10 minutes
+//! cargo run --release -p idem-benches --bin compare -- --plan threads     # about 2 minutes
+//! cargo run --release -p idem-benches --bin compare -- --plan latency     # about 7 minutes
+//! cargo run --release -p idem-benches --bin compare -- --plan all         # the four in turn
+//! ```
+//!
+//! Most of the partitions plan's time is idem at 100 partitions and more: with the shared
+//! settings (`buffer.memory` 10 MiB, `batch.size` 128 KiB) idem-core accounts a whole batch
+//! buffer per open batch, so beyond about 70 partitions its senders wait for memory and batches
+//! go out nearly empty (`--buffer-bytes 2147483648`, for both producers, lifts that for a look
+//! without it).
+//! Validate changes with `--quick --rounds 1` (a few seconds to half a minute per plan).
 
 use idem_benches::harness::{self, BrokerKind, Job, Plan};
 use idem_benches::run::{RunResult, Settings, Workload};
