@@ -1,6 +1,8 @@
 //! Shared helpers for idem benchmarks and the side-by-side comparison harness (`compare`):
-//! latency histogram, per-process resource figures, the librdkafka and idem sides of a run,
-//! process orchestration and the markdown / SVG report.
+//! latency histogram, per-process resource figures, the load generator both producers are
+//! measured with (keys, application threads, open-loop pacing) and the librdkafka and idem
+//! sides it drives, the plans and their process orchestration, and the markdown / SVG reports
+//! and charts.
 
 pub mod chart;
 pub mod harness;
