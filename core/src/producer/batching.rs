@@ -6,6 +6,7 @@
 
 use super::Producer;
 use super::accumulator::{AppendOutcome, RecordRef};
+use super::agenda::PartKey;
 use super::partitioner;
 use super::report::{RecordId, SendError};
 use super::timer::TimerKind;
@@ -37,11 +38,13 @@ impl Producer {
         let idempotent = self.config.enable_idempotence;
         let (pid, epoch) = (self.pid.producer_id, self.pid.epoch);
         let mut sealed = false;
+        let mut opened = false;
         let result = loop {
             let was_open = part.open.is_some();
             match self.acc.append(&mut part.open, now, id, r) {
                 Ok(AppendOutcome::Appended { full }) => {
                     if !was_open {
+                        opened = true;
                         self.timers.lower(TimerKind::Linger, now + self.config.linger);
                         self.timers.lower(TimerKind::Delivery, now + self.config.delivery_timeout);
                     }
@@ -60,6 +63,10 @@ impl Producer {
             if explicit.is_none() && r.key.is_none() {
                 ts.sticky.on_sealed(p, count, &mut self.rng);
             }
+        }
+        if sealed || opened {
+            // Its deadlines, send list or connection want changed.
+            self.list(PartKey::new(t, p as usize));
         }
         (sealed, result)
     }
@@ -87,16 +94,20 @@ impl Producer {
         let idempotent = self.config.enable_idempotence;
         let (pid, epoch) = (self.pid.producer_id, self.pid.epoch);
         let exhausted = core::mem::take(&mut self.exhausted);
-        for ts in &mut self.topics {
-            let count = ts.partitions.len() as u32;
-            for part in &mut ts.partitions {
-                let lingered = part.open.as_ref().is_some_and(|o| exhausted || o.created + linger <= now);
-                let due = part.open.is_some() && (self.closing || (lingered && part.ready_for_new_batch(window)));
-                if due && part.seal(pid, epoch, idempotent) {
-                    self.metrics.batches += 1;
-                    ts.sticky.on_sealed(part.partition, count, &mut self.rng);
-                }
-            }
+        if exhausted {
+            // Any open batch may be due.
+            self.agenda.list_all();
         }
+        self.walk(|this, key| {
+            let Some(ts) = this.topics.get_mut(key.t()) else { return };
+            let count = ts.partitions.len() as u32;
+            let Some(part) = ts.partitions.get_mut(key.p()) else { return };
+            let lingered = part.open.as_ref().is_some_and(|o| exhausted || o.created + linger <= now);
+            let due = part.open.is_some() && (this.closing || (lingered && part.ready_for_new_batch(window)));
+            if due && part.seal(pid, epoch, idempotent) {
+                this.metrics.batches += 1;
+                ts.sticky.on_sealed(part.partition, count, &mut this.rng);
+            }
+        });
     }
 }

@@ -2,14 +2,22 @@
 //! delivery timeouts, waiting records, epoch bumps, metadata, producer id, sealing, Produce
 //! requests, connections), then the timer table from what is left. Every input that changes
 //! something ends here, so the outputs it queued are complete when `poll_output` drains them.
+//!
+//! A pass looks only at the partitions on the agenda (`agenda.rs`): those changed since the
+//! last pass and those with a deadline due, or every partition after a rare event. What it
+//! leaves behind (deadlines, send lists, connection wants) is registered for the partitions it
+//! looked at; debug builds check after every pass that this equals what a scan of every
+//! partition gives.
 
 use alloc::vec::Vec;
 
 use super::Producer;
+use super::agenda::PartKey;
 use super::idempotence::PidState;
-use super::partition::SendState;
+use super::partition::PartitionState;
 use super::report::DeliveryError;
-use super::timer::{TimerKind, Timers};
+use super::timer::{PARTITION_TIMERS, TimerKind, Timers};
+use super::topics::TopicState;
 use crate::time::Instant;
 
 impl Producer {
@@ -23,21 +31,23 @@ impl Producer {
         for id in self.conns.timed_out(now) {
             self.drop_conn(id, true);
         }
+        self.agenda.list_due(now, self.topics.as_mut_slice());
         self.expire(now);
         self.route_pending(now);
         if self.finished {
             return;
         }
         let idempotent = self.config.enable_idempotence;
-        if idempotent && self.topics.iter().any(|t| t.partitions.iter().any(|p| p.needs_bump)) {
+        let (mut bump, mut leaderless) = (false, false);
+        self.walk(|this, key| {
+            let Some(part) = part_of(&mut this.topics, key) else { return };
+            bump |= part.needs_bump;
+            leaderless |= part.has_data() && this.metadata.leader(key.t(), part.partition).is_none();
+        });
+        if idempotent && bump {
             self.pid.request_bump();
         }
-        if self
-            .topics
-            .iter()
-            .enumerate()
-            .any(|(t, ts)| ts.partitions.iter().any(|p| p.has_data() && self.metadata.leader(t, p.partition).is_none()))
-        {
+        if leaderless {
             self.metadata.request_refresh();
         }
         self.send_metadata(now);
@@ -47,13 +57,41 @@ impl Producer {
         }
         // After the producer id step: a bump just adopted frees every partition.
         self.seal_due(now);
+        self.fill_send_lists(now);
         self.send_produce(now);
+        self.register_listed(now);
         self.connect_leaders(now);
         if self.closing && !self.has_pending() {
             self.finish();
             return;
         }
         self.recompute_timers(now);
+        self.agenda.end_pass(self.topics.as_mut_slice());
+        #[cfg(debug_assertions)]
+        self.check_agenda(now);
+    }
+
+    /// Calls `f` on every partition this pass looks at, in (topic, partition) order: the listed
+    /// ones, or all of them.
+    pub(super) fn walk(&mut self, mut f: impl FnMut(&mut Self, PartKey)) {
+        if self.agenda.all() {
+            for t in 0..self.topics.len() {
+                for p in 0..self.topics[t].partitions.len() {
+                    f(self, PartKey::new(t, p));
+                }
+            }
+        } else {
+            let list = self.agenda.begin_walk();
+            for &key in &list {
+                f(self, key);
+            }
+            self.agenda.end_walk(list);
+        }
+    }
+
+    /// Lists partition `key` for this pass (or the next, between passes).
+    pub(super) fn list(&mut self, key: PartKey) {
+        self.agenda.list(key, self.topics.as_mut_slice());
     }
 
     /// Fails what `delivery.timeout.ms` has run out for: batches (closing the connection of one
@@ -63,11 +101,17 @@ impl Producer {
         let idempotent = self.config.enable_idempotence;
         let retries = self.config.retries;
         let mut close = Vec::new();
-        self.for_each_partition(|part, sink| {
-            if let Some(c) = part.expire(now, timeout, retries, idempotent, &mut |c| sink(c)) {
+        let mut done = Vec::new();
+        self.walk(|this, key| {
+            let Some(part) = part_of(&mut this.topics, key) else { return };
+            let p = part.partition;
+            if let Some(c) = part.expire(now, timeout, retries, idempotent, &mut |c| done.push((p, c))) {
                 close.push(c);
             }
         });
+        for (p, c) in done {
+            self.complete(p, c);
+        }
         for c in close {
             // The timed-out batch was reported possibly persisted: its request must not resolve
             // later, so the connection goes (librdkafka does the same).
@@ -78,42 +122,66 @@ impl Producer {
         }
     }
 
+    /// Puts every partition this pass looks at that may have a batch to send on its leader's
+    /// send list (Produce requests are filled from those lists).
+    fn fill_send_lists(&mut self, now: Instant) {
+        let window = self.config.window();
+        let draining = self.config.enable_idempotence && !self.pid.is_ready();
+        self.walk(|this, key| {
+            let Some(part) = part_of(&mut this.topics, key) else { return };
+            if let Some(node) = this.metadata.leader(key.t(), part.partition) {
+                if part.may_send(now, window, draining) {
+                    this.agenda.add_to_send_list(key, &mut part.marks, node);
+                }
+            }
+        });
+    }
+
+    /// Registers, for every partition this pass looked at, what the next passes need: its
+    /// deadlines, its place on its leader's send list, whether it wants a connection to its
+    /// leader, and its batches in flight.
+    fn register_listed(&mut self, now: Instant) {
+        let (linger, dt) = (self.config.linger, self.config.delivery_timeout);
+        let window = self.config.window();
+        let draining = self.config.enable_idempotence && !self.pid.is_ready();
+        self.walk(|this, key| {
+            let Some(part) = part_of(&mut this.topics, key) else { return };
+            let agenda = &mut this.agenda;
+            let deadlines = [
+                (TimerKind::Linger, part.linger_deadline(now, linger, window)),
+                (TimerKind::Delivery, part.oldest_created().map(|c| c + dt)),
+                (TimerKind::Retry, part.retry_deadline(now)),
+            ];
+            for (kind, at) in deadlines {
+                agenda.set_deadline(key, &mut part.marks, kind, at);
+            }
+            let leader = this.metadata.leader(key.t(), part.partition);
+            if let Some(node) = leader {
+                if part.may_send(now, window, draining) {
+                    agenda.add_to_send_list(key, &mut part.marks, node);
+                }
+            }
+            let wants = part.wants_to_send(now, window, false) || part.open.is_some();
+            agenda.set_wants_conn(&mut part.marks, leader.filter(|_| wants));
+            agenda.count_in_flight(&mut part.marks, part.in_flight);
+        });
+    }
+
     /// Sets every timer from the state left by a pass of the drive loop, and the in-flight and
     /// buffered gauges.
     fn recompute_timers(&mut self, now: Instant) {
         let mut t = Timers::default();
         let future = |x: Instant| (x > now).then_some(x);
-        let (linger, dt) = (self.config.linger, self.config.delivery_timeout);
-        let window = self.config.window();
-        let mut in_flight = 0u64;
+        let dt = self.config.delivery_timeout;
         for ts in &self.topics {
             if let Some(accepted) = ts.pending.oldest_accepted() {
                 t.lower(TimerKind::Delivery, accepted + dt);
             }
-            for p in &ts.partitions {
-                in_flight += p.in_flight as u64;
-                if let Some(o) = &p.open {
-                    // A lingered batch waiting for its partition is sealed by the event that
-                    // frees the partition, not by a timer; if the partition was freed after
-                    // `seal_due` ran (a backoff ending with nothing to resend), it is due now.
-                    match future(o.created + linger) {
-                        Some(at) => t.lower(TimerKind::Linger, at),
-                        None if p.ready_for_new_batch(window) => t.lower(TimerKind::Linger, now),
-                        None => {}
-                    }
-                    t.lower(TimerKind::Delivery, o.created + dt);
-                }
-                if let Some(b) = p.window.front() {
-                    t.lower(TimerKind::Delivery, b.created + dt);
-                }
-                if let Some(b) = p.queue.front() {
-                    t.lower(TimerKind::Delivery, b.created + dt);
-                }
-                if let SendState::Backoff { until } = p.state {
-                    if let Some(u) = future(until) {
-                        t.lower(TimerKind::Retry, u);
-                    }
-                }
+        }
+        let table = self.topics.as_mut_slice();
+        for kind in PARTITION_TIMERS {
+            if let Some(at) = self.agenda.earliest(kind, table) {
+                t.lower(kind, at);
             }
         }
         t.set(TimerKind::Request, self.conns.next_deadline());
@@ -123,7 +191,72 @@ impl Producer {
         }
         t.set(TimerKind::Reconnect, self.conns.next_reconnect(now));
         self.timers = t;
-        self.metrics.in_flight = in_flight;
+        self.metrics.in_flight = self.agenda.in_flight;
         self.metrics.buffered_bytes = self.acc.used() as u64;
     }
+
+    /// Debug builds: what the agenda left equals what a scan of every partition gives (the
+    /// linger, delivery and retry timers, the send lists, the connection wants, the in-flight
+    /// total), and the listed marks agree with the list.
+    #[cfg(debug_assertions)]
+    fn check_agenda(&mut self, now: Instant) {
+        let future = |x: Instant| (x > now).then_some(x);
+        let (linger, dt) = (self.config.linger, self.config.delivery_timeout);
+        let window = self.config.window();
+        let draining = self.config.enable_idempotence && !self.pid.is_ready();
+        let mut t = Timers::default();
+        let mut in_flight = 0u64;
+        let mut wanted: Vec<(i32, usize)> = Vec::new();
+        self.agenda.check_send_lists(self.topics.as_mut_slice());
+        for (ti, ts) in self.topics.iter().enumerate() {
+            if let Some(accepted) = ts.pending.oldest_accepted() {
+                t.lower(TimerKind::Delivery, accepted + dt);
+            }
+            for (pi, p) in ts.partitions.iter().enumerate() {
+                let key = PartKey::new(ti, pi);
+                assert_eq!(p.marks.listed, self.agenda.is_listed(key), "{key:?}: listed mark and list disagree");
+                in_flight += p.in_flight as u64;
+                if let Some(o) = &p.open {
+                    match future(o.created + linger) {
+                        Some(at) => t.lower(TimerKind::Linger, at),
+                        None if p.ready_for_new_batch(window) => t.lower(TimerKind::Linger, now),
+                        None => {}
+                    }
+                }
+                if let Some(c) = p.oldest_created() {
+                    t.lower(TimerKind::Delivery, c + dt);
+                }
+                if let Some(u) = p.retry_deadline(now) {
+                    t.lower(TimerKind::Retry, u);
+                }
+                let leader = self.metadata.leader(ti, p.partition);
+                if let Some(node) = leader {
+                    if p.may_send(now, window, draining) {
+                        assert!(self.agenda.on_send_list(node, key), "{key:?} may send but is not on {node}'s list");
+                    }
+                    if p.wants_to_send(now, window, false) || p.open.is_some() {
+                        match wanted.iter_mut().find(|(n, _)| *n == node) {
+                            Some((_, c)) => *c += 1,
+                            None => wanted.push((node, 1)),
+                        }
+                    }
+                }
+            }
+        }
+        for kind in PARTITION_TIMERS {
+            assert_eq!(self.timers.get(kind), t.get(kind), "{kind:?} timer differs from a full scan");
+        }
+        assert_eq!(self.agenda.in_flight, in_flight, "in-flight total differs from a full scan");
+        for &(node, count) in &wanted {
+            assert_eq!(self.agenda.wanted_count(node), count, "connection wants of {node} differ from a full scan");
+        }
+        for node in self.agenda.wanted_nodes() {
+            assert!(wanted.iter().any(|(n, _)| *n == node), "{node} counted as wanted, but no partition wants it");
+        }
+    }
+}
+
+/// Partition `key` of `topics`.
+pub(super) fn part_of(topics: &mut [TopicState], key: PartKey) -> Option<&mut PartitionState> {
+    topics.get_mut(key.t())?.partitions.get_mut(key.p())
 }

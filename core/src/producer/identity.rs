@@ -15,7 +15,16 @@ impl Producer {
     /// what finished on the way).
     fn all_drained(&mut self) -> bool {
         let mut drained = true;
-        self.for_each_partition(|p, sink| drained &= p.drained(&mut |c| sink(c)));
+        let mut changed = false;
+        self.for_each_partition(|p, sink| {
+            drained &= p.drained(&mut |c| {
+                changed = true;
+                sink(c)
+            })
+        });
+        if changed {
+            self.agenda.list_all();
+        }
         drained
     }
 
@@ -52,6 +61,7 @@ impl Producer {
             PidOutcome::Adopt { producer_id, epoch, bumped } => {
                 self.metrics.epoch_bumps += u64::from(bumped);
                 let first = if bumped { 0 } else { self.first_sequence };
+                self.agenda.list_all();
                 for ts in &mut self.topics {
                     for p in &mut ts.partitions {
                         p.renumber_from(producer_id, epoch, true, first);

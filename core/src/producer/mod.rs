@@ -17,6 +17,7 @@
 //   the loop), `produce` (Produce requests and answers), `outcome` (reports, stopping).
 
 mod accumulator;
+mod agenda;
 mod backoff;
 mod batching;
 mod classify;
@@ -44,11 +45,11 @@ pub use config::{Acks, BootstrapServer, ConfigError, ProducerConfig};
 pub use report::{DeliveryError, Event, FatalError, Persisted, ProducerMetrics, RecordId, SendError};
 
 use accumulator::{Accumulator, RecordRef};
+use agenda::Agenda;
 use backoff::Backoff;
 use conn::Conns;
 use idempotence::Idempotence;
 use metadata::Metadata;
-use partition::PartitionState;
 use timer::{TimerKind, Timers};
 use topics::TopicState;
 
@@ -156,6 +157,8 @@ pub struct Producer {
     acc: Accumulator,
     metadata: Metadata,
     topics: Vec<TopicState>,
+    /// Which partitions the next drive pass looks at, and what it keeps between passes.
+    agenda: Agenda,
     conns: Conns,
     pid: Idempotence,
     timers: Timers,
@@ -186,6 +189,7 @@ impl Producer {
             acc: Accumulator::new(config.batch_size, config.message_max_bytes, config.buffer_memory),
             metadata: Metadata::new(config.metadata_max_age),
             topics: Vec::new(),
+            agenda: Agenda::default(),
             conns: Conns::new(config.client_id.clone(), reconnect),
             pid: Idempotence::new(),
             timers: Timers::default(),
@@ -233,7 +237,8 @@ impl Producer {
 
     /// Whether records are still awaiting their report.
     pub fn has_pending(&self) -> bool {
-        self.topics.iter().any(|t| !t.pending.is_empty() || t.partitions.iter().any(PartitionState::has_data))
+        // Every accepted record gets exactly one report, counted when it is queued.
+        self.metrics.records_sent > self.metrics.records_delivered + self.metrics.records_failed
     }
 
     /// Accepts a record: copies its bytes into its partition's open batch (no heap allocation
@@ -295,6 +300,7 @@ impl Producer {
     /// Seals every open batch now (they are sent as soon as the partitions allow).
     pub fn flush(&mut self, now: Instant) {
         self.seal_all();
+        self.agenda.list_all();
         self.drive(now);
     }
 
@@ -304,6 +310,7 @@ impl Producer {
     pub fn close(&mut self, now: Instant) {
         self.closing = true;
         self.seal_all();
+        self.agenda.list_all();
         self.drive(now);
     }
 

@@ -6,6 +6,7 @@
 
 use alloc::vec::Vec;
 
+use super::agenda::PartKey;
 use super::conn::{self, ConnState, Negotiation, RequestKind};
 use super::report::FatalError;
 use super::{ConnId, Output, Producer};
@@ -59,6 +60,10 @@ impl Producer {
 
     /// Connects to the leaders of partitions that have something to send, where allowed.
     pub(super) fn connect_leaders(&mut self, now: Instant) {
+        if !self.agenda.wanted_nodes().any(|node| self.conns.may_connect(node, now)) {
+            return; // every leader wanted is connected, connecting or backing off
+        }
+        // Rare (a leader to connect to): a scan, so that connections open in partition order.
         let window = self.config.window();
         let mut wanted: Vec<i32> = Vec::new();
         for (t, ts) in self.topics.iter().enumerate() {
@@ -179,11 +184,13 @@ impl Producer {
                 RequestKind::ApiVersions(_) | RequestKind::Produce(_) => {}
             }
         }
-        for ts in &mut self.topics {
-            for part in &mut ts.partitions {
+        self.agenda.list_all();
+        for (t, ts) in self.topics.iter_mut().enumerate() {
+            for (p, part) in ts.partitions.iter_mut().enumerate() {
                 if part.in_flight_conn == Some(conn) {
                     let until = self.retry_backoff.next_at(now, part.failures, &mut self.rng);
                     part.on_conn_lost(conn, until);
+                    self.agenda.list_next_pass(PartKey::new(t, p));
                 }
             }
         }

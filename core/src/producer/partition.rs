@@ -28,6 +28,7 @@ use alloc::vec::Vec;
 
 use super::ConnId;
 use super::accumulator::{OpenBatch, RecordMeta};
+use super::agenda::Marks;
 use super::classify::{ErrorClass, classify, is_too_large, refreshes_metadata};
 use super::report::{DeliveryError, Persisted};
 use crate::proto::ErrorCode;
@@ -222,6 +223,8 @@ pub(crate) struct PartitionState {
     next_ordinal: u64,
     /// A batch of the current producer session (id + epoch) was acknowledged on this partition.
     acked: bool,
+    /// What the drive loop's agenda recorded about this partition.
+    pub(crate) marks: Marks,
 }
 
 impl PartitionState {
@@ -241,6 +244,7 @@ impl PartitionState {
             head_rejected: None,
             next_ordinal: 0,
             acked: false,
+            marks: Marks::default(),
         }
     }
 
@@ -305,6 +309,45 @@ impl PartitionState {
                     && (!draining || self.resolvable())
             }
             SendState::Normal => !draining && !self.queue.is_empty() && self.has_room(window),
+        }
+    }
+
+    /// Whether [`PartitionState::next_to_send`] has something to do now, on the connection its
+    /// requests are on (or any, with nothing in flight): pick a batch, or move on from a
+    /// finished backoff or resend round to new batches. Changes nothing.
+    pub(crate) fn may_send(&self, now: Instant, window: usize, draining: bool) -> bool {
+        match self.state {
+            SendState::Backoff { until } => self.in_flight == 0 && until <= now,
+            SendState::Resending => {
+                let unsent = self.window.iter().any(|b| b.in_flight.is_none());
+                self.in_flight == 0 && (!unsent || !draining || self.resolvable())
+            }
+            SendState::Normal => !draining && !self.queue.is_empty() && self.has_room(window),
+        }
+    }
+
+    /// When the open batch is due to be sealed for `linger.ms`: its linger deadline while that
+    /// is in the future, `now` once lingered if the partition may take a new batch (a lingered
+    /// batch waiting for its partition is sealed by the event that frees the partition).
+    pub(crate) fn linger_deadline(&self, now: Instant, linger: Duration, window: usize) -> Option<Instant> {
+        let at = self.open.as_ref()?.created + linger;
+        if at > now { Some(at) } else { self.ready_for_new_batch(window).then_some(now) }
+    }
+
+    /// When its oldest batch (open, queued or unresolved) was created.
+    pub(crate) fn oldest_created(&self) -> Option<Instant> {
+        let open = self.open.as_ref().map(|o| o.created);
+        [open, self.window.front().map(|b| b.created), self.queue.front().map(|b| b.created)]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// When its retry backoff ends, if that is in the future.
+    pub(crate) fn retry_deadline(&self, now: Instant) -> Option<Instant> {
+        match self.state {
+            SendState::Backoff { until } if until > now => Some(until),
+            _ => None,
         }
     }
 

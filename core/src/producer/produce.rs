@@ -8,7 +8,9 @@
 
 use alloc::vec::Vec;
 
+use super::agenda::PartKey;
 use super::conn::RequestKind;
+use super::drive::part_of;
 use super::partition::{Completion, SendState};
 use super::report::FatalError;
 use super::{ConnId, Output, Producer};
@@ -29,25 +31,42 @@ impl Producer {
         let ready: Vec<(ConnId, i32, i16)> =
             self.conns.iter().filter_map(|c| c.versions().and_then(|v| v.produce).map(|v| (c.id, c.node, v))).collect();
         for (conn, node, version) in ready {
+            // Partitions that may send are on their leader's send list (see `agenda.rs`).
+            let mut list = self.agenda.take_send_list(node, self.topics.as_mut_slice());
             loop {
                 if self.conns.get(conn).is_none_or(|c| c.produce_in_flight() >= max_requests) {
                     break;
                 }
-                // One batch per partition led by this node.
+                // One batch per partition led by this node; a partition that cannot send now
+                // leaves the list (it is put back when something changes it).
                 let mut picks: Vec<(usize, usize, usize)> = Vec::new();
-                for (t, ts) in self.topics.iter_mut().enumerate() {
-                    for (pi, part) in ts.partitions.iter_mut().enumerate() {
-                        if self.metadata.leader(t, part.partition) != Some(node) {
-                            continue;
+                list.retain(|&key| {
+                    let Some(part) = part_of(&mut self.topics, key) else { return false };
+                    if part.marks.send_list != Some(node) {
+                        return false; // moved to another leader's list
+                    }
+                    if self.metadata.leader(key.t(), part.partition) != Some(node) {
+                        part.marks.send_list = None;
+                        return false;
+                    }
+                    // Picking may change its state: its deadlines are registered again.
+                    self.agenda.list(key, self.topics.as_mut_slice());
+                    let Some(part) = part_of(&mut self.topics, key) else { return false };
+                    match part.next_to_send(now, conn, window, draining) {
+                        Some(i) => {
+                            picks.push((key.t(), key.p(), i));
+                            true
                         }
-                        if let Some(i) = part.next_to_send(now, conn, window, draining) {
-                            picks.push((t, pi, i));
+                        None => {
+                            part.marks.send_list = None;
+                            false
                         }
                     }
-                }
+                });
                 if picks.is_empty() {
                     break;
                 }
+                picks.sort_unstable();
                 // Sorted by (topic, partition), as `picks` is: answers are matched by binary search.
                 let parts: Vec<(usize, i32)> =
                     picks.iter().map(|&(t, pi, _)| (t, self.topics[t].partitions[pi].partition)).collect();
@@ -79,10 +98,17 @@ impl Producer {
                     Ok(data) => {
                         let corr = self.conns.get(conn).and_then(|c| c.pending.back()).map_or(0, |p| p.correlation_id);
                         for &(t, pi, i) in &picks {
-                            if self.topics[t].partitions[pi].mark_sent(i, conn, corr) {
+                            let part = &mut self.topics[t].partitions[pi];
+                            if part.mark_sent(i, conn, corr) {
                                 self.metrics.retries += 1;
                             }
+                            if !part.may_send(now, window, draining) {
+                                part.marks.send_list = None;
+                            }
                         }
+                        list.retain(|&key| {
+                            part_of(&mut self.topics, key).is_some_and(|p| p.marks.send_list == Some(node))
+                        });
                         self.metrics.produce_requests += 1;
                         self.out.push_back(Output::Transmit { conn, data });
                     }
@@ -97,6 +123,7 @@ impl Producer {
                     }
                 }
             }
+            self.agenda.put_send_list(node, list);
         }
     }
 
@@ -109,6 +136,11 @@ impl Producer {
         body: &[u8],
         parts: &[(usize, i32)],
     ) -> bool {
+        for &(t, p) in parts {
+            if let Ok(p) = usize::try_from(p) {
+                self.list(PartKey::new(t, p));
+            }
+        }
         let Ok((_, r)) = proto::decode_response_lenient::<ProduceResponse<'_>>(body, version) else { return false };
         let now = self.now;
         let retries = self.config.retries;

@@ -12,10 +12,10 @@ pub(crate) enum TimerKind {
     Linger = 0,
     /// A record reaches `delivery.timeout.ms`.
     Delivery = 1,
-    /// A request or connection setup times out.
-    Request = 2,
     /// A partition's retry backoff ends.
-    Retry = 3,
+    Retry = 2,
+    /// A request or connection setup times out.
+    Request = 3,
     /// Metadata is due (age or retry backoff).
     Metadata = 4,
     /// InitProducerId retry backoff ends.
@@ -25,6 +25,9 @@ pub(crate) enum TimerKind {
 }
 
 const SLOTS: usize = 7;
+
+/// The kinds kept per partition (by the drive loop's agenda), first in the table.
+pub(crate) const PARTITION_TIMERS: [TimerKind; 3] = [TimerKind::Linger, TimerKind::Delivery, TimerKind::Retry];
 
 /// The table.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -48,7 +51,7 @@ impl Timers {
     }
 
     /// A slot's deadline.
-    #[cfg(test)]
+    #[cfg(any(test, debug_assertions))]
     pub(crate) fn get(&self, kind: TimerKind) -> Option<Instant> {
         self.slots.get(kind as usize).copied().flatten()
     }

@@ -5,6 +5,7 @@
 
 use alloc::vec::Vec;
 
+use super::agenda::{Marks, MarksTable, PartKey};
 use super::conn::RequestKind;
 use super::partition::PartitionState;
 use super::partitioner::Sticky;
@@ -24,6 +25,12 @@ pub(super) struct TopicState {
     pub(super) sticky: Sticky,
     /// Records accepted before the partition count was known.
     pub(super) pending: Pending,
+}
+
+impl MarksTable for [TopicState] {
+    fn marks(&mut self, key: PartKey) -> Option<&mut Marks> {
+        self.get_mut(key.t())?.partitions.get_mut(key.p()).map(|p| &mut p.marks)
+    }
 }
 
 impl TopicState {
@@ -70,6 +77,8 @@ impl Producer {
         };
         let at = self.retry_backoff.next_at(now, 0, &mut self.rng);
         self.metadata.on_response(&r, now, at);
+        // Leaders may have moved: the next pass looks at every partition.
+        self.agenda.list_all();
         let counts: Vec<Option<u32>> = self.metadata.topics.iter().map(|m| m.partition_count()).collect();
         let first_sequence = self.first_sequence;
         for (ts, count) in self.topics.iter_mut().zip(counts) {
