@@ -278,6 +278,7 @@ impl SimBroker for IdemCluster {
             ("broker_downs", s.broker_downs),
             ("restarts", s.restarts),
             ("producers_expired", s.producers_expired),
+            ("repeated_partitions", s.repeated_partitions),
         ]
     }
     fn state_loss_marks(&self) -> BTreeMap<(String, i32), Vec<i64>> {

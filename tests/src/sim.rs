@@ -242,5 +242,12 @@ pub fn run<P: SimProducer, B: SimBroker>(
     errors.extend(checker::check(&d.run));
     let mut counters = d.cluster.counters();
     counters.extend(d.producer.counters());
+    // One batch per partition per request (the Java client's `RecordAccumulator.drain`): Kafka
+    // keeps only the last entry naming a partition, so an earlier one is silently dropped.
+    if let Some(&(_, n)) = counters.iter().find(|(k, n)| *k == "repeated_partitions" && *n > 0) {
+        errors.push(format!(
+            "REPEATED PARTITION: {n} Produce entries named a partition already named later in the same request"
+        ));
+    }
     RunResult { errors, trace_hash, end: now, steps, summary: checker::summary(&d.run), run: d.run, counters }
 }

@@ -105,6 +105,9 @@ pub struct ClusterStats {
     pub producers_expired: u64,
     /// Connections closed because of a malformed or unsupported request.
     pub malformed: u64,
+    /// Produce entries ignored because a later entry of the same request named the same
+    /// partition (Kafka keeps only the last one: KAFKA-20723). A producer should send none.
+    pub repeated_partitions: u64,
 }
 
 /// A broker's liveness.

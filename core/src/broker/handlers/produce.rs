@@ -63,6 +63,22 @@ fn parse_batch(records: Option<&[u8]>) -> Result<RecordBatch<'_>, ErrorCode> {
     Ok(batch)
 }
 
+/// The (topic entry, partition entry) positions of `req` that a later entry naming the same
+/// partition overrides, in order (usually none).
+fn repeated_entries(req: &ProduceRequest<'_>) -> Vec<(usize, usize)> {
+    let mut keys: Vec<(&str, i32, usize, usize)> = Vec::new();
+    for (ti, t) in req.topic_data.iter().enumerate() {
+        for (pi, p) in t.partition_data.iter().enumerate() {
+            keys.push((t.name, p.index, ti, pi));
+        }
+    }
+    keys.sort_unstable();
+    let mut repeated: Vec<(usize, usize)> =
+        keys.windows(2).filter(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1)).map(|w| (w[0].2, w[0].3)).collect();
+    repeated.sort_unstable();
+    repeated
+}
+
 impl Cluster {
     /// Answers Produce (acks -1 / 1 alike: the single copy is the whole ISR; acks 0: no
     /// answer).
@@ -73,9 +89,16 @@ impl Cluster {
         let mut appended = false;
         let mut hints: Vec<i32> = Vec::new();
         let mut responses = Vec::with_capacity(req.topic_data.len());
-        for t in &req.topic_data {
+        // Kafka collects the entries into a map by partition (`KafkaApis.handleProduceRequest`):
+        // of entries naming the same partition only the last is appended and answered.
+        let repeated = repeated_entries(&req);
+        self.stats.repeated_partitions += repeated.len() as u64;
+        for (ti, t) in req.topic_data.iter().enumerate() {
             let mut partition_responses = Vec::with_capacity(t.partition_data.len());
-            for p in &t.partition_data {
+            for (pi, p) in t.partition_data.iter().enumerate() {
+                if repeated.binary_search(&(ti, pi)).is_ok() {
+                    continue;
+                }
                 let o = if acks_ok {
                     self.produce_partition(broker_id, t.name, p.index, p.records)
                 } else {
@@ -97,7 +120,9 @@ impl Cluster {
                     current_leader,
                 });
             }
-            responses.push(TopicProduceResponse { name: t.name, partition_responses });
+            if !partition_responses.is_empty() || t.partition_data.is_empty() {
+                responses.push(TopicProduceResponse { name: t.name, partition_responses });
+            }
         }
         if appended {
             self.fetch_dirty = true;

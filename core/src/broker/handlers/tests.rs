@@ -211,6 +211,33 @@ fn produce_appends_deduplicates_and_validates() {
 }
 
 #[test]
+fn a_partition_named_twice_in_one_request_keeps_only_the_last_entry_as_kafka() {
+    let mut c = cluster(1, "");
+    accept(&mut c, 1, 0);
+    let first = batch(-1, -1, -1, 1, "first");
+    let last = batch(-1, -1, -1, 2, "last");
+    let other = batch(-1, -1, -1, 1, "other");
+    let entry = |index, records| PartitionProduceData { index, records: Some(records) };
+    let req = ProduceRequest {
+        transactional_id: None,
+        acks: -1,
+        timeout_ms: 30_000,
+        topic_data: vec![
+            TopicProduceData { name: "t", partition_data: vec![entry(0, &first), entry(1, &other)] },
+            TopicProduceData { name: "t", partition_data: vec![entry(0, &last)] },
+        ],
+    };
+    let body = roundtrip(&mut c, 1, 9, 9, &req);
+    let r: ProduceResponse = decode(&body, 9, 9);
+    let answered: Vec<(i32, i16)> =
+        r.responses.iter().flat_map(|t| t.partition_responses.iter().map(|p| (p.index, p.error_code))).collect();
+    assert_eq!(answered, [(1, 0), (0, 0)], "one answer per partition");
+    assert_eq!(c.stats().repeated_partitions, 1);
+    let log = c.partition_log("t", 0).unwrap();
+    assert_eq!(log.log_end_offset(), 2, "only the last entry for partition 0 was appended");
+}
+
+#[test]
 fn produce_rejects_corrupt_and_misdirected_batches() {
     let mut c = cluster(2, "");
     accept(&mut c, 1, 0);
