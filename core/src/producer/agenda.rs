@@ -5,8 +5,8 @@
 //! sealed one of its batches, an answer or a lost request concerned it, a pass sent from it) or
 //! when one of its deadlines came due (`linger.ms` of its open batch, `delivery.timeout.ms` of
 //! its oldest batch, the end of its retry backoff). Rare events that may change any partition
-//! (a connection lost, new metadata, a new producer identity, flush, exhausted memory) make the
-//! pass look at every partition instead.
+//! (a connection lost, new metadata, a new producer identity, flush) make the pass look at every
+//! partition instead; exhausted memory makes it look at every partition with an open batch.
 //!
 //! What the agenda keeps between passes, derived from each partition's state when it was last
 //! looked at (its `Marks`):
@@ -64,6 +64,8 @@ pub(crate) struct Marks {
     pub(crate) deadlines: [Option<Instant>; PARTITION_TIMERS.len()],
     /// The leader whose send list holds this partition.
     pub(crate) send_list: Option<i32>,
+    /// On the list of partitions with an open batch.
+    pub(crate) open: bool,
     /// The leader this partition counts as wanting a connection to.
     pub(crate) wants_conn: Option<i32>,
     /// Batches in flight, as last counted into the producer's total.
@@ -98,6 +100,9 @@ pub(crate) struct Agenda {
     /// A partition moved to another leader's list: its entry on the old list is stale (and a
     /// move back would list it twice) until the next walk of a list purges every list.
     moved: bool,
+    /// Partitions that had an open batch when last looked at (and maybe some that no longer
+    /// have one): what a pass must look at when memory ran out.
+    pub(crate) open: Vec<PartKey>,
     /// Per leader: partitions wanting a connection to it.
     wanted: Vec<(i32, usize)>,
     /// Batches in flight over all partitions.

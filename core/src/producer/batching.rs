@@ -7,6 +7,7 @@
 use super::Producer;
 use super::accumulator::{AppendOutcome, RecordRef};
 use super::agenda::PartKey;
+use super::drive::part_of;
 use super::partitioner;
 use super::report::{RecordId, SendError};
 use super::timer::TimerKind;
@@ -95,8 +96,17 @@ impl Producer {
         let (pid, epoch) = (self.pid.producer_id, self.pid.epoch);
         let exhausted = core::mem::take(&mut self.exhausted);
         if exhausted {
-            // Any open batch may be due.
-            self.agenda.list_all();
+            // Any open batch may be due: look at every partition that has one.
+            let mut open = core::mem::take(&mut self.agenda.open);
+            open.retain(|&key| {
+                let Some(part) = part_of(&mut self.topics, key) else { return false };
+                part.marks.open = part.open.is_some();
+                if part.marks.open {
+                    self.agenda.list(key, self.topics.as_mut_slice());
+                }
+                part_of(&mut self.topics, key).is_some_and(|p| p.marks.open)
+            });
+            self.agenda.open = open;
         }
         self.walk(|this, key| {
             let Some(ts) = this.topics.get_mut(key.t()) else { return };

@@ -163,6 +163,10 @@ impl Producer {
             }
             let wants = part.wants_to_send(now, window, false) || part.open.is_some();
             agenda.set_wants_conn(&mut part.marks, leader.filter(|_| wants));
+            if part.open.is_some() && !part.marks.open {
+                part.marks.open = true;
+                agenda.open.push(key);
+            }
             agenda.count_in_flight(&mut part.marks, part.in_flight);
         });
     }
@@ -216,6 +220,9 @@ impl Producer {
                 let key = PartKey::new(ti, pi);
                 assert_eq!(p.marks.listed, self.agenda.is_listed(key), "{key:?}: listed mark and list disagree");
                 in_flight += p.in_flight as u64;
+                if p.open.is_some() {
+                    assert!(p.marks.open && self.agenda.open.contains(&key), "{key:?} has an open batch off the list");
+                }
                 if let Some(o) = &p.open {
                     match future(o.created + linger) {
                         Some(at) => t.lower(TimerKind::Linger, at),
