@@ -174,6 +174,7 @@ impl Rig {
                         self.failed += 1;
                         panic!("unexpected event {e:?}");
                     }
+                    Output::Diagnostic(_) => {}
                     Output::Timeout(_) => break,
                 }
             }
@@ -187,7 +188,7 @@ impl Rig {
                         progress = true;
                         self.p.handle_input(Input::Disconnected { now: self.now, conn: ConnId(conn.0) });
                     }
-                    BrokerOutput::Log(_) => {}
+                    BrokerOutput::Log(_) | BrokerOutput::Debug { .. } => {}
                     BrokerOutput::Timeout(_) => break,
                 }
             }

@@ -154,6 +154,7 @@
 //!             Output::Close { conn } => to_cluster.push_back(Wire::Gone(conn.0)),
 //!             Output::Event(Event::Delivered { id: d, offset: o, .. }) if d == id => offset = o,
 //!             Output::Event(event) => println!("{event:?}"),
+//!             Output::Diagnostic(d) => println!("{}: {d}", d.context()), // only with `debug` set
 //!             Output::Timeout(deadline) => break deadline,
 //!         }
 //!     };
@@ -162,6 +163,7 @@
 //!             BrokerOutput::Transmit { conn, data } => to_producer.push_back(Wire::Bytes(conn.0, data)),
 //!             BrokerOutput::Close { conn } => to_producer.push_back(Wire::Gone(conn.0)),
 //!             BrokerOutput::Log(line) => println!("{line}"),
+//!             BrokerOutput::Debug { context, line } => println!("{context}: {line}"), // with `debug` set
 //!             BrokerOutput::Timeout(deadline) => break deadline,
 //!         }
 //!     };
@@ -230,6 +232,7 @@ extern crate alloc;
 
 pub mod broker;
 pub mod crc32c;
+pub mod debug;
 pub mod producer;
 pub mod proto;
 pub mod rand;

@@ -11,10 +11,10 @@ use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use idem_core::producer::{ConfigError, ConnId, Input, Output};
+use idem_core::producer::{ConfigError, ConnId, Diagnostic, Input, Output};
 
 use crate::config::Config;
-use crate::engine::Engine;
+use crate::engine::{Engine, log_diagnostic};
 use crate::ops::TimerOp;
 use crate::report::{Ready, complete_all};
 use crate::runtime::{Connection, Runtime};
@@ -135,12 +135,15 @@ impl<R: Runtime> Driver<R> {
         out
     }
 
-    /// Drains the core, unlocks, shuts down the connections it closed and completes the handles
-    /// it reported.
+    /// Drains the core, unlocks, logs its diagnostics, shuts down the connections it closed and
+    /// completes the handles it reported.
     pub(crate) fn release(self: &Arc<Self>, mut st: MutexGuard<'_, State<R::Conn>>) {
-        let (mut closed, mut ready) = (Vec::new(), Vec::new());
-        self.drain(&mut st, &mut closed, &mut ready);
+        let (mut closed, mut ready, mut diagnostics) = (Vec::new(), Vec::new(), Vec::new());
+        self.drain(&mut st, &mut closed, &mut ready, &mut diagnostics);
         drop(st);
+        for d in &diagnostics {
+            log_diagnostic(d);
+        }
         for c in closed {
             c.shutdown();
         }
@@ -149,7 +152,13 @@ impl<R: Runtime> Driver<R> {
 
     /// Drains the core under the lock: starts, feeds and forgets connections as it asks, wakes
     /// the timer if the deadline moved earlier and the waiters if anything was reported.
-    fn drain(self: &Arc<Self>, st: &mut State<R::Conn>, closed: &mut Vec<R::Conn>, ready: &mut Vec<Ready>) {
+    fn drain(
+        self: &Arc<Self>,
+        st: &mut State<R::Conn>,
+        closed: &mut Vec<R::Conn>,
+        ready: &mut Vec<Ready>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
         let before = st.engine.deadline();
         let reported = st.engine.reported();
         let State { engine, conns, .. } = st;
@@ -169,6 +178,7 @@ impl<R: Runtime> Driver<R> {
                         }
                     }
                     Output::Close { conn } => closed.extend(conns.remove(&conn)),
+                    Output::Diagnostic(d) => diagnostics.push(*d),
                     Output::Event(_) | Output::Timeout(_) => {} // kept by the engine
                 },
                 ready,

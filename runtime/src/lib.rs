@@ -84,10 +84,13 @@ mod runtime;
 mod signal;
 
 pub use callbacks::CallbackQueue;
-pub use config::{Config, DEFAULT_MAX_BLOCK, Record, wall_clock_ms};
+pub use config::{Config, DEFAULT_MAX_BLOCK, Record, Statistics, StatsCallback, wall_clock_ms};
 pub use driver::Driver;
-pub use engine::{Clock, Engine, Settle, core_duration};
-pub use idem_core::producer::{DeliveryError, FatalError, Persisted, ProducerMetrics, RecordId, SendError};
+pub use engine::{Clock, Engine, STATS_TARGET, Settle, core_duration, log_diagnostic};
+pub use idem_core::producer::{
+    BrokerMetrics, DebugContext, DebugContexts, DeliveryError, Diagnostic, FatalError, MetricsInterval,
+    PartitionMetrics, Persisted, ProducerMetrics, RecordId, SendError, TopicMetrics,
+};
 pub use ops::SendManyError;
 pub use producer::{CloseReport, FlushTimeout, Producer};
 pub use report::{
@@ -100,12 +103,15 @@ pub use signal::{Listener, Signal};
 /// What a producer user names, re-exported whole by idem-std and idem-smol (so both offer the
 /// same types): configuration, records, handles, reports, errors, and idem-core.
 pub mod prelude {
-    pub use crate::config::{Config, DEFAULT_MAX_BLOCK, Record, wall_clock_ms};
+    pub use crate::config::{Config, DEFAULT_MAX_BLOCK, Record, Statistics, StatsCallback, wall_clock_ms};
     pub use crate::idem_core;
     pub use crate::ops::SendManyError;
     pub use crate::producer::{CloseReport, FlushTimeout};
     pub use crate::report::{
         DeliveryCallback, DeliveryFailure, DeliveryHandle, DeliveryResult, RecordMetadata, ReportCounts,
     };
-    pub use idem_core::producer::{DeliveryError, FatalError, Persisted, ProducerMetrics, RecordId, SendError};
+    pub use idem_core::producer::{
+        BrokerMetrics, DebugContext, DebugContexts, DeliveryError, Diagnostic, FatalError, MetricsInterval,
+        PartitionMetrics, Persisted, ProducerMetrics, RecordId, SendError, TopicMetrics,
+    };
 }
