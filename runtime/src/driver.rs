@@ -43,6 +43,8 @@ pub struct Driver<R: Runtime> {
     pub(crate) max_block: Duration,
     connect_timeout: Duration,
     pub(crate) delivery_timeout: Duration,
+    /// Held from the end of a drain with diagnostics until they are logged: keeps them in order.
+    log_order: Mutex<()>,
     runtime: PhantomData<fn() -> R>,
 }
 
@@ -69,6 +71,7 @@ impl<R: Runtime> Driver<R> {
             progress: Arc::default(),
             timer: Arc::default(),
             max_block: config.max_block,
+            log_order: Mutex::new(()),
             runtime: PhantomData,
         });
         let counted = Arc::clone(&driver);
@@ -140,10 +143,14 @@ impl<R: Runtime> Driver<R> {
     pub(crate) fn release(self: &Arc<Self>, mut st: MutexGuard<'_, State<R::Conn>>) {
         let (mut closed, mut ready, mut diagnostics) = (Vec::new(), Vec::new(), Vec::new());
         self.drain(&mut st, &mut closed, &mut ready, &mut diagnostics);
+        // Diagnostics are logged outside the producer's lock, in the core's order: the order
+        // lock is taken before the producer's is released.
+        let order = (!diagnostics.is_empty()).then(|| self.log_order.lock().unwrap_or_else(PoisonError::into_inner));
         drop(st);
         for d in &diagnostics {
             log_diagnostic(d);
         }
+        drop(order);
         for c in closed {
             c.shutdown();
         }

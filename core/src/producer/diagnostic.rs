@@ -64,14 +64,16 @@ impl BatchSummary {
 }
 
 impl fmt::Display for BatchSummary {
+    /// `batch pid 7 epoch 0 seq 10..=19 (10 records, 2 attempts)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = if self.attempts == 1 { "" } else { "s" };
         match self.last_sequence() {
             Some(last) => write!(
                 f,
-                "batch pid {} epoch {} seq {}..={} ({} records, {} attempts)",
+                "batch pid {} epoch {} seq {}..={} ({} records, {} attempt{s})",
                 self.producer_id, self.epoch, self.base_sequence, last, self.records, self.attempts
             ),
-            None => write!(f, "batch of {} records ({} attempts)", self.records, self.attempts),
+            None => write!(f, "batch of {} records ({} attempt{s})", self.records, self.attempts),
         }
     }
 }
@@ -483,7 +485,7 @@ fn persisted(p: Persisted) -> &'static str {
 impl fmt::Display for DiagnosticKind {
     /// One line, e.g. `connection 3 to broker 1 closed: Produce request (correlation id 17)
     /// unanswered after 30000ms (request.timeout.ms); 1 requests unanswered` or `events-0:
-    /// retrying batch pid 7 epoch 0 seq 10..=19 (10 records, 1 attempts) in 100ms:
+    /// retrying batch pid 7 epoch 0 seq 10..=19 (10 records, 1 attempt) in 100ms:
     /// NOT_LEADER_OR_FOLLOWER (6), ...`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use DiagnosticKind as K;
