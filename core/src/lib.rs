@@ -40,8 +40,21 @@
 //! [`Output::Transmit`](producer::Output::Transmit) (write these bytes, an owned `Vec<u8>`, after
 //! everything transmitted before on that connection),
 //! [`Output::Close`](producer::Output::Close), [`Output::Event`](producer::Output::Event) (a
-//! record's report, or a fatal error), and last [`Output::Timeout`](producer::Output::Timeout)
-//! (drained: when to wake the core next, `None` for "only on new input").
+//! record's report, or a fatal error), [`Output::Diagnostic`](producer::Output::Diagnostic)
+//! (what the producer decided and why, only for the debug contexts set in `debug`: for a log,
+//! nothing to carry out), and last [`Output::Timeout`](producer::Output::Timeout) (drained:
+//! when to wake the core next, `None` for "only on new input").
+//!
+//! ## Observability
+//!
+//! `debug` (librdkafka's contexts: `broker`, `metadata`, `msg`, `eos`, `protocol`, `all`; see
+//! [`debug`]) turns on [`Diagnostic`](producer::Diagnostic)s: connections and why they close,
+//! leaders moving, every retry with its reason and attempt count, every epoch bump with the
+//! partition and reason that caused it, every batch whose outcome became unknown and why. A
+//! context that is off costs one bit test. [`Producer::metrics`](producer::Producer::metrics)
+//! returns a snapshot with the Java client's metric names (totals, gauges, maxima, per broker,
+//! per partition); rates and averages come from two snapshots
+//! ([`ProducerMetrics::since`](producer::ProducerMetrics::since)).
 //!
 //! ## The drain rule
 //!

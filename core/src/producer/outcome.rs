@@ -64,21 +64,26 @@ impl Producer {
         }
     }
 
+    /// `msg`: a batch given up (called only with the context on, before the batch is
+    /// reported).
+    #[cold]
+    fn describe_failure(&mut self, key: PartKey, partition: i32, c: &Completion) {
+        let (batch, records, error, persisted) = match c {
+            Completion::Delivered { .. } => return,
+            Completion::Failed { batch, error, persisted } => {
+                (Some(batch.summary()), batch.records.len(), *error, *persisted)
+            }
+            Completion::FailedOpen { batch, error } => (None, batch.len(), *error, Persisted::No),
+        };
+        let topic = self.topic_name(key.t());
+        let records = records as u64;
+        self.diagnose(DiagnosticKind::Failed { topic, partition, batch, records, error, persisted });
+    }
+
     /// Turns a finished batch into one event per record and recycles its buffers.
     pub(super) fn complete(&mut self, key: PartKey, partition: i32, c: Completion) {
         if self.debugging(DebugContext::Msg) {
-            let failed = match &c {
-                Completion::Delivered { .. } => None,
-                Completion::Failed { batch, error, persisted } => {
-                    Some((Some(batch.summary()), batch.records.len(), *error, *persisted))
-                }
-                Completion::FailedOpen { batch, error } => Some((None, batch.len(), *error, Persisted::No)),
-            };
-            if let Some((batch, records, error, persisted)) = failed {
-                let topic = self.topic_name(key.t());
-                let records = records as u64;
-                self.diagnose(DiagnosticKind::Failed { topic, partition, batch, records, error, persisted });
-            }
+            self.describe_failure(key, partition, &c);
         }
         match c {
             Completion::Delivered { batch, base_offset, log_append_time, duplicate, implicit } => {
