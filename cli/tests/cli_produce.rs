@@ -211,15 +211,20 @@ fn invalid_producer_settings_exit_2() {
     assert!(stderr.contains("no.such.setting"), "{stderr}");
 }
 
+/// An in-process cluster of one broker with topic `topic` (1 partition) and `faults`.
+fn one_broker(topic: &str, faults: &str) -> MockCluster {
+    let mut config = MockClusterConfig { brokers: 1, ..MockClusterConfig::default() };
+    config.cluster.topics.push(idem_core::broker::TopicConfig { name: topic.into(), partitions: 1 });
+    config.cluster.faults = idem_core::broker::FaultSpec::parse(faults).unwrap();
+    MockCluster::start(config).unwrap()
+}
+
 #[test]
 fn debug_contexts_and_stats_print_timestamped_lines() {
     // An in-process cluster that appends and then drops the connection instead of answering
     // (the resend is a duplicate, answered), and holds every answer 100 ms: the producer has
     // something to explain, for long enough to print statistics.
-    let mut config = MockClusterConfig { brokers: 1, ..MockClusterConfig::default() };
-    config.cluster.topics.push(idem_core::broker::TopicConfig { name: "dbg".into(), partitions: 1 });
-    config.cluster.faults = idem_core::broker::FaultSpec::parse("append_drop=1,delay=100..100ms").unwrap();
-    let cluster = MockCluster::start(config).unwrap();
+    let cluster = one_broker("dbg", "append_drop=1,delay=100..100ms");
     let input = TempFile::new("debug.txt", lines(50).as_bytes());
     let out = Command::new(IDEM)
         .args(["produce", "-b", &cluster.bootstrap_servers(), "-t", "dbg", "-d", "broker,eos,msg", "--stats=50"])
@@ -245,10 +250,7 @@ fn debug_contexts_and_stats_print_timestamped_lines() {
 
 #[test]
 fn stats_json_lines_on_stdout() {
-    let mut config = MockClusterConfig { brokers: 1, ..MockClusterConfig::default() };
-    config.cluster.topics.push(idem_core::broker::TopicConfig { name: "js".into(), partitions: 1 });
-    config.cluster.faults = idem_core::broker::FaultSpec::parse("delay=400..400ms").unwrap();
-    let cluster = MockCluster::start(config).unwrap();
+    let cluster = one_broker("js", "delay=400..400ms");
     let input = TempFile::new("json.txt", lines(20).as_bytes());
     let out = Command::new(IDEM)
         .args(["produce", "-b", &cluster.bootstrap_servers(), "-t", "js", "--stats=50", "--stats-json", input.path()])
