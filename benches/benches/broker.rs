@@ -39,6 +39,7 @@ fn drain(c: &mut Cluster, out: &mut Vec<u8>) -> usize {
             BrokerOutput::Timeout(_) => return n,
             BrokerOutput::Close { .. } => panic!("cluster closed the connection"),
             BrokerOutput::Log(l) => panic!("cluster log: {l}"),
+            BrokerOutput::Debug { line, .. } => panic!("cluster debug line with debug off: {line}"),
         }
     }
 }

@@ -8,11 +8,19 @@
 //! the workspace forbids `unsafe_code`, so the bench cannot implement `GlobalAlloc` itself);
 //! the responder's allocations are measured separately and subtracted. The allocation figures
 //! are printed before the criterion run.
+//!
+//! The cost of observability: `send_to_report_100B` runs with every debug context off (the
+//! default), `send_to_report_100B_metrics` also takes a metrics snapshot every 10,000 records
+//! (far more often than any statistics interval: at a million records/s, every 10 ms), and
+//! `send_to_report_100B_debug_all` makes every diagnostic (`debug=all`: one per request and
+//! response at least), for scale.
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use idem_core::broker::{self, BrokerAddress, BrokerInput, BrokerOutput, Cluster, ClusterConfig, TopicConfig};
-use idem_core::producer::{ConnId, Event, Input, Output, Producer, ProducerConfig, ProducerRecord, SendError};
+use idem_core::producer::{
+    ConnId, DebugContexts, Event, Input, Output, Producer, ProducerConfig, ProducerRecord, SendError,
+};
 use idem_core::proto::produce::{PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceResponse};
 use idem_core::proto::{ApiKey, Frame, Message, decode_request_header, encode_response_frame, parse_frame};
 use idem_core::{Duration, Instant};
@@ -61,6 +69,10 @@ struct Rig {
     responder_allocs: u64,
     offsets: Vec<i64>,
     response: Vec<u8>,
+    /// Take a metrics snapshot every this many records (0: never).
+    metrics_every: u64,
+    /// Diagnostics received (with `debug` set).
+    diagnostics: u64,
 }
 
 impl Rig {
@@ -68,9 +80,19 @@ impl Rig {
         Rig::with_partitions(size, PARTITIONS, false)
     }
 
+    /// [`Rig::new`] with 100 B records, debug contexts `debug` and a metrics snapshot every
+    /// `metrics_every` records (0: never).
+    fn observed(debug: DebugContexts, metrics_every: u64) -> Rig {
+        Rig::build(100, PARTITIONS, false, debug, metrics_every)
+    }
+
     /// A rig whose topic has `partitions` partitions; `keyed`: records carry an 8-byte key
     /// (a counter), so the partitioner spreads them over all partitions.
     fn with_partitions(size: usize, partitions: i32, keyed: bool) -> Rig {
+        Rig::build(size, partitions, keyed, DebugContexts::NONE, 0)
+    }
+
+    fn build(size: usize, partitions: i32, keyed: bool, debug: DebugContexts, metrics_every: u64) -> Rig {
         let cc = ClusterConfig {
             brokers: vec![BrokerAddress { node_id: 1, host: "b1".into(), port: 9092 }],
             topics: vec![TopicConfig { name: TOPIC.into(), partitions }],
@@ -83,7 +105,8 @@ impl Rig {
             .linger(LINGER)
             .batch_size(batch_size)
             .buffer_memory(memory)
-            .max_in_flight(5);
+            .max_in_flight(5)
+            .debug(debug);
         let mut rig = Rig {
             p: Producer::new(pc, Instant::ZERO).expect("producer"),
             cluster: Cluster::new(cc, Instant::ZERO).expect("cluster"),
@@ -98,6 +121,8 @@ impl Rig {
             responder_allocs: 0,
             offsets: vec![0; partitions as usize],
             response: Vec::with_capacity(4096),
+            metrics_every,
+            diagnostics: 0,
         };
         // Warm up: connections, metadata, producer id, and buffers grown to steady state.
         rig.run(50_000);
@@ -174,6 +199,10 @@ impl Rig {
                         self.failed += 1;
                         panic!("unexpected event {e:?}");
                     }
+                    Output::Diagnostic(d) => {
+                        black_box(d);
+                        self.diagnostics += 1;
+                    }
                     Output::Timeout(_) => break,
                 }
             }
@@ -187,7 +216,7 @@ impl Rig {
                         progress = true;
                         self.p.handle_input(Input::Disconnected { now: self.now, conn: ConnId(conn.0) });
                     }
-                    BrokerOutput::Log(_) => {}
+                    BrokerOutput::Log(_) | BrokerOutput::Debug { .. } => {}
                     BrokerOutput::Timeout(_) => break,
                 }
             }
@@ -223,6 +252,9 @@ impl Rig {
             self.sent += 1;
             if self.sent % 256 == 0 {
                 self.pump();
+            }
+            if self.metrics_every > 0 && self.sent % self.metrics_every == 0 {
+                black_box(self.p.metrics());
             }
         }
         self.value = value;
@@ -262,6 +294,8 @@ fn report_allocations(size: usize, n: u64) {
 /// with `P` partitions sends `N` records after its warm-up, then the process exits. Run under
 /// `valgrind --tool=callgrind` with two values of `N`: the difference of the instruction counts
 /// over the difference of `N` is the cost per record, free of load and of the set-up.
+/// `IDEM_BENCH_DEBUG=CONTEXTS` sets the producer's `debug`, `IDEM_BENCH_METRICS_EVERY=K` takes
+/// a metrics snapshot every `K` records (the cost of observability, counted the same way).
 fn partition_run_from_env() {
     /// The measured part, by name for `--toggle-collect=*measured_run*`.
     #[inline(never)]
@@ -272,7 +306,10 @@ fn partition_run_from_env() {
     let Ok(spec) = std::env::var("IDEM_BENCH_PARTITION_RUN") else { return };
     let (p, n) = spec.split_once(':').expect("IDEM_BENCH_PARTITION_RUN=PARTITIONS:RECORDS");
     let (p, n): (i32, u64) = (p.parse().expect("partitions"), n.parse().expect("records"));
-    let mut rig = Rig::with_partitions(100, p, true);
+    let debug =
+        std::env::var("IDEM_BENCH_DEBUG").map_or(DebugContexts::NONE, |d| DebugContexts::parse(&d).expect("debug"));
+    let every = std::env::var("IDEM_BENCH_METRICS_EVERY").map_or(0, |k| k.parse().expect("IDEM_BENCH_METRICS_EVERY"));
+    let mut rig = Rig::build(100, p, true, debug, every);
     measured_run(&mut rig, n);
     assert_eq!(rig.delivered, rig.sent);
     println!("{p} partitions: {n} records after the warm-up");
@@ -301,6 +338,10 @@ fn producer(c: &mut Criterion) {
     for size in [100usize, 1024] {
         bench_rig(&mut g, format!("send_to_report_{size}B"), Rig::new(size));
     }
+    bench_rig(&mut g, "send_to_report_100B_metrics".into(), Rig::observed(DebugContexts::NONE, 10_000));
+    let all = Rig::observed(DebugContexts::ALL, 0);
+    assert!(all.diagnostics > 0, "debug=all makes diagnostics");
+    bench_rig(&mut g, "send_to_report_100B_debug_all".into(), all);
     g.finish();
     // Scaling with partitions: keyed 100 B records spread over 3 .. 10,000 partitions.
     let mut g = c.benchmark_group("producer_partitions");

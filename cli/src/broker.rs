@@ -3,6 +3,7 @@
 use clap::{Args, ValueEnum};
 use idem_core::broker::{DuplicateAnswer, UnknownProducerPolicy};
 use idem_core::broker::{FaultSpec, TopicConfig};
+use idem_core::debug::DebugContexts;
 use idem_mock::{MockCluster, MockClusterConfig};
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -87,6 +88,11 @@ pub struct BrokerArgs {
     /// Do not print the cluster's log lines on stderr.
     #[arg(long, short)]
     quiet: bool,
+    /// Also print the cluster's debug lines of these contexts (comma-separated: broker,
+    /// protocol, msg, eos, all): connections, every request, every Produce partition's outcome,
+    /// producer ids and sequence decisions.
+    #[arg(short = 'd', long = "debug", value_name = "CONTEXTS", value_parser = crate::produce::debug_contexts)]
+    debug: Option<String>,
 }
 
 fn parse_topic(s: &str) -> Result<TopicConfig, String> {
@@ -106,13 +112,19 @@ pub fn run(args: BrokerArgs) -> ExitCode {
         eprintln!("idem broker: --listen port `{port}` is not a port number");
         return ExitCode::from(2);
     };
+    // The cluster's lines reach stderr through the logger (timestamped), debug lines with -d.
+    crate::logger::install(match (args.quiet, args.debug.is_some()) {
+        (true, _) => log::LevelFilter::Warn,
+        (false, false) => log::LevelFilter::Info,
+        (false, true) => log::LevelFilter::Debug,
+    });
     let mut config = MockClusterConfig {
         host: host.trim_start_matches('[').trim_end_matches(']').to_string(),
         first_port: port,
         brokers: usize::from(args.brokers),
-        log_to_stderr: !args.quiet,
         ..MockClusterConfig::default()
     };
+    config.cluster.debug = args.debug.as_deref().map(DebugContexts::parse).and_then(Result::ok).unwrap_or_default();
     config.cluster.topics = args.topics;
     config.cluster.faults = args.faults.unwrap_or_default();
     config.cluster.seed = args.seed;
@@ -143,12 +155,13 @@ pub fn run(args: BrokerArgs) -> ExitCode {
         let mut stdin = std::io::stdin().lock();
         while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
         let s = cluster.stats();
-        if !args.quiet {
-            eprintln!(
-                "idem broker: stopping: {} batches / {} records appended, {} duplicates suppressed",
-                s.batches_appended, s.records_appended, s.duplicates
-            );
-        }
+        log::info!(
+            target: idem_mock::LOG_TARGET,
+            "stopping: {} batches / {} records appended, {} duplicates suppressed",
+            s.batches_appended,
+            s.records_appended,
+            s.duplicates
+        );
         drop(cluster);
         return ExitCode::SUCCESS;
     }

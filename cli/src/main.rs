@@ -2,10 +2,15 @@
 //! - `idem broker`: serve idem's in-memory Kafka cluster (with fault injection) over TCP.
 //! - `idem demo`: exactly-once under faults, end to end, on an embedded cluster.
 //! - `idem produce`: send records to a topic, one per input line (like `kcat -P`).
+//!
+//! `produce` and `broker` take `-d CONTEXTS` (librdkafka's debug contexts) and print those
+//! diagnostics on stderr with timestamps, through [`logger`]; `produce --stats` prints a line
+//! of metrics per interval.
 #![forbid(unsafe_code)]
 
 mod broker;
 mod demo;
+mod logger;
 mod produce;
 mod progress;
 

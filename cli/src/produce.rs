@@ -18,8 +18,24 @@ INPUT:
     (a line without the separator has a null key).
 
 OUTPUT:
-    A progress line on stderr (only on a terminal, or with --progress), then a summary on
-    stderr: records, bytes, retries, duplicates acknowledged, epoch bumps, elapsed, records/s.
+    A progress line on stderr (only on a terminal, or with --progress; not with -d or --stats),
+    then a summary on stderr: records, bytes, retries, duplicates acknowledged, epoch bumps,
+    elapsed, records/s.
+
+DEBUG AND STATISTICS:
+    -d CONTEXTS prints the producer's diagnostics on stderr, one timestamped line each:
+      broker    connections: connecting, ApiVersions, closed and why (request timeouts)
+      metadata  partition counts, leaders moving, topic errors
+      msg       every retry with its reason and attempt, splits, batches given up
+      eos       producer id and epoch changes and their cause, batches whose outcome became
+                unknown (possibly persisted) and why
+      protocol  every request and response, with its latency
+      all       every context
+    --stats[=MS] prints a line of metrics every MS ms (default 1000) on stderr: records sent,
+    retried and failed per second, queued records and bytes, requests in flight, request
+    latency, batch size; --stats-json prints the whole snapshot as one JSON object per line on
+    stdout instead (the Java client's metric names: record-send-rate, record-retry-rate,
+    request-latency-avg, ...).
 
 SETTINGS:
     Kafka's producer settings by name with -X (e.g. -X linger.ms=10).
@@ -60,9 +76,27 @@ pub struct ProduceArgs {
     /// Never draw the progress line.
     #[arg(long)]
     pub no_progress: bool,
+    /// Print the producer's diagnostics of these debug contexts (comma-separated: broker,
+    /// metadata, msg, eos, protocol, all) on stderr.
+    #[arg(short = 'd', long = "debug", value_name = "CONTEXTS", value_parser = debug_contexts)]
+    pub debug: Option<String>,
+    /// Print a line of metrics every MS ms (default 1000) on stderr.
+    #[arg(long, value_name = "MS", num_args = 0..=1, default_missing_value = "1000",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub stats: Option<u64>,
+    /// Print the metrics as one JSON object per line on stdout (every --stats MS, default 1000).
+    #[arg(long)]
+    pub stats_json: bool,
     /// Input file; `-` for stdin.
     #[arg(value_name = "FILE", default_value = "-")]
     pub input: String,
+}
+
+/// Checks a `-d` value (librdkafka's debug contexts).
+pub fn debug_contexts(s: &str) -> Result<String, String> {
+    idem_core::debug::DebugContexts::parse(s)
+        .map(|_| s.to_string())
+        .map_err(|bad| format!("unknown debug context `{bad}`: expected {}", idem_core::debug::DEBUG_CONTEXTS_EXPECTED))
 }
 
 fn non_empty(s: &str) -> Result<String, String> {
@@ -120,6 +154,12 @@ mod tests {
         assert!(parse_str("-b h:1 -t t -p x").is_err());
         assert!(parse_str("-b h:1 -t t -p -1").is_err());
         assert!(parse_str("-b h:1 -t t --progress --no-progress").is_err());
+        assert!(parse_str("-b h:1 -t t -d eos,cgrp").unwrap_err().to_string().contains("`cgrp`"));
+        let a = parse_str("-b h:1 -t t -d broker,eos --stats").unwrap();
+        assert_eq!((a.debug.as_deref(), a.stats, a.stats_json), (Some("broker,eos"), Some(1000), false));
+        let a = parse_str("-b h:1 -t t --stats=250 --stats-json").unwrap();
+        assert_eq!((a.stats, a.stats_json), (Some(250), true));
+        assert!(parse_str("-b h:1 -t t --stats=0").is_err());
         assert_eq!(parse_str("--help").unwrap_err().kind(), clap::error::ErrorKind::DisplayHelp);
     }
 }

@@ -64,3 +64,34 @@ fn a_bad_fault_spec_is_refused_with_the_reason() {
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(help.contains("FAULT SPEC") && help.contains("broker_bounce=EVERY[:DOWN]"), "{help}");
 }
+
+#[test]
+fn debug_contexts_print_the_brokers_lines_with_timestamps() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_idem"))
+        .args(["broker", "--brokers", "1", "--stop-on-stdin-eof", "-d", "broker,protocol"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let mut s = TcpStream::connect(line.trim()).unwrap();
+    let mut req = Vec::new();
+    proto::encode_request_frame(&mut req, 9, Some("cli-debug"), 3, &ApiVersionsRequest::default()).unwrap();
+    s.write_all(&req).unwrap();
+    let mut chunk = [0u8; 1024];
+    assert!(s.read(&mut chunk).unwrap() > 0);
+    drop(s);
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let accepted = stderr.lines().find(|l| l.contains("DEBUG idem::mock::broker: broker 0: connection"));
+    let accepted = accepted.unwrap_or_else(|| panic!("{stderr}"));
+    assert!(accepted.starts_with("20") && accepted.as_bytes()[10] == b'T', "timestamped: {accepted}");
+    assert!(
+        stderr.contains("DEBUG idem::mock::protocol: broker 0: connection") && stderr.contains("client `cli-debug`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("INFO  idem::mock: stopping:"), "{stderr}");
+}

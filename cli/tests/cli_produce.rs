@@ -210,3 +210,58 @@ fn invalid_producer_settings_exit_2() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("no.such.setting"), "{stderr}");
 }
+
+/// An in-process cluster of one broker with topic `topic` (1 partition) and `faults`.
+fn one_broker(topic: &str, faults: &str) -> MockCluster {
+    let mut config = MockClusterConfig { brokers: 1, ..MockClusterConfig::default() };
+    config.cluster.topics.push(idem_core::broker::TopicConfig { name: topic.into(), partitions: 1 });
+    config.cluster.faults = idem_core::broker::FaultSpec::parse(faults).unwrap();
+    MockCluster::start(config).unwrap()
+}
+
+#[test]
+fn debug_contexts_and_stats_print_timestamped_lines() {
+    // An in-process cluster that appends and then drops the connection instead of answering
+    // (the resend is a duplicate, answered), and holds every answer 100 ms: the producer has
+    // something to explain, for long enough to print statistics.
+    let cluster = one_broker("dbg", "append_drop=1,delay=100..100ms");
+    let input = TempFile::new("debug.txt", lines(50).as_bytes());
+    let out = Command::new(IDEM)
+        .args(["produce", "-b", &cluster.bootstrap_servers(), "-t", "dbg", "-d", "broker,eos,msg", "--stats=50"])
+        .args(["-X", "linger.ms=2", input.path()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(cluster.stats().dropped_after_append > 0);
+    let find = |target: &str, text: &str| {
+        stderr.lines().find(|l| l.contains(target) && l.contains(text)).unwrap_or_else(|| panic!("{text}: {stderr}"))
+    };
+    let closed = find("DEBUG idem::broker:", "closed: disconnected");
+    // `2025-01-31T12:00:00.123Z DEBUG idem::broker: ...`
+    assert_eq!(closed.as_bytes()[10], b'T', "{closed}");
+    assert_eq!(&closed[23..36], "Z DEBUG idem:", "{closed}");
+    find("DEBUG idem::eos:", "possibly persisted: its connection was lost before the answer");
+    find("DEBUG idem::msg:", "dbg-0: retrying batch pid");
+    find("INFO  idem::stats:", "records/s sent");
+    assert!(!stderr.contains("idem::protocol"), "only the contexts asked for: {stderr}");
+    assert!(stderr.contains("delivered 50 of 50"), "{stderr}");
+}
+
+#[test]
+fn stats_json_lines_on_stdout() {
+    let cluster = one_broker("js", "delay=400..400ms");
+    let input = TempFile::new("json.txt", lines(20).as_bytes());
+    let out = Command::new(IDEM)
+        .args(["produce", "-b", &cluster.bootstrap_servers(), "-t", "js", "--stats=50", "--stats-json", input.path()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let first = stdout.lines().next().unwrap_or_else(|| panic!("no JSON line: {stdout}"));
+    assert!(first.starts_with("{\"time-ms\":") && first.ends_with('}'), "{first}");
+    for key in ["\"record-send-rate\":", "\"request-latency-avg\":", "\"buffer-available-bytes\":", "\"topic\":\"js\""]
+    {
+        assert!(first.contains(key), "{key} in {first}");
+    }
+}

@@ -40,8 +40,21 @@
 //! [`Output::Transmit`](producer::Output::Transmit) (write these bytes, an owned `Vec<u8>`, after
 //! everything transmitted before on that connection),
 //! [`Output::Close`](producer::Output::Close), [`Output::Event`](producer::Output::Event) (a
-//! record's report, or a fatal error), and last [`Output::Timeout`](producer::Output::Timeout)
-//! (drained: when to wake the core next, `None` for "only on new input").
+//! record's report, or a fatal error), [`Output::Diagnostic`](producer::Output::Diagnostic)
+//! (what the producer decided and why, only for the debug contexts set in `debug`: for a log,
+//! nothing to carry out), and last [`Output::Timeout`](producer::Output::Timeout) (drained:
+//! when to wake the core next, `None` for "only on new input").
+//!
+//! ## Observability
+//!
+//! `debug` (librdkafka's contexts: `broker`, `metadata`, `msg`, `eos`, `protocol`, `all`; see
+//! [`debug`]) turns on [`Diagnostic`](producer::Diagnostic)s: connections and why they close,
+//! leaders moving, every retry with its reason and attempt count, every epoch bump with the
+//! partition and reason that caused it, every batch whose outcome became unknown and why. A
+//! context that is off costs one bit test. [`Producer::metrics`](producer::Producer::metrics)
+//! returns a snapshot with the Java client's metric names (totals, gauges, maxima, per broker,
+//! per partition); rates and averages come from two snapshots
+//! ([`ProducerMetrics::since`](producer::ProducerMetrics::since)).
 //!
 //! ## The drain rule
 //!
@@ -154,6 +167,7 @@
 //!             Output::Close { conn } => to_cluster.push_back(Wire::Gone(conn.0)),
 //!             Output::Event(Event::Delivered { id: d, offset: o, .. }) if d == id => offset = o,
 //!             Output::Event(event) => println!("{event:?}"),
+//!             Output::Diagnostic(d) => println!("{}: {d}", d.context()), // only with `debug` set
 //!             Output::Timeout(deadline) => break deadline,
 //!         }
 //!     };
@@ -162,6 +176,7 @@
 //!             BrokerOutput::Transmit { conn, data } => to_producer.push_back(Wire::Bytes(conn.0, data)),
 //!             BrokerOutput::Close { conn } => to_producer.push_back(Wire::Gone(conn.0)),
 //!             BrokerOutput::Log(line) => println!("{line}"),
+//!             BrokerOutput::Debug { context, line } => println!("{context}: {line}"), // with `debug` set
 //!             BrokerOutput::Timeout(deadline) => break deadline,
 //!         }
 //!     };
@@ -230,6 +245,7 @@ extern crate alloc;
 
 pub mod broker;
 pub mod crc32c;
+pub mod debug;
 pub mod producer;
 pub mod proto;
 pub mod rand;

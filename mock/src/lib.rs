@@ -6,6 +6,9 @@
 //! runtimes (idem-std, idem-smol) do not depend on it.
 //!
 //! Thin by design: sockets, the clock and wake-ups live here; every decision is the core's.
+//! The cluster's log lines go to the `log` crate (info level, target [`LOG_TARGET`]), and so
+//! do its debug lines, for the contexts on in `ClusterConfig::debug` (debug level, targets
+//! from [`debug_target`]): whatever logger the program installed prints them.
 //! One listener per broker; per connection a reader thread (bytes in) and a writer thread
 //! (bytes out, so that a slow client never blocks the cluster); one timer thread for delayed
 //! responses, fetch waits and periodic faults. The core sits behind one mutex.
@@ -29,6 +32,7 @@ use idem_core::broker::StoredBatch;
 use idem_core::broker::{
     BrokerAddress, BrokerInput, BrokerOutput, Cluster, ClusterConfig, ClusterStats, ConnId, ControlError, FaultSpec,
 };
+use idem_core::debug::DebugContext;
 use idem_core::time::Duration as CoreDuration;
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read, Write};
@@ -52,7 +56,8 @@ pub struct MockClusterConfig {
     /// Everything else (topics, faults, seed, limits); its `brokers` list is replaced by the
     /// bound listeners.
     pub cluster: ClusterConfig,
-    /// Print the cluster's log lines (faults fired, malformed requests) on stderr.
+    /// Also print the cluster's log lines (faults fired, malformed requests) on stderr directly,
+    /// without a logger. Every line goes to the `log` crate in any case (see [`MockCluster`]).
     pub log_to_stderr: bool,
 }
 
@@ -66,6 +71,21 @@ impl Default for MockClusterConfig {
             cluster: ClusterConfig::default(),
             log_to_stderr: false,
         }
+    }
+}
+
+/// The `log` crate target of the cluster's log lines (info level).
+pub const LOG_TARGET: &str = "idem::mock";
+
+/// The `log` crate target of the cluster's debug lines of `context` (debug level):
+/// `idem::mock::broker`, `idem::mock::msg`, ...
+pub fn debug_target(context: DebugContext) -> &'static str {
+    match context {
+        DebugContext::Broker => "idem::mock::broker",
+        DebugContext::Metadata => "idem::mock::metadata",
+        DebugContext::Msg => "idem::mock::msg",
+        DebugContext::Eos => "idem::mock::eos",
+        DebugContext::Protocol => "idem::mock::protocol",
     }
 }
 
@@ -165,7 +185,9 @@ impl Shared {
                         let _ = h.tx.send(ToWriter::Close);
                     }
                 }
+                BrokerOutput::Debug { context, line } => log::debug!(target: debug_target(context), "{line}"),
                 BrokerOutput::Log(line) => {
+                    log::info!(target: LOG_TARGET, "{line}");
                     if self.log_to_stderr {
                         eprintln!("idem broker: {line}");
                     }

@@ -88,6 +88,8 @@ impl Loop {
                     self.failed += 1;
                 }
                 Output::Event(Event::Fatal(e)) => println!("producer stopped: {e}"),
+                // Only for the contexts set in `debug` (none here).
+                Output::Diagnostic(d) => eprintln!("{}: {d}", d.context()),
                 Output::Timeout(t) => {
                     self.deadline = t;
                     return;

@@ -13,10 +13,27 @@ use idem_core::producer::ConfigError;
 
 use crate::report::{Ready, shrink_after_burst};
 
+/// One callback to run: a record's report for its completer, or another task of the user's
+/// (a statistics callback).
+enum Job {
+    Report(Ready),
+    Task(Box<dyn FnOnce() + Send>),
+}
+
+impl Job {
+    /// Runs it; false if it panicked (the panic is caught).
+    fn run(self) -> bool {
+        match self {
+            Job::Report((c, r)) => c.complete(r),
+            Job::Task(f) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_ok(),
+        }
+    }
+}
+
 #[derive(Default)]
 struct Queue {
-    /// Callbacks with their reports, in report order.
-    pending: VecDeque<Ready>,
+    /// Callbacks with their reports (and tasks), in the order queued.
+    pending: VecDeque<Job>,
     /// No more callbacks will come: the thread ends once `pending` is empty.
     closed: bool,
 }
@@ -49,7 +66,14 @@ impl CallbackQueue {
         if callbacks.is_empty() {
             return;
         }
-        self.lock().pending.extend(callbacks.drain(..));
+        self.lock().pending.extend(callbacks.drain(..).map(Job::Report));
+        self.wake.notify_one();
+    }
+
+    /// Queues `task` behind the callbacks queued so far (run and counted like them; a panic is
+    /// caught and counted).
+    pub(crate) fn push_task(&self, task: impl FnOnce() + Send + 'static) {
+        self.lock().pending.push_back(Job::Task(Box::new(task)));
         self.wake.notify_one();
     }
 
@@ -93,7 +117,7 @@ impl CallbackQueue {
                 std::mem::swap(&mut q.pending, &mut batch);
             }
             let ran = batch.len() as u64;
-            let panicked = batch.drain(..).map(|(c, r)| u64::from(!c.complete(r))).sum();
+            let panicked = batch.drain(..).map(|job| u64::from(!job.run())).sum();
             shrink_after_burst(&mut batch);
             after(ran, panicked);
         }

@@ -1,22 +1,71 @@
-//! The runtime's configuration (the core's settings plus `max.block.ms`) and the record type
-//! applications send. Shared by idem-std and idem-smol.
+//! The runtime's configuration (the core's settings plus `max.block.ms`,
+//! `statistics.interval.ms` and the statistics callback) and the record type applications
+//! send. Shared by idem-std and idem-smol.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use idem_core::producer::{ConfigError, ProducerConfig, ProducerRecord};
+use crate::report::ReportCounts;
+use idem_core::producer::{ConfigError, MetricsInterval, ProducerConfig, ProducerMetrics, ProducerRecord};
 
 /// Default of `max.block.ms` (as the Java client): 60 s.
 pub const DEFAULT_MAX_BLOCK: Duration = Duration::from_secs(60);
 
 /// A runtime producer's configuration: every core setting (Kafka's names, see
-/// [`ProducerConfig`]) plus `max.block.ms`, how long `send` waits for buffer space
-/// (`buffer.memory`) before answering `SendError::QueueFull`.
+/// [`ProducerConfig`]; `debug` among them) plus `max.block.ms`, how long `send` waits for
+/// buffer space (`buffer.memory`) before answering `SendError::QueueFull`, and
+/// `statistics.interval.ms` with the callback that gets the [`Statistics`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     /// The core's settings.
     pub core: ProducerConfig,
     /// `max.block.ms` (default 60000).
     pub max_block: Duration,
+    /// `statistics.interval.ms` (default 0: off), librdkafka's: how often the producer hands
+    /// [`Statistics`] to [`Config::stats_callback`], or, without one, logs their JSON (the
+    /// `log` crate, info level, target `idem::stats`).
+    pub statistics_interval: Duration,
+    /// Gets the [`Statistics`] every `statistics.interval.ms` (librdkafka's `stats_cb`), on the
+    /// producer's callback thread.
+    pub stats_callback: Option<StatsCallback>,
+}
+
+/// What the producer hands over every `statistics.interval.ms`: a metrics snapshot, the rates
+/// and averages since the previous one (the first: since the producer started), and the report
+/// counts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Statistics {
+    /// The snapshot (totals, gauges, per broker and per partition).
+    pub metrics: ProducerMetrics,
+    /// Rates and averages since the previous statistics.
+    pub interval: MetricsInterval,
+    /// Records reported so far, by outcome.
+    pub counts: ReportCounts,
+}
+
+impl Statistics {
+    /// The statistics as one JSON object (the Java client's metric names; see
+    /// [`ProducerMetrics::to_json`]), as librdkafka hands its `stats_cb`.
+    pub fn json(&self) -> String {
+        self.metrics.to_json(Some(&self.interval))
+    }
+}
+
+/// A statistics callback (see [`Config::on_statistics`]). Two are equal when they are the same
+/// callback.
+#[derive(Clone)]
+pub struct StatsCallback(pub(crate) Arc<dyn Fn(&Statistics) + Send + Sync>);
+
+impl std::fmt::Debug for StatsCallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StatsCallback")
+    }
+}
+
+impl PartialEq for StatsCallback {
+    fn eq(&self, other: &StatsCallback) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl Config {
@@ -28,17 +77,42 @@ impl Config {
 
     /// Sets one setting by its Kafka name; unknown keys and bad values are errors.
     pub fn set(&mut self, key: &str, value: &str) -> Result<&mut Self, ConfigError> {
-        if key == "max.block.ms" {
-            let ms = value.trim().parse::<u64>().map_err(|_| ConfigError::InvalidValue {
+        let ms = || {
+            value.trim().parse::<u64>().map(Duration::from_millis).map_err(|_| ConfigError::InvalidValue {
                 key: key.to_string(),
                 value: value.to_string(),
                 expected: "a non-negative integer",
-            })?;
-            self.max_block = Duration::from_millis(ms);
-        } else {
-            self.core.set(key, value)?;
+            })
+        };
+        match key {
+            "max.block.ms" => self.max_block = ms()?,
+            "statistics.interval.ms" => self.statistics_interval = ms()?,
+            _ => {
+                self.core.set(key, value)?;
+            }
         }
         Ok(self)
+    }
+
+    /// Hands [`Statistics`] to `callback` every `statistics.interval.ms` (set it too: 0, the
+    /// default, is off), as librdkafka's `stats_cb`. The callback runs on the producer's
+    /// callback thread, after the delivery callbacks reported before it.
+    ///
+    /// ```no_run
+    /// let config = idem_std::Config::new("localhost:9092")?
+    ///     .with("statistics.interval.ms", "5000")?
+    ///     .on_statistics(|stats| {
+    ///         let rates = &stats.interval;
+    ///         println!("{:.0} records/s, {:.1} retries/s", rates.record_send_rate, rates.record_retry_rate);
+    ///         println!("{}", stats.json()); // for a dashboard
+    ///     });
+    /// let producer = idem_std::Producer::new(config)?;
+    /// # drop(producer);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn on_statistics(mut self, callback: impl Fn(&Statistics) + Send + Sync + 'static) -> Config {
+        self.stats_callback = Some(StatsCallback(Arc::new(callback)));
+        self
     }
 
     /// Builder form of [`Config::set`].
@@ -60,7 +134,7 @@ impl Config {
 
 impl From<ProducerConfig> for Config {
     fn from(core: ProducerConfig) -> Config {
-        Config { core, max_block: DEFAULT_MAX_BLOCK }
+        Config { core, max_block: DEFAULT_MAX_BLOCK, statistics_interval: Duration::ZERO, stats_callback: None }
     }
 }
 
@@ -155,5 +229,13 @@ mod tests {
         assert_eq!(c.core.linger, idem_core::Duration::from_millis(7));
         assert!(Config::new("localhost:9092").unwrap().with("max.block.ms", "x").is_err());
         assert!(Config::new("localhost:9092").unwrap().with("no.such.key", "1").is_err());
+        let c = Config::new("localhost:9092").unwrap().with("statistics.interval.ms", "1500").unwrap();
+        assert_eq!(c.statistics_interval, Duration::from_millis(1500));
+        assert!(Config::new("localhost:9092").unwrap().with("statistics.interval.ms", "-1").is_err());
+        let c = c.with("debug", "eos,msg").unwrap();
+        assert_eq!(c.core.debug.to_string(), "msg,eos");
+        let with_cb = c.clone().on_statistics(|_| {});
+        assert_eq!(with_cb, with_cb.clone());
+        assert_ne!(with_cb, c);
     }
 }

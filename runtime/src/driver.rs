@@ -11,10 +11,10 @@ use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use idem_core::producer::{ConfigError, ConnId, Input, Output};
+use idem_core::producer::{ConfigError, ConnId, Diagnostic, Input, Output};
 
 use crate::config::Config;
-use crate::engine::Engine;
+use crate::engine::{Engine, log_diagnostic};
 use crate::ops::TimerOp;
 use crate::report::{Ready, complete_all};
 use crate::runtime::{Connection, Runtime};
@@ -43,6 +43,8 @@ pub struct Driver<R: Runtime> {
     pub(crate) max_block: Duration,
     connect_timeout: Duration,
     pub(crate) delivery_timeout: Duration,
+    /// Held from the end of a drain with diagnostics until they are logged: keeps them in order.
+    log_order: Mutex<()>,
     runtime: PhantomData<fn() -> R>,
 }
 
@@ -69,6 +71,7 @@ impl<R: Runtime> Driver<R> {
             progress: Arc::default(),
             timer: Arc::default(),
             max_block: config.max_block,
+            log_order: Mutex::new(()),
             runtime: PhantomData,
         });
         let counted = Arc::clone(&driver);
@@ -135,12 +138,19 @@ impl<R: Runtime> Driver<R> {
         out
     }
 
-    /// Drains the core, unlocks, shuts down the connections it closed and completes the handles
-    /// it reported.
+    /// Drains the core, unlocks, logs its diagnostics, shuts down the connections it closed and
+    /// completes the handles it reported.
     pub(crate) fn release(self: &Arc<Self>, mut st: MutexGuard<'_, State<R::Conn>>) {
-        let (mut closed, mut ready) = (Vec::new(), Vec::new());
-        self.drain(&mut st, &mut closed, &mut ready);
+        let (mut closed, mut ready, mut diagnostics) = (Vec::new(), Vec::new(), Vec::new());
+        self.drain(&mut st, &mut closed, &mut ready, &mut diagnostics);
+        // Diagnostics are logged outside the producer's lock, in the core's order: the order
+        // lock is taken before the producer's is released.
+        let order = (!diagnostics.is_empty()).then(|| self.log_order.lock().unwrap_or_else(PoisonError::into_inner));
         drop(st);
+        for d in &diagnostics {
+            log_diagnostic(d);
+        }
+        drop(order);
         for c in closed {
             c.shutdown();
         }
@@ -149,7 +159,13 @@ impl<R: Runtime> Driver<R> {
 
     /// Drains the core under the lock: starts, feeds and forgets connections as it asks, wakes
     /// the timer if the deadline moved earlier and the waiters if anything was reported.
-    fn drain(self: &Arc<Self>, st: &mut State<R::Conn>, closed: &mut Vec<R::Conn>, ready: &mut Vec<Ready>) {
+    fn drain(
+        self: &Arc<Self>,
+        st: &mut State<R::Conn>,
+        closed: &mut Vec<R::Conn>,
+        ready: &mut Vec<Ready>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
         let before = st.engine.deadline();
         let reported = st.engine.reported();
         let State { engine, conns, .. } = st;
@@ -169,6 +185,7 @@ impl<R: Runtime> Driver<R> {
                         }
                     }
                     Output::Close { conn } => closed.extend(conns.remove(&conn)),
+                    Output::Diagnostic(d) => diagnostics.push(*d),
                     Output::Event(_) | Output::Timeout(_) => {} // kept by the engine
                 },
                 ready,

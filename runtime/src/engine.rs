@@ -1,23 +1,26 @@
-//! The core producer with its clock, the report routing and the bookkeeping `flush` and `close`
-//! wait on. [`crate::Driver`] keeps one [`Engine`] behind its lock, feeds it, performs the socket
-//! actions (the core's [`Output::Connect`], [`Output::Transmit`], [`Output::Close`]) that
-//! [`Engine::drain`] hands out, completes the handles it hands out, and runs the callback thread
-//! of [`Engine::callbacks`].
+//! The core producer with its clock, the report routing, the statistics timer and the
+//! bookkeeping `flush` and `close` wait on. [`crate::Driver`] keeps one [`Engine`] behind its
+//! lock, feeds it, performs the socket actions (the core's [`Output::Connect`],
+//! [`Output::Transmit`], [`Output::Close`]) that [`Engine::drain`] hands out, logs the
+//! diagnostics ([`Output::Diagnostic`], see [`log_diagnostic`]) after releasing the lock,
+//! completes the handles it hands out, and runs the callback thread of [`Engine::callbacks`].
 
 use std::sync::Arc;
 
-use idem_core::producer::{ConfigError, Input, Output, Producer as Core, ProducerMetrics, RecordId, SendError};
+use idem_core::producer::{
+    ConfigError, Diagnostic, Input, Output, Producer as Core, ProducerMetrics, RecordId, SendError,
+};
 use idem_core::{Duration, Instant};
 
 use crate::callbacks::CallbackQueue;
-use crate::config::{Config, Record};
+use crate::config::{Config, Record, Statistics, StatsCallback};
 use crate::producer::FlushTimeout;
 use crate::report::{Completer, Ready, ReportCounts, Reports};
 
 /// Maps `std::time::Instant` to the core's microsecond timeline (origin: creation).
 #[derive(Clone, Copy, Debug)]
 pub struct Clock {
-    origin: std::time::Instant,
+    pub(crate) origin: std::time::Instant,
 }
 
 impl Default for Clock {
@@ -62,6 +65,26 @@ fn std_duration(d: Duration) -> std::time::Duration {
     std::time::Duration::from_micros(d.as_micros().max(1))
 }
 
+/// Forwards a core diagnostic to the `log` crate: level debug, target `idem::` and its context
+/// (`idem::broker`, `idem::metadata`, `idem::msg`, `idem::eos`, `idem::protocol`), the
+/// diagnostic's one line as the message. The runtimes call it for every diagnostic, outside the
+/// producer's lock; whatever logger the application installed prints it (none is forced).
+pub fn log_diagnostic(d: &Diagnostic) {
+    log::debug!(target: d.context().target(), "{d}");
+}
+
+/// The `log` crate target of the statistics logged when no callback takes them.
+pub const STATS_TARGET: &str = "idem::stats";
+
+/// When the next statistics are due and what the last ones were (`statistics.interval.ms`).
+#[derive(Debug)]
+struct StatsTimer {
+    interval: std::time::Duration,
+    next: std::time::Instant,
+    previous: ProducerMetrics,
+    callback: Option<StatsCallback>,
+}
+
 /// The core, its clock, the completers of pending records and the callback queue.
 #[derive(Debug)]
 pub struct Engine {
@@ -77,6 +100,8 @@ pub struct Engine {
     /// Callbacks queued and run, over the producer's life.
     callbacks_queued: u64,
     callbacks_ran: u64,
+    /// `statistics.interval.ms`, when on.
+    stats: Option<StatsTimer>,
 }
 
 /// What one `flush` or `close` waits for: the records below an id reported, their handles
@@ -99,6 +124,12 @@ impl Engine {
     pub fn new(config: &Config) -> Result<Engine, ConfigError> {
         let clock = Clock::new();
         let core = Core::new(config.core.clone(), clock.now())?;
+        let stats = (!config.statistics_interval.is_zero()).then(|| StatsTimer {
+            interval: config.statistics_interval,
+            next: clock.origin + config.statistics_interval,
+            previous: ProducerMetrics::default(),
+            callback: config.stats_callback.clone(),
+        });
         Ok(Engine {
             core,
             reports: Reports::default(),
@@ -109,6 +140,7 @@ impl Engine {
             handles_out: 0,
             callbacks_queued: 0,
             callbacks_ran: 0,
+            stats,
         })
     }
 
@@ -171,7 +203,9 @@ impl Engine {
     }
 
     /// Drains the core: socket actions ([`Output::Connect`], [`Output::Transmit`],
-    /// [`Output::Close`], and only those) go to `io`, in the core's order; the reports of records
+    /// [`Output::Close`]) and diagnostics ([`Output::Diagnostic`]: hand them to
+    /// [`log_diagnostic`] once the lock is released), and only those, go to `io`, in the
+    /// core's order; the reports of records
     /// sent with a handle go to `ready` (complete them after releasing the lock, then call
     /// [`Engine::handles_completed`]); those of records sent with a callback go to the callback
     /// queue, in report order. Returns the next deadline, also kept as [`Engine::deadline`].
@@ -179,7 +213,10 @@ impl Engine {
         let handles_before = ready.len();
         let deadline = loop {
             match self.core.poll_output() {
-                action @ (Output::Connect { .. } | Output::Transmit { .. } | Output::Close { .. }) => io(action),
+                action @ (Output::Connect { .. }
+                | Output::Transmit { .. }
+                | Output::Close { .. }
+                | Output::Diagnostic(_)) => io(action),
                 Output::Event(e) => match self.reports.on_event(e) {
                     Some(r) if r.0.is_callback() => self.outbox.push(r),
                     Some(r) => ready.push(r),
@@ -287,9 +324,43 @@ impl Engine {
         self.reports.fatal()
     }
 
-    /// The core's counters.
-    pub fn metrics(&self) -> &ProducerMetrics {
-        self.core.metrics()
+    /// A snapshot of the core's metrics now.
+    pub fn metrics(&self) -> ProducerMetrics {
+        self.core.metrics_at(self.clock.now())
+    }
+
+    /// When the next statistics are due (`statistics.interval.ms`), if they are on.
+    pub fn stats_deadline(&self) -> Option<std::time::Instant> {
+        self.stats.as_ref().map(|s| s.next)
+    }
+
+    /// If statistics are due at `now`: takes them (rates since the previous ones) and hands
+    /// them to the statistics callback, queued on the callback thread behind the reports so
+    /// far; without a callback, returns them, for the caller to log once the lock is released
+    /// (see [`STATS_TARGET`]).
+    pub fn take_statistics(&mut self, now: std::time::Instant) -> Option<Statistics> {
+        let due = self.stats.as_ref().is_some_and(|s| s.next <= now);
+        if !due {
+            return None;
+        }
+        let metrics = self.metrics();
+        let counts = self.counts();
+        let s = self.stats.as_mut()?;
+        // The next one an interval later, skipping what was missed (never a burst).
+        while s.next <= now {
+            s.next += s.interval;
+        }
+        let interval = metrics.since(&s.previous);
+        s.previous = metrics.clone();
+        let stats = Statistics { metrics, interval, counts };
+        match s.callback.clone() {
+            Some(StatsCallback(f)) => {
+                self.callbacks_queued += 1;
+                self.callbacks.push_task(move || f(&stats));
+                None
+            }
+            None => Some(stats),
+        }
     }
 
     /// How long the runtime may take to open one connection: the core's

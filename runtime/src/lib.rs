@@ -28,8 +28,28 @@
 //! | `flush_timeout(t)` | blocks | `.await` | the same, up to `t`: `Err(FlushTimeout)` |
 //! | `close()` | blocks | `.await` | `close_timeout(delivery.timeout.ms)` |
 //! | `close_timeout(t)` | blocks | `.await` | stop accepting, deliver, wait up to `t`, fail the rest: [`CloseReport`] |
-//! | `counts()`, `metrics()`, `fatal_error()` | same | same | report counts, core counters, the fatal error |
+//! | `counts()`, `metrics()`, `fatal_error()` | same | same | report counts, a metrics snapshot, the fatal error |
 //! | `Drop` | same | same | closes in the background, bounded by `delivery.timeout.ms`; never waits |
+//!
+//! **Diagnostics and statistics**, the same in both. With the `debug` setting (librdkafka's
+//! contexts: `broker`, `metadata`, `msg`, `eos`, `protocol`, `all`), the core's diagnostics go
+//! to the [`log`](https://docs.rs/log) crate at debug level, target `idem::<context>`
+//! ([`log_diagnostic`]), logged outside the producer's lock and in the core's order: whatever
+//! logger the application installed prints them (idem installs none). With
+//! `statistics.interval.ms`, every interval the timer loop takes a metrics snapshot and the
+//! rates since the previous one ([`Statistics`]) and queues them for the callback set with
+//! [`Config::on_statistics`] on the callback thread (librdkafka's `stats_cb`), or, without a
+//! callback, logs their JSON at info level (target [`STATS_TARGET`]).
+//!
+//! ```no_run
+//! let config = idem_std::Config::new("localhost:9092")?
+//!     .with("debug", "broker,msg,eos")? // why it retried, bumped, dropped a connection
+//!     .with("statistics.interval.ms", "10000")?
+//!     .on_statistics(|s| println!("{:.0} records/s, {:.2} ms", s.interval.record_send_rate, s.interval.request_latency_avg));
+//! let producer = idem_std::Producer::new(config)?;
+//! println!("{}", producer.metrics().to_json(None)); // a snapshot now, on demand
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! A [`DeliveryHandle`] is the same type in both: `wait()` / `wait_timeout(t)` block, `.await`
 //! works on any executor. Every record a send accepts gets exactly one report; a refused
@@ -84,10 +104,13 @@ mod runtime;
 mod signal;
 
 pub use callbacks::CallbackQueue;
-pub use config::{Config, DEFAULT_MAX_BLOCK, Record, wall_clock_ms};
+pub use config::{Config, DEFAULT_MAX_BLOCK, Record, Statistics, StatsCallback, wall_clock_ms};
 pub use driver::Driver;
-pub use engine::{Clock, Engine, Settle, core_duration};
-pub use idem_core::producer::{DeliveryError, FatalError, Persisted, ProducerMetrics, RecordId, SendError};
+pub use engine::{Clock, Engine, STATS_TARGET, Settle, core_duration, log_diagnostic};
+pub use idem_core::producer::{
+    BrokerMetrics, DebugContext, DebugContexts, DeliveryError, Diagnostic, FatalError, MetricsInterval,
+    PartitionMetrics, Persisted, ProducerMetrics, RecordId, SendError, TopicMetrics,
+};
 pub use ops::SendManyError;
 pub use producer::{CloseReport, FlushTimeout, Producer};
 pub use report::{
@@ -100,12 +123,15 @@ pub use signal::{Listener, Signal};
 /// What a producer user names, re-exported whole by idem-std and idem-smol (so both offer the
 /// same types): configuration, records, handles, reports, errors, and idem-core.
 pub mod prelude {
-    pub use crate::config::{Config, DEFAULT_MAX_BLOCK, Record, wall_clock_ms};
+    pub use crate::config::{Config, DEFAULT_MAX_BLOCK, Record, Statistics, StatsCallback, wall_clock_ms};
     pub use crate::idem_core;
     pub use crate::ops::SendManyError;
     pub use crate::producer::{CloseReport, FlushTimeout};
     pub use crate::report::{
         DeliveryCallback, DeliveryFailure, DeliveryHandle, DeliveryResult, RecordMetadata, ReportCounts,
     };
-    pub use idem_core::producer::{DeliveryError, FatalError, Persisted, ProducerMetrics, RecordId, SendError};
+    pub use idem_core::producer::{
+        BrokerMetrics, DebugContext, DebugContexts, DeliveryError, Diagnostic, FatalError, MetricsInterval,
+        PartitionMetrics, Persisted, ProducerMetrics, RecordId, SendError, TopicMetrics,
+    };
 }

@@ -10,7 +10,7 @@ use idem_core::producer::{RecordId, SendError};
 
 use crate::config::Record;
 use crate::driver::Driver;
-use crate::engine::{Engine, Settle};
+use crate::engine::{Engine, STATS_TARGET, Settle};
 use crate::producer::{CloseReport, FlushTimeout};
 use crate::report::{Completer, DeliveryHandle};
 use crate::runtime::{Operation, Runtime, Step};
@@ -337,8 +337,9 @@ impl<R: Runtime> Operation for CloseOp<'_, R> {
     }
 }
 
-/// The producer's timer loop: ticks the core at its deadlines (linger, retries, timeouts), and
-/// aborts what a background close left at its bound. Ends once the core has finished.
+/// The producer's timer loop: ticks the core at its deadlines (linger, retries, timeouts), takes
+/// the statistics every `statistics.interval.ms`, and aborts what a background close left at
+/// its bound. Ends once the core has finished.
 #[derive(Debug)]
 pub struct TimerOp<R: Runtime> {
     driver: Arc<Driver<R>>,
@@ -361,14 +362,21 @@ impl<R: Runtime> Operation for TimerOp<R> {
                 return Step::Ready(());
             }
             let due = st.engine.deadline().map(|d| st.engine.clock().to_std(d));
+            let stats_due = st.engine.stats_deadline();
+            let mut to_log = None;
             if passed(st.abort_at) {
                 st.engine.abort();
             } else if passed(due) {
                 st.engine.tick();
+            } else if passed(stats_due) {
+                to_log = st.engine.take_statistics(Instant::now());
             } else {
-                return Step::Wait { listener, deadline: earliest(due, st.abort_at) };
+                return Step::Wait { listener, deadline: earliest(earliest(due, stats_due), st.abort_at) };
             }
             self.driver.release(st);
+            if let Some(stats) = to_log {
+                log::info!(target: STATS_TARGET, "{}", stats.json());
+            }
         }
     }
 }

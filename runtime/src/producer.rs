@@ -234,9 +234,23 @@ impl<R: Runtime> Producer<R> {
         R::wait(CloseOp::new(&self.driver, Instant::now().checked_add(timeout)))
     }
 
-    /// The core's counters (requests, retries, duplicates acknowledged, epoch bumps, ...).
+    /// A snapshot of the producer's metrics now: totals (records sent, retried, failed,
+    /// requests, bytes, epoch bumps, ...), gauges, maxima, per broker (requests in flight,
+    /// round-trip times) and per partition (queued records and bytes, batches in flight,
+    /// sequence, retries). Rates and averages: [`ProducerMetrics::since`] with an earlier
+    /// snapshot, or `statistics.interval.ms` (see [`crate::Config::on_statistics`]).
+    ///
+    /// ```no_run
+    /// # fn f(producer: &idem_std::Producer) {
+    /// let before = producer.metrics();
+    /// std::thread::sleep(std::time::Duration::from_secs(10));
+    /// let now = producer.metrics();
+    /// let rates = now.since(&before);
+    /// println!("{:.0} records/s, {:.2} ms request latency", rates.record_send_rate, rates.request_latency_avg);
+    /// # }
+    /// ```
     pub fn metrics(&self) -> ProducerMetrics {
-        self.driver.lock().engine.metrics().clone()
+        self.driver.lock().engine.metrics()
     }
 
     /// Report counts so far, over the producer's life.

@@ -49,6 +49,9 @@ pub enum ProducerOut<Id> {
     Report { id: Id, outcome: Outcome },
     /// The producer stopped on a fatal error (no fault the simulation injects should cause one).
     Fatal(String),
+    /// A diagnostic line (`context: text`), printed in the trace; never hashed, so that turning
+    /// diagnostics on changes no run's trace hash.
+    Diagnostic(String),
     /// Drained; wake at the deadline.
     Timeout(Option<Instant>),
 }

@@ -76,11 +76,12 @@ impl SimProducer for IdemProducer {
                 ProducerOut::Report { id, outcome }
             }
             Output::Event(Event::Fatal(e)) => ProducerOut::Fatal(e.to_string()),
+            Output::Diagnostic(d) => ProducerOut::Diagnostic(format!("{}: {d}", d.context())),
             Output::Timeout(t) => ProducerOut::Timeout(t),
         }
     }
     fn buffered_bytes(&self) -> u64 {
-        self.0.metrics().buffered_bytes
+        self.0.buffered_bytes()
     }
     fn counters(&self) -> Vec<(&'static str, u64)> {
         let m = self.0.metrics();
@@ -203,6 +204,7 @@ impl SimBroker for IdemCluster {
             BrokerOutput::Transmit { conn, data } => BrokerOut::Transmit { conn: conn.0, data },
             BrokerOutput::Close { conn } => BrokerOut::Close { conn: conn.0 },
             BrokerOutput::Log(l) => BrokerOut::Log(l),
+            BrokerOutput::Debug { context, line } => BrokerOut::Log(format!("{context}: {line}")),
             BrokerOutput::Timeout(t) => {
                 self.last_deadline = t;
                 BrokerOut::Timeout(t)
@@ -411,12 +413,20 @@ pub fn setup(seed: u64) -> SeedSetup {
     }
 }
 
-/// A producer from `(key, value)` settings.
+/// A producer from `(key, value)` settings. With `IDEM_SIM_TRACE` set, its `debug` setting is
+/// `IDEM_SIM_DEBUG` (default `all`, unless the settings name one), so that the trace shows its
+/// diagnostics; they change nothing else (and are not hashed).
 pub fn producer(settings: &[(String, String)]) -> Producer {
-    let config = match ProducerConfig::from_pairs(settings.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+    let mut config = match ProducerConfig::from_pairs(settings.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
         Ok(c) => c,
         Err(e) => panic!("producer config {settings:?} refused: {e}"),
     };
+    if std::env::var_os("IDEM_SIM_TRACE").is_some() && !settings.iter().any(|(k, _)| k == "debug") {
+        let debug = std::env::var("IDEM_SIM_DEBUG").unwrap_or_else(|_| "all".into());
+        if let Err(e) = config.set("debug", &debug) {
+            panic!("IDEM_SIM_DEBUG: {e}");
+        }
+    }
     match Producer::new(config, Instant::ZERO) {
         Ok(p) => p,
         Err(e) => panic!("producer refused its config: {e}"),

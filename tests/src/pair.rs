@@ -207,6 +207,13 @@ impl Trace {
         }
         self.hash_only(now, tag, conn, bytes);
     }
+    /// Prints a line in the trace (when tracing) without hashing it.
+    pub(crate) fn print(&self, now: Instant, tag: &str, line: &str) {
+        if self.1 {
+            let ms = now.as_micros() as f64 / 1000.0;
+            println!("{ms:>10.3}ms {tag} {line}");
+        }
+    }
     fn hash_only(&mut self, now: Instant, tag: &str, conn: u64, bytes: &[u8]) {
         self.add(&now.as_micros().to_le_bytes());
         self.add(tag.as_bytes());
@@ -231,6 +238,9 @@ pub struct Pair<P: SimProducer, B: SimBroker, L: Link> {
     pub errors: Vec<String>,
     /// Accepted records and their reports, as the checker reads them.
     pub run: Run,
+    /// The producer's diagnostic lines (`context: text`, for the contexts on in its `debug`
+    /// setting), with their time, in order.
+    pub diagnostics: Vec<(Instant, String)>,
     pub(crate) trace: Trace,
     pub(crate) ids: BTreeMap<P::Id, usize>,
     addrs: BTreeMap<(String, u16), i32>,
@@ -255,6 +265,7 @@ impl<P: SimProducer, B: SimBroker, L: Link> Pair<P, B, L> {
             now: Instant::ZERO,
             errors: Vec::new(),
             run,
+            diagnostics: Vec::new(),
             trace: Trace(0xcbf2_9ce4_8422_2325, std::env::var_os("IDEM_SIM_TRACE").is_some(), Default::default()),
             ids: BTreeMap::new(),
             addrs,
@@ -333,6 +344,11 @@ impl<P: SimProducer, B: SimBroker, L: Link> Pair<P, B, L> {
                                 self.errors.push(format!("report for an id send never returned: {id:?} {outcome:?}"))
                             }
                         }
+                    }
+                    ProducerOut::Diagnostic(line) => {
+                        self.trace.print(now, "diag", &line);
+                        self.diagnostics.push((now, line));
+                        continue; // not an action: not progress
                     }
                     ProducerOut::Fatal(e) => {
                         self.trace.ev(now, "fatal", 0, e.as_bytes());

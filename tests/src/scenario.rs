@@ -77,6 +77,17 @@ impl Scenario {
         }
     }
 
+    /// One broker, one partition: 2 records, then record 2 alone as the partition's oldest
+    /// unresolved batch, refused OUT_OF_ORDER_SEQUENCE_NUMBER before the append (definitely not
+    /// written: renumbered into a new epoch), then 2 more.
+    pub fn refused_head() -> Self {
+        Scenario::new(1, 1)
+            .send(0, 0, 2)
+            .faults(200, 209, "error_before=OUT_OF_ORDER_SEQUENCE_NUMBER:1")
+            .send(200, 0, 1)
+            .send(600, 0, 2)
+    }
+
     /// Sets a producer setting.
     pub fn set(mut self, key: &str, value: &str) -> Self {
         if key == "delivery.timeout.ms" {

@@ -33,6 +33,9 @@ pub struct RunResult {
     pub run: Run,
     /// The brokers' counters at the end.
     pub counters: Vec<(&'static str, u64)>,
+    /// The producer's diagnostic lines (`context: text`), with their time (empty unless its
+    /// `debug` setting names contexts).
+    pub diagnostics: Vec<(Instant, String)>,
 }
 
 impl<P: SimProducer, B: SimBroker> Pair<P, B, Network> {
@@ -249,5 +252,6 @@ pub fn run<P: SimProducer, B: SimBroker>(
             "REPEATED PARTITION: {n} Produce entries named a partition already named later in the same request"
         ));
     }
-    RunResult { errors, trace_hash, end: now, steps, summary: checker::summary(&d.run), run: d.run, counters }
+    let summary = checker::summary(&d.run);
+    RunResult { errors, trace_hash, end: now, steps, summary, run: d.run, counters, diagnostics: d.diagnostics }
 }

@@ -17,12 +17,7 @@ fn outcome(r: &idem_tests::sim::RunResult, record: usize) -> &Outcome {
 
 #[test]
 fn head_batch_definitely_not_written_is_renumbered_and_delivered() {
-    let r = Scenario::new(1, 1)
-        .send(0, 0, 2)
-        .faults(200, 209, "error_before=OUT_OF_ORDER_SEQUENCE_NUMBER:1")
-        .send(200, 0, 1)
-        .send(600, 0, 2)
-        .run();
+    let r = Scenario::refused_head().run();
     assert_clean(&r);
     assert!(!had_fatal(&r));
     assert!(counter(&r, "errors_before") >= 1);

@@ -11,7 +11,7 @@ use idem_core::producer::{ProducerMetrics, SendError};
 use super::ProduceArgs;
 use super::input::{LineReader, lines, split_key};
 use super::summary::Summary;
-use crate::progress::{Progress, Snapshot};
+use crate::progress::{Progress, Snapshot, bytes};
 
 /// Exit code for an unusable command line, settings or input file.
 const EXIT_USAGE: u8 = 2;
@@ -38,21 +38,66 @@ fn unreachable_is_the_cause(undelivered: u64, m: &ProducerMetrics) -> bool {
     undelivered > 0 && m.produce_requests == 0 && m.connection_errors > 0
 }
 
-/// Builds the runtime configuration from `-b`, [`CLI_DEFAULTS`] and the `-X` pairs (in order).
+/// Builds the runtime configuration from `-b`, [`CLI_DEFAULTS`], `-d`, `--stats` and the `-X`
+/// pairs (in order: `-X` has the last word).
 fn config(args: &ProduceArgs) -> Result<idem_std::Config, String> {
     let mut c = idem_std::Config::new(&args.bootstrap_servers).map_err(|e| e.to_string())?;
-    for (k, v) in CLI_DEFAULTS {
+    let stats = args.stats.or(args.stats_json.then_some(1000)).map(|ms| ms.to_string());
+    let ours = CLI_DEFAULTS
+        .into_iter()
+        .chain(args.debug.as_deref().map(|d| ("debug", d)))
+        .chain(stats.as_deref().map(|ms| ("statistics.interval.ms", ms)));
+    for (k, v) in ours {
         c.set(k, v).map_err(|e| e.to_string())?;
     }
     for (k, v) in &args.properties {
         c.set(k, v).map_err(|e| e.to_string())?;
     }
     c.core.validate().map_err(|e| e.to_string())?;
+    if !c.statistics_interval.is_zero() {
+        c = if args.stats_json {
+            c.on_statistics(|s| println!("{}", s.json()))
+        } else {
+            c.on_statistics(|s| log::info!(target: "idem::stats", "{}", stats_line(s)))
+        };
+    }
     Ok(c)
+}
+
+/// One `--stats` line: the rates, queue, in-flight and latency figures an operator charts.
+pub fn stats_line(s: &idem_std::Statistics) -> String {
+    let (m, i) = (&s.metrics, &s.interval);
+    let in_flight_batches: u64 = m.topics.iter().flat_map(|t| &t.partitions).map(|p| p.in_flight_batches).sum();
+    let queued_bytes: u64 = m.topics.iter().flat_map(|t| &t.partitions).map(|p| p.queued_bytes).sum();
+    format!(
+        "{:.0} records/s sent, {:.0} retried/s, {:.0} failed/s, {:.0} delivered/s | queued {} records ({}), buffer {} \
+         of {} | in flight {} requests, {} batches | request latency avg {:.2} ms max {:.2} ms | batch avg {}, {:.1} \
+         records/request | retries {}, epoch bumps {}",
+        i.record_send_rate,
+        i.record_retry_rate,
+        i.record_error_rate,
+        i.record_delivered_rate,
+        m.queued_records(),
+        bytes(queued_bytes),
+        bytes(m.buffered_bytes),
+        bytes(m.buffer_total_bytes),
+        m.requests_in_flight,
+        in_flight_batches,
+        i.request_latency_avg,
+        m.request_latency_max.as_micros() as f64 / 1000.0,
+        bytes(i.batch_size_avg as u64),
+        i.records_per_request_avg,
+        m.retries,
+        m.epoch_bumps,
+    )
 }
 
 /// Produces the input; returns the exit code.
 pub(super) fn produce(args: &ProduceArgs) -> u8 {
+    // Diagnostics and statistics go to stderr through the logger: the progress line would be
+    // torn by them.
+    let line_output = args.debug.is_some() || args.stats.is_some();
+    crate::logger::install(if line_output { log::LevelFilter::Debug } else { log::LevelFilter::Warn });
     let config = match config(args) {
         Ok(c) => c,
         Err(e) => {
@@ -82,7 +127,7 @@ pub(super) fn produce(args: &ProduceArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let show = !args.no_progress && (args.progress || std::io::stderr().is_terminal());
+    let show = !args.no_progress && !line_output && (args.progress || std::io::stderr().is_terminal());
     let mut progress = Progress::new(show);
     let separator = args.key_separator.as_deref().map(str::as_bytes);
     let mut s = Summary { topic: args.topic.clone(), ..Summary::default() };

@@ -6,6 +6,7 @@ use super::faults::FaultSpec;
 use super::handlers::fetch::FetchOutcome;
 use super::log::PartitionLog;
 use super::topics::Topic;
+use crate::debug::DebugContext;
 use crate::proto::{self, ApiKey, ErrorCode, Frame};
 use crate::rand::Rng;
 use crate::time::{Duration, Instant};
@@ -63,6 +64,14 @@ pub enum BrokerOutput {
     },
     /// Something worth telling an operator (a malformed request, a fault that fired).
     Log(String),
+    /// A debug line of a context on in [`ClusterConfig::debug`](super::ClusterConfig::debug)
+    /// (never otherwise).
+    Debug {
+        /// Its context.
+        context: crate::debug::DebugContext,
+        /// The line.
+        line: String,
+    },
     /// Nothing more to do now: call again with new input, or with `Timeout` at this time.
     Timeout(Option<Instant>),
 }
@@ -206,6 +215,13 @@ impl Cluster {
                 self.advance(now);
                 if let Some(c) = self.conns.remove(&conn) {
                     self.stats.discarded_responses += c.queue.len() as u64;
+                    let (broker, queued) = (c.broker_id, c.queue.len());
+                    self.debug(DebugContext::Broker, || {
+                        format!(
+                            "broker {broker}: connection {} closed by the client, {queued} responses unsent",
+                            conn.0
+                        )
+                    });
                 }
             }
             BrokerInput::Timeout(now) => self.advance(now),
@@ -330,6 +346,13 @@ impl Cluster {
         self.outputs.push_back(BrokerOutput::Log(msg));
     }
 
+    /// Emits the line `line()` makes if `context` is on (else nothing is made).
+    pub(crate) fn debug(&mut self, context: crate::debug::DebugContext, line: impl FnOnce() -> String) {
+        if self.config.debug.contains(context) {
+            self.outputs.push_back(BrokerOutput::Debug { context, line: line() });
+        }
+    }
+
     pub(crate) fn advance(&mut self, now: Instant) {
         self.now = self.now.max(now);
         self.run_periodic_faults();
@@ -349,6 +372,7 @@ impl Cluster {
             Some(b) if !b.up => self.outputs.push_back(BrokerOutput::Close { conn }),
             Some(_) => {
                 self.conns.insert(conn, Connection::new(broker_id));
+                self.debug(DebugContext::Broker, || format!("broker {broker_id}: connection {} accepted", conn.0));
             }
         }
     }
@@ -493,6 +517,15 @@ impl Cluster {
         if key != ApiKey::ApiVersions && !key.supported().contains(v) {
             return Err(format!("unsupported version {v} of {}", key.name()));
         }
+        self.debug(DebugContext::Protocol, || {
+            format!(
+                "broker {broker_id}: connection {}: {} v{v} request, correlation id {corr}, client `{}`, {} bytes",
+                conn.0,
+                key.name(),
+                header.client_id.unwrap_or(""),
+                body.len()
+            )
+        });
         let now = self.now;
         let reply = match key {
             ApiKey::ApiVersions => self.api_versions(v, corr, &mut r)?,

@@ -61,6 +61,11 @@ pub struct ClusterConfig {
     /// How a resend of a batch already in the log is answered (Kafka's original offset by
     /// default).
     pub duplicate_answer: DuplicateAnswer,
+    /// The debug contexts whose lines the cluster emits as [`BrokerOutput::Debug`](super::BrokerOutput::Debug)
+    /// (none by default): `broker` (connections accepted and closed), `protocol` (every request),
+    /// `msg` (every Produce partition: appended where, or why not), `eos` (producer ids granted,
+    /// sequence decisions other than an append).
+    pub debug: crate::debug::DebugContexts,
 }
 
 /// How InitProducerId answers a producer without a transactional id.
@@ -114,6 +119,7 @@ impl Default for ClusterConfig {
             first_producer_id: 1000,
             producer_ids: ProducerIdPolicy::FreshId,
             duplicate_answer: DuplicateAnswer::OriginalOffset,
+            debug: crate::debug::DebugContexts::NONE,
         }
     }
 }

@@ -53,7 +53,7 @@ fn check_outputs(c: &mut crate::broker::Cluster, open: &mut BTreeSet<u64>) {
             BrokerOutput::Close { conn } => {
                 open.remove(&conn.0);
             }
-            BrokerOutput::Log(_) => {}
+            BrokerOutput::Log(_) | BrokerOutput::Debug { .. } => {}
             BrokerOutput::Timeout(t) => {
                 assert!(t.is_none_or(|t| t > c.now), "deadline not in the future");
                 return;

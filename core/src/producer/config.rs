@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use super::partition::MAX_WINDOW;
+use crate::debug::{DEBUG_CONTEXTS_EXPECTED, DebugContexts};
 use crate::time::Duration;
 
 /// Which acknowledgement the producer asks brokers for (`acks`).
@@ -85,6 +86,13 @@ pub struct ProducerConfig {
     pub client_id: String,
     /// `idem.seed` (default 0): seed of the jitter generator; same seed, same behaviour.
     pub seed: u64,
+    /// `debug` (default none): the contexts whose diagnostics the producer emits as
+    /// [`Output::Diagnostic`](super::Output::Diagnostic), librdkafka's comma-separated list
+    /// (`broker,metadata,msg,eos,protocol` or `all`). Off, a context costs one bit test.
+    pub debug: DebugContexts,
+    /// `metrics.sample.window.ms` (default 30000, the Java client's): the maxima of the metrics
+    /// (`request-latency-max`, ...) cover the current and the previous window of this length.
+    pub metrics_sample_window: Duration,
 }
 
 /// A configuration that cannot be used, with what to change.
@@ -141,6 +149,8 @@ impl Default for ProducerConfig {
             metadata_max_age: Duration::from_secs(300),
             client_id: "idem".to_string(),
             seed: 0,
+            debug: DebugContexts::NONE,
+            metrics_sample_window: Duration::from_secs(30),
         }
     }
 }
@@ -266,6 +276,14 @@ impl ProducerConfig {
             "metadata.max.age.ms" => self.metadata_max_age = parse_ms(key, value)?,
             "client.id" => self.client_id = value.to_string(),
             "idem.seed" => self.seed = parse_u64(key, value)?,
+            "debug" => {
+                self.debug = DebugContexts::parse(value).map_err(|_| ConfigError::InvalidValue {
+                    key: key.to_string(),
+                    value: value.to_string(),
+                    expected: DEBUG_CONTEXTS_EXPECTED,
+                })?
+            }
+            "metrics.sample.window.ms" => self.metrics_sample_window = parse_ms(key, value)?,
             _ => return Err(ConfigError::UnknownKey(key.to_string())),
         }
         Ok(self)
@@ -342,6 +360,11 @@ impl ProducerConfig {
         self.seed = seed;
         self
     }
+    /// Typed setter: `debug` (the diagnostic contexts on).
+    pub fn debug(mut self, contexts: DebugContexts) -> Self {
+        self.debug = contexts;
+        self
+    }
 
     /// Checks the settings against each other; the error says which setting to change.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -382,6 +405,9 @@ impl ProducerConfig {
         }
         if self.message_max_bytes > i32::MAX as usize {
             return Err(ConfigError::Conflict("message.max.bytes must be at most 2147483647"));
+        }
+        if self.metrics_sample_window == Duration::ZERO {
+            return Err(ConfigError::Conflict("metrics.sample.window.ms must be positive"));
         }
         if self.buffer_memory < self.message_max_bytes.min(self.batch_size) {
             return Err(ConfigError::Conflict("buffer.memory must be at least min(batch.size, message.max.bytes)"));
@@ -452,5 +478,22 @@ mod tests {
         .unwrap();
         assert_eq!(c.window(), 5);
         assert!(ProducerConfig::from_pairs([("bootstrap.servers", "a:1"), ("delivery.timeout.ms", "1000")]).is_err());
+    }
+
+    #[test]
+    fn debug_contexts_and_the_metrics_window() {
+        let c = ProducerConfig::from_pairs([
+            ("bootstrap.servers", "a:1"),
+            ("debug", "broker,eos"),
+            ("metrics.sample.window.ms", "1000"),
+        ])
+        .unwrap();
+        assert_eq!(c.debug.to_string(), "broker,eos");
+        assert_eq!(c.metrics_sample_window, Duration::from_secs(1));
+        assert!(ProducerConfig::default().debug.is_empty());
+        let e = ProducerConfig::from_pairs([("bootstrap.servers", "a:1"), ("debug", "broker,queue")]).unwrap_err();
+        assert!(e.to_string().contains("`debug`") && e.to_string().contains("eos"), "{e}");
+        let e = ProducerConfig::from_pairs([("bootstrap.servers", "a:1"), ("metrics.sample.window.ms", "0")]);
+        assert!(e.unwrap_err().to_string().contains("metrics.sample.window.ms"));
     }
 }

@@ -39,6 +39,27 @@ pub(crate) enum RequestKind {
     Produce(Vec<(usize, i32)>),
 }
 
+impl RequestKind {
+    /// The API of the request.
+    pub(crate) fn api(&self) -> ApiKey {
+        match self {
+            RequestKind::ApiVersions(_) => ApiKey::ApiVersions,
+            RequestKind::Metadata => ApiKey::Metadata,
+            RequestKind::InitProducerId => ApiKey::InitProducerId,
+            RequestKind::Produce(_) => ApiKey::Produce,
+        }
+    }
+}
+
+/// What timed out on a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TimedOut {
+    /// The connection was not established in time.
+    Connect,
+    /// This request (its API and correlation id) got no answer in time.
+    Request(ApiKey, i32),
+}
+
 /// An outstanding request.
 #[derive(Clone, Debug)]
 pub(crate) struct Pending {
@@ -48,6 +69,8 @@ pub(crate) struct Pending {
     pub(crate) version: i16,
     /// What it was.
     pub(crate) kind: RequestKind,
+    /// When it was encoded for transmission.
+    pub(crate) sent_at: Instant,
     /// When it times out.
     pub(crate) deadline: Instant,
 }
@@ -190,24 +213,28 @@ impl Conns {
         id
     }
 
-    /// Encodes a request frame for `conn` and records it as outstanding. `capacity`: the frame
-    /// buffer is allocated for that many bytes up front (a Produce request carrying many
-    /// batches is then not grown, and copied, step by step); 0 to let it grow.
+    /// Encodes a request frame for `conn` at `now` and records it as outstanding until `now +
+    /// timeout`. `capacity`: the frame buffer is allocated for that many bytes up front (a
+    /// Produce request carrying many batches is then not grown, and copied, step by step); 0 to
+    /// let it grow.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn request<'a, M: Message<'a>>(
         &mut self,
         conn: ConnId,
         version: i16,
         body: &M,
         kind: RequestKind,
-        deadline: Instant,
+        now: Instant,
+        timeout: Duration,
         capacity: usize,
     ) -> Result<Vec<u8>, EncodeError> {
+        let deadline = now + timeout;
         let correlation_id = self.next_correlation;
         let mut out = Vec::with_capacity(capacity);
         proto::encode_request_frame(&mut out, correlation_id, Some(&self.client_id), version, body)?;
         self.next_correlation = if correlation_id == i32::MAX { 1 } else { correlation_id + 1 };
         if let Some(c) = self.get_mut(conn) {
-            c.pending.push_back(Pending { correlation_id, version, kind, deadline });
+            c.pending.push_back(Pending { correlation_id, version, kind, sent_at: now, deadline });
         }
         Ok(out)
     }
@@ -229,7 +256,7 @@ impl Conns {
     fn api_versions(&mut self, conn: ConnId, version: i16, now: Instant, timeout: Duration) -> Option<Vec<u8>> {
         let req =
             ApiVersionsRequest { client_software_name: "idem", client_software_version: env!("CARGO_PKG_VERSION") };
-        self.request(conn, version, &req, RequestKind::ApiVersions(version), now + timeout, 0).ok()
+        self.request(conn, version, &req, RequestKind::ApiVersions(version), now, timeout, 0).ok()
     }
 
     /// Re-sends ApiVersions at a lower version after UNSUPPORTED_VERSION.
@@ -263,15 +290,18 @@ impl Conns {
         Some(c)
     }
 
-    /// Connections whose setup or oldest request has timed out at `now`.
-    pub(crate) fn timed_out(&self, now: Instant) -> Vec<ConnId> {
+    /// Connections whose setup or a request has timed out at `now`, with what timed out.
+    pub(crate) fn timed_out(&self, now: Instant) -> Vec<(ConnId, TimedOut)> {
         self.conns
             .iter()
-            .filter(|c| match c.state {
-                ConnState::Connecting { deadline } => deadline <= now,
-                _ => c.pending.iter().any(|p| p.deadline <= now),
+            .filter_map(|c| match c.state {
+                ConnState::Connecting { deadline } => (deadline <= now).then_some((c.id, TimedOut::Connect)),
+                _ => c
+                    .pending
+                    .iter()
+                    .find(|p| p.deadline <= now)
+                    .map(|p| (c.id, TimedOut::Request(p.kind.api(), p.correlation_id))),
             })
-            .map(|c| c.id)
             .collect()
     }
 
@@ -379,7 +409,7 @@ mod tests {
         let mut c = Conns::new("t".into(), Backoff { initial: Duration::from_millis(50), max: Duration::from_secs(1) });
         let mut rng = Rng::new(1);
         let id = c.open(-1, Instant::ZERO, Duration::from_secs(10));
-        assert_eq!(c.timed_out(Instant::from_millis(10_000)), [id]);
+        assert_eq!(c.timed_out(Instant::from_millis(10_000)), [(id, TimedOut::Connect)]);
         let frame = c.on_connected(id, Instant::ZERO, Duration::from_secs(30)).unwrap();
         let Ok(Frame::Complete { body, .. }) = parse_frame(&frame, 1 << 20) else { panic!() };
         let (h, _) = proto::decode_request_header(body).unwrap();
@@ -387,6 +417,8 @@ mod tests {
         assert_eq!(c.get(id).unwrap().pending.front().unwrap().correlation_id, h.correlation_id);
         assert_eq!(c.next_deadline(), Some(Instant::from_millis(30_000)));
         assert!(c.timed_out(Instant::from_millis(29_999)).is_empty());
+        let corr = h.correlation_id;
+        assert_eq!(c.timed_out(Instant::from_millis(30_000)), [(id, TimedOut::Request(ApiKey::ApiVersions, corr))]);
         let gone = c.remove(id, Instant::ZERO, &mut rng).unwrap();
         assert_eq!(gone.pending.len(), 1);
         assert!(!c.may_connect(-1, Instant::ZERO));

@@ -13,7 +13,10 @@ use alloc::vec::Vec;
 
 use super::Producer;
 use super::agenda::PartKey;
+use super::conn::TimedOut;
+use super::diagnostic::CloseReason;
 use super::idempotence::PidState;
+use super::outcome::Collected;
 use super::partition::PartitionState;
 use super::report::DeliveryError;
 use super::timer::{PARTITION_TIMERS, TimerKind, Timers};
@@ -28,8 +31,14 @@ impl Producer {
         if self.finished {
             return;
         }
-        for id in self.conns.timed_out(now) {
-            self.drop_conn(id, true);
+        for (id, what) in self.conns.timed_out(now) {
+            let reason = match what {
+                TimedOut::Connect => CloseReason::ConnectTimeout(self.config.connection_setup_timeout),
+                TimedOut::Request(api, correlation_id) => {
+                    CloseReason::RequestTimeout { api, correlation_id, timeout: self.config.request_timeout }
+                }
+            };
+            self.drop_conn(id, reason);
         }
         self.agenda.list_due(now, self.topics.as_mut_slice());
         self.expire(now);
@@ -38,14 +47,16 @@ impl Producer {
             return;
         }
         let idempotent = self.config.enable_idempotence;
-        let (mut bump, mut leaderless) = (false, false);
+        let (mut bump, mut leaderless) = (None, false);
         self.walk(|this, key| {
             let Some(part) = part_of(&mut this.topics, key) else { return };
-            bump |= part.needs_bump;
+            if part.needs_bump && bump.is_none() {
+                bump = Some((key, part.bump_reason));
+            }
             leaderless |= part.has_data() && this.metadata.leader(key.t(), part.partition).is_none();
         });
-        if idempotent && bump {
-            self.pid.request_bump();
+        if let (true, Some((key, reason))) = (idempotent, bump) {
+            self.request_bump(key, reason);
         }
         if leaderless {
             self.metadata.request_refresh();
@@ -101,21 +112,19 @@ impl Producer {
         let idempotent = self.config.enable_idempotence;
         let retries = self.config.retries;
         let mut close = Vec::new();
-        let mut done = Vec::new();
+        let mut done = Collected::default();
         self.walk(|this, key| {
             let Some(part) = part_of(&mut this.topics, key) else { return };
             let p = part.partition;
-            if let Some(c) = part.expire(now, timeout, retries, idempotent, &mut |c| done.push((p, c))) {
+            if let Some(c) = part.expire(now, timeout, retries, idempotent, &mut done.sink(key, p)) {
                 close.push(c);
             }
         });
-        for (p, c) in done {
-            self.complete(p, c);
-        }
+        self.report(done);
         for c in close {
             // The timed-out batch was reported possibly persisted: its request must not resolve
             // later, so the connection goes (librdkafka does the same).
-            self.drop_conn(c, true);
+            self.drop_conn(c, CloseReason::DeliveryTimeout);
         }
         if let Some(cutoff) = now.as_micros().checked_sub(timeout.as_micros()) {
             self.fail_pending(DeliveryError::Timeout, Some(Instant::from_micros(cutoff)));

@@ -90,12 +90,14 @@ impl Idempotence {
     /// Asks for a bump (drain first): the next epoch of the current id, or a fresh id when that
     /// cannot be had. A broker that answers INVALID_PRODUCER_EPOCH holds a newer epoch of our id
     /// than ours; bumping again walks past it (each bump waits for a drain), and an exhausted
-    /// epoch asks for a fresh id. No-op if one is already pending.
-    pub(crate) fn request_bump(&mut self) {
-        if self.state == PidState::Ready {
+    /// epoch asks for a fresh id. No-op if one is already pending. Returns whether this asked.
+    pub(crate) fn request_bump(&mut self) -> bool {
+        let ready = self.state == PidState::Ready;
+        if ready {
             self.state = PidState::Needed;
             self.retry_at = None;
         }
+        ready
     }
 
     /// Whether a request should be sent at `now` (the caller also checks that all partitions
@@ -193,7 +195,8 @@ mod tests {
             PidOutcome::Adopt { producer_id: 7, epoch: 0, bumped: false }
         );
         assert!(p.is_ready());
-        p.request_bump();
+        assert!(p.request_bump());
+        assert!(!p.request_bump(), "already pending");
         assert!(!p.is_ready() && p.due(Instant::ZERO));
         assert_eq!(p.bump_locally(), Some(PidOutcome::Adopt { producer_id: 7, epoch: 1, bumped: true }));
         assert!(p.is_ready());

@@ -2,12 +2,15 @@
 //! identity is due and every partition is drained, bump the epoch on the client or ask
 //! InitProducerId for a fresh id; adopt the answer and renumber every partition.
 
+use super::Producer;
+use super::agenda::PartKey;
 use super::conn::RequestKind;
-use super::idempotence::PidOutcome;
+use super::diagnostic::{BumpReason, DiagnosticKind};
+use super::idempotence::{PidOutcome, PidState};
 use super::report::FatalError;
-use super::{Output, Producer};
+use crate::debug::DebugContext;
 use crate::proto::init_producer_id::InitProducerIdResponse;
-use crate::proto::{self, ApiKey};
+use crate::proto::{self, ApiKey, ErrorCode};
 use crate::time::Instant;
 
 impl Producer {
@@ -15,14 +18,7 @@ impl Producer {
     /// what finished on the way).
     fn all_drained(&mut self) -> bool {
         let mut drained = true;
-        let mut changed = false;
-        self.for_each_partition(|p, sink| {
-            drained &= p.drained(&mut |c| {
-                changed = true;
-                sink(c)
-            })
-        });
-        if changed {
+        if self.for_each_partition(|p, sink| drained &= p.drained(sink)) {
             self.agenda.list_all();
         }
         drained
@@ -34,8 +30,9 @@ impl Producer {
         if !self.pid.due(now) || !self.all_drained() {
             return;
         }
+        let previous = self.producer_id();
         if let Some(outcome) = self.pid.bump_locally() {
-            self.adopt_producer_id(outcome);
+            self.adopt_producer_id(outcome, previous, true);
             return;
         }
         let Some(conn) = self.control_conn(now) else { return };
@@ -44,22 +41,51 @@ impl Producer {
             return;
         };
         let req = self.pid.request();
-        let deadline = now + self.config.request_timeout;
-        match self.conns.request(conn, version, &req, RequestKind::InitProducerId, deadline, 0) {
-            Ok(data) => self.out.push_back(Output::Transmit { conn, data }),
-            Err(_) => {
-                let at = self.retry_backoff.next_at(now, self.pid.failures, &mut self.rng);
-                self.pid.on_lost(at);
+        let timeout = self.config.request_timeout;
+        match self.conns.request(conn, version, &req, RequestKind::InitProducerId, now, timeout, 0) {
+            Ok(data) => self.transmit(conn, data),
+            Err(_) => self.producer_id_lost(),
+        }
+    }
+
+    /// Asks for a bump (drain first) because partition `key` needs one for `reason`; says so
+    /// when it starts one.
+    pub(super) fn request_bump(&mut self, key: PartKey, reason: Option<BumpReason>) {
+        if !self.pid.request_bump() {
+            return;
+        }
+        self.bump_cause = reason.map(|r| (key, r));
+        if self.debugging(DebugContext::Eos) {
+            if let Some(cause) = self.bump_cause() {
+                let (producer_id, epoch) = (self.pid.producer_id, self.pid.epoch);
+                self.diagnose(DiagnosticKind::BumpNeeded { producer_id, epoch, cause });
             }
         }
     }
 
-    /// Adopts a new producer identity (from the broker or a local bump): every partition is
-    /// renumbered, from sequence 0 after a bump.
-    pub(super) fn adopt_producer_id(&mut self, outcome: PidOutcome) {
+    /// The outstanding InitProducerId request was lost (or could not be encoded): asked again
+    /// after the backoff.
+    pub(super) fn producer_id_lost(&mut self) {
+        let now = self.now;
+        let at = self.retry_backoff.next_at(now, self.pid.failures, &mut self.rng);
+        let requesting = self.pid.state == PidState::Requesting;
+        self.pid.on_lost(at);
+        if requesting && self.debugging(DebugContext::Eos) {
+            self.diagnose(DiagnosticKind::ProducerIdRetry { error: None, backoff: at - now });
+        }
+    }
+
+    /// Adopts a new producer identity (from the broker, or a local bump: `local`) replacing
+    /// `previous`: every partition is renumbered, from sequence 0 after a bump.
+    pub(super) fn adopt_producer_id(&mut self, outcome: PidOutcome, previous: Option<(i64, i16)>, local: bool) {
         match outcome {
             PidOutcome::Adopt { producer_id, epoch, bumped } => {
                 self.metrics.epoch_bumps += u64::from(bumped);
+                if self.debugging(DebugContext::Eos) {
+                    let cause = self.bump_cause();
+                    self.diagnose(DiagnosticKind::ProducerId { producer_id, epoch, previous, local, cause });
+                }
+                self.bump_cause = None;
                 let first = if bumped { 0 } else { self.first_sequence };
                 self.agenda.list_all();
                 for ts in &mut self.topics {
@@ -78,13 +104,17 @@ impl Producer {
     pub(super) fn on_init_producer_id_response(&mut self, body: &[u8], version: i16) -> bool {
         let now = self.now;
         let Ok((_, r)) = proto::decode_response_lenient::<InitProducerIdResponse>(body, version) else {
-            let at = self.retry_backoff.next_at(now, self.pid.failures, &mut self.rng);
-            self.pid.on_lost(at);
+            self.producer_id_lost();
             return false;
         };
+        let previous = self.producer_id();
         let at = self.retry_backoff.next_at(now, self.pid.failures, &mut self.rng);
         let outcome = self.pid.on_response(&r, at);
-        self.adopt_producer_id(outcome);
+        if outcome == PidOutcome::Retry && self.debugging(DebugContext::Eos) {
+            let error = Some(ErrorCode(r.error_code));
+            self.diagnose(DiagnosticKind::ProducerIdRetry { error, backoff: at - now });
+        }
+        self.adopt_producer_id(outcome, previous, false);
         true
     }
 }

@@ -13,6 +13,12 @@ use crate::proto::ErrorCode;
 use crate::proto::metadata::{MetadataRequest, MetadataRequestTopic, MetadataResponse};
 use crate::time::{Duration, Instant};
 
+/// Whether a topic-level error is one that waiting cannot mend (INVALID_TOPIC_EXCEPTION,
+/// TOPIC_AUTHORIZATION_FAILED): the records waiting for the topic's metadata fail.
+pub(crate) fn is_hopeless(code: ErrorCode) -> bool {
+    code == ErrorCode::INVALID_TOPIC_EXCEPTION || code == ErrorCode::TOPIC_AUTHORIZATION_FAILED
+}
+
 /// A broker from the latest Metadata response.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct BrokerInfo {

@@ -1,5 +1,6 @@
 //! The idempotent producer state machine (sans-IO): [`Producer`], what it takes ([`Input`],
-//! [`ProducerRecord`], [`ProducerConfig`]) and what it gives ([`Output`], [`Event`]).
+//! [`ProducerRecord`], [`ProducerConfig`]) and what it gives ([`Output`], [`Event`],
+//! [`Diagnostic`]s for the `debug` contexts on), and its [`ProducerMetrics`].
 //!
 //! The contract (inputs, outputs, the drain rule, time, connections, what is guaranteed,
 //! determinism) and a complete run loop are in the [crate documentation](crate#the-producers-contract).
@@ -23,11 +24,14 @@ mod batching;
 mod classify;
 mod config;
 mod conn;
+mod diagnostic;
 mod drive;
 mod idempotence;
 mod identity;
 mod metadata;
+mod metrics;
 mod network;
+mod observe;
 mod outcome;
 mod partition;
 mod partitioner;
@@ -37,19 +41,28 @@ mod report;
 mod timer;
 mod topics;
 
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+pub use crate::debug::{DebugContext, DebugContexts};
 pub use config::{Acks, BootstrapServer, ConfigError, ProducerConfig};
-pub use report::{DeliveryError, Event, FatalError, Persisted, ProducerMetrics, RecordId, SendError};
+pub use diagnostic::{
+    ApiVersionsOutcome, BatchSummary, BumpCause, BumpReason, CloseReason, Diagnostic, DiagnosticKind, RetryReason,
+    UnknownReason,
+};
+pub use metrics::{BrokerInterval, BrokerMetrics, MetricsInterval, PartitionMetrics, ProducerMetrics, TopicMetrics};
+pub use report::{DeliveryError, Event, FatalError, Persisted, RecordId, SendError};
 
 use accumulator::{Accumulator, RecordRef};
 use agenda::Agenda;
 use backoff::Backoff;
 use conn::Conns;
+use diagnostic::BumpReason as Bump;
 use idempotence::Idempotence;
 use metadata::Metadata;
+use metrics::{Maxima, NodeCounters};
 use timer::{TimerKind, Timers};
 use topics::TopicState;
 
@@ -140,6 +153,9 @@ pub enum Output {
     },
     /// A record's report (exactly one per accepted record), or a fatal error.
     Event(Event),
+    /// What the producer decided and why, for a context on in `debug` (never otherwise): for
+    /// an operator's log, nothing to carry out. Boxed so that the other outputs stay small.
+    Diagnostic(Box<Diagnostic>),
     /// Drained: feed [`Input::Timeout`] at this instant (at once if it is not in the future),
     /// or earlier on new input; `None`: only new input can change anything.
     Timeout(Option<Instant>),
@@ -175,6 +191,12 @@ pub struct Producer {
     retry_backoff: Backoff,
     /// Sequence of each partition's first batch (0; a test hook raises it to reach wrap-around).
     first_sequence: i32,
+    /// The windowed maxima of the metrics.
+    maxima: Maxima,
+    /// Per broker (and bootstrap server) the metrics' counters, in the order first connected.
+    nodes: Vec<NodeCounters>,
+    /// The partition that made the pending epoch bump necessary, and why.
+    bump_cause: Option<(agenda::PartKey, Bump)>,
 }
 
 impl Producer {
@@ -202,6 +224,9 @@ impl Producer {
             bootstrap_next: 0,
             retry_backoff: Backoff { initial: config.retry_backoff, max: config.retry_backoff_max },
             first_sequence: 0,
+            maxima: Maxima::default(),
+            nodes: Vec::new(),
+            bump_cause: None,
             config,
         })
     }
@@ -219,9 +244,37 @@ impl Producer {
         &self.config
     }
 
-    /// Counters and gauges.
-    pub fn metrics(&self) -> &ProducerMetrics {
-        &self.metrics
+    /// A snapshot of the metrics now (the latest `now` the producer was given): totals over
+    /// its life, gauges, maxima over the sample windows, per broker and per partition (read
+    /// from the partitions' state now: this walks every partition, so ask for it at a pace,
+    /// not per record). Rates: [`ProducerMetrics::since`] with an earlier snapshot.
+    ///
+    /// ```no_run
+    /// # let mut producer = idem_core::producer::Producer::new(
+    /// #     idem_core::producer::ProducerConfig::new("localhost:9092")?, idem_core::Instant::ZERO)?;
+    /// let before = producer.metrics();
+    /// // ... feed the producer for a while ...
+    /// let now = producer.metrics();
+    /// let rates = now.since(&before);
+    /// println!("{:.0} records/s, {:.2} ms per Produce request", rates.record_send_rate, rates.request_latency_avg);
+    /// println!("{}", now.to_json(Some(&rates)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn metrics(&self) -> ProducerMetrics {
+        self.snapshot(self.now)
+    }
+
+    /// [`Producer::metrics`] as of `now` (a driver's clock, which may be past the last input:
+    /// the snapshot's time and its windows are then `now`'s; an earlier `now` counts as the
+    /// latest seen). Changes nothing.
+    pub fn metrics_at(&self, now: Instant) -> ProducerMetrics {
+        self.snapshot(self.now.max(now))
+    }
+
+    /// Bytes accounted against `buffer.memory` now (the `buffered_bytes` gauge of
+    /// [`Producer::metrics`], without building a snapshot).
+    pub fn buffered_bytes(&self) -> u64 {
+        self.acc.used() as u64
     }
 
     /// The producer id and epoch in use, once known.
@@ -331,9 +384,7 @@ impl Producer {
         match input {
             Input::Connected { now, conn } => {
                 self.now = self.now.max(now);
-                if let Some(frame) = self.conns.on_connected(conn, self.now, self.config.request_timeout) {
-                    self.out.push_back(Output::Transmit { conn, data: frame });
-                }
+                self.on_connected(conn);
                 self.drive(now);
             }
             Input::Received { now, conn, bytes } => {
@@ -344,7 +395,7 @@ impl Producer {
             Input::Disconnected { now, conn } => {
                 self.now = self.now.max(now);
                 if self.conns.get(conn).is_some() {
-                    self.drop_conn(conn, false);
+                    self.drop_conn(conn, CloseReason::Disconnected);
                     self.drive(now);
                 }
             }

@@ -8,8 +8,11 @@ use alloc::vec::Vec;
 
 use super::agenda::PartKey;
 use super::conn::{self, ConnState, Negotiation, RequestKind};
+use super::diagnostic::{ApiVersionsOutcome, CloseReason, DiagnosticKind};
+use super::outcome::Collected;
 use super::report::FatalError;
 use super::{ConnId, Output, Producer};
+use crate::debug::DebugContext;
 use crate::proto::{self, ApiKey, Frame};
 use crate::time::Instant;
 
@@ -54,8 +57,25 @@ impl Producer {
         };
         let Some((host, port)) = addr else { return false };
         let conn = self.conns.open(node, now, self.config.connection_setup_timeout);
+        self.metrics.connections_created += 1;
+        self.node_counters(node).connects += 1;
+        if self.debugging(DebugContext::Broker) {
+            self.diagnose(DiagnosticKind::Connecting { conn, node, host: host.clone(), port });
+        }
         self.out.push_back(Output::Connect { conn, host, port });
         true
+    }
+
+    /// `Input::Connected`: the connection negotiates its versions (ApiVersions).
+    pub(super) fn on_connected(&mut self, conn: ConnId) {
+        let Some(frame) = self.conns.on_connected(conn, self.now, self.config.request_timeout) else { return };
+        if self.debugging(DebugContext::Broker) {
+            if let Some(c) = self.conns.get(conn) {
+                let (node, version) = (c.node, c.pending.back().map_or(0, |p| p.version));
+                self.diagnose(DiagnosticKind::Connected { conn, node, version });
+            }
+        }
+        self.transmit(conn, frame);
     }
 
     /// Connects to the leaders of partitions that have something to send, where allowed.
@@ -87,6 +107,10 @@ impl Producer {
     pub(super) fn on_received(&mut self, conn: ConnId, bytes: &[u8]) {
         let Some(c) = self.conns.get_mut(conn) else { return };
         c.recv.extend_from_slice(bytes);
+        let node = c.node;
+        self.metrics.bytes_received += bytes.len() as u64;
+        self.node_counters(node).bytes_received += bytes.len() as u64;
+        let Some(c) = self.conns.get_mut(conn) else { return };
         let buf = core::mem::take(&mut c.recv);
         let mut off = 0;
         let mut ok = true;
@@ -110,7 +134,7 @@ impl Producer {
             }
         }
         if !ok {
-            self.drop_conn(conn, true);
+            self.drop_conn(conn, CloseReason::Malformed);
             return;
         }
         if let Some(c) = self.conns.get_mut(conn) {
@@ -128,11 +152,21 @@ impl Producer {
             return false;
         }
         let Some(pending) = c.pending.pop_front() else { return false };
+        let node = c.node;
+        self.answered(conn, node, &pending, body.len());
         let now = self.now;
         match pending.kind {
             RequestKind::ApiVersions(v) => match conn::negotiate(body, v) {
                 Some(Negotiation::Ready(versions)) => {
                     self.conns.set_ready(conn, versions);
+                    if self.debugging(DebugContext::Broker) {
+                        let outcome = ApiVersionsOutcome::Ready {
+                            produce: versions.produce,
+                            metadata: versions.metadata,
+                            init_producer_id: versions.init_producer_id,
+                        };
+                        self.diagnose(DiagnosticKind::ApiVersions { conn, node, outcome });
+                    }
                     let missing = match (versions.produce, versions.metadata) {
                         (None, _) => Some(ApiKey::Produce),
                         (_, None) => Some(ApiKey::Metadata),
@@ -144,9 +178,13 @@ impl Producer {
                     true
                 }
                 Some(Negotiation::Retry(lower)) => {
+                    if self.debugging(DebugContext::Broker) {
+                        let outcome = ApiVersionsOutcome::Retry(lower);
+                        self.diagnose(DiagnosticKind::ApiVersions { conn, node, outcome });
+                    }
                     match self.conns.retry_api_versions(conn, lower, now, self.config.request_timeout) {
                         Some(data) => {
-                            self.out.push_back(Output::Transmit { conn, data });
+                            self.transmit(conn, data);
                             true
                         }
                         None => false,
@@ -160,40 +198,50 @@ impl Producer {
         }
     }
 
-    /// Forgets a connection: closes it (if `close`), and resolves its outstanding requests as
-    /// lost (unknown outcome for Produce).
-    pub(super) fn drop_conn(&mut self, conn: ConnId, close: bool) {
+    /// Forgets a connection for `reason`: closes it (unless the driver reported it lost), and
+    /// resolves its outstanding requests as lost (unknown outcome for Produce).
+    pub(super) fn drop_conn(&mut self, conn: ConnId, reason: CloseReason) {
         let now = self.now;
         let Some(c) = self.conns.remove(conn, now, &mut self.rng) else { return };
         // Bytes queued for it but not yet taken by the driver are void.
         self.out.retain(|o| !matches!(o, Output::Transmit { conn: c, .. } if *c == conn));
-        if close {
+        if reason != CloseReason::Disconnected {
             self.out.push_back(Output::Close { conn });
         }
         self.metrics.connection_errors += 1;
+        let timeout = matches!(reason, CloseReason::RequestTimeout { .. });
+        self.metrics.request_timeouts += u64::from(timeout);
+        let counters = self.node_counters(c.node);
+        counters.disconnects += 1;
+        counters.request_timeouts += u64::from(timeout);
+        if self.debugging(DebugContext::Broker) {
+            let unanswered = c.pending.len() as u32;
+            self.diagnose(DiagnosticKind::ConnectionClosed { conn, node: c.node, reason, unanswered });
+        }
         for p in &c.pending {
             match p.kind {
                 RequestKind::Metadata => {
                     let at = self.retry_backoff.next_at(now, self.metadata.failures, &mut self.rng);
                     self.metadata.on_failed(at);
                 }
-                RequestKind::InitProducerId => {
-                    let at = self.retry_backoff.next_at(now, self.pid.failures, &mut self.rng);
-                    self.pid.on_lost(at);
-                }
+                RequestKind::InitProducerId => self.producer_id_lost(),
                 RequestKind::ApiVersions(_) | RequestKind::Produce(_) => {}
             }
         }
         self.agenda.list_all();
+        let retries = self.config.retries;
+        let mut done = Collected::default();
         for (t, ts) in self.topics.iter_mut().enumerate() {
             for (p, part) in ts.partitions.iter_mut().enumerate() {
                 if part.in_flight_conn == Some(conn) {
                     let until = self.retry_backoff.next_at(now, part.failures, &mut self.rng);
-                    part.on_conn_lost(conn, until);
-                    self.agenda.list_next_pass(PartKey::new(t, p));
+                    let key = PartKey::new(t, p);
+                    part.on_conn_lost(conn, until, retries, &mut done.sink(key, part.partition));
+                    self.agenda.list_next_pass(key);
                 }
             }
         }
+        self.report(done);
         if c.node >= 0 {
             self.metadata.request_refresh();
         }

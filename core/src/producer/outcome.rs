@@ -1,16 +1,90 @@
 //! Outcomes: finished batches become one event per record (and their buffers are recycled);
-//! failing everything; stopping on a fatal error or once closed and drained.
+//! what partitions hand over during a step ([`Collected`]: completions and notes) is reported
+//! once the step is done; failing everything; stopping on a fatal error or once closed and
+//! drained.
 
 use alloc::vec::Vec;
 
-use super::partition::{Completion, PartitionState};
+use super::agenda::PartKey;
+use super::diagnostic::DiagnosticKind;
+use super::partition::{Completion, Note, PartitionState, Sink};
 use super::report::{DeliveryError, Event, FatalError, Persisted};
 use super::timer::Timers;
 use super::{ConnId, Output, Producer};
+use crate::debug::DebugContext;
+
+/// What one partition handed over.
+enum Handed {
+    Done(Completion),
+    Note(Note),
+}
+
+/// What partitions hand over during a step (completions and notes, each with its partition),
+/// reported by [`Producer::report`] once the step no longer borrows them.
+#[derive(Default)]
+pub(super) struct Collected(Vec<(PartKey, i32, Handed)>);
+
+impl Collected {
+    /// The sink of partition `partition`, at `key`.
+    pub(super) fn sink(&mut self, key: PartKey, partition: i32) -> PartSink<'_> {
+        PartSink { into: &mut self.0, key, partition }
+    }
+
+    /// Whether nothing was handed over.
+    pub(super) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// One partition's [`Sink`] into a [`Collected`].
+pub(super) struct PartSink<'a> {
+    into: &'a mut Vec<(PartKey, i32, Handed)>,
+    key: PartKey,
+    partition: i32,
+}
+
+impl Sink for PartSink<'_> {
+    fn complete(&mut self, c: Completion) {
+        self.into.push((self.key, self.partition, Handed::Done(c)));
+    }
+
+    fn note(&mut self, note: Note) {
+        self.into.push((self.key, self.partition, Handed::Note(note)));
+    }
+}
 
 impl Producer {
+    /// Reports what partitions handed over, in order.
+    pub(super) fn report(&mut self, collected: Collected) {
+        for (key, partition, handed) in collected.0 {
+            match handed {
+                Handed::Done(c) => self.complete(key, partition, c),
+                Handed::Note(n) => self.note(key, partition, n),
+            }
+        }
+    }
+
+    /// `msg`: a batch given up (called only with the context on, before the batch is
+    /// reported).
+    #[cold]
+    fn describe_failure(&mut self, key: PartKey, partition: i32, c: &Completion) {
+        let (batch, records, error, persisted) = match c {
+            Completion::Delivered { .. } => return,
+            Completion::Failed { batch, error, persisted } => {
+                (Some(batch.summary()), batch.records.len(), *error, *persisted)
+            }
+            Completion::FailedOpen { batch, error } => (None, batch.len(), *error, Persisted::No),
+        };
+        let topic = self.topic_name(key.t());
+        let records = records as u64;
+        self.diagnose(DiagnosticKind::Failed { topic, partition, batch, records, error, persisted });
+    }
+
     /// Turns a finished batch into one event per record and recycles its buffers.
-    pub(super) fn complete(&mut self, partition: i32, c: Completion) {
+    pub(super) fn complete(&mut self, key: PartKey, partition: i32, c: Completion) {
+        if self.debugging(DebugContext::Msg) {
+            self.describe_failure(key, partition, &c);
+        }
         match c {
             Completion::Delivered { batch, base_offset, log_append_time, duplicate, implicit } => {
                 self.metrics.duplicates_acknowledged += u64::from(duplicate);
@@ -46,23 +120,24 @@ impl Producer {
         self.metrics.buffered_bytes = self.acc.used() as u64;
     }
 
-    /// Runs `f` on every partition, collecting completions, then reports them.
-    pub(super) fn for_each_partition(&mut self, mut f: impl FnMut(&mut PartitionState, &mut dyn FnMut(Completion))) {
-        let mut done: Vec<(i32, Completion)> = Vec::new();
-        for ts in &mut self.topics {
-            for part in &mut ts.partitions {
+    /// Runs `f` on every partition, collecting what they hand over, then reports it. Returns
+    /// whether anything was handed over.
+    pub(super) fn for_each_partition(&mut self, mut f: impl FnMut(&mut PartitionState, &mut PartSink<'_>)) -> bool {
+        let mut done = Collected::default();
+        for (t, ts) in self.topics.iter_mut().enumerate() {
+            for (i, part) in ts.partitions.iter_mut().enumerate() {
                 let p = part.partition;
-                f(part, &mut |c| done.push((p, c)));
+                f(part, &mut done.sink(PartKey::new(t, i), p));
             }
         }
-        for (p, c) in done {
-            self.complete(p, c);
-        }
+        let any = !done.is_empty();
+        self.report(done);
+        any
     }
 
     /// Fails every buffered batch and waiting record with `error`.
     pub(super) fn fail_everything(&mut self, error: DeliveryError) {
-        self.for_each_partition(|part, sink| part.fail_all(error, &mut |c| sink(c)));
+        self.for_each_partition(|part, sink| part.fail_all(error, sink));
         self.fail_pending(error, None);
     }
 

@@ -30,6 +30,7 @@ use super::ConnId;
 use super::accumulator::{OpenBatch, RecordMeta};
 use super::agenda::Marks;
 use super::classify::{ErrorClass, classify, is_too_large, refreshes_metadata};
+use super::diagnostic::{BatchSummary, BumpReason, RetryReason, UnknownReason};
 use super::report::{DeliveryError, Persisted};
 use crate::proto::ErrorCode;
 use crate::proto::record_batch::{ProducerStamp, increment_sequence, restamp};
@@ -90,6 +91,17 @@ impl SealedBatch {
     /// Number of records.
     pub(crate) fn record_count(&self) -> i32 {
         self.records.len() as i32
+    }
+
+    /// How diagnostics name it.
+    pub(crate) fn summary(&self) -> BatchSummary {
+        BatchSummary {
+            producer_id: self.stamp.producer_id,
+            epoch: self.stamp.producer_epoch,
+            base_sequence: self.stamp.base_sequence,
+            records: self.records.len() as u32,
+            attempts: self.attempts,
+        }
     }
 }
 
@@ -192,6 +204,50 @@ pub(crate) enum Completion {
     },
 }
 
+/// Something a partition decided that is not a batch's end: the producer counts it and, for
+/// the debug contexts on, reports it as a diagnostic (the partition itself has no output).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Note {
+    /// An attempt of the batch has an unknown outcome: it is now possibly persisted.
+    Unknown {
+        /// The batch.
+        batch: BatchSummary,
+        /// Why.
+        reason: UnknownReason,
+    },
+    /// The batch will be transmitted again once the retry backoff ends at `until`.
+    Retry {
+        /// The batch.
+        batch: BatchSummary,
+        /// Why.
+        reason: RetryReason,
+        /// End of the backoff.
+        until: Instant,
+    },
+    /// The batch, refused as too large, is split in two (now, or when renumbered).
+    Split {
+        /// The batch.
+        batch: BatchSummary,
+        /// The broker's error.
+        error: ErrorCode,
+    },
+}
+
+/// Where a partition hands what it decided: batches reaching their end ([`Completion`]), and
+/// [`Note`]s. A closure over completions is a sink that ignores notes.
+pub(crate) trait Sink {
+    /// A batch reached its end.
+    fn complete(&mut self, c: Completion);
+    /// Something worth reporting happened (ignored unless overridden).
+    fn note(&mut self, _note: Note) {}
+}
+
+impl<F: FnMut(Completion)> Sink for F {
+    fn complete(&mut self, c: Completion) {
+        self(c)
+    }
+}
+
 /// One partition of one topic.
 #[derive(Debug)]
 pub(crate) struct PartitionState {
@@ -216,9 +272,13 @@ pub(crate) struct PartitionState {
     /// A sequenced batch was given up or the broker disagrees about sequences: the producer must
     /// drain and bump the epoch before this partition sends new batches.
     pub(crate) needs_bump: bool,
+    /// Why `needs_bump` was set first (reported with the bump).
+    pub(crate) bump_reason: Option<BumpReason>,
     /// The broker refused the head batch's sequence with this error (it is definitely not in the
     /// log): the partition waits for the bump.
     pub(crate) head_rejected: Option<ErrorCode>,
+    /// Batch retransmissions over the producer's life (a metric).
+    pub(crate) retries: u64,
     /// Ordinal the next batch taken into the window gets.
     next_ordinal: u64,
     /// A batch of the current producer session (id + epoch) was acknowledged on this partition.
@@ -241,7 +301,9 @@ impl PartitionState {
             state: SendState::Normal,
             failures: 0,
             needs_bump: false,
+            bump_reason: None,
             head_rejected: None,
+            retries: 0,
             next_ordinal: 0,
             acked: false,
             marks: Marks::default(),
@@ -402,6 +464,7 @@ impl PartitionState {
         let Some(b) = self.window.iter_mut().nth(i) else { return false };
         b.attempts = b.attempts.saturating_add(1);
         let retry = b.attempts > 1;
+        self.retries += u64::from(retry);
         b.in_flight = Some((conn, corr));
         self.in_flight += 1;
         self.in_flight_conn = Some(conn);
@@ -419,6 +482,13 @@ impl PartitionState {
         }
     }
 
+    /// The producer must drain and bump the epoch before this partition sends new batches;
+    /// `reason` is kept if it is the first.
+    fn need_bump(&mut self, reason: BumpReason) {
+        self.needs_bump = true;
+        self.bump_reason.get_or_insert(reason);
+    }
+
     fn enter_backoff(&mut self, until: Instant) {
         self.state = match self.state {
             SendState::Backoff { until: u } => SendState::Backoff { until: u.max(until) },
@@ -430,12 +500,12 @@ impl PartitionState {
     /// A batch given up in mid-sequence leaves a gap: the partition needs a bump. (The batches
     /// behind it keep their `maybe_persisted` marks: a broker that lost producer state may have
     /// appended them anyway, so nothing of unknown outcome is ever inferred to be absent.)
-    fn fail_window(&mut self, i: usize, error: DeliveryError, sink: &mut impl FnMut(Completion)) {
+    fn fail_window(&mut self, i: usize, error: DeliveryError, sink: &mut impl Sink) {
         self.settle_in_flight(i);
         let Some(batch) = self.take_window(i) else { return };
         let persisted = if batch.maybe_persisted { Persisted::Possibly } else { Persisted::No };
-        self.needs_bump = true;
-        sink(Completion::Failed { batch, error, persisted });
+        self.need_bump(BumpReason::GaveUp(error));
+        sink.complete(Completion::Failed { batch, error, persisted });
     }
 
     /// Removes window batch `i`, keeping the others in order.
@@ -456,9 +526,11 @@ impl PartitionState {
 
     /// Window batch `i` was refused because an earlier batch is unresolved: it is resent in
     /// order after the backoff, and this attempt is not counted as a retry.
-    fn retry_in_order(&mut self, i: usize, backoff_until: Instant) {
+    fn retry_in_order(&mut self, i: usize, code: ErrorCode, backoff_until: Instant, sink: &mut impl Sink) {
         if let Some(b) = self.window.iter_mut().nth(i) {
             b.attempts = b.attempts.saturating_sub(1);
+            let reason = RetryReason::BehindUnresolved(code);
+            sink.note(Note::Retry { batch: b.summary(), reason, until: backoff_until });
         }
         self.enter_backoff(backoff_until);
     }
@@ -475,7 +547,7 @@ impl PartitionState {
         log_append_time: i64,
         retries: u32,
         backoff_until: Instant,
-        sink: &mut impl FnMut(Completion),
+        sink: &mut impl Sink,
     ) -> Reaction {
         let mut reaction = Reaction::default();
         let Some(i) = self.window.iter().position(|b| b.in_flight == Some((conn, corr))) else {
@@ -504,7 +576,7 @@ impl PartitionState {
                     match (batch.in_flight.is_some(), retry) {
                         (true, _) => {
                             self.in_flight = self.in_flight.saturating_sub(1);
-                            sink(Completion::Delivered {
+                            sink.complete(Completion::Delivered {
                                 batch,
                                 base_offset: None,
                                 log_append_time: None,
@@ -516,9 +588,9 @@ impl PartitionState {
                             let _ = kept.push_back(batch);
                         }
                         (false, false) => {
-                            self.needs_bump = true;
                             let error = DeliveryError::Overtaken;
-                            sink(Completion::Failed { batch, error, persisted: Persisted::No });
+                            self.need_bump(BumpReason::GaveUp(error));
+                            sink.complete(Completion::Failed { batch, error, persisted: Persisted::No });
                         }
                     }
                 }
@@ -530,7 +602,7 @@ impl PartitionState {
                     let _ = self.window.push_front(b);
                 }
                 if let Some(batch) = delivered {
-                    sink(Completion::Delivered {
+                    sink.complete(Completion::Delivered {
                         batch,
                         base_offset: (base_offset >= 0).then_some(base_offset),
                         log_append_time: (log_append_time >= 0).then_some(log_append_time),
@@ -544,7 +616,7 @@ impl PartitionState {
             ErrorClass::Sequence => {
                 if i > 0 {
                     // An earlier batch is unresolved: this is its consequence.
-                    self.retry_in_order(i, backoff_until);
+                    self.retry_in_order(i, code, backoff_until, sink);
                     reaction.retry = true;
                 } else if self.window.iter().next().is_some_and(|b| b.maybe_persisted) {
                     // Head batch of unknown outcome and the broker disagrees: resending the same
@@ -553,24 +625,34 @@ impl PartitionState {
                     self.enter_backoff(backoff_until);
                 } else {
                     // Head batch, definitely not written: drain, bump, renumber, retry.
-                    self.needs_bump = true;
+                    self.need_bump(BumpReason::SequenceRejected(code));
                     self.head_rejected = Some(code);
                     self.enter_backoff(backoff_until);
+                    if let Some(b) = self.window.iter().next() {
+                        let reason = RetryReason::Refused(code);
+                        sink.note(Note::Retry { batch: b.summary(), reason, until: backoff_until });
+                    }
                     reaction.retry = true;
                 }
             }
             class @ (ErrorClass::RetriableRejected | ErrorClass::RetriableUnknown) => {
                 reaction.refresh_metadata = refreshes_metadata(code);
-                let attempts = match self.window.iter_mut().nth(i) {
-                    Some(b) => {
-                        b.maybe_persisted |= class == ErrorClass::RetriableUnknown;
-                        b.attempts
-                    }
-                    None => 0,
-                };
+                let unknown = class == ErrorClass::RetriableUnknown;
+                let Some(b) = self.window.iter_mut().nth(i) else { return reaction };
+                b.maybe_persisted |= unknown;
+                let (batch, attempts) = (b.summary(), b.attempts);
+                if unknown {
+                    sink.note(Note::Unknown { batch, reason: UnknownReason::Error(code) });
+                }
                 if attempts > retries {
                     self.fail_window(i, DeliveryError::RetriesExhausted(code), sink);
                 } else {
+                    let reason = if unknown {
+                        RetryReason::Unknown(UnknownReason::Error(code))
+                    } else {
+                        RetryReason::Refused(code)
+                    };
+                    sink.note(Note::Retry { batch, reason, until: backoff_until });
                     reaction.retry = true;
                 }
                 self.failures = self.failures.saturating_add(1);
@@ -584,12 +666,17 @@ impl PartitionState {
                     // No sequences to keep: split now; the halves go out next.
                     match self.take_window(i).map(split_in_two) {
                         Some(Ok((first, second))) => {
+                            let batch = BatchSummary {
+                                records: first.records.len() as u32 + second.records.len() as u32,
+                                ..first.summary()
+                            };
+                            sink.note(Note::Split { batch, error: code });
                             self.queue.push_front(second);
                             self.queue.push_front(first);
                         }
                         Some(Err(batch)) => {
                             reaction.retry = false;
-                            sink(Completion::Failed {
+                            sink.complete(Completion::Failed {
                                 batch,
                                 error: DeliveryError::Rejected(code),
                                 persisted: Persisted::No,
@@ -601,14 +688,15 @@ impl PartitionState {
                 } else if i > 0 {
                     // Earlier batches are unresolved: resend in order; this batch is split once
                     // it is the head.
-                    self.retry_in_order(i, backoff_until);
+                    self.retry_in_order(i, code, backoff_until, sink);
                 } else {
                     // Not written: split it in two and renumber (drain, bump), like a head batch
                     // whose sequence the broker refused.
                     if let Some(b) = self.window.iter_mut().next() {
                         b.split = true;
+                        sink.note(Note::Split { batch: b.summary(), error: code });
                     }
-                    self.needs_bump = true;
+                    self.need_bump(BumpReason::TooLarge(code));
                     self.head_rejected = Some(code);
                     self.enter_backoff(backoff_until);
                 }
@@ -625,18 +713,32 @@ impl PartitionState {
     }
 
     /// Every request on `conn` is lost (disconnect, request timeout, garbage): the batches in
-    /// them have an unknown outcome and will be resent with the same bytes.
-    pub(crate) fn on_conn_lost(&mut self, conn: ConnId, backoff_until: Instant) {
-        self.lose(|c, _| c == conn, backoff_until);
+    /// them have an unknown outcome and will be resent with the same bytes (within `retries`).
+    pub(crate) fn on_conn_lost(&mut self, conn: ConnId, backoff_until: Instant, retries: u32, sink: &mut impl Sink) {
+        self.lose(|c, _| c == conn, UnknownReason::ConnectionLost, backoff_until, retries, sink);
     }
 
     /// Request `corr` on `conn` resolved without an answer for this partition (the broker left
     /// it out): same as a lost request for its batch.
-    pub(crate) fn on_request_lost(&mut self, conn: ConnId, corr: i32, backoff_until: Instant) {
-        self.lose(|c, k| c == conn && k == corr, backoff_until);
+    pub(crate) fn on_request_lost(
+        &mut self,
+        conn: ConnId,
+        corr: i32,
+        backoff_until: Instant,
+        retries: u32,
+        sink: &mut impl Sink,
+    ) {
+        self.lose(|c, k| c == conn && k == corr, UnknownReason::NotInAnswer, backoff_until, retries, sink);
     }
 
-    fn lose(&mut self, which: impl Fn(ConnId, i32) -> bool, backoff_until: Instant) {
+    fn lose(
+        &mut self,
+        which: impl Fn(ConnId, i32) -> bool,
+        reason: UnknownReason,
+        backoff_until: Instant,
+        retries: u32,
+        sink: &mut impl Sink,
+    ) {
         let mut lost = false;
         for b in self.window.iter_mut() {
             if matches!(b.in_flight, Some((c, k)) if which(c, k)) {
@@ -644,6 +746,11 @@ impl PartitionState {
                 b.maybe_persisted = true;
                 self.in_flight = self.in_flight.saturating_sub(1);
                 lost = true;
+                let batch = b.summary();
+                sink.note(Note::Unknown { batch, reason });
+                if b.attempts <= retries {
+                    sink.note(Note::Retry { batch, reason: RetryReason::Unknown(reason), until: backoff_until });
+                }
             }
         }
         if self.in_flight == 0 {
@@ -668,7 +775,7 @@ impl PartitionState {
         timeout: Duration,
         retries: u32,
         idempotent: bool,
-        sink: &mut impl FnMut(Completion),
+        sink: &mut impl Sink,
     ) -> Option<ConnId> {
         let expired = |created: Instant| created + timeout <= now;
         let mut close = None;
@@ -681,6 +788,7 @@ impl PartitionState {
                 close = Some(c);
                 if let Some(b) = self.window.iter_mut().nth(i) {
                     b.maybe_persisted = true;
+                    sink.note(Note::Unknown { batch: b.summary(), reason: UnknownReason::DeliveryTimeout });
                 }
             }
             self.fail_window(i, DeliveryError::Timeout, sink);
@@ -689,7 +797,7 @@ impl PartitionState {
         while self.queue.front().is_some_and(|b| expired(b.created)) {
             if let Some(batch) = self.queue.pop_front() {
                 rewind_to.get_or_insert(batch.stamp.base_sequence);
-                sink(Completion::Failed { batch, error: DeliveryError::Timeout, persisted: Persisted::No });
+                sink.complete(Completion::Failed { batch, error: DeliveryError::Timeout, persisted: Persisted::No });
             }
         }
         if let (Some(seq), true) = (rewind_to, idempotent) {
@@ -704,7 +812,7 @@ impl PartitionState {
         }
         if self.open.as_ref().is_some_and(|o| expired(o.created)) {
             if let Some(batch) = self.open.take() {
-                sink(Completion::FailedOpen { batch, error: DeliveryError::Timeout });
+                sink.complete(Completion::FailedOpen { batch, error: DeliveryError::Timeout });
             }
         }
         close
@@ -715,7 +823,7 @@ impl PartitionState {
     /// batches of unknown outcome behind it cannot be resolved in this epoch (the broker will not
     /// accept them after a head it refuses) and must not be re-stamped: they are given up here as
     /// possibly persisted.
-    pub(crate) fn drained(&mut self, sink: &mut impl FnMut(Completion)) -> bool {
+    pub(crate) fn drained(&mut self, sink: &mut impl Sink) -> bool {
         if self.in_flight > 0 {
             return false;
         }
@@ -769,23 +877,24 @@ impl PartitionState {
         self.next_sequence = next;
         self.state = SendState::Normal;
         self.needs_bump = false;
+        self.bump_reason = None;
         self.head_rejected = None;
         self.acked = false;
     }
 
     /// Gives up everything (fatal error or abort): `No` for what was never sent or definitely
     /// rejected, `Possibly` for the rest.
-    pub(crate) fn fail_all(&mut self, error: DeliveryError, sink: &mut impl FnMut(Completion)) {
+    pub(crate) fn fail_all(&mut self, error: DeliveryError, sink: &mut impl Sink) {
         while let Some(batch) = self.window.pop_front() {
             let persisted =
                 if batch.maybe_persisted || batch.in_flight.is_some() { Persisted::Possibly } else { Persisted::No };
-            sink(Completion::Failed { batch, error, persisted });
+            sink.complete(Completion::Failed { batch, error, persisted });
         }
         while let Some(batch) = self.queue.pop_front() {
-            sink(Completion::Failed { batch, error, persisted: Persisted::No });
+            sink.complete(Completion::Failed { batch, error, persisted: Persisted::No });
         }
         if let Some(batch) = self.open.take() {
-            sink(Completion::FailedOpen { batch, error });
+            sink.complete(Completion::FailedOpen { batch, error });
         }
         self.in_flight = 0;
         self.in_flight_conn = None;

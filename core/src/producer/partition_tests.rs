@@ -105,7 +105,7 @@ fn lost_batches_are_resent_in_order_with_the_same_bytes() {
         let i = p.next_to_send(T0, C, 5, false).unwrap();
         p.mark_sent(i, C, k);
     }
-    p.on_conn_lost(C, Instant::from_millis(100));
+    p.on_conn_lost(C, Instant::from_millis(100), u32::MAX, &mut |_: Completion| {});
     assert!(p.window.iter().all(|b| b.maybe_persisted && b.in_flight.is_none()));
     assert_eq!(p.next_to_send(Instant::from_millis(99), ConnId(2), 5, false), None);
     // One resend at a time, each answered before the next, in sequence order, same bytes.
@@ -157,7 +157,7 @@ fn head_sequence_errors() {
     let mut p = part_with(1, 0);
     let i = p.next_to_send(T0, C, 5, false).unwrap();
     p.mark_sent(i, C, 0);
-    p.on_conn_lost(C, T0);
+    p.on_conn_lost(C, T0, u32::MAX, &mut |_: Completion| {});
     let i = p.next_to_send(T0, C, 5, false).unwrap();
     p.mark_sent(i, C, 1);
     let mut done = Vec::new();
@@ -235,7 +235,7 @@ fn draining_only_resends_unknown_outcomes() {
     let mut p = part_with(2, 0);
     let i = p.next_to_send(T0, C, 5, false).unwrap();
     p.mark_sent(i, C, 0);
-    p.on_conn_lost(C, T0);
+    p.on_conn_lost(C, T0, u32::MAX, &mut |_: Completion| {});
     // Draining: the unknown batch may go, the never-sent one may not.
     let i = p.next_to_send(T0, C, 5, true).unwrap();
     p.mark_sent(i, C, 1);
@@ -249,7 +249,7 @@ fn unknown_outcomes_behind_a_rejected_head_are_given_up_not_restamped() {
     let mut done = Vec::new();
     // Head rejected (definitely not written), second batch lost (unknown).
     p.on_result(C, 0, ErrorCode::NOT_ENOUGH_REPLICAS, -1, -1, 10, T0, &mut collect(&mut done));
-    p.on_conn_lost(C, T0);
+    p.on_conn_lost(C, T0, u32::MAX, &mut |_: Completion| {});
     assert!(p.window.iter().nth(1).unwrap().maybe_persisted);
     // Draining: the window is resent in order (same bytes), one at a time, to resolve the
     // unknown one; the head is refused first.
@@ -315,7 +315,7 @@ fn one_batch_at_a_time_until_the_sessions_first_ack() {
     }
     assert_eq!(p.in_flight, 2);
     // A new session (after a bump) starts over with one batch (the two never-sent batches).
-    p.on_conn_lost(C, T0);
+    p.on_conn_lost(C, T0, u32::MAX, &mut |_: Completion| {});
     p.head_rejected = Some(ErrorCode::UNKNOWN_PRODUCER_ID);
     let mut done = Vec::new();
     assert!(p.drained(&mut collect(&mut done)));

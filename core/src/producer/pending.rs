@@ -16,9 +16,12 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use super::accumulator::RecordRef;
+use super::diagnostic::DiagnosticKind;
+use super::metadata::is_hopeless;
 use super::report::{DeliveryError, Event, Persisted, RecordId, SendError};
 use super::timer::TimerKind;
 use super::{Output, Producer, ProducerRecord};
+use crate::debug::DebugContext;
 use crate::proto::ErrorCode;
 use crate::time::Instant;
 
@@ -49,6 +52,11 @@ impl Pending {
     /// Whether no record waits.
     pub(super) fn is_empty(&self) -> bool {
         self.records.is_empty()
+    }
+
+    /// How many records wait.
+    pub(super) fn len(&self) -> usize {
+        self.records.len()
     }
 
     /// When the oldest waiting record was accepted (its delivery timeout runs from there).
@@ -105,11 +113,10 @@ impl Producer {
     pub(super) fn route_pending(&mut self, now: Instant) {
         for t in 0..self.topics.len() {
             let Some(meta) = self.metadata.topics.get(t) else { continue };
-            let hopeless =
-                |c: &ErrorCode| *c == ErrorCode::INVALID_TOPIC_EXCEPTION || *c == ErrorCode::TOPIC_AUTHORIZATION_FAILED;
-            if let Some(code) = meta.error.filter(hopeless) {
+            if let Some(code) = meta.error.filter(|c| is_hopeless(*c)) {
                 // Will not get better by waiting.
                 let failed: Vec<PendingRecord> = self.topics[t].pending.records.drain(..).collect();
+                self.describe_waiting_failed(t, failed.len(), DeliveryError::Rejected(code));
                 for p in failed {
                     self.acc.release(p.reserved);
                     self.metrics.records_failed += 1;
@@ -169,10 +176,12 @@ impl Producer {
     /// `only_expired_before`, or all of them when it is `None`.
     pub(super) fn fail_pending(&mut self, error: DeliveryError, only_expired_before: Option<Instant>) {
         let mut failed = Vec::new();
-        for ts in &mut self.topics {
-            while let Some(p) = ts.pending.pop_accepted_by(only_expired_before) {
+        for t in 0..self.topics.len() {
+            let before = failed.len();
+            while let Some(p) = self.topics[t].pending.pop_accepted_by(only_expired_before) {
                 failed.push(p);
             }
+            self.describe_waiting_failed(t, failed.len() - before, error);
         }
         for p in failed {
             self.acc.release(p.reserved);
@@ -180,5 +189,14 @@ impl Producer {
             self.out.push_back(Output::Event(Event::Failed { id: p.id, error, persisted: Persisted::No }));
         }
         self.metrics.buffered_bytes = self.acc.used() as u64;
+    }
+
+    /// `msg`: `records` waiting for topic `t`'s metadata fail with `error`.
+    fn describe_waiting_failed(&mut self, t: usize, records: usize, error: DeliveryError) {
+        if records > 0 && self.debugging(DebugContext::Msg) {
+            let topic = self.topic_name(t);
+            let (records, persisted) = (records as u64, Persisted::No);
+            self.diagnose(DiagnosticKind::Failed { topic, partition: -1, batch: None, records, error, persisted });
+        }
     }
 }

@@ -11,12 +11,13 @@ use alloc::vec::Vec;
 use super::agenda::PartKey;
 use super::conn::RequestKind;
 use super::drive::part_of;
-use super::partition::{Completion, SendState};
+use super::outcome::Collected;
+use super::partition::SendState;
 use super::report::FatalError;
-use super::{ConnId, Output, Producer};
+use super::{ConnId, Producer};
 use crate::proto::produce::{PartitionProduceData, ProduceRequest, ProduceResponse, TopicProduceData};
 use crate::proto::{self, ErrorCode};
-use crate::time::Instant;
+use crate::time::{Duration, Instant};
 
 impl Producer {
     /// Sends every Produce request the partitions allow now.
@@ -71,7 +72,6 @@ impl Producer {
                 let parts: Vec<(usize, i32)> =
                     picks.iter().map(|&(t, pi, _)| (t, self.topics[t].partitions[pi].partition)).collect();
                 debug_assert!(parts.is_sorted());
-                let deadline = now + self.config.request_timeout;
                 let mut topic_data: Vec<TopicProduceData<'_>> = Vec::new();
                 // Frame size: the batches plus per-partition and per-request framing.
                 let mut capacity = 256usize;
@@ -92,15 +92,33 @@ impl Producer {
                     timeout_ms: i32::try_from(self.config.request_timeout.as_millis()).unwrap_or(i32::MAX),
                     topic_data,
                 };
-                let result = self.conns.request(conn, version, &req, RequestKind::Produce(parts), deadline, capacity);
+                let timeout = self.config.request_timeout;
+                let kind = RequestKind::Produce(parts);
+                let result = self.conns.request(conn, version, &req, kind, now, timeout, capacity);
                 drop(req);
                 match result {
                     Ok(data) => {
                         let corr = self.conns.get(conn).and_then(|c| c.pending.back()).map_or(0, |p| p.correlation_id);
+                        let sample = self.config.metrics_sample_window;
                         for &(t, pi, i) in &picks {
                             let part = &mut self.topics[t].partitions[pi];
-                            if part.mark_sent(i, conn, corr) {
-                                self.metrics.retries += 1;
+                            let retry = part.mark_sent(i, conn, corr);
+                            if let Some(b) = part.window.iter().nth(i) {
+                                let (records, size) = (b.records.len() as u64, b.bytes.len() as u64);
+                                let m = &mut self.metrics;
+                                m.records_transmitted += records;
+                                m.batches_transmitted += 1;
+                                m.batch_bytes_transmitted += size;
+                                self.maxima.batch_size.record(now, sample, size);
+                                if retry {
+                                    m.retries += 1;
+                                    m.records_retried += records;
+                                } else {
+                                    let queued = (now - b.created).as_micros();
+                                    m.record_queue_time_total =
+                                        m.record_queue_time_total + Duration::from_micros(queued);
+                                    self.maxima.queue_time.record(now, sample, queued);
+                                }
                             }
                             if !part.may_send(now, window, draining) {
                                 part.marks.send_list = None;
@@ -110,7 +128,7 @@ impl Producer {
                             part_of(&mut self.topics, key).is_some_and(|p| p.marks.send_list == Some(node))
                         });
                         self.metrics.produce_requests += 1;
-                        self.out.push_back(Output::Transmit { conn, data });
+                        self.transmit(conn, data);
                     }
                     Err(_) => {
                         // Cannot happen for batches idem built; back off rather than spin.
@@ -144,17 +162,14 @@ impl Producer {
         let Ok((_, r)) = proto::decode_response_lenient::<ProduceResponse<'_>>(body, version) else { return false };
         let now = self.now;
         let retries = self.config.retries;
-        let mut done: Vec<(i32, Completion)> = Vec::new();
+        let mut done = Collected::default();
         let mut fatal = None;
         let mut refresh = false;
         for topic in &r.responses {
             let Some(t) = self.metadata.topic(topic.name) else { continue };
             for pr in &topic.partition_responses {
-                let Some(part) =
-                    usize::try_from(pr.index).ok().and_then(|i| self.topics.get_mut(t)?.partitions.get_mut(i))
-                else {
-                    continue;
-                };
+                let Some(i) = usize::try_from(pr.index).ok() else { continue };
+                let Some(part) = self.topics.get_mut(t).and_then(|ts| ts.partitions.get_mut(i)) else { continue };
                 // `parts` is sorted (built in topic, partition order): no scan per answer.
                 if parts.binary_search(&(t, pr.index)).is_err() {
                     continue; // not asked in this request: ignore
@@ -169,7 +184,7 @@ impl Producer {
                     pr.log_append_time_ms,
                     retries,
                     until,
-                    &mut |c| done.push((p, c)),
+                    &mut done.sink(PartKey::new(t, i), p),
                 );
                 refresh |= reaction.refresh_metadata;
                 fatal = fatal.or(reaction.fatal);
@@ -178,13 +193,12 @@ impl Producer {
         // A partition the broker left out of its answer: outcome unknown.
         for &(t, p) in parts {
             let until = self.retry_backoff.next_at(now, 0, &mut self.rng);
-            if let Some(part) = usize::try_from(p).ok().and_then(|i| self.topics.get_mut(t)?.partitions.get_mut(i)) {
-                part.on_request_lost(conn, corr, until);
+            let Some(i) = usize::try_from(p).ok() else { continue };
+            if let Some(part) = self.topics.get_mut(t).and_then(|ts| ts.partitions.get_mut(i)) {
+                part.on_request_lost(conn, corr, until, retries, &mut done.sink(PartKey::new(t, i), p));
             }
         }
-        for (p, c) in done {
-            self.complete(p, c);
-        }
+        self.report(done);
         if refresh {
             self.metadata.request_refresh();
         }

@@ -1,5 +1,5 @@
 //! What the producer reports: one [`Event`] per accepted record (delivered or failed, with
-//! whether it may be in the log), fatal errors, `send` errors, and counters.
+//! whether it may be in the log), fatal errors and `send` errors.
 
 use core::fmt;
 
@@ -154,32 +154,3 @@ impl fmt::Display for SendError {
 }
 
 impl core::error::Error for SendError {}
-
-/// Counters (monotonic unless noted as a gauge).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ProducerMetrics {
-    /// Records accepted by `send`.
-    pub records_sent: u64,
-    /// Records reported delivered.
-    pub records_delivered: u64,
-    /// Records reported failed.
-    pub records_failed: u64,
-    /// Batches sealed.
-    pub batches: u64,
-    /// Produce requests transmitted.
-    pub produce_requests: u64,
-    /// Batch transmissions beyond each batch's first.
-    pub retries: u64,
-    /// Batches acknowledged with DUPLICATE_SEQUENCE_NUMBER.
-    pub duplicates_acknowledged: u64,
-    /// Batches acknowledged implicitly by a later batch's success.
-    pub implicit_acks: u64,
-    /// Producer id / epoch changes after the first (bumps and new ids).
-    pub epoch_bumps: u64,
-    /// Gauge: batches currently in flight.
-    pub in_flight: u64,
-    /// Gauge: bytes accounted against `buffer.memory`.
-    pub buffered_bytes: u64,
-    /// Connections closed because of garbage, timeouts or disconnects.
-    pub connection_errors: u64,
-}

@@ -87,7 +87,7 @@ fn delivery_timeout_without_any_broker() {
                 p.handle_input(Input::Timeout(t));
             }
             Output::Timeout(None) => break,
-            Output::Close { .. } | Output::Transmit { .. } => {}
+            Output::Close { .. } | Output::Transmit { .. } | Output::Diagnostic(_) => {}
         }
         if !failed.is_empty() {
             break;
@@ -95,4 +95,48 @@ fn delivery_timeout_without_any_broker() {
     }
     assert_eq!(failed, [Event::Failed { id: RecordId(0), error: DeliveryError::Timeout, persisted: Persisted::No }]);
     assert!(now <= Instant::from_millis(31_000) + Duration::from_millis(1));
+}
+
+#[test]
+fn diagnostics_only_for_the_contexts_on() {
+    use crate::debug::{DebugContext, DebugContexts};
+    // Same run with and without `debug`: the same actions, plus diagnostics only when asked.
+    let run = |debug: DebugContexts| {
+        let cfg = ProducerConfig::new("boot:9092").unwrap().delivery_timeout(Duration::from_secs(31)).debug(debug);
+        let mut p = Producer::new(cfg, Instant::ZERO).unwrap();
+        p.send(Instant::ZERO, &record("t")).unwrap();
+        let (mut actions, mut lines) = (Vec::new(), Vec::new());
+        let mut now = Instant::ZERO;
+        for _ in 0..1000 {
+            match p.poll_output() {
+                Output::Connect { conn, .. } => {
+                    actions.push(alloc::format!("connect {}", conn.0));
+                    p.handle_input(Input::Disconnected { now, conn });
+                }
+                Output::Diagnostic(d) => lines.push((d.context(), d.to_string())),
+                Output::Timeout(Some(t)) => {
+                    now = t;
+                    p.handle_input(Input::Timeout(t));
+                }
+                Output::Timeout(None) => break,
+                o => actions.push(alloc::format!("{o:?}")),
+            }
+            if actions.last().is_some_and(|a| a.starts_with("Event")) {
+                break;
+            }
+        }
+        (actions, lines)
+    };
+    let (quiet, none) = run(DebugContexts::NONE);
+    assert!(none.is_empty());
+    let (actions, lines) = run(DebugContexts::NONE.with(DebugContext::Broker).with(DebugContext::Msg));
+    assert_eq!(actions, quiet, "diagnostics change nothing else");
+    assert!(lines.iter().all(|(c, _)| matches!(c, DebugContext::Broker | DebugContext::Msg)), "{lines:?}");
+    let text: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
+    assert!(text.contains(&"connection 1 to bootstrap server 0 at boot:9092: connecting"), "{text:?}");
+    assert!(text.iter().any(|l| l.starts_with("connection 1 to bootstrap server 0 closed: disconnected")), "{text:?}");
+    assert_eq!(
+        text.last(),
+        Some(&"topic `t`: 1 records waiting for metadata failed (not persisted): delivery.timeout.ms elapsed")
+    );
 }

@@ -154,6 +154,7 @@ impl ScriptedBroker {
                     self.closed.push(conn);
                 }
                 Output::Event(e) => self.events.push(e),
+                Output::Diagnostic(_) => {}
                 Output::Timeout(t) => return t,
             }
         }

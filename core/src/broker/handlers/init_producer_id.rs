@@ -23,6 +23,13 @@ impl Cluster {
                 ProducerIdPolicy::BumpInPlace => self.bump_in_place(id, epoch),
             }
         };
+        self.debug(crate::debug::DebugContext::Eos, || {
+            alloc::format!(
+                "InitProducerId (producer id {id}, epoch {epoch}): granted producer id {producer_id} epoch \
+                 {producer_epoch}, error {}",
+                ErrorCode(error_code)
+            )
+        });
         let body = InitProducerIdResponse { throttle_time_ms: 0, error_code, producer_id, producer_epoch };
         respond(corr, v, &body)
     }

@@ -5,11 +5,13 @@
 use crate::broker::cluster::{Cluster, Reply, malformed, respond};
 use crate::broker::config::DuplicateAnswer;
 use crate::broker::validator::{BatchInfo, Decision};
+use crate::debug::DebugContext;
 use crate::proto::produce::{
     LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceResponse,
 };
-use crate::proto::record_batch::{Compression, RecordBatch};
+use crate::proto::record_batch::{Compression, RecordBatch, increment_sequence};
 use crate::proto::{ApiKey, DecodeError, ErrorCode, Message, Reader};
+use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -20,11 +22,71 @@ struct Outcome {
     log_start_offset: i64,
     appended: bool,
     leader_hint: Option<LeaderIdAndEpoch>,
+    /// Why, for the debug lines.
+    why: Why,
+    /// The batch's producer id, epoch, base sequence and record count, once parsed.
+    batch: Option<(i64, i16, i32, i32)>,
+}
+
+/// What decided a partition's answer (for the `msg` and `eos` debug lines).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Why {
+    /// Refused before the batch was looked at (not the leader, unknown, too large, invalid).
+    Refused,
+    /// An injected `error_before` fault.
+    InjectedBefore,
+    /// The sequence validator refused it.
+    Sequence,
+    /// The validator recognised a duplicate of an appended batch.
+    Duplicate,
+    /// Appended (and maybe then answered with an injected `error_after`).
+    Appended,
 }
 
 impl Outcome {
     fn error(error: ErrorCode) -> Outcome {
-        Outcome { error, base_offset: -1, log_start_offset: -1, appended: false, leader_hint: None }
+        Outcome {
+            error,
+            base_offset: -1,
+            log_start_offset: -1,
+            appended: false,
+            leader_hint: None,
+            why: Why::Refused,
+            batch: None,
+        }
+    }
+
+    /// The debug context of its line: `eos` for the sequence validator's decisions, else `msg`.
+    fn context(&self) -> DebugContext {
+        match self.why {
+            Why::Sequence | Why::Duplicate => DebugContext::Eos,
+            Why::Refused | Why::InjectedBefore | Why::Appended => DebugContext::Msg,
+        }
+    }
+
+    /// The debug line of partition `topic`-`partition` on `broker`.
+    fn describe(&self, broker: i32, topic: &str, partition: i32, offsets: (i64, i64)) -> String {
+        let batch = match self.batch {
+            Some((pid, epoch, seq, n)) if pid >= 0 => {
+                format!("pid {pid} epoch {epoch} seq {seq}..={} ({n} records)", increment_sequence(seq, n - 1))
+            }
+            Some((_, _, _, n)) => format!("{n} records without sequence"),
+            None => String::from("batch"),
+        };
+        let head = format!("broker {broker}: {topic}-{partition}: {batch}");
+        let (first, last) = offsets;
+        match self.why {
+            Why::Refused => format!("{head}: refused with {}", self.error),
+            Why::InjectedBefore => format!("{head}: injected error_before {}, not appended", self.error),
+            Why::Sequence => format!("{head}: sequence check refused it with {}", self.error),
+            Why::Duplicate => {
+                format!("{head}: duplicate of offsets {first}..={last}, not appended; answered {}", self.error)
+            }
+            Why::Appended if self.error.is_ok() => format!("{head}: appended at offsets {first}..={last}"),
+            Why::Appended => {
+                format!("{head}: appended at offsets {first}..={last}, then injected error_after {}", self.error)
+            }
+        }
     }
 }
 
@@ -99,11 +161,12 @@ impl Cluster {
                 if repeated.binary_search(&(ti, pi)).is_ok() {
                     continue;
                 }
-                let o = if acks_ok {
+                let (o, offsets) = if acks_ok {
                     self.produce_partition(broker_id, t.name, p.index, p.records)
                 } else {
-                    Outcome::error(ErrorCode::INVALID_REQUIRED_ACKS)
+                    (Outcome::error(ErrorCode::INVALID_REQUIRED_ACKS), (-1, -1))
                 };
+                self.debug(o.context(), || o.describe(broker_id, t.name, p.index, offsets));
                 appended |= o.appended;
                 let current_leader = o.leader_hint.filter(|_| v >= 10);
                 if let Some(h) = current_leader.filter(|h| h.leader_id >= 0 && !hints.contains(&h.leader_id)) {
@@ -132,6 +195,9 @@ impl Cluster {
         }
         if appended && self.faults.append_drop > 0.0 && self.rng.chance(self.faults.append_drop) {
             self.stats.dropped_after_append += 1;
+            self.debug(DebugContext::Msg, || {
+                format!("broker {broker_id}: injected append_drop: correlation id {corr} appended, connection closed unanswered")
+            });
             return Ok(Reply::Drop);
         }
         let node_endpoints = hints
@@ -147,7 +213,16 @@ impl Cluster {
         respond(corr, v, &ProduceResponse { responses, throttle_time_ms: 0, node_endpoints })
     }
 
-    fn produce_partition(&mut self, broker_id: i32, topic: &str, partition: i32, records: Option<&[u8]>) -> Outcome {
+    /// One partition's outcome, and the offsets of its batch in the log (appended or
+    /// duplicate; `(-1, -1)` otherwise).
+    fn produce_partition(
+        &mut self,
+        broker_id: i32,
+        topic: &str,
+        partition: i32,
+        records: Option<&[u8]>,
+    ) -> (Outcome, (i64, i64)) {
+        let none = (-1, -1);
         let now = self.now;
         let max_message_bytes = self.config.max_message_bytes;
         let p = match self.led_partition(broker_id, topic, partition) {
@@ -160,54 +235,64 @@ impl Cluster {
                         .and_then(|t| t.partition(partition))
                         .map(|p| LeaderIdAndEpoch { leader_id: p.leader, leader_epoch: p.leader_epoch });
                 }
-                return o;
+                return (o, none);
             }
         };
         if records.is_some_and(|r| r.len() > max_message_bytes) {
-            return Outcome::error(ErrorCode::MESSAGE_TOO_LARGE);
+            return (Outcome::error(ErrorCode::MESSAGE_TOO_LARGE), none);
         }
         let batch = match parse_batch(records) {
             Ok(b) => b,
-            Err(code) => return Outcome::error(code),
+            Err(code) => return (Outcome::error(code), none),
         };
+        let h = batch.header;
+        let ids = Some((h.producer_id, h.producer_epoch, h.base_sequence, h.record_count));
         let log_start_offset = p.log.log_start_offset();
         let injected = self.faults.error_before.iter().find(|(_, prob)| self.rng.chance(*prob)).map(|(code, _)| *code);
         // Re-borrow: the fault draws above needed `self` whole.
         let Ok(p) = self.led_partition(broker_id, topic, partition) else {
-            return Outcome::error(ErrorCode::UNKNOWN_SERVER_ERROR);
+            return (Outcome::error(ErrorCode::UNKNOWN_SERVER_ERROR), none);
         };
         if let Some(code) = injected {
             p.count_injected(code);
             self.stats.errors_before += 1;
-            return Outcome { log_start_offset, ..Outcome::error(code) };
+            return (Outcome { log_start_offset, why: Why::InjectedBefore, batch: ids, ..Outcome::error(code) }, none);
         }
-        let h = batch.header;
         let info = BatchInfo::from_header(&h);
-        let mut o = match p.producers.check(&info, now) {
+        let (mut o, offsets) = match p.producers.check(&info, now) {
             Decision::Reject(code) => {
                 self.stats.rejected += 1;
-                return Outcome { log_start_offset, ..Outcome::error(code) };
+                return (Outcome { log_start_offset, why: Why::Sequence, batch: ids, ..Outcome::error(code) }, none);
             }
-            Decision::Duplicate { base_offset, .. } => {
+            Decision::Duplicate { base_offset, last_offset, .. } => {
                 self.stats.duplicates += 1;
-                let (error, base_offset) = match self.config.duplicate_answer {
+                let (error, answered) = match self.config.duplicate_answer {
                     DuplicateAnswer::OriginalOffset => (ErrorCode::NONE, base_offset),
                     DuplicateAnswer::DuplicateSequenceNumber => (ErrorCode::DUPLICATE_SEQUENCE_NUMBER, -1),
                 };
-                return Outcome { error, base_offset, log_start_offset, appended: false, leader_hint: None };
+                let o = Outcome {
+                    base_offset: answered,
+                    log_start_offset,
+                    why: Why::Duplicate,
+                    batch: ids,
+                    ..Outcome::error(error)
+                };
+                return (o, (base_offset, last_offset));
             }
             Decision::Append => {
                 let epoch = p.leader_epoch;
                 let base = p.log.append(batch.as_bytes().to_vec(), h.last_offset_delta, h.max_timestamp, epoch);
                 let last = base.saturating_add(i64::from(h.last_offset_delta));
                 p.producers.record_append(&info, base, last, h.max_timestamp, now);
-                Outcome {
-                    error: ErrorCode::NONE,
+                let o = Outcome {
                     base_offset: base,
                     log_start_offset: p.log.log_start_offset(),
                     appended: true,
-                    leader_hint: None,
-                }
+                    why: Why::Appended,
+                    batch: ids,
+                    ..Outcome::error(ErrorCode::NONE)
+                };
+                (o, (base, last))
             }
         };
         self.stats.batches_appended += 1;
@@ -220,6 +305,6 @@ impl Cluster {
                 break;
             }
         }
-        o
+        (o, offsets)
     }
 }
