@@ -62,7 +62,8 @@ impl SimProducer for IdemProducer {
     fn poll(&mut self) -> ProducerOut<RecordId> {
         match self.0.poll_output() {
             Output::Connect { conn, host, port } => ProducerOut::Connect { conn: conn.0, host, port },
-            Output::Transmit { conn, data } => ProducerOut::Transmit { conn: conn.0, data },
+            // The simulated network copies what is written, as a socket does.
+            Output::Transmit { conn, data } => ProducerOut::Transmit { conn: conn.0, data: data.to_vec() },
             Output::Close { conn } => ProducerOut::Close { conn: conn.0 },
             Output::Event(Event::Delivered { id, partition, offset, .. }) => {
                 ProducerOut::Report { id, outcome: Outcome::Delivered { partition, offset } }

@@ -36,7 +36,7 @@ impl Producer {
         };
         let req = self.pid.request();
         let deadline = now + self.config.request_timeout;
-        match self.conns.request(conn, version, &req, RequestKind::InitProducerId, deadline, 0) {
+        match self.conns.request(conn, version, &req, RequestKind::InitProducerId, deadline) {
             Ok(data) => self.out.push_back(Output::Transmit { conn, data }),
             Err(_) => {
                 let at = self.retry_backoff.next_at(now, self.pid.failures, &mut self.rng);

@@ -30,6 +30,7 @@ mod network;
 mod outcome;
 mod partition;
 mod partitioner;
+mod payload;
 mod pending;
 mod produce;
 mod report;
@@ -41,6 +42,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 pub use config::{Acks, BootstrapServer, ConfigError, ProducerConfig};
+pub use payload::Payload;
 pub use report::{DeliveryError, Event, FatalError, Persisted, ProducerMetrics, RecordId, SendError};
 
 use accumulator::{Accumulator, RecordRef};
@@ -129,8 +131,10 @@ pub enum Output {
     Transmit {
         /// Which connection.
         conn: ConnId,
-        /// The bytes.
-        data: Vec<u8>,
+        /// The bytes: one whole request frame, in shared chunks (a Produce request's record
+        /// batches are not copied into it). Write [`Payload::chunks`] in order, vectored or
+        /// one by one, or [`Payload::to_vec`].
+        data: Payload,
     },
     /// Close the connection; nothing more is expected about it (no [`Input::Disconnected`]).
     Close {

@@ -8,6 +8,8 @@
 
 use alloc::vec::Vec;
 
+use bytes::Bytes;
+
 use super::conn::RequestKind;
 use super::partition::{Completion, SendState};
 use super::report::FatalError;
@@ -54,14 +56,14 @@ impl Producer {
                 debug_assert!(parts.is_sorted());
                 let deadline = now + self.config.request_timeout;
                 let mut topic_data: Vec<TopicProduceData<'_>> = Vec::new();
-                // Frame size: the batches plus per-partition and per-request framing.
-                let mut capacity = 256usize;
+                // The batches travel as shared buffers next to the encoded framing, not copied.
+                let mut batches: Vec<Bytes> = Vec::with_capacity(picks.len());
                 for &(t, pi, i) in &picks {
                     let name = self.metadata.topics[t].name.as_str();
                     let part = &self.topics[t].partitions[pi];
-                    let records = part.window.iter().nth(i).map(|b| b.bytes.as_slice());
-                    capacity = capacity.saturating_add(records.map_or(0, <[u8]>::len) + 16 + name.len());
-                    let data = PartitionProduceData { index: part.partition, records };
+                    let batch = part.window.iter().nth(i).map(|b| &b.bytes);
+                    batches.extend(batch.cloned());
+                    let data = PartitionProduceData { index: part.partition, records: batch.map(|b| &b[..]) };
                     match topic_data.iter_mut().find(|td| td.name == name) {
                         Some(td) => td.partition_data.push(data),
                         None => topic_data.push(TopicProduceData { name, partition_data: alloc::vec![data] }),
@@ -73,7 +75,8 @@ impl Producer {
                     timeout_ms: i32::try_from(self.config.request_timeout.as_millis()).unwrap_or(i32::MAX),
                     topic_data,
                 };
-                let result = self.conns.request(conn, version, &req, RequestKind::Produce(parts), deadline, capacity);
+                let kind = RequestKind::Produce(parts);
+                let result = self.conns.request_produce(conn, version, &req, &batches, kind, deadline);
                 drop(req);
                 match result {
                     Ok(data) => {

@@ -50,7 +50,7 @@ impl Producer {
         };
         let deadline = now + self.config.request_timeout;
         let req = self.metadata.request();
-        match self.conns.request(conn, version, &req, RequestKind::Metadata, deadline, 0) {
+        match self.conns.request(conn, version, &req, RequestKind::Metadata, deadline) {
             Ok(data) => self.out.push_back(Output::Transmit { conn, data }),
             Err(_) => {
                 let at = self.retry_backoff.next_at(now, self.metadata.failures, &mut self.rng);
