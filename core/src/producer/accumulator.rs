@@ -272,7 +272,9 @@ impl Accumulator {
         if !first && after > batch.limit {
             return Ok(AppendOutcome::SealFirst);
         }
-        let grown = self.grow(batch, after);
+        // Most appends fit what the buffers hold: growing is the exception.
+        let room = after <= batch.builder.capacity() && batch.records.len() < batch.records.capacity();
+        let grown = room || self.grow(batch, after);
         if !grown || batch.builder.append(r.timestamp_ms, r.key, r.value, r.headers).is_err() {
             if !first {
                 // No memory to grow this batch (or it cannot encode one more record): a new one may do.
@@ -298,6 +300,7 @@ impl Accumulator {
     /// bytes: the batch buffer doubles (to at least `after`, at most the batch's limit), the
     /// record vector grows by its length (at least 8). False, changing nothing, if that does
     /// not fit in `buffer.memory`.
+    #[cold]
     fn grow(&mut self, batch: &mut OpenBatch, after: usize) -> bool {
         let (size, capacity) = (batch.size(), batch.builder.capacity());
         let bytes_to = if after > capacity { capacity.saturating_mul(2).min(batch.limit).max(after) } else { capacity };

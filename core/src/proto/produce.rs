@@ -164,15 +164,7 @@ impl<'a> ProduceRequest<'a> {
         mut spliced: Option<&mut Vec<usize>>,
     ) -> Result<usize, EncodeError> {
         let flexible = Self::API_KEY.check_encode(version)?;
-        // One reservation for the whole body: the record bytes dominate, the rest is small.
-        let mut hint = 16 + self.transactional_id.map_or(0, str::len);
-        for t in &self.topic_data {
-            hint += 12 + t.name.len();
-            for p in &t.partition_data {
-                hint += 12 + if spliced.is_some() { 0 } else { p.records.map_or(0, <[u8]>::len) };
-            }
-        }
-        out.reserve(hint);
+        out.reserve(self.size_hint(spliced.is_none()));
         let mut outside = 0usize;
         atomically(out, |out| {
             out.put_nullable_string(flexible, self.transactional_id)?;
@@ -208,6 +200,19 @@ impl<'a> ProduceRequest<'a> {
         Ok(outside)
     }
 
+    /// About the body's size (a little more), with or without the record batches: one
+    /// reservation for the whole body (the record bytes dominate, the rest is small).
+    fn size_hint(&self, with_records: bool) -> usize {
+        let mut hint = 16 + self.transactional_id.map_or(0, str::len);
+        for t in &self.topic_data {
+            hint += 12 + t.name.len();
+            for p in &t.partition_data {
+                hint += 12 + if with_records { p.records.map_or(0, <[u8]>::len) } else { 0 };
+            }
+        }
+        hint
+    }
+
     /// Appends the whole request frame (size prefix, header, body) without the record
     /// batches: `at` gets, for each partition that has records, in order, the position in
     /// `out` where its batch belongs. `out` with each batch inserted at its position is
@@ -221,6 +226,8 @@ impl<'a> ProduceRequest<'a> {
         version: i16,
         at: &mut Vec<usize>,
     ) -> Result<(), EncodeError> {
+        // The frame's prefix and header too: the frame is built without growing its buffer.
+        out.reserve(self.size_hint(false) + 16 + client_id.map_or(0, str::len));
         super::encode_request_frame_with(out, Self::API_KEY, correlation_id, client_id, version, |out| {
             self.encode_body(version, out, Some(at))
         })
