@@ -2,8 +2,9 @@
 //! `send` -> seal -> Produce request bytes -> a broker response -> `Delivered` event.
 //!
 //! The handshake (ApiVersions, Metadata, InitProducerId) is answered by idem's in-memory
-//! cluster; Produce requests by a minimal responder (decode the request, answer every partition
-//! with success and a running offset), so the figure is the producer's own cost plus that
+//! cluster; Produce requests by a minimal responder (copy the frame's chunks into a reused
+//! buffer, as a socket write copies them; decode the request, answer every partition with
+//! success and a running offset), so the figure is the producer's own cost plus that
 //! responder's. Heap allocations are counted with a counting global allocator (`stats_alloc`:
 //! the workspace forbids `unsafe_code`, so the bench cannot implement `GlobalAlloc` itself);
 //! the responder's allocations are measured separately and subtracted. The allocation figures
@@ -73,6 +74,9 @@ struct Rig {
     metrics_every: u64,
     /// Diagnostics received (with `debug` set).
     diagnostics: u64,
+    /// The "socket": each transmitted frame's chunks copied in, as a write to a socket copies
+    /// them (a reused buffer).
+    wire: Vec<u8>,
 }
 
 impl Rig {
@@ -123,6 +127,7 @@ impl Rig {
             response: Vec::with_capacity(4096),
             metrics_every,
             diagnostics: 0,
+            wire: Vec::new(),
         };
         // Warm up: connections, metadata, producer id, and buffers grown to steady state.
         rig.run(50_000);
@@ -167,7 +172,12 @@ impl Rig {
                     }
                     Output::Transmit { conn, data } => {
                         progress = true;
-                        let mut rest = &data[..];
+                        let mut wire = std::mem::take(&mut self.wire);
+                        wire.clear();
+                        data.chunks().for_each(|c| wire.extend_from_slice(c));
+                        // Written: the producer's batch buffers are its own again before the answer.
+                        drop(data);
+                        let mut rest = &wire[..];
                         while let Ok(Frame::Complete { body, consumed }) = parse_frame(rest, usize::MAX) {
                             let is_produce = body.get(..2) == Some(&ApiKey::Produce.as_i16().to_be_bytes()[..]);
                             if is_produce {
@@ -189,6 +199,7 @@ impl Rig {
                             }
                             rest = rest.get(consumed..).unwrap_or_default();
                         }
+                        self.wire = wire;
                     }
                     Output::Close { conn } => {
                         progress = true;

@@ -37,8 +37,10 @@
 //! [`poll_output`](producer::Producer::poll_output) hands back one action at a time, in the
 //! order the driver must carry them out:
 //! [`Output::Connect`](producer::Output::Connect) (open a TCP connection to `host:port`),
-//! [`Output::Transmit`](producer::Output::Transmit) (write these bytes, an owned `Vec<u8>`, after
-//! everything transmitted before on that connection),
+//! [`Output::Transmit`](producer::Output::Transmit) (write these bytes after everything
+//! transmitted before on that connection: one request frame as a
+//! [`Payload`](producer::Payload), shared chunks to write in order, vectored or one by one, a
+//! Produce request's record batches carried as they are buffered, not copied),
 //! [`Output::Close`](producer::Output::Close), [`Output::Event`](producer::Output::Event) (a
 //! record's report, or a fatal error), [`Output::Diagnostic`](producer::Output::Diagnostic)
 //! (what the producer decided and why, only for the debug contexts set in `debug`: for a log,
@@ -163,7 +165,7 @@
 //!     let producer_deadline = loop {
 //!         match producer.poll_output() {
 //!             Output::Connect { conn, .. } => to_cluster.push_back(Wire::Open(conn.0)), // one broker
-//!             Output::Transmit { conn, data } => to_cluster.push_back(Wire::Bytes(conn.0, data)),
+//!             Output::Transmit { conn, data } => to_cluster.push_back(Wire::Bytes(conn.0, data.to_vec())),
 //!             Output::Close { conn } => to_cluster.push_back(Wire::Gone(conn.0)),
 //!             Output::Event(Event::Delivered { id: d, offset: o, .. }) if d == id => offset = o,
 //!             Output::Event(event) => println!("{event:?}"),

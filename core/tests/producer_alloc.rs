@@ -44,6 +44,8 @@ fn steady_state_send_does_not_allocate() {
         b.p.send(b.now, &r).unwrap();
         let stats = region.change();
         // Sends that sealed a batch also build a Produce request; the rest must not allocate.
+        // The first 1,000 are the warm-up: batch buffers start small and grow (reallocating)
+        // until the recycled ones have reached what the batches need.
         if i >= 1_000 && b.p.metrics().batches == batches {
             measured += 1;
             allocations += stats.allocations + stats.reallocations;

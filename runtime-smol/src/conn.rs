@@ -1,19 +1,21 @@
 //! Connections of the async runtime: a task per connection resolves the host, connects
 //! (`Async<TcpStream>`, TCP_NODELAY, each address in turn, bounded by
 //! `socket.connection.setup.timeout.ms`) and then reads, feeding the driver; a writer task
-//! writes what the core transmits, in order (coalescing what is queued). A read or write error
+//! writes what the core transmits, in order, with vectored writes of whatever is queued (the
+//! record batches straight from the producer's buffers, see [`WriteQueue`]). A read or write error
 //! shuts the socket down and reports `Disconnected` once; a `Close` from the core cancels both
 //! tasks and reports nothing.
 
 use std::net::{Shutdown, TcpStream};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use idem_core::producer::ConnId;
-use idem_runtime::{Connection, Driver};
+use idem_core::producer::{ConnId, Payload};
+use idem_runtime::{Connection, Driver, WriteQueue};
 use smol::channel::{Receiver, Sender};
 use smol::future::FutureExt as _;
-use smol::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use smol::io::{AsyncReadExt as _, AsyncWrite};
 use smol::{Async, Task, Timer};
 
 use crate::tasks::Smol;
@@ -23,7 +25,7 @@ use crate::tasks::Smol;
 /// nameable outside this crate.
 pub struct Conn {
     stream: Option<Arc<Async<TcpStream>>>,
-    writer: Option<Sender<Vec<u8>>>,
+    writer: Option<Sender<Payload>>,
     tasks: Vec<Task<()>>,
 }
 
@@ -35,8 +37,8 @@ impl Connection<Smol> for Conn {
         Some(Conn { stream: None, writer: None, tasks: vec![task] })
     }
 
-    /// Queues bytes for the writer task.
-    fn transmit(&self, data: Vec<u8>) {
+    /// Queues a frame for the writer task.
+    fn transmit(&self, data: Payload) {
         if let Some(w) = &self.writer {
             let _ = w.try_send(data);
         }
@@ -76,7 +78,7 @@ async fn run_conn(driver: Arc<Driver<Smol>>, conn: ConnId, host: String, port: u
         return;
     };
     let stream = Arc::new(stream);
-    let (tx, rx) = smol::channel::unbounded::<Vec<u8>>();
+    let (tx, rx) = smol::channel::unbounded::<Payload>();
     let writer = smol::spawn(run_writer(Arc::clone(&stream), rx));
     let registered = driver.connected(conn, |c| {
         c.stream = Some(Arc::clone(&stream));
@@ -113,29 +115,19 @@ fn disconnected(driver: &Arc<Driver<Smol>>, conn: ConnId) {
     }
 }
 
-async fn run_writer(stream: Arc<Async<TcpStream>>, rx: Receiver<Vec<u8>>) {
-    let mut out: Vec<u8> = Vec::new();
+async fn run_writer(stream: Arc<Async<TcpStream>>, rx: Receiver<Payload>) {
+    let mut queue = WriteQueue::new();
     while let Ok(data) = rx.recv().await {
-        // Coalesce whatever else is queued into one write; a lone frame is written as is.
-        let bytes = if rx.is_empty() {
-            data
-        } else {
-            out.clear();
-            out.extend_from_slice(&data);
-            while out.len() < 1 << 20 {
-                match rx.try_recv() {
-                    Ok(more) => out.extend_from_slice(&more),
-                    Err(_) => break,
-                }
-            }
-            std::mem::take(&mut out)
-        };
-        if (&*stream).write_all(&bytes).await.is_err() {
+        // Whatever else is queued goes out in the same vectored writes.
+        queue.push(data);
+        while let Ok(more) = rx.try_recv() {
+            queue.push(more);
+        }
+        let mut socket: &Async<TcpStream> = &stream;
+        let written = queue.write_all_with(|cx, slices| Pin::new(&mut socket).poll_write_vectored(cx, slices)).await;
+        if written.is_err() {
             let _ = stream.get_ref().shutdown(Shutdown::Both);
             return;
-        }
-        if out.capacity() == 0 {
-            out = bytes;
         }
     }
 }

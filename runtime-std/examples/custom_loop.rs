@@ -5,7 +5,11 @@
 //!
 //! The loop is the whole contract: feed facts in (`send`, `handle_input`), drain actions out
 //! (`poll_output`) until `Output::Timeout(deadline)`, then sleep in poll(2) until a socket is
-//! ready or the deadline passes.
+//! ready or the deadline passes. What `Output::Transmit` hands over is a `Payload`: one request
+//! frame in shared chunks (a Produce request's record batches as the producer buffered them).
+//! Each socket queues them in an `idem_runtime::WriteQueue`, which writes the chunks with
+//! vectored writes and keeps what the kernel did not take; a simpler loop could write
+//! `data.to_vec()`.
 //!
 //! Run: `cargo run -p idem-std --example custom_loop`
 //!
@@ -14,7 +18,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration as StdDuration;
 
@@ -23,13 +27,14 @@ use idem_core::broker::{FaultSpec, TopicConfig};
 use idem_core::producer::{ConnId, Event, Input, Output, Producer, ProducerConfig, ProducerRecord};
 use idem_core::proto::record_batch::RecordBatch;
 use idem_mock::{MockCluster, MockClusterConfig};
+use idem_runtime::WriteQueue;
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 
 /// One socket of ours.
 struct Sock {
     stream: TcpStream,
-    /// Bytes the kernel did not take yet.
-    out: Vec<u8>,
+    /// Frames the kernel did not take yet.
+    out: WriteQueue,
 }
 
 /// The loop's whole state: the core, the sockets, a clock.
@@ -60,7 +65,7 @@ impl Loop {
                         Some(s) => {
                             s.set_nonblocking(true).unwrap();
                             s.set_nodelay(true).unwrap();
-                            self.socks.insert(conn, Sock { stream: s, out: Vec::new() });
+                            self.socks.insert(conn, Sock { stream: s, out: WriteQueue::new() });
                             self.core.handle_input(Input::Connected { now, conn });
                         }
                         None => self.core.handle_input(Input::Disconnected { now, conn }),
@@ -68,7 +73,7 @@ impl Loop {
                 }
                 Output::Transmit { conn, data } => {
                     if let Some(s) = self.socks.get_mut(&conn) {
-                        s.out.extend_from_slice(&data);
+                        s.out.push(data);
                         if !flush(s) {
                             self.lost(conn);
                         }
@@ -163,19 +168,12 @@ impl Loop {
     }
 }
 
-/// Writes what the kernel takes; false if the socket broke.
+/// Writes what the kernel takes (the rest stays queued); false if the socket broke.
 fn flush(s: &mut Sock) -> bool {
-    while !s.out.is_empty() {
-        match s.stream.write(&s.out) {
-            Ok(0) => return false,
-            Ok(n) => {
-                s.out.drain(..n);
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
-            Err(_) => return false,
-        }
+    match s.out.write_all_to(&mut s.stream) {
+        Ok(()) => true,
+        Err(e) => e.kind() == ErrorKind::WouldBlock,
     }
-    true
 }
 
 fn main() {

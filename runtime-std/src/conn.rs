@@ -1,17 +1,18 @@
 //! Connections of the blocking runtime: one thread per connection connects (resolving the host,
 //! trying every address) and then reads, feeding the driver; one writer thread per connection
-//! writes what the core transmits, in order (coalescing what is queued). A write or read error
+//! writes what the core transmits, in order, with vectored writes of whatever is queued (the
+//! record batches straight from the producer's buffers, see [`WriteQueue`]). A write or read error
 //! shuts the socket down and reports `Disconnected` once; a `Close` from the core shuts it down
 //! and reports nothing.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 
-use idem_core::producer::ConnId;
-use idem_runtime::{Connection, Driver};
+use idem_core::producer::{ConnId, Payload};
+use idem_runtime::{Connection, Driver, WriteQueue};
 
 use crate::threads::Std;
 
@@ -21,8 +22,8 @@ use crate::threads::Std;
 pub struct Conn {
     /// The socket once connected (for shutdown).
     stream: Option<TcpStream>,
-    /// Bytes for the writer thread.
-    writer: Option<Sender<Vec<u8>>>,
+    /// Frames for the writer thread.
+    writer: Option<Sender<Payload>>,
 }
 
 impl Connection<Std> for Conn {
@@ -37,8 +38,8 @@ impl Connection<Std> for Conn {
             .map(|_| Conn::default())
     }
 
-    /// Queues bytes for the writer thread.
-    fn transmit(&self, data: Vec<u8>) {
+    /// Queues a frame for the writer thread.
+    fn transmit(&self, data: Payload) {
         if let Some(w) = &self.writer {
             let _ = w.send(data);
         }
@@ -74,7 +75,7 @@ fn run_conn(driver: &Arc<Driver<Std>>, conn: ConnId, host: &str, port: u16) {
         disconnected(driver, conn);
         return;
     };
-    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    let (tx, rx) = mpsc::channel::<Payload>();
     let writer =
         thread::Builder::new().name(format!("idem-write-{}", conn.0)).spawn(move || run_writer(write_half, &rx));
     if writer.is_err() {
@@ -110,18 +111,16 @@ fn disconnected(driver: &Arc<Driver<Std>>, conn: ConnId) {
     }
 }
 
-fn run_writer(stream: TcpStream, rx: &Receiver<Vec<u8>>) {
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stream);
+fn run_writer(mut stream: TcpStream, rx: &Receiver<Payload>) {
+    let mut queue = WriteQueue::new();
     while let Ok(data) = rx.recv() {
-        let mut ok = out.write_all(&data).is_ok();
-        while ok {
-            match rx.try_recv() {
-                Ok(more) => ok = out.write_all(&more).is_ok(),
-                Err(_) => break,
-            }
+        // Whatever else is queued goes out in the same vectored writes.
+        queue.push(data);
+        while let Ok(more) = rx.try_recv() {
+            queue.push(more);
         }
-        if !ok || out.flush().is_err() {
-            let _ = out.get_ref().shutdown(Shutdown::Both);
+        if queue.write_all_to(&mut stream).is_err() {
+            let _ = stream.shutdown(Shutdown::Both);
             return;
         }
     }

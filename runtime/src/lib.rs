@@ -12,7 +12,8 @@
 //! - For runtime backends: [`Runtime`] and [`Connection`], [`Operation`] / [`Step`] (a waiting call as a state
 //!   machine, run blocking by [`block`] or as a future), [`Driver`] (the core behind one lock,
 //!   the connections, the drain), [`Signal`] / [`Listener`] (a wake-up both threads and tasks
-//!   wait on), and the pieces under them: [`Engine`], [`Reports`] / [`Completer`],
+//!   wait on), [`WriteQueue`] (a connection's transmitted frames, written with vectored
+//!   writes), and the pieces under them: [`Engine`], [`Reports`] / [`Completer`],
 //!   [`CallbackQueue`].
 //!
 //! ## The producer API, the same in both runtimes
@@ -102,6 +103,7 @@ mod producer;
 mod report;
 mod runtime;
 mod signal;
+mod write;
 
 pub use callbacks::CallbackQueue;
 pub use config::{Config, DEFAULT_MAX_BLOCK, Record, Statistics, StatsCallback, wall_clock_ms};
@@ -119,6 +121,7 @@ pub use report::{
 };
 pub use runtime::{Connection, Operation, Runtime, Step, block};
 pub use signal::{Listener, Signal};
+pub use write::WriteQueue;
 
 /// What a producer user names, re-exported whole by idem-std and idem-smol (so both offer the
 /// same types): configuration, records, handles, reports, errors, and idem-core.

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use idem_core::producer::{ConfigError, ConnId};
+use idem_core::producer::{ConfigError, ConnId, Payload};
 
 use crate::driver::Driver;
 use crate::ops::TimerOp;
@@ -94,9 +94,13 @@ pub trait Connection<R: Runtime>: Send + Sized + 'static {
     /// the work, do not wait for it.
     fn open(driver: &Arc<Driver<R>>, conn: ConnId, host: String, port: u16) -> Option<Self>;
 
-    /// Queues `data` to be written after everything queued before (the core only transmits on
-    /// connections reported connected). Called under the driver's lock: never waits.
-    fn transmit(&self, data: Vec<u8>);
+    /// Queues `data` (one request frame, in shared chunks) to be written after everything
+    /// queued before (the core only transmits on connections reported connected); drop it once
+    /// written, so that the record batches it carries can be reused ([`WriteQueue`] does both).
+    /// Called under the driver's lock: never waits.
+    ///
+    /// [`WriteQueue`]: crate::WriteQueue
+    fn transmit(&self, data: Payload);
 
     /// Shuts the connection down (the core closed it): nothing more is reported about it.
     /// Called outside the driver's lock.

@@ -162,6 +162,12 @@ pub trait SimBroker {
     fn append_times(&self) -> BTreeMap<(String, i32), Vec<(i64, Instant)>> {
         BTreeMap::new()
     }
+    /// When the brokers refused a batch for its sequence or epoch (on any partition), in order:
+    /// the refusals the producer state decided, not injected ones. Empty if the broker does not
+    /// say.
+    fn refusal_times(&self) -> Vec<Instant> {
+        Vec::new()
+    }
     /// Per partition, how many sequence errors (OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID,
     /// INVALID_PRODUCER_EPOCH) were injected rather than decided by the producer state.
     fn injected_sequence_errors(&self) -> BTreeMap<(String, i32), u64> {

@@ -62,7 +62,8 @@ impl SimProducer for IdemProducer {
     fn poll(&mut self) -> ProducerOut<RecordId> {
         match self.0.poll_output() {
             Output::Connect { conn, host, port } => ProducerOut::Connect { conn: conn.0, host, port },
-            Output::Transmit { conn, data } => ProducerOut::Transmit { conn: conn.0, data },
+            // The simulated network copies what is written, as a socket does.
+            Output::Transmit { conn, data } => ProducerOut::Transmit { conn: conn.0, data: data.to_vec() },
             Output::Close { conn } => ProducerOut::Close { conn: conn.0 },
             Output::Event(Event::Delivered { id, partition, offset, .. }) => {
                 ProducerOut::Report { id, outcome: Outcome::Delivered { partition, offset } }
@@ -125,6 +126,8 @@ pub struct IdemCluster {
     window_marks: BTreeMap<(String, i32), Vec<i64>>,
     /// Per topic and partition: `(log end offset, instant)` each time the log grew.
     appended: BTreeMap<String, Vec<Vec<(i64, Instant)>>>,
+    /// When the validator refused a batch (any partition).
+    refusals: Vec<Instant>,
 }
 
 impl IdemCluster {
@@ -161,6 +164,7 @@ impl IdemCluster {
             marks: BTreeMap::new(),
             window_marks: BTreeMap::new(),
             appended: BTreeMap::new(),
+            refusals: Vec::new(),
         }
     }
 }
@@ -173,7 +177,11 @@ impl SimBroker for IdemCluster {
         self.cluster.handle_input(BrokerInput::Accepted { now, conn: BConn(conn), broker_id: broker });
     }
     fn received(&mut self, now: Instant, conn: u64, bytes: &[u8]) {
+        let refused = self.cluster.stats().rejected;
         self.cluster.handle_input(BrokerInput::Received { now, conn: BConn(conn), bytes });
+        if self.cluster.stats().rejected > refused {
+            self.refusals.push(now);
+        }
         // Appends happen only while requests are handled: note when each log grew.
         for name in self.cluster.topic_names() {
             if !self.appended.contains_key(name) {
@@ -300,6 +308,9 @@ impl SimBroker for IdemCluster {
             }
         }
         out
+    }
+    fn refusal_times(&self) -> Vec<Instant> {
+        self.refusals.clone()
     }
     fn injected_sequence_errors(&self) -> BTreeMap<(String, i32), u64> {
         let mut out = BTreeMap::new();

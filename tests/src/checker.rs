@@ -170,6 +170,9 @@ pub struct Run {
     /// Per partition, when the log grew: `(log end offset, instant)` pairs in order (see
     /// `SimBroker::append_times`); empty when the broker does not say.
     pub appended: BTreeMap<(String, i32), Vec<(i64, Instant)>>,
+    /// When the brokers refused a batch for its sequence or epoch, on any partition, in order
+    /// (see `SimBroker::refusal_times`); empty when the broker does not say.
+    pub refusals: Vec<Instant>,
     /// The brokers accept any first sequence from a producer whose state they lost (KIP-360):
     /// a reorder across such a loss is excused (see [`excused_reorder`]).
     pub accepts_any_first_sequence: bool,
@@ -184,6 +187,13 @@ impl Run {
     /// When the record at `offset` of partition `key` was appended, if the broker said.
     pub fn appended_at(&self, key: &(String, i32), offset: i64) -> Option<Instant> {
         self.appended.get(key)?.iter().find(|(end, _)| *end > offset).map(|(_, at)| *at)
+    }
+
+    /// No earlier than the broker's refusal behind a give-up the producer reported at `at`: the
+    /// latest refusal on any partition up to `at` (`at` itself when the broker does not say).
+    /// The refusal reached the producer a network delay after the broker decided it.
+    pub fn refused_by(&self, at: Instant) -> Instant {
+        self.refusals.iter().rev().find(|t| **t <= at).copied().unwrap_or(at)
     }
 }
 
@@ -347,9 +357,11 @@ pub fn check(run: &Run) -> Vec<String> {
                     // sequence, and the producer's view of the partition no longer matches.
                     let rebuilt =
                         run.accepts_any_first_sequence && marks(&run.state_loss).iter().any(|m| *m <= e.offset);
-                    // A copy still on the wire when the producer gave the record up, appended
-                    // later, is a different fault (judged by the order checks).
-                    let written_before = run.appended_at(&key, e.offset).is_none_or(|t| t < report.at);
+                    // A copy still on the wire when the broker refused the record's last attempt,
+                    // appended later (a request of a connection the producer had closed, racing
+                    // the resend), is a different fault (judged by the order checks).
+                    let refused = run.refused_by(report.at);
+                    let written_before = run.appended_at(&key, e.offset).is_none_or(|t| t < refused);
                     if written_before && !lost_after && !rebuilt && !run.injected_sequence_errors.contains_key(&key) {
                         err(format!(
                             "GIVEN UP IN LOG: record {idx} reported PossiblyPersisted ({why}) but is in the log at \
@@ -758,6 +770,13 @@ mod tests {
         assert_eq!(check(&late), Vec::<String>::new());
         late.appended.insert(key.clone(), vec![(2, Instant::from_millis(5)), (4, Instant::from_millis(20))]);
         assert!(check(&late).iter().any(|e| e.contains("GIVEN UP IN LOG")), "appended at 5 ms, given up at 10 ms");
+        // Appended after the broker refused the resend, before the refusal reached the producer
+        // (a request of a closed connection racing the resend): not this fault either. The
+        // latest refusal up to the report bounds the one behind it from above.
+        late.refusals = vec![Instant::from_millis(1), Instant::from_millis(6), Instant::from_millis(30)];
+        assert!(check(&late).iter().any(|e| e.contains("GIVEN UP IN LOG")), "appended at 5 ms, refused at 6 ms");
+        late.refusals = vec![Instant::from_millis(1), Instant::from_millis(4)];
+        assert_eq!(check(&late), Vec::<String>::new(), "appended at 5 ms, refused by 4 ms");
         // An injected sequence error on the partition: the broker lied, excused.
         r.injected_sequence_errors.insert(key, 1);
         assert_eq!(check(&r), Vec::<String>::new());

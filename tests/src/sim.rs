@@ -235,6 +235,7 @@ pub fn run<P: SimProducer, B: SimBroker>(
     d.run.accepts_any_first_sequence = d.cluster.accepts_any_first_sequence();
     d.run.injected_sequence_errors = d.cluster.injected_sequence_errors();
     d.run.appended = d.cluster.append_times();
+    d.run.refusals = d.cluster.refusal_times();
     for l in d.run.logs.values() {
         for e in l {
             d.trace.ev(now, "log", e.offset as u64, e.value.as_deref().unwrap_or(&[]));

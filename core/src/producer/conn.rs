@@ -16,9 +16,13 @@ use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use bytes::Bytes;
+
 use super::ConnId;
 use super::backoff::Backoff;
+use super::payload::Payload;
 use crate::proto::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
+use crate::proto::produce::ProduceRequest;
 use crate::proto::{self, ApiKey, EncodeError, ErrorCode, Message, VersionRange};
 use crate::rand::Rng;
 use crate::time::{Duration, Instant};
@@ -213,11 +217,8 @@ impl Conns {
         id
     }
 
-    /// Encodes a request frame for `conn` at `now` and records it as outstanding until `now +
-    /// timeout`. `capacity`: the frame buffer is allocated for that many bytes up front (a
-    /// Produce request carrying many batches is then not grown, and copied, step by step); 0 to
-    /// let it grow.
-    #[allow(clippy::too_many_arguments)]
+    /// Encodes a request frame for `conn` (one contiguous chunk) at `now` and records it as
+    /// outstanding until `now + timeout`.
     pub(crate) fn request<'a, M: Message<'a>>(
         &mut self,
         conn: ConnId,
@@ -226,21 +227,61 @@ impl Conns {
         kind: RequestKind,
         now: Instant,
         timeout: Duration,
-        capacity: usize,
-    ) -> Result<Vec<u8>, EncodeError> {
-        let deadline = now + timeout;
+    ) -> Result<Payload, EncodeError> {
         let correlation_id = self.next_correlation;
-        let mut out = Vec::with_capacity(capacity);
+        let mut out = Vec::new();
         proto::encode_request_frame(&mut out, correlation_id, Some(&self.client_id), version, body)?;
+        self.outstanding(conn, correlation_id, version, kind, now, now + timeout);
+        Ok(Payload::from(out))
+    }
+
+    /// Encodes a Produce request frame for `conn` and records it as outstanding. The record
+    /// batches are not copied: `batches` are the shared buffers `body`'s records borrow from,
+    /// in the order they appear in it (each partition's `records` is the whole of its batch),
+    /// and the payload carries them between the encoded pieces.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn request_produce(
+        &mut self,
+        conn: ConnId,
+        version: i16,
+        body: &ProduceRequest<'_>,
+        batches: &[Bytes],
+        kind: RequestKind,
+        now: Instant,
+        timeout: Duration,
+    ) -> Result<Payload, EncodeError> {
+        let correlation_id = self.next_correlation;
+        let mut head = Vec::new();
+        let mut at = Vec::with_capacity(batches.len());
+        body.encode_frame_without_records(&mut head, correlation_id, Some(&self.client_id), version, &mut at)?;
+        // Each partition's records must be exactly its batch, at its place.
+        let records = body.topic_data.iter().flat_map(|t| &t.partition_data).filter_map(|p| p.records);
+        let paired = records.clone().count() == batches.len()
+            && records.zip(batches).all(|(r, b)| core::ptr::eq(r.as_ptr(), b.as_ptr()) && r.len() == b.len());
+        let payload = paired.then(|| Payload::spliced(head, &at, batches)).flatten();
+        let payload = payload.ok_or(EncodeError::InvalidValue("records not paired with their batches"))?;
+        self.outstanding(conn, correlation_id, version, kind, now, now + timeout);
+        Ok(payload)
+    }
+
+    /// Takes the next correlation id and records the request as outstanding on `conn`.
+    fn outstanding(
+        &mut self,
+        conn: ConnId,
+        correlation_id: i32,
+        version: i16,
+        kind: RequestKind,
+        sent_at: Instant,
+        deadline: Instant,
+    ) {
         self.next_correlation = if correlation_id == i32::MAX { 1 } else { correlation_id + 1 };
         if let Some(c) = self.get_mut(conn) {
-            c.pending.push_back(Pending { correlation_id, version, kind, sent_at: now, deadline });
+            c.pending.push_back(Pending { correlation_id, version, kind, sent_at, deadline });
         }
-        Ok(out)
     }
 
     /// `Input::Connected`: starts negotiation; returns the ApiVersions frame to transmit.
-    pub(crate) fn on_connected(&mut self, conn: ConnId, now: Instant, timeout: Duration) -> Option<Vec<u8>> {
+    pub(crate) fn on_connected(&mut self, conn: ConnId, now: Instant, timeout: Duration) -> Option<Payload> {
         let c = self.get_mut(conn)?;
         if !matches!(c.state, ConnState::Connecting { .. }) {
             return None;
@@ -253,10 +294,10 @@ impl Conns {
         self.api_versions(conn, ApiKey::ApiVersions.supported().max, now, timeout)
     }
 
-    fn api_versions(&mut self, conn: ConnId, version: i16, now: Instant, timeout: Duration) -> Option<Vec<u8>> {
+    fn api_versions(&mut self, conn: ConnId, version: i16, now: Instant, timeout: Duration) -> Option<Payload> {
         let req =
             ApiVersionsRequest { client_software_name: "idem", client_software_version: env!("CARGO_PKG_VERSION") };
-        self.request(conn, version, &req, RequestKind::ApiVersions(version), now, timeout, 0).ok()
+        self.request(conn, version, &req, RequestKind::ApiVersions(version), now, timeout).ok()
     }
 
     /// Re-sends ApiVersions at a lower version after UNSUPPORTED_VERSION.
@@ -266,7 +307,7 @@ impl Conns {
         version: i16,
         now: Instant,
         timeout: Duration,
-    ) -> Option<Vec<u8>> {
+    ) -> Option<Payload> {
         self.api_versions(conn, version, now, timeout)
     }
 
@@ -405,12 +446,83 @@ mod tests {
     }
 
     #[test]
+    fn produce_frames_carry_batches_without_changing_a_byte() {
+        use crate::proto::produce::{PartitionProduceData, TopicProduceData};
+        let mut rng = Rng::new(7);
+        let backoff = Backoff { initial: Duration::from_millis(50), max: Duration::from_secs(1) };
+        for case in 0..200 {
+            let version = 3 + (case % 8) as i16;
+            // Batches of every length class: empty, short, and past the one- and two-byte
+            // compact length prefixes (127, 16383) of flexible versions.
+            let sizes = [0usize, 1, 61, 126, 127, 128, 5000, 16383, 16384, 70_000];
+            let names = ["t", "topic-two", ""];
+            let topics = 1 + rng.below(3) as usize;
+            let mut batches: Vec<Bytes> = Vec::new();
+            let mut layout = Vec::new();
+            for t in 0..topics {
+                for p in 0..rng.below(4) as i32 {
+                    let batch = rng.chance(0.9).then(|| {
+                        let n = sizes[rng.below(sizes.len() as u64) as usize];
+                        Bytes::from((0..n).map(|i| (i as u8) ^ (case as u8)).collect::<Vec<u8>>())
+                    });
+                    batches.extend(batch.clone());
+                    layout.push((t, p, batch));
+                }
+            }
+            let topic_data: Vec<TopicProduceData<'_>> = (0..topics)
+                .map(|t| TopicProduceData {
+                    name: names[t],
+                    partition_data: layout
+                        .iter()
+                        .filter(|l| l.0 == t)
+                        .map(|(_, p, b)| PartitionProduceData { index: *p, records: b.as_deref() })
+                        .collect(),
+                })
+                .collect();
+            let req = ProduceRequest {
+                transactional_id: rng.chance(0.5).then_some("tx"),
+                acks: -1,
+                timeout_ms: 30_000,
+                topic_data,
+            };
+            let mut c = Conns::new("client".into(), backoff);
+            let id = c.open(1, Instant::ZERO, Duration::from_secs(1));
+            c.next_correlation = case;
+            let kind = RequestKind::Produce(Vec::new());
+            let payload =
+                c.request_produce(id, version, &req, &batches, kind, Instant::ZERO, Duration::from_secs(30)).unwrap();
+            // The frame as it was encoded before: one buffer, every batch copied in.
+            let mut whole = Vec::new();
+            proto::encode_request_frame(&mut whole, case, Some("client"), version, &req).unwrap();
+            assert_eq!(payload.to_vec(), whole, "case {case}, version {version}");
+            assert_eq!(payload.len(), whole.len());
+            // No batch was copied: the non-empty ones are chunks of the payload, as they are.
+            let chunks: Vec<&[u8]> = payload.chunks().collect();
+            for b in batches.iter().filter(|b| !b.is_empty()) {
+                assert!(chunks.iter().any(|c| core::ptr::eq(c.as_ptr(), b.as_ptr()) && c.len() == b.len()));
+            }
+            assert_eq!(c.get(id).unwrap().pending.back().unwrap().correlation_id, case);
+            // Batches that are not the records, in their order, are refused (two empty batches
+            // are the same bytes either way).
+            if batches.len() >= 2 && !(batches[0].is_empty() && batches[1].is_empty()) {
+                let mut swapped = batches.clone();
+                swapped.swap(0, 1);
+                let kind = RequestKind::Produce(Vec::new());
+                assert!(
+                    c.request_produce(id, version, &req, &swapped, kind, Instant::ZERO, Duration::from_secs(30))
+                        .is_err()
+                );
+            }
+        }
+    }
+
+    #[test]
     fn correlation_and_timeouts() {
         let mut c = Conns::new("t".into(), Backoff { initial: Duration::from_millis(50), max: Duration::from_secs(1) });
         let mut rng = Rng::new(1);
         let id = c.open(-1, Instant::ZERO, Duration::from_secs(10));
         assert_eq!(c.timed_out(Instant::from_millis(10_000)), [(id, TimedOut::Connect)]);
-        let frame = c.on_connected(id, Instant::ZERO, Duration::from_secs(30)).unwrap();
+        let frame = c.on_connected(id, Instant::ZERO, Duration::from_secs(30)).unwrap().to_vec();
         let Ok(Frame::Complete { body, .. }) = parse_frame(&frame, 1 << 20) else { panic!() };
         let (h, _) = proto::decode_request_header(body).unwrap();
         assert_eq!((h.api_key, h.api_version, h.client_id), (18, 3, Some("t")));

@@ -42,7 +42,7 @@ impl Producer {
         };
         let req = self.pid.request();
         let timeout = self.config.request_timeout;
-        match self.conns.request(conn, version, &req, RequestKind::InitProducerId, now, timeout, 0) {
+        match self.conns.request(conn, version, &req, RequestKind::InitProducerId, now, timeout) {
             Ok(data) => self.transmit(conn, data),
             Err(_) => self.producer_id_lost(),
         }

@@ -35,6 +35,7 @@ mod observe;
 mod outcome;
 mod partition;
 mod partitioner;
+mod payload;
 mod pending;
 mod produce;
 mod report;
@@ -53,6 +54,7 @@ pub use diagnostic::{
     UnknownReason,
 };
 pub use metrics::{BrokerInterval, BrokerMetrics, MetricsInterval, PartitionMetrics, ProducerMetrics, TopicMetrics};
+pub use payload::Payload;
 pub use report::{DeliveryError, Event, FatalError, Persisted, RecordId, SendError};
 
 use accumulator::{Accumulator, RecordRef};
@@ -143,8 +145,10 @@ pub enum Output {
     Transmit {
         /// Which connection.
         conn: ConnId,
-        /// The bytes.
-        data: Vec<u8>,
+        /// The bytes: one whole request frame, in shared chunks (a Produce request's record
+        /// batches are not copied into it). Write [`Payload::chunks`] in order, vectored or
+        /// one by one, or [`Payload::to_vec`].
+        data: Payload,
     },
     /// Close the connection; nothing more is expected about it (no [`Input::Disconnected`]).
     Close {

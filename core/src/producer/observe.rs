@@ -4,14 +4,13 @@
 
 use alloc::boxed::Box;
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use super::agenda::PartKey;
 use super::conn::{Pending, RequestKind};
 use super::diagnostic::{BumpCause, Diagnostic, DiagnosticKind};
 use super::metrics::{BrokerMetrics, NodeCounters, PartitionMetrics, ProducerMetrics, TopicMetrics};
 use super::partition::Note;
-use super::{ConnId, Output, Producer};
+use super::{ConnId, Output, Payload, Producer};
 use crate::debug::DebugContext;
 use crate::time::{Duration, Instant};
 
@@ -47,7 +46,7 @@ impl Producer {
 
     /// Hands the driver a request frame just encoded for `conn` (the connection's newest
     /// outstanding request): counted per broker and in total, and described in `protocol`.
-    pub(super) fn transmit(&mut self, conn: ConnId, data: Vec<u8>) {
+    pub(super) fn transmit(&mut self, conn: ConnId, data: Payload) {
         let bytes = data.len();
         let (node, request) = match self.conns.get(conn) {
             Some(c) => (c.node, c.pending.back().map(|p| (p.kind.api(), p.version, p.correlation_id))),

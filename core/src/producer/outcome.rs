@@ -98,23 +98,21 @@ impl Producer {
                     }));
                 }
                 self.metrics.records_delivered += batch.records.len() as u64;
-                self.acc.recycle(batch.bytes, batch.records, batch.accounted);
+                self.acc.recycle_sealed(batch.bytes, batch.records, batch.accounted);
             }
             Completion::Failed { batch, error, persisted } => {
                 for r in &batch.records {
                     self.out.push_back(Output::Event(Event::Failed { id: r.id, error, persisted }));
                 }
                 self.metrics.records_failed += batch.records.len() as u64;
-                self.acc.recycle(batch.bytes, batch.records, batch.accounted);
+                self.acc.recycle_sealed(batch.bytes, batch.records, batch.accounted);
             }
             Completion::FailedOpen { batch, error } => {
                 for r in &batch.records {
                     self.out.push_back(Output::Event(Event::Failed { id: r.id, error, persisted: Persisted::No }));
                 }
                 self.metrics.records_failed += batch.records.len() as u64;
-                let accounted = batch.accounted;
-                let (bytes, records, _, _) = batch.seal(crate::proto::record_batch::ProducerStamp::NONE);
-                self.acc.recycle(bytes, records, accounted);
+                self.acc.discard(batch);
             }
         }
         self.metrics.buffered_bytes = self.acc.used() as u64;

@@ -26,6 +26,8 @@
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
+use bytes::{Bytes, BytesMut};
+
 use super::ConnId;
 use super::accumulator::{OpenBatch, RecordMeta};
 use super::agenda::Marks;
@@ -42,8 +44,9 @@ pub(crate) const MAX_WINDOW: usize = 5;
 /// A sealed batch: final bytes plus what is needed to report its records.
 #[derive(Debug)]
 pub(crate) struct SealedBatch {
-    /// The RecordBatch bytes, exactly as transmitted (and retransmitted).
-    pub(crate) bytes: Vec<u8>,
+    /// The RecordBatch bytes, exactly as transmitted (and retransmitted): a shared buffer that
+    /// Produce requests carry by reference.
+    pub(crate) bytes: Bytes,
     /// Its records in offset order.
     pub(crate) records: Vec<RecordMeta>,
     /// When its first record was appended.
@@ -68,7 +71,7 @@ pub(crate) struct SealedBatch {
 
 impl SealedBatch {
     /// A batch sealed with `stamp`, never transmitted.
-    fn new(bytes: Vec<u8>, records: Vec<RecordMeta>, created: Instant, accounted: usize, stamp: ProducerStamp) -> Self {
+    fn new(bytes: Bytes, records: Vec<RecordMeta>, created: Instant, accounted: usize, stamp: ProducerStamp) -> Self {
         SealedBatch {
             bytes,
             records,
@@ -103,12 +106,24 @@ impl SealedBatch {
             attempts: self.attempts,
         }
     }
+
+    /// Re-stamps its bytes with `stamp` (producer id, epoch, base sequence, CRC): in place, or
+    /// on a copy while a request still holds the bytes it was sent with (a frame the driver
+    /// has not written or dropped yet), which must not change under it.
+    fn restamp(&mut self, stamp: ProducerStamp) {
+        let bytes = core::mem::take(&mut self.bytes);
+        let mut own = bytes.try_into_mut().unwrap_or_else(|shared| BytesMut::from(&shared[..]));
+        restamp(&mut own, stamp);
+        self.bytes = own.freeze();
+        self.stamp = stamp;
+    }
 }
 
 /// Splits a batch the broker refused as too large into two batches of half its records each
 /// (the Java client's `RecordAccumulator.splitAndReenqueue`), re-encoded from its bytes; the
 /// halves are stamped with `batch.stamp` until renumbered. Gives the batch back when it holds
 /// fewer than two records or its bytes do not decode.
+#[allow(clippy::result_large_err, reason = "a rare path: the batch goes back by value, boxing it would allocate")]
 fn split_in_two(batch: SealedBatch) -> Result<(SealedBatch, SealedBatch), SealedBatch> {
     use crate::proto::record_batch::{RecordBatch, RecordBatchBuilder};
     let mid = batch.records.len() / 2;
@@ -134,7 +149,7 @@ fn split_in_two(batch: SealedBatch) -> Result<(SealedBatch, SealedBatch), Sealed
         }
         let [Some(a), Some(b)] = builders else { return None };
         (a.record_count() as usize == mid && b.record_count() as usize == batch.records.len() - mid)
-            .then(|| (a.seal(batch.stamp), b.seal(batch.stamp)))
+            .then(|| (Bytes::from(a.seal(batch.stamp)), Bytes::from(b.seal(batch.stamp))))
     })();
     let Some((first, second)) = halves else { return Err(batch) };
     let SealedBatch { mut records, created, accounted, stamp, .. } = batch;
@@ -803,9 +818,7 @@ impl PartitionState {
         if let (Some(seq), true) = (rewind_to, idempotent) {
             let mut next = seq;
             for b in self.queue.iter_mut() {
-                let stamp = ProducerStamp { base_sequence: next, ..b.stamp };
-                restamp(&mut b.bytes, stamp);
-                b.stamp = stamp;
+                b.restamp(ProducerStamp { base_sequence: next, ..b.stamp });
                 next = increment_sequence(next, b.record_count());
             }
             self.next_sequence = next;
@@ -868,9 +881,7 @@ impl PartitionState {
         let mut next = first;
         if idempotent {
             for b in self.queue.iter_mut() {
-                let stamp = ProducerStamp { producer_id, producer_epoch, base_sequence: next };
-                restamp(&mut b.bytes, stamp);
-                b.stamp = stamp;
+                b.restamp(ProducerStamp { producer_id, producer_epoch, base_sequence: next });
                 next = increment_sequence(next, b.record_count());
             }
         }

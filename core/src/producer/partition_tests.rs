@@ -100,7 +100,7 @@ fn success_and_implicit_ack() {
 #[test]
 fn lost_batches_are_resent_in_order_with_the_same_bytes() {
     let mut p = part_with(3, 0);
-    let before: Vec<Vec<u8>> = p.queue.iter().map(|b| b.bytes.clone()).collect();
+    let before: Vec<Bytes> = p.queue.iter().map(|b| b.bytes.clone()).collect();
     for k in 0..3 {
         let i = p.next_to_send(T0, C, 5, false).unwrap();
         p.mark_sent(i, C, k);
@@ -459,4 +459,21 @@ fn unsequenced_part(records: &[u64]) -> PartitionState {
         p.seal(-1, -1, false);
     }
     p
+}
+
+#[test]
+fn renumbering_copies_only_bytes_a_request_still_holds() {
+    let mut p = part_with(2, 0);
+    // Batch 0's bytes are still in a request frame the driver holds; batch 1's are not.
+    let frame = p.queue[0].bytes.clone();
+    let alone = p.queue[1].bytes.as_ptr();
+    p.renumber(10, 1, true);
+    let stamps: Vec<(i64, i16, i32)> = p.queue.iter().map(stamp_of).map(|s| (s.0, s.1, s.2)).collect();
+    assert_eq!(stamps, [(10, 1, 0), (10, 1, 2)]);
+    // The frame still says what was sent; the batch was re-stamped on a copy.
+    let (sent, _) = RecordBatch::decode(&frame).unwrap();
+    assert_eq!((sent.header.producer_id, sent.header.producer_epoch), (9, 0));
+    assert!(!core::ptr::eq(p.queue[0].bytes.as_ptr(), frame.as_ptr()));
+    // Nothing else held batch 1: re-stamped in place.
+    assert!(core::ptr::eq(p.queue[1].bytes.as_ptr(), alone));
 }

@@ -8,6 +8,8 @@
 
 use alloc::vec::Vec;
 
+use bytes::Bytes;
+
 use super::agenda::PartKey;
 use super::conn::RequestKind;
 use super::drive::part_of;
@@ -73,14 +75,14 @@ impl Producer {
                     picks.iter().map(|&(t, pi, _)| (t, self.topics[t].partitions[pi].partition)).collect();
                 debug_assert!(parts.is_sorted());
                 let mut topic_data: Vec<TopicProduceData<'_>> = Vec::new();
-                // Frame size: the batches plus per-partition and per-request framing.
-                let mut capacity = 256usize;
+                // The batches travel as shared buffers next to the encoded framing, not copied.
+                let mut batches: Vec<Bytes> = Vec::with_capacity(picks.len());
                 for &(t, pi, i) in &picks {
                     let name = self.metadata.topics[t].name.as_str();
                     let part = &self.topics[t].partitions[pi];
-                    let records = part.window.iter().nth(i).map(|b| b.bytes.as_slice());
-                    capacity = capacity.saturating_add(records.map_or(0, <[u8]>::len) + 16 + name.len());
-                    let data = PartitionProduceData { index: part.partition, records };
+                    let batch = part.window.iter().nth(i).map(|b| &b.bytes);
+                    batches.extend(batch.cloned());
+                    let data = PartitionProduceData { index: part.partition, records: batch.map(|b| &b[..]) };
                     match topic_data.iter_mut().find(|td| td.name == name) {
                         Some(td) => td.partition_data.push(data),
                         None => topic_data.push(TopicProduceData { name, partition_data: alloc::vec![data] }),
@@ -94,7 +96,7 @@ impl Producer {
                 };
                 let timeout = self.config.request_timeout;
                 let kind = RequestKind::Produce(parts);
-                let result = self.conns.request(conn, version, &req, kind, now, timeout, capacity);
+                let result = self.conns.request_produce(conn, version, &req, &batches, kind, now, timeout);
                 drop(req);
                 match result {
                     Ok(data) => {

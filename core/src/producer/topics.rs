@@ -62,7 +62,7 @@ impl Producer {
         };
         let timeout = self.config.request_timeout;
         let req = self.metadata.request();
-        match self.conns.request(conn, version, &req, RequestKind::Metadata, now, timeout, 0) {
+        match self.conns.request(conn, version, &req, RequestKind::Metadata, now, timeout) {
             Ok(data) => self.transmit(conn, data),
             Err(_) => {
                 let at = self.retry_backoff.next_at(now, self.metadata.failures, &mut self.rng);

@@ -57,7 +57,13 @@ pub fn begin_frame(out: &mut Vec<u8>) -> usize {
 
 /// Fills in the size prefix reserved at `at` with the length of everything written since.
 pub fn finish_frame(out: &mut [u8], at: usize) -> Result<(), EncodeError> {
-    let size = out.len() - at - 4;
+    finish_frame_with(out, at, 0)
+}
+
+/// [`finish_frame`] for a frame whose body also holds `outside` bytes not in `out` (record
+/// batches the frame carries by reference).
+pub(crate) fn finish_frame_with(out: &mut [u8], at: usize, outside: usize) -> Result<(), EncodeError> {
+    let size = (out.len() - at - 4).saturating_add(outside);
     if size > i32::MAX as usize {
         return Err(EncodeError::TooLong { length: size });
     }

@@ -80,11 +80,29 @@ pub fn encode_request_frame<'a, M: Message<'a>>(
     version: i16,
     body: &M,
 ) -> Result<(), EncodeError> {
-    M::API_KEY.check_encode(version)?;
+    encode_request_frame_with(out, M::API_KEY, correlation_id, client_id, version, |out| {
+        body.encode(version, out).map(|()| 0)
+    })
+}
+
+/// Appends one whole request frame of `api_key` whose body `body` appends, except for the
+/// bytes it returns the count of: they belong to the body (the size prefix counts them) but
+/// are carried outside `out`. On error nothing is appended.
+pub(crate) fn encode_request_frame_with(
+    out: &mut Vec<u8>,
+    api_key: ApiKey,
+    correlation_id: i32,
+    client_id: Option<&str>,
+    version: i16,
+    body: impl FnOnce(&mut Vec<u8>) -> Result<usize, EncodeError>,
+) -> Result<(), EncodeError> {
+    api_key.check_encode(version)?;
     writer::atomically(out, |out| {
         let at = begin_frame(out);
-        let header = RequestHeader { api_key: M::API_KEY.as_i16(), api_version: version, correlation_id, client_id };
-        header.encode(out).and_then(|()| body.encode(version, out)).and_then(|()| finish_frame(out, at))
+        let header = RequestHeader { api_key: api_key.as_i16(), api_version: version, correlation_id, client_id };
+        header.encode(out)?;
+        let outside = body(out)?;
+        frame::finish_frame_with(out, at, outside)
     })
 }
 

@@ -151,21 +151,21 @@ fn node_endpoints_size(endpoints: &[NodeEndpoint<'_>]) -> Result<usize, EncodeEr
     Ok(size)
 }
 
-impl<'a> Message<'a> for ProduceRequest<'a> {
-    const API_KEY: ApiKey = ApiKey::Produce;
-
-    /// Appends the request; on error nothing is appended.
-    fn encode(&self, version: i16, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+impl<'a> ProduceRequest<'a> {
+    /// Appends the body in `version`. With `spliced`, the record batches are left out: for each
+    /// partition's records (in the order they belong in the body) the position in `out` where
+    /// they belong is pushed, and the bytes left out are returned; without, they are copied
+    /// and 0 is returned. The bytes are the same either way once the batches are put back.
+    /// On error nothing is appended.
+    fn encode_body(
+        &self,
+        version: i16,
+        out: &mut Vec<u8>,
+        mut spliced: Option<&mut Vec<usize>>,
+    ) -> Result<usize, EncodeError> {
         let flexible = Self::API_KEY.check_encode(version)?;
-        // One reservation for the whole body: the record bytes dominate, the rest is small.
-        let mut hint = 16 + self.transactional_id.map_or(0, str::len);
-        for t in &self.topic_data {
-            hint += 12 + t.name.len();
-            for p in &t.partition_data {
-                hint += 12 + p.records.map_or(0, <[u8]>::len);
-            }
-        }
-        out.reserve(hint);
+        out.reserve(self.size_hint(spliced.is_none()));
+        let mut outside = 0usize;
         atomically(out, |out| {
             out.put_nullable_string(flexible, self.transactional_id)?;
             out.put_i16(self.acks);
@@ -176,7 +176,14 @@ impl<'a> Message<'a> for ProduceRequest<'a> {
                 out.put_array_len(flexible, Some(t.partition_data.len()))?;
                 for p in &t.partition_data {
                     out.put_i32(p.index);
-                    out.put_nullable_bytes(flexible, p.records)?;
+                    match (p.records, spliced.as_deref_mut()) {
+                        (Some(records), Some(at)) => {
+                            out.put_length(flexible, true, Some(records.len()))?;
+                            at.push(out.len());
+                            outside = outside.saturating_add(records.len());
+                        }
+                        (records, _) => out.put_nullable_bytes(flexible, records)?,
+                    }
                     if flexible {
                         out.put_empty_tagged_fields();
                     }
@@ -189,7 +196,50 @@ impl<'a> Message<'a> for ProduceRequest<'a> {
                 out.put_empty_tagged_fields();
             }
             Ok(())
+        })?;
+        Ok(outside)
+    }
+
+    /// About the body's size (a little more), with or without the record batches: one
+    /// reservation for the whole body (the record bytes dominate, the rest is small).
+    fn size_hint(&self, with_records: bool) -> usize {
+        let mut hint = 16 + self.transactional_id.map_or(0, str::len);
+        for t in &self.topic_data {
+            hint += 12 + t.name.len();
+            for p in &t.partition_data {
+                hint += 12 + if with_records { p.records.map_or(0, <[u8]>::len) } else { 0 };
+            }
+        }
+        hint
+    }
+
+    /// Appends the whole request frame (size prefix, header, body) without the record
+    /// batches: `at` gets, for each partition that has records, in order, the position in
+    /// `out` where its batch belongs. `out` with each batch inserted at its position is
+    /// byte for byte [`encode_request_frame`](super::encode_request_frame)'s frame. On error
+    /// nothing is appended (`at` may hold positions to discard).
+    pub(crate) fn encode_frame_without_records(
+        &self,
+        out: &mut Vec<u8>,
+        correlation_id: i32,
+        client_id: Option<&str>,
+        version: i16,
+        at: &mut Vec<usize>,
+    ) -> Result<(), EncodeError> {
+        // The frame's prefix and header too: the frame is built without growing its buffer.
+        out.reserve(self.size_hint(false) + 16 + client_id.map_or(0, str::len));
+        super::encode_request_frame_with(out, Self::API_KEY, correlation_id, client_id, version, |out| {
+            self.encode_body(version, out, Some(at))
         })
+    }
+}
+
+impl<'a> Message<'a> for ProduceRequest<'a> {
+    const API_KEY: ApiKey = ApiKey::Produce;
+
+    /// Appends the request; on error nothing is appended.
+    fn encode(&self, version: i16, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.encode_body(version, out, None).map(|_| ())
     }
 
     fn decode(r: &mut Reader<'a>, version: i16) -> Result<Self, DecodeError> {

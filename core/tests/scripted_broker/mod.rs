@@ -132,6 +132,7 @@ impl ScriptedBroker {
                 }
                 Output::Transmit { conn, data } => {
                     assert!(self.live.contains(&conn), "transmit on a connection that is not open");
+                    let data = data.to_vec();
                     let mut rest = &data[..];
                     while !rest.is_empty() {
                         let Ok(Frame::Complete { body, consumed }) = proto::parse_frame(rest, 1 << 30) else {

@@ -125,6 +125,24 @@ impl RecordBatchBuilder {
         Ok(())
     }
 
+    /// Bytes the buffer holds room for (header included) before it must grow.
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Makes room for at least `additional` more bytes, growing the buffer to exactly that
+    /// (as `Vec::reserve_exact`): for a caller that decides how the buffer grows. Appending
+    /// reserves on its own otherwise.
+    pub fn reserve_exact(&mut self, additional: usize) {
+        self.buf.reserve_exact(additional);
+    }
+
+    /// Gives the buffer back without sealing (to reuse its allocation); its bytes are not a
+    /// valid batch.
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.buf
+    }
+
     /// Records appended so far.
     pub fn record_count(&self) -> i32 {
         self.count
