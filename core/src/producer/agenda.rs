@@ -203,7 +203,11 @@ impl Agenda {
                     break;
                 }
                 self.queues[kind as usize].pop();
-                if table.marks(key).is_some_and(|m| m.deadlines[kind as usize] == Some(at)) {
+                let Some(marks) = table.marks(key) else { continue };
+                if marks.deadlines[kind as usize] == Some(at) {
+                    // Consumed: the pass registers the partition's deadline again (maybe the
+                    // same instant, which must then go back into the queue).
+                    marks.deadlines[kind as usize] = None;
                     self.list(key, table);
                 }
             }

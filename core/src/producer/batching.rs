@@ -49,8 +49,11 @@ impl Producer {
                         self.timers.lower(TimerKind::Linger, now + self.config.linger);
                         self.timers.lower(TimerKind::Delivery, now + self.config.delivery_timeout);
                     }
-                    let lingered = self.config.linger == crate::time::Duration::ZERO;
-                    if full || (lingered && part.ready_for_new_batch(self.config.window())) {
+                    // A batch reaching `batch.size` is sealed at once; any other is sealed by
+                    // the next pass once `linger.ms` has passed (with 0: the next pass, which
+                    // the Linger timer asks for at once), so that records arriving meanwhile
+                    // join it, as with the Java client's sender thread.
+                    if full {
                         sealed |= part.seal(pid, epoch, idempotent);
                     }
                     break Ok(());
