@@ -16,7 +16,9 @@
 //! that no other thread allocates meanwhile; a bound exceeded is measured twice before it fails.
 #![allow(clippy::unwrap_used)] // tests unwrap by design
 
-use idem_core::proto::record_batch::{self, Compression, ProducerStamp, RecordBatch, RecordBatchBuilder};
+use idem_core::proto::record_batch::{
+    self, Compression, CompressionContext, ProducerStamp, RecordBatch, RecordBatchBuilder,
+};
 use idem_core::proto::{
     self, Frame, Message, Reader, RequestHeader, api_versions, fetch, init_producer_id, list_offsets, metadata, produce,
 };
@@ -412,7 +414,7 @@ fn sample_batch_with(rng: &mut Rng, codec: Compression) -> Vec<u8> {
     } else {
         ProducerStamp { producer_id: 9, producer_epoch: 1, base_sequence: i32::MAX - 2 }
     };
-    b.seal_compressed(stamp, codec, None, &mut Vec::new()).unwrap()
+    b.seal_compressed(stamp, codec, None, &mut CompressionContext::new()).unwrap()
 }
 
 /// Decodes and walks every record and header; panics if an iterator fails to end.
@@ -535,7 +537,7 @@ fn compressed_batches() {
         for _ in 0..128 {
             b.append(0, None, Some(&[0; 64 * 1024]), &[]).unwrap();
         }
-        let bomb = b.seal_compressed(ProducerStamp::NONE, codec, None, &mut Vec::new()).unwrap();
+        let bomb = b.seal_compressed(ProducerStamp::NONE, codec, None, &mut CompressionContext::new()).unwrap();
         assert!(bomb.len() < 512 * 1024, "{codec:?} bomb of {} bytes", bomb.len());
         corpus.push(bomb);
         targets.push(Target {

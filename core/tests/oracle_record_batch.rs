@@ -7,7 +7,7 @@
 
 use bytes::{Bytes, BytesMut};
 use idem_core::proto::DecodeError;
-use idem_core::proto::record_batch::{self, ProducerStamp, RecordBatch, RecordBatchBuilder};
+use idem_core::proto::record_batch::{self, CompressionContext, ProducerStamp, RecordBatch, RecordBatchBuilder};
 use kafka_protocol::indexmap::IndexMap;
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::records::{
@@ -85,7 +85,7 @@ fn idem_encode_with(c: &Case, codec: record_batch::Compression, level: Option<i3
         let hs: Vec<(&str, Option<&[u8]>)> = r.headers.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
         b.append(r.timestamp, r.key.as_deref(), r.value.as_deref(), &hs).unwrap();
     }
-    b.seal_compressed(c.stamp, codec, level, &mut Vec::new()).unwrap()
+    b.seal_compressed(c.stamp, codec, level, &mut CompressionContext::new()).unwrap()
 }
 
 fn kafka_records(c: &Case, base_offset: i64, leader_epoch: i32) -> Vec<Record> {

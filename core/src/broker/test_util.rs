@@ -1,7 +1,7 @@
 //! Test helpers: a client's view of the cluster (encode requests, decode responses).
 
 use super::{BrokerAddress, BrokerInput, BrokerOutput, Cluster, ClusterConfig, ConnId, FaultSpec, TopicConfig};
-use crate::proto::record_batch::{Compression, ProducerStamp, RecordBatchBuilder};
+use crate::proto::record_batch::{Compression, CompressionContext, ProducerStamp, RecordBatchBuilder};
 use crate::proto::{self, Frame, Message};
 use crate::time::Instant;
 use alloc::string::String;
@@ -130,5 +130,5 @@ pub fn compressed_batch(
         b.append(1_000 + i as i64, None, Some(v.as_bytes()), &[]).unwrap();
     }
     let stamp = ProducerStamp { producer_id, producer_epoch: epoch, base_sequence };
-    b.seal_compressed(stamp, codec, None, &mut Vec::new()).unwrap()
+    b.seal_compressed(stamp, codec, None, &mut CompressionContext::new()).unwrap()
 }

@@ -23,7 +23,7 @@ pub const RECORD_BATCH_OVERHEAD: usize = 61;
 mod builder;
 pub mod compression;
 pub use builder::{RecordBatchBuilder, restamp, set_base_offset, set_partition_leader_epoch};
-pub use compression::{CompressionError, compress, decompress};
+pub use compression::{CompressionContext, CompressionError, compress, decompress};
 
 /// Bytes before `batchLength` counts (baseOffset, batchLength).
 const LOG_OVERHEAD: usize = 12;

@@ -10,7 +10,9 @@ use crate::proto::list_offsets::{
 };
 use crate::proto::metadata::{MetadataRequest, MetadataRequestTopic, MetadataResponse};
 use crate::proto::produce::{PartitionProduceData, ProduceRequest, ProduceResponse, TopicProduceData};
-use crate::proto::record_batch::{Compression, ProducerStamp, RecordBatchBuilder, batches, compress};
+use crate::proto::record_batch::{
+    Compression, CompressionContext, ProducerStamp, RecordBatchBuilder, batches, compress,
+};
 use crate::proto::{ApiKey, ErrorCode};
 use alloc::vec;
 use alloc::vec::Vec;
@@ -443,7 +445,7 @@ fn decompression_is_bounded_by_the_configured_limit() {
         for _ in 0..200 {
             b.append(0, None, Some(&[0; 1024]), &[]).unwrap();
         }
-        let bomb = b.seal_compressed(ProducerStamp::NONE, codec, None, &mut Vec::new()).unwrap();
+        let bomb = b.seal_compressed(ProducerStamp::NONE, codec, None, &mut CompressionContext::new()).unwrap();
         assert!(bomb.len() < 20_000, "{codec:?}: {}", bomb.len());
         assert_eq!(produce(&mut c, 1, 9, 0, &bomb).0, ErrorCode::CORRUPT_MESSAGE.0, "{codec:?}");
         assert!(c.decompression_scratch.capacity() <= 1 << 20);
@@ -452,7 +454,7 @@ fn decompression_is_bounded_by_the_configured_limit() {
         for _ in 0..90 {
             b.append(0, None, Some(&[0; 1024]), &[]).unwrap();
         }
-        let fine = b.seal_compressed(ProducerStamp::NONE, codec, None, &mut Vec::new()).unwrap();
+        let fine = b.seal_compressed(ProducerStamp::NONE, codec, None, &mut CompressionContext::new()).unwrap();
         assert_eq!(produce(&mut c, 1, 9, 0, &fine), (0, 0), "{codec:?}");
     }
 }

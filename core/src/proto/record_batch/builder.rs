@@ -1,6 +1,6 @@
 //! [`RecordBatchBuilder`]: appends records straight into the batch buffer, seals once.
 
-use super::{Compression, CompressionError, compression};
+use super::{Compression, CompressionContext, CompressionError};
 use super::{
     LOG_OVERHEAD, MAX_BATCH_SIZE, OFF_ATTRIBUTES, OFF_BASE_OFFSET, OFF_BASE_SEQUENCE, OFF_BASE_TIMESTAMP,
     OFF_BATCH_LENGTH, OFF_CRC, OFF_LAST_OFFSET_DELTA, OFF_LEADER_EPOCH, OFF_MAGIC, OFF_MAX_TIMESTAMP,
@@ -152,12 +152,14 @@ impl RecordBatchBuilder {
 
     /// Finishes the batch with its records section compressed by `codec` at `level` (`None`:
     /// the codec's default, Kafka's `compression.<codec>.level`; see
-    /// [`Compression::level_range`]): the records are compressed into `scratch` (cleared
-    /// first, its allocation kept for the next batch), then copied back over the uncompressed
-    /// records; the header is written as by [`RecordBatchBuilder::seal`] with attributes bits
-    /// 0-2 set to the codec and the batch length and CRC-32C of the compressed batch. The
-    /// returned buffer is the builder's, so its allocation is reused. [`Compression::None`]
-    /// seals uncompressed.
+    /// [`Compression::level_range`]): the records are compressed into `ctx`'s buffer (its
+    /// allocation and codec state kept for the next batch), then copied back over the
+    /// uncompressed records; the header is written as by [`RecordBatchBuilder::seal`] with
+    /// attributes bits 0-2 set to the codec and the batch length and CRC-32C of the compressed
+    /// batch. The returned buffer is the builder's, so its allocation is reused.
+    /// [`Compression::None`] seals uncompressed. The bytes are final: a retry sends exactly
+    /// these bytes (never compress again: a different level or library version would change
+    /// them).
     ///
     /// The record count, offsets, timestamps and sequences are those of the uncompressed
     /// records; the batch's length (what `message.max.bytes` limits) is the compressed one.
@@ -172,20 +174,26 @@ impl RecordBatchBuilder {
         stamp: ProducerStamp,
         codec: Compression,
         level: Option<i32>,
-        scratch: &mut Vec<u8>,
+        ctx: &mut CompressionContext,
     ) -> Result<Vec<u8>, CompressionError> {
         if codec == Compression::None {
             return Ok(self.seal(stamp));
         }
         let (mut buf, header) = self.into_parts();
+        let mut scratch = core::mem::take(&mut ctx.scratch);
         scratch.clear();
-        compression::compress(codec, level, buf.get(RECORD_BATCH_OVERHEAD..).unwrap_or_default(), scratch)?;
-        if RECORD_BATCH_OVERHEAD.saturating_add(scratch.len()) > MAX_BATCH_SIZE {
+        let compressed = ctx.compress(codec, level, buf.get(RECORD_BATCH_OVERHEAD..).unwrap_or_default(), &mut scratch);
+        let fits = RECORD_BATCH_OVERHEAD.saturating_add(scratch.len()) <= MAX_BATCH_SIZE;
+        if compressed.is_ok() && fits {
+            buf.truncate(RECORD_BATCH_OVERHEAD);
+            buf.extend_from_slice(&scratch);
+            header.write(&mut buf, codec, stamp);
+        }
+        ctx.scratch = scratch;
+        compressed?;
+        if !fits {
             return Err(CompressionError::LimitExceeded { limit: MAX_BATCH_SIZE });
         }
-        buf.truncate(RECORD_BATCH_OVERHEAD);
-        buf.extend_from_slice(scratch);
-        header.write(&mut buf, codec, stamp);
         Ok(buf)
     }
 

@@ -180,74 +180,129 @@ impl Compression {
     }
 }
 
-/// Appends `input` compressed with `codec` at `level` (`None`: the codec's default; ignored by
-/// codecs without levels) to `out`, in the format Kafka's Java client writes (see the module
-/// docs). On error `out` is left as it was.
-///
-/// Errors: [`CompressionError::Unsupported`] for [`Compression::None`] or a codec whose feature
-/// is off, [`CompressionError::InvalidLevel`] for a level outside [`Compression::level_range`].
+/// Appends `input` compressed with `codec` at `level` to `out`: [`CompressionContext::compress`]
+/// with a fresh context (its codec state allocated for this call only).
 pub fn compress(
     codec: Compression,
     level: Option<i32>,
     input: &[u8],
     out: &mut Vec<u8>,
 ) -> Result<(), CompressionError> {
-    if !codec.is_enabled() || codec == Compression::None {
-        return Err(CompressionError::Unsupported(codec));
-    }
-    let level = codec.resolve_level(level)?;
-    let start = out.len();
-    let result = match codec {
-        #[cfg(feature = "gzip")]
-        Compression::Gzip => gzip::compress(level, input, out),
-        #[cfg(feature = "snappy")]
-        Compression::Snappy => snappy::compress(input, out),
-        #[cfg(feature = "lz4")]
-        Compression::Lz4 => lz4::compress(input, out),
-        #[cfg(feature = "zstd")]
-        Compression::Zstd => zstd::compress(level, input, out),
-        _ => {
-            let _ = (level, input);
-            Err(CompressionError::Unsupported(codec))
-        }
-    };
-    if result.is_err() {
-        out.truncate(start);
-    }
-    result
+    CompressionContext::new().compress(codec, level, input, out)
 }
 
-/// Appends the decompression of `input` (a records section compressed with `codec`) to `out`,
-/// appending at most `limit` bytes: decoding stops with [`CompressionError::LimitExceeded`]
-/// before the output would grow past it (see the module docs for how each codec checks). On
-/// error `out` is left as it was (its capacity may have grown, by at most `limit`).
-///
-/// Errors: [`CompressionError::Unsupported`] for [`Compression::None`] or a codec whose feature
-/// is off; otherwise the input's defect.
+/// Appends the decompression of `input` to `out`, at most `limit` bytes:
+/// [`CompressionContext::decompress`] with a fresh context.
 pub fn decompress(codec: Compression, input: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(), CompressionError> {
-    if !codec.is_enabled() || codec == Compression::None {
-        return Err(CompressionError::Unsupported(codec));
+    CompressionContext::new().decompress(codec, input, limit, out)
+}
+
+/// Codec state kept from one call to the next, so that compressing or decompressing many
+/// batches allocates and initialises it once: zstd's compression and decompression contexts
+/// (creating them costs about as much as compressing a 16 KiB batch), deflate's and inflate's
+/// state, and the buffer [`RecordBatchBuilder::seal_compressed`](super::RecordBatchBuilder::seal_compressed)
+/// compresses into. Each part is created on first use. A producer keeps one per thread that
+/// seals batches; the results do not depend on what the context did before.
+#[derive(Default)]
+pub struct CompressionContext {
+    /// Where `seal_compressed` compresses a records section before copying it into the batch.
+    pub(crate) scratch: Vec<u8>,
+    #[cfg(feature = "gzip")]
+    gzip: gzip::State,
+    #[cfg(feature = "zstd")]
+    zstd: zstd::State,
+}
+
+impl fmt::Debug for CompressionContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CompressionContext").field("scratch_capacity", &self.scratch.capacity()).finish_non_exhaustive()
     }
-    let start = out.len();
-    let mut sink = Sink { out, start, limit };
-    let result = match codec {
-        #[cfg(feature = "gzip")]
-        Compression::Gzip => gzip::decompress(input, &mut sink),
-        #[cfg(feature = "snappy")]
-        Compression::Snappy => snappy::decompress(input, &mut sink),
-        #[cfg(feature = "lz4")]
-        Compression::Lz4 => lz4::decompress(input, &mut sink),
-        #[cfg(feature = "zstd")]
-        Compression::Zstd => zstd::decompress(input, &mut sink),
-        _ => {
-            let _ = (input, &mut sink);
-            Err(CompressionError::Unsupported(codec))
+}
+
+impl CompressionContext {
+    /// A context holding nothing yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends `input` compressed with `codec` at `level` (`None`: the codec's default;
+    /// ignored by codecs without levels) to `out`, in the format Kafka's Java client writes
+    /// (see the module docs). On error `out` is left as it was.
+    ///
+    /// Errors: [`CompressionError::Unsupported`] for [`Compression::None`] or a codec whose
+    /// feature is off, [`CompressionError::InvalidLevel`] for a level outside
+    /// [`Compression::level_range`].
+    pub fn compress(
+        &mut self,
+        codec: Compression,
+        level: Option<i32>,
+        input: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), CompressionError> {
+        if !codec.is_enabled() || codec == Compression::None {
+            return Err(CompressionError::Unsupported(codec));
         }
-    };
-    if result.is_err() {
-        sink.out.truncate(start);
+        let level = codec.resolve_level(level)?;
+        let start = out.len();
+        let result = match codec {
+            #[cfg(feature = "gzip")]
+            Compression::Gzip => gzip::compress(&mut self.gzip, level, input, out),
+            #[cfg(feature = "snappy")]
+            Compression::Snappy => snappy::compress(input, out),
+            #[cfg(feature = "lz4")]
+            Compression::Lz4 => lz4::compress(input, out),
+            #[cfg(feature = "zstd")]
+            Compression::Zstd => zstd::compress(&mut self.zstd, level, input, out),
+            _ => {
+                let _ = (level, input);
+                Err(CompressionError::Unsupported(codec))
+            }
+        };
+        if result.is_err() {
+            out.truncate(start);
+        }
+        result
     }
-    result
+
+    /// Appends the decompression of `input` (a records section compressed with `codec`) to
+    /// `out`, appending at most `limit` bytes: decoding stops with
+    /// [`CompressionError::LimitExceeded`] before the output would grow past it (see the
+    /// module docs for how each codec checks). On error `out` is left as it was (its capacity
+    /// may have grown, by at most `limit`).
+    ///
+    /// Errors: [`CompressionError::Unsupported`] for [`Compression::None`] or a codec whose
+    /// feature is off; otherwise the input's defect.
+    pub fn decompress(
+        &mut self,
+        codec: Compression,
+        input: &[u8],
+        limit: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<(), CompressionError> {
+        if !codec.is_enabled() || codec == Compression::None {
+            return Err(CompressionError::Unsupported(codec));
+        }
+        let start = out.len();
+        let mut sink = Sink { out, start, limit };
+        let result = match codec {
+            #[cfg(feature = "gzip")]
+            Compression::Gzip => gzip::decompress(&mut self.gzip, input, &mut sink),
+            #[cfg(feature = "snappy")]
+            Compression::Snappy => snappy::decompress(input, &mut sink),
+            #[cfg(feature = "lz4")]
+            Compression::Lz4 => lz4::decompress(input, &mut sink),
+            #[cfg(feature = "zstd")]
+            Compression::Zstd => zstd::decompress(&mut self.zstd, input, &mut sink),
+            _ => {
+                let _ = (input, &mut sink);
+                Err(CompressionError::Unsupported(codec))
+            }
+        };
+        if result.is_err() {
+            sink.out.truncate(start);
+        }
+        result
+    }
 }
 
 /// The output of one decompression: `out[start..]` is what it appended, never longer than

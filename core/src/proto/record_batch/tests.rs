@@ -193,7 +193,7 @@ fn sealed_compressed_batches_decode_to_the_same_records() {
     let plain = sample();
     let (pb, _) = RecordBatch::decode(&plain).unwrap();
     let want: Vec<Record<'_>> = pb.records().collect::<Result<_, _>>().unwrap();
-    let mut scratch = Vec::new();
+    let mut scratch = CompressionContext::new();
     for codec in Compression::ALL.into_iter().filter(|c| c.is_enabled()) {
         let bytes = sample_builder().seal_compressed(STAMP, codec, None, &mut scratch).unwrap();
         let (batch, n) = RecordBatch::decode(&bytes).unwrap();
@@ -239,7 +239,7 @@ fn sealed_compressed_batches_decode_to_the_same_records() {
 
 #[test]
 fn compressed_record_count_must_match() {
-    let mut scratch = Vec::new();
+    let mut scratch = CompressionContext::new();
     for codec in Compression::ALL.into_iter().filter(|c| c.is_enabled() && *c != Compression::None) {
         let bytes = sample_builder().seal_compressed(STAMP, codec, None, &mut scratch).unwrap();
         for (count, expect) in [

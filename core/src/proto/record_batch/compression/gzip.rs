@@ -5,6 +5,7 @@
 use super::{CompressionError, Sink, take};
 use alloc::boxed::Box;
 use alloc::vec::Vec;
+use miniz_oxide::DataFormat;
 use miniz_oxide::deflate::core::{
     CompressorOxide, TDEFLFlush, TDEFLStatus, compress as deflate, create_comp_flags_from_zip_params,
 };
@@ -34,16 +35,30 @@ const HEADER: [u8; 10] = [ID1, ID2, CM_DEFLATE, 0, 0, 0, 0, 0, 0, 0xFF];
 /// Raw deflate (negative window bits: no zlib wrapper), 32 KiB window.
 const RAW_DEFLATE_WINDOW_BITS: i32 = -15;
 
-pub(super) fn compress(level: i32, input: &[u8], out: &mut Vec<u8>) -> Result<(), CompressionError> {
+/// Deflate and inflate state, kept between calls (each about 10 KiB to 300 KiB to set up).
+#[derive(Default)]
+pub(super) struct State {
+    deflate: Option<Box<CompressorOxide>>,
+    inflate: Option<Box<DecompressorOxide>>,
+}
+
+pub(super) fn compress(state: &mut State, level: i32, input: &[u8], out: &mut Vec<u8>) -> Result<(), CompressionError> {
     out.extend_from_slice(&HEADER);
     let flags = create_comp_flags_from_zip_params(level, RAW_DEFLATE_WINDOW_BITS, 0);
-    let mut d = Box::new(CompressorOxide::new(flags));
+    let d = match &mut state.deflate {
+        Some(d) => {
+            d.reset();
+            d.set_format_and_level(DataFormat::Raw, level as u8);
+            d
+        }
+        None => state.deflate.insert(Box::new(CompressorOxide::new(flags))),
+    };
     let mut pos = out.len();
     // Deflate's worst case is a little over the input; one resize usually suffices.
     out.resize(pos + input.len() + input.len() / 1000 + 64, 0);
     let mut rest = input;
     loop {
-        let (status, read, written) = deflate(&mut d, rest, out.get_mut(pos..).unwrap_or_default(), TDEFLFlush::Finish);
+        let (status, read, written) = deflate(d, rest, out.get_mut(pos..).unwrap_or_default(), TDEFLFlush::Finish);
         pos += written;
         rest = rest.get(read..).unwrap_or_default();
         match status {
@@ -63,17 +78,17 @@ pub(super) fn compress(level: i32, input: &[u8], out: &mut Vec<u8>) -> Result<()
     Ok(())
 }
 
-pub(super) fn decompress(input: &[u8], sink: &mut Sink<'_>) -> Result<(), CompressionError> {
+pub(super) fn decompress(state: &mut State, input: &[u8], sink: &mut Sink<'_>) -> Result<(), CompressionError> {
     let mut rest = input;
     if rest.is_empty() {
         return Err(CompressionError::Truncated);
     }
-    let mut inflater = Box::new(DecompressorOxide::new());
+    let inflater = state.inflate.get_or_insert_with(Box::default);
     while !rest.is_empty() {
         let body = skip_header(rest)?;
         let member_start = sink.out.len();
         inflater.init();
-        let used = inflate_member(&mut inflater, body, sink)?;
+        let used = inflate_member(inflater, body, sink)?;
         let trailer = body.get(used..).unwrap_or_default();
         let crc = u32::from_le_bytes(take::<4>(trailer, 0)?);
         let isize = u32::from_le_bytes(take::<4>(trailer, 4)?);

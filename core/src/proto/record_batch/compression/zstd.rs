@@ -20,8 +20,23 @@ fn is_truncated(code: usize) -> bool {
     code == (ZSTD_ErrorCode::ZSTD_error_srcSize_wrong as usize).wrapping_neg()
 }
 
-pub(super) fn compress(level: i32, input: &[u8], out: &mut Vec<u8>) -> Result<(), CompressionError> {
-    let mut cctx = CCtx::try_create().ok_or(CompressionError::Corrupt("zstd could not allocate a context"))?;
+/// The compression and decompression contexts, kept between calls.
+#[derive(Default)]
+pub(super) struct State {
+    cctx: Option<CCtx<'static>>,
+    dctx: Option<DCtx<'static>>,
+}
+
+/// The context in `slot`, created on first use.
+fn context<T>(slot: &mut Option<T>, create: fn() -> Option<T>) -> Result<&mut T, CompressionError> {
+    match slot {
+        Some(c) => Ok(c),
+        None => Ok(slot.insert(create().ok_or(CompressionError::Corrupt("zstd could not allocate a context"))?)),
+    }
+}
+
+pub(super) fn compress(state: &mut State, level: i32, input: &[u8], out: &mut Vec<u8>) -> Result<(), CompressionError> {
+    let cctx = context(&mut state.cctx, CCtx::try_create)?;
     let at = out.len();
     out.resize(at + zstd_safe::compress_bound(input.len()), 0);
     let n = cctx
@@ -31,8 +46,8 @@ pub(super) fn compress(level: i32, input: &[u8], out: &mut Vec<u8>) -> Result<()
     Ok(())
 }
 
-pub(super) fn decompress(input: &[u8], sink: &mut Sink<'_>) -> Result<(), CompressionError> {
-    let mut dctx = DCtx::try_create().ok_or(CompressionError::Corrupt("zstd could not allocate a context"))?;
+pub(super) fn decompress(state: &mut State, input: &[u8], sink: &mut Sink<'_>) -> Result<(), CompressionError> {
+    let dctx = context(&mut state.dctx, DCtx::try_create)?;
     let declared = match zstd_safe::get_frame_content_size(input) {
         Ok(Some(size)) if input.len() == frame_size(input)? => Some(size),
         Ok(_) => None,
