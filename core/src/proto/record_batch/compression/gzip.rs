@@ -1,6 +1,8 @@
 //! gzip (RFC 1952) over `miniz_oxide`'s raw deflate: written as one member, as Java's
 //! `GZIPOutputStream` (Kafka's `GzipCompression`); read as any number of concatenated members,
-//! as Java's `GZIPInputStream`, each member's CRC-32 and ISIZE verified.
+//! as Java's `GZIPInputStream`, each member's CRC-32 and ISIZE verified. Bytes after the last
+//! member that do not start another are refused, as librdkafka's zlib reader refuses them
+//! (Java's reader ignores them).
 
 use super::{CompressionError, Sink, take};
 use alloc::boxed::Box;

@@ -168,8 +168,13 @@ fn frame(input: &[u8], mut at: usize, sink: &mut Sink<'_>) -> Result<usize, Comp
     Ok(at)
 }
 
-/// Decompresses one block into at most `block_max` bytes (and what is left of the limit); a
-/// linked block may refer to the last 64 KiB of its frame's output from `frame_start`.
+/// The most an LZ4 block can expand per byte: a match length extension byte adds 255.
+const MAX_EXPANSION: usize = 255;
+
+/// Decompresses one block into at most `block_max` bytes, what is left of the limit, and what
+/// the block can expand to (so a frame of many tiny blocks declaring 4 MiB blocks costs no
+/// more than its output); a linked block may refer to the last 64 KiB of its frame's output
+/// from `frame_start`.
 fn block(
     data: &[u8],
     block_max: usize,
@@ -177,7 +182,9 @@ fn block(
     sink: &mut Sink<'_>,
 ) -> Result<(), CompressionError> {
     let pos = sink.out.len();
-    let room = block_max.min(sink.room());
+    let by_limit = sink.room();
+    let by_format = block_max.min(data.len().saturating_mul(MAX_EXPANSION).saturating_add(64));
+    let room = by_format.min(by_limit);
     sink.extend(room)?;
     let (before, after) = sink.out.split_at_mut(pos);
     let dict = match frame_start {
@@ -192,7 +199,7 @@ fn block(
         Err(e) => {
             sink.out.truncate(pos);
             Err(match e {
-                DecompressError::OutputTooSmall { .. } if room < block_max => {
+                DecompressError::OutputTooSmall { .. } if by_limit < by_format => {
                     CompressionError::LimitExceeded { limit: sink.limit }
                 }
                 DecompressError::ExpectedAnotherByte | DecompressError::LiteralOutOfBounds => {

@@ -389,3 +389,36 @@ fn a_reused_context_gives_the_same_bytes_as_a_fresh_one() {
         }
     }
 }
+
+#[cfg(feature = "lz4")]
+#[test]
+fn lz4_tiny_blocks_declaring_4_mib_cost_only_their_output() {
+    // A frame with 4 MiB blocks (BD 0x70) made of 20,000 blocks of one literal each.
+    let (flg, bd) = (0x60u8, 0x70u8);
+    let mut f = 0x184D_2204u32.to_le_bytes().to_vec();
+    f.extend_from_slice(&[flg, bd, (xxhash32::xxh32(&[flg, bd], 0) >> 8) as u8]);
+    for _ in 0..20_000 {
+        f.extend_from_slice(&2u32.to_le_bytes());
+        f.extend_from_slice(&[0x10, b'x']);
+    }
+    f.extend_from_slice(&[0; 4]);
+    let mut out = Vec::new();
+    decompress(Compression::Lz4, &f, 1 << 30, &mut out).unwrap();
+    assert_eq!(out.len(), 20_000);
+    assert!(out.capacity() < 1 << 20, "capacity {}", out.capacity());
+}
+
+#[cfg(feature = "zstd")]
+#[test]
+fn zstd_content_size_beyond_what_the_frame_holds_is_refused_before_allocating() {
+    // Magic, a frame header descriptor with a single segment and an 8-byte content size of
+    // 1 GiB, then one empty raw last block: 15 bytes claiming 1 GiB.
+    let mut f = 0xFD2F_B528u32.to_le_bytes().to_vec();
+    f.push(0b1110_0000);
+    f.extend_from_slice(&(1u64 << 30).to_le_bytes());
+    f.extend_from_slice(&[1, 0, 0]);
+    assert_eq!(zstd_safe::get_frame_content_size(&f).ok(), Some(Some(1 << 30)));
+    let mut out = Vec::new();
+    assert!(matches!(decompress(Compression::Zstd, &f, 1 << 31, &mut out), Err(CompressionError::Corrupt(_))));
+    assert_eq!(out.capacity(), 0);
+}

@@ -1,8 +1,8 @@
 //! Zstandard through the C reference library (`zstd-safe`): written as one frame with its
 //! content size (`ZSTD_compressCCtx`); read as any sequence of frames (skippable ones included)
 //! by single-shot decoding into a flat buffer, as librdkafka's `rd_kafka_zstd_decompress` does:
-//! the buffer is the frame's declared content size when it has one (refused beyond the limit
-//! before anything is allocated), else it starts at four times the input and doubles, up to the
+//! the buffer is the frame's declared content size when it has one (refused beyond the limit,
+//! or beyond what the frame's bytes can expand to, before anything is allocated), else it starts at four times the input and doubles, up to the
 //! limit, each time the decoder reports it too small. Single-shot decoding keeps no window
 //! buffer, so a frame declaring a huge window costs nothing beyond its output.
 
@@ -10,6 +10,10 @@ use super::{CompressionError, Sink};
 use alloc::vec::Vec;
 use zstd_safe::zstd_sys::ZSTD_ErrorCode;
 use zstd_safe::{CCtx, DCtx};
+
+/// The most a zstd frame can expand per byte: a block regenerates at most 128 KiB and takes at
+/// least 4 bytes (a 3-byte header and one byte of an RLE block).
+const MAX_EXPANSION: u64 = 128 * 1024 / 4;
 
 /// zstd's error code for "destination buffer is too small" (codes are negated enum values).
 fn is_dst_too_small(code: usize) -> bool {
@@ -56,6 +60,9 @@ pub(super) fn decompress(state: &mut State, input: &[u8], sink: &mut Sink<'_>) -
     let max = sink.room();
     let mut size = match declared {
         Some(size) if size > max as u64 => return Err(CompressionError::LimitExceeded { limit: sink.limit }),
+        Some(size) if size > (input.len() as u64).saturating_mul(MAX_EXPANSION) => {
+            return Err(CompressionError::Corrupt("zstd content size larger than the frame can expand to"));
+        }
         Some(size) => size as usize,
         None => input.len().saturating_mul(4).max(4096).min(max),
     };
