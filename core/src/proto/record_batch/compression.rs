@@ -339,6 +339,7 @@ impl Sink<'_> {
     /// Grows the zeroed tail for a decoder that fills as much as it is given: doubles what was
     /// appended so far (at least `min_step` bytes), capped at the limit; fails once the limit is
     /// reached.
+    #[cfg(feature = "gzip")]
     pub(crate) fn grow(&mut self, min_step: usize) -> Result<(), CompressionError> {
         let step = self.written().max(min_step).min(self.room());
         if step == 0 {
