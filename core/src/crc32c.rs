@@ -8,16 +8,18 @@
 const POLY: u32 = 0x82F6_3B78;
 
 /// Slicing-by-8 tables, computed at compile time.
-static TABLES: [[u32; 256]; 8] = make_tables();
+static TABLES: [[u32; 256]; 8] = make_tables(POLY);
 
-const fn make_tables() -> [[u32; 256]; 8] {
+/// Slicing-by-8 tables of the reflected CRC-32 with polynomial `poly` (also used for gzip's
+/// CRC-32, polynomial 0xEDB88320).
+pub(crate) const fn make_tables(poly: u32) -> [[u32; 256]; 8] {
     let mut t = [[0u32; 256]; 8];
     let mut i = 0;
     while i < 256 {
         let mut c = i as u32;
         let mut k = 0;
         while k < 8 {
-            c = if c & 1 != 0 { (c >> 1) ^ POLY } else { c >> 1 };
+            c = if c & 1 != 0 { (c >> 1) ^ poly } else { c >> 1 };
             k += 1;
         }
         t[0][i] = c;
@@ -40,22 +42,28 @@ const fn make_tables() -> [[u32; 256]; 8] {
 ///
 /// Always available, so the `std` build can test its accelerated path against it.
 pub fn extend_portable(crc: u32, data: &[u8]) -> u32 {
+    extend_with(&TABLES, crc, data)
+}
+
+/// Extends a running reflected CRC-32 (start with 0) over `data` with the tables of
+/// [`make_tables`].
+pub(crate) fn extend_with(tables: &[[u32; 256]; 8], crc: u32, data: &[u8]) -> u32 {
     let mut c = !crc;
     let mut chunks = data.chunks_exact(8);
     for ch in &mut chunks {
         let lo = u32::from_le_bytes([ch[0], ch[1], ch[2], ch[3]]) ^ c;
         let hi = u32::from_le_bytes([ch[4], ch[5], ch[6], ch[7]]);
-        c = TABLES[7][(lo & 0xFF) as usize]
-            ^ TABLES[6][((lo >> 8) & 0xFF) as usize]
-            ^ TABLES[5][((lo >> 16) & 0xFF) as usize]
-            ^ TABLES[4][(lo >> 24) as usize]
-            ^ TABLES[3][(hi & 0xFF) as usize]
-            ^ TABLES[2][((hi >> 8) & 0xFF) as usize]
-            ^ TABLES[1][((hi >> 16) & 0xFF) as usize]
-            ^ TABLES[0][(hi >> 24) as usize];
+        c = tables[7][(lo & 0xFF) as usize]
+            ^ tables[6][((lo >> 8) & 0xFF) as usize]
+            ^ tables[5][((lo >> 16) & 0xFF) as usize]
+            ^ tables[4][(lo >> 24) as usize]
+            ^ tables[3][(hi & 0xFF) as usize]
+            ^ tables[2][((hi >> 8) & 0xFF) as usize]
+            ^ tables[1][((hi >> 16) & 0xFF) as usize]
+            ^ tables[0][(hi >> 24) as usize];
     }
     for &b in chunks.remainder() {
-        c = (c >> 8) ^ TABLES[0][((c ^ b as u32) & 0xFF) as usize];
+        c = (c >> 8) ^ tables[0][((c ^ b as u32) & 0xFF) as usize];
     }
     !c
 }

@@ -10,11 +10,17 @@
 //!   ([`ProducerStateTable`](broker::ProducerStateTable)) and an in-memory Kafka-compatible
 //!   cluster built on it ([`Cluster`](broker::Cluster)), with fault injection.
 //! - [`proto`]: the Kafka wire codec (framing, headers, the message types a producer and a small
-//!   broker need, RecordBatch v2 with CRC-32C, error codes).
+//!   broker need, RecordBatch v2 with CRC-32C and its compression codecs, error codes).
 //! - [`time`], [`rand`], [`crc32c`]: the driver's timeline ([`Instant`], [`Duration`]), the
 //!   seeded generator behind every random choice, CRC-32C.
 //!
 //! The crate is `#![no_std]` + `alloc` when built without its default `std` feature.
+//!
+//! Cargo features (all on by default): `std`; the RecordBatch compression codecs `gzip`
+//! (pure Rust, works without `std`), `snappy` (pure Rust, needs `std`), `lz4` (pure Rust, works
+//! without `std`) and `zstd` (the C reference library, built from source: needs a C compiler).
+//! A codec whose feature is off is refused with a typed error both ways (see
+//! [`proto::record_batch::compression`]).
 //!
 //! # The producer's contract
 //!

@@ -1,7 +1,9 @@
 //! Hostile input: every decoder of the codec is fed truncated frames, random bytes and mutated
 //! valid frames (bit flips, byte replacements, length-field and varint corruption, truncation,
 //! insertion, deletion, duplication). Each decode must return Ok or a typed error, never panic,
-//! and allocate at most `ALLOC_FACTOR * input + ALLOC_SLACK` bytes (RecordBatch decoding: none).
+//! and allocate at most `ALLOC_FACTOR * input + ALLOC_SLACK` bytes (RecordBatch decoding: none;
+//! compressed RecordBatches, whose records are decompressed into a scratch buffer: a bound of
+//! a few times the decompression limit, whatever the input claims).
 //!
 //! Reproducible: a run is fully determined by `IDEM_FUZZ_SEED` (default below); a failure prints
 //! the seed, the case number and the input. `IDEM_FUZZ_CASES` sets the total number of cases
@@ -14,7 +16,9 @@
 //! that no other thread allocates meanwhile; a bound exceeded is measured twice before it fails.
 #![allow(clippy::unwrap_used)] // tests unwrap by design
 
-use idem_core::proto::record_batch::{self, ProducerStamp, RecordBatch, RecordBatchBuilder};
+use idem_core::proto::record_batch::{
+    self, Compression, CompressionContext, ProducerStamp, RecordBatch, RecordBatchBuilder,
+};
 use idem_core::proto::{
     self, Frame, Message, Reader, RequestHeader, api_versions, fetch, init_producer_id, list_offsets, metadata, produce,
 };
@@ -389,6 +393,10 @@ fn reseal(v: &mut [u8]) {
 }
 
 fn sample_batch(rng: &mut Rng) -> Vec<u8> {
+    sample_batch_with(rng, Compression::None)
+}
+
+fn sample_batch_with(rng: &mut Rng, codec: Compression) -> Vec<u8> {
     let mut b = RecordBatchBuilder::new(1_700_000_000_000);
     for i in 0..rng.below(8) {
         let key = (!rng.chance(0.2)).then(|| random_bytes(rng, 24));
@@ -406,14 +414,20 @@ fn sample_batch(rng: &mut Rng) -> Vec<u8> {
     } else {
         ProducerStamp { producer_id: 9, producer_epoch: 1, base_sequence: i32::MAX - 2 }
     };
-    b.seal(stamp)
+    b.seal_compressed(stamp, codec, None, &mut CompressionContext::new()).unwrap()
 }
 
 /// Decodes and walks every record and header; panics if an iterator fails to end.
 fn walk(batch: &RecordBatch<'_>, input_len: usize) -> bool {
+    walk_records(batch, batch.records(), input_len)
+}
+
+/// Walks the given records of `batch` and their headers; panics if an iterator runs past
+/// `input_len + 1` steps.
+fn walk_records(batch: &RecordBatch<'_>, records: record_batch::Records<'_>, input_len: usize) -> bool {
     let mut ok = true;
     let mut steps = 0;
-    for rec in batch.records() {
+    for rec in records {
         steps += 1;
         assert!(steps <= input_len + 1, "records iterator does not end");
         match rec {
@@ -492,6 +506,51 @@ fn record_batches() {
     assert!(run("record_batches", &mut targets, budget(400)) > 0);
 }
 
+/// The decompression limit of the compressed-batch targets.
+const DECOMPRESSION_LIMIT: usize = 64 * 1024;
+
+/// Compressed batches of every codec: decode, decompress the records (bounded by
+/// [`DECOMPRESSION_LIMIT`]) and walk them. Among the inputs: truncated frames, flipped
+/// checksums (the RecordBatch CRC re-sealed half the time so that the mutation reaches the
+/// codec), random bytes, and decompression bombs (a few KiB of compressed zeros that would
+/// expand to 8 MiB). Allocation stays within a few times the limit however much the input
+/// claims or would expand to.
+fn compressed_batches() {
+    let mut rng = Rng::new(master_seed() ^ 0xC0DEC);
+    let decode = |b: &[u8]| match RecordBatch::decode(b) {
+        Ok((batch, n)) => {
+            assert!(n <= b.len());
+            let mut scratch = Vec::new();
+            match batch.decompressed_records(&mut scratch, DECOMPRESSION_LIMIT) {
+                Ok(records) => walk_records(&batch, records, DECOMPRESSION_LIMIT),
+                Err(_) => false,
+            }
+        }
+        Err(_) => false,
+    };
+    let fix: &Fixup = &reseal;
+    let mut targets = Vec::new();
+    for codec in [Compression::Gzip, Compression::Snappy, Compression::Lz4, Compression::Zstd] {
+        let mut corpus: Vec<Vec<u8>> = (0..24).map(|_| sample_batch_with(&mut rng, codec)).collect();
+        // Bombs: 8 MiB of zeros in records of 64 KiB, compressed.
+        let mut b = RecordBatchBuilder::new(0);
+        for _ in 0..128 {
+            b.append(0, None, Some(&[0; 64 * 1024]), &[]).unwrap();
+        }
+        let bomb = b.seal_compressed(ProducerStamp::NONE, codec, None, &mut CompressionContext::new()).unwrap();
+        assert!(bomb.len() < 512 * 1024, "{codec:?} bomb of {} bytes", bomb.len());
+        corpus.push(bomb);
+        targets.push(Target {
+            name: format!("RecordBatch::decompressed_records {}", codec.name()),
+            corpus,
+            alloc: (0, 3 * DECOMPRESSION_LIMIT + 32 * 1024),
+            fixup: Some(fix),
+            decode: &decode,
+        });
+    }
+    assert!(run("compressed_batches", &mut targets, budget(100)) > 0);
+}
+
 /// One test so that no other test thread allocates while decoders are measured.
 fn main() {
     hostile_input();
@@ -502,6 +561,7 @@ fn hostile_input() {
     frames_and_request_headers();
     messages_every_version();
     record_batches();
+    compressed_batches();
 }
 
 /// Sample values per message: rich (non-empty arrays, strings, nulls) and default.

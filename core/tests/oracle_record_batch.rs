@@ -1,11 +1,13 @@
 //! Oracle test: idem's RecordBatch v2 codec against the `kafka-protocol` crate, both directions,
 //! on proptest-generated records (null and non-null keys/values, headers, timestamps, producer
-//! identity), plus CRC coverage of every byte after the CRC field.
+//! identity), uncompressed and with every compression codec (kafka-protocol's gzip is flate2,
+//! its lz4 and zstd are the C libraries, its snappy is `snap` in xerial framing), plus CRC
+//! coverage of every byte after the CRC field.
 #![allow(clippy::unwrap_used)] // tests unwrap by design
 
 use bytes::{Bytes, BytesMut};
 use idem_core::proto::DecodeError;
-use idem_core::proto::record_batch::{ProducerStamp, RecordBatch, RecordBatchBuilder};
+use idem_core::proto::record_batch::{self, CompressionContext, ProducerStamp, RecordBatch, RecordBatchBuilder};
 use kafka_protocol::indexmap::IndexMap;
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::records::{
@@ -62,14 +64,28 @@ fn min_ts(c: &Case) -> i64 {
     c.records.iter().map(|r| r.timestamp).min().unwrap()
 }
 
+/// The codecs both sides implement, as (idem's, kafka-protocol's).
+const CODECS: [(record_batch::Compression, Compression); 5] = [
+    (record_batch::Compression::None, Compression::None),
+    (record_batch::Compression::Gzip, Compression::Gzip),
+    (record_batch::Compression::Snappy, Compression::Snappy),
+    (record_batch::Compression::Lz4, Compression::Lz4),
+    (record_batch::Compression::Zstd, Compression::Zstd),
+];
+
 /// Encodes with idem, using the minimum timestamp as base (as kafka-protocol does).
 fn idem_encode(c: &Case) -> Vec<u8> {
+    idem_encode_with(c, record_batch::Compression::None, None)
+}
+
+/// Encodes with idem, records compressed with `codec` at `level`.
+fn idem_encode_with(c: &Case, codec: record_batch::Compression, level: Option<i32>) -> Vec<u8> {
     let mut b = RecordBatchBuilder::new(min_ts(c));
     for r in &c.records {
         let hs: Vec<(&str, Option<&[u8]>)> = r.headers.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
         b.append(r.timestamp, r.key.as_deref(), r.value.as_deref(), &hs).unwrap();
     }
-    b.seal(c.stamp)
+    b.seal_compressed(c.stamp, codec, level, &mut CompressionContext::new()).unwrap()
 }
 
 fn kafka_records(c: &Case, base_offset: i64, leader_epoch: i32) -> Vec<Record> {
@@ -101,21 +117,36 @@ fn kafka_records(c: &Case, base_offset: i64, leader_epoch: i32) -> Vec<Record> {
 }
 
 fn kafka_encode(c: &Case, base_offset: i64, leader_epoch: i32) -> Vec<u8> {
+    kafka_encode_with(c, base_offset, leader_epoch, Compression::None)
+}
+
+fn kafka_encode_with(c: &Case, base_offset: i64, leader_epoch: i32, compression: Compression) -> Vec<u8> {
     let mut buf = BytesMut::new();
-    let opts = RecordEncodeOptions { version: 2, compression: Compression::None };
+    let opts = RecordEncodeOptions { version: 2, compression };
     RecordBatchEncoder::encode(&mut buf, &kafka_records(c, base_offset, leader_epoch), &opts).unwrap();
     buf.to_vec()
 }
 
 /// Decodes with idem (CRC verified) and checks every field against the case.
 fn check_idem_decode(bytes: &[u8], c: &Case, base_offset: i64, leader_epoch: i32) -> Result<(), TestCaseError> {
+    check_idem_decode_with(bytes, c, base_offset, leader_epoch, record_batch::Compression::None)
+}
+
+/// Same for a batch compressed with `codec`.
+fn check_idem_decode_with(
+    bytes: &[u8],
+    c: &Case,
+    base_offset: i64,
+    leader_epoch: i32,
+    codec: record_batch::Compression,
+) -> Result<(), TestCaseError> {
     let (batch, n) = RecordBatch::decode(bytes).map_err(|e| TestCaseError::fail(format!("{e}")))?;
     prop_assert_eq!(n, bytes.len());
     let h = batch.header;
     let count = c.records.len() as i32;
     prop_assert_eq!(
         (h.base_offset, h.partition_leader_epoch, h.magic, h.attributes),
-        (base_offset, leader_epoch, 2, 0)
+        (base_offset, leader_epoch, 2, i16::from(codec.bits()))
     );
     prop_assert_eq!(
         (h.record_count, h.last_offset_delta, h.last_offset()),
@@ -127,8 +158,10 @@ fn check_idem_decode(bytes: &[u8], c: &Case, base_offset: i64, leader_epoch: i32
         (h.producer_id, h.producer_epoch, h.base_sequence),
         (c.stamp.producer_id, c.stamp.producer_epoch, c.stamp.base_sequence)
     );
+    let mut scratch = Vec::new();
+    let records = batch.decompressed_records(&mut scratch, 1 << 24).map_err(|e| TestCaseError::fail(format!("{e}")))?;
     let mut seen = 0;
-    for (i, (got, want)) in batch.records().zip(&c.records).enumerate() {
+    for (i, (got, want)) in records.clone().zip(&c.records).enumerate() {
         let got = got.map_err(|e| TestCaseError::fail(format!("record {i}: {e}")))?;
         prop_assert_eq!(got.timestamp(&h), want.timestamp);
         prop_assert_eq!(got.offset(&h), base_offset + i as i64);
@@ -144,7 +177,7 @@ fn check_idem_decode(bytes: &[u8], c: &Case, base_offset: i64, leader_epoch: i32
         seen += 1;
     }
     prop_assert_eq!(seen, c.records.len());
-    prop_assert_eq!(batch.records().count(), c.records.len(), "no trailing error item");
+    prop_assert_eq!(records.count(), c.records.len(), "no trailing error item");
     Ok(())
 }
 
@@ -171,6 +204,32 @@ proptest! {
     fn kafka_encode_idem_decode(c in case(), base_offset in 0i64..(1 << 50), leader_epoch in any::<i32>()) {
         let bytes = kafka_encode(&c, base_offset, leader_epoch);
         check_idem_decode(&bytes, &c, base_offset, leader_epoch)?;
+    }
+
+    /// idem encode with every codec (and level) -> kafka-protocol decode: every record equal.
+    #[test]
+    fn idem_compressed_kafka_decodes(c in case(), which in 1usize..5, level in any::<prop::sample::Index>(), default in any::<bool>()) {
+        let (codec, theirs) = CODECS[which];
+        let level = codec.level_range().filter(|_| !default).map(|r| {
+            let (lo, hi) = ((*r.start()).max(-20), *r.end());
+            lo + level.index((hi - lo + 1) as usize) as i32
+        });
+        let bytes = idem_encode_with(&c, codec, level);
+        let mut buf = Bytes::from(bytes.clone());
+        let set = RecordBatchDecoder::decode(&mut buf).map_err(|e| TestCaseError::fail(format!("{codec:?}: {e}")))?;
+        prop_assert!(buf.is_empty());
+        prop_assert_eq!(set.compression, theirs);
+        prop_assert_eq!(set.records, kafka_records(&c, 0, -1));
+        check_idem_decode_with(&bytes, &c, 0, -1, codec)?;
+    }
+
+    /// kafka-protocol encode with every codec -> idem decode (CRC verified, records
+    /// decompressed), every field compared.
+    #[test]
+    fn kafka_compressed_idem_decodes(c in case(), which in 1usize..5, base_offset in 0i64..(1 << 50), leader_epoch in any::<i32>()) {
+        let (codec, theirs) = CODECS[which];
+        let bytes = kafka_encode_with(&c, base_offset, leader_epoch, theirs);
+        check_idem_decode_with(&bytes, &c, base_offset, leader_epoch, codec)?;
     }
 
     /// A flipped bit anywhere after the CRC field is a CrcMismatch, for both encoders' output.

@@ -168,6 +168,8 @@ pub struct Cluster {
     /// Set when data or leadership changed: waiting fetches are re-evaluated.
     pub(crate) fetch_dirty: bool,
     pub(crate) now: Instant,
+    /// Where a compressed batch's records are decompressed to be validated (reused).
+    pub(crate) decompression_scratch: Vec<u8>,
 }
 
 impl Cluster {
@@ -192,6 +194,7 @@ impl Cluster {
             stats: ClusterStats::default(),
             fetch_dirty: false,
             now,
+            decompression_scratch: Vec::new(),
         };
         for t in cluster.config.topics.clone() {
             cluster.create_topic(&t.name, t.partitions)?;

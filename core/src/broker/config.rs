@@ -41,6 +41,12 @@ pub struct ClusterConfig {
     pub log_max_bytes: usize,
     /// Largest batch accepted (Kafka's `max.message.bytes`); larger ones get MESSAGE_TOO_LARGE.
     pub max_message_bytes: usize,
+    /// Most bytes a compressed batch's records section may decompress to; a batch that would
+    /// decompress to more is refused with CORRUPT_MESSAGE, and decompression stops at this
+    /// bound (it is checked while decompressing, so a small hostile batch costs at most this
+    /// much memory). Kafka's broker has no such bound; librdkafka bounds its decompression
+    /// with `receive.message.max.bytes` the same way.
+    pub max_decompressed_batch_bytes: usize,
     /// Largest request frame accepted; a larger size prefix closes the connection.
     pub max_request_bytes: usize,
     /// Longest time a Fetch waits for data, whatever its `max_wait_ms` says.
@@ -101,7 +107,7 @@ pub enum DuplicateAnswer {
 
 impl Default for ClusterConfig {
     /// No brokers (the driver fills them in), no topics, auto-create with 3 partitions, 64 MiB
-    /// per partition, Kafka's default limits, Kafka's InitProducerId and duplicate answers, no
+    /// per partition, Kafka's default limits, 64 MiB of decompressed records per batch, Kafka's InitProducerId and duplicate answers, no
     /// faults, seed 0.
     fn default() -> Self {
         ClusterConfig {
@@ -110,6 +116,7 @@ impl Default for ClusterConfig {
             auto_create_partitions: Some(3),
             log_max_bytes: 64 * 1024 * 1024,
             max_message_bytes: 1_048_588,
+            max_decompressed_batch_bytes: 64 * 1024 * 1024,
             max_request_bytes: 100 * 1024 * 1024,
             max_fetch_wait: crate::time::Duration::from_secs(30),
             validator: ValidatorConfig::default(),

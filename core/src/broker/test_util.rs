@@ -1,7 +1,7 @@
 //! Test helpers: a client's view of the cluster (encode requests, decode responses).
 
 use super::{BrokerAddress, BrokerInput, BrokerOutput, Cluster, ClusterConfig, ConnId, FaultSpec, TopicConfig};
-use crate::proto::record_batch::{ProducerStamp, RecordBatchBuilder};
+use crate::proto::record_batch::{Compression, CompressionContext, ProducerStamp, RecordBatchBuilder};
 use crate::proto::{self, Frame, Message};
 use crate::time::Instant;
 use alloc::string::String;
@@ -112,10 +112,23 @@ pub fn decode<'a, M: Message<'a>>(body: &'a [u8], corr: i32, version: i16) -> M 
 
 /// A sealed batch of `n` records with values `{tag}-{i}`.
 pub fn batch(producer_id: i64, epoch: i16, base_sequence: i32, n: usize, tag: &str) -> Vec<u8> {
+    compressed_batch(producer_id, epoch, base_sequence, n, tag, Compression::None)
+}
+
+/// The same batch with its records compressed by `codec`.
+pub fn compressed_batch(
+    producer_id: i64,
+    epoch: i16,
+    base_sequence: i32,
+    n: usize,
+    tag: &str,
+    codec: Compression,
+) -> Vec<u8> {
     let mut b = RecordBatchBuilder::new(1_000);
     for i in 0..n {
         let v = format!("{tag}-{i}");
         b.append(1_000 + i as i64, None, Some(v.as_bytes()), &[]).unwrap();
     }
-    b.seal(ProducerStamp { producer_id, producer_epoch: epoch, base_sequence })
+    let stamp = ProducerStamp { producer_id, producer_epoch: epoch, base_sequence };
+    b.seal_compressed(stamp, codec, None, &mut CompressionContext::new()).unwrap()
 }

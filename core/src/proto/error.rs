@@ -1,5 +1,6 @@
 //! The codec's error types: one for decoding, one for encoding, one for framing.
 
+use super::record_batch::CompressionError;
 use core::fmt;
 
 /// Why bytes could not be decoded. Decoders never panic: every malformed input maps to one of
@@ -41,8 +42,12 @@ pub enum DecodeError {
         /// CRC computed over the batch.
         computed: u32,
     },
-    /// A RecordBatch uses a compression codec idem does not implement.
+    /// A RecordBatch uses a compression codec this build cannot decompress: attribute bits
+    /// 5-7 (no codec), or a codec whose cargo feature is off.
     UnsupportedCompression(u8),
+    /// A compressed RecordBatch's records section does not decompress (within the caller's
+    /// limit).
+    Compression(CompressionError),
     /// Bytes were left over after a value that must fill its container exactly.
     TrailingBytes(usize),
     /// A field holds a value the protocol forbids (e.g. a record count that disagrees with the
@@ -67,6 +72,7 @@ impl fmt::Display for DecodeError {
                 write!(f, "record batch CRC mismatch: stored {stored:#010x}, computed {computed:#010x}")
             }
             DecodeError::UnsupportedCompression(c) => write!(f, "unsupported compression codec {c}"),
+            DecodeError::Compression(e) => write!(f, "records do not decompress: {e}"),
             DecodeError::TrailingBytes(n) => write!(f, "{n} unexpected trailing bytes"),
             DecodeError::InvalidValue(what) => write!(f, "invalid value: {what}"),
         }
@@ -74,6 +80,17 @@ impl fmt::Display for DecodeError {
 }
 
 impl core::error::Error for DecodeError {}
+
+impl From<CompressionError> for DecodeError {
+    /// A codec this build lacks becomes [`DecodeError::UnsupportedCompression`] with its
+    /// attribute bits; every other failure is [`DecodeError::Compression`].
+    fn from(e: CompressionError) -> Self {
+        match e {
+            CompressionError::Unsupported(codec) => DecodeError::UnsupportedCompression(codec.bits()),
+            e => DecodeError::Compression(e),
+        }
+    }
+}
 
 /// Why a value could not be encoded. Encoding never panics and never writes a frame the peer
 /// would misread: a value that cannot be represented in the chosen version is an error.

@@ -15,12 +15,15 @@
 
 use super::error::DecodeError;
 use super::reader::Reader;
+use alloc::vec::Vec;
 
 /// Length of the fixed RecordBatch v2 header (baseOffset .. recordCount).
 pub const RECORD_BATCH_OVERHEAD: usize = 61;
 
 mod builder;
+pub mod compression;
 pub use builder::{RecordBatchBuilder, restamp, set_base_offset, set_partition_leader_epoch};
+pub use compression::{CompressionContext, CompressionError, compress, decompress};
 
 /// Bytes before `batchLength` counts (baseOffset, batchLength).
 const LOG_OVERHEAD: usize = 12;
@@ -294,8 +297,9 @@ impl<'a> RecordBatch<'a> {
         self.bytes.get(RECORD_BATCH_OVERHEAD..).unwrap_or_default()
     }
 
-    /// Iterates the records (uncompressed only; a compressed batch yields
-    /// Err(UnsupportedCompression) on the first call). Each record is validated: lengths, count.
+    /// Iterates the records of an uncompressed batch, borrowing the input and allocating
+    /// nothing; a compressed batch yields `Err(UnsupportedCompression)` on the first call (use
+    /// [`RecordBatch::decompressed_records`]). Each record is validated: lengths, count.
     pub fn records(&self) -> Records<'a> {
         let state = match self.header.compression() {
             Ok(Compression::None) => Ok(self.header.record_count as usize),
@@ -306,8 +310,35 @@ impl<'a> RecordBatch<'a> {
     }
 }
 
-/// Iterator over the records of an uncompressed batch; see [`RecordBatch::records`]. After
-/// yielding an error it ends.
+impl<'a> RecordBatch<'a> {
+    /// Iterates the records of a batch, compressed or not. An uncompressed batch's records
+    /// borrow the input, as [`RecordBatch::records`] (`scratch` is not touched, nothing is
+    /// allocated). A compressed batch's records section is decompressed into `scratch`
+    /// (cleared first; at most `limit` bytes, checked while decompressing: see
+    /// [`compression::decompress`]) and the records borrow it, validated the same way: a
+    /// decompressed section holding more or fewer records than the header's count yields an
+    /// error item.
+    ///
+    /// Errors: [`DecodeError::UnsupportedCompression`] for attribute bits 5-7 or a codec whose
+    /// cargo feature is off, [`DecodeError::Compression`] for a records section that does not
+    /// decompress within `limit`.
+    pub fn decompressed_records<'s>(&self, scratch: &'s mut Vec<u8>, limit: usize) -> Result<Records<'s>, DecodeError>
+    where
+        'a: 's,
+    {
+        let codec = self.header.compression()?;
+        if codec == Compression::None {
+            return Ok(self.records());
+        }
+        scratch.clear();
+        compression::decompress(codec, self.records_bytes(), limit, scratch)?;
+        let data: &'s [u8] = scratch;
+        Ok(Records { r: Reader::new(data), state: Some(Ok(self.header.record_count as usize)) })
+    }
+}
+
+/// Iterator over the records of a batch; see [`RecordBatch::records`] and
+/// [`RecordBatch::decompressed_records`]. After yielding an error it ends.
 #[derive(Clone, Debug)]
 pub struct Records<'a> {
     r: Reader<'a>,

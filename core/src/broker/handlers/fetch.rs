@@ -3,6 +3,7 @@
 use crate::broker::cluster::{Cluster, Reply, malformed, respond};
 use crate::broker::log::ReadError;
 use crate::proto::fetch::{FetchPartitionData, FetchRequest, FetchResponse, FetchableTopicResponse, READ_COMMITTED};
+use crate::proto::record_batch::{Compression, RecordBatch};
 use crate::proto::{ApiKey, ErrorCode, Message, Reader};
 use crate::time::Duration;
 use alloc::string::String;
@@ -12,6 +13,17 @@ use core::ops::Range;
 /// Cap on the record bytes of one Fetch response, whatever the request asks (Kafka's broker
 /// `fetch.max.bytes` default, 55 MiB): a small request cannot make a huge answer.
 pub(crate) const MAX_FETCH_RESPONSE_BYTES: usize = 55 * 1024 * 1024;
+
+/// Whether any of the stored batches in `records` is zstd-compressed.
+fn holds_zstd(mut records: &[u8]) -> bool {
+    while let Ok((batch, len)) = RecordBatch::decode_unverified(records) {
+        if batch.header.compression() == Ok(Compression::Zstd) {
+            return true;
+        }
+        records = records.get(len..).unwrap_or_default();
+    }
+    false
+}
 
 /// What a fetch evaluation decided.
 #[derive(Debug)]
@@ -60,6 +72,16 @@ impl Cluster {
                         d.log_start_offset = p.log.log_start_offset();
                         let limit = usize::try_from(q.partition_max_bytes).unwrap_or(0).min(remaining);
                         match p.log.read(q.fetch_offset, limit, start == 0, &mut buf) {
+                            // KIP-110: zstd batches are served from Fetch v10 on; an older
+                            // fetcher gets UNSUPPORTED_COMPRESSION_TYPE for the partition.
+                            Ok(_)
+                                if v < Compression::Zstd.min_fetch_version()
+                                    && holds_zstd(buf.get(start..).unwrap_or_default()) =>
+                            {
+                                buf.truncate(start);
+                                d.error_code = ErrorCode::UNSUPPORTED_COMPRESSION_TYPE.0;
+                                any_error = true;
+                            }
                             Ok(n) => remaining = remaining.saturating_sub(n),
                             Err(ReadError::OffsetOutOfRange) => {
                                 d.error_code = ErrorCode::OFFSET_OUT_OF_RANGE.0;

@@ -9,7 +9,7 @@ use crate::debug::DebugContext;
 use crate::proto::produce::{
     LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceResponse,
 };
-use crate::proto::record_batch::{Compression, RecordBatch, increment_sequence};
+use crate::proto::record_batch::{RecordBatch, increment_sequence};
 use crate::proto::{ApiKey, DecodeError, ErrorCode, Message, Reader};
 use alloc::format;
 use alloc::string::String;
@@ -90,9 +90,22 @@ impl Outcome {
     }
 }
 
+/// Decompression buffers larger than this are released after the batch (a hostile batch may
+/// have grown it up to the decompression bound).
+const SCRATCH_KEEP: usize = 1 << 20;
+
 /// Checks a partition's `records`: exactly one batch, CRC right, a shape Kafka's log would
-/// accept (records present and consecutive offsets when uncompressed, no control batch).
-fn parse_batch(records: Option<&[u8]>) -> Result<RecordBatch<'_>, ErrorCode> {
+/// accept (records present with consecutive offsets, no control batch). A compressed batch is
+/// decompressed into `scratch` (at most `limit` bytes) and its records checked the same way:
+/// a codec this build lacks, or zstd below Produce v7 (KIP-110), is UNSUPPORTED_COMPRESSION_TYPE;
+/// a payload that does not decompress within `limit`, or decompresses to more or fewer
+/// records than the header counts, is CORRUPT_MESSAGE. Either way nothing of it is appended.
+fn parse_batch<'r>(
+    records: Option<&'r [u8]>,
+    version: i16,
+    scratch: &mut Vec<u8>,
+    limit: usize,
+) -> Result<RecordBatch<'r>, ErrorCode> {
     let records = records.ok_or(ErrorCode::INVALID_RECORD)?;
     let (batch, len) = RecordBatch::decode(records).map_err(|e| match e {
         DecodeError::InvalidValue(_) | DecodeError::InvalidLength { .. } => ErrorCode::INVALID_RECORD,
@@ -105,22 +118,20 @@ fn parse_batch(records: Option<&[u8]>) -> Result<RecordBatch<'_>, ErrorCode> {
     if i64::from(h.last_offset_delta) != i64::from(h.record_count) - 1 {
         return Err(ErrorCode::INVALID_RECORD);
     }
-    match h.compression() {
-        Ok(Compression::None) => {
-            let mut n = 0i32;
-            for rec in batch.records() {
-                let rec = rec.map_err(|_| ErrorCode::CORRUPT_MESSAGE)?;
-                if rec.offset_delta != n {
-                    return Err(ErrorCode::INVALID_RECORD);
-                }
-                n = n.saturating_add(1);
-            }
-            if n != h.record_count {
-                return Err(ErrorCode::INVALID_RECORD);
-            }
+    let codec = h.compression().map_err(|_| ErrorCode::CORRUPT_MESSAGE)?;
+    if !codec.is_enabled() || version < codec.min_produce_version() {
+        return Err(ErrorCode::UNSUPPORTED_COMPRESSION_TYPE);
+    }
+    let mut n = 0i32;
+    for rec in batch.decompressed_records(scratch, limit).map_err(|_| ErrorCode::CORRUPT_MESSAGE)? {
+        let rec = rec.map_err(|_| ErrorCode::CORRUPT_MESSAGE)?;
+        if rec.offset_delta != n {
+            return Err(ErrorCode::INVALID_RECORD);
         }
-        Ok(_) => {}
-        Err(_) => return Err(ErrorCode::CORRUPT_MESSAGE),
+        n = n.saturating_add(1);
+    }
+    if n != h.record_count {
+        return Err(ErrorCode::INVALID_RECORD);
     }
     Ok(batch)
 }
@@ -162,7 +173,7 @@ impl Cluster {
                     continue;
                 }
                 let (o, offsets) = if acks_ok {
-                    self.produce_partition(broker_id, t.name, p.index, p.records)
+                    self.produce_partition(broker_id, v, t.name, p.index, p.records)
                 } else {
                     (Outcome::error(ErrorCode::INVALID_REQUIRED_ACKS), (-1, -1))
                 };
@@ -218,6 +229,7 @@ impl Cluster {
     fn produce_partition(
         &mut self,
         broker_id: i32,
+        version: i16,
         topic: &str,
         partition: i32,
         records: Option<&[u8]>,
@@ -225,8 +237,8 @@ impl Cluster {
         let none = (-1, -1);
         let now = self.now;
         let max_message_bytes = self.config.max_message_bytes;
-        let p = match self.led_partition(broker_id, topic, partition) {
-            Ok(p) => p,
+        let log_start_offset = match self.led_partition(broker_id, topic, partition) {
+            Ok(p) => p.log.log_start_offset(),
             Err(code) => {
                 let mut o = Outcome::error(code);
                 if code == ErrorCode::NOT_LEADER_OR_FOLLOWER {
@@ -241,13 +253,17 @@ impl Cluster {
         if records.is_some_and(|r| r.len() > max_message_bytes) {
             return (Outcome::error(ErrorCode::MESSAGE_TOO_LARGE), none);
         }
-        let batch = match parse_batch(records) {
+        let mut scratch = core::mem::take(&mut self.decompression_scratch);
+        let parsed = parse_batch(records, version, &mut scratch, self.config.max_decompressed_batch_bytes);
+        scratch.clear();
+        scratch.shrink_to(SCRATCH_KEEP);
+        self.decompression_scratch = scratch;
+        let batch = match parsed {
             Ok(b) => b,
             Err(code) => return (Outcome::error(code), none),
         };
         let h = batch.header;
         let ids = Some((h.producer_id, h.producer_epoch, h.base_sequence, h.record_count));
-        let log_start_offset = p.log.log_start_offset();
         let injected = self.faults.error_before.iter().find(|(_, prob)| self.rng.chance(*prob)).map(|(code, _)| *code);
         // Re-borrow: the fault draws above needed `self` whole.
         let Ok(p) = self.led_partition(broker_id, topic, partition) else {

@@ -10,7 +10,9 @@ use crate::proto::list_offsets::{
 };
 use crate::proto::metadata::{MetadataRequest, MetadataRequestTopic, MetadataResponse};
 use crate::proto::produce::{PartitionProduceData, ProduceRequest, ProduceResponse, TopicProduceData};
-use crate::proto::record_batch::batches;
+use crate::proto::record_batch::{
+    Compression, CompressionContext, ProducerStamp, RecordBatchBuilder, batches, compress,
+};
 use crate::proto::{ApiKey, ErrorCode};
 use alloc::vec;
 use alloc::vec::Vec;
@@ -351,4 +353,160 @@ fn list_offsets_earliest_latest_and_not_leader() {
         assert_eq!((p[1].error_code, p[1].offset), (0, 4));
         assert_eq!(p[2].error_code, ErrorCode::NOT_LEADER_OR_FOLLOWER.0);
     }
+}
+
+/// `batch` with its records section replaced by `payload` (length and CRC fixed up).
+pub fn with_payload(batch: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut b = batch[..61].to_vec();
+    b.extend_from_slice(payload);
+    let len = (b.len() - 12) as i32;
+    b[8..12].copy_from_slice(&len.to_be_bytes());
+    let crc = crate::crc32c::checksum(&b[21..]);
+    b[17..21].copy_from_slice(&crc.to_be_bytes());
+    b
+}
+
+/// The enabled codecs other than none.
+fn codecs() -> Vec<Compression> {
+    Compression::ALL.into_iter().filter(|c| *c != Compression::None && c.is_enabled()).collect()
+}
+
+#[test]
+fn compressed_batches_are_validated_stored_as_sent_and_served() {
+    for codec in codecs() {
+        let mut c = cluster(1, "");
+        accept(&mut c, 1, 0);
+        let b0 = compressed_batch(1000, 0, 0, 30, "a", codec);
+        let b1 = compressed_batch(1000, 0, 30, 20, "b", codec);
+        assert_eq!(produce(&mut c, 1, 9, 0, &b0), (0, 0), "{codec:?}");
+        assert_eq!(produce(&mut c, 1, 9, 0, &b1), (0, 30));
+        // A resend is a duplicate; a gap is out of order: the sequence range counts the
+        // compressed records.
+        assert_eq!(produce(&mut c, 1, 9, 0, &b1), (0, 30));
+        let gap = compressed_batch(1000, 0, 51, 1, "c", codec);
+        assert_eq!(produce(&mut c, 1, 9, 0, &gap).0, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER.0);
+        let log = c.partition_log("t", 0).unwrap();
+        assert_eq!(log.log_end_offset(), 50);
+        let stored: Vec<&[u8]> = log.batches().map(|b| &b.bytes[..]).collect();
+        assert_eq!(&stored[0][16..], &b0[16..], "stored as sent (base offset and leader epoch aside)");
+        assert_eq!(&stored[1][16..], &b1[16..]);
+        let body = roundtrip(&mut c, 1, 3, 12, &fetch_req("t", 0, 0, 0));
+        let r: FetchResponse = decode(&body, 3, 12);
+        let records = r.responses[0].partitions[0].records.unwrap();
+        let mut scratch = Vec::new();
+        let mut values = Vec::new();
+        for b in batches(records) {
+            let b = b.unwrap();
+            assert_eq!(b.header.compression(), Ok(codec));
+            for rec in b.decompressed_records(&mut scratch, 1 << 20).unwrap() {
+                values.push(alloc::string::String::from_utf8(rec.unwrap().value.unwrap().to_vec()).unwrap());
+            }
+        }
+        assert_eq!(values.len(), 50);
+        assert_eq!((values[0].as_str(), values[49].as_str()), ("a-0", "b-19"));
+    }
+}
+
+#[test]
+fn undecodable_or_miscounted_compressed_batches_are_corrupt_and_not_appended() {
+    for codec in codecs() {
+        let mut c = cluster(1, "");
+        accept(&mut c, 1, 0);
+        let good = compressed_batch(1000, 0, 0, 5, "a", codec);
+        let mut payload = Vec::new();
+        compress(codec, None, b"not records at all", &mut payload).unwrap();
+        let truncated = with_payload(&good, &good[61..good.len() - 3]);
+        let four = compressed_batch(1000, 0, 0, 4, "a", codec);
+        let six = compressed_batch(1000, 0, 0, 6, "a", codec);
+        for (what, bad) in [
+            ("garbage", with_payload(&good, &[0x5A; 40])),
+            ("not records", with_payload(&good, &payload)),
+            ("truncated", truncated),
+            ("4 records counted 5", with_payload(&good, &four[61..])),
+            ("6 records counted 5", with_payload(&good, &six[61..])),
+        ] {
+            assert_eq!(produce(&mut c, 1, 9, 0, &bad).0, ErrorCode::CORRUPT_MESSAGE.0, "{codec:?}: {what}");
+        }
+        // Nothing appended, no producer state: the good batch is the first at sequence 0.
+        assert_eq!(c.partition_log("t", 0).unwrap().log_end_offset(), 0);
+        assert_eq!(produce(&mut c, 1, 9, 0, &good), (0, 0), "{codec:?}");
+    }
+}
+
+#[test]
+fn decompression_is_bounded_by_the_configured_limit() {
+    for codec in codecs() {
+        let mut cfg = config(1, "");
+        cfg.max_decompressed_batch_bytes = 100_000;
+        let mut c = crate::broker::Cluster::new(cfg, at(0)).unwrap();
+        accept(&mut c, 1, 0);
+        // 200 records of 1 KiB zeros: a few KiB compressed, 200 KiB decompressed.
+        let mut b = RecordBatchBuilder::new(0);
+        for _ in 0..200 {
+            b.append(0, None, Some(&[0; 1024]), &[]).unwrap();
+        }
+        let bomb = b.seal_compressed(ProducerStamp::NONE, codec, None, &mut CompressionContext::new()).unwrap();
+        assert!(bomb.len() < 20_000, "{codec:?}: {}", bomb.len());
+        assert_eq!(produce(&mut c, 1, 9, 0, &bomb).0, ErrorCode::CORRUPT_MESSAGE.0, "{codec:?}");
+        assert!(c.decompression_scratch.capacity() <= 1 << 20);
+        // Within the limit it is accepted.
+        let mut b = RecordBatchBuilder::new(0);
+        for _ in 0..90 {
+            b.append(0, None, Some(&[0; 1024]), &[]).unwrap();
+        }
+        let fine = b.seal_compressed(ProducerStamp::NONE, codec, None, &mut CompressionContext::new()).unwrap();
+        assert_eq!(produce(&mut c, 1, 9, 0, &fine), (0, 0), "{codec:?}");
+    }
+}
+
+#[test]
+fn zstd_needs_produce_v7_and_fetch_v10_as_kip_110() {
+    if !Compression::Zstd.is_enabled() {
+        return;
+    }
+    let mut c = cluster(1, "");
+    accept(&mut c, 1, 0);
+    let z = compressed_batch(-1, -1, -1, 3, "z", Compression::Zstd);
+    for v in 3..7 {
+        assert_eq!(produce(&mut c, 1, v, 0, &z).0, ErrorCode::UNSUPPORTED_COMPRESSION_TYPE.0, "v{v}");
+    }
+    assert_eq!(c.partition_log("t", 0).unwrap().log_end_offset(), 0);
+    assert_eq!(produce(&mut c, 1, 7, 0, &z), (0, 0));
+    for v in [4, 9, 10, 12] {
+        let body = roundtrip(&mut c, 1, 3, v, &fetch_req("t", 0, 0, 0));
+        let r: FetchResponse = decode(&body, 3, v);
+        let p = &r.responses[0].partitions[0];
+        if v < 10 {
+            assert_eq!(p.error_code, ErrorCode::UNSUPPORTED_COMPRESSION_TYPE.0, "v{v}");
+            assert_eq!(p.records.map_or(0, <[u8]>::len), 0);
+        } else {
+            assert_eq!((p.error_code, batches(p.records.unwrap()).count()), (0, 1), "v{v}");
+        }
+    }
+    // Other codecs are served to old fetchers.
+    for codec in codecs().into_iter().filter(|c| *c != Compression::Zstd) {
+        let mut c = cluster(1, "");
+        accept(&mut c, 1, 0);
+        assert_eq!(produce(&mut c, 1, 3, 0, &compressed_batch(-1, -1, -1, 3, "g", codec)), (0, 0));
+        let body = roundtrip(&mut c, 1, 3, 4, &fetch_req("t", 0, 0, 0));
+        let r: FetchResponse = decode(&body, 3, 4);
+        assert_eq!(batches(r.responses[0].partitions[0].records.unwrap()).count(), 1, "{codec:?}");
+    }
+}
+
+#[test]
+fn a_codec_this_build_lacks_is_unsupported_compression_type() {
+    let mut c = cluster(1, "");
+    accept(&mut c, 1, 0);
+    let plain = batch(-1, -1, -1, 2, "x");
+    for codec in Compression::ALL.into_iter().filter(|c| !c.is_enabled()) {
+        let mut b = plain.clone();
+        b[22] |= codec.bits();
+        let b = with_payload(&b, &plain[61..]);
+        assert_eq!(produce(&mut c, 1, 9, 0, &b).0, ErrorCode::UNSUPPORTED_COMPRESSION_TYPE.0, "{codec:?}");
+    }
+    // Attribute bits 5-7 name no codec at all.
+    let mut b = plain.clone();
+    b[22] |= 5;
+    assert_eq!(produce(&mut c, 1, 9, 0, &with_payload(&b, &plain[61..])).0, ErrorCode::CORRUPT_MESSAGE.0);
 }

@@ -1,5 +1,6 @@
 //! [`RecordBatchBuilder`]: appends records straight into the batch buffer, seals once.
 
+use super::{Compression, CompressionContext, CompressionError};
 use super::{
     LOG_OVERHEAD, MAX_BATCH_SIZE, OFF_ATTRIBUTES, OFF_BASE_OFFSET, OFF_BASE_SEQUENCE, OFF_BASE_TIMESTAMP,
     OFF_BATCH_LENGTH, OFF_CRC, OFF_LAST_OFFSET_DELTA, OFF_LEADER_EPOCH, OFF_MAGIC, OFF_MAX_TIMESTAMP,
@@ -162,19 +163,88 @@ impl RecordBatchBuilder {
     /// 0 (no compression, CreateTime), timestamps (max timestamp -1 for an empty batch), the
     /// producer stamp, and the CRC-32C. The bytes are final: a retry sends exactly these bytes.
     pub fn seal(self, stamp: ProducerStamp) -> Vec<u8> {
-        let mut buf = self.buf;
-        let batch_length = (buf.len() - LOG_OVERHEAD) as i32;
+        let (mut buf, header) = self.into_parts();
+        header.write(&mut buf, Compression::None, stamp);
+        buf
+    }
+
+    /// Finishes the batch with its records section compressed by `codec` at `level` (`None`:
+    /// the codec's default, Kafka's `compression.<codec>.level`; see
+    /// [`Compression::level_range`]): the records are compressed into `ctx`'s buffer (its
+    /// allocation and codec state kept for the next batch), then copied back over the
+    /// uncompressed records; the header is written as by [`RecordBatchBuilder::seal`] with
+    /// attributes bits 0-2 set to the codec and the batch length and CRC-32C of the compressed
+    /// batch. The returned buffer is the builder's, so its allocation is reused.
+    /// [`Compression::None`] seals uncompressed. The bytes are final: a retry sends exactly
+    /// these bytes (never compress again: a different level or library version would change
+    /// them).
+    ///
+    /// The record count, offsets, timestamps and sequences are those of the uncompressed
+    /// records; the batch's length (what `message.max.bytes` limits) is the compressed one.
+    ///
+    /// Errors (the batch is then dropped): [`CompressionError::Unsupported`] when the codec's
+    /// cargo feature is off, [`CompressionError::InvalidLevel`], or
+    /// [`CompressionError::LimitExceeded`] if the compressed batch would not fit an int32
+    /// batch length. A producer checks the first two when it is configured
+    /// ([`Compression::is_enabled`], [`Compression::level_range`]).
+    pub fn seal_compressed(
+        self,
+        stamp: ProducerStamp,
+        codec: Compression,
+        level: Option<i32>,
+        ctx: &mut CompressionContext,
+    ) -> Result<Vec<u8>, CompressionError> {
+        if codec == Compression::None {
+            return Ok(self.seal(stamp));
+        }
+        let (mut buf, header) = self.into_parts();
+        let mut scratch = core::mem::take(&mut ctx.scratch);
+        scratch.clear();
+        let compressed = ctx.compress(codec, level, buf.get(RECORD_BATCH_OVERHEAD..).unwrap_or_default(), &mut scratch);
+        let fits = RECORD_BATCH_OVERHEAD.saturating_add(scratch.len()) <= MAX_BATCH_SIZE;
+        if compressed.is_ok() && fits {
+            buf.truncate(RECORD_BATCH_OVERHEAD);
+            buf.extend_from_slice(&scratch);
+            header.write(&mut buf, codec, stamp);
+        }
+        ctx.scratch = scratch;
+        compressed?;
+        if !fits {
+            return Err(CompressionError::LimitExceeded { limit: MAX_BATCH_SIZE });
+        }
+        Ok(buf)
+    }
+
+    /// The buffer and the header fields the records determine.
+    fn into_parts(self) -> (Vec<u8>, SealHeader) {
         let max_timestamp = if self.count == 0 { -1 } else { self.max_timestamp };
+        (self.buf, SealHeader { base_timestamp: self.base_timestamp, max_timestamp, count: self.count })
+    }
+}
+
+/// The header fields a sealed batch takes from its records.
+struct SealHeader {
+    base_timestamp: i64,
+    max_timestamp: i64,
+    count: i32,
+}
+
+impl SealHeader {
+    /// Fills in the header reserved at the front of `buf` (whose length is now final) and the
+    /// CRC-32C.
+    fn write(&self, buf: &mut [u8], codec: Compression, stamp: ProducerStamp) {
+        let batch_length = (buf.len() - LOG_OVERHEAD) as i32;
+        let attributes = i16::from(codec.bits());
         let mut h = [0u8; RECORD_BATCH_OVERHEAD];
         let fields: [(usize, &[u8]); 12] = [
             (OFF_BASE_OFFSET, &0i64.to_be_bytes()),
             (OFF_BATCH_LENGTH, &batch_length.to_be_bytes()),
             (OFF_LEADER_EPOCH, &(-1i32).to_be_bytes()),
             (OFF_MAGIC, &[2]),
-            (OFF_ATTRIBUTES, &0i16.to_be_bytes()),
+            (OFF_ATTRIBUTES, &attributes.to_be_bytes()),
             (OFF_LAST_OFFSET_DELTA, &self.count.saturating_sub(1).max(0).to_be_bytes()),
             (OFF_BASE_TIMESTAMP, &self.base_timestamp.to_be_bytes()),
-            (OFF_MAX_TIMESTAMP, &max_timestamp.to_be_bytes()),
+            (OFF_MAX_TIMESTAMP, &self.max_timestamp.to_be_bytes()),
             (OFF_PRODUCER_ID, &stamp.producer_id.to_be_bytes()),
             (OFF_PRODUCER_EPOCH, &stamp.producer_epoch.to_be_bytes()),
             (OFF_BASE_SEQUENCE, &stamp.base_sequence.to_be_bytes()),
@@ -183,10 +253,9 @@ impl RecordBatchBuilder {
         for (at, bytes) in fields {
             put_at(&mut h, at, bytes);
         }
-        put_at(&mut buf, 0, &h);
+        put_at(buf, 0, &h);
         let crc = crate::crc32c::checksum(buf.get(OFF_ATTRIBUTES..).unwrap_or_default());
-        put_at(&mut buf, OFF_CRC, &crc.to_be_bytes());
-        buf
+        put_at(buf, OFF_CRC, &crc.to_be_bytes());
     }
 }
 

@@ -175,3 +175,111 @@ fn bad_record_lengths_are_errors() {
     let (batch, _) = RecordBatch::decode(&b).unwrap();
     assert_eq!(batch.records().next(), Some(Err(DecodeError::InvalidLength { length: 5 })));
 }
+
+/// Appends the sample's records to a fresh builder.
+fn sample_builder() -> RecordBatchBuilder {
+    let mut b = RecordBatchBuilder::new(1_000);
+    let hs: Hdrs = &[("h1", Some(b"v1")), ("h2", None)];
+    b.append(1_000, Some(b"k0"), Some(b"value0"), &[]).unwrap();
+    b.append(999, None, Some(b""), hs).unwrap();
+    b.append(1_500, Some(b""), None, &[]).unwrap();
+    b
+}
+
+const STAMP: ProducerStamp = ProducerStamp { producer_id: 42, producer_epoch: 3, base_sequence: 7 };
+
+#[test]
+fn sealed_compressed_batches_decode_to_the_same_records() {
+    let plain = sample();
+    let (pb, _) = RecordBatch::decode(&plain).unwrap();
+    let want: Vec<Record<'_>> = pb.records().collect::<Result<_, _>>().unwrap();
+    let mut scratch = CompressionContext::new();
+    for codec in Compression::ALL.into_iter().filter(|c| c.is_enabled()) {
+        let bytes = sample_builder().seal_compressed(STAMP, codec, None, &mut scratch).unwrap();
+        let (batch, n) = RecordBatch::decode(&bytes).unwrap();
+        assert_eq!(n, bytes.len());
+        let (h, ph) = (batch.header, pb.header);
+        assert_eq!(h.compression(), Ok(codec));
+        assert_eq!(
+            (h.record_count, h.last_offset_delta, h.base_timestamp, h.max_timestamp, h.base_sequence, h.producer_id),
+            (
+                ph.record_count,
+                ph.last_offset_delta,
+                ph.base_timestamp,
+                ph.max_timestamp,
+                ph.base_sequence,
+                ph.producer_id
+            )
+        );
+        if codec == Compression::None {
+            assert_eq!(bytes, plain);
+        } else {
+            assert_eq!(batch.records().next(), Some(Err(DecodeError::UnsupportedCompression(codec.bits()))));
+        }
+        let mut out = Vec::new();
+        let got: Vec<Record<'_>> =
+            batch.decompressed_records(&mut out, 1 << 20).unwrap().collect::<Result<_, _>>().unwrap();
+        assert_eq!(got, want, "{codec:?}");
+        // The decompressed section is exactly the uncompressed batch's records section.
+        if codec != Compression::None {
+            assert_eq!(&out[..], &plain[RECORD_BATCH_OVERHEAD..]);
+            let mut small = Vec::new();
+            let limit = plain.len() - RECORD_BATCH_OVERHEAD - 1;
+            assert_eq!(
+                batch.decompressed_records(&mut small, limit).err(),
+                Some(DecodeError::Compression(CompressionError::LimitExceeded { limit }))
+            );
+        }
+    }
+    assert_eq!(
+        sample_builder().seal_compressed(STAMP, Compression::Gzip, Some(11), &mut scratch),
+        Err(CompressionError::InvalidLevel { codec: Compression::Gzip, level: 11 })
+    );
+}
+
+#[test]
+fn compressed_record_count_must_match() {
+    let mut scratch = CompressionContext::new();
+    for codec in Compression::ALL.into_iter().filter(|c| c.is_enabled() && *c != Compression::None) {
+        let bytes = sample_builder().seal_compressed(STAMP, codec, None, &mut scratch).unwrap();
+        for (count, expect) in [
+            (4, Some(DecodeError::InvalidValue("record count exceeds the records present"))),
+            (2, Some(DecodeError::TrailingBytes(8))),
+            (3, None),
+        ] {
+            let mut b = bytes.clone();
+            b[57..61].copy_from_slice(&i32::to_be_bytes(count));
+            fix_crc(&mut b);
+            let (batch, _) = RecordBatch::decode(&b).unwrap();
+            let mut out = Vec::new();
+            let got = batch
+                .decompressed_records(&mut out, 1 << 20)
+                .unwrap()
+                .map(|r| r.map(|_| ()))
+                .collect::<Result<Vec<()>, _>>();
+            assert_eq!(got.err(), expect, "{codec:?} count {count}");
+        }
+        // A payload that is not the codec's data.
+        let mut b = bytes.clone();
+        b.truncate(RECORD_BATCH_OVERHEAD);
+        b.extend_from_slice(b"definitely not compressed");
+        let len = (b.len() - 12) as i32;
+        b[8..12].copy_from_slice(&len.to_be_bytes());
+        fix_crc(&mut b);
+        let (batch, _) = RecordBatch::decode(&b).unwrap();
+        assert!(
+            matches!(batch.decompressed_records(&mut Vec::new(), 1 << 20), Err(DecodeError::Compression(_))),
+            "{codec:?}"
+        );
+    }
+}
+
+#[test]
+fn uncompressed_decompressed_records_borrow_the_input() {
+    let plain = sample();
+    let (batch, _) = RecordBatch::decode(&plain).unwrap();
+    let mut scratch = vec![9];
+    let first = batch.decompressed_records(&mut scratch, 0).unwrap().next().unwrap().unwrap();
+    assert_eq!(first.value, Some(&b"value0"[..]));
+    assert_eq!(scratch, [9], "scratch untouched");
+}
