@@ -69,7 +69,9 @@ pub struct ProducerConfig {
     pub delivery_timeout: Duration,
     /// `request.timeout.ms` (default 30 s).
     pub request_timeout: Duration,
-    /// `linger.ms` (default 5 ms, as Kafka 4.0 and librdkafka).
+    /// `linger.ms` (default 5 ms, as Kafka 4.0 and librdkafka). A batch is sealed once it has
+    /// waited this long (and its partition may take a new batch); with 0, at the next pass,
+    /// which the Linger timer asks for at once, so records sent meanwhile join it.
     pub linger: Duration,
     /// `batch.size` (default 16384 bytes).
     pub batch_size: usize,
