@@ -122,7 +122,13 @@ impl Agenda {
 
     /// Lists `key` for the next pass (a no-op for an unknown partition).
     pub(crate) fn list(&mut self, key: PartKey, table: &mut (impl MarksTable + ?Sized)) {
-        let Some(marks) = table.marks(key) else { return };
+        if let Some(marks) = table.marks(key) {
+            self.list_marks(key, marks);
+        }
+    }
+
+    /// Lists `key`, whose marks are `marks`, for the next pass.
+    pub(crate) fn list_marks(&mut self, key: PartKey, marks: &mut Marks) {
         if !marks.listed {
             marks.listed = true;
             if self.listed.last().is_some_and(|&last| last > key) {

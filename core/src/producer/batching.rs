@@ -105,9 +105,9 @@ impl Producer {
                 let Some(part) = part_of(&mut self.topics, key) else { return false };
                 part.marks.open = part.open.is_some();
                 if part.marks.open {
-                    self.agenda.list(key, self.topics.as_mut_slice());
+                    self.agenda.list_marks(key, &mut part.marks);
                 }
-                part_of(&mut self.topics, key).is_some_and(|p| p.marks.open)
+                part.marks.open
             });
             self.agenda.open = open;
         }

@@ -12,7 +12,7 @@
 use alloc::vec::Vec;
 
 use super::Producer;
-use super::agenda::PartKey;
+use super::agenda::{Agenda, PartKey};
 use super::conn::TimedOut;
 use super::diagnostic::CloseReason;
 use super::idempotence::PidState;
@@ -138,11 +138,8 @@ impl Producer {
         let draining = self.config.enable_idempotence && !self.pid.is_ready();
         self.walk(|this, key| {
             let Some(part) = part_of(&mut this.topics, key) else { return };
-            if let Some(node) = this.metadata.leader(key.t(), part.partition) {
-                if part.may_send(now, window, draining) {
-                    this.agenda.add_to_send_list(key, &mut part.marks, node);
-                }
-            }
+            let leader = this.metadata.leader(key.t(), part.partition);
+            offer_to_send_list(&mut this.agenda, key, part, leader, now, window, draining);
         });
     }
 
@@ -165,11 +162,7 @@ impl Producer {
                 agenda.set_deadline(key, &mut part.marks, kind, at);
             }
             let leader = this.metadata.leader(key.t(), part.partition);
-            if let Some(node) = leader {
-                if part.may_send(now, window, draining) {
-                    agenda.add_to_send_list(key, &mut part.marks, node);
-                }
-            }
+            offer_to_send_list(agenda, key, part, leader, now, window, draining);
             let wants = part.wants_to_send(now, window, false) || part.open.is_some();
             agenda.set_wants_conn(&mut part.marks, leader.filter(|_| wants));
             if part.open.is_some() && !part.marks.open {
@@ -213,7 +206,6 @@ impl Producer {
     /// total), and the listed marks agree with the list.
     #[cfg(debug_assertions)]
     fn check_agenda(&mut self, now: Instant) {
-        let future = |x: Instant| (x > now).then_some(x);
         let (linger, dt) = (self.config.linger, self.config.delivery_timeout);
         let window = self.config.window();
         let draining = self.config.enable_idempotence && !self.pid.is_ready();
@@ -232,12 +224,8 @@ impl Producer {
                 if p.open.is_some() {
                     assert!(p.marks.open && self.agenda.open.contains(&key), "{key:?} has an open batch off the list");
                 }
-                if let Some(o) = &p.open {
-                    match future(o.created + linger) {
-                        Some(at) => t.lower(TimerKind::Linger, at),
-                        None if p.ready_for_new_batch(window) => t.lower(TimerKind::Linger, now),
-                        None => {}
-                    }
+                if let Some(at) = p.linger_deadline(now, linger, window) {
+                    t.lower(TimerKind::Linger, at);
                 }
                 if let Some(c) = p.oldest_created() {
                     t.lower(TimerKind::Delivery, c + dt);
@@ -269,6 +257,21 @@ impl Producer {
         for node in self.agenda.wanted_nodes() {
             assert!(wanted.iter().any(|(n, _)| *n == node), "{node} counted as wanted, but no partition wants it");
         }
+    }
+}
+
+/// Puts partition `key` on its leader's send list if it may send now.
+fn offer_to_send_list(
+    agenda: &mut Agenda,
+    key: PartKey,
+    part: &mut PartitionState,
+    leader: Option<i32>,
+    now: Instant,
+    window: usize,
+    draining: bool,
+) {
+    if let Some(node) = leader.filter(|_| part.may_send(now, window, draining)) {
+        agenda.add_to_send_list(key, &mut part.marks, node);
     }
 }
 

@@ -53,8 +53,7 @@ impl Producer {
                         return false;
                     }
                     // Picking may change its state: its deadlines are registered again.
-                    self.agenda.list(key, self.topics.as_mut_slice());
-                    let Some(part) = part_of(&mut self.topics, key) else { return false };
+                    self.agenda.list_marks(key, &mut part.marks);
                     match part.next_to_send(now, conn, window, draining) {
                         Some(i) => {
                             picks.push((key.t(), key.p(), i));
