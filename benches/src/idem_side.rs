@@ -47,25 +47,38 @@ pub fn serve_cluster(brokers: i32, topic: &str, partitions: i32, faults: Option<
     Ok(())
 }
 
-/// Counters and latency histogram shared with the delivery callbacks.
+/// Counters and latency histogram shared with the delivery callback.
 struct Ctx {
     hist: Histogram,
     delivered: AtomicU64,
     failed: AtomicU64,
+    /// The origin of the send times the records carry as their opaque values.
+    t0: Instant,
 }
+
+/// The opaque value of a record sent during the warm-up (not measured).
+const WARMUP: u64 = u64::MAX;
 
 /// One per producer process (the callbacks are `'static`); a static avoids an `Arc` clone per
 /// record, which the librdkafka side does not pay either.
 static CTX: OnceLock<Ctx> = OnceLock::new();
 
 fn ctx() -> &'static Ctx {
-    CTX.get_or_init(|| Ctx { hist: Histogram::new(), delivered: AtomicU64::new(0), failed: AtomicU64::new(0) })
+    CTX.get_or_init(|| Ctx {
+        hist: Histogram::new(),
+        delivered: AtomicU64::new(0),
+        failed: AtomicU64::new(0),
+        t0: Instant::now(),
+    })
 }
 
-fn on_report(sent: Option<Instant>, r: DeliveryResult) {
+/// The producer's delivery callback: `sent_us` is the record's opaque value, its send time in
+/// µs since [`Ctx::t0`] (as the librdkafka side's per-message opaque).
+fn on_report(sent_us: u64, r: DeliveryResult) {
     let c = ctx();
-    if let Some(sent) = sent {
-        c.hist.record(sent.elapsed().as_micros() as u64);
+    if sent_us != WARMUP {
+        let now = c.t0.elapsed().as_micros() as u64;
+        c.hist.record(now.saturating_sub(sent_us));
     }
     match r {
         Ok(_) => c.delivered.fetch_add(1, Ordering::Relaxed),
@@ -77,8 +90,9 @@ fn reported() -> u64 {
     ctx().delivered.load(Ordering::Relaxed) + ctx().failed.load(Ordering::Relaxed)
 }
 
-/// `idem_std::Producer` as the load generator drives it: `send_with_callback` (blocking while
-/// `buffer.memory` is full), one callback per record.
+/// `idem_std::Producer` as the load generator drives it: `send_with_opaque` (blocking while
+/// `buffer.memory` is full) with the send time as the opaque value, reported to the producer's
+/// delivery callback, as the librdkafka side does with `dr_msg_cb`.
 struct IdemSide<'a> {
     producer: Producer,
     topic: &'a str,
@@ -99,8 +113,8 @@ impl Side for IdemSide<'_> {
                 rec.key(&key)
             }
         };
-        let sent = measured.then(Instant::now);
-        self.producer.send_with_callback(&rec, move |r| on_report(sent, r)).map_err(|e| format!("send: {e}"))?;
+        let sent_us = if measured { ctx().t0.elapsed().as_micros() as u64 } else { WARMUP };
+        self.producer.send_with_opaque(&rec, sent_us).map_err(|e| format!("send: {e}"))?;
         Ok(())
     }
 
@@ -138,7 +152,8 @@ pub fn run_producer(bootstrap: &str, topic: &str, w: &Workload, s: &Settings) ->
         .and_then(|c| c.with("max.in.flight.requests.per.connection", &s.max_in_flight.to_string()))
         .and_then(|c| c.with("buffer.memory", &s.buffer_bytes.to_string()))
         .and_then(|c| c.with("delivery.timeout.ms", &s.delivery_timeout_ms.to_string()))
-        .map_err(|e| err(&e))?;
+        .map_err(|e| err(&e))?
+        .on_delivery(on_report);
     let side = IdemSide { producer: Producer::new(config).map_err(|e| format!("create producer: {e}"))?, topic };
     let result = load::measure(&side, w, s);
     side.producer.close_timeout(Duration::from_secs(10));

@@ -109,9 +109,12 @@
 //!    [`Event::Delivered`](producer::Event::Delivered) (in the log) or
 //!    [`Event::Failed`](producer::Event::Failed) with
 //!    [`Persisted::No`](producer::Persisted::No) (definitely not) or
-//!    [`Persisted::Possibly`](producer::Persisted::Possibly) (at most once).
-//! 4. **Bounded memory**: buffered records stay within `buffer.memory`; beyond it `send`
-//!    answers [`SendError::QueueFull`](producer::SendError::QueueFull).
+//!    [`Persisted::Possibly`](producer::Persisted::Possibly) (at most once), carrying the
+//!    opaque value the record was sent with
+//!    ([`send_with_opaque`](producer::Producer::send_with_opaque)).
+//! 4. **Bounded memory**: buffered records, their bookkeeping and their opaque values stay
+//!    within `buffer.memory`; beyond it `send` answers
+//!    [`SendError::QueueFull`](producer::SendError::QueueFull).
 //! 5. **Liveness**: once faults stop, everything is reported within the configured timeouts
 //!    (`delivery.timeout.ms` bounds the time from `send` to the report).
 //!

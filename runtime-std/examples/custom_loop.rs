@@ -88,7 +88,7 @@ impl Loop {
                     }
                     self.delivered.entry(partition).or_default().push(offset.unwrap_or(-1));
                 }
-                Output::Event(Event::Failed { id, error, persisted }) => {
+                Output::Event(Event::Failed { id, error, persisted, .. }) => {
                     println!("record {} failed: {error} ({persisted:?})", id.0);
                     self.failed += 1;
                 }

@@ -11,7 +11,11 @@ use std::thread::{self, ThreadId};
 
 use idem_core::producer::ConfigError;
 
+use crate::config::OpaqueDeliveryCallback;
 use crate::report::{Ready, shrink_after_burst};
+
+/// Capacity below which the callback thread's batch deque never shrinks.
+const MIN_BATCH: usize = 1024;
 
 /// One callback to run: a record's report for its completer, or another task of the user's
 /// (a statistics callback).
@@ -21,10 +25,11 @@ enum Job {
 }
 
 impl Job {
-    /// Runs it; false if it panicked (the panic is caught).
-    fn run(self) -> bool {
+    /// Runs it (a record sent with an opaque value: `delivery` with it); false if it panicked
+    /// (the panic is caught).
+    fn run(self, delivery: Option<&OpaqueDeliveryCallback>) -> bool {
         match self {
-            Job::Report((c, r)) => c.complete(r),
+            Job::Report((c, r)) => c.complete_with(r, delivery),
             Job::Task(f) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_ok(),
         }
     }
@@ -41,6 +46,8 @@ struct Queue {
 /// The callbacks of one producer waiting for its callback thread (see the module docs).
 #[derive(Default)]
 pub struct CallbackQueue {
+    /// The producer-wide delivery callback of records sent with an opaque value.
+    delivery: Option<OpaqueDeliveryCallback>,
     queue: Mutex<Queue>,
     /// Signalled when callbacks are queued or the queue is closed.
     wake: Condvar,
@@ -56,6 +63,11 @@ impl std::fmt::Debug for CallbackQueue {
 }
 
 impl CallbackQueue {
+    /// A queue whose records sent with an opaque value are reported to `delivery`.
+    pub fn new(delivery: Option<OpaqueDeliveryCallback>) -> CallbackQueue {
+        CallbackQueue { delivery, ..CallbackQueue::default() }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -117,8 +129,9 @@ impl CallbackQueue {
                 std::mem::swap(&mut q.pending, &mut batch);
             }
             let ran = batch.len() as u64;
-            let panicked = batch.drain(..).map(|job| u64::from(!job.run())).sum();
-            shrink_after_burst(&mut batch);
+            let delivery = self.delivery.as_ref();
+            let panicked = batch.drain(..).map(|job| u64::from(!job.run(delivery))).sum();
+            shrink_after_burst(&mut batch, MIN_BATCH);
             after(ran, panicked);
         }
     }

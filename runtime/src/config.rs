@@ -1,11 +1,11 @@
 //! The runtime's configuration (the core's settings plus `max.block.ms`,
-//! `statistics.interval.ms` and the statistics callback) and the record type applications
-//! send. Shared by idem-std and idem-smol.
+//! `statistics.interval.ms`, the statistics callback and the producer-wide delivery callback)
+//! and the record type applications send. Shared by idem-std and idem-smol.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::report::ReportCounts;
+use crate::report::{DeliveryResult, ReportCounts};
 use idem_core::producer::{ConfigError, MetricsInterval, ProducerConfig, ProducerMetrics, ProducerRecord};
 
 /// Default of `max.block.ms` (as the Java client): 60 s.
@@ -28,6 +28,9 @@ pub struct Config {
     /// Gets the [`Statistics`] every `statistics.interval.ms` (librdkafka's `stats_cb`), on the
     /// producer's callback thread.
     pub stats_callback: Option<StatsCallback>,
+    /// Gets the report of every record sent with `send_with_opaque`, with its opaque value
+    /// (librdkafka's `dr_msg_cb` and `msg_opaque`), on the producer's callback thread.
+    pub delivery_callback: Option<OpaqueDeliveryCallback>,
 }
 
 /// What the producer hands over every `statistics.interval.ms`: a metrics snapshot, the rates
@@ -51,22 +54,33 @@ impl Statistics {
     }
 }
 
-/// A statistics callback (see [`Config::on_statistics`]). Two are equal when they are the same
-/// callback.
-#[derive(Clone)]
-pub struct StatsCallback(pub(crate) Arc<dyn Fn(&Statistics) + Send + Sync>);
+/// A callback set once in the [`Config`] and shared by every call. Two are equal when they
+/// are the same callback.
+pub struct SharedCallback<F: ?Sized>(pub(crate) Arc<F>);
 
-impl std::fmt::Debug for StatsCallback {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("StatsCallback")
+impl<F: ?Sized> Clone for SharedCallback<F> {
+    fn clone(&self) -> Self {
+        SharedCallback(Arc::clone(&self.0))
     }
 }
 
-impl PartialEq for StatsCallback {
-    fn eq(&self, other: &StatsCallback) -> bool {
+impl<F: ?Sized> std::fmt::Debug for SharedCallback<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedCallback")
+    }
+}
+
+impl<F: ?Sized> PartialEq for SharedCallback<F> {
+    fn eq(&self, other: &SharedCallback<F>) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
 }
+
+/// The statistics callback (see [`Config::on_statistics`]).
+pub type StatsCallback = SharedCallback<dyn Fn(&Statistics) + Send + Sync>;
+
+/// The producer-wide delivery callback (see [`Config::on_delivery`]).
+pub type OpaqueDeliveryCallback = SharedCallback<dyn Fn(u64, DeliveryResult) + Send + Sync>;
 
 impl Config {
     /// Kafka's defaults with the given `bootstrap.servers` (`host:port,...`; host names are
@@ -111,7 +125,33 @@ impl Config {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn on_statistics(mut self, callback: impl Fn(&Statistics) + Send + Sync + 'static) -> Config {
-        self.stats_callback = Some(StatsCallback(Arc::new(callback)));
+        self.stats_callback = Some(SharedCallback(Arc::new(callback)));
+        self
+    }
+
+    /// Runs `callback` with the opaque value and the report of every record sent with
+    /// `Producer::send_with_opaque`, as librdkafka's `dr_msg_cb` with its per-message opaque:
+    /// one callback for the whole producer, so a record costs no allocation for its report
+    /// (where `send_with_callback` boxes a closure per record). It runs on the producer's
+    /// callback thread, in report order, like every delivery callback (a panic is caught and
+    /// counted). Without it, the reports of such records are only counted.
+    ///
+    /// ```no_run
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// static FAILED: AtomicU64 = AtomicU64::new(0);
+    /// let config = idem_std::Config::new("localhost:9092")?.on_delivery(|opaque, result| {
+    ///     if let Err(e) = result {
+    ///         eprintln!("order {opaque}: {e}");
+    ///         FAILED.fetch_add(1, Ordering::Relaxed);
+    ///     }
+    /// });
+    /// let producer = idem_std::Producer::new(config)?;
+    /// let order_id = 42;
+    /// producer.send_with_opaque(&idem_std::Record::new("orders").value(b"..."), order_id)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn on_delivery(mut self, callback: impl Fn(u64, DeliveryResult) + Send + Sync + 'static) -> Config {
+        self.delivery_callback = Some(SharedCallback(Arc::new(callback)));
         self
     }
 
@@ -134,7 +174,13 @@ impl Config {
 
 impl From<ProducerConfig> for Config {
     fn from(core: ProducerConfig) -> Config {
-        Config { core, max_block: DEFAULT_MAX_BLOCK, statistics_interval: Duration::ZERO, stats_callback: None }
+        Config {
+            core,
+            max_block: DEFAULT_MAX_BLOCK,
+            statistics_interval: Duration::ZERO,
+            stats_callback: None,
+            delivery_callback: None,
+        }
     }
 }
 

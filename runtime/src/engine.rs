@@ -13,7 +13,7 @@ use idem_core::producer::{
 use idem_core::{Duration, Instant};
 
 use crate::callbacks::CallbackQueue;
-use crate::config::{Config, Record, Statistics, StatsCallback};
+use crate::config::{Config, Record, SharedCallback, Statistics, StatsCallback};
 use crate::producer::FlushTimeout;
 use crate::report::{Completer, Ready, ReportCounts, Reports};
 
@@ -88,7 +88,8 @@ struct StatsTimer {
 /// The core, its clock, the completers of pending records and the callback queue.
 #[derive(Debug)]
 pub struct Engine {
-    core: Core,
+    /// The core; each record carries its completer as its opaque value.
+    core: Core<Completer>,
     reports: Reports,
     clock: Clock,
     deadline: Option<Instant>,
@@ -123,7 +124,7 @@ impl Engine {
     /// there.
     pub fn new(config: &Config) -> Result<Engine, ConfigError> {
         let clock = Clock::new();
-        let core = Core::new(config.core.clone(), clock.now())?;
+        let core = Core::with_opaque(config.core.clone(), clock.now())?;
         let stats = (!config.statistics_interval.is_zero()).then(|| StatsTimer {
             interval: config.statistics_interval,
             next: clock.origin + config.statistics_interval,
@@ -135,7 +136,7 @@ impl Engine {
             reports: Reports::default(),
             clock,
             deadline: None,
-            callbacks: Arc::default(),
+            callbacks: Arc::new(CallbackQueue::new(config.delivery_callback.clone())),
             outbox: Vec::new(),
             handles_out: 0,
             callbacks_queued: 0,
@@ -164,13 +165,9 @@ impl Engine {
         record: &idem_core::producer::ProducerRecord<'_>,
         completer: Completer,
     ) -> Result<RecordId, (SendError, Completer)> {
-        match self.core.send(now, record) {
-            Ok(id) => {
-                self.reports.register(id, completer);
-                Ok(id)
-            }
-            Err(e) => Err((e, completer)),
-        }
+        let id = self.core.send_with_opaque(now, record, completer)?;
+        self.reports.accepted(id);
+        Ok(id)
     }
 
     /// Feeds a network fact (the runtime fills in `now` itself via [`Engine::clock`]).
@@ -209,7 +206,7 @@ impl Engine {
     /// sent with a handle go to `ready` (complete them after releasing the lock, then call
     /// [`Engine::handles_completed`]); those of records sent with a callback go to the callback
     /// queue, in report order. Returns the next deadline, also kept as [`Engine::deadline`].
-    pub fn drain(&mut self, io: &mut impl FnMut(Output), ready: &mut Vec<Ready>) -> Option<Instant> {
+    pub fn drain(&mut self, io: &mut impl FnMut(Output<Completer>), ready: &mut Vec<Ready>) -> Option<Instant> {
         let handles_before = ready.len();
         let deadline = loop {
             match self.core.poll_output() {
@@ -354,7 +351,7 @@ impl Engine {
         s.previous = metrics.clone();
         let stats = Statistics { metrics, interval, counts };
         match s.callback.clone() {
-            Some(StatsCallback(f)) => {
+            Some(SharedCallback(f)) => {
                 self.callbacks_queued += 1;
                 self.callbacks.push_task(move || f(&stats));
                 None

@@ -25,6 +25,7 @@
 //! | `try_send(&record)` | same | same | never waits: `QueueFull` at once |
 //! | `send_with_callback(&record, f)` | blocks | `.await` | as `send`, `f` gets the report; the record's id |
 //! | `try_send_with_callback(&record, f)` | same | same | never waits |
+//! | `send_with_opaque(&record, u64)` | blocks | `.await` | as `send`; the report and the value go to the producer-wide `Config::on_delivery` callback (librdkafka's `dr_msg_cb`), nothing allocated per record; the record's id |
 //! | `flush()` | blocks | `.await` | seal batches; wait for the reports, handles and callbacks of what was sent |
 //! | `flush_timeout(t)` | blocks | `.await` | the same, up to `t`: `Err(FlushTimeout)` |
 //! | `close()` | blocks | `.await` | `close_timeout(delivery.timeout.ms)` |
@@ -106,7 +107,9 @@ mod signal;
 mod write;
 
 pub use callbacks::CallbackQueue;
-pub use config::{Config, DEFAULT_MAX_BLOCK, Record, Statistics, StatsCallback, wall_clock_ms};
+pub use config::{
+    Config, DEFAULT_MAX_BLOCK, OpaqueDeliveryCallback, Record, SharedCallback, Statistics, StatsCallback, wall_clock_ms,
+};
 pub use driver::Driver;
 pub use engine::{Clock, Engine, STATS_TARGET, Settle, core_duration, log_diagnostic};
 pub use idem_core::producer::{
@@ -126,7 +129,10 @@ pub use write::WriteQueue;
 /// What a producer user names, re-exported whole by idem-std and idem-smol (so both offer the
 /// same types): configuration, records, handles, reports, errors, and idem-core.
 pub mod prelude {
-    pub use crate::config::{Config, DEFAULT_MAX_BLOCK, Record, Statistics, StatsCallback, wall_clock_ms};
+    pub use crate::config::{
+        Config, DEFAULT_MAX_BLOCK, OpaqueDeliveryCallback, Record, SharedCallback, Statistics, StatsCallback,
+        wall_clock_ms,
+    };
     pub use crate::idem_core;
     pub use crate::ops::SendManyError;
     pub use crate::producer::{CloseReport, FlushTimeout};

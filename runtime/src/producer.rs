@@ -185,6 +185,16 @@ impl<R: Runtime> Producer<R> {
         R::wait(SendWithCallbackOp::new(&self.driver, record, Completer::callback(callback), true))
     }
 
+    /// Like [`Producer::send_with_callback`] (*waiting*), reporting to the producer-wide
+    /// delivery callback ([`Config::on_delivery`](crate::Config::on_delivery)) with `opaque`
+    /// instead of a closure of its own: librdkafka's `dr_msg_cb` with its per-message opaque.
+    /// Nothing is allocated per record for its report (the opaque value travels in the
+    /// record's batch). Without a delivery callback the report is only counted. Returns the
+    /// record's id; a refused record is never reported.
+    pub fn send_with_opaque<'a>(&'a self, record: &'a Record<'a>, opaque: u64) -> R::Wait<SendWithCallbackOp<'a, R>> {
+        R::wait(SendWithCallbackOp::new(&self.driver, record, Completer::opaque(opaque), true))
+    }
+
     /// Like [`Producer::send_with_callback`] but never waits: a full buffer is
     /// `SendError::QueueFull` at once.
     pub fn try_send_with_callback(

@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use idem_core::producer::{DeliveryError, Event, FatalError, Persisted, RecordId};
 
+use crate::config::{OpaqueDeliveryCallback, SharedCallback};
+
 /// Where a delivered record landed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RecordMetadata {
@@ -156,6 +158,8 @@ pub struct Completer(Kind);
 enum Kind {
     Handle(Arc<Slot>),
     Callback(DeliveryCallback),
+    /// The producer-wide delivery callback, with this opaque value.
+    Opaque(u64),
     /// Nobody: the report is only counted ([`Reports::counts`]).
     Counted,
 }
@@ -165,6 +169,7 @@ impl fmt::Debug for Completer {
         match self.0 {
             Kind::Handle(_) => f.write_str("Completer::Handle"),
             Kind::Callback(_) => f.write_str("Completer::Callback"),
+            Kind::Opaque(o) => write!(f, "Completer::Opaque({o})"),
             Kind::Counted => f.write_str("Completer::Counted"),
         }
     }
@@ -176,6 +181,14 @@ impl Completer {
         Completer(Kind::Callback(Box::new(f)))
     }
 
+    /// A completer that runs the producer-wide delivery callback ([`Config::on_delivery`]) with
+    /// `opaque` and the report (allocates nothing).
+    ///
+    /// [`Config::on_delivery`]: crate::Config::on_delivery
+    pub fn opaque(opaque: u64) -> Completer {
+        Completer(Kind::Opaque(opaque))
+    }
+
     /// A completer that tells nobody: the report is only counted ([`ReportCounts`], and the
     /// first failure in [`Reports::first_failure`]). Allocates nothing.
     pub fn counted() -> Completer {
@@ -184,19 +197,25 @@ impl Completer {
 
     /// Whether this completer runs a callback (else it fills a [`DeliveryHandle`]).
     pub fn is_callback(&self) -> bool {
-        matches!(self.0, Kind::Callback(_))
+        matches!(self.0, Kind::Callback(_) | Kind::Opaque(_))
     }
 
     /// Delivers `result` (wakes the waiter or runs the callback). Call it without holding any
     /// producer lock. Returns `false` if it panicked (a callback's panic): the panic is caught
     /// here, so it costs only this completer and the caller carries on.
     pub fn complete(self, result: DeliveryResult) -> bool {
-        // The completer is consumed: nothing it touched is looked at after a panic, and the
-        // slot's lock is never held while user code runs.
-        panic::catch_unwind(AssertUnwindSafe(move || self.complete_unguarded(result))).is_ok()
+        self.complete_with(result, None)
     }
 
-    fn complete_unguarded(self, result: DeliveryResult) {
+    /// [`Completer::complete`], with the producer-wide delivery callback for a completer made
+    /// by [`Completer::opaque`] (without one, its report is only counted).
+    pub fn complete_with(self, result: DeliveryResult, delivery: Option<&OpaqueDeliveryCallback>) -> bool {
+        // The completer is consumed: nothing it touched is looked at after a panic, and the
+        // slot's lock is never held while user code runs.
+        panic::catch_unwind(AssertUnwindSafe(move || self.complete_unguarded(result, delivery))).is_ok()
+    }
+
+    fn complete_unguarded(self, result: DeliveryResult, delivery: Option<&OpaqueDeliveryCallback>) {
         match self.0 {
             Kind::Handle(slot) => {
                 let waker = {
@@ -210,6 +229,11 @@ impl Completer {
                 }
             }
             Kind::Callback(f) => f(result),
+            Kind::Opaque(o) => {
+                if let Some(SharedCallback(f)) = delivery {
+                    f(o, result);
+                }
+            }
             Kind::Counted => {}
         }
     }
@@ -241,57 +265,83 @@ pub struct ReportCounts {
     pub callback_panics: u64,
 }
 
-/// Capacity below which a deque of completers never shrinks.
-const MIN_SLOTS: usize = 1024;
+/// Capacity (in words) below which the deque of reported-id bits never shrinks.
+const MIN_WORDS: usize = 1024;
 
 /// Gives back the memory a burst grew `deque` by, once it holds well below its capacity
 /// (halving at most each time it falls below a quarter, so shrinking stays amortized).
-pub(crate) fn shrink_after_burst<T>(deque: &mut VecDeque<T>) {
+pub(crate) fn shrink_after_burst<T>(deque: &mut VecDeque<T>, min: usize) {
     let cap = deque.capacity();
-    if cap > MIN_SLOTS && deque.len() < cap / 4 {
-        deque.shrink_to((deque.len() * 2).max(MIN_SLOTS));
+    if cap > min && deque.len() < cap / 4 {
+        deque.shrink_to((deque.len() * 2).max(min));
     }
 }
 
-/// Routes the core's events to completers, by record id, and tracks which ids are reported.
-/// Its memory follows the span of ids from the oldest unreported record to the newest: the
-/// deque shrinks again once that span falls well below its capacity.
+/// Which record ids are reported: one bit per id, from the oldest unreported record to the
+/// newest reported (ids are handed out densely, from 0, by the core's `send`). A stalled
+/// partition holding up the oldest id costs a bit, not a slot, per record sent after it.
+#[derive(Debug, Default)]
+struct ReportedIds {
+    /// The id of bit 0 of `words[0]` (a multiple of 64): every id below it is reported.
+    base: u64,
+    /// Bit `i % 64` of word `i / 64` is set once id `base + i` is reported.
+    words: VecDeque<u64>,
+    /// The id the next accepted record gets.
+    next: u64,
+}
+
+impl ReportedIds {
+    fn accepted(&mut self, id: RecordId) {
+        self.next = self.next.max(id.0.saturating_add(1));
+    }
+
+    fn reported(&mut self, id: RecordId) {
+        let Some(offset) = id.0.checked_sub(self.base) else { return };
+        let Ok(word) = usize::try_from(offset / 64) else { return };
+        if word >= self.words.len() {
+            self.words.resize(word + 1, 0);
+        }
+        self.words[word] |= 1 << (offset % 64);
+        while self.words.front() == Some(&u64::MAX) {
+            self.words.pop_front();
+            self.base += 64;
+        }
+        shrink_after_burst(&mut self.words, MIN_WORDS);
+    }
+
+    /// Every id below this one is reported.
+    fn through(&self) -> u64 {
+        let run = self.words.front().map_or(0, |w| u64::from(w.trailing_ones()));
+        self.base.saturating_add(run).min(self.next.max(self.base))
+    }
+}
+
+/// Turns the core's events into [`Ready`] reports (the completer travels inside the core with
+/// its record, as the record's opaque value), counts them, and tracks which ids are reported
+/// (for `flush`). Nothing here grows per pending record: its memory is a bit per id from the
+/// oldest unreported record to the newest reported.
 #[derive(Debug, Default)]
 pub struct Reports {
-    /// Id of `slots[0]`; every id below it is reported.
-    base: u64,
-    slots: VecDeque<Option<Completer>>,
+    ids: ReportedIds,
     counts: ReportCounts,
     fatal: Option<FatalError>,
     first_failure: Option<DeliveryFailure>,
 }
 
 impl Reports {
-    /// Registers the completer of record `id` (ids are registered in increasing order).
-    pub fn register(&mut self, id: RecordId, completer: Completer) {
-        let Some(idx) = id.0.checked_sub(self.base) else { return };
-        let idx = usize::try_from(idx).unwrap_or(usize::MAX);
-        while self.slots.len() < idx {
-            self.slots.push_back(None);
-        }
-        if self.slots.len() == idx {
-            self.slots.push_back(Some(completer));
-        }
+    /// Notes that record `id` was accepted (ids arrive in increasing order).
+    pub fn accepted(&mut self, id: RecordId) {
+        self.ids.accepted(id);
     }
 
     /// Every record with an id below this one has been reported.
     pub fn reported_through(&self) -> u64 {
-        self.base
+        self.ids.through()
     }
 
     /// The id the next accepted record will get.
     pub fn next_id(&self) -> u64 {
-        self.base.saturating_add(self.slots.len() as u64)
-    }
-
-    /// Records accepted and not reported yet.
-    pub fn outstanding(&self) -> usize {
-        self.slots.iter().filter(|s| s.is_some()).count()
+        self.ids.next
     }
 
     /// Counts of reports so far.
@@ -314,38 +364,31 @@ impl Reports {
         self.counts.callback_panics = self.counts.callback_panics.saturating_add(n);
     }
 
-    /// Takes one event; a record report becomes the [`Ready`] returned (`None` for a fatal error,
-    /// a record without a completer, or one with [`Completer::counted`]).
-    pub fn on_event(&mut self, event: Event) -> Option<Ready> {
-        let (id, result) = match event {
-            Event::Delivered { id, partition, offset, timestamp_ms } => {
+    /// Takes one event; a record report becomes the [`Ready`] returned (`None` for a fatal error
+    /// or a record sent with [`Completer::counted`]).
+    pub fn on_event(&mut self, event: Event<Completer>) -> Option<Ready> {
+        let (id, completer, result) = match event {
+            Event::Delivered { id, partition, offset, timestamp_ms, opaque } => {
                 self.counts.delivered += 1;
-                (id, Ok(RecordMetadata { id, partition, offset, timestamp_ms }))
+                (id, opaque, Ok(RecordMetadata { id, partition, offset, timestamp_ms }))
             }
-            Event::Failed { id, error, persisted } => {
+            Event::Failed { id, error, persisted, opaque } => {
                 self.counts.failed += 1;
                 self.counts.possibly_persisted += u64::from(persisted == Persisted::Possibly);
                 self.counts.aborted += u64::from(error == DeliveryError::Aborted);
                 let failure = DeliveryFailure { id, error, persisted };
                 self.first_failure.get_or_insert(failure);
-                (id, Err(failure))
+                (id, opaque, Err(failure))
             }
             Event::Fatal(e) => {
                 self.fatal = Some(e);
                 return None;
             }
         };
-        let idx = id.0.checked_sub(self.base)?;
-        let completer = usize::try_from(idx).ok().and_then(|i| self.slots.get_mut(i)).and_then(Option::take);
-        while matches!(self.slots.front(), Some(None)) {
-            self.slots.pop_front();
-            self.base += 1;
-        }
-        // The deque's memory follows the records outstanding.
-        shrink_after_burst(&mut self.slots);
+        self.ids.reported(id);
         match completer {
-            Some(Completer(Kind::Counted)) | None => None,
-            Some(c) => Some((c, result)),
+            Completer(Kind::Counted) => None,
+            c => Some((c, result)),
         }
     }
 }
@@ -354,24 +397,34 @@ impl Reports {
 mod tests {
     use super::*;
 
+    fn delivered(id: u64, opaque: Completer) -> Event<Completer> {
+        Event::Delivered { id: RecordId(id), partition: 2, offset: Some(7), timestamp_ms: 5, opaque }
+    }
+
     #[test]
-    fn reports_route_by_id_and_advance_in_order() {
+    fn reports_route_to_their_completer_and_advance_in_order() {
         let mut r = Reports::default();
         let (h0, c0) = DeliveryHandle::new();
         let (h1, c1) = DeliveryHandle::new();
-        r.register(RecordId(0), c0);
-        r.register(RecordId(1), c1);
-        let ready = r.on_event(Event::Delivered { id: RecordId(1), partition: 2, offset: Some(7), timestamp_ms: 5 });
+        r.accepted(RecordId(0));
+        r.accepted(RecordId(1));
+        assert_eq!((r.reported_through(), r.next_id()), (0, 2));
+        let ready = r.on_event(delivered(1, c1));
         assert_eq!(r.reported_through(), 0);
         complete_all(ready.into_iter().collect());
         assert_eq!(h1.try_result().map(|m| m.map(|m| m.offset)), Some(Ok(Some(7))));
         assert!(h0.try_result().is_none());
-        let ready =
-            r.on_event(Event::Failed { id: RecordId(0), error: DeliveryError::Timeout, persisted: Persisted::No });
+        let failed =
+            Event::Failed { id: RecordId(0), error: DeliveryError::Timeout, persisted: Persisted::No, opaque: c0 };
+        let ready = r.on_event(failed);
         assert_eq!(r.reported_through(), 2);
         complete_all(ready.into_iter().collect());
         assert!(h0.wait().is_err());
         assert_eq!(r.counts(), ReportCounts { delivered: 1, failed: 1, ..ReportCounts::default() });
+        // A counted record is counted, and has nothing to complete.
+        r.accepted(RecordId(2));
+        assert!(r.on_event(delivered(2, Completer::counted())).is_none());
+        assert_eq!((r.reported_through(), r.counts().delivered), (3, 2));
     }
 
     #[test]
@@ -401,30 +454,29 @@ mod tests {
     }
 
     #[test]
-    fn the_deque_shrinks_when_reports_catch_up() {
+    fn a_stalled_record_costs_a_bit_per_later_record_and_the_bits_shrink_when_it_reports() {
         let mut r = Reports::default();
-        let n = 100_000u64;
+        let n = 1_000_000u64;
         for id in 0..n {
-            r.register(RecordId(id), Completer::callback(|_| {}));
+            r.accepted(RecordId(id));
         }
-        let grown = r.slots.capacity();
-        assert!(grown >= n as usize);
-        let mut peak_late = 0;
-        for id in 0..n {
-            r.on_event(Event::Delivered { id: RecordId(id), partition: 0, offset: None, timestamp_ms: 0 });
-            if id > n * 9 / 10 {
-                peak_late = peak_late.max(r.slots.capacity());
-            }
-            assert!(r.slots.capacity() <= grown);
+        // Record 0 stalls (a partition under faults) while every later one is reported.
+        for id in 1..n {
+            r.on_event(delivered(id, Completer::counted()));
+            assert_eq!(r.reported_through(), 0);
         }
-        assert!(peak_late <= grown / 2, "{peak_late} of {grown}");
+        let grown = r.ids.words.capacity();
+        assert!(grown >= (n / 64) as usize && grown <= (n / 16) as usize, "{grown} words for {n} ids");
+        r.on_event(delivered(0, Completer::counted()));
         assert_eq!(r.reported_through(), n);
-        assert!(r.slots.capacity() <= 2 * MIN_SLOTS, "{}", r.slots.capacity());
-        // Still routes by id after shrinking.
-        let (h, c) = DeliveryHandle::new();
-        r.register(RecordId(n), c);
-        let ready = r.on_event(Event::Delivered { id: RecordId(n), partition: 1, offset: Some(3), timestamp_ms: 0 });
-        complete_all(ready.into_iter().collect());
-        assert_eq!(h.try_result().map(|m| m.map(|m| m.offset)), Some(Ok(Some(3))));
+        assert!(r.ids.words.capacity() <= 2 * MIN_WORDS, "{}", r.ids.words.capacity());
+        // Ids go on being tracked after shrinking, in any order.
+        for id in [n + 1, n] {
+            r.accepted(RecordId(id));
+        }
+        r.on_event(delivered(n + 1, Completer::counted()));
+        assert_eq!(r.reported_through(), n);
+        r.on_event(delivered(n, Completer::counted()));
+        assert_eq!(r.reported_through(), n + 2);
     }
 }

@@ -68,7 +68,7 @@ impl SimProducer for IdemProducer {
             Output::Event(Event::Delivered { id, partition, offset, .. }) => {
                 ProducerOut::Report { id, outcome: Outcome::Delivered { partition, offset } }
             }
-            Output::Event(Event::Failed { id, persisted, error }) => {
+            Output::Event(Event::Failed { id, persisted, error, .. }) => {
                 let why = fail_reason(error);
                 let outcome = match persisted {
                     Persisted::No => Outcome::NotPersisted(why),

@@ -19,9 +19,10 @@ use smol::future::FutureExt as _;
 fn faults_many_tasks_exactly_once_in_order() {
     let t0 = Instant::now();
     let (cluster, config) = faulty_cluster();
-    let p = Arc::new(Producer::new(config).unwrap());
     let (tasks, per_task) = (4u64, 2500u64);
     let collector = Collector::new((tasks * per_task) as usize);
+    let on_delivery = collector.clone();
+    let p = Arc::new(Producer::new(config.on_delivery(move |i, r| on_delivery.callback(i)(r))).unwrap());
     smol::block_on(async {
         let mut joins = Vec::new();
         for t in 0..tasks {
@@ -36,10 +37,10 @@ fn faults_many_tasks_exactly_once_in_order() {
                     if j % 25 == 0 {
                         Timer::after(Duration::from_millis(2)).await;
                     }
-                    if i % 2 == 0 {
-                        handles.push((i, p.send(&rec).await.unwrap()));
-                    } else {
-                        p.send_with_callback(&rec, collector.callback(i)).await.unwrap();
+                    match i % 3 {
+                        0 => handles.push((i, p.send(&rec).await.unwrap())),
+                        1 => drop(p.send_with_callback(&rec, collector.callback(i)).await.unwrap()),
+                        _ => drop(p.send_with_opaque(&rec, i).await.unwrap()),
                     }
                 }
                 for (i, h) in handles {

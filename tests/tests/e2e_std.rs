@@ -18,15 +18,17 @@ use e2e_common::{
 use idem_core::proto::ErrorCode;
 use idem_std::{DeliveryError, DeliveryHandle, FlushTimeout, Persisted, Producer, Record, SendError, Std};
 
-/// `threads` threads send `per_thread` records each (keyed, so spread over partitions); half
-/// the records use handles, half callbacks. Returns the reports by record index.
+/// `threads` threads send `per_thread` records each (keyed, so spread over partitions); a third
+/// of the records use handles, a third callbacks, a third the producer-wide delivery callback
+/// with the record's index as opaque (it must store into `collector`). Returns the reports by
+/// record index.
 fn send_from_threads(
     p: &Producer,
+    collector: &Collector,
     topic: &str,
     threads: u64,
     per_thread: u64,
 ) -> Vec<Option<idem_std::DeliveryResult>> {
-    let collector = Collector::new((threads * per_thread) as usize);
     thread::scope(|s| {
         for t in 0..threads {
             let collector = collector.clone();
@@ -40,10 +42,10 @@ fn send_from_threads(
                     if j % 25 == 0 {
                         thread::sleep(Duration::from_millis(2)); // spread over ~2 s of faults
                     }
-                    if i % 2 == 0 {
-                        handles.push((i, p.send(&rec).unwrap()));
-                    } else {
-                        p.send_with_callback(&rec, collector.callback(i)).unwrap();
+                    match i % 3 {
+                        0 => handles.push((i, p.send(&rec).unwrap())),
+                        1 => drop(p.send_with_callback(&rec, collector.callback(i)).unwrap()),
+                        _ => drop(p.send_with_opaque(&rec, i).unwrap()),
                     }
                 }
                 for (i, h) in handles {
@@ -67,8 +69,10 @@ fn send_from_threads(
 fn faults_many_threads_exactly_once_in_order() {
     let t0 = Instant::now();
     let (cluster, config) = faulty_cluster();
-    let p = Producer::new(config).unwrap();
-    let reports = send_from_threads(&p, "t", 4, 2500);
+    let collector = Collector::new(10_000);
+    let on_delivery = collector.clone();
+    let p = Producer::new(config.on_delivery(move |i, r| on_delivery.callback(i)(r))).unwrap();
+    let reports = send_from_threads(&p, &collector, "t", 4, 2500);
     let report = p.close_timeout(Duration::from_secs(5));
     let metrics = p.metrics();
     cluster.set_faults(Default::default());

@@ -24,20 +24,22 @@ use crate::proto::writer::{varint_len, varlong_len};
 use crate::time::Instant;
 
 /// Per-record bookkeeping kept until the record's report.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct RecordMeta {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RecordMeta<T> {
     /// The record's id.
     pub(crate) id: RecordId,
     /// Its CreateTime timestamp (ms).
     pub(crate) timestamp_ms: i64,
+    /// The application's value for the record, handed back in its report.
+    pub(crate) opaque: T,
 }
 
 /// A partition's batch still accepting records.
 #[derive(Debug)]
-pub(crate) struct OpenBatch {
+pub(crate) struct OpenBatch<T> {
     builder: RecordBatchBuilder,
     /// Records in offset-delta order.
-    pub(crate) records: Vec<RecordMeta>,
+    pub(crate) records: Vec<RecordMeta<T>>,
     /// When the first record was appended (linger and delivery timeout start here).
     pub(crate) created: Instant,
     /// Bytes accounted against `buffer.memory` for this batch (its buffers' capacities).
@@ -47,7 +49,7 @@ pub(crate) struct OpenBatch {
     limit: usize,
 }
 
-impl OpenBatch {
+impl<T> OpenBatch<T> {
     /// Size of the batch if sealed now.
     pub(crate) fn size(&self) -> usize {
         self.builder.size_in_bytes()
@@ -65,26 +67,27 @@ impl OpenBatch {
 
     /// Bytes its buffers hold.
     fn held(&self) -> usize {
-        held_by(self.builder.capacity(), self.records.capacity())
+        held_by::<T>(self.builder.capacity(), self.records.capacity())
     }
 
     /// Seals the batch with `stamp`; returns the final bytes (a shared buffer, without a copy),
     /// the records, when it was created and its accounted size.
-    pub(crate) fn seal(self, stamp: ProducerStamp) -> (Bytes, Vec<RecordMeta>, Instant, usize) {
+    pub(crate) fn seal(self, stamp: ProducerStamp) -> (Bytes, Vec<RecordMeta<T>>, Instant, usize) {
         (Bytes::from(self.builder.seal(stamp)), self.records, self.created, self.accounted)
     }
 }
 
 /// Where a record goes once the accumulator looked at it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum AppendOutcome {
+pub(crate) enum AppendOutcome<T> {
     /// Appended; `full` when the batch reached `batch.size` and should be sealed now.
     Appended {
         /// Whether the batch should be sealed now.
         full: bool,
     },
-    /// The open batch has no room (its limit, or memory to grow): seal it, then append again.
-    SealFirst,
+    /// The open batch has no room (its limit, or memory to grow): seal it, then append again
+    /// (with the opaque value given back).
+    SealFirst(T),
 }
 
 /// The record as `send` received it.
@@ -118,8 +121,10 @@ pub(crate) fn single_record_batch_size(r: &RecordRef<'_>) -> usize {
     RECORD_BATCH_OVERHEAD.saturating_add(varint_len(i32::try_from(body).unwrap_or(i32::MAX))).saturating_add(body)
 }
 
-/// Bytes one [`RecordMeta`] takes in a batch's record vector.
-pub(crate) const RECORD_META_SIZE: usize = core::mem::size_of::<RecordMeta>();
+/// Bytes one [`RecordMeta`] takes in a batch's record vector (16 plus the opaque value's size).
+pub(crate) const fn record_meta_size<T>() -> usize {
+    core::mem::size_of::<RecordMeta<T>>()
+}
 
 /// A new batch buffer has room for this many records like its first one...
 const FIRST_RECORDS: usize = 4;
@@ -129,7 +134,8 @@ const MIN_FIRST_BUFFER: usize = 512;
 /// Memory accounting and buffer recycling.
 ///
 /// What counts against `buffer.memory` is the memory the batches hold, not only the bytes
-/// encoded so far: each batch buffer's capacity and its record vector's (16 bytes per record),
+/// encoded so far: each batch buffer's capacity and its record vector's (16 bytes per record
+/// plus the size of the opaque value each carries),
 /// accounted from the moment they are allocated or grown.
 ///
 /// A new batch's buffer starts small: room for [`FIRST_RECORDS`] records like its first one,
@@ -149,7 +155,7 @@ const MIN_FIRST_BUFFER: usize = 512;
 /// [`Accumulator::used`] but the pool only keeps what fits next to it: `used + pooled <=
 /// buffer.memory` (outside the short-lived reservations of records waiting for metadata).
 #[derive(Debug)]
-pub(crate) struct Accumulator {
+pub(crate) struct Accumulator<T> {
     /// The limit of a batch: `min(batch.size, message.max.bytes, buffer.memory)`.
     batch_cap: usize,
     max_batch: usize,
@@ -159,7 +165,7 @@ pub(crate) struct Accumulator {
     in_batches: usize,
     /// Bytes held by the free pool.
     pooled: usize,
-    free: Vec<(Vec<u8>, Vec<RecordMeta>)>,
+    free: Vec<(Vec<u8>, Vec<RecordMeta<T>>)>,
 }
 
 /// How many recycled buffers to keep at most. High enough for an open batch on each of
@@ -168,16 +174,19 @@ pub(crate) struct Accumulator {
 const MAX_FREE: usize = 16 * 1024;
 
 /// Bytes a batch's buffers hold.
-fn held(bytes: &Vec<u8>, records: &Vec<RecordMeta>) -> usize {
-    held_by(bytes.capacity(), records.capacity())
+fn held<T>(bytes: &Vec<u8>, records: &Vec<RecordMeta<T>>) -> usize {
+    held_by::<T>(bytes.capacity(), records.capacity())
 }
 
 /// Bytes a batch buffer of `bytes` capacity and a record vector of `records` capacity hold.
-fn held_by(bytes: usize, records: usize) -> usize {
-    bytes.saturating_add(records.saturating_mul(RECORD_META_SIZE))
+fn held_by<T>(bytes: usize, records: usize) -> usize {
+    bytes.saturating_add(records.saturating_mul(record_meta_size::<T>()))
 }
 
-impl Accumulator {
+impl<T> Accumulator<T> {
+    /// Bytes one record's [`RecordMeta`] takes.
+    const META: usize = record_meta_size::<T>();
+
     /// An accumulator for `batch.size`, `message.max.bytes`, `buffer.memory`.
     pub(crate) fn new(batch_size: usize, message_max_bytes: usize, buffer_memory: usize) -> Self {
         Accumulator {
@@ -257,20 +266,24 @@ impl Accumulator {
     /// its buffers as needed (accounted). A batch never grows past its limit.
     pub(crate) fn append(
         &mut self,
-        open: &mut Option<OpenBatch>,
+        open: &mut Option<OpenBatch<T>>,
         now: Instant,
         id: RecordId,
         r: &RecordRef<'_>,
-    ) -> Result<AppendOutcome, SendError> {
+        opaque: T,
+    ) -> Result<AppendOutcome<T>, (SendError, T)> {
         let batch = match open {
             Some(batch) => batch,
-            None => open.insert(self.open_batch(now, r)?),
+            None => match self.open_batch(now, r) {
+                Ok(batch) => open.insert(batch),
+                Err(e) => return Err((e, opaque)),
+            },
         };
         let first = batch.is_empty();
         let add = batch.builder.record_size(r.timestamp_ms, r.key, r.value, r.headers);
         let after = batch.size().saturating_add(add);
         if !first && after > batch.limit {
-            return Ok(AppendOutcome::SealFirst);
+            return Ok(AppendOutcome::SealFirst(opaque));
         }
         // Most appends fit what the buffers hold: growing is the exception.
         let room = after <= batch.builder.capacity() && batch.records.len() < batch.records.capacity();
@@ -278,7 +291,7 @@ impl Accumulator {
         if !grown || batch.builder.append(r.timestamp_ms, r.key, r.value, r.headers).is_err() {
             if !first {
                 // No memory to grow this batch (or it cannot encode one more record): a new one may do.
-                return Ok(AppendOutcome::SealFirst);
+                return Ok(AppendOutcome::SealFirst(opaque));
             }
             // Not even this record's batch fits now (or check_size let through a record that
             // cannot be encoded): nothing stays buffered for it.
@@ -286,13 +299,14 @@ impl Accumulator {
                 self.discard(batch);
             }
             let need = single_record_batch_size(r);
-            return Err(if grown {
+            let e = if grown {
                 SendError::RecordTooLarge { size: need, max: self.max_batch }
             } else {
                 SendError::QueueFull
-            });
+            };
+            return Err((e, opaque));
         }
-        batch.records.push(RecordMeta { id, timestamp_ms: r.timestamp_ms });
+        batch.records.push(RecordMeta { id, timestamp_ms: r.timestamp_ms, opaque });
         Ok(AppendOutcome::Appended { full: batch.size() >= batch.limit.min(self.batch_cap) })
     }
 
@@ -301,12 +315,12 @@ impl Accumulator {
     /// record vector grows by its length (at least 8). False, changing nothing, if that does
     /// not fit in `buffer.memory`.
     #[cold]
-    fn grow(&mut self, batch: &mut OpenBatch, after: usize) -> bool {
+    fn grow(&mut self, batch: &mut OpenBatch<T>, after: usize) -> bool {
         let (size, capacity) = (batch.size(), batch.builder.capacity());
         let bytes_to = if after > capacity { capacity.saturating_mul(2).min(batch.limit).max(after) } else { capacity };
         let (count, records_cap) = (batch.records.len(), batch.records.capacity());
         let records_to = if count == records_cap { count.saturating_add(count.max(8)) } else { records_cap };
-        let extra = (bytes_to - capacity).saturating_add((records_to - records_cap).saturating_mul(RECORD_META_SIZE));
+        let extra = (bytes_to - capacity).saturating_add((records_to - records_cap).saturating_mul(Self::META));
         if extra == 0 {
             return true;
         }
@@ -325,9 +339,9 @@ impl Accumulator {
     /// A new batch for a first record `r` (its one-record batch fits the limits: `check_size`),
     /// with accounted buffers: a pooled pair, or new ones (see [`Accumulator`] for their
     /// size). `QueueFull` if they do not fit now, `RecordTooLarge` if they never can.
-    fn open_batch(&mut self, now: Instant, r: &RecordRef<'_>) -> Result<OpenBatch, SendError> {
+    fn open_batch(&mut self, now: Instant, r: &RecordRef<'_>) -> Result<OpenBatch<T>, SendError> {
         let need = single_record_batch_size(r);
-        if need.saturating_add(RECORD_META_SIZE) > self.limit {
+        if need.saturating_add(Self::META) > self.limit {
             // A batch of this record alone would never fit in `buffer.memory`.
             return Err(SendError::RecordTooLarge { size: need, max: self.limit });
         }
@@ -338,7 +352,8 @@ impl Accumulator {
     }
 
     /// Buffers for a new batch whose first record makes a `need`-byte batch, accounted.
-    fn take_buffers(&mut self, need: usize) -> Result<(Vec<u8>, Vec<RecordMeta>), SendError> {
+    #[allow(clippy::type_complexity, reason = "the pair the free pool holds")]
+    fn take_buffers(&mut self, need: usize) -> Result<(Vec<u8>, Vec<RecordMeta<T>>), SendError> {
         if need <= self.batch_cap {
             if let Some((mut bytes, mut records)) = self.free.pop() {
                 let n = held(&bytes, &records);
@@ -357,14 +372,14 @@ impl Accumulator {
         let few = RECORD_BATCH_OVERHEAD.saturating_add(per_record.saturating_mul(FIRST_RECORDS));
         let start = few.clamp(MIN_FIRST_BUFFER.min(self.batch_cap), self.batch_cap);
         // Less when `buffer.memory` has less room left: the record vector is sized for records
-        // like this one filling the buffer, so per buffer byte 16 / per_record more of it.
+        // like this one filling the buffer, so per buffer byte META / per_record more of it.
         let free = self.limit.saturating_sub(self.used);
-        let room = u128::try_from(free).unwrap_or(u128::MAX) * per_record as u128
-            / (per_record as u128 + RECORD_META_SIZE as u128);
+        let room =
+            u128::try_from(free).unwrap_or(u128::MAX) * per_record as u128 / (per_record as u128 + Self::META as u128);
         let room = usize::try_from(room).unwrap_or(usize::MAX);
         let cap = if need > self.batch_cap { need } else { room.clamp(need, start.max(need)) };
         let count = (cap.saturating_sub(RECORD_BATCH_OVERHEAD) / per_record).max(1);
-        let n = cap.saturating_add(count.saturating_mul(RECORD_META_SIZE));
+        let n = cap.saturating_add(count.saturating_mul(Self::META));
         // A buffer cut down to less than half the usual start only while no batch holds memory
         // (so a tight buffer.memory still makes progress): otherwise wait for a completed batch
         // rather than fragment the buffer into ever smaller batches.
@@ -372,7 +387,7 @@ impl Accumulator {
             return Err(SendError::QueueFull);
         }
         let bytes: Vec<u8> = Vec::with_capacity(cap);
-        let records: Vec<RecordMeta> = Vec::with_capacity(count);
+        let records: Vec<RecordMeta<T>> = Vec::with_capacity(count);
         self.hold(held(&bytes, &records));
         Ok((bytes, records))
     }
@@ -380,7 +395,9 @@ impl Accumulator {
     /// Returns a finished batch's buffers for reuse and releases its accounted bytes. Buffers
     /// are kept (with the capacity they grew to) up to the batch limit, and only while they fit
     /// within `buffer.memory`.
-    pub(crate) fn recycle(&mut self, bytes: Vec<u8>, records: Vec<RecordMeta>, accounted: usize) {
+    /// `records` must be empty (their opaque values handed back).
+    pub(crate) fn recycle(&mut self, bytes: Vec<u8>, mut records: Vec<RecordMeta<T>>, accounted: usize) {
+        records.clear();
         self.release(accounted);
         self.in_batches = self.in_batches.saturating_sub(accounted);
         let n = held(&bytes, &records);
@@ -395,13 +412,13 @@ impl Accumulator {
     }
 
     /// Recycles the buffers of a batch never sealed (failed before it was sent).
-    pub(crate) fn discard(&mut self, batch: OpenBatch) {
+    pub(crate) fn discard(&mut self, batch: OpenBatch<T>) {
         self.recycle(batch.builder.into_buffer(), batch.records, batch.accounted);
     }
 
     /// [`Accumulator::recycle`] for a sealed batch's shared bytes: the buffer is reused when
     /// nothing else holds it any more (no request frame still carries it), else only released.
-    pub(crate) fn recycle_sealed(&mut self, bytes: Bytes, records: Vec<RecordMeta>, accounted: usize) {
+    pub(crate) fn recycle_sealed(&mut self, bytes: Bytes, records: Vec<RecordMeta<T>>, accounted: usize) {
         let bytes = bytes.try_into_mut().map(Vec::from).unwrap_or_default();
         self.recycle(bytes, records, accounted);
     }
@@ -418,13 +435,13 @@ mod tests {
 
     /// Appends `v` records to `open` until the batch is full or asks to be sealed; returns how
     /// many were appended.
-    fn fill(acc: &mut Accumulator, open: &mut Option<OpenBatch>, v: &[u8], first_id: u64) -> u64 {
+    fn fill(acc: &mut Accumulator<()>, open: &mut Option<OpenBatch<()>>, v: &[u8], first_id: u64) -> u64 {
         let mut n = 0;
         loop {
-            match acc.append(open, Instant::ZERO, RecordId(first_id + n), &rec(v)).unwrap() {
+            match acc.append(open, Instant::ZERO, RecordId(first_id + n), &rec(v), ()).unwrap() {
                 AppendOutcome::Appended { full: false } => n += 1,
                 AppendOutcome::Appended { full: true } => return n + 1,
-                AppendOutcome::SealFirst => return n,
+                AppendOutcome::SealFirst(()) => return n,
             }
         }
     }
@@ -461,13 +478,13 @@ mod tests {
         let mut acc = Accumulator::new(4096, 1 << 20, 1 << 20);
         let mut open = None;
         let v = [1u8; 100];
-        acc.append(&mut open, Instant::ZERO, RecordId(0), &rec(&v)).unwrap();
+        acc.append(&mut open, Instant::ZERO, RecordId(0), &rec(&v), ()).unwrap();
         let first = open.as_ref().unwrap().builder.capacity();
         assert_eq!(first, MIN_FIRST_BUFFER, "room for a few 100-byte records, at least the minimum");
         let mut capacities = alloc::vec![first];
         let mut n = 1;
         loop {
-            let outcome = acc.append(&mut open, Instant::ZERO, RecordId(n), &rec(&v)).unwrap();
+            let outcome = acc.append(&mut open, Instant::ZERO, RecordId(n), &rec(&v), ()).unwrap();
             let b = open.as_ref().unwrap();
             assert_eq!(b.accounted, b.held(), "the accounting follows the capacity");
             assert_eq!(acc.used(), b.accounted);
@@ -476,7 +493,7 @@ mod tests {
             }
             match outcome {
                 AppendOutcome::Appended { full: false } => n += 1,
-                AppendOutcome::Appended { full: true } | AppendOutcome::SealFirst => break,
+                AppendOutcome::Appended { full: true } | AppendOutcome::SealFirst(()) => break,
             }
         }
         assert_eq!(capacities, [512, 1024, 2048, 4096], "doubling up to batch.size");
@@ -487,7 +504,7 @@ mod tests {
         assert_eq!(accounted, held(&bytes, &records));
         acc.recycle(bytes, records, accounted);
         // The next batch reuses the grown buffer: no growth, no allocation.
-        acc.append(&mut open, Instant::ZERO, RecordId(n + 1), &rec(&v)).unwrap();
+        acc.append(&mut open, Instant::ZERO, RecordId(n + 1), &rec(&v), ()).unwrap();
         assert_eq!(open.as_ref().unwrap().builder.capacity(), 4096);
         assert_eq!((acc.used(), acc.pooled()), (accounted, 0));
     }
@@ -499,10 +516,10 @@ mod tests {
         let limit = 10 << 20;
         let mut acc = Accumulator::new(128 << 10, 1 << 20, limit);
         let v = [5u8; 100];
-        let mut open: Vec<Option<OpenBatch>> = (0..10_000).map(|_| None).collect();
+        let mut open: Vec<Option<OpenBatch<()>>> = (0..10_000).map(|_| None).collect();
         for (i, o) in open.iter_mut().enumerate() {
             assert_eq!(
-                acc.append(o, Instant::ZERO, RecordId(i as u64), &rec(&v)),
+                acc.append(o, Instant::ZERO, RecordId(i as u64), &rec(&v), ()),
                 Ok(AppendOutcome::Appended { full: false }),
                 "partition {i}"
             );
@@ -527,7 +544,7 @@ mod tests {
         assert!(acc.used() <= limit);
         // Sealed: the next record needs a new batch, which does not fit next to this one.
         let sealed = open.take().unwrap();
-        assert_eq!(acc.append(&mut open, Instant::ZERO, RecordId(n), &rec(&v)), Err(SendError::QueueFull));
+        assert_eq!(acc.append(&mut open, Instant::ZERO, RecordId(n), &rec(&v), ()), Err((SendError::QueueFull, ())));
         assert!(open.is_none());
         assert_eq!(acc.used(), sealed.accounted, "a refused record leaves nothing accounted");
     }
@@ -539,7 +556,10 @@ mod tests {
         let r = rec(&v);
         let need = single_record_batch_size(&r);
         let mut open = None;
-        assert_eq!(acc.append(&mut open, Instant::ZERO, RecordId(0), &r), Ok(AppendOutcome::Appended { full: true }));
+        assert_eq!(
+            acc.append(&mut open, Instant::ZERO, RecordId(0), &r, ()),
+            Ok(AppendOutcome::Appended { full: true })
+        );
         let b = open.take().unwrap();
         let (bytes, records, _, accounted) = b.seal(ProducerStamp::NONE);
         assert_eq!(bytes.len(), need);
@@ -550,8 +570,8 @@ mod tests {
         // A record that could never fit in buffer.memory is refused as too large.
         let mut small = Accumulator::new(100, 1000, 300);
         assert!(matches!(
-            small.append(&mut open, Instant::ZERO, RecordId(1), &r),
-            Err(SendError::RecordTooLarge { max: 300, .. })
+            small.append(&mut open, Instant::ZERO, RecordId(1), &r, ()),
+            Err((SendError::RecordTooLarge { max: 300, .. }, ()))
         ));
         assert_eq!(small.used(), 0);
     }
@@ -566,10 +586,10 @@ mod tests {
         // Batches of one record until buffer.memory is full.
         loop {
             let mut open = None;
-            match acc.append(&mut open, Instant::ZERO, RecordId(id), &rec(&v)) {
+            match acc.append(&mut open, Instant::ZERO, RecordId(id), &rec(&v), ()) {
                 Ok(_) => batches.push(open.take().unwrap()),
                 Err(e) => {
-                    assert_eq!(e, SendError::QueueFull);
+                    assert_eq!(e, (SendError::QueueFull, ()));
                     break;
                 }
             }
@@ -587,7 +607,7 @@ mod tests {
         assert!(pooled > 0);
         // A pooled buffer is reused as is.
         let mut open = None;
-        acc.append(&mut open, Instant::ZERO, RecordId(id), &rec(&v)).unwrap();
+        acc.append(&mut open, Instant::ZERO, RecordId(id), &rec(&v), ()).unwrap();
         assert_eq!(acc.used() + acc.pooled(), pooled);
         let (bytes, records, _, accounted) = open.take().unwrap().seal(ProducerStamp::NONE);
         // A batch still held elsewhere (a request frame not yet written) is not reused.
@@ -611,10 +631,10 @@ mod tests {
         assert!(acc.check_size(&rec(&v)).is_ok());
         let mut a = None;
         let mut b = None;
-        acc.append(&mut a, Instant::ZERO, RecordId(0), &rec(&v)).unwrap();
-        acc.append(&mut b, Instant::ZERO, RecordId(1), &rec(&v)).unwrap();
+        acc.append(&mut a, Instant::ZERO, RecordId(0), &rec(&v), ()).unwrap();
+        acc.append(&mut b, Instant::ZERO, RecordId(1), &rec(&v), ()).unwrap();
         let mut c = None;
-        assert_eq!(acc.append(&mut c, Instant::ZERO, RecordId(2), &rec(&v)), Err(SendError::QueueFull));
+        assert_eq!(acc.append(&mut c, Instant::ZERO, RecordId(2), &rec(&v), ()), Err((SendError::QueueFull, ())));
         assert!(c.is_none());
         assert!(acc.used() <= 400);
     }
@@ -630,21 +650,21 @@ mod tests {
             let batch_size = [300usize, 4096, 16384][rng.below(3) as usize];
             let limit = [2_000usize, 20_000, 200_000][rng.below(3) as usize];
             let mut acc = Accumulator::new(batch_size, 20_000, limit);
-            let mut open: Vec<Option<OpenBatch>> = (0..1 + rng.below(40)).map(|_| None).collect();
-            let mut sealed: Vec<(Bytes, Vec<RecordMeta>, usize)> = Vec::new();
+            let mut open: Vec<Option<OpenBatch<()>>> = (0..1 + rng.below(40)).map(|_| None).collect();
+            let mut sealed: Vec<(Bytes, Vec<RecordMeta<()>>, usize)> = Vec::new();
             let mut refused = 0;
             for id in 0..3_000u64 {
                 let v = alloc::vec![1u8; [10usize, 100, 1000, 5000][rng.below(4) as usize]];
                 let p = rng.below(open.len() as u64) as usize;
                 let before = acc.used();
-                match acc.append(&mut open[p], Instant::ZERO, RecordId(id), &rec(&v)) {
-                    Ok(AppendOutcome::SealFirst) => {
+                match acc.append(&mut open[p], Instant::ZERO, RecordId(id), &rec(&v), ()) {
+                    Ok(AppendOutcome::SealFirst(())) => {
                         let (bytes, records, _, accounted) = open[p].take().unwrap().seal(ProducerStamp::NONE);
                         sealed.push((bytes, records, accounted));
                     }
                     Ok(AppendOutcome::Appended { .. }) => {}
                     Err(e) => {
-                        assert!(matches!(e, SendError::QueueFull | SendError::RecordTooLarge { .. }), "{e:?}");
+                        assert!(matches!(e.0, SendError::QueueFull | SendError::RecordTooLarge { .. }), "{e:?}");
                         assert_eq!(acc.used(), before, "seed {seed}: a refused record leaves nothing");
                         refused += 1;
                         // The exhausted rule: every open batch is sealed.

@@ -13,9 +13,11 @@ use super::report::{RecordId, SendError};
 use super::timer::TimerKind;
 use crate::time::Instant;
 
-impl Producer {
+impl<T> Producer<T> {
     /// Appends to a partition of topic `t` (metadata known). Returns whether a batch was sealed
-    /// (even when the record itself was refused) and the outcome for the record.
+    /// (even when the record itself was refused) and the outcome for the record (a refused
+    /// record's opaque value given back).
+    #[allow(clippy::too_many_arguments, reason = "a record's parts as `send` and the pending queue hold them")]
     pub(super) fn append(
         &mut self,
         t: usize,
@@ -24,25 +26,27 @@ impl Producer {
         id: RecordId,
         explicit: Option<i32>,
         r: &RecordRef<'_>,
-    ) -> (bool, Result<(), SendError>) {
-        let Some(ts) = self.topics.get_mut(t) else { return (false, Err(SendError::InvalidTopic)) };
+        opaque: T,
+    ) -> (bool, Result<(), (SendError, T)>) {
+        let Some(ts) = self.topics.get_mut(t) else { return (false, Err((SendError::InvalidTopic, opaque))) };
         let p = match (explicit, r.key) {
             (Some(p), _) if p >= 0 && (p as u32) < count => p,
-            (Some(p), _) => return (false, Err(SendError::InvalidPartition(p))),
+            (Some(p), _) => return (false, Err((SendError::InvalidPartition(p), opaque))),
             (None, Some(k)) => partitioner::partition_for_key(k, count),
             (None, None) => ts.sticky.partition(count, &mut self.rng),
         };
         ts.grow_to(count as usize, self.first_sequence);
         let Some(part) = ts.partitions.get_mut(p as usize) else {
-            return (false, Err(SendError::InvalidPartition(p)));
+            return (false, Err((SendError::InvalidPartition(p), opaque)));
         };
         let idempotent = self.config.enable_idempotence;
         let (pid, epoch) = (self.pid.producer_id, self.pid.epoch);
         let mut sealed = false;
         let mut opened = false;
+        let mut opaque = opaque;
         let result = loop {
             let was_open = part.open.is_some();
-            match self.acc.append(&mut part.open, now, id, r) {
+            match self.acc.append(&mut part.open, now, id, r, opaque) {
                 Ok(AppendOutcome::Appended { full }) => {
                     if !was_open {
                         opened = true;
@@ -58,7 +62,10 @@ impl Producer {
                     }
                     break Ok(());
                 }
-                Ok(AppendOutcome::SealFirst) => sealed |= part.seal(pid, epoch, idempotent),
+                Ok(AppendOutcome::SealFirst(back)) => {
+                    opaque = back;
+                    sealed |= part.seal(pid, epoch, idempotent);
+                }
                 Err(e) => break Err(e),
             }
         };

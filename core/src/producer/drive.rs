@@ -23,7 +23,7 @@ use super::timer::{PARTITION_TIMERS, TimerKind, Timers};
 use super::topics::TopicState;
 use crate::time::Instant;
 
-impl Producer {
+impl<T> Producer<T> {
     /// Does everything that is due at `now`.
     pub(super) fn drive(&mut self, now: Instant) {
         self.now = self.now.max(now);
@@ -261,10 +261,10 @@ impl Producer {
 }
 
 /// Puts partition `key` on its leader's send list if it may send now.
-fn offer_to_send_list(
+fn offer_to_send_list<T>(
     agenda: &mut Agenda,
     key: PartKey,
-    part: &mut PartitionState,
+    part: &mut PartitionState<T>,
     leader: Option<i32>,
     now: Instant,
     window: usize,
@@ -276,6 +276,6 @@ fn offer_to_send_list(
 }
 
 /// Partition `key` of `topics`.
-pub(super) fn part_of(topics: &mut [TopicState], key: PartKey) -> Option<&mut PartitionState> {
+pub(super) fn part_of<T>(topics: &mut [TopicState<T>], key: PartKey) -> Option<&mut PartitionState<T>> {
     topics.get_mut(key.t())?.partitions.get_mut(key.p())
 }

@@ -13,7 +13,7 @@ use crate::proto::init_producer_id::InitProducerIdResponse;
 use crate::proto::{self, ApiKey, ErrorCode};
 use crate::time::Instant;
 
-impl Producer {
+impl<T> Producer<T> {
     /// Whether every partition has nothing in flight and nothing of unknown outcome (reporting
     /// what finished on the way).
     fn all_drained(&mut self) -> bool {

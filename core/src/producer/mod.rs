@@ -129,7 +129,7 @@ pub enum Input<'a> {
 
 /// An action for the driver, from [`Producer::poll_output`], to carry out in the order given.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Output {
+pub enum Output<T = ()> {
     /// Open a TCP connection; answer with exactly one [`Input::Connected`] or
     /// [`Input::Disconnected`] (unless a [`Output::Close`] for it comes first).
     Connect {
@@ -156,7 +156,7 @@ pub enum Output {
         conn: ConnId,
     },
     /// A record's report (exactly one per accepted record), or a fatal error.
-    Event(Event),
+    Event(Event<T>),
     /// What the producer decided and why, for a context on in `debug` (never otherwise): for
     /// an operator's log, nothing to carry out. Boxed so that the other outputs stay small.
     Diagnostic(Box<Diagnostic>),
@@ -168,21 +168,27 @@ pub enum Output {
 /// The sans-IO idempotent producer: one value, no clock, socket or thread inside. Feed it
 /// records and facts, drain [`poll_output`](Producer::poll_output) after each, carry out what it
 /// asks. The contract and a run loop are in the [crate documentation](crate#the-producers-contract).
+///
+/// `T` is an opaque value each record carries from [`send_with_opaque`](Producer::send_with_opaque)
+/// to its one [`Event`] (librdkafka's per-message opaque; a runtime keeps its completion there):
+/// it lives in the record's batch, counted against `buffer.memory` with the batch's other
+/// per-record bookkeeping, so nothing outside the batches grows per record. `()` (the default,
+/// [`Producer::new`] and [`Producer::send`]) carries nothing.
 #[derive(Debug)]
-pub struct Producer {
+pub struct Producer<T = ()> {
     config: ProducerConfig,
     rng: Rng,
     now: Instant,
     metrics: ProducerMetrics,
-    acc: Accumulator,
+    acc: Accumulator<T>,
     metadata: Metadata,
-    topics: Vec<TopicState>,
+    topics: Vec<TopicState<T>>,
     /// Which partitions the next drive pass looks at, and what it keeps between passes.
     agenda: Agenda,
     conns: Conns,
     pid: Idempotence,
     timers: Timers,
-    out: VecDeque<Output>,
+    out: VecDeque<Output<T>>,
     next_record: u64,
     closing: bool,
     /// A `send` was refused for want of `buffer.memory` since the last sealing pass: open
@@ -204,8 +210,18 @@ pub struct Producer {
 }
 
 impl Producer {
-    /// A producer with `config` (validated) starting at `now`. It connects on the first `send`.
+    /// A producer with `config` (validated) starting at `now`, its records carrying no opaque
+    /// value. It connects on the first `send`.
     pub fn new(config: ProducerConfig, now: Instant) -> Result<Producer, ConfigError> {
+        Producer::with_opaque(config, now)
+    }
+}
+
+impl<T> Producer<T> {
+    /// A producer whose records each carry an opaque value of type `T`
+    /// ([`send_with_opaque`](Producer::send_with_opaque)), with `config` (validated), starting at
+    /// `now`. It connects on the first `send`.
+    pub fn with_opaque(config: ProducerConfig, now: Instant) -> Result<Producer<T>, ConfigError> {
         config.validate()?;
         let reconnect = Backoff { initial: config.reconnect_backoff, max: config.reconnect_backoff_max };
         Ok(Producer {
@@ -301,18 +317,24 @@ impl Producer {
     /// Accepts a record: copies its bytes into its partition's open batch (no heap allocation
     /// per record in steady state) and returns its id; the record then gets exactly one report.
     /// A refused record gets none. Drain [`poll_output`](Self::poll_output) afterwards.
-    pub fn send(&mut self, now: Instant, record: &ProducerRecord<'_>) -> Result<RecordId, SendError> {
-        if let Some(e) = self.fatal {
-            return Err(SendError::Fatal(e));
-        }
-        if self.closing || self.finished {
-            return Err(SendError::Closed);
-        }
-        if record.topic.is_empty() || record.topic.len() > crate::proto::MAX_TOPIC_NAME_LEN {
-            return Err(SendError::InvalidTopic);
-        }
-        if record.partition.is_some_and(|p| p < 0) {
-            return Err(SendError::InvalidPartition(record.partition.unwrap_or(-1)));
+    pub fn send(&mut self, now: Instant, record: &ProducerRecord<'_>) -> Result<RecordId, SendError>
+    where
+        T: Default,
+    {
+        self.send_with_opaque(now, record, T::default()).map_err(|(e, _)| e)
+    }
+
+    /// [`send`](Self::send) with an opaque value the record carries to its one [`Event`] (moved
+    /// into the record's batch, no allocation). A refused record gets no event: its value is
+    /// given back with the error.
+    pub fn send_with_opaque(
+        &mut self,
+        now: Instant,
+        record: &ProducerRecord<'_>,
+        opaque: T,
+    ) -> Result<RecordId, (SendError, T)> {
+        if let Err(e) = self.check_send(record) {
+            return Err((e, opaque));
         }
         let r = RecordRef {
             timestamp_ms: record.timestamp_ms,
@@ -320,7 +342,10 @@ impl Producer {
             value: record.value,
             headers: record.headers,
         };
-        let single = self.acc.check_size(&r)?;
+        let single = match self.acc.check_size(&r) {
+            Ok(single) => single,
+            Err(e) => return Err((e, opaque)),
+        };
         self.now = self.now.max(now);
         let now = self.now;
         let id = RecordId(self.next_record);
@@ -337,8 +362,8 @@ impl Producer {
         let queued = self.topics.get(t).is_none_or(|ts| !ts.pending.is_empty());
         match count {
             Some(count) if !queued => {
-                let (sealed, result) = self.append(t, count, now, id, record.partition, &r);
-                if result == Err(SendError::QueueFull) {
+                let (sealed, result) = self.append(t, count, now, id, record.partition, &r, opaque);
+                if matches!(result, Err((SendError::QueueFull, _))) {
                     self.exhausted = true;
                     self.drive(now);
                 } else if sealed {
@@ -346,12 +371,29 @@ impl Producer {
                 }
                 result?;
             }
-            _ => self.hold_for_metadata(t, now, id, record, single)?,
+            _ => self.hold_for_metadata(t, now, id, record, single, opaque)?,
         }
         self.next_record += 1;
         self.metrics.records_sent += 1;
         self.metrics.buffered_bytes = self.acc.used() as u64;
         Ok(id)
+    }
+
+    /// Why `send` must refuse `record` before looking at its size, if it must.
+    fn check_send(&self, record: &ProducerRecord<'_>) -> Result<(), SendError> {
+        if let Some(e) = self.fatal {
+            return Err(SendError::Fatal(e));
+        }
+        if self.closing || self.finished {
+            return Err(SendError::Closed);
+        }
+        if record.topic.is_empty() || record.topic.len() > crate::proto::MAX_TOPIC_NAME_LEN {
+            return Err(SendError::InvalidTopic);
+        }
+        match record.partition {
+            Some(p) if p < 0 => Err(SendError::InvalidPartition(p)),
+            _ => Ok(()),
+        }
     }
 
     /// Seals every open batch now (they are sent as soon as the partitions allow).
@@ -413,7 +455,7 @@ impl Producer {
 
     /// The next action, in the order to carry them out; [`Output::Timeout`] once drained (and
     /// again on every call until new input).
-    pub fn poll_output(&mut self) -> Output {
+    pub fn poll_output(&mut self) -> Output<T> {
         match self.out.pop_front() {
             Some(o) => o,
             None => Output::Timeout(if self.finished { None } else { self.timers.next() }),

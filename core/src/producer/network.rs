@@ -16,7 +16,7 @@ use crate::debug::DebugContext;
 use crate::proto::{self, ApiKey, Frame};
 use crate::time::Instant;
 
-impl Producer {
+impl<T> Producer<T> {
     /// A ready connection for control requests, or a connection attempt towards one.
     pub(super) fn control_conn(&mut self, now: Instant) -> Option<ConnId> {
         if let Some(c) = self.conns.any_ready() {

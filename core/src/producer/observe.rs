@@ -14,7 +14,7 @@ use super::{ConnId, Output, Payload, Producer};
 use crate::debug::DebugContext;
 use crate::time::{Duration, Instant};
 
-impl Producer {
+impl<T> Producer<T> {
     /// Whether diagnostics of `context` are made: test this before building one.
     #[inline]
     pub(super) fn debugging(&self, context: DebugContext) -> bool {

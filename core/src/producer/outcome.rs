@@ -5,6 +5,7 @@
 
 use alloc::vec::Vec;
 
+use super::accumulator::RecordMeta;
 use super::agenda::PartKey;
 use super::diagnostic::DiagnosticKind;
 use super::partition::{Completion, Note, PartitionState, Sink};
@@ -14,19 +15,24 @@ use super::{ConnId, Output, Producer};
 use crate::debug::DebugContext;
 
 /// What one partition handed over.
-enum Handed {
-    Done(Completion),
+enum Handed<T> {
+    Done(Completion<T>),
     Note(Note),
 }
 
 /// What partitions hand over during a step (completions and notes, each with its partition),
 /// reported by [`Producer::report`] once the step no longer borrows them.
-#[derive(Default)]
-pub(super) struct Collected(Vec<(PartKey, i32, Handed)>);
+pub(super) struct Collected<T>(Vec<(PartKey, i32, Handed<T>)>);
 
-impl Collected {
+impl<T> Default for Collected<T> {
+    fn default() -> Self {
+        Collected(Vec::new())
+    }
+}
+
+impl<T> Collected<T> {
     /// The sink of partition `partition`, at `key`.
-    pub(super) fn sink(&mut self, key: PartKey, partition: i32) -> PartSink<'_> {
+    pub(super) fn sink(&mut self, key: PartKey, partition: i32) -> PartSink<'_, T> {
         PartSink { into: &mut self.0, key, partition }
     }
 
@@ -37,14 +43,14 @@ impl Collected {
 }
 
 /// One partition's [`Sink`] into a [`Collected`].
-pub(super) struct PartSink<'a> {
-    into: &'a mut Vec<(PartKey, i32, Handed)>,
+pub(super) struct PartSink<'a, T> {
+    into: &'a mut Vec<(PartKey, i32, Handed<T>)>,
     key: PartKey,
     partition: i32,
 }
 
-impl Sink for PartSink<'_> {
-    fn complete(&mut self, c: Completion) {
+impl<T> Sink<T> for PartSink<'_, T> {
+    fn complete(&mut self, c: Completion<T>) {
         self.into.push((self.key, self.partition, Handed::Done(c)));
     }
 
@@ -53,9 +59,9 @@ impl Sink for PartSink<'_> {
     }
 }
 
-impl Producer {
+impl<T> Producer<T> {
     /// Reports what partitions handed over, in order.
-    pub(super) fn report(&mut self, collected: Collected) {
+    pub(super) fn report(&mut self, collected: Collected<T>) {
         for (key, partition, handed) in collected.0 {
             match handed {
                 Handed::Done(c) => self.complete(key, partition, c),
@@ -67,7 +73,7 @@ impl Producer {
     /// `msg`: a batch given up (called only with the context on, before the batch is
     /// reported).
     #[cold]
-    fn describe_failure(&mut self, key: PartKey, partition: i32, c: &Completion) {
+    fn describe_failure(&mut self, key: PartKey, partition: i32, c: &Completion<T>) {
         let (batch, records, error, persisted) = match c {
             Completion::Delivered { .. } => return,
             Completion::Failed { batch, error, persisted } => {
@@ -81,46 +87,52 @@ impl Producer {
     }
 
     /// Turns a finished batch into one event per record and recycles its buffers.
-    pub(super) fn complete(&mut self, key: PartKey, partition: i32, c: Completion) {
+    pub(super) fn complete(&mut self, key: PartKey, partition: i32, c: Completion<T>) {
         if self.debugging(DebugContext::Msg) {
             self.describe_failure(key, partition, &c);
         }
         match c {
-            Completion::Delivered { batch, base_offset, log_append_time, duplicate, implicit } => {
+            Completion::Delivered { mut batch, base_offset, log_append_time, duplicate, implicit } => {
                 self.metrics.duplicates_acknowledged += u64::from(duplicate);
                 self.metrics.implicit_acks += u64::from(implicit);
-                for (i, r) in batch.records.iter().enumerate() {
+                self.metrics.records_delivered += batch.records.len() as u64;
+                for (i, r) in batch.records.drain(..).enumerate() {
                     self.out.push_back(Output::Event(Event::Delivered {
                         id: r.id,
                         partition,
                         offset: base_offset.map(|b| b.saturating_add(i as i64)),
                         timestamp_ms: log_append_time.unwrap_or(r.timestamp_ms),
+                        opaque: r.opaque,
                     }));
                 }
-                self.metrics.records_delivered += batch.records.len() as u64;
                 self.acc.recycle_sealed(batch.bytes, batch.records, batch.accounted);
             }
-            Completion::Failed { batch, error, persisted } => {
-                for r in &batch.records {
-                    self.out.push_back(Output::Event(Event::Failed { id: r.id, error, persisted }));
-                }
-                self.metrics.records_failed += batch.records.len() as u64;
+            Completion::Failed { mut batch, error, persisted } => {
+                self.fail_records(&mut batch.records, error, persisted);
                 self.acc.recycle_sealed(batch.bytes, batch.records, batch.accounted);
             }
-            Completion::FailedOpen { batch, error } => {
-                for r in &batch.records {
-                    self.out.push_back(Output::Event(Event::Failed { id: r.id, error, persisted: Persisted::No }));
-                }
-                self.metrics.records_failed += batch.records.len() as u64;
+            Completion::FailedOpen { mut batch, error } => {
+                self.fail_records(&mut batch.records, error, Persisted::No);
                 self.acc.discard(batch);
             }
         }
         self.metrics.buffered_bytes = self.acc.used() as u64;
     }
 
+    /// One `Failed` event per record of a batch given up (leaving the vector empty, for reuse).
+    fn fail_records(&mut self, records: &mut Vec<RecordMeta<T>>, error: DeliveryError, persisted: Persisted) {
+        self.metrics.records_failed += records.len() as u64;
+        for r in records.drain(..) {
+            self.out.push_back(Output::Event(Event::Failed { id: r.id, error, persisted, opaque: r.opaque }));
+        }
+    }
+
     /// Runs `f` on every partition, collecting what they hand over, then reports it. Returns
     /// whether anything was handed over.
-    pub(super) fn for_each_partition(&mut self, mut f: impl FnMut(&mut PartitionState, &mut PartSink<'_>)) -> bool {
+    pub(super) fn for_each_partition(
+        &mut self,
+        mut f: impl FnMut(&mut PartitionState<T>, &mut PartSink<'_, T>),
+    ) -> bool {
         let mut done = Collected::default();
         for (t, ts) in self.topics.iter_mut().enumerate() {
             for (i, part) in ts.partitions.iter_mut().enumerate() {

@@ -43,12 +43,12 @@ pub(crate) const MAX_WINDOW: usize = 5;
 
 /// A sealed batch: final bytes plus what is needed to report its records.
 #[derive(Debug)]
-pub(crate) struct SealedBatch {
+pub(crate) struct SealedBatch<T> {
     /// The RecordBatch bytes, exactly as transmitted (and retransmitted): a shared buffer that
     /// Produce requests carry by reference.
     pub(crate) bytes: Bytes,
     /// Its records in offset order.
-    pub(crate) records: Vec<RecordMeta>,
+    pub(crate) records: Vec<RecordMeta<T>>,
     /// When its first record was appended.
     pub(crate) created: Instant,
     /// Bytes accounted against `buffer.memory`.
@@ -69,9 +69,15 @@ pub(crate) struct SealedBatch {
     pub(crate) split: bool,
 }
 
-impl SealedBatch {
+impl<T> SealedBatch<T> {
     /// A batch sealed with `stamp`, never transmitted.
-    fn new(bytes: Bytes, records: Vec<RecordMeta>, created: Instant, accounted: usize, stamp: ProducerStamp) -> Self {
+    fn new(
+        bytes: Bytes,
+        records: Vec<RecordMeta<T>>,
+        created: Instant,
+        accounted: usize,
+        stamp: ProducerStamp,
+    ) -> Self {
         SealedBatch {
             bytes,
             records,
@@ -124,7 +130,7 @@ impl SealedBatch {
 /// halves are stamped with `batch.stamp` until renumbered. Gives the batch back when it holds
 /// fewer than two records or its bytes do not decode.
 #[allow(clippy::result_large_err, reason = "a rare path: the batch goes back by value, boxing it would allocate")]
-fn split_in_two(batch: SealedBatch) -> Result<(SealedBatch, SealedBatch), SealedBatch> {
+fn split_in_two<T>(batch: SealedBatch<T>) -> Result<(SealedBatch<T>, SealedBatch<T>), SealedBatch<T>> {
     use crate::proto::record_batch::{RecordBatch, RecordBatchBuilder};
     let mid = batch.records.len() / 2;
     if mid == 0 {
@@ -187,11 +193,11 @@ pub(crate) struct Reaction {
 
 /// A batch reaching its end; the producer turns it into events and recycles its buffers.
 #[derive(Debug)]
-pub(crate) enum Completion {
+pub(crate) enum Completion<T> {
     /// Acknowledged; `base_offset` when known, LogAppendTime when the broker set it.
     Delivered {
         /// The batch.
-        batch: SealedBatch,
+        batch: SealedBatch<T>,
         /// Offset of its first record, if known.
         base_offset: Option<i64>,
         /// LogAppendTime (ms) if the topic uses it.
@@ -204,7 +210,7 @@ pub(crate) enum Completion {
     /// Given up.
     Failed {
         /// The batch.
-        batch: SealedBatch,
+        batch: SealedBatch<T>,
         /// Why.
         error: DeliveryError,
         /// Whether it may be in the log.
@@ -213,7 +219,7 @@ pub(crate) enum Completion {
     /// An open (never sealed) batch given up; its records were never sent.
     FailedOpen {
         /// The batch.
-        batch: OpenBatch,
+        batch: OpenBatch<T>,
         /// Why.
         error: DeliveryError,
     },
@@ -250,32 +256,32 @@ pub(crate) enum Note {
 
 /// Where a partition hands what it decided: batches reaching their end ([`Completion`]), and
 /// [`Note`]s. A closure over completions is a sink that ignores notes.
-pub(crate) trait Sink {
+pub(crate) trait Sink<T> {
     /// A batch reached its end.
-    fn complete(&mut self, c: Completion);
+    fn complete(&mut self, c: Completion<T>);
     /// Something worth reporting happened (ignored unless overridden).
     fn note(&mut self, _note: Note) {}
 }
 
-impl<F: FnMut(Completion)> Sink for F {
-    fn complete(&mut self, c: Completion) {
+impl<T, F: FnMut(Completion<T>)> Sink<T> for F {
+    fn complete(&mut self, c: Completion<T>) {
         self(c)
     }
 }
 
 /// One partition of one topic.
 #[derive(Debug)]
-pub(crate) struct PartitionState {
+pub(crate) struct PartitionState<T> {
     /// Partition index.
     pub(crate) partition: i32,
     /// The batch accepting records.
-    pub(crate) open: Option<OpenBatch>,
+    pub(crate) open: Option<OpenBatch<T>>,
     /// Sequence of the next batch sealed.
     pub(crate) next_sequence: i32,
     /// Transmitted, unresolved batches in sequence order (at most [`MAX_WINDOW`]).
-    pub(crate) window: heapless::Deque<SealedBatch, MAX_WINDOW>,
+    pub(crate) window: heapless::Deque<SealedBatch<T>, MAX_WINDOW>,
     /// Sealed, never transmitted (in this epoch), in sequence order.
-    pub(crate) queue: VecDeque<SealedBatch>,
+    pub(crate) queue: VecDeque<SealedBatch<T>>,
     /// Requests outstanding for this partition.
     pub(crate) in_flight: usize,
     /// The connection they are on.
@@ -302,7 +308,7 @@ pub(crate) struct PartitionState {
     pub(crate) marks: Marks,
 }
 
-impl PartitionState {
+impl<T> PartitionState<T> {
     /// An empty partition.
     pub(crate) fn new(partition: i32) -> Self {
         PartitionState {
@@ -515,7 +521,7 @@ impl PartitionState {
     /// A batch given up in mid-sequence leaves a gap: the partition needs a bump. (The batches
     /// behind it keep their `maybe_persisted` marks: a broker that lost producer state may have
     /// appended them anyway, so nothing of unknown outcome is ever inferred to be absent.)
-    fn fail_window(&mut self, i: usize, error: DeliveryError, sink: &mut impl Sink) {
+    fn fail_window(&mut self, i: usize, error: DeliveryError, sink: &mut impl Sink<T>) {
         self.settle_in_flight(i);
         let Some(batch) = self.take_window(i) else { return };
         let persisted = if batch.maybe_persisted { Persisted::Possibly } else { Persisted::No };
@@ -524,8 +530,8 @@ impl PartitionState {
     }
 
     /// Removes window batch `i`, keeping the others in order.
-    fn take_window(&mut self, i: usize) -> Option<SealedBatch> {
-        let mut rest: heapless::Deque<SealedBatch, MAX_WINDOW> = heapless::Deque::new();
+    fn take_window(&mut self, i: usize) -> Option<SealedBatch<T>> {
+        let mut rest: heapless::Deque<SealedBatch<T>, MAX_WINDOW> = heapless::Deque::new();
         let mut taken = None;
         for k in 0..self.window.len() {
             let Some(b) = self.window.pop_front() else { break };
@@ -541,7 +547,7 @@ impl PartitionState {
 
     /// Window batch `i` was refused because an earlier batch is unresolved: it is resent in
     /// order after the backoff, and this attempt is not counted as a retry.
-    fn retry_in_order(&mut self, i: usize, code: ErrorCode, backoff_until: Instant, sink: &mut impl Sink) {
+    fn retry_in_order(&mut self, i: usize, code: ErrorCode, backoff_until: Instant, sink: &mut impl Sink<T>) {
         if let Some(b) = self.window.iter_mut().nth(i) {
             b.attempts = b.attempts.saturating_sub(1);
             let reason = RetryReason::BehindUnresolved(code);
@@ -562,7 +568,7 @@ impl PartitionState {
         log_append_time: i64,
         retries: u32,
         backoff_until: Instant,
-        sink: &mut impl Sink,
+        sink: &mut impl Sink<T>,
     ) -> Reaction {
         let mut reaction = Reaction::default();
         let Some(i) = self.window.iter().position(|b| b.in_flight == Some((conn, corr))) else {
@@ -584,7 +590,7 @@ impl PartitionState {
                 // have taken this one without it. Resending it could only be refused or land after
                 // this one; it is failed as not persisted, and the gap calls for a bump.
                 // (Without sequences there is no order to keep: such a batch is retried.)
-                let mut kept: heapless::Deque<SealedBatch, MAX_WINDOW> = heapless::Deque::new();
+                let mut kept: heapless::Deque<SealedBatch<T>, MAX_WINDOW> = heapless::Deque::new();
                 for _ in 0..i {
                     let Some(batch) = self.window.pop_front() else { break };
                     let retry = batch.maybe_persisted || !batch.is_sequenced();
@@ -729,7 +735,7 @@ impl PartitionState {
 
     /// Every request on `conn` is lost (disconnect, request timeout, garbage): the batches in
     /// them have an unknown outcome and will be resent with the same bytes (within `retries`).
-    pub(crate) fn on_conn_lost(&mut self, conn: ConnId, backoff_until: Instant, retries: u32, sink: &mut impl Sink) {
+    pub(crate) fn on_conn_lost(&mut self, conn: ConnId, backoff_until: Instant, retries: u32, sink: &mut impl Sink<T>) {
         self.lose(|c, _| c == conn, UnknownReason::ConnectionLost, backoff_until, retries, sink);
     }
 
@@ -741,7 +747,7 @@ impl PartitionState {
         corr: i32,
         backoff_until: Instant,
         retries: u32,
-        sink: &mut impl Sink,
+        sink: &mut impl Sink<T>,
     ) {
         self.lose(|c, k| c == conn && k == corr, UnknownReason::NotInAnswer, backoff_until, retries, sink);
     }
@@ -752,7 +758,7 @@ impl PartitionState {
         reason: UnknownReason,
         backoff_until: Instant,
         retries: u32,
-        sink: &mut impl Sink,
+        sink: &mut impl Sink<T>,
     ) {
         let mut lost = false;
         for b in self.window.iter_mut() {
@@ -790,7 +796,7 @@ impl PartitionState {
         timeout: Duration,
         retries: u32,
         idempotent: bool,
-        sink: &mut impl Sink,
+        sink: &mut impl Sink<T>,
     ) -> Option<ConnId> {
         let expired = |created: Instant| created + timeout <= now;
         let mut close = None;
@@ -836,7 +842,7 @@ impl PartitionState {
     /// batches of unknown outcome behind it cannot be resolved in this epoch (the broker will not
     /// accept them after a head it refuses) and must not be re-stamped: they are given up here as
     /// possibly persisted.
-    pub(crate) fn drained(&mut self, sink: &mut impl Sink) -> bool {
+    pub(crate) fn drained(&mut self, sink: &mut impl Sink<T>) -> bool {
         if self.in_flight > 0 {
             return false;
         }
@@ -895,7 +901,7 @@ impl PartitionState {
 
     /// Gives up everything (fatal error or abort): `No` for what was never sent or definitely
     /// rejected, `Possibly` for the rest.
-    pub(crate) fn fail_all(&mut self, error: DeliveryError, sink: &mut impl Sink) {
+    pub(crate) fn fail_all(&mut self, error: DeliveryError, sink: &mut impl Sink<T>) {
         while let Some(batch) = self.window.pop_front() {
             let persisted =
                 if batch.maybe_persisted || batch.in_flight.is_some() { Persisted::Possibly } else { Persisted::No };

@@ -8,7 +8,7 @@ const T0: Instant = Instant::ZERO;
 
 /// `n` sealed batches from sequence `seq`, on a partition past its session's first
 /// acknowledgement (so it may pipeline).
-fn part_with(n: usize, seq: i32) -> PartitionState {
+fn part_with(n: usize, seq: i32) -> PartitionState<()> {
     let mut p = fresh_part_with(n, seq);
     p.acked = true;
     p
@@ -16,22 +16,22 @@ fn part_with(n: usize, seq: i32) -> PartitionState {
 
 /// `n` sealed batches from sequence `seq` on a partition with no acknowledgement yet in this
 /// session.
-fn fresh_part_with(n: usize, seq: i32) -> PartitionState {
+fn fresh_part_with(n: usize, seq: i32) -> PartitionState<()> {
     let mut acc = Accumulator::new(1 << 20, 1 << 20, 1 << 30);
     let mut p = PartitionState::new(0);
     p.next_sequence = seq;
     for i in 0..n {
         let v = [i as u8; 4];
         let r = RecordRef { timestamp_ms: 1, key: None, value: Some(&v), headers: &[] };
-        acc.append(&mut p.open, T0, RecordId(i as u64 * 2), &r).unwrap();
-        acc.append(&mut p.open, T0, RecordId(i as u64 * 2 + 1), &r).unwrap();
+        acc.append(&mut p.open, T0, RecordId(i as u64 * 2), &r, ()).unwrap();
+        acc.append(&mut p.open, T0, RecordId(i as u64 * 2 + 1), &r, ()).unwrap();
         p.seal(9, 0, true);
     }
     p
 }
 
 /// `n` sealed batches from sequence 0, all sent on `C` (correlation ids `0..n`).
-fn part_in_flight(n: usize) -> PartitionState {
+fn part_in_flight(n: usize) -> PartitionState<()> {
     let mut p = part_with(n, 0);
     for k in 0..n {
         let i = p.next_to_send(T0, C, 5, false).unwrap();
@@ -40,12 +40,12 @@ fn part_in_flight(n: usize) -> PartitionState {
     p
 }
 
-fn stamp_of(b: &SealedBatch) -> (i64, i16, i32, u32) {
+fn stamp_of(b: &SealedBatch<()>) -> (i64, i16, i32, u32) {
     let (rb, _) = RecordBatch::decode(&b.bytes).unwrap();
     (rb.header.producer_id, rb.header.producer_epoch, rb.header.base_sequence, rb.header.crc)
 }
 
-fn collect(v: &mut Vec<Completion>) -> impl FnMut(Completion) + '_ {
+fn collect(v: &mut Vec<Completion<()>>) -> impl FnMut(Completion<()>) + '_ {
     |c| v.push(c)
 }
 
@@ -105,7 +105,7 @@ fn lost_batches_are_resent_in_order_with_the_same_bytes() {
         let i = p.next_to_send(T0, C, 5, false).unwrap();
         p.mark_sent(i, C, k);
     }
-    p.on_conn_lost(C, Instant::from_millis(100), u32::MAX, &mut |_: Completion| {});
+    p.on_conn_lost(C, Instant::from_millis(100), u32::MAX, &mut |_: Completion<()>| {});
     assert!(p.window.iter().all(|b| b.maybe_persisted && b.in_flight.is_none()));
     assert_eq!(p.next_to_send(Instant::from_millis(99), ConnId(2), 5, false), None);
     // One resend at a time, each answered before the next, in sequence order, same bytes.
@@ -157,7 +157,7 @@ fn head_sequence_errors() {
     let mut p = part_with(1, 0);
     let i = p.next_to_send(T0, C, 5, false).unwrap();
     p.mark_sent(i, C, 0);
-    p.on_conn_lost(C, T0, u32::MAX, &mut |_: Completion| {});
+    p.on_conn_lost(C, T0, u32::MAX, &mut |_: Completion<()>| {});
     let i = p.next_to_send(T0, C, 5, false).unwrap();
     p.mark_sent(i, C, 1);
     let mut done = Vec::new();
@@ -185,7 +185,7 @@ fn delivery_timeout_in_queue_and_in_flight() {
     let mut p = part_with(1, 0);
     let mut acc = Accumulator::new(1 << 20, 1 << 20, 1 << 30);
     let r = RecordRef { timestamp_ms: 1, key: None, value: None, headers: &[] };
-    acc.append(&mut p.open, Instant::from_millis(500), RecordId(99), &r).unwrap();
+    acc.append(&mut p.open, Instant::from_millis(500), RecordId(99), &r, ()).unwrap();
     p.seal(9, 0, true);
     let mut done = Vec::new();
     p.expire(Instant::from_millis(1000), Duration::from_millis(1000), 10, true, &mut collect(&mut done));
@@ -235,7 +235,7 @@ fn draining_only_resends_unknown_outcomes() {
     let mut p = part_with(2, 0);
     let i = p.next_to_send(T0, C, 5, false).unwrap();
     p.mark_sent(i, C, 0);
-    p.on_conn_lost(C, T0, u32::MAX, &mut |_: Completion| {});
+    p.on_conn_lost(C, T0, u32::MAX, &mut |_: Completion<()>| {});
     // Draining: the unknown batch may go, the never-sent one may not.
     let i = p.next_to_send(T0, C, 5, true).unwrap();
     p.mark_sent(i, C, 1);
@@ -249,7 +249,7 @@ fn unknown_outcomes_behind_a_rejected_head_are_given_up_not_restamped() {
     let mut done = Vec::new();
     // Head rejected (definitely not written), second batch lost (unknown).
     p.on_result(C, 0, ErrorCode::NOT_ENOUGH_REPLICAS, -1, -1, 10, T0, &mut collect(&mut done));
-    p.on_conn_lost(C, T0, u32::MAX, &mut |_: Completion| {});
+    p.on_conn_lost(C, T0, u32::MAX, &mut |_: Completion<()>| {});
     assert!(p.window.iter().nth(1).unwrap().maybe_persisted);
     // Draining: the window is resent in order (same bytes), one at a time, to resolve the
     // unknown one; the head is refused first.
@@ -315,7 +315,7 @@ fn one_batch_at_a_time_until_the_sessions_first_ack() {
     }
     assert_eq!(p.in_flight, 2);
     // A new session (after a bump) starts over with one batch (the two never-sent batches).
-    p.on_conn_lost(C, T0, u32::MAX, &mut |_: Completion| {});
+    p.on_conn_lost(C, T0, u32::MAX, &mut |_: Completion<()>| {});
     p.head_rejected = Some(ErrorCode::UNKNOWN_PRODUCER_ID);
     let mut done = Vec::new();
     assert!(p.drained(&mut collect(&mut done)));
@@ -368,7 +368,7 @@ fn a_batch_refused_as_too_large_is_split_in_two_and_renumbered() {
         let v = [i; 8];
         let h: [(&str, Option<&[u8]>); 1] = [("k", Some(&v[..2]))];
         let r = RecordRef { timestamp_ms: 100 + i64::from(i), key: Some(b"key"), value: Some(&v), headers: &h };
-        acc.append(&mut p.open, T0, RecordId(u64::from(i)), &r).unwrap();
+        acc.append(&mut p.open, T0, RecordId(u64::from(i)), &r, ()).unwrap();
     }
     p.seal(9, 0, true);
     let accounted = p.queue[0].accounted;
@@ -403,7 +403,7 @@ fn a_batch_refused_as_too_large_is_split_in_two_and_renumbered() {
     // A single record cannot be split: it is refused.
     let mut q = part_with(0, 0);
     let r = RecordRef { timestamp_ms: 1, key: None, value: Some(b"v"), headers: &[] };
-    acc.append(&mut q.open, T0, RecordId(9), &r).unwrap();
+    acc.append(&mut q.open, T0, RecordId(9), &r, ()).unwrap();
     q.seal(9, 0, true);
     let i = q.next_to_send(T0, C, 5, false).unwrap();
     q.mark_sent(i, C, 0);
@@ -446,14 +446,14 @@ fn without_sequences_a_batch_refused_as_too_large_is_split_at_once() {
 
 /// A partition of a producer without idempotence: one batch per entry of `records`, each of
 /// that many one-byte records, sealed without a producer stamp.
-fn unsequenced_part(records: &[u64]) -> PartitionState {
+fn unsequenced_part(records: &[u64]) -> PartitionState<()> {
     let mut acc = Accumulator::new(1 << 20, 1 << 20, 1 << 30);
     let mut p = PartitionState::new(0);
     let mut id = 0;
     for &n in records {
         for _ in 0..n {
             let r = RecordRef { timestamp_ms: 1, key: None, value: Some(b"v"), headers: &[] };
-            acc.append(&mut p.open, T0, RecordId(id), &r).unwrap();
+            acc.append(&mut p.open, T0, RecordId(id), &r, ()).unwrap();
             id += 1;
         }
         p.seal(-1, -1, false);

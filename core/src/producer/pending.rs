@@ -31,8 +31,9 @@ const DELTA_SLACK: usize = 16;
 
 /// A record accepted before its topic's metadata was known (copied).
 #[derive(Debug)]
-pub(super) struct PendingRecord {
+pub(super) struct PendingRecord<T> {
     id: RecordId,
+    opaque: T,
     partition: Option<i32>,
     key: Option<Vec<u8>>,
     value: Option<Vec<u8>>,
@@ -43,12 +44,18 @@ pub(super) struct PendingRecord {
 }
 
 /// One topic's records waiting for metadata, oldest first.
-#[derive(Debug, Default)]
-pub(super) struct Pending {
-    records: VecDeque<PendingRecord>,
+#[derive(Debug)]
+pub(super) struct Pending<T> {
+    records: VecDeque<PendingRecord<T>>,
 }
 
-impl Pending {
+impl<T> Default for Pending<T> {
+    fn default() -> Self {
+        Pending { records: VecDeque::new() }
+    }
+}
+
+impl<T> Pending<T> {
     /// Whether no record waits.
     pub(super) fn is_empty(&self) -> bool {
         self.records.is_empty()
@@ -66,7 +73,7 @@ impl Pending {
 
     /// Takes the oldest waiting record if it was accepted at or before `cutoff` (any, when
     /// `cutoff` is `None`).
-    fn pop_accepted_by(&mut self, cutoff: Option<Instant>) -> Option<PendingRecord> {
+    fn pop_accepted_by(&mut self, cutoff: Option<Instant>) -> Option<PendingRecord<T>> {
         let p = self.records.front()?;
         if cutoff.is_some_and(|t| p.accepted > t) {
             return None;
@@ -75,10 +82,10 @@ impl Pending {
     }
 }
 
-impl Producer {
+impl<T> Producer<T> {
     /// Accepts `record` for topic `t`, whose partition count is not known yet (or whose earlier
     /// records still wait): copies it into the topic's queue, reserving `single` bytes (its
-    /// one-record batch) plus slack.
+    /// one-record batch) plus slack. A refused record's opaque value is given back.
     pub(super) fn hold_for_metadata(
         &mut self,
         t: usize,
@@ -86,11 +93,15 @@ impl Producer {
         id: RecordId,
         record: &ProducerRecord<'_>,
         single: usize,
-    ) -> Result<(), SendError> {
+        opaque: T,
+    ) -> Result<(), (SendError, T)> {
         let single = single + DELTA_SLACK;
-        self.acc.reserve(single)?;
+        if let Err(e) = self.acc.reserve(single) {
+            return Err((e, opaque));
+        }
         let p = PendingRecord {
             id,
+            opaque,
             partition: record.partition,
             key: record.key.map(<[u8]>::to_vec),
             value: record.value.map(<[u8]>::to_vec),
@@ -115,56 +126,59 @@ impl Producer {
             let Some(meta) = self.metadata.topics.get(t) else { continue };
             if let Some(code) = meta.error.filter(|c| is_hopeless(*c)) {
                 // Will not get better by waiting.
-                let failed: Vec<PendingRecord> = self.topics[t].pending.records.drain(..).collect();
+                let failed: Vec<PendingRecord<T>> = self.topics[t].pending.records.drain(..).collect();
                 self.describe_waiting_failed(t, failed.len(), DeliveryError::Rejected(code));
                 for p in failed {
                     self.acc.release(p.reserved);
-                    self.metrics.records_failed += 1;
-                    let error = DeliveryError::Rejected(code);
-                    self.out.push_back(Output::Event(Event::Failed { id: p.id, error, persisted: Persisted::No }));
+                    self.fail_record(p.id, DeliveryError::Rejected(code), p.opaque);
                 }
                 continue;
             }
             let Some(count) = meta.partition_count() else { continue };
-            while let Some(p) = self.topics[t].pending.records.pop_front() {
+            while let Some(mut p) = self.topics[t].pending.records.pop_front() {
                 self.acc.release(p.reserved);
+                let key = p.key.take();
+                let value = p.value.take();
+                let owned_headers = core::mem::take(&mut p.headers);
                 let headers: Vec<(&str, Option<&[u8]>)> =
-                    p.headers.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
+                    owned_headers.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
                 let r = RecordRef {
                     timestamp_ms: p.timestamp_ms,
-                    key: p.key.as_deref(),
-                    value: p.value.as_deref(),
+                    key: key.as_deref(),
+                    value: value.as_deref(),
                     headers: &headers,
                 };
                 // The batch's clock starts when the record was accepted: delivery.timeout.ms bounds
                 // the time from `send` to the report.
-                let (_, result) = self.append(t, count, p.accepted.min(now), p.id, p.partition, &r);
+                let PendingRecord { id, opaque, partition, accepted, .. } = p;
+                let (_, result) = self.append(t, count, accepted.min(now), id, partition, &r, opaque);
                 match result {
                     Ok(()) => {}
-                    Err(SendError::QueueFull) => {
+                    Err((SendError::QueueFull, opaque)) => {
                         // Only possible when the record grew by its offset/timestamp deltas:
                         // keep it waiting (the bytes just released are free again).
                         drop(headers);
                         if self.acc.reserve(p.reserved).is_ok() {
-                            self.topics[t].pending.records.push_front(p);
+                            let (key, value, headers) = (key, value, owned_headers);
+                            self.topics[t].pending.records.push_front(PendingRecord {
+                                opaque,
+                                key,
+                                value,
+                                headers,
+                                ..p
+                            });
                             break;
                         }
-                        self.metrics.records_failed += 1;
-                        self.out.push_back(Output::Event(Event::Failed {
-                            id: p.id,
-                            error: DeliveryError::Rejected(ErrorCode::MESSAGE_TOO_LARGE),
-                            persisted: Persisted::No,
-                        }));
+                        self.fail_record(id, DeliveryError::Rejected(ErrorCode::MESSAGE_TOO_LARGE), opaque);
                     }
-                    Err(e) => {
+                    Err((e, opaque)) => {
                         let error = match e {
                             SendError::InvalidPartition(_) => {
                                 DeliveryError::Rejected(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION)
                             }
                             _ => DeliveryError::Rejected(ErrorCode::MESSAGE_TOO_LARGE),
                         };
-                        self.metrics.records_failed += 1;
-                        self.out.push_back(Output::Event(Event::Failed { id: p.id, error, persisted: Persisted::No }));
+                        self.fail_record(id, error, opaque);
                     }
                 }
             }
@@ -185,10 +199,15 @@ impl Producer {
         }
         for p in failed {
             self.acc.release(p.reserved);
-            self.metrics.records_failed += 1;
-            self.out.push_back(Output::Event(Event::Failed { id: p.id, error, persisted: Persisted::No }));
+            self.fail_record(p.id, error, p.opaque);
         }
         self.metrics.buffered_bytes = self.acc.used() as u64;
+    }
+
+    /// Reports a record that never reached a batch as failed NotPersisted.
+    fn fail_record(&mut self, id: RecordId, error: DeliveryError, opaque: T) {
+        self.metrics.records_failed += 1;
+        self.out.push_back(Output::Event(Event::Failed { id, error, persisted: Persisted::No, opaque }));
     }
 
     /// `msg`: `records` waiting for topic `t`'s metadata fail with `error`.

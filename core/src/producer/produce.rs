@@ -21,7 +21,7 @@ use crate::proto::produce::{PartitionProduceData, ProduceRequest, ProduceRespons
 use crate::proto::{self, ErrorCode};
 use crate::time::{Duration, Instant};
 
-impl Producer {
+impl<T> Producer<T> {
     /// Sends every Produce request the partitions allow now.
     pub(super) fn send_produce(&mut self, now: Instant) {
         let idempotent = self.config.enable_idempotence;

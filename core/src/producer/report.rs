@@ -87,9 +87,11 @@ impl fmt::Display for FatalError {
 
 impl core::error::Error for FatalError {}
 
-/// Something the application should know about.
+/// Something the application should know about. `T` is the opaque value the record was sent
+/// with ([`Producer::send_with_opaque`](super::Producer::send_with_opaque); `()` for
+/// [`Producer::send`](super::Producer::send)), handed back with its one report.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Event {
+pub enum Event<T = ()> {
     /// The record is in the log.
     Delivered {
         /// The record.
@@ -102,6 +104,8 @@ pub enum Event {
         offset: Option<i64>,
         /// The record's timestamp (CreateTime), or the broker's LogAppendTime when it returned one.
         timestamp_ms: i64,
+        /// The value the record was sent with (librdkafka's per-message opaque).
+        opaque: T,
     },
     /// The record will not be delivered.
     Failed {
@@ -111,6 +115,8 @@ pub enum Event {
         error: DeliveryError,
         /// Whether it may be in the log anyway (at most once).
         persisted: Persisted,
+        /// The value the record was sent with.
+        opaque: T,
     },
     /// The producer stopped; `Failed` events for every pending record follow.
     Fatal(FatalError),

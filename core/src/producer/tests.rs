@@ -93,7 +93,10 @@ fn delivery_timeout_without_any_broker() {
             break;
         }
     }
-    assert_eq!(failed, [Event::Failed { id: RecordId(0), error: DeliveryError::Timeout, persisted: Persisted::No }]);
+    assert_eq!(
+        failed,
+        [Event::Failed { id: RecordId(0), error: DeliveryError::Timeout, persisted: Persisted::No, opaque: () }]
+    );
     assert!(now <= Instant::from_millis(31_000) + Duration::from_millis(1));
 }
 

@@ -20,23 +20,29 @@ use crate::proto::{self, ApiKey};
 use crate::time::Instant;
 
 /// Per-topic producer state (indexed like the metadata's topics).
-#[derive(Debug, Default)]
-pub(super) struct TopicState {
+#[derive(Debug)]
+pub(super) struct TopicState<T> {
     /// The partitions' send state, created once the partition count is known.
-    pub(super) partitions: Vec<PartitionState>,
+    pub(super) partitions: Vec<PartitionState<T>>,
     /// The partitioner for unkeyed records without an explicit partition.
     pub(super) sticky: Sticky,
     /// Records accepted before the partition count was known.
-    pub(super) pending: Pending,
+    pub(super) pending: Pending<T>,
 }
 
-impl MarksTable for [TopicState] {
+impl<T> Default for TopicState<T> {
+    fn default() -> Self {
+        TopicState { partitions: Vec::new(), sticky: Sticky::default(), pending: Pending::default() }
+    }
+}
+
+impl<T> MarksTable for [TopicState<T>] {
     fn marks(&mut self, key: PartKey) -> Option<&mut Marks> {
         self.get_mut(key.t())?.partitions.get_mut(key.p()).map(|p| &mut p.marks)
     }
 }
 
-impl TopicState {
+impl<T> TopicState<T> {
     /// Creates the partitions up to `count`, each starting at sequence `first_sequence`. (On
     /// every `send`: inlined, it costs a compare.)
     #[inline]
@@ -49,7 +55,7 @@ impl TopicState {
     }
 }
 
-impl Producer {
+impl<T> Producer<T> {
     /// Sends a Metadata request if one is due and a control connection is ready.
     pub(super) fn send_metadata(&mut self, now: Instant) {
         if !self.metadata.due(now) {

@@ -350,7 +350,7 @@ impl ScriptedBroker {
         self.events
             .iter()
             .filter_map(|e| match e {
-                Event::Failed { id, error, persisted } => Some((id.0, *error, *persisted)),
+                Event::Failed { id, error, persisted, .. } => Some((id.0, *error, *persisted)),
                 _ => None,
             })
             .collect()
