@@ -260,6 +260,7 @@ pub mod debug;
 pub mod producer;
 pub mod proto;
 pub mod rand;
+pub mod sasl;
 pub mod time;
 
 pub use time::{Duration, Instant};
