@@ -117,6 +117,15 @@ pub struct ClusterStats {
     /// Produce entries ignored because a later entry of the same request named the same
     /// partition (Kafka keeps only the last one: KAFKA-20723). A producer should send none.
     pub repeated_partitions: u64,
+    /// SASL authentications completed (first ones on a connection).
+    pub sasl_authentications: u64,
+    /// SASL re-authentications completed on an authenticated connection (KIP-368).
+    pub sasl_reauthentications: u64,
+    /// SASL handshakes or authentications refused (unknown mechanism, bad credentials).
+    pub sasl_failures: u64,
+    /// Requests refused (connection closed) because their connection had not authenticated or
+    /// its session had expired.
+    pub sasl_refused: u64,
 }
 
 /// A broker's liveness.
@@ -374,7 +383,8 @@ impl Cluster {
             }
             Some(b) if !b.up => self.outputs.push_back(BrokerOutput::Close { conn }),
             Some(_) => {
-                self.conns.insert(conn, Connection::new(broker_id));
+                let auth = super::sasl::ConnAuth::new(self.config.sasl.as_ref());
+                self.conns.insert(conn, Connection::new(broker_id, auth));
                 self.debug(DebugContext::Broker, || format!("broker {broker_id}: connection {} accepted", conn.0));
             }
         }
@@ -529,9 +539,12 @@ impl Cluster {
                 body.len()
             )
         });
+        self.sasl_gate(conn, key)?;
         let now = self.now;
         let reply = match key {
             ApiKey::ApiVersions => self.api_versions(v, corr, &mut r)?,
+            ApiKey::SaslHandshake => self.sasl_handshake(conn, v, corr, &mut r)?,
+            ApiKey::SaslAuthenticate => self.sasl_authenticate(conn, v, corr, &mut r)?,
             ApiKey::Metadata => self.metadata(v, corr, &mut r)?,
             ApiKey::InitProducerId => self.init_producer_id(v, corr, &mut r)?,
             ApiKey::Produce => self.produce(broker_id, v, corr, &mut r)?,
@@ -557,6 +570,10 @@ impl Cluster {
         let entry = match reply {
             Reply::Nothing => return Ok(()),
             Reply::Respond(data) => Pending::Ready { at: now + delay, data },
+            Reply::RespondThenClose(data) => {
+                self.enqueue(conn, Pending::Ready { at: now + delay, data });
+                Pending::Drop { at: now + delay }
+            }
             Reply::Drop => Pending::Drop { at: now + delay },
             Reply::Wait(mut f) => {
                 f.delay = delay;
@@ -577,6 +594,8 @@ pub(crate) enum Reply {
     Nothing,
     /// Close the connection instead of answering (append-then-drop).
     Drop,
+    /// A whole response frame, then close the connection (a SASL failure).
+    RespondThenClose(Vec<u8>),
     /// A fetch waiting for data.
     Wait(super::conn::WaitingFetch),
 }

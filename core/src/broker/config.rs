@@ -72,6 +72,8 @@ pub struct ClusterConfig {
     /// `msg` (every Produce partition: appended where, or why not), `eos` (producer ids granted,
     /// sequence decisions other than an append).
     pub debug: crate::debug::DebugContexts,
+    /// SASL required on every listener (`SASL_PLAINTEXT`), or `None` (`PLAINTEXT`, the default).
+    pub sasl: Option<super::sasl::SaslServerConfig>,
 }
 
 /// How InitProducerId answers a producer without a transactional id.
@@ -127,6 +129,7 @@ impl Default for ClusterConfig {
             producer_ids: ProducerIdPolicy::FreshId,
             duplicate_answer: DuplicateAnswer::OriginalOffset,
             debug: crate::debug::DebugContexts::NONE,
+            sasl: None,
         }
     }
 }

@@ -58,11 +58,13 @@ pub(crate) struct Connection {
     pub(crate) recv: Vec<u8>,
     /// Answers in request order.
     pub(crate) queue: VecDeque<Pending>,
+    /// Where the connection is in its SASL authentication (open when SASL is not required).
+    pub(crate) auth: super::sasl::ConnAuth,
 }
 
 impl Connection {
-    pub(crate) fn new(broker_id: i32) -> Self {
-        Connection { broker_id, recv: Vec::new(), queue: VecDeque::new() }
+    pub(crate) fn new(broker_id: i32, auth: super::sasl::ConnAuth) -> Self {
+        Connection { broker_id, recv: Vec::new(), queue: VecDeque::new(), auth }
     }
 
     /// Pops the front entry if it may go out at `now`.
@@ -109,7 +111,7 @@ mod tests {
     #[test]
     fn front_gates_the_rest() {
         let t = |ms| Instant::from_millis(ms);
-        let mut c = Connection::new(1);
+        let mut c = Connection::new(1, Default::default());
         c.queue.push_back(Pending::Ready { at: t(10), data: vec![1] });
         c.queue.push_back(Pending::Ready { at: t(0), data: vec![2] });
         c.queue.push_back(Pending::Drop { at: t(0) });

@@ -8,6 +8,7 @@ mod control;
 mod faults;
 mod handlers;
 mod log;
+mod sasl;
 mod snapshot;
 mod topics;
 mod validator;
@@ -20,6 +21,7 @@ pub use conn::ConnId;
 pub use control::{ControlError, RestartMode};
 pub use faults::{BounceSpec, DelaySpec, FaultSpec, FaultSpecError};
 pub use log::{PartitionLog, StoredBatch};
+pub use sasl::{SaslServerConfig, SaslUser};
 pub use snapshot::SnapshotError;
 pub use validator::{
     BatchInfo, BatchMetadata, Decision, ProducerStateEntry, ProducerStateTable, UnknownProducerPolicy, ValidatorConfig,
@@ -27,5 +29,7 @@ pub use validator::{
 };
 #[cfg(test)]
 mod fuzz_tests;
+#[cfg(all(test, feature = "sasl"))]
+mod sasl_tests;
 #[cfg(test)]
 mod test_util;

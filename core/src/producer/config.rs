@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use super::partition::MAX_WINDOW;
+use super::security::SecurityConfig;
 use crate::debug::{DEBUG_CONTEXTS_EXPECTED, DebugContexts};
 use crate::time::Duration;
 
@@ -95,6 +96,9 @@ pub struct ProducerConfig {
     /// `metrics.sample.window.ms` (default 30000, the Java client's): the maxima of the metrics
     /// (`request-latency-max`, ...) cover the current and the previous window of this length.
     pub metrics_sample_window: Duration,
+    /// `security.protocol`, `sasl.mechanism`, `sasl.username`, `sasl.password`,
+    /// `sasl.oauthbearer.token` (default PLAINTEXT): see [`SecurityConfig`].
+    pub security: SecurityConfig,
 }
 
 /// A configuration that cannot be used, with what to change.
@@ -113,6 +117,15 @@ pub enum ConfigError {
     },
     /// Settings that contradict each other; the message says what to change.
     Conflict(&'static str),
+    /// A value Kafka knows that idem does not support (yet); the reason says what to use.
+    NotSupported {
+        /// The key.
+        key: &'static str,
+        /// The value given.
+        value: String,
+        /// Why, and what to use instead.
+        reason: &'static str,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -123,6 +136,7 @@ impl fmt::Display for ConfigError {
                 write!(f, "invalid value `{value}` for `{key}`: expected {expected}")
             }
             ConfigError::Conflict(msg) => f.write_str(msg),
+            ConfigError::NotSupported { key, value, reason } => write!(f, "`{key}={value}` is not supported: {reason}"),
         }
     }
 }
@@ -153,6 +167,7 @@ impl Default for ProducerConfig {
             seed: 0,
             debug: DebugContexts::NONE,
             metrics_sample_window: Duration::from_secs(30),
+            security: SecurityConfig::default(),
         }
     }
 }
@@ -286,6 +301,7 @@ impl ProducerConfig {
                 })?
             }
             "metrics.sample.window.ms" => self.metrics_sample_window = parse_ms(key, value)?,
+            _ if super::security::KEYS.contains(&key) => self.security.set(key, value)?,
             _ => return Err(ConfigError::UnknownKey(key.to_string())),
         }
         Ok(self)
@@ -411,6 +427,7 @@ impl ProducerConfig {
         if self.metrics_sample_window == Duration::ZERO {
             return Err(ConfigError::Conflict("metrics.sample.window.ms must be positive"));
         }
+        self.security.validate()?;
         if self.buffer_memory < self.message_max_bytes.min(self.batch_size) {
             return Err(ConfigError::Conflict("buffer.memory must be at least min(batch.size, message.max.bytes)"));
         }

@@ -41,6 +41,10 @@ pub(crate) enum RequestKind {
     InitProducerId,
     /// Produce carrying one batch of each listed (topic index, partition).
     Produce(Vec<(usize, i32)>),
+    /// SaslHandshake (`sasl.rs`).
+    SaslHandshake,
+    /// SaslAuthenticate (`sasl.rs`).
+    SaslAuthenticate,
 }
 
 impl RequestKind {
@@ -51,6 +55,8 @@ impl RequestKind {
             RequestKind::Metadata => ApiKey::Metadata,
             RequestKind::InitProducerId => ApiKey::InitProducerId,
             RequestKind::Produce(_) => ApiKey::Produce,
+            RequestKind::SaslHandshake => ApiKey::SaslHandshake,
+            RequestKind::SaslAuthenticate => ApiKey::SaslAuthenticate,
         }
     }
 }
@@ -88,6 +94,8 @@ pub(crate) struct Versions {
     pub(crate) metadata: Option<i16>,
     /// InitProducerId version.
     pub(crate) init_producer_id: Option<i16>,
+    /// SaslHandshake and SaslAuthenticate versions, when the broker has both.
+    pub(crate) sasl: Option<(i16, i16)>,
 }
 
 /// Connection lifecycle.
@@ -100,6 +108,9 @@ pub(crate) enum ConnState {
     },
     /// ApiVersions outstanding.
     Negotiating,
+    /// SASL exchange running (`sasl.rs`): first authentication, or a re-authentication while
+    /// earlier requests are still answered; no new request but the exchange's is sent.
+    Authenticating(Versions),
     /// Usable.
     Ready(Versions),
 }
@@ -117,6 +128,10 @@ pub(crate) struct Conn {
     pub(crate) recv: Vec<u8>,
     /// Outstanding requests, oldest first.
     pub(crate) pending: VecDeque<Pending>,
+    /// The SASL exchange running on it, if any.
+    pub(crate) sasl: Option<super::sasl::SaslExchange>,
+    /// When to re-authenticate (KIP-368), once authenticated with a session lifetime.
+    pub(crate) reauth_at: Option<Instant>,
 }
 
 impl Conn {
@@ -213,6 +228,8 @@ impl Conns {
             state: ConnState::Connecting { deadline: now + setup_timeout },
             recv: Vec::new(),
             pending: VecDeque::new(),
+            sasl: None,
+            reauth_at: None,
         });
         id
     }
@@ -352,7 +369,7 @@ impl Conns {
             .iter()
             .filter_map(|c| match c.state {
                 ConnState::Connecting { deadline } => Some(deadline),
-                _ => c.pending.iter().map(|p| p.deadline).min(),
+                _ => c.pending.iter().map(|p| p.deadline).chain(c.reauth_at).min(),
             })
             .min()
     }
@@ -398,6 +415,7 @@ pub(crate) fn negotiate(body: &[u8], version: i16) -> Option<Negotiation> {
         produce: pick(ApiKey::Produce),
         metadata: pick(ApiKey::Metadata),
         init_producer_id: pick(ApiKey::InitProducerId),
+        sasl: pick(ApiKey::SaslHandshake).zip(pick(ApiKey::SaslAuthenticate)),
     }))
 }
 
@@ -426,12 +444,12 @@ mod tests {
         let body = response(3, 0, &[(0, 0, 11), (3, 0, 12), (18, 0, 4), (22, 0, 5)]);
         assert_eq!(
             negotiate(&body, 3),
-            Some(Negotiation::Ready(Versions { produce: Some(10), metadata: Some(12), init_producer_id: Some(4) }))
+            Some(Negotiation::Ready(Versions { produce: Some(10), metadata: Some(12), init_producer_id: Some(4), sasl: None }))
         );
         let body = response(3, 0, &[(0, 0, 2), (3, 0, 5)]);
         assert_eq!(
             negotiate(&body, 3),
-            Some(Negotiation::Ready(Versions { produce: None, metadata: Some(5), init_producer_id: None }))
+            Some(Negotiation::Ready(Versions { produce: None, metadata: Some(5), init_producer_id: None, sasl: None }))
         );
     }
 

@@ -262,6 +262,44 @@ pub enum DiagnosticKind {
         /// What it came to.
         outcome: ApiVersionsOutcome,
     },
+    /// `broker`: a SASL exchange started (SaslHandshake sent): after ApiVersions, or a KIP-368
+    /// re-authentication.
+    SaslStarted {
+        /// The connection.
+        conn: ConnId,
+        /// Broker id.
+        node: i32,
+        /// The mechanism.
+        mechanism: crate::sasl::Mechanism,
+        /// A re-authentication.
+        reauth: bool,
+    },
+    /// `broker`: the SASL exchange succeeded; the connection is ready.
+    SaslAuthenticated {
+        /// The connection.
+        conn: ConnId,
+        /// Broker id.
+        node: i32,
+        /// The mechanism.
+        mechanism: crate::sasl::Mechanism,
+        /// A re-authentication.
+        reauth: bool,
+        /// The session lifetime the broker announced (0: none).
+        session_lifetime_ms: i64,
+    },
+    /// `broker`: the SASL exchange failed (the producer stops with a fatal error).
+    SaslFailed {
+        /// The connection.
+        conn: ConnId,
+        /// Broker id.
+        node: i32,
+        /// The mechanism.
+        mechanism: crate::sasl::Mechanism,
+        /// What went wrong.
+        failure: super::report::AuthenticationFailure,
+        /// The broker's error message, if it sent one.
+        message: Option<String>,
+    },
     /// `broker`: the connection is gone; its unanswered requests are lost (their batches'
     /// outcome unknown).
     ConnectionClosed {
@@ -425,7 +463,13 @@ impl DiagnosticKind {
     pub fn context(&self) -> DebugContext {
         use DiagnosticKind as K;
         match self {
-            K::Connecting { .. } | K::Connected { .. } | K::ApiVersions { .. } | K::ConnectionClosed { .. } => {
+            K::Connecting { .. }
+            | K::Connected { .. }
+            | K::ApiVersions { .. }
+            | K::ConnectionClosed { .. }
+            | K::SaslStarted { .. }
+            | K::SaslAuthenticated { .. }
+            | K::SaslFailed { .. } => {
                 DebugContext::Broker
             }
             K::PartitionCount { .. } | K::LeaderChanged { .. } | K::TopicError { .. } => DebugContext::Metadata,
@@ -513,6 +557,25 @@ impl fmt::Display for DiagnosticKind {
                     Node(*node)
                 ),
             },
+            K::SaslStarted { conn, node, mechanism, reauth } => {
+                let what = if *reauth { "re-authenticating" } else { "authenticating" };
+                write!(f, "connection {} to {}: {what} with SASL {mechanism}", conn.0, Node(*node))
+            }
+            K::SaslAuthenticated { conn, node, mechanism, reauth, session_lifetime_ms } => {
+                let what = if *reauth { "re-authenticated" } else { "authenticated" };
+                write!(f, "connection {} to {}: {what} with SASL {mechanism}", conn.0, Node(*node))?;
+                match session_lifetime_ms {
+                    0 => f.write_str(", session without expiry"),
+                    ms => write!(f, ", session lifetime {ms} ms"),
+                }
+            }
+            K::SaslFailed { conn, node, mechanism, failure, message } => {
+                write!(f, "connection {} to {}: SASL {mechanism} failed: {failure}", conn.0, Node(*node))?;
+                match message {
+                    Some(m) => write!(f, " (broker: {m})"),
+                    None => Ok(()),
+                }
+            }
             K::ConnectionClosed { conn, node, reason, unanswered } => {
                 write!(f, "connection {} to {} closed: {reason}; {unanswered} requests unanswered", conn.0, Node(*node))
             }

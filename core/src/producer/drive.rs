@@ -40,6 +40,7 @@ impl<T> Producer<T> {
             };
             self.drop_conn(id, reason);
         }
+        self.reauthenticate_due(now);
         self.agenda.list_due(now, self.topics.as_mut_slice());
         self.expire(now);
         self.route_pending(now);

@@ -173,6 +173,12 @@ pub struct ProducerMetrics {
     pub buffered_bytes: u64,
     /// Connections closed because of garbage, timeouts or disconnects (`connection-close-total`).
     pub connection_errors: u64,
+    /// SASL authentications that succeeded (`successful-authentication-total`).
+    pub successful_authentications: u64,
+    /// KIP-368 re-authentications that succeeded (`successful-reauthentication-total`).
+    pub successful_reauthentications: u64,
+    /// SASL authentications that failed (`failed-authentication-total`).
+    pub failed_authentications: u64,
     /// Records transmitted in Produce requests, every attempt (`record-send-total`).
     pub records_transmitted: u64,
     /// Of those, records transmitted again (`record-retry-total`).
@@ -355,7 +361,7 @@ impl ProducerMetrics {
         let mut j = Json::default();
         j.open('{');
         j.num("time-ms", self.at.as_micros() as f64 / 1000.0);
-        let totals: [(&str, u64); 27] = [
+        let totals: [(&str, u64); 30] = [
             ("record-send-total", self.records_transmitted),
             ("record-retry-total", self.records_retried),
             ("record-error-total", self.records_failed),
@@ -374,6 +380,9 @@ impl ProducerMetrics {
             ("request-timeout-total", self.request_timeouts),
             ("connection-creation-total", self.connections_created),
             ("connection-close-total", self.connection_errors),
+            ("successful-authentication-total", self.successful_authentications),
+            ("successful-reauthentication-total", self.successful_reauthentications),
+            ("failed-authentication-total", self.failed_authentications),
             ("duplicate-ack-total", self.duplicates_acknowledged),
             ("implicit-ack-total", self.implicit_acks),
             ("epoch-bump-total", self.epoch_bumps),

@@ -19,6 +19,7 @@
 
 mod accumulator;
 mod agenda;
+mod authenticate;
 mod backoff;
 mod batching;
 mod classify;
@@ -39,6 +40,8 @@ mod payload;
 mod pending;
 mod produce;
 mod report;
+mod sasl;
+mod security;
 mod timer;
 mod topics;
 
@@ -54,8 +57,10 @@ pub use diagnostic::{
     UnknownReason,
 };
 pub use metrics::{BrokerInterval, BrokerMetrics, MetricsInterval, PartitionMetrics, ProducerMetrics, TopicMetrics};
+pub use authenticate::NonceSource;
 pub use payload::Payload;
-pub use report::{DeliveryError, Event, FatalError, Persisted, RecordId, SendError};
+pub use security::{Secret, SecurityConfig, SecurityProtocol};
+pub use report::{AuthenticationFailure, DeliveryError, Event, FatalError, MechanismSet, Persisted, RecordId, SendError};
 
 use accumulator::{Accumulator, RecordRef};
 use agenda::Agenda;
@@ -207,6 +212,8 @@ pub struct Producer<T = ()> {
     nodes: Vec<NodeCounters>,
     /// The partition that made the pending epoch bump necessary, and why.
     bump_cause: Option<(agenda::PartKey, Bump)>,
+    /// Where SCRAM client nonces come from (the driver's; none: SCRAM fails typed).
+    nonce_source: Option<NonceSource>,
 }
 
 impl Producer {
@@ -247,6 +254,7 @@ impl<T> Producer<T> {
             maxima: Maxima::default(),
             nodes: Vec::new(),
             bump_cause: None,
+            nonce_source: None,
             config,
         })
     }
@@ -257,6 +265,21 @@ impl<T> Producer<T> {
     #[doc(hidden)]
     pub fn set_first_sequence(&mut self, seq: i32) {
         self.first_sequence = seq.max(0);
+    }
+
+    /// Installs where SCRAM client nonces come from (32 unpredictable bytes per exchange, e.g.
+    /// from the operating system; idem-std and idem-smol install one). Without one a SCRAM
+    /// authentication fails with [`AuthenticationFailure::NoNonceSource`]; the core never makes
+    /// a nonce from its seeded generator.
+    pub fn set_nonce_source(&mut self, source: NonceSource) {
+        self.nonce_source = Some(source);
+    }
+
+    /// Replaces the OAUTHBEARER token (`sasl.oauthbearer.token`) used by the next
+    /// authentications and re-authentications (KIP-368 lets a refreshed token take over on
+    /// open connections). An invalid token is refused with the setting named, not shown.
+    pub fn set_oauthbearer_token(&mut self, token: &str) -> Result<(), ConfigError> {
+        self.config.security.set("sasl.oauthbearer.token", token)
     }
 
     /// The configuration in use.

@@ -158,7 +158,10 @@ impl<T> Producer<T> {
         match pending.kind {
             RequestKind::ApiVersions(v) => match conn::negotiate(body, v) {
                 Some(Negotiation::Ready(versions)) => {
-                    self.conns.set_ready(conn, versions);
+                    match self.config.security.sasl() {
+                        Some(mechanism) => self.start_sasl(conn, node, mechanism, versions, false),
+                        None => self.conns.set_ready(conn, versions),
+                    }
                     if self.debugging(DebugContext::Broker) {
                         let outcome = ApiVersionsOutcome::Ready {
                             produce: versions.produce,
@@ -195,6 +198,8 @@ impl<T> Producer<T> {
             RequestKind::Metadata => self.on_metadata_response(body, pending.version),
             RequestKind::InitProducerId => self.on_init_producer_id_response(body, pending.version),
             RequestKind::Produce(parts) => self.on_produce_response(conn, corr, pending.version, body, &parts),
+            RequestKind::SaslHandshake => self.on_sasl_handshake(conn, node, body, pending.version),
+            RequestKind::SaslAuthenticate => self.on_sasl_authenticate(conn, node, body, pending.version),
         }
     }
 
@@ -225,7 +230,10 @@ impl<T> Producer<T> {
                     self.metadata.on_failed(at);
                 }
                 RequestKind::InitProducerId => self.producer_id_lost(),
-                RequestKind::ApiVersions(_) | RequestKind::Produce(_) => {}
+                RequestKind::ApiVersions(_)
+                | RequestKind::Produce(_)
+                | RequestKind::SaslHandshake
+                | RequestKind::SaslAuthenticate => {}
             }
         }
         self.agenda.list_all();

@@ -4,6 +4,7 @@
 use core::fmt;
 
 use crate::proto::ErrorCode;
+use crate::sasl::{Mechanism, SaslError};
 
 /// Identifies one accepted record; assigned by `send` in increasing order from 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -72,6 +73,97 @@ pub enum FatalError {
         /// The API key.
         api_key: i16,
     },
+    /// SASL authentication with a broker failed (the Java client's `AuthenticationException`,
+    /// also fatal there for sends): wrong credentials, a mechanism the broker has not enabled,
+    /// or a broker that could not prove itself (SCRAM). Retrying would only repeat it.
+    Authentication {
+        /// The mechanism configured (`sasl.mechanism`).
+        mechanism: Mechanism,
+        /// The broker (`-1 - i` for bootstrap server `i`).
+        node: i32,
+        /// What went wrong.
+        failure: AuthenticationFailure,
+    },
+}
+
+/// Why SASL authentication failed; never carries a credential.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthenticationFailure {
+    /// The broker refused: SASL_AUTHENTICATION_FAILED (wrong user name, password or token),
+    /// ILLEGAL_SASL_STATE, ... (the broker's message is in the `broker` diagnostic).
+    Refused(ErrorCode),
+    /// The broker answered the handshake UNSUPPORTED_SASL_MECHANISM; these are the mechanisms
+    /// it enabled.
+    UnsupportedMechanism {
+        /// The broker's enabled mechanisms.
+        enabled: MechanismSet,
+    },
+    /// The broker's SASL messages did not check out on this side (for SCRAM: a nonce, iteration
+    /// count or server signature that is wrong).
+    Client(SaslError),
+    /// SCRAM needs a client nonce from the operating system and the driver installed no nonce
+    /// source (`Producer::set_nonce_source`; idem-std and idem-smol always do).
+    NoNonceSource,
+}
+
+impl fmt::Display for AuthenticationFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuthenticationFailure::Refused(c) => write!(f, "the broker refused the credentials: {c}"),
+            AuthenticationFailure::UnsupportedMechanism { enabled } => {
+                write!(f, "the broker does not enable this mechanism (UNSUPPORTED_SASL_MECHANISM); it enables: {enabled}")
+            }
+            AuthenticationFailure::Client(e) => write!(f, "{e}"),
+            AuthenticationFailure::NoNonceSource => f.write_str("no SCRAM nonce source installed by the driver"),
+        }
+    }
+}
+
+/// A set of SASL mechanism names a broker listed: idem's four, GSSAPI, and a count of others.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MechanismSet {
+    known: u8,
+    others: u8,
+}
+
+impl MechanismSet {
+    const GSSAPI: u8 = 1 << 4;
+
+    /// The set of `names`.
+    pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> MechanismSet {
+        let mut s = MechanismSet::default();
+        for name in names {
+            match Mechanism::ALL.iter().position(|m| m.name() == name) {
+                Some(i) => s.known |= 1 << i,
+                None if name == "GSSAPI" => s.known |= Self::GSSAPI,
+                None => s.others = s.others.saturating_add(1),
+            }
+        }
+        s
+    }
+
+    /// Whether `m` is in the set.
+    pub fn contains(self, m: Mechanism) -> bool {
+        Mechanism::ALL.iter().position(|x| *x == m).is_some_and(|i| self.known & (1 << i) != 0)
+    }
+}
+
+impl fmt::Display for MechanismSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut names = Mechanism::ALL.iter().filter(|m| self.contains(**m)).map(|m| m.name()).collect::<alloc::vec::Vec<_>>();
+        if self.known & Self::GSSAPI != 0 {
+            names.push("GSSAPI");
+        }
+        if names.is_empty() && self.others == 0 {
+            return f.write_str("none");
+        }
+        f.write_str(&names.join(", "))?;
+        match (names.is_empty(), self.others) {
+            (_, 0) => Ok(()),
+            (true, n) => write!(f, "{n} mechanism(s) idem does not know"),
+            (false, n) => write!(f, " and {n} mechanism(s) idem does not know"),
+        }
+    }
 }
 
 impl fmt::Display for FatalError {
@@ -80,6 +172,9 @@ impl fmt::Display for FatalError {
             FatalError::Broker(c) => write!(f, "fatal broker error: {c}"),
             FatalError::UnsupportedBroker { api_key } => {
                 write!(f, "broker supports no version of api key {api_key} that idem speaks")
+            }
+            FatalError::Authentication { mechanism, node, failure } => {
+                write!(f, "SASL authentication failed with {mechanism} at broker {node}: {failure}")
             }
         }
     }

@@ -14,10 +14,14 @@ pub enum ApiKey {
     ListOffsets = 2,
     /// Metadata (3).
     Metadata = 3,
+    /// SaslHandshake (17).
+    SaslHandshake = 17,
     /// ApiVersions (18).
     ApiVersions = 18,
     /// InitProducerId (22).
     InitProducerId = 22,
+    /// SaslAuthenticate (36).
+    SaslAuthenticate = 36,
 }
 
 /// An inclusive range of message versions.
@@ -44,13 +48,15 @@ impl VersionRange {
 
 impl ApiKey {
     /// Every API idem speaks, in key order.
-    pub const ALL: [ApiKey; 6] = [
+    pub const ALL: [ApiKey; 8] = [
         ApiKey::Produce,
         ApiKey::Fetch,
         ApiKey::ListOffsets,
         ApiKey::Metadata,
+        ApiKey::SaslHandshake,
         ApiKey::ApiVersions,
         ApiKey::InitProducerId,
+        ApiKey::SaslAuthenticate,
     ];
 
     /// The key for a wire value, if idem speaks that API.
@@ -60,8 +66,10 @@ impl ApiKey {
             1 => ApiKey::Fetch,
             2 => ApiKey::ListOffsets,
             3 => ApiKey::Metadata,
+            17 => ApiKey::SaslHandshake,
             18 => ApiKey::ApiVersions,
             22 => ApiKey::InitProducerId,
+            36 => ApiKey::SaslAuthenticate,
             _ => return None,
         })
     }
@@ -80,6 +88,8 @@ impl ApiKey {
             ApiKey::Metadata => "Metadata",
             ApiKey::ApiVersions => "ApiVersions",
             ApiKey::InitProducerId => "InitProducerId",
+            ApiKey::SaslHandshake => "SaslHandshake",
+            ApiKey::SaslAuthenticate => "SaslAuthenticate",
         }
     }
 
@@ -92,6 +102,8 @@ impl ApiKey {
             ApiKey::Metadata => (1, 12),
             ApiKey::ApiVersions => (0, 3),
             ApiKey::InitProducerId => (0, 4),
+            ApiKey::SaslHandshake => (0, 1),
+            ApiKey::SaslAuthenticate => (0, 2),
         };
         VersionRange { min, max }
     }
@@ -105,6 +117,9 @@ impl ApiKey {
             ApiKey::Metadata => 9,
             ApiKey::ApiVersions => 3,
             ApiKey::InitProducerId => 2,
+            // SaslHandshake has no flexible version (i16::MAX: never).
+            ApiKey::SaslHandshake => i16::MAX,
+            ApiKey::SaslAuthenticate => 2,
         }
     }
 

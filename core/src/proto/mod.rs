@@ -36,6 +36,8 @@ pub mod list_offsets;
 pub mod metadata;
 pub mod produce;
 pub mod record_batch;
+pub mod sasl_authenticate;
+pub mod sasl_handshake;
 #[cfg(test)]
 pub(crate) mod test_util;
 

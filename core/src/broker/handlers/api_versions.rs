@@ -10,7 +10,13 @@ use alloc::vec::Vec;
 pub(crate) fn supported_api_versions() -> Vec<ApiVersion> {
     ApiKey::ALL
         .iter()
-        .map(|k| ApiVersion { api_key: k.as_i16(), min_version: k.supported().min, max_version: k.supported().max })
+        .map(|k| {
+            let min = match k {
+                ApiKey::SaslHandshake => super::sasl::FIRST_HANDSHAKE_VERSION,
+                _ => k.supported().min,
+            };
+            ApiVersion { api_key: k.as_i16(), min_version: min, max_version: k.supported().max }
+        })
         .collect()
 }
 

@@ -7,6 +7,7 @@ pub(crate) mod init_producer_id;
 pub(crate) mod list_offsets;
 pub(crate) mod metadata;
 pub(crate) mod produce;
+pub(crate) mod sasl;
 
 #[cfg(test)]
 pub(crate) mod tests;
