@@ -21,6 +21,7 @@ use idem_core::proto::record_batch::{
 };
 use idem_core::proto::{
     self, Frame, Message, Reader, RequestHeader, api_versions, fetch, init_producer_id, list_offsets, metadata, produce,
+    sasl_authenticate, sasl_handshake,
 };
 use idem_core::rand::Rng;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
@@ -44,6 +45,10 @@ macro_rules! for_each_message {
         $m!(response produce::ProduceResponse = samples::produce_response());
         $m!(request fetch::FetchRequest = samples::fetch_request());
         $m!(response fetch::FetchResponse = samples::fetch_response());
+        $m!(request sasl_handshake::SaslHandshakeRequest = samples::sasl_handshake_request());
+        $m!(response sasl_handshake::SaslHandshakeResponse = samples::sasl_handshake_response());
+        $m!(request sasl_authenticate::SaslAuthenticateRequest = samples::sasl_authenticate_request());
+        $m!(response sasl_authenticate::SaslAuthenticateResponse = samples::sasl_authenticate_response());
     };
 }
 

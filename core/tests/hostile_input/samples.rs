@@ -8,6 +8,8 @@ use idem_core::proto::init_producer_id::*;
 use idem_core::proto::list_offsets::*;
 use idem_core::proto::metadata::*;
 use idem_core::proto::produce::*;
+use idem_core::proto::sasl_authenticate::*;
+use idem_core::proto::sasl_handshake::*;
 
 pub fn api_versions_request() -> Vec<ApiVersionsRequest<'static>> {
     vec![ApiVersionsRequest { client_software_name: "idem-fuzz", client_software_version: "1.0.0" }, Default::default()]
@@ -140,4 +142,32 @@ pub fn fetch_response() -> Vec<FetchResponse<'static>> {
     ];
     let responses = vec![FetchableTopicResponse { topic: "orders", partitions }];
     vec![FetchResponse { responses, ..Default::default() }, Default::default()]
+}
+
+pub fn sasl_handshake_request() -> Vec<SaslHandshakeRequest<'static>> {
+    vec![SaslHandshakeRequest { mechanism: "SCRAM-SHA-512" }, Default::default()]
+}
+
+pub fn sasl_handshake_response() -> Vec<SaslHandshakeResponse<'static>> {
+    vec![SaslHandshakeResponse { error_code: 33, mechanisms: vec!["PLAIN", "SCRAM-SHA-256", "OAUTHBEARER"] }, Default::default()]
+}
+
+pub fn sasl_authenticate_request() -> Vec<SaslAuthenticateRequest<'static>> {
+    vec![SaslAuthenticateRequest { auth_bytes: b"n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL" }, Default::default()]
+}
+
+pub fn sasl_authenticate_response() -> Vec<SaslAuthenticateResponse<'static>> {
+    vec![
+        SaslAuthenticateResponse {
+            error_code: 0,
+            error_message: None,
+            auth_bytes: b"r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096",
+            session_lifetime_ms: 3_600_000,
+        },
+        SaslAuthenticateResponse {
+            error_code: 58,
+            error_message: Some("Authentication failed"),
+            ..Default::default()
+        },
+    ]
 }
