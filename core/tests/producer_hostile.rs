@@ -9,7 +9,29 @@ use idem_core::producer::Input;
 use idem_core::proto;
 use idem_core::proto::produce::{PartitionProduceResponse, ProduceResponse, TopicProduceResponse};
 use proptest::prelude::*;
-use scripted_broker::{ScriptedBroker, config, one_in_flight};
+use idem_core::producer::ProducerConfig;
+use idem_core::proto::ApiKey;
+use scripted_broker::{Req, ScriptedBroker, config, one_in_flight};
+
+/// A producer configured for SASL PLAIN with one record accepted, connected, ApiVersions
+/// answered: the SaslHandshake request is waiting.
+fn at_handshake() -> (ScriptedBroker, Req) {
+    let mut c: ProducerConfig = config();
+    for (k, v) in [("security.protocol", "SASL_PLAINTEXT"), ("sasl.mechanism", "PLAIN"), ("sasl.username", "u"), ("sasl.password", "p")] {
+        c.set(k, v).unwrap();
+    }
+    let mut b = ScriptedBroker::new(c, 1);
+    b.send(Some(0), b"v").unwrap();
+    let conn = b.pending_connects.pop().unwrap();
+    b.live.push(conn);
+    let now = b.now;
+    b.input(Input::Connected { now, conn });
+    let api_versions = b.reqs.pop_front().unwrap();
+    b.control(&api_versions);
+    let handshake = b.reqs.pop_front().unwrap();
+    assert_eq!(handshake.api, ApiKey::SaslHandshake.as_i16());
+    (b, handshake)
+}
 
 fn valid_response(corr: i32, version: i16) -> Vec<u8> {
     let r = ProduceResponse {
@@ -26,6 +48,42 @@ fn valid_response(corr: i32, version: i16) -> Vec<u8> {
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Hostile bytes answering the SASL handshake (random, or a valid SaslHandshake or
+    /// SaslAuthenticate answer mutated): never a panic, and the record still gets one report.
+    #[test]
+    fn hostile_sasl_answers(chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 0..6),
+                            flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+                            authenticate in any::<bool>()) {
+        let (mut b, handshake) = at_handshake();
+        let req = if authenticate {
+            b.control(&handshake);
+            b.reqs.pop_front().unwrap()
+        } else {
+            handshake
+        };
+        let mut bytes = Vec::new();
+        if authenticate {
+            let r = idem_core::proto::sasl_authenticate::SaslAuthenticateResponse { session_lifetime_ms: 5, ..Default::default() };
+            proto::encode_response_frame(&mut bytes, req.corr, req.version, &r).unwrap();
+        } else {
+            let r = idem_core::proto::sasl_handshake::SaslHandshakeResponse { error_code: 0, mechanisms: vec!["PLAIN"] };
+            proto::encode_response_frame(&mut bytes, req.corr, req.version, &r).unwrap();
+        }
+        for (i, v) in &flips {
+            let i = i.index(bytes.len());
+            bytes[i] ^= v | 1;
+        }
+        for c in std::iter::once(&bytes).chain(&chunks) {
+            let now = b.now;
+            b.input(Input::Received { now, conn: req.conn, bytes: c });
+        }
+        b.advance(Duration::from_secs(2));
+        b.settle();
+        b.p.abort(b.now);
+        b.drain();
+        b.assert_one_report_each(1);
+    }
 
     #[test]
     fn random_bytes(chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 0..8)) {

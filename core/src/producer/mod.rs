@@ -331,6 +331,12 @@ impl<T> Producer<T> {
         self.finished
     }
 
+    /// The fatal error that stopped the producer, if one did (also reported once as
+    /// [`Event::Fatal`]).
+    pub fn fatal_error(&self) -> Option<FatalError> {
+        self.fatal
+    }
+
     /// Whether records are still awaiting their report.
     pub fn has_pending(&self) -> bool {
         // Every accepted record gets exactly one report, counted when it is queued.

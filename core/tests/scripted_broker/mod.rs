@@ -14,6 +14,8 @@ use idem_core::proto::init_producer_id::{InitProducerIdRequest, InitProducerIdRe
 use idem_core::proto::metadata::{MetadataBroker, MetadataPartition, MetadataResponse, MetadataTopic};
 use idem_core::proto::produce::{PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceResponse};
 use idem_core::proto::record_batch::RecordBatch;
+use idem_core::proto::sasl_authenticate::SaslAuthenticateResponse;
+use idem_core::proto::sasl_handshake::SaslHandshakeResponse;
 use idem_core::proto::{self, ApiKey, ErrorCode, Frame, Message};
 use idem_core::{Duration, Instant};
 
@@ -249,6 +251,8 @@ impl ScriptedBroker {
                             min_version: 0,
                             max_version: self.init_pid_max,
                         },
+                        ApiVersion { api_key: ApiKey::SaslHandshake.as_i16(), min_version: 1, max_version: 1 },
+                        ApiVersion { api_key: ApiKey::SaslAuthenticate.as_i16(), min_version: 0, max_version: 2 },
                     ],
                     throttle_time_ms: 0,
                 };
@@ -291,6 +295,13 @@ impl ScriptedBroker {
                     req,
                     &InitProducerIdResponse { producer_id: id, producer_epoch: epoch, ..Default::default() },
                 );
+            }
+            // Any mechanism, any credentials: tests of the exchange itself script their answers.
+            Some(ApiKey::SaslHandshake) => {
+                self.respond(req, &SaslHandshakeResponse { error_code: 0, mechanisms: vec!["PLAIN"] });
+            }
+            Some(ApiKey::SaslAuthenticate) => {
+                self.respond(req, &SaslAuthenticateResponse { session_lifetime_ms: 0, ..Default::default() });
             }
             _ => panic!("unexpected api {}", req.api),
         }
