@@ -1,7 +1,8 @@
 //! `idem broker`: serves idem's in-memory cluster until stopped.
 
 use clap::{Args, ValueEnum};
-use idem_core::broker::{DuplicateAnswer, UnknownProducerPolicy};
+use idem_core::broker::{DuplicateAnswer, SaslServerConfig, SaslUser, UnknownProducerPolicy};
+use idem_core::sasl::Mechanism;
 use idem_core::broker::{FaultSpec, TopicConfig};
 use idem_core::debug::DebugContexts;
 use idem_mock::{MockCluster, MockClusterConfig};
@@ -93,6 +94,28 @@ pub struct BrokerArgs {
     /// producer ids and sequence decisions.
     #[arg(short = 'd', long = "debug", value_name = "CONTEXTS", value_parser = crate::produce::debug_contexts)]
     debug: Option<String>,
+    /// Require SASL authentication (SASL_PLAINTEXT) with this mechanism: PLAIN, SCRAM-SHA-256,
+    /// SCRAM-SHA-512 or OAUTHBEARER (any well-formed token); repeatable. Until a connection has
+    /// authenticated only ApiVersions, SaslHandshake and SaslAuthenticate are answered.
+    #[arg(long = "sasl-mechanism", value_name = "MECHANISM", value_parser = parse_mechanism)]
+    sasl_mechanisms: Vec<Mechanism>,
+    /// A user PLAIN and SCRAM accept (the password may contain `:`); repeatable.
+    #[arg(long = "user", value_name = "NAME:PASSWORD", value_parser = parse_user)]
+    users: Vec<SaslUser>,
+    /// The SASL session lifetime announced to clients (KIP-368, Kafka's
+    /// `connections.max.reauth.ms`): a connection must re-authenticate before it ends.
+    #[arg(long = "sasl-session-lifetime-ms", value_name = "MS")]
+    sasl_session_lifetime_ms: Option<u64>,
+}
+
+fn parse_mechanism(s: &str) -> Result<Mechanism, String> {
+    Mechanism::from_name(s).ok_or_else(|| {
+        format!("`{s}` is not PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER (GSSAPI is not supported)")
+    })
+}
+
+fn parse_user(s: &str) -> Result<SaslUser, String> {
+    SaslUser::parse(s).ok_or_else(|| "a user is NAME:PASSWORD, both non-empty".to_string())
 }
 
 fn parse_topic(s: &str) -> Result<TopicConfig, String> {
@@ -138,6 +161,13 @@ pub fn run(args: BrokerArgs) -> ExitCode {
         DuplicateAnswerArg::OriginalOffset => DuplicateAnswer::OriginalOffset,
         DuplicateAnswerArg::DuplicateSequenceNumber => DuplicateAnswer::DuplicateSequenceNumber,
     };
+    if !args.sasl_mechanisms.is_empty() || !args.users.is_empty() {
+        config.cluster.sasl = Some(SaslServerConfig {
+            mechanisms: args.sasl_mechanisms,
+            users: args.users,
+            session_lifetime: args.sasl_session_lifetime_ms.map(idem_core::Duration::from_millis),
+        });
+    }
     let cluster = match MockCluster::start(config) {
         Ok(c) => c,
         Err(e) => {

@@ -31,7 +31,31 @@ pub struct Config {
     /// Gets the report of every record sent with `send_with_opaque`, with its opaque value
     /// (librdkafka's `dr_msg_cb` and `msg_opaque`), on the producer's callback thread.
     pub delivery_callback: Option<OpaqueDeliveryCallback>,
+    /// Where OAUTHBEARER tokens come from (`sasl.mechanism=OAUTHBEARER`), librdkafka's
+    /// `oauthbearer_token_refresh_cb`: called when the producer starts and again at 80% of each
+    /// token's lifetime (10 s after a failure); a new token is used by the next
+    /// authentications and KIP-368 re-authentications. Takes precedence over
+    /// `sasl.oauthbearer.token`.
+    pub oauthbearer_token_provider: Option<OAuthBearerTokenProvider>,
 }
+
+/// An OAUTHBEARER token and how long it is valid, from [`Config::oauthbearer_token_provider`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct OAuthBearerToken {
+    /// The token (a JWT or any RFC 6750 `b64token`). Never shown by `Debug`.
+    pub value: String,
+    /// How long it is valid from now; it is asked for again at 80% of this.
+    pub lifetime: std::time::Duration,
+}
+
+impl std::fmt::Debug for OAuthBearerToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthBearerToken").field("value", &"[redacted]").field("lifetime", &self.lifetime).finish()
+    }
+}
+
+/// A provider of OAUTHBEARER tokens: a token, or why none could be had (logged).
+pub type OAuthBearerTokenProvider = SharedCallback<dyn Fn() -> Result<OAuthBearerToken, String> + Send + Sync>;
 
 /// What the producer hands over every `statistics.interval.ms`: a metrics snapshot, the rates
 /// and averages since the previous one (the first: since the producer started), and the report
@@ -161,6 +185,26 @@ impl Config {
         Ok(self)
     }
 
+    /// Sets the OAUTHBEARER token provider ([`Config::oauthbearer_token_provider`]).
+    ///
+    /// ```
+    /// # fn fetch_token_from_my_identity_provider() -> Result<String, String> { Ok("eyJhbGciOiJub25lIn0.e30.".into()) }
+    /// let mut config = idem_std::Config::new("localhost:9092")?;
+    /// config.set("security.protocol", "SASL_PLAINTEXT")?.set("sasl.mechanism", "OAUTHBEARER")?;
+    /// let config = config.with_oauthbearer_token_provider(|| {
+    ///     let value = fetch_token_from_my_identity_provider()?;
+    ///     Ok(idem_std::OAuthBearerToken { value, lifetime: std::time::Duration::from_secs(3600) })
+    /// });
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_oauthbearer_token_provider(
+        mut self,
+        provider: impl Fn() -> Result<OAuthBearerToken, String> + Send + Sync + 'static,
+    ) -> Config {
+        self.oauthbearer_token_provider = Some(SharedCallback(Arc::new(provider)));
+        self
+    }
+
     /// Defaults plus `(key, value)` pairs, validated.
     pub fn from_pairs<'k, I: IntoIterator<Item = (&'k str, &'k str)>>(pairs: I) -> Result<Config, ConfigError> {
         let mut c = Config::from(ProducerConfig::default());
@@ -180,6 +224,7 @@ impl From<ProducerConfig> for Config {
             statistics_interval: Duration::ZERO,
             stats_callback: None,
             delivery_callback: None,
+            oauthbearer_token_provider: None,
         }
     }
 }

@@ -8,12 +8,14 @@
 use std::sync::Arc;
 
 use idem_core::producer::{
-    ConfigError, Diagnostic, Input, Output, Producer as Core, ProducerMetrics, RecordId, SendError,
+    ConfigError, Diagnostic, Input, NonceSource, Output, Producer as Core, ProducerMetrics, RecordId, SendError,
 };
 use idem_core::{Duration, Instant};
 
 use crate::callbacks::CallbackQueue;
-use crate::config::{Config, Record, SharedCallback, Statistics, StatsCallback};
+use crate::config::{
+    Config, OAuthBearerToken, OAuthBearerTokenProvider, Record, SharedCallback, Statistics, StatsCallback,
+};
 use crate::producer::FlushTimeout;
 use crate::report::{Completer, Ready, ReportCounts, Reports};
 
@@ -103,6 +105,22 @@ pub struct Engine {
     callbacks_ran: u64,
     /// `statistics.interval.ms`, when on.
     stats: Option<StatsTimer>,
+    /// The OAUTHBEARER token provider and when to call it next, when there is one.
+    token: Option<(OAuthBearerTokenProvider, std::time::Instant)>,
+}
+
+/// A provider's token is asked for again at 80% of its lifetime (librdkafka's refresh point),
+/// or after this long when the provider failed (librdkafka's 10 s).
+const TOKEN_REFRESH_AT: f64 = 0.8;
+const TOKEN_RETRY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// SCRAM client nonces from the operating system's generator (`getrandom`), never from the
+/// core's seeded one; `None` (the authentication then fails typed) if the OS has none.
+fn os_nonce_source() -> NonceSource {
+    NonceSource::new(|| {
+        let mut nonce = [0u8; 32];
+        getrandom::fill(&mut nonce).ok().map(|()| nonce)
+    })
 }
 
 /// What one `flush` or `close` waits for: the records below an id reported, their handles
@@ -124,7 +142,21 @@ impl Engine {
     /// there.
     pub fn new(config: &Config) -> Result<Engine, ConfigError> {
         let clock = Clock::new();
-        let core = Core::with_opaque(config.core.clone(), clock.now())?;
+        let mut core_config = config.core.clone();
+        let token = match &config.oauthbearer_token_provider {
+            Some(provider) => {
+                let t = (provider.0)().map_err(|why| ConfigError::InvalidValue {
+                    key: "sasl.oauthbearer.token".into(),
+                    value: why,
+                    expected: "a token from the OAUTHBEARER token provider",
+                })?;
+                core_config.set("sasl.oauthbearer.token", &t.value)?;
+                Some((provider.clone(), std::time::Instant::now() + t.lifetime.mul_f64(TOKEN_REFRESH_AT)))
+            }
+            None => None,
+        };
+        let mut core = Core::with_opaque(core_config, clock.now())?;
+        core.set_nonce_source(os_nonce_source());
         let stats = (!config.statistics_interval.is_zero()).then(|| StatsTimer {
             interval: config.statistics_interval,
             next: clock.origin + config.statistics_interval,
@@ -142,6 +174,7 @@ impl Engine {
             callbacks_queued: 0,
             callbacks_ran: 0,
             stats,
+            token,
         })
     }
 
@@ -324,6 +357,38 @@ impl Engine {
     /// A snapshot of the core's metrics now.
     pub fn metrics(&self) -> ProducerMetrics {
         self.core.metrics_at(self.clock.now())
+    }
+
+    /// When the OAUTHBEARER token provider is to be called next, if there is one.
+    pub fn token_deadline(&self) -> Option<std::time::Instant> {
+        self.token.as_ref().map(|t| t.1)
+    }
+
+    /// The OAUTHBEARER token provider if it is due at `now` (call it without holding the
+    /// producer's lock, then hand the result to [`Engine::set_oauthbearer_token`]).
+    pub fn token_provider_due(&self, now: std::time::Instant) -> Option<OAuthBearerTokenProvider> {
+        self.token.as_ref().filter(|t| t.1 <= now).map(|t| t.0.clone())
+    }
+
+    /// Takes a provider's answer: a token is used from the next authentication on and asked
+    /// for again at 80% of its lifetime; a failure (logged, warning level, target
+    /// `idem::broker`) or an invalid token is asked for again in 10 s.
+    pub fn set_oauthbearer_token(&mut self, token: Result<OAuthBearerToken, String>) {
+        let now = std::time::Instant::now();
+        let next = match token.map(|t| (self.core.set_oauthbearer_token(&t.value), t.lifetime)) {
+            Ok((Ok(()), lifetime)) => now + lifetime.mul_f64(TOKEN_REFRESH_AT),
+            Ok((Err(e), _)) => {
+                log::warn!(target: "idem::broker", "OAUTHBEARER token provider: {e}");
+                now + TOKEN_RETRY
+            }
+            Err(why) => {
+                log::warn!(target: "idem::broker", "OAUTHBEARER token provider failed: {why}");
+                now + TOKEN_RETRY
+            }
+        };
+        if let Some(t) = self.token.as_mut() {
+            t.1 = next;
+        }
     }
 
     /// When the next statistics are due (`statistics.interval.ms`), if they are on.

@@ -108,7 +108,8 @@ mod write;
 
 pub use callbacks::CallbackQueue;
 pub use config::{
-    Config, DEFAULT_MAX_BLOCK, OpaqueDeliveryCallback, Record, SharedCallback, Statistics, StatsCallback, wall_clock_ms,
+    Config, DEFAULT_MAX_BLOCK, OAuthBearerToken, OAuthBearerTokenProvider, OpaqueDeliveryCallback, Record,
+    SharedCallback, Statistics, StatsCallback, wall_clock_ms,
 };
 pub use driver::Driver;
 pub use engine::{Clock, Engine, STATS_TARGET, Settle, core_duration, log_diagnostic};
@@ -130,8 +131,8 @@ pub use write::WriteQueue;
 /// same types): configuration, records, handles, reports, errors, and idem-core.
 pub mod prelude {
     pub use crate::config::{
-        Config, DEFAULT_MAX_BLOCK, OpaqueDeliveryCallback, Record, SharedCallback, Statistics, StatsCallback,
-        wall_clock_ms,
+        Config, DEFAULT_MAX_BLOCK, OAuthBearerToken, OAuthBearerTokenProvider, OpaqueDeliveryCallback, Record,
+        SharedCallback, Statistics, StatsCallback, wall_clock_ms,
     };
     pub use crate::idem_core;
     pub use crate::ops::SendManyError;

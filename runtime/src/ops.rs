@@ -363,6 +363,7 @@ impl<R: Runtime> Operation for TimerOp<R> {
             }
             let due = st.engine.deadline().map(|d| st.engine.clock().to_std(d));
             let stats_due = st.engine.stats_deadline();
+            let token_due = st.engine.token_deadline();
             let mut to_log = None;
             if passed(st.abort_at) {
                 st.engine.abort();
@@ -370,8 +371,17 @@ impl<R: Runtime> Operation for TimerOp<R> {
                 st.engine.tick();
             } else if passed(stats_due) {
                 to_log = st.engine.take_statistics(Instant::now());
+            } else if let Some(provider) = st.engine.token_provider_due(Instant::now()) {
+                // The application's provider runs without the producer's lock.
+                self.driver.release(st);
+                let token = (provider.0)();
+                let mut st = self.driver.lock();
+                st.engine.set_oauthbearer_token(token);
+                self.driver.release(st);
+                continue;
             } else {
-                return Step::Wait { listener, deadline: earliest(earliest(due, stats_due), st.abort_at) };
+                let deadline = earliest(earliest(earliest(due, stats_due), token_due), st.abort_at);
+                return Step::Wait { listener, deadline };
             }
             self.driver.release(st);
             if let Some(stats) = to_log {

@@ -114,7 +114,7 @@ fn run_with(
     pair.producer.0.set_nonce_source(NonceSource::new(move || {
         let mut n = [0u8; 32];
         n.chunks_mut(8).for_each(|c| c.copy_from_slice(&nonces.next_u64().to_le_bytes()));
-        n
+        Some(n)
     }));
     let mut rng = Rng::new(seed ^ 0xabcdef);
     let mut sent = 0u64;

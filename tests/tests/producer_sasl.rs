@@ -43,7 +43,7 @@ fn producer(settings: &[(&str, &str)]) -> Producer {
     let mut n = 0u8;
     p.set_nonce_source(NonceSource::new(move || {
         n = n.wrapping_add(1);
-        [n; 32]
+        Some([n; 32])
     }));
     p
 }

@@ -147,6 +147,8 @@ pub enum ConfigError {
     InvalidTopicName(String),
     /// A topic is configured twice.
     DuplicateTopic(String),
+    /// The SASL settings cannot work; the message says what to change.
+    Sasl(&'static str),
     /// A partition count is below 1 or above 100,000.
     InvalidPartitionCount {
         /// The topic.
@@ -166,6 +168,7 @@ impl fmt::Display for ConfigError {
                 write!(f, "topic name `{n}` is not 1-249 characters of ASCII letters, digits, '.', '_', '-'")
             }
             ConfigError::DuplicateTopic(n) => write!(f, "topic `{n}` is configured twice"),
+            ConfigError::Sasl(msg) => write!(f, "SASL: {msg}"),
             ConfigError::InvalidPartitionCount { topic, partitions } => {
                 write!(f, "topic `{topic}`: {partitions} partitions (must be 1..=100000)")
             }
@@ -200,6 +203,9 @@ impl ClusterConfig {
             if self.brokers.iter().skip(i + 1).any(|o| o.node_id == b.node_id) {
                 return Err(ConfigError::DuplicateBrokerId(b.node_id));
             }
+        }
+        if let Some(sasl) = &self.sasl {
+            sasl.validate()?;
         }
         for (i, t) in self.topics.iter().enumerate() {
             check_topic(&t.name, t.partitions)?;

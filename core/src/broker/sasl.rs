@@ -93,6 +93,22 @@ impl SaslServerConfig {
         names.join(",")
     }
 
+    /// Checks that at least one mechanism is enabled, each built in, and that PLAIN and SCRAM
+    /// have users.
+    pub fn validate(&self) -> Result<(), super::config::ConfigError> {
+        use super::config::ConfigError;
+        if self.mechanisms.is_empty() {
+            return Err(ConfigError::Sasl("enable at least one mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER)"));
+        }
+        if self.mechanisms.iter().any(|m| !m.available()) {
+            return Err(ConfigError::Sasl("SCRAM needs idem-core's `sasl` cargo feature"));
+        }
+        if self.users.is_empty() && self.mechanisms.iter().any(|m| *m != Mechanism::OAuthBearer) {
+            return Err(ConfigError::Sasl("PLAIN and SCRAM need at least one user (NAME:PASSWORD)"));
+        }
+        Ok(())
+    }
+
     fn user(&self, name: &str) -> Option<&SaslUser> {
         self.users.iter().find(|u| u.name == name)
     }

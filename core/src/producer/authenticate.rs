@@ -55,7 +55,7 @@ impl<T> Producer<T> {
     pub(super) fn on_sasl_handshake(&mut self, conn: ConnId, node: i32, body: &[u8], version: i16) -> bool {
         let Ok((_, resp)) = proto::decode_response::<SaslHandshakeResponse>(body, version) else { return false };
         let needs_nonce = self.conns.get(conn).and_then(|c| c.sasl.as_ref()).is_some_and(SaslExchange::needs_nonce);
-        let nonce = if needs_nonce { self.nonce_source.as_mut().map(|s| s.next()) } else { None };
+        let nonce = if needs_nonce { self.nonce_source.as_mut().and_then(NonceSource::next) } else { None };
         let security = &self.config.security;
         let Some(x) = self.conns.get_mut(conn).and_then(|c| c.sasl.as_mut()) else { return false };
         let progress = x.on_handshake(&resp, security, nonce);
@@ -137,18 +137,19 @@ impl<T> Producer<T> {
     }
 }
 
-/// Where SCRAM client nonces come from: 32 unpredictable bytes per exchange. The runtimes
-/// install one reading the operating system's generator; simulations and tests install a
-/// seeded one. The core never makes nonces itself.
-pub struct NonceSource(alloc::boxed::Box<dyn FnMut() -> [u8; 32] + Send>);
+/// Where SCRAM client nonces come from: 32 unpredictable bytes per exchange (`None`: none to
+/// be had, and the authentication fails with `AuthenticationFailure::NoNonceSource`). The
+/// runtimes install one reading the operating system's generator; simulations and tests
+/// install a seeded one. The core never makes nonces itself.
+pub struct NonceSource(alloc::boxed::Box<dyn FnMut() -> Option<[u8; 32]> + Send>);
 
 impl NonceSource {
     /// A source calling `f` for each nonce.
-    pub fn new(f: impl FnMut() -> [u8; 32] + Send + 'static) -> NonceSource {
+    pub fn new(f: impl FnMut() -> Option<[u8; 32]> + Send + 'static) -> NonceSource {
         NonceSource(alloc::boxed::Box::new(f))
     }
 
-    fn next(&mut self) -> [u8; 32] {
+    fn next(&mut self) -> Option<[u8; 32]> {
         (self.0)()
     }
 }
