@@ -66,7 +66,7 @@ impl<T> Producer<T> {
     pub(super) fn on_sasl_authenticate(&mut self, conn: ConnId, node: i32, body: &[u8], version: i16) -> bool {
         let Ok((_, resp)) = proto::decode_response::<SaslAuthenticateResponse>(body, version) else { return false };
         let Some(x) = self.conns.get_mut(conn).and_then(|c| c.sasl.as_mut()) else { return false };
-        let progress = x.on_authenticate(&resp);
+        let progress = x.on_authenticate(&resp, &mut self.scram_cache);
         self.sasl_progress(conn, node, progress, resp.error_message)
     }
 

@@ -214,6 +214,8 @@ pub struct Producer<T = ()> {
     bump_cause: Option<(agenda::PartKey, Bump)>,
     /// Where SCRAM client nonces come from (the driver's; none: SCRAM fails typed).
     nonce_source: Option<NonceSource>,
+    /// SCRAM's salted password, reused by later exchanges with the same salt (`sasl.rs`).
+    scram_cache: sasl::ScramCache,
 }
 
 impl Producer {
@@ -255,6 +257,7 @@ impl<T> Producer<T> {
             nodes: Vec::new(),
             bump_cause: None,
             nonce_source: None,
+            scram_cache: Default::default(),
             config,
         })
     }

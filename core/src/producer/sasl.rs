@@ -26,6 +26,14 @@ use crate::sasl::Mechanism;
 #[cfg(feature = "sasl")]
 use crate::sasl::scram::{ScramClient, ScramHash};
 
+/// What SCRAM keeps between a connection's exchanges (the salted password, RFC 5802 section
+/// 5.1); nothing without the `sasl` feature.
+#[cfg(feature = "sasl")]
+pub(crate) type ScramCache = crate::sasl::scram::SaltedPasswordCache;
+/// What SCRAM keeps between a connection's exchanges; nothing without the `sasl` feature.
+#[cfg(not(feature = "sasl"))]
+pub(crate) type ScramCache = ();
+
 /// Where the exchange is.
 #[derive(Debug)]
 enum Step {
@@ -131,8 +139,10 @@ impl SaslExchange {
         }
     }
 
-    /// A SaslAuthenticate answer.
-    pub(crate) fn on_authenticate(&mut self, resp: &SaslAuthenticateResponse<'_>) -> Progress {
+    /// A SaslAuthenticate answer (`cache`: the salted password SCRAM may reuse).
+    pub(crate) fn on_authenticate(&mut self, resp: &SaslAuthenticateResponse<'_>, cache: &mut ScramCache) -> Progress {
+        #[cfg(not(feature = "sasl"))]
+        let () = *cache;
         let code = ErrorCode(resp.error_code);
         if !code.is_ok() {
             return self.fail(AuthenticationFailure::Refused(code));
@@ -141,7 +151,7 @@ impl SaslExchange {
         match core::mem::replace(&mut self.step, Step::Done) {
             Step::Single => done,
             #[cfg(feature = "sasl")]
-            Step::ScramFirst(mut client) => match client.server_first(resp.auth_bytes) {
+            Step::ScramFirst(mut client) => match client.server_first_cached(resp.auth_bytes, cache) {
                 Ok(fin) => {
                     self.step = Step::ScramFinal(client);
                     Progress::Send(fin)
@@ -193,7 +203,7 @@ mod tests {
         let mut x = SaslExchange::new(Mechanism::Plain, false);
         assert_eq!(x.on_handshake(&ok_handshake(), &security(Mechanism::Plain), None), Progress::Send(b"\0user\0pencil".to_vec()));
         let resp = SaslAuthenticateResponse { session_lifetime_ms: 5000, ..Default::default() };
-        assert_eq!(x.on_authenticate(&resp), Progress::Authenticated { session_lifetime_ms: 5000 });
+        assert_eq!(x.on_authenticate(&resp, &mut ScramCache::default()), Progress::Authenticated { session_lifetime_ms: 5000 });
         let mut x = SaslExchange::new(Mechanism::OAuthBearer, true);
         let first = x.on_handshake(&ok_handshake(), &security(Mechanism::OAuthBearer), None);
         assert_eq!(first, Progress::Send(b"n,,\x01auth=Bearer abc.def.\x01\x01".to_vec()));
@@ -212,7 +222,7 @@ mod tests {
         let mut x = SaslExchange::new(Mechanism::Plain, false);
         let _ = x.on_handshake(&ok_handshake(), &security(Mechanism::Plain), None);
         let refused = SaslAuthenticateResponse { error_code: 58, error_message: Some("bad"), ..Default::default() };
-        assert_eq!(x.on_authenticate(&refused), Progress::Failed(AuthenticationFailure::Refused(ErrorCode(58))));
+        assert_eq!(x.on_authenticate(&refused, &mut ScramCache::default()), Progress::Failed(AuthenticationFailure::Refused(ErrorCode(58))));
         let mut x = SaslExchange::new(Mechanism::ScramSha512, false);
         assert_eq!(
             x.on_handshake(&ok_handshake(), &security(Mechanism::ScramSha512), None),
@@ -226,7 +236,7 @@ mod tests {
         assert!(first.starts_with(b"n,,n=user,r="));
         // A server nonce that does not extend ours.
         let hostile = SaslAuthenticateResponse { auth_bytes: b"r=zz,s=c2FsdA==,i=4096", ..Default::default() };
-        assert_eq!(x.on_authenticate(&hostile), Progress::Failed(AuthenticationFailure::Client(SaslError::NonceMismatch)));
-        assert!(matches!(x.on_authenticate(&hostile), Progress::Failed(_)), "nothing after the end");
+        assert_eq!(x.on_authenticate(&hostile, &mut ScramCache::default()), Progress::Failed(AuthenticationFailure::Client(SaslError::NonceMismatch)));
+        assert!(matches!(x.on_authenticate(&hostile, &mut ScramCache::default()), Progress::Failed(_)), "nothing after the end");
     }
 }

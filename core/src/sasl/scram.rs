@@ -134,6 +134,17 @@ fn xor(a: &[u8], b: &[u8]) -> Vec<u8> {
     a.iter().zip(b).map(|(x, y)| x ^ y).collect()
 }
 
+/// The salted password of the last exchange with its hash, salt and iteration count, for the
+/// next one ([`ScramClient::server_first_cached`]). A secret: `Debug` does not show it.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SaltedPasswordCache(Option<(ScramHash, Vec<u8>, u32, Vec<u8>)>);
+
+impl fmt::Debug for SaltedPasswordCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SaltedPasswordCache")
+    }
+}
+
 /// Where a [`ScramClient`] is.
 #[derive(Clone, PartialEq, Eq)]
 enum ClientState {
@@ -177,6 +188,14 @@ impl ScramClient {
 
     /// Takes the server-first message; returns the client-final message (with the proof).
     pub fn server_first(&mut self, message: &[u8]) -> Result<Vec<u8>, SaslError> {
+        self.server_first_cached(message, &mut SaltedPasswordCache::default())
+    }
+
+    /// [`ScramClient::server_first`], reusing the salted password of an earlier exchange with
+    /// the same salt and iteration count from `cache` (and keeping this one's there): RFC 5802
+    /// section 5.1 allows it, "as it is likely that the server is going to advertise the same
+    /// salt value upon reauthentication". Saves the PBKDF2 iterations on re-authentication.
+    pub fn server_first_cached(&mut self, message: &[u8], cache: &mut SaltedPasswordCache) -> Result<Vec<u8>, SaslError> {
         if self.state != ClientState::First {
             return Err(SaslError::UnexpectedMessage);
         }
@@ -208,7 +227,14 @@ impl ScramClient {
         let without_proof = alloc::format!("c=biws,r={nonce}");
         let auth_message = alloc::format!("{},{},{}", self.client_first_bare, server_first, without_proof);
         let h = self.hash;
-        let salted = h.salted_password(self.password.as_bytes(), &salt, iterations);
+        let salted = match &cache.0 {
+            Some((ch, cs, ci, salted)) if *ch == h && *cs == salt && *ci == iterations => salted.clone(),
+            _ => {
+                let salted = h.salted_password(self.password.as_bytes(), &salt, iterations);
+                cache.0 = Some((h, salt, iterations, salted.clone()));
+                salted
+            }
+        };
         let client_key = h.hmac(&salted, b"Client Key");
         let stored_key = h.hash(&client_key);
         let client_signature = h.hmac(&stored_key, auth_message.as_bytes());
@@ -468,6 +494,22 @@ mod tests {
         let mut c = start();
         c.server_first(b"r=abcd,s=c2FsdA==,i=4096").unwrap();
         assert_eq!(c.server_first(b"r=abcd,s=c2FsdA==,i=4096"), Err(SaslError::UnexpectedMessage));
+    }
+
+    #[test]
+    fn the_cache_reuses_the_salted_password_only_for_the_same_salt() {
+        let mut cache = SaltedPasswordCache::default();
+        for _ in 0..2 {
+            let (mut c, _) = ScramClient::start(ScramHash::Sha256, "user", "pencil", NONCE);
+            let fin = c.server_first_cached(SERVER_FIRST, &mut cache).unwrap();
+            assert!(fin.ends_with(b"p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="));
+        }
+        // Another password would not be checked against a stale cache: a different salt misses.
+        let other = b"r=rOprNGfwEbeRWgbNEkqOxyz,s=c2FsdA==,i=4096";
+        let (mut c, _) = ScramClient::start(ScramHash::Sha256, "user", "pencil", NONCE);
+        c.server_first_cached(other, &mut cache).unwrap();
+        assert_eq!(cache.0.as_ref().map(|e| e.1.as_slice()), Some(b"salt".as_slice()));
+        assert!(!alloc::format!("{cache:?}").contains("salt"));
     }
 
     #[test]
