@@ -7,7 +7,7 @@
 //! gzip, snappy, LZ4 and zstd batches read by librdkafka's consumer).
 #![allow(clippy::unwrap_used)] // Tests may unwrap (HELPERS.md).
 
-use idem_core::broker::{ClusterStats, FaultSpec, TopicConfig};
+use idem_core::broker::{ClusterStats, FaultSpec, SaslServerConfig, SaslUser, TopicConfig};
 use idem_core::proto;
 use idem_core::proto::produce::{PartitionProduceData, ProduceRequest, ProduceResponse, TopicProduceData};
 use idem_core::proto::record_batch::{Compression, CompressionContext, ProducerStamp, RecordBatch, RecordBatchBuilder};
@@ -66,7 +66,15 @@ impl ProducerContext for Ctx {
 }
 
 fn start_cluster(faults: &str, seed: u64) -> MockCluster {
+    start_cluster_with(faults, seed, None)
+}
+
+/// Client settings added to every librdkafka client of a test (SASL); none by default.
+const PLAINTEXT: &[(&str, &str)] = &[];
+
+fn start_cluster_with(faults: &str, seed: u64, sasl: Option<SaslServerConfig>) -> MockCluster {
     let mut config = MockClusterConfig { brokers: 3, ..MockClusterConfig::default() };
+    config.cluster.sasl = sasl;
     config.cluster.topics = vec![TopicConfig { name: TOPIC.into(), partitions: PARTITIONS }];
     config.cluster.faults = FaultSpec::parse(faults).unwrap();
     config.cluster.seed = seed;
@@ -75,11 +83,19 @@ fn start_cluster(faults: &str, seed: u64) -> MockCluster {
 }
 
 fn producer(bootstrap: &str, deliveries: &Arc<Deliveries>) -> BaseProducer<Ctx> {
-    producer_with(bootstrap, deliveries, "none")
+    producer_with(bootstrap, deliveries, "none", PLAINTEXT)
 }
 
-fn producer_with(bootstrap: &str, deliveries: &Arc<Deliveries>, compression: &str) -> BaseProducer<Ctx> {
+fn producer_with(
+    bootstrap: &str,
+    deliveries: &Arc<Deliveries>,
+    compression: &str,
+    extra: &[(&str, &str)],
+) -> BaseProducer<Ctx> {
     let mut c = ClientConfig::new();
+    for (k, v) in extra {
+        c.set(*k, *v);
+    }
     if let Ok(d) = std::env::var(DEBUG_ENV) {
         c.set("debug", d).set_log_level(rdkafka::config::RDKafkaLogLevel::Debug);
     }
@@ -141,8 +157,12 @@ fn poll_for(p: &BaseProducer<Ctx>, d: Duration) {
 /// Reads every partition from the beginning until each has at least `expected[p]` records
 /// and has reported its end; returns (offset, record number) per partition (the number is
 /// the payload's leading digits: filler spaces after it are ignored).
-fn consume_all(bootstrap: &str, expected: &[usize]) -> Vec<Vec<(i64, u64)>> {
-    let consumer: BaseConsumer = ClientConfig::new()
+fn consume_all(bootstrap: &str, expected: &[usize], extra: &[(&str, &str)]) -> Vec<Vec<(i64, u64)>> {
+    let mut c = ClientConfig::new();
+    for (k, v) in extra {
+        c.set(*k, *v);
+    }
+    let consumer: BaseConsumer = c
         .set("bootstrap.servers", bootstrap)
         .set("group.id", "idem-check")
         .set("enable.auto.commit", "false")
@@ -195,11 +215,16 @@ fn sent(total: u64) -> Vec<Vec<u64>> {
 /// `rd_kafka_dr_implicit_ack`), as it would against Kafka. Such a record is still checked:
 /// the read-back above holds it exactly once, in order.
 fn check(cluster: &MockCluster, total: u64, deliveries: &Deliveries) {
+    check_with(cluster, total, deliveries, PLAINTEXT);
+}
+
+/// [`check`], the consumer with `extra` settings (SASL).
+fn check_with(cluster: &MockCluster, total: u64, deliveries: &Deliveries, extra: &[(&str, &str)]) {
     let failed = deliveries.failed.lock().unwrap();
     assert!(failed.is_empty(), "{} delivery failures, first: {:?}", failed.len(), failed.first());
     let sent = sent(total);
     let expected: Vec<usize> = sent.iter().map(Vec::len).collect();
-    let got = consume_all(&cluster.bootstrap_servers(), &expected);
+    let got = consume_all(&cluster.bootstrap_servers(), &expected, extra);
     for p in 0..PARTITIONS as usize {
         let values: Vec<u64> = got[p].iter().map(|(_, n)| *n).collect();
         if values != sent[p] {
@@ -253,7 +278,7 @@ fn plain_interop_without_faults() {
 fn librdkafka_compressed_batches_under_faults(codec: Compression, seed: u64) {
     let cluster = start_cluster("error_after=NOT_ENOUGH_REPLICAS_AFTER_APPEND:0.2,delay=0..5ms", seed);
     let deliveries = Arc::new(Deliveries::default());
-    let p = producer_with(&cluster.bootstrap_servers(), &deliveries, codec.name());
+    let p = producer_with(&cluster.bootstrap_servers(), &deliveries, codec.name(), PLAINTEXT);
     for n in 0..2000 {
         send(&p, n);
         p.poll(Duration::ZERO);
@@ -295,7 +320,7 @@ fn librdkafka_zstd_batches_under_faults() {
 fn librdkafka_lz4_falls_back_to_uncompressed_without_find_coordinator() {
     let cluster = start_cluster("", 6);
     let deliveries = Arc::new(Deliveries::default());
-    let p = producer_with(&cluster.bootstrap_servers(), &deliveries, "lz4");
+    let p = producer_with(&cluster.bootstrap_servers(), &deliveries, "lz4", PLAINTEXT);
     for n in 0..300 {
         send(&p, n);
         p.poll(Duration::ZERO);
@@ -365,7 +390,7 @@ fn librdkafka_consumer_reads_idem_compressed_batches() {
                 per_partition[part as usize] += size;
             }
         }
-        let got = consume_all(&cluster.bootstrap_servers(), &per_partition);
+        let got = consume_all(&cluster.bootstrap_servers(), &per_partition, PLAINTEXT);
         let mut all: Vec<u64> = got.iter().flatten().map(|(_, v)| *v).collect();
         for (part, records) in got.iter().enumerate() {
             let offsets: Vec<i64> = records.iter().map(|(o, _)| *o).collect();
@@ -399,7 +424,7 @@ fn every_fault(compression: &str, seed: u64) {
     let cluster = start_cluster(FAULTS, seed);
     let spec = FaultSpec::parse(FAULTS).unwrap();
     let deliveries = Arc::new(Deliveries::default());
-    let p = producer_with(&cluster.bootstrap_servers(), &deliveries, compression);
+    let p = producer_with(&cluster.bootstrap_servers(), &deliveries, compression, PLAINTEXT);
 
     // Phase 1, with "delay responses, then take the broker down" in the middle: batches are
     // written, their answers are held back, and the connection dies before they go out.
@@ -487,10 +512,62 @@ fn every_fault(compression: &str, seed: u64) {
     cluster.set_faults(FaultSpec::parse("leader_move=150ms,delay=0..10ms,broker_bounce=700ms:200ms").unwrap());
     let sent = sent(TOTAL);
     let expected: Vec<usize> = sent.iter().map(Vec::len).collect();
-    let again = consume_all(&cluster.bootstrap_servers(), &expected);
+    let again = consume_all(&cluster.bootstrap_servers(), &expected, PLAINTEXT);
     for p in 0..PARTITIONS as usize {
         assert!(again[p].iter().map(|(_, n)| *n).eq(sent[p].iter().copied()), "partition {p} read under faults");
     }
     let after = cluster.stats();
     assert!(after.leader_moves > s.leader_moves, "no leader moved while consuming");
+}
+
+/// librdkafka (built without OpenSSL: SASL PLAIN needs none, SCRAM does, so SCRAM waits for the
+/// TLS phase's `ssl` feature) as a SASL_PLAINTEXT client of idem's cluster: its idempotent
+/// producer authenticates with PLAIN on every connection under faults and a session lifetime
+/// of 1.5 s (KIP-368: librdkafka re-authenticates), and every record is read back exactly once,
+/// in order, by its consumer over SASL too. A client with the wrong password gets
+/// SASL_AUTHENTICATION_FAILED.
+#[test]
+fn sasl_plain_idempotent_producer_under_faults_exactly_once() {
+    const TOTAL: u64 = 3000;
+    let sasl = SaslServerConfig {
+        mechanisms: vec![idem_core::sasl::Mechanism::Plain, idem_core::sasl::Mechanism::ScramSha256],
+        users: vec![SaslUser::new("rd", "kafka-secret")],
+        session_lifetime: Some(idem_core::Duration::from_millis(1500)),
+    };
+    let faults = "error_after=NOT_ENOUGH_REPLICAS_AFTER_APPEND:0.1,append_drop=0.02,delay=0..5ms,leader_move=700ms";
+    let cluster = start_cluster_with(faults, 51, Some(sasl));
+    let client: &[(&str, &str)] = &[
+        ("security.protocol", "SASL_PLAINTEXT"),
+        ("sasl.mechanisms", "PLAIN"),
+        ("sasl.username", "rd"),
+        ("sasl.password", "kafka-secret"),
+    ];
+    let deliveries = Arc::new(Deliveries::default());
+    let p = producer_with(&cluster.bootstrap_servers(), &deliveries, "none", client);
+    send_paced(&p, 0..TOTAL, 100, Duration::from_millis(100), |_| {});
+    p.flush(Duration::from_secs(60)).unwrap();
+    cluster.set_faults(FaultSpec::default());
+    check_with(&cluster, TOTAL, &deliveries, client);
+    let s = cluster.stats();
+    eprintln!("cluster stats: {s:?}");
+    assert!(s.sasl_authentications >= 3, "{s:?}");
+    assert!(s.sasl_reauthentications > 0, "librdkafka did not re-authenticate (KIP-368): {s:?}");
+    assert!(s.duplicates > 0, "the faults did not bite: {s:?}");
+    assert_eq!(s.sasl_failures, 0, "{s:?}");
+
+    // The wrong password: librdkafka reports the broker's SASL_AUTHENTICATION_FAILED.
+    let wrong: &[(&str, &str)] = &[
+        ("security.protocol", "SASL_PLAINTEXT"),
+        ("sasl.mechanisms", "PLAIN"),
+        ("sasl.username", "rd"),
+        ("sasl.password", "wrong"),
+    ];
+    let deliveries = Arc::new(Deliveries::default());
+    let p = producer_with(&cluster.bootstrap_servers(), &deliveries, "none", wrong);
+    send(&p, 0);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while cluster.stats().sasl_failures == 0 {
+        assert!(Instant::now() < deadline, "no authentication failure seen");
+        p.poll(Duration::from_millis(20));
+    }
 }
