@@ -7,12 +7,13 @@ use std::collections::BTreeMap;
 use idem_core::broker::UnknownProducerPolicy;
 use idem_core::broker::{
     BrokerAddress, BrokerInput, BrokerOutput, Cluster, ClusterConfig, ConnId as BConn, DuplicateAnswer, FaultSpec,
-    TopicConfig,
+    SaslServerConfig, SaslUser, TopicConfig,
 };
 use idem_core::producer::{
-    ConnId as PConn, DeliveryError, Event, Input, Output, Persisted, Producer, ProducerConfig, ProducerRecord,
-    RecordId, SendError,
+    ConnId as PConn, DeliveryError, Event, Input, NonceSource, Output, Persisted, Producer, ProducerConfig,
+    ProducerRecord, RecordId, SendError,
 };
+use idem_core::sasl::Mechanism;
 use idem_core::rand::Rng;
 use idem_core::{Duration, Instant};
 
@@ -289,6 +290,10 @@ impl SimBroker for IdemCluster {
             ("restarts", s.restarts),
             ("producers_expired", s.producers_expired),
             ("repeated_partitions", s.repeated_partitions),
+            ("sasl_authentications", s.sasl_authentications),
+            ("sasl_reauthentications", s.sasl_reauthentications),
+            ("sasl_failures", s.sasl_failures),
+            ("sasl_expired_refused", s.sasl_refused),
         ]
     }
     fn state_loss_marks(&self) -> BTreeMap<(String, i32), Vec<i64>> {
@@ -355,6 +360,27 @@ pub struct SeedSetup {
     /// How the brokers answer a duplicate: Kafka's original offset, or tansu's
     /// DUPLICATE_SEQUENCE_NUMBER.
     pub duplicate_answer: DuplicateAnswer,
+    /// SASL_PLAINTEXT with this mechanism, and the session lifetime the brokers announce (ms;
+    /// `None`: sessions do not expire), or plain connections.
+    pub sasl: Option<(Mechanism, Option<u64>)>,
+}
+
+/// The SASL user of simulated runs.
+const SIM_USER: (&str, &str) = ("sim", "sim-secret");
+
+/// A third of the seeds run over SASL, the mechanism chosen by the seed, four in five of them
+/// with a session lifetime of 0.2 to 2 s, so that connections re-authenticate (KIP-368), or
+/// are closed by the broker when a re-authentication comes too late behind the network's
+/// delays. Drawn from a generator of its own, so that the rest of a seed's shape is what it
+/// was before SASL existed.
+fn sasl_setup(seed: u64) -> Option<(Mechanism, Option<u64>)> {
+    let mut rng = Rng::new(seed ^ 0x5A51_0000_5A51);
+    if !rng.chance(1.0 / 3.0) {
+        return None;
+    }
+    let mechanism = Mechanism::ALL[rng.below(Mechanism::ALL.len() as u64) as usize];
+    let lifetime = rng.chance(0.8).then(|| 200 + rng.below(1800));
+    Some((mechanism, lifetime))
 }
 
 /// Derives the run's shape from the seed: cluster size, partitions, record count, producer
@@ -416,12 +442,20 @@ pub fn setup(seed: u64) -> SeedSetup {
     let kip360 = rng.chance(0.25);
     let duplicate_answer =
         if rng.chance(0.2) { DuplicateAnswer::DuplicateSequenceNumber } else { DuplicateAnswer::OriginalOffset };
-    SeedSetup {
-        sim,
-        producer: producer.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-        kip360,
-        duplicate_answer,
+    let sasl = sasl_setup(seed);
+    let mut producer: Vec<(String, String)> = producer.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    if let Some((mechanism, _)) = sasl {
+        for (k, v) in [
+            ("security.protocol", "SASL_PLAINTEXT"),
+            ("sasl.mechanism", mechanism.name()),
+            ("sasl.username", SIM_USER.0),
+            ("sasl.password", SIM_USER.1),
+            ("sasl.oauthbearer.token", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJzaW0ifQ."),
+        ] {
+            producer.push((k.to_string(), v.to_string()));
+        }
     }
+    SeedSetup { sim, producer, kip360, duplicate_answer, sasl }
 }
 
 /// A producer from `(key, value)` settings. With `IDEM_SIM_TRACE` set, its `debug` setting is
@@ -444,6 +478,13 @@ pub fn producer(settings: &[(String, String)]) -> Producer {
     }
 }
 
+/// The simulation's SASL user, its SCRAM credentials derived once per process (4096
+/// iterations of each hash are slow in debug builds).
+fn sim_user() -> SaslUser {
+    static USER: std::sync::OnceLock<SaslUser> = std::sync::OnceLock::new();
+    USER.get_or_init(|| SaslUser::new(SIM_USER.0, SIM_USER.1)).clone()
+}
+
 /// Runs seed `seed`: idem's producer against idem's cluster with seeded faults, then checks.
 pub fn run_seed(seed: u64) -> RunResult {
     let s = setup(seed);
@@ -454,8 +495,23 @@ pub fn run_seed(seed: u64) -> RunResult {
         config.validator.unknown_producer = UnknownProducerPolicy::AcceptAnySequence;
     }
     config.duplicate_answer = s.duplicate_answer;
+    if let Some((_, lifetime)) = s.sasl {
+        config.sasl = Some(SaslServerConfig {
+            mechanisms: Mechanism::ALL.to_vec(),
+            users: vec![sim_user()],
+            session_lifetime: lifetime.map(Duration::from_millis),
+        });
+    }
     let cluster = IdemCluster::with_config(config, &s.sim.topic);
-    let mut r = sim::run(&s.sim, schedule, IdemProducer(producer(&s.producer)), cluster, rng.fork());
+    let mut p = producer(&s.producer);
+    // SCRAM nonces from the seed (the runtimes draw them from the operating system).
+    let mut nonces = Rng::new(seed ^ 0x0C0F_FEE5);
+    p.set_nonce_source(NonceSource::new(move || {
+        let mut n = [0u8; 32];
+        n.chunks_mut(8).for_each(|c| c.copy_from_slice(&nonces.next_u64().to_le_bytes()));
+        Some(n)
+    }));
+    let mut r = sim::run(&s.sim, schedule, IdemProducer(p), cluster, rng.fork());
     if !r.errors.is_empty() {
         r.summary = format!("{} | {:?}", r.summary, s);
     }
