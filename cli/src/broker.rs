@@ -2,9 +2,9 @@
 
 use clap::{Args, ValueEnum};
 use idem_core::broker::{DuplicateAnswer, SaslServerConfig, SaslUser, UnknownProducerPolicy};
-use idem_core::sasl::Mechanism;
 use idem_core::broker::{FaultSpec, TopicConfig};
 use idem_core::debug::DebugContexts;
+use idem_core::sasl::Mechanism;
 use idem_mock::{MockCluster, MockClusterConfig};
 use std::io::{Read, Write};
 use std::process::ExitCode;

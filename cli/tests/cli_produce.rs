@@ -141,7 +141,16 @@ fn stdin_records_land_exactly_once_with_their_keys() {
 fn sasl_scram_through_the_cli() {
     let broker = Broker::spawn_with(
         "secure:2",
-        &["--sasl-mechanism", "SCRAM-SHA-512", "--sasl-mechanism", "PLAIN", "--user", "alice:s3cr3t:pw", "--sasl-session-lifetime-ms", "300"],
+        &[
+            "--sasl-mechanism",
+            "SCRAM-SHA-512",
+            "--sasl-mechanism",
+            "PLAIN",
+            "--user",
+            "alice:s3cr3t:pw",
+            "--sasl-session-lifetime-ms",
+            "300",
+        ],
     );
     let input = TempFile::new("sasl.txt", lines(300).as_bytes());
     let produce = |password: &str| {

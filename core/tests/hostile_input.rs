@@ -20,8 +20,8 @@ use idem_core::proto::record_batch::{
     self, Compression, CompressionContext, ProducerStamp, RecordBatch, RecordBatchBuilder,
 };
 use idem_core::proto::{
-    self, Frame, Message, Reader, RequestHeader, api_versions, fetch, init_producer_id, list_offsets, metadata, produce,
-    sasl_authenticate, sasl_handshake,
+    self, Frame, Message, Reader, RequestHeader, api_versions, fetch, init_producer_id, list_offsets, metadata,
+    produce, sasl_authenticate, sasl_handshake,
 };
 use idem_core::rand::Rng;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};

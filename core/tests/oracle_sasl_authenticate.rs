@@ -6,9 +6,7 @@ mod kafka_protocol_oracle;
 use bytes::Bytes;
 use idem_core::proto::sasl_authenticate::{SaslAuthenticateRequest, SaslAuthenticateResponse};
 use kafka_protocol::messages as kp;
-use kafka_protocol_oracle::{
-    Oracle, check_request_frame, check_response_frame, i64_since, nullable_string, os, tags,
-};
+use kafka_protocol_oracle::{Oracle, check_request_frame, check_response_frame, i64_since, nullable_string, os, tags};
 use proptest::prelude::*;
 
 const VERSIONS: std::ops::RangeInclusive<i16> = 0..=2;

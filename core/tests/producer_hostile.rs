@@ -6,18 +6,23 @@ mod scripted_broker;
 
 use idem_core::Duration;
 use idem_core::producer::Input;
+use idem_core::producer::ProducerConfig;
 use idem_core::proto;
+use idem_core::proto::ApiKey;
 use idem_core::proto::produce::{PartitionProduceResponse, ProduceResponse, TopicProduceResponse};
 use proptest::prelude::*;
-use idem_core::producer::ProducerConfig;
-use idem_core::proto::ApiKey;
 use scripted_broker::{Req, ScriptedBroker, config, one_in_flight};
 
 /// A producer configured for SASL PLAIN with one record accepted, connected, ApiVersions
 /// answered: the SaslHandshake request is waiting.
 fn at_handshake() -> (ScriptedBroker, Req) {
     let mut c: ProducerConfig = config();
-    for (k, v) in [("security.protocol", "SASL_PLAINTEXT"), ("sasl.mechanism", "PLAIN"), ("sasl.username", "u"), ("sasl.password", "p")] {
+    for (k, v) in [
+        ("security.protocol", "SASL_PLAINTEXT"),
+        ("sasl.mechanism", "PLAIN"),
+        ("sasl.username", "u"),
+        ("sasl.password", "p"),
+    ] {
         c.set(k, v).unwrap();
     }
     let mut b = ScriptedBroker::new(c, 1);

@@ -13,8 +13,8 @@ use idem_core::producer::{
     ConnId as PConn, DeliveryError, Event, Input, NonceSource, Output, Persisted, Producer, ProducerConfig,
     ProducerRecord, RecordId, SendError,
 };
-use idem_core::sasl::Mechanism;
 use idem_core::rand::Rng;
+use idem_core::sasl::Mechanism;
 use idem_core::{Duration, Instant};
 
 use crate::actors::{BrokerFault, BrokerOut, ProducerOut, Refused, RestartMode, SimBroker, SimProducer, WorkRecord};

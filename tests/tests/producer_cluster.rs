@@ -7,11 +7,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use idem_core::broker::{BrokerAddress, ClusterConfig, ClusterStats, FaultSpec, SaslServerConfig, SaslUser, TopicConfig};
+use idem_core::broker::{
+    BrokerAddress, ClusterConfig, ClusterStats, FaultSpec, SaslServerConfig, SaslUser, TopicConfig,
+};
 use idem_core::producer::{NonceSource, Producer, ProducerConfig, ProducerMetrics};
-use idem_core::sasl::Mechanism;
 use idem_core::proto::record_batch::RecordBatch;
 use idem_core::rand::Rng;
+use idem_core::sasl::Mechanism;
 use idem_core::{Duration, Instant};
 use idem_tests::actors::WorkRecord;
 use idem_tests::adapters::{IdemCluster, IdemProducer};

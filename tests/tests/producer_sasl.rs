@@ -52,7 +52,13 @@ fn producer(settings: &[(&str, &str)]) -> Producer {
 fn run(p: Producer, cc: ClusterConfig) -> Pair<IdemProducer, IdemCluster, DirectLink> {
     let mut pair = Pair::new(IdemProducer(p), IdemCluster::with_config(cc, "t"), DirectLink::new(), Run::default());
     for i in 0..10u64 {
-        let r = WorkRecord { topic: "t".into(), partition: None, key: None, value: i.to_be_bytes().to_vec(), timestamp_ms: 1 };
+        let r = WorkRecord {
+            topic: "t".into(),
+            partition: None,
+            key: None,
+            value: i.to_be_bytes().to_vec(),
+            timestamp_ms: 1,
+        };
         pair.send(i as usize, r).unwrap();
     }
     pair.drive(Instant::ZERO + Duration::from_secs(10));
@@ -80,7 +86,8 @@ fn assert_failed_fatally(pair: &Pair<IdemProducer, IdemCluster, DirectLink>) -> 
     assert!(pair.run.reports.iter().all(|r| r.outcome == Outcome::NotPersisted(FailReason::Fatal)));
     let e = pair.producer.0.fatal_error().expect("a fatal error");
     assert!(pair.producer.0.is_finished());
-    let said: String = pair.diagnostics.iter().map(|(_, l)| l.as_str()).chain(pair.errors.iter().map(String::as_str)).collect();
+    let said: String =
+        pair.diagnostics.iter().map(|(_, l)| l.as_str()).chain(pair.errors.iter().map(String::as_str)).collect();
     let said = format!("{said} {e} {e:?} {:?}", pair.producer.0.config());
     assert!(!said.contains(PASSWORD) && !said.contains("wrong-password") && !said.contains(TOKEN), "{said}");
     e

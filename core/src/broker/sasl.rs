@@ -98,7 +98,9 @@ impl SaslServerConfig {
     pub fn validate(&self) -> Result<(), super::config::ConfigError> {
         use super::config::ConfigError;
         if self.mechanisms.is_empty() {
-            return Err(ConfigError::Sasl("enable at least one mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER)"));
+            return Err(ConfigError::Sasl(
+                "enable at least one mechanism (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER)",
+            ));
         }
         if self.mechanisms.iter().any(|m| !m.available()) {
             return Err(ConfigError::Sasl("SCRAM needs idem-core's `sasl` cargo feature"));

@@ -1,6 +1,7 @@
 //! The broker's SASL: the gate before authentication, each mechanism, failures closing the
 //! connection after their answer, session expiry and KIP-368 re-authentication, hostile bytes.
 
+#![allow(clippy::unwrap_used)] // tests may unwrap (HELPERS.md)
 use super::test_util::*;
 use super::{BrokerOutput, Cluster, SaslServerConfig, SaslUser};
 use crate::proto::ErrorCode;

@@ -30,7 +30,14 @@ const REAUTH_JITTER: f64 = 0.10;
 
 impl<T> Producer<T> {
     /// Starts the exchange on `conn` (after ApiVersions, or to re-authenticate).
-    pub(super) fn start_sasl(&mut self, conn: ConnId, node: i32, mechanism: Mechanism, versions: Versions, reauth: bool) {
+    pub(super) fn start_sasl(
+        &mut self,
+        conn: ConnId,
+        node: i32,
+        mechanism: Mechanism,
+        versions: Versions,
+        reauth: bool,
+    ) {
         let Some((handshake_version, _)) = versions.sasl else {
             let api = if reauth { ApiKey::SaslAuthenticate } else { ApiKey::SaslHandshake };
             self.fail_fatal(FatalError::UnsupportedBroker { api_key: api.as_i16() });
@@ -102,7 +109,13 @@ impl<T> Producer<T> {
                     self.metrics.successful_authentications += 1;
                 }
                 if self.debugging(DebugContext::Broker) {
-                    self.diagnose(DiagnosticKind::SaslAuthenticated { conn, node, mechanism, reauth, session_lifetime_ms });
+                    self.diagnose(DiagnosticKind::SaslAuthenticated {
+                        conn,
+                        node,
+                        mechanism,
+                        reauth,
+                        session_lifetime_ms,
+                    });
                 }
                 // Requests held back for this connection may go now.
                 self.agenda.list_all();

@@ -444,7 +444,12 @@ mod tests {
         let body = response(3, 0, &[(0, 0, 11), (3, 0, 12), (18, 0, 4), (22, 0, 5)]);
         assert_eq!(
             negotiate(&body, 3),
-            Some(Negotiation::Ready(Versions { produce: Some(10), metadata: Some(12), init_producer_id: Some(4), sasl: None }))
+            Some(Negotiation::Ready(Versions {
+                produce: Some(10),
+                metadata: Some(12),
+                init_producer_id: Some(4),
+                sasl: None
+            }))
         );
         let body = response(3, 0, &[(0, 0, 2), (3, 0, 5)]);
         assert_eq!(

@@ -469,9 +469,7 @@ impl DiagnosticKind {
             | K::ConnectionClosed { .. }
             | K::SaslStarted { .. }
             | K::SaslAuthenticated { .. }
-            | K::SaslFailed { .. } => {
-                DebugContext::Broker
-            }
+            | K::SaslFailed { .. } => DebugContext::Broker,
             K::PartitionCount { .. } | K::LeaderChanged { .. } | K::TopicError { .. } => DebugContext::Metadata,
             K::Retry { .. } | K::Split { .. } | K::Failed { .. } => DebugContext::Msg,
             K::OutcomeUnknown { .. } | K::BumpNeeded { .. } | K::ProducerId { .. } | K::ProducerIdRetry { .. } => {

@@ -51,16 +51,18 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 pub use crate::debug::{DebugContext, DebugContexts};
+pub use authenticate::NonceSource;
 pub use config::{Acks, BootstrapServer, ConfigError, ProducerConfig};
 pub use diagnostic::{
     ApiVersionsOutcome, BatchSummary, BumpCause, BumpReason, CloseReason, Diagnostic, DiagnosticKind, RetryReason,
     UnknownReason,
 };
 pub use metrics::{BrokerInterval, BrokerMetrics, MetricsInterval, PartitionMetrics, ProducerMetrics, TopicMetrics};
-pub use authenticate::NonceSource;
 pub use payload::Payload;
+pub use report::{
+    AuthenticationFailure, DeliveryError, Event, FatalError, MechanismSet, Persisted, RecordId, SendError,
+};
 pub use security::{Secret, SecurityConfig, SecurityProtocol};
-pub use report::{AuthenticationFailure, DeliveryError, Event, FatalError, MechanismSet, Persisted, RecordId, SendError};
 
 use accumulator::{Accumulator, RecordRef};
 use agenda::Agenda;

@@ -111,7 +111,10 @@ impl fmt::Display for AuthenticationFailure {
         match self {
             AuthenticationFailure::Refused(c) => write!(f, "the broker refused the credentials: {c}"),
             AuthenticationFailure::UnsupportedMechanism { enabled } => {
-                write!(f, "the broker does not enable this mechanism (UNSUPPORTED_SASL_MECHANISM); it enables: {enabled}")
+                write!(
+                    f,
+                    "the broker does not enable this mechanism (UNSUPPORTED_SASL_MECHANISM); it enables: {enabled}"
+                )
             }
             AuthenticationFailure::Client(e) => write!(f, "{e}"),
             AuthenticationFailure::NoNonceSource => f.write_str("no SCRAM nonce source installed by the driver"),
@@ -150,7 +153,8 @@ impl MechanismSet {
 
 impl fmt::Display for MechanismSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut names = Mechanism::ALL.iter().filter(|m| self.contains(**m)).map(|m| m.name()).collect::<alloc::vec::Vec<_>>();
+        let mut names =
+            Mechanism::ALL.iter().filter(|m| self.contains(**m)).map(|m| m.name()).collect::<alloc::vec::Vec<_>>();
         if self.known & Self::GSSAPI != 0 {
             names.push("GSSAPI");
         }

@@ -201,9 +201,15 @@ mod tests {
     #[test]
     fn plain_and_oauthbearer_take_one_step() {
         let mut x = SaslExchange::new(Mechanism::Plain, false);
-        assert_eq!(x.on_handshake(&ok_handshake(), &security(Mechanism::Plain), None), Progress::Send(b"\0user\0pencil".to_vec()));
+        assert_eq!(
+            x.on_handshake(&ok_handshake(), &security(Mechanism::Plain), None),
+            Progress::Send(b"\0user\0pencil".to_vec())
+        );
         let resp = SaslAuthenticateResponse { session_lifetime_ms: 5000, ..Default::default() };
-        assert_eq!(x.on_authenticate(&resp, &mut ScramCache::default()), Progress::Authenticated { session_lifetime_ms: 5000 });
+        assert_eq!(
+            x.on_authenticate(&resp, &mut ScramCache::default()),
+            Progress::Authenticated { session_lifetime_ms: 5000 }
+        );
         let mut x = SaslExchange::new(Mechanism::OAuthBearer, true);
         let first = x.on_handshake(&ok_handshake(), &security(Mechanism::OAuthBearer), None);
         assert_eq!(first, Progress::Send(b"n,,\x01auth=Bearer abc.def.\x01\x01".to_vec()));
@@ -222,7 +228,10 @@ mod tests {
         let mut x = SaslExchange::new(Mechanism::Plain, false);
         let _ = x.on_handshake(&ok_handshake(), &security(Mechanism::Plain), None);
         let refused = SaslAuthenticateResponse { error_code: 58, error_message: Some("bad"), ..Default::default() };
-        assert_eq!(x.on_authenticate(&refused, &mut ScramCache::default()), Progress::Failed(AuthenticationFailure::Refused(ErrorCode(58))));
+        assert_eq!(
+            x.on_authenticate(&refused, &mut ScramCache::default()),
+            Progress::Failed(AuthenticationFailure::Refused(ErrorCode(58)))
+        );
         let mut x = SaslExchange::new(Mechanism::ScramSha512, false);
         assert_eq!(
             x.on_handshake(&ok_handshake(), &security(Mechanism::ScramSha512), None),
@@ -236,7 +245,13 @@ mod tests {
         assert!(first.starts_with(b"n,,n=user,r="));
         // A server nonce that does not extend ours.
         let hostile = SaslAuthenticateResponse { auth_bytes: b"r=zz,s=c2FsdA==,i=4096", ..Default::default() };
-        assert_eq!(x.on_authenticate(&hostile, &mut ScramCache::default()), Progress::Failed(AuthenticationFailure::Client(SaslError::NonceMismatch)));
-        assert!(matches!(x.on_authenticate(&hostile, &mut ScramCache::default()), Progress::Failed(_)), "nothing after the end");
+        assert_eq!(
+            x.on_authenticate(&hostile, &mut ScramCache::default()),
+            Progress::Failed(AuthenticationFailure::Client(SaslError::NonceMismatch))
+        );
+        assert!(
+            matches!(x.on_authenticate(&hostile, &mut ScramCache::default()), Progress::Failed(_)),
+            "nothing after the end"
+        );
     }
 }

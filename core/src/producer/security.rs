@@ -161,7 +161,11 @@ impl SecurityConfig {
             );
         };
         if !mechanism.available() {
-            return not_supported("sasl.mechanism", mechanism.name(), "this build of idem-core lacks the `sasl` feature");
+            return not_supported(
+                "sasl.mechanism",
+                mechanism.name(),
+                "this build of idem-core lacks the `sasl` feature",
+            );
         }
         match mechanism {
             Mechanism::Plain | Mechanism::ScramSha256 | Mechanism::ScramSha512 => {

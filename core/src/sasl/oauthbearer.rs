@@ -42,7 +42,8 @@ pub fn server_token(message: &[u8]) -> Result<&str, SaslError> {
     let rest = rest.ok_or(SaslError::Malformed("OAUTHBEARER GS2 header must start with n, or y,"))?;
     let (_authzid, pairs) = rest.split_once(',').ok_or(SaslError::Malformed("OAUTHBEARER GS2 header unterminated"))?;
     let pairs = pairs.strip_prefix('\x01').ok_or(SaslError::Malformed("OAUTHBEARER pairs must start with \\x01"))?;
-    let pairs = pairs.strip_suffix("\x01\x01").ok_or(SaslError::Malformed("OAUTHBEARER message must end \\x01\\x01"))?;
+    let pairs =
+        pairs.strip_suffix("\x01\x01").ok_or(SaslError::Malformed("OAUTHBEARER message must end \\x01\\x01"))?;
     let mut token = None;
     for pair in pairs.split('\x01') {
         let (key, value) = pair.split_once('=').ok_or(SaslError::Malformed("OAUTHBEARER pair without ="))?;

@@ -195,7 +195,11 @@ impl ScramClient {
     /// the same salt and iteration count from `cache` (and keeping this one's there): RFC 5802
     /// section 5.1 allows it, "as it is likely that the server is going to advertise the same
     /// salt value upon reauthentication". Saves the PBKDF2 iterations on re-authentication.
-    pub fn server_first_cached(&mut self, message: &[u8], cache: &mut SaltedPasswordCache) -> Result<Vec<u8>, SaslError> {
+    pub fn server_first_cached(
+        &mut self,
+        message: &[u8],
+        cache: &mut SaltedPasswordCache,
+    ) -> Result<Vec<u8>, SaslError> {
         if self.state != ClientState::First {
             return Err(SaslError::UnexpectedMessage);
         }
@@ -206,7 +210,9 @@ impl ScramClient {
             match attr? {
                 (b'r', v) => nonce = Some(v),
                 (b's', v) => salt = Some(b64(v, "SCRAM salt is not base64")?),
-                (b'i', v) => iterations = Some(v.parse::<u32>().map_err(|_| SaslError::Malformed("SCRAM i= not a number"))?),
+                (b'i', v) => {
+                    iterations = Some(v.parse::<u32>().map_err(|_| SaslError::Malformed("SCRAM i= not a number"))?)
+                }
                 (b'e', _) => return Err(SaslError::ServerError),
                 (b'm', _) => return Err(SaslError::Malformed("SCRAM mandatory extension not supported")),
                 _ => {}
@@ -336,7 +342,8 @@ impl ScramServer {
         if cb != "n" && cb != "y" {
             return Err(SaslError::Malformed("SCRAM channel binding is not supported"));
         }
-        let (authzid, bare) = rest.split_once(',').ok_or(SaslError::Malformed("SCRAM client-first lacks a GS2 header"))?;
+        let (authzid, bare) =
+            rest.split_once(',').ok_or(SaslError::Malformed("SCRAM client-first lacks a GS2 header"))?;
         let (mut user, mut nonce) = (None, None);
         for attr in attributes(bare) {
             match attr? {
@@ -411,7 +418,8 @@ mod tests {
 
     const NONCE: &str = "rOprNGfwEbeRWgbNEkqO";
     const SERVER_NONCE: &str = "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0";
-    const SERVER_FIRST: &[u8] = b"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
+    const SERVER_FIRST: &[u8] =
+        b"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
 
     /// RFC 7677 section 3 (SCRAM-SHA-256, user "user", password "pencil").
     #[test]
@@ -426,11 +434,15 @@ mod tests {
         );
         assert_eq!(c.server_final(b"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="), Ok(()));
         // And the server side reproduces the same exchange from the stored credential.
-        let cred = ScramCredential::new(ScramHash::Sha256, "pencil", &b64("W22ZaJ0SNY7soEsUEjb6gQ==", "").unwrap(), 4096);
+        let cred =
+            ScramCredential::new(ScramHash::Sha256, "pencil", &b64("W22ZaJ0SNY7soEsUEjb6gQ==", "").unwrap(), 4096);
         let (s, sf) = ScramServer::client_first(ScramHash::Sha256, &first, |_| Some(&cred), SERVER_NONCE).unwrap();
         assert_eq!(sf, SERVER_FIRST);
         let (user, server_final) = s.client_final(&fin).unwrap();
-        assert_eq!((user, server_final.as_slice()), ("user", b"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=".as_slice()));
+        assert_eq!(
+            (user, server_final.as_slice()),
+            ("user", b"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=".as_slice())
+        );
     }
 
     /// The same exchange with SHA-512: no RFC publishes one, so the expected messages were

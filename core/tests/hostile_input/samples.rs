@@ -149,7 +149,10 @@ pub fn sasl_handshake_request() -> Vec<SaslHandshakeRequest<'static>> {
 }
 
 pub fn sasl_handshake_response() -> Vec<SaslHandshakeResponse<'static>> {
-    vec![SaslHandshakeResponse { error_code: 33, mechanisms: vec!["PLAIN", "SCRAM-SHA-256", "OAUTHBEARER"] }, Default::default()]
+    vec![
+        SaslHandshakeResponse { error_code: 33, mechanisms: vec!["PLAIN", "SCRAM-SHA-256", "OAUTHBEARER"] },
+        Default::default(),
+    ]
 }
 
 pub fn sasl_authenticate_request() -> Vec<SaslAuthenticateRequest<'static>> {
@@ -164,10 +167,6 @@ pub fn sasl_authenticate_response() -> Vec<SaslAuthenticateResponse<'static>> {
             auth_bytes: b"r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096",
             session_lifetime_ms: 3_600_000,
         },
-        SaslAuthenticateResponse {
-            error_code: 58,
-            error_message: Some("Authentication failed"),
-            ..Default::default()
-        },
+        SaslAuthenticateResponse { error_code: 58, error_message: Some("Authentication failed"), ..Default::default() },
     ]
 }

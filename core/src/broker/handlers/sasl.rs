@@ -35,7 +35,13 @@ impl Cluster {
     /// Answers SaslHandshake: the mechanism is enabled (the exchange may start, or restart for a
     /// KIP-368 re-authentication of an authenticated connection), or UNSUPPORTED_SASL_MECHANISM
     /// listing the enabled ones and the connection closes.
-    pub(crate) fn sasl_handshake(&mut self, conn: ConnId, v: i16, corr: i32, r: &mut Reader<'_>) -> Result<Reply, String> {
+    pub(crate) fn sasl_handshake(
+        &mut self,
+        conn: ConnId,
+        v: i16,
+        corr: i32,
+        r: &mut Reader<'_>,
+    ) -> Result<Reply, String> {
         if v < FIRST_HANDSHAKE_VERSION {
             return Err("SaslHandshake v0 (raw SASL tokens) is not served (removed in Kafka 4.0, KIP-896)".into());
         }
