@@ -13,6 +13,24 @@ use idem_core::proto::produce::{PartitionProduceResponse, ProduceResponse, Topic
 use proptest::prelude::*;
 use scripted_broker::{Req, ScriptedBroker, config, one_in_flight};
 
+/// Feeds `chunks` on `conn`, lets 2 s pass with the broker answering, aborts: the one record
+/// accepted has exactly one report.
+fn feed_then_finish<'a>(
+    b: &mut ScriptedBroker,
+    conn: idem_core::producer::ConnId,
+    chunks: impl IntoIterator<Item = &'a Vec<u8>>,
+) {
+    for c in chunks {
+        let now = b.now;
+        b.input(Input::Received { now, conn, bytes: c });
+    }
+    b.advance(Duration::from_secs(2));
+    b.settle();
+    b.p.abort(b.now);
+    b.drain();
+    b.assert_one_report_each(1);
+}
+
 /// A producer configured for SASL PLAIN with one record accepted, connected, ApiVersions
 /// answered: the SaslHandshake request is waiting.
 fn at_handshake() -> (ScriptedBroker, Req) {
@@ -79,30 +97,14 @@ proptest! {
             let i = i.index(bytes.len());
             bytes[i] ^= v | 1;
         }
-        for c in std::iter::once(&bytes).chain(&chunks) {
-            let now = b.now;
-            b.input(Input::Received { now, conn: req.conn, bytes: c });
-        }
-        b.advance(Duration::from_secs(2));
-        b.settle();
-        b.p.abort(b.now);
-        b.drain();
-        b.assert_one_report_each(1);
+        feed_then_finish(&mut b, req.conn, std::iter::once(&bytes).chain(&chunks));
     }
 
     #[test]
     fn random_bytes(chunks in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 0..8)) {
         let mut b = ScriptedBroker::new(config(), 1);
         let req = one_in_flight(&mut b, 0);
-        for c in &chunks {
-            let now = b.now;
-            b.input(Input::Received { now, conn: req.conn, bytes: c });
-        }
-        b.advance(Duration::from_secs(2));
-        b.settle();
-        b.p.abort(b.now);
-        b.drain();
-        b.assert_one_report_each(1);
+        feed_then_finish(&mut b, req.conn, &chunks);
     }
 
     #[test]

@@ -520,6 +520,16 @@ fn every_fault(compression: &str, seed: u64) {
     assert!(after.leader_moves > s.leader_moves, "no leader moved while consuming");
 }
 
+/// librdkafka's settings for SASL_PLAINTEXT with PLAIN as user `rd`.
+fn sasl_plain(password: &str) -> [(&'static str, &str); 4] {
+    [
+        ("security.protocol", "SASL_PLAINTEXT"),
+        ("sasl.mechanisms", "PLAIN"),
+        ("sasl.username", "rd"),
+        ("sasl.password", password),
+    ]
+}
+
 /// librdkafka (built without OpenSSL: SASL PLAIN needs none, SCRAM does, so SCRAM waits for the
 /// TLS phase's `ssl` feature) as a SASL_PLAINTEXT client of idem's cluster: its idempotent
 /// producer authenticates with PLAIN on every connection under faults and a session lifetime
@@ -536,12 +546,7 @@ fn sasl_plain_idempotent_producer_under_faults_exactly_once() {
     };
     let faults = "error_after=NOT_ENOUGH_REPLICAS_AFTER_APPEND:0.1,append_drop=0.02,delay=0..5ms,leader_move=700ms";
     let cluster = start_cluster_with(faults, 51, Some(sasl));
-    let client: &[(&str, &str)] = &[
-        ("security.protocol", "SASL_PLAINTEXT"),
-        ("sasl.mechanisms", "PLAIN"),
-        ("sasl.username", "rd"),
-        ("sasl.password", "kafka-secret"),
-    ];
+    let client = &sasl_plain("kafka-secret");
     let deliveries = Arc::new(Deliveries::default());
     let p = producer_with(&cluster.bootstrap_servers(), &deliveries, "none", client);
     send_paced(&p, 0..TOTAL, 100, Duration::from_millis(100), |_| {});
@@ -556,14 +561,8 @@ fn sasl_plain_idempotent_producer_under_faults_exactly_once() {
     assert_eq!(s.sasl_failures, 0, "{s:?}");
 
     // The wrong password: librdkafka reports the broker's SASL_AUTHENTICATION_FAILED.
-    let wrong: &[(&str, &str)] = &[
-        ("security.protocol", "SASL_PLAINTEXT"),
-        ("sasl.mechanisms", "PLAIN"),
-        ("sasl.username", "rd"),
-        ("sasl.password", "wrong"),
-    ];
     let deliveries = Arc::new(Deliveries::default());
-    let p = producer_with(&cluster.bootstrap_servers(), &deliveries, "none", wrong);
+    let p = producer_with(&cluster.bootstrap_servers(), &deliveries, "none", &sasl_plain("wrong"));
     send(&p, 0);
     let deadline = Instant::now() + Duration::from_secs(20);
     while cluster.stats().sasl_failures == 0 {
