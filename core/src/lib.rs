@@ -11,6 +11,8 @@
 //!   cluster built on it ([`Cluster`](broker::Cluster)), with fault injection.
 //! - [`proto`]: the Kafka wire codec (framing, headers, the message types a producer and a small
 //!   broker need, RecordBatch v2 with CRC-32C and its compression codecs, error codes).
+//! - [`sasl`]: the SASL mechanisms (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER), both sides, that
+//!   the producer runs on each connection and the in-memory broker requires when configured.
 //! - [`time`], [`rand`], [`crc32c`]: the driver's timeline ([`Instant`], [`Duration`]), the
 //!   seeded generator behind every random choice, CRC-32C.
 //!
@@ -20,7 +22,8 @@
 //! (pure Rust, works without `std`), `snappy` (pure Rust, needs `std`), `lz4` (pure Rust, works
 //! without `std`) and `zstd` (the C reference library, built from source: needs a C compiler).
 //! A codec whose feature is off is refused with a typed error both ways (see
-//! [`proto::record_batch::compression`]).
+//! [`proto::record_batch::compression`]). `sasl` (pure Rust SHA-2, HMAC, PBKDF2 and base64,
+//! works without `std`) enables SCRAM; without it PLAIN and OAUTHBEARER still work.
 //!
 //! # The producer's contract
 //!

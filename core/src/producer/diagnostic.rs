@@ -481,7 +481,7 @@ impl DiagnosticKind {
 }
 
 /// `broker 3`, or `bootstrap server 1` for the `-1 - i` ids.
-struct Node(i32);
+pub(crate) struct Node(pub(crate) i32);
 
 impl fmt::Display for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

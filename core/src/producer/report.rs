@@ -178,7 +178,8 @@ impl fmt::Display for FatalError {
                 write!(f, "broker supports no version of api key {api_key} that idem speaks")
             }
             FatalError::Authentication { mechanism, node, failure } => {
-                write!(f, "SASL authentication failed with {mechanism} at broker {node}: {failure}")
+                let node = super::diagnostic::Node(*node);
+                write!(f, "SASL authentication failed with {mechanism} at {node}: {failure}")
             }
         }
     }
