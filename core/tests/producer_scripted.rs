@@ -5,10 +5,10 @@
 
 mod scripted_broker;
 
-use idem_core::Duration;
 use idem_core::producer::{DeliveryError, Input, Persisted, SendError};
 use idem_core::proto::produce::{PartitionProduceResponse, ProduceResponse, TopicProduceResponse};
 use idem_core::proto::{self, ErrorCode};
+use idem_core::{Duration, Instant};
 use scripted_broker::{ScriptedBroker, SentBatch, config, first_ack, one_in_flight};
 
 #[test]
@@ -490,4 +490,61 @@ fn no_sixth_batch_behind_a_head_of_unknown_outcome() {
     }
     b.assert_one_report_each(3 + 6); // the first record, X, X+1, and six later ones
     assert!(b.failed().is_empty(), "nothing given up: {:?}", b.failed());
+}
+
+/// KIP-368 on the client: the broker announces a 10 s session; the connection re-authenticates
+/// (a new SaslHandshake on the same connection) at a point between 85% and 95% of it, drawn
+/// from the producer's seed (different seeds, different points), and meanwhile keeps
+/// delivering; never after the session's end.
+#[test]
+fn reauthenticates_between_85_and_95_percent_of_the_session_lifetime() {
+    let mut points = Vec::new();
+    for seed in 0..6u64 {
+        let mut c = config();
+        for (k, v) in [
+            ("security.protocol", "SASL_PLAINTEXT"),
+            ("sasl.mechanism", "PLAIN"),
+            ("sasl.username", "u"),
+            ("sasl.password", "p"),
+            ("idem.seed", &seed.to_string()),
+        ] {
+            c.set(k, v).unwrap();
+        }
+        let mut b = ScriptedBroker::new(c, 1);
+        b.sasl_lifetime_ms = 10_000;
+        b.send(Some(0), b"first").unwrap();
+        let req = b.produce();
+        b.answer(&req, &[(ErrorCode::NONE, 0)]);
+        let (authenticated, conn) = *b.handshakes.iter().find(|(_, c)| *c == req.conn).unwrap();
+        for step in 0..120 {
+            b.advance(Duration::from_millis(100));
+            b.settle();
+            if step == 40 {
+                b.send(Some(0), b"second").unwrap();
+                let r = b.produce();
+                b.answer(&r, &[(ErrorCode::NONE, 1)]);
+            }
+        }
+        let again: Vec<Instant> = b.handshakes.iter().filter(|(_, c)| *c == conn).map(|(t, _)| *t).skip(1).collect();
+        assert!(!again.is_empty(), "seed {seed}: no re-authentication");
+        let after = again[0].saturating_duration_since(authenticated);
+        assert!(
+            after >= Duration::from_millis(8_500) && after <= Duration::from_millis(9_600),
+            "seed {seed}: re-authenticated after {after:?}"
+        );
+        // The next one counts from the re-authentication.
+        assert!(again.len() == 1 || again[1].saturating_duration_since(again[0]) >= Duration::from_millis(8_500));
+        // Every connection (the bootstrap one and the leader's) re-authenticates: all handshakes
+        // but each connection's first.
+        let mut conns: Vec<_> = b.handshakes.iter().map(|(_, c)| *c).collect();
+        conns.sort();
+        conns.dedup();
+        let reauths = (b.handshakes.len() - conns.len()) as u64;
+        assert_eq!(b.p.metrics().successful_reauthentications, reauths, "seed {seed}");
+        assert_eq!(b.delivered().len(), 2);
+        points.push(after);
+    }
+    points.sort();
+    points.dedup();
+    assert!(points.len() > 1, "the point is drawn from the seed: {points:?}");
 }

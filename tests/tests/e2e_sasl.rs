@@ -58,6 +58,7 @@ fn every_mechanism_with_faults_and_reauthentication_exactly_once_in_order() {
                 Ok(OAuthBearerToken { value: format!("token-{n}"), lifetime: Duration::from_millis(500) })
             });
         }
+        assert!(!format!("{config:?}").contains(PASSWORD), "the runtime's Config shows no password");
         let n = 3000u64;
         let collector = Collector::new(n as usize);
         let p = Producer::new(config).unwrap();

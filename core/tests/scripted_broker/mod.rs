@@ -89,6 +89,10 @@ pub struct ScriptedBroker {
     pub api_versions_requests: Vec<i16>,
     pub refuse_connections: bool,
     pub leader: i32,
+    /// `session_lifetime_ms` of the SaslAuthenticate answers (0: none).
+    pub sasl_lifetime_ms: i64,
+    /// When each SaslHandshake arrived, with its connection.
+    pub handshakes: Vec<(Instant, ConnId)>,
 }
 
 pub fn config() -> ProducerConfig {
@@ -118,6 +122,8 @@ impl ScriptedBroker {
             api_versions_requests: Vec::new(),
             refuse_connections: false,
             leader: 1,
+            sasl_lifetime_ms: 0,
+            handshakes: Vec::new(),
         }
     }
 
@@ -298,10 +304,12 @@ impl ScriptedBroker {
             }
             // Any mechanism, any credentials: tests of the exchange itself script their answers.
             Some(ApiKey::SaslHandshake) => {
+                self.handshakes.push((self.now, req.conn));
                 self.respond(req, &SaslHandshakeResponse { error_code: 0, mechanisms: vec!["PLAIN"] });
             }
             Some(ApiKey::SaslAuthenticate) => {
-                self.respond(req, &SaslAuthenticateResponse { session_lifetime_ms: 0, ..Default::default() });
+                let session_lifetime_ms = self.sasl_lifetime_ms;
+                self.respond(req, &SaslAuthenticateResponse { session_lifetime_ms, ..Default::default() });
             }
             _ => panic!("unexpected api {}", req.api),
         }
