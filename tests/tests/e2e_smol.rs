@@ -339,3 +339,46 @@ async fn blocked_callback_then_flush() {
     assert!(callbacks.all_ran(1..n));
     assert!(within(Duration::from_secs(5), "close", p.close_timeout(Duration::from_secs(1))).await.all_delivered());
 }
+
+/// idem-smol over SASL_PLAINTEXT with SCRAM-SHA-256 (nonces from the operating system, as in
+/// idem-std: the engine is shared) against a cluster requiring it, with faults: everything
+/// delivered exactly once, in order.
+#[test]
+fn sasl_scram_under_faults_exactly_once_in_order() {
+    use idem_core::broker::{SaslServerConfig, SaslUser};
+    use idem_core::sasl::Mechanism;
+    let mut config = idem_mock::MockClusterConfig { brokers: 2, ..Default::default() };
+    config.cluster.topics.push(idem_core::broker::TopicConfig { name: "t".into(), partitions: 3 });
+    config.cluster.faults =
+        idem_core::broker::FaultSpec::parse("append_drop=0.03,delay=0..3ms,leader_move=200ms").unwrap();
+    config.cluster.sasl = Some(SaslServerConfig {
+        mechanisms: vec![Mechanism::ScramSha256],
+        users: vec![SaslUser::new("smol", "smol-secret")],
+        session_lifetime: None,
+    });
+    let cluster = idem_mock::MockCluster::start(config).unwrap();
+    let mut config = test_config(&cluster.bootstrap_servers(), 8000);
+    for (k, v) in [
+        ("security.protocol", "SASL_PLAINTEXT"),
+        ("sasl.mechanism", "SCRAM-SHA-256"),
+        ("sasl.username", "smol"),
+        ("sasl.password", "smol-secret"),
+    ] {
+        config.set(k, v).unwrap();
+    }
+    let n = 1000u64;
+    let collector = Collector::new(n as usize);
+    let p = Producer::new(config).unwrap();
+    smol::block_on(async {
+        for i in 0..n {
+            let v = value_of(i);
+            drop(p.send_with_callback(&Record::new("t").value(&v), collector.callback(i)).await.unwrap());
+        }
+        p.flush_timeout(Duration::from_secs(10)).await.unwrap();
+    });
+    let stats = cluster.stats();
+    cluster.set_faults(Default::default());
+    let o = check(&collector.take(), &read_idem_log(&cluster, "t", 3), true);
+    assert_eq!(o.delivered as u64, n, "{o:?}");
+    assert!(stats.sasl_authentications >= 2 && stats.sasl_failures == 0, "{stats:?}");
+}
