@@ -372,7 +372,7 @@ fn sasl_scram_under_faults_exactly_once_in_order() {
     smol::block_on(async {
         for i in 0..n {
             let v = value_of(i);
-            drop(p.send_with_callback(&Record::new("t").value(&v), collector.callback(i)).await.unwrap());
+            p.send_with_callback(&Record::new("t").value(&v), collector.callback(i)).await.unwrap();
         }
         p.flush_timeout(Duration::from_secs(10)).await.unwrap();
     });
