@@ -20,8 +20,32 @@ use crate::actors::{BrokerFault, BrokerOut, ProducerOut, Refused, RestartMode, S
 use crate::checker::{FailReason, LogEntry, Outcome, decode_log, is_sequence_code};
 use crate::sim::{self, RunResult, SimConfig};
 
-/// The real producer behind [`SimProducer`].
-pub struct IdemProducer(pub Producer);
+/// What the simulated application attaches to every record (the core's per-record opaque
+/// value): the id the record should get, checked against the id of the report it comes back
+/// with, padded to the size of the runtimes' completer so that `buffer.memory` accounts as much
+/// per record as in the runtimes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SimOpaque {
+    id: u64,
+    _padding: [u64; 2],
+}
+
+/// The real producer behind [`SimProducer`], and how many records it accepted (the id the
+/// next accepted record gets: ids are dense).
+pub struct IdemProducer(pub Producer<SimOpaque>, u64);
+
+impl IdemProducer {
+    /// Wraps a producer that has accepted no record yet.
+    pub fn new(producer: Producer<SimOpaque>) -> IdemProducer {
+        IdemProducer(producer, 0)
+    }
+
+    /// The record id a report carries, checked against the opaque value it came back with.
+    fn checked(id: RecordId, opaque: SimOpaque) -> RecordId {
+        assert_eq!(id.0, opaque.id, "record {}'s report came back with record {}'s opaque value", id.0, opaque.id);
+        id
+    }
+}
 
 impl SimProducer for IdemProducer {
     type Id = RecordId;
@@ -35,10 +59,20 @@ impl SimProducer for IdemProducer {
             headers: &[],
             timestamp_ms: r.timestamp_ms,
         };
-        match self.0.send(now, &rec) {
-            Ok(id) => Ok(id),
-            Err(SendError::QueueFull) => Err(Refused::QueueFull),
-            Err(e) => Err(Refused::Other(e.to_string())),
+        let opaque = SimOpaque { id: self.1, _padding: [0; 2] };
+        match self.0.send_with_opaque(now, &rec, opaque) {
+            Ok(id) => {
+                assert_eq!(id.0, self.1, "record ids are dense");
+                self.1 += 1;
+                Ok(id)
+            }
+            Err((e, back)) => {
+                assert_eq!(back, opaque, "a refused record's opaque value comes back");
+                Err(match e {
+                    SendError::QueueFull => Refused::QueueFull,
+                    e => Refused::Other(e.to_string()),
+                })
+            }
         }
     }
     fn flush(&mut self, now: Instant) {
@@ -65,10 +99,12 @@ impl SimProducer for IdemProducer {
             // The simulated network copies what is written, as a socket does.
             Output::Transmit { conn, data } => ProducerOut::Transmit { conn: conn.0, data: data.to_vec() },
             Output::Close { conn } => ProducerOut::Close { conn: conn.0 },
-            Output::Event(Event::Delivered { id, partition, offset, .. }) => {
-                ProducerOut::Report { id, outcome: Outcome::Delivered { partition, offset } }
-            }
-            Output::Event(Event::Failed { id, persisted, error, .. }) => {
+            Output::Event(Event::Delivered { id, partition, offset, opaque, .. }) => ProducerOut::Report {
+                id: IdemProducer::checked(id, opaque),
+                outcome: Outcome::Delivered { partition, offset },
+            },
+            Output::Event(Event::Failed { id, persisted, error, opaque }) => {
+                let id = IdemProducer::checked(id, opaque);
                 let why = fail_reason(error);
                 let outcome = match persisted {
                     Persisted::No => Outcome::NotPersisted(why),
@@ -427,7 +463,7 @@ pub fn setup(seed: u64) -> SeedSetup {
 /// A producer from `(key, value)` settings. With `IDEM_SIM_TRACE` set, its `debug` setting is
 /// `IDEM_SIM_DEBUG` (default `all`, unless the settings name one), so that the trace shows its
 /// diagnostics; they change nothing else (and are not hashed).
-pub fn producer(settings: &[(String, String)]) -> Producer {
+pub fn producer(settings: &[(String, String)]) -> Producer<SimOpaque> {
     let mut config = match ProducerConfig::from_pairs(settings.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
         Ok(c) => c,
         Err(e) => panic!("producer config {settings:?} refused: {e}"),
@@ -438,7 +474,7 @@ pub fn producer(settings: &[(String, String)]) -> Producer {
             panic!("IDEM_SIM_DEBUG: {e}");
         }
     }
-    match Producer::new(config, Instant::ZERO) {
+    match Producer::with_opaque(config, Instant::ZERO) {
         Ok(p) => p,
         Err(e) => panic!("producer refused its config: {e}"),
     }
@@ -455,7 +491,7 @@ pub fn run_seed(seed: u64) -> RunResult {
     }
     config.duplicate_answer = s.duplicate_answer;
     let cluster = IdemCluster::with_config(config, &s.sim.topic);
-    let mut r = sim::run(&s.sim, schedule, IdemProducer(producer(&s.producer)), cluster, rng.fork());
+    let mut r = sim::run(&s.sim, schedule, IdemProducer::new(producer(&s.producer)), cluster, rng.fork());
     if !r.errors.is_empty() {
         r.summary = format!("{} | {:?}", r.summary, s);
     }
