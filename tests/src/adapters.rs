@@ -93,6 +93,7 @@ impl SimProducer for IdemProducer {
             ("p_implicit_acks", m.implicit_acks),
             ("p_records_failed", m.records_failed),
             ("p_produce_requests", m.produce_requests),
+            ("p_batch_splits", m.batch_splits),
         ]
     }
 }
