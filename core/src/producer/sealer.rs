@@ -97,3 +97,46 @@ impl Sealer {
         Some((self.seal(a, stamp), self.seal(b, stamp)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rand::Rng;
+
+    /// A batch of `n` records of `len` bytes, random (incompressible) or repetitive.
+    fn builder(n: usize, len: usize, random: bool, rng: &mut Rng) -> RecordBatchBuilder {
+        let mut b = RecordBatchBuilder::new(1);
+        for i in 0..n {
+            let v: Vec<u8> = (0..len).map(|k| if random { rng.next_u64() as u8 } else { (i + k % 7) as u8 }).collect();
+            b.append(1, None, Some(&v), &[]).unwrap_or_default();
+        }
+        b
+    }
+
+    #[test]
+    fn compressed_within_message_max_bytes_else_uncompressed() {
+        let mut rng = Rng::new(5);
+        for codec in Compression::ALL.into_iter().filter(|c| c.is_enabled() && *c != Compression::None) {
+            let plain_size = builder(4, 1000, true, &mut rng).size_in_bytes();
+            let config = ProducerConfig { compression: codec, message_max_bytes: plain_size, ..Default::default() };
+            let mut sealer = Sealer::new(&config);
+            // Repetitive records: compressed, and smaller.
+            let bytes = sealer.seal(builder(4, 1000, false, &mut rng), ProducerStamp::NONE);
+            let (rb, _) = RecordBatch::decode(&bytes).unwrap_or_else(|e| panic!("{codec:?}: {e}"));
+            assert_eq!(rb.header.compression(), Ok(codec));
+            assert!(bytes.len() < plain_size / 4, "{codec:?}: {}", bytes.len());
+            // Random records: compression makes the batch larger than message.max.bytes, which
+            // the uncompressed batch meets: sent uncompressed.
+            let bytes = sealer.seal(builder(4, 1000, true, &mut rng), ProducerStamp::NONE);
+            let (rb, _) = RecordBatch::decode(&bytes).unwrap_or_else(|e| panic!("{codec:?}: {e}"));
+            assert_eq!((rb.header.compression(), bytes.len()), (Ok(Compression::None), plain_size), "{codec:?}");
+            // With room to spare, incompressible records are still sent compressed (the Java
+            // client's choice), even though that is larger.
+            let mut roomy = Sealer::new(&ProducerConfig { message_max_bytes: 2 * plain_size, ..config });
+            let bytes = roomy.seal(builder(4, 1000, true, &mut rng), ProducerStamp::NONE);
+            let (rb, _) = RecordBatch::decode(&bytes).unwrap_or_else(|e| panic!("{codec:?}: {e}"));
+            assert_eq!(rb.header.compression(), Ok(codec));
+            assert!(bytes.len() > plain_size, "{codec:?}: random bytes do not compress");
+        }
+    }
+}

@@ -62,9 +62,9 @@ pub fn value_of(i: u64) -> [u8; 8] {
     i.to_be_bytes()
 }
 
-/// Inverse of [`value_of`].
+/// Inverse of [`value_of`]: the index in a value's first 8 bytes (a test may append more).
 pub fn index_of(v: &[u8]) -> u64 {
-    u64::from_be_bytes(v.try_into().unwrap())
+    u64::from_be_bytes(v[..8].try_into().unwrap())
 }
 
 /// What a check found.
@@ -159,14 +159,15 @@ pub fn check(reports: &[Option<DeliveryResult>], log: &[Read], strict: bool) -> 
 }
 
 /// Reads every partition of `topic` straight from an idem [`idem_mock::MockCluster`]'s logs
-/// (CRC-verified decode).
+/// (CRC-verified decode; compressed batches decompressed).
 pub fn read_idem_log(cluster: &idem_mock::MockCluster, topic: &str, partitions: i32) -> Vec<Read> {
     use idem_core::proto::record_batch::RecordBatch;
     let mut out = Vec::new();
     for p in 0..partitions {
         for b in cluster.partition_log(topic, p).unwrap_or_default() {
             let (batch, _) = RecordBatch::decode(&b.bytes).unwrap();
-            for r in batch.records() {
+            let mut scratch = Vec::new();
+            for r in batch.decompressed_records(&mut scratch, 64 << 20).unwrap() {
                 let r = r.unwrap();
                 out.push(Read {
                     partition: p,
