@@ -8,11 +8,9 @@
 
 mod e2e_common;
 
-use std::time::Duration;
-
-use e2e_common::{Collector, check, idem_cluster, read_back, read_idem_log, test_config, value_of};
+use e2e_common::{check, idem_cluster, read_back, read_idem_log, run_std_with, test_config, value_of};
 use idem_core::proto::record_batch::{Compression, RecordBatch};
-use idem_std::{Config, DeliveryError, DeliveryResult, FatalError, Persisted, Record};
+use idem_std::{Config, DeliveryError, DeliveryResult, FatalError, Persisted};
 use rdkafka::mocking::MockCluster;
 use rdkafka::types::RDKafkaApiKey;
 
@@ -20,21 +18,12 @@ const CODECS: [Compression; 4] = [Compression::Gzip, Compression::Snappy, Compre
 
 /// Sends `n` text-like records (so that they compress) round-robin over `partitions`.
 fn run(config: Config, partitions: i32, n: u64) -> Vec<Option<DeliveryResult>> {
-    let p = idem_std::Producer::new(config).unwrap();
-    let collector = Collector::new(n as usize);
-    for i in 0..n {
+    let text = |i: u64| {
         let mut v = value_of(i).to_vec();
         v.extend_from_slice(format!(r#" {{"level":"info","msg":"request served","id":{i}}}"#).as_bytes());
-        p.send_with_callback(
-            &Record::new("t").partition((i % partitions as u64) as i32).value(&v),
-            collector.callback(i),
-        )
-        .unwrap();
-    }
-    p.flush_timeout(Duration::from_secs(20)).unwrap();
-    let report = p.close_timeout(Duration::from_secs(5));
-    assert_eq!(report.counts.delivered + report.counts.failed, n);
-    collector.take()
+        v
+    };
+    run_std_with(config, partitions, n, |_| {}, text).0
 }
 
 fn config(bootstrap: &str, codec: Compression, level: Option<&str>) -> Config {

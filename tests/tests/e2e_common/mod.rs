@@ -57,6 +57,30 @@ pub fn read_back(bootstrap: &str, topic: &str, partitions: i32) -> Vec<Read> {
     out
 }
 
+/// Sends `n` records round-robin over `partitions` of topic "t" with the blocking runtime,
+/// record `i` with value `value(i)` after `during(i)`; flushes, closes, and returns the reports
+/// (by record) and the producer's metrics.
+pub fn run_std_with(
+    config: idem_std::Config,
+    partitions: i32,
+    n: u64,
+    mut during: impl FnMut(u64),
+    value: impl Fn(u64) -> Vec<u8>,
+) -> (Vec<Option<DeliveryResult>>, idem_std::ProducerMetrics) {
+    let p = idem_std::Producer::new(config).unwrap();
+    let collector = Collector::new(n as usize);
+    for i in 0..n {
+        during(i);
+        let v = value(i);
+        let rec = idem_std::Record::new("t").partition((i % partitions as u64) as i32).value(&v);
+        p.send_with_callback(&rec, collector.callback(i)).unwrap();
+    }
+    p.flush_timeout(Duration::from_secs(20)).unwrap();
+    let report = p.close_timeout(Duration::from_secs(5));
+    assert_eq!(report.counts.delivered + report.counts.failed, n);
+    (collector.take(), p.metrics())
+}
+
 /// Value of record `i` of a test: 8 bytes big-endian.
 pub fn value_of(i: u64) -> [u8; 8] {
     i.to_be_bytes()
