@@ -129,6 +129,7 @@ impl SimProducer for IdemProducer {
             ("p_implicit_acks", m.implicit_acks),
             ("p_records_failed", m.records_failed),
             ("p_produce_requests", m.produce_requests),
+            ("p_batch_splits", m.batch_splits),
         ]
     }
 }
@@ -182,6 +183,18 @@ impl IdemCluster {
             seed,
             ..ClusterConfig::default()
         }
+    }
+
+    /// Batches in the logs whose records are compressed (attributes bits 0-2 not 0).
+    pub fn compressed_batches(&self) -> u64 {
+        let mut n = 0;
+        for name in self.cluster.topic_names() {
+            for p in 0.. {
+                let Some(log) = self.cluster.partition_log(name, p) else { break };
+                n += log.batches().filter(|b| b.bytes.get(22).is_some_and(|a| a & 0x07 != 0)).count() as u64;
+            }
+        }
+        n
     }
 
     /// A cluster from a full configuration (scenarios tune the validator or producer ids).
@@ -325,6 +338,7 @@ impl SimBroker for IdemCluster {
             ("restarts", s.restarts),
             ("producers_expired", s.producers_expired),
             ("repeated_partitions", s.repeated_partitions),
+            ("compressed_batches_in_log", self.compressed_batches()),
         ]
     }
     fn state_loss_marks(&self) -> BTreeMap<(String, i32), Vec<i64>> {
@@ -394,7 +408,8 @@ pub struct SeedSetup {
 }
 
 /// Derives the run's shape from the seed: cluster size, partitions, record count, producer
-/// settings (linger, batch size, in-flight window, buffer size, timeouts, retries), the brokers'
+/// settings (linger, batch size, in-flight window, buffer size, timeouts, retries,
+/// `compression.type` and `compression.level` in two seeds of five), the brokers'
 /// flavour (KIP-360 acceptance of unknown producers, tansu's duplicate answer).
 ///
 /// One seed in ten is a large run (500 to 1,500 records over 2 to 8 partitions, small batches,
@@ -434,6 +449,22 @@ pub fn setup(seed: u64) -> SeedSetup {
     // Some seeds give up after a few attempts instead of at the delivery timeout.
     if rng.chance(0.15) {
         producer.push(("retries", [0u64, 1, 3][rng.below(3) as usize].to_string()));
+    }
+    // Two seeds in five compress their batches, the codec and level chosen by the seed. Drawn
+    // from a stream of their own, so every other choice of a seed is what it was before
+    // compression was simulated.
+    let mut crng = Rng::new(seed ^ 0xC0DE_C0DE);
+    if crng.chance(0.4) {
+        let codec = ["gzip", "snappy", "lz4", "zstd"][crng.below(4) as usize];
+        producer.push(("compression.type", codec.to_string()));
+        let level = match codec {
+            "gzip" => Some(1 + crng.below(9) as i64),
+            "zstd" => Some(crng.below(9) as i64 - 3),
+            _ => None,
+        };
+        if let Some(level) = level.filter(|_| crng.chance(0.5)) {
+            producer.push(("compression.level", level.to_string()));
+        }
     }
     let send_window = if large { 1000 + rng.below(5000) } else { 500 + rng.below(4000) };
     let sim = SimConfig {

@@ -39,6 +39,7 @@ mod payload;
 mod pending;
 mod produce;
 mod report;
+mod sealer;
 mod timer;
 mod topics;
 
@@ -65,6 +66,7 @@ use diagnostic::BumpReason as Bump;
 use idempotence::Idempotence;
 use metadata::Metadata;
 use metrics::{Maxima, NodeCounters};
+use sealer::Sealer;
 use timer::{TimerKind, Timers};
 use topics::TopicState;
 
@@ -207,6 +209,8 @@ pub struct Producer<T = ()> {
     nodes: Vec<NodeCounters>,
     /// The partition that made the pending epoch bump necessary, and why.
     bump_cause: Option<(agenda::PartKey, Bump)>,
+    /// Seals batches with the configured codec (one compression context, reused).
+    sealer: Sealer,
 }
 
 impl Producer {
@@ -247,6 +251,7 @@ impl<T> Producer<T> {
             maxima: Maxima::default(),
             nodes: Vec::new(),
             bump_cause: None,
+            sealer: Sealer::new(&config),
             config,
         })
     }
