@@ -21,42 +21,9 @@ const SHAPES: [(usize, &str); 2] = [(16 << 10, "16KiB"), (1 << 20, "1MiB")];
 /// Enough for every decompression here.
 const LIMIT: usize = 64 << 20;
 
-/// One JSON-ish log line padded to about 1 KiB: field names repeat, values vary.
+/// One JSON-ish log line of 1 KiB (field names repeat, values vary).
 fn record(rng: &mut Rng) -> Vec<u8> {
-    const WORDS: [&str; 16] = [
-        "checkout",
-        "payment",
-        "cart",
-        "search",
-        "login",
-        "logout",
-        "profile",
-        "settings",
-        "error",
-        "timeout",
-        "retry",
-        "ok",
-        "GET",
-        "POST",
-        "eu-west-1",
-        "us-east-2",
-    ];
-    let mut s = String::with_capacity(1100);
-    while s.len() < 1000 {
-        let w = |rng: &mut Rng| WORDS[rng.below(16) as usize];
-        s.push_str(&format!(
-            "{{\"ts\":{},\"user\":{},\"action\":\"{}\",\"method\":\"{}\",\"region\":\"{}\",\"latency_ms\":{},\"status\":\"{}\"}} ",
-            1_700_000_000_000u64 + rng.below(1_000_000),
-            rng.below(100_000),
-            w(rng),
-            w(rng),
-            w(rng),
-            rng.below(5000),
-            w(rng),
-        ));
-    }
-    s.truncate(1024);
-    s.into_bytes()
+    idem_benches::text::text_record(rng, 1024)
 }
 
 /// The uncompressed records section of a batch of 1 KiB records of about `size` bytes.

@@ -15,6 +15,11 @@
 //! (far more often than any statistics interval: at a million records/s, every 10 ms), and
 //! `send_to_report_100B_debug_all` makes every diagnostic (`debug=all`: one per request and
 //! response at least), for scale.
+//!
+//! Compression: `send_to_report_1KiB_text_{none,lz4,zstd}` send 1 KiB text-like records
+//! (JSON-ish log lines from a pool of 1,024, `idem_benches::text`) with that
+//! `compression.type` at its default level: the cost of sealing with the codec per record, and
+//! the bytes of the Produce requests per value byte (printed before the criterion run).
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
@@ -23,6 +28,7 @@ use idem_core::producer::{
     ConnId, DebugContexts, Event, Input, Output, Producer, ProducerConfig, ProducerRecord, SendError,
 };
 use idem_core::proto::produce::{PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceResponse};
+use idem_core::proto::record_batch::Compression;
 use idem_core::proto::{ApiKey, Frame, Message, decode_request_header, encode_response_frame, parse_frame};
 use idem_core::{Duration, Instant};
 use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
@@ -77,6 +83,8 @@ struct Rig {
     /// The "socket": each transmitted frame's chunks copied in, as a write to a socket copies
     /// them (a reused buffer).
     wire: Vec<u8>,
+    /// Values sent in turn instead of `value` (text-like records), when not empty.
+    pool: Vec<Vec<u8>>,
 }
 
 impl Rig {
@@ -96,7 +104,26 @@ impl Rig {
         Rig::build(size, partitions, keyed, DebugContexts::NONE, 0)
     }
 
+    /// 1 KiB text-like records with `compression.type` `codec`.
+    fn text(codec: Compression) -> Rig {
+        let mut rig = Rig::build_with(1024, PARTITIONS, false, DebugContexts::NONE, 0, codec);
+        rig.pool = idem_benches::text::text_values(1024, 1024, 0x7e57);
+        rig.run(20_000); // warm up on the text records too
+        rig
+    }
+
     fn build(size: usize, partitions: i32, keyed: bool, debug: DebugContexts, metrics_every: u64) -> Rig {
+        Rig::build_with(size, partitions, keyed, debug, metrics_every, Compression::None)
+    }
+
+    fn build_with(
+        size: usize,
+        partitions: i32,
+        keyed: bool,
+        debug: DebugContexts,
+        metrics_every: u64,
+        codec: Compression,
+    ) -> Rig {
         let cc = ClusterConfig {
             brokers: vec![BrokerAddress { node_id: 1, host: "b1".into(), port: 9092 }],
             topics: vec![TopicConfig { name: TOPIC.into(), partitions }],
@@ -110,7 +137,8 @@ impl Rig {
             .batch_size(batch_size)
             .buffer_memory(memory)
             .max_in_flight(5)
-            .debug(debug);
+            .debug(debug)
+            .compression(codec, None);
         let mut rig = Rig {
             p: Producer::new(pc, Instant::ZERO).expect("producer"),
             cluster: Cluster::new(cc, Instant::ZERO).expect("cluster"),
@@ -128,6 +156,7 @@ impl Rig {
             metrics_every,
             diagnostics: 0,
             wire: Vec::new(),
+            pool: Vec::new(),
         };
         // Warm up: connections, metadata, producer id, and buffers grown to steady state.
         rig.run(50_000);
@@ -240,13 +269,15 @@ impl Rig {
     /// Sends `n` records (partition round-robin) and waits until all are reported.
     fn run(&mut self, n: u64) {
         let value = std::mem::take(&mut self.value);
+        let pool = std::mem::take(&mut self.pool);
         for _ in 0..n {
             let key = self.sent.to_le_bytes();
+            let v = pool.get(self.sent as usize % pool.len().max(1)).unwrap_or(&value);
             let rec = ProducerRecord {
                 topic: TOPIC,
                 partition: (!self.keyed).then_some((self.sent % self.partitions as u64) as i32),
                 key: self.keyed.then_some(&key[..]),
-                value: Some(&value),
+                value: Some(v),
                 headers: &[],
                 timestamp_ms: 1_700_000_000_000,
             };
@@ -269,6 +300,7 @@ impl Rig {
             }
         }
         self.value = value;
+        self.pool = pool;
         // Let linger expire so the last partial batches are sealed.
         while self.delivered + self.failed < self.sent {
             self.pump();
@@ -353,6 +385,17 @@ fn producer(c: &mut Criterion) {
     let all = Rig::observed(DebugContexts::ALL, 0);
     assert!(all.diagnostics > 0, "debug=all makes diagnostics");
     bench_rig(&mut g, "send_to_report_100B_debug_all".into(), all);
+    for codec in [Compression::None, Compression::Lz4, Compression::Zstd] {
+        let mut rig = Rig::text(codec);
+        let (bytes0, n) = (rig.p.metrics().bytes_sent, 100_000u64);
+        rig.run(n);
+        let ratio = (rig.p.metrics().bytes_sent - bytes0) as f64 / (n * 1024) as f64;
+        println!(
+            "producer core, 1 KiB text records, compression.type={}: request bytes / value bytes {ratio:.3}",
+            codec.name()
+        );
+        bench_rig(&mut g, format!("send_to_report_1KiB_text_{}", codec.name()), rig);
+    }
     g.finish();
     // Scaling with partitions: keyed 100 B records spread over 3 .. 10,000 partitions.
     let mut g = c.benchmark_group("producer_partitions");

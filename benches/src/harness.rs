@@ -60,11 +60,16 @@ pub enum Plan {
     Threads,
     /// Delivery latency at 10, 50 and 90 % of librdkafka's saturation rate, linger.ms 0 and 5.
     Latency,
+    /// 1 KiB text-like records uncompressed, with lz4 and with zstd: records/s, bytes on the
+    /// wire over value bytes, CPU (not part of `--plan all`).
+    Compression,
 }
 
 impl Plan {
-    /// Every plan, in the order `--plan all` runs them.
+    /// Every plan `--plan all` runs, in its order.
     pub const ALL: [Plan; 4] = [Plan::Default, Plan::Partitions, Plan::Threads, Plan::Latency];
+    /// Every plan `--plan` knows.
+    pub const KNOWN: [Plan; 5] = [Plan::Default, Plan::Partitions, Plan::Threads, Plan::Latency, Plan::Compression];
 
     /// The name used on the command line and in result files.
     pub fn name(self) -> &'static str {
@@ -73,12 +78,13 @@ impl Plan {
             Plan::Partitions => "partitions",
             Plan::Threads => "threads",
             Plan::Latency => "latency",
+            Plan::Compression => "compression",
         }
     }
 
     /// Parses [`Plan::name`].
     pub fn parse(s: &str) -> Option<Plan> {
-        Plan::ALL.into_iter().find(|p| p.name() == s)
+        Plan::KNOWN.into_iter().find(|p| p.name() == s)
     }
 
     /// The output file stem: `compare` for the default plan, `compare-<name>` for the others,
@@ -111,6 +117,26 @@ pub fn default_plan(scale: u64, s: &Settings) -> Vec<Job> {
         job(BrokerKind::RdkafkaMock, "1 KiB", 200_000, 1024, None),
         job(BrokerKind::IdemCluster, "100 B + faults", 1_000_000, 100, Some(faults)),
     ]
+}
+
+/// Codecs of [`compression_plan`], the first as the uncompressed reference.
+pub const COMPRESSION_CODECS: [&str; 3] = ["none", "lz4", "zstd"];
+
+/// The compression plan: 200,000 text-like records of 1 KiB (divided by `scale`), unkeyed,
+/// round-robin over 3 partitions, with each of [`COMPRESSION_CODECS`] (both producers at
+/// their default level), on each of `brokers`.
+pub fn compression_plan(scale: u64, brokers: &[BrokerKind], s: &Settings) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    for &broker in brokers {
+        for codec in COMPRESSION_CODECS {
+            let workload = Workload {
+                text: true,
+                ..Workload::new(format!("1 KiB text {codec}"), 200_000 / scale.max(1), 1024, 3)
+            };
+            jobs.push(Job { broker, workload, settings: Settings { compression: codec.to_string(), ..s.clone() } });
+        }
+    }
+    jobs
 }
 
 /// Partition counts of [`partitions_plan`].
@@ -311,6 +337,8 @@ pub fn produce_args(
         ("--max-in-flight", s.max_in_flight.to_string()),
         ("--buffer-bytes", s.buffer_bytes.to_string()),
         ("--delivery-timeout-ms", s.delivery_timeout_ms.to_string()),
+        ("--compression", s.compression.clone()),
+        ("--text", w.text.to_string()),
     ]
     .into_iter()
     .flat_map(|(k, v)| [k.to_string(), v])
@@ -451,7 +479,7 @@ mod tests {
 
     #[test]
     fn plan_names_and_stems() {
-        for p in Plan::ALL {
+        for p in Plan::KNOWN {
             assert_eq!(Plan::parse(p.name()), Some(p));
         }
         assert_eq!(Plan::parse("all"), None);

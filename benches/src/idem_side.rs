@@ -138,6 +138,10 @@ impl Side for IdemSide<'_> {
     fn histogram(&self) -> &Histogram {
         &ctx().hist
     }
+
+    fn wire_bytes(&self) -> u64 {
+        self.producer.metrics().bytes_sent
+    }
 }
 
 /// Runs the workload with one `idem_std::Producer` in this process, shared by the workload's
@@ -152,6 +156,7 @@ pub fn run_producer(bootstrap: &str, topic: &str, w: &Workload, s: &Settings) ->
         .and_then(|c| c.with("max.in.flight.requests.per.connection", &s.max_in_flight.to_string()))
         .and_then(|c| c.with("buffer.memory", &s.buffer_bytes.to_string()))
         .and_then(|c| c.with("delivery.timeout.ms", &s.delivery_timeout_ms.to_string()))
+        .and_then(|c| c.with("compression.type", &s.compression))
         .map_err(|e| err(&e))?
         .on_delivery(on_report);
     let side = IdemSide { producer: Producer::new(config).map_err(|e| format!("create producer: {e}"))?, topic };

@@ -1,5 +1,5 @@
 //! Shared helpers for idem benchmarks and the side-by-side comparison harness (`compare`):
-//! latency histogram, per-process resource figures, the load generator both producers are
+//! latency histogram, per-process resource figures, text-like record values, the load generator both producers are
 //! measured with (keys, application threads, open-loop pacing) and the librdkafka and idem
 //! sides it drives, the plans and their process orchestration, and the markdown / SVG reports
 //! and charts.
@@ -13,6 +13,7 @@ pub mod procstat;
 pub mod rdk;
 pub mod report;
 pub mod run;
+pub mod text;
 
 use std::io::{Read as _, Write as _};
 

@@ -82,6 +82,17 @@ pub trait Side: Sync {
 
     /// Send-to-report latencies of the measured records, microseconds.
     fn histogram(&self) -> &Histogram;
+
+    /// Bytes the producer has written to brokers so far (0: not measured). Asked once, after
+    /// the measured interval.
+    fn wire_bytes(&self) -> u64 {
+        0
+    }
+}
+
+/// The values a run sends: one of `size` bytes of `x`, or a pool of text-like values.
+fn payloads(w: &Workload) -> Vec<Vec<u8>> {
+    if w.text { crate::text::text_values(w.size, 1024, 0x7e57) } else { vec![vec![b'x'; w.size]] }
 }
 
 /// What the send phase of a run observed.
@@ -98,7 +109,7 @@ struct SendPhase {
 /// spinning, so the sender's CPU is not inflated; records due while it oversleeps, some tens
 /// of microseconds on Linux, then go out back to back) and never waits for a late one.
 fn send_all(side: &dyn Side, w: &Workload, start: Instant, schedule: Option<Schedule>) -> Result<SendPhase, String> {
-    let payload = vec![b'x'; w.size];
+    let pool = payloads(w);
     let threads = w.threads.max(1);
     let sender = |t: u32| -> Result<Duration, String> {
         let mut max_lag = Duration::ZERO;
@@ -112,7 +123,8 @@ fn send_all(side: &dyn Side, w: &Workload, start: Instant, schedule: Option<Sche
                     max_lag = max_lag.max(lag(now, due));
                 }
             }
-            side.send(target(w, i), &payload, true)?;
+            let payload = pool.get(i as usize % pool.len()).map_or(&[][..], Vec::as_slice);
+            side.send(target(w, i), payload, true)?;
         }
         Ok(max_lag)
     };
@@ -138,10 +150,10 @@ fn send_all(side: &dyn Side, w: &Workload, start: Instant, schedule: Option<Sche
 /// report. Elapsed time and CPU run from the first measured send to the last report; peak RSS
 /// is the whole process's.
 pub fn measure(side: &dyn Side, w: &Workload, s: &Settings) -> Result<RunResult, String> {
-    let payload = vec![b'x'; w.size];
+    let warm_payload = vec![b'x'; w.size];
     let parts = w.partitions.max(1);
     for part in 0..parts {
-        side.send(Target::Partition(part), &payload, false)?;
+        side.send(Target::Partition(part), &warm_payload, false)?;
     }
     let warm = u64::try_from(parts).unwrap_or(0);
     side.wait_reported(warm, Duration::from_secs(60)).map_err(|e| format!("warm-up: {e}"))?;
@@ -176,6 +188,7 @@ pub fn measure(side: &dyn Side, w: &Workload, s: &Settings) -> Result<RunResult,
         offered_per_s: schedule.map_or(0.0, |s| s.per_s),
         send_s: phase.send_s,
         max_lag_us: u64::try_from(phase.max_lag.as_micros()).unwrap_or(u64::MAX),
+        wire_bytes: side.wire_bytes(),
         ..RunResult::default()
     })
 }

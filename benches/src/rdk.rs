@@ -41,6 +41,8 @@ struct Ctx {
     progress: (Mutex<u64>, Condvar),
     /// Print librdkafka's log lines (`IDEM_BENCH_RDKAFKA_DEBUG` set).
     verbose: bool,
+    /// `tx_bytes` of librdkafka's latest statistics (bytes written to brokers).
+    tx_bytes: AtomicU64,
 }
 
 impl Ctx {
@@ -68,6 +70,12 @@ impl ClientContext for Ctx {
         let ms = self.t0.elapsed().as_millis();
         eprintln!("rdkafka {ms} ms {level:?} {fac}: {log_message}");
     }
+
+    /// librdkafka's statistics (every `statistics.interval.ms`, text workloads only): keeps
+    /// the bytes written to brokers.
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        self.tx_bytes.store(u64::try_from(statistics.tx_bytes).unwrap_or(0), Ordering::Relaxed);
+    }
 }
 
 impl ProducerContext for Ctx {
@@ -89,7 +97,10 @@ impl ProducerContext for Ctx {
     }
 }
 
-fn producer_config(bootstrap: &str, s: &Settings) -> ClientConfig {
+/// librdkafka's statistics interval on text workloads (their wire bytes are measured).
+const STATS_INTERVAL: Duration = Duration::from_millis(100);
+
+fn producer_config(bootstrap: &str, s: &Settings, w: &Workload) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", bootstrap)
         .set("enable.idempotence", "true")
@@ -99,8 +110,11 @@ fn producer_config(bootstrap: &str, s: &Settings) -> ClientConfig {
         .set("max.in.flight.requests.per.connection", s.max_in_flight.to_string())
         .set("queue.buffering.max.kbytes", (s.buffer_bytes / 1024).max(1).to_string())
         .set("message.timeout.ms", s.delivery_timeout_ms.to_string())
-        .set("compression.type", "none")
+        .set("compression.type", &s.compression)
         .set("socket.nagle.disable", "true");
+    if w.text {
+        c.set("statistics.interval.ms", STATS_INTERVAL.as_millis().to_string());
+    }
     if let Ok(debug) = std::env::var("IDEM_BENCH_RDKAFKA_DEBUG") {
         c.set("debug", debug).set_log_level(RDKafkaLogLevel::Debug);
     }
@@ -178,6 +192,13 @@ impl Side for RdkSide<'_> {
     fn histogram(&self) -> &Histogram {
         &self.producer.context().hist
     }
+
+    /// `tx_bytes` of the statistics emitted after the run (waits for the next ones: the poll
+    /// thread serves them).
+    fn wire_bytes(&self) -> u64 {
+        std::thread::sleep(STATS_INTERVAL * 3);
+        self.producer.context().tx_bytes.load(Ordering::Relaxed)
+    }
 }
 
 /// Runs the workload with one `BaseProducer` in this process, shared by the workload's
@@ -198,9 +219,10 @@ pub fn run_producer(bootstrap: &str, topic: &str, w: &Workload, s: &Settings) ->
         failed: AtomicU64::new(0),
         progress: (Mutex::new(0), Condvar::new()),
         verbose: std::env::var_os("IDEM_BENCH_RDKAFKA_DEBUG").is_some(),
+        tx_bytes: AtomicU64::new(0),
     };
     let p: BaseProducer<Ctx> =
-        producer_config(bootstrap, s).create_with_context(ctx).map_err(|e| format!("create producer: {e}"))?;
+        producer_config(bootstrap, s, w).create_with_context(ctx).map_err(|e| format!("create producer: {e}"))?;
     let stop = AtomicBool::new(false);
     std::thread::scope(|scope| {
         scope.spawn(|| {

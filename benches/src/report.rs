@@ -51,6 +51,8 @@ pub struct Summary {
     pub max_lag_ms: f64,
     /// Median CPU seconds per million records.
     pub cpu_s_per_m: f64,
+    /// Median bytes on the wire over value bytes (0: not measured).
+    pub wire_ratio: f64,
     /// Records not reported delivered, summed over rounds.
     pub not_delivered: u64,
     /// Rounds that fell behind their schedule ([`RunResult::behind`]).
@@ -106,6 +108,7 @@ pub fn summarise(results: &[RunResult]) -> Vec<Summary> {
                 max_ms: most(&|r| r.max_us as f64 / 1000.0),
                 max_lag_ms: most(&|r| r.max_lag_us as f64 / 1000.0),
                 cpu_s_per_m: m(&|r| r.cpu_s_per_million()),
+                wire_ratio: m(&|r| r.wire_ratio()),
                 not_delivered: rs.iter().map(|r| r.records.saturating_sub(r.delivered)).sum(),
                 behind_rounds: rs.iter().filter(|r| r.behind()).count(),
             });
@@ -212,7 +215,7 @@ fn offered(v: f64) -> String {
 fn summary_columns(plan: Plan) -> Vec<Column<Summary>> {
     let mut cols = vec![key("broker", |x: &Summary| x.broker.clone())];
     match plan {
-        Plan::Default => cols.push(key("workload", |x| x.workload.clone())),
+        Plan::Default | Plan::Compression => cols.push(key("workload", |x| x.workload.clone())),
         Plan::Partitions => cols.push(key("partitions", |x| x.partitions.to_string())),
         Plan::Threads => cols.push(key("threads", |x| x.threads.to_string())),
         Plan::Latency => {
@@ -250,6 +253,9 @@ fn summary_columns(plan: Plan) -> Vec<Column<Summary>> {
             cols.push(metric("records/s", |x| x.records_per_s, 0, true));
             if plan == Plan::Default {
                 cols.push(metric("MB/s", |x| x.mb_per_s, 1, false));
+            }
+            if plan == Plan::Compression {
+                cols.push(metric("wire / value", |x| x.wire_ratio, 3, true));
             }
             cols.extend([
                 metric("peak RSS MiB", |x: &Summary| x.peak_rss_mib, 1, true),
@@ -294,6 +300,7 @@ fn run_columns(plan: Plan) -> Vec<Column<RunResult>> {
     cols.extend([
         metric("max ms", |r: &RunResult| r.max_us as f64 / 1000.0, 2, false),
         metric("CPU s", |r| r.cpu_s, 2, false),
+        metric("wire / value", RunResult::wire_ratio, 3, false),
         metric("delivered", |r| r.delivered as f64, 0, false),
         metric("failed", |r| r.failed as f64, 0, false),
         key("broker counters", |r| r.broker_stats.clone()),
@@ -351,7 +358,7 @@ pub fn svg(plan: Plan, results: &[RunResult]) -> String {
     /// The dimension (x) of a plan and whether its axis is logarithmic.
     type Dimension = (fn(&Summary) -> f64, bool);
     let ((x, x_log), figures): (Dimension, [Figure; 2]) = match plan {
-        Plan::Default => return bar_svg(results),
+        Plan::Default | Plan::Compression => return bar_svg(results),
         Plan::Partitions => (
             (|s| f64::from(s.partitions), true),
             [

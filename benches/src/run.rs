@@ -18,6 +18,9 @@ pub struct Settings {
     pub buffer_bytes: usize,
     /// `delivery.timeout.ms` (librdkafka `message.timeout.ms`).
     pub delivery_timeout_ms: u64,
+    /// `compression.type` (`none`, `gzip`, `snappy`, `lz4`, `zstd`), at each producer's default
+    /// level.
+    pub compression: String,
 }
 
 impl Default for Settings {
@@ -28,6 +31,7 @@ impl Default for Settings {
             max_in_flight: 5,
             buffer_bytes: 10 * 1024 * 1024,
             delivery_timeout_ms: 120_000,
+            compression: "none".to_string(),
         }
     }
 }
@@ -57,6 +61,9 @@ pub struct Workload {
     pub threads: u32,
     /// Offered load in records/s for an open-loop run; `None`: closed loop.
     pub offered_per_s: Option<f64>,
+    /// Text-like values (JSON-ish log lines, [`crate::text`], from a pool of 1,024) instead of
+    /// `size` bytes of `x`: what compression is measured on.
+    pub text: bool,
 }
 
 impl Workload {
@@ -71,6 +78,7 @@ impl Workload {
             keyed: false,
             threads: 1,
             offered_per_s: None,
+            text: false,
         }
     }
 }
@@ -123,6 +131,9 @@ pub struct RunResult {
     pub send_s: f64,
     /// Largest delay of a send call past its due time in an open-loop run, microseconds.
     pub max_lag_us: u64,
+    /// Bytes the producer wrote to brokers over the run, warm-up included (idem: its
+    /// `outgoing-byte-total`; librdkafka: its statistics' `tx_bytes`); 0: not measured.
+    pub wire_bytes: u64,
     /// The broker's counters after the run (`key=value ...`, idem's cluster only). Filled in
     /// by the harness, not part of the `RESULT` line.
     pub broker_stats: String,
@@ -154,6 +165,12 @@ impl RunResult {
     /// CPU seconds per million records.
     pub fn cpu_s_per_million(&self) -> f64 {
         self.cpu_s * 1e6 / (self.records.max(1) as f64)
+    }
+
+    /// Bytes on the wire over value bytes sent (0 when not measured): below 1, compression
+    /// saved more than the requests' framing costs.
+    pub fn wire_ratio(&self) -> f64 {
+        if self.wire_bytes == 0 { 0.0 } else { self.wire_bytes as f64 / self.bytes.max(1) as f64 }
     }
 
     /// The `RESULT k=v ...` line (values contain no spaces: spaces in names become `_`).
@@ -190,6 +207,9 @@ impl RunResult {
         if let Some(l) = self.linger_ms {
             let _ = write!(s, " linger_ms={l}");
         }
+        if self.wire_bytes > 0 {
+            let _ = write!(s, " wire_bytes={}", self.wire_bytes);
+        }
         s
     }
 
@@ -225,6 +245,7 @@ impl RunResult {
             offered_per_s: f("offered_per_s").unwrap_or(0.0),
             send_s: f("send_s").unwrap_or(0.0),
             max_lag_us: n("max_lag_us").unwrap_or(0),
+            wire_bytes: n("wire_bytes").unwrap_or(0),
             broker_stats: String::new(),
         })
     }
@@ -259,9 +280,14 @@ mod tests {
             offered_per_s: 150_000.0,
             send_s: 1.25,
             max_lag_us: 70,
+            wire_bytes: 25_000_000,
             broker_stats: String::new(),
         };
         assert_eq!(RunResult::parse_line(&r.to_line()), Some(r.clone()));
+        assert!((r.wire_ratio() - 0.25).abs() < 1e-9);
+        let unmeasured = RunResult { wire_bytes: 0, ..r.clone() };
+        assert_eq!(RunResult::parse_line(&unmeasured.to_line()), Some(unmeasured.clone()));
+        assert_eq!(unmeasured.wire_ratio(), 0.0);
         let closed = RunResult { linger_ms: None, offered_per_s: 0.0, ..r.clone() };
         assert_eq!(RunResult::parse_line(&closed.to_line()), Some(closed));
         assert!((r.records_per_s() - 666_666.67).abs() < 1.0);

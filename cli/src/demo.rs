@@ -11,6 +11,7 @@ mod workload;
 use std::process::ExitCode;
 
 use clap::Args;
+use idem_core::proto::record_batch::Compression;
 
 /// Extra text of `idem demo --help`.
 const AFTER_HELP: &str = "\
@@ -46,12 +47,25 @@ pub struct DemoArgs {
     /// Run without fault injection.
     #[arg(long)]
     pub no_faults: bool,
+    /// The producer's `compression.type`: none, gzip, snappy, lz4 or zstd (at the codec's
+    /// default level); the report counts the compressed batches read back.
+    #[arg(long, value_name = "CODEC", default_value = "none", value_parser = parse_codec)]
+    pub compression: Compression,
     /// Draw the progress line even when stderr is not a terminal.
     #[arg(long, conflicts_with = "no_progress")]
     pub progress: bool,
     /// Never draw the progress line.
     #[arg(long)]
     pub no_progress: bool,
+}
+
+/// A `--compression` value: Kafka's codec names, for a codec this build has.
+fn parse_codec(name: &str) -> Result<Compression, String> {
+    match Compression::from_name(name) {
+        Some(c) if c.is_enabled() => Ok(c),
+        Some(c) => Err(format!("{} is not built into this binary", c.name())),
+        None => Err("expected none, gzip, snappy, lz4 or zstd".to_string()),
+    }
 }
 
 /// Runs `idem demo`; returns the exit code (0 iff PASS).
@@ -86,5 +100,9 @@ mod tests {
         assert!(parse_str("--threads 0").is_err());
         assert!(parse_str("--bogus").is_err());
         assert!(parse_str("extra").is_err());
+        assert_eq!(parse_str("").unwrap().compression, Compression::None);
+        assert_eq!(parse_str("--compression zstd").unwrap().compression, Compression::Zstd);
+        assert_eq!(parse_str("--compression=lz4").unwrap().compression, Compression::Lz4);
+        assert!(parse_str("--compression brotli").is_err());
     }
 }

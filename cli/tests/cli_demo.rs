@@ -44,3 +44,21 @@ fn demo_without_faults_passes_and_reports_no_faults() {
     assert_eq!(count(&stdout, "retries (batch resends)"), 0, "{stdout}");
     assert_eq!(count(&stdout, "leader moves"), 0, "{stdout}");
 }
+
+#[test]
+fn demo_with_each_codec_passes_and_every_batch_is_compressed() {
+    for codec in ["gzip", "snappy", "lz4", "zstd"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_idem"))
+            .args(["demo", "--records", "3000", "--no-progress", "--compression", codec])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{codec}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains(&format!("faults on, compression {codec}")), "{stdout}");
+        assert!(stdout.contains("\nPASS: all 3000 records"), "{stdout}");
+        let label = format!("batches compressed ({codec})");
+        let compressed = count(&stdout, &label);
+        let line = stdout.lines().find(|l| l.trim_start().starts_with(&label)).unwrap();
+        assert!(compressed > 0 && line.ends_with(&format!("of {compressed} batches")), "{codec}: {line}");
+    }
+}

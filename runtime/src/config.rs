@@ -325,6 +325,16 @@ mod tests {
         assert!(Config::new("localhost:9092").unwrap().with("statistics.interval.ms", "-1").is_err());
         let c = c.with("debug", "eos,msg").unwrap();
         assert_eq!(c.core.debug.to_string(), "msg,eos");
+        let c = c.with("compression.type", "lz4").unwrap().with("compression.level", "4").unwrap();
+        assert_eq!((c.core.compression.name(), c.core.compression_level), ("lz4", Some(4)));
+        let e = Config::from_pairs([
+            ("bootstrap.servers", "a:1"),
+            ("compression.type", "zstd"),
+            ("compression.level", "99"),
+        ])
+        .unwrap_err();
+        assert!(e.to_string().contains("compression.level"), "{e}");
+        assert!(Config::new("localhost:9092").unwrap().with("compression.type", "lzma").is_err());
         let with_cb = c.clone().on_statistics(|_| {});
         assert_eq!(with_cb, with_cb.clone());
         assert_ne!(with_cb, c);

@@ -21,8 +21,32 @@ use crate::actors::{BrokerFault, BrokerOut, ProducerOut, Refused, RestartMode, S
 use crate::checker::{FailReason, LogEntry, Outcome, decode_log, is_sequence_code};
 use crate::sim::{self, RunResult, SimConfig};
 
-/// The real producer behind [`SimProducer`].
-pub struct IdemProducer(pub Producer);
+/// What the simulated application attaches to every record (the core's per-record opaque
+/// value): the id the record should get, checked against the id of the report it comes back
+/// with, padded to the size of the runtimes' completer so that `buffer.memory` accounts as much
+/// per record as in the runtimes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SimOpaque {
+    id: u64,
+    _padding: [u64; 2],
+}
+
+/// The real producer behind [`SimProducer`], and how many records it accepted (the id the
+/// next accepted record gets: ids are dense).
+pub struct IdemProducer(pub Producer<SimOpaque>, u64);
+
+impl IdemProducer {
+    /// Wraps a producer that has accepted no record yet.
+    pub fn new(producer: Producer<SimOpaque>) -> IdemProducer {
+        IdemProducer(producer, 0)
+    }
+
+    /// The record id a report carries, checked against the opaque value it came back with.
+    fn checked(id: RecordId, opaque: SimOpaque) -> RecordId {
+        assert_eq!(id.0, opaque.id, "record {}'s report came back with record {}'s opaque value", id.0, opaque.id);
+        id
+    }
+}
 
 impl SimProducer for IdemProducer {
     type Id = RecordId;
@@ -36,10 +60,20 @@ impl SimProducer for IdemProducer {
             headers: &[],
             timestamp_ms: r.timestamp_ms,
         };
-        match self.0.send(now, &rec) {
-            Ok(id) => Ok(id),
-            Err(SendError::QueueFull) => Err(Refused::QueueFull),
-            Err(e) => Err(Refused::Other(e.to_string())),
+        let opaque = SimOpaque { id: self.1, _padding: [0; 2] };
+        match self.0.send_with_opaque(now, &rec, opaque) {
+            Ok(id) => {
+                assert_eq!(id.0, self.1, "record ids are dense");
+                self.1 += 1;
+                Ok(id)
+            }
+            Err((e, back)) => {
+                assert_eq!(back, opaque, "a refused record's opaque value comes back");
+                Err(match e {
+                    SendError::QueueFull => Refused::QueueFull,
+                    e => Refused::Other(e.to_string()),
+                })
+            }
         }
     }
     fn flush(&mut self, now: Instant) {
@@ -66,10 +100,12 @@ impl SimProducer for IdemProducer {
             // The simulated network copies what is written, as a socket does.
             Output::Transmit { conn, data } => ProducerOut::Transmit { conn: conn.0, data: data.to_vec() },
             Output::Close { conn } => ProducerOut::Close { conn: conn.0 },
-            Output::Event(Event::Delivered { id, partition, offset, .. }) => {
-                ProducerOut::Report { id, outcome: Outcome::Delivered { partition, offset } }
-            }
-            Output::Event(Event::Failed { id, persisted, error, .. }) => {
+            Output::Event(Event::Delivered { id, partition, offset, opaque, .. }) => ProducerOut::Report {
+                id: IdemProducer::checked(id, opaque),
+                outcome: Outcome::Delivered { partition, offset },
+            },
+            Output::Event(Event::Failed { id, persisted, error, opaque }) => {
+                let id = IdemProducer::checked(id, opaque);
                 let why = fail_reason(error);
                 let outcome = match persisted {
                     Persisted::No => Outcome::NotPersisted(why),
@@ -94,6 +130,7 @@ impl SimProducer for IdemProducer {
             ("p_implicit_acks", m.implicit_acks),
             ("p_records_failed", m.records_failed),
             ("p_produce_requests", m.produce_requests),
+            ("p_batch_splits", m.batch_splits),
         ]
     }
 }
@@ -147,6 +184,18 @@ impl IdemCluster {
             seed,
             ..ClusterConfig::default()
         }
+    }
+
+    /// Batches in the logs whose records are compressed (attributes bits 0-2 not 0).
+    pub fn compressed_batches(&self) -> u64 {
+        let mut n = 0;
+        for name in self.cluster.topic_names() {
+            for p in 0.. {
+                let Some(log) = self.cluster.partition_log(name, p) else { break };
+                n += log.batches().filter(|b| b.bytes.get(22).is_some_and(|a| a & 0x07 != 0)).count() as u64;
+            }
+        }
+        n
     }
 
     /// A cluster from a full configuration (scenarios tune the validator or producer ids).
@@ -294,6 +343,7 @@ impl SimBroker for IdemCluster {
             ("sasl_reauthentications", s.sasl_reauthentications),
             ("sasl_failures", s.sasl_failures),
             ("sasl_expired_refused", s.sasl_refused),
+            ("compressed_batches_in_log", self.compressed_batches()),
         ]
     }
     fn state_loss_marks(&self) -> BTreeMap<(String, i32), Vec<i64>> {
@@ -384,7 +434,8 @@ fn sasl_setup(seed: u64) -> Option<(Mechanism, Option<u64>)> {
 }
 
 /// Derives the run's shape from the seed: cluster size, partitions, record count, producer
-/// settings (linger, batch size, in-flight window, buffer size, timeouts, retries), the brokers'
+/// settings (linger, batch size, in-flight window, buffer size, timeouts, retries,
+/// `compression.type` and `compression.level` in two seeds of five), the brokers'
 /// flavour (KIP-360 acceptance of unknown producers, tansu's duplicate answer).
 ///
 /// One seed in ten is a large run (500 to 1,500 records over 2 to 8 partitions, small batches,
@@ -425,6 +476,22 @@ pub fn setup(seed: u64) -> SeedSetup {
     if rng.chance(0.15) {
         producer.push(("retries", [0u64, 1, 3][rng.below(3) as usize].to_string()));
     }
+    // Two seeds in five compress their batches, the codec and level chosen by the seed. Drawn
+    // from a stream of their own, so every other choice of a seed is what it was before
+    // compression was simulated.
+    let mut crng = Rng::new(seed ^ 0xC0DE_C0DE);
+    if crng.chance(0.4) {
+        let codec = ["gzip", "snappy", "lz4", "zstd"][crng.below(4) as usize];
+        producer.push(("compression.type", codec.to_string()));
+        let level = match codec {
+            "gzip" => Some(1 + crng.below(9) as i64),
+            "zstd" => Some(crng.below(9) as i64 - 3),
+            _ => None,
+        };
+        if let Some(level) = level.filter(|_| crng.chance(0.5)) {
+            producer.push(("compression.level", level.to_string()));
+        }
+    }
     let send_window = if large { 1000 + rng.below(5000) } else { 500 + rng.below(4000) };
     let sim = SimConfig {
         topic: "sim".into(),
@@ -461,7 +528,7 @@ pub fn setup(seed: u64) -> SeedSetup {
 /// A producer from `(key, value)` settings. With `IDEM_SIM_TRACE` set, its `debug` setting is
 /// `IDEM_SIM_DEBUG` (default `all`, unless the settings name one), so that the trace shows its
 /// diagnostics; they change nothing else (and are not hashed).
-pub fn producer(settings: &[(String, String)]) -> Producer {
+pub fn producer(settings: &[(String, String)]) -> Producer<SimOpaque> {
     let mut config = match ProducerConfig::from_pairs(settings.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
         Ok(c) => c,
         Err(e) => panic!("producer config {settings:?} refused: {e}"),
@@ -472,7 +539,7 @@ pub fn producer(settings: &[(String, String)]) -> Producer {
             panic!("IDEM_SIM_DEBUG: {e}");
         }
     }
-    match Producer::new(config, Instant::ZERO) {
+    match Producer::with_opaque(config, Instant::ZERO) {
         Ok(p) => p,
         Err(e) => panic!("producer refused its config: {e}"),
     }
@@ -511,7 +578,7 @@ pub fn run_seed(seed: u64) -> RunResult {
         n.chunks_mut(8).for_each(|c| c.copy_from_slice(&nonces.next_u64().to_le_bytes()));
         Some(n)
     }));
-    let mut r = sim::run(&s.sim, schedule, IdemProducer(p), cluster, rng.fork());
+    let mut r = sim::run(&s.sim, schedule, IdemProducer::new(p), cluster, rng.fork());
     if !r.errors.is_empty() {
         r.summary = format!("{} | {:?}", r.summary, s);
     }

@@ -378,6 +378,23 @@ pub fn check(run: &Run) -> Vec<String> {
         if report.at > bound {
             err(format!("LIVENESS: record {idx} reported at {:?}, bound {:?}", report.at, bound));
         }
+        // 6. Progress: on a healthy cluster nothing waits out its delivery timeout. A record sent
+        // once every fault had ended (brokers up, the network behaving) that fails on
+        // `delivery.timeout.ms` counted from its own `send` means the producer stopped making
+        // progress on its own (e.g. memory it can never free). (A record that joined a batch
+        // opened during the faults shares that batch's earlier deadline, as in the Java client:
+        // it may time out sooner, which is not a stall.)
+        let timed_out = matches!(
+            report.outcome,
+            Outcome::NotPersisted(FailReason::Timeout) | Outcome::PossiblyPersisted(FailReason::Timeout)
+        );
+        let sent_at = run.sent[idx].sent_at;
+        if timed_out && sent_at >= run.faults_end && report.at >= sent_at + run.delivery_timeout {
+            err(format!(
+                "STALLED: record {idx} sent at {:?}, after the last fault ended at {:?}, timed out at {:?}",
+                run.sent[idx].sent_at, run.faults_end, report.at
+            ));
+        }
     }
 
     // 2. Order across sessions.

@@ -150,7 +150,7 @@ impl Scenario {
             c.cluster.set_first_producer_epoch(e);
         }
         let lines = Rc::new(RefCell::new(Vec::new()));
-        let tapped = Tapped { inner: IdemProducer(p), tap: Default::default(), lines: lines.clone() };
+        let tapped = Tapped { inner: IdemProducer::new(p), tap: Default::default(), lines: lines.clone() };
         let r = sim::run(&self.sim, self.schedule, tapped, c, Rng::new(self.seed));
         let lines = lines.borrow().clone();
         (r, lines)

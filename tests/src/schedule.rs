@@ -51,8 +51,17 @@ pub struct Schedule {
 impl Schedule {
     /// Adds an event.
     pub fn at(&mut self, t: Instant, s: Script) {
-        if matches!(s, Script::Net(_) | Script::Broker(_)) {
-            self.faults_end = self.faults_end.max(t);
+        // A stall ends `ms` after it starts; every other fault, at its event (recoveries are
+        // events of their own).
+        let end = match s {
+            Script::Net(NetFault::Stall { ms, .. } | NetFault::StallAll { ms, .. }) => {
+                Some(t + Duration::from_millis(ms))
+            }
+            Script::Net(_) | Script::Broker(_) => Some(t),
+            Script::Send { .. } | Script::Flush => None,
+        };
+        if let Some(end) = end {
+            self.faults_end = self.faults_end.max(end);
         }
         self.events.insert((t, self.next), s);
         self.next += 1;
@@ -141,8 +150,12 @@ pub fn fault_spec(rng: &mut Rng) -> String {
 pub fn schedule(cfg: &SimConfig, rng: &mut Rng) -> Schedule {
     let mut s = Schedule::default();
     let window = cfg.send_window.as_micros().max(1);
-    for _ in 0..cfg.records {
-        let t = Instant::from_micros(rng.below(window));
+    // Some seeds offer a share of their records at once at the start, as a command-line tool
+    // reading a file does: they wait for metadata, and can fill `buffer.memory`, before any
+    // partition is known.
+    let burst = if rng.chance(0.2) { cfg.records * (1 + rng.below(4) as usize) / 4 } else { 0 };
+    for i in 0..cfg.records {
+        let t = if i < burst { Instant::ZERO } else { Instant::from_micros(rng.below(window)) };
         let partition = if rng.chance(0.1) { None } else { Some(rng.below(cfg.partitions as u64) as i32) };
         s.at(t, Script::Send { partition, filler: rng.below(200) as usize });
         if rng.chance(0.05) {

@@ -125,6 +125,7 @@ pub fn violation_kind(msg: &str) -> &'static str {
         ("reported delivered to", "WRONG PARTITION"),
         ("reported twice", "REPORTED TWICE"),
         ("LIVENESS", "LIVENESS"),
+        ("STALLED", "STALLED"),
         ("REPEATED PARTITION", "REPEATED PARTITION"),
         ("LIVELOCK", "LIVELOCK"),
         ("STUCK", "STUCK"),

@@ -60,9 +60,11 @@ fn request(body: &[u8], reqs: &mut BTreeMap<i32, (i16, i16)>) -> Option<String> 
                     let Some(bytes) = p.records else { continue };
                     if let Ok((b, _)) = RecordBatch::decode(bytes) {
                         let h = b.header;
+                        let mut scratch = Vec::new();
                         let first = b
-                            .records()
-                            .next()
+                            .decompressed_records(&mut scratch, 64 << 20)
+                            .ok()
+                            .and_then(|mut records| records.next())
                             .and_then(Result::ok)
                             .and_then(|r| r.value)
                             .map(|v| String::from_utf8_lossy(&v[..v.len().min(8)]).into_owned());

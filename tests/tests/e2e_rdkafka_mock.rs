@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use e2e_common::{Collector, Outcome, check, read_back, test_config, value_of};
+use e2e_common::{Outcome, check, read_back, run_std_with, test_config, value_of};
 use idem_std::{Config, DeliveryResult, Record};
 use rdkafka::mocking::MockCluster;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
@@ -35,23 +35,9 @@ fn run_std(
     config: Config,
     partitions: i32,
     n: u64,
-    mut during: impl FnMut(u64),
+    during: impl FnMut(u64),
 ) -> (Vec<Option<DeliveryResult>>, idem_std::ProducerMetrics) {
-    let p = idem_std::Producer::new(config).unwrap();
-    let collector = Collector::new(n as usize);
-    for i in 0..n {
-        during(i);
-        let v = value_of(i);
-        p.send_with_callback(
-            &Record::new("t").partition((i % partitions as u64) as i32).value(&v),
-            collector.callback(i),
-        )
-        .unwrap();
-    }
-    p.flush_timeout(Duration::from_secs(20)).unwrap();
-    let report = p.close_timeout(Duration::from_secs(5));
-    assert_eq!(report.counts.delivered + report.counts.failed, n);
-    (collector.take(), p.metrics())
+    run_std_with(config, partitions, n, during, |i| value_of(i).to_vec())
 }
 
 /// The same with the async runtime (handles awaited at the end).

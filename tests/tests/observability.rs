@@ -132,7 +132,7 @@ fn metered_run(faults: &str, records: u64) -> (Pair<IdemProducer, IdemCluster, D
         .batch_size(400)
         .request_timeout(Duration::from_secs(1))
         .delivery_timeout(Duration::from_secs(30));
-    let producer = IdemProducer(Producer::new(pc, Instant::ZERO).unwrap());
+    let producer = IdemProducer::new(Producer::with_opaque(pc, Instant::ZERO).unwrap());
     let mut pair = Pair::new(producer, IdemCluster::with_config(cc, "t"), DirectLink::new(), Run::default());
     let mut queued = None;
     for n in 0..records {

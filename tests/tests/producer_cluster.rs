@@ -25,7 +25,7 @@ type ClusterPair = Pair<IdemProducer, IdemCluster, DirectLink>;
 /// The pair at time zero.
 fn pair(pc: ProducerConfig, cc: ClusterConfig, link: DirectLink) -> ClusterPair {
     Pair::new(
-        IdemProducer(Producer::new(pc, Instant::ZERO).unwrap()),
+        IdemProducer::new(Producer::with_opaque(pc, Instant::ZERO).unwrap()),
         IdemCluster::with_config(cc, "t"),
         link,
         Run::default(),

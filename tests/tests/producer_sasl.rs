@@ -9,7 +9,7 @@ use idem_core::proto::ErrorCode;
 use idem_core::sasl::{Mechanism, SaslError};
 use idem_core::{Duration, Instant};
 use idem_tests::actors::WorkRecord;
-use idem_tests::adapters::{IdemCluster, IdemProducer};
+use idem_tests::adapters::{IdemCluster, IdemProducer, SimOpaque};
 use idem_tests::checker::{FailReason, Outcome, Run};
 use idem_tests::pair::{DirectLink, Pair};
 
@@ -29,7 +29,7 @@ fn cluster(mechanisms: &[Mechanism]) -> ClusterConfig {
     }
 }
 
-fn producer(settings: &[(&str, &str)]) -> Producer {
+fn producer(settings: &[(&str, &str)]) -> Producer<SimOpaque> {
     let mut pc = ProducerConfig::new("b1:9092")
         .unwrap()
         .linger(Duration::from_millis(1))
@@ -39,7 +39,7 @@ fn producer(settings: &[(&str, &str)]) -> Producer {
     for (k, v) in settings {
         pc.set(k, v).unwrap();
     }
-    let mut p = Producer::new(pc, Instant::ZERO).unwrap();
+    let mut p = Producer::with_opaque(pc, Instant::ZERO).unwrap();
     let mut n = 0u8;
     p.set_nonce_source(NonceSource::new(move || {
         n = n.wrapping_add(1);
@@ -49,8 +49,9 @@ fn producer(settings: &[(&str, &str)]) -> Producer {
 }
 
 /// Sends 10 records and drives for 10 s of virtual time; returns the pair.
-fn run(p: Producer, cc: ClusterConfig) -> Pair<IdemProducer, IdemCluster, DirectLink> {
-    let mut pair = Pair::new(IdemProducer(p), IdemCluster::with_config(cc, "t"), DirectLink::new(), Run::default());
+fn run(p: Producer<SimOpaque>, cc: ClusterConfig) -> Pair<IdemProducer, IdemCluster, DirectLink> {
+    let mut pair =
+        Pair::new(IdemProducer::new(p), IdemCluster::with_config(cc, "t"), DirectLink::new(), Run::default());
     for i in 0..10u64 {
         let r = WorkRecord {
             topic: "t".into(),
@@ -149,7 +150,7 @@ fn scram_without_a_nonce_source_is_a_typed_error() {
     for (k, v) in settings(&s) {
         pc.set(k, v).unwrap();
     }
-    let p = Producer::new(pc, Instant::ZERO).unwrap();
+    let p = Producer::with_opaque(pc, Instant::ZERO).unwrap();
     let pair = run(p, cluster(&Mechanism::ALL));
     let e = pair.producer.0.fatal_error().unwrap();
     assert!(matches!(e, FatalError::Authentication { failure: AuthenticationFailure::NoNonceSource, .. }), "{e:?}");

@@ -59,6 +59,7 @@ fn seeds() {
             "restarts",
             "producers_expired",
             "sim_queue_full",
+            "compressed_batches_in_log",
         ] {
             assert!(
                 sweep.counters.get(k).copied().unwrap_or(0) > 0,

@@ -86,6 +86,7 @@ impl Args {
             max_in_flight: self.num("max-in-flight", d.max_in_flight)?,
             buffer_bytes: self.num("buffer-bytes", d.buffer_bytes)?,
             delivery_timeout_ms: self.num("delivery-timeout-ms", d.delivery_timeout_ms)?,
+            compression: self.opts.get("compression").cloned().unwrap_or(d.compression),
         })
     }
 
@@ -100,6 +101,7 @@ impl Args {
             keyed: self.num("keyed", false)?,
             threads: self.num::<u32>("threads", 1)?.max(1),
             offered_per_s: (offered > 0.0).then_some(offered),
+            text: self.num("text", false)?,
         })
     }
 }
@@ -222,6 +224,17 @@ impl Run<'_> {
                 ),
             ),
             Plan::Latency => self.latency(&brokers)?,
+            Plan::Compression => (
+                self.run(harness::compression_plan(scale, &brokers, s)),
+                "Workloads: 200,000 text-like records of 1 KiB (JSON-ish log lines: field names repeat, \
+                 numbers and words vary; a pool of 1,024 distinct values cycled), unkeyed, round-robin over 3 \
+                 partitions, with compression.type none, lz4 and zstd (each producer at its default level: \
+                 idem lz4 fast mode, zstd 3; librdkafka lz4 fast, zstd 3). wire / value: bytes the producer \
+                 wrote to the brokers (idem: outgoing-byte-total; librdkafka: statistics tx_bytes, every \
+                 100 ms on these runs) over the value bytes sent: framing included, so about 1.0x \
+                 uncompressed."
+                    .to_string(),
+            ),
         };
         if results.is_empty() {
             return Err(format!("plan {}: no run succeeded", plan.name()));

@@ -11,7 +11,7 @@
 //! Per partition and thread: records appear in the order the thread sent them. Every batch must
 //! decode with a valid CRC, every value must be a demo value.
 
-use idem_core::proto::record_batch::RecordBatch;
+use idem_core::proto::record_batch::{Compression, RecordBatch};
 
 use super::workload::{Plan, decode_value};
 
@@ -67,8 +67,13 @@ pub struct Verdict {
     pub wrong_partition: u64,
     /// Records whose reported offset differs from where they are.
     pub wrong_offset: u64,
-    /// Batches that failed to decode (CRC, framing) and values that are not demo values.
+    /// Batches that failed to decode (CRC, framing, decompression) and values that are not
+    /// demo values.
     pub corrupt: u64,
+    /// Batches read from the logs.
+    pub batches: u64,
+    /// Of those, batches whose records are compressed (any codec).
+    pub compressed_batches: u64,
 }
 
 impl Verdict {
@@ -101,14 +106,19 @@ pub struct Checker<'o> {
     /// Per partition, per thread: the index of the last record seen.
     last: Vec<Vec<Option<u64>>>,
     verdict: Verdict,
+    /// Where a compressed batch's records are decompressed (reused).
+    scratch: Vec<u8>,
 }
+
+/// Bound on one batch's decompressed records (the embedded cluster's own bound).
+const MAX_DECOMPRESSED: usize = 64 << 20;
 
 impl<'o> Checker<'o> {
     /// A checker for `plan`, given each thread's outcomes (indexed by record number).
     pub fn new(plan: Plan, outcomes: &'o [Vec<Outcome>]) -> Self {
         let found = (0..plan.threads).map(|t| vec![(0, -1); plan.records_of(t) as usize]).collect();
         let last = (0..plan.partitions).map(|_| vec![None; plan.threads as usize]).collect();
-        Checker { plan, outcomes, found, last, verdict: Verdict::default() }
+        Checker { plan, outcomes, found, last, verdict: Verdict::default(), scratch: Vec::new() }
     }
 
     /// Reads one partition's log: its batches in offset order, each as stored bytes.
@@ -121,14 +131,24 @@ impl<'o> Checker<'o> {
                     continue;
                 }
             };
-            for record in batch.records() {
-                let Ok(record) = record else {
-                    self.verdict.corrupt += 1;
-                    break;
-                };
-                let offset = record.offset(&batch.header);
-                self.record(partition, offset, record.value.unwrap_or_default());
+            self.verdict.batches += 1;
+            let compressed = batch.header.compression().is_ok_and(|c| c != Compression::None);
+            self.verdict.compressed_batches += u64::from(compressed);
+            let mut scratch = core::mem::take(&mut self.scratch);
+            match batch.decompressed_records(&mut scratch, MAX_DECOMPRESSED) {
+                Ok(records) => {
+                    for record in records {
+                        let Ok(record) = record else {
+                            self.verdict.corrupt += 1;
+                            break;
+                        };
+                        let offset = record.offset(&batch.header);
+                        self.record(partition, offset, record.value.unwrap_or_default());
+                    }
+                }
+                Err(_) => self.verdict.corrupt += 1,
             }
+            self.scratch = scratch;
         }
     }
 

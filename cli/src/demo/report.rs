@@ -4,6 +4,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use idem_core::proto::record_batch::Compression;
+
 use super::check::Verdict;
 use super::workload::Plan;
 use crate::progress::per_second;
@@ -57,6 +59,8 @@ pub struct Report {
     pub brokers: usize,
     /// Whether faults were on.
     pub faults: bool,
+    /// The producer's `compression.type`.
+    pub compression: Compression,
     /// The cluster's fault counters.
     pub injected: Injected,
     /// The producer's metrics.
@@ -78,13 +82,17 @@ impl Report {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "idem demo: {} records from {} threads to {} partitions on a {}-broker cluster over TCP, seed {}, faults {}",
+            "idem demo: {} records from {} threads to {} partitions on a {}-broker cluster over TCP, seed {}, faults {}{}",
             p.records,
             p.threads,
             p.partitions,
             self.brokers,
             p.seed,
-            if self.faults { "on" } else { "off" }
+            if self.faults { "on" } else { "off" },
+            match self.compression {
+                Compression::None => String::new(),
+                c => format!(", compression {}", c.name()),
+            }
         );
         let _ = writeln!(s, "\ninjected by the cluster");
         line(
@@ -115,6 +123,10 @@ impl Report {
         line(&mut s, "connection errors", r.connection_errors, "");
         let _ = writeln!(s, "\nread back from the partition logs");
         line(&mut s, "records in the logs", v.in_log, "");
+        if self.compression != Compression::None {
+            let note = format!("of {} batches", v.batches);
+            line(&mut s, &format!("batches compressed ({})", self.compression.name()), v.compressed_batches, &note);
+        }
         line(&mut s, "delivered", v.delivered, "");
         let problems: [(&str, u64, &str); 11] = [
             ("failed, not persisted", v.not_persisted, ""),
@@ -169,6 +181,7 @@ mod tests {
             plan: Plan { records: 10, threads: 2, partitions: 6, value_len: 20, seed: 3 },
             brokers: 3,
             faults: true,
+            compression: Compression::None,
             injected: Injected {
                 dropped_after_append: 4,
                 leader_moves: 1,

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use idem_core::broker::{ClusterStats, FaultSpec, TopicConfig};
 use idem_core::producer::{Persisted, ProducerMetrics};
+use idem_core::proto::record_batch::Compression;
 use idem_mock::{MockCluster, MockClusterConfig};
 
 use super::DemoArgs;
@@ -126,7 +127,7 @@ pub(super) fn run(d: &DemoArgs) -> u8 {
             return 2;
         }
     };
-    let producer = match new_producer(&cluster.bootstrap_servers(), plan.seed) {
+    let producer = match new_producer(&cluster.bootstrap_servers(), plan.seed, d.compression) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("idem demo: cannot create the producer: {e}");
@@ -184,6 +185,7 @@ pub(super) fn run(d: &DemoArgs) -> u8 {
         plan,
         brokers: BROKERS,
         faults,
+        compression: d.compression,
         injected: injected(&cluster.stats()),
         reaction: reaction(&metrics),
         verdict,
@@ -247,8 +249,8 @@ fn outcome_of(result: &idem_std::DeliveryResult) -> Outcome {
 }
 
 /// The demo's producer: Kafka's defaults except short backoffs and timeouts (the cluster is
-/// local), and the demo's seed for the jitter.
-fn new_producer(bootstrap: &str, seed: u64) -> Result<idem_std::Producer, String> {
+/// local), the demo's seed for the jitter and its `compression.type`.
+fn new_producer(bootstrap: &str, seed: u64, compression: Compression) -> Result<idem_std::Producer, String> {
     let mut config = idem_std::Config::new(bootstrap).map_err(|e| e.to_string())?;
     for (k, v) in [
         ("client.id", "idem-demo".to_string()),
@@ -260,6 +262,7 @@ fn new_producer(bootstrap: &str, seed: u64) -> Result<idem_std::Producer, String
         ("reconnect.backoff.max.ms", "200".to_string()),
         ("request.timeout.ms", "5000".to_string()),
         ("delivery.timeout.ms", "120000".to_string()),
+        ("compression.type", compression.name().to_string()),
     ] {
         config.set(k, &v).map_err(|e| e.to_string())?;
     }

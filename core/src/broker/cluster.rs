@@ -527,7 +527,7 @@ impl Cluster {
             return Err(format!("unsupported api key {}", header.api_key));
         };
         let (v, corr) = (header.api_version, header.correlation_id);
-        if key != ApiKey::ApiVersions && !key.supported().contains(v) {
+        if key != ApiKey::ApiVersions && !self.served(key).contains(v) {
             return Err(format!("unsupported version {v} of {}", key.name()));
         }
         self.debug(DebugContext::Protocol, || {

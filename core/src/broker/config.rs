@@ -74,6 +74,12 @@ pub struct ClusterConfig {
     pub debug: crate::debug::DebugContexts,
     /// SASL required on every listener (`SASL_PLAINTEXT`), or `None` (`PLAINTEXT`, the default).
     pub sasl: Option<super::sasl::SaslServerConfig>,
+    /// Highest version served per API, below what idem speaks (empty by default: every API at
+    /// its highest): to play an older broker. ApiVersions advertises the capped ranges and a
+    /// request above a cap closes its connection, as for any version the broker does not
+    /// serve. For example `(ApiKey::Produce, 6)` is a broker from before KIP-110 (Kafka 2.0),
+    /// which refuses zstd batches with UNSUPPORTED_COMPRESSION_TYPE.
+    pub max_versions: Vec<(crate::proto::ApiKey, i16)>,
 }
 
 /// How InitProducerId answers a producer without a transactional id.
@@ -130,6 +136,7 @@ impl Default for ClusterConfig {
             duplicate_answer: DuplicateAnswer::OriginalOffset,
             debug: crate::debug::DebugContexts::NONE,
             sasl: None,
+            max_versions: Vec::new(),
         }
     }
 }
@@ -156,6 +163,14 @@ pub enum ConfigError {
         /// The count given.
         partitions: i32,
     },
+    /// A `max_versions` cap below the lowest version idem serves of that API (nothing would be
+    /// left to serve).
+    VersionCapBelowMin {
+        /// The API key.
+        api_key: i16,
+        /// The cap given.
+        max: i16,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -171,6 +186,9 @@ impl fmt::Display for ConfigError {
             ConfigError::Sasl(msg) => write!(f, "SASL: {msg}"),
             ConfigError::InvalidPartitionCount { topic, partitions } => {
                 write!(f, "topic `{topic}`: {partitions} partitions (must be 1..=100000)")
+            }
+            ConfigError::VersionCapBelowMin { api_key, max } => {
+                write!(f, "max version {max} of api key {api_key} is below the lowest version served")
             }
         }
     }
@@ -212,6 +230,9 @@ impl ClusterConfig {
             if self.topics.iter().skip(i + 1).any(|o| o.name == t.name) {
                 return Err(ConfigError::DuplicateTopic(t.name.clone()));
             }
+        }
+        if let Some(&(key, max)) = self.max_versions.iter().find(|(k, max)| *max < k.supported().min) {
+            return Err(ConfigError::VersionCapBelowMin { api_key: key.as_i16(), max });
         }
         Ok(())
     }

@@ -19,6 +19,7 @@ use alloc::vec::Vec;
 use bytes::Bytes;
 
 use super::report::{RecordId, SendError};
+use super::sealer::Sealer;
 use crate::proto::record_batch::{ProducerStamp, RECORD_BATCH_OVERHEAD, RecordBatchBuilder};
 use crate::proto::writer::{varint_len, varlong_len};
 use crate::time::Instant;
@@ -70,10 +71,10 @@ impl<T> OpenBatch<T> {
         held_by::<T>(self.builder.capacity(), self.records.capacity())
     }
 
-    /// Seals the batch with `stamp`; returns the final bytes (a shared buffer, without a copy),
-    /// the records, when it was created and its accounted size.
-    pub(crate) fn seal(self, stamp: ProducerStamp) -> (Bytes, Vec<RecordMeta<T>>, Instant, usize) {
-        (Bytes::from(self.builder.seal(stamp)), self.records, self.created, self.accounted)
+    /// Seals the batch with `stamp` through `sealer` (the codec); returns the final bytes (a
+    /// shared buffer, without a copy), the records, when it was created and its accounted size.
+    pub(crate) fn seal(self, stamp: ProducerStamp, sealer: &mut Sealer) -> (Bytes, Vec<RecordMeta<T>>, Instant, usize) {
+        (sealer.seal(self.builder, stamp), self.records, self.created, self.accounted)
     }
 }
 
@@ -461,7 +462,7 @@ mod tests {
         assert_eq!(acc.used(), b.accounted);
         assert_eq!(b.len() as u64, n);
         let (bytes, records, _, accounted) =
-            b.seal(ProducerStamp { producer_id: 1, producer_epoch: 0, base_sequence: 0 });
+            b.seal(ProducerStamp { producer_id: 1, producer_epoch: 0, base_sequence: 0 }, &mut Sealer::default());
         let (batch, _) = crate::proto::record_batch::RecordBatch::decode(&bytes).unwrap();
         assert_eq!(batch.header.record_count as usize, records.len());
         let bytes = unshared(bytes);
@@ -499,7 +500,7 @@ mod tests {
         assert_eq!(capacities, [512, 1024, 2048, 4096], "doubling up to batch.size");
         let b = open.take().unwrap();
         assert!(b.size() <= 4096);
-        let (bytes, records, _, accounted) = b.seal(ProducerStamp::NONE);
+        let (bytes, records, _, accounted) = b.seal(ProducerStamp::NONE, &mut Sealer::default());
         let bytes = unshared(bytes);
         assert_eq!(accounted, held(&bytes, &records));
         acc.recycle(bytes, records, accounted);
@@ -561,7 +562,7 @@ mod tests {
             Ok(AppendOutcome::Appended { full: true })
         );
         let b = open.take().unwrap();
-        let (bytes, records, _, accounted) = b.seal(ProducerStamp::NONE);
+        let (bytes, records, _, accounted) = b.seal(ProducerStamp::NONE, &mut Sealer::default());
         assert_eq!(bytes.len(), need);
         let bytes = unshared(bytes);
         assert_eq!(bytes.capacity(), need);
@@ -598,7 +599,7 @@ mod tests {
         }
         assert_eq!(batches.len(), 4, "{} bytes each", acc.used() / batches.len());
         for b in batches {
-            let (bytes, records, _, accounted) = b.seal(ProducerStamp::NONE);
+            let (bytes, records, _, accounted) = b.seal(ProducerStamp::NONE, &mut Sealer::default());
             acc.recycle_sealed(bytes, records, accounted);
             assert!(acc.used() + acc.pooled() <= limit);
         }
@@ -609,7 +610,7 @@ mod tests {
         let mut open = None;
         acc.append(&mut open, Instant::ZERO, RecordId(id), &rec(&v), ()).unwrap();
         assert_eq!(acc.used() + acc.pooled(), pooled);
-        let (bytes, records, _, accounted) = open.take().unwrap().seal(ProducerStamp::NONE);
+        let (bytes, records, _, accounted) = open.take().unwrap().seal(ProducerStamp::NONE, &mut Sealer::default());
         // A batch still held elsewhere (a request frame not yet written) is not reused.
         let frame = bytes.clone();
         acc.recycle_sealed(bytes, records, accounted);
@@ -659,7 +660,8 @@ mod tests {
                 let before = acc.used();
                 match acc.append(&mut open[p], Instant::ZERO, RecordId(id), &rec(&v), ()) {
                     Ok(AppendOutcome::SealFirst(())) => {
-                        let (bytes, records, _, accounted) = open[p].take().unwrap().seal(ProducerStamp::NONE);
+                        let (bytes, records, _, accounted) =
+                            open[p].take().unwrap().seal(ProducerStamp::NONE, &mut Sealer::default());
                         sealed.push((bytes, records, accounted));
                     }
                     Ok(AppendOutcome::Appended { .. }) => {}
@@ -670,7 +672,8 @@ mod tests {
                         // The exhausted rule: every open batch is sealed.
                         for o in &mut open {
                             if let Some(b) = o.take() {
-                                let (bytes, records, _, accounted) = b.seal(ProducerStamp::NONE);
+                                let (bytes, records, _, accounted) =
+                                    b.seal(ProducerStamp::NONE, &mut Sealer::default());
                                 sealed.push((bytes, records, accounted));
                             }
                         }

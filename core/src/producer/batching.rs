@@ -58,13 +58,13 @@ impl<T> Producer<T> {
                     // the Linger timer asks for at once), so that records arriving meanwhile
                     // join it, as with the Java client's sender thread.
                     if full {
-                        sealed |= part.seal(pid, epoch, idempotent);
+                        sealed |= part.seal(pid, epoch, idempotent, &mut self.sealer);
                     }
                     break Ok(());
                 }
                 Ok(AppendOutcome::SealFirst(back)) => {
                     opaque = back;
-                    sealed |= part.seal(pid, epoch, idempotent);
+                    sealed |= part.seal(pid, epoch, idempotent, &mut self.sealer);
                 }
                 Err(e) => break Err(e),
             }
@@ -89,7 +89,7 @@ impl<T> Producer<T> {
         for ts in &mut self.topics {
             let count = ts.partitions.len() as u32;
             for part in &mut ts.partitions {
-                if part.seal(pid, epoch, idempotent) {
+                if part.seal(pid, epoch, idempotent, &mut self.sealer) {
                     self.metrics.batches += 1;
                     ts.sticky.on_sealed(part.partition, count, &mut self.rng);
                 }
@@ -124,7 +124,7 @@ impl<T> Producer<T> {
             let Some(part) = ts.partitions.get_mut(key.p()) else { return };
             let lingered = part.open.as_ref().is_some_and(|o| exhausted || o.created + linger <= now);
             let due = part.open.is_some() && (this.closing || (lingered && part.ready_for_new_batch(window)));
-            if due && part.seal(pid, epoch, idempotent) {
+            if due && part.seal(pid, epoch, idempotent, &mut this.sealer) {
                 this.metrics.batches += 1;
                 ts.sticky.on_sealed(part.partition, count, &mut this.rng);
             }

@@ -11,6 +11,7 @@ use core::fmt;
 use super::partition::MAX_WINDOW;
 use super::security::SecurityConfig;
 use crate::debug::{DEBUG_CONTEXTS_EXPECTED, DebugContexts};
+use crate::proto::record_batch::Compression;
 use crate::time::Duration;
 
 /// Which acknowledgement the producer asks brokers for (`acks`).
@@ -99,6 +100,21 @@ pub struct ProducerConfig {
     /// `security.protocol`, `sasl.mechanism`, `sasl.username`, `sasl.password`,
     /// `sasl.oauthbearer.token` (default PLAINTEXT): see [`SecurityConfig`].
     pub security: SecurityConfig,
+    /// `compression.type` (default `none`; `gzip`, `snappy`, `lz4`, `zstd`): the codec every
+    /// batch's records are compressed with when it is sealed. A codec whose cargo feature this
+    /// build lacks is refused ([`ConfigError::CompressionUnavailable`]). zstd needs Produce v7
+    /// (KIP-110): a broker that offers less stops the producer with
+    /// [`FatalError::UnsupportedCompression`](super::FatalError::UnsupportedCompression) before
+    /// any batch is sent to it.
+    pub compression: Compression,
+    /// `compression.level` (default: the codec's own, Kafka's `compression.<codec>.level`
+    /// defaults of KIP-390: gzip 6, lz4 9, zstd 3): checked by [`ProducerConfig::validate`]
+    /// against the codec's range (gzip 1..9, lz4 1..17, zstd -131072..22); ignored by `none`
+    /// and `snappy`, which have no levels. lz4 accepts Kafka's range but compresses with LZ4's
+    /// fast compressor at every level (`lz4_flex` has no high-compression mode): its output is
+    /// a valid LZ4 frame whatever the level, only not the smaller LZ4-HC output Java writes
+    /// from level 3 on.
+    pub compression_level: Option<i32>,
 }
 
 /// A configuration that cannot be used, with what to change.
@@ -126,6 +142,9 @@ pub enum ConfigError {
         /// Why, and what to use instead.
         reason: &'static str,
     },
+    /// `compression.type` names a codec this build was compiled without (its cargo feature of
+    /// idem-core is off).
+    CompressionUnavailable(Compression),
 }
 
 impl fmt::Display for ConfigError {
@@ -137,6 +156,12 @@ impl fmt::Display for ConfigError {
             }
             ConfigError::Conflict(msg) => f.write_str(msg),
             ConfigError::NotSupported { key, value, reason } => write!(f, "`{key}={value}` is not supported: {reason}"),
+            ConfigError::CompressionUnavailable(c) => write!(
+                f,
+                "compression.type={} is not available: idem-core was built without its `{}` feature",
+                c.name(),
+                c.name()
+            ),
         }
     }
 }
@@ -168,6 +193,8 @@ impl Default for ProducerConfig {
             debug: DebugContexts::NONE,
             metrics_sample_window: Duration::from_secs(30),
             security: SecurityConfig::default(),
+            compression: Compression::None,
+            compression_level: None,
         }
     }
 }
@@ -210,6 +237,20 @@ fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigError> {
             Err(ConfigError::InvalidValue { key: key.to_string(), value: value.to_string(), expected: "true or false" })
         }
     }
+}
+
+/// Parses a `compression.type`: Kafka's names; a codec this build lacks is
+/// [`ConfigError::CompressionUnavailable`].
+fn parse_compression(key: &str, value: &str) -> Result<Compression, ConfigError> {
+    let codec = Compression::from_name(value.trim()).ok_or_else(|| ConfigError::InvalidValue {
+        key: key.to_string(),
+        value: value.to_string(),
+        expected: "none, gzip, snappy, lz4 or zstd",
+    })?;
+    if !codec.is_enabled() {
+        return Err(ConfigError::CompressionUnavailable(codec));
+    }
+    Ok(codec)
 }
 
 /// Parses `host:port[,host:port...]` (IPv6 as `[addr]:port`).
@@ -302,6 +343,14 @@ impl ProducerConfig {
             }
             "metrics.sample.window.ms" => self.metrics_sample_window = parse_ms(key, value)?,
             _ if super::security::KEYS.contains(&key) => self.security.set(key, value)?,
+            "compression.type" => self.compression = parse_compression(key, value)?,
+            "compression.level" => {
+                self.compression_level = Some(value.trim().parse::<i32>().map_err(|_| ConfigError::InvalidValue {
+                    key: key.to_string(),
+                    value: value.to_string(),
+                    expected: "an integer (the codec's level: gzip 1..9, lz4 1..17, zstd -131072..22)",
+                })?)
+            }
             _ => return Err(ConfigError::UnknownKey(key.to_string())),
         }
         Ok(self)
@@ -383,6 +432,13 @@ impl ProducerConfig {
         self.debug = contexts;
         self
     }
+    /// Typed setter: `compression.type` and `compression.level` (`None`: the codec's default);
+    /// checked by [`ProducerConfig::validate`].
+    pub fn compression(mut self, codec: Compression, level: Option<i32>) -> Self {
+        self.compression = codec;
+        self.compression_level = level;
+        self
+    }
 
     /// Checks the settings against each other; the error says which setting to change.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -430,6 +486,22 @@ impl ProducerConfig {
         self.security.validate()?;
         if self.buffer_memory < self.message_max_bytes.min(self.batch_size) {
             return Err(ConfigError::Conflict("buffer.memory must be at least min(batch.size, message.max.bytes)"));
+        }
+        if !self.compression.is_enabled() {
+            return Err(ConfigError::CompressionUnavailable(self.compression));
+        }
+        if let (Some(range), Some(level)) = (self.compression.level_range(), self.compression_level) {
+            if !range.contains(&level) {
+                return Err(ConfigError::InvalidValue {
+                    key: "compression.level".to_string(),
+                    value: level.to_string(),
+                    expected: match self.compression {
+                        Compression::Gzip => "1..9 for compression.type=gzip",
+                        Compression::Lz4 => "1..17 for compression.type=lz4",
+                        _ => "-131072..22 for compression.type=zstd",
+                    },
+                });
+            }
         }
         Ok(())
     }
@@ -514,5 +586,47 @@ mod tests {
         assert!(e.to_string().contains("`debug`") && e.to_string().contains("eos"), "{e}");
         let e = ProducerConfig::from_pairs([("bootstrap.servers", "a:1"), ("metrics.sample.window.ms", "0")]);
         assert!(e.unwrap_err().to_string().contains("metrics.sample.window.ms"));
+    }
+
+    #[test]
+    fn compression_type_and_level() {
+        let c = ProducerConfig::new("a:1").unwrap();
+        assert_eq!((c.compression, c.compression_level), (Compression::None, None), "Kafka's default: none");
+        for codec in Compression::ALL {
+            let r = ProducerConfig::from_pairs([("bootstrap.servers", "a:1"), ("compression.type", codec.name())]);
+            if codec.is_enabled() {
+                assert_eq!(r.unwrap().compression, codec);
+            } else {
+                assert_eq!(r.unwrap_err(), ConfigError::CompressionUnavailable(codec));
+            }
+        }
+        let e = ProducerConfig::from_pairs([("bootstrap.servers", "a:1"), ("compression.type", "brotli")]).unwrap_err();
+        assert!(e.to_string().contains("`compression.type`") && e.to_string().contains("zstd"), "{e}");
+        // The level is checked against the codec's range, whatever the order of the settings.
+        let level = |codec: &'static str, level: &'static str| {
+            ProducerConfig::from_pairs([
+                ("bootstrap.servers", "a:1"),
+                ("compression.level", level),
+                ("compression.type", codec),
+            ])
+        };
+        if Compression::Gzip.is_enabled() {
+            assert_eq!(level("gzip", "9").unwrap().compression_level, Some(9));
+            let e = level("gzip", "10").unwrap_err();
+            assert!(e.to_string().contains("`compression.level`") && e.to_string().contains("1..9"), "{e}");
+        }
+        if Compression::Zstd.is_enabled() {
+            assert_eq!(level("zstd", "-5").unwrap().compression_level, Some(-5));
+            assert!(level("zstd", "23").is_err());
+        }
+        if Compression::Lz4.is_enabled() {
+            assert!(level("lz4", "17").is_ok() && level("lz4", "0").is_err());
+        }
+        if Compression::Snappy.is_enabled() {
+            assert!(level("snappy", "100").is_ok(), "snappy has no levels: ignored");
+        }
+        assert!(level("none", "x").is_err(), "not an integer");
+        let c = ProducerConfig::new("a:1").unwrap().compression(Compression::Gzip, Some(0));
+        assert!(c.validate().is_err(), "level 0 is outside gzip's range (or gzip is not built in)");
     }
 }

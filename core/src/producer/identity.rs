@@ -90,7 +90,7 @@ impl<T> Producer<T> {
                 self.agenda.list_all();
                 for ts in &mut self.topics {
                     for p in &mut ts.partitions {
-                        p.renumber_from(producer_id, epoch, true, first);
+                        p.renumber_from(producer_id, epoch, true, first, &mut self.sealer);
                     }
                 }
             }

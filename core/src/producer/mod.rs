@@ -41,6 +41,7 @@ mod pending;
 mod produce;
 mod report;
 mod sasl;
+mod sealer;
 mod security;
 mod timer;
 mod topics;
@@ -72,6 +73,7 @@ use diagnostic::BumpReason as Bump;
 use idempotence::Idempotence;
 use metadata::Metadata;
 use metrics::{Maxima, NodeCounters};
+use sealer::Sealer;
 use timer::{TimerKind, Timers};
 use topics::TopicState;
 
@@ -218,6 +220,8 @@ pub struct Producer<T = ()> {
     nonce_source: Option<NonceSource>,
     /// SCRAM's salted password, reused by later exchanges with the same salt (`sasl.rs`).
     scram_cache: sasl::ScramCache,
+    /// Seals batches with the configured codec (one compression context, reused).
+    sealer: Sealer,
 }
 
 impl Producer {
@@ -260,6 +264,7 @@ impl<T> Producer<T> {
             bump_cause: None,
             nonce_source: None,
             scram_cache: Default::default(),
+            sealer: Sealer::new(&config),
             config,
         })
     }

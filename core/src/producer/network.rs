@@ -13,6 +13,7 @@ use super::outcome::Collected;
 use super::report::FatalError;
 use super::{ConnId, Output, Producer};
 use crate::debug::DebugContext;
+use crate::proto::record_batch::Compression;
 use crate::proto::{self, ApiKey, Frame};
 use crate::time::Instant;
 
@@ -177,6 +178,11 @@ impl<T> Producer<T> {
                     };
                     if let Some(api) = missing {
                         self.fail_fatal(FatalError::UnsupportedBroker { api_key: api.as_i16() });
+                    } else if let Some(e) = compression_unsupported(self.config.compression, versions.produce) {
+                        // As the Java client's `ProduceRequest.validateRecords` refuses zstd below
+                        // v7 (UnsupportedCompressionTypeException), but before any batch is
+                        // sealed for this broker's requests: nothing is sent that it must refuse.
+                        self.fail_fatal(e);
                     }
                     true
                 }
@@ -254,4 +260,11 @@ impl<T> Producer<T> {
             self.metadata.request_refresh();
         }
     }
+}
+
+/// The fatal error of a connection whose highest Produce version cannot carry `codec` (zstd
+/// below v7, KIP-110); `None` when it can.
+fn compression_unsupported(codec: Compression, produce: Option<i16>) -> Option<FatalError> {
+    let v = produce?;
+    (v < codec.min_produce_version()).then_some(FatalError::UnsupportedCompression { codec, produce_version: v })
 }

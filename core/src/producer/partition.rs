@@ -34,6 +34,7 @@ use super::agenda::Marks;
 use super::classify::{ErrorClass, classify, is_too_large, refreshes_metadata};
 use super::diagnostic::{BatchSummary, BumpReason, RetryReason, UnknownReason};
 use super::report::{DeliveryError, Persisted};
+use super::sealer::Sealer;
 use crate::proto::ErrorCode;
 use crate::proto::record_batch::{ProducerStamp, increment_sequence, restamp};
 use crate::time::{Duration, Instant};
@@ -126,38 +127,20 @@ impl<T> SealedBatch<T> {
 }
 
 /// Splits a batch the broker refused as too large into two batches of half its records each
-/// (the Java client's `RecordAccumulator.splitAndReenqueue`), re-encoded from its bytes; the
+/// (the Java client's `RecordAccumulator.splitAndReenqueue`), re-encoded from its bytes (its
+/// records decompressed, and the halves compressed again, by `sealer`: see `sealer.rs`); the
 /// halves are stamped with `batch.stamp` until renumbered. Gives the batch back when it holds
 /// fewer than two records or its bytes do not decode.
 #[allow(clippy::result_large_err, reason = "a rare path: the batch goes back by value, boxing it would allocate")]
-fn split_in_two<T>(batch: SealedBatch<T>) -> Result<(SealedBatch<T>, SealedBatch<T>), SealedBatch<T>> {
-    use crate::proto::record_batch::{RecordBatch, RecordBatchBuilder};
+fn split_in_two<T>(
+    batch: SealedBatch<T>,
+    sealer: &mut Sealer,
+) -> Result<(SealedBatch<T>, SealedBatch<T>), SealedBatch<T>> {
     let mid = batch.records.len() / 2;
     if mid == 0 {
         return Err(batch);
     }
-    let halves = (|| {
-        let (rb, _) = RecordBatch::decode(&batch.bytes).ok()?;
-        let mut builders: [Option<RecordBatchBuilder>; 2] = [None, None];
-        let mut headers: Vec<(&str, Option<&[u8]>)> = Vec::new();
-        for (k, r) in rb.records().enumerate() {
-            let r = r.ok()?;
-            let ts = r.timestamp(&rb.header);
-            headers.clear();
-            for h in r.headers {
-                headers.push(h.ok()?);
-            }
-            let half = usize::from(k >= mid);
-            builders[half]
-                .get_or_insert_with(|| RecordBatchBuilder::new(ts))
-                .append(ts, r.key, r.value, &headers)
-                .ok()?;
-        }
-        let [Some(a), Some(b)] = builders else { return None };
-        (a.record_count() as usize == mid && b.record_count() as usize == batch.records.len() - mid)
-            .then(|| (Bytes::from(a.seal(batch.stamp)), Bytes::from(b.seal(batch.stamp))))
-    })();
-    let Some((first, second)) = halves else { return Err(batch) };
+    let Some((first, second)) = sealer.split(&batch.bytes, mid, batch.stamp) else { return Err(batch) };
     let SealedBatch { mut records, created, accounted, stamp, .. } = batch;
     let tail = records.split_off(mid);
     Ok((
@@ -332,8 +315,15 @@ impl<T> PartitionState<T> {
     }
 
     /// Seals the open batch (if any) with the current producer id/epoch and the next sequence
-    /// (`idempotent`), or without a stamp. Returns whether a batch was sealed.
-    pub(crate) fn seal(&mut self, producer_id: i64, producer_epoch: i16, idempotent: bool) -> bool {
+    /// (`idempotent`), or without a stamp, through `sealer` (the codec). Returns whether a batch
+    /// was sealed.
+    pub(crate) fn seal(
+        &mut self,
+        producer_id: i64,
+        producer_epoch: i16,
+        idempotent: bool,
+        sealer: &mut Sealer,
+    ) -> bool {
         let Some(open) = self.open.take() else { return false };
         let count = open.len() as i32;
         let stamp = if idempotent {
@@ -344,7 +334,7 @@ impl<T> PartitionState<T> {
         if idempotent {
             self.next_sequence = increment_sequence(self.next_sequence, count);
         }
-        let (bytes, records, created, accounted) = open.seal(stamp);
+        let (bytes, records, created, accounted) = open.seal(stamp, sealer);
         self.queue.push_back(SealedBatch::new(bytes, records, created, accounted, stamp));
         true
     }
@@ -557,7 +547,8 @@ impl<T> PartitionState<T> {
     }
 
     /// Applies one partition result of request `corr` on `conn`. `retries`: the `retries`
-    /// setting; `backoff_until`: when a retry may start.
+    /// setting; `backoff_until`: when a retry may start; `sealer`: re-encodes a batch split
+    /// now (without idempotence).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn on_result(
         &mut self,
@@ -568,6 +559,7 @@ impl<T> PartitionState<T> {
         log_append_time: i64,
         retries: u32,
         backoff_until: Instant,
+        sealer: &mut Sealer,
         sink: &mut impl Sink<T>,
     ) -> Reaction {
         let mut reaction = Reaction::default();
@@ -684,8 +676,10 @@ impl<T> PartitionState<T> {
             {
                 reaction.retry = true;
                 if self.window.iter().nth(i).is_some_and(|b| !b.is_sequenced()) {
+                    #[allow(clippy::result_large_err, reason = "see split_in_two")]
+                    let split = |b| split_in_two(b, sealer);
                     // No sequences to keep: split now; the halves go out next.
-                    match self.take_window(i).map(split_in_two) {
+                    match self.take_window(i).map(split) {
                         Some(Ok((first, second))) => {
                             let batch = BatchSummary {
                                 records: first.records.len() as u32 + second.records.len() as u32,
@@ -859,19 +853,27 @@ impl<T> PartitionState<T> {
     /// sequence 0. Must only be called when drained.
     #[cfg(test)]
     pub(crate) fn renumber(&mut self, producer_id: i64, producer_epoch: i16, idempotent: bool) {
-        self.renumber_from(producer_id, producer_epoch, idempotent, 0);
+        self.renumber_from(producer_id, producer_epoch, idempotent, 0, &mut Sealer::default());
     }
 
     /// [`PartitionState::renumber`] starting at `first` instead of 0 (test hook for the
-    /// wrap-around scenario; Kafka requires 0 in a new epoch).
+    /// wrap-around scenario; Kafka requires 0 in a new epoch); batches marked for splitting are
+    /// re-encoded as halves by `sealer`.
     #[doc(hidden)]
-    pub(crate) fn renumber_from(&mut self, producer_id: i64, producer_epoch: i16, idempotent: bool, first: i32) {
+    pub(crate) fn renumber_from(
+        &mut self,
+        producer_id: i64,
+        producer_epoch: i16,
+        idempotent: bool,
+        first: i32,
+        sealer: &mut Sealer,
+    ) {
         while let Some(b) = self.window.pop_back() {
             if !b.split {
                 self.queue.push_front(b);
                 continue;
             }
-            match split_in_two(b) {
+            match split_in_two(b, sealer) {
                 Ok((first, second)) => {
                     self.queue.push_front(second);
                     self.queue.push_front(first);

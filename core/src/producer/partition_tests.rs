@@ -25,7 +25,7 @@ fn fresh_part_with(n: usize, seq: i32) -> PartitionState<()> {
         let r = RecordRef { timestamp_ms: 1, key: None, value: Some(&v), headers: &[] };
         acc.append(&mut p.open, T0, RecordId(i as u64 * 2), &r, ()).unwrap();
         acc.append(&mut p.open, T0, RecordId(i as u64 * 2 + 1), &r, ()).unwrap();
-        p.seal(9, 0, true);
+        p.seal(9, 0, true, &mut Sealer::default());
     }
     p
 }
@@ -80,19 +80,49 @@ fn success_and_implicit_ack() {
     let mut p = part_in_flight(3);
     let mut done = Vec::new();
     // First answer ambiguous (written, not enough replicas after append), second succeeds.
-    let r = p.on_result(C, 0, ErrorCode::NOT_ENOUGH_REPLICAS_AFTER_APPEND, -1, -1, 10, T0, &mut collect(&mut done));
+    let r = p.on_result(
+        C,
+        0,
+        ErrorCode::NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+        -1,
+        -1,
+        10,
+        T0,
+        &mut Sealer::default(),
+        &mut collect(&mut done),
+    );
     assert!(r.retry);
     assert!(done.is_empty());
-    p.on_result(C, 1, ErrorCode::NONE, 10, -1, 10, T0, &mut collect(&mut done));
+    p.on_result(C, 1, ErrorCode::NONE, 10, -1, 10, T0, &mut Sealer::default(), &mut collect(&mut done));
     // The first batch's answer proved nothing (a KIP-360 broker appends past a gap): no implicit
     // ack; it stays at the head for its retry.
     assert_eq!(done.len(), 1);
     assert!(matches!(done[0], Completion::Delivered { implicit: false, base_offset: Some(10), .. }));
-    p.on_result(C, 2, ErrorCode::DUPLICATE_SEQUENCE_NUMBER, -1, -1, 10, T0, &mut collect(&mut done));
+    p.on_result(
+        C,
+        2,
+        ErrorCode::DUPLICATE_SEQUENCE_NUMBER,
+        -1,
+        -1,
+        10,
+        T0,
+        &mut Sealer::default(),
+        &mut collect(&mut done),
+    );
     assert!(matches!(done[1], Completion::Delivered { duplicate: true, base_offset: None, .. }));
     let i = p.next_to_send(T0, C, 5, false).unwrap();
     p.mark_sent(i, C, 3);
-    p.on_result(C, 3, ErrorCode::DUPLICATE_SEQUENCE_NUMBER, 9, -1, 10, T0, &mut collect(&mut done));
+    p.on_result(
+        C,
+        3,
+        ErrorCode::DUPLICATE_SEQUENCE_NUMBER,
+        9,
+        -1,
+        10,
+        T0,
+        &mut Sealer::default(),
+        &mut collect(&mut done),
+    );
     assert!(matches!(done[2], Completion::Delivered { duplicate: true, base_offset: Some(9), .. }));
     assert!(p.window.is_empty() && p.in_flight == 0);
 }
@@ -118,7 +148,17 @@ fn lost_batches_are_resent_in_order_with_the_same_bytes() {
         p.mark_sent(i, ConnId(2), 10 + k);
         assert_eq!(p.next_to_send(t, ConnId(2), 5, false), None, "nothing behind a resend in flight");
         resent.push(p.window.front().unwrap().bytes.clone());
-        p.on_result(ConnId(2), 10 + k, ErrorCode::DUPLICATE_SEQUENCE_NUMBER, -1, -1, 10, t, &mut collect(&mut done));
+        p.on_result(
+            ConnId(2),
+            10 + k,
+            ErrorCode::DUPLICATE_SEQUENCE_NUMBER,
+            -1,
+            -1,
+            10,
+            t,
+            &mut Sealer::default(),
+            &mut collect(&mut done),
+        );
     }
     assert_eq!(before, resent);
     assert_eq!(done.len(), 3);
@@ -128,8 +168,28 @@ fn lost_batches_are_resent_in_order_with_the_same_bytes() {
 fn out_of_order_on_later_batch_is_retried_not_bumped() {
     let mut p = part_in_flight(2);
     let mut done = Vec::new();
-    p.on_result(C, 0, ErrorCode::NOT_LEADER_OR_FOLLOWER, -1, -1, 10, T0, &mut collect(&mut done));
-    let r = p.on_result(C, 1, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, -1, -1, 10, T0, &mut collect(&mut done));
+    p.on_result(
+        C,
+        0,
+        ErrorCode::NOT_LEADER_OR_FOLLOWER,
+        -1,
+        -1,
+        10,
+        T0,
+        &mut Sealer::default(),
+        &mut collect(&mut done),
+    );
+    let r = p.on_result(
+        C,
+        1,
+        ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER,
+        -1,
+        -1,
+        10,
+        T0,
+        &mut Sealer::default(),
+        &mut collect(&mut done),
+    );
     assert!(r.retry && !p.needs_bump && done.is_empty());
     assert_eq!(p.window.iter().map(|b| b.attempts).collect::<Vec<_>>(), [1, 0], "no retry counted");
 }
@@ -141,7 +201,7 @@ fn head_sequence_errors() {
     let i = p.next_to_send(T0, C, 5, false).unwrap();
     p.mark_sent(i, C, 0);
     let mut done = Vec::new();
-    p.on_result(C, 0, ErrorCode::UNKNOWN_PRODUCER_ID, -1, -1, 10, T0, &mut collect(&mut done));
+    p.on_result(C, 0, ErrorCode::UNKNOWN_PRODUCER_ID, -1, -1, 10, T0, &mut Sealer::default(), &mut collect(&mut done));
     assert!(p.needs_bump && done.is_empty() && p.window.len() == 1);
     assert!(p.drained(&mut collect(&mut done)));
     assert!(done.is_empty());
@@ -161,7 +221,17 @@ fn head_sequence_errors() {
     let i = p.next_to_send(T0, C, 5, false).unwrap();
     p.mark_sent(i, C, 1);
     let mut done = Vec::new();
-    p.on_result(C, 1, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, -1, -1, 10, T0, &mut collect(&mut done));
+    p.on_result(
+        C,
+        1,
+        ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER,
+        -1,
+        -1,
+        10,
+        T0,
+        &mut Sealer::default(),
+        &mut collect(&mut done),
+    );
     assert!(matches!(
         done[0],
         Completion::Failed { persisted: Persisted::Possibly, error: DeliveryError::SequenceUnresolvable(_), .. }
@@ -186,7 +256,7 @@ fn delivery_timeout_in_queue_and_in_flight() {
     let mut acc = Accumulator::new(1 << 20, 1 << 20, 1 << 30);
     let r = RecordRef { timestamp_ms: 1, key: None, value: None, headers: &[] };
     acc.append(&mut p.open, Instant::from_millis(500), RecordId(99), &r, ()).unwrap();
-    p.seal(9, 0, true);
+    p.seal(9, 0, true, &mut Sealer::default());
     let mut done = Vec::new();
     p.expire(Instant::from_millis(1000), Duration::from_millis(1000), 10, true, &mut collect(&mut done));
     assert_eq!(done.len(), 1);
@@ -210,6 +280,7 @@ fn retries_exhausted_and_rejections() {
             -1,
             2,
             Instant::from_millis(k + 1),
+            &mut Sealer::default(),
             &mut collect(&mut done),
         );
     }
@@ -221,12 +292,13 @@ fn retries_exhausted_and_rejections() {
     let i = p.next_to_send(T0, C, 5, false).unwrap();
     p.mark_sent(i, C, 0);
     let mut done = Vec::new();
-    p.on_result(C, 0, ErrorCode::INVALID_RECORD, -1, -1, 2, T0, &mut collect(&mut done));
+    p.on_result(C, 0, ErrorCode::INVALID_RECORD, -1, -1, 2, T0, &mut Sealer::default(), &mut collect(&mut done));
     assert!(matches!(done[0], Completion::Failed { error: DeliveryError::Rejected(ErrorCode::INVALID_RECORD), .. }));
     let mut p = part_with(1, 0);
     let i = p.next_to_send(T0, C, 5, false).unwrap();
     p.mark_sent(i, C, 0);
-    let r = p.on_result(C, 0, ErrorCode::PRODUCER_FENCED, -1, -1, 2, T0, &mut collect(&mut done));
+    let r =
+        p.on_result(C, 0, ErrorCode::PRODUCER_FENCED, -1, -1, 2, T0, &mut Sealer::default(), &mut collect(&mut done));
     assert_eq!(r.fatal, Some(ErrorCode::PRODUCER_FENCED));
 }
 
@@ -248,7 +320,7 @@ fn unknown_outcomes_behind_a_rejected_head_are_given_up_not_restamped() {
     let mut p = part_in_flight(2);
     let mut done = Vec::new();
     // Head rejected (definitely not written), second batch lost (unknown).
-    p.on_result(C, 0, ErrorCode::NOT_ENOUGH_REPLICAS, -1, -1, 10, T0, &mut collect(&mut done));
+    p.on_result(C, 0, ErrorCode::NOT_ENOUGH_REPLICAS, -1, -1, 10, T0, &mut Sealer::default(), &mut collect(&mut done));
     p.on_conn_lost(C, T0, u32::MAX, &mut |_: Completion<()>| {});
     assert!(p.window.iter().nth(1).unwrap().maybe_persisted);
     // Draining: the window is resent in order (same bytes), one at a time, to resolve the
@@ -257,7 +329,17 @@ fn unknown_outcomes_behind_a_rejected_head_are_given_up_not_restamped() {
     assert_eq!(i, 0);
     p.mark_sent(i, C, 2);
     assert_eq!(p.next_to_send(T0, C, 5, true), None);
-    p.on_result(C, 2, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, -1, -1, 10, T0, &mut collect(&mut done));
+    p.on_result(
+        C,
+        2,
+        ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER,
+        -1,
+        -1,
+        10,
+        T0,
+        &mut Sealer::default(),
+        &mut collect(&mut done),
+    );
     assert_eq!(p.head_rejected, Some(ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER));
     assert!(done.is_empty());
     assert_eq!(p.next_to_send(T0, C, 5, true), None, "nothing left to resolve by resending");
@@ -276,10 +358,10 @@ fn unknown_outcomes_behind_a_rejected_head_are_given_up_not_restamped() {
 fn a_definitely_rejected_batch_overtaken_by_a_later_one_is_not_resent() {
     let mut p = part_in_flight(2);
     let mut done = Vec::new();
-    p.on_result(C, 0, ErrorCode::NOT_ENOUGH_REPLICAS, -1, -1, 10, T0, &mut collect(&mut done));
+    p.on_result(C, 0, ErrorCode::NOT_ENOUGH_REPLICAS, -1, -1, 10, T0, &mut Sealer::default(), &mut collect(&mut done));
     // A broker that lost our state and accepts any first sequence (KIP-360) appended the second
     // one anyway: the first, never written, can no longer be written before it.
-    p.on_result(C, 1, ErrorCode::NONE, 7, -1, 10, T0, &mut collect(&mut done));
+    p.on_result(C, 1, ErrorCode::NONE, 7, -1, 10, T0, &mut Sealer::default(), &mut collect(&mut done));
     assert!(matches!(
         done[..],
         [
@@ -291,8 +373,18 @@ fn a_definitely_rejected_batch_overtaken_by_a_later_one_is_not_resent() {
     // One of unknown outcome stays at the head to be resolved by its own retry (no implicit ack).
     let mut p = part_in_flight(2);
     let mut done = Vec::new();
-    p.on_result(C, 0, ErrorCode::NOT_ENOUGH_REPLICAS_AFTER_APPEND, -1, -1, 10, T0, &mut collect(&mut done));
-    p.on_result(C, 1, ErrorCode::NONE, 7, -1, 10, T0, &mut collect(&mut done));
+    p.on_result(
+        C,
+        0,
+        ErrorCode::NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+        -1,
+        -1,
+        10,
+        T0,
+        &mut Sealer::default(),
+        &mut collect(&mut done),
+    );
+    p.on_result(C, 1, ErrorCode::NONE, 7, -1, 10, T0, &mut Sealer::default(), &mut collect(&mut done));
     assert!(matches!(done[..], [Completion::Delivered { implicit: false, base_offset: Some(7), .. }]));
     assert_eq!(p.window.len(), 1, "the batch of unknown outcome stays to be retried");
 }
@@ -307,7 +399,7 @@ fn one_batch_at_a_time_until_the_sessions_first_ack() {
     p.mark_sent(i, C, 0);
     assert_eq!(p.next_to_send(T0, C, 5, false), None, "nothing pipelined before the first ack");
     assert!(!p.wants_to_send(T0, 5, false) && !p.ready_for_new_batch(5));
-    p.on_result(C, 0, ErrorCode::NONE, 0, -1, 10, T0, &mut collect(&mut done));
+    p.on_result(C, 0, ErrorCode::NONE, 0, -1, 10, T0, &mut Sealer::default(), &mut collect(&mut done));
     assert_eq!(done.len(), 1);
     for k in 1..3 {
         let i = p.next_to_send(T0, C, 5, false).expect("pipelining after the first ack");
@@ -338,8 +430,18 @@ fn the_span_behind_an_unresolved_head_stays_within_the_brokers_memory() {
         let i = p.next_to_send(T0, C, 5, false).unwrap();
         p.mark_sent(i, C, k);
     }
-    p.on_result(C, 0, ErrorCode::NOT_ENOUGH_REPLICAS_AFTER_APPEND, -1, -1, 10, T0, &mut collect(&mut done));
-    p.on_result(C, 1, ErrorCode::NONE, 7, -1, 10, T0, &mut collect(&mut done));
+    p.on_result(
+        C,
+        0,
+        ErrorCode::NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+        -1,
+        -1,
+        10,
+        T0,
+        &mut Sealer::default(),
+        &mut collect(&mut done),
+    );
+    p.on_result(C, 1, ErrorCode::NONE, 7, -1, 10, T0, &mut Sealer::default(), &mut collect(&mut done));
     assert_eq!(done.len(), 1, "batch 1 delivered, batch 0 still unresolved at the head");
     // The retry goes first and alone: nothing new while it is in flight.
     let i = p.next_to_send(T0, C, 5, false).unwrap();
@@ -356,7 +458,17 @@ fn the_span_behind_an_unresolved_head_stays_within_the_brokers_memory() {
     assert_eq!(admitted, 3, "head + 4 behind it (one already acknowledged) = the broker's 5");
     assert!(!p.wants_to_send(T0, 5, false) && !p.ready_for_new_batch(5));
     // Once the head resolves, the span restarts from the new head.
-    p.on_result(C, 2, ErrorCode::DUPLICATE_SEQUENCE_NUMBER, 0, -1, 10, T0, &mut collect(&mut done));
+    p.on_result(
+        C,
+        2,
+        ErrorCode::DUPLICATE_SEQUENCE_NUMBER,
+        0,
+        -1,
+        10,
+        T0,
+        &mut Sealer::default(),
+        &mut collect(&mut done),
+    );
     assert!(p.next_to_send(T0, C, 5, false).is_some());
 }
 
@@ -370,12 +482,22 @@ fn a_batch_refused_as_too_large_is_split_in_two_and_renumbered() {
         let r = RecordRef { timestamp_ms: 100 + i64::from(i), key: Some(b"key"), value: Some(&v), headers: &h };
         acc.append(&mut p.open, T0, RecordId(u64::from(i)), &r, ()).unwrap();
     }
-    p.seal(9, 0, true);
+    p.seal(9, 0, true, &mut Sealer::default());
     let accounted = p.queue[0].accounted;
     let i = p.next_to_send(T0, C, 5, false).unwrap();
     p.mark_sent(i, C, 0);
     let mut done = Vec::new();
-    let r = p.on_result(C, 0, ErrorCode::MESSAGE_TOO_LARGE, -1, -1, 10, T0, &mut collect(&mut done));
+    let r = p.on_result(
+        C,
+        0,
+        ErrorCode::MESSAGE_TOO_LARGE,
+        -1,
+        -1,
+        10,
+        T0,
+        &mut Sealer::default(),
+        &mut collect(&mut done),
+    );
     assert!(r.retry && done.is_empty() && p.needs_bump, "not failed: split after the bump");
     assert_eq!(p.next_to_send(T0, C, 5, true), None, "never resent unsplit");
     assert!(p.drained(&mut collect(&mut done)) && done.is_empty());
@@ -404,11 +526,11 @@ fn a_batch_refused_as_too_large_is_split_in_two_and_renumbered() {
     let mut q = part_with(0, 0);
     let r = RecordRef { timestamp_ms: 1, key: None, value: Some(b"v"), headers: &[] };
     acc.append(&mut q.open, T0, RecordId(9), &r, ()).unwrap();
-    q.seal(9, 0, true);
+    q.seal(9, 0, true, &mut Sealer::default());
     let i = q.next_to_send(T0, C, 5, false).unwrap();
     q.mark_sent(i, C, 0);
     let mut done = Vec::new();
-    q.on_result(C, 0, ErrorCode::MESSAGE_TOO_LARGE, -1, -1, 10, T0, &mut collect(&mut done));
+    q.on_result(C, 0, ErrorCode::MESSAGE_TOO_LARGE, -1, -1, 10, T0, &mut Sealer::default(), &mut collect(&mut done));
     assert!(matches!(done[..], [Completion::Failed { persisted: Persisted::No, .. }]));
 }
 
@@ -423,8 +545,8 @@ fn without_sequences_a_rejected_batch_behind_a_success_is_retried() {
         p.mark_sent(i, C, k);
     }
     let mut done = Vec::new();
-    p.on_result(C, 0, ErrorCode::NOT_ENOUGH_REPLICAS, -1, -1, 10, T0, &mut collect(&mut done));
-    p.on_result(C, 1, ErrorCode::NONE, 7, -1, 10, T0, &mut collect(&mut done));
+    p.on_result(C, 0, ErrorCode::NOT_ENOUGH_REPLICAS, -1, -1, 10, T0, &mut Sealer::default(), &mut collect(&mut done));
+    p.on_result(C, 1, ErrorCode::NONE, 7, -1, 10, T0, &mut Sealer::default(), &mut collect(&mut done));
     assert!(matches!(done[..], [Completion::Delivered { .. }]));
     assert_eq!(p.window.len(), 1, "the rejected batch stays to be retried");
     assert!(!p.needs_bump);
@@ -436,7 +558,17 @@ fn without_sequences_a_batch_refused_as_too_large_is_split_at_once() {
     let i = p.next_to_send(T0, C, 5, false).unwrap();
     p.mark_sent(i, C, 0);
     let mut done = Vec::new();
-    let r = p.on_result(C, 0, ErrorCode::RECORD_LIST_TOO_LARGE, -1, -1, 10, T0, &mut collect(&mut done));
+    let r = p.on_result(
+        C,
+        0,
+        ErrorCode::RECORD_LIST_TOO_LARGE,
+        -1,
+        -1,
+        10,
+        T0,
+        &mut Sealer::default(),
+        &mut collect(&mut done),
+    );
     assert!(r.retry && done.is_empty() && !p.needs_bump, "no bump without sequences");
     assert!(p.window.is_empty());
     let halves: Vec<usize> = p.queue.iter().map(|b| b.records.len()).collect();
@@ -456,7 +588,7 @@ fn unsequenced_part(records: &[u64]) -> PartitionState<()> {
             acc.append(&mut p.open, T0, RecordId(id), &r, ()).unwrap();
             id += 1;
         }
-        p.seal(-1, -1, false);
+        p.seal(-1, -1, false, &mut Sealer::default());
     }
     p
 }
@@ -476,4 +608,50 @@ fn renumbering_copies_only_bytes_a_request_still_holds() {
     assert!(!core::ptr::eq(p.queue[0].bytes.as_ptr(), frame.as_ptr()));
     // Nothing else held batch 1: re-stamped in place.
     assert!(core::ptr::eq(p.queue[1].bytes.as_ptr(), alone));
+}
+
+#[test]
+fn a_compressed_batch_refused_as_too_large_is_split_into_halves_of_the_same_codec() {
+    use crate::producer::config::ProducerConfig;
+    use crate::proto::record_batch::Compression;
+    for codec in Compression::ALL.into_iter().filter(|c| c.is_enabled() && *c != Compression::None) {
+        for idempotent in [true, false] {
+            let config = ProducerConfig::default().compression(codec, None);
+            let mut sealer = Sealer::new(&config);
+            let mut p = part_with(0, 0);
+            let mut acc = Accumulator::new(1 << 20, 1 << 20, 1 << 30);
+            for i in 0..7u8 {
+                let v = [b'a' + i; 40];
+                let r =
+                    RecordRef { timestamp_ms: 100 + i64::from(i), key: Some(b"key"), value: Some(&v), headers: &[] };
+                acc.append(&mut p.open, T0, RecordId(u64::from(i)), &r, ()).unwrap();
+            }
+            let (pid, epoch) = if idempotent { (9, 0) } else { (-1, -1) };
+            p.seal(pid, epoch, idempotent, &mut sealer);
+            let (rb, _) = RecordBatch::decode(&p.queue[0].bytes).unwrap();
+            assert_eq!(rb.header.compression(), Ok(codec), "sealed with the configured codec");
+            let i = p.next_to_send(T0, C, 5, false).unwrap();
+            p.mark_sent(i, C, 0);
+            let mut done = Vec::new();
+            p.on_result(C, 0, ErrorCode::MESSAGE_TOO_LARGE, -1, -1, 10, T0, &mut sealer, &mut collect(&mut done));
+            assert!(done.is_empty(), "{codec:?}: not failed");
+            if idempotent {
+                assert!(p.drained(&mut collect(&mut done)));
+                p.renumber_from(9, 1, true, 0, &mut sealer);
+            }
+            assert_eq!(p.queue.len(), 2, "{codec:?} idempotent={idempotent}");
+            let mut values = Vec::new();
+            for b in &p.queue {
+                let (rb, _) = RecordBatch::decode(&b.bytes).expect("a valid batch, CRC included");
+                assert_eq!(rb.header.compression(), Ok(codec), "the halves keep the codec");
+                let mut scratch = Vec::new();
+                for (k, rec) in rb.decompressed_records(&mut scratch, 1 << 20).unwrap().enumerate() {
+                    let rec = rec.unwrap();
+                    assert_eq!(rec.timestamp(&rb.header), b.records[k].timestamp_ms);
+                    values.push(rec.value.unwrap()[0] - b'a');
+                }
+            }
+            assert_eq!(values, [0, 1, 2, 3, 4, 5, 6], "{codec:?}: every record once, in order");
+        }
+    }
 }

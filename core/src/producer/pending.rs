@@ -15,7 +15,7 @@ use alloc::collections::VecDeque;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use super::accumulator::RecordRef;
+use super::accumulator::{RecordRef, record_meta_size};
 use super::diagnostic::DiagnosticKind;
 use super::metadata::is_hopeless;
 use super::report::{DeliveryError, Event, Persisted, RecordId, SendError};
@@ -25,8 +25,8 @@ use crate::debug::DebugContext;
 use crate::proto::ErrorCode;
 use crate::time::Instant;
 
-/// Room reserved for a waiting record beyond its one-record batch size: the offset and
-/// timestamp deltas it gets once in a batch.
+/// Room reserved for a waiting record beyond its one-record batch size and its bookkeeping in
+/// the batch ([`record_meta_size`]): the offset and timestamp deltas it gets once in a batch.
 const DELTA_SLACK: usize = 16;
 
 /// A record accepted before its topic's metadata was known (copied).
@@ -95,7 +95,11 @@ impl<T> Producer<T> {
         single: usize,
         opaque: T,
     ) -> Result<(), (SendError, T)> {
-        let single = single + DELTA_SLACK;
+        // Enough that, once the record's metadata is known, releasing this reservation makes
+        // room for a new batch of the record alone (buffer and bookkeeping), even with
+        // `buffer.memory` full of other waiting records: otherwise they could all wait for
+        // memory only they hold.
+        let single = single + DELTA_SLACK + record_meta_size::<T>();
         if let Err(e) = self.acc.reserve(single) {
             return Err((e, opaque));
         }

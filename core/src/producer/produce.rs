@@ -185,6 +185,7 @@ impl<T> Producer<T> {
                     pr.log_append_time_ms,
                     retries,
                     until,
+                    &mut self.sealer,
                     &mut done.sink(PartKey::new(t, i), p),
                 );
                 refresh |= reaction.refresh_metadata;

@@ -4,6 +4,7 @@
 use core::fmt;
 
 use crate::proto::ErrorCode;
+use crate::proto::record_batch::Compression;
 use crate::sasl::{Mechanism, SaslError};
 
 /// Identifies one accepted record; assigned by `send` in increasing order from 0.
@@ -72,6 +73,17 @@ pub enum FatalError {
     UnsupportedBroker {
         /// The API key.
         api_key: i16,
+    },
+    /// A broker's highest Produce version is below the first that may carry the configured
+    /// `compression.type` (zstd needs Produce v7, KIP-110; such a broker would answer
+    /// UNSUPPORTED_COMPRESSION_TYPE). Found when the connection's versions are negotiated,
+    /// before any batch is sent on it: the records not sent elsewhere are reported
+    /// [`Persisted::No`].
+    UnsupportedCompression {
+        /// The configured codec.
+        codec: Compression,
+        /// The highest Produce version the broker and idem share.
+        produce_version: i16,
     },
     /// SASL authentication with a broker failed (the Java client's `AuthenticationException`,
     /// also fatal there for sends): wrong credentials, a mechanism the broker has not enabled,
@@ -181,6 +193,13 @@ impl fmt::Display for FatalError {
                 let node = super::diagnostic::Node(*node);
                 write!(f, "SASL authentication failed with {mechanism} at {node}: {failure}")
             }
+            FatalError::UnsupportedCompression { codec, produce_version } => write!(
+                f,
+                "compression.type={} needs Produce v{} (KIP-110) but the broker speaks at most v{produce_version}: \
+                 choose another compression.type or upgrade the broker",
+                codec.name(),
+                codec.min_produce_version()
+            ),
         }
     }
 }

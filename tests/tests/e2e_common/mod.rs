@@ -57,14 +57,38 @@ pub fn read_back(bootstrap: &str, topic: &str, partitions: i32) -> Vec<Read> {
     out
 }
 
+/// Sends `n` records round-robin over `partitions` of topic "t" with the blocking runtime,
+/// record `i` with value `value(i)` after `during(i)`; flushes, closes, and returns the reports
+/// (by record) and the producer's metrics.
+pub fn run_std_with(
+    config: idem_std::Config,
+    partitions: i32,
+    n: u64,
+    mut during: impl FnMut(u64),
+    value: impl Fn(u64) -> Vec<u8>,
+) -> (Vec<Option<DeliveryResult>>, idem_std::ProducerMetrics) {
+    let p = idem_std::Producer::new(config).unwrap();
+    let collector = Collector::new(n as usize);
+    for i in 0..n {
+        during(i);
+        let v = value(i);
+        let rec = idem_std::Record::new("t").partition((i % partitions as u64) as i32).value(&v);
+        p.send_with_callback(&rec, collector.callback(i)).unwrap();
+    }
+    p.flush_timeout(Duration::from_secs(20)).unwrap();
+    let report = p.close_timeout(Duration::from_secs(5));
+    assert_eq!(report.counts.delivered + report.counts.failed, n);
+    (collector.take(), p.metrics())
+}
+
 /// Value of record `i` of a test: 8 bytes big-endian.
 pub fn value_of(i: u64) -> [u8; 8] {
     i.to_be_bytes()
 }
 
-/// Inverse of [`value_of`].
+/// Inverse of [`value_of`]: the index in a value's first 8 bytes (a test may append more).
 pub fn index_of(v: &[u8]) -> u64 {
-    u64::from_be_bytes(v.try_into().unwrap())
+    u64::from_be_bytes(v[..8].try_into().unwrap())
 }
 
 /// What a check found.
@@ -159,14 +183,15 @@ pub fn check(reports: &[Option<DeliveryResult>], log: &[Read], strict: bool) -> 
 }
 
 /// Reads every partition of `topic` straight from an idem [`idem_mock::MockCluster`]'s logs
-/// (CRC-verified decode).
+/// (CRC-verified decode; compressed batches decompressed).
 pub fn read_idem_log(cluster: &idem_mock::MockCluster, topic: &str, partitions: i32) -> Vec<Read> {
     use idem_core::proto::record_batch::RecordBatch;
     let mut out = Vec::new();
     for p in 0..partitions {
         for b in cluster.partition_log(topic, p).unwrap_or_default() {
             let (batch, _) = RecordBatch::decode(&b.bytes).unwrap();
-            for r in batch.records() {
+            let mut scratch = Vec::new();
+            for r in batch.decompressed_records(&mut scratch, 64 << 20).unwrap() {
                 let r = r.unwrap();
                 out.push(Read {
                     partition: p,

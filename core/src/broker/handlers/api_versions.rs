@@ -2,34 +2,43 @@
 
 use crate::broker::cluster::{Cluster, Reply, malformed, respond};
 use crate::proto::api_versions::{ApiVersion, ApiVersionsRequest, ApiVersionsResponse};
-use crate::proto::{ApiKey, ErrorCode, Message, Reader};
+use crate::proto::{ApiKey, ErrorCode, Message, Reader, VersionRange};
 use alloc::string::String;
 use alloc::vec::Vec;
 
-/// Every API this broker serves with its version range.
-pub(crate) fn supported_api_versions() -> Vec<ApiVersion> {
-    ApiKey::ALL
-        .iter()
-        .map(|k| {
-            let min = match k {
-                ApiKey::SaslHandshake => super::sasl::FIRST_HANDSHAKE_VERSION,
-                _ => k.supported().min,
-            };
-            ApiVersion { api_key: k.as_i16(), min_version: min, max_version: k.supported().max }
-        })
-        .collect()
-}
-
 impl Cluster {
+    /// The versions of `key` this cluster serves: what idem speaks, capped by
+    /// `ClusterConfig::max_versions`.
+    pub(crate) fn served(&self, key: ApiKey) -> VersionRange {
+        let mut range = key.supported();
+        if key == ApiKey::SaslHandshake {
+            // SaslHandshake v0 (raw tokens) is not served, as Kafka 4.0 (KIP-896).
+            range.min = super::sasl::FIRST_HANDSHAKE_VERSION;
+        }
+        let cap = self.config.max_versions.iter().filter(|(k, _)| *k == key).map(|(_, max)| *max).min();
+        VersionRange { max: cap.map_or(range.max, |c| c.min(range.max)), ..range }
+    }
+
+    /// Every API this broker serves with its version range.
+    fn supported_api_versions(&self) -> Vec<ApiVersion> {
+        ApiKey::ALL
+            .iter()
+            .map(|&k| {
+                let r = self.served(k);
+                ApiVersion { api_key: k.as_i16(), min_version: r.min, max_version: r.max }
+            })
+            .collect()
+    }
+
     /// Answers ApiVersions. A version above the supported range gets UNSUPPORTED_VERSION in a
     /// v0-shaped response (as Kafka does) so that the client can retry with a version it finds
     /// there.
     pub(crate) fn api_versions(&mut self, v: i16, corr: i32, r: &mut Reader<'_>) -> Result<Reply, String> {
-        let range = ApiKey::ApiVersions.supported();
+        let range = self.served(ApiKey::ApiVersions);
         if !range.contains(v) {
             let body = ApiVersionsResponse {
                 error_code: ErrorCode::UNSUPPORTED_VERSION.0,
-                api_keys: supported_api_versions(),
+                api_keys: self.supported_api_versions(),
                 throttle_time_ms: 0,
             };
             return respond(corr, 0, &body);
@@ -37,7 +46,7 @@ impl Cluster {
         ApiVersionsRequest::decode(r, v).map_err(malformed(ApiKey::ApiVersions, v))?;
         let body = ApiVersionsResponse {
             error_code: ErrorCode::NONE.0,
-            api_keys: supported_api_versions(),
+            api_keys: self.supported_api_versions(),
             throttle_time_ms: 0,
         };
         respond(corr, v, &body)

@@ -194,25 +194,65 @@ impl RecordBatchBuilder {
         level: Option<i32>,
         ctx: &mut CompressionContext,
     ) -> Result<Vec<u8>, CompressionError> {
-        if codec == Compression::None {
-            return Ok(self.seal(stamp));
+        match self.seal_compressing(stamp, codec, level, ctx, |_| true) {
+            (buf, Ok(_)) => Ok(buf),
+            (_, Err(e)) => Err(e),
         }
+    }
+
+    /// [`RecordBatchBuilder::seal_compressed`] for a caller that must not lose the records (a
+    /// producer): the batch is sealed compressed when compressing succeeds and the compressed
+    /// batch is at most `max_size` bytes, and uncompressed otherwise (as by
+    /// [`RecordBatchBuilder::seal`]). Returns the bytes and the codec they carry.
+    ///
+    /// A compressed batch larger than the uncompressed one (incompressible records) is still
+    /// sealed compressed while it is within `max_size`, as Kafka's Java client sends it
+    /// (`MemoryRecordsBuilder` compresses whatever the outcome).
+    pub fn seal_compressed_within(
+        self,
+        stamp: ProducerStamp,
+        codec: Compression,
+        level: Option<i32>,
+        ctx: &mut CompressionContext,
+        max_size: usize,
+    ) -> (Vec<u8>, Compression) {
+        let (buf, used) = self.seal_compressing(stamp, codec, level, ctx, |compressed| compressed <= max_size);
+        (buf, used.unwrap_or(Compression::None))
+    }
+
+    /// Compresses the records with `codec` into `ctx`'s buffer; if that succeeds and `keep`
+    /// accepts the compressed batch's size, seals the batch compressed (`Ok(codec)`), else
+    /// uncompressed (`Ok(None)` when `keep` refused, `Err` when compressing failed).
+    fn seal_compressing(
+        self,
+        stamp: ProducerStamp,
+        codec: Compression,
+        level: Option<i32>,
+        ctx: &mut CompressionContext,
+        keep: impl FnOnce(usize) -> bool,
+    ) -> (Vec<u8>, Result<Compression, CompressionError>) {
         let (mut buf, header) = self.into_parts();
+        if codec == Compression::None {
+            header.write(&mut buf, Compression::None, stamp);
+            return (buf, Ok(Compression::None));
+        }
         let mut scratch = core::mem::take(&mut ctx.scratch);
         scratch.clear();
         let compressed = ctx.compress(codec, level, buf.get(RECORD_BATCH_OVERHEAD..).unwrap_or_default(), &mut scratch);
-        let fits = RECORD_BATCH_OVERHEAD.saturating_add(scratch.len()) <= MAX_BATCH_SIZE;
-        if compressed.is_ok() && fits {
-            buf.truncate(RECORD_BATCH_OVERHEAD);
-            buf.extend_from_slice(&scratch);
-            header.write(&mut buf, codec, stamp);
-        }
+        let size = RECORD_BATCH_OVERHEAD.saturating_add(scratch.len());
+        let used = match compressed {
+            Ok(()) if size > MAX_BATCH_SIZE => Err(CompressionError::LimitExceeded { limit: MAX_BATCH_SIZE }),
+            Ok(()) if keep(size) => {
+                buf.truncate(RECORD_BATCH_OVERHEAD);
+                buf.extend_from_slice(&scratch);
+                Ok(codec)
+            }
+            Ok(()) => Ok(Compression::None),
+            Err(e) => Err(e),
+        };
         ctx.scratch = scratch;
-        compressed?;
-        if !fits {
-            return Err(CompressionError::LimitExceeded { limit: MAX_BATCH_SIZE });
-        }
-        Ok(buf)
+        header.write(&mut buf, *used.as_ref().unwrap_or(&Compression::None), stamp);
+        (buf, used)
     }
 
     /// The buffer and the header fields the records determine.

@@ -283,3 +283,26 @@ fn uncompressed_decompressed_records_borrow_the_input() {
     assert_eq!(first.value, Some(&b"value0"[..]));
     assert_eq!(scratch, [9], "scratch untouched");
 }
+
+#[test]
+fn sealing_within_a_size_keeps_the_records_whatever_happens() {
+    let plain = sample();
+    let mut ctx = CompressionContext::new();
+    for codec in Compression::ALL.into_iter().filter(|c| c.is_enabled() && *c != Compression::None) {
+        let compressed = sample_builder().seal_compressed(STAMP, codec, None, &mut ctx).unwrap();
+        // Within the size: compressed, byte for byte what seal_compressed writes.
+        let (bytes, used) = sample_builder().seal_compressed_within(STAMP, codec, None, &mut ctx, compressed.len());
+        assert_eq!((used, &bytes), (codec, &compressed), "{codec:?}");
+        // One byte short: the uncompressed batch, byte for byte what seal writes.
+        let (bytes, used) = sample_builder().seal_compressed_within(STAMP, codec, None, &mut ctx, compressed.len() - 1);
+        assert_eq!((used, &bytes), (Compression::None, &plain), "{codec:?}");
+    }
+    // Compressing fails (a level outside the range): sealed uncompressed, nothing lost.
+    if Compression::Gzip.is_enabled() {
+        let (bytes, used) =
+            sample_builder().seal_compressed_within(STAMP, Compression::Gzip, Some(11), &mut ctx, usize::MAX);
+        assert_eq!((used, &bytes), (Compression::None, &plain));
+    }
+    let (bytes, used) = sample_builder().seal_compressed_within(STAMP, Compression::None, None, &mut ctx, 0);
+    assert_eq!((used, &bytes), (Compression::None, &plain));
+}
