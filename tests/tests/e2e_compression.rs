@@ -8,9 +8,11 @@
 
 mod e2e_common;
 
-use e2e_common::{check, idem_cluster, read_back, read_idem_log, run_std_with, test_config, value_of};
+use e2e_common::{
+    check, idem_cluster, read_back, read_idem_log, run_std_with, send_until_fatal, test_config, value_of,
+};
 use idem_core::proto::record_batch::{Compression, RecordBatch};
-use idem_std::{Config, DeliveryError, DeliveryResult, FatalError, Persisted};
+use idem_std::{Config, DeliveryError, DeliveryResult, FatalError, Persisted, SendError};
 use rdkafka::mocking::MockCluster;
 use rdkafka::types::RDKafkaApiKey;
 
@@ -82,13 +84,19 @@ fn zstd_against_a_librdkafka_mock_before_kip_110_is_a_typed_fatal_error() {
     cluster.create_topic("t", 1, 1).unwrap();
     cluster.apiversion(RDKafkaApiKey::Produce, Some(0), Some(6)).unwrap();
     let bootstrap = cluster.bootstrap_servers();
-    let reports = run(config(&bootstrap, Compression::Zstd, None), 1, 50);
-    for r in reports.iter().map(|r| r.as_ref().unwrap()) {
-        let f = r.as_ref().unwrap_err();
+    let want = FatalError::UnsupportedCompression { codec: Compression::Zstd, produce_version: 6 };
+    // The producer stops as soon as it has the broker's versions, maybe while records are
+    // still being sent: those are refused with the same fatal error.
+    let p = idem_std::Producer::new(config(&bootstrap, Compression::Zstd, None)).unwrap();
+    let (handles, refused) = send_until_fatal(&p, 50);
+    assert!(refused.is_none_or(|e| e == SendError::Fatal(want)), "{refused:?}");
+    for h in handles {
+        let f = h.wait_timeout(std::time::Duration::from_secs(20)).expect("reported").unwrap_err();
         assert_eq!(f.persisted, Persisted::No, "{f}");
-        let want = FatalError::UnsupportedCompression { codec: Compression::Zstd, produce_version: 6 };
         assert_eq!(f.error, DeliveryError::Fatal(want), "{f}");
         assert!(f.to_string().contains("needs Produce v7") && f.to_string().contains("v6"), "the error says why: {f}");
     }
+    p.close_timeout(std::time::Duration::from_secs(5));
+    assert_eq!(p.fatal_error(), Some(want));
     assert!(read_back(&bootstrap, "t", 1).is_empty(), "nothing written");
 }

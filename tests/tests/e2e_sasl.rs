@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use e2e_common::{Collector, check, read_idem_log, test_config, value_of};
+use e2e_common::{Collector, check, read_idem_log, send_until_fatal, test_config, value_of};
 use idem_core::broker::{FaultSpec, SaslServerConfig, SaslUser, TopicConfig};
 use idem_core::producer::AuthenticationFailure;
 use idem_core::proto::ErrorCode;
@@ -97,7 +97,8 @@ fn every_mechanism_with_faults_and_reauthentication_exactly_once_in_order() {
 fn wrong_password_fails_every_record_once_without_retrying() {
     let cluster = sasl_cluster("", None);
     let p = Producer::new(sasl_config(&cluster.bootstrap_servers(), Mechanism::ScramSha512, "wrong")).unwrap();
-    let handles: Vec<_> = (0..20u64).map(|i| p.send(&Record::new("t").value(&value_of(i))).unwrap()).collect();
+    // The producer may stop while records are still being sent: the rest are refused.
+    let (handles, _) = send_until_fatal(&p, 20);
     for h in handles {
         let f = h.wait_timeout(Duration::from_secs(5)).expect("reported").expect_err("not delivered");
         assert_eq!(f.persisted, Persisted::No);

@@ -81,6 +81,27 @@ pub fn run_std_with(
     (collector.take(), p.metrics())
 }
 
+/// Sends records `0..n` (value [`value_of`]) to topic "t" with handles, for a producer bound to
+/// stop on a fatal error: it may stop while records are still being sent, and then refuses the
+/// next one with that error. Returns the handles of the records accepted and the refusal, if
+/// one came (sending stops there).
+pub fn send_until_fatal(
+    p: &idem_std::Producer,
+    n: u64,
+) -> (Vec<idem_std::DeliveryHandle>, Option<idem_std::SendError>) {
+    let mut handles = Vec::new();
+    for i in 0..n {
+        match p.send(&idem_std::Record::new("t").value(&value_of(i))) {
+            Ok(h) => handles.push(h),
+            Err(e) => {
+                assert!(matches!(e, idem_std::SendError::Fatal(_)), "record {i} refused: {e}");
+                return (handles, Some(e));
+            }
+        }
+    }
+    (handles, None)
+}
+
 /// Value of record `i` of a test: 8 bytes big-endian.
 pub fn value_of(i: u64) -> [u8; 8] {
     i.to_be_bytes()
