@@ -374,14 +374,18 @@ impl<T> PartitionState<T> {
 
     /// Whether a transmission could start now (ignoring the connection).
     pub(crate) fn wants_to_send(&self, now: Instant, window: usize, draining: bool) -> bool {
+        let new_batch = !draining && !self.queue.is_empty() && self.has_room(window);
         match self.state {
             SendState::Backoff { until } => self.in_flight == 0 && until <= now,
-            SendState::Resending => {
-                self.in_flight == 0
-                    && self.window.iter().any(|b| b.in_flight.is_none())
-                    && (!draining || self.resolvable())
-            }
-            SendState::Normal => !draining && !self.queue.is_empty() && self.has_room(window),
+            // A round whose resends were all answered goes back to new batches
+            // (`next_to_send`): a partition whose connection closed right then still wants one
+            // to send its queue.
+            SendState::Resending if self.in_flight > 0 => false,
+            SendState::Resending => match self.window.iter().any(|b| b.in_flight.is_none()) {
+                true => !draining || self.resolvable(),
+                false => new_batch,
+            },
+            SendState::Normal => new_batch,
         }
     }
 
