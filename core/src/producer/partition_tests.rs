@@ -655,3 +655,26 @@ fn a_compressed_batch_refused_as_too_large_is_split_into_halves_of_the_same_code
         }
     }
 }
+
+#[test]
+fn a_resend_round_answered_in_full_wants_a_connection_for_its_queue() {
+    // Batch 0 goes out on C, batches 1 and 2 wait; C is lost before the answer.
+    let mut p = part_with(3, 0);
+    let i = p.next_to_send(T0, C, 5, false).unwrap();
+    p.mark_sent(i, C, 0);
+    p.on_conn_lost(C, T0, u32::MAX, &mut |_: Completion<()>| {});
+    // Resent alone on C2, and acknowledged.
+    const C2: ConnId = ConnId(2);
+    let i = p.next_to_send(T0, C2, 5, false).unwrap();
+    p.mark_sent(i, C2, 1);
+    let mut done = Vec::new();
+    p.on_result(C2, 1, ErrorCode::NONE, 0, -1, 10, T0, &mut Sealer::default(), &mut collect(&mut done));
+    assert_eq!((done.len(), p.window.len(), p.queue.len()), (1, 0, 2));
+    assert_eq!(p.state, SendState::Resending, "the round ends when the partition is next asked to send");
+    // If C2 closes now (a stalled re-authentication timing out), the partition must still want
+    // a connection to its leader, or its queue would wait for one forever.
+    assert!(p.wants_to_send(T0, 5, false));
+    const C3: ConnId = ConnId(3);
+    assert_eq!(p.next_to_send(T0, C3, 5, false), Some(0));
+    assert_eq!(p.state, SendState::Normal);
+}
