@@ -311,8 +311,9 @@ impl ReportedIds {
 
     /// Every id below this one is reported.
     fn through(&self) -> u64 {
+        // Only accepted ids are ever set: the run stops at `next` at the latest.
         let run = self.words.front().map_or(0, |w| u64::from(w.trailing_ones()));
-        self.base.saturating_add(run).min(self.next.max(self.base))
+        self.base.saturating_add(run)
     }
 }
 

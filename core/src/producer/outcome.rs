@@ -9,7 +9,7 @@ use super::accumulator::RecordMeta;
 use super::agenda::PartKey;
 use super::diagnostic::DiagnosticKind;
 use super::partition::{Completion, Note, PartitionState, Sink};
-use super::report::{DeliveryError, Event, FatalError, Persisted};
+use super::report::{DeliveryError, Event, FatalError, Persisted, RecordId};
 use super::timer::Timers;
 use super::{ConnId, Output, Producer};
 use crate::debug::DebugContext;
@@ -121,10 +121,15 @@ impl<T> Producer<T> {
 
     /// One `Failed` event per record of a batch given up (leaving the vector empty, for reuse).
     fn fail_records(&mut self, records: &mut Vec<RecordMeta<T>>, error: DeliveryError, persisted: Persisted) {
-        self.metrics.records_failed += records.len() as u64;
         for r in records.drain(..) {
-            self.out.push_back(Output::Event(Event::Failed { id: r.id, error, persisted, opaque: r.opaque }));
+            self.fail_record(r.id, error, persisted, r.opaque);
         }
+    }
+
+    /// Reports one record failed (counted in the metrics).
+    pub(super) fn fail_record(&mut self, id: RecordId, error: DeliveryError, persisted: Persisted, opaque: T) {
+        self.metrics.records_failed += 1;
+        self.out.push_back(Output::Event(Event::Failed { id, error, persisted, opaque }));
     }
 
     /// Runs `f` on every partition, collecting what they hand over, then reports it. Returns

@@ -18,9 +18,9 @@ use alloc::vec::Vec;
 use super::accumulator::{RecordRef, record_meta_size};
 use super::diagnostic::DiagnosticKind;
 use super::metadata::is_hopeless;
-use super::report::{DeliveryError, Event, Persisted, RecordId, SendError};
+use super::report::{DeliveryError, Persisted, RecordId, SendError};
 use super::timer::TimerKind;
-use super::{Output, Producer, ProducerRecord};
+use super::{Producer, ProducerRecord};
 use crate::debug::DebugContext;
 use crate::proto::ErrorCode;
 use crate::time::Instant;
@@ -134,28 +134,27 @@ impl<T> Producer<T> {
                 self.describe_waiting_failed(t, failed.len(), DeliveryError::Rejected(code));
                 for p in failed {
                     self.acc.release(p.reserved);
-                    self.fail_record(p.id, DeliveryError::Rejected(code), p.opaque);
+                    self.fail_record(p.id, DeliveryError::Rejected(code), Persisted::No, p.opaque);
                 }
                 continue;
             }
             let Some(count) = meta.partition_count() else { continue };
             while let Some(mut p) = self.topics[t].pending.records.pop_front() {
                 self.acc.release(p.reserved);
-                let key = p.key.take();
-                let value = p.value.take();
-                let owned_headers = core::mem::take(&mut p.headers);
+                // The opaque value moves into the batch; the rest is only borrowed.
+                let opaque = p.opaque;
                 let headers: Vec<(&str, Option<&[u8]>)> =
-                    owned_headers.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
+                    p.headers.iter().map(|(k, v)| (k.as_str(), v.as_deref())).collect();
                 let r = RecordRef {
                     timestamp_ms: p.timestamp_ms,
-                    key: key.as_deref(),
-                    value: value.as_deref(),
+                    key: p.key.as_deref(),
+                    value: p.value.as_deref(),
                     headers: &headers,
                 };
                 // The batch's clock starts when the record was accepted: delivery.timeout.ms bounds
                 // the time from `send` to the report.
-                let PendingRecord { id, opaque, partition, accepted, .. } = p;
-                let (_, result) = self.append(t, count, accepted.min(now), id, partition, &r, opaque);
+                let id = p.id;
+                let (_, result) = self.append(t, count, p.accepted.min(now), id, p.partition, &r, opaque);
                 match result {
                     Ok(()) => {}
                     Err((SendError::QueueFull, opaque)) => {
@@ -163,17 +162,16 @@ impl<T> Producer<T> {
                         // keep it waiting (the bytes just released are free again).
                         drop(headers);
                         if self.acc.reserve(p.reserved).is_ok() {
-                            let (key, value, headers) = (key, value, owned_headers);
-                            self.topics[t].pending.records.push_front(PendingRecord {
-                                opaque,
-                                key,
-                                value,
-                                headers,
-                                ..p
-                            });
+                            p.opaque = opaque;
+                            self.topics[t].pending.records.push_front(p);
                             break;
                         }
-                        self.fail_record(id, DeliveryError::Rejected(ErrorCode::MESSAGE_TOO_LARGE), opaque);
+                        self.fail_record(
+                            id,
+                            DeliveryError::Rejected(ErrorCode::MESSAGE_TOO_LARGE),
+                            Persisted::No,
+                            opaque,
+                        );
                     }
                     Err((e, opaque)) => {
                         let error = match e {
@@ -182,7 +180,7 @@ impl<T> Producer<T> {
                             }
                             _ => DeliveryError::Rejected(ErrorCode::MESSAGE_TOO_LARGE),
                         };
-                        self.fail_record(id, error, opaque);
+                        self.fail_record(id, error, Persisted::No, opaque);
                     }
                 }
             }
@@ -203,15 +201,9 @@ impl<T> Producer<T> {
         }
         for p in failed {
             self.acc.release(p.reserved);
-            self.fail_record(p.id, error, p.opaque);
+            self.fail_record(p.id, error, Persisted::No, p.opaque);
         }
         self.metrics.buffered_bytes = self.acc.used() as u64;
-    }
-
-    /// Reports a record that never reached a batch as failed NotPersisted.
-    fn fail_record(&mut self, id: RecordId, error: DeliveryError, opaque: T) {
-        self.metrics.records_failed += 1;
-        self.out.push_back(Output::Event(Event::Failed { id, error, persisted: Persisted::No, opaque }));
     }
 
     /// `msg`: `records` waiting for topic `t`'s metadata fail with `error`.
