@@ -13,6 +13,9 @@
 //!   broker need, RecordBatch v2 with CRC-32C and its compression codecs, error codes).
 //! - [`sasl`]: the SASL mechanisms (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER), both sides, that
 //!   the producer runs on each connection and the in-memory broker requires when configured.
+//! - `tls` (feature `tls`): TLS as a sans-IO layer over a connection's bytes, client and
+//!   server, with rustls and ring; the producer runs it under `security.protocol` SSL and
+//!   SASL_SSL, the in-memory broker on a TLS listener.
 //! - [`time`], [`rand`], [`crc32c`]: the driver's timeline ([`Instant`], [`Duration`]), the
 //!   seeded generator behind every random choice, CRC-32C.
 //!
@@ -23,7 +26,9 @@
 //! without `std`) and `zstd` (the C reference library, built from source: needs a C compiler).
 //! A codec whose feature is off is refused with a typed error both ways (see
 //! [`proto::record_batch::compression`]). `sasl` (pure Rust SHA-2, HMAC, PBKDF2 and base64,
-//! works without `std`) enables SCRAM; without it PLAIN and OAUTHBEARER still work.
+//! works without `std`) enables SCRAM; without it PLAIN and OAUTHBEARER still work. `tls`
+//! (rustls with ring: needs `std` and a C compiler) enables `security.protocol` SSL and SASL_SSL
+//! and the broker's TLS listener.
 //!
 //! # The producer's contract
 //!
@@ -265,5 +270,7 @@ pub mod proto;
 pub mod rand;
 pub mod sasl;
 pub mod time;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use time::{Duration, Instant};
