@@ -13,6 +13,8 @@ use crate::time::{Duration, Instant};
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::format;
 use alloc::string::String;
+#[cfg(feature = "tls")]
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 /// A fact the driver reports to the cluster.
@@ -126,6 +128,9 @@ pub struct ClusterStats {
     /// Requests refused (connection closed) because their connection had not authenticated or
     /// its session had expired.
     pub sasl_refused: u64,
+    /// Connections closed because their TLS handshake or records failed (a certificate
+    /// refused, a client that does not speak TLS, corrupt records).
+    pub tls_failures: u64,
 }
 
 /// A broker's liveness.
@@ -179,12 +184,20 @@ pub struct Cluster {
     pub(crate) now: Instant,
     /// Where a compressed batch's records are decompressed to be validated (reused).
     pub(crate) decompression_scratch: Vec<u8>,
+    /// The listeners' TLS configuration, made once from [`ClusterConfig::tls`].
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Cluster {
     /// A cluster with the configured brokers (all up) and topics, at time `now`.
     pub fn new(config: ClusterConfig, now: Instant) -> Result<Cluster, ConfigError> {
         config.validate()?;
+        #[cfg(feature = "tls")]
+        let tls = match &config.tls {
+            Some(t) => Some(t.server_config().map_err(ConfigError::Tls)?),
+            None => None,
+        };
         let brokers = config.brokers.iter().map(|a| BrokerState { addr: a.clone(), up: true, up_at: None }).collect();
         let faults = config.faults.clone();
         let mut cluster = Cluster {
@@ -204,6 +217,8 @@ impl Cluster {
             fetch_dirty: false,
             now,
             decompression_scratch: Vec::new(),
+            #[cfg(feature = "tls")]
+            tls,
         };
         for t in cluster.config.topics.clone() {
             cluster.create_topic(&t.name, t.partitions)?;
@@ -384,7 +399,20 @@ impl Cluster {
             Some(b) if !b.up => self.outputs.push_back(BrokerOutput::Close { conn }),
             Some(_) => {
                 let auth = super::sasl::ConnAuth::new(self.config.sasl.as_ref());
-                self.conns.insert(conn, Connection::new(broker_id, auth));
+                #[allow(unused_mut)]
+                let mut c = Connection::new(broker_id, auth);
+                #[cfg(feature = "tls")]
+                if let Some(config) = &self.tls {
+                    match crate::tls::TlsSession::server(config) {
+                        Ok(session) => c.tls = Some(session),
+                        Err(e) => {
+                            self.log(format!("connection {}: TLS session refused: {}", conn.0, e.detail));
+                            self.outputs.push_back(BrokerOutput::Close { conn });
+                            return;
+                        }
+                    }
+                }
+                self.conns.insert(conn, c);
                 self.debug(DebugContext::Broker, || format!("broker {broker_id}: connection {} accepted", conn.0));
             }
         }
@@ -393,6 +421,23 @@ impl Cluster {
     fn on_received(&mut self, conn: ConnId, bytes: &[u8]) {
         let Some(c) = self.conns.get_mut(&conn) else { return };
         let mut buf = core::mem::take(&mut c.recv);
+        #[cfg(feature = "tls")]
+        if let Some(session) = c.tls.as_mut() {
+            let received = session.receive(bytes, &mut buf);
+            // Handshake messages, or the alert that explains a failure.
+            if let Some(data) = session.outgoing() {
+                self.outputs.push_back(BrokerOutput::Transmit { conn, data });
+            }
+            if let Err(e) = received {
+                self.stats.tls_failures += 1;
+                let reason = format!("TLS: {}: {}", e.failure, e.detail);
+                self.close(conn, Some(reason));
+                return;
+            }
+        } else {
+            buf.extend_from_slice(bytes);
+        }
+        #[cfg(not(feature = "tls"))]
         buf.extend_from_slice(bytes);
         let mut pos = 0;
         loop {
@@ -465,6 +510,15 @@ impl Cluster {
             self.resolve_fetches(id, dirty);
             while let Some(c) = self.conns.get_mut(&id) {
                 match c.next(now) {
+                    #[cfg(feature = "tls")]
+                    Next::Send(data) if c.tls.is_some() => {
+                        if let Some(session) = c.tls.as_mut() {
+                            session.send([&data[..]]);
+                            if let Some(data) = session.outgoing() {
+                                self.outputs.push_back(BrokerOutput::Transmit { conn: id, data });
+                            }
+                        }
+                    }
                     Next::Send(data) => self.outputs.push_back(BrokerOutput::Transmit { conn: id, data }),
                     Next::Close => {
                         self.close(id, None);

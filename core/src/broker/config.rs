@@ -80,6 +80,11 @@ pub struct ClusterConfig {
     /// serve. For example `(ApiKey::Produce, 6)` is a broker from before KIP-110 (Kafka 2.0),
     /// which refuses zstd batches with UNSUPPORTED_COMPRESSION_TYPE.
     pub max_versions: Vec<(crate::proto::ApiKey, i16)>,
+    /// TLS on every listener (`SSL`, or `SASL_SSL` with [`sasl`](Self::sasl)), or `None`. A
+    /// connection's handshake runs before its first request; a client that does not speak TLS
+    /// (or whose certificate is refused) is closed after the alert that says why.
+    #[cfg(feature = "tls")]
+    pub tls: Option<crate::tls::ServerTlsSettings>,
 }
 
 /// How InitProducerId answers a producer without a transactional id.
@@ -137,6 +142,8 @@ impl Default for ClusterConfig {
             debug: crate::debug::DebugContexts::NONE,
             sasl: None,
             max_versions: Vec::new(),
+            #[cfg(feature = "tls")]
+            tls: None,
         }
     }
 }
@@ -156,6 +163,9 @@ pub enum ConfigError {
     DuplicateTopic(String),
     /// The SASL settings cannot work; the message says what to change.
     Sasl(&'static str),
+    /// The TLS settings cannot work (an unreadable certificate or key); names the option.
+    #[cfg(feature = "tls")]
+    Tls(crate::tls::TlsConfigError),
     /// A partition count is below 1 or above 100,000.
     InvalidPartitionCount {
         /// The topic.
@@ -184,6 +194,8 @@ impl fmt::Display for ConfigError {
             }
             ConfigError::DuplicateTopic(n) => write!(f, "topic `{n}` is configured twice"),
             ConfigError::Sasl(msg) => write!(f, "SASL: {msg}"),
+            #[cfg(feature = "tls")]
+            ConfigError::Tls(e) => write!(f, "TLS: {e}"),
             ConfigError::InvalidPartitionCount { topic, partitions } => {
                 write!(f, "topic `{topic}`: {partitions} partitions (must be 1..=100000)")
             }

@@ -60,11 +60,21 @@ pub(crate) struct Connection {
     pub(crate) queue: VecDeque<Pending>,
     /// Where the connection is in its SASL authentication (open when SASL is not required).
     pub(crate) auth: super::sasl::ConnAuth,
+    /// Its TLS session, on a TLS listener.
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<crate::tls::TlsSession>,
 }
 
 impl Connection {
     pub(crate) fn new(broker_id: i32, auth: super::sasl::ConnAuth) -> Self {
-        Connection { broker_id, recv: Vec::new(), queue: VecDeque::new(), auth }
+        Connection {
+            broker_id,
+            recv: Vec::new(),
+            queue: VecDeque::new(),
+            auth,
+            #[cfg(feature = "tls")]
+            tls: None,
+        }
     }
 
     /// Pops the front entry if it may go out at `now`.
