@@ -66,7 +66,7 @@ fn config_error(setting: &'static str, reason: impl ToString) -> TlsConfigError 
 ///
 /// [`client_config`](Self::client_config) makes the rustls configuration once; a mistake names
 /// the setting. A private key is never shown by `Debug`.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct ClientTlsSettings {
     /// `ssl.ca.pem`: the certificates (PEM) that may sign the broker's chain. `None`: the
     /// [`roots`](Self::roots).
@@ -129,10 +129,26 @@ impl PartialEq for ClientTlsSettings {
 
 impl Eq for ClientTlsSettings {}
 
+impl Default for ClientTlsSettings {
+    /// Hostname verification on, nothing else set.
+    fn default() -> Self {
+        ClientTlsSettings {
+            ca_pem: None,
+            roots: Vec::new(),
+            certificate_pem: None,
+            key_pem: None,
+            verify_hostname: true,
+            wall_clock: None,
+            crypto: None,
+            client_config: None,
+        }
+    }
+}
+
 impl ClientTlsSettings {
     /// Defaults: hostname verification on, nothing else set.
     pub fn new() -> Self {
-        ClientTlsSettings { verify_hostname: true, ..ClientTlsSettings::default() }
+        ClientTlsSettings::default()
     }
 
     /// The rustls client configuration these settings describe.
@@ -261,13 +277,17 @@ impl ServerTlsSettings {
                 builder.with_client_cert_verifier(verifier)
             }
         };
-        let config = builder.with_single_cert(chain, key).map_err(|e| config_error("tls-key", e))?;
+        let mut config = builder.with_single_cert(chain, key).map_err(|e| config_error("tls-key", e))?;
+        // No session resumption: the in-memory broker has no use for it, and without tickets
+        // a server that checks no client certificate never needs the time.
+        config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+        config.send_tls13_tickets = 0;
         Ok(Arc::new(config))
     }
 }
 
 /// A server that checks no client certificate needs no clock: rustls asks only to stamp
-/// session tickets, which are off by default.
+/// session tickets, which the server does not issue.
 #[derive(Debug)]
 struct NoClock;
 
@@ -400,7 +420,25 @@ impl TlsFailure {
     /// handshake the peer refused), so that reconnecting would fail the same way: the Java
     /// client's `SslAuthenticationException`. Corrupt or non-TLS bytes are not.
     pub fn is_authentication(self) -> bool {
-        !matches!(self, TlsFailure::Protocol)
+        match self {
+            TlsFailure::Certificate(_) | TlsFailure::InvalidServerName => true,
+            TlsFailure::PeerAlert(a) => matches!(
+                AlertDescription::from(a),
+                AlertDescription::HandshakeFailure
+                    | AlertDescription::BadCertificate
+                    | AlertDescription::UnsupportedCertificate
+                    | AlertDescription::CertificateRevoked
+                    | AlertDescription::CertificateExpired
+                    | AlertDescription::CertificateUnknown
+                    | AlertDescription::UnknownCA
+                    | AlertDescription::AccessDenied
+                    | AlertDescription::ProtocolVersion
+                    | AlertDescription::InsufficientSecurity
+                    | AlertDescription::UnrecognisedName
+                    | AlertDescription::CertificateRequired
+            ),
+            TlsFailure::Protocol => false,
+        }
     }
 
     fn of(e: &rustls::Error) -> TlsFailure {
@@ -541,7 +579,17 @@ impl TlsSession {
         }
     }
 
+    /// The negotiated protocol version and cipher suite, once the handshake is over
+    /// (`TLSv1_3 TLS13_AES_128_GCM_SHA256`).
+    pub(crate) fn describe(&self) -> String {
+        match (self.conn.protocol_version(), self.conn.negotiated_cipher_suite()) {
+            (Some(v), Some(c)) => alloc::format!("{v:?} {:?}", c.suite()),
+            _ => String::from("handshake not finished"),
+        }
+    }
+
     /// Queues close_notify (then drain [`outgoing`](Self::outgoing)).
+    #[cfg(test)]
     pub(crate) fn close(&mut self) {
         self.conn.send_close_notify();
     }

@@ -145,6 +145,10 @@ pub enum ConfigError {
     /// `compression.type` names a codec this build was compiled without (its cargo feature of
     /// idem-core is off).
     CompressionUnavailable(Compression),
+    /// The TLS settings do not make a configuration (a certificate or key that does not parse,
+    /// no CA, no wall clock); names the setting.
+    #[cfg(feature = "tls")]
+    Tls(crate::tls::TlsConfigError),
 }
 
 impl fmt::Display for ConfigError {
@@ -155,6 +159,8 @@ impl fmt::Display for ConfigError {
                 write!(f, "invalid value `{value}` for `{key}`: expected {expected}")
             }
             ConfigError::Conflict(msg) => f.write_str(msg),
+            #[cfg(feature = "tls")]
+            ConfigError::Tls(e) => write!(f, "TLS setting {e}"),
             ConfigError::NotSupported { key, value, reason } => write!(f, "`{key}={value}` is not supported: {reason}"),
             ConfigError::CompressionUnavailable(c) => write!(
                 f,

@@ -122,6 +122,12 @@ pub(crate) struct Conn {
     pub(crate) id: ConnId,
     /// Broker node id (bootstrap servers: -1 - index).
     pub(crate) node: i32,
+    /// The host connected to (the name TLS verifies).
+    pub(crate) host: String,
+    /// Its TLS session under `SSL` / `SASL_SSL`, from `Input::Connected` on: while it
+    /// handshakes the connection stays `Connecting` (the setup timeout covers the handshake).
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Option<crate::tls::TlsSession>,
     /// State.
     pub(crate) state: ConnState,
     /// Received bytes not yet framed.
@@ -219,12 +225,15 @@ impl Conns {
     }
 
     /// Registers a new connection to `node`; the caller emits `Output::Connect`.
-    pub(crate) fn open(&mut self, node: i32, now: Instant, setup_timeout: Duration) -> ConnId {
+    pub(crate) fn open(&mut self, node: i32, host: &str, now: Instant, setup_timeout: Duration) -> ConnId {
         let id = ConnId(self.next_id);
         self.next_id += 1;
         self.conns.push(Conn {
             id,
             node,
+            host: String::from(host),
+            #[cfg(feature = "tls")]
+            tls: None,
             state: ConnState::Connecting { deadline: now + setup_timeout },
             recv: Vec::new(),
             pending: VecDeque::new(),
@@ -509,7 +518,7 @@ mod tests {
                 topic_data,
             };
             let mut c = Conns::new("client".into(), backoff);
-            let id = c.open(1, Instant::ZERO, Duration::from_secs(1));
+            let id = c.open(1, "b1", Instant::ZERO, Duration::from_secs(1));
             c.next_correlation = case;
             let kind = RequestKind::Produce(Vec::new());
             let payload =
@@ -543,7 +552,7 @@ mod tests {
     fn correlation_and_timeouts() {
         let mut c = Conns::new("t".into(), Backoff { initial: Duration::from_millis(50), max: Duration::from_secs(1) });
         let mut rng = Rng::new(1);
-        let id = c.open(-1, Instant::ZERO, Duration::from_secs(10));
+        let id = c.open(-1, "b1", Instant::ZERO, Duration::from_secs(10));
         assert_eq!(c.timed_out(Instant::from_millis(10_000)), [(id, TimedOut::Connect)]);
         let frame = c.on_connected(id, Instant::ZERO, Duration::from_secs(30)).unwrap().to_vec();
         let Ok(Frame::Complete { body, .. }) = parse_frame(&frame, 1 << 20) else { panic!() };

@@ -99,6 +99,10 @@ pub enum CloseReason {
     DeliveryTimeout,
     /// The broker sent bytes that do not decode or do not answer the oldest request.
     Malformed,
+    /// Its TLS session failed for a reason a new connection may not repeat (bytes that are not
+    /// TLS or are corrupt: a plaintext listener, for instance).
+    #[cfg(feature = "tls")]
+    Tls(crate::tls::TlsFailure),
 }
 
 impl fmt::Display for CloseReason {
@@ -119,6 +123,8 @@ impl fmt::Display for CloseReason {
                  cannot land later",
             ),
             CloseReason::Malformed => f.write_str("the broker sent a malformed or unexpected response"),
+            #[cfg(feature = "tls")]
+            CloseReason::Tls(failure) => write!(f, "TLS failed: {failure} (is the listener TLS?)"),
         }
     }
 }
@@ -286,6 +292,31 @@ pub enum DiagnosticKind {
         reauth: bool,
         /// The session lifetime the broker announced (0: none).
         session_lifetime_ms: i64,
+    },
+    /// `broker`: the TLS handshake is over; the connection negotiates its versions next.
+    #[cfg(feature = "tls")]
+    TlsEstablished {
+        /// The connection.
+        conn: ConnId,
+        /// Broker id.
+        node: i32,
+        /// The protocol version and cipher suite (`TLSv1_3 TLS13_AES_256_GCM_SHA384`).
+        session: String,
+    },
+    /// `broker`: the TLS session failed (fatal when [`TlsFailure::is_authentication`](crate::tls::TlsFailure::is_authentication);
+    /// otherwise the connection closes and is retried).
+    #[cfg(feature = "tls")]
+    TlsFailed {
+        /// The connection.
+        conn: ConnId,
+        /// Broker id.
+        node: i32,
+        /// The host connected to.
+        host: String,
+        /// Why.
+        failure: crate::tls::TlsFailure,
+        /// rustls's words for it.
+        detail: String,
     },
     /// `broker`: the SASL exchange failed (the producer stops with a fatal error).
     SaslFailed {
@@ -470,6 +501,8 @@ impl DiagnosticKind {
             | K::SaslStarted { .. }
             | K::SaslAuthenticated { .. }
             | K::SaslFailed { .. } => DebugContext::Broker,
+            #[cfg(feature = "tls")]
+            K::TlsEstablished { .. } | K::TlsFailed { .. } => DebugContext::Broker,
             K::PartitionCount { .. } | K::LeaderChanged { .. } | K::TopicError { .. } => DebugContext::Metadata,
             K::Retry { .. } | K::Split { .. } | K::Failed { .. } => DebugContext::Msg,
             K::OutcomeUnknown { .. } | K::BumpNeeded { .. } | K::ProducerId { .. } | K::ProducerIdRetry { .. } => {
@@ -566,6 +599,14 @@ impl fmt::Display for DiagnosticKind {
                     0 => f.write_str(", session without expiry"),
                     ms => write!(f, ", session lifetime {ms} ms"),
                 }
+            }
+            #[cfg(feature = "tls")]
+            K::TlsEstablished { conn, node, session } => {
+                write!(f, "connection {} to {}: TLS established ({session})", conn.0, Node(*node))
+            }
+            #[cfg(feature = "tls")]
+            K::TlsFailed { conn, node, host, failure, detail } => {
+                write!(f, "connection {} to {} ({host}): TLS failed: {failure} ({detail})", conn.0, Node(*node))
             }
             K::SaslFailed { conn, node, mechanism, failure, message } => {
                 write!(f, "connection {} to {}: SASL {mechanism} failed: {failure}", conn.0, Node(*node))?;

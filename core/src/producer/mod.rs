@@ -44,6 +44,8 @@ mod sasl;
 mod sealer;
 mod security;
 mod timer;
+#[cfg(feature = "tls")]
+mod tls;
 mod topics;
 
 use alloc::boxed::Box;
@@ -222,6 +224,9 @@ pub struct Producer<T = ()> {
     scram_cache: sasl::ScramCache,
     /// Seals batches with the configured codec (one compression context, reused).
     sealer: Sealer,
+    /// The TLS configuration every connection starts a session with (`SSL`, `SASL_SSL`).
+    #[cfg(feature = "tls")]
+    tls: Option<alloc::sync::Arc<rustls::ClientConfig>>,
 }
 
 impl Producer {
@@ -265,6 +270,8 @@ impl<T> Producer<T> {
             nonce_source: None,
             scram_cache: Default::default(),
             sealer: Sealer::new(&config),
+            #[cfg(feature = "tls")]
+            tls: config.security.tls_client_config()?,
             config,
         })
     }

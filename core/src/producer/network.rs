@@ -57,7 +57,7 @@ impl<T> Producer<T> {
                 .map(|b| (b.host.clone(), b.port))
         };
         let Some((host, port)) = addr else { return false };
-        let conn = self.conns.open(node, now, self.config.connection_setup_timeout);
+        let conn = self.conns.open(node, &host, now, self.config.connection_setup_timeout);
         self.metrics.connections_created += 1;
         self.node_counters(node).connects += 1;
         if self.debugging(DebugContext::Broker) {
@@ -67,8 +67,19 @@ impl<T> Producer<T> {
         true
     }
 
-    /// `Input::Connected`: the connection negotiates its versions (ApiVersions).
+    /// `Input::Connected`: under TLS the handshake starts; otherwise (and once it is over) the
+    /// connection negotiates its versions (ApiVersions).
     pub(super) fn on_connected(&mut self, conn: ConnId) {
+        #[cfg(feature = "tls")]
+        if let Some(config) = self.tls.clone() {
+            self.start_tls(conn, &config);
+            return;
+        }
+        self.negotiate(conn);
+    }
+
+    /// The connection carries Kafka requests from now on: ApiVersions first.
+    pub(super) fn negotiate(&mut self, conn: ConnId) {
         let Some(frame) = self.conns.on_connected(conn, self.now, self.config.request_timeout) else { return };
         if self.debugging(DebugContext::Broker) {
             if let Some(c) = self.conns.get(conn) {
@@ -107,8 +118,17 @@ impl<T> Producer<T> {
     /// Frames and handles received bytes; garbage closes the connection.
     pub(super) fn on_received(&mut self, conn: ConnId, bytes: &[u8]) {
         let Some(c) = self.conns.get_mut(conn) else { return };
-        c.recv.extend_from_slice(bytes);
         let node = c.node;
+        #[cfg(feature = "tls")]
+        if c.tls.is_some() {
+            if !self.on_tls_received(conn, bytes) {
+                return;
+            }
+        } else {
+            c.recv.extend_from_slice(bytes);
+        }
+        #[cfg(not(feature = "tls"))]
+        c.recv.extend_from_slice(bytes);
         self.metrics.bytes_received += bytes.len() as u64;
         self.node_counters(node).bytes_received += bytes.len() as u64;
         let Some(c) = self.conns.get_mut(conn) else { return };

@@ -52,6 +52,8 @@ impl<T> Producer<T> {
             Some(c) => (c.node, c.pending.back().map(|p| (p.kind.api(), p.version, p.correlation_id))),
             None => (i32::MIN, None),
         };
+        #[cfg(feature = "tls")]
+        let data = self.encrypt(conn, data);
         self.out.push_back(Output::Transmit { conn, data });
         self.metrics.requests += 1;
         self.metrics.bytes_sent += bytes as u64;

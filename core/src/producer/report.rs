@@ -96,6 +96,18 @@ pub enum FatalError {
         /// What went wrong.
         failure: AuthenticationFailure,
     },
+    /// The TLS handshake with a broker failed for a reason reconnecting would repeat (the Java
+    /// client's `SslAuthenticationException`, also fatal there): its certificate was refused
+    /// (untrusted, expired, not naming the host), or it refused this side (no or an untrusted
+    /// client certificate, no common protocol version or cipher suite). The `broker`
+    /// diagnostic has the host and rustls's own words.
+    #[cfg(feature = "tls")]
+    Tls {
+        /// The broker (`-1 - i` for bootstrap server `i`).
+        node: i32,
+        /// What went wrong.
+        failure: crate::tls::TlsFailure,
+    },
 }
 
 /// Why SASL authentication failed; never carries a credential.
@@ -192,6 +204,10 @@ impl fmt::Display for FatalError {
             FatalError::Authentication { mechanism, node, failure } => {
                 let node = super::diagnostic::Node(*node);
                 write!(f, "SASL authentication failed with {mechanism} at {node}: {failure}")
+            }
+            #[cfg(feature = "tls")]
+            FatalError::Tls { node, failure } => {
+                write!(f, "TLS handshake with {} failed: {failure}", super::diagnostic::Node(*node))
             }
             FatalError::UnsupportedCompression { codec, produce_version } => write!(
                 f,

@@ -3,10 +3,17 @@
 //! OAUTHBEARER token; librdkafka's `sasl.oauthbearer.config` configures its unsecured-JWT
 //! builder instead, and the Java client takes tokens from a login callback handler).
 //!
-//! Guarantees: a password or token is never shown by `Debug` (it prints `[redacted]`) nor put
-//! into an error; every error names the setting to change. TLS (`SSL`, `SASL_SSL`) parses but is
-//! refused as not supported yet; so is GSSAPI (Kafka's default `sasl.mechanism`), so a SASL
-//! configuration must name its mechanism.
+//! TLS (`SSL`, `SASL_SSL`, with idem-core's `tls` feature): `ssl.ca.pem`,
+//! `ssl.certificate.pem`, `ssl.key.pem` (PEM strings, librdkafka's names) and
+//! `ssl.endpoint.identification.algorithm` (`https`, the default, or `none`). The file
+//! settings `ssl.ca.location`, `ssl.certificate.location` and `ssl.key.location` are read by
+//! idem's runtimes (this crate does no I/O), which also install the system's trust anchors and
+//! wall clock ([`crate::tls::ClientTlsSettings`]); a custom event loop sets those fields itself.
+//!
+//! Guarantees: a password, token or private key is never shown by `Debug` (it prints
+//! `[redacted]`) nor put into an error; every error names the setting to change. GSSAPI
+//! (Kafka's default `sasl.mechanism`) is refused, so a SASL configuration must name its
+//! mechanism; so are encrypted private keys (`ssl.key.password`).
 
 use alloc::string::{String, ToString};
 use core::fmt;
@@ -22,9 +29,9 @@ pub enum SecurityProtocol {
     Plaintext,
     /// `SASL_PLAINTEXT`: SASL authentication on each connection, no encryption.
     SaslPlaintext,
-    /// `SSL`: TLS. Parsed, refused by validation: not supported yet.
+    /// `SSL`: TLS (idem-core's `tls` feature; without it refused by validation).
     Ssl,
-    /// `SASL_SSL`: SASL over TLS. Parsed, refused by validation: not supported yet.
+    /// `SASL_SSL`: SASL over TLS (idem-core's `tls` feature; without it refused by validation).
     SaslSsl,
 }
 
@@ -76,11 +83,29 @@ pub struct SecurityConfig {
     /// `sasl.oauthbearer.token`: the OAUTHBEARER token (a JWT or any RFC 6750 `b64token`),
     /// replaceable at run time with `Producer::set_oauthbearer_token`.
     pub oauthbearer_token: Option<Secret>,
+    /// The TLS settings (`ssl.*`, and the trust anchors and wall clock the driver supplies),
+    /// used under `SSL` and `SASL_SSL`.
+    #[cfg(feature = "tls")]
+    pub tls: crate::tls::ClientTlsSettings,
 }
 
 /// The names of the settings handled here.
-pub(crate) const KEYS: [&str; 5] =
-    ["security.protocol", "sasl.mechanism", "sasl.username", "sasl.password", "sasl.oauthbearer.token"];
+pub(crate) const KEYS: [&str; 14] = [
+    "security.protocol",
+    "sasl.mechanism",
+    "sasl.username",
+    "sasl.password",
+    "sasl.oauthbearer.token",
+    "ssl.ca.pem",
+    "ssl.certificate.pem",
+    "ssl.key.pem",
+    "ssl.endpoint.identification.algorithm",
+    "ssl.ca.location",
+    "ssl.certificate.location",
+    "ssl.key.location",
+    "ssl.key.password",
+    "enable.ssl.certificate.verification",
+];
 
 const MECHANISMS_EXPECTED: &str = "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 or OAUTHBEARER (GSSAPI is not supported)";
 
@@ -131,12 +156,76 @@ impl SecurityConfig {
                 }
                 self.oauthbearer_token = Some(Secret::new(value));
             }
+            "ssl.ca.location" | "ssl.certificate.location" | "ssl.key.location" => {
+                return Err(ConfigError::NotSupported {
+                    key: KEYS.iter().find(|k| **k == key).copied().unwrap_or("ssl.ca.location"),
+                    value: value.to_string(),
+                    reason: "a file: idem's runtimes read it; with idem-core alone give the file's contents as \
+                             ssl.ca.pem, ssl.certificate.pem or ssl.key.pem",
+                });
+            }
+            "ssl.key.password" => {
+                return Err(ConfigError::NotSupported {
+                    key: "ssl.key.password",
+                    value: "[redacted]".to_string(),
+                    reason: "encrypted private keys are not supported: give the key unencrypted (ssl.key.location)",
+                });
+            }
+            "enable.ssl.certificate.verification" => {
+                if !matches!(value.trim(), "true" | "True" | "TRUE") {
+                    return Err(ConfigError::NotSupported {
+                        key: "enable.ssl.certificate.verification",
+                        value: value.to_string(),
+                        reason: "brokers' certificates are always verified: give their CA with ssl.ca.location, \
+                                 or set ssl.endpoint.identification.algorithm=none to skip only the host name",
+                    });
+                }
+            }
+            #[cfg(feature = "tls")]
+            "ssl.ca.pem" => self.tls.ca_pem = Some(value.to_string()),
+            #[cfg(feature = "tls")]
+            "ssl.certificate.pem" => self.tls.certificate_pem = Some(value.to_string()),
+            #[cfg(feature = "tls")]
+            "ssl.key.pem" => self.tls.key_pem = Some(value.to_string()),
+            "ssl.endpoint.identification.algorithm" => {
+                let verify = match value.trim().to_ascii_lowercase().as_str() {
+                    "https" => true,
+                    "none" | "" => false,
+                    _ => {
+                        return Err(ConfigError::InvalidValue {
+                            key: key.to_string(),
+                            value: value.to_string(),
+                            expected: "https or none",
+                        });
+                    }
+                };
+                #[cfg(feature = "tls")]
+                {
+                    self.tls.verify_hostname = verify;
+                }
+                let _ = verify;
+            }
+            #[cfg(not(feature = "tls"))]
+            "ssl.ca.pem" | "ssl.certificate.pem" | "ssl.key.pem" => {}
             _ => return Err(ConfigError::UnknownKey(key.to_string())),
         }
         Ok(())
     }
 
-    /// Checks the combination: TLS and GSSAPI are refused, a mechanism has its credentials.
+    /// The TLS configuration to connect with: `None` unless `security.protocol` is `SSL` or
+    /// `SASL_SSL`.
+    #[cfg(feature = "tls")]
+    pub(crate) fn tls_client_config(&self) -> Result<Option<alloc::sync::Arc<rustls::ClientConfig>>, ConfigError> {
+        match self.protocol {
+            SecurityProtocol::Ssl | SecurityProtocol::SaslSsl => {
+                self.tls.client_config().map(Some).map_err(ConfigError::Tls)
+            }
+            SecurityProtocol::Plaintext | SecurityProtocol::SaslPlaintext => Ok(None),
+        }
+    }
+
+    /// Checks the combination: the TLS settings make a configuration, GSSAPI is refused, a
+    /// mechanism has its credentials.
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         let not_supported = |key: &'static str, value: &'static str, reason: &'static str| {
             Err(ConfigError::NotSupported { key, value: value.to_string(), reason })
@@ -144,13 +233,19 @@ impl SecurityConfig {
         match self.protocol {
             SecurityProtocol::Plaintext => return Ok(()),
             SecurityProtocol::Ssl | SecurityProtocol::SaslSsl => {
+                #[cfg(feature = "tls")]
+                self.tls_client_config()?;
+                #[cfg(not(feature = "tls"))]
                 return not_supported(
                     "security.protocol",
                     self.protocol.name(),
-                    "TLS is not supported yet: use PLAINTEXT or SASL_PLAINTEXT",
+                    "this build of idem-core lacks the `tls` feature: use PLAINTEXT or SASL_PLAINTEXT",
                 );
             }
             SecurityProtocol::SaslPlaintext => {}
+        }
+        if self.protocol == SecurityProtocol::Ssl {
+            return Ok(());
         }
         let Some(mechanism) = self.mechanism else {
             return not_supported(
@@ -215,10 +310,18 @@ mod tests {
         let no_mechanism = sasl(&[("security.protocol", "sasl_plaintext")]).unwrap_err();
         assert!(format!("{no_mechanism}").contains("GSSAPI") && format!("{no_mechanism}").contains("sasl.mechanism"));
         for p in ["SSL", "SASL_SSL"] {
+            // No CA and no system roots (the runtimes install those): the error names the file
+            // setting to give.
             let e = sasl(&[("security.protocol", p)]).unwrap_err();
-            assert!(matches!(e, ConfigError::NotSupported { key: "security.protocol", .. }), "{e:?}");
-            assert!(format!("{e}").contains("not supported yet"));
+            assert!(format!("{e}").contains("ssl.ca.location") || format!("{e}").contains("wall clock"), "{e}");
         }
+        for (key, value) in [("ssl.ca.location", "/etc/ca.pem"), ("ssl.key.password", "hunter2")] {
+            let e = sasl(&[(key, value)]).unwrap_err();
+            assert!(matches!(e, ConfigError::NotSupported { .. }) && format!("{e}").contains(key), "{e}");
+            assert!(!format!("{e}").contains("hunter2"));
+        }
+        assert!(sasl(&[("ssl.endpoint.identification.algorithm", "dns")]).is_err());
+        assert!(sasl(&[("enable.ssl.certificate.verification", "false")]).is_err());
         let e = sasl(&[("sasl.mechanism", "GSSAPI")]).unwrap_err();
         assert!(format!("{e}").contains("sasl.mechanism") && format!("{e}").contains("GSSAPI is not supported"));
         let e = sasl(&[("security.protocol", "SASL_PLAINTEXT"), ("sasl.mechanism", "PLAIN"), ("sasl.username", "a")]);

@@ -57,7 +57,7 @@ fn client_settings(ca: &Ca) -> ClientTlsSettings {
 }
 
 fn server_settings(cert: &(String, String)) -> ServerTlsSettings {
-    ServerTlsSettings { wall_clock: Some(Arc::new(Fixed(NOW))), ..ServerTlsSettings::new(&cert.0, &cert.1) }
+    ServerTlsSettings::new(&cert.0, &cert.1)
 }
 
 /// Runs the handshake, moving bytes `chunk` at a time; the first failure of either side.
@@ -164,8 +164,11 @@ fn client_certificates_are_required_and_checked() {
     let clients = new_ca("client CA");
     let server = ServerTlsSettings {
         client_ca_pem: Some(clients.pem.clone()),
+        wall_clock: Some(Arc::new(Fixed(NOW))),
         ..server_settings(&leaf(&ca, &["localhost"], false))
     };
+    let no_clock = ServerTlsSettings { wall_clock: None, ..server.clone() };
+    assert_eq!(no_clock.server_config().expect_err("clock").setting, "tls-client-ca");
     // None presented.
     let (mut c, mut s) = pair(&client_settings(&ca), &server, "localhost");
     let (on_client, failed) = handshake(&mut c, &mut s, 1 << 20).expect_err("no client certificate");
