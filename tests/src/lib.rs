@@ -21,6 +21,7 @@
 
 pub mod actors;
 pub mod adapters;
+pub mod certs;
 pub mod checker;
 pub mod net;
 pub mod pair;
