@@ -163,6 +163,13 @@ impl ClientTlsSettings {
                  install the system clock)",
             )
         })?;
+        match (&self.certificate_pem, &self.key_pem) {
+            (Some(_), None) => return Err(config_error("ssl.key.pem", "a client certificate needs its private key")),
+            (None, Some(_)) => {
+                return Err(config_error("ssl.certificate.pem", "a private key needs its client certificate"));
+            }
+            _ => {}
+        }
         let provider = self.crypto.clone().unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
         let mut roots = RootCertStore::empty();
         match &self.ca_pem {
@@ -195,16 +202,12 @@ impl ClientTlsSettings {
             builder.dangerous().with_custom_certificate_verifier(Arc::new(AnyName(verifier)))
         };
         let config = match (&self.certificate_pem, &self.key_pem) {
-            (None, None) => builder.with_no_client_auth(),
-            (Some(_), None) => return Err(config_error("ssl.key.pem", "a client certificate needs its private key")),
-            (None, Some(_)) => {
-                return Err(config_error("ssl.certificate.pem", "a private key needs its client certificate"));
-            }
             (Some(cert), Some(key)) => {
                 let chain = certificates("ssl.certificate.pem", cert)?;
                 let key = private_key("ssl.key.pem", key)?;
                 builder.with_client_auth_cert(chain, key).map_err(|e| config_error("ssl.key.pem", e))?
             }
+            _ => builder.with_no_client_auth(),
         };
         Ok(Arc::new(config))
     }

@@ -125,6 +125,10 @@ impl Config {
         match key {
             "max.block.ms" => self.max_block = ms()?,
             "statistics.interval.ms" => self.statistics_interval = ms()?,
+            #[cfg(feature = "tls")]
+            "ssl.ca.location" | "ssl.certificate.location" | "ssl.key.location" => {
+                tls::read_location(self, key, value)?
+            }
             _ => {
                 self.core.set(key, value)?;
             }
@@ -211,7 +215,10 @@ impl Config {
         for (k, v) in pairs {
             c.set(k, v)?;
         }
-        c.core.validate()?;
+        let mut core = c.core.clone();
+        #[cfg(feature = "tls")]
+        tls::install_system(&mut core);
+        core.validate()?;
         Ok(c)
     }
 }
@@ -338,5 +345,101 @@ mod tests {
         let with_cb = c.clone().on_statistics(|_| {});
         assert_eq!(with_cb, with_cb.clone());
         assert_ne!(with_cb, c);
+    }
+}
+
+/// The `ssl.*` settings that are the runtime's business: files to read, and the system's trust
+/// anchors and wall clock (idem-core reads neither files nor clocks).
+#[cfg(feature = "tls")]
+pub(crate) mod tls {
+    use std::sync::{Arc, OnceLock};
+
+    use idem_core::producer::{ConfigError, ProducerConfig, SecurityProtocol};
+    use idem_core::tls::rustls::time_provider::DefaultTimeProvider;
+    use idem_core::tls::{CertificateDer, TlsConfigError};
+
+    /// `ssl.ca.location`, `ssl.certificate.location`, `ssl.key.location`: the file's contents
+    /// become `ssl.ca.pem`, `ssl.certificate.pem`, `ssl.key.pem` (its errors name the file
+    /// setting). `ssl.ca.location=probe` (librdkafka's) means the system's trust anchors.
+    pub(crate) fn read_location(config: &mut super::Config, key: &str, path: &str) -> Result<(), ConfigError> {
+        let (setting, pem_key) = match key {
+            "ssl.ca.location" => ("ssl.ca.location", "ssl.ca.pem"),
+            "ssl.certificate.location" => ("ssl.certificate.location", "ssl.certificate.pem"),
+            _ => ("ssl.key.location", "ssl.key.pem"),
+        };
+        if setting == "ssl.ca.location" && path.trim() == "probe" {
+            config.core.security.tls.ca_pem = None;
+            return Ok(());
+        }
+        let pem = std::fs::read_to_string(path.trim()).map_err(|e| {
+            ConfigError::Tls(TlsConfigError { setting, reason: format!("cannot read `{}`: {e}", path.trim()) })
+        })?;
+        if !pem.contains("-----BEGIN ") {
+            let reason = format!("`{}` is not PEM (no -----BEGIN line)", path.trim());
+            return Err(ConfigError::Tls(TlsConfigError { setting, reason }));
+        }
+        config.core.set(pem_key, &pem).map_err(|e| match e {
+            // Say which file setting it came from.
+            ConfigError::InvalidValue { expected, .. } => {
+                ConfigError::Tls(TlsConfigError { setting, reason: format!("`{}`: expected {expected}", path.trim()) })
+            }
+            other => other,
+        })?;
+        Ok(())
+    }
+
+    /// Under `SSL` / `SASL_SSL`: the system clock, and, without `ssl.ca.*`, the system's trust
+    /// anchors (loaded once per process), unless the application set its own.
+    pub(crate) fn install_system(core: &mut ProducerConfig) {
+        if !matches!(core.security.protocol, SecurityProtocol::Ssl | SecurityProtocol::SaslSsl) {
+            return;
+        }
+        let tls = &mut core.security.tls;
+        if tls.wall_clock.is_none() {
+            tls.wall_clock = Some(Arc::new(DefaultTimeProvider));
+        }
+        if tls.ca_pem.is_none() && tls.roots.is_empty() && tls.client_config.is_none() {
+            tls.roots = system_roots().clone();
+        }
+    }
+
+    /// The operating system's trust anchors (rustls-native-certs; unreadable ones skipped).
+    fn system_roots() -> &'static Vec<CertificateDer<'static>> {
+        static ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
+        ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::super::Config;
+        use idem_core::producer::ConfigError;
+
+        #[test]
+        fn file_settings_are_read_and_their_errors_name_them() {
+            let e = Config::from_pairs([("security.protocol", "SSL"), ("ssl.ca.location", "/nonexistent/ca.pem")])
+                .expect_err("missing file");
+            let text = e.to_string();
+            assert!(text.contains("ssl.ca.location") && text.contains("/nonexistent/ca.pem"), "{text}");
+            let dir = std::env::temp_dir().join(format!("idem-config-tls-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("dir");
+            let not_pem = dir.join("not.pem");
+            std::fs::write(&not_pem, "hello").expect("write");
+            let path = not_pem.to_string_lossy().into_owned();
+            let e = Config::from_pairs([("security.protocol", "SSL"), ("ssl.ca.location", path.as_str())])
+                .expect_err("not PEM");
+            assert!(matches!(&e, ConfigError::Tls(t) if t.setting == "ssl.ca.location"), "{e:?}");
+            let key = dir.join("client.key");
+            std::fs::write(&key, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").expect("write");
+            let key = key.to_string_lossy().into_owned();
+            let e = Config::from_pairs([
+                ("bootstrap.servers", "localhost:9093"),
+                ("security.protocol", "SSL"),
+                ("ssl.ca.location", "probe"),
+                ("ssl.key.location", key.as_str()),
+            ])
+            .expect_err("a key without its certificate");
+            assert!(e.to_string().contains("ssl.certificate.pem"), "{e}");
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 }

@@ -155,6 +155,8 @@ impl Engine {
             }
             None => None,
         };
+        #[cfg(feature = "tls")]
+        crate::config::tls::install_system(&mut core_config);
         let mut core = Core::with_opaque(core_config, clock.now())?;
         core.set_nonce_source(os_nonce_source());
         let stats = (!config.statistics_interval.is_zero()).then(|| StatsTimer {

@@ -60,10 +60,20 @@ fn producer(pc: ProducerConfig) -> Producer<SimOpaque> {
 }
 
 /// Sends 10 records and drives for 10 s of virtual time over `link`.
-fn run_over(p: Producer<SimOpaque>, cc: ClusterConfig, link: DirectLink) -> Pair<IdemProducer, IdemCluster, DirectLink> {
+fn run_over(
+    p: Producer<SimOpaque>,
+    cc: ClusterConfig,
+    link: DirectLink,
+) -> Pair<IdemProducer, IdemCluster, DirectLink> {
     let mut pair = Pair::new(IdemProducer::new(p), IdemCluster::with_config(cc, "t"), link, Run::default());
     for i in 0..10u64 {
-        let r = WorkRecord { topic: "t".into(), partition: None, key: None, value: i.to_be_bytes().to_vec(), timestamp_ms: 1 };
+        let r = WorkRecord {
+            topic: "t".into(),
+            partition: None,
+            key: None,
+            value: i.to_be_bytes().to_vec(),
+            timestamp_ms: 1,
+        };
         pair.send(i as usize, r).unwrap();
     }
     pair.drive(Instant::ZERO + Duration::from_secs(10));
@@ -129,9 +139,24 @@ fn certificate_problems_are_fatal_after_one_connection_and_name_the_reason() {
     let certs = sim_certificates();
     let stranger = Ca::new("someone else's CA");
     let cases: [(&str, ProducerConfig, ClusterConfig, CertificateProblem); 4] = [
-        ("untrusted", config("b1", &[]), cluster("b1", &stranger.leaf(&["b1"], false), false), CertificateProblem::UnknownIssuer),
-        ("wrong host", config("b9", &[]), cluster("b9", &certs.ca.leaf(&["b1"], false), false), CertificateProblem::NotValidForName),
-        ("expired", config("b1", &[]), cluster("b1", &certs.ca.leaf(&["b1"], true), false), CertificateProblem::Expired),
+        (
+            "untrusted",
+            config("b1", &[]),
+            cluster("b1", &stranger.leaf(&["b1"], false), false),
+            CertificateProblem::UnknownIssuer,
+        ),
+        (
+            "wrong host",
+            config("b9", &[]),
+            cluster("b9", &certs.ca.leaf(&["b1"], false), false),
+            CertificateProblem::NotValidForName,
+        ),
+        (
+            "expired",
+            config("b1", &[]),
+            cluster("b1", &certs.ca.leaf(&["b1"], true), false),
+            CertificateProblem::Expired,
+        ),
         (
             "not yet valid",
             {
