@@ -15,6 +15,7 @@ use idem_core::producer::{
 };
 use idem_core::rand::Rng;
 use idem_core::sasl::Mechanism;
+use idem_core::tls::ServerTlsSettings;
 use idem_core::{Duration, Instant};
 
 use crate::actors::{BrokerFault, BrokerOut, ProducerOut, Refused, RestartMode, SimBroker, SimProducer, WorkRecord};
@@ -413,6 +414,8 @@ pub struct SeedSetup {
     /// SASL_PLAINTEXT with this mechanism, and the session lifetime the brokers announce (ms;
     /// `None`: sessions do not expire), or plain connections.
     pub sasl: Option<(Mechanism, Option<u64>)>,
+    /// The connections run TLS (`SSL`, or `SASL_SSL` with [`sasl`](Self::sasl)).
+    pub tls: bool,
 }
 
 /// The SASL user of simulated runs.
@@ -431,6 +434,13 @@ fn sasl_setup(seed: u64) -> Option<(Mechanism, Option<u64>)> {
     let mechanism = Mechanism::ALL[rng.below(Mechanism::ALL.len() as u64) as usize];
     let lifetime = rng.chance(0.8).then(|| 200 + rng.below(1800));
     Some((mechanism, lifetime))
+}
+
+/// A quarter of the seeds run over TLS (SSL, or SASL_SSL with their SASL mechanism), with the
+/// seeded crypto of [`crate::tls::sim_crypto`]. Drawn from a generator of its own, so that the
+/// rest of a seed's shape is what it was before TLS existed.
+fn tls_setup(seed: u64) -> bool {
+    Rng::new(seed ^ 0x0715_0715_0715).chance(0.25)
 }
 
 /// Derives the run's shape from the seed: cluster size, partitions, record count, producer
@@ -510,10 +520,14 @@ pub fn setup(seed: u64) -> SeedSetup {
     let duplicate_answer =
         if rng.chance(0.2) { DuplicateAnswer::DuplicateSequenceNumber } else { DuplicateAnswer::OriginalOffset };
     let sasl = sasl_setup(seed);
+    let tls = tls_setup(seed);
     let mut producer: Vec<(String, String)> = producer.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    if tls && sasl.is_none() {
+        producer.push(("security.protocol".to_string(), "SSL".to_string()));
+    }
     if let Some((mechanism, _)) = sasl {
         for (k, v) in [
-            ("security.protocol", "SASL_PLAINTEXT"),
+            ("security.protocol", if tls { "SASL_SSL" } else { "SASL_PLAINTEXT" }),
             ("sasl.mechanism", mechanism.name()),
             ("sasl.username", SIM_USER.0),
             ("sasl.password", SIM_USER.1),
@@ -522,17 +536,29 @@ pub fn setup(seed: u64) -> SeedSetup {
             producer.push((k.to_string(), v.to_string()));
         }
     }
-    SeedSetup { sim, producer, kip360, duplicate_answer, sasl }
+    SeedSetup { sim, producer, kip360, duplicate_answer, sasl, tls }
 }
 
 /// A producer from `(key, value)` settings. With `IDEM_SIM_TRACE` set, its `debug` setting is
 /// `IDEM_SIM_DEBUG` (default `all`, unless the settings name one), so that the trace shows its
-/// diagnostics; they change nothing else (and are not hashed).
+/// diagnostics; they change nothing else (and are not hashed). Under `SSL` / `SASL_SSL` it
+/// trusts the simulation's CA, with the simulation's wall clock and seeded crypto.
 pub fn producer(settings: &[(String, String)]) -> Producer<SimOpaque> {
-    let mut config = match ProducerConfig::from_pairs(settings.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
-        Ok(c) => c,
-        Err(e) => panic!("producer config {settings:?} refused: {e}"),
-    };
+    let mut pairs: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let secure = settings.iter().any(|(k, v)| k == "security.protocol" && v.ends_with("SSL"));
+    if secure {
+        pairs.push(("ssl.ca.pem", &crate::tls::sim_certificates().ca.pem));
+    }
+    let mut config = ProducerConfig::default();
+    for (k, v) in pairs {
+        if let Err(e) = config.set(k, v) {
+            panic!("producer config {settings:?} refused: {e}");
+        }
+    }
+    if secure {
+        config.security.tls.wall_clock = Some(crate::tls::sim_clock());
+        config.security.tls.crypto = Some(crate::tls::sim_crypto());
+    }
     if std::env::var_os("IDEM_SIM_TRACE").is_some() && !settings.iter().any(|(k, _)| k == "debug") {
         let debug = std::env::var("IDEM_SIM_DEBUG").unwrap_or_else(|_| "all".into());
         if let Err(e) = config.set("debug", &debug) {
@@ -569,6 +595,13 @@ pub fn run_seed(seed: u64) -> RunResult {
             session_lifetime: lifetime.map(Duration::from_millis),
         });
     }
+    if s.tls {
+        let certs = crate::tls::sim_certificates();
+        let mut server = ServerTlsSettings::new(&certs.broker.cert, &certs.broker.key);
+        server.crypto = Some(crate::tls::sim_crypto());
+        config.tls = Some(server);
+    }
+    crate::tls::seed_tls(seed);
     let cluster = IdemCluster::with_config(config, &s.sim.topic);
     let mut p = producer(&s.producer);
     // SCRAM nonces from the seed (the runtimes draw them from the operating system).
@@ -579,6 +612,7 @@ pub fn run_seed(seed: u64) -> RunResult {
         Some(n)
     }));
     let mut r = sim::run(&s.sim, schedule, IdemProducer::new(p), cluster, rng.fork());
+    r.counters.push(("tls_seeds", u64::from(s.tls)));
     if !r.errors.is_empty() {
         r.summary = format!("{} | {:?}", r.summary, s);
     }

@@ -21,7 +21,6 @@
 
 pub mod actors;
 pub mod adapters;
-pub mod certs;
 pub mod checker;
 pub mod net;
 pub mod pair;
@@ -29,6 +28,7 @@ pub mod scenario;
 pub mod schedule;
 pub mod seeds;
 pub mod sim;
+pub mod tls;
 pub mod toy;
 pub mod wiretap;
 

@@ -60,6 +60,7 @@ fn seeds() {
             "producers_expired",
             "sim_queue_full",
             "compressed_batches_in_log",
+            "tls_seeds",
         ] {
             assert!(
                 sweep.counters.get(k).copied().unwrap_or(0) > 0,
@@ -72,7 +73,10 @@ fn seeds() {
 
 #[test]
 fn same_seed_same_run() {
-    for seed in [3, 1234] {
+    // Two plain seeds and the first two that run over TLS (seeded crypto: byte for byte too).
+    let tls: Vec<u64> = (0..100).filter(|s| adapters::setup(*s).tls).take(2).collect();
+    assert_eq!(tls.len(), 2);
+    for seed in [3, 1234].into_iter().chain(tls) {
         let a = adapters::run_seed(seed);
         let b = adapters::run_seed(seed);
         assert_eq!(a.trace_hash, b.trace_hash, "seed {seed} is not deterministic");
