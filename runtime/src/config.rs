@@ -215,11 +215,17 @@ impl Config {
         for (k, v) in pairs {
             c.set(k, v)?;
         }
-        let mut core = c.core.clone();
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Checks the settings as the producer will (with the system's clock and trust anchors
+    /// installed under `SSL` / `SASL_SSL`, as [`Producer::new`](crate::Producer) does).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut core = self.core.clone();
         #[cfg(feature = "tls")]
         tls::install_system(&mut core);
-        core.validate()?;
-        Ok(c)
+        core.validate()
     }
 }
 

@@ -53,7 +53,7 @@ fn config(args: &ProduceArgs) -> Result<idem_std::Config, String> {
     for (k, v) in &args.properties {
         c.set(k, v).map_err(|e| e.to_string())?;
     }
-    c.core.validate().map_err(|e| e.to_string())?;
+    c.validate().map_err(|e| e.to_string())?;
     if !c.statistics_interval.is_zero() {
         c = if args.stats_json {
             c.on_statistics(|s| println!("{}", s.json()))
