@@ -15,11 +15,13 @@ use std::cell::RefCell;
 use std::sync::{Arc, OnceLock};
 
 use idem_core::rand::Rng;
-use idem_core::tls::rustls::crypto::{ActiveKeyExchange, GetRandomFailed, SecureRandom, SharedSecret, SupportedKxGroup};
+use idem_core::tls::rustls::crypto::{
+    ActiveKeyExchange, GetRandomFailed, SecureRandom, SharedSecret, SupportedKxGroup,
+};
 use idem_core::tls::rustls::{Error as TlsError, NamedGroup, PeerMisbehaved};
 use idem_core::tls::{CryptoProvider, TimeProvider, UnixTime};
-use sha2::{Digest, Sha256};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+use sha2::{Digest, Sha256};
 
 /// 2026-12-01T00:00:00Z: the simulation's wall clock (certificates are checked against it).
 pub const SIM_WALL_CLOCK: u64 = 1_796_083_200;

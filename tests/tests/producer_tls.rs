@@ -12,9 +12,9 @@ use idem_core::tls::{CertificateProblem, ServerTlsSettings, TlsFailure};
 use idem_core::{Duration, Instant};
 use idem_tests::actors::WorkRecord;
 use idem_tests::adapters::{IdemCluster, IdemProducer, SimOpaque};
-use idem_tests::tls::{Ca, FixedClock, Leaf, SIM_WALL_CLOCK, sim_certificates, sim_clock};
 use idem_tests::checker::{FailReason, Outcome, Run};
 use idem_tests::pair::{DirectLink, Pair};
+use idem_tests::tls::{Ca, FixedClock, Leaf, SIM_WALL_CLOCK, sim_certificates, sim_clock};
 use std::sync::Arc;
 
 const PASSWORD: &str = "tls-pa55";

@@ -225,6 +225,32 @@ fn hostile_bytes_never_panic_either_side() {
     let client = client_settings(&ca).client_config().expect("client");
     let server = server_settings(&cert).server_config().expect("server");
     let mut rng = crate::rand::Rng::new(7);
+    // A real server flight (ServerHello .. Finished), mutated into fresh client sessions: the
+    // client's parsing of every handshake message meets hostile input.
+    let mut c = TlsSession::client(&client, "localhost").expect("client");
+    let mut s = TlsSession::server(&server).expect("server");
+    s.receive(&c.outgoing().expect("hello"), &mut Vec::new()).expect("server");
+    let flight = s.outgoing().expect("server flight");
+    for _ in 0..300 {
+        let mut c = TlsSession::client(&client, "localhost").expect("client");
+        let _ = c.outgoing();
+        let mut bytes = flight.clone();
+        for _ in 0..1 + rng.below(4) {
+            let at = rng.below(bytes.len() as u64) as usize;
+            bytes[at] ^= 1 << rng.below(8);
+        }
+        if rng.chance(0.3) {
+            bytes.truncate(rng.below(bytes.len() as u64) as usize);
+        }
+        let mut plain = Vec::new();
+        for chunk in bytes.chunks(1 + rng.below(64) as usize) {
+            if c.receive(chunk, &mut plain).is_err() {
+                break;
+            }
+        }
+        assert!(plain.is_empty(), "no application data out of a hostile handshake");
+        let _ = c.outgoing();
+    }
     for round in 0..300 {
         let mut c = TlsSession::client(&client, "localhost").expect("client");
         let mut s = TlsSession::server(&server).expect("server");
