@@ -51,6 +51,10 @@ pub struct DemoArgs {
     /// default level); the report counts the compressed batches read back.
     #[arg(long, value_name = "CODEC", default_value = "none", value_parser = parse_codec)]
     pub compression: Compression,
+    /// Run over SASL_SSL: every connection TLS, with a CA and broker certificate generated for
+    /// this run, and SCRAM-SHA-256 authentication.
+    #[arg(long)]
+    pub secure: bool,
     /// Draw the progress line even when stderr is not a terminal.
     #[arg(long, conflicts_with = "no_progress")]
     pub progress: bool,

@@ -62,3 +62,20 @@ fn demo_with_each_codec_passes_and_every_batch_is_compressed() {
         assert!(compressed > 0 && line.ends_with(&format!("of {compressed} batches")), "{codec}: {line}");
     }
 }
+
+#[test]
+fn demo_secure_passes_over_sasl_ssl() {
+    let out = Command::new(env!("CARGO_BIN_EXE_idem"))
+        .args(["demo", "--records", "3000", "--no-progress", "--secure", "--seed", "5"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("\nPASS: all 3000 records"), "{stdout}");
+    // The connections ran TLS and authenticated (the count is the cluster's, after the run).
+    let line = stdout.lines().next().unwrap();
+    assert!(line.contains("(SASL_SSL: TLS with a certificate generated for this run, SCRAM-SHA-256"), "{line}");
+    let authentications: u64 =
+        line.split(", ").find_map(|p| p.strip_suffix(" authentications)")).unwrap().parse().unwrap();
+    assert!(authentications >= 3, "{line}");
+}

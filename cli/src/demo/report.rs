@@ -61,6 +61,8 @@ pub struct Report {
     pub faults: bool,
     /// The producer's `compression.type`.
     pub compression: Compression,
+    /// How the connections were secured (`--secure`): the security protocol and what it ran.
+    pub security: Option<String>,
     /// The cluster's fault counters.
     pub injected: Injected,
     /// The producer's metrics.
@@ -82,11 +84,12 @@ impl Report {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "idem demo: {} records from {} threads to {} partitions on a {}-broker cluster over TCP, seed {}, faults {}{}",
+            "idem demo: {} records from {} threads to {} partitions on a {}-broker cluster over TCP{}, seed {}, faults {}{}",
             p.records,
             p.threads,
             p.partitions,
             self.brokers,
+            self.security.as_ref().map_or(String::new(), |s| format!(" ({s})")),
             p.seed,
             if self.faults { "on" } else { "off" },
             match self.compression {
@@ -182,6 +185,7 @@ mod tests {
             brokers: 3,
             faults: true,
             compression: Compression::None,
+            security: None,
             injected: Injected {
                 dropped_after_append: 4,
                 leader_moves: 1,

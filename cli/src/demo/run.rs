@@ -7,9 +7,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use idem_core::broker::{ClusterStats, FaultSpec, TopicConfig};
+use idem_core::broker::{SaslServerConfig, SaslUser};
 use idem_core::producer::{Persisted, ProducerMetrics};
 use idem_core::proto::record_batch::Compression;
-use idem_mock::{MockCluster, MockClusterConfig};
+use idem_core::sasl::Mechanism;
+use idem_mock::{MockCluster, MockClusterConfig, TestCertificates};
 
 use super::DemoArgs;
 use super::check::{Checker, Outcome};
@@ -120,14 +122,21 @@ impl Chaos {
 pub(super) fn run(d: &DemoArgs) -> u8 {
     let plan = plan(d);
     let faults = !d.no_faults;
-    let cluster = match start_cluster(&plan, faults) {
+    let secure = match d.secure.then(demo_certificates).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("idem demo: cannot generate the certificates: {e}");
+            return 2;
+        }
+    };
+    let cluster = match start_cluster(&plan, faults, secure.as_ref()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("idem demo: cannot start the embedded cluster: {e}");
             return 2;
         }
     };
-    let producer = match new_producer(&cluster.bootstrap_servers(), plan.seed, d.compression) {
+    let producer = match new_producer(&cluster.bootstrap_servers(), plan.seed, d.compression, secure.as_ref()) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("idem demo: cannot create the producer: {e}");
@@ -186,6 +195,13 @@ pub(super) fn run(d: &DemoArgs) -> u8 {
         brokers: BROKERS,
         faults,
         compression: d.compression,
+        security: secure.is_some().then(|| {
+            let s = cluster.stats();
+            format!(
+                "SASL_SSL: TLS with a certificate generated for this run, {DEMO_MECHANISM}, {} authentications",
+                s.sasl_authentications
+            )
+        }),
         injected: injected(&cluster.stats()),
         reaction: reaction(&metrics),
         verdict,
@@ -201,8 +217,25 @@ pub(super) fn run(d: &DemoArgs) -> u8 {
     if report.verdict.pass() { 0 } else { 1 }
 }
 
-fn start_cluster(plan: &Plan, faults: bool) -> std::io::Result<MockCluster> {
+/// The demo's SASL mechanism and user under `--secure`.
+const DEMO_MECHANISM: Mechanism = Mechanism::ScramSha256;
+const DEMO_USER: (&str, &str) = ("idem-demo", "idem-demo-secret");
+
+/// `--secure`: certificates for the embedded cluster's listeners (`localhost`, `127.0.0.1`).
+fn demo_certificates() -> Result<TestCertificates, String> {
+    TestCertificates::generate(&["localhost"]).map_err(|e| e.to_string())
+}
+
+fn start_cluster(plan: &Plan, faults: bool, secure: Option<&TestCertificates>) -> std::io::Result<MockCluster> {
     let mut config = MockClusterConfig { brokers: BROKERS, ..MockClusterConfig::default() };
+    if let Some(certs) = secure {
+        config = config.with_tls(certs.broker_settings());
+        config.cluster.sasl = Some(SaslServerConfig {
+            mechanisms: vec![DEMO_MECHANISM],
+            users: vec![SaslUser::new(DEMO_USER.0, DEMO_USER.1)],
+            session_lifetime: None,
+        });
+    }
     config.cluster.topics = vec![TopicConfig { name: TOPIC.to_string(), partitions: plan.partitions }];
     config.cluster.auto_create_partitions = None;
     config.cluster.log_max_bytes = usize::MAX / 2;
@@ -250,8 +283,24 @@ fn outcome_of(result: &idem_std::DeliveryResult) -> Outcome {
 
 /// The demo's producer: Kafka's defaults except short backoffs and timeouts (the cluster is
 /// local), the demo's seed for the jitter and its `compression.type`.
-fn new_producer(bootstrap: &str, seed: u64, compression: Compression) -> Result<idem_std::Producer, String> {
+fn new_producer(
+    bootstrap: &str,
+    seed: u64,
+    compression: Compression,
+    secure: Option<&TestCertificates>,
+) -> Result<idem_std::Producer, String> {
     let mut config = idem_std::Config::new(bootstrap).map_err(|e| e.to_string())?;
+    if let Some(certs) = secure {
+        for (k, v) in [
+            ("security.protocol", "SASL_SSL"),
+            ("ssl.ca.pem", certs.ca_pem.as_str()),
+            ("sasl.mechanism", DEMO_MECHANISM.name()),
+            ("sasl.username", DEMO_USER.0),
+            ("sasl.password", DEMO_USER.1),
+        ] {
+            config.set(k, v).map_err(|e| e.to_string())?;
+        }
+    }
     for (k, v) in [
         ("client.id", "idem-demo".to_string()),
         ("idem.seed", seed.to_string()),
