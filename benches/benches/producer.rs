@@ -20,21 +20,30 @@
 //! (JSON-ish log lines from a pool of 1,024, `idem_benches::text`) with that
 //! `compression.type` at its default level: the cost of sealing with the codec per record, and
 //! the bytes of the Produce requests per value byte (printed before the criterion run).
+//!
+//! TLS: `producer_tls/send_to_report_{100,1024}B_{plaintext,tls}` send every request through
+//! idem's in-memory cluster (it decodes, validates and appends), plaintext or over TLS 1.3
+//! (rustls with ring): the difference between the two rows is TLS at both ends, the producer
+//! encrypting requests and the broker decrypting them, and the reverse for the small
+//! responses. Printed before the criterion run: that difference per MB of record values, and
+//! the heap a TLS connection holds (client and server session together) against a plaintext
+//! one.
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
-use idem_core::broker::{self, BrokerAddress, BrokerInput, BrokerOutput, Cluster, ClusterConfig, TopicConfig};
-use idem_core::producer::{
-    ConnId, DebugContexts, Event, Input, Output, Producer, ProducerConfig, ProducerRecord, SendError,
-};
+use idem_core::broker::{self, BrokerAddress, BrokerInput, Cluster, ClusterConfig, TopicConfig};
+use idem_core::producer::{DebugContexts, Event, Input, Output, Producer, ProducerConfig, ProducerRecord, SendError};
 use idem_core::proto::produce::{PartitionProduceResponse, ProduceRequest, ProduceResponse, TopicProduceResponse};
 use idem_core::proto::record_batch::Compression;
 use idem_core::proto::{ApiKey, Frame, Message, decode_request_header, encode_response_frame, parse_frame};
+use idem_core::tls::rustls::time_provider::DefaultTimeProvider;
 use idem_core::{Duration, Instant};
+use idem_mock::TestCertificates;
 use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 use std::alloc::System;
 use std::cell::RefCell;
 use std::hint::black_box;
+use std::sync::Arc;
 use std::time::Instant as StdInstant;
 
 #[global_allocator]
@@ -85,6 +94,8 @@ struct Rig {
     wire: Vec<u8>,
     /// Values sent in turn instead of `value` (text-like records), when not empty.
     pool: Vec<Vec<u8>>,
+    /// Produce requests go to the cluster too (decrypted there under TLS), not the responder.
+    through_cluster: bool,
 }
 
 impl Rig {
@@ -124,14 +135,36 @@ impl Rig {
         metrics_every: u64,
         codec: Compression,
     ) -> Rig {
-        let cc = ClusterConfig {
-            brokers: vec![BrokerAddress { node_id: 1, host: "b1".into(), port: 9092 }],
+        Rig::assemble(size, partitions, keyed, debug, metrics_every, codec, None, 50_000)
+    }
+
+    /// Every request through the cluster (it decodes, validates and appends each Produce
+    /// request; the logs roll at 1 MiB), plaintext or over TLS 1.3 with `tls`'s certificates;
+    /// warmed up with `warm_up` records.
+    fn through_cluster(size: usize, tls: Option<&TestCertificates>, warm_up: u64) -> Rig {
+        Rig::assemble(size, PARTITIONS, false, DebugContexts::NONE, 0, Compression::None, Some(tls), warm_up)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn assemble(
+        size: usize,
+        partitions: i32,
+        keyed: bool,
+        debug: DebugContexts,
+        metrics_every: u64,
+        codec: Compression,
+        through_cluster: Option<Option<&TestCertificates>>,
+        warm_up: u64,
+    ) -> Rig {
+        let mut cc = ClusterConfig {
+            brokers: vec![BrokerAddress { node_id: 1, host: "localhost".into(), port: 9092 }],
             topics: vec![TopicConfig { name: TOPIC.into(), partitions }],
+            log_max_bytes: 1 << 20,
             ..ClusterConfig::default()
         };
         let (batch_size, memory) =
             if keyed { (SCALING_BATCH_SIZE, SCALING_BUFFER_MEMORY) } else { (BATCH_SIZE, 32 * 1024 * 1024) };
-        let pc = ProducerConfig::new("b1:9092")
+        let mut pc = ProducerConfig::new("localhost:9092")
             .expect("config")
             .linger(LINGER)
             .batch_size(batch_size)
@@ -139,6 +172,12 @@ impl Rig {
             .max_in_flight(5)
             .debug(debug)
             .compression(codec, None);
+        if let Some(Some(certs)) = through_cluster {
+            cc.tls = Some(certs.broker_settings());
+            pc.set("security.protocol", "SSL").expect("SSL");
+            pc.set("ssl.ca.pem", &certs.ca_pem).expect("CA");
+            pc.security.tls.wall_clock = Some(Arc::new(DefaultTimeProvider));
+        }
         let mut rig = Rig {
             p: Producer::new(pc, Instant::ZERO).expect("producer"),
             cluster: Cluster::new(cc, Instant::ZERO).expect("cluster"),
@@ -157,9 +196,10 @@ impl Rig {
             diagnostics: 0,
             wire: Vec::new(),
             pool: Vec::new(),
+            through_cluster: through_cluster.is_some(),
         };
         // Warm up: connections, metadata, producer id, and buffers grown to steady state.
-        rig.run(50_000);
+        rig.run(warm_up);
         rig
     }
 
@@ -206,6 +246,12 @@ impl Rig {
                         data.chunks().for_each(|c| wire.extend_from_slice(c));
                         // Written: the producer's batch buffers are its own again before the answer.
                         drop(data);
+                        if self.through_cluster {
+                            let c = broker::ConnId(conn.0);
+                            self.cluster.handle_input(BrokerInput::Received { now: self.now, conn: c, bytes: &wire });
+                            self.wire = wire;
+                            continue;
+                        }
                         let mut rest = &wire[..];
                         while let Ok(Frame::Complete { body, consumed }) = parse_frame(rest, usize::MAX) {
                             let is_produce = body.get(..2) == Some(&ApiKey::Produce.as_i16().to_be_bytes()[..]);
@@ -246,20 +292,7 @@ impl Rig {
                     Output::Timeout(_) => break,
                 }
             }
-            loop {
-                match self.cluster.poll_output() {
-                    BrokerOutput::Transmit { conn, data } => {
-                        progress = true;
-                        self.p.handle_input(Input::Received { now: self.now, conn: ConnId(conn.0), bytes: &data });
-                    }
-                    BrokerOutput::Close { conn } => {
-                        progress = true;
-                        self.p.handle_input(Input::Disconnected { now: self.now, conn: ConnId(conn.0) });
-                    }
-                    BrokerOutput::Log(_) | BrokerOutput::Debug { .. } => {}
-                    BrokerOutput::Timeout(_) => break,
-                }
-            }
+            progress |= idem_benches::cluster_to_producer(&mut self.cluster, &mut self.p, self.now);
             if !progress {
                 return;
             }
@@ -373,6 +406,61 @@ fn bench_rig(g: &mut BenchmarkGroup<'_, WallTime>, name: String, rig: Rig) {
     });
 }
 
+/// Seconds for `n` records through a fresh rig through the cluster (after its warm-up).
+fn seconds_through_cluster(size: usize, tls: Option<&TestCertificates>, n: u64) -> f64 {
+    let mut rig = Rig::through_cluster(size, tls, 50_000);
+    let t = StdInstant::now();
+    rig.run(n);
+    t.elapsed().as_secs_f64()
+}
+
+/// Prints TLS's cost per MB of values (both ends) and the heap a TLS connection holds.
+fn report_tls(certs: &TestCertificates) {
+    for (size, n) in [(100usize, 1_000_000u64), (1024, 300_000)] {
+        // Best of three each, alternating, to damp a shared machine's noise.
+        let (mut plain, mut tls) = (f64::MAX, f64::MAX);
+        for _ in 0..3 {
+            plain = plain.min(seconds_through_cluster(size, None, n));
+            tls = tls.min(seconds_through_cluster(size, Some(certs), n));
+        }
+        let mb = (n as f64 * size as f64) / 1e6;
+        println!(
+            "through the cluster, {size} B records: plaintext {:.0} records/s, TLS {:.0} records/s ({:.2}x); TLS costs \
+             {:.2} ms per MB of values (both ends)",
+            n as f64 / plain,
+            n as f64 / tls,
+            plain / tls,
+            (tls - plain) * 1e3 / mb
+        );
+    }
+    // Heap held by a rig (producer, cluster, one connection between them) after one record and
+    // after 20,000 records of 1 KiB, with and without TLS: the difference is what TLS holds per
+    // connection, client and server session together (rustls's buffers).
+    for warm_up in [1u64, 20_000] {
+        let held = |tls: Option<&TestCertificates>| {
+            let h0 = heap();
+            let rig = Rig::through_cluster(1024, tls, warm_up);
+            let held = heap() - h0;
+            drop(rig);
+            held
+        };
+        let (plain, tls) = (held(None), held(Some(certs)));
+        println!(
+            "heap after {warm_up} records of 1 KiB: plaintext {} KiB, TLS {} KiB: TLS holds {} KiB per connection \
+             (client and server session together)",
+            plain / 1024,
+            tls / 1024,
+            (tls - plain) / 1024
+        );
+    }
+}
+
+/// Heap bytes in use by the whole process.
+fn heap() -> i64 {
+    let s = GLOBAL.stats();
+    s.bytes_allocated as i64 - s.bytes_deallocated as i64 + s.bytes_reallocated as i64
+}
+
 fn producer(c: &mut Criterion) {
     partition_run_from_env();
     report_allocations(100, 1_000_000);
@@ -401,6 +489,16 @@ fn producer(c: &mut Criterion) {
     let mut g = c.benchmark_group("producer_partitions");
     for partitions in PARTITION_COUNTS {
         bench_rig(&mut g, format!("keyed_100B_{partitions}"), Rig::with_partitions(100, partitions, true));
+    }
+    g.finish();
+    // TLS against plaintext, every request through the cluster.
+    let certs = TestCertificates::generate(&["localhost"]).expect("certificates");
+    report_tls(&certs);
+    let mut g = c.benchmark_group("producer_tls");
+    for size in [100usize, 1024] {
+        for (name, tls) in [("plaintext", None), ("tls", Some(&certs))] {
+            bench_rig(&mut g, format!("send_to_report_{size}B_{name}"), Rig::through_cluster(size, tls, 50_000));
+        }
     }
     g.finish();
 }

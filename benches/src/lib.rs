@@ -27,3 +27,30 @@ pub fn announce_and_wait(bootstrap: &str) {
     let mut sink = Vec::new();
     let _ = std::io::stdin().lock().read_to_end(&mut sink);
 }
+
+/// Hands everything `cluster` has to say now to the producer `p` (responses as received bytes,
+/// closes as disconnects), as an in-memory link does; true if anything moved. For benches that
+/// join the sans-IO producer and cluster in one thread.
+pub fn cluster_to_producer<T>(
+    cluster: &mut idem_core::broker::Cluster,
+    p: &mut idem_core::producer::Producer<T>,
+    now: idem_core::Instant,
+) -> bool {
+    use idem_core::broker::BrokerOutput;
+    use idem_core::producer::{ConnId, Input};
+    let mut progress = false;
+    loop {
+        match cluster.poll_output() {
+            BrokerOutput::Transmit { conn, data } => {
+                progress = true;
+                p.handle_input(Input::Received { now, conn: ConnId(conn.0), bytes: &data });
+            }
+            BrokerOutput::Close { conn } => {
+                progress = true;
+                p.handle_input(Input::Disconnected { now, conn: ConnId(conn.0) });
+            }
+            BrokerOutput::Log(_) | BrokerOutput::Debug { .. } => {}
+            BrokerOutput::Timeout(_) => return progress,
+        }
+    }
+}

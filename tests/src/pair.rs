@@ -476,3 +476,31 @@ impl<P: SimProducer, B: SimBroker, L: Link> Pair<P, B, L> {
         self.net.is_idle() && self.cluster.quiescent()
     }
 }
+
+/// A scripted run of idem's producer against idem's cluster (topic `topic`) over `link`:
+/// `records` records (values 0, 1, ... as 8 bytes, no key, any partition) sent at time zero, then
+/// driven until `until`.
+pub fn scripted_run<L: Link>(
+    producer: crate::adapters::IdemProducer,
+    cluster: crate::adapters::IdemCluster,
+    link: L,
+    topic: &str,
+    records: u64,
+    until: Instant,
+) -> Pair<crate::adapters::IdemProducer, crate::adapters::IdemCluster, L> {
+    let mut pair = Pair::new(producer, cluster, link, Run::default());
+    for i in 0..records {
+        let r = WorkRecord {
+            topic: topic.into(),
+            partition: None,
+            key: None,
+            value: i.to_be_bytes().to_vec(),
+            timestamp_ms: 1,
+        };
+        if let Err(e) = pair.send(i as usize, r) {
+            panic!("record {i} refused: {e:?}");
+        }
+    }
+    pair.drive(until);
+    pair
+}

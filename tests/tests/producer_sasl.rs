@@ -8,10 +8,9 @@ use idem_core::producer::{AuthenticationFailure, FatalError, NonceSource, Produc
 use idem_core::proto::ErrorCode;
 use idem_core::sasl::{Mechanism, SaslError};
 use idem_core::{Duration, Instant};
-use idem_tests::actors::WorkRecord;
 use idem_tests::adapters::{IdemCluster, IdemProducer, SimOpaque};
-use idem_tests::checker::{FailReason, Outcome, Run};
-use idem_tests::pair::{DirectLink, Pair};
+use idem_tests::checker::{FailReason, Outcome};
+use idem_tests::pair::{DirectLink, Pair, scripted_run};
 
 const PASSWORD: &str = "pa55-w0rd-secret";
 const TOKEN: &str = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJzZWNyZXQtdG9rZW4ifQ.";
@@ -50,20 +49,8 @@ fn producer(settings: &[(&str, &str)]) -> Producer<SimOpaque> {
 
 /// Sends 10 records and drives for 10 s of virtual time; returns the pair.
 fn run(p: Producer<SimOpaque>, cc: ClusterConfig) -> Pair<IdemProducer, IdemCluster, DirectLink> {
-    let mut pair =
-        Pair::new(IdemProducer::new(p), IdemCluster::with_config(cc, "t"), DirectLink::new(), Run::default());
-    for i in 0..10u64 {
-        let r = WorkRecord {
-            topic: "t".into(),
-            partition: None,
-            key: None,
-            value: i.to_be_bytes().to_vec(),
-            timestamp_ms: 1,
-        };
-        pair.send(i as usize, r).unwrap();
-    }
-    pair.drive(Instant::ZERO + Duration::from_secs(10));
-    pair
+    let cluster = IdemCluster::with_config(cc, "t");
+    scripted_run(IdemProducer::new(p), cluster, DirectLink::new(), "t", 10, Instant::ZERO + Duration::from_secs(10))
 }
 
 fn sasl(mechanism: &str, password: &str) -> Vec<(&'static str, String)> {

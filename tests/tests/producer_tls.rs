@@ -10,10 +10,9 @@ use idem_core::rand::Rng;
 use idem_core::sasl::Mechanism;
 use idem_core::tls::{CertificateProblem, ServerTlsSettings, TlsFailure};
 use idem_core::{Duration, Instant};
-use idem_tests::actors::WorkRecord;
 use idem_tests::adapters::{IdemCluster, IdemProducer, SimOpaque};
-use idem_tests::checker::{FailReason, Outcome, Run};
-use idem_tests::pair::{DirectLink, Pair};
+use idem_tests::checker::{FailReason, Outcome};
+use idem_tests::pair::{DirectLink, Pair, scripted_run};
 use idem_tests::tls::{Ca, FixedClock, Leaf, SIM_WALL_CLOCK, sim_certificates, sim_clock};
 use std::sync::Arc;
 
@@ -65,19 +64,8 @@ fn run_over(
     cc: ClusterConfig,
     link: DirectLink,
 ) -> Pair<IdemProducer, IdemCluster, DirectLink> {
-    let mut pair = Pair::new(IdemProducer::new(p), IdemCluster::with_config(cc, "t"), link, Run::default());
-    for i in 0..10u64 {
-        let r = WorkRecord {
-            topic: "t".into(),
-            partition: None,
-            key: None,
-            value: i.to_be_bytes().to_vec(),
-            timestamp_ms: 1,
-        };
-        pair.send(i as usize, r).unwrap();
-    }
-    pair.drive(Instant::ZERO + Duration::from_secs(10));
-    pair
+    let cluster = IdemCluster::with_config(cc, "t");
+    scripted_run(IdemProducer::new(p), cluster, link, "t", 10, Instant::ZERO + Duration::from_secs(10))
 }
 
 fn run(p: Producer<SimOpaque>, cc: ClusterConfig) -> Pair<IdemProducer, IdemCluster, DirectLink> {
