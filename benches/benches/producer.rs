@@ -117,25 +117,14 @@ impl Rig {
 
     /// 1 KiB text-like records with `compression.type` `codec`.
     fn text(codec: Compression) -> Rig {
-        let mut rig = Rig::build_with(1024, PARTITIONS, false, DebugContexts::NONE, 0, codec);
+        let mut rig = Rig::assemble(1024, PARTITIONS, false, DebugContexts::NONE, 0, codec, None, 50_000);
         rig.pool = idem_benches::text::text_values(1024, 1024, 0x7e57);
         rig.run(20_000); // warm up on the text records too
         rig
     }
 
     fn build(size: usize, partitions: i32, keyed: bool, debug: DebugContexts, metrics_every: u64) -> Rig {
-        Rig::build_with(size, partitions, keyed, debug, metrics_every, Compression::None)
-    }
-
-    fn build_with(
-        size: usize,
-        partitions: i32,
-        keyed: bool,
-        debug: DebugContexts,
-        metrics_every: u64,
-        codec: Compression,
-    ) -> Rig {
-        Rig::assemble(size, partitions, keyed, debug, metrics_every, codec, None, 50_000)
+        Rig::assemble(size, partitions, keyed, debug, metrics_every, Compression::None, None, 50_000)
     }
 
     /// Every request through the cluster (it decodes, validates and appends each Produce
