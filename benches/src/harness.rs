@@ -63,13 +63,17 @@ pub enum Plan {
     /// 1 KiB text-like records uncompressed, with lz4 and with zstd: records/s, bytes on the
     /// wire over value bytes, CPU (not part of `--plan all`).
     Compression,
+    /// 100 B and 1 KiB plaintext and over TLS, on idem's cluster (librdkafka's mock has no TLS
+    /// listener): records/s, CPU, memory (not part of `--plan all`).
+    Tls,
 }
 
 impl Plan {
     /// Every plan `--plan all` runs, in its order.
     pub const ALL: [Plan; 4] = [Plan::Default, Plan::Partitions, Plan::Threads, Plan::Latency];
     /// Every plan `--plan` knows.
-    pub const KNOWN: [Plan; 5] = [Plan::Default, Plan::Partitions, Plan::Threads, Plan::Latency, Plan::Compression];
+    pub const KNOWN: [Plan; 6] =
+        [Plan::Default, Plan::Partitions, Plan::Threads, Plan::Latency, Plan::Compression, Plan::Tls];
 
     /// The name used on the command line and in result files.
     pub fn name(self) -> &'static str {
@@ -79,6 +83,7 @@ impl Plan {
             Plan::Threads => "threads",
             Plan::Latency => "latency",
             Plan::Compression => "compression",
+            Plan::Tls => "tls",
         }
     }
 
@@ -137,6 +142,30 @@ pub fn compression_plan(scale: u64, brokers: &[BrokerKind], s: &Settings) -> Vec
         }
     }
     jobs
+}
+
+/// The TLS plan: 100 B x 1,000,000 and 1 KiB x 200,000 records (divided by `scale`), unkeyed,
+/// round-robin over 3 partitions, plaintext and over TLS with the certificates in `tls_ca`'s
+/// directory, on idem's cluster.
+pub fn tls_plan(scale: u64, tls_ca: &str, s: &Settings) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    for (name, records, size) in [("100 B", 1_000_000, 100), ("1 KiB", 200_000, 1024)] {
+        for tls in [false, true] {
+            let name = if tls { format!("{name} TLS") } else { name.to_string() };
+            let workload = Workload::new(name, records / scale.max(1), size, 3);
+            let tls_ca = if tls { tls_ca.to_string() } else { String::new() };
+            jobs.push(Job { broker: BrokerKind::IdemCluster, workload, settings: Settings { tls_ca, ..s.clone() } });
+        }
+    }
+    jobs
+}
+
+/// Certificates for TLS runs (a CA, and a broker certificate for `localhost` and `127.0.0.1`),
+/// written once into `dir`; returns the CA file, what [`Settings::tls_ca`] takes.
+pub fn tls_certificates(dir: &std::path::Path) -> Result<String, String> {
+    let certs = idem_mock::TestCertificates::generate(&["localhost"]).map_err(|e| e.to_string())?;
+    let files = certs.write_to(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(files.ca.to_string_lossy().into_owned())
 }
 
 /// Partition counts of [`partitions_plan`].
@@ -281,11 +310,14 @@ fn exe() -> Result<std::path::PathBuf, String> {
 }
 
 /// Starts `serve` for `kind` in a child process and waits for its `BOOTSTRAP` line.
-pub fn start_broker(kind: BrokerKind, w: &Workload) -> Result<BrokerProcess, String> {
+pub fn start_broker(kind: BrokerKind, w: &Workload, s: &Settings) -> Result<BrokerProcess, String> {
     let mut cmd = Command::new(exe()?);
     cmd.args(["serve", "--broker", kind.name(), "--topic", TOPIC, "--partitions", &w.partitions.to_string()]);
     if let Some(f) = &w.faults {
         cmd.args(["--faults", f]);
+    }
+    if !s.tls_ca.is_empty() {
+        cmd.args(["--tls-ca", &s.tls_ca]);
     }
     let mut child =
         cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().map_err(|e| format!("spawn broker: {e}"))?;
@@ -339,6 +371,7 @@ pub fn produce_args(
         ("--delivery-timeout-ms", s.delivery_timeout_ms.to_string()),
         ("--compression", s.compression.clone()),
         ("--text", w.text.to_string()),
+        ("--tls-ca", s.tls_ca.clone()),
     ]
     .into_iter()
     .flat_map(|(k, v)| [k.to_string(), v])
@@ -348,7 +381,7 @@ pub fn produce_args(
 /// Runs one producer in its own child process against a fresh broker and returns its result.
 pub fn run_one(producer: &str, job: &Job, round: u32) -> Result<RunResult, String> {
     let (kind, w, s) = (job.broker, &job.workload, &job.settings);
-    let broker = start_broker(kind, w)?;
+    let broker = start_broker(kind, w, s)?;
     let out = Command::new(exe()?)
         .arg("produce")
         .args(produce_args(producer, kind, &broker.bootstrap, w, s, round))

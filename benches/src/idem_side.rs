@@ -15,12 +15,18 @@ use std::time::{Duration, Instant};
 /// Serves idem's in-memory cluster (`brokers` brokers, `topic` with `partitions` partitions,
 /// optional fault spec) over TCP: prints `BOOTSTRAP <servers>`, serves until stdin closes, then
 /// prints one `STATS ...` line with the cluster's counters and the process's peak RSS.
-pub fn serve_cluster(brokers: i32, topic: &str, partitions: i32, faults: Option<&str>) -> Result<(), String> {
+pub fn serve_cluster(
+    brokers: i32,
+    topic: &str,
+    partitions: i32,
+    faults: Option<&str>,
+    tls_ca: Option<&str>,
+) -> Result<(), String> {
     let faults = match faults {
         Some(f) => FaultSpec::parse(f).map_err(|e| format!("--faults: {e}"))?,
         None => FaultSpec::default(),
     };
-    let config = MockClusterConfig {
+    let mut config = MockClusterConfig {
         brokers: usize::try_from(brokers).map_err(|_| "negative broker count")?,
         cluster: ClusterConfig {
             topics: vec![TopicConfig { name: topic.to_string(), partitions }],
@@ -29,6 +35,12 @@ pub fn serve_cluster(brokers: i32, topic: &str, partitions: i32, faults: Option<
         },
         ..MockClusterConfig::default()
     };
+    if let Some(ca) = tls_ca.filter(|c| !c.is_empty()) {
+        // The broker certificate and key beside the CA file (`harness::tls_certificates`).
+        let dir = std::path::Path::new(ca).parent().ok_or("--tls-ca: no directory")?;
+        let read = |f: &str| std::fs::read_to_string(dir.join(f)).map_err(|e| format!("{f}: {e}"));
+        config = config.with_tls(idem_core::tls::ServerTlsSettings::new(&read("broker.pem")?, &read("broker.key")?));
+    }
     let cluster = MockCluster::start(config).map_err(|e| format!("start cluster: {e}"))?;
     crate::announce_and_wait(&cluster.bootstrap_servers());
     let s = cluster.stats();
@@ -157,6 +169,10 @@ pub fn run_producer(bootstrap: &str, topic: &str, w: &Workload, s: &Settings) ->
         .and_then(|c| c.with("buffer.memory", &s.buffer_bytes.to_string()))
         .and_then(|c| c.with("delivery.timeout.ms", &s.delivery_timeout_ms.to_string()))
         .and_then(|c| c.with("compression.type", &s.compression))
+        .and_then(|c| match s.tls_ca.as_str() {
+            "" => Ok(c),
+            ca => c.with("security.protocol", "SSL").and_then(|c| c.with("ssl.ca.location", ca)),
+        })
         .map_err(|e| err(&e))?
         .on_delivery(on_report);
     let side = IdemSide { producer: Producer::new(config).map_err(|e| format!("create producer: {e}"))?, topic };

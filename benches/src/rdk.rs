@@ -112,6 +112,9 @@ fn producer_config(bootstrap: &str, s: &Settings, w: &Workload) -> ClientConfig 
         .set("message.timeout.ms", s.delivery_timeout_ms.to_string())
         .set("compression.type", &s.compression)
         .set("socket.nagle.disable", "true");
+    if !s.tls_ca.is_empty() {
+        c.set("security.protocol", "ssl").set("ssl.ca.location", &s.tls_ca);
+    }
     if w.text {
         c.set("statistics.interval.ms", STATS_INTERVAL.as_millis().to_string());
     }

@@ -215,7 +215,7 @@ fn offered(v: f64) -> String {
 fn summary_columns(plan: Plan) -> Vec<Column<Summary>> {
     let mut cols = vec![key("broker", |x: &Summary| x.broker.clone())];
     match plan {
-        Plan::Default | Plan::Compression => cols.push(key("workload", |x| x.workload.clone())),
+        Plan::Default | Plan::Compression | Plan::Tls => cols.push(key("workload", |x| x.workload.clone())),
         Plan::Partitions => cols.push(key("partitions", |x| x.partitions.to_string())),
         Plan::Threads => cols.push(key("threads", |x| x.threads.to_string())),
         Plan::Latency => {
@@ -358,7 +358,7 @@ pub fn svg(plan: Plan, results: &[RunResult]) -> String {
     /// The dimension (x) of a plan and whether its axis is logarithmic.
     type Dimension = (fn(&Summary) -> f64, bool);
     let ((x, x_log), figures): (Dimension, [Figure; 2]) = match plan {
-        Plan::Default | Plan::Compression => return bar_svg(results),
+        Plan::Default | Plan::Compression | Plan::Tls => return bar_svg(results),
         Plan::Partitions => (
             (|s| f64::from(s.partitions), true),
             [

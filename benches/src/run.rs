@@ -21,6 +21,11 @@ pub struct Settings {
     /// `compression.type` (`none`, `gzip`, `snappy`, `lz4`, `zstd`), at each producer's default
     /// level.
     pub compression: String,
+    /// TLS: the CA file (`ssl.ca.location`) of a certificate directory
+    /// ([`harness::tls_certificates`](crate::harness::tls_certificates)); the broker serves
+    /// TLS with that directory's broker certificate and both producers use
+    /// `security.protocol=SSL`. Empty: plaintext.
+    pub tls_ca: String,
 }
 
 impl Default for Settings {
@@ -32,6 +37,7 @@ impl Default for Settings {
             buffer_bytes: 10 * 1024 * 1024,
             delivery_timeout_ms: 120_000,
             compression: "none".to_string(),
+            tls_ca: String::new(),
         }
     }
 }

@@ -87,6 +87,7 @@ impl Args {
             buffer_bytes: self.num("buffer-bytes", d.buffer_bytes)?,
             delivery_timeout_ms: self.num("delivery-timeout-ms", d.delivery_timeout_ms)?,
             compression: self.opts.get("compression").cloned().unwrap_or(d.compression),
+            tls_ca: self.opts.get("tls-ca").cloned().unwrap_or(d.tls_ca),
         })
     }
 
@@ -112,7 +113,8 @@ fn serve(a: &Args) -> Result<(), String> {
     match BrokerKind::parse(a.str("broker")?) {
         Some(BrokerKind::RdkafkaMock) => rdk::serve_mock(harness::BROKERS, topic, partitions),
         Some(BrokerKind::IdemCluster) => {
-            idem_side::serve_cluster(harness::BROKERS, topic, partitions, a.opts.get("faults").map(String::as_str))
+            let opt = |k: &str| a.opts.get(k).map(String::as_str);
+            idem_side::serve_cluster(harness::BROKERS, topic, partitions, opt("faults"), opt("tls-ca"))
         }
         None => Err("unknown --broker".into()),
     }
@@ -224,6 +226,20 @@ impl Run<'_> {
                 ),
             ),
             Plan::Latency => self.latency(&brokers)?,
+            Plan::Tls => {
+                let dir = self.out_dir.join("tls-certificates");
+                std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+                let ca = harness::tls_certificates(&dir)?;
+                (
+                    self.run(harness::tls_plan(scale, &ca, s)),
+                    "Workloads: 100 B x 1,000,000 and 1 KiB x 200,000 records, unkeyed, round-robin over 3 \
+                     partitions, plaintext and over TLS (\"TLS\": security.protocol=SSL with a CA and broker \
+                     certificate generated for the run, ECDSA P-256; idem: rustls 0.23 with ring; librdkafka: \
+                     OpenSSL 3, vendored), on idem's cluster (librdkafka's mock has no TLS listener). TLS's \
+                     cost is the difference between a workload's two rows."
+                        .to_string(),
+                )
+            }
             Plan::Compression => (
                 self.run(harness::compression_plan(scale, &brokers, s)),
                 "Workloads: 200,000 text-like records of 1 KiB (JSON-ish log lines: field names repeat, \
