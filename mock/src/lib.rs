@@ -26,7 +26,29 @@
 //! # let _ = log;
 //! # Ok::<(), std::io::Error>(())
 //! ```
+//!
+//! **TLS** (cargo feature `tls`, on by default): with [`MockClusterConfig::with_tls`] (or
+//! `ClusterConfig::tls` set directly) every listener speaks TLS, `SSL`, or `SASL_SSL` with
+//! `ClusterConfig::sasl`; [`TestCertificates`] makes a CA, a broker certificate and a client
+//! certificate to try it with:
+//!
+//! ```no_run
+//! use idem_mock::{MockCluster, MockClusterConfig, TestCertificates};
+//!
+//! let certs = TestCertificates::generate(&["localhost"])?;
+//! let files = certs.write_to(&std::env::temp_dir())?; // ca.pem, broker.pem, ... for clients
+//! let cluster = MockCluster::start(MockClusterConfig::default().with_tls(certs.broker_settings()))?;
+//! assert_eq!(cluster.security_protocol(), "SSL");
+//! // a client: security.protocol=SSL, ssl.ca.location=<files.ca>
+//! # let _ = files;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
+
+#[cfg(feature = "tls")]
+mod certificates;
+#[cfg(feature = "tls")]
+pub use certificates::{TestCertificateFiles, TestCertificates, TestCertificatesError};
 
 use idem_core::broker::StoredBatch;
 use idem_core::broker::{
@@ -70,6 +92,32 @@ impl Default for MockClusterConfig {
             brokers: 3,
             cluster: ClusterConfig::default(),
             log_to_stderr: false,
+        }
+    }
+}
+
+impl MockClusterConfig {
+    /// The same configuration with TLS on every listener (`ClusterConfig::tls`). Settings that
+    /// check client certificates without a wall clock get the system clock when the cluster
+    /// starts.
+    #[cfg(feature = "tls")]
+    pub fn with_tls(mut self, settings: idem_core::tls::ServerTlsSettings) -> Self {
+        self.cluster.tls = Some(settings);
+        self
+    }
+
+    /// The listeners' security protocol, in the words of a client's `security.protocol`:
+    /// `PLAINTEXT`, `SSL` (TLS), `SASL_PLAINTEXT` (SASL) or `SASL_SSL` (both).
+    pub fn security_protocol(&self) -> &'static str {
+        #[cfg(feature = "tls")]
+        let tls = self.cluster.tls.is_some();
+        #[cfg(not(feature = "tls"))]
+        let tls = false;
+        match (self.cluster.sasl.is_some(), tls) {
+            (false, false) => "PLAINTEXT",
+            (false, true) => "SSL",
+            (true, false) => "SASL_PLAINTEXT",
+            (true, true) => "SASL_SSL",
         }
     }
 }
@@ -224,15 +272,22 @@ pub struct MockCluster {
     addrs: Vec<(i32, SocketAddr)>,
     acceptors: Vec<JoinHandle<()>>,
     timer: Option<JoinHandle<()>>,
+    security_protocol: &'static str,
 }
 
 impl MockCluster {
     /// Binds one listener per broker, builds the cluster advertising the bound ports, and starts
-    /// serving. Fails if a port cannot be bound or the cluster configuration is invalid.
+    /// serving. Fails if a port cannot be bound or the cluster configuration is invalid (with
+    /// TLS: a certificate or key that cannot be used, the message naming which).
     pub fn start(config: MockClusterConfig) -> io::Result<MockCluster> {
         let mut listeners = Vec::with_capacity(config.brokers);
+        let security_protocol = config.security_protocol();
         let mut cluster_config = config.cluster.clone();
         cluster_config.brokers.clear();
+        #[cfg(feature = "tls")]
+        if let Some(tls) = cluster_config.tls.as_mut().filter(|t| t.client_ca_pem.is_some() && t.wall_clock.is_none()) {
+            tls.wall_clock = Some(Arc::new(idem_core::tls::rustls::time_provider::DefaultTimeProvider));
+        }
         for i in 0..config.brokers {
             let port = if config.first_port == 0 {
                 0
@@ -281,7 +336,13 @@ impl MockCluster {
             let shared = Arc::clone(&shared);
             std::thread::Builder::new().name("idem-broker-timer".into()).spawn(move || timer_loop(&shared))?
         };
-        Ok(MockCluster { shared, addrs, acceptors, timer: Some(timer) })
+        Ok(MockCluster { shared, addrs, acceptors, timer: Some(timer), security_protocol })
+    }
+
+    /// The listeners' security protocol (see [`MockClusterConfig::security_protocol`]): what a
+    /// client's `security.protocol` must be.
+    pub fn security_protocol(&self) -> &'static str {
+        self.security_protocol
     }
 
     /// `host:port` of every broker, comma-separated (a client's `bootstrap.servers`).
