@@ -10,6 +10,29 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 
+/// Sends an ApiVersions request (correlation id `id`, client id `client`) on `stream` and reads
+/// its response: (correlation id, error code); an error if the connection fails or closes first.
+fn api_versions(stream: &mut (impl Read + Write), id: i32, client: &str) -> std::io::Result<(i32, i16)> {
+    let mut req = Vec::new();
+    proto::encode_request_frame(&mut req, id, Some(client), 3, &ApiVersionsRequest::default()).unwrap();
+    stream.write_all(&req)?;
+    stream.flush()?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    let body = loop {
+        if let Ok(Frame::Complete { body, .. }) = proto::parse_frame(&buf, 1 << 20) {
+            break body.to_vec();
+        }
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let (h, r): (_, ApiVersionsResponse) = proto::decode_response(&body, 3).unwrap();
+    Ok((h.correlation_id, r.error_code))
+}
+
 #[test]
 fn prints_bootstrap_servers_serves_and_stops_on_stdin_eof() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_idem"))
@@ -37,21 +60,7 @@ fn prints_bootstrap_servers_serves_and_stops_on_stdin_eof() {
     let servers: Vec<&str> = line.trim().split(',').collect();
     assert_eq!(servers.len(), 2, "{line}");
     let mut s = TcpStream::connect(servers[1]).unwrap();
-    let mut req = Vec::new();
-    proto::encode_request_frame(&mut req, 5, Some("cli-test"), 3, &ApiVersionsRequest::default()).unwrap();
-    s.write_all(&req).unwrap();
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 1024];
-    let body = loop {
-        if let Ok(Frame::Complete { body, .. }) = proto::parse_frame(&buf, 1 << 20) {
-            break body.to_vec();
-        }
-        let n = s.read(&mut chunk).unwrap();
-        assert!(n > 0, "connection closed");
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let (h, r): (_, ApiVersionsResponse) = proto::decode_response(&body, 3).unwrap();
-    assert_eq!((h.correlation_id, r.error_code), (5, 0));
+    assert_eq!(api_versions(&mut s, 5, "cli-test").unwrap(), (5, 0));
     drop(child.stdin.take());
     assert!(child.wait().unwrap().success());
 }
@@ -79,11 +88,7 @@ fn debug_contexts_print_the_brokers_lines_with_timestamps() {
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let mut s = TcpStream::connect(line.trim()).unwrap();
-    let mut req = Vec::new();
-    proto::encode_request_frame(&mut req, 9, Some("cli-debug"), 3, &ApiVersionsRequest::default()).unwrap();
-    s.write_all(&req).unwrap();
-    let mut chunk = [0u8; 1024];
-    assert!(s.read(&mut chunk).unwrap() > 0);
+    assert_eq!(api_versions(&mut s, 9, "cli-debug").unwrap(), (9, 0));
     drop(s);
     drop(child.stdin.take());
     let out = child.wait_with_output().unwrap();
@@ -121,30 +126,26 @@ fn api_versions_over_tls(addr: &str, certs: &TestCertificates, client_certificat
     let host = addr.rsplit_once(':').unwrap().0.to_string();
     let conn = rustls::ClientConnection::new(settings.client_config().unwrap(), host.try_into().unwrap()).unwrap();
     let mut tls = rustls::StreamOwned::new(conn, TcpStream::connect(addr)?);
-    let mut req = Vec::new();
-    proto::encode_request_frame(&mut req, 7, Some("cli-tls"), 3, &ApiVersionsRequest::default()).unwrap();
-    tls.write_all(&req)?;
-    tls.flush()?;
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 1024];
-    let body = loop {
-        if let Ok(Frame::Complete { body, .. }) = proto::parse_frame(&buf, 1 << 20) {
-            break body.to_vec();
-        }
-        let n = tls.read(&mut chunk)?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let (h, r): (_, ApiVersionsResponse) = proto::decode_response(&body, 3).unwrap();
-    assert_eq!(h.correlation_id, 7);
-    Ok(r.error_code)
+    let (correlation_id, error_code) = api_versions(&mut tls, 7, "cli-tls")?;
+    assert_eq!(correlation_id, 7);
+    Ok(error_code)
+}
+
+/// `--tls-cert` and `--tls-key` with the broker's certificate and key, then `more`.
+fn tls_args(files: &TestCertificateFiles, more: &[&std::ffi::OsStr]) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "--tls-cert".into(),
+        files.broker_certificate.clone().into(),
+        "--tls-key".into(),
+        files.broker_key.clone().into(),
+    ];
+    args.extend(more.iter().map(|a| a.to_os_string()));
+    args
 }
 
 /// Starts `idem broker` with `args` (one broker, stopping at stdin's end); returns the child
 /// and its bootstrap servers.
-fn start_broker(args: &[&std::ffi::OsStr]) -> (std::process::Child, String) {
+fn start_broker(args: &[std::ffi::OsString]) -> (std::process::Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_idem"))
         .args(["broker", "--brokers", "1", "--stop-on-stdin-eof"])
         .args(args)
@@ -169,22 +170,12 @@ fn stop_broker(mut child: std::process::Child) -> String {
 #[test]
 fn tls_listener_serves_tls_clients_and_says_ssl() {
     let (dir, certs, files) = certificate_dir("tls");
-    let (child, servers) = start_broker(&[
-        "--tls-cert".as_ref(),
-        files.broker_certificate.as_os_str(),
-        "--tls-key".as_ref(),
-        files.broker_key.as_os_str(),
-    ]);
+    let (child, servers) = start_broker(&tls_args(&files, &[]));
     assert_eq!(api_versions_over_tls(&servers, &certs, false).unwrap(), 0);
     // A plaintext client's request is not TLS: the broker closes the connection, answering
     // nothing but an alert.
     let mut plain = TcpStream::connect(&servers).unwrap();
-    let mut req = Vec::new();
-    proto::encode_request_frame(&mut req, 5, Some("cli-plain"), 3, &ApiVersionsRequest::default()).unwrap();
-    plain.write_all(&req).unwrap();
-    let mut got = Vec::new();
-    let _ = plain.read_to_end(&mut got);
-    assert!(!matches!(proto::parse_frame(&got, 1 << 20), Ok(Frame::Complete { .. })), "{got:?}");
+    assert!(api_versions(&mut plain, 5, "cli-plain").is_err(), "a plaintext request was answered");
     let stderr = stop_broker(child);
     assert!(stderr.contains(&format!("listening on {servers} (security.protocol=SSL)")), "{stderr}");
     assert!(stderr.contains("TLS"), "the plaintext client's close is logged: {stderr}");
@@ -194,30 +185,15 @@ fn tls_listener_serves_tls_clients_and_says_ssl() {
 #[test]
 fn tls_client_ca_requires_a_client_certificate_and_sasl_makes_it_sasl_ssl() {
     let (dir, certs, files) = certificate_dir("mtls");
-    let (child, servers) = start_broker(&[
-        "--tls-cert".as_ref(),
-        files.broker_certificate.as_os_str(),
-        "--tls-key".as_ref(),
-        files.broker_key.as_os_str(),
-        "--tls-client-ca".as_ref(),
-        files.ca.as_os_str(),
-    ]);
+    let (child, servers) = start_broker(&tls_args(&files, &["--tls-client-ca".as_ref(), files.ca.as_os_str()]));
     assert_eq!(api_versions_over_tls(&servers, &certs, true).unwrap(), 0);
     let refused = api_versions_over_tls(&servers, &certs, false).unwrap_err();
     assert!(refused.to_string().contains("CertificateRequired"), "{refused}");
     let stderr = stop_broker(child);
     assert!(stderr.contains("(security.protocol=SSL)"), "{stderr}");
 
-    let (child, _) = start_broker(&[
-        "--tls-cert".as_ref(),
-        files.broker_certificate.as_os_str(),
-        "--tls-key".as_ref(),
-        files.broker_key.as_os_str(),
-        "--sasl-mechanism".as_ref(),
-        "PLAIN".as_ref(),
-        "--user".as_ref(),
-        "alice:secret".as_ref(),
-    ]);
+    let sasl = ["--sasl-mechanism", "PLAIN", "--user", "alice:secret"].map(std::ffi::OsStr::new);
+    let (child, _) = start_broker(&tls_args(&files, &sasl));
     let stderr = stop_broker(child);
     assert!(stderr.contains("(security.protocol=SASL_SSL)"), "{stderr}");
     std::fs::remove_dir_all(dir).unwrap();
