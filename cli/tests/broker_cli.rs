@@ -78,21 +78,11 @@ fn a_bad_fault_spec_is_refused_with_the_reason() {
 
 #[test]
 fn debug_contexts_print_the_brokers_lines_with_timestamps() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_idem"))
-        .args(["broker", "--brokers", "1", "--stop-on-stdin-eof", "-d", "broker,protocol"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let mut s = TcpStream::connect(line.trim()).unwrap();
+    let (child, servers) = start_broker(&["-d", "broker,protocol"]);
+    let mut s = TcpStream::connect(servers).unwrap();
     assert_eq!(api_versions(&mut s, 9, "cli-debug").unwrap(), (9, 0));
     drop(s);
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = stop_broker(child);
     let accepted = stderr.lines().find(|l| l.contains("DEBUG idem::mock::broker: broker 0: connection"));
     let accepted = accepted.unwrap_or_else(|| panic!("{stderr}"));
     assert!(accepted.starts_with("20") && accepted.as_bytes()[10] == b'T', "timestamped: {accepted}");
@@ -145,7 +135,7 @@ fn tls_args(files: &TestCertificateFiles, more: &[&std::ffi::OsStr]) -> Vec<std:
 
 /// Starts `idem broker` with `args` (one broker, stopping at stdin's end); returns the child
 /// and its bootstrap servers.
-fn start_broker(args: &[std::ffi::OsString]) -> (std::process::Child, String) {
+fn start_broker(args: &[impl AsRef<std::ffi::OsStr>]) -> (std::process::Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_idem"))
         .args(["broker", "--brokers", "1", "--stop-on-stdin-eof"])
         .args(args)
