@@ -5,9 +5,13 @@ use idem_core::broker::{DuplicateAnswer, SaslServerConfig, SaslUser, UnknownProd
 use idem_core::broker::{FaultSpec, TopicConfig};
 use idem_core::debug::DebugContexts;
 use idem_core::sasl::Mechanism;
+use idem_core::tls::ServerTlsSettings;
+use idem_core::tls::rustls::time_provider::DefaultTimeProvider;
 use idem_mock::{MockCluster, MockClusterConfig};
 use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 const SPEC_HELP: &str = "\
 FAULT SPEC (--faults): comma-separated KEY=VALUE items, e.g.
@@ -106,6 +110,40 @@ pub struct BrokerArgs {
     /// `connections.max.reauth.ms`): a connection must re-authenticate before it ends.
     #[arg(long = "sasl-session-lifetime-ms", value_name = "MS")]
     sasl_session_lifetime_ms: Option<u64>,
+    /// Serve TLS on every listener (SSL, or SASL_SSL with --sasl-mechanism) with this
+    /// certificate chain (PEM, the broker's certificate first).
+    #[arg(long = "tls-cert", value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1, unencrypted).
+    #[arg(long = "tls-key", value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Require a client certificate signed by one of these CA certificates (PEM), as Kafka's
+    /// `ssl.client.auth=required`.
+    #[arg(long = "tls-client-ca", value_name = "FILE", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
+}
+
+/// The TLS settings of `--tls-cert`, `--tls-key` and `--tls-client-ca`, checked (the files
+/// read, the PEM parsed, the key matching the certificate), or an error naming the option.
+fn tls_settings(args: &BrokerArgs) -> Result<Option<ServerTlsSettings>, String> {
+    let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) else { return Ok(None) };
+    let read = |option: &str, path: &Path| {
+        std::fs::read_to_string(path).map_err(|e| format!("--{option} {}: cannot read: {e}", path.display()))
+    };
+    let mut settings = ServerTlsSettings::new(&read("tls-cert", cert)?, &read("tls-key", key)?);
+    if let Some(ca) = &args.tls_client_ca {
+        settings.client_ca_pem = Some(read("tls-client-ca", ca)?);
+        settings.wall_clock = Some(Arc::new(DefaultTimeProvider));
+    }
+    settings.server_config().map_err(|e| {
+        let path = match e.setting {
+            "tls-key" => key,
+            "tls-client-ca" => args.tls_client_ca.as_ref().unwrap_or(cert),
+            _ => cert,
+        };
+        format!("--{} {}: {}", e.setting, path.display(), e.reason)
+    })?;
+    Ok(Some(settings))
 }
 
 fn parse_mechanism(s: &str) -> Result<Mechanism, String> {
@@ -134,6 +172,13 @@ pub fn run(args: BrokerArgs) -> ExitCode {
     let Ok(port) = port.parse::<u16>() else {
         eprintln!("idem broker: --listen port `{port}` is not a port number");
         return ExitCode::from(2);
+    };
+    let tls = match tls_settings(&args) {
+        Ok(tls) => tls,
+        Err(e) => {
+            eprintln!("idem broker: {e}");
+            return ExitCode::from(2);
+        }
     };
     // The cluster's lines reach stderr through the logger (timestamped), debug lines with -d.
     crate::logger::install(match (args.quiet, args.debug.is_some()) {
@@ -168,6 +213,7 @@ pub fn run(args: BrokerArgs) -> ExitCode {
             session_lifetime: args.sasl_session_lifetime_ms.map(idem_core::Duration::from_millis),
         });
     }
+    config.cluster.tls = tls;
     let cluster = match MockCluster::start(config) {
         Ok(c) => c,
         Err(e) => {
@@ -175,6 +221,12 @@ pub fn run(args: BrokerArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    log::info!(
+        target: idem_mock::LOG_TARGET,
+        "listening on {} (security.protocol={})",
+        cluster.bootstrap_servers(),
+        cluster.security_protocol()
+    );
     let mut out = std::io::stdout().lock();
     if writeln!(out, "{}", cluster.bootstrap_servers()).and_then(|()| out.flush()).is_err() {
         return ExitCode::FAILURE;

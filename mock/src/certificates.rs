@@ -109,11 +109,20 @@ impl TestCertificates {
     pub const FILE_NAMES: [&'static str; 5] = ["ca.pem", "broker.pem", "broker.key", "client.pem", "client.key"];
 
     /// A new CA, a broker certificate for `hosts` (plus `localhost` and `127.0.0.1`, each name
-    /// once) and a client certificate, each with a new key. A host is an IP address (v4 or v6)
-    /// or a DNS name (`*.example.com` allowed); anything else is an error naming it.
+    /// once) and a client certificate, each with a new key. A host is an IP address (v4 or v6,
+    /// in brackets or not) or a DNS name (`*.example.com` allowed); anything else is an error
+    /// naming it.
     pub fn generate(hosts: &[&str]) -> Result<TestCertificates, TestCertificatesError> {
+        let hosts: Vec<&str> = hosts.iter().copied().chain(["localhost", "127.0.0.1"]).collect();
+        Self::generate_naming_only(&hosts)
+    }
+
+    /// As [`generate`](Self::generate), but the broker certificate names exactly `hosts`
+    /// (each once): for a broker whose certificate does not name the host clients connect to
+    /// (testing `ssl.endpoint.identification.algorithm`).
+    pub fn generate_naming_only(hosts: &[&str]) -> Result<TestCertificates, TestCertificatesError> {
         let mut names: Vec<String> = Vec::new();
-        for host in hosts.iter().copied().chain(["localhost", "127.0.0.1"]) {
+        for host in hosts {
             let host = host.trim_start_matches('[').trim_end_matches(']');
             if !names.iter().any(|n| n == host) {
                 names.push(host.to_string());
@@ -144,7 +153,7 @@ impl TestCertificates {
 
     /// The broker's TLS settings requiring a client certificate signed by this CA (Kafka's
     /// `ssl.client.auth=required`). [`MockCluster`](crate::MockCluster) supplies the wall clock
-    /// client certificates are checked against.
+    /// client certificates are checked against (the settings have none).
     pub fn broker_settings_requiring_client_certificates(&self) -> ServerTlsSettings {
         ServerTlsSettings { client_ca_pem: Some(self.ca_pem.clone()), ..self.broker_settings() }
     }
@@ -218,6 +227,12 @@ mod tests {
         }
         for host in ["broker-1.example", "10.1.2.4"] {
             let e = verify_broker(&certs, &certs.ca_pem, host).expect_err(host);
+            assert!(matches!(e, rustls::Error::InvalidCertificate(_)), "{host}: {e}");
+        }
+        let only = TestCertificates::generate_naming_only(&["broker-0.example"]).expect("generate");
+        verify_broker(&only, &only.ca_pem, "broker-0.example").expect("named");
+        for host in ["localhost", "127.0.0.1"] {
+            let e = verify_broker(&only, &only.ca_pem, host).expect_err(host);
             assert!(matches!(e, rustls::Error::InvalidCertificate(_)), "{host}: {e}");
         }
         let other = TestCertificates::generate(&[]).expect("generate");

@@ -97,9 +97,9 @@ impl Default for MockClusterConfig {
 }
 
 impl MockClusterConfig {
-    /// The same configuration with TLS on every listener (`ClusterConfig::tls`). Settings that
-    /// check client certificates without a wall clock get the system clock when the cluster
-    /// starts.
+    /// The same configuration with TLS on every listener (`ClusterConfig::tls`). Settings
+    /// without a wall clock get the system clock when the cluster starts (client certificates
+    /// are checked against it, and TLS 1.3 session tickets stamped with it).
     #[cfg(feature = "tls")]
     pub fn with_tls(mut self, settings: idem_core::tls::ServerTlsSettings) -> Self {
         self.cluster.tls = Some(settings);
@@ -284,8 +284,10 @@ impl MockCluster {
         let security_protocol = config.security_protocol();
         let mut cluster_config = config.cluster.clone();
         cluster_config.brokers.clear();
+        // rustls reads the clock to check client certificates and to stamp the session tickets
+        // a TLS 1.3 server sends after every handshake: without one, every handshake fails.
         #[cfg(feature = "tls")]
-        if let Some(tls) = cluster_config.tls.as_mut().filter(|t| t.client_ca_pem.is_some() && t.wall_clock.is_none()) {
+        if let Some(tls) = cluster_config.tls.as_mut().filter(|t| t.wall_clock.is_none()) {
             tls.wall_clock = Some(Arc::new(idem_core::tls::rustls::time_provider::DefaultTimeProvider));
         }
         for i in 0..config.brokers {
