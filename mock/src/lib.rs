@@ -99,7 +99,7 @@ impl Default for MockClusterConfig {
 impl MockClusterConfig {
     /// The same configuration with TLS on every listener (`ClusterConfig::tls`). Settings
     /// without a wall clock get the system clock when the cluster starts (client certificates
-    /// are checked against it, and TLS 1.3 session tickets stamped with it).
+    /// are checked against it).
     #[cfg(feature = "tls")]
     pub fn with_tls(mut self, settings: idem_core::tls::ServerTlsSettings) -> Self {
         self.cluster.tls = Some(settings);
@@ -284,8 +284,7 @@ impl MockCluster {
         let security_protocol = config.security_protocol();
         let mut cluster_config = config.cluster.clone();
         cluster_config.brokers.clear();
-        // rustls reads the clock to check client certificates and to stamp the session tickets
-        // a TLS 1.3 server sends after every handshake: without one, every handshake fails.
+        // The cluster reads no clock; rustls checks client certificates against this one.
         #[cfg(feature = "tls")]
         if let Some(tls) = cluster_config.tls.as_mut().filter(|t| t.wall_clock.is_none()) {
             tls.wall_clock = Some(Arc::new(idem_core::tls::rustls::time_provider::DefaultTimeProvider));

@@ -110,7 +110,7 @@ pub fn sim_certificates() -> &'static SimCertificates {
 }
 
 thread_local! {
-    static SIM_RNG: RefCell<Rng> = RefCell::new(Rng::new(0));
+    static SIM_RNG: RefCell<Rng> = const { RefCell::new(Rng::new(0)) };
 }
 
 /// Seeds this thread's TLS randomness (call at the start of each simulated run).
