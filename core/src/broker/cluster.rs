@@ -581,6 +581,9 @@ impl Cluster {
             return Err(format!("unsupported api key {}", header.api_key));
         };
         let (v, corr) = (header.api_version, header.correlation_id);
+        if !self.serves(key) {
+            return Err(format!("unsupported api key {} ({})", header.api_key, key.name()));
+        }
         if key != ApiKey::ApiVersions && !self.served(key).contains(v) {
             return Err(format!("unsupported version {v} of {}", key.name()));
         }
@@ -603,6 +606,15 @@ impl Cluster {
             ApiKey::InitProducerId => self.init_producer_id(v, corr, &mut r)?,
             ApiKey::Produce => self.produce(broker_id, v, corr, &mut r)?,
             ApiKey::ListOffsets => self.list_offsets(broker_id, v, corr, &mut r)?,
+            ApiKey::OffsetCommit
+            | ApiKey::OffsetFetch
+            | ApiKey::FindCoordinator
+            | ApiKey::JoinGroup
+            | ApiKey::Heartbeat
+            | ApiKey::LeaveGroup
+            | ApiKey::SyncGroup
+            | ApiKey::DescribeGroups
+            | ApiKey::ListGroups => return Err(format!("unsupported api key {}", header.api_key)),
             ApiKey::Fetch => {
                 let body = r.rest();
                 match self.fetch(broker_id, v, corr, body, false)? {

@@ -14,6 +14,24 @@ pub enum ApiKey {
     ListOffsets = 2,
     /// Metadata (3).
     Metadata = 3,
+    /// OffsetCommit (8).
+    OffsetCommit = 8,
+    /// OffsetFetch (9).
+    OffsetFetch = 9,
+    /// FindCoordinator (10).
+    FindCoordinator = 10,
+    /// JoinGroup (11).
+    JoinGroup = 11,
+    /// Heartbeat (12).
+    Heartbeat = 12,
+    /// LeaveGroup (13).
+    LeaveGroup = 13,
+    /// SyncGroup (14).
+    SyncGroup = 14,
+    /// DescribeGroups (15).
+    DescribeGroups = 15,
+    /// ListGroups (16).
+    ListGroups = 16,
     /// SaslHandshake (17).
     SaslHandshake = 17,
     /// ApiVersions (18).
@@ -48,11 +66,20 @@ impl VersionRange {
 
 impl ApiKey {
     /// Every API idem speaks, in key order.
-    pub const ALL: [ApiKey; 8] = [
+    pub const ALL: [ApiKey; 17] = [
         ApiKey::Produce,
         ApiKey::Fetch,
         ApiKey::ListOffsets,
         ApiKey::Metadata,
+        ApiKey::OffsetCommit,
+        ApiKey::OffsetFetch,
+        ApiKey::FindCoordinator,
+        ApiKey::JoinGroup,
+        ApiKey::Heartbeat,
+        ApiKey::LeaveGroup,
+        ApiKey::SyncGroup,
+        ApiKey::DescribeGroups,
+        ApiKey::ListGroups,
         ApiKey::SaslHandshake,
         ApiKey::ApiVersions,
         ApiKey::InitProducerId,
@@ -66,6 +93,15 @@ impl ApiKey {
             1 => ApiKey::Fetch,
             2 => ApiKey::ListOffsets,
             3 => ApiKey::Metadata,
+            8 => ApiKey::OffsetCommit,
+            9 => ApiKey::OffsetFetch,
+            10 => ApiKey::FindCoordinator,
+            11 => ApiKey::JoinGroup,
+            12 => ApiKey::Heartbeat,
+            13 => ApiKey::LeaveGroup,
+            14 => ApiKey::SyncGroup,
+            15 => ApiKey::DescribeGroups,
+            16 => ApiKey::ListGroups,
             17 => ApiKey::SaslHandshake,
             18 => ApiKey::ApiVersions,
             22 => ApiKey::InitProducerId,
@@ -86,6 +122,15 @@ impl ApiKey {
             ApiKey::Fetch => "Fetch",
             ApiKey::ListOffsets => "ListOffsets",
             ApiKey::Metadata => "Metadata",
+            ApiKey::OffsetCommit => "OffsetCommit",
+            ApiKey::OffsetFetch => "OffsetFetch",
+            ApiKey::FindCoordinator => "FindCoordinator",
+            ApiKey::JoinGroup => "JoinGroup",
+            ApiKey::Heartbeat => "Heartbeat",
+            ApiKey::LeaveGroup => "LeaveGroup",
+            ApiKey::SyncGroup => "SyncGroup",
+            ApiKey::DescribeGroups => "DescribeGroups",
+            ApiKey::ListGroups => "ListGroups",
             ApiKey::ApiVersions => "ApiVersions",
             ApiKey::InitProducerId => "InitProducerId",
             ApiKey::SaslHandshake => "SaslHandshake",
@@ -100,6 +145,17 @@ impl ApiKey {
             ApiKey::Fetch => (4, 12),
             ApiKey::ListOffsets => (1, 7),
             ApiKey::Metadata => (1, 12),
+            // The consumer group APIs, at the versions of the classic group protocol (KIP-848's
+            // later versions, member epochs, are not spoken).
+            ApiKey::OffsetCommit => (0, 8),
+            ApiKey::OffsetFetch => (0, 8),
+            ApiKey::FindCoordinator => (0, 4),
+            ApiKey::JoinGroup => (0, 9),
+            ApiKey::Heartbeat => (0, 4),
+            ApiKey::LeaveGroup => (0, 5),
+            ApiKey::SyncGroup => (0, 5),
+            ApiKey::DescribeGroups => (0, 5),
+            ApiKey::ListGroups => (0, 4),
             ApiKey::ApiVersions => (0, 3),
             ApiKey::InitProducerId => (0, 4),
             ApiKey::SaslHandshake => (0, 1),
@@ -115,12 +171,38 @@ impl ApiKey {
             ApiKey::Fetch => 12,
             ApiKey::ListOffsets => 6,
             ApiKey::Metadata => 9,
+            ApiKey::OffsetCommit => 8,
+            ApiKey::OffsetFetch => 6,
+            ApiKey::FindCoordinator => 3,
+            ApiKey::JoinGroup => 6,
+            ApiKey::Heartbeat => 4,
+            ApiKey::LeaveGroup => 4,
+            ApiKey::SyncGroup => 4,
+            ApiKey::DescribeGroups => 5,
+            ApiKey::ListGroups => 3,
             ApiKey::ApiVersions => 3,
             ApiKey::InitProducerId => 2,
             // SaslHandshake has no flexible version (i16::MAX: never).
             ApiKey::SaslHandshake => i16::MAX,
             ApiKey::SaslAuthenticate => 2,
         }
+    }
+
+    /// Whether this is one of the consumer group APIs (FindCoordinator, JoinGroup, SyncGroup,
+    /// Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, ListGroups, DescribeGroups).
+    pub const fn is_group(self) -> bool {
+        matches!(
+            self,
+            ApiKey::OffsetCommit
+                | ApiKey::OffsetFetch
+                | ApiKey::FindCoordinator
+                | ApiKey::JoinGroup
+                | ApiKey::Heartbeat
+                | ApiKey::LeaveGroup
+                | ApiKey::SyncGroup
+                | ApiKey::DescribeGroups
+                | ApiKey::ListGroups
+        )
     }
 
     /// Whether `version` of this API is flexible.

@@ -19,10 +19,18 @@ impl Cluster {
         VersionRange { max: cap.map_or(range.max, |c| c.min(range.max)), ..range }
     }
 
+    /// Whether this broker serves `key` at all: every API idem speaks but the consumer group
+    /// APIs, which wait for the group coordinator (advertising them would make clients such as
+    /// librdkafka look for a coordinator).
+    pub(crate) fn serves(&self, key: ApiKey) -> bool {
+        !key.is_group()
+    }
+
     /// Every API this broker serves with its version range.
     fn supported_api_versions(&self) -> Vec<ApiVersion> {
         ApiKey::ALL
             .iter()
+            .filter(|&&k| self.serves(k))
             .map(|&k| {
                 let r = self.served(k);
                 ApiVersion { api_key: k.as_i16(), min_version: r.min, max_version: r.max }
