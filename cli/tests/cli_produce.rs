@@ -170,14 +170,64 @@ fn sasl_scram_through_the_cli() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("SASL authentication failed") && stderr.contains("SASL_AUTHENTICATION_FAILED"), "{stderr}");
     assert!(!stderr.contains("wrong-pw-123"), "{stderr}");
-    // GSSAPI, Kafka's default mechanism, and TLS: refused up front, naming the setting.
+    // GSSAPI, Kafka's default mechanism: refused up front, naming the setting.
     let out = Command::new(IDEM)
-        .args(["produce", "-b", &broker.bootstrap, "-t", "secure", "-X", "security.protocol=SASL_SSL", input.path()])
+        .args([
+            "produce",
+            "-b",
+            &broker.bootstrap,
+            "-t",
+            "secure",
+            "-X",
+            "security.protocol=SASL_PLAINTEXT",
+            input.path(),
+        ])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("security.protocol") && stderr.contains("not supported"), "{stderr}");
+    assert!(stderr.contains("sasl.mechanism") && stderr.contains("GSSAPI"), "{stderr}");
+}
+
+/// `idem broker` on TLS listeners with SCRAM (SASL_SSL) and `idem produce` with Kafka's
+/// settings (`ssl.ca.location` a file): delivered; an unreadable CA file is refused up front
+/// naming the setting; a CA that did not sign the broker's certificate is a fatal TLS error.
+#[test]
+fn sasl_ssl_through_the_cli() {
+    let dir = std::env::temp_dir().join(format!("idem-cli-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let files = idem_mock::TestCertificates::generate(&["localhost"]).unwrap().write_to(&dir).unwrap();
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    let (cert, key, ca) = (path(&files.broker_certificate), path(&files.broker_key), path(&files.ca));
+    let broker = Broker::spawn_with(
+        "tls:2",
+        &["--tls-cert", &cert, "--tls-key", &key, "--sasl-mechanism", "SCRAM-SHA-256", "--user", "bob:tls-pw"],
+    );
+    let input = TempFile::new("tls.txt", lines(500).as_bytes());
+    let produce = |ca: &str| {
+        Command::new(IDEM)
+            .args(["produce", "-b", &broker.bootstrap, "-t", "tls", "-X", "security.protocol=SASL_SSL"])
+            .args(["-X", &format!("ssl.ca.location={ca}"), "-X", "sasl.mechanism=SCRAM-SHA-256"])
+            .args(["-X", "sasl.username=bob", "-X", "sasl.password=tls-pw", input.path()])
+            .output()
+            .unwrap()
+    };
+    let out = produce(&ca);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("delivered 500 of 500"), "{stderr}");
+    let out = produce("/nonexistent/ca.pem");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("ssl.ca.location") && stderr.contains("/nonexistent/ca.pem"), "{stderr}");
+    let other = dir.join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    let stranger = idem_mock::TestCertificates::generate(&["localhost"]).unwrap().write_to(&other).unwrap();
+    let out = produce(&path(&stranger.ca));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("TLS handshake") && stderr.contains("not signed by a trusted CA"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
