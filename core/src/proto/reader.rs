@@ -276,6 +276,11 @@ pub(crate) const fn min_string(flexible: bool) -> usize {
     if flexible { 1 } else { 2 }
 }
 
+/// Fewest bytes a byte string (`flexible`: compact) can take on the wire.
+pub(crate) const fn min_bytes(flexible: bool) -> usize {
+    if flexible { 1 } else { 4 }
+}
+
 /// Fewest bytes an array (`flexible`: compact) or a tagged-field section can take.
 pub(crate) const fn min_array(flexible: bool) -> usize {
     if flexible { 1 } else { 4 }
