@@ -219,7 +219,7 @@ impl<'a> Message<'a> for FindCoordinatorResponse<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::test_util::{check_truncations, check_truncations_as};
+    use crate::proto::test_util::{check_truncations, check_truncations_as, check_unsupported_versions};
 
     fn sample_request(version: i16) -> FindCoordinatorRequest<'static> {
         let key_type = if version >= 1 { KEY_TYPE_TRANSACTION } else { KEY_TYPE_GROUP };
@@ -296,15 +296,8 @@ mod tests {
 
     #[test]
     fn unsupported_versions_are_typed_errors() {
-        for v in [-1, 5, 6, i16::MAX] {
-            let err = EncodeError::UnsupportedVersion { api_key: 10, version: v };
-            assert_eq!(FindCoordinatorRequest::default().encode(v, &mut Vec::new()), Err(err));
-            assert_eq!(FindCoordinatorResponse::default().encode(v, &mut Vec::new()), Err(err));
-            let err = DecodeError::UnsupportedVersion { api_key: 10, version: v };
-            let bytes = [0u8; 64];
-            assert_eq!(FindCoordinatorRequest::decode(&mut Reader::new(&bytes), v), Err(err));
-            assert_eq!(FindCoordinatorResponse::decode(&mut Reader::new(&bytes), v), Err(err));
-        }
+        check_unsupported_versions(&FindCoordinatorRequest::default(), &[-1, 5, 6, i16::MAX]);
+        check_unsupported_versions(&FindCoordinatorResponse::default(), &[-1, 5, 6, i16::MAX]);
     }
 
     proptest::proptest! {

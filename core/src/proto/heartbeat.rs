@@ -123,7 +123,7 @@ impl<'a> Message<'a> for HeartbeatResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::test_util::{check_truncations, check_truncations_as};
+    use crate::proto::test_util::{check_truncations, check_truncations_as, check_unsupported_versions};
 
     fn sample_request(version: i16) -> HeartbeatRequest<'static> {
         HeartbeatRequest {
@@ -160,15 +160,8 @@ mod tests {
 
     #[test]
     fn unsupported_versions_are_typed_errors() {
-        for v in [-1, 5, i16::MAX] {
-            let err = EncodeError::UnsupportedVersion { api_key: 12, version: v };
-            assert_eq!(HeartbeatRequest::default().encode(v, &mut Vec::new()), Err(err));
-            assert_eq!(HeartbeatResponse::default().encode(v, &mut Vec::new()), Err(err));
-            let err = DecodeError::UnsupportedVersion { api_key: 12, version: v };
-            let bytes = [0u8; 64];
-            assert_eq!(HeartbeatRequest::decode(&mut Reader::new(&bytes), v), Err(err));
-            assert_eq!(HeartbeatResponse::decode(&mut Reader::new(&bytes), v), Err(err));
-        }
+        check_unsupported_versions(&HeartbeatRequest::default(), &[-1, 5, i16::MAX]);
+        check_unsupported_versions(&HeartbeatResponse::default(), &[-1, 5, i16::MAX]);
     }
 
     proptest::proptest! {

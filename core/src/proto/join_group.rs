@@ -275,7 +275,7 @@ impl<'a> Message<'a> for JoinGroupResponse<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::test_util::{check_truncations, check_truncations_as};
+    use crate::proto::test_util::{check_truncations, check_truncations_as, check_unsupported_versions};
 
     /// A consumer protocol subscription (v1: topics ["orders"], no user data, no owned
     /// partitions) as assignors carry it.
@@ -374,15 +374,8 @@ mod tests {
 
     #[test]
     fn unsupported_versions_are_typed_errors() {
-        for v in [-1, 10, i16::MAX] {
-            let err = EncodeError::UnsupportedVersion { api_key: 11, version: v };
-            assert_eq!(JoinGroupRequest::default().encode(v, &mut Vec::new()), Err(err));
-            assert_eq!(sample_response(9).encode(v, &mut Vec::new()), Err(err));
-            let err = DecodeError::UnsupportedVersion { api_key: 11, version: v };
-            let bytes = [0u8; 64];
-            assert_eq!(JoinGroupRequest::decode(&mut Reader::new(&bytes), v), Err(err));
-            assert_eq!(JoinGroupResponse::decode(&mut Reader::new(&bytes), v), Err(err));
-        }
+        check_unsupported_versions(&JoinGroupRequest::default(), &[-1, 10, i16::MAX]);
+        check_unsupported_versions(&sample_response(9), &[-1, 10, i16::MAX]);
     }
 
     proptest::proptest! {

@@ -185,7 +185,7 @@ impl<'a> Message<'a> for LeaveGroupResponse<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::test_util::{check_truncations, check_truncations_as};
+    use crate::proto::test_util::{check_truncations, check_truncations_as, check_unsupported_versions};
 
     fn sample_request(version: i16) -> LeaveGroupRequest<'static> {
         if version < 3 {
@@ -242,15 +242,8 @@ mod tests {
 
     #[test]
     fn unsupported_versions_are_typed_errors() {
-        for v in [-1, 6, i16::MAX] {
-            let err = EncodeError::UnsupportedVersion { api_key: 13, version: v };
-            assert_eq!(LeaveGroupRequest::default().encode(v, &mut Vec::new()), Err(err));
-            assert_eq!(LeaveGroupResponse::default().encode(v, &mut Vec::new()), Err(err));
-            let err = DecodeError::UnsupportedVersion { api_key: 13, version: v };
-            let bytes = [0u8; 64];
-            assert_eq!(LeaveGroupRequest::decode(&mut Reader::new(&bytes), v), Err(err));
-            assert_eq!(LeaveGroupResponse::decode(&mut Reader::new(&bytes), v), Err(err));
-        }
+        check_unsupported_versions(&LeaveGroupRequest::default(), &[-1, 6, i16::MAX]);
+        check_unsupported_versions(&LeaveGroupResponse::default(), &[-1, 6, i16::MAX]);
     }
 
     proptest::proptest! {

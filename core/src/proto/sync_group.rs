@@ -153,7 +153,7 @@ impl<'a> Message<'a> for SyncGroupResponse<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::test_util::{check_truncations, check_truncations_as};
+    use crate::proto::test_util::{check_truncations, check_truncations_as, check_unsupported_versions};
 
     fn sample_request(version: i16) -> SyncGroupRequest<'static> {
         SyncGroupRequest {
@@ -210,15 +210,8 @@ mod tests {
 
     #[test]
     fn unsupported_versions_are_typed_errors() {
-        for v in [-1, 6, i16::MAX] {
-            let err = EncodeError::UnsupportedVersion { api_key: 14, version: v };
-            assert_eq!(SyncGroupRequest::default().encode(v, &mut Vec::new()), Err(err));
-            assert_eq!(SyncGroupResponse::default().encode(v, &mut Vec::new()), Err(err));
-            let err = DecodeError::UnsupportedVersion { api_key: 14, version: v };
-            let bytes = [0u8; 64];
-            assert_eq!(SyncGroupRequest::decode(&mut Reader::new(&bytes), v), Err(err));
-            assert_eq!(SyncGroupResponse::decode(&mut Reader::new(&bytes), v), Err(err));
-        }
+        check_unsupported_versions(&SyncGroupRequest::default(), &[-1, 6, i16::MAX]);
+        check_unsupported_versions(&SyncGroupResponse::default(), &[-1, 6, i16::MAX]);
     }
 
     proptest::proptest! {

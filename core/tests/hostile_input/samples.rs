@@ -193,14 +193,7 @@ pub fn find_coordinator_request() -> Vec<FindCoordinatorRequest<'static>> {
 pub fn find_coordinator_response() -> Vec<FindCoordinatorResponse<'static>> {
     let coordinators = vec![
         Coordinator { key: "orders-app", node_id: 1, host: "broker-1", port: 9092, ..Default::default() },
-        Coordinator {
-            key: "billing",
-            node_id: -1,
-            host: "",
-            port: -1,
-            error_code: 15,
-            error_message: Some("The coordinator is not available."),
-        },
+        Coordinator { key: "txn-1", error_code: 14, error_message: Some("loading"), ..Default::default() },
     ];
     vec![
         FindCoordinatorResponse { node_id: 1, host: "broker-1", port: 9092, ..Default::default() },
