@@ -23,6 +23,7 @@ use idem_core::proto::{
     self, Frame, Message, Reader, RequestHeader, api_versions, fetch, init_producer_id, list_offsets, metadata,
     produce, sasl_authenticate, sasl_handshake,
 };
+use idem_core::proto::{find_coordinator, heartbeat, join_group, leave_group, sync_group};
 use idem_core::rand::Rng;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::alloc::System;
@@ -49,6 +50,16 @@ macro_rules! for_each_message {
         $m!(response sasl_handshake::SaslHandshakeResponse = samples::sasl_handshake_response());
         $m!(request sasl_authenticate::SaslAuthenticateRequest = samples::sasl_authenticate_request());
         $m!(response sasl_authenticate::SaslAuthenticateResponse = samples::sasl_authenticate_response());
+        $m!(request find_coordinator::FindCoordinatorRequest = samples::find_coordinator_request());
+        $m!(response find_coordinator::FindCoordinatorResponse = samples::find_coordinator_response());
+        $m!(request join_group::JoinGroupRequest = samples::join_group_request());
+        $m!(response join_group::JoinGroupResponse = samples::join_group_response());
+        $m!(request sync_group::SyncGroupRequest = samples::sync_group_request());
+        $m!(response sync_group::SyncGroupResponse = samples::sync_group_response());
+        $m!(request heartbeat::HeartbeatRequest = samples::heartbeat_request());
+        $m!(response heartbeat::HeartbeatResponse = samples::heartbeat_response());
+        $m!(request leave_group::LeaveGroupRequest = samples::leave_group_request());
+        $m!(response leave_group::LeaveGroupResponse = samples::leave_group_response());
     };
 }
 

@@ -92,18 +92,9 @@ pub struct ListOffsetsResponse<'a> {
     pub topics: Vec<ListOffsetsTopicResponse<'a>>,
 }
 
+use super::reader::{min_array, min_string};
 use super::writer::atomically;
 use super::{ApiKey, DecodeError, EncodeError, Message, Reader, Writer};
-
-/// Fewest bytes a string (`flexible`: compact) can take.
-const fn min_string(flexible: bool) -> usize {
-    if flexible { 1 } else { 2 }
-}
-
-/// Fewest bytes an array (`flexible`: compact) can take.
-const fn min_array(flexible: bool) -> usize {
-    if flexible { 1 } else { 4 }
-}
 
 impl<'a> Message<'a> for ListOffsetsRequest<'a> {
     const API_KEY: ApiKey = ApiKey::ListOffsets;

@@ -146,18 +146,9 @@ impl Default for MetadataResponse<'_> {
     }
 }
 
+use super::reader::{min_array, min_string};
 use super::writer::atomically;
 use super::{ApiKey, DecodeError, EncodeError, Message, Reader, Writer};
-
-/// Fewest bytes a string (`flexible`: compact) can take.
-const fn min_string(flexible: bool) -> usize {
-    if flexible { 1 } else { 2 }
-}
-
-/// Fewest bytes an array (`flexible`: compact) or a tagged-field section can take.
-const fn min_array(flexible: bool) -> usize {
-    if flexible { 1 } else { 4 }
-}
 
 fn put_i32_array(out: &mut Vec<u8>, flexible: bool, values: &[i32]) -> Result<(), EncodeError> {
     out.put_array_len(flexible, Some(values.len()))?;

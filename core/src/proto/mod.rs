@@ -31,13 +31,18 @@ pub mod writer;
 
 pub mod api_versions;
 pub mod fetch;
+pub mod find_coordinator;
+pub mod heartbeat;
 pub mod init_producer_id;
+pub mod join_group;
+pub mod leave_group;
 pub mod list_offsets;
 pub mod metadata;
 pub mod produce;
 pub mod record_batch;
 pub mod sasl_authenticate;
 pub mod sasl_handshake;
+pub mod sync_group;
 #[cfg(test)]
 pub(crate) mod test_util;
 

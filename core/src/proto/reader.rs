@@ -270,6 +270,22 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Fewest bytes a string (`flexible`: compact) can take on the wire, for the element-count
+/// check of [`Reader::array_len`].
+pub(crate) const fn min_string(flexible: bool) -> usize {
+    if flexible { 1 } else { 2 }
+}
+
+/// Fewest bytes a byte string (`flexible`: compact) can take on the wire.
+pub(crate) const fn min_bytes(flexible: bool) -> usize {
+    if flexible { 1 } else { 4 }
+}
+
+/// Fewest bytes an array (`flexible`: compact) or a tagged-field section can take.
+pub(crate) const fn min_array(flexible: bool) -> usize {
+    if flexible { 1 } else { 4 }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

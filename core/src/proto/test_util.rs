@@ -1,6 +1,6 @@
 //! Checks shared by the codec unit tests.
 
-use super::{Message, Reader};
+use super::{DecodeError, EncodeError, Message, Reader};
 use alloc::vec::Vec;
 
 /// Encodes `m` in `version` into `buf`, checks the bytes decode back to `m` consuming every
@@ -28,5 +28,20 @@ pub(crate) fn check_truncations_as<'a, M: Message<'a> + PartialEq + core::fmt::D
     for cut in 0..buf.len() {
         let mut r = Reader::new(&buf[..cut]);
         assert!(M::decode(&mut r, version).is_err(), "v{version} cut at {cut} of {}", buf.len());
+    }
+}
+
+/// Encoding `m` and decoding an `M` in each of `versions` (all unsupported) fail with
+/// [`EncodeError::UnsupportedVersion`] and [`DecodeError::UnsupportedVersion`], and the failed
+/// encode appends nothing.
+pub(crate) fn check_unsupported_versions<'a, M: Message<'a> + core::fmt::Debug>(m: &M, versions: &[i16]) {
+    static ZEROS: [u8; 64] = [0; 64];
+    let api_key = M::API_KEY.as_i16();
+    for &version in versions {
+        let mut out = Vec::new();
+        assert_eq!(m.encode(version, &mut out), Err(EncodeError::UnsupportedVersion { api_key, version }));
+        assert!(out.is_empty());
+        let err = M::decode(&mut Reader::new(&ZEROS), version).err();
+        assert_eq!(err, Some(DecodeError::UnsupportedVersion { api_key, version }));
     }
 }

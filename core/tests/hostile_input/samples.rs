@@ -10,6 +10,7 @@ use idem_core::proto::metadata::*;
 use idem_core::proto::produce::*;
 use idem_core::proto::sasl_authenticate::*;
 use idem_core::proto::sasl_handshake::*;
+use idem_core::proto::{find_coordinator::*, heartbeat::*, join_group::*, leave_group::*, sync_group::*};
 
 pub fn api_versions_request() -> Vec<ApiVersionsRequest<'static>> {
     vec![ApiVersionsRequest { client_software_name: "idem-fuzz", client_software_version: "1.0.0" }, Default::default()]
@@ -168,5 +169,154 @@ pub fn sasl_authenticate_response() -> Vec<SaslAuthenticateResponse<'static>> {
             session_lifetime_ms: 3_600_000,
         },
         SaslAuthenticateResponse { error_code: 58, error_message: Some("Authentication failed"), ..Default::default() },
+    ]
+}
+
+/// A consumer protocol subscription (v1: topics ["orders"], no user data, no owned partitions).
+const SUBSCRIPTION: &[u8] =
+    &[0, 1, 0, 0, 0, 1, 0, 6, b'o', b'r', b'd', b'e', b'r', b's', 255, 255, 255, 255, 0, 0, 0, 0];
+
+/// A consumer protocol assignment (v0: partitions 0 and 1 of "orders", no user data).
+const ASSIGNMENT: &[u8] = &[
+    0, 0, 0, 0, 0, 1, 0, 6, b'o', b'r', b'd', b'e', b'r', b's', 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1, 255, 255, 255, 255,
+];
+
+pub fn find_coordinator_request() -> Vec<FindCoordinatorRequest<'static>> {
+    vec![
+        FindCoordinatorRequest { key: "orders-app", ..Default::default() },
+        FindCoordinatorRequest { key: "txn-1", key_type: KEY_TYPE_TRANSACTION, ..Default::default() },
+        FindCoordinatorRequest { coordinator_keys: vec!["orders-app", "billing"], ..Default::default() },
+        Default::default(),
+    ]
+}
+
+pub fn find_coordinator_response() -> Vec<FindCoordinatorResponse<'static>> {
+    let coordinators = vec![
+        Coordinator { key: "orders-app", node_id: 1, host: "broker-1", port: 9092, ..Default::default() },
+        Coordinator { key: "txn-1", error_code: 14, error_message: Some("loading"), ..Default::default() },
+    ];
+    vec![
+        FindCoordinatorResponse { node_id: 1, host: "broker-1", port: 9092, ..Default::default() },
+        FindCoordinatorResponse { error_code: 15, error_message: Some("NOT_COORDINATOR"), ..Default::default() },
+        FindCoordinatorResponse { throttle_time_ms: 2, coordinators, ..Default::default() },
+        Default::default(),
+    ]
+}
+
+pub fn join_group_request() -> Vec<JoinGroupRequest<'static>> {
+    let protocols = vec![
+        JoinGroupRequestProtocol { name: "range", metadata: SUBSCRIPTION },
+        JoinGroupRequestProtocol { name: "cooperative-sticky", metadata: SUBSCRIPTION },
+    ];
+    vec![
+        JoinGroupRequest {
+            group_id: "orders-app",
+            session_timeout_ms: 45_000,
+            rebalance_timeout_ms: 300_000,
+            member_id: "consumer-1-5f1c",
+            group_instance_id: None,
+            protocol_type: "consumer",
+            protocols,
+            reason: Some("need to re-join with the given member-id"),
+        },
+        JoinGroupRequest { group_instance_id: Some("instance-a"), ..Default::default() },
+        Default::default(),
+    ]
+}
+
+pub fn join_group_response() -> Vec<JoinGroupResponse<'static>> {
+    let members = vec![
+        JoinGroupResponseMember { member_id: "consumer-1-5f1c", group_instance_id: None, metadata: SUBSCRIPTION },
+        JoinGroupResponseMember { member_id: "consumer-2-77aa", group_instance_id: Some("b"), metadata: SUBSCRIPTION },
+    ];
+    vec![
+        JoinGroupResponse {
+            generation_id: 4,
+            protocol_type: Some("consumer"),
+            protocol_name: Some("range"),
+            leader: "consumer-1-5f1c",
+            member_id: "consumer-1-5f1c",
+            members,
+            ..Default::default()
+        },
+        JoinGroupResponse {
+            error_code: 79,
+            protocol_name: Some(""),
+            member_id: "consumer-3-0c1d",
+            ..Default::default()
+        },
+        Default::default(),
+    ]
+}
+
+pub fn sync_group_request() -> Vec<SyncGroupRequest<'static>> {
+    let assignments = vec![
+        SyncGroupRequestAssignment { member_id: "consumer-1-5f1c", assignment: ASSIGNMENT },
+        SyncGroupRequestAssignment { member_id: "consumer-2-77aa", assignment: &[] },
+    ];
+    vec![
+        SyncGroupRequest {
+            group_id: "orders-app",
+            generation_id: 4,
+            member_id: "consumer-1-5f1c",
+            protocol_type: Some("consumer"),
+            protocol_name: Some("range"),
+            assignments,
+            ..Default::default()
+        },
+        SyncGroupRequest { group_instance_id: Some("instance-a"), ..Default::default() },
+        Default::default(),
+    ]
+}
+
+pub fn sync_group_response() -> Vec<SyncGroupResponse<'static>> {
+    vec![
+        SyncGroupResponse {
+            protocol_type: Some("consumer"),
+            protocol_name: Some("range"),
+            assignment: ASSIGNMENT,
+            ..Default::default()
+        },
+        SyncGroupResponse { error_code: 27, ..Default::default() },
+    ]
+}
+
+pub fn heartbeat_request() -> Vec<HeartbeatRequest<'static>> {
+    vec![
+        HeartbeatRequest {
+            group_id: "orders-app",
+            generation_id: 4,
+            member_id: "consumer-1-5f1c",
+            ..Default::default()
+        },
+        HeartbeatRequest { group_instance_id: Some("instance-a"), ..Default::default() },
+        Default::default(),
+    ]
+}
+
+pub fn heartbeat_response() -> Vec<HeartbeatResponse> {
+    vec![HeartbeatResponse { throttle_time_ms: 1, error_code: 27 }, Default::default()]
+}
+
+pub fn leave_group_request() -> Vec<LeaveGroupRequest<'static>> {
+    let members = vec![
+        MemberIdentity { member_id: "consumer-1-5f1c", group_instance_id: None, reason: Some("closing") },
+        MemberIdentity { member_id: "", group_instance_id: Some("instance-b"), reason: None },
+    ];
+    vec![
+        LeaveGroupRequest { group_id: "orders-app", member_id: "consumer-1-5f1c", ..Default::default() },
+        LeaveGroupRequest { group_id: "orders-app", members, ..Default::default() },
+        Default::default(),
+    ]
+}
+
+pub fn leave_group_response() -> Vec<LeaveGroupResponse<'static>> {
+    let members = vec![
+        MemberResponse { member_id: "consumer-1-5f1c", group_instance_id: None, error_code: 0 },
+        MemberResponse { member_id: "", group_instance_id: Some("instance-b"), error_code: 25 },
+    ];
+    vec![
+        LeaveGroupResponse { members, ..Default::default() },
+        LeaveGroupResponse { error_code: 25, ..Default::default() },
     ]
 }
