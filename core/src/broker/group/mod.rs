@@ -9,7 +9,7 @@
 //! token is answered exactly once unless [`GroupCoordinator::drop_tokens`] forgets it (its
 //! connection closed). Timers (sessions, rebalance and sync timeouts, the initial delay) run in
 //! [`GroupCoordinator::on_timeout`], due at [`GroupCoordinator::next_deadline`]; every entry
-//! point runs the timers due at its `now` first.
+//! point first runs the timers of its own group that are due at its `now`.
 
 mod api;
 #[allow(clippy::module_inception)] // one group's state machine, beside the coordinator of all
@@ -113,7 +113,7 @@ impl<T> GroupCoordinator<T> {
     /// JoinGroup. Errors answer now; a join that waits for the rebalance answers
     /// [`Deferred::Later`] under `token`.
     pub(crate) fn join(&mut self, now: Instant, req: JoinRequest, token: T) -> Deferred<JoinAnswer> {
-        self.on_timeout(now);
+        self.run_timers(&req.group_id, now);
         let error = |e| Deferred::Now(JoinAnswer::error(&req.member_id, e));
         if req.group_id.is_empty() {
             return error(ErrorCode::INVALID_GROUP_ID);
@@ -144,7 +144,7 @@ impl<T> GroupCoordinator<T> {
     /// SyncGroup. Errors and Stable groups answer now; a sync during CompletingRebalance
     /// answers [`Deferred::Later`] under `token` (the leader's sync completes every one).
     pub(crate) fn sync(&mut self, now: Instant, req: SyncRequest, token: T) -> Deferred<SyncAnswer> {
-        self.on_timeout(now);
+        self.run_timers(&req.group_id, now);
         if req.group_id.is_empty() {
             return Deferred::Now(SyncAnswer::error(ErrorCode::INVALID_GROUP_ID));
         }
@@ -155,7 +155,7 @@ impl<T> GroupCoordinator<T> {
 
     /// Heartbeat: NONE, REBALANCE_IN_PROGRESS (rejoin), or why the member is not in the group.
     pub(crate) fn heartbeat(&mut self, now: Instant, req: &HeartbeatRequest) -> ErrorCode {
-        self.on_timeout(now);
+        self.run_timers(&req.group_id, now);
         if req.group_id.is_empty() {
             return ErrorCode::INVALID_GROUP_ID;
         }
@@ -164,7 +164,7 @@ impl<T> GroupCoordinator<T> {
 
     /// LeaveGroup: each member's outcome (UNKNOWN_MEMBER_ID for all of an unknown group).
     pub(crate) fn leave(&mut self, now: Instant, group_id: &str, members: Vec<LeaveMember>) -> LeaveAnswer {
-        self.on_timeout(now);
+        self.run_timers(group_id, now);
         if group_id.is_empty() {
             return LeaveAnswer { error: ErrorCode::INVALID_GROUP_ID, members: Vec::new() };
         }
@@ -183,7 +183,7 @@ impl<T> GroupCoordinator<T> {
     /// comes from outside the group and is stored only while the group is Empty (or unknown:
     /// it then creates the group).
     pub(crate) fn commit_offsets(&mut self, now: Instant, req: &OffsetCommitRequest) -> OffsetCommitAnswer {
-        self.on_timeout(now);
+        self.run_timers(&req.group_id, now);
         let all = |e: ErrorCode| -> OffsetCommitAnswer {
             req.topics.iter().map(|(t, ps)| (t.clone(), ps.iter().map(|p| (p.partition, e)).collect())).collect()
         };
@@ -250,6 +250,13 @@ impl<T> GroupCoordinator<T> {
                 },
             })
             .collect()
+    }
+
+    /// Runs the timers of `group_id` due at `now` (before a request of that group).
+    fn run_timers(&mut self, group_id: &str, now: Instant) {
+        if self.groups.get(group_id).and_then(Group::next_deadline).is_some_and(|t| t <= now) {
+            self.with_group(group_id, |g, cx| g.on_timeout(now, cx));
+        }
     }
 
     /// Runs every timer due at `now` (sessions, pending members, initial delay, rebalance and

@@ -333,6 +333,32 @@ fn session_expiry_removes_a_silent_member() {
 }
 
 #[test]
+fn a_pending_member_holds_the_rebalance_until_it_joins_or_expires() {
+    let mut h = H::new();
+    let (ids, generation) = h.stable_group(1);
+    let first = h.join(join_req("", "c1"));
+    assert_eq!(h.joined(first).unwrap().error, ErrorCode::MEMBER_ID_REQUIRED);
+    assert_eq!(h.state(), Some(GroupState::Stable), "MEMBER_ID_REQUIRED alone does not rebalance");
+    let a = h.rejoin(&ids[0], "c0");
+    assert!(h.joined(a).is_none(), "the pending member may still join");
+    h.advance(SESSION_MS as u64 - 1);
+    assert_eq!(h.heartbeat(&ids[0], generation), ErrorCode::REBALANCE_IN_PROGRESS);
+    h.advance(1);
+    let j = h.joined(a).unwrap();
+    assert_eq!((j.generation_id, j.members.len()), (generation + 1, 1));
+    // A pending member that leaves stops holding at once.
+    let mut h = H::new();
+    let (ids, _) = h.stable_group(1);
+    let first = h.join(join_req("", "c1"));
+    let pending = h.joined(first).unwrap().member_id.clone();
+    let a = h.rejoin(&ids[0], "c0");
+    let left = h.c.leave(h.now, "g", vec![LeaveMember { member_id: pending, group_instance_id: None }]);
+    h.drain();
+    assert_eq!(left.members[0].1, ErrorCode::NONE);
+    assert_eq!(h.joined(a).unwrap().error, ErrorCode::NONE);
+}
+
+#[test]
 fn rebalance_timeout_removes_a_member_that_does_not_rejoin() {
     let mut h = H::new();
     let (ids, generation) = h.stable_group(2);
