@@ -44,24 +44,34 @@ impl GroupState {
 /// as waiting, as in Kafka, where the answer goes to a closed connection).
 #[derive(Clone, Debug)]
 pub(crate) struct Waiter<T> {
+    /// The caller's token, `None` once dropped.
     pub(crate) token: Option<T>,
 }
 
 /// One member.
 #[derive(Clone, Debug)]
 pub(crate) struct Member<T> {
+    /// Its member id.
     pub(crate) member_id: String,
+    /// Its `group.instance.id` (a static member).
     pub(crate) group_instance_id: Option<String>,
+    /// The client id of its last join.
     pub(crate) client_id: String,
+    /// The client host of its last join.
     pub(crate) client_host: String,
+    /// `session.timeout.ms`.
     pub(crate) session_timeout: Duration,
+    /// The rebalance timeout (`max.poll.interval.ms`).
     pub(crate) rebalance_timeout: Duration,
+    /// Its protocols, preferred first.
     pub(crate) protocols: Vec<JoinProtocol>,
     /// The assignment of the current generation (set by the leader's SyncGroup).
     pub(crate) assignment: Option<Vec<u8>>,
     /// When the session expires unless a heartbeat (or a parked request) keeps it.
     pub(crate) session_deadline: Instant,
+    /// Its parked JoinGroup (it has rejoined this rebalance).
     pub(crate) awaiting_join: Option<Waiter<T>>,
+    /// Its parked SyncGroup.
     pub(crate) awaiting_sync: Option<Waiter<T>>,
 }
 
@@ -86,13 +96,16 @@ impl<T> Member<T> {
 /// A member that got MEMBER_ID_REQUIRED and has not joined with its id yet.
 #[derive(Clone, Debug)]
 pub(crate) struct PendingMember {
+    /// The id it was given.
     pub(crate) member_id: String,
+    /// When it is forgotten if it has not joined (its session timeout).
     pub(crate) deadline: Instant,
 }
 
 /// The initial rebalance delay of a group that was Empty (Kafka's `InitialDelayedJoin`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct InitialDelay {
+    /// When it ends (or extends, if members came meanwhile).
     until: Instant,
     /// Rebalance time left after `until`.
     remaining: Duration,
@@ -101,8 +114,11 @@ pub(crate) struct InitialDelay {
 
 /// What a group operation needs from the coordinator.
 pub(crate) struct Cx<'a, T> {
+    /// The limits and timings.
     pub(crate) config: &'a GroupConfig,
+    /// Where member ids come from.
     pub(crate) rng: &'a mut Rng,
+    /// Where parked requests' answers go.
     pub(crate) out: &'a mut VecDeque<Completed<T>>,
 }
 
@@ -132,22 +148,31 @@ impl<T> Cx<'_, T> {
 /// One group.
 #[derive(Clone, Debug)]
 pub(crate) struct Group<T> {
+    /// The group id.
     pub(crate) group_id: String,
+    /// Its state.
     pub(crate) state: GroupState,
+    /// The current generation (0 before the first rebalance).
     pub(crate) generation_id: i32,
+    /// The protocol type of its members (`consumer`).
     pub(crate) protocol_type: Option<String>,
+    /// The protocol chosen for the current generation.
     pub(crate) protocol_name: Option<String>,
+    /// The leader's member id (a member whenever there are members).
     pub(crate) leader_id: Option<String>,
     /// Members in the order they joined.
     pub(crate) members: Vec<Member<T>>,
+    /// Members-to-be that got MEMBER_ID_REQUIRED.
     pub(crate) pending: Vec<PendingMember>,
     /// Members of this generation whose SyncGroup has not come yet.
     pub(crate) pending_sync: BTreeSet<String>,
     /// When a PreparingRebalance gives up on members that did not rejoin.
     pub(crate) rebalance_deadline: Option<Instant>,
+    /// The initial rebalance delay, while it runs.
     pub(crate) initial_delay: Option<InitialDelay>,
     /// When members that did not sync are removed.
     pub(crate) sync_deadline: Option<Instant>,
+    /// Its committed offsets.
     pub(crate) offsets: CommittedOffsets,
     /// Rebalances completed (generations begun), for the invariants.
     pub(crate) rebalances: u64,
@@ -180,6 +205,11 @@ impl<T> Group<T> {
 
     fn static_index(&self, instance_id: &str) -> Option<usize> {
         self.members.iter().position(|m| m.group_instance_id.as_deref() == Some(instance_id))
+    }
+
+    /// Whether a static member with this `group.instance.id` is in the group.
+    pub(crate) fn has_static_member(&self, instance_id: &str) -> bool {
+        self.static_index(instance_id).is_some()
     }
 
     fn is_leader(&self, member_id: &str) -> bool {
@@ -368,7 +398,7 @@ impl<T> Group<T> {
                 Deferred::Now(self.generation_answer(i))
             }
             GroupState::Stable if !self.is_leader(&req.member_id) && self.members[i].same_protocols(&req.protocols) => {
-                self.members[i].session_deadline = now + self.members[i].session_timeout;
+                self.touch(i, now);
                 Deferred::Now(self.generation_answer(i))
             }
             GroupState::CompletingRebalance | GroupState::Stable => {

@@ -128,7 +128,13 @@ impl<T> GroupCoordinator<T> {
         match self.groups.get(&req.group_id) {
             // Kafka does not create a group for a member that claims to know it.
             None if !req.member_id.is_empty() => return error(ErrorCode::UNKNOWN_MEMBER_ID),
-            Some(g) if req.member_id.is_empty() && g.size() >= self.config.max_size => {
+            // A static member coming back takes its own place (more lenient than Kafka, which
+            // refuses a full group even this).
+            Some(g)
+                if req.member_id.is_empty()
+                    && g.size() >= self.config.max_size
+                    && !req.group_instance_id.as_deref().is_some_and(|i| g.has_static_member(i)) =>
+            {
                 return error(ErrorCode::GROUP_MAX_SIZE_REACHED);
             }
             _ => {}

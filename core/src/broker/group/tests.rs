@@ -551,14 +551,14 @@ fn static_group(h: &mut H) -> (String, String, i32) {
 
 #[test]
 fn static_member_rejoins_without_rebalance_and_fences_its_old_id() {
-    let mut h = H::new();
+    let mut h = H::with(GroupConfig { max_size: 2, ..GroupConfig::default() });
     let (a, b, generation) = static_group(&mut h);
     // b restarts: no member id, same instance id.
     let tok = h.join(static_req("", "b"));
     let j = h.joined(tok).unwrap().clone();
     assert_eq!(j.error, ErrorCode::NONE);
     assert_ne!(j.member_id, b);
-    assert!(j.member_id.starts_with("b-"));
+    assert!(j.member_id.starts_with("b-"), "a full group (max size 2) takes its static member back");
     assert_eq!((j.generation_id, j.leader.as_str()), (generation, a.as_str()));
     assert_eq!(h.state(), Some(GroupState::Stable), "no rebalance");
     let hb = |id: &str| HeartbeatRequest {
