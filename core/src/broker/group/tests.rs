@@ -5,6 +5,7 @@
 
 use super::*;
 use alloc::collections::BTreeMap;
+use alloc::format;
 use alloc::string::ToString;
 use alloc::vec;
 
@@ -37,8 +38,6 @@ fn join_req(member_id: &str, client: &str) -> JoinRequest {
 fn static_req(member_id: &str, instance: &str) -> JoinRequest {
     JoinRequest { group_instance_id: Some(instance.into()), ..join_req(member_id, instance) }
 }
-
-use alloc::format;
 
 /// A coordinator with a clock and a record of every answer by token.
 struct H {
