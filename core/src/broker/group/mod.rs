@@ -307,9 +307,16 @@ impl<T> GroupCoordinator<T> {
     /// request is answered NOT_COORDINATOR (the members find the new coordinator and rejoin).
     pub(crate) fn move_coordinators(&mut self) {
         self.placement.move_coordinators();
+        self.fail_parked(ErrorCode::NOT_COORDINATOR);
+    }
+
+    /// Answers every parked JoinGroup and SyncGroup with `error` (NOT_COORDINATOR when the
+    /// coordinators change otherwise, e.g. a broker going down changes the live brokers); the
+    /// members stay and come back with their ids.
+    pub(crate) fn fail_parked(&mut self, error: ErrorCode) {
         let ids: Vec<String> = self.groups.keys().cloned().collect();
         for id in ids {
-            self.with_group(&id, |g, cx| g.fail_parked(ErrorCode::NOT_COORDINATOR, cx));
+            self.with_group(&id, |g, cx| g.fail_parked(error, cx));
         }
     }
 
