@@ -76,6 +76,11 @@ impl Duration {
         self.0 / 1_000
     }
 
+    /// `self - rhs`, or zero if `rhs` is longer.
+    pub const fn saturating_sub(self, rhs: Duration) -> Duration {
+        Duration(self.0.saturating_sub(rhs.0))
+    }
+
     /// `self * factor`, saturating.
     pub const fn saturating_mul(self, factor: u64) -> Duration {
         Duration(self.0.saturating_mul(factor))
