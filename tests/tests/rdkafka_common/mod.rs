@@ -119,10 +119,15 @@ pub fn producer_with(
 /// Record `n` goes to partition `n % 3` with payload `n` (zero-padded to 64 digits, so that
 /// compression has something to gain).
 pub fn send(p: &BaseProducer<Ctx>, n: u64) {
+    send_to(p, TOPIC, PARTITIONS, n);
+}
+
+/// [`send`] to `topic` of `partitions` partitions: record `n` to partition `n % partitions`.
+pub fn send_to(p: &BaseProducer<Ctx>, topic: &str, partitions: i32, n: u64) {
     let payload = format!("{n:064}");
-    let partition = (n % PARTITIONS as u64) as i32;
+    let partition = (n % partitions as u64) as i32;
     loop {
-        match p.send(BaseRecord::<(), _>::to(TOPIC).partition(partition).payload(&payload)) {
+        match p.send(BaseRecord::<(), _>::to(topic).partition(partition).payload(&payload)) {
             Ok(()) => return,
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => p.poll(Duration::from_millis(10)),
             Err((e, _)) => panic!("send {n}: {e} (fatal: {:?})", p.client().fatal_error()),
