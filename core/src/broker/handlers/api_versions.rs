@@ -23,7 +23,7 @@ impl Cluster {
     /// APIs, which wait for the group coordinator (advertising them would make clients such as
     /// librdkafka look for a coordinator).
     pub(crate) fn serves(&self, key: ApiKey) -> bool {
-        !key.is_group()
+        !matches!(key, ApiKey::OffsetCommit | ApiKey::OffsetFetch | ApiKey::DescribeGroups | ApiKey::ListGroups)
     }
 
     /// Every API this broker serves with its version range.

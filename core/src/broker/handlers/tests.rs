@@ -514,3 +514,201 @@ fn a_codec_this_build_lacks_is_unsupported_compression_type() {
     b[22] |= 5;
     assert_eq!(produce(&mut c, 1, 9, 0, &with_payload(&b, &plain[61..])).0, ErrorCode::CORRUPT_MESSAGE.0);
 }
+
+mod groups {
+    //! The consumer group APIs through the cluster's byte interface: coordinator placement,
+    //! JoinGroup / SyncGroup parked in the response queue and answered in request order,
+    //! heartbeats during a rebalance, leaving, and coordinator faults.
+
+    use super::*;
+    use crate::proto::find_coordinator::{FindCoordinatorRequest, FindCoordinatorResponse};
+    use crate::proto::heartbeat::{HeartbeatRequest, HeartbeatResponse};
+    use crate::proto::join_group::{JoinGroupRequest, JoinGroupRequestProtocol, JoinGroupResponse};
+    use crate::proto::leave_group::{LeaveGroupRequest, LeaveGroupResponse};
+    use crate::proto::sync_group::{SyncGroupRequest, SyncGroupRequestAssignment, SyncGroupResponse};
+    use alloc::string::{String, ToString};
+
+    const JOIN_V: i16 = 5;
+
+    fn coordinator(c: &mut crate::broker::Cluster, group: &str) -> i32 {
+        accept(c, 90, 0);
+        let req = FindCoordinatorRequest { key: group, key_type: 0, coordinator_keys: vec![] };
+        let body = roundtrip(c, 90, 1, 3, &req);
+        let r: FindCoordinatorResponse = decode(&body, 1, 3);
+        assert_eq!(r.error_code, 0);
+        r.node_id
+    }
+
+    fn join_req<'a>(member: &'a str) -> JoinGroupRequest<'a> {
+        JoinGroupRequest {
+            group_id: "g",
+            session_timeout_ms: 10_000,
+            rebalance_timeout_ms: 10_000,
+            member_id: member,
+            group_instance_id: None,
+            protocol_type: "consumer",
+            protocols: vec![JoinGroupRequestProtocol { name: "range", metadata: b"sub" }],
+            reason: None,
+        }
+    }
+
+    /// Sends a JoinGroup; the responses transmitted on `conn` now (none if parked).
+    fn join(c: &mut crate::broker::Cluster, conn: u64, corr: i32, member: &str) -> Vec<Vec<u8>> {
+        let now = c.now;
+        send(c, now, conn, &frame(corr, JOIN_V, &join_req(member)));
+        frames(&transmitted(&drain(c).0, conn).0)
+    }
+
+    /// A member id through MEMBER_ID_REQUIRED (JoinGroup v4+).
+    fn member_id(c: &mut crate::broker::Cluster, conn: u64) -> String {
+        let f = join(c, conn, 1, "");
+        let r: JoinGroupResponse = decode(&f[0], 1, JOIN_V);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::MEMBER_ID_REQUIRED);
+        r.member_id.to_string()
+    }
+
+    #[test]
+    fn two_members_join_sync_and_rebalance_through_the_wire() {
+        let mut c = cluster(3, "");
+        let node = coordinator(&mut c, "g");
+        assert!((0..3).contains(&node));
+        // Another broker refuses the group.
+        let other = (node + 1) % 3;
+        accept(&mut c, 9, other);
+        let body = roundtrip(&mut c, 9, 2, JOIN_V, &join_req(""));
+        let r: JoinGroupResponse = decode(&body, 2, JOIN_V);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::NOT_COORDINATOR);
+        // Member A alone: leader of generation 1 at once.
+        accept(&mut c, 1, node);
+        let a = member_id(&mut c, 1);
+        let f = join(&mut c, 1, 2, &a);
+        let r: JoinGroupResponse = decode(&f[0], 2, JOIN_V);
+        assert_eq!((r.error_code, r.generation_id, r.leader), (0, 1, a.as_str()));
+        assert_eq!(r.members.len(), 1);
+        let assign = |member: &'static str| SyncGroupRequestAssignment { member_id: member, assignment: b"p0-5" };
+        let a_static: &'static str = alloc::boxed::Box::leak(a.clone().into_boxed_str());
+        let sync = SyncGroupRequest {
+            group_id: "g",
+            generation_id: 1,
+            member_id: &a,
+            group_instance_id: None,
+            protocol_type: None,
+            protocol_name: None,
+            assignments: vec![assign(a_static)],
+        };
+        let body = roundtrip(&mut c, 1, 3, 3, &sync);
+        let r: SyncGroupResponse = decode(&body, 3, 3);
+        assert_eq!((r.error_code, r.assignment), (0, &b"p0-5"[..]));
+        // Member B joins: its join parks until A rejoins; A learns of it by heartbeat.
+        accept(&mut c, 2, node);
+        let b = member_id(&mut c, 2);
+        assert!(join(&mut c, 2, 2, &b).is_empty(), "B's join is parked");
+        let beat = HeartbeatRequest { group_id: "g", generation_id: 1, member_id: &a, group_instance_id: None };
+        let body = roundtrip(&mut c, 1, 4, 3, &beat);
+        let r: HeartbeatResponse = decode(&body, 4, 3);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::REBALANCE_IN_PROGRESS);
+        // A rejoins: both answered, generation 2, A still the leader with both members.
+        let now = c.now;
+        send(&mut c, now, 1, &frame(5, JOIN_V, &join_req(&a)));
+        let (out, _) = drain(&mut c);
+        let (fa, fb) = (frames(&transmitted(&out, 1).0), frames(&transmitted(&out, 2).0));
+        let ra: JoinGroupResponse = decode(&fa[0], 5, JOIN_V);
+        let rb: JoinGroupResponse = decode(&fb[0], 2, JOIN_V);
+        assert_eq!((ra.generation_id, rb.generation_id), (2, 2));
+        assert_eq!((ra.leader, rb.leader), (a.as_str(), a.as_str()));
+        assert_eq!((ra.members.len(), rb.members.len()), (2, 0));
+        // B's sync parks until the leader's arrives; then both get their assignment.
+        let b_sync = SyncGroupRequest { generation_id: 2, member_id: &b, assignments: vec![], ..sync.clone() };
+        let now = c.now;
+        send(&mut c, now, 2, &frame(3, 3, &b_sync));
+        assert!(transmitted(&drain(&mut c).0, 2).0.is_empty(), "B's sync is parked");
+        // Meanwhile B's heartbeat queues behind its parked sync: answers stay in request order.
+        let beat_b = HeartbeatRequest { group_id: "g", generation_id: 2, member_id: &b, group_instance_id: None };
+        send(&mut c, now, 2, &frame(4, 3, &beat_b));
+        assert!(transmitted(&drain(&mut c).0, 2).0.is_empty(), "the heartbeat waits behind the sync");
+        let b_static: &'static str = alloc::boxed::Box::leak(b.clone().into_boxed_str());
+        let a_sync = SyncGroupRequest {
+            generation_id: 2,
+            assignments: vec![
+                assign(a_static),
+                SyncGroupRequestAssignment { member_id: b_static, assignment: b"p3-5" },
+            ],
+            ..sync.clone()
+        };
+        send(&mut c, now, 1, &frame(6, 3, &a_sync));
+        let (out, _) = drain(&mut c);
+        let on_b = frames(&transmitted(&out, 2).0);
+        let rb: SyncGroupResponse = decode(&on_b[0], 3, 3);
+        assert_eq!((rb.error_code, rb.assignment), (0, &b"p3-5"[..]));
+        let hb: HeartbeatResponse = decode(&on_b[1], 4, 3);
+        assert_eq!(hb.error_code, 0);
+        // B leaves; A's next heartbeat sees the rebalance.
+        let leave = LeaveGroupRequest { group_id: "g", member_id: &b, members: vec![] };
+        let body = roundtrip(&mut c, 2, 5, 1, &leave);
+        let r: LeaveGroupResponse = decode(&body, 5, 1);
+        assert_eq!(r.error_code, 0);
+        let beat = HeartbeatRequest { generation_id: 2, ..beat };
+        let body = roundtrip(&mut c, 1, 7, 3, &beat);
+        let r: HeartbeatResponse = decode(&body, 7, 3);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::REBALANCE_IN_PROGRESS);
+    }
+
+    #[test]
+    fn a_parked_join_of_a_closed_connection_is_forgotten_and_coordinator_moves_answer_parked_requests() {
+        let mut c = cluster(3, "");
+        let node = coordinator(&mut c, "g");
+        accept(&mut c, 1, node);
+        let a = member_id(&mut c, 1);
+        let f = join(&mut c, 1, 2, &a);
+        let r: JoinGroupResponse = decode(&f[0], 2, JOIN_V);
+        assert_eq!(r.generation_id, 1);
+        accept(&mut c, 2, node);
+        let b = member_id(&mut c, 2);
+        assert!(join(&mut c, 2, 2, &b).is_empty());
+        // B's connection closes while parked: nothing is answered on it, nothing panics.
+        let now = c.now;
+        c.handle_input(crate::broker::BrokerInput::Closed { now, conn: crate::broker::ConnId(2) });
+        drain(&mut c);
+        // C parks, then the coordinators move: C's join is answered NOT_COORDINATOR and the
+        // group now answers on another broker.
+        accept(&mut c, 3, node);
+        let m = member_id(&mut c, 3);
+        assert!(join(&mut c, 3, 2, &m).is_empty());
+        let mut faults = crate::broker::FaultSpec::default();
+        faults.coordinator_move = Some(crate::time::Duration::from_millis(10));
+        c.set_faults(at(0), faults);
+        let now = at(20);
+        c.handle_input(crate::broker::BrokerInput::Timeout(now));
+        let (out, _) = drain(&mut c);
+        let f = frames(&transmitted(&out, 3).0);
+        let r: JoinGroupResponse = decode(&f[0], 2, JOIN_V);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::NOT_COORDINATOR);
+        assert!(c.stats().coordinator_moves >= 1);
+        assert_ne!(coordinator(&mut c, "g"), node, "the group moved");
+    }
+
+    #[test]
+    fn injected_coordinator_errors_and_transaction_keys() {
+        let mut c = cluster(1, "not_coordinator=1");
+        accept(&mut c, 1, 0);
+        let body = roundtrip(&mut c, 1, 1, JOIN_V, &join_req(""));
+        let r: JoinGroupResponse = decode(&body, 1, JOIN_V);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::NOT_COORDINATOR);
+        assert_eq!(c.stats().coordinator_errors, 1);
+        let mut c = cluster(1, "coordinator_loading=1");
+        accept(&mut c, 1, 0);
+        let body = roundtrip(&mut c, 1, 1, JOIN_V, &join_req(""));
+        let r: JoinGroupResponse = decode(&body, 1, JOIN_V);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
+        // No transaction coordinator here; v4 batched keys answer each key.
+        let req = FindCoordinatorRequest { key: "", key_type: 0, coordinator_keys: vec!["a", "b"] };
+        let body = roundtrip(&mut c, 1, 2, 4, &req);
+        let r: FindCoordinatorResponse = decode(&body, 2, 4);
+        assert_eq!(r.coordinators.len(), 2);
+        assert!(r.coordinators.iter().all(|k| k.error_code == 0 && k.node_id == 0));
+        let req = FindCoordinatorRequest { key: "tx", key_type: 1, coordinator_keys: vec![] };
+        let body = roundtrip(&mut c, 1, 3, 3, &req);
+        let r: FindCoordinatorResponse = decode(&body, 3, 3);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::COORDINATOR_NOT_AVAILABLE);
+    }
+}
