@@ -1,0 +1,51 @@
+//! Pieces shared by the consumer group codecs (OffsetCommit, OffsetFetch, ListGroups,
+//! DescribeGroups): arrays of strings and of int32s, the tagged-field section that closes every
+//! structure of a flexible version, and the fewest bytes that section takes (the other fewest-bytes
+//! helpers are in [`reader`](super::reader)).
+
+use alloc::vec::Vec;
+
+use super::reader::min_string;
+use super::{DecodeError, EncodeError, Reader, Writer};
+
+/// Fewest bytes the tagged-field section at the end of a structure takes: one in flexible
+/// versions, none otherwise.
+pub(crate) const fn min_tags(flexible: bool) -> usize {
+    if flexible { 1 } else { 0 }
+}
+
+/// Closes a structure: an empty tagged-field section in flexible versions, nothing otherwise.
+pub(crate) fn put_end(out: &mut Vec<u8>, flexible: bool) {
+    if flexible {
+        out.put_empty_tagged_fields();
+    }
+}
+
+/// Reads the end of a structure: its tagged-field section (every field skipped) in flexible
+/// versions, nothing otherwise.
+pub(crate) fn end(r: &mut Reader<'_>, flexible: bool) -> Result<(), DecodeError> {
+    if flexible { r.skip_tagged_fields() } else { Ok(()) }
+}
+
+/// An array of non-null strings (`[]string`).
+pub(crate) fn put_strings(out: &mut Vec<u8>, flexible: bool, values: &[&str]) -> Result<(), EncodeError> {
+    out.put_array_len(flexible, Some(values.len()))?;
+    values.iter().try_for_each(|s| out.put_string(flexible, s))
+}
+
+/// Reads an array of non-null strings (`[]string`).
+pub(crate) fn strings<'a>(r: &mut Reader<'a>, flexible: bool) -> Result<Vec<&'a str>, DecodeError> {
+    r.array_of(flexible, min_string(flexible), |r| r.string(flexible))
+}
+
+/// An array of int32s (`[]int32`).
+pub(crate) fn put_i32s(out: &mut Vec<u8>, flexible: bool, values: &[i32]) -> Result<(), EncodeError> {
+    out.put_array_len(flexible, Some(values.len()))?;
+    values.iter().for_each(|v| out.put_i32(*v));
+    Ok(())
+}
+
+/// Reads an array of int32s (`[]int32`).
+pub(crate) fn i32s(r: &mut Reader<'_>, flexible: bool) -> Result<Vec<i32>, DecodeError> {
+    r.array_of(flexible, 4, Reader::i32)
+}
