@@ -27,6 +27,38 @@ pub(crate) fn end(r: &mut Reader<'_>, flexible: bool) -> Result<(), DecodeError>
     if flexible { r.skip_tagged_fields() } else { Ok(()) }
 }
 
+/// An array of structures (`[]Struct`): the count, then each element as `put` appends it,
+/// closed by its tagged-field section in flexible versions.
+pub(crate) fn put_structs<T>(
+    out: &mut Vec<u8>,
+    flexible: bool,
+    items: &[T],
+    mut put: impl FnMut(&mut Vec<u8>, &T) -> Result<(), EncodeError>,
+) -> Result<(), EncodeError> {
+    out.put_array_len(flexible, Some(items.len()))?;
+    for item in items {
+        put(out, item)?;
+        put_end(out, flexible);
+    }
+    Ok(())
+}
+
+/// Reads an array of structures (see [`put_structs`]): each element as `element` reads it,
+/// then its tagged-field section. `min_size` is the fewest bytes an element's fields take
+/// (its tagged-field section is added here).
+pub(crate) fn structs<'a, T>(
+    r: &mut Reader<'a>,
+    flexible: bool,
+    min_size: usize,
+    mut element: impl FnMut(&mut Reader<'a>) -> Result<T, DecodeError>,
+) -> Result<Vec<T>, DecodeError> {
+    r.array_of(flexible, min_size + min_tags(flexible), |r| {
+        let item = element(r)?;
+        end(r, flexible)?;
+        Ok(item)
+    })
+}
+
 /// An array of non-null strings (`[]string`).
 pub(crate) fn put_strings(out: &mut Vec<u8>, flexible: bool, values: &[&str]) -> Result<(), EncodeError> {
     out.put_array_len(flexible, Some(values.len()))?;

@@ -6,7 +6,7 @@
 
 use alloc::vec::Vec;
 
-use super::arrays::{end, min_tags, put_end, put_strings, strings};
+use super::arrays::{end, put_end, put_strings, put_structs, strings, structs};
 use super::reader::{min_array, min_bytes, min_string};
 use super::writer::atomically;
 use super::{ApiKey, DecodeError, EncodeError, Message, Reader, Writer};
@@ -127,10 +127,7 @@ impl<'a> Message<'a> for DescribeGroupsResponse<'a> {
             if version >= 1 {
                 out.put_i32(self.throttle_time_ms);
             }
-            out.put_array_len(flexible, Some(self.groups.len()))?;
-            for g in &self.groups {
-                encode_group(g, version, flexible, out)?;
-            }
+            put_structs(out, flexible, &self.groups, |out, g| encode_group(g, version, flexible, out))?;
             put_end(out, flexible);
             Ok(())
         })
@@ -143,19 +140,19 @@ impl<'a> Message<'a> for DescribeGroupsResponse<'a> {
             m.throttle_time_ms = r.i32()?;
         }
         let min_group = 2 + 4 * min_string(flexible) + min_array(flexible) + if version >= 3 { 4 } else { 0 };
-        m.groups = r.array_of(flexible, min_group + min_tags(flexible), |r| decode_group(r, version, flexible))?;
+        m.groups = structs(r, flexible, min_group, |r| decode_group(r, version, flexible))?;
         end(r, flexible)?;
         Ok(m)
     }
 }
 
+/// One group's fields (its tagged-field section aside).
 fn encode_group(g: &DescribedGroup<'_>, version: i16, flexible: bool, out: &mut Vec<u8>) -> Result<(), EncodeError> {
     out.put_i16(g.error_code);
     for s in [g.group_id, g.group_state, g.protocol_type, g.protocol_data] {
         out.put_string(flexible, s)?;
     }
-    out.put_array_len(flexible, Some(g.members.len()))?;
-    for m in &g.members {
+    put_structs(out, flexible, &g.members, |out, m| {
         out.put_string(flexible, m.member_id)?;
         if version >= 4 {
             out.put_nullable_string(flexible, m.group_instance_id)?;
@@ -163,16 +160,15 @@ fn encode_group(g: &DescribedGroup<'_>, version: i16, flexible: bool, out: &mut 
         out.put_string(flexible, m.client_id)?;
         out.put_string(flexible, m.client_host)?;
         out.put_bytes(flexible, m.member_metadata)?;
-        out.put_bytes(flexible, m.member_assignment)?;
-        put_end(out, flexible);
-    }
+        out.put_bytes(flexible, m.member_assignment)
+    })?;
     if version >= 3 {
         out.put_i32(g.authorized_operations);
     }
-    put_end(out, flexible);
     Ok(())
 }
 
+/// Reads one group's fields (see [`encode_group`]).
 fn decode_group<'a>(r: &mut Reader<'a>, version: i16, flexible: bool) -> Result<DescribedGroup<'a>, DecodeError> {
     let mut g = DescribedGroup {
         error_code: r.i16()?,
@@ -183,25 +179,22 @@ fn decode_group<'a>(r: &mut Reader<'a>, version: i16, flexible: bool) -> Result<
         ..DescribedGroup::default()
     };
     let strings_per_member = if version >= 4 { 4 } else { 3 };
-    let min_member = strings_per_member * min_string(flexible) + 2 * min_bytes(flexible) + min_tags(flexible);
-    g.members = r.array_of(flexible, min_member, |r| {
+    let min_member = strings_per_member * min_string(flexible) + 2 * min_bytes(flexible);
+    g.members = structs(r, flexible, min_member, |r| {
         let member_id = r.string(flexible)?;
         let group_instance_id = if version >= 4 { r.nullable_string(flexible)? } else { None };
-        let m = DescribedGroupMember {
+        Ok(DescribedGroupMember {
             member_id,
             group_instance_id,
             client_id: r.string(flexible)?,
             client_host: r.string(flexible)?,
             member_metadata: r.bytes(flexible)?,
             member_assignment: r.bytes(flexible)?,
-        };
-        end(r, flexible)?;
-        Ok(m)
+        })
     })?;
     if version >= 3 {
         g.authorized_operations = r.i32()?;
     }
-    end(r, flexible)?;
     Ok(g)
 }
 

@@ -5,7 +5,7 @@
 
 use alloc::vec::Vec;
 
-use super::arrays::{end, min_tags, put_end, put_strings, strings};
+use super::arrays::{end, put_end, put_strings, put_structs, strings, structs};
 use super::reader::min_string;
 use super::writer::atomically;
 use super::{ApiKey, DecodeError, EncodeError, Message, Reader, Writer};
@@ -82,15 +82,14 @@ impl<'a> Message<'a> for ListGroupsResponse<'a> {
                 out.put_i32(self.throttle_time_ms);
             }
             out.put_i16(self.error_code);
-            out.put_array_len(flexible, Some(self.groups.len()))?;
-            for g in &self.groups {
+            put_structs(out, flexible, &self.groups, |out, g| {
                 out.put_string(flexible, g.group_id)?;
                 out.put_string(flexible, g.protocol_type)?;
                 if version >= 4 {
                     out.put_string(flexible, g.group_state)?;
                 }
-                put_end(out, flexible);
-            }
+                Ok(())
+            })?;
             put_end(out, flexible);
             Ok(())
         })
@@ -104,13 +103,12 @@ impl<'a> Message<'a> for ListGroupsResponse<'a> {
         }
         m.error_code = r.i16()?;
         let strings_per_group = if version >= 4 { 3 } else { 2 };
-        m.groups = r.array_of(flexible, strings_per_group * min_string(flexible) + min_tags(flexible), |r| {
+        m.groups = structs(r, flexible, strings_per_group * min_string(flexible), |r| {
             let mut g =
                 ListedGroup { group_id: r.string(flexible)?, protocol_type: r.string(flexible)?, group_state: "" };
             if version >= 4 {
                 g.group_state = r.string(flexible)?;
             }
-            end(r, flexible)?;
             Ok(g)
         })?;
         end(r, flexible)?;

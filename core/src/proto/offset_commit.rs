@@ -8,7 +8,7 @@
 
 use alloc::vec::Vec;
 
-use super::arrays::{end, min_tags, put_end};
+use super::arrays::{end, put_end, put_structs, structs};
 use super::reader::{min_array, min_string};
 use super::writer::atomically;
 use super::{ApiKey, DecodeError, EncodeError, Message, Reader, Writer};
@@ -133,11 +133,11 @@ impl<'a> Message<'a> for OffsetCommitRequest<'a> {
         if version <= 4 {
             m.retention_time_ms = r.i64()?;
         }
-        let (s, t) = (min_string(flexible), min_tags(flexible));
-        let min_partition = 12 + if version >= 6 { 4 } else { 0 } + s + t;
-        m.topics = r.array_of(flexible, s + min_array(flexible) + t, |r| {
+        let s = min_string(flexible);
+        let min_partition = 12 + if version >= 6 { 4 } else { 0 } + s;
+        m.topics = structs(r, flexible, s + min_array(flexible), |r| {
             let name = r.string(flexible)?;
-            let partitions = r.array_of(flexible, min_partition, |r| {
+            let partitions = structs(r, flexible, min_partition, |r| {
                 let mut p = OffsetCommitRequestPartition {
                     partition_index: r.i32()?,
                     committed_offset: r.i64()?,
@@ -147,10 +147,8 @@ impl<'a> Message<'a> for OffsetCommitRequest<'a> {
                     p.committed_leader_epoch = r.i32()?;
                 }
                 p.committed_metadata = r.nullable_string(flexible)?;
-                end(r, flexible)?;
                 Ok(p)
             })?;
-            end(r, flexible)?;
             Ok(OffsetCommitRequestTopic { name, partitions })
         })?;
         end(r, flexible)?;
@@ -169,21 +167,17 @@ impl OffsetCommitRequest<'_> {
         if version <= 4 {
             out.put_i64(self.retention_time_ms);
         }
-        out.put_array_len(flexible, Some(self.topics.len()))?;
-        for t in &self.topics {
+        put_structs(out, flexible, &self.topics, |out, t| {
             out.put_string(flexible, t.name)?;
-            out.put_array_len(flexible, Some(t.partitions.len()))?;
-            for p in &t.partitions {
+            put_structs(out, flexible, &t.partitions, |out, p| {
                 out.put_i32(p.partition_index);
                 out.put_i64(p.committed_offset);
                 if version >= 6 {
                     out.put_i32(p.committed_leader_epoch);
                 }
-                out.put_nullable_string(flexible, p.committed_metadata)?;
-                put_end(out, flexible);
-            }
-            put_end(out, flexible);
-        }
+                out.put_nullable_string(flexible, p.committed_metadata)
+            })
+        })?;
         put_end(out, flexible);
         Ok(())
     }
@@ -198,17 +192,14 @@ impl<'a> Message<'a> for OffsetCommitResponse<'a> {
             if version >= 3 {
                 out.put_i32(self.throttle_time_ms);
             }
-            out.put_array_len(flexible, Some(self.topics.len()))?;
-            for t in &self.topics {
+            put_structs(out, flexible, &self.topics, |out, t| {
                 out.put_string(flexible, t.name)?;
-                out.put_array_len(flexible, Some(t.partitions.len()))?;
-                for p in &t.partitions {
+                put_structs(out, flexible, &t.partitions, |out, p| {
                     out.put_i32(p.partition_index);
                     out.put_i16(p.error_code);
-                    put_end(out, flexible);
-                }
-                put_end(out, flexible);
-            }
+                    Ok(())
+                })
+            })?;
             put_end(out, flexible);
             Ok(())
         })
@@ -220,15 +211,11 @@ impl<'a> Message<'a> for OffsetCommitResponse<'a> {
         if version >= 3 {
             m.throttle_time_ms = r.i32()?;
         }
-        let t = min_tags(flexible);
-        m.topics = r.array_of(flexible, min_string(flexible) + min_array(flexible) + t, |r| {
+        m.topics = structs(r, flexible, min_string(flexible) + min_array(flexible), |r| {
             let name = r.string(flexible)?;
-            let partitions = r.array_of(flexible, 6 + t, |r| {
-                let p = OffsetCommitResponsePartition { partition_index: r.i32()?, error_code: r.i16()? };
-                end(r, flexible)?;
-                Ok(p)
+            let partitions = structs(r, flexible, 6, |r| {
+                Ok(OffsetCommitResponsePartition { partition_index: r.i32()?, error_code: r.i16()? })
             })?;
-            end(r, flexible)?;
             Ok(OffsetCommitResponseTopic { name, partitions })
         })?;
         end(r, flexible)?;

@@ -9,7 +9,7 @@
 
 use alloc::vec::Vec;
 
-use super::arrays::{end, i32s, min_tags, put_end, put_i32s};
+use super::arrays::{end, i32s, min_tags, put_end, put_i32s, put_structs, structs};
 use super::reader::{min_array, min_string};
 use super::writer::atomically;
 use super::{ApiKey, DecodeError, EncodeError, Message, Reader, Writer};
@@ -148,12 +148,10 @@ impl<'a> Message<'a> for OffsetFetchRequest<'a> {
         }
         atomically(out, |out| {
             if version >= 8 {
-                out.put_array_len(flexible, Some(self.groups.len()))?;
-                for g in &self.groups {
+                put_structs(out, flexible, &self.groups, |out, g| {
                     out.put_string(flexible, g.group_id)?;
-                    put_request_topics(out, flexible, g.topics.as_deref())?;
-                    put_end(out, flexible);
-                }
+                    put_request_topics(out, flexible, g.topics.as_deref())
+                })?;
             } else {
                 out.put_string(flexible, self.group_id)?;
                 put_request_topics(out, flexible, self.topics.as_deref())?;
@@ -170,12 +168,8 @@ impl<'a> Message<'a> for OffsetFetchRequest<'a> {
         let flexible = Self::API_KEY.check_decode(version)?;
         let mut m = OffsetFetchRequest::default();
         if version >= 8 {
-            let min_group = min_string(flexible) + min_array(flexible) + min_tags(flexible);
-            m.groups = r.array_of(flexible, min_group, |r| {
-                let group_id = r.string(flexible)?;
-                let topics = request_topics(r, flexible)?;
-                end(r, flexible)?;
-                Ok(OffsetFetchRequestGroup { group_id, topics })
+            m.groups = structs(r, flexible, min_string(flexible) + min_array(flexible), |r| {
+                Ok(OffsetFetchRequestGroup { group_id: r.string(flexible)?, topics: request_topics(r, flexible)? })
             })?;
         } else {
             m.group_id = r.string(flexible)?;
@@ -198,13 +192,11 @@ fn put_request_topics(
     flexible: bool,
     topics: Option<&[OffsetFetchRequestTopic<'_>]>,
 ) -> Result<(), EncodeError> {
-    out.put_array_len(flexible, topics.map(<[_]>::len))?;
-    for t in topics.into_iter().flatten() {
+    let Some(topics) = topics else { return out.put_array_len(flexible, None) };
+    put_structs(out, flexible, topics, |out, t| {
         out.put_string(flexible, t.name)?;
-        put_i32s(out, flexible, &t.partition_indexes)?;
-        put_end(out, flexible);
-    }
-    Ok(())
+        put_i32s(out, flexible, &t.partition_indexes)
+    })
 }
 
 /// Reads the topics of a request (see [`put_request_topics`]).
@@ -239,13 +231,12 @@ impl<'a> Message<'a> for OffsetFetchResponse<'a> {
                 out.put_i32(self.throttle_time_ms);
             }
             if version >= 8 {
-                out.put_array_len(flexible, Some(self.groups.len()))?;
-                for g in &self.groups {
+                put_structs(out, flexible, &self.groups, |out, g| {
                     out.put_string(flexible, g.group_id)?;
                     put_response_topics(out, version, flexible, &g.topics)?;
                     out.put_i16(g.error_code);
-                    put_end(out, flexible);
-                }
+                    Ok(())
+                })?;
             } else {
                 put_response_topics(out, version, flexible, &self.topics)?;
                 if version >= 2 {
@@ -264,13 +255,12 @@ impl<'a> Message<'a> for OffsetFetchResponse<'a> {
             m.throttle_time_ms = r.i32()?;
         }
         if version >= 8 {
-            let min_group = min_string(flexible) + min_array(flexible) + 2 + min_tags(flexible);
-            m.groups = r.array_of(flexible, min_group, |r| {
-                let group_id = r.string(flexible)?;
-                let topics = response_topics(r, version, flexible)?;
-                let g = OffsetFetchResponseGroup { group_id, topics, error_code: r.i16()? };
-                end(r, flexible)?;
-                Ok(g)
+            m.groups = structs(r, flexible, min_string(flexible) + min_array(flexible) + 2, |r| {
+                Ok(OffsetFetchResponseGroup {
+                    group_id: r.string(flexible)?,
+                    topics: response_topics(r, version, flexible)?,
+                    error_code: r.i16()?,
+                })
             })?;
         } else {
             m.topics = response_topics(r, version, flexible)?;
@@ -290,11 +280,9 @@ fn put_response_topics(
     flexible: bool,
     topics: &[OffsetFetchResponseTopic<'_>],
 ) -> Result<(), EncodeError> {
-    out.put_array_len(flexible, Some(topics.len()))?;
-    for t in topics {
+    put_structs(out, flexible, topics, |out, t| {
         out.put_string(flexible, t.name)?;
-        out.put_array_len(flexible, Some(t.partitions.len()))?;
-        for p in &t.partitions {
+        put_structs(out, flexible, &t.partitions, |out, p| {
             out.put_i32(p.partition_index);
             out.put_i64(p.committed_offset);
             if version >= 5 {
@@ -302,11 +290,9 @@ fn put_response_topics(
             }
             out.put_nullable_string(flexible, p.metadata)?;
             out.put_i16(p.error_code);
-            put_end(out, flexible);
-        }
-        put_end(out, flexible);
-    }
-    Ok(())
+            Ok(())
+        })
+    })
 }
 
 /// Reads the topics of a response (see [`put_response_topics`]).
@@ -315,11 +301,11 @@ fn response_topics<'a>(
     version: i16,
     flexible: bool,
 ) -> Result<Vec<OffsetFetchResponseTopic<'a>>, DecodeError> {
-    let (s, t) = (min_string(flexible), min_tags(flexible));
-    let min_partition = 12 + if version >= 5 { 4 } else { 0 } + s + 2 + t;
-    r.array_of(flexible, s + min_array(flexible) + t, |r| {
+    let s = min_string(flexible);
+    let min_partition = 12 + if version >= 5 { 4 } else { 0 } + s + 2;
+    structs(r, flexible, s + min_array(flexible), |r| {
         let name = r.string(flexible)?;
-        let partitions = r.array_of(flexible, min_partition, |r| {
+        let partitions = structs(r, flexible, min_partition, |r| {
             let mut p = OffsetFetchResponsePartition {
                 partition_index: r.i32()?,
                 committed_offset: r.i64()?,
@@ -330,10 +316,8 @@ fn response_topics<'a>(
             }
             p.metadata = r.nullable_string(flexible)?;
             p.error_code = r.i16()?;
-            end(r, flexible)?;
             Ok(p)
         })?;
-        end(r, flexible)?;
         Ok(OffsetFetchResponseTopic { name, partitions })
     })
 }
