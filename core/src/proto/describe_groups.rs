@@ -201,7 +201,7 @@ fn decode_group<'a>(r: &mut Reader<'a>, version: i16, flexible: bool) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::test_util::{check_truncations, check_truncations_as};
+    use crate::proto::test_util::{check_truncations, check_truncations_as, check_unsupported_versions};
 
     fn sample_request(version: i16) -> DescribeGroupsRequest<'static> {
         DescribeGroupsRequest { groups: alloc::vec!["billing", "audit"], include_authorized_operations: version >= 3 }
@@ -245,15 +245,8 @@ mod tests {
 
     #[test]
     fn unsupported_versions_are_typed_errors() {
-        for v in [-1, 6, i16::MAX] {
-            let err = EncodeError::UnsupportedVersion { api_key: 15, version: v };
-            assert_eq!(DescribeGroupsRequest::default().encode(v, &mut Vec::new()), Err(err));
-            assert_eq!(DescribeGroupsResponse::default().encode(v, &mut Vec::new()), Err(err));
-            let err = DecodeError::UnsupportedVersion { api_key: 15, version: v };
-            let bytes = [0u8; 32];
-            assert_eq!(DescribeGroupsRequest::decode(&mut Reader::new(&bytes), v), Err(err));
-            assert_eq!(DescribeGroupsResponse::decode(&mut Reader::new(&bytes), v), Err(err));
-        }
+        check_unsupported_versions(&DescribeGroupsRequest::default(), &[-1, 6, i16::MAX]);
+        check_unsupported_versions(&DescribeGroupsResponse::default(), &[-1, 6, i16::MAX]);
     }
 
     #[test]

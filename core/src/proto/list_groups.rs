@@ -119,7 +119,7 @@ impl<'a> Message<'a> for ListGroupsResponse<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::test_util::{check_truncations, check_truncations_as};
+    use crate::proto::test_util::{check_truncations, check_truncations_as, check_unsupported_versions};
 
     fn sample_response(version: i16) -> ListGroupsResponse<'static> {
         let state = |s| if version >= 4 { s } else { "" };
@@ -148,15 +148,8 @@ mod tests {
 
     #[test]
     fn unsupported_versions_are_typed_errors() {
-        for v in [-1, 5, i16::MAX] {
-            let err = EncodeError::UnsupportedVersion { api_key: 16, version: v };
-            assert_eq!(ListGroupsRequest::default().encode(v, &mut Vec::new()), Err(err));
-            assert_eq!(ListGroupsResponse::default().encode(v, &mut Vec::new()), Err(err));
-            let err = DecodeError::UnsupportedVersion { api_key: 16, version: v };
-            let bytes = [0u8; 16];
-            assert_eq!(ListGroupsRequest::decode(&mut Reader::new(&bytes), v), Err(err));
-            assert_eq!(ListGroupsResponse::decode(&mut Reader::new(&bytes), v), Err(err));
-        }
+        check_unsupported_versions(&ListGroupsRequest::default(), &[-1, 5, i16::MAX]);
+        check_unsupported_versions(&ListGroupsResponse::default(), &[-1, 5, i16::MAX]);
     }
 
     #[test]

@@ -226,7 +226,7 @@ impl<'a> Message<'a> for OffsetCommitResponse<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::test_util::{check_truncations, check_truncations_as};
+    use crate::proto::test_util::{check_truncations, check_truncations_as, check_unsupported_versions};
 
     fn sample_request(version: i16) -> OffsetCommitRequest<'static> {
         let p = |i, offset, metadata| OffsetCommitRequestPartition {
@@ -271,15 +271,8 @@ mod tests {
 
     #[test]
     fn unsupported_versions_are_typed_errors() {
-        for v in [0, 1, 9, -1] {
-            let err = EncodeError::UnsupportedVersion { api_key: 8, version: v };
-            assert_eq!(OffsetCommitRequest::default().encode(v, &mut Vec::new()), Err(err));
-            assert_eq!(OffsetCommitResponse::default().encode(v, &mut Vec::new()), Err(err));
-            let err = DecodeError::UnsupportedVersion { api_key: 8, version: v };
-            let bytes = [0u8; 64];
-            assert_eq!(OffsetCommitRequest::decode(&mut Reader::new(&bytes), v), Err(err));
-            assert_eq!(OffsetCommitResponse::decode(&mut Reader::new(&bytes), v), Err(err));
-        }
+        check_unsupported_versions(&OffsetCommitRequest::default(), &[0, 1, 9, -1]);
+        check_unsupported_versions(&OffsetCommitResponse::default(), &[0, 1, 9, -1]);
     }
 
     #[test]

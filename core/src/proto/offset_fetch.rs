@@ -325,7 +325,7 @@ fn response_topics<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::test_util::{check_truncations, check_truncations_as};
+    use crate::proto::test_util::{check_truncations, check_truncations_as, check_unsupported_versions};
 
     fn topics() -> Vec<OffsetFetchRequestTopic<'static>> {
         alloc::vec![
@@ -390,15 +390,8 @@ mod tests {
 
     #[test]
     fn unsupported_versions_are_typed_errors() {
-        for v in [0, 9, -1] {
-            let err = EncodeError::UnsupportedVersion { api_key: 9, version: v };
-            assert_eq!(OffsetFetchRequest::default().encode(v, &mut Vec::new()), Err(err));
-            assert_eq!(OffsetFetchResponse::default().encode(v, &mut Vec::new()), Err(err));
-            let err = DecodeError::UnsupportedVersion { api_key: 9, version: v };
-            let bytes = [0u8; 64];
-            assert_eq!(OffsetFetchRequest::decode(&mut Reader::new(&bytes), v), Err(err));
-            assert_eq!(OffsetFetchResponse::decode(&mut Reader::new(&bytes), v), Err(err));
-        }
+        check_unsupported_versions(&OffsetFetchRequest::default(), &[0, 9, -1]);
+        check_unsupported_versions(&OffsetFetchResponse::default(), &[0, 9, -1]);
     }
 
     #[test]
