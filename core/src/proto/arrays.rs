@@ -1,18 +1,12 @@
 //! Pieces shared by the consumer group codecs (OffsetCommit, OffsetFetch, ListGroups,
-//! DescribeGroups): arrays of strings and of int32s, the tagged-field section that closes every
-//! structure of a flexible version, and the fewest bytes that section takes (the other fewest-bytes
-//! helpers are in [`reader`](super::reader)).
+//! DescribeGroups): arrays of structures, of strings and of int32s, and the tagged-field section
+//! that closes every structure of a flexible version. (The fewest-bytes helpers are in
+//! [`reader`](super::reader).)
 
 use alloc::vec::Vec;
 
-use super::reader::min_string;
+use super::reader::{min_string, min_tags};
 use super::{DecodeError, EncodeError, Reader, Writer};
-
-/// Fewest bytes the tagged-field section at the end of a structure takes: one in flexible
-/// versions, none otherwise.
-pub(crate) const fn min_tags(flexible: bool) -> usize {
-    if flexible { 1 } else { 0 }
-}
 
 /// Closes a structure: an empty tagged-field section in flexible versions, nothing otherwise.
 pub(crate) fn put_end(out: &mut Vec<u8>, flexible: bool) {

@@ -9,8 +9,8 @@
 
 use alloc::vec::Vec;
 
-use super::arrays::{end, i32s, min_tags, put_end, put_i32s, put_structs, structs};
-use super::reader::{min_array, min_string};
+use super::arrays::{end, i32s, put_end, put_i32s, put_structs, structs};
+use super::reader::{min_array, min_string, min_tags};
 use super::writer::atomically;
 use super::{ApiKey, DecodeError, EncodeError, Message, Reader, Writer};
 
