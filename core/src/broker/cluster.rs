@@ -632,9 +632,10 @@ impl Cluster {
             ApiKey::SyncGroup => self.sync_group(conn, broker_id, v, corr, &mut r)?,
             ApiKey::Heartbeat => self.heartbeat(broker_id, v, corr, &mut r)?,
             ApiKey::LeaveGroup => self.leave_group(broker_id, v, corr, &mut r)?,
-            ApiKey::OffsetCommit | ApiKey::OffsetFetch | ApiKey::DescribeGroups | ApiKey::ListGroups => {
-                return Err(format!("unsupported api key {}", header.api_key));
-            }
+            ApiKey::OffsetCommit => self.offset_commit(broker_id, v, corr, &mut r)?,
+            ApiKey::OffsetFetch => self.offset_fetch(broker_id, v, corr, &mut r)?,
+            ApiKey::ListGroups => self.list_groups(broker_id, v, corr, &mut r)?,
+            ApiKey::DescribeGroups => self.describe_groups(broker_id, v, corr, &mut r)?,
             ApiKey::Fetch => {
                 let body = r.rest();
                 match self.fetch(broker_id, v, corr, body, false)? {

@@ -1,6 +1,7 @@
 //! The consumer group APIs (the classic group protocol): FindCoordinator, JoinGroup, SyncGroup,
-//! Heartbeat and LeaveGroup, mapped between their wire versions and the group coordinator
-//! (`broker/group/`), which holds the state.
+//! Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, ListGroups and DescribeGroups, mapped
+//! between their wire versions and the group coordinator (`broker/group/`), which holds the
+//! state.
 //!
 //! - FindCoordinator (key type group) names the broker that coordinates the group (Kafka: the
 //!   leader of the group's `__consumer_offsets` partition; here the same hash over the live
@@ -15,14 +16,25 @@
 use crate::broker::cluster::{Cluster, Reply, malformed, respond};
 use crate::broker::conn::{ConnId, Pending};
 use crate::broker::group::{
-    Answer, Deferred, HeartbeatRequest as Beat, JoinAnswer, JoinProtocol, JoinRequest, LeaveMember, SyncAnswer,
-    SyncRequest,
+    Answer, CommitPartition, Deferred, HeartbeatRequest as Beat, JoinAnswer, JoinProtocol, JoinRequest, LeaveMember,
+    OffsetCommitRequest as Commit, OffsetFetchAnswer, SyncAnswer, SyncRequest,
 };
 use crate::debug::DebugContext;
+use crate::proto::describe_groups::{
+    DescribeGroupsRequest, DescribeGroupsResponse, DescribedGroup, DescribedGroupMember,
+};
 use crate::proto::find_coordinator::{Coordinator, FindCoordinatorRequest, FindCoordinatorResponse, KEY_TYPE_GROUP};
 use crate::proto::heartbeat::{HeartbeatRequest, HeartbeatResponse};
 use crate::proto::join_group::{JoinGroupRequest, JoinGroupResponse, JoinGroupResponseMember};
 use crate::proto::leave_group::{LeaveGroupRequest, LeaveGroupResponse, MemberResponse};
+use crate::proto::list_groups::{ListGroupsRequest, ListGroupsResponse, ListedGroup};
+use crate::proto::offset_commit::{
+    OffsetCommitRequest, OffsetCommitResponse, OffsetCommitResponsePartition, OffsetCommitResponseTopic,
+};
+use crate::proto::offset_fetch::{
+    OffsetFetchRequest, OffsetFetchRequestTopic, OffsetFetchResponse, OffsetFetchResponseGroup,
+    OffsetFetchResponsePartition, OffsetFetchResponseTopic,
+};
 use crate::proto::sync_group::{SyncGroupRequest, SyncGroupResponse};
 use crate::proto::{ApiKey, ErrorCode, Message, Reader};
 use crate::time::Duration;
@@ -236,6 +248,192 @@ impl Cluster {
         respond(corr, v, &LeaveGroupResponse { throttle_time_ms: 0, error_code: top.0, members })
     }
 
+    /// Answers OffsetCommit: each partition's code (the coordinator's checks: generation,
+    /// member, metadata size), or the gate's error for every partition.
+    pub(crate) fn offset_commit(
+        &mut self,
+        broker_id: i32,
+        v: i16,
+        corr: i32,
+        r: &mut Reader<'_>,
+    ) -> Result<Reply, String> {
+        let req = OffsetCommitRequest::decode(r, v).map_err(malformed(ApiKey::OffsetCommit, v))?;
+        let gate = self.group_gate(broker_id, req.group_id);
+        let answer: Vec<(String, Vec<(i32, ErrorCode)>)> = if gate != ErrorCode::NONE {
+            req.topics
+                .iter()
+                .map(|t| (t.name.to_string(), t.partitions.iter().map(|p| (p.partition_index, gate)).collect()))
+                .collect()
+        } else {
+            let commit = Commit {
+                group_id: req.group_id.to_string(),
+                generation_id: req.generation_id,
+                member_id: req.member_id.to_string(),
+                group_instance_id: req.group_instance_id.map(str::to_string),
+                topics: req
+                    .topics
+                    .iter()
+                    .map(|t| {
+                        let parts = t
+                            .partitions
+                            .iter()
+                            .map(|p| CommitPartition {
+                                partition: p.partition_index,
+                                offset: p.committed_offset,
+                                leader_epoch: p.committed_leader_epoch,
+                                metadata: p.committed_metadata.map(str::to_string),
+                            })
+                            .collect();
+                        (t.name.to_string(), parts)
+                    })
+                    .collect(),
+            };
+            self.groups.commit_offsets(self.now, &commit)
+        };
+        let topics = answer
+            .iter()
+            .map(|(name, parts)| OffsetCommitResponseTopic {
+                name,
+                partitions: parts
+                    .iter()
+                    .map(|(p, e)| OffsetCommitResponsePartition { partition_index: *p, error_code: e.0 })
+                    .collect(),
+            })
+            .collect();
+        respond(corr, v, &OffsetCommitResponse { throttle_time_ms: 0, topics })
+    }
+
+    /// Answers OffsetFetch: one group (v1-7) or several (v8), listed partitions or all
+    /// committed ones; -1 for a partition without a commit.
+    pub(crate) fn offset_fetch(
+        &mut self,
+        broker_id: i32,
+        v: i16,
+        corr: i32,
+        r: &mut Reader<'_>,
+    ) -> Result<Reply, String> {
+        let req = OffsetFetchRequest::decode(r, v).map_err(malformed(ApiKey::OffsetFetch, v))?;
+        let fetch = |c: &mut Cluster, group: &str, topics: &Option<Vec<OffsetFetchRequestTopic<'_>>>| {
+            let gate = c.group_gate(broker_id, group);
+            if gate != ErrorCode::NONE {
+                return OffsetFetchAnswer { error: gate, topics: Vec::new() };
+            }
+            let listed: Option<Vec<(String, Vec<i32>)>> = topics
+                .as_ref()
+                .map(|ts| ts.iter().map(|t| (t.name.to_string(), t.partition_indexes.clone())).collect());
+            c.groups.fetch_offsets(group, listed.as_deref())
+        };
+        if v >= 8 {
+            let answers: Vec<(&str, OffsetFetchAnswer)> =
+                req.groups.iter().map(|g| (g.group_id, fetch(self, g.group_id, &g.topics))).collect();
+            let groups = answers
+                .iter()
+                .map(|(id, a)| OffsetFetchResponseGroup {
+                    group_id: id,
+                    topics: fetched_topics(a),
+                    error_code: a.error.0,
+                })
+                .collect();
+            return respond(corr, v, &OffsetFetchResponse { groups, ..Default::default() });
+        }
+        let a = fetch(self, req.group_id, &req.topics);
+        let mut topics = fetched_topics(&a);
+        if v < 2 && a.error != ErrorCode::NONE {
+            // No top-level error before v2: every listed partition carries it.
+            topics = req
+                .topics
+                .iter()
+                .flatten()
+                .map(|t| OffsetFetchResponseTopic {
+                    name: t.name,
+                    partitions: t
+                        .partition_indexes
+                        .iter()
+                        .map(|&p| OffsetFetchResponsePartition {
+                            partition_index: p,
+                            committed_offset: -1,
+                            committed_leader_epoch: -1,
+                            metadata: Some(""),
+                            error_code: a.error.0,
+                        })
+                        .collect(),
+                })
+                .collect();
+        }
+        respond(corr, v, &OffsetFetchResponse { topics, error_code: a.error.0, ..Default::default() })
+    }
+
+    /// Answers ListGroups: the groups this broker coordinates (a client asks every broker), in
+    /// the states asked for (v4+; none: all).
+    pub(crate) fn list_groups(
+        &mut self,
+        broker_id: i32,
+        v: i16,
+        corr: i32,
+        r: &mut Reader<'_>,
+    ) -> Result<Reply, String> {
+        let req = ListGroupsRequest::decode(r, v).map_err(malformed(ApiKey::ListGroups, v))?;
+        let live = self.live_brokers();
+        let listed = self.groups.list_groups(&req.states_filter);
+        let placement = &self.groups.placement;
+        let groups = listed
+            .iter()
+            .filter(|g| placement.coordinator(&g.group_id, &live) == Some(broker_id))
+            .map(|g| ListedGroup { group_id: &g.group_id, protocol_type: &g.protocol_type, group_state: g.state })
+            .collect();
+        respond(corr, v, &ListGroupsResponse { throttle_time_ms: 0, error_code: 0, groups })
+    }
+
+    /// Answers DescribeGroups: each group's state, protocol and members (metadata and
+    /// assignments while Stable); NOT_COORDINATOR for a group coordinated elsewhere; an
+    /// unknown group is `Dead` with no error, as Kafka answers before v6.
+    pub(crate) fn describe_groups(
+        &mut self,
+        broker_id: i32,
+        v: i16,
+        corr: i32,
+        r: &mut Reader<'_>,
+    ) -> Result<Reply, String> {
+        let req = DescribeGroupsRequest::decode(r, v).map_err(malformed(ApiKey::DescribeGroups, v))?;
+        let gates: Vec<ErrorCode> = req.groups.iter().map(|g| self.group_gate(broker_id, g)).collect();
+        let described = self.groups.describe_groups(&req.groups);
+        let groups = described
+            .iter()
+            .zip(&gates)
+            .map(|(g, gate)| {
+                let error = if *gate != ErrorCode::NONE {
+                    *gate
+                } else if g.error == ErrorCode::GROUP_ID_NOT_FOUND {
+                    ErrorCode::NONE
+                } else {
+                    g.error
+                };
+                let members = if *gate == ErrorCode::NONE { &g.members[..] } else { &[] };
+                DescribedGroup {
+                    error_code: error.0,
+                    group_id: &g.group_id,
+                    group_state: if *gate == ErrorCode::NONE { g.state } else { "" },
+                    protocol_type: &g.protocol_type,
+                    protocol_data: &g.protocol_data,
+                    members: members
+                        .iter()
+                        .map(|m| DescribedGroupMember {
+                            member_id: &m.member_id,
+                            group_instance_id: if v >= 4 { m.group_instance_id.as_deref() } else { None },
+                            client_id: &m.client_id,
+                            client_host: &m.client_host,
+                            member_metadata: &m.metadata,
+                            member_assignment: &m.assignment,
+                        })
+                        .collect(),
+                    // Kafka's "not requested" (no ACLs here).
+                    authorized_operations: if v >= 3 && req.include_authorized_operations { 0 } else { i32::MIN },
+                }
+            })
+            .collect();
+        respond(corr, v, &DescribeGroupsResponse { throttle_time_ms: 0, groups })
+    }
+
     /// Fills the response queue entries of every parked JoinGroup and SyncGroup the
     /// coordinator has answered (their connections may have closed meanwhile: then nothing).
     pub(crate) fn deliver_group_answers(&mut self) {
@@ -312,4 +510,24 @@ fn sync_response(corr: i32, v: i16, a: &SyncAnswer) -> Result<Reply, String> {
         assignment: &a.assignment,
     };
     respond(corr, v, &body)
+}
+
+/// OffsetFetch's topics for an answer.
+fn fetched_topics(a: &OffsetFetchAnswer) -> Vec<OffsetFetchResponseTopic<'_>> {
+    a.topics
+        .iter()
+        .map(|(name, parts)| OffsetFetchResponseTopic {
+            name,
+            partitions: parts
+                .iter()
+                .map(|p| OffsetFetchResponsePartition {
+                    partition_index: p.partition,
+                    committed_offset: p.offset,
+                    committed_leader_epoch: p.leader_epoch,
+                    metadata: Some(&p.metadata),
+                    error_code: p.error.0,
+                })
+                .collect(),
+        })
+        .collect()
 }

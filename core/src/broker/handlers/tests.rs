@@ -73,9 +73,8 @@ fn api_versions_lists_every_api_and_falls_back_for_too_new_versions() {
         );
         let r: ApiVersionsResponse = decode(&body, v.into(), v);
         assert_eq!(r.error_code, ErrorCode::NONE.0);
-        // The group APIs are not advertised until the broker serves them.
-        assert!(r.api_keys.iter().all(|a| !ApiKey::from_i16(a.api_key).unwrap().is_group()));
-        for k in ApiKey::ALL.into_iter().filter(|k| !k.is_group()) {
+        assert_eq!(r.api_keys.len(), ApiKey::ALL.len(), "every API idem speaks is served and advertised");
+        for k in ApiKey::ALL {
             let e = r.api_keys.iter().find(|a| a.api_key == k.as_i16()).unwrap();
             // SaslHandshake v0 (raw tokens) is not served, as Kafka 4.0 (KIP-896).
             let min = if k == ApiKey::SaslHandshake { 1 } else { k.supported().min };
@@ -710,5 +709,92 @@ mod groups {
         let body = roundtrip(&mut c, 1, 3, 3, &req);
         let r: FindCoordinatorResponse = decode(&body, 3, 3);
         assert_eq!(ErrorCode(r.error_code), ErrorCode::COORDINATOR_NOT_AVAILABLE);
+    }
+
+    #[test]
+    fn offsets_list_and_describe_through_the_wire() {
+        use crate::proto::describe_groups::{DescribeGroupsRequest, DescribeGroupsResponse};
+        use crate::proto::list_groups::{ListGroupsRequest, ListGroupsResponse};
+        use crate::proto::offset_commit::{
+            OffsetCommitRequest, OffsetCommitRequestPartition, OffsetCommitRequestTopic, OffsetCommitResponse,
+        };
+        use crate::proto::offset_fetch::{OffsetFetchRequest, OffsetFetchRequestTopic, OffsetFetchResponse};
+        let mut c = cluster(2, "");
+        let node = coordinator(&mut c, "g");
+        accept(&mut c, 1, node);
+        let a = member_id(&mut c, 1);
+        let body = join(&mut c, 1, 2, &a).remove(0);
+
+        let r: JoinGroupResponse = decode(&body, 2, JOIN_V);
+        assert_eq!(r.generation_id, 1);
+        let a_static: &'static str = alloc::boxed::Box::leak(a.clone().into_boxed_str());
+        let sync = SyncGroupRequest {
+            group_id: "g",
+            generation_id: 1,
+            member_id: &a,
+            group_instance_id: None,
+            protocol_type: None,
+            protocol_name: None,
+            assignments: vec![SyncGroupRequestAssignment { member_id: a_static, assignment: b"all" }],
+        };
+        let _ = roundtrip(&mut c, 1, 3, 3, &sync);
+        let commit = |generation_id, offset| OffsetCommitRequest {
+            group_id: "g",
+            generation_id,
+            member_id: a_static,
+            group_instance_id: None,
+            retention_time_ms: -1,
+            topics: vec![OffsetCommitRequestTopic {
+                name: "t",
+                partitions: vec![OffsetCommitRequestPartition {
+                    partition_index: 1,
+                    committed_offset: offset,
+                    committed_leader_epoch: -1,
+                    committed_metadata: Some("m"),
+                }],
+            }],
+        };
+        let body = roundtrip(&mut c, 1, 4, 8, &commit(1, 42));
+
+        let r: OffsetCommitResponse = decode(&body, 4, 8);
+        assert_eq!(r.topics[0].partitions[0].error_code, 0);
+        let body = roundtrip(&mut c, 1, 5, 8, &commit(7, 43));
+
+        let r: OffsetCommitResponse = decode(&body, 5, 8);
+        assert_eq!(ErrorCode(r.topics[0].partitions[0].error_code), ErrorCode::ILLEGAL_GENERATION);
+        let fetch = OffsetFetchRequest {
+            group_id: "g",
+            topics: Some(vec![OffsetFetchRequestTopic { name: "t", partition_indexes: vec![0, 1] }]),
+            ..Default::default()
+        };
+        let body = roundtrip(&mut c, 1, 6, 7, &fetch);
+
+        let r: OffsetFetchResponse = decode(&body, 6, 7);
+        let got: Vec<(i32, i64)> =
+            r.topics[0].partitions.iter().map(|p| (p.partition_index, p.committed_offset)).collect();
+        assert_eq!(got, vec![(0, -1), (1, 42)], "the wrong generation's commit was not stored");
+        // On the other broker: not listed, and OffsetFetch v1 says NOT_COORDINATOR per partition.
+        let other = (node + 1) % 2;
+        accept(&mut c, 2, other);
+        let body = roundtrip(&mut c, 2, 1, 4, &ListGroupsRequest::default());
+
+        let r: ListGroupsResponse = decode(&body, 1, 4);
+        assert!(r.groups.is_empty());
+        let body = roundtrip(&mut c, 2, 2, 1, &fetch);
+
+        let r: OffsetFetchResponse = decode(&body, 2, 1);
+        assert!(r.topics[0].partitions.iter().all(|p| ErrorCode(p.error_code) == ErrorCode::NOT_COORDINATOR));
+        // On the coordinator: listed Stable, described with its member and assignment.
+        let body = roundtrip(&mut c, 1, 7, 4, &ListGroupsRequest::default());
+
+        let r: ListGroupsResponse = decode(&body, 7, 4);
+        assert_eq!((r.groups.len(), r.groups[0].group_id, r.groups[0].group_state), (1, "g", "Stable"));
+        let req = DescribeGroupsRequest { groups: vec!["g", "nobody"], include_authorized_operations: false };
+        let body = roundtrip(&mut c, 1, 8, 5, &req);
+
+        let r: DescribeGroupsResponse = decode(&body, 8, 5);
+        assert_eq!((r.groups[0].group_state, r.groups[0].members.len()), ("Stable", 1));
+        assert_eq!(r.groups[0].members[0].member_assignment, b"all");
+        assert_eq!((r.groups[1].error_code, r.groups[1].group_state), (0, "Dead"));
     }
 }
