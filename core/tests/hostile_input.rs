@@ -20,8 +20,8 @@ use idem_core::proto::record_batch::{
     self, Compression, CompressionContext, ProducerStamp, RecordBatch, RecordBatchBuilder,
 };
 use idem_core::proto::{
-    self, Frame, Message, Reader, RequestHeader, api_versions, fetch, init_producer_id, list_offsets, metadata,
-    produce, sasl_authenticate, sasl_handshake,
+    self, Frame, Message, Reader, RequestHeader, api_versions, describe_groups, fetch, init_producer_id, list_groups,
+    list_offsets, metadata, offset_commit, offset_fetch, produce, sasl_authenticate, sasl_handshake,
 };
 use idem_core::proto::{find_coordinator, heartbeat, join_group, leave_group, sync_group};
 use idem_core::rand::Rng;
@@ -60,6 +60,14 @@ macro_rules! for_each_message {
         $m!(response heartbeat::HeartbeatResponse = samples::heartbeat_response());
         $m!(request leave_group::LeaveGroupRequest = samples::leave_group_request());
         $m!(response leave_group::LeaveGroupResponse = samples::leave_group_response());
+        $m!(request offset_commit::OffsetCommitRequest = samples::offset_commit_request());
+        $m!(response offset_commit::OffsetCommitResponse = samples::offset_commit_response());
+        $m!(request offset_fetch::OffsetFetchRequest = samples::offset_fetch_request());
+        $m!(response offset_fetch::OffsetFetchResponse = samples::offset_fetch_response());
+        $m!(request list_groups::ListGroupsRequest = samples::list_groups_request());
+        $m!(response list_groups::ListGroupsResponse = samples::list_groups_response());
+        $m!(request describe_groups::DescribeGroupsRequest = samples::describe_groups_request());
+        $m!(response describe_groups::DescribeGroupsResponse = samples::describe_groups_response());
     };
 }
 

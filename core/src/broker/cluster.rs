@@ -119,6 +119,11 @@ pub struct ClusterStats {
     /// Produce entries ignored because a later entry of the same request named the same
     /// partition (Kafka keeps only the last one: KAFKA-20723). A producer should send none.
     pub repeated_partitions: u64,
+    /// Consumer group requests answered NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS by an
+    /// injected fault.
+    pub coordinator_errors: u64,
+    /// Consumer group coordinator moves (the `coordinator_move` fault).
+    pub coordinator_moves: u64,
     /// SASL authentications completed (first ones on a connection).
     pub sasl_authentications: u64,
     /// SASL re-authentications completed on an authenticated connection (KIP-368).
@@ -151,6 +156,7 @@ pub(crate) struct FaultTimers {
     pub(crate) restart: Option<Instant>,
     pub(crate) restart_lossy: Option<Instant>,
     pub(crate) restart_snapshot: Option<Instant>,
+    pub(crate) coordinator_move: Option<Instant>,
 }
 
 /// The in-memory Kafka cluster, as a sans-IO state machine.
@@ -184,6 +190,8 @@ pub struct Cluster {
     pub(crate) now: Instant,
     /// Where a compressed batch's records are decompressed to be validated (reused).
     pub(crate) decompression_scratch: Vec<u8>,
+    /// The consumer groups (classic protocol), their committed offsets and coordinators.
+    pub(crate) groups: super::group::GroupCoordinator<super::handlers::group::GroupToken>,
     /// The listeners' TLS configuration, made once from [`ClusterConfig::tls`].
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<Arc<rustls::ServerConfig>>,
@@ -200,6 +208,7 @@ impl Cluster {
         };
         let brokers = config.brokers.iter().map(|a| BrokerState { addr: a.clone(), up: true, up_at: None }).collect();
         let faults = config.faults.clone();
+        let config_seed = config.seed;
         let mut cluster = Cluster {
             rng: Rng::new(config.seed),
             next_producer_id: config.first_producer_id.max(0),
@@ -217,6 +226,11 @@ impl Cluster {
             fetch_dirty: false,
             now,
             decompression_scratch: Vec::new(),
+            // A generator of its own (member ids), so the cluster's seeded faults draw as before.
+            groups: super::group::GroupCoordinator::new(
+                super::group::GroupConfig::default(),
+                Rng::new(config_seed ^ 0x6772_6F75_7073),
+            ),
             #[cfg(feature = "tls")]
             tls,
         };
@@ -240,6 +254,7 @@ impl Cluster {
             }
             BrokerInput::Closed { now, conn } => {
                 self.advance(now);
+                self.groups.drop_tokens(|t| t.conn == conn);
                 if let Some(c) = self.conns.remove(&conn) {
                     self.stats.discarded_responses += c.queue.len() as u64;
                     let (broker, queued) = (c.broker_id, c.queue.len());
@@ -383,6 +398,7 @@ impl Cluster {
     pub(crate) fn advance(&mut self, now: Instant) {
         self.now = self.now.max(now);
         self.run_periodic_faults();
+        self.groups.on_timeout(self.now);
     }
 
     fn on_accepted(&mut self, conn: ConnId, broker_id: i32) {
@@ -470,6 +486,7 @@ impl Cluster {
 
     /// Forgets `conn` and tells the driver to close it; queued responses are discarded.
     pub(crate) fn close(&mut self, conn: ConnId, reason: Option<String>) {
+        self.groups.drop_tokens(|t| t.conn == conn);
         if let Some(c) = self.conns.remove(&conn) {
             self.stats.discarded_responses += c.queue.len() as u64;
             if let Some(r) = reason {
@@ -503,6 +520,7 @@ impl Cluster {
 
     /// Re-evaluates waiting fetches, then sends every queue front that is due.
     pub(crate) fn flush(&mut self) {
+        self.deliver_group_answers();
         let now = self.now;
         let ids: Vec<ConnId> = self.conns.keys().copied().collect();
         let dirty = core::mem::take(&mut self.fetch_dirty);
@@ -568,7 +586,7 @@ impl Cluster {
         let ups = self.brokers.iter().filter_map(|b| b.up_at);
         let timers =
             [t.leader_move, t.bounce, t.expire, t.restart, t.restart_lossy, t.restart_snapshot].into_iter().flatten();
-        conns.chain(ups).chain(timers).min()
+        conns.chain(ups).chain(timers).chain(self.groups.next_deadline()).chain(t.coordinator_move).min()
     }
 
     /// Decodes one request frame body and queues its answer. `Err` closes the connection.
@@ -606,15 +624,18 @@ impl Cluster {
             ApiKey::InitProducerId => self.init_producer_id(v, corr, &mut r)?,
             ApiKey::Produce => self.produce(broker_id, v, corr, &mut r)?,
             ApiKey::ListOffsets => self.list_offsets(broker_id, v, corr, &mut r)?,
-            ApiKey::OffsetCommit
-            | ApiKey::OffsetFetch
-            | ApiKey::FindCoordinator
-            | ApiKey::JoinGroup
-            | ApiKey::Heartbeat
-            | ApiKey::LeaveGroup
-            | ApiKey::SyncGroup
-            | ApiKey::DescribeGroups
-            | ApiKey::ListGroups => return Err(format!("unsupported api key {}", header.api_key)),
+            ApiKey::FindCoordinator => self.find_coordinator(v, corr, &mut r)?,
+            ApiKey::JoinGroup => {
+                let client_id = header.client_id.unwrap_or("");
+                self.join_group(conn, broker_id, client_id, v, corr, &mut r)?
+            }
+            ApiKey::SyncGroup => self.sync_group(conn, broker_id, v, corr, &mut r)?,
+            ApiKey::Heartbeat => self.heartbeat(broker_id, v, corr, &mut r)?,
+            ApiKey::LeaveGroup => self.leave_group(broker_id, v, corr, &mut r)?,
+            ApiKey::OffsetCommit => self.offset_commit(broker_id, v, corr, &mut r)?,
+            ApiKey::OffsetFetch => self.offset_fetch(broker_id, v, corr, &mut r)?,
+            ApiKey::ListGroups => self.list_groups(broker_id, v, corr, &mut r)?,
+            ApiKey::DescribeGroups => self.describe_groups(broker_id, v, corr, &mut r)?,
             ApiKey::Fetch => {
                 let body = r.rest();
                 match self.fetch(broker_id, v, corr, body, false)? {
@@ -630,7 +651,8 @@ impl Cluster {
             }
         };
         let delay = match reply {
-            Reply::Nothing => Duration::ZERO,
+            // A parked group request drew its delay when it was parked.
+            Reply::Nothing | Reply::WaitGroup => Duration::ZERO,
             _ => self.draw_delay(),
         };
         let entry = match reply {
@@ -645,6 +667,7 @@ impl Cluster {
                 f.delay = delay;
                 Pending::Fetch(f)
             }
+            Reply::WaitGroup => Pending::Group { correlation_id: corr },
         };
         self.enqueue(conn, entry);
         Ok(())
@@ -664,6 +687,8 @@ pub(crate) enum Reply {
     RespondThenClose(Vec<u8>),
     /// A fetch waiting for data.
     Wait(super::conn::WaitingFetch),
+    /// A JoinGroup or SyncGroup parked by the group coordinator (answered later, in its place).
+    WaitGroup,
 }
 
 /// Encodes a response frame, mapping an encoding failure to a connection-closing reason.

@@ -36,6 +36,11 @@ pub(crate) enum Pending {
     Drop { at: Instant },
     /// A fetch that waits for data.
     Fetch(WaitingFetch),
+    /// A JoinGroup or SyncGroup the group coordinator parked (its answer replaces the entry).
+    Group {
+        /// The request's correlation id.
+        correlation_id: i32,
+    },
 }
 
 /// What the front of the queue allows now.
@@ -80,7 +85,7 @@ impl Connection {
     /// Pops the front entry if it may go out at `now`.
     pub(crate) fn next(&mut self, now: Instant) -> Next {
         match self.queue.front() {
-            None | Some(Pending::Fetch(_)) => Next::Wait,
+            None | Some(Pending::Fetch(_)) | Some(Pending::Group { .. }) => Next::Wait,
             Some(Pending::Ready { at, .. }) | Some(Pending::Drop { at }) if *at > now => Next::Wait,
             Some(_) => match self.queue.pop_front() {
                 Some(Pending::Ready { data, .. }) => Next::Send(data),

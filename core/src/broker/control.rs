@@ -7,6 +7,7 @@
 use super::cluster::Cluster;
 use super::faults::FaultSpec;
 use super::validator::ProducerStateTable;
+use crate::proto::ErrorCode;
 use crate::time::{Duration, Instant};
 use alloc::format;
 use alloc::string::String;
@@ -57,6 +58,9 @@ pub enum RestartMode {
     LoseState,
 }
 
+/// How long a restarted broker answers its groups' requests COORDINATOR_LOAD_IN_PROGRESS.
+const COORDINATOR_LOADING: Duration = Duration::from_millis(100);
+
 impl Cluster {
     /// Replaces the injected faults; periodic faults are scheduled from `now`.
     pub fn set_faults(&mut self, now: Instant, faults: FaultSpec) {
@@ -68,6 +72,7 @@ impl Cluster {
         self.timers.restart = faults.restart.map(|d| now + d);
         self.timers.restart_lossy = faults.restart_lossy.map(|d| now + d);
         self.timers.restart_snapshot = faults.restart_snapshot.map(|d| now + d);
+        self.timers.coordinator_move = faults.coordinator_move.map(|d| now + d);
         if faults != self.faults {
             self.log(format!("faults set to `{faults}`"));
         }
@@ -181,6 +186,9 @@ impl Cluster {
         self.close_broker_connections(id);
         let live = self.live_brokers();
         self.reassign(|leader| leader == id, &live);
+        // Groups follow the live brokers: parked requests elsewhere may now be coordinated by
+        // another broker.
+        self.groups.fail_parked(ErrorCode::NOT_COORDINATOR);
         Ok(())
     }
 
@@ -193,6 +201,7 @@ impl Cluster {
         self.log(format!("broker {id} up"));
         let live = self.live_brokers();
         self.reassign(|leader| leader < 0, &live);
+        self.groups.fail_parked(ErrorCode::NOT_COORDINATOR);
         Ok(())
     }
 
@@ -256,6 +265,8 @@ impl Cluster {
         }
         self.stats.restarts += 1;
         self.close_broker_connections(id);
+        // A restarted coordinator reads `__consumer_offsets` again before it answers.
+        self.groups.placement.set_loading(id, self.now + COORDINATOR_LOADING);
         let config = self.validator_config();
         let mut lost = 0;
         let mut failures = Vec::new();
@@ -298,6 +309,12 @@ impl Cluster {
             let _ = self.bring_up(id);
         }
         let due = |t: Option<Instant>| t.is_some_and(|t| t <= now);
+        if let Some(every) = self.faults.coordinator_move.filter(|_| due(self.timers.coordinator_move)) {
+            self.timers.coordinator_move = Some(now + every);
+            self.groups.move_coordinators();
+            self.stats.coordinator_moves += 1;
+            self.log(format!("consumer group coordinators moved ({} groups)", self.groups.group_count()));
+        }
         if let Some(every) = self.faults.leader_move.filter(|_| due(self.timers.leader_move)) {
             self.timers.leader_move = Some(now + every);
             self.random_leader_move();

@@ -48,6 +48,11 @@ pub struct BounceSpec {
 /// restart_lossy=EVERY      every EVERY, restart a random broker, losing producer state
 /// restart_snapshot=EVERY   every EVERY, restart a random broker from Kafka's producer-state
 ///                          snapshot: each producer keeps only its last batch
+/// coordinator_move=EVERY   every EVERY, the consumer groups' coordinators move to other brokers
+///                          (parked JoinGroup / SyncGroup requests answered NOT_COORDINATOR)
+/// not_coordinator=P        answer a consumer group request NOT_COORDINATOR (probability P)
+/// coordinator_loading=P    answer a consumer group request COORDINATOR_LOAD_IN_PROGRESS
+///                          (probability P)
 /// ```
 ///
 /// P is a probability in `[0, 1]` (`0.01`) or a percentage (`1%`). CODE is a Kafka error name
@@ -79,6 +84,12 @@ pub struct FaultSpec {
     /// Interval of random broker restarts that keep only each producer's last batch (Kafka's
     /// snapshot: a resend of an older batch of the window is then OUT_OF_ORDER_SEQUENCE_NUMBER).
     pub restart_snapshot: Option<Duration>,
+    /// Interval of consumer group coordinator moves.
+    pub coordinator_move: Option<Duration>,
+    /// Probability per group request of a NOT_COORDINATOR answer.
+    pub not_coordinator: f64,
+    /// Probability per group request of a COORDINATOR_LOAD_IN_PROGRESS answer.
+    pub coordinator_loading: f64,
 }
 
 /// What is wrong with a fault spec string. Each variant names the offending item.
@@ -145,7 +156,8 @@ impl fmt::Display for FaultSpecError {
             FaultSpecError::UnknownKey { key } => write!(
                 f,
                 "unknown fault `{key}` (known: append_drop, error_before, error_after, delay, leader_move, \
-                 broker_bounce, expire, restart, restart_lossy, restart_snapshot)"
+                 broker_bounce, expire, restart, restart_lossy, restart_snapshot, coordinator_move, \
+                 not_coordinator, coordinator_loading)"
             ),
             FaultSpecError::Repeated { key } => write!(f, "fault `{key}` given more than once"),
             FaultSpecError::BadProbability { key, value } => {
@@ -321,6 +333,9 @@ impl FaultSpec {
                 "restart" => spec.restart = Some(parse_interval(key, value)?),
                 "restart_lossy" => spec.restart_lossy = Some(parse_interval(key, value)?),
                 "restart_snapshot" => spec.restart_snapshot = Some(parse_interval(key, value)?),
+                "coordinator_move" => spec.coordinator_move = Some(parse_interval(key, value)?),
+                "not_coordinator" => spec.not_coordinator = parse_probability(key, value)?,
+                "coordinator_loading" => spec.coordinator_loading = parse_probability(key, value)?,
                 _ => return Err(FaultSpecError::UnknownKey { key: key.to_string() }),
             }
         }
@@ -396,6 +411,15 @@ impl fmt::Display for FaultSpec {
         }
         if let Some(d) = self.restart_snapshot {
             items.push(alloc::format!("restart_snapshot={}", Dur(d)));
+        }
+        if let Some(d) = self.coordinator_move {
+            items.push(alloc::format!("coordinator_move={}", Dur(d)));
+        }
+        if self.not_coordinator > 0.0 {
+            items.push(alloc::format!("not_coordinator={}", self.not_coordinator));
+        }
+        if self.coordinator_loading > 0.0 {
+            items.push(alloc::format!("coordinator_loading={}", self.coordinator_loading));
         }
         f.write_str(&items.join(","))
     }

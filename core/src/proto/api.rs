@@ -147,8 +147,9 @@ impl ApiKey {
             ApiKey::Metadata => (1, 12),
             // The consumer group APIs, at the versions of the classic group protocol (KIP-848's
             // later versions, member epochs, are not spoken).
-            ApiKey::OffsetCommit => (0, 8),
-            ApiKey::OffsetFetch => (0, 8),
+            // OffsetCommit v0-1 and OffsetFetch v0 are gone since Kafka 4.0 (KIP-896).
+            ApiKey::OffsetCommit => (2, 8),
+            ApiKey::OffsetFetch => (1, 8),
             ApiKey::FindCoordinator => (0, 4),
             ApiKey::JoinGroup => (0, 9),
             ApiKey::Heartbeat => (0, 4),

@@ -22,6 +22,7 @@
 //! ```
 
 pub mod api;
+mod arrays;
 pub mod error;
 pub mod error_code;
 pub mod frame;
@@ -30,14 +31,18 @@ pub mod reader;
 pub mod writer;
 
 pub mod api_versions;
+pub mod describe_groups;
 pub mod fetch;
 pub mod find_coordinator;
 pub mod heartbeat;
 pub mod init_producer_id;
 pub mod join_group;
 pub mod leave_group;
+pub mod list_groups;
 pub mod list_offsets;
 pub mod metadata;
+pub mod offset_commit;
+pub mod offset_fetch;
 pub mod produce;
 pub mod record_batch;
 pub mod sasl_authenticate;

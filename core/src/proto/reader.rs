@@ -286,6 +286,12 @@ pub(crate) const fn min_array(flexible: bool) -> usize {
     if flexible { 1 } else { 4 }
 }
 
+/// Fewest bytes the tagged-field section that closes a structure takes: one in flexible
+/// versions, none otherwise (there is none).
+pub(crate) const fn min_tags(flexible: bool) -> usize {
+    if flexible { 1 } else { 0 }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,10 +3,14 @@
 
 use idem_core::proto::ApiKey;
 use idem_core::proto::api_versions::*;
+use idem_core::proto::describe_groups::*;
 use idem_core::proto::fetch::*;
 use idem_core::proto::init_producer_id::*;
+use idem_core::proto::list_groups::*;
 use idem_core::proto::list_offsets::*;
 use idem_core::proto::metadata::*;
+use idem_core::proto::offset_commit::*;
+use idem_core::proto::offset_fetch::*;
 use idem_core::proto::produce::*;
 use idem_core::proto::sasl_authenticate::*;
 use idem_core::proto::sasl_handshake::*;
@@ -319,4 +323,132 @@ pub fn leave_group_response() -> Vec<LeaveGroupResponse<'static>> {
         LeaveGroupResponse { members, ..Default::default() },
         LeaveGroupResponse { error_code: 25, ..Default::default() },
     ]
+}
+
+pub fn offset_commit_request() -> Vec<OffsetCommitRequest<'static>> {
+    let partitions = vec![
+        OffsetCommitRequestPartition {
+            partition_index: 0,
+            committed_offset: 42,
+            committed_leader_epoch: 3,
+            committed_metadata: Some(""),
+        },
+        OffsetCommitRequestPartition {
+            partition_index: 1,
+            committed_offset: 7,
+            committed_metadata: None,
+            ..Default::default()
+        },
+    ];
+    let topics = vec![OffsetCommitRequestTopic { name: "orders", partitions }];
+    let rich = OffsetCommitRequest {
+        group_id: "billing",
+        generation_id: 4,
+        member_id: "rdkafka-1f2e",
+        group_instance_id: None,
+        retention_time_ms: 86_400_000,
+        topics,
+    };
+    // A static member (v7+ only).
+    let static_member = OffsetCommitRequest { group_instance_id: Some("host-a"), ..rich.clone() };
+    vec![rich, static_member, Default::default()]
+}
+
+pub fn offset_commit_response() -> Vec<OffsetCommitResponse<'static>> {
+    let partitions = vec![
+        OffsetCommitResponsePartition { partition_index: 0, error_code: 0 },
+        OffsetCommitResponsePartition { partition_index: 1, error_code: 22 },
+    ];
+    let topics = vec![OffsetCommitResponseTopic { name: "orders", partitions }];
+    vec![OffsetCommitResponse { throttle_time_ms: 3, topics }, Default::default()]
+}
+
+pub fn offset_fetch_request() -> Vec<OffsetFetchRequest<'static>> {
+    let topics = || {
+        vec![
+            OffsetFetchRequestTopic { name: "orders", partition_indexes: vec![0, 1, 2] },
+            OffsetFetchRequestTopic { name: "payments", partition_indexes: vec![] },
+        ]
+    };
+    let one = OffsetFetchRequest { group_id: "billing", topics: Some(topics()), ..Default::default() };
+    // Every topic (v2+).
+    let all = OffsetFetchRequest { group_id: "billing", topics: None, ..Default::default() };
+    // Several groups (v8+).
+    let groups = vec![
+        OffsetFetchRequestGroup { group_id: "billing", topics: Some(topics()) },
+        OffsetFetchRequestGroup { group_id: "audit", topics: None },
+    ];
+    let many = OffsetFetchRequest { groups, require_stable: true, ..Default::default() };
+    vec![one, all, many, Default::default()]
+}
+
+pub fn offset_fetch_response() -> Vec<OffsetFetchResponse<'static>> {
+    let topics = || {
+        let partitions = vec![
+            OffsetFetchResponsePartition { partition_index: 0, committed_offset: 42, ..Default::default() },
+            OffsetFetchResponsePartition {
+                partition_index: 1,
+                committed_offset: -1,
+                metadata: None,
+                ..Default::default()
+            },
+        ];
+        vec![OffsetFetchResponseTopic { name: "orders", partitions }]
+    };
+    let one = OffsetFetchResponse { throttle_time_ms: 2, topics: topics(), ..Default::default() };
+    // Several groups (v8+).
+    let groups = vec![
+        OffsetFetchResponseGroup { group_id: "billing", topics: topics(), error_code: 0 },
+        OffsetFetchResponseGroup { group_id: "audit", topics: vec![], error_code: 16 },
+    ];
+    let many = OffsetFetchResponse { groups, ..Default::default() };
+    vec![one, many, Default::default()]
+}
+
+pub fn list_groups_request() -> Vec<ListGroupsRequest<'static>> {
+    vec![ListGroupsRequest { states_filter: vec!["Stable", "Empty"] }, Default::default()]
+}
+
+pub fn list_groups_response() -> Vec<ListGroupsResponse<'static>> {
+    let groups = vec![
+        ListedGroup { group_id: "billing", protocol_type: "consumer", group_state: "Stable" },
+        ListedGroup { group_id: "new", protocol_type: "", group_state: "Empty" },
+    ];
+    vec![ListGroupsResponse { throttle_time_ms: 1, error_code: 0, groups }, Default::default()]
+}
+
+pub fn describe_groups_request() -> Vec<DescribeGroupsRequest<'static>> {
+    vec![
+        DescribeGroupsRequest { groups: vec!["billing", "audit"], include_authorized_operations: true },
+        Default::default(),
+    ]
+}
+
+pub fn describe_groups_response() -> Vec<DescribeGroupsResponse<'static>> {
+    let member = DescribedGroupMember {
+        member_id: "rdkafka-1f2e",
+        group_instance_id: None,
+        client_id: "rdkafka",
+        client_host: "/10.0.0.7",
+        member_metadata: b"\x00\x03\x00\x00\x00\x01\x00\x06orders",
+        member_assignment: b"\x00\x03\x00\x00\x00\x01\x00\x06orders\x00\x00\x00\x01\x00\x00\x00\x00",
+    };
+    let group = DescribedGroup {
+        error_code: 0,
+        group_id: "billing",
+        group_state: "Stable",
+        protocol_type: "consumer",
+        protocol_data: "range",
+        members: vec![member.clone(), DescribedGroupMember { member_id: "m-2", ..member.clone() }],
+        ..Default::default()
+    };
+    let dead = DescribedGroup { error_code: 69, group_id: "gone", group_state: "Dead", ..Default::default() };
+    let plain = DescribeGroupsResponse { throttle_time_ms: 4, groups: vec![group.clone(), dead] };
+    // Authorized operations (v3+) and a static member (v4+).
+    let static_member = DescribedGroupMember { group_instance_id: Some("host-a"), ..member };
+    let rich = DescribeGroupsResponse {
+        throttle_time_ms: 4,
+        groups: vec![DescribedGroup { members: vec![static_member], authorized_operations: 0x0F, ..group }],
+    };
+    vec![plain, rich, Default::default()]
 }

@@ -19,11 +19,10 @@ impl Cluster {
         VersionRange { max: cap.map_or(range.max, |c| c.min(range.max)), ..range }
     }
 
-    /// Whether this broker serves `key` at all: every API idem speaks but the consumer group
-    /// APIs, which wait for the group coordinator (advertising them would make clients such as
-    /// librdkafka look for a coordinator).
-    pub(crate) fn serves(&self, key: ApiKey) -> bool {
-        !key.is_group()
+    /// Whether this broker serves `key` at all: every API idem speaks (a place to switch one
+    /// off, so that ApiVersions advertises exactly what is served).
+    pub(crate) fn serves(&self, _key: ApiKey) -> bool {
+        true
     }
 
     /// Every API this broker serves with its version range.

@@ -3,6 +3,7 @@
 
 pub(crate) mod api_versions;
 pub(crate) mod fetch;
+pub(crate) mod group;
 pub(crate) mod init_producer_id;
 pub(crate) mod list_offsets;
 pub(crate) mod metadata;

@@ -73,9 +73,8 @@ fn api_versions_lists_every_api_and_falls_back_for_too_new_versions() {
         );
         let r: ApiVersionsResponse = decode(&body, v.into(), v);
         assert_eq!(r.error_code, ErrorCode::NONE.0);
-        // The group APIs are not advertised until the broker serves them.
-        assert!(r.api_keys.iter().all(|a| !ApiKey::from_i16(a.api_key).unwrap().is_group()));
-        for k in ApiKey::ALL.into_iter().filter(|k| !k.is_group()) {
+        assert_eq!(r.api_keys.len(), ApiKey::ALL.len(), "every API idem speaks is served and advertised");
+        for k in ApiKey::ALL {
             let e = r.api_keys.iter().find(|a| a.api_key == k.as_i16()).unwrap();
             // SaslHandshake v0 (raw tokens) is not served, as Kafka 4.0 (KIP-896).
             let min = if k == ApiKey::SaslHandshake { 1 } else { k.supported().min };
@@ -513,4 +512,289 @@ fn a_codec_this_build_lacks_is_unsupported_compression_type() {
     let mut b = plain.clone();
     b[22] |= 5;
     assert_eq!(produce(&mut c, 1, 9, 0, &with_payload(&b, &plain[61..])).0, ErrorCode::CORRUPT_MESSAGE.0);
+}
+
+mod groups {
+    //! The consumer group APIs through the cluster's byte interface: coordinator placement,
+    //! JoinGroup / SyncGroup parked in the response queue and answered in request order,
+    //! heartbeats during a rebalance, leaving, and coordinator faults.
+
+    use super::*;
+    use crate::proto::find_coordinator::{FindCoordinatorRequest, FindCoordinatorResponse};
+    use crate::proto::heartbeat::{HeartbeatRequest, HeartbeatResponse};
+    use crate::proto::join_group::{JoinGroupRequest, JoinGroupRequestProtocol, JoinGroupResponse};
+    use crate::proto::leave_group::{LeaveGroupRequest, LeaveGroupResponse};
+    use crate::proto::sync_group::{SyncGroupRequest, SyncGroupRequestAssignment, SyncGroupResponse};
+    use alloc::string::{String, ToString};
+
+    const JOIN_V: i16 = 5;
+
+    fn coordinator(c: &mut crate::broker::Cluster, group: &str) -> i32 {
+        accept(c, 90, 0);
+        let req = FindCoordinatorRequest { key: group, key_type: 0, coordinator_keys: vec![] };
+        let body = roundtrip(c, 90, 1, 3, &req);
+        let r: FindCoordinatorResponse = decode(&body, 1, 3);
+        assert_eq!(r.error_code, 0);
+        r.node_id
+    }
+
+    fn join_req<'a>(member: &'a str) -> JoinGroupRequest<'a> {
+        JoinGroupRequest {
+            group_id: "g",
+            session_timeout_ms: 10_000,
+            rebalance_timeout_ms: 10_000,
+            member_id: member,
+            group_instance_id: None,
+            protocol_type: "consumer",
+            protocols: vec![JoinGroupRequestProtocol { name: "range", metadata: b"sub" }],
+            reason: None,
+        }
+    }
+
+    /// Sends a JoinGroup; the responses transmitted on `conn` now (none if parked).
+    fn join(c: &mut crate::broker::Cluster, conn: u64, corr: i32, member: &str) -> Vec<Vec<u8>> {
+        let now = c.now;
+        send(c, now, conn, &frame(corr, JOIN_V, &join_req(member)));
+        frames(&transmitted(&drain(c).0, conn).0)
+    }
+
+    /// A member id through MEMBER_ID_REQUIRED (JoinGroup v4+).
+    fn member_id(c: &mut crate::broker::Cluster, conn: u64) -> String {
+        let f = join(c, conn, 1, "");
+        let r: JoinGroupResponse = decode(&f[0], 1, JOIN_V);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::MEMBER_ID_REQUIRED);
+        r.member_id.to_string()
+    }
+
+    #[test]
+    fn two_members_join_sync_and_rebalance_through_the_wire() {
+        let mut c = cluster(3, "");
+        let node = coordinator(&mut c, "g");
+        assert!((0..3).contains(&node));
+        // Another broker refuses the group.
+        let other = (node + 1) % 3;
+        accept(&mut c, 9, other);
+        let body = roundtrip(&mut c, 9, 2, JOIN_V, &join_req(""));
+        let r: JoinGroupResponse = decode(&body, 2, JOIN_V);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::NOT_COORDINATOR);
+        // Member A alone: leader of generation 1 at once.
+        accept(&mut c, 1, node);
+        let a = member_id(&mut c, 1);
+        let f = join(&mut c, 1, 2, &a);
+        let r: JoinGroupResponse = decode(&f[0], 2, JOIN_V);
+        assert_eq!((r.error_code, r.generation_id, r.leader), (0, 1, a.as_str()));
+        assert_eq!(r.members.len(), 1);
+        let assign = |member: &'static str| SyncGroupRequestAssignment { member_id: member, assignment: b"p0-5" };
+        let a_static: &'static str = alloc::boxed::Box::leak(a.clone().into_boxed_str());
+        let sync = SyncGroupRequest {
+            group_id: "g",
+            generation_id: 1,
+            member_id: &a,
+            group_instance_id: None,
+            protocol_type: None,
+            protocol_name: None,
+            assignments: vec![assign(a_static)],
+        };
+        let body = roundtrip(&mut c, 1, 3, 3, &sync);
+        let r: SyncGroupResponse = decode(&body, 3, 3);
+        assert_eq!((r.error_code, r.assignment), (0, &b"p0-5"[..]));
+        // Member B joins: its join parks until A rejoins; A learns of it by heartbeat.
+        accept(&mut c, 2, node);
+        let b = member_id(&mut c, 2);
+        assert!(join(&mut c, 2, 2, &b).is_empty(), "B's join is parked");
+        let beat = HeartbeatRequest { group_id: "g", generation_id: 1, member_id: &a, group_instance_id: None };
+        let body = roundtrip(&mut c, 1, 4, 3, &beat);
+        let r: HeartbeatResponse = decode(&body, 4, 3);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::REBALANCE_IN_PROGRESS);
+        // A rejoins: both answered, generation 2, A still the leader with both members.
+        let now = c.now;
+        send(&mut c, now, 1, &frame(5, JOIN_V, &join_req(&a)));
+        let (out, _) = drain(&mut c);
+        let (fa, fb) = (frames(&transmitted(&out, 1).0), frames(&transmitted(&out, 2).0));
+        let ra: JoinGroupResponse = decode(&fa[0], 5, JOIN_V);
+        let rb: JoinGroupResponse = decode(&fb[0], 2, JOIN_V);
+        assert_eq!((ra.generation_id, rb.generation_id), (2, 2));
+        assert_eq!((ra.leader, rb.leader), (a.as_str(), a.as_str()));
+        assert_eq!((ra.members.len(), rb.members.len()), (2, 0));
+        // B's sync parks until the leader's arrives; then both get their assignment.
+        let b_sync = SyncGroupRequest { generation_id: 2, member_id: &b, assignments: vec![], ..sync.clone() };
+        let now = c.now;
+        send(&mut c, now, 2, &frame(3, 3, &b_sync));
+        assert!(transmitted(&drain(&mut c).0, 2).0.is_empty(), "B's sync is parked");
+        // Meanwhile B's heartbeat queues behind its parked sync: answers stay in request order.
+        let beat_b = HeartbeatRequest { group_id: "g", generation_id: 2, member_id: &b, group_instance_id: None };
+        send(&mut c, now, 2, &frame(4, 3, &beat_b));
+        assert!(transmitted(&drain(&mut c).0, 2).0.is_empty(), "the heartbeat waits behind the sync");
+        let b_static: &'static str = alloc::boxed::Box::leak(b.clone().into_boxed_str());
+        let a_sync = SyncGroupRequest {
+            generation_id: 2,
+            assignments: vec![
+                assign(a_static),
+                SyncGroupRequestAssignment { member_id: b_static, assignment: b"p3-5" },
+            ],
+            ..sync.clone()
+        };
+        send(&mut c, now, 1, &frame(6, 3, &a_sync));
+        let (out, _) = drain(&mut c);
+        let on_b = frames(&transmitted(&out, 2).0);
+        let rb: SyncGroupResponse = decode(&on_b[0], 3, 3);
+        assert_eq!((rb.error_code, rb.assignment), (0, &b"p3-5"[..]));
+        let hb: HeartbeatResponse = decode(&on_b[1], 4, 3);
+        assert_eq!(hb.error_code, 0);
+        // B leaves; A's next heartbeat sees the rebalance.
+        let leave = LeaveGroupRequest { group_id: "g", member_id: &b, members: vec![] };
+        let body = roundtrip(&mut c, 2, 5, 1, &leave);
+        let r: LeaveGroupResponse = decode(&body, 5, 1);
+        assert_eq!(r.error_code, 0);
+        let beat = HeartbeatRequest { generation_id: 2, ..beat };
+        let body = roundtrip(&mut c, 1, 7, 3, &beat);
+        let r: HeartbeatResponse = decode(&body, 7, 3);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::REBALANCE_IN_PROGRESS);
+    }
+
+    #[test]
+    fn a_parked_join_of_a_closed_connection_is_forgotten_and_coordinator_moves_answer_parked_requests() {
+        let mut c = cluster(3, "");
+        let node = coordinator(&mut c, "g");
+        accept(&mut c, 1, node);
+        let a = member_id(&mut c, 1);
+        let f = join(&mut c, 1, 2, &a);
+        let r: JoinGroupResponse = decode(&f[0], 2, JOIN_V);
+        assert_eq!(r.generation_id, 1);
+        accept(&mut c, 2, node);
+        let b = member_id(&mut c, 2);
+        assert!(join(&mut c, 2, 2, &b).is_empty());
+        // B's connection closes while parked: nothing is answered on it, nothing panics.
+        let now = c.now;
+        c.handle_input(crate::broker::BrokerInput::Closed { now, conn: crate::broker::ConnId(2) });
+        drain(&mut c);
+        // C parks, then the coordinators move: C's join is answered NOT_COORDINATOR and the
+        // group now answers on another broker.
+        accept(&mut c, 3, node);
+        let m = member_id(&mut c, 3);
+        assert!(join(&mut c, 3, 2, &m).is_empty());
+        let mut faults = crate::broker::FaultSpec::default();
+        faults.coordinator_move = Some(crate::time::Duration::from_millis(10));
+        c.set_faults(at(0), faults);
+        let now = at(20);
+        c.handle_input(crate::broker::BrokerInput::Timeout(now));
+        let (out, _) = drain(&mut c);
+        let f = frames(&transmitted(&out, 3).0);
+        let r: JoinGroupResponse = decode(&f[0], 2, JOIN_V);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::NOT_COORDINATOR);
+        assert!(c.stats().coordinator_moves >= 1);
+        assert_ne!(coordinator(&mut c, "g"), node, "the group moved");
+    }
+
+    #[test]
+    fn injected_coordinator_errors_and_transaction_keys() {
+        let mut c = cluster(1, "not_coordinator=1");
+        accept(&mut c, 1, 0);
+        let body = roundtrip(&mut c, 1, 1, JOIN_V, &join_req(""));
+        let r: JoinGroupResponse = decode(&body, 1, JOIN_V);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::NOT_COORDINATOR);
+        assert_eq!(c.stats().coordinator_errors, 1);
+        let mut c = cluster(1, "coordinator_loading=1");
+        accept(&mut c, 1, 0);
+        let body = roundtrip(&mut c, 1, 1, JOIN_V, &join_req(""));
+        let r: JoinGroupResponse = decode(&body, 1, JOIN_V);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
+        // No transaction coordinator here; v4 batched keys answer each key.
+        let req = FindCoordinatorRequest { key: "", key_type: 0, coordinator_keys: vec!["a", "b"] };
+        let body = roundtrip(&mut c, 1, 2, 4, &req);
+        let r: FindCoordinatorResponse = decode(&body, 2, 4);
+        assert_eq!(r.coordinators.len(), 2);
+        assert!(r.coordinators.iter().all(|k| k.error_code == 0 && k.node_id == 0));
+        let req = FindCoordinatorRequest { key: "tx", key_type: 1, coordinator_keys: vec![] };
+        let body = roundtrip(&mut c, 1, 3, 3, &req);
+        let r: FindCoordinatorResponse = decode(&body, 3, 3);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::COORDINATOR_NOT_AVAILABLE);
+    }
+
+    #[test]
+    fn offsets_list_and_describe_through_the_wire() {
+        use crate::proto::describe_groups::{DescribeGroupsRequest, DescribeGroupsResponse};
+        use crate::proto::list_groups::{ListGroupsRequest, ListGroupsResponse};
+        use crate::proto::offset_commit::{
+            OffsetCommitRequest, OffsetCommitRequestPartition, OffsetCommitRequestTopic, OffsetCommitResponse,
+        };
+        use crate::proto::offset_fetch::{OffsetFetchRequest, OffsetFetchRequestTopic, OffsetFetchResponse};
+        let mut c = cluster(2, "");
+        let node = coordinator(&mut c, "g");
+        accept(&mut c, 1, node);
+        let a = member_id(&mut c, 1);
+        let body = join(&mut c, 1, 2, &a).remove(0);
+
+        let r: JoinGroupResponse = decode(&body, 2, JOIN_V);
+        assert_eq!(r.generation_id, 1);
+        let a_static: &'static str = alloc::boxed::Box::leak(a.clone().into_boxed_str());
+        let sync = SyncGroupRequest {
+            group_id: "g",
+            generation_id: 1,
+            member_id: &a,
+            group_instance_id: None,
+            protocol_type: None,
+            protocol_name: None,
+            assignments: vec![SyncGroupRequestAssignment { member_id: a_static, assignment: b"all" }],
+        };
+        let _ = roundtrip(&mut c, 1, 3, 3, &sync);
+        let commit = |generation_id, offset| OffsetCommitRequest {
+            group_id: "g",
+            generation_id,
+            member_id: a_static,
+            group_instance_id: None,
+            retention_time_ms: -1,
+            topics: vec![OffsetCommitRequestTopic {
+                name: "t",
+                partitions: vec![OffsetCommitRequestPartition {
+                    partition_index: 1,
+                    committed_offset: offset,
+                    committed_leader_epoch: -1,
+                    committed_metadata: Some("m"),
+                }],
+            }],
+        };
+        let body = roundtrip(&mut c, 1, 4, 8, &commit(1, 42));
+
+        let r: OffsetCommitResponse = decode(&body, 4, 8);
+        assert_eq!(r.topics[0].partitions[0].error_code, 0);
+        let body = roundtrip(&mut c, 1, 5, 8, &commit(7, 43));
+
+        let r: OffsetCommitResponse = decode(&body, 5, 8);
+        assert_eq!(ErrorCode(r.topics[0].partitions[0].error_code), ErrorCode::ILLEGAL_GENERATION);
+        let fetch = OffsetFetchRequest {
+            group_id: "g",
+            topics: Some(vec![OffsetFetchRequestTopic { name: "t", partition_indexes: vec![0, 1] }]),
+            ..Default::default()
+        };
+        let body = roundtrip(&mut c, 1, 6, 7, &fetch);
+
+        let r: OffsetFetchResponse = decode(&body, 6, 7);
+        let got: Vec<(i32, i64)> =
+            r.topics[0].partitions.iter().map(|p| (p.partition_index, p.committed_offset)).collect();
+        assert_eq!(got, vec![(0, -1), (1, 42)], "the wrong generation's commit was not stored");
+        // On the other broker: not listed, and OffsetFetch v1 says NOT_COORDINATOR per partition.
+        let other = (node + 1) % 2;
+        accept(&mut c, 2, other);
+        let body = roundtrip(&mut c, 2, 1, 4, &ListGroupsRequest::default());
+
+        let r: ListGroupsResponse = decode(&body, 1, 4);
+        assert!(r.groups.is_empty());
+        let body = roundtrip(&mut c, 2, 2, 1, &fetch);
+
+        let r: OffsetFetchResponse = decode(&body, 2, 1);
+        assert!(r.topics[0].partitions.iter().all(|p| ErrorCode(p.error_code) == ErrorCode::NOT_COORDINATOR));
+        // On the coordinator: listed Stable, described with its member and assignment.
+        let body = roundtrip(&mut c, 1, 7, 4, &ListGroupsRequest::default());
+
+        let r: ListGroupsResponse = decode(&body, 7, 4);
+        assert_eq!((r.groups.len(), r.groups[0].group_id, r.groups[0].group_state), (1, "g", "Stable"));
+        let req = DescribeGroupsRequest { groups: vec!["g", "nobody"], include_authorized_operations: false };
+        let body = roundtrip(&mut c, 1, 8, 5, &req);
+
+        let r: DescribeGroupsResponse = decode(&body, 8, 5);
+        assert_eq!((r.groups[0].group_state, r.groups[0].members.len()), ("Stable", 1));
+        assert_eq!(r.groups[0].members[0].member_assignment, b"all");
+        assert_eq!((r.groups[1].error_code, r.groups[1].group_state), (0, "Dead"));
+    }
 }
