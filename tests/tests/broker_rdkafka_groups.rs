@@ -434,7 +434,7 @@ fn consume(consumer: &BaseConsumer<MemberCtx>, stop: impl Fn() -> bool) {
 /// A member on a thread of the test.
 struct Member {
     stop: Arc<AtomicBool>,
-    thread: std::thread::JoinHandle<()>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Member {
@@ -449,20 +449,27 @@ impl Member {
             // Dropping closes: the revocation (and its commit), then LeaveGroup.
             drop(consumer);
         });
-        Member { stop, thread }
+        Member { stop, thread: Some(thread) }
     }
 
     /// Closes the consumer (LeaveGroup) and waits for it.
-    fn leave(self) {
+    fn leave(mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        self.thread.join().unwrap();
+        self.thread.take().unwrap().join().unwrap();
+    }
+}
+
+/// A member left behind by a failing test stops (without waiting).
+impl Drop for Member {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
     }
 }
 
 /// Closes every member at once.
 fn leave_all(members: Vec<Member>) {
     members.iter().for_each(|m| m.stop.store(true, Ordering::Relaxed));
-    members.into_iter().for_each(|m| m.thread.join().unwrap());
+    members.into_iter().for_each(|mut m| m.thread.take().unwrap().join().unwrap());
 }
 
 /// A member in a process of its own ([`group_member_process`]), to be killed.
@@ -488,7 +495,8 @@ impl MemberProcess {
         let reader = std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let line = line.unwrap();
-                match line.strip_prefix(CHILD_PREFIX) {
+                // libtest's "test group_member_process ... " has no line end of its own.
+                match line.find(CHILD_PREFIX).map(|i| &line[i + CHILD_PREFIX.len()..]) {
                     Some("frozen") => tx.send(()).unwrap(),
                     Some(e) => journal.push(id, Event::parse(e)),
                     None => {}
@@ -576,12 +584,20 @@ fn produce(cluster: &MockCluster, range: std::ops::Range<u64>, chunk: u64, pause
 fn wait_for(journal: &Journal, secs: u64, what: &str, cond: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while !cond() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}: owners {:?}, {} distinct records read",
-            journal.owners(),
-            journal.distinct_reads()
-        );
+        if Instant::now() >= deadline {
+            let events = journal.events();
+            let last: Vec<String> = events
+                .iter()
+                .filter(|(_, e)| !matches!(e, Event::Read { .. }))
+                .map(|(m, e)| format!("  m{m} {}", e.line()))
+                .collect();
+            panic!(
+                "timed out waiting for {what}: owners {:?}, {} distinct records read; events but reads:\n{}",
+                journal.owners(),
+                journal.distinct_reads(),
+                last[last.len().saturating_sub(60)..].join("\n")
+            );
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -818,32 +834,75 @@ fn the_group_consumes_everything_under_coordinator_and_produce_faults() {
     let s = journal.check(TOTAL, false);
     eprintln!("{s:?}");
     assert!(stats.duplicates > 0, "the produce faults did not bite: {stats:?}");
+    assert!(
+        stats.coordinator_moves > 0 && stats.coordinator_errors > 0,
+        "the coordinator faults did not bite: {stats:?}"
+    );
 }
 
-/// A consumer without `group.id` (assign only, no coordinator) still reads, now that the
-/// broker advertises the group APIs.
+/// An assign-only consumer (no `subscribe`, as `rdkafka_common::consume_all` reads; librdkafka
+/// wants a `group.id` even then: without one, `assign` fails with UNKNOWN_GROUP before any
+/// request) still works now that the broker advertises the group APIs: it reads, commits as a
+/// simple consumer outside any generation (the group stays Empty, holding the offsets), and
+/// another one resumes from those commits (`Offset::Stored`).
 #[test]
-fn a_consumer_without_group_id_reads_by_assignment() {
+fn an_assign_only_consumer_reads_commits_and_resumes() {
     const TOTAL: u64 = 600;
+    const HALF: usize = TOTAL as usize / GP as usize / 2;
     let cluster = start_cluster("", 41);
     produce(&cluster, 0..TOTAL, 200, Duration::ZERO);
+    let group = "assign-only";
+    let first = assign_only(&cluster, group, Offset::Beginning);
+    let head = read_assigned(&first, |got, _| got.iter().all(|r| r.len() >= HALF));
+    let mut tpl = TopicPartitionList::new();
+    for (p, records) in head.iter().enumerate() {
+        tpl.add_partition_offset(GROUP_TOPIC, p as i32, Offset::Offset(records.len() as i64)).unwrap();
+    }
+    first.commit(&tpl, CommitMode::Sync).unwrap();
+    drop(first);
+    let list = assign_only(&cluster, "lister", Offset::Beginning)
+        .fetch_group_list(Some(group), Duration::from_secs(10))
+        .unwrap();
+    assert_eq!(list.groups().iter().map(|g| (g.state(), g.members().len())).collect::<Vec<_>>(), [("Empty", 0)]);
+
+    let second = assign_only(&cluster, group, Offset::Stored);
+    let tail = read_assigned(&second, |got, eof| {
+        eof.iter().all(|e| *e) && got.iter().zip(&head).all(|(t, h)| t.len() + h.len() >= TOTAL as usize / GP as usize)
+    });
+    for p in 0..GP as usize {
+        let all: Vec<(i64, u64)> = head[p].iter().chain(&tail[p]).copied().collect();
+        let expected: Vec<(i64, u64)> = (0..TOTAL / GP as u64).map(|o| (o as i64, o * GP as u64 + p as u64)).collect();
+        assert_eq!(all, expected, "partition {p}: read first {}, then {}", head[p].len(), tail[p].len());
+    }
+}
+
+/// A consumer of `group` that assigns itself every partition of the group topic at `offset`.
+fn assign_only(cluster: &MockCluster, group: &str, offset: Offset) -> BaseConsumer {
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", cluster.bootstrap_servers())
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "true")
         .set("fetch.wait.max.ms", "100")
         .create()
         .unwrap();
     let mut tpl = TopicPartitionList::new();
-    (0..GP).for_each(|p| tpl.add_partition_offset(GROUP_TOPIC, p, Offset::Beginning).unwrap());
+    (0..GP).for_each(|p| tpl.add_partition_offset(GROUP_TOPIC, p, offset).unwrap());
     c.assign(&tpl).unwrap();
-    let mut got: Vec<Vec<u64>> = vec![Vec::new(); GP as usize];
+    c
+}
+
+/// (offset, record) per partition read by `c` until `enough(read, end reached)`.
+fn read_assigned(c: &BaseConsumer, enough: impl Fn(&[Vec<(i64, u64)>], &[bool]) -> bool) -> Vec<Vec<(i64, u64)>> {
+    let mut got: Vec<Vec<(i64, u64)>> = vec![Vec::new(); GP as usize];
     let mut eof = [false; GP as usize];
     let deadline = Instant::now() + Duration::from_secs(30);
-    while eof.iter().any(|e| !e) || got.iter().map(Vec::len).sum::<usize>() < TOTAL as usize {
-        assert!(Instant::now() < deadline, "read {:?}", got.iter().map(Vec::len).collect::<Vec<_>>());
+    while !enough(&got, &eof) {
+        assert!(Instant::now() < deadline, "read {:?}, ends {eof:?}", got.iter().map(Vec::len).collect::<Vec<_>>());
         match c.poll(Duration::from_millis(100)) {
             Some(Ok(m)) => {
-                got[m.partition() as usize].push(std::str::from_utf8(m.payload().unwrap()).unwrap().parse().unwrap());
+                let n = std::str::from_utf8(m.payload().unwrap()).unwrap().parse().unwrap();
+                got[m.partition() as usize].push((m.offset(), n));
                 eof[m.partition() as usize] = false;
             }
             Some(Err(KafkaError::PartitionEOF(p))) => eof[p as usize] = true,
@@ -851,7 +910,5 @@ fn a_consumer_without_group_id_reads_by_assignment() {
             None => {}
         }
     }
-    for (p, records) in got.iter().enumerate() {
-        assert_eq!(*records, (0..TOTAL).filter(|n| n % GP as u64 == p as u64).collect::<Vec<_>>(), "partition {p}");
-    }
+    got
 }
