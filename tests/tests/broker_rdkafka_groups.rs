@@ -76,6 +76,8 @@ enum Event {
     },
     /// The member's process was killed: it owns nothing any more.
     Died,
+    /// The member commits no more (so that it dies with records read beyond its commits).
+    NoCommits,
 }
 
 impl Event {
@@ -87,6 +89,7 @@ impl Event {
             Event::Read { partition, offset, n } => format!("read {partition} {offset} {n}"),
             Event::Committed { partition, offset, ok } => format!("commit {partition} {offset} {ok}"),
             Event::Died => "died".into(),
+            Event::NoCommits => "nocommit".into(),
         }
     }
 
@@ -98,6 +101,7 @@ impl Event {
             ["read", p, o, n] => {
                 Event::Read { partition: p.parse().unwrap(), offset: o.parse().unwrap(), n: n.parse().unwrap() }
             }
+            ["nocommit"] => Event::NoCommits,
             ["commit", p, o, ok] => {
                 Event::Committed { partition: p.parse().unwrap(), offset: o.parse().unwrap(), ok: ok.parse().unwrap() }
             }
@@ -249,6 +253,7 @@ impl Journal {
                     *summary.per_member.entry(m).or_default() += 1;
                     summary.reads += 1;
                 }
+                Event::NoCommits => {}
                 Event::Committed { partition, offset, ok } => {
                     let p = partition as usize;
                     attempted[p].insert(offset);
@@ -304,6 +309,8 @@ struct MemberCtx {
     sink: Sink,
     positions: Mutex<BTreeMap<i32, i64>>,
     committed: Mutex<BTreeMap<i32, i64>>,
+    /// Set: commit nothing more.
+    no_commits: Arc<AtomicBool>,
 }
 
 impl ClientContext for MemberCtx {
@@ -350,6 +357,9 @@ impl MemberCtx {
     /// Commits (synchronously) the positions of `partitions` (all read ones if None) that
     /// moved since their last commit.
     fn commit(&self, consumer: &BaseConsumer<Self>, partitions: Option<&[i32]>) {
+        if self.no_commits.load(Ordering::Relaxed) {
+            return;
+        }
         let positions = self.positions.lock().unwrap().clone();
         let committed = self.committed.lock().unwrap().clone();
         let due: Vec<(i32, i64)> = positions
@@ -399,7 +409,7 @@ fn member(bootstrap: &str, group: &str, strategy: &str, sink: Sink) -> BaseConsu
         .set("reconnect.backoff.ms", "20")
         .set("reconnect.backoff.max.ms", "200")
         .set("request.timeout.ms", "5000");
-    let ctx = MemberCtx { sink, positions: Mutex::default(), committed: Mutex::default() };
+    let ctx = MemberCtx { sink, positions: Mutex::default(), committed: Mutex::default(), no_commits: Arc::default() };
     let consumer: BaseConsumer<MemberCtx> = c.create_with_context(ctx).unwrap();
     consumer.subscribe(&[GROUP_TOPIC]).unwrap();
     consumer
@@ -506,7 +516,14 @@ impl MemberProcess {
         MemberProcess { child, id, frozen, reader: Some(reader) }
     }
 
-    /// Stops the member's reading and committing, then kills its process (SIGKILL: no
+    /// Stops the member's committing (it goes on reading).
+    fn stop_committing(&mut self) {
+        let stdin = self.child.stdin.as_mut().unwrap();
+        stdin.write_all(b"nocommit\n").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Stops the member's reading, then kills its process (SIGKILL: no
     /// LeaveGroup, no more heartbeats); every event it printed is in the journal after it.
     fn kill(mut self, journal: &Journal) {
         let stdin = self.child.stdin.as_mut().unwrap();
@@ -536,18 +553,24 @@ fn group_member_process() {
     let Ok(spec) = std::env::var(CHILD_ENV) else { return };
     let parts: Vec<&str> = spec.split(';').collect();
     let freeze = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&freeze);
+    let consumer = member(parts[0], parts[1], parts[2], Sink::Stdout);
+    let (flag, no_commits) = (Arc::clone(&freeze), Arc::clone(&consumer.context().no_commits));
     std::thread::spawn(move || {
         let mut line = String::new();
         while std::io::stdin().read_line(&mut line).unwrap_or(0) > 0 {
-            if line.trim() == "freeze" {
-                flag.store(true, Ordering::Relaxed);
+            match line.trim() {
+                "freeze" => flag.store(true, Ordering::Relaxed),
+                // Every read printed after this line is beyond the member's commits.
+                "nocommit" => {
+                    no_commits.store(true, Ordering::Relaxed);
+                    Sink::Stdout.event(Event::NoCommits);
+                }
+                other => panic!("member process: {other:?}"),
             }
             line.clear();
         }
         std::process::exit(1);
     });
-    let consumer = member(parts[0], parts[1], parts[2], Sink::Stdout);
     consume(&consumer, || freeze.load(Ordering::Relaxed));
     println!("{CHILD_PREFIX}frozen");
     loop {
@@ -725,13 +748,27 @@ fn join_leave_die(strategy: &str, seed: u64) {
     wait_for(&journal, 30, "the member process joining", || owned_by(&journal, &[0, 2, 3]) && journal.reads_by(3) > 0);
     let owned: Vec<usize> = (0..GP as usize).filter(|p| journal.owners()[*p] == Some(3)).collect();
     eprintln!("{strategy}: the member process owns {owned:?} after {:?}", started.elapsed());
+    // It dies having read records it did not commit: 5 at least.
+    let mut dying = dying;
+    dying.stop_committing();
+    wait_for(&journal, 30, "the member process reading without committing", || {
+        let events = journal.events();
+        let from = events.iter().position(|e| *e == (3, Event::NoCommits));
+        from.is_some_and(|i| {
+            events[i..].iter().filter(|(m, e)| *m == 3 && matches!(e, Event::Read { .. })).count() >= 5
+        })
+    });
     dying.kill(&journal);
+    let uncommitted = uncommitted_at_death(&journal, 3);
     let killed = Instant::now();
     wait_for(&journal, 30, "the dead member's partitions reassigned", || owned_by(&journal, &[0, 2]));
     let reassigned = killed.elapsed();
     eprintln!("{strategy}: partitions reassigned {reassigned:?} after the kill");
     // Not before its session timed out (6 s, less the heartbeat interval it may have been into).
-    assert!(reassigned >= Duration::from_millis(5000), "a dead member removed after {reassigned:?}");
+    assert!(
+        (Duration::from_millis(5000)..Duration::from_secs(10)).contains(&reassigned),
+        "a dead member removed after {reassigned:?}"
+    );
 
     producer.join().unwrap();
     wait_for(&journal, 30, "every record", || journal.distinct_reads() as u64 == TOTAL);
@@ -741,6 +778,39 @@ fn join_leave_die(strategy: &str, seed: u64) {
     eprintln!("{strategy}: {s:?} in {:?}", started.elapsed());
     assert!(s.handovers >= 3, "{s:?}");
     assert!(s.per_member.len() == 4 && s.per_member.values().all(|n| *n > 0), "{s:?}");
+    // The records read twice are those the dead member read beyond its last commit.
+    assert_eq!(s.duplicates, uncommitted, "{s:?}");
+}
+
+/// The records `member` read beyond the committed offsets of the partitions it owned when it
+/// died (the journal's last successful commit of each).
+fn uncommitted_at_death(journal: &Journal, member: usize) -> usize {
+    let events = journal.events();
+    let died = events.iter().position(|e| *e == (member, Event::Died)).unwrap();
+    let mut owner = BTreeMap::new();
+    let mut committed = BTreeMap::new();
+    for (m, e) in &events[..died] {
+        match *e {
+            Event::Assigned(p) => {
+                owner.insert(p, *m);
+            }
+            Event::Committed { partition, offset, ok: true } => {
+                committed.insert(partition, offset);
+            }
+            _ => {}
+        }
+    }
+    events[..died]
+        .iter()
+        .filter(|(m, e)| match *e {
+            Event::Read { partition, offset, .. } => {
+                *m == member
+                    && owner.get(&partition) == Some(&member)
+                    && offset >= committed.get(&partition).copied().unwrap_or(0)
+            }
+            _ => false,
+        })
+        .count()
 }
 
 #[test]
