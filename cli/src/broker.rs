@@ -32,6 +32,9 @@ FAULT SPEC (--faults): comma-separated KEY=VALUE items, e.g.
   restart_lossy=EVERY        every EVERY, restart a random broker losing producer state
   restart_snapshot=EVERY     every EVERY, restart a random broker from Kafka's snapshot
                              (each producer keeps only its last batch)
+  coordinator_move=EVERY     every EVERY, consumer group coordinators move to other brokers
+  not_coordinator=P          answer a consumer group request NOT_COORDINATOR
+  coordinator_loading=P      answer a consumer group request COORDINATOR_LOAD_IN_PROGRESS
 
   P: 0.01 or 1%.  CODE: a Kafka error name (REQUEST_TIMED_OUT, NOT_ENOUGH_REPLICAS,
   NOT_ENOUGH_REPLICAS_AFTER_APPEND, NOT_LEADER_OR_FOLLOWER, ...) or number.
