@@ -35,6 +35,7 @@ use idem_mock::MockCluster;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
+use rdkafka::groups::GroupList;
 use rdkafka::message::Message;
 use rdkafka::producer::Producer;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
@@ -631,6 +632,13 @@ fn owned_by(journal: &Journal, among: &[usize]) -> bool {
     owners.iter().all(|o| o.is_some_and(|m| among.contains(&m))) && among.iter().all(|m| owners.contains(&Some(*m)))
 }
 
+/// ListGroups on every broker, then DescribeGroups of `group` (every group if None), as
+/// librdkafka's `rd_kafka_list_groups` does.
+fn group_list(cluster: &MockCluster, group: Option<&str>) -> GroupList {
+    let c: BaseConsumer = ClientConfig::new().set("bootstrap.servers", cluster.bootstrap_servers()).create().unwrap();
+    c.fetch_group_list(group, Duration::from_secs(10)).unwrap()
+}
+
 /// The partitions of a `consumer` protocol assignment (ConsumerProtocolAssignment: version,
 /// [topic, [partition]], user data).
 fn assignment_partitions(bytes: &[u8]) -> Vec<(String, i32)> {
@@ -666,9 +674,7 @@ fn one_member(strategy: &str, seed: u64) {
     let m = Member::start(&cluster, &group, strategy, &journal, 0);
     wait_for(&journal, 30, "every record", || journal.distinct_reads() as u64 == TOTAL);
 
-    let admin: BaseConsumer =
-        ClientConfig::new().set("bootstrap.servers", cluster.bootstrap_servers()).create().unwrap();
-    let list = admin.fetch_group_list(Some(&group), Duration::from_secs(10)).unwrap();
+    let list = group_list(&cluster, Some(&group));
     let groups = list.groups();
     assert_eq!(groups.len(), 1, "{:?}", groups.iter().map(|g| g.name()).collect::<Vec<_>>());
     let g = &groups[0];
@@ -682,7 +688,7 @@ fn one_member(strategy: &str, seed: u64) {
     assigned.sort();
     assert_eq!(assigned, (0..GP).map(|p| (GROUP_TOPIC.to_string(), p)).collect::<Vec<_>>());
     // Every group of the cluster (ListGroups on each broker): this one, once.
-    let all = admin.fetch_group_list(None, Duration::from_secs(10)).unwrap();
+    let all = group_list(&cluster, None);
     assert_eq!(all.groups().iter().filter(|g| g.name() == group).count(), 1);
 
     // Nothing more comes (no record twice), then the member leaves.
@@ -700,7 +706,7 @@ fn one_member(strategy: &str, seed: u64) {
     }
     assert_eq!(last, (0..GP).map(|p| (p, TOTAL as i64 / GP as i64)).collect::<BTreeMap<_, _>>());
     // After the LeaveGroup the group is Empty (it keeps its offsets).
-    let list = admin.fetch_group_list(Some(&group), Duration::from_secs(10)).unwrap();
+    let list = group_list(&cluster, Some(&group));
     assert_eq!(list.groups().iter().map(|g| (g.state(), g.members().len())).collect::<Vec<_>>(), [("Empty", 0)]);
 }
 
@@ -922,21 +928,19 @@ fn an_assign_only_consumer_reads_commits_and_resumes() {
     let cluster = start_cluster("", 41);
     produce(&cluster, 0..TOTAL, 200, Duration::ZERO);
     let group = "assign-only";
-    let first = assign_only(&cluster, group, Offset::Beginning);
-    let head = read_assigned(&first, |got, _| got.iter().all(|r| r.len() >= HALF));
+    let first = assign_all(&cluster.bootstrap_servers(), group, GROUP_TOPIC, GP, Offset::Beginning, PLAINTEXT);
+    let head = read_assigned(&first, GP, Duration::from_secs(30), |got, _| got.iter().all(|r| r.len() >= HALF));
     let mut tpl = TopicPartitionList::new();
     for (p, records) in head.iter().enumerate() {
         tpl.add_partition_offset(GROUP_TOPIC, p as i32, Offset::Offset(records.len() as i64)).unwrap();
     }
     first.commit(&tpl, CommitMode::Sync).unwrap();
     drop(first);
-    let list = assign_only(&cluster, "lister", Offset::Beginning)
-        .fetch_group_list(Some(group), Duration::from_secs(10))
-        .unwrap();
+    let list = group_list(&cluster, Some(group));
     assert_eq!(list.groups().iter().map(|g| (g.state(), g.members().len())).collect::<Vec<_>>(), [("Empty", 0)]);
 
-    let second = assign_only(&cluster, group, Offset::Stored);
-    let tail = read_assigned(&second, |got, eof| {
+    let second = assign_all(&cluster.bootstrap_servers(), group, GROUP_TOPIC, GP, Offset::Stored, PLAINTEXT);
+    let tail = read_assigned(&second, GP, Duration::from_secs(30), |got, eof| {
         eof.iter().all(|e| *e) && got.iter().zip(&head).all(|(t, h)| t.len() + h.len() >= TOTAL as usize / GP as usize)
     });
     for p in 0..GP as usize {
@@ -944,41 +948,4 @@ fn an_assign_only_consumer_reads_commits_and_resumes() {
         let expected: Vec<(i64, u64)> = (0..TOTAL / GP as u64).map(|o| (o as i64, o * GP as u64 + p as u64)).collect();
         assert_eq!(all, expected, "partition {p}: read first {}, then {}", head[p].len(), tail[p].len());
     }
-}
-
-/// A consumer of `group` that assigns itself every partition of the group topic at `offset`.
-fn assign_only(cluster: &MockCluster, group: &str, offset: Offset) -> BaseConsumer {
-    let c: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", cluster.bootstrap_servers())
-        .set("group.id", group)
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "true")
-        .set("fetch.wait.max.ms", "100")
-        .create()
-        .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    (0..GP).for_each(|p| tpl.add_partition_offset(GROUP_TOPIC, p, offset).unwrap());
-    c.assign(&tpl).unwrap();
-    c
-}
-
-/// (offset, record) per partition read by `c` until `enough(read, end reached)`.
-fn read_assigned(c: &BaseConsumer, enough: impl Fn(&[Vec<(i64, u64)>], &[bool]) -> bool) -> Vec<Vec<(i64, u64)>> {
-    let mut got: Vec<Vec<(i64, u64)>> = vec![Vec::new(); GP as usize];
-    let mut eof = [false; GP as usize];
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !enough(&got, &eof) {
-        assert!(Instant::now() < deadline, "read {:?}, ends {eof:?}", got.iter().map(Vec::len).collect::<Vec<_>>());
-        match c.poll(Duration::from_millis(100)) {
-            Some(Ok(m)) => {
-                let n = std::str::from_utf8(m.payload().unwrap()).unwrap().parse().unwrap();
-                got[m.partition() as usize].push((m.offset(), n));
-                eof[m.partition() as usize] = false;
-            }
-            Some(Err(KafkaError::PartitionEOF(p))) => eof[p as usize] = true,
-            Some(Err(e)) => panic!("{e}"),
-            None => {}
-        }
-    }
-    got
 }

@@ -164,30 +164,57 @@ pub fn poll_for(p: &BaseProducer<Ctx>, d: Duration) {
 /// and has reported its end; returns (offset, record number) per partition (the number is
 /// the payload's leading digits: filler spaces after it are ignored).
 pub fn consume_all(bootstrap: &str, expected: &[usize], extra: &[(&str, &str)]) -> Vec<Vec<(i64, u64)>> {
+    let consumer = assign_all(bootstrap, "idem-check", TOPIC, PARTITIONS, Offset::Beginning, extra);
+    read_assigned(&consumer, PARTITIONS, Duration::from_secs(120), |got, eof| {
+        (0..PARTITIONS as usize).all(|p| eof[p] && got[p].len() >= expected[p])
+    })
+}
+
+/// A consumer of `group` (no auto-commit, end of partition reported) that assigns itself every
+/// partition of `topic` at `offset` (it joins no group: librdkafka only wants a `group.id`).
+pub fn assign_all(
+    bootstrap: &str,
+    group: &str,
+    topic: &str,
+    partitions: i32,
+    offset: Offset,
+    extra: &[(&str, &str)],
+) -> BaseConsumer {
     let mut c = ClientConfig::new();
     for (k, v) in extra {
         c.set(*k, *v);
     }
     let consumer: BaseConsumer = c
         .set("bootstrap.servers", bootstrap)
-        .set("group.id", "idem-check")
+        .set("group.id", group)
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "true")
         .set("fetch.wait.max.ms", "100")
         .create()
         .unwrap();
     let mut tpl = TopicPartitionList::new();
-    for p in 0..PARTITIONS {
-        tpl.add_partition_offset(TOPIC, p, Offset::Beginning).unwrap();
+    for p in 0..partitions {
+        tpl.add_partition_offset(topic, p, offset).unwrap();
     }
     consumer.assign(&tpl).unwrap();
-    let mut got = vec![Vec::new(); PARTITIONS as usize];
-    let mut eof = vec![false; PARTITIONS as usize];
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while (0..PARTITIONS as usize).any(|p| !eof[p] || got[p].len() < expected[p]) {
+    consumer
+}
+
+/// (offset, record number) per partition read by `consumer` (of `partitions` partitions) until
+/// `enough(read, end reached)`, within `timeout`.
+pub fn read_assigned(
+    consumer: &BaseConsumer,
+    partitions: i32,
+    timeout: Duration,
+    enough: impl Fn(&[Vec<(i64, u64)>], &[bool]) -> bool,
+) -> Vec<Vec<(i64, u64)>> {
+    let mut got = vec![Vec::new(); partitions as usize];
+    let mut eof = vec![false; partitions as usize];
+    let deadline = Instant::now() + timeout;
+    while !enough(&got, &eof) {
         assert!(
             Instant::now() < deadline,
-            "consumer timed out: {:?} of {expected:?}",
+            "consumer timed out: {:?} read, ends {eof:?}",
             got.iter().map(Vec::len).collect::<Vec<_>>()
         );
         match consumer.poll(Duration::from_millis(100)) {
