@@ -123,6 +123,7 @@ pub(crate) struct Conn {
     /// Broker node id (bootstrap servers: -1 - index).
     pub(crate) node: i32,
     /// The host connected to (the name TLS verifies).
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     pub(crate) host: String,
     /// Its TLS session under `SSL` / `SASL_SSL`, from `Input::Connected` on: while it
     /// handshakes the connection stays `Connecting` (the setup timeout covers the handshake).

@@ -51,6 +51,14 @@ pub(crate) struct GroupToken {
     pub(crate) delay: Duration,
 }
 
+/// A coordinator found for a key: the broker and its address, or why none.
+struct Located {
+    error: ErrorCode,
+    node_id: i32,
+    host: String,
+    port: i32,
+}
+
 /// The host DescribeGroups shows for members: the cluster sees no peer addresses.
 const CLIENT_HOST: &str = "/127.0.0.1";
 
@@ -59,39 +67,45 @@ impl Cluster {
     pub(crate) fn find_coordinator(&mut self, v: i16, corr: i32, r: &mut Reader<'_>) -> Result<Reply, String> {
         let req = FindCoordinatorRequest::decode(r, v).map_err(malformed(ApiKey::FindCoordinator, v))?;
         let live = self.live_brokers();
-        let find = |key: &str| -> (ErrorCode, i32, String, i32) {
+        let find = |key: &str| -> Located {
+            let none =
+                Located { error: ErrorCode::COORDINATOR_NOT_AVAILABLE, node_id: -1, host: String::new(), port: -1 };
             if req.key_type != KEY_TYPE_GROUP {
-                return (ErrorCode::COORDINATOR_NOT_AVAILABLE, -1, String::new(), -1);
+                return none;
             }
             let node = self.groups.placement.coordinator(key, &live);
             match node.and_then(|n| self.broker(n)) {
-                Some(b) => (ErrorCode::NONE, b.addr.node_id, b.addr.host.clone(), i32::from(b.addr.port)),
-                None => (ErrorCode::COORDINATOR_NOT_AVAILABLE, -1, String::new(), -1),
+                Some(b) => Located {
+                    error: ErrorCode::NONE,
+                    node_id: b.addr.node_id,
+                    host: b.addr.host.clone(),
+                    port: i32::from(b.addr.port),
+                },
+                None => none,
             }
         };
         if v >= 4 {
-            let found: Vec<(&str, (ErrorCode, i32, String, i32))> =
-                req.coordinator_keys.iter().map(|k| (*k, find(k))).collect();
+            let found: Vec<(&str, Located)> = req.coordinator_keys.iter().map(|k| (*k, find(k))).collect();
             let coordinators = found
                 .iter()
-                .map(|(key, (e, node_id, host, port))| Coordinator {
+                .map(|(key, l)| Coordinator {
                     key,
-                    node_id: *node_id,
-                    host,
-                    port: *port,
-                    error_code: e.0,
+                    node_id: l.node_id,
+                    host: &l.host,
+                    port: l.port,
+                    error_code: l.error.0,
                     error_message: None,
                 })
                 .collect();
             return respond(corr, v, &FindCoordinatorResponse { coordinators, ..Default::default() });
         }
-        let (e, node_id, host, port) = find(req.key);
+        let l = find(req.key);
         let body = FindCoordinatorResponse {
-            error_code: e.0,
+            error_code: l.error.0,
             error_message: None,
-            node_id,
-            host: &host,
-            port,
+            node_id: l.node_id,
+            host: &l.host,
+            port: l.port,
             ..Default::default()
         };
         respond(corr, v, &body)

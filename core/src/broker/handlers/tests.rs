@@ -673,8 +673,10 @@ mod groups {
         accept(&mut c, 3, node);
         let m = member_id(&mut c, 3);
         assert!(join(&mut c, 3, 2, &m).is_empty());
-        let mut faults = crate::broker::FaultSpec::default();
-        faults.coordinator_move = Some(crate::time::Duration::from_millis(10));
+        let faults = crate::broker::FaultSpec {
+            coordinator_move: Some(crate::time::Duration::from_millis(10)),
+            ..Default::default()
+        };
         c.set_faults(at(0), faults);
         let now = at(20);
         c.handle_input(crate::broker::BrokerInput::Timeout(now));
