@@ -227,7 +227,8 @@ impl Run<'_> {
             ),
             Plan::Latency => self.latency(&brokers)?,
             Plan::Tls => {
-                let dir = self.out_dir.join("tls-certificates");
+                // Keys stay out of the results directory (it is committed).
+                let dir = std::env::temp_dir().join(format!("idem-compare-tls-{}", std::process::id()));
                 std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
                 let ca = harness::tls_certificates(&dir)?;
                 (
