@@ -799,4 +799,55 @@ mod groups {
         assert_eq!(r.groups[0].members[0].member_assignment, b"all");
         assert_eq!((r.groups[1].error_code, r.groups[1].group_state), (0, "Dead"));
     }
+
+    #[test]
+    fn bad_group_input_gets_kafkas_codes_over_the_wire() {
+        let mut c = cluster(1, "");
+        accept(&mut c, 1, 0);
+        // Unknown group, unknown member: UNKNOWN_MEMBER_ID for a heartbeat, a sync and a join
+        // naming a member id.
+        let beat = HeartbeatRequest { group_id: "nope", generation_id: 1, member_id: "ghost", group_instance_id: None };
+        let body = roundtrip(&mut c, 1, 1, 3, &beat);
+        let r: HeartbeatResponse = decode(&body, 1, 3);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::UNKNOWN_MEMBER_ID);
+        let sync = SyncGroupRequest {
+            group_id: "nope",
+            generation_id: 1,
+            member_id: "ghost",
+            group_instance_id: None,
+            protocol_type: None,
+            protocol_name: None,
+            assignments: vec![],
+        };
+        let body = roundtrip(&mut c, 1, 2, 3, &sync);
+        let r: SyncGroupResponse = decode(&body, 2, 3);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::UNKNOWN_MEMBER_ID);
+        let body = roundtrip(&mut c, 1, 3, JOIN_V, &join_req("ghost"));
+        let r: JoinGroupResponse = decode(&body, 3, JOIN_V);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::UNKNOWN_MEMBER_ID);
+        // A real member with the wrong generation: ILLEGAL_GENERATION; a protocol no member
+        // shares: INCONSISTENT_GROUP_PROTOCOL; a session timeout below the minimum:
+        // INVALID_SESSION_TIMEOUT. Nothing closes the connection.
+        let a = member_id(&mut c, 1);
+        let body = join(&mut c, 1, 4, &a).remove(0);
+        let r: JoinGroupResponse = decode(&body, 4, JOIN_V);
+        assert_eq!(r.generation_id, 1);
+        let beat = HeartbeatRequest { group_id: "g", generation_id: 9, member_id: &a, group_instance_id: None };
+        let body = roundtrip(&mut c, 1, 5, 3, &beat);
+        let r: HeartbeatResponse = decode(&body, 5, 3);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::ILLEGAL_GENERATION);
+        accept(&mut c, 2, 0);
+        let other = JoinGroupRequest {
+            protocols: vec![JoinGroupRequestProtocol { name: "roundrobin", metadata: b"" }],
+            ..join_req("")
+        };
+        let body = roundtrip(&mut c, 2, 1, JOIN_V, &other);
+        let r: JoinGroupResponse = decode(&body, 1, JOIN_V);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::INCONSISTENT_GROUP_PROTOCOL);
+        let short = JoinGroupRequest { session_timeout_ms: 10, ..join_req("") };
+        let body = roundtrip(&mut c, 2, 2, JOIN_V, &short);
+        let r: JoinGroupResponse = decode(&body, 2, JOIN_V);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::INVALID_SESSION_TIMEOUT);
+        assert_eq!(c.stats().malformed, 0);
+    }
 }
