@@ -11,6 +11,7 @@
 
 use alloc::vec::Vec;
 
+use super::arrays::{end, put_end, put_strings, put_structs, strings, structs};
 use super::reader::min_string;
 use super::writer::atomically;
 use super::{ApiKey, DecodeError, EncodeError, Message, Reader, Writer};
@@ -96,14 +97,9 @@ impl<'a> Message<'a> for FindCoordinatorRequest<'a> {
                 out.put_i8(self.key_type);
             }
             if version >= 4 {
-                out.put_array_len(flexible, Some(self.coordinator_keys.len()))?;
-                for k in &self.coordinator_keys {
-                    out.put_string(flexible, k)?;
-                }
+                put_strings(out, flexible, &self.coordinator_keys)?;
             }
-            if flexible {
-                out.put_empty_tagged_fields();
-            }
+            put_end(out, flexible);
             Ok(())
         })
     }
@@ -118,11 +114,9 @@ impl<'a> Message<'a> for FindCoordinatorRequest<'a> {
             m.key_type = r.i8()?;
         }
         if version >= 4 {
-            m.coordinator_keys = r.array_of(flexible, min_string(flexible), |r| r.string(flexible))?;
+            m.coordinator_keys = strings(r, flexible)?;
         }
-        if flexible {
-            r.skip_tagged_fields()?;
-        }
+        end(r, flexible)?;
         Ok(m)
     }
 }
@@ -158,22 +152,16 @@ impl<'a> Message<'a> for FindCoordinatorResponse<'a> {
                 out.put_string(flexible, self.host)?;
                 out.put_i32(self.port);
             } else {
-                out.put_array_len(flexible, Some(self.coordinators.len()))?;
-                for c in &self.coordinators {
+                put_structs(out, flexible, &self.coordinators, |out, c| {
                     out.put_string(flexible, c.key)?;
                     out.put_i32(c.node_id);
                     out.put_string(flexible, c.host)?;
                     out.put_i32(c.port);
                     out.put_i16(c.error_code);
-                    out.put_nullable_string(flexible, c.error_message)?;
-                    if flexible {
-                        out.put_empty_tagged_fields();
-                    }
-                }
+                    out.put_nullable_string(flexible, c.error_message)
+                })?;
             }
-            if flexible {
-                out.put_empty_tagged_fields();
-            }
+            put_end(out, flexible);
             Ok(())
         })
     }
@@ -193,25 +181,19 @@ impl<'a> Message<'a> for FindCoordinatorResponse<'a> {
             m.host = r.string(flexible)?;
             m.port = r.i32()?;
         } else {
-            let min_coordinator = 3 * min_string(flexible) + 4 + 4 + 2 + usize::from(flexible);
-            m.coordinators = r.array_of(flexible, min_coordinator, |r| {
-                let c = Coordinator {
+            let min_coordinator = 3 * min_string(flexible) + 4 + 4 + 2;
+            m.coordinators = structs(r, flexible, min_coordinator, |r| {
+                Ok(Coordinator {
                     key: r.string(flexible)?,
                     node_id: r.i32()?,
                     host: r.string(flexible)?,
                     port: r.i32()?,
                     error_code: r.i16()?,
                     error_message: r.nullable_string(flexible)?,
-                };
-                if flexible {
-                    r.skip_tagged_fields()?;
-                }
-                Ok(c)
+                })
             })?;
         }
-        if flexible {
-            r.skip_tagged_fields()?;
-        }
+        end(r, flexible)?;
         Ok(m)
     }
 }

@@ -6,6 +6,7 @@
 
 use alloc::vec::Vec;
 
+use super::arrays::{end, put_end};
 use super::writer::atomically;
 use super::{ApiKey, DecodeError, EncodeError, Message, Reader, Writer};
 
@@ -77,9 +78,7 @@ impl<'a> Message<'a> for HeartbeatRequest<'a> {
         atomically(out, |out| {
             let (group, member) = (self.group_id, self.member_id);
             put_member(out, version, flexible, group, self.generation_id, member, self.group_instance_id)?;
-            if flexible {
-                out.put_empty_tagged_fields();
-            }
+            put_end(out, flexible);
             Ok(())
         })
     }
@@ -87,9 +86,7 @@ impl<'a> Message<'a> for HeartbeatRequest<'a> {
     fn decode(r: &mut Reader<'a>, version: i16) -> Result<Self, DecodeError> {
         let flexible = Self::API_KEY.check_decode(version)?;
         let (group_id, generation_id, member_id, group_instance_id) = member(r, version, flexible)?;
-        if flexible {
-            r.skip_tagged_fields()?;
-        }
+        end(r, flexible)?;
         Ok(HeartbeatRequest { group_id, generation_id, member_id, group_instance_id })
     }
 }
@@ -103,9 +100,7 @@ impl<'a> Message<'a> for HeartbeatResponse {
             out.put_i32(self.throttle_time_ms);
         }
         out.put_i16(self.error_code);
-        if flexible {
-            out.put_empty_tagged_fields();
-        }
+        put_end(out, flexible);
         Ok(())
     }
 
@@ -113,9 +108,7 @@ impl<'a> Message<'a> for HeartbeatResponse {
         let flexible = Self::API_KEY.check_decode(version)?;
         let throttle_time_ms = if version >= 1 { r.i32()? } else { 0 };
         let error_code = r.i16()?;
-        if flexible {
-            r.skip_tagged_fields()?;
-        }
+        end(r, flexible)?;
         Ok(HeartbeatResponse { throttle_time_ms, error_code })
     }
 }

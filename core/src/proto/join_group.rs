@@ -14,6 +14,7 @@
 
 use alloc::vec::Vec;
 
+use super::arrays::{end, put_end, put_structs, structs};
 use super::reader::{min_bytes, min_string};
 use super::writer::atomically;
 use super::{ApiKey, DecodeError, EncodeError, Message, Reader, Writer};
@@ -141,20 +142,14 @@ impl<'a> Message<'a> for JoinGroupRequest<'a> {
                 out.put_nullable_string(flexible, self.group_instance_id)?;
             }
             out.put_string(flexible, self.protocol_type)?;
-            out.put_array_len(flexible, Some(self.protocols.len()))?;
-            for p in &self.protocols {
+            put_structs(out, flexible, &self.protocols, |out, p| {
                 out.put_string(flexible, p.name)?;
-                out.put_bytes(flexible, p.metadata)?;
-                if flexible {
-                    out.put_empty_tagged_fields();
-                }
-            }
+                out.put_bytes(flexible, p.metadata)
+            })?;
             if version >= 8 {
                 out.put_nullable_string(flexible, self.reason)?;
             }
-            if flexible {
-                out.put_empty_tagged_fields();
-            }
+            put_end(out, flexible);
             Ok(())
         })
     }
@@ -171,20 +166,13 @@ impl<'a> Message<'a> for JoinGroupRequest<'a> {
             m.group_instance_id = r.nullable_string(flexible)?;
         }
         m.protocol_type = r.string(flexible)?;
-        let min_protocol = min_string(flexible) + min_bytes(flexible) + usize::from(flexible);
-        m.protocols = r.array_of(flexible, min_protocol, |r| {
-            let p = JoinGroupRequestProtocol { name: r.string(flexible)?, metadata: r.bytes(flexible)? };
-            if flexible {
-                r.skip_tagged_fields()?;
-            }
-            Ok(p)
+        m.protocols = structs(r, flexible, min_string(flexible) + min_bytes(flexible), |r| {
+            Ok(JoinGroupRequestProtocol { name: r.string(flexible)?, metadata: r.bytes(flexible)? })
         })?;
         if version >= 8 {
             m.reason = r.nullable_string(flexible)?;
         }
-        if flexible {
-            r.skip_tagged_fields()?;
-        }
+        end(r, flexible)?;
         Ok(m)
     }
 }
@@ -215,20 +203,14 @@ impl<'a> Message<'a> for JoinGroupResponse<'a> {
                 out.put_bool(self.skip_assignment);
             }
             out.put_string(flexible, self.member_id)?;
-            out.put_array_len(flexible, Some(self.members.len()))?;
-            for m in &self.members {
+            put_structs(out, flexible, &self.members, |out, m| {
                 out.put_string(flexible, m.member_id)?;
                 if version >= 5 {
                     out.put_nullable_string(flexible, m.group_instance_id)?;
                 }
-                out.put_bytes(flexible, m.metadata)?;
-                if flexible {
-                    out.put_empty_tagged_fields();
-                }
-            }
-            if flexible {
-                out.put_empty_tagged_fields();
-            }
+                out.put_bytes(flexible, m.metadata)
+            })?;
+            put_end(out, flexible);
             Ok(())
         })
     }
@@ -253,21 +235,16 @@ impl<'a> Message<'a> for JoinGroupResponse<'a> {
         }
         m.member_id = r.string(flexible)?;
         let s = min_string(flexible);
-        let min_member = s + if version >= 5 { s } else { 0 } + min_bytes(flexible) + usize::from(flexible);
-        m.members = r.array_of(flexible, min_member, |r| {
+        let min_member = s + if version >= 5 { s } else { 0 } + min_bytes(flexible);
+        m.members = structs(r, flexible, min_member, |r| {
             let mut member = JoinGroupResponseMember { member_id: r.string(flexible)?, ..Default::default() };
             if version >= 5 {
                 member.group_instance_id = r.nullable_string(flexible)?;
             }
             member.metadata = r.bytes(flexible)?;
-            if flexible {
-                r.skip_tagged_fields()?;
-            }
             Ok(member)
         })?;
-        if flexible {
-            r.skip_tagged_fields()?;
-        }
+        end(r, flexible)?;
         Ok(m)
     }
 }

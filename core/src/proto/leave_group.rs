@@ -8,6 +8,7 @@
 
 use alloc::vec::Vec;
 
+use super::arrays::{end, put_end, put_structs, structs};
 use super::reader::min_string;
 use super::writer::atomically;
 use super::{ApiKey, DecodeError, EncodeError, Message, Reader, Writer};
@@ -74,21 +75,16 @@ impl<'a> Message<'a> for LeaveGroupRequest<'a> {
             if version < 3 {
                 out.put_string(flexible, self.member_id)?;
             } else {
-                out.put_array_len(flexible, Some(self.members.len()))?;
-                for m in &self.members {
+                put_structs(out, flexible, &self.members, |out, m| {
                     out.put_string(flexible, m.member_id)?;
                     out.put_nullable_string(flexible, m.group_instance_id)?;
                     if version >= 5 {
                         out.put_nullable_string(flexible, m.reason)?;
                     }
-                    if flexible {
-                        out.put_empty_tagged_fields();
-                    }
-                }
+                    Ok(())
+                })?;
             }
-            if flexible {
-                out.put_empty_tagged_fields();
-            }
+            put_end(out, flexible);
             Ok(())
         })
     }
@@ -100,8 +96,8 @@ impl<'a> Message<'a> for LeaveGroupRequest<'a> {
             m.member_id = r.string(flexible)?;
         } else {
             let s = min_string(flexible);
-            let min_member = 2 * s + if version >= 5 { s } else { 0 } + usize::from(flexible);
-            m.members = r.array_of(flexible, min_member, |r| {
+            let min_member = 2 * s + if version >= 5 { s } else { 0 };
+            m.members = structs(r, flexible, min_member, |r| {
                 let mut member = MemberIdentity {
                     member_id: r.string(flexible)?,
                     group_instance_id: r.nullable_string(flexible)?,
@@ -110,15 +106,10 @@ impl<'a> Message<'a> for LeaveGroupRequest<'a> {
                 if version >= 5 {
                     member.reason = r.nullable_string(flexible)?;
                 }
-                if flexible {
-                    r.skip_tagged_fields()?;
-                }
                 Ok(member)
             })?;
         }
-        if flexible {
-            r.skip_tagged_fields()?;
-        }
+        end(r, flexible)?;
         Ok(m)
     }
 }
@@ -137,19 +128,14 @@ impl<'a> Message<'a> for LeaveGroupResponse<'a> {
             }
             out.put_i16(self.error_code);
             if version >= 3 {
-                out.put_array_len(flexible, Some(self.members.len()))?;
-                for m in &self.members {
+                put_structs(out, flexible, &self.members, |out, m| {
                     out.put_string(flexible, m.member_id)?;
                     out.put_nullable_string(flexible, m.group_instance_id)?;
                     out.put_i16(m.error_code);
-                    if flexible {
-                        out.put_empty_tagged_fields();
-                    }
-                }
+                    Ok(())
+                })?;
             }
-            if flexible {
-                out.put_empty_tagged_fields();
-            }
+            put_end(out, flexible);
             Ok(())
         })
     }
@@ -162,22 +148,17 @@ impl<'a> Message<'a> for LeaveGroupResponse<'a> {
         }
         m.error_code = r.i16()?;
         if version >= 3 {
-            let min_member = 2 * min_string(flexible) + 2 + usize::from(flexible);
-            m.members = r.array_of(flexible, min_member, |r| {
+            let min_member = 2 * min_string(flexible) + 2;
+            m.members = structs(r, flexible, min_member, |r| {
                 let member = MemberResponse {
                     member_id: r.string(flexible)?,
                     group_instance_id: r.nullable_string(flexible)?,
                     error_code: r.i16()?,
                 };
-                if flexible {
-                    r.skip_tagged_fields()?;
-                }
                 Ok(member)
             })?;
         }
-        if flexible {
-            r.skip_tagged_fields()?;
-        }
+        end(r, flexible)?;
         Ok(m)
     }
 }

@@ -9,6 +9,7 @@
 
 use alloc::vec::Vec;
 
+use super::arrays::{end, put_end, put_structs, structs};
 use super::heartbeat::{member, put_member};
 use super::reader::{min_bytes, min_string};
 use super::writer::atomically;
@@ -71,17 +72,12 @@ impl<'a> Message<'a> for SyncGroupRequest<'a> {
                 out.put_nullable_string(flexible, self.protocol_type)?;
                 out.put_nullable_string(flexible, self.protocol_name)?;
             }
-            out.put_array_len(flexible, Some(self.assignments.len()))?;
-            for a in &self.assignments {
+            put_structs(out, flexible, &self.assignments, |out, a| {
                 out.put_string(flexible, a.member_id)?;
                 out.put_bytes(flexible, a.assignment)?;
-                if flexible {
-                    out.put_empty_tagged_fields();
-                }
-            }
-            if flexible {
-                out.put_empty_tagged_fields();
-            }
+                Ok(())
+            })?;
+            put_end(out, flexible);
             Ok(())
         })
     }
@@ -94,17 +90,12 @@ impl<'a> Message<'a> for SyncGroupRequest<'a> {
             m.protocol_type = r.nullable_string(flexible)?;
             m.protocol_name = r.nullable_string(flexible)?;
         }
-        let min_assignment = min_string(flexible) + min_bytes(flexible) + usize::from(flexible);
-        m.assignments = r.array_of(flexible, min_assignment, |r| {
+        let min_assignment = min_string(flexible) + min_bytes(flexible);
+        m.assignments = structs(r, flexible, min_assignment, |r| {
             let a = SyncGroupRequestAssignment { member_id: r.string(flexible)?, assignment: r.bytes(flexible)? };
-            if flexible {
-                r.skip_tagged_fields()?;
-            }
             Ok(a)
         })?;
-        if flexible {
-            r.skip_tagged_fields()?;
-        }
+        end(r, flexible)?;
         Ok(m)
     }
 }
@@ -124,9 +115,7 @@ impl<'a> Message<'a> for SyncGroupResponse<'a> {
                 out.put_nullable_string(flexible, self.protocol_name)?;
             }
             out.put_bytes(flexible, self.assignment)?;
-            if flexible {
-                out.put_empty_tagged_fields();
-            }
+            put_end(out, flexible);
             Ok(())
         })
     }
@@ -143,9 +132,7 @@ impl<'a> Message<'a> for SyncGroupResponse<'a> {
             m.protocol_name = r.nullable_string(flexible)?;
         }
         m.assignment = r.bytes(flexible)?;
-        if flexible {
-            r.skip_tagged_fields()?;
-        }
+        end(r, flexible)?;
         Ok(m)
     }
 }

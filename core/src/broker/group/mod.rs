@@ -24,7 +24,7 @@ pub(crate) use placement::Placement;
 use crate::proto::ErrorCode;
 use crate::rand::Rng;
 use crate::time::{Duration, Instant};
-use alloc::collections::{BTreeMap, VecDeque};
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::string::String;
 use alloc::vec::Vec;
 use group::{Cx, Group};
@@ -69,6 +69,12 @@ impl Default for GroupConfig {
 pub(crate) struct GroupCoordinator<T> {
     config: GroupConfig,
     groups: BTreeMap<String, Group<T>>,
+    /// Each group's earliest timer, in time order (kept by [`GroupCoordinator::reindex`] after
+    /// every change to a group), so that a pass over the timers and the next deadline read this
+    /// instead of every group's members.
+    timers: BTreeSet<(Instant, String)>,
+    /// The entry of each group in `timers`.
+    indexed: BTreeMap<String, Instant>,
     rng: Rng,
     completed: VecDeque<Completed<T>>,
     /// Which broker coordinates which group, and the coordinator faults.
@@ -81,6 +87,8 @@ impl<T> GroupCoordinator<T> {
         GroupCoordinator {
             config,
             groups: BTreeMap::new(),
+            timers: BTreeSet::new(),
+            indexed: BTreeMap::new(),
             rng,
             completed: VecDeque::new(),
             placement: Placement::default(),
@@ -88,10 +96,29 @@ impl<T> GroupCoordinator<T> {
     }
 
     /// Splits `self` into the group `group_id` and what its operations need.
+    /// Every change to a group goes through here, and its timer entry follows.
     fn with_group<R>(&mut self, group_id: &str, f: impl FnOnce(&mut Group<T>, &mut Cx<'_, T>) -> R) -> Option<R> {
         let group = self.groups.get_mut(group_id)?;
         let mut cx = Cx { config: &self.config, rng: &mut self.rng, out: &mut self.completed };
-        Some(f(group, &mut cx))
+        let r = f(group, &mut cx);
+        self.reindex(group_id);
+        Some(r)
+    }
+
+    /// Puts `group_id`'s earliest timer (none if the group is gone) in `timers`.
+    fn reindex(&mut self, group_id: &str) {
+        let next = self.groups.get(group_id).and_then(Group::next_deadline);
+        if self.indexed.get(group_id).copied() == next {
+            return;
+        }
+        let id = String::from(group_id);
+        if let Some(old) = self.indexed.remove(group_id) {
+            self.timers.remove(&(old, id.clone()));
+        }
+        if let Some(t) = next {
+            self.indexed.insert(id.clone(), t);
+            self.timers.insert((t, id));
+        }
     }
 
     /// Makes sure `group_id` exists (a new Empty group), evicting an Empty group without
@@ -105,6 +132,7 @@ impl<T> GroupCoordinator<T> {
                 return false;
             };
             self.groups.remove(&victim);
+            self.reindex(&victim);
         }
         self.groups.insert(String::from(group_id), Group::new(group_id));
         true
@@ -165,7 +193,7 @@ impl<T> GroupCoordinator<T> {
         if req.group_id.is_empty() {
             return ErrorCode::INVALID_GROUP_ID;
         }
-        self.groups.get_mut(&req.group_id).map_or(ErrorCode::UNKNOWN_MEMBER_ID, |g| g.heartbeat(now, req))
+        self.with_group(&req.group_id, |g, _| g.heartbeat(now, req)).unwrap_or(ErrorCode::UNKNOWN_MEMBER_ID)
     }
 
     /// LeaveGroup: each member's outcome (UNKNOWN_MEMBER_ID for all of an unknown group).
@@ -202,17 +230,20 @@ impl<T> GroupCoordinator<T> {
             }
         }
         let (max_metadata, max_count) = (self.config.max_offset_metadata, self.config.max_offsets_per_group);
-        let Some(g) = self.groups.get_mut(&req.group_id) else { return all(ErrorCode::COORDINATOR_NOT_AVAILABLE) };
-        let check = g.validate_offset_commit(now, req);
-        if !check.is_ok() {
-            return all(check);
-        }
-        req.topics
-            .iter()
-            .map(|(t, ps)| {
-                (t.clone(), ps.iter().map(|p| (p.partition, g.offsets.commit(t, p, max_metadata, max_count))).collect())
-            })
-            .collect()
+        self.with_group(&req.group_id, |g, _| {
+            let check = g.validate_offset_commit(now, req);
+            if !check.is_ok() {
+                return all(check);
+            }
+            req.topics
+                .iter()
+                .map(|(t, ps)| {
+                    let codes = ps.iter().map(|p| (p.partition, g.offsets.commit(t, p, max_metadata, max_count)));
+                    (t.clone(), codes.collect())
+                })
+                .collect()
+        })
+        .unwrap_or_else(|| all(ErrorCode::COORDINATOR_NOT_AVAILABLE))
     }
 
     /// OffsetFetch: the `topics` listed (every committed partition when `None`); -1 for a
@@ -260,7 +291,7 @@ impl<T> GroupCoordinator<T> {
 
     /// Runs the timers of `group_id` due at `now` (before a request of that group).
     fn run_timers(&mut self, group_id: &str, now: Instant) {
-        if self.groups.get(group_id).and_then(Group::next_deadline).is_some_and(|t| t <= now) {
+        if self.indexed.get(group_id).is_some_and(|t| *t <= now) {
             self.with_group(group_id, |g, cx| g.on_timeout(now, cx));
         }
     }
@@ -269,12 +300,10 @@ impl<T> GroupCoordinator<T> {
     /// sync timeouts, loading windows).
     pub(crate) fn on_timeout(&mut self, now: Instant) {
         self.placement.expire(now);
-        let due: Vec<String> = self
-            .groups
-            .iter()
-            .filter(|(_, g)| g.next_deadline().is_some_and(|t| t <= now))
-            .map(|(id, _)| id.clone())
-            .collect();
+        if self.timers.first().is_none_or(|(t, _)| *t > now) {
+            return;
+        }
+        let due: Vec<String> = self.timers.iter().take_while(|(t, _)| *t <= now).map(|(_, id)| id.clone()).collect();
         for id in due {
             self.with_group(&id, |g, cx| g.on_timeout(now, cx));
         }
@@ -282,7 +311,12 @@ impl<T> GroupCoordinator<T> {
 
     /// The earliest timer, if any.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.groups.values().filter_map(Group::next_deadline).chain(self.placement.next_deadline()).min()
+        debug_assert!(
+            self.groups.iter().all(|(id, g)| self.indexed.get(id).copied() == g.next_deadline())
+                && self.indexed.len() == self.timers.len(),
+            "the timer index is behind a group's change"
+        );
+        self.timers.first().map(|(t, _)| *t).into_iter().chain(self.placement.next_deadline()).min()
     }
 
     /// The next answer of a parked JoinGroup or SyncGroup.
