@@ -143,7 +143,8 @@ impl EndTransactionMarker {
     /// batch without records (compaction can empty one), or one whose first record is another
     /// control type (KRaft's); the marker of its first record if it is a transaction marker
     /// (Kafka writes exactly one record per control batch). A control batch that is not
-    /// transactional, or whose first record is not a well-formed marker, is an error.
+    /// transactional, is compressed, or whose first record is not a well-formed marker, is an
+    /// error. Allocates nothing.
     pub fn from_batch(batch: &RecordBatch<'_>) -> Result<Option<EndTransactionMarker>, DecodeError> {
         if !batch.header.is_control() {
             return Ok(None);
