@@ -163,7 +163,7 @@ impl EndTransactionMarker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::record_batch::{RECORD_BATCH_OVERHEAD, batches, set_partition_leader_epoch};
+    use crate::proto::record_batch::{RECORD_BATCH_OVERHEAD, batches, restamp, set_partition_leader_epoch};
 
     /// A control record's key and value.
     type KeyValue<'a> = (Option<&'a [u8]>, Option<&'a [u8]>);
@@ -237,6 +237,13 @@ mod tests {
         b.append(0, Some(&COMMIT.key()), Some(&COMMIT.value()), &[]).unwrap();
         let odd = b.seal_flagged(ProducerStamp::NONE, ATTR_CONTROL);
         let (batch, _) = RecordBatch::decode(&odd).unwrap();
+        assert!(EndTransactionMarker::from_batch(&batch).is_err());
+        // A control batch claiming gzip (attributes bit 0; the CRC re-sealed by `restamp`).
+        let mut gzip = COMMIT.control_batch(9, 0, 0, 0);
+        gzip[22] |= 1;
+        assert!(restamp(&mut gzip, ProducerStamp { producer_id: 9, producer_epoch: 0, base_sequence: -1 }));
+        let (batch, _) = RecordBatch::decode(&gzip).unwrap();
+        assert_eq!(batch.header.attributes, ATTR_TRANSACTIONAL | ATTR_CONTROL | 1);
         assert!(EndTransactionMarker::from_batch(&batch).is_err());
     }
 
