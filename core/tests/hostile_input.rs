@@ -1,6 +1,7 @@
-//! Hostile input: every decoder of the codec is fed truncated frames, random bytes and mutated
-//! valid frames (bit flips, byte replacements, length-field and varint corruption, truncation,
-//! insertion, deletion, duplication). Each decode must return Ok or a typed error, never panic,
+//! Hostile input: every decoder of the codec (transaction markers of control batches included)
+//! is fed truncated frames, random bytes and mutated valid frames (bit flips, byte
+//! replacements, length-field and varint corruption, truncation, insertion, deletion,
+//! duplication). Each decode must return Ok or a typed error, never panic,
 //! and allocate at most `ALLOC_FACTOR * input + ALLOC_SLACK` bytes (RecordBatch decoding: none;
 //! compressed RecordBatches, whose records are decompressed into a scratch buffer: a bound of
 //! a few times the decompression limit, whatever the input claims).
@@ -16,6 +17,7 @@
 //! that no other thread allocates meanwhile; a bound exceeded is measured twice before it fails.
 #![allow(clippy::unwrap_used)] // tests unwrap by design
 
+use idem_core::proto::record_batch::control::{EndTransactionMarker, TransactionResult};
 use idem_core::proto::record_batch::{
     self, Compression, CompressionContext, ProducerStamp, RecordBatch, RecordBatchBuilder,
 };
@@ -23,6 +25,7 @@ use idem_core::proto::{
     self, Frame, Message, Reader, RequestHeader, api_versions, describe_groups, fetch, init_producer_id, list_groups,
     list_offsets, metadata, offset_commit, offset_fetch, produce, sasl_authenticate, sasl_handshake,
 };
+use idem_core::proto::{add_offsets_to_txn, add_partitions_to_txn, end_txn, txn_offset_commit};
 use idem_core::proto::{find_coordinator, heartbeat, join_group, leave_group, sync_group};
 use idem_core::rand::Rng;
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
@@ -68,6 +71,14 @@ macro_rules! for_each_message {
         $m!(response list_groups::ListGroupsResponse = samples::list_groups_response());
         $m!(request describe_groups::DescribeGroupsRequest = samples::describe_groups_request());
         $m!(response describe_groups::DescribeGroupsResponse = samples::describe_groups_response());
+        $m!(request add_partitions_to_txn::AddPartitionsToTxnRequest = samples::add_partitions_to_txn_request());
+        $m!(response add_partitions_to_txn::AddPartitionsToTxnResponse = samples::add_partitions_to_txn_response());
+        $m!(request add_offsets_to_txn::AddOffsetsToTxnRequest = samples::add_offsets_to_txn_request());
+        $m!(response add_offsets_to_txn::AddOffsetsToTxnResponse = samples::add_offsets_to_txn_response());
+        $m!(request end_txn::EndTxnRequest = samples::end_txn_request());
+        $m!(response end_txn::EndTxnResponse = samples::end_txn_response());
+        $m!(request txn_offset_commit::TxnOffsetCommitRequest = samples::txn_offset_commit_request());
+        $m!(response txn_offset_commit::TxnOffsetCommitResponse = samples::txn_offset_commit_response());
     };
 }
 
@@ -468,12 +479,19 @@ fn walk_records(batch: &RecordBatch<'_>, records: record_batch::Records<'_>, inp
     }
     let h = batch.header;
     let _ = (h.compression(), h.last_sequence(), h.last_offset(), h.is_control(), h.is_transactional());
+    // Transaction markers: recognised or refused, never a panic, nothing allocated.
+    ok &= EndTransactionMarker::from_batch(batch).is_ok();
     ok
 }
 
 fn record_batches() {
     let mut rng = Rng::new(master_seed());
-    let singles: Vec<Vec<u8>> = (0..32).map(|_| sample_batch(&mut rng)).collect();
+    let mut singles: Vec<Vec<u8>> = (0..32).map(|_| sample_batch(&mut rng)).collect();
+    // Control batches (COMMIT and ABORT markers).
+    for (result, epoch) in [(TransactionResult::Commit, 0), (TransactionResult::Abort, i32::MAX)] {
+        let marker = EndTransactionMarker { result, coordinator_epoch: epoch };
+        singles.push(marker.control_batch(9, 1, 1_000, 1_700_000_000_000));
+    }
     let multis: Vec<Vec<u8>> =
         (0..16).map(|_| (0..1 + rng.below(3)).flat_map(|_| sample_batch(&mut rng)).collect()).collect();
     let decode = |b: &[u8]| match RecordBatch::decode(b) {

@@ -1,4 +1,4 @@
-//! InitProducerId v0-4 against `kafka-protocol` as an oracle, both message directions.
+//! InitProducerId v0-5 against `kafka-protocol` as an oracle, both message directions.
 
 mod kafka_protocol_oracle;
 
@@ -7,7 +7,7 @@ use kafka_protocol::messages::{self as kp, ProducerId, TransactionalId};
 use kafka_protocol_oracle::{Oracle, check_request_frame, check_response_frame, sb, tags, text};
 use proptest::prelude::*;
 
-const VERSIONS: std::ops::RangeInclusive<i16> = 0..=4;
+const VERSIONS: std::ops::RangeInclusive<i16> = 0..=5;
 
 impl Oracle for kp::InitProducerIdRequest {
     type Idem<'a> = InitProducerIdRequest<'a>;

@@ -2,17 +2,13 @@
 
 mod kafka_protocol_oracle;
 
-use idem_core::proto::offset_commit::{
-    OffsetCommitRequest, OffsetCommitRequestPartition, OffsetCommitRequestTopic, OffsetCommitResponse,
-    OffsetCommitResponsePartition, OffsetCommitResponseTopic,
-};
+use idem_core::proto::offset_commit::{OffsetCommitRequest, OffsetCommitResponse};
 use kafka_protocol::messages::offset_commit_request as kq;
 use kafka_protocol::messages::offset_commit_response as ks;
 use kafka_protocol::messages::{self as kp, GroupId, TopicName};
 use kafka_protocol_oracle::{
-    Oracle, check_request_frame, check_response_frame, i32_since, nullable_string, os, s, sb, tags, text,
+    Oracle, check_request_frame, check_response_frame, nullable_string, os, s, sb, tags, text,
 };
-use proptest::collection::vec;
 use proptest::prelude::*;
 
 const VERSIONS: std::ops::RangeInclusive<i16> = 2..=8;
@@ -27,23 +23,7 @@ impl Oracle for kp::OffsetCommitRequest {
             member_id: s(&self.member_id),
             group_instance_id: os(&self.group_instance_id),
             retention_time_ms: self.retention_time_ms,
-            topics: self
-                .topics
-                .iter()
-                .map(|t| OffsetCommitRequestTopic {
-                    name: t.name.as_str(),
-                    partitions: t
-                        .partitions
-                        .iter()
-                        .map(|p| OffsetCommitRequestPartition {
-                            partition_index: p.partition_index,
-                            committed_offset: p.committed_offset,
-                            committed_leader_epoch: p.committed_leader_epoch,
-                            committed_metadata: os(&p.committed_metadata),
-                        })
-                        .collect(),
-                })
-                .collect(),
+            topics: commit_request_topics_to_idem!(self.topics),
         }
     }
 
@@ -53,80 +33,17 @@ impl Oracle for kp::OffsetCommitRequest {
         assert_eq!(i.member_id, s(&k.member_id));
         assert_eq!(i.group_instance_id, os(&k.group_instance_id));
         assert_eq!(i.retention_time_ms, k.retention_time_ms);
-        assert_eq!(i.topics.len(), k.topics.len());
-        for (a, b) in i.topics.iter().zip(&k.topics) {
-            assert_eq!(a.name, b.name.as_str());
-            assert_eq!(a.partitions.len(), b.partitions.len());
-            for (p, q) in a.partitions.iter().zip(&b.partitions) {
-                assert_eq!(p.partition_index, q.partition_index);
-                assert_eq!(p.committed_offset, q.committed_offset);
-                assert_eq!(p.committed_leader_epoch, q.committed_leader_epoch);
-                assert_eq!(p.committed_metadata, os(&q.committed_metadata));
-            }
-        }
+        assert_same_commit_request_topics!(i.topics, &k.topics);
     }
 }
 
-impl Oracle for kp::OffsetCommitResponse {
-    type Idem<'a> = OffsetCommitResponse<'a>;
-
-    fn to_idem(&self) -> OffsetCommitResponse<'_> {
-        OffsetCommitResponse {
-            throttle_time_ms: self.throttle_time_ms,
-            topics: self
-                .topics
-                .iter()
-                .map(|t| OffsetCommitResponseTopic {
-                    name: t.name.as_str(),
-                    partitions: t
-                        .partitions
-                        .iter()
-                        .map(|p| OffsetCommitResponsePartition {
-                            partition_index: p.partition_index,
-                            error_code: p.error_code,
-                        })
-                        .collect(),
-                })
-                .collect(),
-        }
-    }
-
-    fn assert_same(i: &OffsetCommitResponse<'_>, k: &Self) {
-        assert_eq!(i.throttle_time_ms, k.throttle_time_ms);
-        assert_eq!(i.topics.len(), k.topics.len());
-        for (a, b) in i.topics.iter().zip(&k.topics) {
-            assert_eq!(a.name, b.name.as_str());
-            assert_eq!(a.partitions.len(), b.partitions.len());
-            for (p, q) in a.partitions.iter().zip(&b.partitions) {
-                assert_eq!(p.partition_index, q.partition_index);
-                assert_eq!(p.error_code, q.error_code);
-            }
-        }
-    }
-}
+commit_response_oracle!(kp::OffsetCommitResponse, OffsetCommitResponse);
 
 fn request(v: i16) -> BoxedStrategy<kp::OffsetCommitRequest> {
     let flexible = v >= 8;
-    let partition = (any::<(i32, i64)>(), i32_since(v, 6, -1), nullable_string(), tags(flexible)).prop_map(
-        |((index, offset), epoch, metadata, tags)| {
-            let mut p = kq::OffsetCommitRequestPartition::default();
-            p.partition_index = index;
-            p.committed_offset = offset;
-            p.committed_leader_epoch = epoch;
-            p.committed_metadata = metadata;
-            p.unknown_tagged_fields = tags;
-            p
-        },
-    );
-    let topic = (text(), vec(partition, 0..4), tags(flexible)).prop_map(|(n, partitions, tags)| {
-        let mut t = kq::OffsetCommitRequestTopic::default();
-        t.name = TopicName(sb(&n));
-        t.partitions = partitions;
-        t.unknown_tagged_fields = tags;
-        t
-    });
+    let topics = commit_request_topics!(kq::OffsetCommitRequestTopic, kq::OffsetCommitRequestPartition, v, 6, flexible);
     let head = (text(), any::<i32>(), text(), nullable_string(), any::<i64>());
-    (head, vec(topic, 0..4), tags(flexible))
+    (head, topics, tags(flexible))
         .prop_map(move |((group, generation, member, instance, retention), topics, tags)| {
             let mut k = kp::OffsetCommitRequest::default();
             k.group_id = GroupId(sb(&group));
@@ -147,21 +64,8 @@ fn request(v: i16) -> BoxedStrategy<kp::OffsetCommitRequest> {
 
 fn response(v: i16) -> BoxedStrategy<kp::OffsetCommitResponse> {
     let flexible = v >= 8;
-    let partition = (any::<(i32, i16)>(), tags(flexible)).prop_map(|((index, error), tags)| {
-        let mut p = ks::OffsetCommitResponsePartition::default();
-        p.partition_index = index;
-        p.error_code = error;
-        p.unknown_tagged_fields = tags;
-        p
-    });
-    let topic = (text(), vec(partition, 0..4), tags(flexible)).prop_map(|(n, partitions, tags)| {
-        let mut t = ks::OffsetCommitResponseTopic::default();
-        t.name = TopicName(sb(&n));
-        t.partitions = partitions;
-        t.unknown_tagged_fields = tags;
-        t
-    });
-    (i32_since(v, 3, 0), vec(topic, 0..4), tags(flexible))
+    let topics = commit_response_topics!(ks::OffsetCommitResponseTopic, ks::OffsetCommitResponsePartition, flexible);
+    (kafka_protocol_oracle::i32_since(v, 3, 0), topics, tags(flexible))
         .prop_map(|(throttle, topics, tags)| {
             let mut k = kp::OffsetCommitResponse::default();
             k.throttle_time_ms = throttle;

@@ -1,4 +1,4 @@
-//! Produce (v3-10) against the `kafka-protocol` crate as an oracle, both directions, every
+//! Produce (v3-12) against the `kafka-protocol` crate as an oracle, both directions, every
 //! version: (a) idem encode -> kafka-protocol decode, (b) kafka-protocol encode -> idem decode,
 //! (c) idem round trip, plus byte-identical re-encoding and whole-frame checks.
 
@@ -15,7 +15,7 @@ use kafka_protocol_oracle::*;
 use proptest::collection::vec;
 use proptest::prelude::*;
 
-const VERSIONS: std::ops::RangeInclusive<i16> = 3..=10;
+const VERSIONS: std::ops::RangeInclusive<i16> = 3..=12;
 
 // ---- strategies: kafka-protocol values valid for a version --------------------------------
 
@@ -250,7 +250,7 @@ fn request_frame_is_read_by_kafka_protocol() {
             partition_data: vec![idem::PartitionProduceData { index: 2, records: Some(b"batch bytes") }],
         }],
     };
-    for v in [8, 10] {
+    for v in [8, 10, 12] {
         check_request_frame::<KpRequest>(&req, v, 77);
     }
 }
@@ -264,7 +264,7 @@ fn kafka_protocol_response_frame_is_read_by_idem() {
                 kres::PartitionProduceResponse::default().with_index(2).with_base_offset(41),
             ]),
     ]);
-    for v in [8, 10] {
+    for v in [8, 10, 12] {
         check_response_frame(&kp, v, 77);
     }
 }

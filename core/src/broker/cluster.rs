@@ -600,7 +600,7 @@ impl Cluster {
         };
         let (v, corr) = (header.api_version, header.correlation_id);
         if !self.serves(key) {
-            return Err(format!("unsupported api key {} ({})", header.api_key, key.name()));
+            return Err(not_served(key));
         }
         if key != ApiKey::ApiVersions && !self.served(key).contains(v) {
             return Err(format!("unsupported version {v} of {}", key.name()));
@@ -636,6 +636,9 @@ impl Cluster {
             ApiKey::OffsetFetch => self.offset_fetch(broker_id, v, corr, &mut r)?,
             ApiKey::ListGroups => self.list_groups(broker_id, v, corr, &mut r)?,
             ApiKey::DescribeGroups => self.describe_groups(broker_id, v, corr, &mut r)?,
+            ApiKey::AddPartitionsToTxn | ApiKey::AddOffsetsToTxn | ApiKey::EndTxn | ApiKey::TxnOffsetCommit => {
+                return Err(not_served(key));
+            }
             ApiKey::Fetch => {
                 let body = r.rest();
                 match self.fetch(broker_id, v, corr, body, false)? {
@@ -672,6 +675,12 @@ impl Cluster {
         self.enqueue(conn, entry);
         Ok(())
     }
+}
+
+/// Why a request of an API this broker does not serve closes its connection (as one of an API
+/// key idem does not know).
+fn not_served(key: ApiKey) -> String {
+    format!("unsupported api key {} ({})", key.as_i16(), key.name())
 }
 
 /// A handler's answer to one request.

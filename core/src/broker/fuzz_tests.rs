@@ -6,9 +6,11 @@ use crate::broker::test_util::*;
 use crate::broker::{BrokerInput, BrokerOutput, ConnId};
 use crate::proto::ErrorCode;
 use crate::proto::api_versions::ApiVersionsRequest;
+use crate::proto::end_txn::EndTxnRequest;
 use crate::proto::init_producer_id::InitProducerIdRequest;
 use crate::proto::list_offsets::{ListOffsetsPartition, ListOffsetsRequest, ListOffsetsTopic};
 use crate::proto::metadata::{MetadataRequest, MetadataRequestTopic};
+use crate::proto::record_batch::control::{EndTransactionMarker, TransactionResult};
 use crate::proto::record_batch::{Compression, compress};
 use alloc::collections::BTreeSet;
 use alloc::vec;
@@ -23,6 +25,10 @@ fn seeds() -> Vec<Vec<u8>> {
         let z = if codec.is_enabled() { compressed_batch(1000, 0, 0, 3, "s", codec) } else { b.clone() };
         seeds.push(frame(9, 9, &produce_req("t", 0, &z, -1)));
     }
+    // An API the broker does not serve (a transaction API), and a Produce of a control batch.
+    seeds.push(frame(10, 3, &EndTxnRequest { transactional_id: "x", committed: true, ..Default::default() }));
+    let marker = EndTransactionMarker { result: TransactionResult::Commit, coordinator_epoch: 0 };
+    seeds.push(frame(11, 9, &produce_req("t", 0, &marker.control_batch(1000, 0, 0, 0), -1)));
     seeds
 }
 

@@ -419,7 +419,7 @@ pub(crate) fn negotiate(body: &[u8], version: i16) -> Option<Negotiation> {
         r.api_keys
             .iter()
             .find(|k| k.api_key == key.as_i16())
-            .and_then(|k| VersionRange { min: k.min_version, max: k.max_version }.highest_common(key.supported()))
+            .and_then(|k| VersionRange { min: k.min_version, max: k.max_version }.highest_common(key.negotiated()))
     };
     Some(Negotiation::Ready(Versions {
         produce: pick(ApiKey::Produce),

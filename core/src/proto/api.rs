@@ -38,6 +38,14 @@ pub enum ApiKey {
     ApiVersions = 18,
     /// InitProducerId (22).
     InitProducerId = 22,
+    /// AddPartitionsToTxn (24).
+    AddPartitionsToTxn = 24,
+    /// AddOffsetsToTxn (25).
+    AddOffsetsToTxn = 25,
+    /// EndTxn (26).
+    EndTxn = 26,
+    /// TxnOffsetCommit (28).
+    TxnOffsetCommit = 28,
     /// SaslAuthenticate (36).
     SaslAuthenticate = 36,
 }
@@ -66,7 +74,7 @@ impl VersionRange {
 
 impl ApiKey {
     /// Every API idem speaks, in key order.
-    pub const ALL: [ApiKey; 17] = [
+    pub const ALL: [ApiKey; 21] = [
         ApiKey::Produce,
         ApiKey::Fetch,
         ApiKey::ListOffsets,
@@ -83,6 +91,10 @@ impl ApiKey {
         ApiKey::SaslHandshake,
         ApiKey::ApiVersions,
         ApiKey::InitProducerId,
+        ApiKey::AddPartitionsToTxn,
+        ApiKey::AddOffsetsToTxn,
+        ApiKey::EndTxn,
+        ApiKey::TxnOffsetCommit,
         ApiKey::SaslAuthenticate,
     ];
 
@@ -105,6 +117,10 @@ impl ApiKey {
             17 => ApiKey::SaslHandshake,
             18 => ApiKey::ApiVersions,
             22 => ApiKey::InitProducerId,
+            24 => ApiKey::AddPartitionsToTxn,
+            25 => ApiKey::AddOffsetsToTxn,
+            26 => ApiKey::EndTxn,
+            28 => ApiKey::TxnOffsetCommit,
             36 => ApiKey::SaslAuthenticate,
             _ => return None,
         })
@@ -133,6 +149,10 @@ impl ApiKey {
             ApiKey::ListGroups => "ListGroups",
             ApiKey::ApiVersions => "ApiVersions",
             ApiKey::InitProducerId => "InitProducerId",
+            ApiKey::AddPartitionsToTxn => "AddPartitionsToTxn",
+            ApiKey::AddOffsetsToTxn => "AddOffsetsToTxn",
+            ApiKey::EndTxn => "EndTxn",
+            ApiKey::TxnOffsetCommit => "TxnOffsetCommit",
             ApiKey::SaslHandshake => "SaslHandshake",
             ApiKey::SaslAuthenticate => "SaslAuthenticate",
         }
@@ -141,7 +161,8 @@ impl ApiKey {
     /// The versions idem encodes and decodes for this API (requests and responses alike).
     pub const fn supported(self) -> VersionRange {
         let (min, max) = match self {
-            ApiKey::Produce => (3, 10),
+            // v11-12 (KIP-890) have v10's shape.
+            ApiKey::Produce => (3, 12),
             ApiKey::Fetch => (4, 12),
             ApiKey::ListOffsets => (1, 7),
             ApiKey::Metadata => (1, 12),
@@ -158,7 +179,14 @@ impl ApiKey {
             ApiKey::DescribeGroups => (0, 5),
             ApiKey::ListGroups => (0, 4),
             ApiKey::ApiVersions => (0, 3),
-            ApiKey::InitProducerId => (0, 4),
+            // v5 (KIP-890) has v4's shape; v6 (KIP-939, two-phase commit) is not spoken.
+            ApiKey::InitProducerId => (0, 5),
+            // The transaction APIs, at the versions a producer sends: AddPartitionsToTxn v4+ is
+            // the brokers' batched form (KIP-890), not spoken.
+            ApiKey::AddPartitionsToTxn => (0, 3),
+            ApiKey::AddOffsetsToTxn => (0, 4),
+            ApiKey::EndTxn => (0, 5),
+            ApiKey::TxnOffsetCommit => (0, 4),
             ApiKey::SaslHandshake => (0, 1),
             ApiKey::SaslAuthenticate => (0, 2),
         };
@@ -183,6 +211,10 @@ impl ApiKey {
             ApiKey::ListGroups => 3,
             ApiKey::ApiVersions => 3,
             ApiKey::InitProducerId => 2,
+            ApiKey::AddPartitionsToTxn => 3,
+            ApiKey::AddOffsetsToTxn => 3,
+            ApiKey::EndTxn => 3,
+            ApiKey::TxnOffsetCommit => 3,
             // SaslHandshake has no flexible version (i16::MAX: never).
             ApiKey::SaslHandshake => i16::MAX,
             ApiKey::SaslAuthenticate => 2,
@@ -204,6 +236,27 @@ impl ApiKey {
                 | ApiKey::DescribeGroups
                 | ApiKey::ListGroups
         )
+    }
+
+    /// Whether this is one of the transaction APIs (AddPartitionsToTxn, AddOffsetsToTxn, EndTxn,
+    /// TxnOffsetCommit): the codec speaks them, idem's broker does not serve them yet.
+    pub const fn is_transaction(self) -> bool {
+        matches!(self, ApiKey::AddPartitionsToTxn | ApiKey::AddOffsetsToTxn | ApiKey::EndTxn | ApiKey::TxnOffsetCommit)
+    }
+
+    /// The versions idem's producer and broker negotiate: the broker advertises and serves
+    /// these, the producer picks from them. [`supported`](Self::supported) except where the
+    /// codec is ahead of what they implement: Produce v11-12 and InitProducerId v5 (KIP-890:
+    /// a client sending them handles TRANSACTION_ABORTABLE, and Produce v12 adds partitions
+    /// to a transaction implicitly), so Produce stops at v10 and InitProducerId at v4.
+    pub const fn negotiated(self) -> VersionRange {
+        let supported = self.supported();
+        let max = match self {
+            ApiKey::Produce => 10,
+            ApiKey::InitProducerId => 4,
+            _ => supported.max,
+        };
+        VersionRange { max, ..supported }
     }
 
     /// Whether `version` of this API is flexible.

@@ -1,8 +1,8 @@
-//! Pieces shared by the consumer group codecs (FindCoordinator, JoinGroup, SyncGroup, Heartbeat,
-//! LeaveGroup, OffsetCommit, OffsetFetch, ListGroups, DescribeGroups): arrays of structures, of
-//! strings and of int32s, and the tagged-field section that closes every structure of a flexible
-//! version. (The fewest-bytes helpers are in
-//! [`reader`](super::reader).)
+//! Pieces shared by the consumer group and transaction codecs (FindCoordinator, JoinGroup,
+//! SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, ListGroups, DescribeGroups,
+//! AddPartitionsToTxn, TxnOffsetCommit, ...): arrays of structures, of strings and of int32s,
+//! and the tagged-field section that closes every structure of a flexible version. (The
+//! fewest-bytes helpers are in [`reader`](super::reader).)
 
 use alloc::vec::Vec;
 

@@ -1,4 +1,10 @@
-//! InitProducerId (key 22), versions 0-4. Flexible from v2.
+//! InitProducerId (key 22), versions 0-5. Flexible from v2.
+//!
+//! Every version carries the (nullable) transactional id and the transaction timeout; v3 adds
+//! the current producer id and epoch to the request, to bump the epoch (KIP-360); v4 the error
+//! PRODUCER_FENCED (KIP-588); v5 is v4's shape with TRANSACTION_ABORTABLE (KIP-890). v6
+//! (KIP-939, two-phase commit) is not spoken. idem's producer and broker negotiate up to v4
+//! ([`ApiKey::negotiated`]).
 
 /// The last epoch a producer id is used with: Kafka treats an epoch of `i16::MAX - 1` or more
 /// as exhausted (`TransactionMetadata.isEpochExhausted`); past it a fresh id is needed.
@@ -141,7 +147,7 @@ mod tests {
 
     #[test]
     fn round_trip_and_truncation_every_version() {
-        for v in 0..=4 {
+        for v in 0..=5 {
             let (req, resp) = (sample_request(v), sample_response());
             check_truncations(&req, v, &mut Vec::new());
             check_truncations(&resp, v, &mut Vec::new());
@@ -150,7 +156,7 @@ mod tests {
 
     #[test]
     fn null_transactional_id_in_every_version() {
-        for v in 0..=4 {
+        for v in 0..=5 {
             let req = InitProducerIdRequest { transactional_id: None, ..sample_request(v) };
             let mut out = Vec::new();
             req.encode(v, &mut out).unwrap();
@@ -160,15 +166,15 @@ mod tests {
 
     #[test]
     fn unsupported_versions_are_typed_errors() {
-        let err = EncodeError::UnsupportedVersion { api_key: 22, version: 5 };
-        assert_eq!(sample_request(4).encode(5, &mut Vec::new()), Err(err));
-        assert_eq!(sample_response().encode(5, &mut Vec::new()), Err(err));
+        let err = EncodeError::UnsupportedVersion { api_key: 22, version: 6 };
+        assert_eq!(sample_request(4).encode(6, &mut Vec::new()), Err(err));
+        assert_eq!(sample_response().encode(6, &mut Vec::new()), Err(err));
         let err = EncodeError::UnsupportedVersion { api_key: 22, version: -1 };
         assert_eq!(sample_response().encode(-1, &mut Vec::new()), Err(err));
-        let err = DecodeError::UnsupportedVersion { api_key: 22, version: 5 };
+        let err = DecodeError::UnsupportedVersion { api_key: 22, version: 6 };
         let bytes = [0u8; 64];
-        assert_eq!(InitProducerIdRequest::decode(&mut Reader::new(&bytes), 5), Err(err));
-        assert_eq!(InitProducerIdResponse::decode(&mut Reader::new(&bytes), 5), Err(err));
+        assert_eq!(InitProducerIdRequest::decode(&mut Reader::new(&bytes), 6), Err(err));
+        assert_eq!(InitProducerIdResponse::decode(&mut Reader::new(&bytes), 6), Err(err));
     }
 
     #[test]

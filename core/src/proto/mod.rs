@@ -30,8 +30,11 @@ pub mod header;
 pub mod reader;
 pub mod writer;
 
+pub mod add_offsets_to_txn;
+pub mod add_partitions_to_txn;
 pub mod api_versions;
 pub mod describe_groups;
+pub mod end_txn;
 pub mod fetch;
 pub mod find_coordinator;
 pub mod heartbeat;
@@ -50,6 +53,7 @@ pub mod sasl_handshake;
 pub mod sync_group;
 #[cfg(test)]
 pub(crate) mod test_util;
+pub mod txn_offset_commit;
 
 pub use api::{ApiKey, VersionRange};
 pub use error::{DecodeError, EncodeError, FrameError};

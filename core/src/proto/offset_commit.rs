@@ -133,24 +133,7 @@ impl<'a> Message<'a> for OffsetCommitRequest<'a> {
         if version <= 4 {
             m.retention_time_ms = r.i64()?;
         }
-        let s = min_string(flexible);
-        let min_partition = 12 + if version >= 6 { 4 } else { 0 } + s;
-        m.topics = structs(r, flexible, s + min_array(flexible), |r| {
-            let name = r.string(flexible)?;
-            let partitions = structs(r, flexible, min_partition, |r| {
-                let mut p = OffsetCommitRequestPartition {
-                    partition_index: r.i32()?,
-                    committed_offset: r.i64()?,
-                    ..OffsetCommitRequestPartition::default()
-                };
-                if version >= 6 {
-                    p.committed_leader_epoch = r.i32()?;
-                }
-                p.committed_metadata = r.nullable_string(flexible)?;
-                Ok(p)
-            })?;
-            Ok(OffsetCommitRequestTopic { name, partitions })
-        })?;
+        m.topics = request_topics(r, flexible, version >= 6)?;
         end(r, flexible)?;
         Ok(m)
     }
@@ -167,20 +150,87 @@ impl OffsetCommitRequest<'_> {
         if version <= 4 {
             out.put_i64(self.retention_time_ms);
         }
-        put_structs(out, flexible, &self.topics, |out, t| {
-            out.put_string(flexible, t.name)?;
-            put_structs(out, flexible, &t.partitions, |out, p| {
-                out.put_i32(p.partition_index);
-                out.put_i64(p.committed_offset);
-                if version >= 6 {
-                    out.put_i32(p.committed_leader_epoch);
-                }
-                out.put_nullable_string(flexible, p.committed_metadata)
-            })
-        })?;
+        put_request_topics(out, flexible, &self.topics, version >= 6)?;
         put_end(out, flexible);
         Ok(())
     }
+}
+
+/// Writes the topics of an offset commit (OffsetCommit, TxnOffsetCommit): each topic's name and
+/// partitions, with the leader epoch of each offset if `leader_epoch` (the version carries it).
+pub(crate) fn put_request_topics(
+    out: &mut Vec<u8>,
+    flexible: bool,
+    topics: &[OffsetCommitRequestTopic<'_>],
+    leader_epoch: bool,
+) -> Result<(), EncodeError> {
+    put_structs(out, flexible, topics, |out, t| {
+        out.put_string(flexible, t.name)?;
+        put_structs(out, flexible, &t.partitions, |out, p| {
+            out.put_i32(p.partition_index);
+            out.put_i64(p.committed_offset);
+            if leader_epoch {
+                out.put_i32(p.committed_leader_epoch);
+            }
+            out.put_nullable_string(flexible, p.committed_metadata)
+        })
+    })
+}
+
+/// Reads what [`put_request_topics`] writes.
+pub(crate) fn request_topics<'a>(
+    r: &mut Reader<'a>,
+    flexible: bool,
+    leader_epoch: bool,
+) -> Result<Vec<OffsetCommitRequestTopic<'a>>, DecodeError> {
+    let s = min_string(flexible);
+    let min_partition = 12 + if leader_epoch { 4 } else { 0 } + s;
+    structs(r, flexible, s + min_array(flexible), |r| {
+        let name = r.string(flexible)?;
+        let partitions = structs(r, flexible, min_partition, |r| {
+            let mut p = OffsetCommitRequestPartition {
+                partition_index: r.i32()?,
+                committed_offset: r.i64()?,
+                ..OffsetCommitRequestPartition::default()
+            };
+            if leader_epoch {
+                p.committed_leader_epoch = r.i32()?;
+            }
+            p.committed_metadata = r.nullable_string(flexible)?;
+            Ok(p)
+        })?;
+        Ok(OffsetCommitRequestTopic { name, partitions })
+    })
+}
+
+/// Writes the per-partition results of an offset commit (OffsetCommit, TxnOffsetCommit).
+pub(crate) fn put_response_topics(
+    out: &mut Vec<u8>,
+    flexible: bool,
+    topics: &[OffsetCommitResponseTopic<'_>],
+) -> Result<(), EncodeError> {
+    put_structs(out, flexible, topics, |out, t| {
+        out.put_string(flexible, t.name)?;
+        put_structs(out, flexible, &t.partitions, |out, p| {
+            out.put_i32(p.partition_index);
+            out.put_i16(p.error_code);
+            Ok(())
+        })
+    })
+}
+
+/// Reads what [`put_response_topics`] writes.
+pub(crate) fn response_topics<'a>(
+    r: &mut Reader<'a>,
+    flexible: bool,
+) -> Result<Vec<OffsetCommitResponseTopic<'a>>, DecodeError> {
+    structs(r, flexible, min_string(flexible) + min_array(flexible), |r| {
+        let name = r.string(flexible)?;
+        let partitions = structs(r, flexible, 6, |r| {
+            Ok(OffsetCommitResponsePartition { partition_index: r.i32()?, error_code: r.i16()? })
+        })?;
+        Ok(OffsetCommitResponseTopic { name, partitions })
+    })
 }
 
 impl<'a> Message<'a> for OffsetCommitResponse<'a> {
@@ -192,14 +242,7 @@ impl<'a> Message<'a> for OffsetCommitResponse<'a> {
             if version >= 3 {
                 out.put_i32(self.throttle_time_ms);
             }
-            put_structs(out, flexible, &self.topics, |out, t| {
-                out.put_string(flexible, t.name)?;
-                put_structs(out, flexible, &t.partitions, |out, p| {
-                    out.put_i32(p.partition_index);
-                    out.put_i16(p.error_code);
-                    Ok(())
-                })
-            })?;
+            put_response_topics(out, flexible, &self.topics)?;
             put_end(out, flexible);
             Ok(())
         })
@@ -211,13 +254,7 @@ impl<'a> Message<'a> for OffsetCommitResponse<'a> {
         if version >= 3 {
             m.throttle_time_ms = r.i32()?;
         }
-        m.topics = structs(r, flexible, min_string(flexible) + min_array(flexible), |r| {
-            let name = r.string(flexible)?;
-            let partitions = structs(r, flexible, 6, |r| {
-                Ok(OffsetCommitResponsePartition { partition_index: r.i32()?, error_code: r.i16()? })
-            })?;
-            Ok(OffsetCommitResponseTopic { name, partitions })
-        })?;
+        m.topics = response_topics(r, flexible)?;
         end(r, flexible)?;
         Ok(m)
     }

@@ -1,5 +1,11 @@
-//! Produce (key 0), versions 3-10. Flexible from v9. Since v3 each partition carries exactly
+//! Produce (key 0), versions 3-12. Flexible from v9. Since v3 each partition carries exactly
 //! one RecordBatch (magic 2) in `records`.
+//!
+//! v10 adds the KIP-951 leader hints (tagged fields `current_leader` and `node_endpoints` of
+//! the response); v11 is v10's shape with the error TRANSACTION_ABORTABLE (KIP-890), v12 v11's
+//! shape for transactions v2 (KIP-890 part 2: a transactional Produce adds its partition to the
+//! transaction itself). v13 (topic ids, KIP-516) is not spoken. idem's producer and broker
+//! negotiate up to v10 ([`ApiKey::negotiated`]).
 
 use alloc::vec::Vec;
 

@@ -19,9 +19,16 @@ use alloc::vec::Vec;
 
 /// Length of the fixed RecordBatch v2 header (baseOffset .. recordCount).
 pub const RECORD_BATCH_OVERHEAD: usize = 61;
+/// Attributes bit 4: the batch is part of a transaction (Kafka's
+/// `DefaultRecordBatch.TRANSACTIONAL_FLAG_MASK`).
+pub const ATTR_TRANSACTIONAL: i16 = 0x10;
+/// Attributes bit 5: the batch holds control records, not data (Kafka's
+/// `DefaultRecordBatch.CONTROL_FLAG_MASK`); see [`control`].
+pub const ATTR_CONTROL: i16 = 0x20;
 
 mod builder;
 pub mod compression;
+pub mod control;
 pub use builder::{RecordBatchBuilder, restamp, set_base_offset, set_partition_leader_epoch};
 pub use compression::{CompressionContext, CompressionError, compress, decompress};
 
@@ -142,14 +149,14 @@ impl RecordBatchHeader {
         Compression::from_bits(bits).ok_or(DecodeError::UnsupportedCompression(bits))
     }
 
-    /// Attribute bit 4.
+    /// Attribute bit 4 ([`ATTR_TRANSACTIONAL`]).
     pub fn is_transactional(&self) -> bool {
-        self.attributes & 0x10 != 0
+        self.attributes & ATTR_TRANSACTIONAL != 0
     }
 
-    /// Attribute bit 5.
+    /// Attribute bit 5 ([`ATTR_CONTROL`]).
     pub fn is_control(&self) -> bool {
-        self.attributes & 0x20 != 0
+        self.attributes & ATTR_CONTROL != 0
     }
 
     /// Attribute bit 3: timestamps are LogAppendTime (else CreateTime).

@@ -1,9 +1,11 @@
 //! Sample values per message for the hostile-input test: rich (non-empty arrays, strings,
 //! nulls) and default.
 
-use idem_core::proto::ApiKey;
+use idem_core::proto::add_offsets_to_txn::*;
+use idem_core::proto::add_partitions_to_txn::*;
 use idem_core::proto::api_versions::*;
 use idem_core::proto::describe_groups::*;
+use idem_core::proto::end_txn::*;
 use idem_core::proto::fetch::*;
 use idem_core::proto::init_producer_id::*;
 use idem_core::proto::list_groups::*;
@@ -14,6 +16,8 @@ use idem_core::proto::offset_fetch::*;
 use idem_core::proto::produce::*;
 use idem_core::proto::sasl_authenticate::*;
 use idem_core::proto::sasl_handshake::*;
+use idem_core::proto::txn_offset_commit::*;
+use idem_core::proto::{ApiKey, ErrorCode};
 use idem_core::proto::{find_coordinator::*, heartbeat::*, join_group::*, leave_group::*, sync_group::*};
 
 pub fn api_versions_request() -> Vec<ApiVersionsRequest<'static>> {
@@ -451,4 +455,96 @@ pub fn describe_groups_response() -> Vec<DescribeGroupsResponse<'static>> {
         groups: vec![DescribedGroup { members: vec![static_member], authorized_operations: 0x0F, ..group }],
     };
     vec![plain, rich, Default::default()]
+}
+
+pub fn add_partitions_to_txn_request() -> Vec<AddPartitionsToTxnRequest<'static>> {
+    let topics = vec![
+        AddPartitionsToTxnTopic { name: "orders", partitions: vec![0, 1, 7] },
+        AddPartitionsToTxnTopic { name: "audit", partitions: vec![] },
+    ];
+    let req =
+        AddPartitionsToTxnRequest { transactional_id: "payments-txn", producer_id: 4711, producer_epoch: 2, topics };
+    vec![req, Default::default()]
+}
+
+pub fn add_partitions_to_txn_response() -> Vec<AddPartitionsToTxnResponse<'static>> {
+    let p = |i, e| AddPartitionsToTxnPartitionResult { partition_index: i, partition_error_code: e };
+    let results_by_topic = vec![
+        AddPartitionsToTxnTopicResult {
+            name: "orders",
+            results_by_partition: vec![p(0, 0), p(1, ErrorCode::CONCURRENT_TRANSACTIONS.0)],
+        },
+        AddPartitionsToTxnTopicResult { name: "audit", results_by_partition: vec![] },
+    ];
+    vec![AddPartitionsToTxnResponse { throttle_time_ms: 2, results_by_topic }, Default::default()]
+}
+
+pub fn add_offsets_to_txn_request() -> Vec<AddOffsetsToTxnRequest<'static>> {
+    let req = AddOffsetsToTxnRequest {
+        transactional_id: "payments-txn",
+        producer_id: 4711,
+        producer_epoch: 2,
+        group_id: "billing",
+    };
+    vec![req, Default::default()]
+}
+
+pub fn add_offsets_to_txn_response() -> Vec<AddOffsetsToTxnResponse> {
+    vec![AddOffsetsToTxnResponse { throttle_time_ms: 1, error_code: ErrorCode::PRODUCER_FENCED.0 }, Default::default()]
+}
+
+pub fn end_txn_request() -> Vec<EndTxnRequest<'static>> {
+    let commit =
+        EndTxnRequest { transactional_id: "payments-txn", producer_id: 4711, producer_epoch: 2, committed: true };
+    vec![commit.clone(), EndTxnRequest { committed: false, ..commit }, Default::default()]
+}
+
+pub fn end_txn_response() -> Vec<EndTxnResponse> {
+    vec![
+        EndTxnResponse { throttle_time_ms: 1, error_code: 0, producer_id: 4711, producer_epoch: 3 },
+        Default::default(),
+    ]
+}
+
+pub fn txn_offset_commit_request() -> Vec<TxnOffsetCommitRequest<'static>> {
+    let partitions = vec![
+        TxnOffsetCommitRequestPartition {
+            partition_index: 0,
+            committed_offset: 42,
+            committed_leader_epoch: 3,
+            committed_metadata: Some("m"),
+        },
+        TxnOffsetCommitRequestPartition {
+            partition_index: 1,
+            committed_offset: 7,
+            committed_metadata: None,
+            ..Default::default()
+        },
+    ];
+    let topics = vec![TxnOffsetCommitRequestTopic { name: "orders", partitions }];
+    let plain = TxnOffsetCommitRequest {
+        transactional_id: "payments-txn",
+        group_id: "billing",
+        producer_id: 4711,
+        producer_epoch: 2,
+        topics,
+        ..Default::default()
+    };
+    // The consumer's group metadata (v3+).
+    let member = TxnOffsetCommitRequest {
+        generation_id: 5,
+        member_id: "consumer-1",
+        group_instance_id: Some("host-a"),
+        ..plain.clone()
+    };
+    vec![plain, member, Default::default()]
+}
+
+pub fn txn_offset_commit_response() -> Vec<TxnOffsetCommitResponse<'static>> {
+    let partitions = vec![
+        TxnOffsetCommitResponsePartition { partition_index: 0, error_code: 0 },
+        TxnOffsetCommitResponsePartition { partition_index: 1, error_code: ErrorCode::UNKNOWN_MEMBER_ID.0 },
+    ];
+    let topics = vec![TxnOffsetCommitResponseTopic { name: "orders", partitions }];
+    vec![TxnOffsetCommitResponse { throttle_time_ms: 2, topics }, Default::default()]
 }

@@ -282,3 +282,144 @@ pub fn corruptions_do_not_panic(bytes: &[u8], decode: impl Fn(&[u8])) {
         decode(&buf[..i]);
     }
 }
+
+// ---- offset commits: OffsetCommit and TxnOffsetCommit share their topics' fields ----------
+
+/// idem's topics of an offset commit request (OffsetCommit, TxnOffsetCommit) from
+/// kafka-protocol's (each API has its own types with the same fields), borrowing the strings.
+#[macro_export]
+macro_rules! commit_request_topics_to_idem {
+    ($topics:expr) => {
+        $topics
+            .iter()
+            .map(|t| ::idem_core::proto::offset_commit::OffsetCommitRequestTopic {
+                name: t.name.as_str(),
+                partitions: t
+                    .partitions
+                    .iter()
+                    .map(|p| ::idem_core::proto::offset_commit::OffsetCommitRequestPartition {
+                        partition_index: p.partition_index,
+                        committed_offset: p.committed_offset,
+                        committed_leader_epoch: p.committed_leader_epoch,
+                        committed_metadata: $crate::kafka_protocol_oracle::os(&p.committed_metadata),
+                    })
+                    .collect(),
+            })
+            .collect()
+    };
+}
+
+/// Asserts that idem's offset commit request topics are kafka-protocol's, field for field.
+#[macro_export]
+macro_rules! assert_same_commit_request_topics {
+    ($idem:expr, $kp:expr) => {{
+        assert_eq!($idem.len(), $kp.len());
+        for (a, b) in $idem.iter().zip($kp) {
+            assert_eq!(a.name, b.name.as_str());
+            assert_eq!(a.partitions.len(), b.partitions.len());
+            for (p, q) in a.partitions.iter().zip(&b.partitions) {
+                assert_eq!(p.partition_index, q.partition_index);
+                assert_eq!(p.committed_offset, q.committed_offset);
+                assert_eq!(p.committed_leader_epoch, q.committed_leader_epoch);
+                assert_eq!(p.committed_metadata, $crate::kafka_protocol_oracle::os(&q.committed_metadata));
+            }
+        }
+    }};
+}
+
+/// Implements [`Oracle`] for an offset commit response of kafka-protocol (`$kp`: OffsetCommit's
+/// or TxnOffsetCommit's, whose fields are the same) and its idem type `$idem`.
+#[macro_export]
+macro_rules! commit_response_oracle {
+    ($kp:ty, $idem:ident) => {
+        impl $crate::kafka_protocol_oracle::Oracle for $kp {
+            type Idem<'a> = $idem<'a>;
+
+            fn to_idem(&self) -> $idem<'_> {
+                let topics = self.topics.iter().map(|t| ::idem_core::proto::offset_commit::OffsetCommitResponseTopic {
+                    name: t.name.as_str(),
+                    partitions: t
+                        .partitions
+                        .iter()
+                        .map(|p| ::idem_core::proto::offset_commit::OffsetCommitResponsePartition {
+                            partition_index: p.partition_index,
+                            error_code: p.error_code,
+                        })
+                        .collect(),
+                });
+                $idem { throttle_time_ms: self.throttle_time_ms, topics: topics.collect() }
+            }
+
+            fn assert_same(i: &$idem<'_>, k: &Self) {
+                assert_eq!(i.throttle_time_ms, k.throttle_time_ms);
+                assert_eq!(i.topics.len(), k.topics.len());
+                for (a, b) in i.topics.iter().zip(&k.topics) {
+                    assert_eq!(a.name, b.name.as_str());
+                    assert_eq!(a.partitions.len(), b.partitions.len());
+                    for (p, q) in a.partitions.iter().zip(&b.partitions) {
+                        assert_eq!(p.partition_index, q.partition_index);
+                        assert_eq!(p.error_code, q.error_code);
+                    }
+                }
+            }
+        }
+    };
+}
+
+/// A strategy of kafka-protocol offset commit request topics (types `$topic`, `$partition`) in
+/// version `$v`: the leader epoch from version `$epoch_since` on, unknown tagged fields when
+/// `$flexible`.
+#[macro_export]
+macro_rules! commit_request_topics {
+    ($topic:ty, $partition:ty, $v:expr, $epoch_since:expr, $flexible:expr) => {{
+        use ::proptest::prelude::*;
+        use $crate::kafka_protocol_oracle::{i32_since, nullable_string, sb, tags, text};
+        let partition = (any::<(i32, i64)>(), i32_since($v, $epoch_since, -1), nullable_string(), tags($flexible))
+            .prop_map(|((index, offset), epoch, metadata, tags)| {
+                let mut p = <$partition>::default();
+                p.partition_index = index;
+                p.committed_offset = offset;
+                p.committed_leader_epoch = epoch;
+                p.committed_metadata = metadata;
+                p.unknown_tagged_fields = tags;
+                p
+            });
+        let topic = (text(), ::proptest::collection::vec(partition, 0..4), tags($flexible)).prop_map(
+            |(n, partitions, tags)| {
+                let mut t = <$topic>::default();
+                t.name = ::kafka_protocol::messages::TopicName(sb(&n));
+                t.partitions = partitions;
+                t.unknown_tagged_fields = tags;
+                t
+            },
+        );
+        ::proptest::collection::vec(topic, 0..4)
+    }};
+}
+
+/// A strategy of kafka-protocol offset commit response topics (types `$topic`, `$partition`),
+/// with unknown tagged fields when `$flexible`.
+#[macro_export]
+macro_rules! commit_response_topics {
+    ($topic:ty, $partition:ty, $flexible:expr) => {{
+        use ::proptest::prelude::*;
+        use $crate::kafka_protocol_oracle::{sb, tags, text};
+        let partition = (any::<(i32, i16)>(), tags($flexible)).prop_map(|((index, error), tags)| {
+            let mut p = <$partition>::default();
+            p.partition_index = index;
+            p.error_code = error;
+            p.unknown_tagged_fields = tags;
+            p
+        });
+        let topic = (text(), ::proptest::collection::vec(partition, 0..4), tags($flexible)).prop_map(
+            |(n, partitions, tags)| {
+                let mut t = <$topic>::default();
+                t.name = ::kafka_protocol::messages::TopicName(sb(&n));
+                t.partitions = partitions;
+                t.unknown_tagged_fields = tags;
+                t
+            },
+        );
+        ::proptest::collection::vec(topic, 0..4)
+    }};
+}

@@ -7,10 +7,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 impl Cluster {
-    /// The versions of `key` this cluster serves: what idem speaks, capped by
-    /// `ClusterConfig::max_versions`.
+    /// The versions of `key` this cluster serves: what idem negotiates
+    /// ([`ApiKey::negotiated`]), capped by `ClusterConfig::max_versions`.
     pub(crate) fn served(&self, key: ApiKey) -> VersionRange {
-        let mut range = key.supported();
+        let mut range = key.negotiated();
         if key == ApiKey::SaslHandshake {
             // SaslHandshake v0 (raw tokens) is not served, as Kafka 4.0 (KIP-896).
             range.min = super::sasl::FIRST_HANDSHAKE_VERSION;
@@ -19,10 +19,11 @@ impl Cluster {
         VersionRange { max: cap.map_or(range.max, |c| c.min(range.max)), ..range }
     }
 
-    /// Whether this broker serves `key` at all: every API idem speaks (a place to switch one
-    /// off, so that ApiVersions advertises exactly what is served).
-    pub(crate) fn serves(&self, _key: ApiKey) -> bool {
-        true
+    /// Whether this broker serves `key` at all: every API idem speaks but the transaction APIs
+    /// (the codec has them, no coordinator answers them yet), so that ApiVersions advertises
+    /// exactly what is served.
+    pub(crate) fn serves(&self, key: ApiKey) -> bool {
+        !key.is_transaction()
     }
 
     /// Every API this broker serves with its version range.

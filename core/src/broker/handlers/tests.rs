@@ -10,6 +10,7 @@ use crate::proto::list_offsets::{
 };
 use crate::proto::metadata::{MetadataRequest, MetadataRequestTopic, MetadataResponse};
 use crate::proto::produce::{PartitionProduceData, ProduceRequest, ProduceResponse, TopicProduceData};
+use crate::proto::record_batch::control::{EndTransactionMarker, TransactionResult};
 use crate::proto::record_batch::{
     Compression, CompressionContext, ProducerStamp, RecordBatchBuilder, batches, compress,
 };
@@ -73,13 +74,18 @@ fn api_versions_lists_every_api_and_falls_back_for_too_new_versions() {
         );
         let r: ApiVersionsResponse = decode(&body, v.into(), v);
         assert_eq!(r.error_code, ErrorCode::NONE.0);
-        assert_eq!(r.api_keys.len(), ApiKey::ALL.len(), "every API idem speaks is served and advertised");
-        for k in ApiKey::ALL {
+        let served: Vec<ApiKey> = ApiKey::ALL.into_iter().filter(|k| !k.is_transaction()).collect();
+        assert_eq!(r.api_keys.len(), served.len(), "every API idem serves is advertised, and only those");
+        assert_eq!(served.len(), ApiKey::ALL.len() - 4, "the transaction APIs are not served");
+        for k in served {
             let e = r.api_keys.iter().find(|a| a.api_key == k.as_i16()).unwrap();
             // SaslHandshake v0 (raw tokens) is not served, as Kafka 4.0 (KIP-896).
             let min = if k == ApiKey::SaslHandshake { 1 } else { k.supported().min };
-            assert_eq!((e.min_version, e.max_version), (min, k.supported().max));
+            assert_eq!((e.min_version, e.max_version), (min, k.negotiated().max));
         }
+        // The codec is ahead of what is negotiated for Produce (v11-12) and InitProducerId (v5).
+        let max = |key: ApiKey| r.api_keys.iter().find(|a| a.api_key == key.as_i16()).map(|a| a.max_version);
+        assert_eq!((max(ApiKey::Produce), max(ApiKey::InitProducerId)), (Some(10), Some(4)));
     }
     // v4 is not supported: v0-shaped UNSUPPORTED_VERSION; the body is not even looked at.
     let mut f = frame(5, 3, &ApiVersionsRequest::default());
@@ -256,6 +262,9 @@ fn produce_rejects_corrupt_and_misdirected_batches() {
     assert_eq!(produce(&mut c, 1, 9, 0, &two).0, ErrorCode::INVALID_RECORD.0);
     assert_eq!(produce(&mut c, 1, 9, 0, &good[..20]).0, ErrorCode::CORRUPT_MESSAGE.0);
     assert_eq!(produce(&mut c, 1, 9, 0, b"").0, ErrorCode::CORRUPT_MESSAGE.0);
+    // A control batch (a transaction marker) is the coordinator's to write, never a producer's.
+    let marker = EndTransactionMarker { result: TransactionResult::Commit, coordinator_epoch: 0 };
+    assert_eq!(produce(&mut c, 1, 9, 0, &marker.control_batch(1000, 0, 0, 0)).0, ErrorCode::INVALID_RECORD.0);
     assert_eq!(produce(&mut c, 1, 9, 7, &good).0, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION.0);
     // Partition 1 is led by broker 1: NOT_LEADER_OR_FOLLOWER with a KIP-951 hint in v10.
     let body = roundtrip(&mut c, 1, 4, 10, &produce_req("t", 1, &good, -1));

@@ -45,7 +45,7 @@ fn response() -> ProduceResponse<'static> {
 
 #[test]
 fn unsupported_versions_are_typed_errors() {
-    for v in [-1, 0, 2, 11, i16::MAX] {
+    for v in [-1, 0, 2, 13, i16::MAX] {
         let enc = EncodeError::UnsupportedVersion { api_key: 0, version: v };
         let dec = DecodeError::UnsupportedVersion { api_key: 0, version: v };
         let mut out = Vec::new();
@@ -60,7 +60,7 @@ fn unsupported_versions_are_typed_errors() {
 
 #[test]
 fn truncated_input_is_an_error_at_every_cut() {
-    for v in 3..=10 {
+    for v in 3..=12 {
         check_truncations(&request(), v, &mut Vec::new());
         let mut expect = response();
         let p = &mut expect.responses[0].partition_responses[0];
@@ -120,7 +120,7 @@ fn minimal_elements_fit_their_minimum_size() {
     let minimal_partition = PartitionProduceData { index: 0, records: None };
     let minimal_response_partition = PartitionProduceResponse::default();
     let minimal_error = BatchIndexAndErrorMessage { batch_index: 0, batch_index_error_message: None };
-    for v in 3..=10 {
+    for v in 3..=12 {
         let flexible = v >= 9;
         let req = ProduceRequest { topic_data: vec![minimal_topic(); K], ..ProduceRequest::default() };
         check_truncations(&req, v, &mut Vec::new());

@@ -163,8 +163,14 @@ impl RecordBatchBuilder {
     /// 0 (no compression, CreateTime), timestamps (max timestamp -1 for an empty batch), the
     /// producer stamp, and the CRC-32C. The bytes are final: a retry sends exactly these bytes.
     pub fn seal(self, stamp: ProducerStamp) -> Vec<u8> {
+        self.seal_flagged(stamp, 0)
+    }
+
+    /// [`RecordBatchBuilder::seal`] with `flags` (attribute bits above the codec's, e.g.
+    /// [`ATTR_TRANSACTIONAL`](super::ATTR_TRANSACTIONAL)) set in the attributes.
+    pub(super) fn seal_flagged(self, stamp: ProducerStamp, flags: i16) -> Vec<u8> {
         let (mut buf, header) = self.into_parts();
-        header.write(&mut buf, Compression::None, stamp);
+        header.write(&mut buf, i16::from(Compression::None.bits()) | flags, stamp);
         buf
     }
 
@@ -233,7 +239,7 @@ impl RecordBatchBuilder {
     ) -> (Vec<u8>, Result<Compression, CompressionError>) {
         let (mut buf, header) = self.into_parts();
         if codec == Compression::None {
-            header.write(&mut buf, Compression::None, stamp);
+            header.write(&mut buf, i16::from(Compression::None.bits()), stamp);
             return (buf, Ok(Compression::None));
         }
         let mut scratch = core::mem::take(&mut ctx.scratch);
@@ -251,7 +257,7 @@ impl RecordBatchBuilder {
             Err(e) => Err(e),
         };
         ctx.scratch = scratch;
-        header.write(&mut buf, *used.as_ref().unwrap_or(&Compression::None), stamp);
+        header.write(&mut buf, i16::from(used.as_ref().unwrap_or(&Compression::None).bits()), stamp);
         (buf, used)
     }
 
@@ -270,11 +276,10 @@ struct SealHeader {
 }
 
 impl SealHeader {
-    /// Fills in the header reserved at the front of `buf` (whose length is now final) and the
-    /// CRC-32C.
-    fn write(&self, buf: &mut [u8], codec: Compression, stamp: ProducerStamp) {
+    /// Fills in the header reserved at the front of `buf` (whose length is now final), with
+    /// `attributes`, and the CRC-32C.
+    fn write(&self, buf: &mut [u8], attributes: i16, stamp: ProducerStamp) {
         let batch_length = (buf.len() - LOG_OVERHEAD) as i32;
-        let attributes = i16::from(codec.bits());
         let mut h = [0u8; RECORD_BATCH_OVERHEAD];
         let fields: [(usize, &[u8]); 12] = [
             (OFF_BASE_OFFSET, &0i64.to_be_bytes()),
