@@ -263,6 +263,7 @@
 extern crate alloc;
 
 pub mod broker;
+pub mod consumer;
 pub mod crc32c;
 pub mod debug;
 pub mod producer;
