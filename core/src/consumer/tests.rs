@@ -592,3 +592,52 @@ fn corrupted_answers_in_a_whole_run_never_panic() {
         }
     }
 }
+
+#[test]
+fn leader_moves_and_broker_bounces_refresh_metadata_and_lose_nothing() {
+    let mut w = World::new("leader_move=700ms,broker_bounce=4s:1s", &[]);
+    let a = w.join("g", &[]);
+    let b = w.join("g", &[]);
+    for round in 0..4 {
+        w.produce(25, &format!("r{round}"));
+        w.run_until(Duration::from_secs(120), "read", |w| {
+            w.delivered == 25 * (round + 1) && w.total_read() == w.delivered
+        });
+    }
+    w.assert_exactly_once();
+    assert!(w.read(a).len() + w.read(b).len() == 100);
+    assert!(!w.members.iter().flat_map(|m| &m.events).any(|e| matches!(e, ConsumerEvent::Error(_))));
+}
+
+#[test]
+fn auto_commit_and_a_static_member_back_in_its_place() {
+    let mut w = World::new("", &[]);
+    let settings = [("enable.auto.commit", "true"), ("auto.commit.interval.ms", "1000"), ("group.instance.id", "s1")];
+    let a = w.join("g", &settings);
+    let b = w.join("g", &[]);
+    w.run_until(MINUTE, "two members", |w| {
+        w.assigned_gen(a).is_some() && w.assigned_gen(a) == w.assigned_gen(b) && w.partitions_now(a).len() == 2
+    });
+    w.produce(40, "a");
+    w.run_until(MINUTE, "read", |w| w.total_read() == 40);
+    // Auto-commit runs every second: A's positions are committed without a call.
+    w.run_for(Duration::from_millis(1500));
+    let committed = |w: &World| {
+        w.members[a].events.iter().any(|e| matches!(e, ConsumerEvent::Committed { offsets } if !offsets.is_empty()))
+    };
+    assert!(committed(&w));
+    let a_parts = w.partitions_now(a);
+    let gen_b = w.assigned_gen(b);
+    // A's process dies; its replacement with the same group.instance.id takes its place within
+    // the session: no rebalance (B keeps its generation and partitions), nothing read twice.
+    w.members[a].dead = true;
+    w.run_for(Duration::from_secs(2));
+    let a2 = w.join("g", &settings);
+    w.run_until(MINUTE, "back in place", |w| w.assigned_gen(a2).is_some() && !w.partitions_now(a2).is_empty());
+    assert_eq!(w.partitions_now(a2), a_parts);
+    assert_eq!(w.assigned_gen(b), gen_b);
+    assert!(!w.members[b].events.iter().any(|e| matches!(e, ConsumerEvent::Revoked { .. })));
+    w.produce(20, "b");
+    w.run_until(MINUTE, "read", |w| w.delivered == 60 && w.total_read() == 60);
+    w.assert_exactly_once();
+}
