@@ -39,6 +39,8 @@ struct World {
     /// Flip a byte of a broker's answer to a consumer with this probability.
     corrupt: f64,
     rng: crate::rand::Rng,
+    /// Requests the consumers sent, per API key.
+    sent: BTreeMap<i16, usize>,
 }
 
 const BROKERS: i32 = 3;
@@ -80,6 +82,7 @@ impl World {
             to_clients: VecDeque::new(),
             corrupt: 0.0,
             rng: crate::rand::Rng::new(3),
+            sent: BTreeMap::new(),
         }
     }
 
@@ -186,7 +189,12 @@ impl World {
                     self.cluster.handle_input(BrokerInput::Accepted { now, conn, broker_id: b });
                     self.to_clients.push_back((id, Wire::Open(b)));
                 }
-                Wire::Bytes(bytes) => self.cluster.handle_input(BrokerInput::Received { now, conn, bytes: &bytes }),
+                Wire::Bytes(bytes) => {
+                    if id >> 32 > 0 && bytes.len() >= 6 {
+                        *self.sent.entry(i16::from_be_bytes([bytes[4], bytes[5]])).or_default() += 1;
+                    }
+                    self.cluster.handle_input(BrokerInput::Received { now, conn, bytes: &bytes })
+                }
                 Wire::Gone => self.cluster.handle_input(BrokerInput::Closed { now, conn }),
             }
             return true;
@@ -484,22 +492,38 @@ fn coordinator_faults_are_retried_and_records_still_go_out_exactly_once() {
     let a = w.join("g", &[]);
     w.produce(30, "a");
     w.run_until(Duration::from_secs(120), "a reads", |w| w.total_read() == 30);
+    // Heartbeats and commits meet the faults for a while.
+    w.run_for(Duration::from_secs(15));
     let b = w.join("g", &[]);
     w.produce(30, "b");
     w.run_until(Duration::from_secs(120), "both", |w| {
         w.total_read() == 60 && w.assigned_gen(a).is_some() && w.assigned_gen(a) == w.assigned_gen(b)
     });
-    w.members[a].consumer.commit(w.now);
-    w.run_until(Duration::from_secs(120), "commit answered", |w| {
-        w.members[a].events.iter().any(|e| matches!(e, ConsumerEvent::Committed { .. }))
+    for _ in 0..5 {
+        w.members[a].consumer.commit(w.now);
+        w.run_for(Duration::from_secs(3));
+    }
+    w.run_until(Duration::from_secs(120), "commits answered", |w| {
+        w.members[a]
+            .events
+            .iter()
+            .filter(|e| matches!(e, ConsumerEvent::Committed { .. } | ConsumerEvent::CommitFailed { .. }))
+            .count()
+            >= 5
     });
     w.members[b].consumer.close(w.now);
     w.produce(30, "c");
     w.run_until(Duration::from_secs(120), "b gone", |w| {
         w.members[b].consumer.is_finished() && w.partitions_now(a).len() == 4 && w.total_read() == 90
     });
+    w.run_for(Duration::from_secs(10));
     w.assert_exactly_once();
     assert!(!w.members.iter().flat_map(|m| &m.events).any(|e| matches!(e, ConsumerEvent::Error(_))));
+    // The faults were met: the coordinator was looked up again and again.
+    let find = w.sent.get(&ApiKey::FindCoordinator.as_i16()).copied().unwrap_or(0);
+    let stats = w.cluster.stats();
+    assert!(stats.coordinator_errors > 5 && stats.coordinator_moves > 5, "{stats:?}");
+    assert!(find > 10, "FindCoordinator sent {find} times");
 }
 
 #[test]
@@ -640,4 +664,83 @@ fn auto_commit_and_a_static_member_back_in_its_place() {
     w.produce(20, "b");
     w.run_until(MINUTE, "read", |w| w.delivered == 60 && w.total_read() == 60);
     w.assert_exactly_once();
+}
+
+#[test]
+fn a_fatal_group_error_stops_the_consumer_and_closes_everything() {
+    let mut w = World::new("", &[]);
+    // Below the coordinator's group.min.session.timeout.ms (6 s): INVALID_SESSION_TIMEOUT.
+    let a = w.join("g", &[("session.timeout.ms", "1000"), ("heartbeat.interval.ms", "300")]);
+    w.run_until(MINUTE, "stopped", |w| w.members[a].consumer.is_finished());
+    let events = &w.members[a].events;
+    assert_eq!(events.last(), Some(&ConsumerEvent::Error(ConsumerError::Group(ErrorCode::INVALID_SESSION_TIMEOUT))));
+    assert_eq!(w.members[a].consumer.poll_output(), ConsumerOutput::Timeout(None));
+    // Its connections were closed: the cluster has only the producer's (none here).
+    w.run_for(Duration::from_secs(1));
+    assert_eq!(w.cluster.connection_count(), 0);
+}
+
+#[test]
+fn a_broker_that_never_answers_times_out_and_is_reconnected() {
+    let mut c = ConsumerConfig::new("b0:9092", "g").unwrap();
+    c.subscribe(TOPIC).set("request.timeout.ms", "5000").unwrap();
+    let mut consumer = Consumer::new(c, Instant::ZERO).unwrap();
+    let drain = |consumer: &mut Consumer| {
+        let mut out = Vec::new();
+        loop {
+            match consumer.poll_output() {
+                ConsumerOutput::Timeout(t) => return (out, t),
+                o => out.push(o),
+            }
+        }
+    };
+    let (out, t) = drain(&mut consumer);
+    assert!(out.is_empty());
+    assert_eq!(t, Some(Instant::ZERO));
+    consumer.handle_input(Input::Timeout(Instant::ZERO));
+    let (out, _) = drain(&mut consumer);
+    let [ConsumerOutput::Connect { conn, .. }] = out[..] else { panic!("{out:?}") };
+    consumer.handle_input(Input::Connected { now: Instant::ZERO, conn });
+    let (out, t) = drain(&mut consumer);
+    assert!(matches!(out[..], [ConsumerOutput::Transmit { .. }]), "ApiVersions first: {out:?}");
+    assert_eq!(t, Some(Instant::from_millis(5000)));
+    // No answer within request.timeout.ms: closed, then a new connection after the backoff.
+    consumer.handle_input(Input::Timeout(Instant::from_millis(5000)));
+    let (out, t) = drain(&mut consumer);
+    assert_eq!(out, [ConsumerOutput::Close { conn }]);
+    let t = t.unwrap();
+    assert!(t > Instant::from_millis(5000) && t <= Instant::from_millis(5100), "{t:?}");
+    consumer.handle_input(Input::Timeout(t));
+    let (out, _) = drain(&mut consumer);
+    assert!(matches!(&out[..], [ConsumerOutput::Connect { conn: c2, .. }] if c2.0 == conn.0 + 1), "{out:?}");
+    // A late input about the closed connection is ignored.
+    consumer.handle_input(Input::Received { now: t, conn, bytes: &[0, 0, 0, 4, 0, 0, 0, 1] });
+    assert!(drain(&mut consumer).0.is_empty());
+}
+
+#[test]
+fn broker_restarts_move_coordinators_and_records_still_go_out_exactly_once() {
+    let mut w = World::new("restart=3s", &[]);
+    let a = w.join("g", &[]);
+    let b = w.join("g", &[]);
+    for round in 0..3 {
+        w.produce(20, &format!("r{round}"));
+        w.run_until(Duration::from_secs(120), "read", |w| {
+            w.delivered == 20 * (round + 1) && w.total_read() == w.delivered
+        });
+        w.run_for(Duration::from_secs(8));
+    }
+    w.members[a].consumer.close(w.now);
+    w.produce(20, "last");
+    w.run_until(Duration::from_secs(120), "a gone", |w| {
+        w.members[a].consumer.is_finished()
+            && w.delivered == 80
+            && w.total_read() == 80
+            && w.partitions_now(b).len() == 4
+    });
+    w.assert_exactly_once();
+    assert!(!w.members.iter().flat_map(|m| &m.events).any(|e| matches!(e, ConsumerEvent::Error(_))));
+    let find = w.sent.get(&ApiKey::FindCoordinator.as_i16()).copied().unwrap_or(0);
+    assert!(w.cluster.stats().restarts >= 5, "{:?}", w.cluster.stats());
+    assert!(find > 2, "FindCoordinator sent {find} times");
 }
