@@ -102,7 +102,11 @@ impl Consumer {
         }
         match self.member.phase {
             Phase::Unjoined if self.member.join_at <= now => self.join(conn),
-            Phase::Stable if !self.member.heartbeat_in_flight && self.member.heartbeat_at <= now => {
+            // Heartbeats go on while the revocation commits (the Java client's heartbeat thread
+            // does), so that a slow commit does not cost the session.
+            Phase::Stable | Phase::Revoking
+                if !self.member.heartbeat_in_flight && self.member.heartbeat_at <= now =>
+            {
                 self.heartbeat(conn)
             }
             _ => {}
@@ -542,10 +546,9 @@ impl Consumer {
         self.commit_failures = self.commit_failures.saturating_add(1);
     }
 
+    /// A commit is refused for good: said (whatever its purpose), then what follows it goes on.
     fn commit_failed(&mut self, commit: &Commit, error: ErrorCode) {
-        if commit.purpose == Purpose::User {
-            self.event(ConsumerEvent::CommitFailed { error });
-        }
+        self.event(ConsumerEvent::CommitFailed { error });
         self.commit_done(commit.purpose);
     }
 

@@ -240,8 +240,11 @@ pub enum ConsumerEvent {
         /// What was committed.
         offsets: Vec<((String, i32), i64)>,
     },
-    /// A commit was refused (the member lost its generation, a partition's error, ...): the
-    /// first error the coordinator gave. Retriable coordinator errors are retried first.
+    /// A commit (of any of the kinds [`Committed`](ConsumerEvent::Committed) lists) was
+    /// refused: the member lost its generation (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID), a
+    /// partition's error, ...: the first error the coordinator gave. NOT_COORDINATOR,
+    /// COORDINATOR_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS and REQUEST_TIMED_OUT are
+    /// retried first, as is a commit whose connection was lost.
     CommitFailed {
         /// Kafka's error.
         error: ErrorCode,

@@ -300,7 +300,7 @@ impl Consumer {
         if self.member.phase == Phase::Unjoined {
             at.push(Some(self.member.join_at));
         }
-        if self.member.phase == Phase::Stable && !self.member.heartbeat_in_flight {
+        if matches!(self.member.phase, Phase::Stable | Phase::Revoking) && !self.member.heartbeat_in_flight {
             at.push(Some(self.member.heartbeat_at));
         }
         at.extend(self.parts.iter().map(|p| p.retry_at));
