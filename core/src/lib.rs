@@ -6,6 +6,9 @@
 //! events) and carries out the actions the core hands back.
 //!
 //! - [`producer`]: the idempotent producer state machine, [`Producer`](producer::Producer).
+//! - [`consumer`]: a consumer-group client state machine, [`Consumer`](consumer::Consumer)
+//!   (classic protocol, range assignment, commits before every revocation), with the
+//!   producer's driver contract.
 //! - [`broker`]: the broker side: the sequence validator that makes the dedup decisions
 //!   ([`ProducerStateTable`](broker::ProducerStateTable)) and an in-memory Kafka-compatible
 //!   cluster built on it ([`Cluster`](broker::Cluster)), with fault injection.
@@ -263,6 +266,7 @@
 extern crate alloc;
 
 pub mod broker;
+pub mod consumer;
 pub mod crc32c;
 pub mod debug;
 pub mod producer;

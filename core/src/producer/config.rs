@@ -120,7 +120,7 @@ pub struct ProducerConfig {
 /// A configuration that cannot be used, with what to change.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConfigError {
-    /// The key is not a producer setting idem knows.
+    /// The key is not a setting idem knows (for the producer, or the consumer).
     UnknownKey(String),
     /// The value does not parse for the key.
     InvalidValue {
@@ -154,7 +154,7 @@ pub enum ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConfigError::UnknownKey(k) => write!(f, "unknown producer setting `{k}`"),
+            ConfigError::UnknownKey(k) => write!(f, "unknown setting `{k}`"),
             ConfigError::InvalidValue { key, value, expected } => {
                 write!(f, "invalid value `{value}` for `{key}`: expected {expected}")
             }
@@ -205,7 +205,7 @@ impl Default for ProducerConfig {
     }
 }
 
-fn parse_u64(key: &str, value: &str) -> Result<u64, ConfigError> {
+pub(crate) fn parse_u64(key: &str, value: &str) -> Result<u64, ConfigError> {
     value.trim().parse::<u64>().map_err(|_| ConfigError::InvalidValue {
         key: key.to_string(),
         value: value.to_string(),
@@ -213,7 +213,7 @@ fn parse_u64(key: &str, value: &str) -> Result<u64, ConfigError> {
     })
 }
 
-fn parse_usize(key: &str, value: &str) -> Result<usize, ConfigError> {
+pub(crate) fn parse_usize(key: &str, value: &str) -> Result<usize, ConfigError> {
     let v = parse_u64(key, value)?;
     usize::try_from(v).map_err(|_| ConfigError::InvalidValue {
         key: key.to_string(),
@@ -222,7 +222,7 @@ fn parse_usize(key: &str, value: &str) -> Result<usize, ConfigError> {
     })
 }
 
-fn parse_u32(key: &str, value: &str) -> Result<u32, ConfigError> {
+pub(crate) fn parse_u32(key: &str, value: &str) -> Result<u32, ConfigError> {
     let v = parse_u64(key, value)?;
     u32::try_from(v).map_err(|_| ConfigError::InvalidValue {
         key: key.to_string(),
@@ -231,11 +231,11 @@ fn parse_u32(key: &str, value: &str) -> Result<u32, ConfigError> {
     })
 }
 
-fn parse_ms(key: &str, value: &str) -> Result<Duration, ConfigError> {
+pub(crate) fn parse_ms(key: &str, value: &str) -> Result<Duration, ConfigError> {
     parse_u64(key, value).map(Duration::from_millis)
 }
 
-fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigError> {
+pub(crate) fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigError> {
     match value.trim() {
         "true" | "TRUE" | "True" => Ok(true),
         "false" | "FALSE" | "False" => Ok(false),

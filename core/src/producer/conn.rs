@@ -1,5 +1,7 @@
 //! Connections: framing of received bytes, correlation ids, ApiVersions negotiation, request and
-//! connection-setup timeouts, reconnect backoff.
+//! connection-setup timeouts, reconnect backoff. Shared by the producer and the consumer
+//! (`crate::consumer`): [`Conns`] is generic over what an outstanding request was for
+//! ([`Kind`]), the producer's [`RequestKind`] by default.
 //!
 //! Guarantees:
 //! - A broker answers the requests of one connection in order, so a response must carry the
@@ -61,6 +63,24 @@ impl RequestKind {
     }
 }
 
+/// What an outstanding request was for, as a client's connections need to know it: its API,
+/// and how to name the ApiVersions request they send first.
+pub(crate) trait Kind: Clone + core::fmt::Debug {
+    /// The API of the request.
+    fn api(&self) -> ApiKey;
+    /// The kind of an ApiVersions request at `version`.
+    fn api_versions(version: i16) -> Self;
+}
+
+impl Kind for RequestKind {
+    fn api(&self) -> ApiKey {
+        RequestKind::api(self)
+    }
+    fn api_versions(version: i16) -> Self {
+        RequestKind::ApiVersions(version)
+    }
+}
+
 /// What timed out on a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TimedOut {
@@ -72,13 +92,13 @@ pub(crate) enum TimedOut {
 
 /// An outstanding request.
 #[derive(Clone, Debug)]
-pub(crate) struct Pending {
+pub(crate) struct Pending<K = RequestKind> {
     /// Its correlation id.
     pub(crate) correlation_id: i32,
     /// Its version.
     pub(crate) version: i16,
     /// What it was.
-    pub(crate) kind: RequestKind,
+    pub(crate) kind: K,
     /// When it was encoded for transmission.
     pub(crate) sent_at: Instant,
     /// When it times out.
@@ -96,6 +116,20 @@ pub(crate) struct Versions {
     pub(crate) init_producer_id: Option<i16>,
     /// SaslHandshake and SaslAuthenticate versions, when the broker has both.
     pub(crate) sasl: Option<(i16, i16)>,
+    /// The version of every API idem speaks that the broker offers.
+    pub(crate) all: ApiTable,
+}
+
+/// The highest version both sides support, per API idem speaks (`None`: not offered).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ApiTable([Option<i16>; ApiKey::ALL.len()]);
+
+impl ApiTable {
+    /// The version of `key`, if the broker offers one idem speaks.
+    pub(crate) fn get(&self, key: ApiKey) -> Option<i16> {
+        let i = ApiKey::ALL.iter().position(|k| *k == key)?;
+        self.0.get(i).copied().flatten()
+    }
 }
 
 /// Connection lifecycle.
@@ -117,7 +151,7 @@ pub(crate) enum ConnState {
 
 /// One broker connection.
 #[derive(Debug)]
-pub(crate) struct Conn {
+pub(crate) struct Conn<K = RequestKind> {
     /// Its id.
     pub(crate) id: ConnId,
     /// Broker node id (bootstrap servers: -1 - index).
@@ -134,14 +168,14 @@ pub(crate) struct Conn {
     /// Received bytes not yet framed.
     pub(crate) recv: Vec<u8>,
     /// Outstanding requests, oldest first.
-    pub(crate) pending: VecDeque<Pending>,
+    pub(crate) pending: VecDeque<Pending<K>>,
     /// The SASL exchange running on it, if any.
     pub(crate) sasl: Option<super::sasl::SaslExchange>,
     /// When to re-authenticate (KIP-368), once authenticated with a session lifetime.
     pub(crate) reauth_at: Option<Instant>,
 }
 
-impl Conn {
+impl<K> Conn<K> {
     /// Negotiated versions when ready.
     pub(crate) fn versions(&self) -> Option<Versions> {
         match self.state {
@@ -149,7 +183,9 @@ impl Conn {
             _ => None,
         }
     }
+}
 
+impl Conn {
     /// Outstanding Produce requests.
     pub(crate) fn produce_in_flight(&self) -> usize {
         self.pending.iter().filter(|p| matches!(p.kind, RequestKind::Produce(_))).count()
@@ -171,10 +207,10 @@ struct NodeBackoff {
     until: Option<Instant>,
 }
 
-/// All connections of a producer.
+/// All connections of a client (a producer's, or a consumer's with its own request kinds).
 #[derive(Debug)]
-pub(crate) struct Conns {
-    conns: Vec<Conn>,
+pub(crate) struct Conns<K = RequestKind> {
+    conns: Vec<Conn<K>>,
     next_id: u64,
     next_correlation: i32,
     reconnect: BTreeMap<i32, NodeBackoff>,
@@ -182,7 +218,7 @@ pub(crate) struct Conns {
     client_id: String,
 }
 
-impl Conns {
+impl<K: Kind> Conns<K> {
     /// No connections.
     pub(crate) fn new(client_id: String, reconnect: Backoff) -> Self {
         Conns {
@@ -196,27 +232,27 @@ impl Conns {
     }
 
     /// Every connection.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &Conn> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Conn<K>> {
         self.conns.iter()
     }
 
     /// A connection by id.
-    pub(crate) fn get(&self, id: ConnId) -> Option<&Conn> {
+    pub(crate) fn get(&self, id: ConnId) -> Option<&Conn<K>> {
         self.conns.iter().find(|c| c.id == id)
     }
 
     /// A connection by id, mutably.
-    pub(crate) fn get_mut(&mut self, id: ConnId) -> Option<&mut Conn> {
+    pub(crate) fn get_mut(&mut self, id: ConnId) -> Option<&mut Conn<K>> {
         self.conns.iter_mut().find(|c| c.id == id)
     }
 
     /// The connection to `node`, in any state.
-    pub(crate) fn for_node(&self, node: i32) -> Option<&Conn> {
+    pub(crate) fn for_node(&self, node: i32) -> Option<&Conn<K>> {
         self.conns.iter().find(|c| c.node == node)
     }
 
     /// The least loaded ready connection, for requests any broker can answer.
-    pub(crate) fn any_ready(&self) -> Option<&Conn> {
+    pub(crate) fn any_ready(&self) -> Option<&Conn<K>> {
         self.conns.iter().filter(|c| c.versions().is_some()).min_by_key(|c| (c.pending.len(), c.id.0))
     }
 
@@ -251,7 +287,7 @@ impl Conns {
         conn: ConnId,
         version: i16,
         body: &M,
-        kind: RequestKind,
+        kind: K,
         now: Instant,
         timeout: Duration,
     ) -> Result<Payload, EncodeError> {
@@ -273,7 +309,7 @@ impl Conns {
         version: i16,
         body: &ProduceRequest<'_>,
         batches: &[Bytes],
-        kind: RequestKind,
+        kind: K,
         now: Instant,
         timeout: Duration,
     ) -> Result<Payload, EncodeError> {
@@ -297,7 +333,7 @@ impl Conns {
         conn: ConnId,
         correlation_id: i32,
         version: i16,
-        kind: RequestKind,
+        kind: K,
         sent_at: Instant,
         deadline: Instant,
     ) {
@@ -324,7 +360,7 @@ impl Conns {
     fn api_versions(&mut self, conn: ConnId, version: i16, now: Instant, timeout: Duration) -> Option<Payload> {
         let req =
             ApiVersionsRequest { client_software_name: "idem", client_software_version: env!("CARGO_PKG_VERSION") };
-        self.request(conn, version, &req, RequestKind::ApiVersions(version), now, timeout).ok()
+        self.request(conn, version, &req, K::api_versions(version), now, timeout).ok()
     }
 
     /// Re-sends ApiVersions at a lower version after UNSUPPORTED_VERSION.
@@ -349,7 +385,7 @@ impl Conns {
 
     /// Removes a connection (closed, lost or garbage) and starts its node's reconnect backoff.
     /// Returns it so the caller can resolve its outstanding requests.
-    pub(crate) fn remove(&mut self, conn: ConnId, now: Instant, rng: &mut Rng) -> Option<Conn> {
+    pub(crate) fn remove(&mut self, conn: ConnId, now: Instant, rng: &mut Rng) -> Option<Conn<K>> {
         let i = self.conns.iter().position(|c| c.id == conn)?;
         let c = self.conns.swap_remove(i);
         let b = self.reconnect.entry(c.node).or_default();
@@ -426,6 +462,7 @@ pub(crate) fn negotiate(body: &[u8], version: i16) -> Option<Negotiation> {
         metadata: pick(ApiKey::Metadata),
         init_producer_id: pick(ApiKey::InitProducerId),
         sasl: pick(ApiKey::SaslHandshake).zip(pick(ApiKey::SaslAuthenticate)),
+        all: ApiTable(ApiKey::ALL.map(pick)),
     }))
 }
 
@@ -451,21 +488,19 @@ mod tests {
 
     #[test]
     fn negotiates_highest_common() {
-        let body = response(3, 0, &[(0, 0, 11), (3, 0, 12), (18, 0, 4), (22, 0, 5)]);
-        assert_eq!(
-            negotiate(&body, 3),
-            Some(Negotiation::Ready(Versions {
-                produce: Some(10),
-                metadata: Some(12),
-                init_producer_id: Some(4),
-                sasl: None
-            }))
-        );
-        let body = response(3, 0, &[(0, 0, 2), (3, 0, 5)]);
-        assert_eq!(
-            negotiate(&body, 3),
-            Some(Negotiation::Ready(Versions { produce: None, metadata: Some(5), init_producer_id: None, sasl: None }))
-        );
+        let ready = |body: &[u8]| match negotiate(body, 3) {
+            Some(Negotiation::Ready(v)) => v,
+            other => panic!("{other:?}"),
+        };
+        let v = ready(&response(3, 0, &[(0, 0, 11), (3, 0, 12), (18, 0, 4), (22, 0, 5), (11, 2, 20)]));
+        let fields = (v.produce, v.metadata, v.init_producer_id, v.sasl);
+        assert_eq!(fields, (Some(10), Some(12), Some(4), None));
+        assert_eq!(v.all.get(ApiKey::JoinGroup), Some(9));
+        assert_eq!(v.all.get(ApiKey::Produce), Some(10));
+        assert_eq!(v.all.get(ApiKey::Fetch), None);
+        let v = ready(&response(3, 0, &[(0, 0, 2), (3, 0, 5)]));
+        assert_eq!((v.produce, v.metadata, v.init_producer_id, v.sasl), (None, Some(5), None, None));
+        assert_eq!(v.all.get(ApiKey::Metadata), Some(5));
     }
 
     #[test]
@@ -518,7 +553,7 @@ mod tests {
                 timeout_ms: 30_000,
                 topic_data,
             };
-            let mut c = Conns::new("client".into(), backoff);
+            let mut c: Conns = Conns::new("client".into(), backoff);
             let id = c.open(1, "b1", Instant::ZERO, Duration::from_secs(1));
             c.next_correlation = case;
             let kind = RequestKind::Produce(Vec::new());
@@ -551,7 +586,8 @@ mod tests {
 
     #[test]
     fn correlation_and_timeouts() {
-        let mut c = Conns::new("t".into(), Backoff { initial: Duration::from_millis(50), max: Duration::from_secs(1) });
+        let mut c: Conns =
+            Conns::new("t".into(), Backoff { initial: Duration::from_millis(50), max: Duration::from_secs(1) });
         let mut rng = Rng::new(1);
         let id = c.open(-1, "b1", Instant::ZERO, Duration::from_secs(10));
         assert_eq!(c.timed_out(Instant::from_millis(10_000)), [(id, TimedOut::Connect)]);

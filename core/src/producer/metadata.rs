@@ -64,6 +64,8 @@ pub(crate) struct Metadata {
     /// Consecutive failures (backoff exponent).
     pub(crate) failures: u32,
     max_age: Duration,
+    /// Whether requests may create the topics (`allow.auto.create.topics`; the producer: true).
+    pub(crate) allow_auto_topic_creation: bool,
 }
 
 impl Metadata {
@@ -79,6 +81,7 @@ impl Metadata {
             retry_at: None,
             failures: 0,
             max_age,
+            allow_auto_topic_creation: true,
         }
     }
 
@@ -146,7 +149,7 @@ impl Metadata {
             topics: Some(
                 self.topics.iter().map(|t| MetadataRequestTopic { topic_id: [0; 16], name: Some(&t.name) }).collect(),
             ),
-            allow_auto_topic_creation: true,
+            allow_auto_topic_creation: self.allow_auto_topic_creation,
             include_cluster_authorized_operations: false,
             include_topic_authorized_operations: false,
         }

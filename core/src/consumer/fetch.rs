@@ -1,0 +1,497 @@
+//! Reading the assigned partitions: their committed offsets (OffsetFetch to the coordinator),
+//! `auto.offset.reset` where there is none or the position is out of range (ListOffsets to the
+//! leader), then Fetch from each leader, one request per leader at a time, for every assigned
+//! partition it leads (`fetch.max.wait.ms`, `fetch.min.bytes`, `fetch.max.bytes`,
+//! `max.partition.fetch.bytes`; a full fetch each time, no KIP-227 session).
+//!
+//! A fetched partition's bytes are read batch by batch: a batch whose CRC or records do not
+//! check closes the connection (nothing of that response is handed out); a partial batch at
+//! the end (the broker cuts at the size limit) is ignored and fetched again next time; control
+//! batches are skipped; compressed batches are decompressed within
+//! `receive.message.max.bytes`; records below the position are dropped (a batch starts before
+//! it). Partition errors: OFFSET_OUT_OF_RANGE resets the position per `auto.offset.reset`;
+//! NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION, FENCED_LEADER_EPOCH, ... refresh the
+//! metadata and retry after `retry.backoff.ms`; TOPIC_AUTHORIZATION_FAILED and
+//! UNSUPPORTED_COMPRESSION_TYPE stop the consumer.
+
+use alloc::collections::BTreeMap;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use bytes::Bytes;
+
+use super::config::OffsetReset;
+use super::{ConsumedRecord, Consumer, ConsumerError, ConsumerEvent, PartPhase, Phase, Req};
+use crate::producer::ConnId;
+use crate::proto::fetch::{FetchPartition, FetchRequest, FetchResponse, FetchTopic};
+use crate::proto::list_offsets::{
+    EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, ListOffsetsPartition, ListOffsetsRequest, ListOffsetsResponse,
+    ListOffsetsTopic,
+};
+use crate::proto::offset_fetch::{
+    OffsetFetchRequest, OffsetFetchRequestGroup, OffsetFetchRequestTopic, OffsetFetchResponse,
+};
+use crate::proto::record_batch::{Compression, RecordBatch};
+use crate::proto::{self, ApiKey, DecodeError, ErrorCode};
+
+/// What a fetched partition's bytes gave.
+enum Decoded {
+    /// Records at or past the position, and the position after the last whole batch.
+    Records(Vec<ConsumedRecord>, i64),
+    /// A batch does not check (CRC, records, decompression).
+    Corrupt,
+}
+
+/// Reads the record batches of one partition from `position` on; `frame` holds `data`.
+fn decode_records(frame: &Bytes, data: &[u8], position: i64, limit: usize) -> Decoded {
+    let mut out = Vec::new();
+    let mut next = position;
+    let mut rest = data;
+    while !rest.is_empty() {
+        let (batch, len) = match RecordBatch::decode(rest) {
+            Ok(b) => b,
+            // The broker cuts the last batch at the size limit: fetched again from `next`.
+            Err(DecodeError::Truncated { .. }) => break,
+            Err(_) => return Decoded::Corrupt,
+        };
+        rest = rest.get(len..).unwrap_or_default();
+        let header = batch.header;
+        let last = header.last_offset();
+        if last < next {
+            continue;
+        }
+        if header.is_control() {
+            next = last + 1;
+            continue;
+        }
+        // Uncompressed records borrow the frame; compressed ones a buffer of their own, shared
+        // by the batch's records once decoded. Spans are kept as addresses while the records
+        // borrow that buffer, and turned into ranges of it after.
+        let compressed = !matches!(header.compression(), Ok(Compression::None));
+        let mut scratch = Vec::new();
+        let Ok(records) = batch.decompressed_records(&mut scratch, limit) else { return Decoded::Corrupt };
+        let span = |s: &[u8]| (s.as_ptr() as usize, s.len());
+        let mut spans = Vec::new();
+        for r in records {
+            let Ok(r) = r else { return Decoded::Corrupt };
+            let offset = r.offset(&header);
+            if offset < next {
+                continue;
+            }
+            spans.push((offset, r.timestamp(&header), r.key.map(span), r.value.map(span)));
+        }
+        let owned = if compressed { Bytes::from(scratch) } else { frame.clone() };
+        let base = owned.as_ptr() as usize;
+        let slice = |s: Option<(usize, usize)>| -> Result<Option<Bytes>, ()> {
+            let Some((addr, len)) = s else { return Ok(None) };
+            let start = addr.checked_sub(base).ok_or(())?;
+            let end = start.checked_add(len).filter(|e| *e <= owned.len()).ok_or(())?;
+            Ok(Some(owned.slice(start..end)))
+        };
+        for (offset, timestamp, key, value) in spans {
+            let (Ok(key), Ok(value)) = (slice(key), slice(value)) else { return Decoded::Corrupt };
+            out.push(ConsumedRecord { offset, timestamp, key, value });
+        }
+        next = last + 1;
+    }
+    Decoded::Records(out, next)
+}
+
+/// Whether a Fetch / ListOffsets partition error is mended by fresh metadata.
+fn needs_metadata(code: ErrorCode) -> bool {
+    matches!(
+        code,
+        ErrorCode::NOT_LEADER_OR_FOLLOWER
+            | ErrorCode::UNKNOWN_TOPIC_OR_PARTITION
+            | ErrorCode::LEADER_NOT_AVAILABLE
+            | ErrorCode::REPLICA_NOT_AVAILABLE
+            | ErrorCode::FENCED_LEADER_EPOCH
+            | ErrorCode::UNKNOWN_LEADER_EPOCH
+            | ErrorCode::KAFKA_STORAGE_ERROR
+            | ErrorCode::OFFSET_NOT_AVAILABLE
+    )
+}
+
+impl Consumer {
+    /// OffsetFetch for the partitions whose committed offset is wanted (one at a time).
+    pub(super) fn fetch_committed(&mut self, conn: ConnId) {
+        if self.offsets_in_flight || self.offsets_retry_at.is_some_and(|t| t > self.now) {
+            return;
+        }
+        let mut wanted: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
+        for p in self.parts.iter().filter(|p| p.phase == PartPhase::Committed) {
+            wanted.entry(p.topic.as_str()).or_default().push(p.partition);
+        }
+        if wanted.is_empty() {
+            return;
+        }
+        let Some(v) = self.conns.get(conn).and_then(|c| c.versions()).and_then(|v| v.all.get(ApiKey::OffsetFetch))
+        else {
+            self.fail(ConsumerError::UnsupportedBroker { api_key: ApiKey::OffsetFetch.as_i16() });
+            return;
+        };
+        let topics: Vec<OffsetFetchRequestTopic<'_>> = wanted
+            .into_iter()
+            .map(|(name, partition_indexes)| OffsetFetchRequestTopic { name, partition_indexes })
+            .collect();
+        let group = self.config.group_id.as_str();
+        let req = if v >= 8 {
+            OffsetFetchRequest {
+                groups: vec![OffsetFetchRequestGroup { group_id: group, topics: Some(topics) }],
+                ..Default::default()
+            }
+        } else {
+            OffsetFetchRequest { group_id: group, topics: Some(topics), ..Default::default() }
+        };
+        let kind = Req::OffsetFetch(self.epoch);
+        match self.conns.request(conn, v, &req, kind, self.now, self.config.request_timeout) {
+            Ok(data) => {
+                self.transmit(conn, data);
+                self.offsets_in_flight = true;
+            }
+            Err(_) => self.fail(ConsumerError::UnsupportedBroker { api_key: ApiKey::OffsetFetch.as_i16() }),
+        }
+    }
+
+    pub(super) fn on_offset_fetch(&mut self, body: &[u8], version: i16, epoch: u64) -> bool {
+        let Ok((_, r)) = proto::decode_response::<OffsetFetchResponse<'_>>(body, version) else { return false };
+        if epoch != self.epoch {
+            return true;
+        }
+        self.offsets_in_flight = false;
+        let (code, topics) = match r.groups.first() {
+            Some(g) if version >= 8 => (ErrorCode(g.error_code), &g.topics),
+            _ => (ErrorCode(r.error_code), &r.topics),
+        };
+        if !code.is_ok() {
+            self.offsets_retry_at = Some(self.retry.next_at(self.now, 0, &mut self.rng));
+            match code {
+                ErrorCode::NOT_COORDINATOR | ErrorCode::COORDINATOR_NOT_AVAILABLE => self.coordinator_unknown(),
+                ErrorCode::GROUP_AUTHORIZATION_FAILED => self.fail(ConsumerError::Group(code)),
+                _ => {}
+            }
+            return true;
+        }
+        let mut retry = false;
+        for t in topics {
+            for p in &t.partitions {
+                let Some(part) = self
+                    .parts
+                    .iter_mut()
+                    .find(|x| x.topic == t.name && x.partition == p.partition_index && x.phase == PartPhase::Committed)
+                else {
+                    continue;
+                };
+                if !ErrorCode(p.error_code).is_ok() {
+                    retry = true;
+                } else if p.committed_offset >= 0 {
+                    part.position = p.committed_offset;
+                    part.phase = PartPhase::Fetchable;
+                } else {
+                    part.phase = PartPhase::Reset;
+                }
+            }
+        }
+        // Partitions the answer did not mention are asked again.
+        retry |= self.parts.iter().any(|p| p.phase == PartPhase::Committed);
+        if retry {
+            self.offsets_retry_at = Some(self.retry.next_at(self.now, 0, &mut self.rng));
+        }
+        true
+    }
+
+    /// ListOffsets and Fetch to the leaders of the assigned partitions, as due.
+    pub(super) fn drive_fetches(&mut self) {
+        if self.member.phase != Phase::Stable || self.closing.is_some() {
+            return;
+        }
+        let now = self.now;
+        // Per leader: partitions to reset, partitions to fetch.
+        let mut by_leader: BTreeMap<i32, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
+        let mut unknown = false;
+        for (i, p) in self.parts.iter().enumerate() {
+            if p.fetching || p.retry_at.is_some_and(|t| t > now) {
+                continue;
+            }
+            let wants = match p.phase {
+                PartPhase::Reset => 0,
+                PartPhase::Fetchable => 1,
+                PartPhase::Committed | PartPhase::Resetting => continue,
+            };
+            let leader = self.metadata.topic(&p.topic).and_then(|t| self.metadata.leader(t, p.partition));
+            let Some(leader) = leader else {
+                unknown = true;
+                continue;
+            };
+            let entry = by_leader.entry(leader).or_default();
+            if wants == 0 { entry.0.push(i) } else { entry.1.push(i) }
+        }
+        if unknown {
+            self.metadata.request_refresh();
+        }
+        for (leader, (reset, fetch)) in by_leader {
+            let Some(conn) = self.broker_conn(leader) else { continue };
+            if !reset.is_empty() {
+                self.list_offsets(conn, reset);
+            }
+            let busy = self.conns.get(conn).is_some_and(|c| c.pending.iter().any(|p| matches!(p.kind, Req::Fetch(..))));
+            if !fetch.is_empty() && !busy {
+                self.fetch(conn, fetch);
+            }
+            if self.finished {
+                return;
+            }
+        }
+    }
+
+    fn list_offsets(&mut self, conn: ConnId, parts: Vec<usize>) {
+        let Some(v) = self.version(conn, ApiKey::ListOffsets) else { return };
+        let timestamp = match self.config.auto_offset_reset {
+            OffsetReset::Earliest => EARLIEST_TIMESTAMP,
+            OffsetReset::Latest => LATEST_TIMESTAMP,
+        };
+        let mut topics: Vec<ListOffsetsTopic<'_>> = Vec::new();
+        for &i in &parts {
+            let Some(p) = self.parts.get(i) else { continue };
+            let lp = ListOffsetsPartition { partition_index: p.partition, timestamp, ..Default::default() };
+            match topics.iter_mut().find(|t| t.name == p.topic) {
+                Some(t) => t.partitions.push(lp),
+                None => topics.push(ListOffsetsTopic { name: &p.topic, partitions: vec![lp] }),
+            }
+        }
+        let req = ListOffsetsRequest { topics, ..Default::default() };
+        let kind = Req::ListOffsets(self.epoch, parts.clone());
+        match self.conns.request(conn, v, &req, kind, self.now, self.config.request_timeout) {
+            Ok(data) => {
+                self.transmit(conn, data);
+                for &i in &parts {
+                    if let Some(p) = self.parts.get_mut(i) {
+                        p.phase = PartPhase::Resetting;
+                    }
+                }
+            }
+            Err(_) => self.fail(ConsumerError::UnsupportedBroker { api_key: ApiKey::ListOffsets.as_i16() }),
+        }
+    }
+
+    pub(super) fn on_list_offsets(&mut self, body: &[u8], version: i16, epoch: u64, parts: &[usize]) -> bool {
+        let Ok((_, r)) = proto::decode_response::<ListOffsetsResponse<'_>>(body, version) else {
+            self.parts_failed(epoch, parts, PartPhase::Reset, false);
+            return false;
+        };
+        if epoch != self.epoch {
+            return true;
+        }
+        let mut failed = Vec::new();
+        let mut refresh = false;
+        for &i in parts {
+            let Some(p) = self.parts.get_mut(i) else { continue };
+            if p.phase != PartPhase::Resetting {
+                continue;
+            }
+            let answer = r
+                .topics
+                .iter()
+                .filter(|t| t.name == p.topic)
+                .flat_map(|t| &t.partitions)
+                .find(|x| x.partition_index == p.partition);
+            match answer {
+                Some(a) if ErrorCode(a.error_code).is_ok() && a.offset >= 0 => {
+                    p.position = a.offset;
+                    p.phase = PartPhase::Fetchable;
+                    p.failures = 0;
+                    p.retry_at = None;
+                }
+                Some(a) if ErrorCode(a.error_code) == ErrorCode::TOPIC_AUTHORIZATION_FAILED => {
+                    let (topic, partition) = (p.topic.clone(), p.partition);
+                    self.fail(ConsumerError::Partition { topic, partition, error: ErrorCode(a.error_code) });
+                    return true;
+                }
+                a => {
+                    refresh |= a.is_none_or(|a| needs_metadata(ErrorCode(a.error_code)));
+                    failed.push(i);
+                }
+            }
+        }
+        self.parts_failed(epoch, &failed, PartPhase::Reset, refresh);
+        true
+    }
+
+    fn fetch(&mut self, conn: ConnId, parts: Vec<usize>) {
+        let Some(v) = self.version(conn, ApiKey::Fetch) else { return };
+        let max_partition = self.config.max_partition_fetch_bytes;
+        let mut topics: Vec<FetchTopic<'_>> = Vec::new();
+        for &i in &parts {
+            let Some(p) = self.parts.get(i) else { continue };
+            let fp = FetchPartition {
+                partition: p.partition,
+                fetch_offset: p.position,
+                partition_max_bytes: max_partition,
+                ..Default::default()
+            };
+            match topics.iter_mut().find(|t| t.topic == p.topic) {
+                Some(t) => t.partitions.push(fp),
+                None => topics.push(FetchTopic { topic: &p.topic, partitions: vec![fp] }),
+            }
+        }
+        let req = FetchRequest {
+            max_wait_ms: self.config.fetch_max_wait.as_millis().min(i32::MAX as u64) as i32,
+            min_bytes: self.config.fetch_min_bytes,
+            max_bytes: self.config.fetch_max_bytes,
+            topics,
+            ..Default::default()
+        };
+        let timeout = self.config.request_timeout + self.config.fetch_max_wait;
+        let kind = Req::Fetch(self.epoch, parts.clone());
+        match self.conns.request(conn, v, &req, kind, self.now, timeout) {
+            Ok(data) => {
+                self.transmit(conn, data);
+                for &i in &parts {
+                    if let Some(p) = self.parts.get_mut(i) {
+                        p.fetching = true;
+                    }
+                }
+            }
+            Err(_) => self.fail(ConsumerError::UnsupportedBroker { api_key: ApiKey::Fetch.as_i16() }),
+        }
+    }
+
+    pub(super) fn on_fetch(&mut self, frame: &Bytes, version: i16, epoch: u64, parts: &[usize]) -> bool {
+        let Ok((_, r)) = proto::decode_response::<FetchResponse<'_>>(frame, version) else {
+            self.parts_failed(epoch, parts, PartPhase::Fetchable, false);
+            return false;
+        };
+        if epoch != self.epoch {
+            return true;
+        }
+        for &i in parts {
+            if let Some(p) = self.parts.get_mut(i) {
+                p.fetching = false;
+            }
+        }
+        // Records are handed out only while stable and not closing: once a revocation or
+        // close has taken the positions to commit, nothing more may go out.
+        let handing_out = self.member.phase == Phase::Stable && self.closing.is_none();
+        if !ErrorCode(r.error_code).is_ok() {
+            self.parts_failed(epoch, parts, PartPhase::Fetchable, false);
+            return true;
+        }
+        let limit = self.config.receive_message_max_bytes;
+        let mut failed = Vec::new();
+        let mut refresh = false;
+        let mut events = Vec::new();
+        for &i in parts {
+            let Some(p) = self.parts.get_mut(i) else { continue };
+            let answer = r
+                .responses
+                .iter()
+                .filter(|t| t.topic == p.topic)
+                .flat_map(|t| &t.partitions)
+                .find(|x| x.partition_index == p.partition);
+            let Some(a) = answer else { continue };
+            let code = ErrorCode(a.error_code);
+            match code {
+                ErrorCode::NONE => {
+                    let data = a.records.unwrap_or_default();
+                    match decode_records(frame, data, p.position, limit) {
+                        Decoded::Corrupt => return false,
+                        Decoded::Records(records, next) => {
+                            p.failures = 0;
+                            if !handing_out {
+                                continue;
+                            }
+                            p.position = p.position.max(next);
+                            if !records.is_empty() {
+                                events.push(ConsumerEvent::Records {
+                                    topic: p.topic.clone(),
+                                    partition: p.partition,
+                                    records,
+                                });
+                            }
+                        }
+                    }
+                }
+                ErrorCode::OFFSET_OUT_OF_RANGE => {
+                    p.phase = PartPhase::Reset;
+                }
+                ErrorCode::TOPIC_AUTHORIZATION_FAILED | ErrorCode::UNSUPPORTED_COMPRESSION_TYPE => {
+                    let (topic, partition) = (p.topic.clone(), p.partition);
+                    self.fail(ConsumerError::Partition { topic, partition, error: code });
+                    return true;
+                }
+                _ => {
+                    refresh |= needs_metadata(code);
+                    failed.push(i);
+                }
+            }
+        }
+        for e in events {
+            self.event(e);
+        }
+        self.parts_failed(epoch, &failed, PartPhase::Fetchable, refresh);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::record_batch::{CompressionContext, ProducerStamp, RecordBatchBuilder};
+    use alloc::format;
+
+    fn batch(base: i64, n: usize, codec: Compression, control: bool) -> Vec<u8> {
+        let mut b = RecordBatchBuilder::new(1_000);
+        for i in 0..n {
+            let v = format!("v{}", base + i as i64);
+            b.append(1_000 + i as i64, Some(b"k"), Some(v.as_bytes()), &[]).unwrap();
+        }
+        let mut bytes = b.seal_compressed(ProducerStamp::NONE, codec, None, &mut CompressionContext::new()).unwrap();
+        bytes[..8].copy_from_slice(&base.to_be_bytes());
+        if control {
+            // attributes bit 5, then the CRC again (over attributes onwards).
+            bytes[22] |= 0x20;
+            let crc = crate::crc32c::checksum(&bytes[21..]);
+            bytes[17..21].copy_from_slice(&crc.to_be_bytes());
+        }
+        bytes
+    }
+
+    fn values(d: &Decoded) -> (Vec<i64>, i64) {
+        match d {
+            Decoded::Records(r, next) => (r.iter().map(|r| r.offset).collect(), *next),
+            Decoded::Corrupt => panic!("corrupt"),
+        }
+    }
+
+    #[test]
+    fn batches_positions_partial_and_control() {
+        let mut data = batch(0, 3, Compression::None, false);
+        data.extend(batch(3, 2, Compression::None, true));
+        data.extend(batch(5, 4, Compression::Lz4, false));
+        let whole = batch(9, 2, Compression::None, false);
+        data.extend(&whole[..whole.len() - 5]); // cut at the size limit
+        let frame = Bytes::from(data.clone());
+        let d = decode_records(&frame, &frame, 0, 1 << 20);
+        assert_eq!(values(&d), (vec![0, 1, 2, 5, 6, 7, 8], 9));
+        // From inside a batch: the records before the position are dropped.
+        let d = decode_records(&frame, &frame, 6, 1 << 20);
+        assert_eq!(values(&d), (vec![6, 7, 8], 9));
+        let Decoded::Records(r, _) = d else { unreachable!() };
+        assert_eq!(r[0].value.as_deref(), Some(&b"v6"[..]));
+        assert_eq!(r[0].key.as_deref(), Some(&b"k"[..]));
+        // Uncompressed records share the frame.
+        let d = decode_records(&frame, &frame, 0, 1 << 20);
+        let Decoded::Records(r, _) = d else { unreachable!() };
+        let v = r[0].value.as_ref().unwrap();
+        let at = v.as_ptr() as usize - frame.as_ptr() as usize;
+        assert!(at + v.len() <= frame.len());
+        // A flipped byte fails the CRC: corrupt, nothing handed out.
+        let mut bad = data.clone();
+        bad[40] ^= 1;
+        let bad = Bytes::from(bad);
+        assert!(matches!(decode_records(&bad, &bad, 0, 1 << 20), Decoded::Corrupt));
+        // A decompression beyond the limit is corrupt.
+        let big = Bytes::from(batch(0, 50, Compression::Lz4, false));
+        assert!(matches!(decode_records(&big, &big, 0, 10), Decoded::Corrupt));
+    }
+}

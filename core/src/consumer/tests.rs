@@ -1,0 +1,746 @@
+//! The consumer against the in-memory cluster, in virtual time: a world of one cluster, one
+//! producer and consumers, each driven by the drain rule, bytes carried whole and in order.
+
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+
+use super::*;
+use crate::broker::{self, BrokerAddress, BrokerInput, BrokerOutput, Cluster, ClusterConfig, FaultSpec, TopicConfig};
+use crate::producer::{Event, Output, Producer, ProducerConfig, ProducerRecord};
+use crate::time::Duration;
+
+/// What travels: a connection opening (to a broker), bytes, a connection ending.
+#[derive(Debug)]
+enum Wire {
+    Open(i32),
+    Bytes(Vec<u8>),
+    Gone,
+}
+
+/// A consumer in the world, and what it said.
+struct Member {
+    consumer: Consumer,
+    events: Vec<ConsumerEvent>,
+    /// Stopped being driven (a crashed process: its connections stay open, silent).
+    dead: bool,
+}
+
+struct World {
+    now: Instant,
+    cluster: Cluster,
+    producer: Producer,
+    delivered: usize,
+    members: Vec<Member>,
+    to_cluster: VecDeque<(u64, Wire)>,
+    to_clients: VecDeque<(u64, Wire)>,
+    /// Flip a byte of a broker's answer to a consumer with this probability.
+    corrupt: f64,
+    rng: crate::rand::Rng,
+    /// Requests the consumers sent, per API key.
+    sent: BTreeMap<i16, usize>,
+}
+
+const BROKERS: i32 = 3;
+const TOPIC: &str = "t";
+const PARTITIONS: i32 = 4;
+
+/// The global connection id of client `k`'s (0: the producer) connection `c`.
+fn global(k: usize, c: ConnId) -> u64 {
+    ((k as u64) << 32) | c.0
+}
+
+/// The broker a host name (`b<id>`) names.
+fn broker_of(host: &str) -> i32 {
+    host.trim_start_matches('b').parse().unwrap()
+}
+
+impl World {
+    fn new(faults: &str, producer_settings: &[(&str, &str)]) -> World {
+        let brokers = (0..BROKERS).map(|i| BrokerAddress { node_id: i, host: format!("b{i}"), port: 9092 }).collect();
+        let config = ClusterConfig {
+            brokers,
+            topics: vec![TopicConfig { name: TOPIC.into(), partitions: PARTITIONS }],
+            faults: FaultSpec::parse(faults).unwrap(),
+            seed: 11,
+            ..ClusterConfig::default()
+        };
+        let cluster = Cluster::new(config, Instant::ZERO).unwrap();
+        let mut pc = ProducerConfig::new("b0:9092").unwrap();
+        for (k, v) in producer_settings {
+            pc.set(k, v).unwrap();
+        }
+        World {
+            now: Instant::ZERO,
+            cluster,
+            producer: Producer::new(pc, Instant::ZERO).unwrap(),
+            delivered: 0,
+            members: Vec::new(),
+            to_cluster: VecDeque::new(),
+            to_clients: VecDeque::new(),
+            corrupt: 0.0,
+            rng: crate::rand::Rng::new(3),
+            sent: BTreeMap::new(),
+        }
+    }
+
+    /// Adds a consumer of group `g` with `settings`; returns its index.
+    fn join(&mut self, group: &str, settings: &[(&str, &str)]) -> usize {
+        let mut c = ConsumerConfig::new("b0:9092,b1:9092", group).unwrap();
+        c.subscribe(TOPIC);
+        c.set("session.timeout.ms", "6000").unwrap().set("heartbeat.interval.ms", "1000").unwrap();
+        c.set("idem.seed", &format!("{}", self.members.len())).unwrap();
+        for (k, v) in settings {
+            c.set(k, v).unwrap();
+        }
+        let consumer = Consumer::new(c, self.now).unwrap();
+        self.members.push(Member { consumer, events: Vec::new(), dead: false });
+        self.members.len() - 1
+    }
+
+    fn produce(&mut self, n: usize, tag: &str) {
+        for i in 0..n {
+            let key = format!("{tag}-{i}");
+            let record = ProducerRecord {
+                topic: TOPIC,
+                partition: None,
+                key: Some(key.as_bytes()),
+                value: Some(key.as_bytes()),
+                headers: &[],
+                timestamp_ms: 1_700_000_000_000,
+            };
+            self.producer.send(self.now, &record).unwrap();
+        }
+        self.producer.flush(self.now);
+    }
+
+    /// Drains every machine (the drain rule); returns the earliest deadline.
+    fn drain(&mut self) -> Option<Instant> {
+        let mut deadline: Option<Instant> = None;
+        let mut earliest = |t: Option<Instant>| {
+            if let Some(t) = t {
+                deadline = Some(deadline.map_or(t, |d: Instant| d.min(t)));
+            }
+        };
+        loop {
+            match self.producer.poll_output() {
+                Output::Connect { conn, host, .. } => {
+                    self.to_cluster.push_back((global(0, conn), Wire::Open(broker_of(&host))))
+                }
+                Output::Transmit { conn, data } => {
+                    self.to_cluster.push_back((global(0, conn), Wire::Bytes(data.to_vec())))
+                }
+                Output::Close { conn } => self.to_cluster.push_back((global(0, conn), Wire::Gone)),
+                Output::Event(Event::Delivered { .. }) => self.delivered += 1,
+                Output::Event(e) => panic!("producer: {e:?}"),
+                Output::Diagnostic(_) => {}
+                Output::Timeout(t) => {
+                    earliest(t);
+                    break;
+                }
+            }
+        }
+        for (k, m) in self.members.iter_mut().enumerate() {
+            if m.dead {
+                continue;
+            }
+            loop {
+                match m.consumer.poll_output() {
+                    ConsumerOutput::Connect { conn, host, .. } => {
+                        self.to_cluster.push_back((global(k + 1, conn), Wire::Open(broker_of(&host))));
+                    }
+                    ConsumerOutput::Transmit { conn, data } => {
+                        self.to_cluster.push_back((global(k + 1, conn), Wire::Bytes(data.to_vec())))
+                    }
+                    ConsumerOutput::Close { conn } => self.to_cluster.push_back((global(k + 1, conn), Wire::Gone)),
+                    ConsumerOutput::Event(e) => m.events.push(e),
+                    ConsumerOutput::Timeout(t) => {
+                        earliest(t);
+                        break;
+                    }
+                }
+            }
+        }
+        loop {
+            match self.cluster.poll_output() {
+                BrokerOutput::Transmit { conn, data } => self.to_clients.push_back((conn.0, Wire::Bytes(data))),
+                BrokerOutput::Close { conn } => self.to_clients.push_back((conn.0, Wire::Gone)),
+                BrokerOutput::Timeout(t) => {
+                    earliest(t);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        deadline
+    }
+
+    /// One fact in: the next thing on the wire, or else time moves to the earliest deadline.
+    /// False if nothing is left to happen.
+    fn step(&mut self) -> bool {
+        let deadline = self.drain();
+        if let Some((id, wire)) = self.to_cluster.pop_front() {
+            let now = self.now;
+            let conn = broker::ConnId(id);
+            match wire {
+                Wire::Open(b) => {
+                    self.cluster.handle_input(BrokerInput::Accepted { now, conn, broker_id: b });
+                    self.to_clients.push_back((id, Wire::Open(b)));
+                }
+                Wire::Bytes(bytes) => {
+                    if id >> 32 > 0 && bytes.len() >= 6 {
+                        *self.sent.entry(i16::from_be_bytes([bytes[4], bytes[5]])).or_default() += 1;
+                    }
+                    self.cluster.handle_input(BrokerInput::Received { now, conn, bytes: &bytes })
+                }
+                Wire::Gone => self.cluster.handle_input(BrokerInput::Closed { now, conn }),
+            }
+            return true;
+        }
+        if let Some((id, wire)) = self.to_clients.pop_front() {
+            let now = self.now;
+            let (k, conn) = ((id >> 32) as usize, ConnId(id & 0xffff_ffff));
+            let mut bytes = match &wire {
+                Wire::Bytes(b) => b.clone(),
+                _ => Vec::new(),
+            };
+            if k > 0 && self.corrupt > 0.0 && !bytes.is_empty() && self.rng.chance(self.corrupt) {
+                let at = self.rng.below(bytes.len() as u64) as usize;
+                bytes[at] ^= 1 << self.rng.below(8);
+            }
+            let input = match wire {
+                Wire::Open(_) => Input::Connected { now, conn },
+                Wire::Bytes(_) => Input::Received { now, conn, bytes: &bytes },
+                Wire::Gone => Input::Disconnected { now, conn },
+            };
+            if k == 0 {
+                self.producer.handle_input(input);
+            } else if let Some(m) = self.members.get_mut(k - 1).filter(|m| !m.dead) {
+                m.consumer.handle_input(input);
+            }
+            return true;
+        }
+        let Some(next) = deadline else { return false };
+        self.now = self.now.max(next);
+        let now = self.now;
+        self.producer.handle_input(Input::Timeout(now));
+        for m in self.members.iter_mut().filter(|m| !m.dead) {
+            m.consumer.handle_input(Input::Timeout(now));
+        }
+        self.cluster.handle_input(BrokerInput::Timeout(now));
+        true
+    }
+
+    /// Steps until `done` holds, or panics after `within` of virtual time.
+    fn run_until(&mut self, within: Duration, what: &str, done: impl Fn(&World) -> bool) {
+        let end = self.now + within;
+        let mut steps = 0u64;
+        while !done(self) {
+            assert!(self.now <= end, "{what}: not done within {within:?}; events {:?}", self.summary());
+            assert!(self.step(), "{what}: nothing left to happen");
+            steps += 1;
+            assert!(steps < 5_000_000, "{what}: too many steps");
+        }
+        self.drain();
+    }
+
+    /// Runs for `d` of virtual time.
+    fn run_for(&mut self, d: Duration) {
+        let end = self.now + d;
+        while self.now < end && self.step() {}
+        self.drain();
+    }
+
+    fn summary(&self) -> Vec<String> {
+        self.members
+            .iter()
+            .map(|m| {
+                let kinds: Vec<String> = m
+                    .events
+                    .iter()
+                    .map(|e| match e {
+                        ConsumerEvent::Records { partition, records, .. } => format!("R{partition}x{}", records.len()),
+                        other => format!("{other:?}"),
+                    })
+                    .collect();
+                format!("gen {} {:?}", m.consumer.generation(), kinds)
+            })
+            .collect()
+    }
+
+    /// Records a member handed out: (partition, offset, value).
+    fn read(&self, k: usize) -> Vec<(i32, i64, Vec<u8>)> {
+        let mut out = Vec::new();
+        for e in &self.members[k].events {
+            if let ConsumerEvent::Records { topic, partition, records } = e {
+                assert_eq!(topic, TOPIC);
+                out.extend(
+                    records.iter().map(|r| (*partition, r.offset, r.value.as_deref().unwrap_or_default().to_vec())),
+                );
+            }
+        }
+        out
+    }
+
+    /// Every (partition, offset) handed out by the whole group, counted.
+    fn counts(&self) -> BTreeMap<(i32, i64), usize> {
+        let mut counts = BTreeMap::new();
+        for k in 0..self.members.len() {
+            for (p, o, _) in self.read(k) {
+                *counts.entry((p, o)).or_default() += 1;
+            }
+        }
+        counts
+    }
+
+    fn total_read(&self) -> usize {
+        self.counts().len()
+    }
+
+    /// Every record in the logs, (partition, offset).
+    fn log(&self) -> BTreeSet<(i32, i64)> {
+        (0..PARTITIONS)
+            .flat_map(|p| {
+                let end = self.cluster.partition_log(TOPIC, p).map_or(0, |l| l.log_end_offset());
+                (0..end).map(move |o| (p, o))
+            })
+            .collect()
+    }
+
+    fn assigned_gen(&self, k: usize) -> Option<i32> {
+        self.members[k].events.iter().rev().find_map(|e| match e {
+            ConsumerEvent::Assigned { generation, .. } => Some(*generation),
+            _ => None,
+        })
+    }
+
+    fn partitions_now(&self, k: usize) -> Vec<i32> {
+        self.members[k].consumer.assignment().into_iter().map(|((_, p), _)| p).collect()
+    }
+
+    /// Checks each record of the logs was handed out exactly once across the group.
+    fn assert_exactly_once(&self) {
+        let counts = self.counts();
+        let log = self.log();
+        let dup: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+        assert!(dup.is_empty(), "handed out twice: {dup:?}\n{:?}", self.summary());
+        let read: BTreeSet<(i32, i64)> = counts.keys().copied().collect();
+        assert_eq!(read, log, "not every record handed out");
+    }
+
+    fn errors(&self) -> Vec<&ConsumerEvent> {
+        self.members
+            .iter()
+            .flat_map(|m| &m.events)
+            .filter(|e| matches!(e, ConsumerEvent::Error(_) | ConsumerEvent::CommitFailed { .. }))
+            .collect()
+    }
+}
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+#[test]
+fn one_member_reads_everything_in_order_then_commits() {
+    let mut w = World::new("", &[]);
+    w.produce(40, "a");
+    w.run_until(MINUTE, "delivered", |w| w.delivered == 40);
+    let a = w.join("g", &[]);
+    w.run_until(MINUTE, "read", |w| w.total_read() == 40);
+    w.assert_exactly_once();
+    // Per partition in offset order, values as written.
+    let read = w.read(a);
+    for p in 0..PARTITIONS {
+        let offsets: Vec<i64> = read.iter().filter(|r| r.0 == p).map(|r| r.1).collect();
+        assert!(offsets.windows(2).all(|w| w[0] < w[1]), "partition {p}: {offsets:?}");
+    }
+    let mut values: Vec<Vec<u8>> = read.into_iter().map(|r| r.2).collect();
+    values.sort();
+    let mut expected: Vec<Vec<u8>> = (0..40).map(|i| format!("a-{i}").into_bytes()).collect();
+    expected.sort();
+    assert_eq!(values, expected);
+    assert!(matches!(&w.members[a].events[0], ConsumerEvent::Assigned { partitions, .. } if partitions.len() == 4));
+    // Commit: the positions are the log ends.
+    w.members[a].consumer.commit(w.now);
+    w.run_until(MINUTE, "committed", |w| {
+        w.members[a].events.iter().any(|e| matches!(e, ConsumerEvent::Committed { .. }))
+    });
+    let committed = w.members[a].events.iter().find_map(|e| match e {
+        ConsumerEvent::Committed { offsets } => Some(offsets.clone()),
+        _ => None,
+    });
+    let ends: Vec<((String, i32), i64)> = (0..PARTITIONS)
+        .map(|p| ((TOPIC.to_string(), p), w.cluster.partition_log(TOPIC, p).unwrap().log_end_offset()))
+        .collect();
+    assert_eq!(committed, Some(ends));
+    // Close: Revoked, then Closed, and every connection closed.
+    w.members[a].consumer.close(w.now);
+    w.run_until(MINUTE, "closed", |w| w.members[a].consumer.is_finished());
+    let tail: Vec<_> = w.members[a].events.iter().rev().take(2).collect();
+    assert!(matches!(tail[0], ConsumerEvent::Closed), "{tail:?}");
+    assert!(matches!(tail[1], ConsumerEvent::Revoked { .. }) || matches!(tail[1], ConsumerEvent::Committed { .. }));
+    assert!(w.errors().is_empty(), "{:?}", w.errors());
+}
+
+#[test]
+fn members_share_partitions_across_joins_and_leaves_exactly_once() {
+    let mut w = World::new("", &[]);
+    w.produce(30, "a");
+    let a = w.join("g", &[]);
+    w.run_until(MINUTE, "a reads", |w| w.total_read() == 30);
+    // B joins: A commits, revokes, rejoins; the partitions are split 2 / 2.
+    let b = w.join("g", &[]);
+    w.run_until(MINUTE, "rebalanced", |w| {
+        w.assigned_gen(b).is_some() && w.assigned_gen(a) == w.assigned_gen(b) && w.partitions_now(a).len() == 2
+    });
+    assert_eq!(w.partitions_now(b).len(), 2);
+    assert!(w.members[a].events.iter().any(|e| matches!(e, ConsumerEvent::Revoked { .. })));
+    w.produce(40, "b");
+    w.run_until(MINUTE, "both read", |w| w.total_read() == 70);
+    assert!(!w.read(b).is_empty());
+    // C joins while records keep coming.
+    let c = w.join("g", &[]);
+    w.produce(40, "c");
+    w.run_until(MINUTE, "three members", |w| {
+        let g = w.assigned_gen(c);
+        g.is_some() && w.assigned_gen(a) == g && w.assigned_gen(b) == g && w.total_read() == 110
+    });
+    let sizes: Vec<usize> = [a, b, c].iter().map(|k| w.partitions_now(*k).len()).collect();
+    assert_eq!(sizes.iter().sum::<usize>(), 4);
+    // B leaves (close: commit, LeaveGroup); A and C take its partitions.
+    w.members[b].consumer.close(w.now);
+    w.produce(40, "d");
+    w.run_until(MINUTE, "b left", |w| {
+        w.members[b].consumer.is_finished()
+            && w.partitions_now(a).len() + w.partitions_now(c).len() == 4
+            && w.total_read() == 150
+    });
+    assert!(w.members[b].events.iter().any(|e| matches!(e, ConsumerEvent::Closed)));
+    w.assert_exactly_once();
+    assert!(w.errors().is_empty(), "{:?}", w.errors());
+}
+
+#[test]
+fn an_expired_member_leaves_only_records_past_its_commit_to_be_read_again() {
+    let mut w = World::new("", &[]);
+    let a = w.join("g", &[]);
+    let b = w.join("g", &[]);
+    w.run_until(MINUTE, "two members", |w| {
+        w.assigned_gen(a).is_some() && w.assigned_gen(a) == w.assigned_gen(b) && w.partitions_now(a).len() == 2
+    });
+    w.produce(40, "a");
+    w.run_until(MINUTE, "read", |w| w.total_read() == 40);
+    w.members[a].consumer.commit(w.now);
+    w.run_until(MINUTE, "a committed", |w| {
+        w.members[a].events.iter().any(|e| matches!(e, ConsumerEvent::Committed { offsets } if !offsets.is_empty()))
+    });
+    let before_commit: BTreeSet<(i32, i64)> = w.read(a).iter().map(|r| (r.0, r.1)).collect();
+    // More records for A after its commit, then A dies (no LeaveGroup, no more heartbeats).
+    w.produce(40, "b");
+    w.run_until(MINUTE, "read more", |w| w.total_read() == 80);
+    let after_commit: BTreeSet<(i32, i64)> =
+        w.read(a).iter().map(|r| (r.0, r.1)).filter(|r| !before_commit.contains(r)).collect();
+    assert!(!after_commit.is_empty());
+    w.members[a].dead = true;
+    let gen_b = w.assigned_gen(b);
+    // The session (6 s) expires; B takes every partition and re-reads A's uncommitted records.
+    w.run_until(MINUTE, "b alone", |w| w.assigned_gen(b) > gen_b && w.partitions_now(b).len() == 4);
+    w.produce(20, "c");
+    w.run_until(MINUTE, "delivered", |w| w.delivered == 100);
+    w.run_until(MINUTE, "b read", |w| w.log().iter().all(|r| w.counts().contains_key(r)));
+    let counts = w.counts();
+    let twice: BTreeSet<(i32, i64)> = counts.iter().filter(|(_, n)| **n > 1).map(|(r, _)| *r).collect();
+    assert_eq!(twice, after_commit, "only what A read past its commit is read again: {:?}", w.summary());
+    assert!(counts.values().all(|n| *n <= 2));
+    assert!(w.errors().is_empty(), "{:?}", w.errors());
+}
+
+#[test]
+fn a_new_consumer_resumes_from_the_committed_offsets() {
+    let mut w = World::new("", &[]);
+    w.produce(30, "a");
+    let a = w.join("g", &[]);
+    w.run_until(MINUTE, "a reads", |w| w.total_read() == 30);
+    w.members[a].consumer.close(w.now);
+    w.run_until(MINUTE, "a closed", |w| w.members[a].consumer.is_finished());
+    assert!(
+        w.members[a].events.iter().any(|e| matches!(e, ConsumerEvent::Committed { offsets } if offsets.len() == 4))
+    );
+    w.produce(20, "b");
+    let b = w.join("g", &[]);
+    w.run_until(MINUTE, "b reads", |w| w.total_read() == 50);
+    w.run_for(Duration::from_secs(5));
+    let values: BTreeSet<Vec<u8>> = w.read(b).into_iter().map(|r| r.2).collect();
+    let expected: BTreeSet<Vec<u8>> = (0..20).map(|i| format!("b-{i}").into_bytes()).collect();
+    assert_eq!(values, expected);
+    w.assert_exactly_once();
+    // Another group, latest: nothing of the past; only what comes after.
+    let c = w.join("h", &[("auto.offset.reset", "latest")]);
+    w.run_until(MINUTE, "c assigned", |w| {
+        w.assigned_gen(c).is_some() && w.members[c].consumer.assignment().iter().all(|(_, pos)| pos.is_some())
+    });
+    w.produce(10, "c");
+    w.run_until(MINUTE, "c reads", |w| w.read(c).len() == 10);
+    assert!(w.read(c).iter().all(|r| r.2.starts_with(b"c-")));
+}
+
+#[test]
+fn coordinator_faults_are_retried_and_records_still_go_out_exactly_once() {
+    let faults = "coordinator_move=3s,not_coordinator=0.1,coordinator_loading=0.1";
+    let mut w = World::new(faults, &[]);
+    let a = w.join("g", &[]);
+    w.produce(30, "a");
+    w.run_until(Duration::from_secs(120), "a reads", |w| w.total_read() == 30);
+    // Heartbeats and commits meet the faults for a while.
+    w.run_for(Duration::from_secs(15));
+    let b = w.join("g", &[]);
+    w.produce(30, "b");
+    w.run_until(Duration::from_secs(120), "both", |w| {
+        w.total_read() == 60 && w.assigned_gen(a).is_some() && w.assigned_gen(a) == w.assigned_gen(b)
+    });
+    for _ in 0..5 {
+        w.members[a].consumer.commit(w.now);
+        w.run_for(Duration::from_secs(3));
+    }
+    w.run_until(Duration::from_secs(120), "commits answered", |w| {
+        w.members[a]
+            .events
+            .iter()
+            .filter(|e| matches!(e, ConsumerEvent::Committed { .. } | ConsumerEvent::CommitFailed { .. }))
+            .count()
+            >= 5
+    });
+    w.members[b].consumer.close(w.now);
+    w.produce(30, "c");
+    w.run_until(Duration::from_secs(120), "b gone", |w| {
+        w.members[b].consumer.is_finished() && w.partitions_now(a).len() == 4 && w.total_read() == 90
+    });
+    w.run_for(Duration::from_secs(10));
+    w.assert_exactly_once();
+    assert!(!w.members.iter().flat_map(|m| &m.events).any(|e| matches!(e, ConsumerEvent::Error(_))));
+    // The faults were met: the coordinator was looked up again and again.
+    let find = w.sent.get(&ApiKey::FindCoordinator.as_i16()).copied().unwrap_or(0);
+    let stats = w.cluster.stats();
+    assert!(stats.coordinator_errors > 5 && stats.coordinator_moves > 5, "{stats:?}");
+    assert!(find > 10, "FindCoordinator sent {find} times");
+}
+
+#[test]
+fn compressed_batches_are_read_back() {
+    for codec in ["zstd", "lz4", "gzip"] {
+        if !crate::proto::record_batch::Compression::from_name(codec).is_some_and(|c| c.is_enabled()) {
+            continue;
+        }
+        let mut w = World::new("", &[("compression.type", codec), ("linger.ms", "50")]);
+        w.produce(200, codec);
+        w.run_until(MINUTE, "delivered", |w| w.delivered == 200);
+        let a = w.join("g", &[("max.partition.fetch.bytes", "600")]);
+        w.run_until(MINUTE, "read", |w| w.total_read() == 200);
+        w.assert_exactly_once();
+        let values: BTreeSet<Vec<u8>> = w.read(a).into_iter().map(|r| r.2).collect();
+        assert_eq!(values.len(), 200, "{codec}");
+        assert!(values.contains(format!("{codec}-199").as_bytes()));
+    }
+}
+
+#[test]
+fn garbage_from_a_broker_closes_the_connection_never_panics() {
+    let mut rng = crate::rand::Rng::new(9);
+    for case in 0..300u64 {
+        let mut c = ConsumerConfig::new("b0:9092", "g").unwrap();
+        c.subscribe(TOPIC);
+        let mut consumer = Consumer::new(c, Instant::ZERO).unwrap();
+        consumer.handle_input(Input::Timeout(Instant::ZERO));
+        let mut conn = None;
+        loop {
+            match consumer.poll_output() {
+                ConsumerOutput::Connect { conn: id, .. } => conn = Some(id),
+                ConsumerOutput::Timeout(_) => break,
+                _ => {}
+            }
+        }
+        let conn = conn.unwrap();
+        consumer.handle_input(Input::Connected { now: Instant::ZERO, conn });
+        // Garbage of every shape: random bytes, a frame with a wrong or right correlation id and
+        // a random body, a frame claiming a huge size.
+        let n = rng.below(64) as usize;
+        let body: Vec<u8> = (0..n).map(|_| rng.below(256) as u8).collect();
+        let bytes = match case % 3 {
+            0 => body,
+            1 => {
+                let mut f = ((body.len() + 4) as i32).to_be_bytes().to_vec();
+                f.extend(1i32.to_be_bytes()); // the first correlation id
+                f.extend(body);
+                f
+            }
+            _ => [0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 1].to_vec(),
+        };
+        consumer.handle_input(Input::Received { now: Instant::ZERO, conn, bytes: &bytes });
+        let mut closed = false;
+        loop {
+            match consumer.poll_output() {
+                ConsumerOutput::Close { conn: c } if c == conn => closed = true,
+                ConsumerOutput::Timeout(_) => break,
+                _ => {}
+            }
+        }
+        // Short random bytes may still be a partial frame; anything else closes.
+        let partial =
+            bytes.len() < 4 || i32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize > bytes.len() - 4;
+        if case % 3 == 2 {
+            assert!(closed, "case {case}: a frame beyond the limit closes");
+        } else if !partial {
+            assert!(closed, "case {case}: garbage closes");
+        }
+    }
+}
+
+#[test]
+fn corrupted_answers_in_a_whole_run_never_panic() {
+    for seed in 0..4u64 {
+        let mut w = World::new("", &[]);
+        w.rng = crate::rand::Rng::new(seed);
+        w.corrupt = 0.05;
+        w.join("g", &[]);
+        w.join("g", &[]);
+        w.produce(40, "a");
+        w.run_for(Duration::from_secs(60));
+        // Whatever was handed out is real records (CRC-checked), each in its partition's order.
+        for k in 0..2 {
+            let read = w.read(k);
+            for p in 0..PARTITIONS {
+                let values: Vec<&Vec<u8>> = read.iter().filter(|r| r.0 == p).map(|r| &r.2).collect();
+                assert!(values.iter().all(|v| v.starts_with(b"a-")));
+            }
+        }
+    }
+}
+
+#[test]
+fn leader_moves_and_broker_bounces_refresh_metadata_and_lose_nothing() {
+    let mut w = World::new("leader_move=700ms,broker_bounce=4s:1s", &[]);
+    let a = w.join("g", &[]);
+    let b = w.join("g", &[]);
+    for round in 0..4 {
+        w.produce(25, &format!("r{round}"));
+        w.run_until(Duration::from_secs(120), "read", |w| {
+            w.delivered == 25 * (round + 1) && w.total_read() == w.delivered
+        });
+    }
+    w.assert_exactly_once();
+    assert!(w.read(a).len() + w.read(b).len() == 100);
+    assert!(!w.members.iter().flat_map(|m| &m.events).any(|e| matches!(e, ConsumerEvent::Error(_))));
+}
+
+#[test]
+fn auto_commit_and_a_static_member_back_in_its_place() {
+    let mut w = World::new("", &[]);
+    let settings = [("enable.auto.commit", "true"), ("auto.commit.interval.ms", "1000"), ("group.instance.id", "s1")];
+    let a = w.join("g", &settings);
+    let b = w.join("g", &[]);
+    w.run_until(MINUTE, "two members", |w| {
+        w.assigned_gen(a).is_some() && w.assigned_gen(a) == w.assigned_gen(b) && w.partitions_now(a).len() == 2
+    });
+    w.produce(40, "a");
+    w.run_until(MINUTE, "read", |w| w.total_read() == 40);
+    // Auto-commit runs every second: A's positions are committed without a call.
+    w.run_for(Duration::from_millis(1500));
+    let committed = |w: &World| {
+        w.members[a].events.iter().any(|e| matches!(e, ConsumerEvent::Committed { offsets } if !offsets.is_empty()))
+    };
+    assert!(committed(&w));
+    let a_parts = w.partitions_now(a);
+    let gen_b = w.assigned_gen(b);
+    // A's process dies; its replacement with the same group.instance.id takes its place within
+    // the session: no rebalance (B keeps its generation and partitions), nothing read twice.
+    w.members[a].dead = true;
+    w.run_for(Duration::from_secs(2));
+    let a2 = w.join("g", &settings);
+    w.run_until(MINUTE, "back in place", |w| w.assigned_gen(a2).is_some() && !w.partitions_now(a2).is_empty());
+    assert_eq!(w.partitions_now(a2), a_parts);
+    assert_eq!(w.assigned_gen(b), gen_b);
+    assert!(!w.members[b].events.iter().any(|e| matches!(e, ConsumerEvent::Revoked { .. })));
+    w.produce(20, "b");
+    w.run_until(MINUTE, "read", |w| w.delivered == 60 && w.total_read() == 60);
+    w.assert_exactly_once();
+}
+
+#[test]
+fn a_fatal_group_error_stops_the_consumer_and_closes_everything() {
+    let mut w = World::new("", &[]);
+    // Below the coordinator's group.min.session.timeout.ms (6 s): INVALID_SESSION_TIMEOUT.
+    let a = w.join("g", &[("session.timeout.ms", "1000"), ("heartbeat.interval.ms", "300")]);
+    w.run_until(MINUTE, "stopped", |w| w.members[a].consumer.is_finished());
+    let events = &w.members[a].events;
+    assert_eq!(events.last(), Some(&ConsumerEvent::Error(ConsumerError::Group(ErrorCode::INVALID_SESSION_TIMEOUT))));
+    assert_eq!(w.members[a].consumer.poll_output(), ConsumerOutput::Timeout(None));
+    // Its connections were closed: the cluster has only the producer's (none here).
+    w.run_for(Duration::from_secs(1));
+    assert_eq!(w.cluster.connection_count(), 0);
+}
+
+#[test]
+fn a_broker_that_never_answers_times_out_and_is_reconnected() {
+    let mut c = ConsumerConfig::new("b0:9092", "g").unwrap();
+    c.subscribe(TOPIC).set("request.timeout.ms", "5000").unwrap();
+    let mut consumer = Consumer::new(c, Instant::ZERO).unwrap();
+    let drain = |consumer: &mut Consumer| {
+        let mut out = Vec::new();
+        loop {
+            match consumer.poll_output() {
+                ConsumerOutput::Timeout(t) => return (out, t),
+                o => out.push(o),
+            }
+        }
+    };
+    let (out, t) = drain(&mut consumer);
+    assert!(out.is_empty());
+    assert_eq!(t, Some(Instant::ZERO));
+    consumer.handle_input(Input::Timeout(Instant::ZERO));
+    let (out, _) = drain(&mut consumer);
+    let [ConsumerOutput::Connect { conn, .. }] = out[..] else { panic!("{out:?}") };
+    consumer.handle_input(Input::Connected { now: Instant::ZERO, conn });
+    let (out, t) = drain(&mut consumer);
+    assert!(matches!(out[..], [ConsumerOutput::Transmit { .. }]), "ApiVersions first: {out:?}");
+    assert_eq!(t, Some(Instant::from_millis(5000)));
+    // No answer within request.timeout.ms: closed, then a new connection after the backoff.
+    consumer.handle_input(Input::Timeout(Instant::from_millis(5000)));
+    let (out, t) = drain(&mut consumer);
+    assert_eq!(out, [ConsumerOutput::Close { conn }]);
+    let t = t.unwrap();
+    assert!(t > Instant::from_millis(5000) && t <= Instant::from_millis(5100), "{t:?}");
+    consumer.handle_input(Input::Timeout(t));
+    let (out, _) = drain(&mut consumer);
+    assert!(matches!(&out[..], [ConsumerOutput::Connect { conn: c2, .. }] if c2.0 == conn.0 + 1), "{out:?}");
+    // A late input about the closed connection is ignored.
+    consumer.handle_input(Input::Received { now: t, conn, bytes: &[0, 0, 0, 4, 0, 0, 0, 1] });
+    assert!(drain(&mut consumer).0.is_empty());
+}
+
+#[test]
+fn broker_restarts_move_coordinators_and_records_still_go_out_exactly_once() {
+    let mut w = World::new("restart=3s", &[]);
+    let a = w.join("g", &[]);
+    let b = w.join("g", &[]);
+    for round in 0..3 {
+        w.produce(20, &format!("r{round}"));
+        w.run_until(Duration::from_secs(120), "read", |w| {
+            w.delivered == 20 * (round + 1) && w.total_read() == w.delivered
+        });
+        w.run_for(Duration::from_secs(8));
+    }
+    w.members[a].consumer.close(w.now);
+    w.produce(20, "last");
+    w.run_until(Duration::from_secs(120), "a gone", |w| {
+        w.members[a].consumer.is_finished()
+            && w.delivered == 80
+            && w.total_read() == 80
+            && w.partitions_now(b).len() == 4
+    });
+    w.assert_exactly_once();
+    assert!(!w.members.iter().flat_map(|m| &m.events).any(|e| matches!(e, ConsumerEvent::Error(_))));
+    let find = w.sent.get(&ApiKey::FindCoordinator.as_i16()).copied().unwrap_or(0);
+    assert!(w.cluster.stats().restarts >= 5, "{:?}", w.cluster.stats());
+    assert!(find > 2, "FindCoordinator sent {find} times");
+}
