@@ -104,9 +104,7 @@ impl Consumer {
             Phase::Unjoined if self.member.join_at <= now => self.join(conn),
             // Heartbeats go on while the revocation commits (the Java client's heartbeat thread
             // does), so that a slow commit does not cost the session.
-            Phase::Stable | Phase::Revoking
-                if !self.member.heartbeat_in_flight && self.member.heartbeat_at <= now =>
-            {
+            Phase::Stable | Phase::Revoking if !self.member.heartbeat_in_flight && self.member.heartbeat_at <= now => {
                 self.heartbeat(conn)
             }
             _ => {}
@@ -438,11 +436,27 @@ impl Consumer {
         let Ok((_, r)) = proto::decode_response::<HeartbeatResponse>(body, version) else { return false };
         self.member.heartbeat_in_flight = false;
         let code = ErrorCode(r.error_code);
-        if code.is_ok() || generation != self.member.generation || self.member.phase != Phase::Stable {
+        if code.is_ok() || generation != self.member.generation {
             return true;
         }
-        self.on_group_error(code);
+        // A failed heartbeat is tried again after retry.backoff.ms, not a whole interval (the
+        // Java client's `Heartbeat.failHeartbeat`): coordinator moves must not cost the session.
+        if matches!(verdict(code), Verdict::Coordinator | Verdict::Retry) {
+            self.heartbeat_failed();
+        }
+        if self.member.phase == Phase::Stable {
+            self.on_group_error(code);
+        } else if matches!(verdict(code), Verdict::Coordinator | Verdict::Fatal) {
+            self.on_group_error(code);
+        }
         true
+    }
+
+    /// The heartbeat failed or went unanswered: the next one after the backoff.
+    pub(super) fn heartbeat_failed(&mut self) {
+        self.member.heartbeat_in_flight = false;
+        let at = self.retry.next_at(self.now, 0, &mut self.rng);
+        self.member.heartbeat_at = self.member.heartbeat_at.min(at);
     }
 
     /// REBALANCE_IN_PROGRESS while stable: stop handing out records, commit the positions

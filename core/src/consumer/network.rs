@@ -174,7 +174,7 @@ impl Consumer {
                         self.join_backoff();
                     }
                 }
-                Req::Heartbeat(_) => self.member.heartbeat_in_flight = false,
+                Req::Heartbeat(_) => self.heartbeat_failed(),
                 Req::OffsetCommit => self.commit_retry(),
                 Req::LeaveGroup => self.finish_close(),
                 Req::OffsetFetch(epoch) => {

@@ -59,12 +59,16 @@ fn broker_of(host: &str) -> i32 {
 
 impl World {
     fn new(faults: &str, producer_settings: &[(&str, &str)]) -> World {
+        World::seeded(11, faults, producer_settings)
+    }
+
+    fn seeded(seed: u64, faults: &str, producer_settings: &[(&str, &str)]) -> World {
         let brokers = (0..BROKERS).map(|i| BrokerAddress { node_id: i, host: format!("b{i}"), port: 9092 }).collect();
         let config = ClusterConfig {
             brokers,
             topics: vec![TopicConfig { name: TOPIC.into(), partitions: PARTITIONS }],
             faults: FaultSpec::parse(faults).unwrap(),
-            seed: 11,
+            seed,
             ..ClusterConfig::default()
         };
         let cluster = Cluster::new(config, Instant::ZERO).unwrap();
@@ -81,7 +85,7 @@ impl World {
             to_cluster: VecDeque::new(),
             to_clients: VecDeque::new(),
             corrupt: 0.0,
-            rng: crate::rand::Rng::new(3),
+            rng: crate::rand::Rng::new(seed),
             sent: BTreeMap::new(),
         }
     }
@@ -91,7 +95,7 @@ impl World {
         let mut c = ConsumerConfig::new("b0:9092,b1:9092", group).unwrap();
         c.subscribe(TOPIC);
         c.set("session.timeout.ms", "6000").unwrap().set("heartbeat.interval.ms", "1000").unwrap();
-        c.set("idem.seed", &format!("{}", self.members.len())).unwrap();
+        c.set("idem.seed", &format!("{}", self.members.len() as u64 * 1000 + self.now.as_micros() % 997)).unwrap();
         for (k, v) in settings {
             c.set(k, v).unwrap();
         }
@@ -743,4 +747,36 @@ fn broker_restarts_move_coordinators_and_records_still_go_out_exactly_once() {
     let find = w.sent.get(&ApiKey::FindCoordinator.as_i16()).copied().unwrap_or(0);
     assert!(w.cluster.stats().restarts >= 5, "{:?}", w.cluster.stats());
     assert!(find > 2, "FindCoordinator sent {find} times");
+}
+
+#[test]
+fn many_seeds_of_joins_leaves_and_faults_hand_out_each_record_once() {
+    let faults = "coordinator_move=2s,not_coordinator=0.05,coordinator_loading=0.05,leader_move=1s,delay=0..30ms:0.3";
+    // IDEM_CONSUMER_SEEDS=N runs more (1500 pass; 48 take about 2 s in a debug build).
+    let seeds = std::env::var("IDEM_CONSUMER_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(48u64);
+    for seed in 0..seeds {
+        let mut w = World::seeded(seed, faults, &[]);
+        let a = w.join("g", &[]);
+        w.produce(20, "a");
+        w.run_for(Duration::from_millis(300 * (seed % 5)));
+        let b = w.join("g", &[]);
+        w.produce(20, "b");
+        w.run_for(Duration::from_secs(2 + seed % 3));
+        let c = w.join("g", &[]);
+        w.produce(20, "c");
+        w.run_for(Duration::from_secs(seed % 4));
+        w.members[b].consumer.close(w.now);
+        w.produce(20, "d");
+        w.run_until(Duration::from_secs(300), &format!("seed {seed}"), |w| {
+            w.delivered == 80
+                && w.members[b].consumer.is_finished()
+                && w.partitions_now(a).len() + w.partitions_now(c).len() == 4
+                && w.total_read() == 80
+        });
+        w.run_for(Duration::from_secs(5));
+        w.assert_exactly_once();
+        let fatal: Vec<_> =
+            w.members.iter().flat_map(|m| &m.events).filter(|e| matches!(e, ConsumerEvent::Error(_))).collect();
+        assert!(fatal.is_empty(), "seed {seed}: {fatal:?}");
+    }
 }
