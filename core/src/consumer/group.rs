@@ -444,9 +444,9 @@ impl Consumer {
         if matches!(verdict(code), Verdict::Coordinator | Verdict::Retry) {
             self.heartbeat_failed();
         }
-        if self.member.phase == Phase::Stable {
-            self.on_group_error(code);
-        } else if matches!(verdict(code), Verdict::Coordinator | Verdict::Fatal) {
+        // While revoking only a coordinator to find again or a fatal error matter: the commit
+        // under way answers for the generation.
+        if self.member.phase == Phase::Stable || matches!(verdict(code), Verdict::Coordinator | Verdict::Fatal) {
             self.on_group_error(code);
         }
         true
