@@ -295,6 +295,7 @@ impl Consumer {
         self.member.id = r.member_id.to_string();
         self.member.generation = r.generation_id;
         self.member.join_failures = 0;
+        self.assigned_counts = None;
         if r.leader == r.member_id {
             let members: Vec<(String, Vec<String>)> = r
                 .members
@@ -329,10 +330,8 @@ impl Consumer {
             return;
         }
         let Phase::Assigning(members) = core::mem::replace(&mut self.member.phase, Phase::Syncing) else { return };
-        let metadata = &self.metadata;
-        let plan = assignor::range_assign(&members, |t| {
-            metadata.topic(t).and_then(|i| metadata.topics.get(i)).and_then(|m| m.partition_count())
-        });
+        let plan = assignor::range_assign(&members, |t| self.partition_count(t));
+        self.assigned_counts = (!members.is_empty()).then(|| self.subscribed_counts(&members));
         let mut encoded = Vec::with_capacity(plan.len());
         for (member, parts) in &plan {
             match protocol::encode_assignment(parts) {
@@ -368,6 +367,29 @@ impl Consumer {
             self.member.phase = Phase::Unjoined;
             self.join_backoff();
         }
+    }
+
+    /// A topic's partition count, once the metadata knows it.
+    fn partition_count(&self, topic: &str) -> Option<u32> {
+        self.metadata.topic(topic).and_then(|i| self.metadata.topics.get(i)).and_then(|m| m.partition_count())
+    }
+
+    /// The partition count of every topic the members subscribe to, in name order.
+    fn subscribed_counts(&self, members: &[(String, Vec<String>)]) -> Vec<(String, Option<u32>)> {
+        let topics: alloc::collections::BTreeSet<&String> = members.iter().flat_map(|(_, ts)| ts).collect();
+        topics.into_iter().map(|t| (t.clone(), self.partition_count(t))).collect()
+    }
+
+    /// After a Metadata answer: the leader of a stable group whose topics' partition counts
+    /// changed since it assigned rejoins (committing and revoking first), as the Java client's
+    /// `ConsumerCoordinator` does when its metadata snapshot no longer matches.
+    pub(super) fn check_assigned_metadata(&mut self) {
+        let Some(counts) = &self.assigned_counts else { return };
+        if self.member.phase != Phase::Stable || counts.iter().all(|(t, n)| self.partition_count(t) == *n) {
+            return;
+        }
+        self.assigned_counts = None;
+        self.start_revocation();
     }
 
     pub(super) fn on_sync_group(&mut self, body: &[u8], version: i16) -> bool {

@@ -457,6 +457,10 @@ pub struct Consumer {
     closing: Option<Instant>,
     leave_sent: bool,
     finished: bool,
+    /// As the group's leader, the partition count of every topic its assignment covered (the
+    /// Java client's metadata snapshot): a change makes it rejoin, so new partitions and
+    /// topics get assigned.
+    assigned_counts: Option<Vec<(String, Option<u32>)>>,
     /// A drive pass has run (before the first, the consumer asks to be woken at once).
     started: bool,
 }
@@ -507,6 +511,7 @@ impl Consumer {
             leave_sent: false,
             finished: false,
             started: false,
+            assigned_counts: None,
             config,
         })
     }

@@ -278,6 +278,7 @@ impl Consumer {
         if let Phase::Assigning(_) = self.member.phase {
             self.assign_if_ready(true);
         }
+        self.check_assigned_metadata();
         true
     }
 
