@@ -61,7 +61,7 @@ fn decode_records(frame: &Bytes, data: &[u8], position: i64, limit: usize) -> De
             continue;
         }
         if header.is_control() {
-            next = last + 1;
+            next = last.saturating_add(1);
             continue;
         }
         // Uncompressed records borrow the frame; compressed ones a buffer of their own, shared
@@ -78,6 +78,8 @@ fn decode_records(frame: &Bytes, data: &[u8], position: i64, limit: usize) -> De
             if offset < next {
                 continue;
             }
+            // Each offset once, ascending, whatever the batch says.
+            next = offset.saturating_add(1);
             spans.push((offset, r.timestamp(&header), r.key.map(span), r.value.map(span)));
         }
         let owned = if compressed { Bytes::from(scratch) } else { frame.clone() };
@@ -92,7 +94,7 @@ fn decode_records(frame: &Bytes, data: &[u8], position: i64, limit: usize) -> De
             let (Ok(key), Ok(value)) = (slice(key), slice(value)) else { return Decoded::Corrupt };
             out.push(ConsumedRecord { offset, timestamp, key, value });
         }
-        next = last + 1;
+        next = next.max(last.saturating_add(1));
     }
     Decoded::Records(out, next)
 }
@@ -442,7 +444,7 @@ mod tests {
     fn batch(base: i64, n: usize, codec: Compression, control: bool) -> Vec<u8> {
         let mut b = RecordBatchBuilder::new(1_000);
         for i in 0..n {
-            let v = format!("v{}", base + i as i64);
+            let v = format!("v{}", base.wrapping_add(i as i64));
             b.append(1_000 + i as i64, Some(b"k"), Some(v.as_bytes()), &[]).unwrap();
         }
         let mut bytes = b.seal_compressed(ProducerStamp::NONE, codec, None, &mut CompressionContext::new()).unwrap();
@@ -490,6 +492,13 @@ mod tests {
         bad[40] ^= 1;
         let bad = Bytes::from(bad);
         assert!(matches!(decode_records(&bad, &bad, 0, 1 << 20), Decoded::Corrupt));
+        // Hostile offsets: a batch at the end of the offset space, records out of order.
+        let mut far = batch(i64::MAX - 3, 3, Compression::None, false);
+        far.extend(batch(0, 2, Compression::None, false));
+        far.extend(batch(i64::MAX - 1, 3, Compression::None, false)); // its last offset wraps
+        let far = Bytes::from(far);
+        let d = decode_records(&far, &far, i64::MAX - 2, 1 << 20);
+        assert_eq!(values(&d), (vec![i64::MAX - 2, i64::MAX - 1], i64::MAX));
         // A decompression beyond the limit is corrupt.
         let big = Bytes::from(batch(0, 50, Compression::Lz4, false));
         assert!(matches!(decode_records(&big, &big, 0, 10), Decoded::Corrupt));

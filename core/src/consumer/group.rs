@@ -633,7 +633,9 @@ impl Consumer {
             return;
         }
         self.leave_sent = true;
-        if self.member.id.is_empty() {
+        // A static member does not leave (KIP-345): its place, and its partitions, wait for it
+        // until its session expires, so that a restart within it causes no rebalance.
+        if self.member.id.is_empty() || self.config.group_instance_id.is_some() {
             self.finish_close();
             return;
         }
