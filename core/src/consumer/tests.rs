@@ -608,10 +608,10 @@ fn garbage_from_a_broker_closes_the_connection_never_panics() {
 
 #[test]
 fn corrupted_answers_in_a_whole_run_never_panic() {
-    for seed in 0..4u64 {
+    for seed in 0..12u64 {
         let mut w = World::new("", &[]);
         w.rng = crate::rand::Rng::new(seed);
-        w.corrupt = 0.05;
+        w.corrupt = [0.01, 0.05, 0.2][seed as usize % 3];
         w.join("g", &[]);
         w.join("g", &[]);
         w.produce(40, "a");
@@ -830,4 +830,11 @@ fn the_leader_rejoins_when_a_subscribed_topic_appears() {
     };
     w.run_until(MINUTE, "late read", got_late);
     w.assert_exactly_once();
+}
+
+#[test]
+fn a_consumer_can_move_to_another_thread() {
+    fn send<T: Send + Sync>() {}
+    send::<Consumer>();
+    send::<ConsumerOutput>();
 }
