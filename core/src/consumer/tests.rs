@@ -838,3 +838,49 @@ fn a_consumer_can_move_to_another_thread() {
     send::<Consumer>();
     send::<ConsumerOutput>();
 }
+
+#[test]
+fn many_seeds_of_a_member_dying_re_read_only_past_its_last_commit() {
+    // 16 seeds take about 4 s in a debug build; IDEM_CONSUMER_SEEDS=300 passes.
+    let seeds = std::env::var("IDEM_CONSUMER_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(16u64);
+    for seed in 0..seeds {
+        let what = format!("seed {seed}");
+        let mut w = World::seeded(seed, "delay=0..30ms:0.3", &[]);
+        let a = w.join("g", &[]);
+        w.produce(30, "a");
+        w.run_for(Duration::from_millis(100 + 137 * (seed % 11)));
+        let b = w.join("g", &[]);
+        w.produce(30, "b");
+        w.run_for(Duration::from_millis(500 + 211 * (seed % 13)));
+        w.members[a].consumer.commit(w.now);
+        w.run_for(Duration::from_millis(7 * (seed % 50)));
+        w.produce(30, "c");
+        w.run_for(Duration::from_millis(300 + 97 * (seed % 7)));
+        // A dies here, whatever it was doing.
+        w.members[a].dead = true;
+        w.produce(30, "d");
+        w.run_until(Duration::from_secs(120), &what, |w| {
+            w.delivered == 120 && w.partitions_now(b).len() == 4 && w.log().iter().all(|r| w.counts().contains_key(r))
+        });
+        // What A knew to be committed, per partition (the highest of its Committed events).
+        let mut committed: BTreeMap<i32, i64> = BTreeMap::new();
+        for e in &w.members[a].events {
+            if let ConsumerEvent::Committed { offsets } = e {
+                for ((_, p), o) in offsets {
+                    let c = committed.entry(*p).or_insert(*o);
+                    *c = (*c).max(*o);
+                }
+            }
+        }
+        let a_read: BTreeSet<(i32, i64)> = w.read(a).iter().map(|r| (r.0, r.1)).collect();
+        for ((p, o), n) in w.counts() {
+            if n > 1 {
+                assert_eq!(n, 2, "{what}: ({p}, {o}) read {n} times");
+                assert!(a_read.contains(&(p, o)), "{what}: ({p}, {o}) read twice, not by the dead member");
+                assert!(committed.get(&p).is_none_or(|c| o >= *c), "{what}: ({p}, {o}) was committed at {committed:?}");
+            }
+        }
+        let errors: Vec<_> = w.members[b].events.iter().filter(|e| matches!(e, ConsumerEvent::Error(_))).collect();
+        assert!(errors.is_empty(), "{what}: {errors:?}");
+    }
+}
