@@ -80,7 +80,11 @@ fn decode_records(frame: &Bytes, data: &[u8], position: i64, limit: usize) -> De
             }
             // Each offset once, ascending, whatever the batch says.
             next = offset.saturating_add(1);
-            spans.push((offset, r.timestamp(&header), r.key.map(span), r.value.map(span)));
+            // LogAppendTime batches carry the broker's time as their max timestamp (Kafka's
+            // `DefaultRecordBatch`: every record of such a batch has it).
+            let timestamp =
+                if header.timestamp_type_log_append() { header.max_timestamp } else { r.timestamp(&header) };
+            spans.push((offset, timestamp, r.key.map(span), r.value.map(span)));
         }
         let owned = if compressed { Bytes::from(scratch) } else { frame.clone() };
         let base = owned.as_ptr() as usize;
@@ -481,6 +485,7 @@ mod tests {
         let Decoded::Records(r, _) = d else { unreachable!() };
         assert_eq!(r[0].value.as_deref(), Some(&b"v6"[..]));
         assert_eq!(r[0].key.as_deref(), Some(&b"k"[..]));
+        assert_eq!((r[0].timestamp, r[2].timestamp), (1_001, 1_003)); // CreateTime: per record
         // Uncompressed records share the frame.
         let d = decode_records(&frame, &frame, 0, 1 << 20);
         let Decoded::Records(r, _) = d else { unreachable!() };
@@ -492,6 +497,15 @@ mod tests {
         bad[40] ^= 1;
         let bad = Bytes::from(bad);
         assert!(matches!(decode_records(&bad, &bad, 0, 1 << 20), Decoded::Corrupt));
+        // LogAppendTime: every record has the batch's max timestamp.
+        let mut appended = batch(0, 2, Compression::None, false);
+        appended[22] |= 0x08;
+        appended[35..43].copy_from_slice(&99_999i64.to_be_bytes());
+        let crc = crate::crc32c::checksum(&appended[21..]);
+        appended[17..21].copy_from_slice(&crc.to_be_bytes());
+        let appended = Bytes::from(appended);
+        let Decoded::Records(r, _) = decode_records(&appended, &appended, 0, 1 << 20) else { panic!() };
+        assert_eq!(r.iter().map(|r| r.timestamp).collect::<Vec<_>>(), [99_999, 99_999]);
         // Hostile offsets: a batch at the end of the offset space, records out of order.
         let mut far = batch(i64::MAX - 3, 3, Compression::None, false);
         far.extend(batch(0, 2, Compression::None, false));
