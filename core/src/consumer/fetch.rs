@@ -61,7 +61,7 @@ fn decode_records(frame: &Bytes, data: &[u8], position: i64, limit: usize) -> De
             continue;
         }
         if header.is_control() {
-            next = last + 1;
+            next = last.saturating_add(1);
             continue;
         }
         // Uncompressed records borrow the frame; compressed ones a buffer of their own, shared
@@ -78,7 +78,13 @@ fn decode_records(frame: &Bytes, data: &[u8], position: i64, limit: usize) -> De
             if offset < next {
                 continue;
             }
-            spans.push((offset, r.timestamp(&header), r.key.map(span), r.value.map(span)));
+            // Each offset once, ascending, whatever the batch says.
+            next = offset.saturating_add(1);
+            // LogAppendTime batches carry the broker's time as their max timestamp (Kafka's
+            // `DefaultRecordBatch`: every record of such a batch has it).
+            let timestamp =
+                if header.timestamp_type_log_append() { header.max_timestamp } else { r.timestamp(&header) };
+            spans.push((offset, timestamp, r.key.map(span), r.value.map(span)));
         }
         let owned = if compressed { Bytes::from(scratch) } else { frame.clone() };
         let base = owned.as_ptr() as usize;
@@ -92,7 +98,7 @@ fn decode_records(frame: &Bytes, data: &[u8], position: i64, limit: usize) -> De
             let (Ok(key), Ok(value)) = (slice(key), slice(value)) else { return Decoded::Corrupt };
             out.push(ConsumedRecord { offset, timestamp, key, value });
         }
-        next = last + 1;
+        next = next.max(last.saturating_add(1));
     }
     Decoded::Records(out, next)
 }
@@ -442,7 +448,7 @@ mod tests {
     fn batch(base: i64, n: usize, codec: Compression, control: bool) -> Vec<u8> {
         let mut b = RecordBatchBuilder::new(1_000);
         for i in 0..n {
-            let v = format!("v{}", base + i as i64);
+            let v = format!("v{}", base.wrapping_add(i as i64));
             b.append(1_000 + i as i64, Some(b"k"), Some(v.as_bytes()), &[]).unwrap();
         }
         let mut bytes = b.seal_compressed(ProducerStamp::NONE, codec, None, &mut CompressionContext::new()).unwrap();
@@ -479,6 +485,7 @@ mod tests {
         let Decoded::Records(r, _) = d else { unreachable!() };
         assert_eq!(r[0].value.as_deref(), Some(&b"v6"[..]));
         assert_eq!(r[0].key.as_deref(), Some(&b"k"[..]));
+        assert_eq!((r[0].timestamp, r[2].timestamp), (1_001, 1_003)); // CreateTime: per record
         // Uncompressed records share the frame.
         let d = decode_records(&frame, &frame, 0, 1 << 20);
         let Decoded::Records(r, _) = d else { unreachable!() };
@@ -490,6 +497,22 @@ mod tests {
         bad[40] ^= 1;
         let bad = Bytes::from(bad);
         assert!(matches!(decode_records(&bad, &bad, 0, 1 << 20), Decoded::Corrupt));
+        // LogAppendTime: every record has the batch's max timestamp.
+        let mut appended = batch(0, 2, Compression::None, false);
+        appended[22] |= 0x08;
+        appended[35..43].copy_from_slice(&99_999i64.to_be_bytes());
+        let crc = crate::crc32c::checksum(&appended[21..]);
+        appended[17..21].copy_from_slice(&crc.to_be_bytes());
+        let appended = Bytes::from(appended);
+        let Decoded::Records(r, _) = decode_records(&appended, &appended, 0, 1 << 20) else { panic!() };
+        assert_eq!(r.iter().map(|r| r.timestamp).collect::<Vec<_>>(), [99_999, 99_999]);
+        // Hostile offsets: a batch at the end of the offset space, records out of order.
+        let mut far = batch(i64::MAX - 3, 3, Compression::None, false);
+        far.extend(batch(0, 2, Compression::None, false));
+        far.extend(batch(i64::MAX - 1, 3, Compression::None, false)); // its last offset wraps
+        let far = Bytes::from(far);
+        let d = decode_records(&far, &far, i64::MAX - 2, 1 << 20);
+        assert_eq!(values(&d), (vec![i64::MAX - 2, i64::MAX - 1], i64::MAX));
         // A decompression beyond the limit is corrupt.
         let big = Bytes::from(batch(0, 50, Compression::Lz4, false));
         assert!(matches!(decode_records(&big, &big, 0, 10), Decoded::Corrupt));

@@ -104,9 +104,7 @@ impl Consumer {
             Phase::Unjoined if self.member.join_at <= now => self.join(conn),
             // Heartbeats go on while the revocation commits (the Java client's heartbeat thread
             // does), so that a slow commit does not cost the session.
-            Phase::Stable | Phase::Revoking
-                if !self.member.heartbeat_in_flight && self.member.heartbeat_at <= now =>
-            {
+            Phase::Stable | Phase::Revoking if !self.member.heartbeat_in_flight && self.member.heartbeat_at <= now => {
                 self.heartbeat(conn)
             }
             _ => {}
@@ -297,6 +295,7 @@ impl Consumer {
         self.member.id = r.member_id.to_string();
         self.member.generation = r.generation_id;
         self.member.join_failures = 0;
+        self.assigned_counts = None;
         if r.leader == r.member_id {
             let members: Vec<(String, Vec<String>)> = r
                 .members
@@ -331,10 +330,8 @@ impl Consumer {
             return;
         }
         let Phase::Assigning(members) = core::mem::replace(&mut self.member.phase, Phase::Syncing) else { return };
-        let metadata = &self.metadata;
-        let plan = assignor::range_assign(&members, |t| {
-            metadata.topic(t).and_then(|i| metadata.topics.get(i)).and_then(|m| m.partition_count())
-        });
+        let plan = assignor::range_assign(&members, |t| self.partition_count(t));
+        self.assigned_counts = (!members.is_empty()).then(|| self.subscribed_counts(&members));
         let mut encoded = Vec::with_capacity(plan.len());
         for (member, parts) in &plan {
             match protocol::encode_assignment(parts) {
@@ -370,6 +367,29 @@ impl Consumer {
             self.member.phase = Phase::Unjoined;
             self.join_backoff();
         }
+    }
+
+    /// A topic's partition count, once the metadata knows it.
+    fn partition_count(&self, topic: &str) -> Option<u32> {
+        self.metadata.topic(topic).and_then(|i| self.metadata.topics.get(i)).and_then(|m| m.partition_count())
+    }
+
+    /// The partition count of every topic the members subscribe to, in name order.
+    fn subscribed_counts(&self, members: &[(String, Vec<String>)]) -> Vec<(String, Option<u32>)> {
+        let topics: alloc::collections::BTreeSet<&String> = members.iter().flat_map(|(_, ts)| ts).collect();
+        topics.into_iter().map(|t| (t.clone(), self.partition_count(t))).collect()
+    }
+
+    /// After a Metadata answer: the leader of a stable group whose topics' partition counts
+    /// changed since it assigned rejoins (committing and revoking first), as the Java client's
+    /// `ConsumerCoordinator` does when its metadata snapshot no longer matches.
+    pub(super) fn check_assigned_metadata(&mut self) {
+        let Some(counts) = &self.assigned_counts else { return };
+        if self.member.phase != Phase::Stable || counts.iter().all(|(t, n)| self.partition_count(t) == *n) {
+            return;
+        }
+        self.assigned_counts = None;
+        self.start_revocation();
     }
 
     pub(super) fn on_sync_group(&mut self, body: &[u8], version: i16) -> bool {
@@ -438,11 +458,27 @@ impl Consumer {
         let Ok((_, r)) = proto::decode_response::<HeartbeatResponse>(body, version) else { return false };
         self.member.heartbeat_in_flight = false;
         let code = ErrorCode(r.error_code);
-        if code.is_ok() || generation != self.member.generation || self.member.phase != Phase::Stable {
+        if code.is_ok() || generation != self.member.generation {
             return true;
         }
-        self.on_group_error(code);
+        // A failed heartbeat is tried again after retry.backoff.ms, not a whole interval (the
+        // Java client's `Heartbeat.failHeartbeat`): coordinator moves must not cost the session.
+        if matches!(verdict(code), Verdict::Coordinator | Verdict::Retry) {
+            self.heartbeat_failed();
+        }
+        // While revoking only a coordinator to find again or a fatal error matter: the commit
+        // under way answers for the generation.
+        if self.member.phase == Phase::Stable || matches!(verdict(code), Verdict::Coordinator | Verdict::Fatal) {
+            self.on_group_error(code);
+        }
         true
+    }
+
+    /// The heartbeat failed or went unanswered: the next one after the backoff.
+    pub(super) fn heartbeat_failed(&mut self) {
+        self.member.heartbeat_in_flight = false;
+        let at = self.retry.next_at(self.now, 0, &mut self.rng);
+        self.member.heartbeat_at = self.member.heartbeat_at.min(at);
     }
 
     /// REBALANCE_IN_PROGRESS while stable: stop handing out records, commit the positions
@@ -597,7 +633,9 @@ impl Consumer {
             return;
         }
         self.leave_sent = true;
-        if self.member.id.is_empty() {
+        // A static member does not leave (KIP-345): its place, and its partitions, wait for it
+        // until its session expires, so that a restart within it causes no rebalance.
+        if self.member.id.is_empty() || self.config.group_instance_id.is_some() {
             self.finish_close();
             return;
         }

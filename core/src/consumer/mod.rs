@@ -46,6 +46,9 @@
 //!   FENCED_INSTANCE_ID, a broker without the APIs needed, ... are one
 //!   [`ConsumerEvent::Error`], after which every connection is closed and nothing more happens.
 //!
+//! The leader rejoins when the partition count of a topic its assignment covered changes (a
+//! topic created or grown later is assigned), as the Java client's metadata snapshot check.
+//!
 //! Not supported yet: SASL and TLS (`security.protocol` must be PLAINTEXT), other assignors and
 //! cooperative rebalancing (KIP-429), `read_committed`, fetch sessions (KIP-227: every Fetch is
 //! a full one), KIP-848's consumer protocol. `enable.auto.commit` defaults to false here.
@@ -457,6 +460,10 @@ pub struct Consumer {
     closing: Option<Instant>,
     leave_sent: bool,
     finished: bool,
+    /// As the group's leader, the partition count of every topic its assignment covered (the
+    /// Java client's metadata snapshot): a change makes it rejoin, so new partitions and
+    /// topics get assigned.
+    assigned_counts: Option<Vec<(String, Option<u32>)>>,
     /// A drive pass has run (before the first, the consumer asks to be woken at once).
     started: bool,
 }
@@ -507,6 +514,7 @@ impl Consumer {
             leave_sent: false,
             finished: false,
             started: false,
+            assigned_counts: None,
             config,
         })
     }
@@ -581,8 +589,10 @@ impl Consumer {
     }
 
     /// Closes: stops handing out records, commits the positions, leaves the group
-    /// (LeaveGroup), closes every connection, then emits [`ConsumerEvent::Closed`]. What the
-    /// coordinator has not answered within `request.timeout.ms` is given up.
+    /// (LeaveGroup; not with `group.instance.id`, whose place waits for a restart until its
+    /// session expires, KIP-345), closes every connection, then emits
+    /// [`ConsumerEvent::Closed`]. What the coordinator has not answered within
+    /// `request.timeout.ms` is given up.
     pub fn close(&mut self, now: Instant) {
         if self.finished || self.closing.is_some() {
             return;

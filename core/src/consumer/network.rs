@@ -174,7 +174,7 @@ impl Consumer {
                         self.join_backoff();
                     }
                 }
-                Req::Heartbeat(_) => self.member.heartbeat_in_flight = false,
+                Req::Heartbeat(_) => self.heartbeat_failed(),
                 Req::OffsetCommit => self.commit_retry(),
                 Req::LeaveGroup => self.finish_close(),
                 Req::OffsetFetch(epoch) => {
@@ -278,6 +278,7 @@ impl Consumer {
         if let Phase::Assigning(_) = self.member.phase {
             self.assign_if_ready(true);
         }
+        self.check_assigned_metadata();
         true
     }
 
