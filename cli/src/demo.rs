@@ -1,9 +1,11 @@
 //! `idem demo`: starts the embedded 3-broker cluster over TCP with faults on, produces a
 //! workload from several threads through `idem_std::Producer`, reads every partition back,
-//! checks exactly-once and per-partition order against what each thread sent, and prints a
-//! report. Exit code 0 iff the verdict is PASS.
+//! checks exactly-once and per-partition order against what each thread sent, reads the topic
+//! again through a consumer group of idem's consumers (`idem_std::consumer`) while members join
+//! and leave and the coordinator moves, and prints a report. Exit code 0 iff the verdict is PASS.
 
 mod check;
+mod group;
 mod report;
 mod run;
 mod workload;
@@ -20,10 +22,15 @@ that injects faults: responses dropped after the batch was appended, errors afte
 response delays, leader moves, a broker taken down and brought back. Several threads share one
 idempotent producer (idem-std) and send the workload; then every partition log is read back and
 checked: each record exactly once, in the order its thread sent it, at the offset reported.
+Then three consumers (idem-std) read the topic again through the consumer group idem-demo: one
+joins late, one leaves half way, the coordinator moves and answers errors; each record must be
+handed to exactly one member once, as the log holds it. (Not under --secure: idem's consumer
+speaks PLAINTEXT only.)
 Needs no Kafka, and no network beyond the loopback interface.
 
 EXIT STATUS:
-    0  PASS: every record delivered and in the logs exactly once, in order
+    0  PASS: every record delivered and in the logs exactly once, in order, and read back
+       through the consumer group exactly once
     1  FAIL (the report says what was counted)
     2  invalid command line, or the cluster could not start";
 

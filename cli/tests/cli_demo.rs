@@ -27,6 +27,13 @@ fn demo_with_faults_passes() {
     assert_eq!(count(&stdout, "brokers taken down and back up"), 1, "{stdout}");
     assert!(count(&stdout, "leader moves") >= 1, "{stdout}");
     assert_eq!(count(&stdout, "records in the logs"), 5000, "{stdout}");
+    // Read back again through a consumer group of idem's consumers, under coordinator faults.
+    assert!(stdout.contains("read back through consumer group idem-demo"), "{stdout}");
+    assert_eq!(count(&stdout, "records handed to members"), 5000, "{stdout}");
+    assert!(count(&stdout, "assignments") >= 1, "{stdout}");
+    for broken in ["handed out twice", "never handed out", "not as the log holds it", "out of offset order"] {
+        assert!(!stdout.contains(broken), "{broken}: {stdout}");
+    }
     assert!(start.elapsed() < Duration::from_secs(120), "took {:?}", start.elapsed());
 }
 

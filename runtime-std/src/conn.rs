@@ -53,7 +53,7 @@ impl Connection<Std> for Conn {
     }
 }
 
-fn connect(host: &str, port: u16, timeout: std::time::Duration) -> Option<TcpStream> {
+pub(crate) fn connect(host: &str, port: u16, timeout: std::time::Duration) -> Option<TcpStream> {
     let addrs = (host, port).to_socket_addrs().ok()?;
     for addr in addrs {
         if let Ok(s) = TcpStream::connect_timeout(&addr, timeout) {
@@ -111,7 +111,7 @@ fn disconnected(driver: &Arc<Driver<Std>>, conn: ConnId) {
     }
 }
 
-fn run_writer(mut stream: TcpStream, rx: &Receiver<Payload>) {
+pub(crate) fn run_writer(mut stream: TcpStream, rx: &Receiver<Payload>) {
     let mut queue = WriteQueue::new();
     while let Ok(data) = rx.recv() {
         // Whatever else is queued goes out in the same vectored writes.

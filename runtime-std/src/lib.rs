@@ -36,6 +36,7 @@
 #![forbid(unsafe_code)]
 
 mod conn;
+pub mod consumer;
 mod threads;
 
 pub use idem_runtime::prelude::*;

@@ -13,6 +13,7 @@
 
 use idem_core::proto::record_batch::{Compression, RecordBatch};
 
+use super::group::Logged;
 use super::workload::{Plan, decode_value};
 
 /// What the producer said about one record.
@@ -108,6 +109,8 @@ pub struct Checker<'o> {
     verdict: Verdict,
     /// Where a compressed batch's records are decompressed (reused).
     scratch: Vec<u8>,
+    /// Per partition, in offset order: each demo record's offset and (thread, index).
+    logged: Vec<Vec<(i64, Logged)>>,
 }
 
 /// Bound on one batch's decompressed records (the embedded cluster's own bound).
@@ -118,7 +121,8 @@ impl<'o> Checker<'o> {
     pub fn new(plan: Plan, outcomes: &'o [Vec<Outcome>]) -> Self {
         let found = (0..plan.threads).map(|t| vec![(0, -1); plan.records_of(t) as usize]).collect();
         let last = (0..plan.partitions).map(|_| vec![None; plan.threads as usize]).collect();
-        Checker { plan, outcomes, found, last, verdict: Verdict::default(), scratch: Vec::new() }
+        let logged = (0..plan.partitions).map(|_| Vec::new()).collect();
+        Checker { plan, outcomes, found, last, verdict: Verdict::default(), scratch: Vec::new(), logged }
     }
 
     /// Reads one partition's log: its batches in offset order, each as stored bytes.
@@ -158,6 +162,9 @@ impl<'o> Checker<'o> {
             self.verdict.corrupt += 1;
             return;
         };
+        if let Some(l) = usize::try_from(partition).ok().and_then(|p| self.logged.get_mut(p)) {
+            l.push((offset, (t, i)));
+        }
         let Some(slot) = self.found.get_mut(t as usize).and_then(|v| v.get_mut(i as usize)) else {
             self.verdict.corrupt += 1;
             return;
@@ -178,6 +185,12 @@ impl<'o> Checker<'o> {
                 *last = Some(i);
             }
         }
+    }
+
+    /// What the partitions read so far hold: per partition, in offset order, each demo record's
+    /// offset and (thread, index) (what the read-back through a consumer group must find).
+    pub fn take_logged(&mut self) -> Vec<Vec<(i64, Logged)>> {
+        core::mem::take(&mut self.logged)
     }
 
     /// Compares the outcomes with what was found and returns the counts.

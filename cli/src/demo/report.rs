@@ -7,6 +7,7 @@ use std::time::Duration;
 use idem_core::proto::record_batch::Compression;
 
 use super::check::Verdict;
+use super::group::{GROUP, GroupVerdict};
 use super::workload::Plan;
 use crate::progress::per_second;
 
@@ -71,10 +72,23 @@ pub struct Report {
     pub verdict: Verdict,
     /// Time from the first send to the last report.
     pub produce_elapsed: Duration,
+    /// The read-back through a consumer group, and the coordinator faults injected meanwhile
+    /// (moves, errors); `None` when it did not run (`--secure`: idem's consumer speaks
+    /// PLAINTEXT only).
+    pub group: Option<(GroupVerdict, u64, u64)>,
 }
 
 fn line(s: &mut String, label: &str, value: u64, note: &str) {
     let _ = writeln!(s, "  {label:<34} {value:>9}{}{note}", if note.is_empty() { "" } else { "   " });
+}
+
+/// A line for each count that is not zero (the ones that break a guarantee, or say why).
+fn nonzero_lines(s: &mut String, counts: &[(&str, u64, &str)]) {
+    for &(label, n, note) in counts {
+        if n > 0 {
+            line(s, label, n, note);
+        }
+    }
 }
 
 impl Report {
@@ -144,14 +158,16 @@ impl Report {
             ("at another offset than reported", v.wrong_offset, "(broken)"),
             ("corrupt batches or values", v.corrupt, "(broken)"),
         ];
-        for (label, n, note) in problems {
-            if n > 0 {
-                line(&mut s, label, n, note);
-            }
+        nonzero_lines(&mut s, &problems);
+        if let Some((g, moves, errors)) = &self.group {
+            render_group(&mut s, g, *moves, *errors);
         }
+        let group_pass = self.group.as_ref().is_none_or(|(g, ..)| g.pass());
         let rate = per_second(v.delivered, self.produce_elapsed);
         let _ = writeln!(s);
-        if v.pass() {
+        if v.pass() && !group_pass {
+            let _ = writeln!(s, "FAIL: the read-back through consumer group {GROUP} is not exact (see above)");
+        } else if v.pass() {
             let _ = writeln!(
                 s,
                 "PASS: all {} records are in the logs exactly once, in the order each thread sent them ({:.2} s, {rate:.0} \
@@ -175,6 +191,32 @@ impl Report {
     }
 }
 
+/// The read-back's section.
+fn render_group(s: &mut String, g: &GroupVerdict, moves: u64, errors: u64) {
+    let _ = writeln!(
+        s,
+        "\nread back through consumer group {GROUP} ({} idem consumers: one joins late, one leaves half way)",
+        g.members
+    );
+    line(s, "records handed to members", g.consumed, &format!("of {} in the logs", g.expected));
+    line(s, "assignments", g.assignments, "(one per member per generation)");
+    line(s, "commits", g.commits, "");
+    line(s, "coordinator moves", moves, "");
+    line(s, "coordinator errors injected", errors, "(NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS)");
+    let problems: [(&str, u64, &str); 5] = [
+        ("commits refused", g.commit_failures, ""),
+        ("handed out twice", g.duplicates, "(broken: each record to one member once)"),
+        ("never handed out", g.missing, "(broken)"),
+        ("not as the log holds it", g.mismatched, "(broken)"),
+        ("out of offset order", g.out_of_order, "(broken)"),
+    ];
+    nonzero_lines(s, &problems);
+    let _ = writeln!(s, "  {:<34} {:>9.2} s", "read-back time", g.elapsed.as_secs_f64());
+    if let Some(e) = &g.error {
+        let _ = writeln!(s, "  error: {e}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +237,7 @@ mod tests {
             reaction: Reaction { retries: 5, duplicates_acknowledged: 4, epoch_bumps: 0, ..Reaction::default() },
             verdict,
             produce_elapsed: Duration::from_secs(2),
+            group: None,
         }
     }
 
@@ -219,5 +262,29 @@ mod tests {
         let text =
             report(Verdict { planned: 10, delivered: 8, not_persisted: 2, in_log: 8, ..Verdict::default() }).render();
         assert!(text.contains("\nFAIL: 2 of 10 records not delivered ("), "{text}");
+    }
+
+    #[test]
+    fn group_read_back_shows_and_decides() {
+        let log = Verdict { planned: 10, delivered: 10, in_log: 10, ..Verdict::default() };
+        let exact = GroupVerdict {
+            members: 3,
+            expected: 10,
+            consumed: 10,
+            assignments: 5,
+            commits: 4,
+            ..GroupVerdict::default()
+        };
+        let mut r = report(log.clone());
+        r.group = Some((exact.clone(), 2, 3));
+        let text = r.render();
+        assert!(text.contains("read back through consumer group idem-demo (3 idem consumers"), "{text}");
+        assert!(text.contains("records handed to members                 10   of 10 in the logs"), "{text}");
+        assert!(text.contains("coordinator moves                          2"), "{text}");
+        assert!(text.contains("\nPASS: all 10 records"), "{text}");
+        r.group = Some((GroupVerdict { consumed: 11, duplicates: 1, ..exact }, 0, 0));
+        let text = r.render();
+        assert!(text.contains("handed out twice                           1   (broken"), "{text}");
+        assert!(text.contains("\nFAIL: the read-back through consumer group idem-demo is not exact"), "{text}");
     }
 }

@@ -15,6 +15,7 @@ use idem_mock::{MockCluster, MockClusterConfig, TestCertificates};
 
 use super::DemoArgs;
 use super::check::{Checker, Outcome};
+use super::group::{self, GroupVerdict, Logged};
 use super::report::{Injected, Reaction, Report};
 use super::workload::Plan;
 use crate::progress::{Progress, Snapshot};
@@ -26,6 +27,9 @@ const BROKERS: usize = 3;
 /// Faults injected all along (per Produce request or partition; see `FaultSpec`).
 const FAULTS: &str = "append_drop=1%,error_after=NOT_ENOUGH_REPLICAS_AFTER_APPEND:1%,\
                       error_before=NOT_ENOUGH_REPLICAS:1%,delay=1..20ms:5%,leader_move=400ms";
+/// Faults while the consumer group reads back: delays, and the coordinator moving and answering
+/// NOT_COORDINATOR and COORDINATOR_LOAD_IN_PROGRESS.
+const GROUP_FAULTS: &str = "delay=1..20ms:5%,coordinator_move=700ms,not_coordinator=3%,coordinator_loading=3%";
 /// Bound on waiting for the last reports after the last send.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(150);
 /// The broker taken down and brought back.
@@ -189,7 +193,9 @@ pub(super) fn run(d: &DemoArgs) -> u8 {
         let batches = cluster.partition_log(TOPIC, p).unwrap_or_default();
         checker.partition(p, batches.iter().map(|b| b.bytes.as_slice()));
     }
+    let logged = checker.take_logged();
     let verdict = checker.finish();
+    let group = secure.is_none().then(|| read_back_through_group(&cluster, &logged, faults, plan.seed));
     let report = Report {
         plan,
         brokers: BROKERS,
@@ -206,6 +212,7 @@ pub(super) fn run(d: &DemoArgs) -> u8 {
         reaction: reaction(&metrics),
         verdict,
         produce_elapsed,
+        group,
     };
     print!("{}", report.render());
     if let Err(e) = flushed {
@@ -215,6 +222,30 @@ pub(super) fn run(d: &DemoArgs) -> u8 {
         println!("first delivery error: {e}");
     }
     if report.verdict.pass() { 0 } else { 1 }
+}
+
+/// Reads the topic back through a consumer group of idem's consumers (see `group.rs`), with the
+/// coordinator moving and answering errors when faults are on; returns the verdict and the
+/// coordinator moves and errors injected meanwhile.
+fn read_back_through_group(
+    cluster: &MockCluster,
+    logged: &[Vec<(i64, Logged)>],
+    faults: bool,
+    seed: u64,
+) -> (GroupVerdict, u64, u64) {
+    if faults {
+        match FaultSpec::parse(GROUP_FAULTS) {
+            Ok(spec) => cluster.set_faults(spec),
+            Err(e) => {
+                let error = Some(format!("the read-back's fault plan: {e}"));
+                return (GroupVerdict { error, ..GroupVerdict::default() }, 0, 0);
+            }
+        }
+    }
+    let before = cluster.stats();
+    let verdict = group::read_back(&cluster.bootstrap_servers(), TOPIC, logged, seed);
+    let after = cluster.stats();
+    (verdict, after.coordinator_moves - before.coordinator_moves, after.coordinator_errors - before.coordinator_errors)
 }
 
 /// The demo's SASL mechanism and user under `--secure`.

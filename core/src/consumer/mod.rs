@@ -300,6 +300,24 @@ pub enum ConsumerError {
     InvalidAssignment,
 }
 
+impl core::fmt::Display for ConsumerError {
+    /// One line naming Kafka's error (or what is missing).
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ConsumerError::Group(code) => write!(f, "the group coordinator refused the member: {code}"),
+            ConsumerError::Partition { topic, partition, error } => {
+                write!(f, "partition {topic}/{partition} cannot be read: {error}")
+            }
+            ConsumerError::UnsupportedBroker { api_key } => {
+                write!(f, "the broker does not offer API key {api_key} at a version the consumer needs")
+            }
+            ConsumerError::InvalidAssignment => {
+                f.write_str("the group's leader sent an assignment this member cannot read")
+            }
+        }
+    }
+}
+
 /// What an outstanding request of the consumer was for.
 #[derive(Clone, Debug)]
 pub(crate) enum Req {
