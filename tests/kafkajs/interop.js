@@ -9,10 +9,13 @@
 //       kafkajs's idempotent producer (idempotent: true, maxInFlightRequests: 1, acks -1) sends
 //       records from..to-1, record n to partition n % partitions with value n, `chunk` records
 //       per send(), `pause` ms between sends; one `sent` line per partition of each send.
-//   member topic= group= member= [session=6000] [heartbeat=500] [rebalance=10000]
+//   member topic= group= member= [limit=N] [session=6000] [heartbeat=500] [rebalance=10000]
 //       a consumer of the group (subscribe + run with eachBatch, autoCommit off): every batch is
 //       printed record by record, then its end committed with an explicit, awaited commit
-//       before eachBatch returns (so before kafkajs's next heartbeat can start a rejoin).
+//       before eachBatch returns (so before kafkajs's next heartbeat can start a rejoin); a
+//       commit that fails is printed (ok: false) and not retried. With
+//       `limit`, it reads that many records (the last batch cut short and committed where it
+//       stopped), prints `limited`, and reads nothing more.
 //       Commands on stdin: `nocommit` (read on, commit nothing more), `freeze` (read nothing
 //       more; `frozen` once no batch is in progress), `leave` (finish the batch in progress,
 //       then disconnect: LeaveGroup; `left`). Exits when stdin closes.
@@ -48,8 +51,9 @@ function need(key) {
 }
 
 function num(key, dflt) {
-  const v = key in opt ? Number(opt[key]) : dflt
-  if (v === undefined || !Number.isFinite(v)) fail(`${role}: ${key}= must be a number`)
+  if (!(key in opt) && dflt !== undefined) return dflt
+  const v = Number(need(key))
+  if (!Number.isFinite(v)) fail(`${role}: ${key}= must be a number`)
   return v
 }
 
@@ -121,6 +125,8 @@ async function member() {
     retry: { initialRetryTime: 50, maxRetryTime: 1000, retries: 15 },
   })
   const owned = new Set()
+  const limit = num('limit', Infinity)
+  let reads = 0
   let [commits, frozen, leaving] = [true, false, false]
   // Batches in progress, and who waits for there to be none.
   let busy = 0
@@ -187,24 +193,36 @@ async function member() {
   await consumer.run({
     autoCommit: false,
     eachBatch: async ({ batch, commitOffsetsIfNecessary }) => {
-      if (frozen || leaving || batch.messages.length === 0) return
+      if (frozen || leaving || reads >= limit || batch.messages.length === 0) return
       busy++
       try {
         const p = batch.partition
-        if (!owned.has(p)) out('unowned', { p })
-        for (const m of batch.messages) {
+        // After a rejoin that failed (an error kafkajs does not retry within joinAndSync, such
+        // as COORDINATOR_LOAD_IN_PROGRESS), kafkajs starts its fetch loop again with the
+        // assignment it had: no other member can have it before this one rejoins or its
+        // session ends, and the journal's check sees that.
+        if (!owned.has(p)) {
+          owned.add(p)
+          out('assigned', { p, why: 'resumed' })
+        }
+        const messages = batch.messages.slice(0, limit - reads)
+        for (const m of messages) {
           out('read', { p, o: Number(m.offset), n: Number(m.value.toString()) })
         }
+        reads += messages.length
+        if (reads >= limit) out('limited')
         if (!commits) return
-        const next = Number(batch.messages[batch.messages.length - 1].offset) + 1
+        const next = Number(messages[messages.length - 1].offset) + 1
         const offsets = { topics: [{ topic, partitions: [{ partition: p, offset: String(next) }] }] }
+        // A failed commit is printed and left at that (not thrown: kafkajs would deliver the
+        // batch again); the next batch's commit covers it, and a rebalance that failed it
+        // shows at kafkajs's next heartbeat.
         try {
           await commitOffsetsIfNecessary(offsets)
+          out('commit', { p, o: next, ok: true })
         } catch (e) {
           out('commit', { p, o: next, ok: false, error: e.type || String(e) })
-          throw e
         }
-        out('commit', { p, o: next, ok: true })
       } finally {
         busy--
         if (busy === 0) idle.splice(0).forEach(resolve => resolve())
