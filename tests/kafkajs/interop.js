@@ -64,7 +64,8 @@ function out(ev, fields = {}) {
 
 const LEVELS = { error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.INFO, debug: logLevel.DEBUG }
 
-function client(clientId) {
+/** A kafkajs client; `onLog(namespace, message)` sees each of its log entries first. */
+function client(clientId, onLog = () => {}) {
   const level = LEVELS[process.env.IDEM_KAFKAJS_LOG || 'error']
   return new Kafka({
     clientId,
@@ -75,6 +76,7 @@ function client(clientId) {
     logLevel: level === undefined ? logLevel.ERROR : level,
     logCreator: () => ({ namespace, label, log }) => {
       const { message, timestamp, logger, ...extra } = log
+      onLog(namespace, message)
       process.stderr.write(`kafkajs ${clientId} ${label} [${namespace}] ${message} ${JSON.stringify(extra)}\n`)
     },
   })
@@ -116,7 +118,12 @@ async function produce() {
 async function member() {
   const topic = need('topic')
   const id = need('member')
-  const consumer = client(`m${id}`).consumer({
+  // kafkajs's consumer, crashing, logs `Crash: ...` and then disconnects (LeaveGroup) before
+  // it emits CRASH: the revocation is printed at the log line, before the LeaveGroup.
+  const onLog = (namespace, message) => {
+    if (namespace === 'Consumer' && message.startsWith('Crash')) revokeAll('crash')
+  }
+  const consumer = client(`m${id}`, onLog).consumer({
     groupId: need('group'),
     sessionTimeout: num('session', 6000),
     heartbeatInterval: num('heartbeat', 500),
@@ -144,10 +151,7 @@ async function member() {
   // REBALANCE_IN_PROGRESS, NOT_COORDINATOR or ILLEGAL_GENERATION, and then rejoins: the eager
   // protocol's revocation of everything the member owned.
   consumer.on(REBALANCING, () => revokeAll('rebalancing'))
-  consumer.on(CRASH, e => {
-    out('crash', { error: String(e.payload.error), restart: e.payload.restart })
-    revokeAll('crash')
-  })
+  consumer.on(CRASH, e => out('crash', { error: String(e.payload.error), restart: e.payload.restart }))
   consumer.on(GROUP_JOIN, e => {
     const { isLeader, groupProtocol, memberId, memberAssignment } = e.payload
     // A rejoin that did not announce itself (UNKNOWN_MEMBER_ID: the coordinator had removed

