@@ -492,12 +492,15 @@ fn a_new_member_resumes_from_the_committed_offsets() {
 ///
 /// Ignored (run it with `--ignored`): not yet reliable. About one run in three the journal shows
 /// a partition assigned to a member while its previous owner, with no revocation printed, still
-/// held it (after injected NOT_COORDINATOR and COORDINATOR_LOAD_IN_PROGRESS answers; whether
-/// kafkajs reads on in a generation the group left or the coordinator completed a rebalance
-/// without that member is not diagnosed); with coordinator moves alone the check holds, but the
-/// third member, rejoining at every move, sometimes reads nothing within a minute.
+/// held it. A trace of one: after injected coordinator errors the previous owner printed nothing
+/// for 13 s, longer than the 10 s rebalance timeout, so the coordinator completed the rebalance
+/// without it (removing it, as Kafka does) and gave its partitions to another member; it then
+/// rejoined without kafkajs's `REBALANCING` event, so its revocation came only with its next
+/// `GROUP_JOIN`, after the handover. The journal has no line for a removal the client has not
+/// seen yet. With coordinator moves alone the check holds, but the third member, rejoining at
+/// every move, sometimes reads nothing within a minute.
 #[test]
-#[ignore = "flaky: an unannounced handover under injected coordinator errors, not yet diagnosed"]
+#[ignore = "flaky: a member removed at the rebalance timeout is revoked in the journal only when kafkajs rejoins"]
 fn the_group_consumes_everything_under_coordinator_and_produce_faults() {
     const TOTAL: u64 = 3000;
     let faults = "coordinator_move=2s,not_coordinator=0.02,coordinator_loading=0.02,append_drop=0.02,\
