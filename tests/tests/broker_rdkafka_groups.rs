@@ -4,20 +4,8 @@
 //! (`cooperative-sticky`) rebalance protocols, under coordinator and produce faults.
 //!
 //! Every member records what it did in one [`Journal`] (one lock for all members, so that its
-//! order across members is the real one): partitions assigned and revoked, records read,
-//! offsets committed. [`Journal::check`] replays it and checks a consumer group's guarantees:
-//! - no record lost: every record produced is read by some member;
-//! - every record read is the one produced there: record `n` at offset `n / 6` of partition
-//!   `n % 6`;
-//! - a partition is owned by one member at a time (assigned only after its previous owner
-//!   revoked it or died), and read only by its owner;
-//! - within one member's continuous ownership of a partition, its records are read in order,
-//!   each once: every offset is the one after the previous;
-//! - a new owner starts at the partition's committed offset (the earliest offset if none was
-//!   committed): so a record is read twice only after a handover, and only when it lies beyond
-//!   the last commit. Without faults the committed offset is known exactly (the last commit the
-//!   client saw succeed); with faults a commit's answer may be lost, so the new owner's start is
-//!   only checked to be an offset some member tried to commit, not before the last known one.
+//! order across members is the real one), and [`Journal::check`] replays it: see
+//! `groups_common/` for the guarantees checked.
 //!
 //! A member that dies is a separate process (this test binary, running
 //! [`group_member_process`]) killed with SIGKILL: librdkafka always sends LeaveGroup when a
@@ -28,27 +16,25 @@
 //! `IDEM_RDKAFKA_DEBUG=cgrp` prints librdkafka's group protocol log.
 #![allow(clippy::unwrap_used)] // Tests may unwrap (HELPERS.md).
 
+mod groups_common;
 mod rdkafka_common;
 
-use idem_core::broker::TopicConfig;
+use groups_common::*;
 use idem_mock::MockCluster;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
 use rdkafka::groups::GroupList;
 use rdkafka::message::Message;
-use rdkafka::producer::Producer;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use rdkafka_common::*;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
-const GROUP_TOPIC: &str = "idem-groups";
-const GP: i32 = 6;
 /// A member commits after this many records (and when idle, and when a partition is revoked).
 const COMMIT_EVERY: usize = 25;
 /// The environment variable that makes [`group_member_process`] a member: `bootstrap;group;strategy`.
@@ -57,225 +43,6 @@ const CHILD_PREFIX: &str = "idem-member ";
 
 const RANGE: &str = "range";
 const COOPERATIVE: &str = "cooperative-sticky";
-
-/// What a member did.
-#[derive(Clone, Debug, PartialEq)]
-enum Event {
-    Assigned(i32),
-    Revoked(i32),
-    Read {
-        partition: i32,
-        offset: i64,
-        n: u64,
-    },
-    /// A commit of `offset` (the next record to read) for the partition, and whether the client
-    /// saw it succeed.
-    Committed {
-        partition: i32,
-        offset: i64,
-        ok: bool,
-    },
-    /// The member's process was killed: it owns nothing any more.
-    Died,
-    /// The member commits no more (so that it dies with records read beyond its commits).
-    NoCommits,
-}
-
-impl Event {
-    /// One line for a member process's stdout.
-    fn line(&self) -> String {
-        match self {
-            Event::Assigned(p) => format!("assigned {p}"),
-            Event::Revoked(p) => format!("revoked {p}"),
-            Event::Read { partition, offset, n } => format!("read {partition} {offset} {n}"),
-            Event::Committed { partition, offset, ok } => format!("commit {partition} {offset} {ok}"),
-            Event::Died => "died".into(),
-            Event::NoCommits => "nocommit".into(),
-        }
-    }
-
-    fn parse(line: &str) -> Event {
-        let w: Vec<&str> = line.split(' ').collect();
-        match w[..] {
-            ["assigned", p] => Event::Assigned(p.parse().unwrap()),
-            ["revoked", p] => Event::Revoked(p.parse().unwrap()),
-            ["read", p, o, n] => {
-                Event::Read { partition: p.parse().unwrap(), offset: o.parse().unwrap(), n: n.parse().unwrap() }
-            }
-            ["nocommit"] => Event::NoCommits,
-            ["commit", p, o, ok] => {
-                Event::Committed { partition: p.parse().unwrap(), offset: o.parse().unwrap(), ok: ok.parse().unwrap() }
-            }
-            _ => panic!("member process line {line:?}"),
-        }
-    }
-}
-
-/// Every member's events, in the order they happened.
-#[derive(Default)]
-struct Journal(Mutex<Vec<(usize, Event)>>);
-
-/// What [`Journal::check`] found.
-#[derive(Debug)]
-struct Summary {
-    reads: usize,
-    duplicates: usize,
-    /// Partitions that moved from one member to another (after revocation or death).
-    handovers: usize,
-    commits_failed: usize,
-    /// Records read per member.
-    per_member: BTreeMap<usize, usize>,
-}
-
-impl Journal {
-    fn push(&self, member: usize, e: Event) {
-        self.0.lock().unwrap().push((member, e));
-    }
-
-    fn events(&self) -> Vec<(usize, Event)> {
-        self.0.lock().unwrap().clone()
-    }
-
-    /// Distinct records read so far.
-    fn distinct_reads(&self) -> usize {
-        let events = self.0.lock().unwrap();
-        events
-            .iter()
-            .filter_map(|(_, e)| if let Event::Read { n, .. } = e { Some(*n) } else { None })
-            .collect::<BTreeSet<_>>()
-            .len()
-    }
-
-    /// Each partition's owner now.
-    fn owners(&self) -> [Option<usize>; GP as usize] {
-        let mut owner = [None; GP as usize];
-        for (m, e) in self.0.lock().unwrap().iter() {
-            match e {
-                Event::Assigned(p) => owner[*p as usize] = Some(*m),
-                Event::Revoked(p) => owner[*p as usize] = None,
-                Event::Died => owner.iter_mut().filter(|o| **o == Some(*m)).for_each(|o| *o = None),
-                _ => {}
-            }
-        }
-        owner
-    }
-
-    fn reads_by(&self, member: usize) -> usize {
-        self.0.lock().unwrap().iter().filter(|(m, e)| *m == member && matches!(e, Event::Read { .. })).count()
-    }
-
-    /// Replays the journal and checks the guarantees of the module's documentation for records
-    /// `0..total`; `exact`: the committed offsets are known exactly (no faults).
-    fn check(&self, total: u64, exact: bool) -> Summary {
-        let events = self.events();
-        let fail = |i: usize, what: String| -> ! {
-            let from = i.saturating_sub(30);
-            let context: Vec<String> = events[from..=i].iter().map(|(m, e)| format!("  m{m} {}", e.line())).collect();
-            panic!("event {i}: {what}; events {from}..={i}:\n{}", context.join("\n"));
-        };
-        let gp = GP as usize;
-        let mut owner: Vec<Option<usize>> = vec![None; gp];
-        let mut previous_owner: Vec<Option<usize>> = vec![None; gp];
-        // The next offset expected within the current ownership (None: nothing read in it yet).
-        let mut next: Vec<Option<i64>> = vec![None; gp];
-        let mut last_ok: Vec<Option<i64>> = vec![None; gp];
-        let mut attempted: Vec<BTreeSet<i64>> = vec![BTreeSet::new(); gp];
-        let mut seen: BTreeMap<u64, usize> = BTreeMap::new();
-        let mut summary =
-            Summary { reads: 0, duplicates: 0, handovers: 0, commits_failed: 0, per_member: BTreeMap::new() };
-        for (i, (m, e)) in events.iter().enumerate() {
-            let m = *m;
-            match *e {
-                Event::Assigned(p) => {
-                    let p = p as usize;
-                    if let Some(o) = owner[p] {
-                        fail(i, format!("partition {p} assigned to m{m} while m{o} owns it"));
-                    }
-                    if previous_owner[p].is_some_and(|o| o != m) {
-                        summary.handovers += 1;
-                    }
-                    owner[p] = Some(m);
-                    next[p] = None;
-                }
-                Event::Revoked(p) => {
-                    let p = p as usize;
-                    if owner[p] != Some(m) {
-                        fail(i, format!("partition {p} revoked from m{m}, owner {:?}", owner[p]));
-                    }
-                    owner[p] = None;
-                    previous_owner[p] = Some(m);
-                }
-                Event::Died => {
-                    for p in 0..gp {
-                        if owner[p] == Some(m) {
-                            owner[p] = None;
-                            previous_owner[p] = Some(m);
-                        }
-                    }
-                }
-                Event::Read { partition, offset, n } => {
-                    let p = partition as usize;
-                    if owner[p] != Some(m) {
-                        fail(i, format!("m{m} read partition {p} owned by {:?}", owner[p]));
-                    }
-                    if n != offset as u64 * GP as u64 + partition as u64 {
-                        fail(
-                            i,
-                            format!(
-                                "record {n} read at {p}/{offset}: it was produced at {}/{}",
-                                n % GP as u64,
-                                n / GP as u64
-                            ),
-                        );
-                    }
-                    match next[p] {
-                        Some(x) if x != offset => {
-                            fail(i, format!("m{m} read {p}/{offset} after {p}/{} within one ownership", x - 1))
-                        }
-                        Some(_) => {}
-                        None => {
-                            let committed = last_ok[p].unwrap_or(0);
-                            if exact && offset != committed {
-                                fail(i, format!("m{m} started {p} at {offset}, committed offset {committed}"));
-                            }
-                            if !exact && (offset < committed || (offset != 0 && !attempted[p].contains(&offset))) {
-                                fail(
-                                    i,
-                                    format!(
-                                        "m{m} started {p} at {offset}: last known commit {committed}, commits tried {:?}",
-                                        attempted[p]
-                                    ),
-                                );
-                            }
-                        }
-                    }
-                    next[p] = Some(offset + 1);
-                    *seen.entry(n).or_default() += 1;
-                    *summary.per_member.entry(m).or_default() += 1;
-                    summary.reads += 1;
-                }
-                Event::NoCommits => {}
-                Event::Committed { partition, offset, ok } => {
-                    let p = partition as usize;
-                    attempted[p].insert(offset);
-                    if ok {
-                        if owner[p] != Some(m) {
-                            fail(i, format!("m{m} committed {p} owned by {:?}", owner[p]));
-                        }
-                        last_ok[p] = Some(offset);
-                    } else {
-                        summary.commits_failed += 1;
-                    }
-                }
-            }
-        }
-        let missing: Vec<u64> = (0..total).filter(|n| !seen.contains_key(n)).take(20).collect();
-        assert!(missing.is_empty(), "records never read (first 20): {missing:?}");
-        assert_eq!(seen.len() as u64, total, "records read that were not produced");
-        summary.duplicates = seen.values().map(|c| c - 1).sum();
-        summary
-    }
-}
 
 /// Where a member's events go: the journal of the test, or its process's stdout.
 #[derive(Clone)]
@@ -579,59 +346,6 @@ fn group_member_process() {
     }
 }
 
-/// A 3-broker cluster with the 6-partition group topic (and the common one) and `faults`.
-fn start_cluster(faults: &str, seed: u64) -> MockCluster {
-    let mut config = cluster_config(faults, seed);
-    config.cluster.topics.push(TopicConfig { name: GROUP_TOPIC.into(), partitions: GP });
-    MockCluster::start(config).unwrap()
-}
-
-/// Produces records `range` to the group topic with librdkafka's idempotent producer, `chunk`
-/// records at a time with `pause` in between, and waits for every delivery.
-fn produce(cluster: &MockCluster, range: std::ops::Range<u64>, chunk: u64, pause: Duration) {
-    let deliveries = Arc::new(Deliveries::default());
-    let p = producer(&cluster.bootstrap_servers(), &deliveries);
-    let count = range.end - range.start;
-    for n in range {
-        send_to(&p, GROUP_TOPIC, GP, n);
-        if n % chunk == chunk - 1 {
-            poll_for(&p, pause);
-        }
-    }
-    p.flush(Duration::from_secs(60)).unwrap();
-    let failed = deliveries.failed.lock().unwrap();
-    assert!(failed.is_empty(), "{} delivery failures, first: {:?}", failed.len(), failed.first());
-    assert_eq!(deliveries.ok.lock().unwrap().len() as u64, count, "delivery reports");
-}
-
-/// Waits (up to `secs`) for `cond`, else panics with `what` and the owners.
-fn wait_for(journal: &Journal, secs: u64, what: &str, cond: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !cond() {
-        if Instant::now() >= deadline {
-            let events = journal.events();
-            let last: Vec<String> = events
-                .iter()
-                .filter(|(_, e)| !matches!(e, Event::Read { .. }))
-                .map(|(m, e)| format!("  m{m} {}", e.line()))
-                .collect();
-            panic!(
-                "timed out waiting for {what}: owners {:?}, {} distinct records read; events but reads:\n{}",
-                journal.owners(),
-                journal.distinct_reads(),
-                last[last.len().saturating_sub(60)..].join("\n")
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Every partition owned, by members of `among` only, each of them owning some.
-fn owned_by(journal: &Journal, among: &[usize]) -> bool {
-    let owners = journal.owners();
-    owners.iter().all(|o| o.is_some_and(|m| among.contains(&m))) && among.iter().all(|m| owners.contains(&Some(*m)))
-}
-
 /// ListGroups on every broker, then DescribeGroups of `group` (every group if None), as
 /// librdkafka's `rd_kafka_list_groups` does.
 fn group_list(cluster: &MockCluster, group: Option<&str>) -> GroupList {
@@ -668,7 +382,7 @@ fn assignment_partitions(bytes: &[u8]) -> Vec<(String, i32)> {
 fn one_member(strategy: &str, seed: u64) {
     const TOTAL: u64 = 1200;
     let cluster = start_cluster("", seed);
-    produce(&cluster, 0..TOTAL, 200, Duration::ZERO);
+    produce_with_rdkafka(&cluster, 0..TOTAL, 200, Duration::ZERO);
     let journal = Arc::new(Journal::default());
     let group = format!("one-{strategy}");
     let m = Member::start(&cluster, &group, strategy, &journal, 0);
@@ -698,13 +412,7 @@ fn one_member(strategy: &str, seed: u64) {
     eprintln!("{strategy}: {s:?}");
     assert_eq!((s.reads as u64, s.duplicates, s.handovers), (TOTAL, 0, 0), "{s:?}");
     // The last commit of each partition is its end.
-    let mut last = BTreeMap::new();
-    for (_, e) in journal.events() {
-        if let Event::Committed { partition, offset, ok: true } = e {
-            last.insert(partition, offset);
-        }
-    }
-    assert_eq!(last, (0..GP).map(|p| (p, TOTAL as i64 / GP as i64)).collect::<BTreeMap<_, _>>());
+    assert_eq!(journal.committed(), (0..GP).map(|p| (p, TOTAL as i64 / GP as i64)).collect::<BTreeMap<_, _>>());
     // After the LeaveGroup the group is Empty (it keeps its offsets).
     let list = group_list(&cluster, Some(&group));
     assert_eq!(list.groups().iter().map(|g| (g.state(), g.members().len())).collect::<Vec<_>>(), [("Empty", 0)]);
@@ -723,7 +431,7 @@ fn one_member_reads_everything_once_in_order_cooperative() {
 /// Members come and go while records are produced: m0 and m1 start; m2 joins mid-stream; m1
 /// leaves (LeaveGroup) and hands its partitions over; a member process joins, reads, and is
 /// killed (no LeaveGroup), and after its session timeout its partitions go to m0 and m2. The
-/// group reads every record; see the module documentation for what is checked.
+/// group reads every record; `groups_common` says what is checked.
 fn join_leave_die(strategy: &str, seed: u64) {
     const TOTAL: u64 = 3000;
     let cluster = Arc::new(start_cluster("", seed));
@@ -732,7 +440,7 @@ fn join_leave_die(strategy: &str, seed: u64) {
     let started = Instant::now();
     let producer = {
         let cluster = Arc::clone(&cluster);
-        std::thread::spawn(move || produce(&cluster, 0..TOTAL, 100, Duration::from_millis(400)))
+        std::thread::spawn(move || produce_with_rdkafka(&cluster, 0..TOTAL, 100, Duration::from_millis(400)))
     };
     let m0 = Member::start(&cluster, &group, strategy, &journal, 0);
     let m1 = Member::start(&cluster, &group, strategy, &journal, 1);
@@ -788,37 +496,6 @@ fn join_leave_die(strategy: &str, seed: u64) {
     assert_eq!(s.duplicates, uncommitted, "{s:?}");
 }
 
-/// The records `member` read beyond the committed offsets of the partitions it owned when it
-/// died (the journal's last successful commit of each).
-fn uncommitted_at_death(journal: &Journal, member: usize) -> usize {
-    let events = journal.events();
-    let died = events.iter().position(|e| *e == (member, Event::Died)).unwrap();
-    let mut owner = BTreeMap::new();
-    let mut committed = BTreeMap::new();
-    for (m, e) in &events[..died] {
-        match *e {
-            Event::Assigned(p) => {
-                owner.insert(p, *m);
-            }
-            Event::Committed { partition, offset, ok: true } => {
-                committed.insert(partition, offset);
-            }
-            _ => {}
-        }
-    }
-    events[..died]
-        .iter()
-        .filter(|(m, e)| match *e {
-            Event::Read { partition, offset, .. } => {
-                *m == member
-                    && owner.get(&partition) == Some(&member)
-                    && offset >= committed.get(&partition).copied().unwrap_or(0)
-            }
-            _ => false,
-        })
-        .count()
-}
-
 #[test]
 fn members_join_leave_and_die_eager() {
     join_leave_die(RANGE, 11);
@@ -836,19 +513,14 @@ fn members_join_leave_and_die_cooperative() {
 fn a_new_member_resumes_from_the_committed_offsets() {
     const TOTAL: u64 = 1200;
     let cluster = start_cluster("", 21);
-    produce(&cluster, 0..TOTAL, 200, Duration::ZERO);
+    produce_with_rdkafka(&cluster, 0..TOTAL, 200, Duration::ZERO);
     let journal = Arc::new(Journal::default());
     let group = "resume";
     let first = member(&cluster.bootstrap_servers(), group, RANGE, Sink::Journal(Arc::clone(&journal), 0));
     consume(&first, || journal.reads_by(0) as u64 >= TOTAL / 2);
     // Closing commits what was read (the revocation) and leaves.
     drop(first);
-    let mut committed = BTreeMap::new();
-    for (_, e) in journal.events() {
-        if let Event::Committed { partition, offset, ok: true } = e {
-            committed.insert(partition, offset);
-        }
-    }
+    let committed = journal.committed();
     let half = journal.reads_by(0);
     assert!((TOTAL / 2..TOTAL).contains(&(half as u64)), "{half} read first");
     // The committed offsets as the coordinator has them (OffsetFetch).
@@ -894,7 +566,7 @@ fn the_group_consumes_everything_under_coordinator_and_produce_faults() {
     let group = "faults";
     let producer = {
         let cluster = Arc::clone(&cluster);
-        std::thread::spawn(move || produce(&cluster, 0..TOTAL, 100, Duration::from_millis(200)))
+        std::thread::spawn(move || produce_with_rdkafka(&cluster, 0..TOTAL, 100, Duration::from_millis(200)))
     };
     let m0 = Member::start(&cluster, group, RANGE, &journal, 0);
     let m1 = Member::start(&cluster, group, RANGE, &journal, 1);
@@ -926,7 +598,7 @@ fn an_assign_only_consumer_reads_commits_and_resumes() {
     const TOTAL: u64 = 600;
     const HALF: usize = TOTAL as usize / GP as usize / 2;
     let cluster = start_cluster("", 41);
-    produce(&cluster, 0..TOTAL, 200, Duration::ZERO);
+    produce_with_rdkafka(&cluster, 0..TOTAL, 200, Duration::ZERO);
     let group = "assign-only";
     let first = assign_all(&cluster.bootstrap_servers(), group, GROUP_TOPIC, GP, Offset::Beginning, PLAINTEXT);
     let head = read_assigned(&first, GP, Duration::from_secs(30), |got, _| got.iter().all(|r| r.len() >= HALF));
