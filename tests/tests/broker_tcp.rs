@@ -103,3 +103,82 @@ fn delays_are_served_in_real_time() {
     let took = t.elapsed();
     assert!(took >= Duration::from_millis(95) && took < Duration::from_secs(2), "{took:?}");
 }
+
+/// A hand-rolled group member over TCP: Kafka's error codes for every wrong step, the
+/// connection kept; a malformed JoinGroup closes only its own connection, and the group goes on.
+#[test]
+fn bad_group_requests_over_tcp_get_kafkas_codes_and_a_malformed_one_closes_only_its_connection() {
+    use idem_core::proto::ErrorCode;
+    use idem_core::proto::find_coordinator::{FindCoordinatorRequest, FindCoordinatorResponse, KEY_TYPE_GROUP};
+    use idem_core::proto::heartbeat::{HeartbeatRequest, HeartbeatResponse};
+    use idem_core::proto::join_group::{JoinGroupRequest, JoinGroupRequestProtocol, JoinGroupResponse};
+    use idem_core::proto::sync_group::{SyncGroupRequest, SyncGroupResponse};
+
+    let cluster = start("");
+    let mut any = TcpStream::connect(cluster.broker_addrs()[0].1).unwrap();
+    let find = FindCoordinatorRequest { key: "g", key_type: KEY_TYPE_GROUP, ..Default::default() };
+    let body = call(&mut any, 1, 3, &find).unwrap();
+    let (_, found): (_, FindCoordinatorResponse) = proto::decode_response(&body, 3).unwrap();
+    assert_eq!(found.error_code, 0);
+    let addr = cluster.broker_addrs().iter().find(|(id, _)| *id == found.node_id).unwrap().1;
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+
+    let protocols = vec![JoinGroupRequestProtocol { name: "range", metadata: b"\x00\x00\x00\x00\x00\x00\x00\x00" }];
+    let join = |member_id, session_timeout_ms, protocol_type| JoinGroupRequest {
+        group_id: "g",
+        session_timeout_ms,
+        rebalance_timeout_ms: 10_000,
+        member_id,
+        group_instance_id: None,
+        protocol_type,
+        protocols: protocols.clone(),
+        reason: None,
+    };
+    let joined = |s: &mut TcpStream, corr, req: &JoinGroupRequest<'_>| -> (ErrorCode, String, i32) {
+        let body = call(s, corr, 5, req).unwrap();
+        let (_, r): (_, JoinGroupResponse) = proto::decode_response(&body, 5).unwrap();
+        (ErrorCode(r.error_code), r.member_id.to_string(), r.generation_id)
+    };
+    let heartbeat = |s: &mut TcpStream, corr, generation_id, member_id| -> ErrorCode {
+        let req = HeartbeatRequest { group_id: "g", generation_id, member_id, group_instance_id: None };
+        let body = call(s, corr, 3, &req).unwrap();
+        let (_, r): (_, HeartbeatResponse) = proto::decode_response(&body, 3).unwrap();
+        ErrorCode(r.error_code)
+    };
+    let sync = |s: &mut TcpStream, corr, generation_id, member_id| -> ErrorCode {
+        let req = SyncGroupRequest { group_id: "g", generation_id, member_id, ..Default::default() };
+        let body = call(s, corr, 3, &req).unwrap();
+        let (_, r): (_, SyncGroupResponse) = proto::decode_response(&body, 3).unwrap();
+        ErrorCode(r.error_code)
+    };
+
+    // Before any member: a heartbeat from nobody, a session timeout below the minimum.
+    assert_eq!(heartbeat(&mut s, 2, 1, "nobody"), ErrorCode::UNKNOWN_MEMBER_ID);
+    assert_eq!(joined(&mut s, 3, &join("", 1, "consumer")).0, ErrorCode::INVALID_SESSION_TIMEOUT);
+    // KIP-394: a member id first, then the join.
+    let (code, member, _) = joined(&mut s, 4, &join("", 10_000, "consumer"));
+    assert_eq!(code, ErrorCode::MEMBER_ID_REQUIRED);
+    let (code, again, generation) = joined(&mut s, 5, &join(&member, 10_000, "consumer"));
+    assert_eq!((code, again.as_str()), (ErrorCode::NONE, member.as_str()));
+    // Wrong generation, unknown member, another protocol type.
+    assert_eq!(sync(&mut s, 6, generation + 1, &member), ErrorCode::ILLEGAL_GENERATION);
+    assert_eq!(sync(&mut s, 7, generation, "stranger"), ErrorCode::UNKNOWN_MEMBER_ID);
+    assert_eq!(heartbeat(&mut s, 8, generation - 1, &member), ErrorCode::ILLEGAL_GENERATION);
+    assert_eq!(joined(&mut s, 9, &join("", 10_000, "connect")).0, ErrorCode::INCONSISTENT_GROUP_PROTOCOL);
+
+    // A JoinGroup cut short inside its protocols array: that connection is closed...
+    let mut other = TcpStream::connect(addr).unwrap();
+    other.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut frame = Vec::new();
+    proto::encode_request_frame(&mut frame, 1, Some("t"), 5, &join("", 10_000, "consumer")).unwrap();
+    let body_len = frame.len() - 4 - 12;
+    frame.truncate(frame.len() - 12);
+    frame[..4].copy_from_slice(&i32::try_from(body_len).unwrap().to_be_bytes());
+    other.write_all(&frame).unwrap();
+    assert_eq!(read_frame(&mut other), None, "a malformed JoinGroup is answered by closing");
+    assert_eq!(cluster.stats().malformed, 1);
+    // ... and the member on its own connection goes on: sync its generation, heartbeat.
+    assert_eq!(sync(&mut s, 10, generation, &member), ErrorCode::NONE);
+    assert_eq!(heartbeat(&mut s, 11, generation, &member), ErrorCode::NONE);
+}
