@@ -1,5 +1,6 @@
 //! `idem`: command-line tool of the idem project. Subcommands:
 //! - `idem broker`: serve idem's in-memory Kafka cluster (with fault injection) over TCP.
+//! - `idem consume`: read topics through a consumer group (like `kcat -C -G`).
 //! - `idem demo`: exactly-once under faults, end to end, on an embedded cluster.
 //! - `idem produce`: send records to a topic, one per input line (like `kcat -P`).
 //!
@@ -9,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod broker;
+mod consume;
 mod demo;
 mod logger;
 mod produce;
@@ -30,6 +32,8 @@ enum Command {
     /// Serve idem's in-memory Kafka-compatible cluster (dedup validator, fault injection).
     // Boxed: its options are much larger than the others' (clippy::large_enum_variant).
     Broker(Box<broker::BrokerArgs>),
+    /// Read topics through a consumer group, one value per line (like `kcat -C -G`).
+    Consume(consume::ConsumeArgs),
     /// Exactly-once under faults, end to end: embedded 3-broker cluster, produce, read back, check.
     Demo(demo::DemoArgs),
     /// Send records to a topic, one per input line (like `kcat -P`), with an idempotent producer.
@@ -40,6 +44,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Broker(args) => broker::run(*args),
+        Command::Consume(args) => consume::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Produce(args) => produce::run(args),
     }

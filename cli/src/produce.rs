@@ -103,7 +103,8 @@ fn non_empty(s: &str) -> Result<String, String> {
     if s.is_empty() { Err("the separator must not be empty".to_string()) } else { Ok(s.to_string()) }
 }
 
-fn key_value(s: &str) -> Result<(String, String), String> {
+/// Parses `-X KEY=VALUE` (a setting by its Kafka name).
+pub fn key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
         _ => Err(format!("expected KEY=VALUE, got `{s}`")),

@@ -13,7 +13,7 @@ fn help_for_the_tool_lists_every_command() {
         let out = idem(args);
         assert!(out.status.success(), "{args:?}: {out:?}");
         let text = String::from_utf8(out.stdout).unwrap();
-        for command in ["broker", "demo", "produce"] {
+        for command in ["broker", "consume", "demo", "produce"] {
             assert!(text.contains(command), "{args:?} does not mention {command}: {text}");
         }
     }
@@ -21,8 +21,9 @@ fn help_for_the_tool_lists_every_command() {
 
 #[test]
 fn help_for_every_command() {
-    let expect: [(&str, &[&str]); 3] = [
+    let expect: [(&str, &[&str]); 4] = [
         ("broker", &["--faults", "--topic"]),
+        ("consume", &["--group", "--topic", "--count", "--idle-timeout", "COMMITS", "EXIT STATUS"]),
         ("demo", &["--records", "--seed", "--no-faults", "EXIT STATUS"]),
         ("produce", &["--bootstrap-servers", "--topic", "--key-separator", "--property", "EXIT STATUS"]),
     ];
