@@ -307,17 +307,7 @@ impl Cluster {
             };
             self.groups.commit_offsets(self.now, &commit)
         };
-        let topics = answer
-            .iter()
-            .map(|(name, parts)| OffsetCommitResponseTopic {
-                name,
-                partitions: parts
-                    .iter()
-                    .map(|(p, e)| OffsetCommitResponsePartition { partition_index: *p, error_code: e.0 })
-                    .collect(),
-            })
-            .collect();
-        respond(corr, v, &OffsetCommitResponse { throttle_time_ms: 0, topics })
+        respond(corr, v, &OffsetCommitResponse { throttle_time_ms: 0, topics: commit_response_topics(&answer) })
     }
 
     /// Answers OffsetFetch: one group (v1-7) or several (v8), listed partitions or all
@@ -538,6 +528,20 @@ fn sync_response(corr: i32, v: i16, a: &SyncAnswer) -> Result<Reply, String> {
         assignment: &a.assignment,
     };
     respond(corr, v, &body)
+}
+
+/// OffsetCommit's (and TxnOffsetCommit's) topics for each partition's code.
+pub(crate) fn commit_response_topics(answer: &[(String, Vec<(i32, ErrorCode)>)]) -> Vec<OffsetCommitResponseTopic<'_>> {
+    answer
+        .iter()
+        .map(|(name, parts)| OffsetCommitResponseTopic {
+            name,
+            partitions: parts
+                .iter()
+                .map(|(p, e)| OffsetCommitResponsePartition { partition_index: *p, error_code: e.0 })
+                .collect(),
+        })
+        .collect()
 }
 
 /// OffsetFetch's topics for an answer.

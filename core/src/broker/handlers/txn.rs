@@ -23,7 +23,6 @@ use crate::proto::add_partitions_to_txn::{
     AddPartitionsToTxnTopicResult,
 };
 use crate::proto::end_txn::{EndTxnRequest, EndTxnResponse};
-use crate::proto::offset_commit::{OffsetCommitResponsePartition, OffsetCommitResponseTopic};
 use crate::proto::record_batch::control::{EndTransactionMarker, TransactionResult};
 use crate::proto::txn_offset_commit::{TxnOffsetCommitRequest, TxnOffsetCommitResponse};
 use crate::proto::{ApiKey, ErrorCode, Message, Reader};
@@ -163,7 +162,7 @@ impl Cluster {
         let gate = self.coordinator_gate(broker_id, req.group_id);
         let max_metadata = self.groups.max_offset_metadata();
         let who = caller(ApiKey::TxnOffsetCommit, v, req.transactional_id, req.producer_id, req.producer_epoch);
-        let mut codes: Vec<Vec<ErrorCode>> = Vec::with_capacity(req.topics.len());
+        let mut answer: Vec<(String, Vec<(i32, ErrorCode)>)> = Vec::with_capacity(req.topics.len());
         for t in &req.topics {
             let mut tc = Vec::with_capacity(t.partitions.len());
             for p in &t.partitions {
@@ -180,24 +179,11 @@ impl Cluster {
                 } else {
                     self.txns.txn_offset_commit(self.now, &who, req.group_id, t.name, &offset)
                 };
-                tc.push(e);
+                tc.push((p.partition_index, e));
             }
-            codes.push(tc);
+            answer.push((t.name.to_string(), tc));
         }
-        let topics = req
-            .topics
-            .iter()
-            .zip(&codes)
-            .map(|(t, cs)| OffsetCommitResponseTopic {
-                name: t.name,
-                partitions: t
-                    .partitions
-                    .iter()
-                    .zip(cs)
-                    .map(|(p, e)| OffsetCommitResponsePartition { partition_index: p.partition_index, error_code: e.0 })
-                    .collect(),
-            })
-            .collect();
+        let topics = super::group::commit_response_topics(&answer);
         respond(corr, v, &TxnOffsetCommitResponse { throttle_time_ms: 0, topics })
     }
 
