@@ -192,6 +192,8 @@ pub struct Cluster {
     pub(crate) decompression_scratch: Vec<u8>,
     /// The consumer groups (classic protocol), their committed offsets and coordinators.
     pub(crate) groups: super::group::GroupCoordinator<super::handlers::group::GroupToken>,
+    /// The transactional ids and their transactions (placed like groups, by `groups.placement`).
+    pub(crate) txns: super::txn::TxnCoordinator,
     /// The listeners' TLS configuration, made once from [`ClusterConfig::tls`].
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<Arc<rustls::ServerConfig>>,
@@ -231,6 +233,7 @@ impl Cluster {
                 super::group::GroupConfig::default(),
                 Rng::new(config_seed ^ 0x6772_6F75_7073),
             ),
+            txns: super::txn::TxnCoordinator::new(super::txn::TxnConfig::default()),
             #[cfg(feature = "tls")]
             tls,
         };
@@ -399,6 +402,7 @@ impl Cluster {
         self.now = self.now.max(now);
         self.run_periodic_faults();
         self.groups.on_timeout(self.now);
+        self.write_txn_markers();
     }
 
     fn on_accepted(&mut self, conn: ConnId, broker_id: i32) {
@@ -586,7 +590,13 @@ impl Cluster {
         let ups = self.brokers.iter().filter_map(|b| b.up_at);
         let timers =
             [t.leader_move, t.bounce, t.expire, t.restart, t.restart_lossy, t.restart_snapshot].into_iter().flatten();
-        conns.chain(ups).chain(timers).chain(self.groups.next_deadline()).chain(t.coordinator_move).min()
+        conns
+            .chain(ups)
+            .chain(timers)
+            .chain(self.groups.next_deadline())
+            .chain(self.txns.next_deadline())
+            .chain(t.coordinator_move)
+            .min()
     }
 
     /// Decodes one request frame body and queues its answer. `Err` closes the connection.
@@ -621,7 +631,7 @@ impl Cluster {
             ApiKey::SaslHandshake => self.sasl_handshake(conn, v, corr, &mut r)?,
             ApiKey::SaslAuthenticate => self.sasl_authenticate(conn, v, corr, &mut r)?,
             ApiKey::Metadata => self.metadata(v, corr, &mut r)?,
-            ApiKey::InitProducerId => self.init_producer_id(v, corr, &mut r)?,
+            ApiKey::InitProducerId => self.init_producer_id(broker_id, v, corr, &mut r)?,
             ApiKey::Produce => self.produce(broker_id, v, corr, &mut r)?,
             ApiKey::ListOffsets => self.list_offsets(broker_id, v, corr, &mut r)?,
             ApiKey::FindCoordinator => self.find_coordinator(v, corr, &mut r)?,
@@ -636,9 +646,10 @@ impl Cluster {
             ApiKey::OffsetFetch => self.offset_fetch(broker_id, v, corr, &mut r)?,
             ApiKey::ListGroups => self.list_groups(broker_id, v, corr, &mut r)?,
             ApiKey::DescribeGroups => self.describe_groups(broker_id, v, corr, &mut r)?,
-            ApiKey::AddPartitionsToTxn | ApiKey::AddOffsetsToTxn | ApiKey::EndTxn | ApiKey::TxnOffsetCommit => {
-                return Err(not_served(key));
-            }
+            ApiKey::AddPartitionsToTxn => self.add_partitions_to_txn(broker_id, v, corr, &mut r)?,
+            ApiKey::AddOffsetsToTxn => self.add_offsets_to_txn(broker_id, v, corr, &mut r)?,
+            ApiKey::EndTxn => self.end_txn(broker_id, v, corr, &mut r)?,
+            ApiKey::TxnOffsetCommit => self.txn_offset_commit(broker_id, v, corr, &mut r)?,
             ApiKey::Fetch => {
                 let body = r.rest();
                 match self.fetch(broker_id, v, corr, body, false)? {

@@ -4,7 +4,6 @@ use crate::broker::handlers::tests::{fetch_req, leader, produce, produce_req};
 use crate::broker::test_util::*;
 use crate::broker::{BrokerInput, BrokerOutput, ConnId, DuplicateAnswer, FaultSpec, RestartMode};
 use crate::proto::add_offsets_to_txn::AddOffsetsToTxnRequest;
-use crate::proto::add_partitions_to_txn::AddPartitionsToTxnRequest;
 use crate::proto::end_txn::EndTxnRequest;
 use crate::proto::metadata::{MetadataRequest, MetadataResponse};
 use crate::proto::produce::ProduceResponse;
@@ -52,12 +51,11 @@ fn malformed_requests_close_only_their_connection() {
         raw_frame(&[1, 2]),
         raw_frame(&huge_array),
         raw_frame(&unknown_key),
-        // The transaction APIs: the codec speaks them, this broker does not serve them (nor
-        // advertise them), so they are answered as an unknown API key.
-        frame(1, 3, &AddPartitionsToTxnRequest { transactional_id: "t", ..Default::default() }),
+        // The transaction APIs above the versions served (KIP-890's, transactions v2): the
+        // codec speaks them, this broker does not serve them (nor advertise them).
         frame(1, 4, &AddOffsetsToTxnRequest { transactional_id: "t", ..Default::default() }),
         frame(1, 5, &EndTxnRequest { transactional_id: "t", committed: true, ..Default::default() }),
-        frame(1, 0, &TxnOffsetCommitRequest { transactional_id: "t", ..Default::default() }),
+        frame(1, 4, &TxnOffsetCommitRequest { transactional_id: "t", ..Default::default() }),
         raw_frame(&old_produce),
         raw_frame(&header),
         vec![0x80, 0, 0, 0],

@@ -25,7 +25,7 @@ fn seeds() -> Vec<Vec<u8>> {
         let z = if codec.is_enabled() { compressed_batch(1000, 0, 0, 3, "s", codec) } else { b.clone() };
         seeds.push(frame(9, 9, &produce_req("t", 0, &z, -1)));
     }
-    // An API the broker does not serve (a transaction API), and a Produce of a control batch.
+    // A transaction API, and a Produce of a control batch.
     seeds.push(frame(10, 3, &EndTxnRequest { transactional_id: "x", committed: true, ..Default::default() }));
     let marker = EndTransactionMarker { result: TransactionResult::Commit, coordinator_epoch: 0 };
     seeds.push(frame(11, 9, &produce_req("t", 0, &marker.control_batch(1000, 0, 0, 0), -1)));

@@ -98,10 +98,8 @@ impl PartitionLog {
         base_offset
     }
 
-    /// Appends to `out` the batches from the one holding `offset` onwards, as long as the total
-    /// stays within `max_bytes`; with `at_least_one`, the first batch goes out whatever its
-    /// size (so that a consumer always progresses, KIP-74). Reading at the log end appends
-    /// nothing. Returns the number of bytes appended.
+    /// [`read_until`](Self::read_until) the log end; only the bytes appended.
+    #[cfg(test)]
     pub(crate) fn read(
         &self,
         offset: i64,
@@ -109,19 +107,37 @@ impl PartitionLog {
         at_least_one: bool,
         out: &mut Vec<u8>,
     ) -> Result<usize, ReadError> {
+        self.read_until(offset, max_bytes, at_least_one, self.log_end_offset, out).map(|(n, _)| n)
+    }
+
+    /// Appends to `out` the batches from the one holding `offset` onwards that start below
+    /// `end` (a `read_committed` fetch stops at the last stable offset, which is always a
+    /// batch's base offset or the log end), as long as the total stays within `max_bytes`; with
+    /// `at_least_one`, the first batch goes out whatever its size (so that a consumer always
+    /// progresses, KIP-74). Reading at the log end appends nothing. Returns the bytes appended
+    /// and the offset after the last batch appended (`offset` if none).
+    pub(crate) fn read_until(
+        &self,
+        offset: i64,
+        max_bytes: usize,
+        at_least_one: bool,
+        end: i64,
+        out: &mut Vec<u8>,
+    ) -> Result<(usize, i64), ReadError> {
         if offset < self.log_start_offset || offset > self.log_end_offset {
             return Err(ReadError::OffsetOutOfRange);
         }
         let first = self.batches.partition_point(|b| b.last_offset < offset);
-        let mut n = 0;
+        let (mut n, mut next) = (0, offset);
         for b in self.batches.iter().skip(first) {
-            if (n > 0 || !at_least_one) && n + b.bytes.len() > max_bytes {
+            if b.base_offset >= end || ((n > 0 || !at_least_one) && n + b.bytes.len() > max_bytes) {
                 break;
             }
             out.extend_from_slice(&b.bytes);
             n += b.bytes.len();
+            next = b.last_offset.saturating_add(1);
         }
-        Ok(n)
+        Ok((n, next))
     }
 
     /// The first batch whose max timestamp is at or after `timestamp`: its base offset and max
@@ -195,6 +211,11 @@ mod tests {
         assert_eq!(log.read(12, 10, true, &mut out), Ok(0));
         assert_eq!(log.read(13, 10, true, &mut out), Err(ReadError::OffsetOutOfRange));
         assert_eq!(log.read(-1, 10, true, &mut out), Err(ReadError::OffsetOutOfRange));
+        // Up to a bound (the last stable offset): batches starting below it only.
+        out.clear();
+        assert_eq!(log.read_until(0, 1000, true, 6, &mut out), Ok((200, 6)));
+        assert_eq!(log.read_until(6, 1000, true, 6, &mut out), Ok((0, 6)));
+        assert_eq!(log.read_until(3, 1000, true, 3, &mut out), Ok((0, 3)));
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod log;
 mod sasl;
 mod snapshot;
 mod topics;
+mod txn;
 mod validator;
 
 pub use cluster::{BrokerInput, BrokerOutput, Cluster, ClusterStats};

@@ -2,6 +2,7 @@
 //! and which broker leads it.
 
 use super::log::PartitionLog;
+use super::txn::partition::PartitionTxns;
 use super::validator::{ProducerStateTable, ValidatorConfig};
 use crate::proto::ErrorCode;
 use alloc::vec::Vec;
@@ -20,6 +21,8 @@ pub(crate) struct Partition {
     /// Errors injected by the `error_before` fault on this partition, with how often each was
     /// answered (checkers tell a real sequence error from an injected one with it).
     pub(crate) injected_before: Vec<(ErrorCode, u64)>,
+    /// The transactions writing to it: the last stable offset and the aborted transactions.
+    pub(crate) txns: PartitionTxns,
 }
 
 impl Partition {
@@ -62,6 +65,7 @@ impl Topic {
                 log: PartitionLog::new(log_max_bytes),
                 producers: ProducerStateTable::new(validator),
                 injected_before: Vec::new(),
+                txns: PartitionTxns::default(),
             })
             .collect();
         Topic { id, partitions }

@@ -94,6 +94,11 @@ pub fn producer_with(
     compression: &str,
     extra: &[(&str, &str)],
 ) -> BaseProducer<Ctx> {
+    producer_config(bootstrap, compression, extra).create_with_context(Ctx(Arc::clone(deliveries))).unwrap()
+}
+
+/// The settings of [`producer_with`], for a producer of another kind (a `ThreadedProducer`).
+pub fn producer_config(bootstrap: &str, compression: &str, extra: &[(&str, &str)]) -> ClientConfig {
     let mut c = ClientConfig::new();
     if let Ok(d) = std::env::var(DEBUG_ENV) {
         c.set("debug", d).set_log_level(rdkafka::config::RDKafkaLogLevel::Debug);
@@ -113,7 +118,7 @@ pub fn producer_with(
     for (k, v) in extra {
         c.set(*k, *v);
     }
-    c.create_with_context(Ctx(Arc::clone(deliveries))).unwrap()
+    c
 }
 
 /// Record `n` goes to partition `n % 3` with payload `n` (zero-padded to 64 digits, so that

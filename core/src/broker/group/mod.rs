@@ -256,6 +256,23 @@ impl<T> GroupCoordinator<T> {
         OffsetFetchAnswer { error: ErrorCode::NONE, topics }
     }
 
+    /// Stores an offset a transaction committed (its commit marker is written): no generation
+    /// check (Kafka completes pending transactional offsets whatever the group's state); the
+    /// group is created if unknown and there is room. Limits as OffsetCommit.
+    pub(crate) fn commit_txn_offset(&mut self, group_id: &str, topic: &str, offset: &CommitPartition) -> ErrorCode {
+        if group_id.is_empty() || !self.ensure_group(group_id) {
+            return ErrorCode::COORDINATOR_NOT_AVAILABLE;
+        }
+        let (max_metadata, max_count) = (self.config.max_offset_metadata, self.config.max_offsets_per_group);
+        self.with_group(group_id, |g, _| g.offsets.commit(topic, offset, max_metadata, max_count))
+            .unwrap_or(ErrorCode::COORDINATOR_NOT_AVAILABLE)
+    }
+
+    /// `offset.metadata.max.bytes`.
+    pub(crate) fn max_offset_metadata(&self) -> usize {
+        self.config.max_offset_metadata
+    }
+
     /// ListGroups: every group, in id order, whose state is in `states` (every state when
     /// empty; names compared as Kafka does, ignoring case).
     pub(crate) fn list_groups(&self, states: &[&str]) -> Vec<ListedGroup> {

@@ -6,24 +6,32 @@ use crate::proto::{ApiKey, ErrorCode, Message, Reader, VersionRange};
 use alloc::string::String;
 use alloc::vec::Vec;
 
+/// The last version of AddPartitionsToTxn, AddOffsetsToTxn, EndTxn and TxnOffsetCommit before
+/// KIP-890 (v4 of the last three: TRANSACTION_ABORTABLE; EndTxn v5: transactions v2).
+const LAST_TXN_V1_VERSION: i16 = 3;
+
 impl Cluster {
     /// The versions of `key` this cluster serves: what idem negotiates
-    /// ([`ApiKey::negotiated`]), capped by `ClusterConfig::max_versions`.
+    /// ([`ApiKey::negotiated`]), capped by `ClusterConfig::max_versions`; the transaction APIs
+    /// up to v3, below the versions of KIP-890 (TRANSACTION_ABORTABLE, transactions v2), since
+    /// the coordinator follows transactions v1.
     pub(crate) fn served(&self, key: ApiKey) -> VersionRange {
         let mut range = key.negotiated();
         if key == ApiKey::SaslHandshake {
             // SaslHandshake v0 (raw tokens) is not served, as Kafka 4.0 (KIP-896).
             range.min = super::sasl::FIRST_HANDSHAKE_VERSION;
         }
+        if key.is_transaction() {
+            range.max = range.max.min(LAST_TXN_V1_VERSION);
+        }
         let cap = self.config.max_versions.iter().filter(|(k, _)| *k == key).map(|(_, max)| *max).min();
         VersionRange { max: cap.map_or(range.max, |c| c.min(range.max)), ..range }
     }
 
-    /// Whether this broker serves `key` at all: every API idem speaks but the transaction APIs
-    /// (the codec has them, no coordinator answers them yet), so that ApiVersions advertises
-    /// exactly what is served.
-    pub(crate) fn serves(&self, key: ApiKey) -> bool {
-        !key.is_transaction()
+    /// Whether this broker serves `key` at all: every API idem speaks, so that ApiVersions
+    /// advertises exactly what is served.
+    pub(crate) fn serves(&self, _key: ApiKey) -> bool {
+        true
     }
 
     /// Every API this broker serves with its version range.

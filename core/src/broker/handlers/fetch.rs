@@ -1,4 +1,5 @@
-//! Fetch: reads whole batches from the logs; waits (long poll) while there is nothing to send.
+//! Fetch: reads whole batches from the logs (`read_committed`: up to the last stable offset,
+//! with the aborted transactions); waits (long poll) while there is nothing to send.
 
 use crate::broker::cluster::{Cluster, Reply, malformed, respond};
 use crate::broker::log::ReadError;
@@ -52,12 +53,13 @@ impl Cluster {
         let mut buf = Vec::new();
         let mut remaining = usize::try_from(req.max_bytes).unwrap_or(0).min(MAX_FETCH_RESPONSE_BYTES);
         let mut any_error = false;
+        let committed = v >= 4 && req.isolation_level == READ_COMMITTED;
         let mut parts: Vec<Vec<(FetchPartitionData<'static>, Range<usize>)>> = Vec::with_capacity(req.topics.len());
         for t in &req.topics {
             let mut answers = Vec::with_capacity(t.partitions.len());
             for q in &t.partitions {
                 let mut d = FetchPartitionData { partition_index: q.partition, ..FetchPartitionData::default() };
-                if v >= 4 && req.isolation_level == READ_COMMITTED {
+                if committed {
                     d.aborted_transactions = Some(Vec::new());
                 }
                 let start = buf.len();
@@ -67,11 +69,19 @@ impl Cluster {
                         any_error = true;
                     }
                     Ok(p) => {
+                        let lso = p.txns.last_stable_offset(p.log.log_end_offset());
                         d.high_watermark = p.log.log_end_offset();
-                        d.last_stable_offset = p.log.log_end_offset();
+                        d.last_stable_offset = lso;
                         d.log_start_offset = p.log.log_start_offset();
                         let limit = usize::try_from(q.partition_max_bytes).unwrap_or(0).min(remaining);
-                        match p.log.read(q.fetch_offset, limit, start == 0, &mut buf) {
+                        // KIP-98: read_committed reads up to the last stable offset, with the
+                        // aborted transactions of what it returns.
+                        let end = if committed { lso } else { p.log.log_end_offset() };
+                        let read = p.log.read_until(q.fetch_offset, limit, start == 0, end, &mut buf);
+                        if let (Some(list), Ok((_, next))) = (d.aborted_transactions.as_mut(), &read) {
+                            *list = p.txns.aborted_between(q.fetch_offset, *next);
+                        }
+                        match read.map(|(n, _)| n) {
                             // KIP-110: zstd batches are served from Fetch v10 on; an older
                             // fetcher gets UNSUPPORTED_COMPRESSION_TYPE for the partition.
                             Ok(_)

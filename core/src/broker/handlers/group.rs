@@ -5,8 +5,8 @@
 //!
 //! - FindCoordinator (key type group) names the broker that coordinates the group (Kafka: the
 //!   leader of the group's `__consumer_offsets` partition; here the same hash over the live
-//!   brokers, see `group/placement.rs`). Transaction coordinators do not exist here:
-//!   COORDINATOR_NOT_AVAILABLE.
+//!   brokers, see `group/placement.rs`); key type transaction the same for a transactional id
+//!   (Kafka's `__transaction_state` is hashed alike); other key types COORDINATOR_NOT_AVAILABLE.
 //! - Every group request is first checked against the placement (NOT_COORDINATOR on another
 //!   broker, COORDINATOR_LOAD_IN_PROGRESS while loading) and the injected coordinator faults.
 //! - JoinGroup and SyncGroup may park: the connection's response queue holds a
@@ -23,7 +23,9 @@ use crate::debug::DebugContext;
 use crate::proto::describe_groups::{
     DescribeGroupsRequest, DescribeGroupsResponse, DescribedGroup, DescribedGroupMember,
 };
-use crate::proto::find_coordinator::{Coordinator, FindCoordinatorRequest, FindCoordinatorResponse, KEY_TYPE_GROUP};
+use crate::proto::find_coordinator::{
+    Coordinator, FindCoordinatorRequest, FindCoordinatorResponse, KEY_TYPE_GROUP, KEY_TYPE_TRANSACTION,
+};
 use crate::proto::heartbeat::{HeartbeatRequest, HeartbeatResponse};
 use crate::proto::join_group::{JoinGroupRequest, JoinGroupResponse, JoinGroupResponseMember};
 use crate::proto::leave_group::{LeaveGroupRequest, LeaveGroupResponse, MemberResponse};
@@ -63,14 +65,14 @@ struct Located {
 const CLIENT_HOST: &str = "/127.0.0.1";
 
 impl Cluster {
-    /// Answers FindCoordinator: for a group key, the broker coordinating it.
+    /// Answers FindCoordinator: for a group or transactional id, the broker coordinating it.
     pub(crate) fn find_coordinator(&mut self, v: i16, corr: i32, r: &mut Reader<'_>) -> Result<Reply, String> {
         let req = FindCoordinatorRequest::decode(r, v).map_err(malformed(ApiKey::FindCoordinator, v))?;
         let live = self.live_brokers();
         let find = |key: &str| -> Located {
             let none =
                 Located { error: ErrorCode::COORDINATOR_NOT_AVAILABLE, node_id: -1, host: String::new(), port: -1 };
-            if req.key_type != KEY_TYPE_GROUP {
+            if req.key_type != KEY_TYPE_GROUP && req.key_type != KEY_TYPE_TRANSACTION {
                 return none;
             }
             let node = self.groups.placement.coordinator(key, &live);
@@ -111,12 +113,13 @@ impl Cluster {
         respond(corr, v, &body)
     }
 
-    /// Whether `broker_id` answers for `group_id` now: the placement, then the injected
-    /// coordinator faults (drawn only when configured, so that runs without them keep their
-    /// random sequences).
-    fn group_gate(&mut self, broker_id: i32, group_id: &str) -> ErrorCode {
+    /// Whether `broker_id` answers for the group or transactional id `key` now: the placement,
+    /// then the injected coordinator faults (drawn only when configured, so that runs without
+    /// them keep their random sequences). Groups and transactional ids share both (Kafka hashes
+    /// them alike over `__consumer_offsets` and `__transaction_state`, 50 partitions each).
+    pub(crate) fn coordinator_gate(&mut self, broker_id: i32, key: &str) -> ErrorCode {
         let live = self.live_brokers();
-        let e = self.groups.placement.check(self.now, broker_id, group_id, &live);
+        let e = self.groups.placement.check(self.now, broker_id, key, &live);
         if e != ErrorCode::NONE {
             return e;
         }
@@ -143,7 +146,7 @@ impl Cluster {
         r: &mut Reader<'_>,
     ) -> Result<Reply, String> {
         let req = JoinGroupRequest::decode(r, v).map_err(malformed(ApiKey::JoinGroup, v))?;
-        let gate = self.group_gate(broker_id, req.group_id);
+        let gate = self.coordinator_gate(broker_id, req.group_id);
         if gate != ErrorCode::NONE {
             return join_response(corr, v, &JoinAnswer::error(req.member_id, gate));
         }
@@ -180,7 +183,7 @@ impl Cluster {
         r: &mut Reader<'_>,
     ) -> Result<Reply, String> {
         let req = SyncGroupRequest::decode(r, v).map_err(malformed(ApiKey::SyncGroup, v))?;
-        let gate = self.group_gate(broker_id, req.group_id);
+        let gate = self.coordinator_gate(broker_id, req.group_id);
         if gate != ErrorCode::NONE {
             return sync_response(corr, v, &SyncAnswer::error(gate));
         }
@@ -203,7 +206,7 @@ impl Cluster {
     /// Answers Heartbeat.
     pub(crate) fn heartbeat(&mut self, broker_id: i32, v: i16, corr: i32, r: &mut Reader<'_>) -> Result<Reply, String> {
         let req = HeartbeatRequest::decode(r, v).map_err(malformed(ApiKey::Heartbeat, v))?;
-        let mut e = self.group_gate(broker_id, req.group_id);
+        let mut e = self.coordinator_gate(broker_id, req.group_id);
         if e == ErrorCode::NONE {
             let beat = Beat {
                 group_id: req.group_id.to_string(),
@@ -236,7 +239,7 @@ impl Cluster {
         } else {
             alloc::vec![LeaveMember { member_id: req.member_id.to_string(), group_instance_id: None }]
         };
-        let gate = self.group_gate(broker_id, req.group_id);
+        let gate = self.coordinator_gate(broker_id, req.group_id);
         if gate != ErrorCode::NONE {
             return respond(corr, v, &LeaveGroupResponse { error_code: gate.0, ..Default::default() });
         }
@@ -272,7 +275,7 @@ impl Cluster {
         r: &mut Reader<'_>,
     ) -> Result<Reply, String> {
         let req = OffsetCommitRequest::decode(r, v).map_err(malformed(ApiKey::OffsetCommit, v))?;
-        let gate = self.group_gate(broker_id, req.group_id);
+        let gate = self.coordinator_gate(broker_id, req.group_id);
         let answer: Vec<(String, Vec<(i32, ErrorCode)>)> = if gate != ErrorCode::NONE {
             req.topics
                 .iter()
@@ -304,17 +307,7 @@ impl Cluster {
             };
             self.groups.commit_offsets(self.now, &commit)
         };
-        let topics = answer
-            .iter()
-            .map(|(name, parts)| OffsetCommitResponseTopic {
-                name,
-                partitions: parts
-                    .iter()
-                    .map(|(p, e)| OffsetCommitResponsePartition { partition_index: *p, error_code: e.0 })
-                    .collect(),
-            })
-            .collect();
-        respond(corr, v, &OffsetCommitResponse { throttle_time_ms: 0, topics })
+        respond(corr, v, &OffsetCommitResponse { throttle_time_ms: 0, topics: commit_response_topics(&answer) })
     }
 
     /// Answers OffsetFetch: one group (v1-7) or several (v8), listed partitions or all
@@ -327,15 +320,26 @@ impl Cluster {
         r: &mut Reader<'_>,
     ) -> Result<Reply, String> {
         let req = OffsetFetchRequest::decode(r, v).map_err(malformed(ApiKey::OffsetFetch, v))?;
+        let require_stable = req.require_stable;
         let fetch = |c: &mut Cluster, group: &str, topics: &Option<Vec<OffsetFetchRequestTopic<'_>>>| {
-            let gate = c.group_gate(broker_id, group);
+            let gate = c.coordinator_gate(broker_id, group);
             if gate != ErrorCode::NONE {
                 return OffsetFetchAnswer { error: gate, topics: Vec::new() };
             }
             let listed: Option<Vec<(String, Vec<i32>)>> = topics
                 .as_ref()
                 .map(|ts| ts.iter().map(|t| (t.name.to_string(), t.partition_indexes.clone())).collect());
-            c.groups.fetch_offsets(group, listed.as_deref())
+            let mut answer = c.groups.fetch_offsets(group, listed.as_deref());
+            if require_stable {
+                // KIP-447: an offset a transaction holds pending is not stable yet.
+                for (topic, parts) in &mut answer.topics {
+                    for p in parts.iter_mut().filter(|p| c.txns.has_pending_offset(group, topic, p.partition)) {
+                        p.error = ErrorCode::UNSTABLE_OFFSET_COMMIT;
+                        p.offset = -1;
+                    }
+                }
+            }
+            answer
         };
         if v >= 8 {
             let answers: Vec<(&str, OffsetFetchAnswer)> =
@@ -409,7 +413,7 @@ impl Cluster {
         r: &mut Reader<'_>,
     ) -> Result<Reply, String> {
         let req = DescribeGroupsRequest::decode(r, v).map_err(malformed(ApiKey::DescribeGroups, v))?;
-        let gates: Vec<ErrorCode> = req.groups.iter().map(|g| self.group_gate(broker_id, g)).collect();
+        let gates: Vec<ErrorCode> = req.groups.iter().map(|g| self.coordinator_gate(broker_id, g)).collect();
         let described = self.groups.describe_groups(&req.groups);
         let groups = described
             .iter()
@@ -524,6 +528,20 @@ fn sync_response(corr: i32, v: i16, a: &SyncAnswer) -> Result<Reply, String> {
         assignment: &a.assignment,
     };
     respond(corr, v, &body)
+}
+
+/// OffsetCommit's (and TxnOffsetCommit's) topics for each partition's code.
+pub(crate) fn commit_response_topics(answer: &[(String, Vec<(i32, ErrorCode)>)]) -> Vec<OffsetCommitResponseTopic<'_>> {
+    answer
+        .iter()
+        .map(|(name, parts)| OffsetCommitResponseTopic {
+            name,
+            partitions: parts
+                .iter()
+                .map(|(p, e)| OffsetCommitResponsePartition { partition_index: *p, error_code: e.0 })
+                .collect(),
+        })
+        .collect()
 }
 
 /// OffsetFetch's topics for an answer.

@@ -1,5 +1,6 @@
 //! InitProducerId: hands out producer ids, as Kafka's `TransactionCoordinator.handleInitProducerId`
-//! does for producers without a transactional id.
+//! does: for producers without a transactional id by [`ProducerIdPolicy`], for those with one
+//! through the transaction coordinator (`broker/txn/`), on the broker that coordinates it.
 
 use crate::broker::cluster::{Cluster, Reply, malformed, respond};
 use crate::broker::config::ProducerIdPolicy;
@@ -8,15 +9,27 @@ use crate::proto::{ApiKey, ErrorCode, Message, Reader};
 use alloc::string::String;
 
 impl Cluster {
-    /// Answers InitProducerId (any broker may; the transactional id is ignored: no
-    /// transactions here).
-    pub(crate) fn init_producer_id(&mut self, v: i16, corr: i32, r: &mut Reader<'_>) -> Result<Reply, String> {
+    /// Answers InitProducerId: without a transactional id any broker may; with one, its
+    /// coordinator (NOT_COORDINATOR elsewhere), an empty one is INVALID_REQUEST.
+    pub(crate) fn init_producer_id(
+        &mut self,
+        broker_id: i32,
+        v: i16,
+        corr: i32,
+        r: &mut Reader<'_>,
+    ) -> Result<Reply, String> {
         let req = InitProducerIdRequest::decode(r, v).map_err(malformed(ApiKey::InitProducerId, v))?;
         // Kafka's `KafkaApis.handleInitProducerIdRequest`: the id and epoch are both -1 or both
         // set, else INVALID_REQUEST, whatever the transactional id.
         let (id, epoch) = (req.producer_id, req.producer_epoch);
         let (producer_id, producer_epoch, error_code) = if (id < 0) != (epoch < 0) {
             (-1, -1, ErrorCode::INVALID_REQUEST.0)
+        } else if let Some(txn_id) = req.transactional_id {
+            let producer = if id >= 0 { Some((id, epoch)) } else { None };
+            match self.init_transactional(broker_id, v, txn_id, req.transaction_timeout_ms, producer) {
+                Ok((id, epoch)) => (id, epoch, ErrorCode::NONE.0),
+                Err(e) => (-1, -1, e.0),
+            }
         } else {
             match self.config.producer_ids {
                 ProducerIdPolicy::FreshId => self.fresh_producer_id(),
@@ -32,6 +45,34 @@ impl Cluster {
         });
         let body = InitProducerIdResponse { throttle_time_ms: 0, error_code, producer_id, producer_epoch };
         respond(corr, v, &body)
+    }
+
+    /// InitProducerId with a transactional id, on `broker_id`.
+    fn init_transactional(
+        &mut self,
+        broker_id: i32,
+        v: i16,
+        txn_id: &str,
+        timeout_ms: i32,
+        producer: Option<(i64, i16)>,
+    ) -> Result<(i64, i16), ErrorCode> {
+        if txn_id.is_empty() {
+            return Err(ErrorCode::INVALID_REQUEST);
+        }
+        let gate = self.coordinator_gate(broker_id, txn_id);
+        if gate != ErrorCode::NONE {
+            return Err(gate);
+        }
+        let fenced = super::txn::fenced_error(ApiKey::InitProducerId, v);
+        let now = self.now;
+        let mut txns = core::mem::take(&mut self.txns);
+        let mut fresh = || {
+            let (id, _, e) = self.fresh_producer_id();
+            (e == ErrorCode::NONE.0).then_some(id)
+        };
+        let granted = txns.init_producer_id(now, txn_id, timeout_ms, producer, fenced, &mut fresh);
+        self.txns = txns;
+        granted
     }
 
     /// Kafka: without a transactional id, every request gets `producerIdManager.generateProducerId()`

@@ -1,6 +1,8 @@
-//! ListOffsets: log start, log end, max timestamp, or the first batch at a timestamp.
+//! ListOffsets: log start, log end (the last stable offset for `read_committed`), max
+//! timestamp, or the first batch at a timestamp.
 
 use crate::broker::cluster::{Cluster, Reply, malformed, respond};
+use crate::proto::fetch::READ_COMMITTED;
 use crate::proto::list_offsets::{
     EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, ListOffsetsPartitionResponse, ListOffsetsRequest, ListOffsetsResponse,
     ListOffsetsTopicResponse,
@@ -32,6 +34,10 @@ impl Cluster {
                     Err(code) => a.error_code = code.0,
                     Ok(p) => {
                         let found = match q.timestamp {
+                            // KIP-98: read_committed consumers start from the last stable offset.
+                            LATEST_TIMESTAMP if req.isolation_level == READ_COMMITTED => {
+                                Some((p.txns.last_stable_offset(p.log.log_end_offset()), -1))
+                            }
                             LATEST_TIMESTAMP => Some((p.log.log_end_offset(), -1)),
                             EARLIEST_TIMESTAMP => Some((p.log.log_start_offset(), -1)),
                             MAX_TIMESTAMP => p.log.max_timestamp(),

@@ -9,6 +9,7 @@ pub(crate) mod list_offsets;
 pub(crate) mod metadata;
 pub(crate) mod produce;
 pub(crate) mod sasl;
+pub(crate) mod txn;
 
 #[cfg(test)]
 pub(crate) mod tests;

@@ -264,6 +264,16 @@ impl Cluster {
         };
         let h = batch.header;
         let ids = Some((h.producer_id, h.producer_epoch, h.base_sequence, h.record_count));
+        let transactional = h.is_transactional();
+        if transactional {
+            // KIP-890's verification: only into a partition of the producer's ongoing
+            // transaction, and never from a fenced epoch.
+            let e = self.txns.check_produce(h.producer_id, h.producer_epoch, &(String::from(topic), partition));
+            if e != ErrorCode::NONE {
+                self.stats.rejected += 1;
+                return (Outcome { log_start_offset, batch: ids, ..Outcome::error(e) }, none);
+            }
+        }
         let injected = self.faults.error_before.iter().find(|(_, prob)| self.rng.chance(*prob)).map(|(code, _)| *code);
         // Re-borrow: the fault draws above needed `self` whole.
         let Ok(p) = self.led_partition(broker_id, topic, partition) else {
@@ -300,6 +310,9 @@ impl Cluster {
                 let base = p.log.append(batch.as_bytes().to_vec(), h.last_offset_delta, h.max_timestamp, epoch);
                 let last = base.saturating_add(i64::from(h.last_offset_delta));
                 p.producers.record_append(&info, base, last, h.max_timestamp, now);
+                if transactional {
+                    p.txns.on_append(h.producer_id, base);
+                }
                 let o = Outcome {
                     base_offset: base,
                     log_start_offset: p.log.log_start_offset(),

@@ -74,14 +74,14 @@ fn api_versions_lists_every_api_and_falls_back_for_too_new_versions() {
         );
         let r: ApiVersionsResponse = decode(&body, v.into(), v);
         assert_eq!(r.error_code, ErrorCode::NONE.0);
-        let served: Vec<ApiKey> = ApiKey::ALL.into_iter().filter(|k| !k.is_transaction()).collect();
-        assert_eq!(r.api_keys.len(), served.len(), "every API idem serves is advertised, and only those");
-        assert_eq!(served.len(), ApiKey::ALL.len() - 4, "the transaction APIs are not served");
-        for k in served {
+        assert_eq!(r.api_keys.len(), ApiKey::ALL.len(), "every API idem speaks is served and advertised");
+        for k in ApiKey::ALL {
             let e = r.api_keys.iter().find(|a| a.api_key == k.as_i16()).unwrap();
             // SaslHandshake v0 (raw tokens) is not served, as Kafka 4.0 (KIP-896).
             let min = if k == ApiKey::SaslHandshake { 1 } else { k.supported().min };
-            assert_eq!((e.min_version, e.max_version), (min, k.negotiated().max));
+            // The transaction APIs up to v3: transactions v1, below KIP-890's versions.
+            let max = if k.is_transaction() { 3 } else { k.negotiated().max };
+            assert_eq!((e.min_version, e.max_version), (min, max), "{}", k.name());
         }
         // The codec is ahead of what is negotiated for Produce (v11-12) and InitProducerId (v5).
         let max = |key: ApiKey| r.api_keys.iter().find(|a| a.api_key == key.as_i16()).map(|a| a.max_version);
@@ -710,15 +710,20 @@ mod groups {
         let body = roundtrip(&mut c, 1, 1, JOIN_V, &join_req(""));
         let r: JoinGroupResponse = decode(&body, 1, JOIN_V);
         assert_eq!(ErrorCode(r.error_code), ErrorCode::COORDINATOR_LOAD_IN_PROGRESS);
-        // No transaction coordinator here; v4 batched keys answer each key.
+        // v4 batched keys answer each key (FindCoordinator is not gated: it names the broker).
         let req = FindCoordinatorRequest { key: "", key_type: 0, coordinator_keys: vec!["a", "b"] };
         let body = roundtrip(&mut c, 1, 2, 4, &req);
         let r: FindCoordinatorResponse = decode(&body, 2, 4);
         assert_eq!(r.coordinators.len(), 2);
         assert!(r.coordinators.iter().all(|k| k.error_code == 0 && k.node_id == 0));
+        // A transactional id is placed like a group; an unknown key type has no coordinator.
         let req = FindCoordinatorRequest { key: "tx", key_type: 1, coordinator_keys: vec![] };
         let body = roundtrip(&mut c, 1, 3, 3, &req);
         let r: FindCoordinatorResponse = decode(&body, 3, 3);
+        assert_eq!((ErrorCode(r.error_code), r.node_id), (ErrorCode::NONE, 0));
+        let req = FindCoordinatorRequest { key: "tx", key_type: 2, coordinator_keys: vec![] };
+        let body = roundtrip(&mut c, 1, 4, 3, &req);
+        let r: FindCoordinatorResponse = decode(&body, 4, 3);
         assert_eq!(ErrorCode(r.error_code), ErrorCode::COORDINATOR_NOT_AVAILABLE);
     }
 
@@ -858,5 +863,343 @@ mod groups {
         let r: JoinGroupResponse = decode(&body, 2, JOIN_V);
         assert_eq!(ErrorCode(r.error_code), ErrorCode::INVALID_SESSION_TIMEOUT);
         assert_eq!(c.stats().malformed, 0);
+    }
+}
+
+/// The transaction APIs through the wire: InitProducerId with a transactional id,
+/// AddPartitionsToTxn, transactional Produce, EndTxn and its markers, Fetch read_committed
+/// (last stable offset, aborted transactions), ListOffsets read_committed, TxnOffsetCommit and
+/// OffsetFetch `require_stable`, fencing and timeouts.
+mod txn {
+    use super::*;
+    use crate::broker::BrokerInput;
+    use crate::proto::add_offsets_to_txn::{AddOffsetsToTxnRequest, AddOffsetsToTxnResponse};
+    use crate::proto::add_partitions_to_txn::{
+        AddPartitionsToTxnRequest, AddPartitionsToTxnResponse, AddPartitionsToTxnTopic,
+    };
+    use crate::proto::end_txn::{EndTxnRequest, EndTxnResponse};
+    use crate::proto::fetch::{AbortedTransaction, READ_COMMITTED};
+    use crate::proto::find_coordinator::{FindCoordinatorRequest, FindCoordinatorResponse};
+    use crate::proto::offset_commit::OffsetCommitRequestPartition;
+    use crate::proto::offset_fetch::{OffsetFetchRequest, OffsetFetchRequestTopic, OffsetFetchResponse};
+    use crate::proto::record_batch::{ATTR_TRANSACTIONAL, RecordBatch};
+    use crate::proto::txn_offset_commit::{
+        TxnOffsetCommitRequest, TxnOffsetCommitRequestTopic, TxnOffsetCommitResponse,
+    };
+    use alloc::format;
+
+    /// A transactional batch of `n` records.
+    fn txn_batch(pid: i64, epoch: i16, seq: i32, n: usize) -> Vec<u8> {
+        let mut b = RecordBatchBuilder::new(1_000);
+        for i in 0..n {
+            b.append(1_000, None, Some(format!("x-{i}").as_bytes()), &[]).unwrap();
+        }
+        b.seal_flagged(
+            ProducerStamp { producer_id: pid, producer_epoch: epoch, base_sequence: seq },
+            ATTR_TRANSACTIONAL,
+        )
+    }
+
+    fn init(c: &mut crate::broker::Cluster, conn: u64, v: i16, txn: &str, timeout_ms: i32) -> (i16, i64, i16) {
+        let req = InitProducerIdRequest {
+            transactional_id: Some(txn),
+            transaction_timeout_ms: timeout_ms,
+            ..Default::default()
+        };
+        let body = roundtrip(c, conn, 3, v, &req);
+        let r: InitProducerIdResponse = decode(&body, 3, v);
+        (r.error_code, r.producer_id, r.producer_epoch)
+    }
+
+    fn add_partitions(
+        c: &mut crate::broker::Cluster,
+        pid: i64,
+        epoch: i16,
+        topics: Vec<(&str, Vec<i32>)>,
+    ) -> Vec<ErrorCode> {
+        let req = AddPartitionsToTxnRequest {
+            transactional_id: "tx",
+            producer_id: pid,
+            producer_epoch: epoch,
+            topics: topics.into_iter().map(|(name, partitions)| AddPartitionsToTxnTopic { name, partitions }).collect(),
+        };
+        let body = roundtrip(c, 1, 4, 3, &req);
+        let r: AddPartitionsToTxnResponse = decode(&body, 4, 3);
+        r.results_by_topic
+            .iter()
+            .flat_map(|t| t.results_by_partition.iter().map(|p| ErrorCode(p.partition_error_code)))
+            .collect()
+    }
+
+    fn end(c: &mut crate::broker::Cluster, v: i16, pid: i64, epoch: i16, committed: bool) -> ErrorCode {
+        let req = EndTxnRequest { transactional_id: "tx", producer_id: pid, producer_epoch: epoch, committed };
+        let body = roundtrip(c, 1, 5, v, &req);
+        let r: EndTxnResponse = decode(&body, 5, v);
+        ErrorCode(r.error_code)
+    }
+
+    /// Fetch v11 of t-0 from `offset`: (records bytes, last stable offset, high watermark,
+    /// aborted transactions).
+    fn fetch(
+        c: &mut crate::broker::Cluster,
+        offset: i64,
+        isolation: i8,
+    ) -> (Vec<u8>, i64, i64, Option<Vec<AbortedTransaction>>) {
+        let req = FetchRequest { isolation_level: isolation, ..fetch_req("t", 0, offset, 0) };
+        let body = roundtrip(c, 1, 6, 11, &req);
+        let r: FetchResponse = decode(&body, 6, 11);
+        let p = &r.responses[0].partitions[0];
+        assert_eq!(p.error_code, 0);
+        (p.records.unwrap_or_default().to_vec(), p.last_stable_offset, p.high_watermark, p.aborted_transactions.clone())
+    }
+
+    fn latest(c: &mut crate::broker::Cluster, isolation: i8) -> i64 {
+        let req = ListOffsetsRequest {
+            isolation_level: isolation,
+            topics: vec![ListOffsetsTopic {
+                name: "t",
+                partitions: vec![ListOffsetsPartition {
+                    partition_index: 0,
+                    timestamp: LATEST_TIMESTAMP,
+                    ..Default::default()
+                }],
+            }],
+            ..Default::default()
+        };
+        let body = roundtrip(c, 1, 7, 5, &req);
+        let r: ListOffsetsResponse = decode(&body, 7, 5);
+        r.topics[0].partitions[0].offset
+    }
+
+    fn advance(c: &mut crate::broker::Cluster, ms: u64) {
+        let now = at(c.now.as_millis() + ms);
+        c.handle_input(BrokerInput::Timeout(now));
+        drain(c);
+    }
+
+    /// The last batch of t-0's log: its marker, if it is one, and its producer epoch.
+    fn last_marker(c: &crate::broker::Cluster) -> Option<(TransactionResult, i16)> {
+        let log = c.partition_log("t", 0)?;
+        let b = log.batches().last()?;
+        let (batch, _) = RecordBatch::decode(&b.bytes).ok()?;
+        EndTransactionMarker::from_batch(&batch).ok().flatten().map(|m| (m.result, batch.header.producer_epoch))
+    }
+
+    #[test]
+    fn a_transaction_aborts_then_commits_and_read_committed_sees_only_the_commit() {
+        let mut c = cluster(1, "");
+        accept(&mut c, 1, 0);
+        let (e, pid, epoch) = init(&mut c, 1, 4, "tx", 60_000);
+        assert_eq!((e, epoch), (0, 0));
+        // Not added yet: refused.
+        assert_eq!(produce(&mut c, 1, 9, 0, &txn_batch(pid, 0, 0, 3)).0, ErrorCode::INVALID_TXN_STATE.0);
+        assert_eq!(add_partitions(&mut c, pid, 0, vec![("t", vec![0, 1])]), vec![ErrorCode::NONE; 2]);
+        // An unknown partition fails the whole request, the known ones not attempted.
+        assert_eq!(
+            add_partitions(&mut c, pid, 0, vec![("nope", vec![0]), ("t", vec![2, 9])]),
+            vec![
+                ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+                ErrorCode::OPERATION_NOT_ATTEMPTED,
+                ErrorCode::UNKNOWN_TOPIC_OR_PARTITION
+            ]
+        );
+        assert_eq!(produce(&mut c, 1, 9, 0, &txn_batch(pid, 0, 0, 3)), (0, 0));
+        assert_eq!(produce(&mut c, 1, 9, 2, &txn_batch(pid, 0, 0, 3)).0, ErrorCode::INVALID_TXN_STATE.0);
+        // A non-transactional producer's batch after it: above the last stable offset.
+        assert_eq!(produce(&mut c, 1, 9, 0, &batch(5000, 0, 0, 1, "plain")), (0, 3));
+        let (records, lso, hwm, aborted) = fetch(&mut c, 0, READ_COMMITTED);
+        assert_eq!((records.len(), lso, hwm, aborted), (0, 0, 4, Some(vec![])));
+        let (records, lso, _, aborted) = fetch(&mut c, 0, 0);
+        assert_eq!((batches(&records).count(), lso, aborted), (2, 0, None));
+        assert_eq!((latest(&mut c, READ_COMMITTED), latest(&mut c, 0)), (0, 4));
+        // Abort: the markers follow a moment later; meanwhile CONCURRENT_TRANSACTIONS.
+        assert_eq!(end(&mut c, 3, pid, 0, false), ErrorCode::NONE);
+        assert_eq!(add_partitions(&mut c, pid, 0, vec![("t", vec![0])]), vec![ErrorCode::CONCURRENT_TRANSACTIONS]);
+        advance(&mut c, 5);
+        assert_eq!(last_marker(&c), Some((TransactionResult::Abort, 0)));
+        assert_eq!(
+            c.partition_log("t", 1).map(|l| l.batches().len()),
+            Some(1),
+            "a marker in every partition of the transaction"
+        );
+        let (records, lso, hwm, aborted) = fetch(&mut c, 0, READ_COMMITTED);
+        assert_eq!((batches(&records).count(), lso, hwm), (3, 5, 5));
+        assert_eq!(aborted, Some(vec![AbortedTransaction { producer_id: pid, first_offset: 0 }]));
+        // From past the aborted transaction: nothing to report.
+        assert_eq!(fetch(&mut c, 5, READ_COMMITTED).3, Some(vec![]));
+        // The next transaction commits.
+        assert_eq!(add_partitions(&mut c, pid, 0, vec![("t", vec![0])]), vec![ErrorCode::NONE]);
+        assert_eq!(produce(&mut c, 1, 9, 0, &txn_batch(pid, 0, 3, 2)), (0, 5));
+        assert_eq!(fetch(&mut c, 5, READ_COMMITTED).1, 5);
+        assert_eq!(end(&mut c, 3, pid, 0, true), ErrorCode::NONE);
+        advance(&mut c, 5);
+        assert_eq!(last_marker(&c), Some((TransactionResult::Commit, 0)));
+        let (records, lso, _, aborted) = fetch(&mut c, 5, READ_COMMITTED);
+        assert_eq!((batches(&records).count(), lso, aborted), (2, 8, Some(vec![])));
+        assert_eq!(latest(&mut c, READ_COMMITTED), 8);
+        assert_eq!(end(&mut c, 3, pid, 0, true), ErrorCode::NONE, "a retried commit");
+        assert_eq!(end(&mut c, 3, pid, 0, false), ErrorCode::INVALID_TXN_STATE);
+        // A new producer instance fences the zombie: PRODUCER_FENCED from v2, else
+        // INVALID_PRODUCER_EPOCH; its batches INVALID_PRODUCER_EPOCH.
+        assert_eq!(init(&mut c, 1, 4, "tx", 60_000), (0, pid, 1));
+        assert_eq!(end(&mut c, 3, pid, 0, true), ErrorCode::PRODUCER_FENCED);
+        assert_eq!(end(&mut c, 1, pid, 0, true), ErrorCode::INVALID_PRODUCER_EPOCH);
+        assert_eq!(add_partitions(&mut c, pid, 0, vec![("t", vec![0])]), vec![ErrorCode::PRODUCER_FENCED]);
+        assert_eq!(add_partitions(&mut c, pid, 1, vec![("t", vec![0])]), vec![ErrorCode::NONE]);
+        assert_eq!(produce(&mut c, 1, 9, 0, &txn_batch(pid, 0, 5, 1)).0, ErrorCode::INVALID_PRODUCER_EPOCH.0);
+        assert_eq!(produce(&mut c, 1, 9, 0, &txn_batch(pid, 1, 0, 1)).0, 0);
+        // Bad input: Kafka's codes.
+        assert_eq!(init(&mut c, 1, 4, "tx", 15 * 60 * 1000 + 1).0, ErrorCode::INVALID_TRANSACTION_TIMEOUT.0);
+        assert_eq!(init(&mut c, 1, 4, "", 1000).0, ErrorCode::INVALID_REQUEST.0);
+        let req = EndTxnRequest { transactional_id: "unknown", producer_id: 1, producer_epoch: 0, committed: true };
+        let body = roundtrip(&mut c, 1, 5, 3, &req);
+        let r: EndTxnResponse = decode(&body, 5, 3);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::INVALID_PRODUCER_ID_MAPPING);
+    }
+
+    /// The read_committed answer as kafka-protocol reads it: the last stable offset, the
+    /// aborted transaction, and the records with their control and transactional flags.
+    #[test]
+    fn read_committed_fetch_reads_as_kafka_protocol_does() {
+        use kafka_protocol::protocol::Decodable;
+        use kafka_protocol::records::RecordBatchDecoder;
+        let mut c = cluster(1, "");
+        accept(&mut c, 1, 0);
+        let (_, pid, _) = init(&mut c, 1, 4, "tx", 60_000);
+        add_partitions(&mut c, pid, 0, vec![("t", vec![0])]);
+        assert_eq!(produce(&mut c, 1, 9, 0, &txn_batch(pid, 0, 0, 3)), (0, 0));
+        assert_eq!(end(&mut c, 3, pid, 0, false), ErrorCode::NONE);
+        advance(&mut c, 5);
+        add_partitions(&mut c, pid, 0, vec![("t", vec![0])]);
+        assert_eq!(produce(&mut c, 1, 9, 0, &txn_batch(pid, 0, 3, 2)), (0, 4));
+        assert_eq!(end(&mut c, 3, pid, 0, true), ErrorCode::NONE);
+        advance(&mut c, 5);
+        let req = FetchRequest { isolation_level: READ_COMMITTED, ..fetch_req("t", 0, 0, 0) };
+        let body = roundtrip(&mut c, 1, 6, 11, &req);
+        // Response header v0: the correlation id, then the body.
+        let mut buf = bytes::Bytes::from(body[4..].to_vec());
+        let r = kafka_protocol::messages::FetchResponse::decode(&mut buf, 11).unwrap();
+        let p = &r.responses[0].partitions[0];
+        assert_eq!((p.high_watermark, p.last_stable_offset), (7, 7));
+        let aborted: Vec<(i64, i64)> =
+            p.aborted_transactions.iter().flatten().map(|a| (a.producer_id.0, a.first_offset)).collect();
+        assert_eq!(aborted, vec![(pid, 0)]);
+        let mut records = p.records.clone().unwrap();
+        let sets = RecordBatchDecoder::decode_all(&mut records).unwrap();
+        let seen: Vec<(i64, bool, bool)> =
+            sets.iter().flat_map(|s| s.records.iter().map(|r| (r.offset, r.control, r.transactional))).collect();
+        let data = |o| (o, false, true);
+        let control = |o| (o, true, true);
+        assert_eq!(seen, vec![data(0), data(1), data(2), control(3), data(4), data(5), control(6)]);
+    }
+
+    #[test]
+    fn init_during_a_transaction_answers_concurrent_transactions_until_the_abort_is_written() {
+        let mut c = cluster(1, "");
+        accept(&mut c, 1, 0);
+        let (_, pid, _) = init(&mut c, 1, 4, "tx", 60_000);
+        add_partitions(&mut c, pid, 0, vec![("t", vec![0])]);
+        assert_eq!(produce(&mut c, 1, 9, 0, &txn_batch(pid, 0, 0, 3)), (0, 0));
+        assert_eq!(init(&mut c, 1, 4, "tx", 60_000).0, ErrorCode::CONCURRENT_TRANSACTIONS.0);
+        assert_eq!(init(&mut c, 1, 4, "tx", 60_000).0, ErrorCode::CONCURRENT_TRANSACTIONS.0);
+        advance(&mut c, 5);
+        // The abort carries the fencing epoch; the retried init bumps once more.
+        assert_eq!(last_marker(&c), Some((TransactionResult::Abort, 1)));
+        assert_eq!(init(&mut c, 1, 4, "tx", 60_000), (0, pid, 2));
+        assert_eq!(
+            fetch(&mut c, 0, READ_COMMITTED).3,
+            Some(vec![AbortedTransaction { producer_id: pid, first_offset: 0 }])
+        );
+    }
+
+    #[test]
+    fn a_transaction_past_its_timeout_is_aborted_and_its_producer_fenced() {
+        let mut c = cluster(1, "");
+        accept(&mut c, 1, 0);
+        let (_, pid, _) = init(&mut c, 1, 4, "tx", 1_000);
+        add_partitions(&mut c, pid, 0, vec![("t", vec![0])]);
+        assert_eq!(produce(&mut c, 1, 9, 0, &txn_batch(pid, 0, 0, 3)), (0, 0));
+        advance(&mut c, 1_000);
+        advance(&mut c, 5);
+        assert_eq!(last_marker(&c), Some((TransactionResult::Abort, 1)));
+        assert_eq!(fetch(&mut c, 0, READ_COMMITTED).1, 4);
+        assert_eq!(end(&mut c, 3, pid, 0, true), ErrorCode::PRODUCER_FENCED);
+        assert_eq!(produce(&mut c, 1, 9, 0, &txn_batch(pid, 0, 3, 1)).0, ErrorCode::INVALID_PRODUCER_EPOCH.0);
+    }
+
+    #[test]
+    fn transactional_offsets_are_pending_until_the_commit_marker() {
+        let mut c = cluster(1, "");
+        accept(&mut c, 1, 0);
+        let (_, pid, _) = init(&mut c, 1, 4, "tx", 60_000);
+        let commit = |c: &mut crate::broker::Cluster, offset: i64| {
+            let req = TxnOffsetCommitRequest {
+                transactional_id: "tx",
+                group_id: "g",
+                producer_id: pid,
+                producer_epoch: 0,
+                topics: vec![TxnOffsetCommitRequestTopic {
+                    name: "t",
+                    partitions: vec![OffsetCommitRequestPartition {
+                        partition_index: 0,
+                        committed_offset: offset,
+                        ..Default::default()
+                    }],
+                }],
+                ..Default::default()
+            };
+            let body = roundtrip(c, 1, 8, 3, &req);
+            let r: TxnOffsetCommitResponse = decode(&body, 8, 3);
+            ErrorCode(r.topics[0].partitions[0].error_code)
+        };
+        let fetched = |c: &mut crate::broker::Cluster, require_stable: bool| {
+            let req = OffsetFetchRequest {
+                group_id: "g",
+                topics: Some(vec![OffsetFetchRequestTopic { name: "t", partition_indexes: vec![0] }]),
+                require_stable,
+                ..Default::default()
+            };
+            let body = roundtrip(c, 1, 9, 7, &req);
+            let r: OffsetFetchResponse = decode(&body, 9, 7);
+            let p = &r.topics[0].partitions[0];
+            (ErrorCode(p.error_code), p.committed_offset)
+        };
+        // TxnOffsetCommit before AddOffsetsToTxn: INVALID_TXN_STATE.
+        assert_eq!(commit(&mut c, 5), ErrorCode::INVALID_TXN_STATE);
+        let req = AddOffsetsToTxnRequest { transactional_id: "tx", producer_id: pid, producer_epoch: 0, group_id: "g" };
+        let body = roundtrip(&mut c, 1, 10, 3, &req);
+        let r: AddOffsetsToTxnResponse = decode(&body, 10, 3);
+        assert_eq!(r.error_code, 0);
+        assert_eq!(commit(&mut c, 5), ErrorCode::NONE);
+        assert_eq!(fetched(&mut c, true), (ErrorCode::UNSTABLE_OFFSET_COMMIT, -1));
+        assert_eq!(fetched(&mut c, false), (ErrorCode::NONE, -1));
+        assert_eq!(end(&mut c, 3, pid, 0, true), ErrorCode::NONE);
+        advance(&mut c, 5);
+        assert_eq!(fetched(&mut c, true), (ErrorCode::NONE, 5));
+    }
+
+    #[test]
+    fn the_transaction_coordinator_is_placed_like_a_group() {
+        let mut c = cluster(3, "");
+        accept(&mut c, 1, 0);
+        let req = FindCoordinatorRequest { key: "tx", key_type: 1, coordinator_keys: vec![] };
+        let body = roundtrip(&mut c, 1, 2, 3, &req);
+        let r: FindCoordinatorResponse = decode(&body, 2, 3);
+        assert_eq!(r.error_code, 0);
+        let group = FindCoordinatorRequest { key: "tx", key_type: 0, coordinator_keys: vec![] };
+        let body = roundtrip(&mut c, 1, 2, 3, &group);
+        let g: FindCoordinatorResponse = decode(&body, 2, 3);
+        assert_eq!(r.node_id, g.node_id, "one placement for both key types");
+        // Another broker is not the coordinator.
+        let other = (r.node_id + 1) % 3;
+        accept(&mut c, 2, other);
+        assert_eq!(init(&mut c, 2, 4, "tx", 60_000).0, ErrorCode::NOT_COORDINATOR.0);
+        accept(&mut c, 3, r.node_id);
+        assert_eq!(init(&mut c, 3, 4, "tx", 60_000).0, 0);
+        // The coordinator faults hit transactional requests too.
+        let mut c = cluster(1, "coordinator_loading=1");
+        accept(&mut c, 1, 0);
+        assert_eq!(init(&mut c, 1, 4, "tx", 60_000).0, ErrorCode::COORDINATOR_LOAD_IN_PROGRESS.0);
+        assert_eq!(c.stats().coordinator_errors, 1);
     }
 }

@@ -168,7 +168,7 @@ impl RecordBatchBuilder {
 
     /// [`RecordBatchBuilder::seal`] with `flags` (attribute bits above the codec's, e.g.
     /// [`ATTR_TRANSACTIONAL`](super::ATTR_TRANSACTIONAL)) set in the attributes.
-    pub(super) fn seal_flagged(self, stamp: ProducerStamp, flags: i16) -> Vec<u8> {
+    pub(crate) fn seal_flagged(self, stamp: ProducerStamp, flags: i16) -> Vec<u8> {
         let (mut buf, header) = self.into_parts();
         header.write(&mut buf, i16::from(Compression::None.bits()) | flags, stamp);
         buf

@@ -1,0 +1,272 @@
+//! The transaction coordinator's state machine: every transition, fencing, timeouts,
+//! CONCURRENT_TRANSACTIONS and bad input.
+
+use super::*;
+use alloc::string::ToString;
+use alloc::vec;
+
+const FENCED: ErrorCode = ErrorCode::PRODUCER_FENCED;
+
+fn ms(n: u64) -> Instant {
+    Instant::from_millis(n)
+}
+
+fn coordinator() -> TxnCoordinator {
+    TxnCoordinator::new(TxnConfig { marker_delay: Duration::from_millis(5), ..TxnConfig::default() })
+}
+
+/// A producer id allocator counting from 1000.
+fn ids() -> impl FnMut() -> Option<i64> {
+    let mut next = 1000;
+    move || {
+        next += 1;
+        Some(next - 1)
+    }
+}
+
+fn who(transactional_id: &str, producer_id: i64, producer_epoch: i16, fenced: ErrorCode) -> TxnCaller<'_> {
+    TxnCaller { transactional_id, producer_id, producer_epoch, fenced }
+}
+
+fn tp(t: &str, p: i32) -> TopicPartition {
+    (t.to_string(), p)
+}
+
+fn offset(partition: i32, offset: i64) -> CommitPartition {
+    CommitPartition { partition, offset, leader_epoch: -1, metadata: None }
+}
+
+#[test]
+fn init_then_commit_writes_commit_markers_and_offsets() {
+    let (mut c, mut alloc) = (coordinator(), ids());
+    assert_eq!(c.init_producer_id(ms(0), "t", 60_000, None, FENCED, &mut alloc), Ok((1000, 0)));
+    assert_eq!(c.state("t"), Some(TxnState::Empty));
+    assert_eq!(c.add_partitions(ms(1), &who("t", 1000, 0, FENCED), &[tp("a", 0), tp("a", 1)]), ErrorCode::NONE);
+    assert_eq!(c.state("t"), Some(TxnState::Ongoing));
+    assert_eq!(c.check_produce(1000, 0, &tp("a", 0)), ErrorCode::NONE);
+    assert_eq!(c.check_produce(1000, 0, &tp("a", 2)), ErrorCode::INVALID_TXN_STATE);
+    assert_eq!(c.add_offsets(ms(2), &who("t", 1000, 0, FENCED), "g"), ErrorCode::NONE);
+    assert_eq!(
+        c.txn_offset_commit(ms(3), &who("t", 1000, 0, ErrorCode::INVALID_PRODUCER_EPOCH), "g", "a", &offset(0, 7)),
+        ErrorCode::NONE
+    );
+    assert!(c.has_pending_offset("g", "a", 0));
+    assert!(!c.has_pending_offset("g", "a", 1));
+    assert_eq!(c.end_txn(ms(4), &who("t", 1000, 0, FENCED), true), ErrorCode::NONE);
+    assert_eq!(c.state("t"), Some(TxnState::PrepareCommit));
+    // While the markers are written: everything waits.
+    assert_eq!(c.add_partitions(ms(5), &who("t", 1000, 0, FENCED), &[tp("a", 0)]), ErrorCode::CONCURRENT_TRANSACTIONS);
+    assert_eq!(c.end_txn(ms(5), &who("t", 1000, 0, FENCED), true), ErrorCode::CONCURRENT_TRANSACTIONS);
+    assert_eq!(c.end_txn(ms(5), &who("t", 1000, 0, FENCED), false), ErrorCode::INVALID_TXN_STATE);
+    assert_eq!(
+        c.init_producer_id(ms(5), "t", 60_000, None, FENCED, &mut alloc),
+        Err(ErrorCode::CONCURRENT_TRANSACTIONS)
+    );
+    assert_eq!(c.check_produce(1000, 0, &tp("a", 0)), ErrorCode::INVALID_TXN_STATE);
+    assert_eq!(c.next_deadline(), Some(ms(9)));
+    assert!(c.on_timeout(ms(8)).is_empty());
+    let markers = c.on_timeout(ms(9));
+    assert_eq!(
+        markers,
+        vec![Markers {
+            producer_id: 1000,
+            producer_epoch: 0,
+            result: TransactionResult::Commit,
+            partitions: vec![tp("a", 0), tp("a", 1)],
+            offsets: vec![("g".to_string(), "a".to_string(), offset(0, 7))],
+        }]
+    );
+    assert_eq!(c.state("t"), Some(TxnState::CompleteCommit));
+    assert!(!c.has_pending_offset("g", "a", 0));
+    assert_eq!(c.next_deadline(), None);
+    // A retried commit is answered NONE, an abort of it INVALID_TXN_STATE.
+    assert_eq!(c.end_txn(ms(10), &who("t", 1000, 0, FENCED), true), ErrorCode::NONE);
+    assert_eq!(c.end_txn(ms(10), &who("t", 1000, 0, FENCED), false), ErrorCode::INVALID_TXN_STATE);
+    // The next transaction starts from CompleteCommit.
+    assert_eq!(c.add_partitions(ms(11), &who("t", 1000, 0, FENCED), &[tp("a", 1)]), ErrorCode::NONE);
+    assert_eq!(c.state("t"), Some(TxnState::Ongoing));
+}
+
+#[test]
+fn abort_drops_pending_offsets() {
+    let (mut c, mut alloc) = (coordinator(), ids());
+    c.init_producer_id(ms(0), "t", 60_000, None, FENCED, &mut alloc).ok();
+    assert_eq!(c.add_offsets(ms(1), &who("t", 1000, 0, FENCED), "g"), ErrorCode::NONE);
+    assert_eq!(
+        c.txn_offset_commit(ms(1), &who("t", 1000, 0, ErrorCode::INVALID_PRODUCER_EPOCH), "g", "a", &offset(0, 7)),
+        ErrorCode::NONE
+    );
+    assert_eq!(c.end_txn(ms(2), &who("t", 1000, 0, FENCED), false), ErrorCode::NONE);
+    assert_eq!(c.state("t"), Some(TxnState::PrepareAbort));
+    assert_eq!(c.end_txn(ms(3), &who("t", 1000, 0, FENCED), false), ErrorCode::CONCURRENT_TRANSACTIONS);
+    assert_eq!(c.end_txn(ms(3), &who("t", 1000, 0, FENCED), true), ErrorCode::INVALID_TXN_STATE);
+    let m = c.on_timeout(ms(7));
+    assert_eq!(m.len(), 1);
+    assert_eq!((m[0].result, m[0].offsets.len(), m[0].partitions.len()), (TransactionResult::Abort, 0, 0));
+    assert_eq!(c.state("t"), Some(TxnState::CompleteAbort));
+    assert_eq!(c.end_txn(ms(8), &who("t", 1000, 0, FENCED), false), ErrorCode::NONE);
+    assert_eq!(c.end_txn(ms(8), &who("t", 1000, 0, FENCED), true), ErrorCode::INVALID_TXN_STATE);
+}
+
+#[test]
+fn init_bumps_the_epoch_and_fences_the_zombie() {
+    let (mut c, mut alloc) = (coordinator(), ids());
+    assert_eq!(c.init_producer_id(ms(0), "t", 60_000, None, FENCED, &mut alloc), Ok((1000, 0)));
+    assert_eq!(c.init_producer_id(ms(1), "t", 60_000, None, FENCED, &mut alloc), Ok((1000, 1)));
+    // The zombie (epoch 0) is fenced everywhere.
+    assert_eq!(c.add_partitions(ms(2), &who("t", 1000, 0, FENCED), &[tp("a", 0)]), FENCED);
+    let old = ErrorCode::INVALID_PRODUCER_EPOCH;
+    assert_eq!(c.add_partitions(ms(2), &who("t", 1000, 0, old), &[tp("a", 0)]), old);
+    assert_eq!(c.add_offsets(ms(2), &who("t", 1000, 0, FENCED), "g"), FENCED);
+    assert_eq!(c.end_txn(ms(2), &who("t", 1000, 0, FENCED), true), FENCED);
+    assert_eq!(
+        c.txn_offset_commit(ms(2), &who("t", 1000, 0, ErrorCode::INVALID_PRODUCER_EPOCH), "g", "a", &offset(0, 1)),
+        old
+    );
+    // KIP-360: a v3+ request naming an old epoch is fenced, the current one bumps.
+    assert_eq!(c.init_producer_id(ms(3), "t", 60_000, Some((1000, 0)), FENCED, &mut alloc), Err(FENCED));
+    assert_eq!(c.init_producer_id(ms(3), "t", 60_000, Some((1000, 1)), FENCED, &mut alloc), Ok((1000, 2)));
+    // The new producer's transaction; the zombie's batches are refused.
+    assert_eq!(c.add_partitions(ms(4), &who("t", 1000, 2, FENCED), &[tp("a", 0)]), ErrorCode::NONE);
+    assert_eq!(c.check_produce(1000, 1, &tp("a", 0)), ErrorCode::INVALID_PRODUCER_EPOCH);
+    assert_eq!(c.check_produce(1000, 2, &tp("a", 0)), ErrorCode::NONE);
+}
+
+#[test]
+fn init_during_an_ongoing_transaction_aborts_it_first() {
+    let (mut c, mut alloc) = (coordinator(), ids());
+    c.init_producer_id(ms(0), "t", 60_000, None, FENCED, &mut alloc).ok();
+    assert_eq!(c.add_partitions(ms(1), &who("t", 1000, 0, FENCED), &[tp("a", 0)]), ErrorCode::NONE);
+    assert_eq!(
+        c.init_producer_id(ms(2), "t", 60_000, None, FENCED, &mut alloc),
+        Err(ErrorCode::CONCURRENT_TRANSACTIONS)
+    );
+    assert_eq!(c.state("t"), Some(TxnState::PrepareAbort));
+    // The abort's markers carry the bumped epoch, which fences the old producer.
+    assert_eq!(c.producer("t"), Some((1000, 1)));
+    assert_eq!(c.check_produce(1000, 0, &tp("a", 0)), ErrorCode::INVALID_PRODUCER_EPOCH);
+    let m = c.on_timeout(ms(7));
+    assert_eq!(
+        (m[0].result, m[0].producer_epoch, m[0].partitions.clone()),
+        (TransactionResult::Abort, 1, vec![tp("a", 0)])
+    );
+    assert_eq!(c.init_producer_id(ms(8), "t", 60_000, None, FENCED, &mut alloc), Ok((1000, 2)));
+    assert_eq!(c.state("t"), Some(TxnState::Empty));
+}
+
+#[test]
+fn timeout_aborts_with_an_epoch_bump() {
+    let (mut c, mut alloc) = (coordinator(), ids());
+    c.init_producer_id(ms(0), "t", 1_000, None, FENCED, &mut alloc).ok();
+    assert_eq!(c.add_partitions(ms(100), &who("t", 1000, 0, FENCED), &[tp("a", 0)]), ErrorCode::NONE);
+    // The timeout runs from the first AddPartitions, not from InitProducerId.
+    assert_eq!(c.add_partitions(ms(900), &who("t", 1000, 0, FENCED), &[tp("a", 1)]), ErrorCode::NONE);
+    assert_eq!(c.next_deadline(), Some(ms(1_100)));
+    assert!(c.on_timeout(ms(1_100)).is_empty());
+    assert_eq!(c.state("t"), Some(TxnState::PrepareAbort));
+    assert_eq!(c.producer("t"), Some((1000, 1)));
+    let m = c.on_timeout(ms(1_105));
+    assert_eq!((m[0].result, m[0].producer_epoch, m[0].partitions.len()), (TransactionResult::Abort, 1, 2));
+    // The timed-out producer's commit is fenced.
+    assert_eq!(c.end_txn(ms(1_200), &who("t", 1000, 0, FENCED), true), FENCED);
+}
+
+#[test]
+fn a_request_after_the_timeout_sees_it_first() {
+    let (mut c, mut alloc) = (coordinator(), ids());
+    c.init_producer_id(ms(0), "t", 1_000, None, FENCED, &mut alloc).ok();
+    assert_eq!(c.add_partitions(ms(0), &who("t", 1000, 0, FENCED), &[tp("a", 0)]), ErrorCode::NONE);
+    // No timer pass ran: the EndTxn itself finds the transaction timed out.
+    assert_eq!(c.end_txn(ms(1_000), &who("t", 1000, 0, FENCED), true), FENCED);
+    assert_eq!(c.state("t"), Some(TxnState::PrepareAbort));
+}
+
+#[test]
+fn epoch_exhaustion_gives_a_new_producer_id() {
+    let (mut c, mut alloc) = (coordinator(), ids());
+    c.init_producer_id(ms(0), "t", 60_000, None, FENCED, &mut alloc).ok();
+    if let Some(t) = c.txns.get_mut("t") {
+        t.producer_epoch = crate::proto::init_producer_id::LAST_EPOCH - 2;
+    }
+    assert_eq!(c.init_producer_id(ms(1), "t", 60_000, None, FENCED, &mut alloc), Ok((1000, i16::MAX - 2)));
+    assert_eq!(c.init_producer_id(ms(2), "t", 60_000, None, FENCED, &mut alloc), Ok((1001, 0)));
+    assert_eq!(c.add_partitions(ms(3), &who("t", 1001, 0, FENCED), &[tp("a", 0)]), ErrorCode::NONE);
+    assert_eq!(c.check_produce(1001, 0, &tp("a", 0)), ErrorCode::NONE);
+    assert_eq!(c.check_produce(1000, i16::MAX - 2, &tp("a", 0)), ErrorCode::INVALID_TXN_STATE);
+}
+
+#[test]
+fn bad_input_gets_kafkas_codes() {
+    let (mut c, mut alloc) = (coordinator(), ids());
+    for bad in [0, -1, 15 * 60 * 1000 + 1, i32::MAX] {
+        assert_eq!(
+            c.init_producer_id(ms(0), "t", bad, None, FENCED, &mut alloc),
+            Err(ErrorCode::INVALID_TRANSACTION_TIMEOUT)
+        );
+    }
+    assert_eq!(c.init_producer_id(ms(0), "t", 15 * 60 * 1000, None, FENCED, &mut alloc), Ok((1000, 0)));
+    // Unknown transactional id, or another producer id.
+    assert_eq!(
+        c.add_partitions(ms(1), &who("u", 1000, 0, FENCED), &[tp("a", 0)]),
+        ErrorCode::INVALID_PRODUCER_ID_MAPPING
+    );
+    assert_eq!(c.add_offsets(ms(1), &who("u", 1000, 0, FENCED), "g"), ErrorCode::INVALID_PRODUCER_ID_MAPPING);
+    assert_eq!(c.end_txn(ms(1), &who("u", 1000, 0, FENCED), true), ErrorCode::INVALID_PRODUCER_ID_MAPPING);
+    assert_eq!(
+        c.add_partitions(ms(1), &who("t", 77, 0, FENCED), &[tp("a", 0)]),
+        ErrorCode::INVALID_PRODUCER_ID_MAPPING
+    );
+    assert_eq!(
+        c.init_producer_id(ms(1), "u", 60_000, Some((5, 0)), FENCED, &mut alloc),
+        Err(ErrorCode::INVALID_PRODUCER_ID_MAPPING)
+    );
+    // EndTxn without a transaction.
+    assert_eq!(c.end_txn(ms(1), &who("t", 1000, 0, FENCED), true), ErrorCode::INVALID_TXN_STATE);
+    assert_eq!(c.end_txn(ms(1), &who("t", 1000, 0, FENCED), false), ErrorCode::INVALID_TXN_STATE);
+    // TxnOffsetCommit without AddOffsetsToTxn.
+    assert_eq!(
+        c.txn_offset_commit(ms(1), &who("t", 1000, 0, ErrorCode::INVALID_PRODUCER_EPOCH), "g", "a", &offset(0, 1)),
+        ErrorCode::INVALID_TXN_STATE
+    );
+    // A transactional batch of a producer id no transactional id owns.
+    assert_eq!(c.check_produce(5, 0, &tp("a", 0)), ErrorCode::INVALID_TXN_STATE);
+}
+
+#[test]
+fn limits_bound_what_clients_make_the_coordinator_hold() {
+    let config =
+        TxnConfig { max_transactional_ids: 2, max_partitions: 2, max_pending_offsets: 1, ..TxnConfig::default() };
+    let (mut c, mut alloc) = (TxnCoordinator::new(config), ids());
+    assert_eq!(c.init_producer_id(ms(0), "a", 60_000, None, FENCED, &mut alloc), Ok((1000, 0)));
+    assert_eq!(c.init_producer_id(ms(0), "b", 60_000, None, FENCED, &mut alloc), Ok((1001, 0)));
+    assert_eq!(
+        c.add_partitions(ms(0), &who("a", 1000, 0, FENCED), &[tp("x", 0), tp("x", 1), tp("x", 2)]),
+        ErrorCode::INVALID_REQUEST
+    );
+    assert_eq!(c.add_partitions(ms(0), &who("a", 1000, 0, FENCED), &[tp("x", 0), tp("x", 1)]), ErrorCode::NONE);
+    assert_eq!(c.add_partitions(ms(0), &who("b", 1001, 0, FENCED), &[tp("x", 0)]), ErrorCode::NONE);
+    // Both in flight: no room for a third.
+    assert_eq!(
+        c.init_producer_id(ms(0), "c", 60_000, None, FENCED, &mut alloc),
+        Err(ErrorCode::COORDINATOR_NOT_AVAILABLE)
+    );
+    assert_eq!(c.add_offsets(ms(0), &who("a", 1000, 0, FENCED), "g"), ErrorCode::NONE);
+    assert_eq!(
+        c.txn_offset_commit(ms(0), &who("a", 1000, 0, ErrorCode::INVALID_PRODUCER_EPOCH), "g", "x", &offset(0, 1)),
+        ErrorCode::NONE
+    );
+    assert_eq!(
+        c.txn_offset_commit(ms(0), &who("a", 1000, 0, ErrorCode::INVALID_PRODUCER_EPOCH), "g", "x", &offset(0, 2)),
+        ErrorCode::NONE
+    );
+    assert_eq!(
+        c.txn_offset_commit(ms(0), &who("a", 1000, 0, ErrorCode::INVALID_PRODUCER_EPOCH), "g", "x", &offset(1, 1)),
+        ErrorCode::INVALID_COMMIT_OFFSET_SIZE
+    );
+    // Once one completes, it makes room.
+    assert_eq!(c.end_txn(ms(1), &who("b", 1001, 0, FENCED), false), ErrorCode::NONE);
+    c.on_timeout(ms(10));
+    assert_eq!(c.init_producer_id(ms(10), "c", 60_000, None, FENCED, &mut alloc), Ok((1002, 0)));
+    assert_eq!(c.state("b"), None);
+    assert_eq!(c.check_produce(1001, 0, &tp("x", 0)), ErrorCode::INVALID_TXN_STATE);
+}
