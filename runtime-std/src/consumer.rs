@@ -41,6 +41,9 @@ struct Link {
 /// connection's setup with `socket.connection.setup.timeout.ms` and closes it).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Network events fed to the core, at most, before each look at the queued events.
+const NETWORK_BATCH: usize = 1024;
+
 /// A Kafka consumer in a consumer group over `std::net`, blocking the calling thread in its
 /// calls: [`idem_core::consumer::Consumer`] (its settings, events and guarantees) with sockets,
 /// threads and the clock.
@@ -163,7 +166,24 @@ impl Consumer {
     ) -> Option<R> {
         let until = std::time::Instant::now() + timeout;
         loop {
-            let deadline = self.drain();
+            // What the sockets said and the timers due go to the core before a queued event is
+            // handed out, as the Java client's `poll` runs the coordinator before it returns
+            // buffered records: else a backlog of records not yet taken keeps the group's
+            // answers (JoinGroup, SyncGroup, Heartbeat) from the core, and a rebalance waits for
+            // this member as long as the application takes to work through the backlog.
+            // At most `NETWORK_BATCH` of them, so that sockets that keep talking cannot keep
+            // the call from returning.
+            let mut deadline = self.drain();
+            for _ in 0..NETWORK_BATCH {
+                let Ok(event) = self.rx.try_recv() else { break };
+                self.network(event);
+                deadline = self.drain();
+            }
+            let now = self.clock.now();
+            if deadline.is_some_and(|d| d <= now) {
+                self.core.handle_input(Input::Timeout(now));
+                deadline = self.drain();
+            }
             if let Some(found) = take(&mut self.events) {
                 return Some(found);
             }

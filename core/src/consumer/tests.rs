@@ -765,8 +765,19 @@ fn many_seeds_of_joins_leaves_and_broker_restarts_hand_out_each_record_once() {
     sweep("restart=3s,broker_bounce=5s:1s,delay=0..30ms:0.3");
 }
 
+/// How long a member joining a healthy group under the sweeps' coordinator faults may take to
+/// be assigned: the members in the group learn of the rebalance at their next heartbeat
+/// (`heartbeat.interval.ms`, 1 s here); a coordinator error on the way costs one rediscovery
+/// after at most `retry.backoff.max.ms` (1 s) for the joining member and one for the members
+/// rejoining; and a coordinator move or broker restart (every 2 s or 3 s in the sweeps) may
+/// interrupt the rebalance once more, costing a fault period. 1 + 2 x 1 + 3 = 6 s, which is
+/// also `session.timeout.ms`: a join slower than a session means the rebalance waited for
+/// something other than the members' liveness.
+const JOIN_BOUND: Duration = Duration::from_secs(6);
+
 /// Three members join one by one while records come, one leaves; under `faults`, for many
-/// seeds: each record is handed out exactly once across the group, nothing fatal.
+/// seeds: each record is handed out exactly once across the group, nothing fatal, and the
+/// third member is assigned within [`JOIN_BOUND`] of its start.
 fn sweep(faults: &str) {
     // IDEM_CONSUMER_SEEDS=N runs more (1500 pass; 48 take about 2 s in a debug build).
     let seeds = std::env::var("IDEM_CONSUMER_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(48u64);
@@ -780,6 +791,11 @@ fn sweep(faults: &str) {
         w.run_for(Duration::from_secs(2 + seed % 3));
         let c = w.join("g", &[]);
         w.produce(20, "c");
+        // Liveness: the third member is assigned while the other two are still there, within
+        // JOIN_BOUND of its start (not only once a leave forces a rebalance).
+        w.run_until(JOIN_BOUND, &format!("{faults}, seed {seed}: the third member assigned"), |w| {
+            w.assigned_gen(c).is_some()
+        });
         w.run_for(Duration::from_secs(seed % 4));
         w.members[b].consumer.close(w.now);
         w.produce(20, "d");
