@@ -311,3 +311,25 @@ fn read_conn(tx: &Sender<NetEvent>, conn: ConnId, host: &str, port: u16) {
     }
     let _ = tx.send(NetEvent::Disconnected(conn));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rule `run_until` keeps: what the sockets said reaches the core before a queued event
+    /// is handed out (else a backlog of fetched records delays the group's answers, and every
+    /// rebalance waits for this member: found by `idem demo`, whose rebalances took seconds).
+    #[test]
+    fn the_network_reaches_the_core_before_a_queued_event_is_handed_out() {
+        let mut config = ConsumerConfig::new("127.0.0.1:9", "g").unwrap();
+        config.subscribe("t");
+        let mut c = Consumer::new(config).unwrap();
+        let conn = ConnId(1_000);
+        c.opening.insert(conn);
+        c.events.push_back(ConsumerEvent::Revoked { partitions: Vec::new() });
+        c.tx.send(NetEvent::Disconnected(conn)).unwrap();
+        let first = c.poll(Duration::ZERO);
+        assert_eq!(first, Some(ConsumerEvent::Revoked { partitions: Vec::new() }));
+        assert!(!c.opening.contains(&conn), "a queued event went out before the network was read");
+    }
+}
