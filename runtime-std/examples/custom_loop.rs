@@ -93,6 +93,8 @@ impl Loop {
                     self.failed += 1;
                 }
                 Output::Event(Event::Fatal(e)) => println!("producer stopped: {e}"),
+                // Only a producer with a transactional.id has transactions (not this one).
+                Output::Event(Event::Transaction { op, result }) => println!("{op}: {result:?}"),
                 // Only for the contexts set in `debug` (none here).
                 Output::Diagnostic(d) => eprintln!("{}: {d}", d.context()),
                 Output::Timeout(t) => {

@@ -11,7 +11,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use idem_core::producer::{DeliveryError, Event, FatalError, Persisted, RecordId};
+use idem_core::producer::{DeliveryError, Event, FatalError, Persisted, RecordId, TransactionError, TransactionOp};
 
 use crate::config::{OpaqueDeliveryCallback, SharedCallback};
 
@@ -327,9 +327,16 @@ pub struct Reports {
     counts: ReportCounts,
     fatal: Option<FatalError>,
     first_failure: Option<DeliveryFailure>,
+    /// The end of the last transactional operation, until taken.
+    transaction: Option<(TransactionOp, Result<(), TransactionError>)>,
 }
 
 impl Reports {
+    /// Takes the end of the last transactional operation reported, if any.
+    pub fn take_transaction(&mut self) -> Option<(TransactionOp, Result<(), TransactionError>)> {
+        self.transaction.take()
+    }
+
     /// Notes that record `id` was accepted (ids arrive in increasing order).
     pub fn accepted(&mut self, id: RecordId) {
         self.ids.accepted(id);
@@ -383,6 +390,10 @@ impl Reports {
             }
             Event::Fatal(e) => {
                 self.fatal = Some(e);
+                return None;
+            }
+            Event::Transaction { op, result } => {
+                self.transaction = Some((op, result));
                 return None;
             }
         };

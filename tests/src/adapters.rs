@@ -115,6 +115,11 @@ impl SimProducer for IdemProducer {
                 ProducerOut::Report { id, outcome }
             }
             Output::Event(Event::Fatal(e)) => ProducerOut::Fatal(e.to_string()),
+            // The workloads here are not transactional (a transactional producer is driven by
+            // its own harness): an operation's end is only worth a trace line.
+            Output::Event(Event::Transaction { op, result }) => {
+                ProducerOut::Diagnostic(format!("txn: {op} {result:?}"))
+            }
             Output::Diagnostic(d) => ProducerOut::Diagnostic(format!("{}: {d}", d.context())),
             Output::Timeout(t) => ProducerOut::Timeout(t),
         }
@@ -145,7 +150,7 @@ fn fail_reason(error: DeliveryError) -> FailReason {
         DeliveryError::SequenceUnresolvable(code) => FailReason::Sequence(code),
         DeliveryError::Overtaken => FailReason::Overtaken,
         DeliveryError::Fatal(_) => FailReason::Fatal,
-        DeliveryError::Aborted => FailReason::Aborted,
+        DeliveryError::Aborted | DeliveryError::TransactionAborted => FailReason::Aborted,
     }
 }
 

@@ -9,7 +9,11 @@
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
-use crate::proto::record_batch;
+use alloc::collections::BTreeMap;
+
+use crate::proto::DecodeError;
+use crate::proto::record_batch::control::{EndTransactionMarker, TransactionResult};
+use crate::proto::record_batch::{self, RecordBatch};
 
 /// A batch as stored in a partition log.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,6 +27,9 @@ pub struct StoredBatch {
     /// The whole encoded batch, base offset and leader epoch rewritten; CRC unchanged.
     pub bytes: Vec<u8>,
 }
+
+/// A record as a `read_committed` consumer reads it: its offset and its value.
+pub type CommittedRecord = (i64, Option<Vec<u8>>);
 
 /// A partition log with a byte bound. Offsets are contiguous and never reused.
 #[derive(Clone, Debug)]
@@ -67,6 +74,39 @@ impl PartitionLog {
     /// The stored batches, oldest first, with contiguous offsets.
     pub fn batches(&self) -> impl ExactSizeIterator<Item = &StoredBatch> + '_ {
         self.batches.iter()
+    }
+
+    /// What a `read_committed` consumer reads from the whole log, as (offset, value): the
+    /// records of non-transactional batches, and those of transactional batches whose
+    /// producer's next marker is COMMIT; never a control record, an aborted record or one of a
+    /// transaction still open. An inspection for tests and tools (it decodes every batch);
+    /// an undecodable batch is an error.
+    pub fn read_committed(&self) -> Result<Vec<CommittedRecord>, DecodeError> {
+        let mut out = Vec::new();
+        // Per producer id, the records of its open transaction.
+        let mut open: BTreeMap<i64, Vec<CommittedRecord>> = BTreeMap::new();
+        let mut scratch = Vec::new();
+        for stored in &self.batches {
+            let (batch, _) = RecordBatch::decode(&stored.bytes)?;
+            let pid = batch.header.producer_id;
+            if let Some(marker) = EndTransactionMarker::from_batch(&batch)? {
+                let records = open.remove(&pid).unwrap_or_default();
+                if marker.result == TransactionResult::Commit {
+                    out.extend(records);
+                }
+                continue;
+            }
+            if batch.header.is_control() {
+                continue;
+            }
+            let into = if batch.header.is_transactional() { open.entry(pid).or_default() } else { &mut out };
+            for r in batch.decompressed_records(&mut scratch, usize::MAX)? {
+                let r = r?;
+                into.push((stored.base_offset + i64::from(r.offset_delta), r.value.map(<[u8]>::to_vec)));
+            }
+        }
+        out.sort_by_key(|(offset, _)| *offset);
+        Ok(out)
     }
 
     /// Appends an already validated batch holding `last_offset_delta + 1` offsets; rewrites its

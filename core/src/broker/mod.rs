@@ -24,7 +24,7 @@ pub use config::{
 pub use conn::ConnId;
 pub use control::{ControlError, RestartMode};
 pub use faults::{BounceSpec, DelaySpec, FaultSpec, FaultSpecError};
-pub use log::{PartitionLog, StoredBatch};
+pub use log::{CommittedRecord, PartitionLog, StoredBatch};
 pub use sasl::{SaslServerConfig, SaslUser};
 pub use snapshot::SnapshotError;
 pub use validator::{

@@ -150,11 +150,7 @@ impl Consumer {
         let Some(conn) = self.control_conn() else { return };
         let Some(v) = self.version(conn, ApiKey::FindCoordinator) else { return };
         let group = self.config.group_id.clone();
-        let req = if v >= 4 {
-            FindCoordinatorRequest { key: "", key_type: KEY_TYPE_GROUP, coordinator_keys: vec![group.as_str()] }
-        } else {
-            FindCoordinatorRequest { key: group.as_str(), key_type: KEY_TYPE_GROUP, coordinator_keys: Vec::new() }
-        };
+        let req = FindCoordinatorRequest::one(v, KEY_TYPE_GROUP, group.as_str());
         if self.send(conn, v, &req, Req::FindCoordinator, self.config.request_timeout) {
             self.coord.finding = true;
         }
@@ -172,10 +168,8 @@ impl Consumer {
             return false;
         };
         self.coord.finding = false;
-        let (code, node, host, port) = match r.coordinators.first() {
-            Some(c) if version >= 4 => (ErrorCode(c.error_code), c.node_id, c.host, c.port),
-            _ => (ErrorCode(r.error_code), r.node_id, r.host, r.port),
-        };
+        let (code, node, host, port) = r.answer(version);
+        let code = ErrorCode(code);
         if code == ErrorCode::GROUP_AUTHORIZATION_FAILED {
             self.fail(ConsumerError::Group(code));
             return true;

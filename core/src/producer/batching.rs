@@ -11,6 +11,7 @@ use super::drive::part_of;
 use super::partitioner;
 use super::report::{RecordId, SendError};
 use super::timer::TimerKind;
+use super::transaction::Membership;
 use crate::time::Instant;
 
 impl<T> Producer<T> {
@@ -69,6 +70,13 @@ impl<T> Producer<T> {
                 Err(e) => break Err(e),
             }
         };
+        if let Some(txn) = self.txn.as_mut().filter(|t| t.adds_partitions()) {
+            // Its first record of the transaction: AddPartitionsToTxn before it may send.
+            if result.is_ok() && part.txn == Membership::Out {
+                part.txn = Membership::Adding;
+                txn.to_add.push(PartKey::new(t, p as usize));
+            }
+        }
         if sealed {
             self.metrics.batches += 1;
             if explicit.is_none() && r.key.is_none() {

@@ -115,6 +115,15 @@ pub struct ProducerConfig {
     /// a valid LZ4 frame whatever the level, only not the smaller LZ4-HC output Java writes
     /// from level 3 on.
     pub compression_level: Option<i32>,
+    /// `transactional.id` (default none): makes the producer transactional (KIP-98). Records
+    /// are then sent only inside a transaction (`init_transactions` once, then
+    /// `begin_transaction` ... `commit_transaction` or `abort_transaction`), and a new producer
+    /// with the same id fences this one. Needs `enable.idempotence=true`.
+    pub transactional_id: Option<String>,
+    /// `transaction.timeout.ms` (default 60 s): how long the coordinator lets a transaction stay
+    /// open before it aborts it (and fences the producer). The broker refuses more than its
+    /// `transaction.max.timeout.ms`.
+    pub transaction_timeout: Duration,
 }
 
 /// A configuration that cannot be used, with what to change.
@@ -201,6 +210,8 @@ impl Default for ProducerConfig {
             security: SecurityConfig::default(),
             compression: Compression::None,
             compression_level: None,
+            transactional_id: None,
+            transaction_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -357,6 +368,17 @@ impl ProducerConfig {
                     expected: "an integer (the codec's level: gzip 1..9, lz4 1..17, zstd -131072..22)",
                 })?)
             }
+            "transactional.id" => {
+                if value.is_empty() {
+                    return Err(ConfigError::InvalidValue {
+                        key: key.to_string(),
+                        value: value.to_string(),
+                        expected: "a non-empty transactional id",
+                    });
+                }
+                self.transactional_id = Some(value.to_string())
+            }
+            "transaction.timeout.ms" => self.transaction_timeout = parse_ms(key, value)?,
             _ => return Err(ConfigError::UnknownKey(key.to_string())),
         }
         Ok(self)
@@ -446,8 +468,25 @@ impl ProducerConfig {
         self
     }
 
+    /// Typed setter: `transactional.id` (and `transaction.timeout.ms`).
+    pub fn transactional(mut self, id: &str, timeout: Duration) -> Self {
+        self.transactional_id = Some(id.to_string());
+        self.transaction_timeout = timeout;
+        self
+    }
+
     /// Checks the settings against each other; the error says which setting to change.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.transactional_id.is_some() && !self.enable_idempotence {
+            return Err(ConfigError::Conflict(
+                "transactional.id requires enable.idempotence=true: set it, or remove transactional.id",
+            ));
+        }
+        if self.transactional_id.is_some()
+            && (self.transaction_timeout == Duration::ZERO || self.transaction_timeout.as_millis() > i32::MAX as u64)
+        {
+            return Err(ConfigError::Conflict("transaction.timeout.ms must be 1..2147483647"));
+        }
         if self.bootstrap_servers.is_empty() {
             return Err(ConfigError::Conflict("bootstrap.servers is required: set it to host:port[,host:port]"));
         }

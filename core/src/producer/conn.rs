@@ -23,6 +23,7 @@ use bytes::Bytes;
 use super::ConnId;
 use super::backoff::Backoff;
 use super::payload::Payload;
+use super::transaction::TxnRequest;
 use crate::proto::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
 use crate::proto::produce::ProduceRequest;
 use crate::proto::{self, ApiKey, EncodeError, ErrorCode, Message, VersionRange};
@@ -47,6 +48,8 @@ pub(crate) enum RequestKind {
     SaslHandshake,
     /// SaslAuthenticate (`sasl.rs`).
     SaslAuthenticate,
+    /// A request to a transaction's coordinators (`transact.rs`).
+    Txn(TxnRequest),
 }
 
 impl RequestKind {
@@ -59,6 +62,7 @@ impl RequestKind {
             RequestKind::Produce(_) => ApiKey::Produce,
             RequestKind::SaslHandshake => ApiKey::SaslHandshake,
             RequestKind::SaslAuthenticate => ApiKey::SaslAuthenticate,
+            RequestKind::Txn(r) => r.api(),
         }
     }
 }

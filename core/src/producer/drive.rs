@@ -21,6 +21,7 @@ use super::partition::PartitionState;
 use super::report::DeliveryError;
 use super::timer::{PARTITION_TIMERS, TimerKind, Timers};
 use super::topics::TopicState;
+use super::transaction::Membership;
 use crate::time::Instant;
 
 impl<T> Producer<T> {
@@ -63,7 +64,13 @@ impl<T> Producer<T> {
             self.metadata.request_refresh();
         }
         self.send_metadata(now);
-        if idempotent && !self.topics.is_empty() {
+        if self.txn.is_some() {
+            // The coordinator gives the identity (`init_transactions`) and the bumps.
+            self.advance_transaction(now);
+            if self.finished {
+                return;
+            }
+        } else if idempotent && !self.topics.is_empty() {
             // Lazily, once there is something to send (as the Java client).
             self.advance_producer_id(now);
         }
@@ -136,11 +143,11 @@ impl<T> Producer<T> {
     /// send list (Produce requests are filled from those lists).
     fn fill_send_lists(&mut self, now: Instant) {
         let window = self.config.window();
-        let draining = self.config.enable_idempotence && !self.pid.is_ready();
+        let hold = self.hold();
         self.walk(|this, key| {
             let Some(part) = part_of(&mut this.topics, key) else { return };
             let leader = this.metadata.leader(key.t(), part.partition);
-            offer_to_send_list(&mut this.agenda, key, part, leader, now, window, draining);
+            offer_to_send_list(&mut this.agenda, key, part, leader, now, window, hold);
         });
     }
 
@@ -150,7 +157,7 @@ impl<T> Producer<T> {
     fn register_listed(&mut self, now: Instant) {
         let (linger, dt) = (self.config.linger, self.config.delivery_timeout);
         let window = self.config.window();
-        let draining = self.config.enable_idempotence && !self.pid.is_ready();
+        let hold = self.hold();
         self.walk(|this, key| {
             let Some(part) = part_of(&mut this.topics, key) else { return };
             let agenda = &mut this.agenda;
@@ -163,7 +170,7 @@ impl<T> Producer<T> {
                 agenda.set_deadline(key, &mut part.marks, kind, at);
             }
             let leader = this.metadata.leader(key.t(), part.partition);
-            offer_to_send_list(agenda, key, part, leader, now, window, draining);
+            offer_to_send_list(agenda, key, part, leader, now, window, hold);
             let wants = part.wants_to_send(now, window, false) || part.open.is_some();
             agenda.set_wants_conn(&mut part.marks, leader.filter(|_| wants));
             if part.open.is_some() && !part.marks.open {
@@ -197,6 +204,7 @@ impl<T> Producer<T> {
             t.set(TimerKind::ProducerId, self.pid.retry_at.and_then(future));
         }
         t.set(TimerKind::Reconnect, self.conns.next_reconnect(now));
+        t.set(TimerKind::Transaction, self.txn.as_ref().and_then(|x| x.retry_at).and_then(future));
         self.timers = t;
         self.metrics.in_flight = self.agenda.in_flight;
         self.metrics.buffered_bytes = self.acc.used() as u64;
@@ -209,7 +217,7 @@ impl<T> Producer<T> {
     fn check_agenda(&mut self, now: Instant) {
         let (linger, dt) = (self.config.linger, self.config.delivery_timeout);
         let window = self.config.window();
-        let draining = self.config.enable_idempotence && !self.pid.is_ready();
+        let hold = self.hold();
         let mut t = Timers::default();
         let mut in_flight = 0u64;
         let mut wanted: Vec<(i32, usize)> = Vec::new();
@@ -236,7 +244,7 @@ impl<T> Producer<T> {
                 }
                 let leader = self.metadata.leader(ti, p.partition);
                 if let Some(node) = leader {
-                    if p.may_send(now, window, draining) {
+                    if p.may_send(now, window, hold.of(p)) {
                         assert!(self.agenda.on_send_list(node, key), "{key:?} may send but is not on {node}'s list");
                     }
                     if p.wants_to_send(now, window, false) || p.open.is_some() {
@@ -269,10 +277,36 @@ fn offer_to_send_list<T>(
     leader: Option<i32>,
     now: Instant,
     window: usize,
-    draining: bool,
+    hold: Hold,
 ) {
-    if let Some(node) = leader.filter(|_| part.may_send(now, window, draining)) {
+    if let Some(node) = leader.filter(|_| part.may_send(now, window, hold.of(part))) {
         agenda.add_to_send_list(key, &mut part.marks, node);
+    }
+}
+
+/// Which partitions may not start new batches (only resend, in order, what can still resolve
+/// an unknown outcome): all of them while a new producer identity is pending or a transaction is
+/// being aborted, and a transactional producer's partitions not (yet) in the transaction.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Hold {
+    /// Every partition.
+    all: bool,
+    /// Partitions outside the transaction.
+    outside_txn: bool,
+}
+
+impl Hold {
+    /// Whether `part` is held.
+    pub(super) fn of<T>(self, part: &PartitionState<T>) -> bool {
+        self.all || (self.outside_txn && part.txn != Membership::In)
+    }
+}
+
+impl<T> Producer<T> {
+    /// What holds partitions back this pass.
+    pub(super) fn hold(&self) -> Hold {
+        let draining = self.config.enable_idempotence && !self.pid.is_ready();
+        Hold { all: draining || self.txn.as_ref().is_some_and(|t| t.holds_all()), outside_txn: self.txn.is_some() }
     }
 }
 

@@ -120,6 +120,16 @@ impl Idempotence {
         Some(PidOutcome::Adopt { producer_id: self.producer_id, epoch: self.epoch, bumped: true })
     }
 
+    /// Adopts an identity a transaction coordinator gave (InitProducerId with a transactional
+    /// id): usable from now on.
+    pub(crate) fn adopt(&mut self, producer_id: i64, epoch: i16) {
+        self.producer_id = producer_id;
+        self.epoch = epoch;
+        self.state = PidState::Ready;
+        self.retry_at = None;
+        self.failures = 0;
+    }
+
     /// The request for a fresh producer id; marks it outstanding. (InitProducerId v3+ can carry
     /// the current id and epoch, but Kafka reads them only with a transactional id.)
     pub(crate) fn request(&mut self) -> InitProducerIdRequest<'static> {

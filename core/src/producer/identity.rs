@@ -8,6 +8,7 @@ use super::conn::RequestKind;
 use super::diagnostic::{BumpReason, DiagnosticKind};
 use super::idempotence::{PidOutcome, PidState};
 use super::report::FatalError;
+use super::transaction::AbortableError;
 use crate::debug::DebugContext;
 use crate::proto::init_producer_id::InitProducerIdResponse;
 use crate::proto::{self, ApiKey, ErrorCode};
@@ -16,7 +17,7 @@ use crate::time::Instant;
 impl<T> Producer<T> {
     /// Whether every partition has nothing in flight and nothing of unknown outcome (reporting
     /// what finished on the way).
-    fn all_drained(&mut self) -> bool {
+    pub(super) fn all_drained(&mut self) -> bool {
         let mut drained = true;
         if self.for_each_partition(|p, sink| drained &= p.drained(sink)) {
             self.agenda.list_all();
@@ -54,6 +55,8 @@ impl<T> Producer<T> {
         if !self.pid.request_bump() {
             return;
         }
+        // A transactional producer's bump comes from the coordinator, after the abort (KIP-360).
+        self.txn_abortable(AbortableError::EpochBumpNeeded(reason));
         self.bump_cause = reason.map(|r| (key, r));
         if self.debugging(DebugContext::Eos) {
             if let Some(cause) = self.bump_cause() {

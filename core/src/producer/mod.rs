@@ -47,6 +47,8 @@ mod timer;
 #[cfg(feature = "tls")]
 mod tls;
 mod topics;
+mod transact;
+mod transaction;
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
@@ -66,6 +68,9 @@ pub use report::{
     AuthenticationFailure, DeliveryError, Event, FatalError, MechanismSet, Persisted, RecordId, SendError,
 };
 pub use security::{Secret, SecurityConfig, SecurityProtocol};
+pub use transaction::{
+    AbortableError, ConsumerGroupMetadata, TransactionError, TransactionOp, TransactionState, TxnOffset,
+};
 
 use accumulator::{Accumulator, RecordRef};
 use agenda::Agenda;
@@ -227,6 +232,8 @@ pub struct Producer<T = ()> {
     /// The TLS configuration every connection starts a session with (`SSL`, `SASL_SSL`).
     #[cfg(feature = "tls")]
     tls: Option<alloc::sync::Arc<rustls::ClientConfig>>,
+    /// The transaction manager, with a `transactional.id`.
+    txn: Option<transaction::Transaction>,
 }
 
 impl Producer {
@@ -272,6 +279,10 @@ impl<T> Producer<T> {
             sealer: Sealer::new(&config),
             #[cfg(feature = "tls")]
             tls: config.security.tls_client_config()?,
+            txn: config.transactional_id.as_deref().map(|id| {
+                let timeout = i32::try_from(config.transaction_timeout.as_millis()).unwrap_or(i32::MAX);
+                transaction::Transaction::new(id, timeout)
+            }),
             config,
         })
     }
@@ -432,6 +443,9 @@ impl<T> Producer<T> {
         }
         if self.closing || self.finished {
             return Err(SendError::Closed);
+        }
+        if let Some(txn) = &self.txn {
+            txn.check_send().map_err(SendError::Transaction)?;
         }
         if record.topic.is_empty() || record.topic.len() > crate::proto::MAX_TOPIC_NAME_LEN {
             return Err(SendError::InvalidTopic);

@@ -47,7 +47,7 @@ impl<T> Producer<T> {
 
     /// Asks the driver to connect to `node` (a broker id, or `-1 - i` for bootstrap server `i`).
     /// False if its address is unknown.
-    fn connect(&mut self, node: i32, now: Instant) -> bool {
+    pub(super) fn connect(&mut self, node: i32, now: Instant) -> bool {
         let addr = if node >= 0 {
             self.metadata.broker(node).map(|b| (b.host.clone(), b.port))
         } else {
@@ -57,6 +57,12 @@ impl<T> Producer<T> {
                 .map(|b| (b.host.clone(), b.port))
         };
         let Some((host, port)) = addr else { return false };
+        self.connect_to(node, host, port, now);
+        true
+    }
+
+    /// Asks the driver to connect to `node` at `host:port`.
+    pub(super) fn connect_to(&mut self, node: i32, host: String, port: u16, now: Instant) {
         let conn = self.conns.open(node, &host, now, self.config.connection_setup_timeout);
         self.metrics.connections_created += 1;
         self.node_counters(node).connects += 1;
@@ -64,7 +70,6 @@ impl<T> Producer<T> {
             self.diagnose(DiagnosticKind::Connecting { conn, node, host: host.clone(), port });
         }
         self.out.push_back(Output::Connect { conn, host, port });
-        true
     }
 
     /// `Input::Connected`: under TLS the handshake starts; otherwise (and once it is over) the
@@ -226,6 +231,7 @@ impl<T> Producer<T> {
             RequestKind::Produce(parts) => self.on_produce_response(conn, corr, pending.version, body, &parts),
             RequestKind::SaslHandshake => self.on_sasl_handshake(conn, node, body, pending.version),
             RequestKind::SaslAuthenticate => self.on_sasl_authenticate(conn, node, body, pending.version),
+            RequestKind::Txn(req) => self.on_txn_response(req, body, pending.version),
         }
     }
 
@@ -256,12 +262,14 @@ impl<T> Producer<T> {
                     self.metadata.on_failed(at);
                 }
                 RequestKind::InitProducerId => self.producer_id_lost(),
+                RequestKind::Txn(_) => self.txn_request_lost(),
                 RequestKind::ApiVersions(_)
                 | RequestKind::Produce(_)
                 | RequestKind::SaslHandshake
                 | RequestKind::SaslAuthenticate => {}
             }
         }
+        self.txn_connection_lost(c.node);
         self.agenda.list_all();
         let retries = self.config.retries;
         let mut done = Collected::default();

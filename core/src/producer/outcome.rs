@@ -11,6 +11,7 @@ use super::diagnostic::DiagnosticKind;
 use super::partition::{Completion, Note, PartitionState, Sink};
 use super::report::{DeliveryError, Event, FatalError, Persisted, RecordId};
 use super::timer::Timers;
+use super::transaction::{AbortableError, TransactionError};
 use super::{ConnId, Output, Producer};
 use crate::debug::DebugContext;
 
@@ -130,6 +131,7 @@ impl<T> Producer<T> {
     pub(super) fn fail_record(&mut self, id: RecordId, error: DeliveryError, persisted: Persisted, opaque: T) {
         self.metrics.records_failed += 1;
         self.out.push_back(Output::Event(Event::Failed { id, error, persisted, opaque }));
+        self.txn_abortable(AbortableError::RecordFailed(error));
     }
 
     /// Runs `f` on every partition, collecting what they hand over, then reports it. Returns
@@ -163,6 +165,10 @@ impl<T> Producer<T> {
         }
         self.fatal = Some(e);
         self.out.push_back(Output::Event(Event::Fatal(e)));
+        if let Some(op) = self.txn.as_mut().and_then(|t| t.on_fatal()) {
+            let result = Err(TransactionError::Fatal(e));
+            self.out.push_back(Output::Event(Event::Transaction { op, result }));
+        }
         self.fail_everything(DeliveryError::Fatal(e));
         self.finish();
     }

@@ -35,6 +35,7 @@ use super::classify::{ErrorClass, classify, is_too_large, refreshes_metadata};
 use super::diagnostic::{BatchSummary, BumpReason, RetryReason, UnknownReason};
 use super::report::{DeliveryError, Persisted};
 use super::sealer::Sealer;
+use super::transaction::Membership;
 use crate::proto::ErrorCode;
 use crate::proto::record_batch::{ProducerStamp, increment_sequence, restamp};
 use crate::time::{Duration, Instant};
@@ -289,6 +290,9 @@ pub(crate) struct PartitionState<T> {
     acked: bool,
     /// What the drive loop's agenda recorded about this partition.
     pub(crate) marks: Marks,
+    /// Whether it is in the open transaction (a transactional producer's partition starts new
+    /// batches only when it is).
+    pub(crate) txn: Membership,
 }
 
 impl<T> PartitionState<T> {
@@ -311,6 +315,7 @@ impl<T> PartitionState<T> {
             next_ordinal: 0,
             acked: false,
             marks: Marks::default(),
+            txn: Membership::Out,
         }
     }
 
@@ -903,6 +908,18 @@ impl<T> PartitionState<T> {
         self.bump_reason = None;
         self.head_rejected = None;
         self.acked = false;
+    }
+
+    /// Gives up everything left of an aborted transaction (once drained: nothing in flight,
+    /// nothing of unknown outcome, so all of it is definitely not in the log) and rewinds the
+    /// sequence to the first batch given up, so that the next transaction continues without a
+    /// gap (when the partition needs a new epoch anyway, the bump renumbers from 0).
+    pub(crate) fn abort_transaction(&mut self, sink: &mut impl Sink<T>) {
+        let first = self.window.front().or(self.queue.front()).map(|b| b.stamp.base_sequence);
+        self.fail_all(DeliveryError::TransactionAborted, sink);
+        if let Some(seq) = first.filter(|s| *s >= 0) {
+            self.next_sequence = seq;
+        }
     }
 
     /// Gives up everything (fatal error or abort): `No` for what was never sent or definitely

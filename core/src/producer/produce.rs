@@ -28,7 +28,7 @@ impl<T> Producer<T> {
         if idempotent && self.pid.producer_id < 0 {
             return;
         }
-        let draining = idempotent && !self.pid.is_ready();
+        let hold = self.hold();
         let window = self.config.window();
         let max_requests = self.config.max_in_flight as usize;
         let ready: Vec<(ConnId, i32, i16)> =
@@ -54,7 +54,7 @@ impl<T> Producer<T> {
                     }
                     // Picking may change its state: its deadlines are registered again.
                     self.agenda.list_marks(key, &mut part.marks);
-                    match part.next_to_send(now, conn, window, draining) {
+                    match part.next_to_send(now, conn, window, hold.of(part)) {
                         Some(i) => {
                             picks.push((key.t(), key.p(), i));
                             true
@@ -88,7 +88,7 @@ impl<T> Producer<T> {
                     }
                 }
                 let req = ProduceRequest {
-                    transactional_id: None,
+                    transactional_id: self.txn.as_ref().map(|t| t.id.as_str()),
                     acks: self.config.acks.as_i16(),
                     timeout_ms: i32::try_from(self.config.request_timeout.as_millis()).unwrap_or(i32::MAX),
                     topic_data,
@@ -121,7 +121,7 @@ impl<T> Producer<T> {
                                     self.maxima.queue_time.record(now, sample, queued);
                                 }
                             }
-                            if !part.may_send(now, window, draining) {
+                            if !part.may_send(now, window, hold.of(part)) {
                                 part.marks.send_list = None;
                             }
                         }

@@ -3,6 +3,7 @@
 
 use core::fmt;
 
+use super::transaction::{TransactionError, TransactionOp};
 use crate::proto::ErrorCode;
 use crate::proto::record_batch::Compression;
 use crate::sasl::{Mechanism, SaslError};
@@ -42,6 +43,10 @@ pub enum DeliveryError {
     Fatal(FatalError),
     /// The producer was aborted before the record was delivered.
     Aborted,
+    /// The record's transaction was aborted (`abort_transaction`) before the record was
+    /// written; a record of an aborted transaction that was written is never read by a
+    /// `read_committed` consumer either.
+    TransactionAborted,
 }
 
 impl fmt::Display for DeliveryError {
@@ -58,6 +63,7 @@ impl fmt::Display for DeliveryError {
             }
             DeliveryError::Fatal(e) => write!(f, "producer failed: {e}"),
             DeliveryError::Aborted => f.write_str("producer aborted"),
+            DeliveryError::TransactionAborted => f.write_str("its transaction was aborted"),
         }
     }
 }
@@ -255,6 +261,15 @@ pub enum Event<T = ()> {
     },
     /// The producer stopped; `Failed` events for every pending record follow.
     Fatal(FatalError),
+    /// A transactional operation (`init_transactions`, `send_offsets_to_transaction`,
+    /// `commit_transaction`, `abort_transaction`) ended: exactly one per operation the producer
+    /// accepted. A commit's event comes after the events of all its records.
+    Transaction {
+        /// The operation.
+        op: TransactionOp,
+        /// How it ended.
+        result: Result<(), TransactionError>,
+    },
 }
 
 /// Why `send` refused a record. A refused record gets no event.
@@ -277,6 +292,9 @@ pub enum SendError {
     Closed,
     /// The producer stopped on a fatal error.
     Fatal(FatalError),
+    /// A transactional producer refused the record: no transaction is open, or it must be
+    /// aborted.
+    Transaction(TransactionError),
 }
 
 impl fmt::Display for SendError {
@@ -290,6 +308,7 @@ impl fmt::Display for SendError {
             SendError::InvalidTopic => f.write_str("invalid topic name"),
             SendError::Closed => f.write_str("producer is closed"),
             SendError::Fatal(e) => write!(f, "producer failed: {e}"),
+            SendError::Transaction(e) => write!(f, "{e}"),
         }
     }
 }

@@ -28,7 +28,9 @@ use alloc::vec::Vec;
 use bytes::Bytes;
 
 use super::config::ProducerConfig;
-use crate::proto::record_batch::{Compression, CompressionContext, ProducerStamp, RecordBatch, RecordBatchBuilder};
+use crate::proto::record_batch::{
+    ATTR_TRANSACTIONAL, Compression, CompressionContext, ProducerStamp, RecordBatch, RecordBatchBuilder,
+};
 
 /// The producer's codec and its reused state.
 #[derive(Debug)]
@@ -38,12 +40,20 @@ pub(crate) struct Sealer {
     ctx: CompressionContext,
     /// `message.max.bytes`: the most a sealed batch may take.
     max_bytes: usize,
+    /// Attribute bits every batch carries: `ATTR_TRANSACTIONAL` with a `transactional.id`.
+    flags: i16,
 }
 
 impl Default for Sealer {
     /// No compression, no size bound (unit tests of the partition and accumulator).
     fn default() -> Self {
-        Sealer { codec: Compression::None, level: None, ctx: CompressionContext::new(), max_bytes: usize::MAX }
+        Sealer {
+            codec: Compression::None,
+            level: None,
+            ctx: CompressionContext::new(),
+            max_bytes: usize::MAX,
+            flags: 0,
+        }
     }
 }
 
@@ -55,6 +65,7 @@ impl Sealer {
             level: config.compression_level,
             ctx: CompressionContext::new(),
             max_bytes: config.message_max_bytes,
+            flags: if config.transactional_id.is_some() { ATTR_TRANSACTIONAL } else { 0 },
         }
     }
 
@@ -63,7 +74,8 @@ impl Sealer {
     /// builder's buffer (no copy when uncompressed; the compressed records are copied back
     /// over the uncompressed ones).
     pub(crate) fn seal(&mut self, builder: RecordBatchBuilder, stamp: ProducerStamp) -> Bytes {
-        let (bytes, _) = builder.seal_compressed_within(stamp, self.codec, self.level, &mut self.ctx, self.max_bytes);
+        let (bytes, _) =
+            builder.seal_compressed_flagged(stamp, self.codec, self.level, &mut self.ctx, self.max_bytes, self.flags);
         Bytes::from(bytes)
     }
 

@@ -22,9 +22,11 @@ pub(crate) enum TimerKind {
     ProducerId = 5,
     /// A reconnect backoff ends.
     Reconnect = 6,
+    /// The backoff before the next request to a transaction's coordinators ends.
+    Transaction = 7,
 }
 
-const SLOTS: usize = 7;
+const SLOTS: usize = 8;
 
 /// The kinds kept per partition (by the drive loop's agenda), first in the table.
 pub(crate) const PARTITION_TIMERS: [TimerKind; 3] = [TimerKind::Linger, TimerKind::Delivery, TimerKind::Retry];

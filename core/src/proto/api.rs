@@ -246,14 +246,17 @@ impl ApiKey {
 
     /// The versions idem's producer and broker negotiate: the broker advertises and serves
     /// these, the producer picks from them. [`supported`](Self::supported) except where the
-    /// codec is ahead of what they implement: Produce v11-12 and InitProducerId v5 (KIP-890:
-    /// a client sending them handles TRANSACTION_ABORTABLE, and Produce v12 adds partitions
-    /// to a transaction implicitly), so Produce stops at v10 and InitProducerId at v4.
+    /// codec is ahead of what they implement: Produce v11-12, InitProducerId v5 and EndTxn v5
+    /// (KIP-890: a client sending them handles TRANSACTION_ABORTABLE, Produce v12 adds
+    /// partitions to a transaction implicitly, EndTxn v5 bumps the epoch), so Produce stops at
+    /// v10, InitProducerId and EndTxn at v4.
     pub const fn negotiated(self) -> VersionRange {
         let supported = self.supported();
         let max = match self {
             ApiKey::Produce => 10,
             ApiKey::InitProducerId => 4,
+            // v5 answers a new epoch after every transaction (KIP-890, transactions v2).
+            ApiKey::EndTxn => 4,
             _ => supported.max,
         };
         VersionRange { max, ..supported }

@@ -34,6 +34,18 @@ pub struct FindCoordinatorRequest<'a> {
     pub coordinator_keys: Vec<&'a str>,
 }
 
+impl<'a> FindCoordinatorRequest<'a> {
+    /// The request for one `key` of `key_type` at `version`: in `key` below v4, as the only
+    /// entry of `coordinator_keys` from v4 on.
+    pub fn one(version: i16, key_type: i8, key: &'a str) -> FindCoordinatorRequest<'a> {
+        if version >= 4 {
+            FindCoordinatorRequest { key: "", key_type, coordinator_keys: alloc::vec![key] }
+        } else {
+            FindCoordinatorRequest { key, key_type, coordinator_keys: Vec::new() }
+        }
+    }
+}
+
 /// The coordinator of one key in a FindCoordinator response (v4+).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Coordinator<'a> {
@@ -118,6 +130,17 @@ impl<'a> Message<'a> for FindCoordinatorRequest<'a> {
         }
         end(r, flexible)?;
         Ok(m)
+    }
+}
+
+impl<'a> FindCoordinatorResponse<'a> {
+    /// The answer to a request for one key at `version` (from `coordinators` from v4 on):
+    /// error code, node id, host and port.
+    pub fn answer(&self, version: i16) -> (i16, i32, &'a str, i32) {
+        match self.coordinators.first() {
+            Some(c) if version >= 4 => (c.error_code, c.node_id, c.host, c.port),
+            _ => (self.error_code, self.node_id, self.host, self.port),
+        }
     }
 }
 

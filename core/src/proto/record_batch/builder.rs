@@ -200,7 +200,7 @@ impl RecordBatchBuilder {
         level: Option<i32>,
         ctx: &mut CompressionContext,
     ) -> Result<Vec<u8>, CompressionError> {
-        match self.seal_compressing(stamp, codec, level, ctx, |_| true) {
+        match self.seal_compressing(stamp, codec, level, ctx, |_| true, 0) {
             (buf, Ok(_)) => Ok(buf),
             (_, Err(e)) => Err(e),
         }
@@ -222,7 +222,23 @@ impl RecordBatchBuilder {
         ctx: &mut CompressionContext,
         max_size: usize,
     ) -> (Vec<u8>, Compression) {
-        let (buf, used) = self.seal_compressing(stamp, codec, level, ctx, |compressed| compressed <= max_size);
+        self.seal_compressed_flagged(stamp, codec, level, ctx, max_size, 0)
+    }
+
+    /// [`RecordBatchBuilder::seal_compressed_within`] with `flags` (attribute bits above the
+    /// codec's: [`ATTR_TRANSACTIONAL`](super::ATTR_TRANSACTIONAL) for a transactional producer)
+    /// set in the attributes.
+    pub(crate) fn seal_compressed_flagged(
+        self,
+        stamp: ProducerStamp,
+        codec: Compression,
+        level: Option<i32>,
+        ctx: &mut CompressionContext,
+        max_size: usize,
+        flags: i16,
+    ) -> (Vec<u8>, Compression) {
+        let keep = |compressed| compressed <= max_size;
+        let (buf, used) = self.seal_compressing(stamp, codec, level, ctx, keep, flags);
         (buf, used.unwrap_or(Compression::None))
     }
 
@@ -236,10 +252,11 @@ impl RecordBatchBuilder {
         level: Option<i32>,
         ctx: &mut CompressionContext,
         keep: impl FnOnce(usize) -> bool,
+        flags: i16,
     ) -> (Vec<u8>, Result<Compression, CompressionError>) {
         let (mut buf, header) = self.into_parts();
         if codec == Compression::None {
-            header.write(&mut buf, i16::from(Compression::None.bits()), stamp);
+            header.write(&mut buf, i16::from(Compression::None.bits()) | flags, stamp);
             return (buf, Ok(Compression::None));
         }
         let mut scratch = core::mem::take(&mut ctx.scratch);
@@ -257,7 +274,7 @@ impl RecordBatchBuilder {
             Err(e) => Err(e),
         };
         ctx.scratch = scratch;
-        header.write(&mut buf, i16::from(used.as_ref().unwrap_or(&Compression::None).bits()), stamp);
+        header.write(&mut buf, i16::from(used.as_ref().unwrap_or(&Compression::None).bits()) | flags, stamp);
         (buf, used)
     }
 
