@@ -165,6 +165,8 @@ fn timeout_aborts_with_an_epoch_bump() {
     assert!(c.on_timeout(ms(1_100)).is_empty());
     assert_eq!(c.state("t"), Some(TxnState::PrepareAbort));
     assert_eq!(c.producer("t"), Some((1000, 1)));
+    // The next timer is the abort's markers.
+    assert_eq!(c.next_deadline(), Some(ms(1_105)));
     let m = c.on_timeout(ms(1_105));
     assert_eq!((m[0].result, m[0].producer_epoch, m[0].partitions.len()), (TransactionResult::Abort, 1, 2));
     // The timed-out producer's commit is fenced.
@@ -179,6 +181,7 @@ fn a_request_after_the_timeout_sees_it_first() {
     // No timer pass ran: the EndTxn itself finds the transaction timed out.
     assert_eq!(c.end_txn(ms(1_000), &who("t", 1000, 0, FENCED), true), FENCED);
     assert_eq!(c.state("t"), Some(TxnState::PrepareAbort));
+    assert_eq!(c.next_deadline(), Some(ms(1_005)));
 }
 
 #[test]
