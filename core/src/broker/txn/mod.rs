@@ -121,8 +121,11 @@ impl TxnCoordinator {
     /// `fresh_id` at epoch 0; a known one in Empty or Complete* gets its epoch bumped (a new
     /// producer id when exhausted), which fences the previous producer; an Ongoing transaction
     /// is first aborted with the epoch bumped, and that, like a Prepare state, answers
-    /// CONCURRENT_TRANSACTIONS (the producer retries). With `producer` (v3+, KIP-360), a
-    /// producer id or epoch other than the current ones is `fenced`.
+    /// CONCURRENT_TRANSACTIONS (the producer retries). With `producer` (v3+, KIP-360): another
+    /// producer id is `fenced` (but for a retry after a new id, see
+    /// [`TxnMetadata::is_valid_producer_id`]); in Empty or Complete* the current epoch is
+    /// bumped, the epoch the last such bump came from (its answer lost) gets the current id and
+    /// epoch again, any other epoch is `fenced`.
     pub(crate) fn init_producer_id(
         &mut self,
         now: Instant,
@@ -152,11 +155,11 @@ impl TxnCoordinator {
                 c.by_producer.insert(id, String::from(transactional_id));
                 return Ok((id, 0));
             };
-            if let Some((id, epoch)) = producer {
-                let e = t.check_producer(id, epoch, fenced);
-                if e != ErrorCode::NONE {
-                    return Err(if e == ErrorCode::INVALID_PRODUCER_ID_MAPPING { fenced } else { e });
-                }
+            // Kafka's `prepareInitProducerIdTransit`: the producer id first, then the state; the
+            // epoch only matters in Empty or Complete* (an Ongoing transaction is aborted whatever
+            // the epoch, as Kafka does).
+            if producer.is_some_and(|(id, epoch)| !t.is_valid_producer_id(id, epoch)) {
+                return Err(fenced);
             }
             match t.state {
                 TxnState::PrepareCommit | TxnState::PrepareAbort => Err(ErrorCode::CONCURRENT_TRANSACTIONS),
@@ -165,15 +168,10 @@ impl TxnCoordinator {
                     Err(ErrorCode::CONCURRENT_TRANSACTIONS)
                 }
                 TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => {
-                    let fresh = if t.is_epoch_exhausted() {
-                        Some(fresh_id().ok_or(ErrorCode::UNKNOWN_SERVER_ERROR)?)
-                    } else {
-                        None
-                    };
                     let old = t.producer_id;
-                    t.new_session(timeout, fresh);
+                    t.init_session(timeout, producer.map(|(_, epoch)| epoch), fenced, fresh_id)?;
                     let granted = (t.producer_id, t.producer_epoch);
-                    if fresh.is_some() {
+                    if granted.0 != old {
                         c.by_producer.remove(&old);
                         c.by_producer.insert(granted.0, String::from(transactional_id));
                     }
