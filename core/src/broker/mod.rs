@@ -5,6 +5,7 @@ mod cluster;
 mod config;
 mod conn;
 mod control;
+mod deadlines;
 mod faults;
 // Not yet wired to requests: the handlers of the group APIs will use it.
 #[cfg_attr(not(test), allow(dead_code))]

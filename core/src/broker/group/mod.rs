@@ -21,10 +21,11 @@ pub(crate) use api::*;
 pub(crate) use group::GroupState;
 pub(crate) use placement::Placement;
 
+use crate::broker::deadlines::DeadlineIndex;
 use crate::proto::ErrorCode;
 use crate::rand::Rng;
 use crate::time::{Duration, Instant};
-use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
 use alloc::vec::Vec;
 use group::{Cx, Group};
@@ -69,12 +70,10 @@ impl Default for GroupConfig {
 pub(crate) struct GroupCoordinator<T> {
     config: GroupConfig,
     groups: BTreeMap<String, Group<T>>,
-    /// Each group's earliest timer, in time order (kept by [`GroupCoordinator::reindex`] after
-    /// every change to a group), so that a pass over the timers and the next deadline read this
-    /// instead of every group's members.
-    timers: BTreeSet<(Instant, String)>,
-    /// The entry of each group in `timers`.
-    indexed: BTreeMap<String, Instant>,
+    /// Each group's earliest timer (kept by [`GroupCoordinator::reindex`] after every change to
+    /// a group), so that a pass over the timers and the next deadline read this instead of
+    /// every group's members.
+    timers: DeadlineIndex<String>,
     rng: Rng,
     completed: VecDeque<Completed<T>>,
     /// Which broker coordinates which group, and the coordinator faults.
@@ -87,8 +86,7 @@ impl<T> GroupCoordinator<T> {
         GroupCoordinator {
             config,
             groups: BTreeMap::new(),
-            timers: BTreeSet::new(),
-            indexed: BTreeMap::new(),
+            timers: DeadlineIndex::default(),
             rng,
             completed: VecDeque::new(),
             placement: Placement::default(),
@@ -108,17 +106,7 @@ impl<T> GroupCoordinator<T> {
     /// Puts `group_id`'s earliest timer (none if the group is gone) in `timers`.
     fn reindex(&mut self, group_id: &str) {
         let next = self.groups.get(group_id).and_then(Group::next_deadline);
-        if self.indexed.get(group_id).copied() == next {
-            return;
-        }
-        let id = String::from(group_id);
-        if let Some(old) = self.indexed.remove(group_id) {
-            self.timers.remove(&(old, id.clone()));
-        }
-        if let Some(t) = next {
-            self.indexed.insert(id.clone(), t);
-            self.timers.insert((t, id));
-        }
+        self.timers.set(group_id, next);
     }
 
     /// Makes sure `group_id` exists (a new Empty group), evicting an Empty group without
@@ -308,7 +296,7 @@ impl<T> GroupCoordinator<T> {
 
     /// Runs the timers of `group_id` due at `now` (before a request of that group).
     fn run_timers(&mut self, group_id: &str, now: Instant) {
-        if self.indexed.get(group_id).is_some_and(|t| *t <= now) {
+        if self.timers.get(group_id).is_some_and(|t| t <= now) {
             self.with_group(group_id, |g, cx| g.on_timeout(now, cx));
         }
     }
@@ -317,11 +305,7 @@ impl<T> GroupCoordinator<T> {
     /// sync timeouts, loading windows).
     pub(crate) fn on_timeout(&mut self, now: Instant) {
         self.placement.expire(now);
-        if self.timers.first().is_none_or(|(t, _)| *t > now) {
-            return;
-        }
-        let due: Vec<String> = self.timers.iter().take_while(|(t, _)| *t <= now).map(|(_, id)| id.clone()).collect();
-        for id in due {
+        for id in self.timers.due(now) {
             self.with_group(&id, |g, cx| g.on_timeout(now, cx));
         }
     }
@@ -329,11 +313,10 @@ impl<T> GroupCoordinator<T> {
     /// The earliest timer, if any.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         debug_assert!(
-            self.groups.iter().all(|(id, g)| self.indexed.get(id).copied() == g.next_deadline())
-                && self.indexed.len() == self.timers.len(),
+            self.timers.agrees_with(self.groups.iter().map(|(id, g)| (id, g.next_deadline()))),
             "the timer index is behind a group's change"
         );
-        self.timers.first().map(|(t, _)| *t).into_iter().chain(self.placement.next_deadline()).min()
+        self.timers.first().into_iter().chain(self.placement.next_deadline()).min()
     }
 
     /// The next answer of a parked JoinGroup or SyncGroup.

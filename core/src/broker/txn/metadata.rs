@@ -33,14 +33,44 @@ impl TxnState {
     }
 }
 
+/// What InitProducerId does to the producer id and epoch of a transactional id without a
+/// transaction in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NextProducer {
+    /// The epoch goes up by one (Kafka's `prepareIncrementProducerEpoch`).
+    Bump,
+    /// The epoch is exhausted: this new producer id, at epoch 0 (Kafka's
+    /// `prepareProducerIdRotation`).
+    Fresh(i64),
+    /// A retry of a bump whose answer was lost: the current id and epoch stay (Kafka's
+    /// `prepareIncrementProducerEpoch` when the expected epoch is `lastProducerEpoch`).
+    Same,
+}
+
+/// Kafka's `TransactionMetadata.isEpochExhausted`: `epoch` leaves no epoch to bump to but the
+/// one kept free for a fencing bump.
+fn is_exhausted(epoch: i16) -> bool {
+    epoch >= LAST_EPOCH - 1
+}
+
 /// A partition of a transaction: topic and index.
 pub(crate) type TopicPartition = (String, i32);
 
 /// One transactional id.
 #[derive(Clone, Debug)]
 pub(crate) struct TxnMetadata {
+    /// The current producer id.
     pub(crate) producer_id: i64,
+    /// The current epoch: requests naming another one are fenced.
     pub(crate) producer_epoch: i16,
+    /// The producer id before the last InitProducerId (Kafka's `previousProducerId`): the same
+    /// id after an epoch bump, the exhausted one after a new id was given.
+    pub(crate) previous_producer_id: i64,
+    /// The epoch a KIP-360 InitProducerId (naming its producer id and epoch) bumped from
+    /// (Kafka's `lastProducerEpoch`): a retry naming it again, its answer lost, gets the
+    /// current id and epoch again. `None` (Kafka's NO_PRODUCER_EPOCH) after an InitProducerId
+    /// without id and epoch (a new producer) and after a fencing bump, which end any retry.
+    pub(crate) last_producer_epoch: Option<i16>,
     /// `transaction.timeout.ms` of the last InitProducerId.
     pub(crate) timeout: Duration,
     pub(crate) state: TxnState,
@@ -62,6 +92,8 @@ impl TxnMetadata {
         TxnMetadata {
             producer_id,
             producer_epoch: 0,
+            previous_producer_id: producer_id,
+            last_producer_epoch: None,
             timeout,
             state: TxnState::Empty,
             partitions: BTreeSet::new(),
@@ -75,7 +107,15 @@ impl TxnMetadata {
     /// Kafka's `isProducerEpochExhausted`: the next InitProducerId gives a new producer id
     /// (one epoch stays free for the fencing bump of a timeout abort).
     pub(crate) fn is_epoch_exhausted(&self) -> bool {
-        self.producer_epoch >= LAST_EPOCH - 1
+        is_exhausted(self.producer_epoch)
+    }
+
+    /// Kafka's `isValidProducerId`, the first check of a KIP-360 InitProducerId naming
+    /// `producer_id` at `producer_epoch`: the current producer id, or the previous one with an
+    /// exhausted epoch (a retry of the InitProducerId that gave the current id). The epoch is
+    /// checked later, and only without a transaction in flight.
+    pub(crate) fn is_valid_producer_id(&self, producer_id: i64, producer_epoch: i16) -> bool {
+        producer_id == self.producer_id || (producer_id == self.previous_producer_id && is_exhausted(producer_epoch))
     }
 
     /// Checks a request's producer id and epoch against the current ones: the id unknown to
@@ -111,9 +151,12 @@ impl TxnMetadata {
     }
 
     /// Aborts the ongoing transaction with the epoch bumped (Kafka's `prepareFenceProducerEpoch`
-    /// then `PrepareAbort`): the old producer is fenced and the markers carry the new epoch.
+    /// then `PrepareAbort`): the old producer is fenced and the markers carry the new epoch;
+    /// no InitProducerId is a retry any more (Kafka's `endTransaction` sets `lastProducerEpoch`
+    /// to NO_PRODUCER_EPOCH on an epoch fence).
     pub(crate) fn fence_and_abort(&mut self, markers_at: Instant) {
         self.producer_epoch = self.producer_epoch.saturating_add(1);
+        self.last_producer_epoch = None;
         self.prepare(false, markers_at);
     }
 
@@ -130,16 +173,54 @@ impl TxnMetadata {
         self.markers_at = None;
     }
 
-    /// A new producer session (InitProducerId in Empty or Complete*): epoch + 1, or a new
-    /// producer id at epoch 0 when the epoch is exhausted; Empty.
-    pub(crate) fn new_session(&mut self, timeout: Duration, fresh_id: Option<i64>) {
-        match fresh_id {
-            Some(id) => {
+    /// InitProducerId without a transaction in flight (Empty or Complete*), `expected` the
+    /// epoch a KIP-360 request names (its producer id passed
+    /// [`is_valid_producer_id`](Self::is_valid_producer_id)); Empty with `timeout` after it.
+    /// Kafka's `prepareInitProducerIdTransit`: an exhausted epoch, if it is the one named, gives
+    /// a new producer id from `fresh_id` (`prepareProducerIdRotation`); else
+    /// `prepareIncrementProducerEpoch`: no epoch named or the current one bumps it, the epoch
+    /// the last bump came from (a retry, that bump's answer lost) leaves the current id and
+    /// epoch, any other epoch is `fenced` (and changes nothing).
+    pub(crate) fn init_session(
+        &mut self,
+        timeout: Duration,
+        expected: Option<i16>,
+        fenced: ErrorCode,
+        fresh_id: &mut dyn FnMut() -> Option<i64>,
+    ) -> Result<(), ErrorCode> {
+        let (next, last_epoch) = if self.is_epoch_exhausted() && expected.is_none_or(|e| e == self.producer_epoch) {
+            // The exhausted epoch is the last one when the request named it.
+            (NextProducer::Fresh(fresh_id().ok_or(ErrorCode::UNKNOWN_SERVER_ERROR)?), expected)
+        } else {
+            // Kafka throws here for a retry after a bump to the last usable epoch (it checks
+            // exhaustion before the retry); here that retry is answered like any other.
+            match expected {
+                None => (NextProducer::Bump, None),
+                Some(e) if e == self.producer_epoch => (NextProducer::Bump, Some(e)),
+                Some(e) if Some(e) == self.last_producer_epoch => (NextProducer::Same, Some(e)),
+                Some(_) => return Err(fenced),
+            }
+        };
+        self.new_session(timeout, next, last_epoch);
+        Ok(())
+    }
+
+    /// A new producer session (InitProducerId in Empty or Complete*), Empty with `timeout`:
+    /// `next` says what becomes of the producer id and epoch, `last_epoch` is the new
+    /// [`last_producer_epoch`](Self::last_producer_epoch), and the id before becomes the
+    /// previous one (Kafka's `prepareTransitionTo` to Empty records `prevProducerId` = the
+    /// current id, whatever the transition).
+    fn new_session(&mut self, timeout: Duration, next: NextProducer, last_epoch: Option<i16>) {
+        self.previous_producer_id = self.producer_id;
+        match next {
+            NextProducer::Fresh(id) => {
                 self.producer_id = id;
                 self.producer_epoch = 0;
             }
-            None => self.producer_epoch = self.producer_epoch.saturating_add(1),
+            NextProducer::Bump => self.producer_epoch = self.producer_epoch.saturating_add(1),
+            NextProducer::Same => {}
         }
+        self.last_producer_epoch = last_epoch;
         self.timeout = timeout;
         self.state = TxnState::Empty;
         self.partitions.clear();

@@ -22,6 +22,7 @@ pub(crate) mod partition;
 
 pub(crate) use metadata::{TopicPartition, TxnState};
 
+use crate::broker::deadlines::DeadlineIndex;
 use crate::broker::group::CommitPartition;
 use crate::proto::ErrorCode;
 use crate::proto::record_batch::control::TransactionResult;
@@ -101,6 +102,10 @@ pub(crate) type Granted = (i64, i16);
 pub(crate) struct TxnCoordinator {
     config: TxnConfig,
     txns: BTreeMap<String, TxnMetadata>,
+    /// Each transactional id's next timer ([`TxnMetadata::next_deadline`], kept by
+    /// [`TxnCoordinator::reindex`] after every change to a transactional id), so that the timer
+    /// pass and the next deadline read this instead of every transactional id.
+    timers: DeadlineIndex<String>,
     /// The transactional id of each current producer id.
     by_producer: BTreeMap<i64, String>,
 }
@@ -108,7 +113,7 @@ pub(crate) struct TxnCoordinator {
 impl TxnCoordinator {
     /// A coordinator without transactional ids.
     pub(crate) fn new(config: TxnConfig) -> Self {
-        TxnCoordinator { config, txns: BTreeMap::new(), by_producer: BTreeMap::new() }
+        TxnCoordinator { config, txns: BTreeMap::new(), timers: DeadlineIndex::default(), by_producer: BTreeMap::new() }
     }
 
     /// InitProducerId with a transactional id (Kafka's `handleInitProducerId`):
@@ -116,8 +121,11 @@ impl TxnCoordinator {
     /// `fresh_id` at epoch 0; a known one in Empty or Complete* gets its epoch bumped (a new
     /// producer id when exhausted), which fences the previous producer; an Ongoing transaction
     /// is first aborted with the epoch bumped, and that, like a Prepare state, answers
-    /// CONCURRENT_TRANSACTIONS (the producer retries). With `producer` (v3+, KIP-360), a
-    /// producer id or epoch other than the current ones is `fenced`.
+    /// CONCURRENT_TRANSACTIONS (the producer retries). With `producer` (v3+, KIP-360): another
+    /// producer id is `fenced` (but for a retry after a new id, see
+    /// [`TxnMetadata::is_valid_producer_id`]); in Empty or Complete* the current epoch is
+    /// bumped, the epoch the last such bump came from (its answer lost) gets the current id and
+    /// epoch again, any other epoch is `fenced`.
     pub(crate) fn init_producer_id(
         &mut self,
         now: Instant,
@@ -127,53 +135,64 @@ impl TxnCoordinator {
         fenced: ErrorCode,
         fresh_id: &mut dyn FnMut() -> Option<i64>,
     ) -> Result<Granted, ErrorCode> {
-        self.on_timeout_of(transactional_id, now);
-        let timeout = Duration::from_millis(u64::try_from(timeout_ms).unwrap_or(0));
-        if timeout_ms <= 0 || timeout > self.config.max_timeout {
-            return Err(ErrorCode::INVALID_TRANSACTION_TIMEOUT);
-        }
-        let marker_delay = self.config.marker_delay;
-        let Some(t) = self.txns.get_mut(transactional_id) else {
-            if producer.is_some() {
-                // Kafka: a producer id and epoch for an unknown transactional id.
-                return Err(ErrorCode::INVALID_PRODUCER_ID_MAPPING);
+        self.reindexed(transactional_id, |c| {
+            c.on_timeout_of(transactional_id, now);
+            let timeout = Duration::from_millis(u64::try_from(timeout_ms).unwrap_or(0));
+            if timeout_ms <= 0 || timeout > c.config.max_timeout {
+                return Err(ErrorCode::INVALID_TRANSACTION_TIMEOUT);
             }
-            if !self.make_room() {
-                return Err(ErrorCode::COORDINATOR_NOT_AVAILABLE);
-            }
-            let id = fresh_id().ok_or(ErrorCode::UNKNOWN_SERVER_ERROR)?;
-            self.txns.insert(String::from(transactional_id), TxnMetadata::new(id, timeout));
-            self.by_producer.insert(id, String::from(transactional_id));
-            return Ok((id, 0));
-        };
-        if let Some((id, epoch)) = producer {
-            let e = t.check_producer(id, epoch, fenced);
-            if e != ErrorCode::NONE {
-                return Err(if e == ErrorCode::INVALID_PRODUCER_ID_MAPPING { fenced } else { e });
-            }
-        }
-        match t.state {
-            TxnState::PrepareCommit | TxnState::PrepareAbort => Err(ErrorCode::CONCURRENT_TRANSACTIONS),
-            TxnState::Ongoing => {
-                t.fence_and_abort(now + marker_delay);
-                Err(ErrorCode::CONCURRENT_TRANSACTIONS)
-            }
-            TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => {
-                let fresh = if t.is_epoch_exhausted() {
-                    Some(fresh_id().ok_or(ErrorCode::UNKNOWN_SERVER_ERROR)?)
-                } else {
-                    None
-                };
-                let old = t.producer_id;
-                t.new_session(timeout, fresh);
-                let granted = (t.producer_id, t.producer_epoch);
-                if fresh.is_some() {
-                    self.by_producer.remove(&old);
-                    self.by_producer.insert(granted.0, String::from(transactional_id));
+            let marker_delay = c.config.marker_delay;
+            let Some(t) = c.txns.get_mut(transactional_id) else {
+                if producer.is_some() {
+                    // Kafka: a producer id and epoch for an unknown transactional id.
+                    return Err(ErrorCode::INVALID_PRODUCER_ID_MAPPING);
                 }
-                Ok(granted)
+                if !c.make_room() {
+                    return Err(ErrorCode::COORDINATOR_NOT_AVAILABLE);
+                }
+                let id = fresh_id().ok_or(ErrorCode::UNKNOWN_SERVER_ERROR)?;
+                c.txns.insert(String::from(transactional_id), TxnMetadata::new(id, timeout));
+                c.by_producer.insert(id, String::from(transactional_id));
+                return Ok((id, 0));
+            };
+            // Kafka's `prepareInitProducerIdTransit`: the producer id first, then the state; the
+            // epoch only matters in Empty or Complete* (an Ongoing transaction is aborted whatever
+            // the epoch, as Kafka does).
+            if producer.is_some_and(|(id, epoch)| !t.is_valid_producer_id(id, epoch)) {
+                return Err(fenced);
             }
-        }
+            match t.state {
+                TxnState::PrepareCommit | TxnState::PrepareAbort => Err(ErrorCode::CONCURRENT_TRANSACTIONS),
+                TxnState::Ongoing => {
+                    t.fence_and_abort(now + marker_delay);
+                    Err(ErrorCode::CONCURRENT_TRANSACTIONS)
+                }
+                TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => {
+                    let old = t.producer_id;
+                    t.init_session(timeout, producer.map(|(_, epoch)| epoch), fenced, fresh_id)?;
+                    let granted = (t.producer_id, t.producer_epoch);
+                    if granted.0 != old {
+                        c.by_producer.remove(&old);
+                        c.by_producer.insert(granted.0, String::from(transactional_id));
+                    }
+                    Ok(granted)
+                }
+            }
+        })
+    }
+
+    /// Runs `f`, then puts `transactional_id`'s next timer in `timers` (what `f` changed of it).
+    fn reindexed<R>(&mut self, transactional_id: &str, f: impl FnOnce(&mut Self) -> R) -> R {
+        let r = f(self);
+        self.reindex(transactional_id);
+        r
+    }
+
+    /// Puts `transactional_id`'s next timer (none if it is gone) in `timers`: after every change
+    /// to a [`TxnMetadata`]'s state, start, timeout or markers.
+    fn reindex(&mut self, transactional_id: &str) {
+        let next = self.txns.get(transactional_id).and_then(TxnMetadata::next_deadline);
+        self.timers.set(transactional_id, next);
     }
 
     /// At the limit of transactional ids, forgets one without a transaction in flight; `false`
@@ -188,6 +207,7 @@ impl TxnCoordinator {
         if let Some(t) = self.txns.remove(&victim) {
             self.by_producer.remove(&t.producer_id);
         }
+        self.reindex(&victim);
         true
     }
 
@@ -217,7 +237,7 @@ impl TxnCoordinator {
         add: impl FnOnce(&mut TxnMetadata, usize) -> ErrorCode,
     ) -> ErrorCode {
         let max = self.config.max_partitions;
-        match self.checked(now, who) {
+        self.reindexed(who.transactional_id, |c| match c.checked(now, who) {
             Err(e) => e,
             Ok(t) => {
                 let e = add(t, max);
@@ -226,7 +246,7 @@ impl TxnCoordinator {
                 }
                 e
             }
-        }
+        })
     }
 
     /// AddPartitionsToTxn: the partitions join the transaction (it begins if it had not);
@@ -277,6 +297,7 @@ impl TxnCoordinator {
         match (t.state, commit) {
             (TxnState::Ongoing, _) => {
                 t.prepare(commit, at);
+                self.reindex(who.transactional_id);
                 ErrorCode::NONE
             }
             (TxnState::CompleteCommit, true) | (TxnState::CompleteAbort, false) => ErrorCode::NONE,
@@ -347,6 +368,7 @@ impl TxnCoordinator {
         if let Some(t) = self.txns.get_mut(transactional_id) {
             if t.state == TxnState::Ongoing && t.next_deadline().is_some_and(|d| d <= now) {
                 t.fence_and_abort(now + marker_delay);
+                self.reindex(transactional_id);
             }
         }
     }
@@ -357,10 +379,11 @@ impl TxnCoordinator {
     pub(crate) fn on_timeout(&mut self, now: Instant) -> Vec<Markers> {
         let marker_delay = self.config.marker_delay;
         let mut out = Vec::new();
-        for t in self.txns.values_mut() {
-            let Some(due) = t.next_deadline().filter(|d| *d <= now) else { continue };
+        for id in self.timers.due(now) {
+            let Some(t) = self.txns.get_mut(&id) else { continue };
             if t.state == TxnState::Ongoing {
-                t.fence_and_abort(due.max(now) + marker_delay);
+                t.fence_and_abort(now + marker_delay);
+                self.reindex(&id);
                 continue;
             }
             let commit = t.state == TxnState::PrepareCommit;
@@ -380,13 +403,18 @@ impl TxnCoordinator {
                 offsets,
             });
             t.complete();
+            self.reindex(&id);
         }
         out
     }
 
     /// The earliest timer (a transaction's timeout or markers), if any.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.txns.values().filter_map(TxnMetadata::next_deadline).min()
+        debug_assert!(
+            self.timers.agrees_with(self.txns.iter().map(|(id, t)| (id, t.next_deadline()))),
+            "the timer index is behind a transactional id's change"
+        );
+        self.timers.first()
     }
 
     /// The state of `transactional_id`'s transaction, `None` if unknown.

@@ -165,6 +165,8 @@ fn timeout_aborts_with_an_epoch_bump() {
     assert!(c.on_timeout(ms(1_100)).is_empty());
     assert_eq!(c.state("t"), Some(TxnState::PrepareAbort));
     assert_eq!(c.producer("t"), Some((1000, 1)));
+    // The next timer is the abort's markers.
+    assert_eq!(c.next_deadline(), Some(ms(1_105)));
     let m = c.on_timeout(ms(1_105));
     assert_eq!((m[0].result, m[0].producer_epoch, m[0].partitions.len()), (TransactionResult::Abort, 1, 2));
     // The timed-out producer's commit is fenced.
@@ -179,6 +181,7 @@ fn a_request_after_the_timeout_sees_it_first() {
     // No timer pass ran: the EndTxn itself finds the transaction timed out.
     assert_eq!(c.end_txn(ms(1_000), &who("t", 1000, 0, FENCED), true), FENCED);
     assert_eq!(c.state("t"), Some(TxnState::PrepareAbort));
+    assert_eq!(c.next_deadline(), Some(ms(1_005)));
 }
 
 #[test]
@@ -269,4 +272,107 @@ fn limits_bound_what_clients_make_the_coordinator_hold() {
     assert_eq!(c.init_producer_id(ms(10), "c", 60_000, None, FENCED, &mut alloc), Ok((1002, 0)));
     assert_eq!(c.state("b"), None);
     assert_eq!(c.check_produce(1001, 0, &tp("x", 0)), ErrorCode::INVALID_TXN_STATE);
+}
+
+/// A KIP-360 InitProducerId of "t" (timeout 1 s) at `at` ms naming `producer`, fenced with
+/// PRODUCER_FENCED.
+fn init_as(
+    c: &mut TxnCoordinator,
+    alloc: &mut dyn FnMut() -> Option<i64>,
+    at: u64,
+    producer: Granted,
+) -> Result<Granted, ErrorCode> {
+    c.init_producer_id(ms(at), "t", 1_000, Some(producer), FENCED, alloc)
+}
+
+/// A coordinator where "t"'s producer 1000 bumped its epoch from 0 to 1 with a KIP-360
+/// InitProducerId (epoch 0 is the last epoch), and its producer id allocator.
+fn after_a_bump() -> (TxnCoordinator, impl FnMut() -> Option<i64>) {
+    let (mut c, mut alloc) = (coordinator(), ids());
+    assert_eq!(c.init_producer_id(ms(0), "t", 1_000, None, FENCED, &mut alloc), Ok((1000, 0)));
+    assert_eq!(init_as(&mut c, &mut alloc, 1, (1000, 0)), Ok((1000, 1)));
+    (c, alloc)
+}
+
+#[test]
+fn a_retried_epoch_bump_gets_the_same_answer() {
+    // A KIP-360 bump from epoch 0 whose answer is lost: the producer retries with epoch 0.
+    let (mut c, mut alloc) = after_a_bump();
+    assert_eq!(init_as(&mut c, &mut alloc, 2, (1000, 0)), Ok((1000, 1)));
+    assert_eq!(init_as(&mut c, &mut alloc, 3, (1000, 0)), Ok((1000, 1)));
+    assert_eq!(c.producer("t"), Some((1000, 1)));
+    // A transaction in between keeps it a retry (Kafka v1 keeps `lastProducerEpoch` through
+    // AddPartitions, EndTxn and the markers).
+    assert_eq!(c.add_partitions(ms(4), &who("t", 1000, 1, FENCED), &[tp("a", 0)]), ErrorCode::NONE);
+    assert_eq!(c.end_txn(ms(4), &who("t", 1000, 1, FENCED), true), ErrorCode::NONE);
+    assert_eq!(c.on_timeout(ms(9)).len(), 1);
+    assert_eq!(init_as(&mut c, &mut alloc, 10, (1000, 0)), Ok((1000, 1)));
+    // The next bump makes epoch 1 the last one: epoch 0 is now older than the last, fenced.
+    assert_eq!(init_as(&mut c, &mut alloc, 11, (1000, 1)), Ok((1000, 2)));
+    assert_eq!(init_as(&mut c, &mut alloc, 12, (1000, 0)), Err(FENCED));
+    let v3 = ErrorCode::INVALID_PRODUCER_EPOCH;
+    assert_eq!(c.init_producer_id(ms(12), "t", 60_000, Some((1000, 0)), v3, &mut alloc), Err(v3));
+    assert_eq!(init_as(&mut c, &mut alloc, 13, (1000, 1)), Ok((1000, 2)));
+    assert_eq!(c.producer("t"), Some((1000, 2)));
+    // An epoch above the current one was never granted.
+    assert_eq!(init_as(&mut c, &mut alloc, 14, (1000, 3)), Err(FENCED));
+    assert_eq!(c.producer("t"), Some((1000, 2)));
+}
+
+#[test]
+fn a_new_producer_or_a_fence_ends_the_retry() {
+    let (mut c, mut alloc) = after_a_bump();
+    // Another producer of the same transactional id (no id and epoch): epoch 0 is no retry now.
+    assert_eq!(c.init_producer_id(ms(2), "t", 1_000, None, FENCED, &mut alloc), Ok((1000, 2)));
+    assert_eq!(init_as(&mut c, &mut alloc, 3, (1000, 0)), Err(FENCED));
+    assert_eq!(init_as(&mut c, &mut alloc, 3, (1000, 1)), Err(FENCED));
+    // A bump, then a timeout's fencing abort: the bump's retry is fenced after it.
+    assert_eq!(init_as(&mut c, &mut alloc, 4, (1000, 2)), Ok((1000, 3)));
+    assert_eq!(c.add_partitions(ms(5), &who("t", 1000, 3, FENCED), &[tp("a", 0)]), ErrorCode::NONE);
+    c.on_timeout(ms(1_005));
+    assert_eq!(c.producer("t"), Some((1000, 4)));
+    c.on_timeout(ms(1_010));
+    assert_eq!(c.state("t"), Some(TxnState::CompleteAbort));
+    assert_eq!(init_as(&mut c, &mut alloc, 1_011, (1000, 2)), Err(FENCED));
+    // The fenced producer bumps from the fencing epoch, as librdkafka does after a fence.
+    assert_eq!(init_as(&mut c, &mut alloc, 1_012, (1000, 4)), Ok((1000, 5)));
+}
+
+#[test]
+fn a_retried_bump_that_gave_a_new_producer_id_gets_it_again() {
+    let (mut c, mut alloc) = (coordinator(), ids());
+    c.init_producer_id(ms(0), "t", 60_000, None, FENCED, &mut alloc).ok();
+    let last = crate::proto::init_producer_id::LAST_EPOCH - 1;
+    if let Some(t) = c.txns.get_mut("t") {
+        t.producer_epoch = last;
+    }
+    // The exhausted epoch gives a new producer id; the retry of that request gets it again.
+    assert_eq!(init_as(&mut c, &mut alloc, 1, (1000, last)), Ok((1001, 0)));
+    assert_eq!(init_as(&mut c, &mut alloc, 2, (1000, last)), Ok((1001, 0)));
+    // As Kafka: the retry's own transition records the current id as the previous one, so a
+    // second retry with the old id is fenced (a retry with the new id and the old epoch is not).
+    assert_eq!(init_as(&mut c, &mut alloc, 3, (1000, last)), Err(FENCED));
+    assert_eq!(init_as(&mut c, &mut alloc, 3, (1001, last)), Ok((1001, 0)));
+    // An older epoch of the old id is fenced: only an exhausted one may name the previous id.
+    assert_eq!(init_as(&mut c, &mut alloc, 4, (1001, 0)), Ok((1001, 1)));
+    assert_eq!(init_as(&mut c, &mut alloc, 5, (1000, 5)), Err(FENCED));
+    assert_eq!(c.check_produce(1001, 1, &tp("a", 0)), ErrorCode::INVALID_TXN_STATE);
+    assert_eq!(c.producer("t"), Some((1001, 1)));
+}
+
+#[test]
+fn init_naming_any_epoch_of_the_id_aborts_an_ongoing_transaction() {
+    let (mut c, mut alloc) = after_a_bump();
+    assert_eq!(c.add_partitions(ms(2), &who("t", 1000, 1, FENCED), &[tp("a", 0)]), ErrorCode::NONE);
+    // Another producer id is fenced before the state is looked at.
+    assert_eq!(init_as(&mut c, &mut alloc, 3, (77, 1)), Err(FENCED));
+    assert_eq!(c.state("t"), Some(TxnState::Ongoing));
+    // Kafka's `prepareInitProducerIdTransit` checks the epoch only without a transaction in
+    // flight: the retry of the bump finds one and aborts it with a fencing bump.
+    assert_eq!(init_as(&mut c, &mut alloc, 3, (1000, 0)), Err(ErrorCode::CONCURRENT_TRANSACTIONS));
+    assert_eq!((c.state("t"), c.producer("t")), (Some(TxnState::PrepareAbort), Some((1000, 2))));
+    assert_eq!(init_as(&mut c, &mut alloc, 4, (1000, 0)), Err(ErrorCode::CONCURRENT_TRANSACTIONS));
+    c.on_timeout(ms(8));
+    // The fence ended the retry: once the abort is written, epoch 0 is fenced.
+    assert_eq!(init_as(&mut c, &mut alloc, 9, (1000, 0)), Err(FENCED));
 }
