@@ -185,6 +185,20 @@ impl<T> Producer<T> {
     /// partition is out of the transaction again.
     fn txn_complete(&mut self) {
         let Some(op) = self.txn.as_mut().and_then(|t| t.complete()) else { return };
+        self.txn_completed(op);
+    }
+
+    /// An answer that ends `op` arrived: the operation ends if it is the one in progress (an
+    /// answer to a request of an operation that already failed, e.g. offsets sent before the
+    /// transaction turned abortable, ends nothing: the abort that followed goes on).
+    fn txn_complete_if(&mut self, op: TransactionOp) {
+        if self.txn.as_ref().is_some_and(|t| t.op == Some(op)) {
+            self.txn_complete();
+        }
+    }
+
+    /// Reports `op`'s end.
+    fn txn_completed(&mut self, op: TransactionOp) {
         if matches!(op, TransactionOp::Commit | TransactionOp::Abort) {
             for ts in &mut self.topics {
                 for p in &mut ts.partitions {
@@ -378,9 +392,7 @@ impl<T> Producer<T> {
                     bumped: previous.is_some(),
                 };
                 self.adopt_producer_id(outcome, previous, false);
-                if self.txn.as_ref().is_some_and(|t| t.state == TransactionState::Initializing) {
-                    self.txn_complete();
-                }
+                self.txn_complete_if(TransactionOp::Init);
             }
             TxnRequest::AddPartitions => {
                 for key in added.unwrap_or_default() {
@@ -390,12 +402,10 @@ impl<T> Producer<T> {
                     self.list(key);
                 }
             }
-            TxnRequest::TxnOffsetCommit => self.txn_complete(),
-            TxnRequest::AddOffsets | TxnRequest::EndTxn(_) => {
-                if matches!(req, TxnRequest::EndTxn(true)) {
-                    self.txn_complete();
-                }
-            }
+            TxnRequest::TxnOffsetCommit => self.txn_complete_if(TransactionOp::SendOffsets),
+            TxnRequest::EndTxn(true) => self.txn_complete_if(TransactionOp::Commit),
+            // An abort goes on (a bump, then its end) in the drive step.
+            TxnRequest::AddOffsets | TxnRequest::EndTxn(false) => {}
         }
     }
 }
