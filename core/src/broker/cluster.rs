@@ -316,6 +316,15 @@ impl Cluster {
         self.topics.get(topic)?.partition(partition).map(|p| p.injected_before.as_slice())
     }
 
+    /// The offset group `group_id` has committed for `topic`/`partition` (by OffsetCommit, or
+    /// by a transaction whose commit markers are written), if any: an inspection for tests and
+    /// tools.
+    pub fn committed_offset(&self, group_id: &str, topic: &str, partition: i32) -> Option<i64> {
+        let listed = [(String::from(topic), alloc::vec![partition])];
+        let answer = self.groups.fetch_offsets(group_id, Some(&listed));
+        answer.topics.first()?.1.first().map(|f| f.offset).filter(|o| *o >= 0)
+    }
+
     /// Topic names, sorted.
     pub fn topic_names(&self) -> impl Iterator<Item = &str> + '_ {
         self.topics.keys().map(String::as_str)

@@ -488,6 +488,8 @@ fn sweep_seed(seed: u64, paths: &mut BTreeMap<&'static str, usize>) {
     let zombie_at = (seed % 3 == 0).then(|| rng.below(4) as usize);
     let mut committed: Vec<String> = Vec::new();
     let mut fenced_values: Vec<String> = Vec::new();
+    // The offsets of the last committed transaction that sent some, per partition.
+    let mut committed_offsets: BTreeMap<i32, i64> = BTreeMap::new();
     for round in 0..6usize {
         let tag = format!("s{seed}r{round}");
         w.clients[k].producer.begin_transaction().unwrap();
@@ -496,6 +498,7 @@ fn sweep_seed(seed: u64, paths: &mut BTreeMap<&'static str, usize>) {
         // `send` refuses the rest): only what was accepted counts.
         let accepted = w.send_upto(k, &tag, n);
         w.run_for(Duration::from_millis(rng.below(40)));
+        let mut offsets_sent = None;
         if rng.chance(0.3) && w.clients[k].producer.transaction_state() == Some(TransactionState::InTransaction) {
             let group = ConsumerGroupMetadata::new("g");
             let offsets = [TxnOffset { topic: TOPIC, partition: (round % 4) as i32, offset: round as i64 }];
@@ -503,6 +506,7 @@ fn sweep_seed(seed: u64, paths: &mut BTreeMap<&'static str, usize>) {
             // The transaction may turn abortable meanwhile (a record failed): then so do they.
             let r = done(&mut w, k, TransactionOp::SendOffsets);
             assert!(matches!(r, Ok(()) | Err(TransactionError::Abortable(_))), "{}: {r:?}", ctx("offsets"));
+            offsets_sent = r.is_ok().then_some(((round % 4) as i32, round as i64));
         }
         if zombie_at == Some(round) {
             // A new instance takes over; the old one goes on and must fail, writing nothing.
@@ -536,6 +540,9 @@ fn sweep_seed(seed: u64, paths: &mut BTreeMap<&'static str, usize>) {
             match result {
                 Ok(()) => {
                     committed.extend(tagged(&tag, accepted));
+                    if let Some((p, offset)) = offsets_sent {
+                        committed_offsets.insert(p, offset);
+                    }
                     *paths.entry("commits").or_default() += 1;
                 }
                 Err(TransactionError::Abortable(_)) => {
@@ -576,6 +583,11 @@ fn sweep_seed(seed: u64, paths: &mut BTreeMap<&'static str, usize>) {
                 assert!(prev < i, "{}", ctx(&format!("partition {p}: {t}-{i} after {t}-{prev}")));
             }
         }
+    }
+    // Offsets are committed with their transaction, never with an aborted one.
+    for p in 0..PARTITIONS {
+        let got = w.cluster.committed_offset("g", TOPIC, p);
+        assert_eq!(got, committed_offsets.get(&p).copied(), "{}", ctx(&format!("group g's offset of partition {p}")));
     }
     let mut expected: Vec<String> = committed;
     expected.sort();
