@@ -118,7 +118,7 @@ impl TxnCoordinator {
 
     /// InitProducerId with a transactional id (Kafka's `handleInitProducerId`):
     /// INVALID_TRANSACTION_TIMEOUT outside 1..=`max_timeout`; a new id gets a producer id from
-    /// `fresh_id` at epoch 0; a known one in Empty or Complete* gets its epoch bumped (a new
+    /// `fresh_id` at epoch 0 (whatever `producer` it names); a known one in Empty or Complete* gets its epoch bumped (a new
     /// producer id when exhausted), which fences the previous producer; an Ongoing transaction
     /// is first aborted with the epoch bumped, and that, like a Prepare state, answers
     /// CONCURRENT_TRANSACTIONS (the producer retries). With `producer` (v3+, KIP-360): another
@@ -143,10 +143,9 @@ impl TxnCoordinator {
             }
             let marker_delay = c.config.marker_delay;
             let Some(t) = c.txns.get_mut(transactional_id) else {
-                if producer.is_some() {
-                    // Kafka: a producer id and epoch for an unknown transactional id.
-                    return Err(ErrorCode::INVALID_PRODUCER_ID_MAPPING);
-                }
+                // With or without a producer id and epoch: Kafka's `isValidProducerId` accepts
+                // any for metadata it has just created (a producer recovering from
+                // UNKNOWN_PRODUCER_ID after its transactional id expired gets a fresh id).
                 if !c.make_room() {
                     return Err(ErrorCode::COORDINATOR_NOT_AVAILABLE);
                 }
