@@ -273,6 +273,8 @@ pub mod producer;
 pub mod proto;
 pub mod rand;
 pub mod sasl;
+#[cfg(test)]
+mod test_wires;
 pub mod time;
 #[cfg(feature = "tls")]
 pub mod tls;

@@ -1,24 +1,17 @@
 //! The consumer against the in-memory cluster, in virtual time: a world of one cluster, one
 //! producer and consumers, each driven by the drain rule, bytes carried whole and in order.
 
-use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 
 use super::*;
-use crate::broker::{self, BrokerAddress, BrokerInput, BrokerOutput, Cluster, ClusterConfig, FaultSpec, TopicConfig};
+use crate::broker::{BrokerAddress, Cluster, ClusterConfig, FaultSpec, TopicConfig};
 use crate::producer::{Event, Output, Producer, ProducerConfig, ProducerRecord};
+use crate::test_wires::{Moved, Wires};
 use crate::time::Duration;
-
-/// What travels: a connection opening (to a broker), bytes, a connection ending.
-#[derive(Debug)]
-enum Wire {
-    Open(i32),
-    Bytes(Vec<u8>),
-    Gone,
-}
 
 /// A consumer in the world, and what it said.
 struct Member {
@@ -28,34 +21,18 @@ struct Member {
     dead: bool,
 }
 
+/// The cluster, a producer (client 0) and consumers (clients 1..), on the shared test wires
+/// (which corrupt only what goes to consumers).
 struct World {
-    now: Instant,
-    cluster: Cluster,
+    wires: Wires,
     producer: Producer,
     delivered: usize,
     members: Vec<Member>,
-    to_cluster: VecDeque<(u64, Wire)>,
-    to_clients: VecDeque<(u64, Wire)>,
-    /// Flip a byte of a broker's answer to a consumer with this probability.
-    corrupt: f64,
-    rng: crate::rand::Rng,
-    /// Requests the consumers sent, per API key.
-    sent: BTreeMap<i16, usize>,
 }
 
 const BROKERS: i32 = 3;
 const TOPIC: &str = "t";
 const PARTITIONS: i32 = 4;
-
-/// The global connection id of client `k`'s (0: the producer) connection `c`.
-fn global(k: usize, c: ConnId) -> u64 {
-    ((k as u64) << 32) | c.0
-}
-
-/// The broker a host name (`b<id>`) names.
-fn broker_of(host: &str) -> i32 {
-    host.trim_start_matches('b').parse().unwrap()
-}
 
 impl World {
     fn new(faults: &str, producer_settings: &[(&str, &str)]) -> World {
@@ -76,18 +53,9 @@ impl World {
         for (k, v) in producer_settings {
             pc.set(k, v).unwrap();
         }
-        World {
-            now: Instant::ZERO,
-            cluster,
-            producer: Producer::new(pc, Instant::ZERO).unwrap(),
-            delivered: 0,
-            members: Vec::new(),
-            to_cluster: VecDeque::new(),
-            to_clients: VecDeque::new(),
-            corrupt: 0.0,
-            rng: crate::rand::Rng::new(seed),
-            sent: BTreeMap::new(),
-        }
+        let mut wires = Wires::new(cluster, seed);
+        wires.corrupt_from = 1;
+        World { wires, producer: Producer::new(pc, Instant::ZERO).unwrap(), delivered: 0, members: Vec::new() }
     }
 
     /// Adds a consumer of group `g` with `settings`; returns its index.
@@ -95,11 +63,12 @@ impl World {
         let mut c = ConsumerConfig::new("b0:9092,b1:9092", group).unwrap();
         c.subscribe(TOPIC);
         c.set("session.timeout.ms", "6000").unwrap().set("heartbeat.interval.ms", "1000").unwrap();
-        c.set("idem.seed", &format!("{}", self.members.len() as u64 * 1000 + self.now.as_micros() % 997)).unwrap();
+        c.set("idem.seed", &format!("{}", self.members.len() as u64 * 1000 + self.wires.now.as_micros() % 997))
+            .unwrap();
         for (k, v) in settings {
             c.set(k, v).unwrap();
         }
-        let consumer = Consumer::new(c, self.now).unwrap();
+        let consumer = Consumer::new(c, self.wires.now).unwrap();
         self.members.push(Member { consumer, events: Vec::new(), dead: false });
         self.members.len() - 1
     }
@@ -115,14 +84,14 @@ impl World {
                 headers: &[],
                 timestamp_ms: 1_700_000_000_000,
             };
-            self.producer.send(self.now, &record).unwrap();
+            self.producer.send(self.wires.now, &record).unwrap();
         }
-        self.producer.flush(self.now);
+        self.producer.flush(self.wires.now);
     }
 
     /// Drains every machine (the drain rule); returns the earliest deadline.
     fn drain(&mut self) -> Option<Instant> {
-        let mut deadline: Option<Instant> = None;
+        let mut deadline = self.wires.drain_cluster();
         let mut earliest = |t: Option<Instant>| {
             if let Some(t) = t {
                 deadline = Some(deadline.map_or(t, |d: Instant| d.min(t)));
@@ -130,13 +99,9 @@ impl World {
         };
         loop {
             match self.producer.poll_output() {
-                Output::Connect { conn, host, .. } => {
-                    self.to_cluster.push_back((global(0, conn), Wire::Open(broker_of(&host))))
-                }
-                Output::Transmit { conn, data } => {
-                    self.to_cluster.push_back((global(0, conn), Wire::Bytes(data.to_vec())))
-                }
-                Output::Close { conn } => self.to_cluster.push_back((global(0, conn), Wire::Gone)),
+                Output::Connect { conn, host, .. } => self.wires.connect(0, conn, &host),
+                Output::Transmit { conn, data } => self.wires.transmit(0, conn, &data),
+                Output::Close { conn } => self.wires.close(0, conn),
                 Output::Event(Event::Delivered { .. }) => self.delivered += 1,
                 Output::Event(e) => panic!("producer: {e:?}"),
                 Output::Diagnostic(_) => {}
@@ -152,13 +117,9 @@ impl World {
             }
             loop {
                 match m.consumer.poll_output() {
-                    ConsumerOutput::Connect { conn, host, .. } => {
-                        self.to_cluster.push_back((global(k + 1, conn), Wire::Open(broker_of(&host))));
-                    }
-                    ConsumerOutput::Transmit { conn, data } => {
-                        self.to_cluster.push_back((global(k + 1, conn), Wire::Bytes(data.to_vec())))
-                    }
-                    ConsumerOutput::Close { conn } => self.to_cluster.push_back((global(k + 1, conn), Wire::Gone)),
+                    ConsumerOutput::Connect { conn, host, .. } => self.wires.connect(k + 1, conn, &host),
+                    ConsumerOutput::Transmit { conn, data } => self.wires.transmit(k + 1, conn, &data),
+                    ConsumerOutput::Close { conn } => self.wires.close(k + 1, conn),
                     ConsumerOutput::Event(e) => m.events.push(e),
                     ConsumerOutput::Timeout(t) => {
                         earliest(t);
@@ -167,82 +128,53 @@ impl World {
                 }
             }
         }
-        loop {
-            match self.cluster.poll_output() {
-                BrokerOutput::Transmit { conn, data } => self.to_clients.push_back((conn.0, Wire::Bytes(data))),
-                BrokerOutput::Close { conn } => self.to_clients.push_back((conn.0, Wire::Gone)),
-                BrokerOutput::Timeout(t) => {
-                    earliest(t);
-                    break;
-                }
-                _ => {}
-            }
-        }
         deadline
+    }
+
+    /// Feeds `input` to client `k` (0: the producer), unless it is a dead consumer.
+    fn deliver(&mut self, k: usize, input: Input<'_>) {
+        if k == 0 {
+            self.producer.handle_input(input);
+        } else if let Some(m) = self.members.get_mut(k - 1).filter(|m| !m.dead) {
+            m.consumer.handle_input(input);
+        }
     }
 
     /// One fact in: the next thing on the wire, or else time moves to the earliest deadline.
     /// False if nothing is left to happen.
     fn step(&mut self) -> bool {
         let deadline = self.drain();
-        if let Some((id, wire)) = self.to_cluster.pop_front() {
-            let now = self.now;
-            let conn = broker::ConnId(id);
-            match wire {
-                Wire::Open(b) => {
-                    self.cluster.handle_input(BrokerInput::Accepted { now, conn, broker_id: b });
-                    self.to_clients.push_back((id, Wire::Open(b)));
+        match self.wires.step() {
+            Moved::ToCluster => true,
+            Moved::ToClient { client, conn, wire } => {
+                let input = self.wires.input(conn, &wire);
+                self.deliver(client, input);
+                true
+            }
+            Moved::Cut { client, conn } => {
+                let now = self.wires.now;
+                self.deliver(client, Input::Disconnected { now, conn });
+                true
+            }
+            Moved::Idle => {
+                let Some(next) = deadline else { return false };
+                self.wires.advance(next);
+                let now = self.wires.now;
+                self.producer.handle_input(Input::Timeout(now));
+                for m in self.members.iter_mut().filter(|m| !m.dead) {
+                    m.consumer.handle_input(Input::Timeout(now));
                 }
-                Wire::Bytes(bytes) => {
-                    if id >> 32 > 0 && bytes.len() >= 6 {
-                        *self.sent.entry(i16::from_be_bytes([bytes[4], bytes[5]])).or_default() += 1;
-                    }
-                    self.cluster.handle_input(BrokerInput::Received { now, conn, bytes: &bytes })
-                }
-                Wire::Gone => self.cluster.handle_input(BrokerInput::Closed { now, conn }),
+                true
             }
-            return true;
         }
-        if let Some((id, wire)) = self.to_clients.pop_front() {
-            let now = self.now;
-            let (k, conn) = ((id >> 32) as usize, ConnId(id & 0xffff_ffff));
-            let mut bytes = match &wire {
-                Wire::Bytes(b) => b.clone(),
-                _ => Vec::new(),
-            };
-            if k > 0 && self.corrupt > 0.0 && !bytes.is_empty() && self.rng.chance(self.corrupt) {
-                let at = self.rng.below(bytes.len() as u64) as usize;
-                bytes[at] ^= 1 << self.rng.below(8);
-            }
-            let input = match wire {
-                Wire::Open(_) => Input::Connected { now, conn },
-                Wire::Bytes(_) => Input::Received { now, conn, bytes: &bytes },
-                Wire::Gone => Input::Disconnected { now, conn },
-            };
-            if k == 0 {
-                self.producer.handle_input(input);
-            } else if let Some(m) = self.members.get_mut(k - 1).filter(|m| !m.dead) {
-                m.consumer.handle_input(input);
-            }
-            return true;
-        }
-        let Some(next) = deadline else { return false };
-        self.now = self.now.max(next);
-        let now = self.now;
-        self.producer.handle_input(Input::Timeout(now));
-        for m in self.members.iter_mut().filter(|m| !m.dead) {
-            m.consumer.handle_input(Input::Timeout(now));
-        }
-        self.cluster.handle_input(BrokerInput::Timeout(now));
-        true
     }
 
     /// Steps until `done` holds, or panics after `within` of virtual time.
     fn run_until(&mut self, within: Duration, what: &str, done: impl Fn(&World) -> bool) {
-        let end = self.now + within;
+        let end = self.wires.now + within;
         let mut steps = 0u64;
         while !done(self) {
-            assert!(self.now <= end, "{what}: not done within {within:?}; events {:?}", self.summary());
+            assert!(self.wires.now <= end, "{what}: not done within {within:?}; events {:?}", self.summary());
             assert!(self.step(), "{what}: nothing left to happen");
             steps += 1;
             assert!(steps < 5_000_000, "{what}: too many steps");
@@ -252,8 +184,8 @@ impl World {
 
     /// Runs for `d` of virtual time.
     fn run_for(&mut self, d: Duration) {
-        let end = self.now + d;
-        while self.now < end && self.step() {}
+        let end = self.wires.now + d;
+        while self.wires.now < end && self.step() {}
         self.drain();
     }
 
@@ -308,7 +240,7 @@ impl World {
     fn log(&self) -> BTreeSet<(i32, i64)> {
         (0..PARTITIONS)
             .flat_map(|p| {
-                let end = self.cluster.partition_log(TOPIC, p).map_or(0, |l| l.log_end_offset());
+                let end = self.wires.cluster.partition_log(TOPIC, p).map_or(0, |l| l.log_end_offset());
                 (0..end).map(move |o| (p, o))
             })
             .collect()
@@ -372,7 +304,7 @@ fn one_member_reads_everything_in_order_then_commits() {
     assert_eq!(values, expected);
     assert!(matches!(&w.members[a].events[0], ConsumerEvent::Assigned { partitions, .. } if partitions.len() == 4));
     // Commit: the positions are the log ends.
-    w.members[a].consumer.commit(w.now);
+    w.members[a].consumer.commit(w.wires.now);
     w.run_until(MINUTE, "committed", |w| {
         w.members[a].events.iter().any(|e| matches!(e, ConsumerEvent::Committed { .. }))
     });
@@ -381,11 +313,11 @@ fn one_member_reads_everything_in_order_then_commits() {
         _ => None,
     });
     let ends: Vec<((String, i32), i64)> = (0..PARTITIONS)
-        .map(|p| ((TOPIC.to_string(), p), w.cluster.partition_log(TOPIC, p).unwrap().log_end_offset()))
+        .map(|p| ((TOPIC.to_string(), p), w.wires.cluster.partition_log(TOPIC, p).unwrap().log_end_offset()))
         .collect();
     assert_eq!(committed, Some(ends));
     // Close: Revoked, then Closed, and every connection closed.
-    w.members[a].consumer.close(w.now);
+    w.members[a].consumer.close(w.wires.now);
     w.run_until(MINUTE, "closed", |w| w.members[a].consumer.is_finished());
     let tail: Vec<_> = w.members[a].events.iter().rev().take(2).collect();
     assert!(matches!(tail[0], ConsumerEvent::Closed), "{tail:?}");
@@ -419,7 +351,7 @@ fn members_share_partitions_across_joins_and_leaves_exactly_once() {
     let sizes: Vec<usize> = [a, b, c].iter().map(|k| w.partitions_now(*k).len()).collect();
     assert_eq!(sizes.iter().sum::<usize>(), 4);
     // B leaves (close: commit, LeaveGroup); A and C take its partitions.
-    w.members[b].consumer.close(w.now);
+    w.members[b].consumer.close(w.wires.now);
     w.produce(40, "d");
     w.run_until(MINUTE, "b left", |w| {
         w.members[b].consumer.is_finished()
@@ -441,7 +373,7 @@ fn an_expired_member_leaves_only_records_past_its_commit_to_be_read_again() {
     });
     w.produce(40, "a");
     w.run_until(MINUTE, "read", |w| w.total_read() == 40);
-    w.members[a].consumer.commit(w.now);
+    w.members[a].consumer.commit(w.wires.now);
     w.run_until(MINUTE, "a committed", |w| {
         w.members[a].events.iter().any(|e| matches!(e, ConsumerEvent::Committed { offsets } if !offsets.is_empty()))
     });
@@ -472,7 +404,7 @@ fn a_new_consumer_resumes_from_the_committed_offsets() {
     w.produce(30, "a");
     let a = w.join("g", &[]);
     w.run_until(MINUTE, "a reads", |w| w.total_read() == 30);
-    w.members[a].consumer.close(w.now);
+    w.members[a].consumer.close(w.wires.now);
     w.run_until(MINUTE, "a closed", |w| w.members[a].consumer.is_finished());
     assert!(
         w.members[a].events.iter().any(|e| matches!(e, ConsumerEvent::Committed { offsets } if offsets.len() == 4))
@@ -510,7 +442,7 @@ fn coordinator_faults_are_retried_and_records_still_go_out_exactly_once() {
         w.total_read() == 60 && w.assigned_gen(a).is_some() && w.assigned_gen(a) == w.assigned_gen(b)
     });
     for _ in 0..5 {
-        w.members[a].consumer.commit(w.now);
+        w.members[a].consumer.commit(w.wires.now);
         w.run_for(Duration::from_secs(3));
     }
     w.run_until(Duration::from_secs(120), "commits answered", |w| {
@@ -521,7 +453,7 @@ fn coordinator_faults_are_retried_and_records_still_go_out_exactly_once() {
             .count()
             >= 5
     });
-    w.members[b].consumer.close(w.now);
+    w.members[b].consumer.close(w.wires.now);
     w.produce(30, "c");
     w.run_until(Duration::from_secs(120), "b gone", |w| {
         w.members[b].consumer.is_finished() && w.partitions_now(a).len() == 4 && w.total_read() == 90
@@ -530,8 +462,8 @@ fn coordinator_faults_are_retried_and_records_still_go_out_exactly_once() {
     w.assert_exactly_once();
     assert!(!w.members.iter().flat_map(|m| &m.events).any(|e| matches!(e, ConsumerEvent::Error(_))));
     // The faults were met: the coordinator was looked up again and again.
-    let find = w.sent.get(&ApiKey::FindCoordinator.as_i16()).copied().unwrap_or(0);
-    let stats = w.cluster.stats();
+    let find = w.wires.sent(ApiKey::FindCoordinator, |k| k > 0);
+    let stats = w.wires.cluster.stats();
     assert!(stats.coordinator_errors > 5 && stats.coordinator_moves > 5, "{stats:?}");
     assert!(find > 10, "FindCoordinator sent {find} times");
 }
@@ -610,8 +542,7 @@ fn garbage_from_a_broker_closes_the_connection_never_panics() {
 fn corrupted_answers_in_a_whole_run_never_panic() {
     for seed in 0..12u64 {
         let mut w = World::new("", &[]);
-        w.rng = crate::rand::Rng::new(seed);
-        w.corrupt = [0.01, 0.05, 0.2][seed as usize % 3];
+        w.wires.corrupt = [0.01, 0.05, 0.2][seed as usize % 3];
         w.join("g", &[]);
         w.join("g", &[]);
         w.produce(40, "a");
@@ -687,7 +618,7 @@ fn a_fatal_group_error_stops_the_consumer_and_closes_everything() {
     assert_eq!(w.members[a].consumer.poll_output(), ConsumerOutput::Timeout(None));
     // Its connections were closed: the cluster has only the producer's (none here).
     w.run_for(Duration::from_secs(1));
-    assert_eq!(w.cluster.connection_count(), 0);
+    assert_eq!(w.wires.cluster.connection_count(), 0);
 }
 
 #[test]
@@ -740,7 +671,7 @@ fn broker_restarts_move_coordinators_and_records_still_go_out_exactly_once() {
         });
         w.run_for(Duration::from_secs(8));
     }
-    w.members[a].consumer.close(w.now);
+    w.members[a].consumer.close(w.wires.now);
     w.produce(20, "last");
     w.run_until(Duration::from_secs(120), "a gone", |w| {
         w.members[a].consumer.is_finished()
@@ -750,8 +681,8 @@ fn broker_restarts_move_coordinators_and_records_still_go_out_exactly_once() {
     });
     w.assert_exactly_once();
     assert!(!w.members.iter().flat_map(|m| &m.events).any(|e| matches!(e, ConsumerEvent::Error(_))));
-    let find = w.sent.get(&ApiKey::FindCoordinator.as_i16()).copied().unwrap_or(0);
-    assert!(w.cluster.stats().restarts >= 5, "{:?}", w.cluster.stats());
+    let find = w.wires.sent(ApiKey::FindCoordinator, |k| k > 0);
+    assert!(w.wires.cluster.stats().restarts >= 5, "{:?}", w.wires.cluster.stats());
     assert!(find > 2, "FindCoordinator sent {find} times");
 }
 
@@ -797,7 +728,7 @@ fn sweep(faults: &str) {
             w.assigned_gen(c).is_some()
         });
         w.run_for(Duration::from_secs(seed % 4));
-        w.members[b].consumer.close(w.now);
+        w.members[b].consumer.close(w.wires.now);
         w.produce(20, "d");
         w.run_until(Duration::from_secs(300), &format!("seed {seed}"), |w| {
             w.delivered == 80
@@ -821,12 +752,12 @@ fn the_leader_rejoins_when_a_subscribed_topic_appears() {
     config.set("session.timeout.ms", "6000").unwrap().set("heartbeat.interval.ms", "1000").unwrap();
     config.set("allow.auto.create.topics", "false").unwrap();
     let a = w.members.len();
-    w.members.push(Member { consumer: Consumer::new(config, w.now).unwrap(), events: Vec::new(), dead: false });
+    w.members.push(Member { consumer: Consumer::new(config, w.wires.now).unwrap(), events: Vec::new(), dead: false });
     w.produce(10, "a");
     w.run_until(MINUTE, "read", |w| w.total_read() == 10);
     assert_eq!(w.partitions_now(a).len(), 4, "the missing topic is not assigned");
     // The topic appears; the leader notices on a metadata refresh and rejoins.
-    assert!(w.cluster.create_topic("late", 2).unwrap());
+    assert!(w.wires.cluster.create_topic("late", 2).unwrap());
     w.run_until(MINUTE, "reassigned", |w| w.partitions_now(a).len() == 6);
     let record = ProducerRecord {
         topic: "late",
@@ -836,8 +767,8 @@ fn the_leader_rejoins_when_a_subscribed_topic_appears() {
         headers: &[],
         timestamp_ms: 0,
     };
-    w.producer.send(w.now, &record).unwrap();
-    w.producer.flush(w.now);
+    w.producer.send(w.wires.now, &record).unwrap();
+    w.producer.flush(w.wires.now);
     let got_late = |w: &World| {
         w.members[a]
             .events
@@ -868,7 +799,7 @@ fn many_seeds_of_a_member_dying_re_read_only_past_its_last_commit() {
         let b = w.join("g", &[]);
         w.produce(30, "b");
         w.run_for(Duration::from_millis(500 + 211 * (seed % 13)));
-        w.members[a].consumer.commit(w.now);
+        w.members[a].consumer.commit(w.wires.now);
         w.run_for(Duration::from_millis(7 * (seed % 50)));
         w.produce(30, "c");
         w.run_for(Duration::from_millis(300 + 97 * (seed % 7)));

@@ -2,28 +2,21 @@
 //! time: producers driven by the drain rule, bytes carried whole and in order, and what a
 //! `read_committed` consumer would read taken from the partition logs.
 
-use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
 use super::*;
-use crate::broker::{self, BrokerAddress, BrokerInput, BrokerOutput, Cluster, ClusterConfig, FaultSpec, TopicConfig};
+use crate::broker::{BrokerAddress, BrokerInput, Cluster, ClusterConfig, FaultSpec, TopicConfig};
 use crate::producer::{ConfigError, Input, ProducerConfig, ProducerRecord, SendError};
 use crate::proto::ApiKey;
+use crate::test_wires::{Moved, Wires};
 use crate::time::Duration;
 
 const TOPIC: &str = "t";
 const PARTITIONS: i32 = 4;
-
-/// What travels: a connection opening (to a broker), bytes, a connection ending.
-#[derive(Debug)]
-enum Wire {
-    Open(i32),
-    Bytes(Vec<u8>),
-    Gone,
-}
 
 /// One producer and what it reported.
 struct Client {
@@ -38,30 +31,10 @@ struct Client {
     values: Vec<String>,
 }
 
+/// Producers and the cluster, on the shared test wires.
 struct World {
-    now: Instant,
-    cluster: Cluster,
+    wires: Wires,
     clients: Vec<Client>,
-    to_cluster: VecDeque<(u64, Wire)>,
-    to_clients: VecDeque<(u64, Wire)>,
-    /// Requests of this API key are held back (not delivered) while set.
-    hold: Option<ApiKey>,
-    held: Vec<(u64, Wire)>,
-    /// Requests delivered to the cluster, per API key.
-    sent: BTreeMap<i16, usize>,
-    /// Per step, the chance that one open connection is cut (both ends see it end, whatever
-    /// was in flight on it is lost).
-    cut: f64,
-    rng: crate::rand::Rng,
-    /// Open connections (global ids).
-    open: BTreeSet<u64>,
-    /// Connections cut so far.
-    cuts: usize,
-}
-
-/// The global connection id of client `k`'s connection `c`.
-fn global(k: usize, c: ConnId) -> u64 {
-    ((k as u64) << 32) | c.0
 }
 
 impl World {
@@ -74,41 +47,7 @@ impl World {
             seed,
             ..ClusterConfig::default()
         };
-        World {
-            now: Instant::ZERO,
-            cluster: Cluster::new(config, Instant::ZERO).unwrap(),
-            clients: Vec::new(),
-            to_cluster: VecDeque::new(),
-            to_clients: VecDeque::new(),
-            hold: None,
-            held: Vec::new(),
-            sent: BTreeMap::new(),
-            cut: 0.0,
-            rng: crate::rand::Rng::new(seed ^ 0x7f4a),
-            open: BTreeSet::new(),
-            cuts: 0,
-        }
-    }
-
-    /// Cuts one open connection at random: both ends see it end; its bytes in flight are lost.
-    fn cut_one(&mut self) {
-        let Some(&id) = self.open.iter().nth(self.rng.below(self.open.len() as u64) as usize) else { return };
-        self.open.remove(&id);
-        self.cuts += 1;
-        self.to_cluster.retain(|(c, _)| *c != id);
-        self.to_clients.retain(|(c, _)| *c != id);
-        let now = self.now;
-        self.cluster.handle_input(BrokerInput::Closed { now, conn: broker::ConnId(id) });
-        let (k, conn) = ((id >> 32) as usize, ConnId(id & 0xffff_ffff));
-        self.clients[k].producer.handle_input(Input::Disconnected { now, conn });
-    }
-
-    /// Delivers the requests held back, and holds no more.
-    fn release(&mut self) {
-        self.hold = None;
-        for h in core::mem::take(&mut self.held).into_iter().rev() {
-            self.to_cluster.push_front(h);
-        }
+        World { wires: Wires::new(Cluster::new(config, Instant::ZERO).unwrap(), seed), clients: Vec::new() }
     }
 
     /// Adds a producer with transactional id `id`; returns its index.
@@ -122,7 +61,7 @@ impl World {
         for (k, v) in settings {
             c.set(k, v).unwrap();
         }
-        let producer = Producer::new(c, self.now).unwrap();
+        let producer = Producer::new(c, self.wires.now).unwrap();
         self.clients.push(Client {
             producer,
             delivered: Vec::new(),
@@ -142,7 +81,7 @@ impl World {
     /// Sends up to `n` records tagged `tag` from client `k`, stopping at the first refusal;
     /// returns how many were accepted.
     fn send_upto(&mut self, k: usize, tag: &str, n: usize) -> usize {
-        let now = self.now;
+        let now = self.wires.now;
         let c = &mut self.clients[k];
         for i in 0..n {
             let value = format!("{tag}-{i}");
@@ -164,46 +103,28 @@ impl World {
 
     /// Drains every machine; returns the earliest deadline.
     fn drain(&mut self) -> Option<Instant> {
-        let mut deadline: Option<Instant> = None;
-        let mut earliest = |t: Option<Instant>| {
-            if let Some(t) = t {
-                deadline = Some(deadline.map_or(t, |d: Instant| d.min(t)));
-            }
-        };
+        let mut deadline = self.wires.drain_cluster();
         for (k, c) in self.clients.iter_mut().enumerate() {
             loop {
                 match c.producer.poll_output() {
-                    Output::Connect { conn, host, .. } => {
-                        let broker = host.trim_start_matches('b').parse().unwrap();
-                        self.to_cluster.push_back((global(k, conn), Wire::Open(broker)))
-                    }
-                    Output::Transmit { conn, data } => {
-                        self.to_cluster.push_back((global(k, conn), Wire::Bytes(data.to_vec())))
-                    }
-                    Output::Close { conn } => self.to_cluster.push_back((global(k, conn), Wire::Gone)),
+                    Output::Connect { conn, host, .. } => self.wires.connect(k, conn, &host),
+                    Output::Transmit { conn, data } => self.wires.transmit(k, conn, &data),
+                    Output::Close { conn } => self.wires.close(k, conn),
                     Output::Event(Event::Delivered { id, .. }) => c.delivered.push(c.values[id.0 as usize].clone()),
                     Output::Event(Event::Failed { id, error, .. }) => {
                         c.failed.push((c.values[id.0 as usize].clone(), error))
                     }
                     Output::Event(Event::Transaction { op, result }) => c.txn.push((op, result)),
                     Output::Event(Event::Fatal(e)) => c.fatal = Some(e),
-                    Output::Diagnostic(d) => std::println!("{k} {:?}: {d}", self.now),
+                    Output::Diagnostic(d) => std::println!("{k} {:?}: {d}", self.wires.now),
                     Output::Timeout(t) => {
-                        earliest(t);
+                        deadline = match (deadline, t) {
+                            (Some(a), Some(b)) => Some(a.min(b)),
+                            (a, b) => a.or(b),
+                        };
                         break;
                     }
                 }
-            }
-        }
-        loop {
-            match self.cluster.poll_output() {
-                BrokerOutput::Transmit { conn, data } => self.to_clients.push_back((conn.0, Wire::Bytes(data))),
-                BrokerOutput::Close { conn } => self.to_clients.push_back((conn.0, Wire::Gone)),
-                BrokerOutput::Timeout(t) => {
-                    earliest(t);
-                    break;
-                }
-                _ => {}
             }
         }
         deadline
@@ -216,75 +137,45 @@ impl World {
 
     /// Runs for `d` of virtual time (never past it).
     fn run_for(&mut self, d: Duration) {
-        let end = self.now + d;
+        let end = self.wires.now + d;
         while self.step_within(Some(end)) {}
-        self.now = self.now.max(end);
+        self.wires.now = self.wires.now.max(end);
     }
 
     /// One fact in, time moving at most to `limit`; false if nothing is left to happen by then.
     fn step_within(&mut self, limit: Option<Instant>) -> bool {
         let deadline = self.drain();
-        if self.cut > 0.0 && !self.open.is_empty() && self.rng.chance(self.cut) {
-            self.cut_one();
-            return true;
-        }
-        let now = self.now;
-        if let Some((id, wire)) = self.to_cluster.pop_front() {
-            let conn = broker::ConnId(id);
-            match wire {
-                Wire::Open(b) => {
-                    self.cluster.handle_input(BrokerInput::Accepted { now, conn, broker_id: b });
-                    self.to_clients.push_back((id, Wire::Open(b)));
-                    self.open.insert(id);
-                }
-                Wire::Bytes(bytes) => {
-                    let key = i16::from_be_bytes([bytes[4], bytes[5]]);
-                    if self.hold.is_some_and(|h| h.as_i16() == key) {
-                        self.held.push((id, Wire::Bytes(bytes)));
-                        return true;
-                    }
-                    *self.sent.entry(key).or_default() += 1;
-                    self.cluster.handle_input(BrokerInput::Received { now, conn, bytes: &bytes })
-                }
-                Wire::Gone => {
-                    self.open.remove(&id);
-                    self.cluster.handle_input(BrokerInput::Closed { now, conn })
+        match self.wires.step() {
+            Moved::ToCluster => {}
+            Moved::ToClient { client, conn, wire } => {
+                let input = self.wires.input(conn, &wire);
+                self.clients[client].producer.handle_input(input);
+            }
+            Moved::Cut { client, conn } => {
+                let now = self.wires.now;
+                self.clients[client].producer.handle_input(Input::Disconnected { now, conn });
+            }
+            Moved::Idle => {
+                let Some(next) = deadline.filter(|d| limit.is_none_or(|l| *d <= l)) else { return false };
+                self.wires.advance(next);
+                let now = self.wires.now;
+                for c in &mut self.clients {
+                    c.producer.handle_input(Input::Timeout(now));
                 }
             }
-            return true;
         }
-        if let Some((id, wire)) = self.to_clients.pop_front() {
-            if matches!(wire, Wire::Gone) {
-                self.open.remove(&id);
-            }
-            let (k, conn) = ((id >> 32) as usize, ConnId(id & 0xffff_ffff));
-            let input = match &wire {
-                Wire::Open(_) => Input::Connected { now, conn },
-                Wire::Bytes(b) => Input::Received { now, conn, bytes: b },
-                Wire::Gone => Input::Disconnected { now, conn },
-            };
-            self.clients[k].producer.handle_input(input);
-            return true;
-        }
-        let Some(next) = deadline.filter(|d| limit.is_none_or(|l| *d <= l)) else { return false };
-        self.now = self.now.max(next);
-        let now = self.now;
-        for c in &mut self.clients {
-            c.producer.handle_input(Input::Timeout(now));
-        }
-        self.cluster.handle_input(BrokerInput::Timeout(now));
         true
     }
 
     /// Steps until client `k` reports the end of `op`; returns its result.
     fn until_done(&mut self, k: usize, op: TransactionOp) -> Result<(), TransactionError> {
-        let end = self.now + Duration::from_secs(120);
+        let end = self.wires.now + Duration::from_secs(120);
         loop {
             self.drain();
             if let Some(i) = self.clients[k].txn.iter().position(|(o, _)| *o == op) {
                 return self.clients[k].txn.remove(i).1;
             }
-            assert!(self.now <= end, "{op}: no result within 120 s");
+            assert!(self.wires.now <= end, "{op}: no result within 120 s");
             assert!(self.step(), "{op}: nothing left to happen");
         }
     }
@@ -293,7 +184,7 @@ impl World {
     fn committed(&self) -> Vec<String> {
         let mut out = Vec::new();
         for p in 0..PARTITIONS {
-            let log = self.cluster.partition_log(TOPIC, p).unwrap();
+            let log = self.wires.cluster.partition_log(TOPIC, p).unwrap();
             for (_, v) in log.read_committed().unwrap() {
                 out.push(String::from_utf8(v.unwrap()).unwrap());
             }
@@ -318,7 +209,7 @@ fn tagged(tag: &str, n: usize) -> Vec<String> {
 fn commit_abort_commit(faults: &str, seed: u64) -> World {
     let mut w = World::new(seed, faults);
     let p = w.producer("tx", &[]);
-    w.clients[p].producer.init_transactions(w.now).unwrap();
+    w.clients[p].producer.init_transactions(w.wires.now).unwrap();
     assert_eq!(w.until_done(p, TransactionOp::Init), Ok(()));
     let mut expected = Vec::new();
     for (round, commit) in [true, false, true, true, false, true].into_iter().enumerate() {
@@ -328,11 +219,11 @@ fn commit_abort_commit(faults: &str, seed: u64) -> World {
         // Some time passes: batches go out before the end.
         w.run_for(Duration::from_millis(30));
         if commit {
-            w.clients[p].producer.commit_transaction(w.now).unwrap();
+            w.clients[p].producer.commit_transaction(w.wires.now).unwrap();
             assert_eq!(w.until_done(p, TransactionOp::Commit), Ok(()), "round {round}");
             expected.extend(tagged(&tag, 40));
         } else {
-            w.clients[p].producer.abort_transaction(w.now).unwrap();
+            w.clients[p].producer.abort_transaction(w.wires.now).unwrap();
             assert_eq!(w.until_done(p, TransactionOp::Abort), Ok(()), "round {round}");
         }
     }
@@ -345,7 +236,7 @@ fn commit_abort_commit(faults: &str, seed: u64) -> World {
         c.failed
     );
     // Markers are written a few ms after EndTxn.
-    w.cluster.handle_input(BrokerInput::Timeout(w.now + Duration::from_millis(50)));
+    w.wires.cluster.handle_input(BrokerInput::Timeout(w.wires.now + Duration::from_millis(50)));
     assert_eq!(w.committed(), sorted(expected));
     w
 }
@@ -353,7 +244,7 @@ fn commit_abort_commit(faults: &str, seed: u64) -> World {
 #[test]
 fn commits_and_aborts_are_read_committed_exactly() {
     let w = commit_abort_commit("", 1);
-    assert_eq!(w.sent.get(&ApiKey::FindCoordinator.as_i16()), Some(&1), "the coordinator found once");
+    assert_eq!(w.wires.sent(ApiKey::FindCoordinator, |_| true), 1, "the coordinator found once");
 }
 
 #[test]
@@ -364,7 +255,7 @@ fn commits_and_aborts_survive_coordinator_faults() {
             "delay=1..20ms:10%,coordinator_move=300ms,not_coordinator=5%,coordinator_loading=5%,leader_move=400ms",
             seed,
         );
-        lookups += w.sent.get(&ApiKey::FindCoordinator.as_i16()).copied().unwrap_or(0);
+        lookups += w.wires.sent(ApiKey::FindCoordinator, |_| true);
     }
     assert!(lookups > 8 * 2, "the faults moved the coordinator: {lookups} lookups");
 }
@@ -373,25 +264,25 @@ fn commits_and_aborts_survive_coordinator_faults() {
 fn a_new_producer_fences_the_old_one_which_writes_nothing_after() {
     let mut w = World::new(3, "");
     let old = w.producer("tx", &[]);
-    w.clients[old].producer.init_transactions(w.now).unwrap();
+    w.clients[old].producer.init_transactions(w.wires.now).unwrap();
     assert_eq!(w.until_done(old, TransactionOp::Init), Ok(()));
     w.clients[old].producer.begin_transaction().unwrap();
     w.send(old, "old", 10);
     w.run_for(Duration::from_millis(50));
     // The new instance takes over: its InitProducerId aborts the old open transaction.
     let new = w.producer("tx", &[]);
-    w.clients[new].producer.init_transactions(w.now).unwrap();
+    w.clients[new].producer.init_transactions(w.wires.now).unwrap();
     assert_eq!(w.until_done(new, TransactionOp::Init), Ok(()));
     // The zombie goes on: more records, then a commit, all refused.
     w.send(old, "zombie", 10);
-    w.clients[old].producer.commit_transaction(w.now).unwrap();
+    w.clients[old].producer.commit_transaction(w.wires.now).unwrap();
     let result = w.until_done(old, TransactionOp::Commit);
     assert!(matches!(result, Err(TransactionError::Fatal(_) | TransactionError::Abortable(_))), "{result:?}");
     w.clients[new].producer.begin_transaction().unwrap();
     w.send(new, "new", 10);
-    w.clients[new].producer.commit_transaction(w.now).unwrap();
+    w.clients[new].producer.commit_transaction(w.wires.now).unwrap();
     assert_eq!(w.until_done(new, TransactionOp::Commit), Ok(()));
-    w.cluster.handle_input(BrokerInput::Timeout(w.now + Duration::from_millis(50)));
+    w.wires.cluster.handle_input(BrokerInput::Timeout(w.wires.now + Duration::from_millis(50)));
     assert_eq!(w.committed(), sorted(tagged("new", 10)), "nothing of the zombie is read");
 }
 
@@ -421,24 +312,24 @@ fn calls_out_of_place_are_typed_errors() {
 fn batches_are_transactional_and_wait_for_add_partitions() {
     let mut w = World::new(5, "");
     let p = w.producer("tx", &[]);
-    w.clients[p].producer.init_transactions(w.now).unwrap();
+    w.clients[p].producer.init_transactions(w.wires.now).unwrap();
     assert_eq!(w.until_done(p, TransactionOp::Init), Ok(()));
     w.clients[p].producer.begin_transaction().unwrap();
     // The coordinator's answer to AddPartitionsToTxn is slow: nothing is produced meanwhile.
-    w.hold = Some(ApiKey::AddPartitionsToTxn);
+    w.wires.hold = Some(ApiKey::AddPartitionsToTxn);
     w.send(p, "a", 20);
     w.run_for(Duration::from_millis(200));
-    assert_eq!(w.held.len(), 1, "AddPartitionsToTxn was sent");
-    assert_eq!(w.sent.get(&ApiKey::Produce.as_i16()), None, "no batch before its partition is in the transaction");
-    w.release();
-    w.clients[p].producer.commit_transaction(w.now).unwrap();
+    assert_eq!(w.wires.held.len(), 1, "AddPartitionsToTxn was sent");
+    assert_eq!(w.wires.sent(ApiKey::Produce, |_| true), 0, "no batch before its partition is in the transaction");
+    w.wires.release();
+    w.clients[p].producer.commit_transaction(w.wires.now).unwrap();
     assert_eq!(w.until_done(p, TransactionOp::Commit), Ok(()));
-    assert!(w.sent.get(&ApiKey::Produce.as_i16()).is_some_and(|n| *n > 0));
+    assert!(w.wires.sent(ApiKey::Produce, |_| true) > 0);
     // Idem's broker refuses a transactional batch for a partition not added (KIP-890's
     // verification): every record delivered means every batch waited for AddPartitionsToTxn.
     assert_eq!(sorted(w.clients[p].delivered.clone()), sorted(tagged("a", 20)));
     for part in 0..PARTITIONS {
-        for b in w.cluster.partition_log(TOPIC, part).unwrap().batches() {
+        for b in w.wires.cluster.partition_log(TOPIC, part).unwrap().batches() {
             let (batch, _) = crate::proto::record_batch::RecordBatch::decode(&b.bytes).unwrap();
             assert!(batch.header.is_transactional(), "every batch of a transactional producer is marked");
         }
@@ -472,16 +363,16 @@ fn sweep_seed(seed: u64, paths: &mut BTreeMap<&'static str, usize>) {
     let faults = SWEEP_FAULTS[(seed % SWEEP_FAULTS.len() as u64) as usize];
     let mut w = World::new(seed, faults);
     let cut = [0.0, 0.002, 0.01][(seed / 4 % 3) as usize];
-    w.cut = cut;
+    w.wires.cut = cut;
     let settings = [("request.timeout.ms", "2000"), ("delivery.timeout.ms", "60000"), ("retry.backoff.max.ms", "200")];
     let mut rng = crate::rand::Rng::new(seed);
     let ctx = |what: &str| format!("IDEM_TXN_SEED={seed} ({faults}, cut {cut}): {what}");
     let mut k = w.producer("tx", &settings);
-    w.clients[k].producer.init_transactions(w.now).unwrap();
+    w.clients[k].producer.init_transactions(w.wires.now).unwrap();
     let done = |w: &mut World, k: usize, op| {
-        let start = w.now;
+        let start = w.wires.now;
         let r = w.until_done(k, op);
-        assert!(w.now - start <= OPERATION_BOUND, "seed {seed}: {op} took {:?}", w.now - start);
+        assert!(w.wires.now - start <= OPERATION_BOUND, "seed {seed}: {op} took {:?}", w.wires.now - start);
         r
     };
     assert_eq!(done(&mut w, k, TransactionOp::Init), Ok(()), "{}", ctx("init"));
@@ -502,7 +393,7 @@ fn sweep_seed(seed: u64, paths: &mut BTreeMap<&'static str, usize>) {
         if rng.chance(0.3) && w.clients[k].producer.transaction_state() == Some(TransactionState::InTransaction) {
             let group = ConsumerGroupMetadata::new("g");
             let offsets = [TxnOffset { topic: TOPIC, partition: (round % 4) as i32, offset: round as i64 }];
-            w.clients[k].producer.send_offsets_to_transaction(w.now, &offsets, &group).unwrap();
+            w.clients[k].producer.send_offsets_to_transaction(w.wires.now, &offsets, &group).unwrap();
             // The transaction may turn abortable meanwhile (a record failed): then so do they.
             let r = done(&mut w, k, TransactionOp::SendOffsets);
             assert!(matches!(r, Ok(()) | Err(TransactionError::Abortable(_))), "{}: {r:?}", ctx("offsets"));
@@ -511,16 +402,16 @@ fn sweep_seed(seed: u64, paths: &mut BTreeMap<&'static str, usize>) {
         if zombie_at == Some(round) {
             // A new instance takes over; the old one goes on and must fail, writing nothing.
             let new = w.producer("tx", &settings);
-            w.clients[new].producer.init_transactions(w.now).unwrap();
+            w.clients[new].producer.init_transactions(w.wires.now).unwrap();
             assert_eq!(done(&mut w, new, TransactionOp::Init), Ok(()), "{}", ctx("the new instance's init"));
             w.send_upto(k, &format!("{tag}z"), 5);
-            let r = match w.clients[k].producer.commit_transaction(w.now) {
+            let r = match w.clients[k].producer.commit_transaction(w.wires.now) {
                 Ok(()) => done(&mut w, k, TransactionOp::Commit),
                 Err(e) => Err(e),
             };
             assert!(r.is_err(), "{}", ctx("the zombie's commit succeeded"));
             if matches!(r, Err(TransactionError::Abortable(_))) {
-                w.clients[k].producer.abort_transaction(w.now).unwrap();
+                w.clients[k].producer.abort_transaction(w.wires.now).unwrap();
                 let r = done(&mut w, k, TransactionOp::Abort);
                 assert!(matches!(r, Err(TransactionError::Fatal(_))), "{}: {r:?}", ctx("the zombie's abort"));
             }
@@ -532,7 +423,7 @@ fn sweep_seed(seed: u64, paths: &mut BTreeMap<&'static str, usize>) {
         }
         let commit = rng.chance(0.7);
         if commit {
-            let call = w.clients[k].producer.commit_transaction(w.now);
+            let call = w.clients[k].producer.commit_transaction(w.wires.now);
             let result = match call {
                 Ok(()) => done(&mut w, k, TransactionOp::Commit),
                 Err(e) => Err(e),
@@ -547,25 +438,24 @@ fn sweep_seed(seed: u64, paths: &mut BTreeMap<&'static str, usize>) {
                 }
                 Err(TransactionError::Abortable(_)) => {
                     *paths.entry("failed commits aborted").or_default() += 1;
-                    w.clients[k].producer.abort_transaction(w.now).unwrap();
+                    w.clients[k].producer.abort_transaction(w.wires.now).unwrap();
                     assert_eq!(done(&mut w, k, TransactionOp::Abort), Ok(()), "{}", ctx("abort after a failed commit"));
                 }
                 Err(e) => panic!("{}: {e}", ctx("commit")),
             }
         } else {
-            w.clients[k].producer.abort_transaction(w.now).unwrap();
+            w.clients[k].producer.abort_transaction(w.wires.now).unwrap();
             assert_eq!(done(&mut w, k, TransactionOp::Abort), Ok(()), "{}", ctx("abort"));
             *paths.entry("aborts").or_default() += 1;
         }
     }
-    *paths.entry("connections cut").or_default() += w.cuts;
-    *paths.entry("coordinator lookups").or_default() +=
-        w.sent.get(&ApiKey::FindCoordinator.as_i16()).copied().unwrap_or(0);
+    *paths.entry("connections cut").or_default() += w.wires.cuts;
+    *paths.entry("coordinator lookups").or_default() += w.wires.sent(ApiKey::FindCoordinator, |_| true);
     *paths.entry("epoch bumps").or_default() +=
         w.clients.iter().map(|c| c.producer.metrics().epoch_bumps as usize).sum::<usize>();
     *paths.entry("records failed").or_default() += w.clients.iter().map(|c| c.failed.len()).sum::<usize>();
     // Markers are written shortly after the last EndTxn.
-    w.cut = 0.0;
+    w.wires.cut = 0.0;
     w.run_for(Duration::from_secs(1));
     let read = w.committed_in_order();
     let mut seen = BTreeSet::new();
@@ -586,7 +476,7 @@ fn sweep_seed(seed: u64, paths: &mut BTreeMap<&'static str, usize>) {
     }
     // Offsets are committed with their transaction, never with an aborted one.
     for p in 0..PARTITIONS {
-        let got = w.cluster.committed_offset("g", TOPIC, p);
+        let got = w.wires.cluster.committed_offset("g", TOPIC, p);
         assert_eq!(got, committed_offsets.get(&p).copied(), "{}", ctx(&format!("group g's offset of partition {p}")));
     }
     let mut expected: Vec<String> = committed;
@@ -600,7 +490,7 @@ impl World {
     fn committed_in_order(&self) -> Vec<(i32, Vec<String>)> {
         (0..PARTITIONS)
             .map(|p| {
-                let log = self.cluster.partition_log(TOPIC, p).unwrap();
+                let log = self.wires.cluster.partition_log(TOPIC, p).unwrap();
                 let values =
                     log.read_committed().unwrap().into_iter().map(|(_, v)| String::from_utf8(v.unwrap()).unwrap());
                 (p, values.collect())
