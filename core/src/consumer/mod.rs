@@ -552,6 +552,18 @@ impl Consumer {
         self.member.generation
     }
 
+    /// The member's place in its group now, for a transactional producer's
+    /// `send_offsets_to_transaction` (KIP-447: the group coordinator refuses the offsets of a
+    /// member no longer in this generation, so a zombie's processing never commits).
+    pub fn group_metadata(&self) -> crate::producer::ConsumerGroupMetadata {
+        crate::producer::ConsumerGroupMetadata {
+            group_id: self.config.group_id.clone(),
+            generation_id: self.member.generation,
+            member_id: self.member.id.clone(),
+            group_instance_id: self.config.group_instance_id.clone(),
+        }
+    }
+
     /// The partitions assigned now and each one's position (the offset of the next record to
     /// hand out; `None` while it is being looked up).
     pub fn assignment(&self) -> Vec<((String, i32), Option<i64>)> {

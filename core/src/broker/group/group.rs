@@ -747,6 +747,27 @@ impl<T> Group<T> {
         ErrorCode::NONE
     }
 
+    /// TxnOffsetCommit's member check (v3+, KIP-447; Kafka's `validateOffsetCommit` with
+    /// `isTransactional`): a commit naming a generation, member or instance must come from a
+    /// current member of the current generation (FENCED_INSTANCE_ID, UNKNOWN_MEMBER_ID,
+    /// ILLEGAL_GENERATION otherwise), so that a zombie consumer's offsets never commit; one
+    /// naming none is accepted whatever the group's state (a transaction may commit offsets of
+    /// a group it only stores offsets in). No REBALANCE_IN_PROGRESS, unlike OffsetCommit.
+    pub(crate) fn validate_txn_offset_commit(
+        &self,
+        generation_id: i32,
+        member_id: &str,
+        group_instance_id: Option<&str>,
+    ) -> ErrorCode {
+        if self.state == GroupState::Dead {
+            return ErrorCode::COORDINATOR_NOT_AVAILABLE;
+        }
+        if generation_id < 0 && member_id.is_empty() && group_instance_id.is_none() {
+            return ErrorCode::NONE;
+        }
+        self.member_of_generation(member_id, group_instance_id, generation_id).err().unwrap_or(ErrorCode::NONE)
+    }
+
     // ---------------------------------------------------------------- timers
 
     /// Runs the timers due at `now`: pending members and sessions expire, the initial delay

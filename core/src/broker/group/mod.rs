@@ -234,6 +234,25 @@ impl<T> GroupCoordinator<T> {
         .unwrap_or_else(|| all(ErrorCode::COORDINATOR_NOT_AVAILABLE))
     }
 
+    /// TxnOffsetCommit's member check of `group_id` (see `Group::validate_txn_offset_commit`):
+    /// a group that does not exist has no member, so a commit naming one is
+    /// UNKNOWN_MEMBER_ID (Kafka creates the group Empty, then finds no such member).
+    pub(crate) fn validate_txn_offset_commit(
+        &mut self,
+        now: Instant,
+        group_id: &str,
+        generation_id: i32,
+        member_id: &str,
+        group_instance_id: Option<&str>,
+    ) -> ErrorCode {
+        self.run_timers(group_id, now);
+        match self.groups.get(group_id) {
+            Some(g) => g.validate_txn_offset_commit(generation_id, member_id, group_instance_id),
+            None if generation_id < 0 && member_id.is_empty() && group_instance_id.is_none() => ErrorCode::NONE,
+            None => ErrorCode::UNKNOWN_MEMBER_ID,
+        }
+    }
+
     /// OffsetFetch: the `topics` listed (every committed partition when `None`); -1 for a
     /// partition (or a whole group) without commits.
     pub(crate) fn fetch_offsets(&self, group_id: &str, topics: Option<&[(String, Vec<i32>)]>) -> OffsetFetchAnswer {

@@ -993,3 +993,21 @@ fn random_operations_keep_the_invariants() {
     }
     assert!(stable_multi > 50 && max_generation > 10, "{stable_multi} {max_generation}");
 }
+
+#[test]
+fn transactional_offsets_come_from_a_current_member_or_from_outside_the_group() {
+    let mut h = H::new();
+    let check =
+        |h: &mut H, generation: i32, member: &str| h.c.validate_txn_offset_commit(h.now, "g", generation, member, None);
+    // No group: without member fields anything goes (a transaction storing offsets), with
+    // them there is no such member.
+    assert_eq!(check(&mut h, -1, ""), ErrorCode::NONE);
+    assert_eq!(check(&mut h, 1, "x"), ErrorCode::UNKNOWN_MEMBER_ID);
+    let (ids, generation) = h.stable_group(1);
+    // KIP-447: a zombie (an old generation, an unknown member) is refused ...
+    assert_eq!(check(&mut h, generation - 1, &ids[0]), ErrorCode::ILLEGAL_GENERATION);
+    assert_eq!(check(&mut h, generation, "intruder"), ErrorCode::UNKNOWN_MEMBER_ID);
+    assert_eq!(check(&mut h, generation, &ids[0]), ErrorCode::NONE);
+    // ... but, unlike OffsetCommit, a commit without member fields is not, members or not.
+    assert_eq!(check(&mut h, -1, ""), ErrorCode::NONE);
+}

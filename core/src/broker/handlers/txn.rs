@@ -159,7 +159,12 @@ impl Cluster {
         r: &mut Reader<'_>,
     ) -> Result<Reply, String> {
         let req = TxnOffsetCommitRequest::decode(r, v).map_err(malformed(ApiKey::TxnOffsetCommit, v))?;
-        let gate = self.coordinator_gate(broker_id, req.group_id);
+        let mut gate = self.coordinator_gate(broker_id, req.group_id);
+        if gate == ErrorCode::NONE {
+            // The member fields are -1 / empty below v3: no member check then.
+            let (generation, member, instance) = (req.generation_id, req.member_id, req.group_instance_id);
+            gate = self.groups.validate_txn_offset_commit(self.now, req.group_id, generation, member, instance);
+        }
         let max_metadata = self.groups.max_offset_metadata();
         let who = caller(ApiKey::TxnOffsetCommit, v, req.transactional_id, req.producer_id, req.producer_epoch);
         let mut answer: Vec<(String, Vec<(i32, ErrorCode)>)> = Vec::with_capacity(req.topics.len());
