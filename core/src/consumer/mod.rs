@@ -165,7 +165,7 @@ use alloc::vec::Vec;
 
 use bytes::Bytes;
 
-pub use config::{ConsumerConfig, OffsetReset};
+pub use config::{ConsumerConfig, IsolationLevel, OffsetReset};
 
 use crate::producer::backoff::Backoff;
 use crate::producer::conn::{Conns, Kind};
