@@ -339,7 +339,9 @@ impl Consumer {
             }
         }
         // read_committed: `latest` is the last stable offset (the Java client's
-        // `OffsetFetcher` sends its isolation level).
+        // `OffsetFetcher` sends its isolation level). ListOffsets v1 cannot carry it: a broker
+        // that old is refused (UnsupportedBroker), as the Java client's
+        // `ListOffsetsRequest.Builder.forConsumer` asks v2 at least for READ_COMMITTED.
         let req =
             ListOffsetsRequest { isolation_level: self.config.isolation_level.wire(), topics, ..Default::default() };
         let kind = Req::ListOffsets(self.epoch, parts.clone());
@@ -631,6 +633,7 @@ mod tests {
         Bytes::from(data)
     }
 
+    /// The aborted transactions (producer id, first offset) of a read_committed Fetch answer.
     fn aborted(list: &[(i64, i64)]) -> Option<AbortedTransactions> {
         let list: Vec<AbortedTransaction> =
             list.iter().map(|&(producer_id, first_offset)| AbortedTransaction { producer_id, first_offset }).collect();

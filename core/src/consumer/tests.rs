@@ -945,8 +945,9 @@ fn many_seeds_of_a_member_dying_re_read_only_past_its_last_commit() {
 struct Txn {
     /// Its transactional id.
     id: &'static str,
-    /// The producer id and epoch InitProducerId gave.
+    /// The producer id InitProducerId gave.
     producer_id: i64,
+    /// The producer epoch InitProducerId gave.
     producer_epoch: i16,
     /// The next sequence number of each partition it wrote to (kept across transactions).
     sequences: BTreeMap<i32, i32>,
@@ -1082,6 +1083,10 @@ fn read_committed_hands_out_committed_records_only_and_never_a_marker() {
     assert_eq!(w.log_end(0), 12);
     let rc = w.join("rc", &[("isolation.level", "read_committed")]);
     let ru = w.join("ru", &[]);
+    // From `latest`: read_committed starts at the last stable offset, before the open
+    // transaction (ListOffsets READ_COMMITTED), read_uncommitted at the log end.
+    let rc_latest = w.join("rc-latest", &[("isolation.level", "read_committed"), ("auto.offset.reset", "latest")]);
+    let ru_latest = w.join("ru-latest", &[("auto.offset.reset", "latest")]);
     let committed = ["b1-0", "b1-1", "plain", "a2-0", "a2-1", "a2-2"];
     let everything = ["a1-0", "a1-1", "a1-2", "b1-0", "b1-1", "plain", "a2-0", "a2-1", "a2-2", "b2-0"];
     w.run_until(MINUTE, "read", |w| w.values(rc).len() >= committed.len() && w.values(ru).len() >= everything.len());
@@ -1103,12 +1108,17 @@ fn read_committed_hands_out_committed_records_only_and_never_a_marker() {
         (w.position(rc, 0), w.position(ru, 0), w.position(rc, 1), w.position(ru, 1)),
         (Some(11), Some(12), Some(2), Some(2))
     );
-    // b aborts: neither hands out anything more, both positions move past the marker.
+    assert_eq!((w.position(rc_latest, 0), w.position(ru_latest, 0)), (Some(11), Some(12)));
+    assert!(w.read(rc_latest).is_empty() && w.read(ru_latest).is_empty());
+    // b aborts: none hands out anything more, every position moves past the marker.
     w.end_txn(&mut b, false); // ABORT at 12
-    w.run_until(MINUTE, "past the marker", |w| w.position(rc, 0) == Some(13) && w.position(ru, 0) == Some(13));
+    w.run_until(MINUTE, "past the marker", |w| {
+        [rc, ru, rc_latest, ru_latest].iter().all(|&k| w.position(k, 0) == Some(13))
+    });
     w.run_for(Duration::from_secs(5));
     assert_eq!(offsets(&w, rc).len(), committed.len());
     assert_eq!(offsets(&w, ru).len(), everything.len());
+    assert!(w.read(rc_latest).is_empty() && w.read(ru_latest).is_empty(), "a marker handed out");
     // The commit is of the positions past the markers: nothing is fetched again.
     w.members[rc].consumer.commit(w.now);
     w.run_until(MINUTE, "committed", |w| {
