@@ -71,6 +71,9 @@ fn reads_every_line_once_across_runs_that_resume_from_the_groups_commits() {
     }
     // Another group reads everything again.
     assert_eq!(printed(&consume(&bootstrap, "other", "lines", &["-c", "900"])).len(), 900);
+    // isolation.level=read_committed through -X: no transaction here, so every line again.
+    let committed = ["-c", "900", "-X", "isolation.level=read_committed"];
+    assert_eq!(printed(&consume(&bootstrap, "committed", "lines", &committed)).len(), 900);
 }
 
 #[test]
@@ -80,4 +83,7 @@ fn bad_settings_exit_2_naming_them() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("security.protocol"), "{out:?}");
     let out = consume("127.0.0.1:9", "g", "t", &["-X", "no.such.setting=1"]);
     assert_eq!(out.status.code(), Some(2));
+    let out = consume("127.0.0.1:9", "g", "t", &["-X", "isolation.level=read_most"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("isolation.level"), "{out:?}");
 }

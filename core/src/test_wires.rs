@@ -56,7 +56,7 @@ pub(crate) struct Wires {
 }
 
 /// The global id of client `k`'s connection `c`.
-fn global(k: usize, c: ConnId) -> u64 {
+pub(crate) fn global(k: usize, c: ConnId) -> u64 {
     ((k as u64) << 32) | c.0
 }
 

@@ -16,7 +16,9 @@ use std::time::Duration;
 use idem_core::consumer::{self as core, ConsumerOutput};
 use idem_core::producer::{ConnId, Input, Payload};
 
-pub use idem_core::consumer::{ConfigError, ConsumedRecord, ConsumerConfig, ConsumerError, ConsumerEvent, OffsetReset};
+pub use idem_core::consumer::{
+    ConfigError, ConsumedRecord, ConsumerConfig, ConsumerError, ConsumerEvent, IsolationLevel, OffsetReset,
+};
 use idem_runtime::Clock;
 
 use crate::conn::{connect, run_writer};

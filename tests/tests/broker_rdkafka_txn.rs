@@ -9,6 +9,10 @@
 //! order per partition, and no record of an aborted (or fenced, or timed-out) transaction, ever.
 //! A `read_uncommitted` consumer sees the aborted records too, so the aborts did write data.
 //!
+//! And idem's own blocking consumer (`idem_std::consumer::Consumer`) against the same peer:
+//! with `isolation.level=read_committed` it reads exactly what librdkafka committed, while
+//! librdkafka's aborted transactions interleave with committed ones in every partition.
+//!
 //! `IDEM_RDKAFKA_DEBUG=eos,protocol` prints librdkafka's log, `IDEM_BROKER_LOG=1` the cluster's.
 #![allow(clippy::unwrap_used)] // Tests may unwrap (HELPERS.md).
 
@@ -318,4 +322,100 @@ fn transactions_under_produce_faults() {
     // A record of an aborted transaction may not have been written (its delivery failed): only
     // the read_committed view is checked.
     check_committed(&bootstrap, &committed, &aborted);
+}
+
+/// What idem's blocking consumer (`idem_std::consumer::Consumer`, one member of its own group,
+/// subscribed to the topic) handed out with `isolation.level` = `isolation`: (partition, offset,
+/// record number) in the order handed out. Reads until `expected` records came, then 500 ms
+/// more to catch any record beyond. A value that is not a record number (a control record's
+/// would not be) fails the test.
+fn idem_read(bootstrap: &str, isolation: &str, expected: usize) -> Vec<(i32, i64, u64)> {
+    use idem_std::consumer::{Consumer as IdemConsumer, ConsumerConfig, ConsumerEvent};
+    let mut config = ConsumerConfig::new(bootstrap, &format!("idem-std-{isolation}")).unwrap();
+    config.subscribe(TOPIC);
+    for (k, v) in [
+        ("isolation.level", isolation),
+        ("session.timeout.ms", "6000"),
+        ("heartbeat.interval.ms", "100"),
+        ("retry.backoff.ms", "10"),
+        ("reconnect.backoff.ms", "10"),
+    ] {
+        config.set(k, v).unwrap();
+    }
+    let mut c = IdemConsumer::new(config).unwrap();
+    let mut got = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut complete_at: Option<Instant> = None;
+    while complete_at.is_none_or(|t| t.elapsed() < Duration::from_millis(500)) {
+        assert!(Instant::now() < deadline, "{isolation}: {} of {expected} records read", got.len());
+        match c.poll(Duration::from_millis(20)) {
+            Some(ConsumerEvent::Records { partition, records, .. }) => {
+                for r in records {
+                    let value = r.value.as_deref().unwrap_or_default();
+                    let n = std::str::from_utf8(value).ok().and_then(|s| s.parse::<u64>().ok());
+                    let n =
+                        n.unwrap_or_else(|| panic!("{isolation}: {partition}/{}: not a record: {value:?}", r.offset));
+                    got.push((partition, r.offset, n));
+                }
+            }
+            Some(ConsumerEvent::Error(e)) => panic!("{isolation}: {e:?}"),
+            _ => {}
+        }
+        if complete_at.is_none() && got.len() >= expected {
+            complete_at = Some(Instant::now());
+        }
+    }
+    assert!(c.close(Duration::from_secs(10)));
+    got
+}
+
+/// Checks what [`idem_read`] handed out: the record numbers are exactly `want`, each once,
+/// offsets ascending per partition, each in its partition (`n % PARTITIONS`).
+fn check_idem_view(got: &[(i32, i64, u64)], want: &BTreeSet<u64>, what: &str) {
+    let numbers: Vec<u64> = got.iter().map(|&(_, _, n)| n).collect();
+    let unique: BTreeSet<u64> = numbers.iter().copied().collect();
+    assert_eq!(unique.len(), numbers.len(), "{what}: a record handed out twice");
+    assert_eq!(&unique, want, "{what}: records handed out");
+    for p in 0..PARTITIONS {
+        let offsets: Vec<i64> = got.iter().filter(|r| r.0 == p).map(|r| r.1).collect();
+        assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{what}: partition {p} out of order: {offsets:?}");
+    }
+    assert!(got.iter().all(|&(p, _, n)| n % PARTITIONS as u64 == p as u64), "{what}: a record in another partition");
+}
+
+/// Two librdkafka transactional producers whose transactions overlap in every partition (one
+/// aborts every other transaction, the other every third): idem's blocking consumer with
+/// `isolation.level=read_committed` hands out exactly the committed records, once each, no
+/// aborted record and no marker; with `read_uncommitted`, every record written and no marker.
+#[test]
+fn idem_consumer_read_committed_reads_exactly_the_committed_records() {
+    let (cluster, bootstrap) = start("", 7);
+    let d = Arc::new(Deliveries::default());
+    let a = initialized(&bootstrap, "idem-rc-a", &d, &[]);
+    let b = initialized(&bootstrap, "idem-rc-b", &d, &[]);
+    let (mut committed, mut aborted) = (BTreeSet::new(), BTreeSet::new());
+    let per_txn = 9;
+    for k in 0..8u64 {
+        a.begin_transaction().unwrap();
+        b.begin_transaction().unwrap();
+        let base = k * 2 * per_txn;
+        let (ra, rb): (Vec<u64>, Vec<u64>) =
+            ((base..base + per_txn).collect(), (base + per_txn..base + 2 * per_txn).collect());
+        // Interleaved in each partition, and in the log before either transaction ends.
+        let sent = ra.iter().zip(&rb).all(|(&x, &y)| txn_send(&a, x) && txn_send(&b, y));
+        assert!(sent && a.flush(T).is_ok() && b.flush(T).is_ok(), "transaction {k} not written");
+        let a_done = if k % 2 == 0 { abort(&a) } else { commit(&a) };
+        let b_done = if k % 3 == 2 { abort(&b) } else { commit(&b) };
+        for (done, records) in [(a_done, ra), (b_done, rb)] {
+            if done { committed.extend(records) } else { aborted.extend(records) }
+        }
+    }
+    assert_eq!((committed.len(), aborted.len()), (6 * 9 + 4 * 9, 2 * 9 + 4 * 9));
+    let got = idem_read(&bootstrap, "read_committed", committed.len());
+    check_idem_view(&got, &committed, "read_committed");
+    let got = idem_read(&bootstrap, "read_uncommitted", committed.len() + aborted.len());
+    check_idem_view(&got, &committed.union(&aborted).copied().collect(), "read_uncommitted");
+    // The markers were there to skip: one per partition of each transaction.
+    assert_eq!(markers(&cluster), (10 * 3, 6 * 3));
+    assert!(d.failed.lock().unwrap().is_empty());
 }

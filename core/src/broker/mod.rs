@@ -37,4 +37,4 @@ mod fuzz_tests;
 #[cfg(all(test, feature = "sasl"))]
 mod sasl_tests;
 #[cfg(test)]
-mod test_util;
+pub(crate) mod test_util;

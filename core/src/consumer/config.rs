@@ -20,6 +20,34 @@ pub enum OffsetReset {
     Latest,
 }
 
+/// `isolation.level` (KIP-98): which records of transactional producers a Fetch returns and
+/// the consumer hands out. Either way the control batches (the COMMIT and ABORT markers) are
+/// never handed out, only stepped over.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IsolationLevel {
+    /// `read_uncommitted` (the default, as the Java client's): every data record, of committed,
+    /// aborted and still open transactions alike, up to the high watermark.
+    #[default]
+    ReadUncommitted,
+    /// `read_committed`: Fetch asks for `READ_COMMITTED`, so the broker answers up to the last
+    /// stable offset and lists the aborted transactions; the records of aborted transactions
+    /// are skipped (the Java client's `CompletedFetch`). ListOffsets for `latest` asks for the
+    /// last stable offset as well.
+    ReadCommitted,
+}
+
+impl IsolationLevel {
+    /// The `isolation_level` of a Fetch or ListOffsets request for this level
+    /// ([`READ_UNCOMMITTED`](crate::proto::fetch::READ_UNCOMMITTED) or
+    /// [`READ_COMMITTED`](crate::proto::fetch::READ_COMMITTED)).
+    pub const fn wire(self) -> i8 {
+        match self {
+            IsolationLevel::ReadUncommitted => crate::proto::fetch::READ_UNCOMMITTED,
+            IsolationLevel::ReadCommitted => crate::proto::fetch::READ_COMMITTED,
+        }
+    }
+}
+
 /// The consumer's configuration. [`ConsumerConfig::new`] gives Kafka's defaults (except
 /// `auto.offset.reset`, `earliest` here); [`ConsumerConfig::set`] changes one setting by its
 /// Kafka name; [`Consumer::new`](super::Consumer::new) validates the whole.
@@ -44,6 +72,8 @@ pub struct ConsumerConfig {
     pub max_poll_interval: Duration,
     /// `auto.offset.reset` (default `earliest`).
     pub auto_offset_reset: OffsetReset,
+    /// `isolation.level` (default `read_uncommitted`, as the Java client's).
+    pub isolation_level: IsolationLevel,
     /// `enable.auto.commit` (default **false** here; the Java client's default is true): with
     /// true, the positions handed out are committed every `auto.commit.interval.ms` as by
     /// [`Consumer::commit`](super::Consumer::commit).
@@ -93,7 +123,6 @@ const FIXED: &[(&str, &[&str], &str)] = &[
         &["range", "org.apache.kafka.clients.consumer.RangeAssignor"],
         "the consumer assigns with the range assignor only (eager rebalancing)",
     ),
-    ("isolation.level", &["read_uncommitted"], "the consumer reads uncommitted only (no transactions)"),
     ("group.protocol", &["classic"], "the consumer speaks the classic group protocol only (not KIP-848's)"),
 ];
 
@@ -109,6 +138,7 @@ impl ConsumerConfig {
             heartbeat_interval: Duration::from_secs(3),
             max_poll_interval: Duration::from_secs(300),
             auto_offset_reset: OffsetReset::Earliest,
+            isolation_level: IsolationLevel::ReadUncommitted,
             enable_auto_commit: false,
             auto_commit_interval: Duration::from_secs(5),
             fetch_min_bytes: 1,
@@ -189,6 +219,19 @@ impl ConsumerConfig {
                     }
                 }
             }
+            "isolation.level" => {
+                self.isolation_level = match value.trim() {
+                    "read_uncommitted" => IsolationLevel::ReadUncommitted,
+                    "read_committed" => IsolationLevel::ReadCommitted,
+                    _ => {
+                        return Err(ConfigError::InvalidValue {
+                            key: key.to_string(),
+                            value: value.to_string(),
+                            expected: "read_uncommitted or read_committed",
+                        });
+                    }
+                }
+            }
             "enable.auto.commit" => self.enable_auto_commit = parse_bool(key, value)?,
             "auto.commit.interval.ms" => self.auto_commit_interval = parse_ms(key, value)?,
             "fetch.min.bytes" => self.fetch_min_bytes = int(key, value)?,
@@ -252,6 +295,7 @@ mod tests {
         assert_eq!(c.heartbeat_interval, Duration::from_secs(3));
         assert_eq!(c.auto_offset_reset, OffsetReset::Earliest);
         assert!(!c.enable_auto_commit);
+        assert_eq!(c.isolation_level, IsolationLevel::ReadUncommitted);
         assert_eq!(
             c.validate(),
             Err(ConfigError::Conflict("the consumer subscribes to no topic: call ConsumerConfig::subscribe"))
@@ -267,6 +311,10 @@ mod tests {
         ));
         assert!(matches!(c.set("partition.assignment.strategy", "roundrobin"), Err(ConfigError::NotSupported { .. })));
         assert!(matches!(c.set("nope", "1"), Err(ConfigError::UnknownKey(_))));
+        c.set("isolation.level", "read_committed").unwrap();
+        assert_eq!(c.isolation_level, IsolationLevel::ReadCommitted);
+        assert!(matches!(c.set("isolation.level", "committed"), Err(ConfigError::InvalidValue { .. })));
+        assert_eq!(c.isolation_level, IsolationLevel::ReadCommitted);
         assert!(matches!(c.set("fetch.min.bytes", "x"), Err(ConfigError::InvalidValue { .. })));
         assert!(ConsumerConfig::new("b0:9092", "").is_err());
         c.set("heartbeat.interval.ms", "45000").unwrap();

@@ -7,23 +7,31 @@
 //! A fetched partition's bytes are read batch by batch: a batch whose CRC or records do not
 //! check closes the connection (nothing of that response is handed out); a partial batch at
 //! the end (the broker cuts at the size limit) is ignored and fetched again next time; control
-//! batches are skipped; compressed batches are decompressed within
+//! batches (COMMIT/ABORT markers) are never handed out, in either isolation level, but the
+//! position moves past them; compressed batches are decompressed within
 //! `receive.message.max.bytes`; records below the position are dropped (a batch starts before
-//! it). Partition errors: OFFSET_OUT_OF_RANGE resets the position per `auto.offset.reset`;
+//! it).
+//!
+//! `isolation.level=read_committed` (KIP-98): Fetch asks for READ_COMMITTED, so the broker
+//! answers up to the last stable offset and lists the partition's aborted transactions
+//! (producer id, first offset). As the Java client's `CompletedFetch`, those are taken in
+//! first-offset order: once a batch reaches an aborted transaction's first offset, its producer
+//! is aborted, and that producer's transactional batches are skipped until its ABORT marker.
+//! Skipped batches move the position past them too, so nothing is fetched twice. Partition errors: OFFSET_OUT_OF_RANGE resets the position per `auto.offset.reset`;
 //! NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION, FENCED_LEADER_EPOCH, ... refresh the
 //! metadata and retry after `retry.backoff.ms`; TOPIC_AUTHORIZATION_FAILED and
 //! UNSUPPORTED_COMPRESSION_TYPE stop the consumer.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec;
 use alloc::vec::Vec;
 
 use bytes::Bytes;
 
-use super::config::OffsetReset;
+use super::config::{IsolationLevel, OffsetReset};
 use super::{ConsumedRecord, Consumer, ConsumerError, ConsumerEvent, PartPhase, Phase, Req};
 use crate::producer::ConnId;
-use crate::proto::fetch::{FetchPartition, FetchRequest, FetchResponse, FetchTopic};
+use crate::proto::fetch::{AbortedTransaction, FetchPartition, FetchRequest, FetchResponse, FetchTopic};
 use crate::proto::list_offsets::{
     EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, ListOffsetsPartition, ListOffsetsRequest, ListOffsetsResponse,
     ListOffsetsTopic,
@@ -31,7 +39,8 @@ use crate::proto::list_offsets::{
 use crate::proto::offset_fetch::{
     OffsetFetchRequest, OffsetFetchRequestGroup, OffsetFetchRequestTopic, OffsetFetchResponse,
 };
-use crate::proto::record_batch::{Compression, RecordBatch};
+use crate::proto::record_batch::control::{EndTransactionMarker, TransactionResult};
+use crate::proto::record_batch::{Compression, ProducerStamp, RecordBatch};
 use crate::proto::{self, ApiKey, DecodeError, ErrorCode};
 
 /// What a fetched partition's bytes gave.
@@ -42,8 +51,63 @@ enum Decoded {
     Corrupt,
 }
 
+/// The aborted transactions of one fetched partition, as a `read_committed` consumer steps
+/// through its batches (the Java client's `CompletedFetch`: `abortedTransactions`, a priority
+/// queue by first offset, and `abortedProducerIds`). Whatever the broker lists (producers that
+/// never wrote, any order, repeats) only decides which batches are skipped.
+struct AbortedTransactions {
+    /// The transactions not reached yet, by first offset, the next one last (popped first).
+    pending: Vec<AbortedTransaction>,
+    /// Producers whose aborted transaction has been reached and whose ABORT marker has not.
+    producers: BTreeSet<i64>,
+}
+
+impl AbortedTransactions {
+    /// The transactions of a Fetch answer (`None`, a null array, is none).
+    fn new(listed: Option<&[AbortedTransaction]>) -> AbortedTransactions {
+        let mut pending = listed.unwrap_or_default().to_vec();
+        pending.sort_unstable_by_key(|t| core::cmp::Reverse(t.first_offset));
+        AbortedTransactions { pending, producers: BTreeSet::new() }
+    }
+
+    /// Whether `batch`, the next one of the partition, belongs to an aborted transaction and is
+    /// to be skipped. As `CompletedFetch.nextFetchedRecord`: only batches with a producer id
+    /// count; the transactions beginning at or before the batch's last offset abort their
+    /// producers; a control batch whose marker is ABORT ends its producer's aborted
+    /// transaction (and is itself stepped over as every control batch is); a transactional
+    /// batch of an aborted producer is skipped. A control batch whose marker does not read
+    /// (Kafka writes none such) is an error.
+    fn skips(&mut self, batch: &RecordBatch<'_>) -> Result<bool, DecodeError> {
+        let header = &batch.header;
+        if header.producer_id <= ProducerStamp::NONE.producer_id {
+            return Ok(false);
+        }
+        let last = header.last_offset();
+        while let Some(t) = self.pending.last().filter(|t| t.first_offset <= last) {
+            self.producers.insert(t.producer_id);
+            self.pending.pop();
+        }
+        if header.is_control() {
+            let marker = EndTransactionMarker::from_batch(batch)?;
+            if marker.is_some_and(|m| m.result == TransactionResult::Abort) {
+                self.producers.remove(&header.producer_id);
+            }
+            return Ok(false);
+        }
+        Ok(header.is_transactional() && self.producers.contains(&header.producer_id))
+    }
+}
+
 /// Reads the record batches of one partition from `position` on; `frame` holds `data`.
-fn decode_records(frame: &Bytes, data: &[u8], position: i64, limit: usize) -> Decoded {
+/// `aborted` is `Some` (the transactions the broker listed) in `read_committed`, whose
+/// batches it skips; `None` in `read_uncommitted`. Control batches are never handed out.
+fn decode_records(
+    frame: &Bytes,
+    data: &[u8],
+    position: i64,
+    limit: usize,
+    mut aborted: Option<AbortedTransactions>,
+) -> Decoded {
     let mut out = Vec::new();
     let mut next = position;
     let mut rest = data;
@@ -57,10 +121,19 @@ fn decode_records(frame: &Bytes, data: &[u8], position: i64, limit: usize) -> De
         rest = rest.get(len..).unwrap_or_default();
         let header = batch.header;
         let last = header.last_offset();
+        // Every batch goes through the aborted transactions, below the position or not (the
+        // Java client's order): a marker before the position still ends its transaction.
+        let skipped = match aborted.as_mut().map(|a| a.skips(&batch)) {
+            Some(Err(_)) => return Decoded::Corrupt,
+            Some(Ok(skipped)) => skipped,
+            None => false,
+        };
         if last < next {
             continue;
         }
-        if header.is_control() {
+        // Neither a marker nor an aborted batch is handed out; the position moves past both
+        // (else the same batch would be fetched again and again).
+        if header.is_control() || skipped {
             next = last.saturating_add(1);
             continue;
         }
@@ -265,7 +338,12 @@ impl Consumer {
                 None => topics.push(ListOffsetsTopic { name: &p.topic, partitions: vec![lp] }),
             }
         }
-        let req = ListOffsetsRequest { topics, ..Default::default() };
+        // read_committed: `latest` is the last stable offset (the Java client's
+        // `OffsetFetcher` sends its isolation level). ListOffsets v1 cannot carry it: a broker
+        // that old is refused (UnsupportedBroker), as the Java client's
+        // `ListOffsetsRequest.Builder.forConsumer` asks v2 at least for READ_COMMITTED.
+        let req =
+            ListOffsetsRequest { isolation_level: self.config.isolation_level.wire(), topics, ..Default::default() };
         let kind = Req::ListOffsets(self.epoch, parts.clone());
         match self.conns.request(conn, v, &req, kind, self.now, self.config.request_timeout) {
             Ok(data) => {
@@ -344,6 +422,7 @@ impl Consumer {
             max_wait_ms: self.config.fetch_max_wait.as_millis().min(i32::MAX as u64) as i32,
             min_bytes: self.config.fetch_min_bytes,
             max_bytes: self.config.fetch_max_bytes,
+            isolation_level: self.config.isolation_level.wire(),
             topics,
             ..Default::default()
         };
@@ -383,6 +462,7 @@ impl Consumer {
             return true;
         }
         let limit = self.config.receive_message_max_bytes;
+        let isolation = self.config.isolation_level;
         let mut failed = Vec::new();
         let mut refresh = false;
         let mut events = Vec::new();
@@ -399,7 +479,9 @@ impl Consumer {
             match code {
                 ErrorCode::NONE => {
                     let data = a.records.unwrap_or_default();
-                    match decode_records(frame, data, p.position, limit) {
+                    let aborted = (isolation == IsolationLevel::ReadCommitted)
+                        .then(|| AbortedTransactions::new(a.aborted_transactions.as_deref()));
+                    match decode_records(frame, data, p.position, limit, aborted) {
                         Decoded::Corrupt => return false,
                         Decoded::Records(records, next) => {
                             p.failures = 0;
@@ -442,7 +524,7 @@ impl Consumer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::record_batch::{CompressionContext, ProducerStamp, RecordBatchBuilder};
+    use crate::proto::record_batch::{ATTR_TRANSACTIONAL, CompressionContext, RecordBatchBuilder, set_base_offset};
     use alloc::format;
 
     fn batch(base: i64, n: usize, codec: Compression, control: bool) -> Vec<u8> {
@@ -477,17 +559,17 @@ mod tests {
         let whole = batch(9, 2, Compression::None, false);
         data.extend(&whole[..whole.len() - 5]); // cut at the size limit
         let frame = Bytes::from(data.clone());
-        let d = decode_records(&frame, &frame, 0, 1 << 20);
+        let d = decode_records(&frame, &frame, 0, 1 << 20, None);
         assert_eq!(values(&d), (vec![0, 1, 2, 5, 6, 7, 8], 9));
         // From inside a batch: the records before the position are dropped.
-        let d = decode_records(&frame, &frame, 6, 1 << 20);
+        let d = decode_records(&frame, &frame, 6, 1 << 20, None);
         assert_eq!(values(&d), (vec![6, 7, 8], 9));
         let Decoded::Records(r, _) = d else { unreachable!() };
         assert_eq!(r[0].value.as_deref(), Some(&b"v6"[..]));
         assert_eq!(r[0].key.as_deref(), Some(&b"k"[..]));
         assert_eq!((r[0].timestamp, r[2].timestamp), (1_001, 1_003)); // CreateTime: per record
         // Uncompressed records share the frame.
-        let d = decode_records(&frame, &frame, 0, 1 << 20);
+        let d = decode_records(&frame, &frame, 0, 1 << 20, None);
         let Decoded::Records(r, _) = d else { unreachable!() };
         let v = r[0].value.as_ref().unwrap();
         let at = v.as_ptr() as usize - frame.as_ptr() as usize;
@@ -496,7 +578,7 @@ mod tests {
         let mut bad = data.clone();
         bad[40] ^= 1;
         let bad = Bytes::from(bad);
-        assert!(matches!(decode_records(&bad, &bad, 0, 1 << 20), Decoded::Corrupt));
+        assert!(matches!(decode_records(&bad, &bad, 0, 1 << 20, None), Decoded::Corrupt));
         // LogAppendTime: every record has the batch's max timestamp.
         let mut appended = batch(0, 2, Compression::None, false);
         appended[22] |= 0x08;
@@ -504,17 +586,116 @@ mod tests {
         let crc = crate::crc32c::checksum(&appended[21..]);
         appended[17..21].copy_from_slice(&crc.to_be_bytes());
         let appended = Bytes::from(appended);
-        let Decoded::Records(r, _) = decode_records(&appended, &appended, 0, 1 << 20) else { panic!() };
+        let Decoded::Records(r, _) = decode_records(&appended, &appended, 0, 1 << 20, None) else { panic!() };
         assert_eq!(r.iter().map(|r| r.timestamp).collect::<Vec<_>>(), [99_999, 99_999]);
         // Hostile offsets: a batch at the end of the offset space, records out of order.
         let mut far = batch(i64::MAX - 3, 3, Compression::None, false);
         far.extend(batch(0, 2, Compression::None, false));
         far.extend(batch(i64::MAX - 1, 3, Compression::None, false)); // its last offset wraps
         let far = Bytes::from(far);
-        let d = decode_records(&far, &far, i64::MAX - 2, 1 << 20);
+        let d = decode_records(&far, &far, i64::MAX - 2, 1 << 20, None);
         assert_eq!(values(&d), (vec![i64::MAX - 2, i64::MAX - 1], i64::MAX));
         // A decompression beyond the limit is corrupt.
         let big = Bytes::from(batch(0, 50, Compression::Lz4, false));
-        assert!(matches!(decode_records(&big, &big, 0, 10), Decoded::Corrupt));
+        assert!(matches!(decode_records(&big, &big, 0, 10, None), Decoded::Corrupt));
+    }
+
+    /// A transactional batch of producer `pid`: `n` records from offset `base`.
+    fn txn_batch(pid: i64, base: i64, n: usize) -> Vec<u8> {
+        let mut b = RecordBatchBuilder::new(1_000);
+        for i in 0..n {
+            let v = format!("v{}", base.wrapping_add(i as i64));
+            b.append(1_000, None, Some(v.as_bytes()), &[]).unwrap();
+        }
+        let stamp = ProducerStamp { producer_id: pid, producer_epoch: 0, base_sequence: 0 };
+        let mut bytes = b.seal_flagged(stamp, ATTR_TRANSACTIONAL);
+        assert!(set_base_offset(&mut bytes, base));
+        bytes
+    }
+
+    /// The COMMIT or ABORT marker of producer `pid` at `offset`.
+    fn marker(pid: i64, offset: i64, result: TransactionResult) -> Vec<u8> {
+        EndTransactionMarker { result, coordinator_epoch: 0 }.control_batch(pid, 0, offset, 1_000)
+    }
+
+    /// Offsets 0-1: producer 7, aborted at 4; 2-3: producer 8, committed at 7; 5-6: producer 7
+    /// again, committed at 9; 8: not transactional; 10-11: producer 8, aborted at 12.
+    fn interleaved() -> Bytes {
+        let mut data = txn_batch(7, 0, 2);
+        data.extend(txn_batch(8, 2, 2));
+        data.extend(marker(7, 4, TransactionResult::Abort));
+        data.extend(txn_batch(7, 5, 2));
+        data.extend(marker(8, 7, TransactionResult::Commit));
+        data.extend(batch(8, 1, Compression::None, false));
+        data.extend(marker(7, 9, TransactionResult::Commit));
+        data.extend(txn_batch(8, 10, 2));
+        data.extend(marker(8, 12, TransactionResult::Abort));
+        Bytes::from(data)
+    }
+
+    /// The aborted transactions (producer id, first offset) of a read_committed Fetch answer.
+    fn aborted(list: &[(i64, i64)]) -> Option<AbortedTransactions> {
+        let list: Vec<AbortedTransaction> =
+            list.iter().map(|&(producer_id, first_offset)| AbortedTransaction { producer_id, first_offset }).collect();
+        Some(AbortedTransactions::new(Some(&list)))
+    }
+
+    #[test]
+    fn read_committed_skips_aborted_transactions_and_markers() {
+        let frame = interleaved();
+        let committed = (vec![2, 3, 5, 6, 8], 13);
+        let d = decode_records(&frame, &frame, 0, 1 << 20, aborted(&[(7, 0), (8, 10)]));
+        assert_eq!(values(&d), committed);
+        // read_uncommitted: every data record, still no marker; the position past the last one.
+        let d = decode_records(&frame, &frame, 0, 1 << 20, None);
+        assert_eq!(values(&d), (vec![0, 1, 2, 3, 5, 6, 8, 10, 11], 13));
+        // The list in any order, with repeats: the same.
+        let d = decode_records(&frame, &frame, 0, 1 << 20, aborted(&[(8, 10), (7, 0), (8, 10)]));
+        assert_eq!(values(&d), committed);
+        // A list naming producers that never wrote here, or no producer, changes nothing.
+        let hostile = [(99, 3), (7, 0), (-1, 0), (i64::MIN, i64::MIN), (8, 10), (5, i64::MAX)];
+        let d = decode_records(&frame, &frame, 0, 1 << 20, aborted(&hostile));
+        assert_eq!(values(&d), committed);
+        // From the middle of the aborted batch, and from a marker.
+        let d = decode_records(&frame, &frame, 1, 1 << 20, aborted(&[(7, 0), (8, 10)]));
+        assert_eq!(values(&d), (vec![2, 3, 5, 6, 8], 13));
+        let d = decode_records(&frame, &frame, 4, 1 << 20, aborted(&[(8, 10)]));
+        assert_eq!(values(&d), (vec![5, 6, 8], 13));
+        // Nothing but an aborted batch and its marker: no record, the position past both.
+        let mut tail = txn_batch(8, 10, 2);
+        tail.extend(marker(8, 12, TransactionResult::Abort));
+        let tail = Bytes::from(tail);
+        assert_eq!(values(&decode_records(&tail, &tail, 10, 1 << 20, aborted(&[(8, 10)]))), (vec![], 13));
+        // An ABORT marker ends the producer's aborted transaction: its later batches (listed
+        // as aborted from a later first offset only) are read.
+        let mut again = txn_batch(7, 0, 1);
+        again.extend(marker(7, 1, TransactionResult::Abort));
+        again.extend(txn_batch(7, 2, 1));
+        let again = Bytes::from(again);
+        assert_eq!(values(&decode_records(&again, &again, 0, 1 << 20, aborted(&[(7, 0)]))), (vec![2], 3));
+        assert_eq!(values(&decode_records(&again, &again, 0, 1 << 20, aborted(&[(7, 0), (7, 2)]))), (vec![], 3));
+    }
+
+    #[test]
+    fn a_marker_that_does_not_read_is_corrupt_in_read_committed_only() {
+        // A control batch of producer 7 whose record key is not a control record key.
+        let mut b = RecordBatchBuilder::new(1_000);
+        b.append(1_000, Some(b"x"), Some(b"y"), &[]).unwrap();
+        let stamp = ProducerStamp { producer_id: 7, producer_epoch: 0, base_sequence: -1 };
+        let bad = Bytes::from(b.seal_flagged(stamp, ATTR_TRANSACTIONAL | crate::proto::record_batch::ATTR_CONTROL));
+        assert!(matches!(decode_records(&bad, &bad, 0, 1 << 20, aborted(&[(7, 0)])), Decoded::Corrupt));
+        assert_eq!(values(&decode_records(&bad, &bad, 0, 1 << 20, None)), (vec![], 1));
+        // Any bytes after a valid batch, any list: no panic.
+        let mut rng = crate::rand::Rng::new(9);
+        let frame = interleaved();
+        for _ in 0..2000 {
+            let mut v = frame.to_vec();
+            let at = rng.below(v.len() as u64) as usize;
+            v[at] ^= 1 << rng.below(8);
+            let v = Bytes::from(v);
+            let list: Vec<(i64, i64)> =
+                (0..rng.below(4)).map(|_| (rng.below(10) as i64, rng.below(14) as i64)).collect();
+            let _ = decode_records(&v, &v, rng.below(14) as i64, 1 << 20, aborted(&list));
+        }
     }
 }

@@ -27,7 +27,10 @@
 //!   partition's records in offset order; within one assignment (from an
 //!   [`Assigned`](ConsumerEvent::Assigned) to the [`Revoked`](ConsumerEvent::Revoked) that ends
 //!   it) no offset is handed out twice and none is skipped but those the log does not hold
-//!   (control batches of transactions, compacted offsets).
+//!   (control batches of transactions, compacted offsets, and with
+//!   `isolation.level=read_committed` the batches of aborted transactions, as the Java client's
+//!   `CompletedFetch`). A control batch (COMMIT/ABORT marker) is never handed out as a record,
+//!   in either isolation level; the position moves past it.
 //! - **Commit before revocation.** When the coordinator starts a rebalance
 //!   (REBALANCE_IN_PROGRESS), the consumer stops handing out records, commits the position of
 //!   every assigned partition (the offset after the last record handed out) and waits for the
@@ -50,8 +53,8 @@
 //! topic created or grown later is assigned), as the Java client's metadata snapshot check.
 //!
 //! Not supported yet: SASL and TLS (`security.protocol` must be PLAINTEXT), other assignors and
-//! cooperative rebalancing (KIP-429), `read_committed`, fetch sessions (KIP-227: every Fetch is
-//! a full one), KIP-848's consumer protocol. `enable.auto.commit` defaults to false here.
+//! cooperative rebalancing (KIP-429), fetch sessions (KIP-227: every Fetch is a full one),
+//! KIP-848's consumer protocol. `enable.auto.commit` defaults to false here.
 //!
 //! # A run loop
 //!
@@ -165,7 +168,7 @@ use alloc::vec::Vec;
 
 use bytes::Bytes;
 
-pub use config::{ConsumerConfig, OffsetReset};
+pub use config::{ConsumerConfig, IsolationLevel, OffsetReset};
 
 use crate::producer::backoff::Backoff;
 use crate::producer::conn::{Conns, Kind};
@@ -605,7 +608,8 @@ impl Consumer {
     }
 
     /// Commits the position of every assigned partition whose position is known (the offset
-    /// after the last record handed out), asynchronously: one [`ConsumerEvent::Committed`] or
+    /// after the last batch read: the last record handed out, or a control batch or aborted
+    /// transaction stepped over after it), asynchronously: one [`ConsumerEvent::Committed`] or
     /// [`ConsumerEvent::CommitFailed`] answers it. Commits are sent one at a time, in order;
     /// retriable coordinator errors are retried. Without an assignment it answers
     /// `Committed` with no offsets at once.

@@ -8,9 +8,10 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::*;
-use crate::broker::{BrokerAddress, Cluster, ClusterConfig, FaultSpec, TopicConfig};
+use crate::broker::{BrokerAddress, BrokerInput, Cluster, ClusterConfig, FaultSpec, TopicConfig};
 use crate::producer::{Event, Output, Producer, ProducerConfig, ProducerRecord};
-use crate::test_wires::{Moved, Wires};
+use crate::proto::record_batch::ProducerStamp;
+use crate::test_wires::{Moved, Wire, Wires, global};
 use crate::time::Duration;
 
 /// A consumer in the world, and what it said.
@@ -28,7 +29,15 @@ struct World {
     producer: Producer,
     delivered: usize,
     members: Vec<Member>,
+    /// The brokers the test's own connections ([`RAW`], see [`World::request`]) are open to.
+    raw_open: BTreeSet<i32>,
+    /// What the brokers answered on the test's own connections, not yet taken.
+    raw: Vec<u8>,
 }
+
+/// The client index of the test's own connections (one per broker, its connection id the
+/// broker's): requests a test writes itself, as a transactional producer would.
+const RAW: usize = 1000;
 
 const BROKERS: i32 = 3;
 const TOPIC: &str = "t";
@@ -55,7 +64,14 @@ impl World {
         }
         let mut wires = Wires::new(cluster, seed);
         wires.corrupt_from = 1;
-        World { wires, producer: Producer::new(pc, Instant::ZERO).unwrap(), delivered: 0, members: Vec::new() }
+        World {
+            wires,
+            producer: Producer::new(pc, Instant::ZERO).unwrap(),
+            delivered: 0,
+            members: Vec::new(),
+            raw_open: BTreeSet::new(),
+            raw: Vec::new(),
+        }
     }
 
     /// Adds a consumer of group `g` with `settings`; returns its index.
@@ -146,6 +162,12 @@ impl World {
         let deadline = self.drain();
         match self.wires.step() {
             Moved::ToCluster => true,
+            Moved::ToClient { client: RAW, wire, .. } => {
+                if let Wire::Bytes(b) = wire {
+                    self.raw.extend(b);
+                }
+                true
+            }
             Moved::ToClient { client, conn, wire } => {
                 let input = self.wires.input(conn, &wire);
                 self.deliver(client, input);
@@ -270,6 +292,29 @@ impl World {
         assert!(dup.is_empty(), "{what}: handed out twice: {dup:?}\n{:?}", self.summary());
         let read: BTreeSet<(i32, i64)> = counts.keys().copied().collect();
         assert_eq!(read, log, "{what}: not every record handed out");
+    }
+
+    /// Sends `req` (API version `version`) to broker `broker` on the test's own connection
+    /// and steps the world until its answer is back; returns the answer's body.
+    fn request<'a, M: crate::proto::Message<'a>>(&mut self, broker: i32, version: i16, req: &M) -> Vec<u8> {
+        let conn = crate::broker::ConnId(global(RAW, ConnId(broker as u64)));
+        let now = self.wires.now;
+        if self.raw_open.insert(broker) {
+            self.wires.cluster.handle_input(BrokerInput::Accepted { now, conn, broker_id: broker });
+        }
+        let bytes = crate::broker::test_util::frame(1, version, req);
+        self.wires.cluster.handle_input(BrokerInput::Received { now, conn, bytes: &bytes });
+        let end = self.wires.now + MINUTE;
+        loop {
+            if let Ok(crate::proto::Frame::Complete { body, consumed }) =
+                crate::proto::parse_frame(&self.raw, usize::MAX)
+            {
+                let body = body.to_vec();
+                self.raw.drain(..consumed);
+                return body;
+            }
+            assert!(self.wires.now <= end && self.step(), "no answer from broker {broker}");
+        }
     }
 
     fn errors(&self) -> Vec<&ConsumerEvent> {
@@ -830,4 +875,198 @@ fn many_seeds_of_a_member_dying_re_read_only_past_its_last_commit() {
         let errors: Vec<_> = w.members[b].events.iter().filter(|e| matches!(e, ConsumerEvent::Error(_))).collect();
         assert!(errors.is_empty(), "{what}: {errors:?}");
     }
+}
+
+/// A transactional producer the test drives by hand, one KIP-98 request at a time
+/// (InitProducerId, AddPartitionsToTxn, Produce, EndTxn), as the Java client's
+/// `TransactionManager` would send them.
+struct Txn {
+    /// Its transactional id.
+    id: &'static str,
+    /// The producer id InitProducerId gave.
+    producer_id: i64,
+    /// The producer epoch InitProducerId gave.
+    producer_epoch: i16,
+    /// The next sequence number of each partition it wrote to (kept across transactions).
+    sequences: BTreeMap<i32, i32>,
+    /// The partitions of the ongoing transaction.
+    partitions: BTreeSet<i32>,
+}
+
+impl World {
+    /// The broker coordinating the transactional id `id`.
+    fn txn_coordinator(&self, id: &str) -> i32 {
+        self.wires.cluster.groups.placement.coordinator(id, &self.wires.cluster.live_brokers()).unwrap()
+    }
+
+    /// InitProducerId for the transactional id `id`.
+    fn init_txn(&mut self, id: &'static str) -> Txn {
+        use crate::proto::init_producer_id::{InitProducerIdRequest, InitProducerIdResponse};
+        let req =
+            InitProducerIdRequest { transactional_id: Some(id), transaction_timeout_ms: 600_000, ..Default::default() };
+        let body = self.request(self.txn_coordinator(id), 4, &req);
+        let r: InitProducerIdResponse = crate::broker::test_util::decode(&body, 1, 4);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::NONE);
+        Txn {
+            id,
+            producer_id: r.producer_id,
+            producer_epoch: r.producer_epoch,
+            sequences: BTreeMap::new(),
+            partitions: BTreeSet::new(),
+        }
+    }
+
+    /// Produces one batch of `values` to `partition`: transactional (after AddPartitionsToTxn)
+    /// for `txn`, a plain one without a producer id for `None`.
+    fn send_batch(&mut self, txn: Option<&mut Txn>, partition: i32, values: &[&str]) {
+        use crate::proto::add_partitions_to_txn::{
+            AddPartitionsToTxnRequest, AddPartitionsToTxnResponse, AddPartitionsToTxnTopic,
+        };
+        use crate::proto::produce::{PartitionProduceData, ProduceRequest, ProduceResponse, TopicProduceData};
+        use crate::proto::record_batch::{ATTR_TRANSACTIONAL, RecordBatchBuilder};
+        let mut b = RecordBatchBuilder::new(1_700_000_000_000);
+        for v in values {
+            b.append(1_700_000_000_000, None, Some(v.as_bytes()), &[]).unwrap();
+        }
+        let (records, transactional_id) = match txn {
+            Some(t) => {
+                let req = AddPartitionsToTxnRequest {
+                    transactional_id: t.id,
+                    producer_id: t.producer_id,
+                    producer_epoch: t.producer_epoch,
+                    topics: vec![AddPartitionsToTxnTopic { name: TOPIC, partitions: vec![partition] }],
+                };
+                let body = self.request(self.txn_coordinator(t.id), 3, &req);
+                let r: AddPartitionsToTxnResponse = crate::broker::test_util::decode(&body, 1, 3);
+                let code = r.results_by_topic[0].results_by_partition[0].partition_error_code;
+                assert_eq!(ErrorCode(code), ErrorCode::NONE);
+                t.partitions.insert(partition);
+                let sequence = t.sequences.entry(partition).or_default();
+                let stamp = ProducerStamp {
+                    producer_id: t.producer_id,
+                    producer_epoch: t.producer_epoch,
+                    base_sequence: *sequence,
+                };
+                *sequence += values.len() as i32;
+                (b.seal_flagged(stamp, ATTR_TRANSACTIONAL), Some(t.id))
+            }
+            None => (b.seal(ProducerStamp::NONE), None),
+        };
+        let req = ProduceRequest {
+            transactional_id,
+            acks: -1,
+            timeout_ms: 30_000,
+            topic_data: vec![TopicProduceData {
+                name: TOPIC,
+                partition_data: vec![PartitionProduceData { index: partition, records: Some(&records) }],
+            }],
+        };
+        let leader = self.wires.cluster.leader(TOPIC, partition).unwrap();
+        let body = self.request(leader, 9, &req);
+        let r: ProduceResponse = crate::broker::test_util::decode(&body, 1, 9);
+        assert_eq!(ErrorCode(r.responses[0].partition_responses[0].error_code), ErrorCode::NONE);
+    }
+
+    /// EndTxn, committing or aborting `txn`; returns once its markers are in every partition.
+    fn end_txn(&mut self, txn: &mut Txn, commit: bool) {
+        use crate::proto::end_txn::{EndTxnRequest, EndTxnResponse};
+        let req = EndTxnRequest {
+            transactional_id: txn.id,
+            producer_id: txn.producer_id,
+            producer_epoch: txn.producer_epoch,
+            committed: commit,
+        };
+        let body = self.request(self.txn_coordinator(txn.id), 3, &req);
+        let r: EndTxnResponse = crate::broker::test_util::decode(&body, 1, 3);
+        assert_eq!(ErrorCode(r.error_code), ErrorCode::NONE);
+        let ends: Vec<i64> = txn.partitions.iter().map(|&p| self.log_end(p)).collect();
+        self.run_until(MINUTE, "markers written", |w| {
+            txn.partitions.iter().zip(&ends).all(|(&p, &end)| w.log_end(p) > end)
+        });
+        txn.partitions.clear();
+    }
+
+    /// The log end offset of partition `p`.
+    fn log_end(&self, p: i32) -> i64 {
+        self.wires.cluster.partition_log(TOPIC, p).map_or(0, |l| l.log_end_offset())
+    }
+
+    /// The values a member handed out, in order.
+    fn values(&self, k: usize) -> Vec<String> {
+        self.read(k).into_iter().map(|(_, _, v)| String::from_utf8(v).unwrap()).collect()
+    }
+
+    /// A member's position in partition `p`, if known.
+    fn position(&self, k: usize, p: i32) -> Option<i64> {
+        self.members[k].consumer.assignment().into_iter().find(|((_, q), _)| *q == p).and_then(|(_, pos)| pos)
+    }
+}
+
+#[test]
+fn read_committed_hands_out_committed_records_only_and_never_a_marker() {
+    let mut w = World::new("", &[]);
+    let mut a = w.init_txn("a");
+    let mut b = w.init_txn("b");
+    // Partition 0: a's aborted transaction interleaved with b's committed one, a plain record
+    // between, a's next transaction committed, then b's third left open.
+    w.send_batch(Some(&mut a), 0, &["a1-0", "a1-1", "a1-2"]); // 0-2
+    w.send_batch(Some(&mut b), 0, &["b1-0", "b1-1"]); // 3-4
+    w.end_txn(&mut a, false); // ABORT at 5
+    w.send_batch(None, 0, &["plain"]); // 6
+    w.end_txn(&mut b, true); // COMMIT at 7
+    w.send_batch(Some(&mut a), 0, &["a2-0", "a2-1"]); // 8-9
+    w.send_batch(Some(&mut a), 1, &["a2-2"]); // partition 1: 0
+    w.end_txn(&mut a, true); // COMMIT at 10 (and at 1 in partition 1)
+    w.send_batch(Some(&mut b), 0, &["b2-0"]); // 11, open
+    assert_eq!(w.log_end(0), 12);
+    let rc = w.join("rc", &[("isolation.level", "read_committed")]);
+    let ru = w.join("ru", &[]);
+    // From `latest`: read_committed starts at the last stable offset, before the open
+    // transaction (ListOffsets READ_COMMITTED), read_uncommitted at the log end.
+    let rc_latest = w.join("rc-latest", &[("isolation.level", "read_committed"), ("auto.offset.reset", "latest")]);
+    let ru_latest = w.join("ru-latest", &[("auto.offset.reset", "latest")]);
+    let committed = ["b1-0", "b1-1", "plain", "a2-0", "a2-1", "a2-2"];
+    let everything = ["a1-0", "a1-1", "a1-2", "b1-0", "b1-1", "plain", "a2-0", "a2-1", "a2-2", "b2-0"];
+    w.run_until(MINUTE, "read", |w| w.values(rc).len() >= committed.len() && w.values(ru).len() >= everything.len());
+    w.run_for(Duration::from_secs(5));
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let sorted_str = |v: &[&str]| sorted(v.iter().map(|s| s.to_string()).collect());
+    assert_eq!(sorted(w.values(rc)), sorted_str(&committed));
+    assert_eq!(sorted(w.values(ru)), sorted_str(&everything));
+    // Offsets: no marker (5, 7, 10 of partition 0; 1 of partition 1) handed out.
+    let offsets = |w: &World, k: usize| w.read(k).into_iter().map(|(p, o, _)| (p, o)).collect::<Vec<_>>();
+    assert_eq!(offsets(&w, rc), [(0, 3), (0, 4), (0, 6), (0, 8), (0, 9), (1, 0)]);
+    assert_eq!(offsets(&w, ru), [(0, 0), (0, 1), (0, 2), (0, 3), (0, 4), (0, 6), (0, 8), (0, 9), (0, 11), (1, 0)]);
+    // read_committed stops at the last stable offset (b's open transaction); read_uncommitted
+    // is past it; both past the marker of partition 1.
+    assert_eq!(
+        (w.position(rc, 0), w.position(ru, 0), w.position(rc, 1), w.position(ru, 1)),
+        (Some(11), Some(12), Some(2), Some(2))
+    );
+    assert_eq!((w.position(rc_latest, 0), w.position(ru_latest, 0)), (Some(11), Some(12)));
+    assert!(w.read(rc_latest).is_empty() && w.read(ru_latest).is_empty());
+    // b aborts: none hands out anything more, every position moves past the marker.
+    w.end_txn(&mut b, false); // ABORT at 12
+    w.run_until(MINUTE, "past the marker", |w| {
+        [rc, ru, rc_latest, ru_latest].iter().all(|&k| w.position(k, 0) == Some(13))
+    });
+    w.run_for(Duration::from_secs(5));
+    assert_eq!(offsets(&w, rc).len(), committed.len());
+    assert_eq!(offsets(&w, ru).len(), everything.len());
+    assert!(w.read(rc_latest).is_empty() && w.read(ru_latest).is_empty(), "a marker handed out");
+    // The commit is of the positions past the markers: nothing is fetched again.
+    w.members[rc].consumer.commit(w.wires.now);
+    w.run_until(MINUTE, "committed", |w| {
+        w.members[rc].events.iter().any(|e| matches!(e, ConsumerEvent::Committed { offsets } if !offsets.is_empty()))
+    });
+    let stored = w.members[rc].events.iter().find_map(|e| match e {
+        ConsumerEvent::Committed { offsets } if !offsets.is_empty() => Some(offsets.clone()),
+        _ => None,
+    });
+    let stored: BTreeMap<(String, i32), i64> = stored.unwrap().into_iter().collect();
+    assert_eq!((stored.get(&(TOPIC.to_string(), 0)), stored.get(&(TOPIC.to_string(), 1))), (Some(&13), Some(&2)));
+    assert!(w.errors().is_empty(), "{:?}", w.errors());
 }
