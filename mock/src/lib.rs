@@ -404,6 +404,16 @@ impl MockCluster {
         self.shared.with(|c, _| c.partition_log(topic, partition).map(|l| l.batches().cloned().collect()))
     }
 
+    /// What a `read_committed` consumer reads from a partition's whole log, as (offset, value)
+    /// (`PartitionLog::read_committed`): `None` for an unknown partition.
+    pub fn read_committed(
+        &self,
+        topic: &str,
+        partition: i32,
+    ) -> Option<Result<Vec<idem_core::broker::CommittedRecord>, idem_core::proto::DecodeError>> {
+        self.shared.with(|c, _| c.partition_log(topic, partition).map(|l| l.read_committed()))
+    }
+
     /// The leader of a partition (-1: none).
     pub fn leader(&self, topic: &str, partition: i32) -> Option<i32> {
         self.shared.with(|c, _| c.leader(topic, partition))
