@@ -9,7 +9,9 @@ use alloc::vec::Vec;
 
 use super::*;
 use crate::broker::{BrokerAddress, BrokerInput, Cluster, ClusterConfig, FaultSpec, TopicConfig};
-use crate::producer::{Event, Output, Producer, ProducerConfig, ProducerRecord};
+use crate::producer::{
+    Event, Output, Producer, ProducerConfig, ProducerRecord, TransactionError, TransactionOp, TxnOffset,
+};
 use crate::proto::record_batch::ProducerStamp;
 use crate::test_wires::{Moved, Wire, Wires, global};
 use crate::time::Duration;
@@ -29,6 +31,8 @@ struct World {
     producer: Producer,
     delivered: usize,
     members: Vec<Member>,
+    /// Ends of the producer's transactional operations (a transactional producer's).
+    txn: Vec<(TransactionOp, Result<(), TransactionError>)>,
     /// The brokers the test's own connections ([`RAW`], see [`World::request`]) are open to.
     raw_open: BTreeSet<i32>,
     /// What the brokers answered on the test's own connections, not yet taken.
@@ -69,6 +73,7 @@ impl World {
             producer: Producer::new(pc, Instant::ZERO).unwrap(),
             delivered: 0,
             members: Vec::new(),
+            txn: Vec::new(),
             raw_open: BTreeSet::new(),
             raw: Vec::new(),
         }
@@ -119,6 +124,9 @@ impl World {
                 Output::Transmit { conn, data } => self.wires.transmit(0, conn, &data),
                 Output::Close { conn } => self.wires.close(0, conn),
                 Output::Event(Event::Delivered { .. }) => self.delivered += 1,
+                Output::Event(Event::Transaction { op, result }) => self.txn.push((op, result)),
+                // Records of an aborted transaction (only a transactional producer's).
+                Output::Event(Event::Failed { error: crate::producer::DeliveryError::TransactionAborted, .. }) => {}
                 Output::Event(e) => panic!("producer: {e:?}"),
                 Output::Diagnostic(_) => {}
                 Output::Timeout(t) => {
@@ -195,13 +203,16 @@ impl World {
     fn run_until(&mut self, within: Duration, what: &str, done: impl Fn(&World) -> bool) {
         let end = self.wires.now + within;
         let mut steps = 0u64;
-        while !done(self) {
+        // Drained before each look: what the last input made the machines say counts.
+        while {
+            self.drain();
+            !done(self)
+        } {
             assert!(self.wires.now <= end, "{what}: not done within {within:?}; events {:?}", self.summary());
             assert!(self.step(), "{what}: nothing left to happen");
             steps += 1;
             assert!(steps < 5_000_000, "{what}: too many steps");
         }
-        self.drain();
     }
 
     /// Runs for `d` of virtual time.
@@ -1069,4 +1080,105 @@ fn read_committed_hands_out_committed_records_only_and_never_a_marker() {
     let stored: BTreeMap<(String, i32), i64> = stored.unwrap().into_iter().collect();
     assert_eq!((stored.get(&(TOPIC.to_string(), 0)), stored.get(&(TOPIC.to_string(), 1))), (Some(&13), Some(&2)));
     assert!(w.errors().is_empty(), "{:?}", w.errors());
+}
+
+/// Steps until the producer reports the end of `op`; returns its result.
+fn txn_done(w: &mut World, op: TransactionOp) -> Result<(), TransactionError> {
+    w.run_until(MINUTE, &format!("{op}"), |w| w.txn.iter().any(|(o, _)| *o == op));
+    let i = w.txn.iter().position(|(o, _)| *o == op).unwrap();
+    w.txn.remove(i).1
+}
+
+/// Exactly-once processing (KIP-98, KIP-447): a member reads committed input, and a
+/// transactional producer writes its output and the member's offsets in one transaction; the
+/// output is read_committed exactly once and the offsets are the positions after the input.
+/// A zombie (the member's metadata from before a rebalance) cannot commit offsets: its
+/// transaction turns abortable, and the abort leaves neither output nor offsets behind.
+#[test]
+fn consume_transform_produce_commits_output_and_offsets_together() {
+    let mut w = World::new("", &[("transactional.id", "ctp")]);
+    assert!(w.wires.cluster.create_topic("out", 2).unwrap());
+    w.producer.init_transactions(w.wires.now).unwrap();
+    assert_eq!(txn_done(&mut w, TransactionOp::Init), Ok(()));
+    // The input, itself committed in a transaction.
+    w.producer.begin_transaction().unwrap();
+    w.produce(40, "a");
+    w.producer.commit_transaction(w.wires.now).unwrap();
+    assert_eq!(txn_done(&mut w, TransactionOp::Commit), Ok(()));
+    let settings = [("isolation.level", "read_committed"), ("enable.auto.commit", "false")];
+    let a = w.join("g", &settings);
+    w.run_until(MINUTE, "input read", |w| w.read(a).len() == 40);
+    let stale = w.members[a].consumer.group_metadata();
+    assert!(stale.generation_id > 0 && !stale.member_id.is_empty());
+    // Transform and produce, with the offsets, in one transaction.
+    let input = w.read(a);
+    w.producer.begin_transaction().unwrap();
+    let mut next: BTreeMap<i32, i64> = BTreeMap::new();
+    for (p, offset, value) in &input {
+        let out = [b"x-".as_slice(), value].concat();
+        let r = ProducerRecord {
+            topic: "out",
+            partition: None,
+            key: None,
+            value: Some(&out),
+            headers: &[],
+            timestamp_ms: 0,
+        };
+        w.producer.send(w.wires.now, &r).unwrap();
+        let n = next.entry(*p).or_default();
+        *n = (*n).max(offset + 1);
+    }
+    let offsets: Vec<TxnOffset<'_>> =
+        next.iter().map(|(p, o)| TxnOffset { topic: TOPIC, partition: *p, offset: *o }).collect();
+    w.producer.send_offsets_to_transaction(w.wires.now, &offsets, &stale).unwrap();
+    assert_eq!(txn_done(&mut w, TransactionOp::SendOffsets), Ok(()));
+    w.producer.commit_transaction(w.wires.now).unwrap();
+    assert_eq!(txn_done(&mut w, TransactionOp::Commit), Ok(()));
+    w.run_for(Duration::from_millis(100));
+    let out = |w: &World| -> Vec<String> {
+        let mut v: Vec<String> = (0..2)
+            .flat_map(|p| w.wires.cluster.partition_log("out", p).unwrap().read_committed().unwrap())
+            .map(|(_, v)| String::from_utf8(v.unwrap()).unwrap())
+            .collect();
+        v.sort();
+        v
+    };
+    let mut want: Vec<String> = (0..40).map(|i| format!("x-a-{i}")).collect();
+    want.sort();
+    assert_eq!(out(&w), want, "each output record once");
+    for (p, o) in &next {
+        assert_eq!(w.wires.cluster.committed_offset("g", TOPIC, *p), Some(*o), "partition {p}'s offset");
+    }
+    // A second member joins: a new generation; the first member's old metadata is a zombie's.
+    let b = w.join("g", &settings);
+    w.run_until(MINUTE, "rebalanced", |w| {
+        w.members[b].consumer.generation() > stale.generation_id
+            && w.members[a].consumer.generation() == w.members[b].consumer.generation()
+    });
+    w.producer.begin_transaction().unwrap();
+    let r = ProducerRecord {
+        topic: "out",
+        partition: Some(0),
+        key: None,
+        value: Some(b"zombie"),
+        headers: &[],
+        timestamp_ms: 0,
+    };
+    w.producer.send(w.wires.now, &r).unwrap();
+    let zombie_offsets = [TxnOffset { topic: TOPIC, partition: 0, offset: 1_000 }];
+    w.producer.send_offsets_to_transaction(w.wires.now, &zombie_offsets, &stale).unwrap();
+    let result = txn_done(&mut w, TransactionOp::SendOffsets);
+    assert_eq!(
+        result,
+        Err(TransactionError::Abortable(crate::producer::AbortableError::Broker(
+            crate::proto::ErrorCode::ILLEGAL_GENERATION
+        )))
+    );
+    w.producer.abort_transaction(w.wires.now).unwrap();
+    assert_eq!(txn_done(&mut w, TransactionOp::Abort), Ok(()));
+    w.run_for(Duration::from_millis(100));
+    assert_eq!(out(&w), want, "nothing of the zombie's transaction");
+    // (The members' own commit before the rebalance may have moved it past the COMMIT marker.)
+    let offset = w.wires.cluster.committed_offset("g", TOPIC, 0);
+    assert!(offset.is_some_and(|o| o < 1_000), "the zombie's offset not committed: {offset:?}");
 }
