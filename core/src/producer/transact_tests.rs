@@ -501,7 +501,6 @@ impl World {
 
 #[test]
 fn many_seeds_of_transactions_under_faults_are_read_committed_exactly() {
-    // IDEM_TXN_SEEDS=N runs more.
     // IDEM_TXN_SEEDS=N runs more; IDEM_TXN_SEED=S runs one.
     let one = std::env::var("IDEM_TXN_SEED").ok().and_then(|s| s.parse::<u64>().ok());
     let seeds = std::env::var("IDEM_TXN_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(48u64);
@@ -526,4 +525,26 @@ fn many_seeds_of_transactions_under_faults_are_read_committed_exactly() {
         }
         assert!(paths["coordinator lookups"] > 2 * seeds as usize, "the coordinator never moved: {paths:?}");
     }
+}
+
+/// Records sent before the topic's metadata is known join an open batch only once it arrives,
+/// after `commit_transaction` sealed the batches then open: the commit seals them too (as the
+/// Java client's sender flushes the accumulator while a transaction completes), instead of
+/// waiting `linger.ms` for them. Found against librdkafka's mock cluster, whose metadata
+/// arrived after the commit: the commit waited out a 60 s linger.
+#[test]
+fn a_commit_seals_the_records_that_waited_for_metadata_without_waiting_for_linger() {
+    let mut w = World::new(1, "");
+    let p = w.producer("tx", &[("linger.ms", "60000"), ("delivery.timeout.ms", "120000")]);
+    w.clients[p].producer.init_transactions(w.wires.now).unwrap();
+    assert_eq!(w.until_done(p, TransactionOp::Init), Ok(()));
+    w.clients[p].producer.begin_transaction().unwrap();
+    // The producer knows no partition of the topic yet: the records wait for its metadata.
+    w.send(p, "m", 20);
+    let t0 = w.wires.now;
+    w.clients[p].producer.commit_transaction(w.wires.now).unwrap();
+    assert_eq!(w.until_done(p, TransactionOp::Commit), Ok(()));
+    assert!(w.wires.now - t0 < Duration::from_secs(1), "the commit waited {:?} for linger.ms", w.wires.now - t0);
+    w.wires.cluster.handle_input(BrokerInput::Timeout(w.wires.now + Duration::from_millis(50)));
+    assert_eq!(w.committed(), sorted(tagged("m", 20)));
 }
