@@ -364,9 +364,16 @@ fn sweep_seed(seed: u64, paths: &mut BTreeMap<&'static str, usize>) {
     let mut w = World::new(seed, faults);
     let cut = [0.0, 0.002, 0.01][(seed / 4 % 3) as usize];
     w.wires.cut = cut;
-    let settings = [("request.timeout.ms", "2000"), ("delivery.timeout.ms", "60000"), ("retry.backoff.max.ms", "200")];
+    // Some seeds linger long: a commit must seal what is open, whenever it opened.
+    let linger = ["2", "2", "100", "60000"][(seed / 12 % 4) as usize];
+    let settings = [
+        ("request.timeout.ms", "2000"),
+        ("delivery.timeout.ms", "120000"),
+        ("retry.backoff.max.ms", "200"),
+        ("linger.ms", linger),
+    ];
     let mut rng = crate::rand::Rng::new(seed);
-    let ctx = |what: &str| format!("IDEM_TXN_SEED={seed} ({faults}, cut {cut}): {what}");
+    let ctx = |what: &str| format!("IDEM_TXN_SEED={seed} ({faults}, cut {cut}, linger {linger} ms): {what}");
     let mut k = w.producer("tx", &settings);
     w.clients[k].producer.init_transactions(w.wires.now).unwrap();
     let done = |w: &mut World, k: usize, op| {
