@@ -11,7 +11,7 @@ use super::drive::part_of;
 use super::partitioner;
 use super::report::{RecordId, SendError};
 use super::timer::TimerKind;
-use super::transaction::Membership;
+use super::transaction::{Membership, TransactionState};
 use crate::time::Instant;
 
 impl<T> Producer<T> {
@@ -106,8 +106,11 @@ impl<T> Producer<T> {
     }
 
     /// Seals the open batches that are due at `now`: lingered (or memory ran out) and their
-    /// partition ready for a new batch, or all of them while closing.
+    /// partition ready for a new batch, or all of them while closing or committing (records
+    /// that waited for metadata open batches after `commit_transaction` sealed the others; the
+    /// Java client's sender flushes the accumulator while a transaction completes).
     pub(super) fn seal_due(&mut self, now: Instant) {
+        let all = self.closing || self.txn.as_ref().is_some_and(|t| t.state == TransactionState::Committing);
         let linger = self.config.linger;
         let window = self.config.window();
         let idempotent = self.config.enable_idempotence;
@@ -131,7 +134,7 @@ impl<T> Producer<T> {
             let count = ts.partitions.len() as u32;
             let Some(part) = ts.partitions.get_mut(key.p()) else { return };
             let lingered = part.open.as_ref().is_some_and(|o| exhausted || o.created + linger <= now);
-            let due = part.open.is_some() && (this.closing || (lingered && part.ready_for_new_batch(window)));
+            let due = part.open.is_some() && (all || (lingered && part.ready_for_new_batch(window)));
             if due && part.seal(pid, epoch, idempotent, &mut this.sealer) {
                 this.metrics.batches += 1;
                 ts.sticky.on_sealed(part.partition, count, &mut this.rng);

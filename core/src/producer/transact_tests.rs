@@ -398,3 +398,25 @@ fn batches_are_transactional_and_wait_for_add_partitions() {
         }
     }
 }
+
+/// Records sent before the topic's metadata is known join an open batch only once it arrives,
+/// after `commit_transaction` sealed the batches then open: the commit seals them too (as the
+/// Java client's sender flushes the accumulator while a transaction completes), instead of
+/// waiting `linger.ms` for them. Found against librdkafka's mock cluster, whose metadata
+/// arrived after the commit: the commit waited out a 60 s linger.
+#[test]
+fn a_commit_seals_the_records_that_waited_for_metadata_without_waiting_for_linger() {
+    let mut w = World::new(1, "");
+    let p = w.producer("tx", &[("linger.ms", "60000"), ("delivery.timeout.ms", "120000")]);
+    w.clients[p].producer.init_transactions(w.now).unwrap();
+    assert_eq!(w.until_done(p, TransactionOp::Init), Ok(()));
+    w.clients[p].producer.begin_transaction().unwrap();
+    // The producer knows no partition of the topic yet: the records wait for its metadata.
+    w.send(p, "m", 20).unwrap();
+    let t0 = w.now;
+    w.clients[p].producer.commit_transaction(w.now).unwrap();
+    assert_eq!(w.until_done(p, TransactionOp::Commit), Ok(()));
+    assert!(w.now - t0 < Duration::from_secs(1), "the commit waited {:?} for linger.ms", w.now - t0);
+    w.cluster.handle_input(BrokerInput::Timeout(w.now + Duration::from_millis(50)));
+    assert_eq!(w.committed(), sorted(tagged("m", 20)));
+}
