@@ -3,8 +3,12 @@
 //! The async runtime of idem's idempotent Kafka producer for smol / async-io programs (no tokio
 //! anywhere in the dependency graph, and neither idem-std nor its threads): [`Producer`].
 //! `Send + Sync`: share it (`&Producer`, `Arc`) between tasks. Waiting calls (`send`,
-//! `send_with_callback`, `flush`, `flush_timeout`, `close`, `close_timeout`) return futures
-//! ([`OpFuture`]); a [`DeliveryHandle`] is itself a future of its record's report.
+//! `send_with_callback`, `flush`, `flush_timeout`, `close`, `close_timeout`, and with a
+//! `transactional.id` `init_transactions`, `send_offsets_to_transaction`,
+//! `commit_transaction`, `abort_transaction`) return futures ([`OpFuture`]); a
+//! [`DeliveryHandle`] is itself a future of its record's report. A transactional call's future
+//! dropped before it is ready is a timed-out call: the operation goes on, and the same call
+//! made again waits for it.
 //!
 //! The producer, its API and its contract (reports, callbacks, `flush`, `close`, `Drop`) are
 //! idem-runtime's, the same as idem-std's: see [`idem_runtime`] and
@@ -28,6 +32,24 @@
 //!     producer.flush().await;
 //!     let report = producer.close().await;
 //!     println!("{:?}", report.counts);
+//!     Ok::<(), Box<dyn std::error::Error>>(())
+//! })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Transactions (KIP-98), the same calls awaited:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use idem_smol::{Config, Producer, Record};
+//!
+//! smol::block_on(async {
+//!     let t = Duration::from_secs(30);
+//!     let producer = Producer::new(Config::new("localhost:9092")?.with("transactional.id", "orders-1")?)?;
+//!     producer.init_transactions(t).await?;
+//!     producer.begin_transaction()?;
+//!     producer.send(&Record::new("orders").value(b"paid")).await?;
+//!     producer.commit_transaction(t).await?;
 //!     Ok::<(), Box<dyn std::error::Error>>(())
 //! })?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -77,6 +99,11 @@ mod tests {
         assert_send(&p.send_many(&records));
         assert_send(&p.flush());
         assert_send(&p.close_timeout(std::time::Duration::ZERO));
+        assert_send(&p.init_transactions(std::time::Duration::ZERO));
+        let group = ConsumerGroupMetadata::new("g");
+        assert_send(&p.send_offsets_to_transaction(&[], &group, std::time::Duration::ZERO));
+        assert_send(&p.commit_transaction(std::time::Duration::ZERO));
+        assert_send(&p.abort_transaction(std::time::Duration::ZERO));
         let report = smol::block_on(p.close_timeout(std::time::Duration::ZERO));
         assert_eq!(report.counts, ReportCounts::default());
     }

@@ -3,7 +3,9 @@
 //! The blocking runtime of idem's idempotent Kafka producer: [`Producer`] over `std::net` and
 //! threads. `Send + Sync`: share it (`&Producer`, `Arc`) between any number of producer threads.
 //! Waiting calls (`send`, `send_with_callback`, `flush`, `flush_timeout`, `close`,
-//! `close_timeout`) block the calling thread.
+//! `close_timeout`, and with a `transactional.id` `init_transactions`,
+//! `send_offsets_to_transaction`, `commit_transaction`, `abort_transaction`) block the calling
+//! thread.
 //!
 //! The producer, its API and its contract (reports, callbacks, `flush`, `close`, `Drop`) are
 //! idem-runtime's, the same as idem-smol's: see [`idem_runtime`] and
@@ -31,6 +33,27 @@
 //! producer.flush_timeout(Duration::from_secs(10))?;
 //! let report = producer.close_timeout(Duration::from_secs(10)); // then fails what is left
 //! assert!(report.all_delivered());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Transactions (KIP-98), as the Java client's `KafkaProducer`: each call blocks up to its
+//! timeout; a timed-out call is retriable and, called again, waits for the same operation.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use idem_std::{Config, Producer, Record};
+//!
+//! let t = Duration::from_secs(30);
+//! let producer = Producer::new(Config::new("localhost:9092")?.with("transactional.id", "orders-1")?)?;
+//! producer.init_transactions(t)?; // fences older producers with the same id
+//! producer.begin_transaction()?;
+//! producer.send(&Record::new("orders").value(b"paid"))?;
+//! if let Err(e) = producer.commit_transaction(t) {
+//!     if !e.is_abortable() {
+//!         return Err(e.into()); // fenced or closed: drop the producer
+//!     }
+//!     producer.abort_transaction(t)?;
+//! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]

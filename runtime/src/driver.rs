@@ -4,7 +4,7 @@
 //! handles and the callback queue. Handles are completed by whoever took their reports, after
 //! the lock is released, and connections the core closed are shut down then too. Two
 //! [`Signal`]s wake the waiters: `progress` (records reported, handles completed, callbacks
-//! run, the core finished) and `timer` (the next deadline moved earlier).
+//! run, a transactional operation ended, the core finished) and `timer` (the next deadline moved earlier).
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
@@ -35,7 +35,7 @@ pub(crate) struct State<C> {
 pub struct Driver<R: Runtime> {
     state: Mutex<State<R::Conn>>,
     /// Notified when records are reported (buffer space freed), handles are completed,
-    /// callbacks have run, or the core finishes.
+    /// callbacks have run, a transactional operation ended, or the core finishes.
     pub(crate) progress: Arc<Signal>,
     /// Notified when the next deadline moves earlier, a background close starts, or the core
     /// finishes.
@@ -168,6 +168,7 @@ impl<R: Runtime> Driver<R> {
     ) {
         let before = st.engine.deadline();
         let reported = st.engine.reported();
+        let txn_ends = st.engine.transaction_ends();
         let State { engine, conns, .. } = st;
         let mut unstarted = Vec::new();
         let after = loop {
@@ -208,7 +209,7 @@ impl<R: Runtime> Driver<R> {
         if earlier || finished {
             self.timer.notify();
         }
-        if st.engine.reported() != reported || finished {
+        if st.engine.reported() != reported || st.engine.transaction_ends() != txn_ends || finished {
             self.progress.notify();
         }
     }

@@ -8,7 +8,8 @@
 use std::sync::Arc;
 
 use idem_core::producer::{
-    ConfigError, Diagnostic, Input, NonceSource, Output, Producer as Core, ProducerMetrics, RecordId, SendError,
+    ConfigError, ConsumerGroupMetadata, Diagnostic, Input, NonceSource, Output, Producer as Core, ProducerMetrics,
+    RecordId, SendError, TransactionError, TransactionOp, TransactionState, TxnOffset,
 };
 use idem_core::{Duration, Instant};
 
@@ -18,6 +19,7 @@ use crate::config::{
 };
 use crate::producer::FlushTimeout;
 use crate::report::{Completer, Ready, ReportCounts, Reports};
+use crate::transaction::{Join, TransactionCallError, TxnCalls};
 
 /// Maps `std::time::Instant` to the core's microsecond timeline (origin: creation).
 #[derive(Clone, Copy, Debug)]
@@ -107,6 +109,35 @@ pub struct Engine {
     stats: Option<StatsTimer>,
     /// The OAUTHBEARER token provider and when to call it next, when there is one.
     token: Option<(OAuthBearerTokenProvider, std::time::Instant)>,
+    /// The transactional operations started and their results, until a caller takes them.
+    txn: TxnCalls,
+    /// `close` or `abort` was called: transactional calls answer `Closed`.
+    closed: bool,
+}
+
+/// A transactional operation that waits for its end (see [`Engine::start_transaction_op`]).
+#[derive(Clone, Copy, Debug)]
+pub enum TxnStart<'a> {
+    /// `init_transactions`.
+    Init,
+    /// `send_offsets_to_transaction` of these offsets and this group.
+    SendOffsets(&'a [TxnOffset<'a>], &'a ConsumerGroupMetadata),
+    /// `commit_transaction`.
+    Commit,
+    /// `abort_transaction`.
+    Abort,
+}
+
+impl TxnStart<'_> {
+    /// The operation, as the core names it.
+    pub fn op(&self) -> TransactionOp {
+        match self {
+            TxnStart::Init => TransactionOp::Init,
+            TxnStart::SendOffsets(..) => TransactionOp::SendOffsets,
+            TxnStart::Commit => TransactionOp::Commit,
+            TxnStart::Abort => TransactionOp::Abort,
+        }
+    }
 }
 
 /// A provider's token is asked for again at 80% of its lifetime (librdkafka's refresh point),
@@ -177,6 +208,8 @@ impl Engine {
             callbacks_ran: 0,
             stats,
             token,
+            txn: TxnCalls::default(),
+            closed: false,
         })
     }
 
@@ -225,13 +258,75 @@ impl Engine {
     /// Stops accepting records; delivers what is buffered, then finishes.
     pub fn close(&mut self) {
         let now = self.clock.now();
+        self.closed = true;
         self.core.close(now);
     }
 
     /// Fails everything pending (`DeliveryError::Aborted`) and finishes.
     pub fn abort(&mut self) {
         let now = self.clock.now();
+        self.closed = true;
         self.core.abort(now);
+    }
+
+    /// Where the transactional producer stands; `None` without a `transactional.id`.
+    pub fn transaction_state(&self) -> Option<TransactionState> {
+        self.core.transaction_state()
+    }
+
+    /// The checks every transactional call makes first: a closed producer answers `Closed`, a
+    /// stopped one its fatal error.
+    fn txn_refusal(&self) -> Option<TransactionCallError> {
+        match self.core.fatal_error() {
+            Some(e) => Some(TransactionError::Fatal(e).into()),
+            None if self.closed || self.core.is_finished() => Some(TransactionCallError::Closed),
+            None => None,
+        }
+    }
+
+    /// `begin_transaction` (ends at once): refused while an operation awaits its caller.
+    pub fn begin_transaction(&mut self) -> Result<(), TransactionCallError> {
+        if let Some(e) = self.txn_refusal() {
+            return Err(e);
+        }
+        self.txn.join(TransactionOp::Begin)?;
+        Ok(self.core.begin_transaction()?)
+    }
+
+    /// Starts `call` in the core, or joins the same operation started by an earlier call whose
+    /// result no caller has taken (one that timed out): the number to wait for with
+    /// [`Engine::transaction_result`]. Refused while another operation awaits its caller.
+    pub fn start_transaction_op(&mut self, call: TxnStart<'_>) -> Result<u64, TransactionCallError> {
+        let op = call.op();
+        if let Join::Wait(n) = self.txn.join(op)? {
+            return Ok(n);
+        }
+        if let Some(e) = self.txn_refusal() {
+            return Err(e);
+        }
+        let now = self.clock.now();
+        match call {
+            TxnStart::Init => self.core.init_transactions(now),
+            TxnStart::SendOffsets(offsets, group) => self.core.send_offsets_to_transaction(now, offsets, group),
+            TxnStart::Commit => self.core.commit_transaction(now),
+            TxnStart::Abort => self.core.abort_transaction(now),
+        }?;
+        Ok(self.txn.started(op))
+    }
+
+    /// The end of operation `n` (from [`Engine::start_transaction_op`]) once reported; `Closed`
+    /// (or the fatal error) if the producer finished without ending it. Taking it lets the other
+    /// transactional calls go on.
+    pub fn transaction_result(&mut self, n: u64) -> Option<Result<(), TransactionCallError>> {
+        if let Some(r) = self.txn.take(n) {
+            return Some(r.map_err(TransactionCallError::from));
+        }
+        self.core.is_finished().then(|| Err(self.txn_refusal().unwrap_or(TransactionCallError::Closed)))
+    }
+
+    /// Transactional operations ended so far (wake the waiters when it moves).
+    pub fn transaction_ends(&self) -> u64 {
+        self.txn.ends()
     }
 
     /// Drains the core: socket actions ([`Output::Connect`], [`Output::Transmit`],
@@ -252,7 +347,11 @@ impl Engine {
                 Output::Event(e) => match self.reports.on_event(e) {
                     Some(r) if r.0.is_callback() => self.outbox.push(r),
                     Some(r) => ready.push(r),
-                    None => {}
+                    None => {
+                        if let Some((_, result)) = self.reports.take_transaction() {
+                            self.txn.on_end(result);
+                        }
+                    }
                 },
                 Output::Timeout(t) => {
                     self.deadline = t;

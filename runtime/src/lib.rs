@@ -31,6 +31,10 @@
 //! | `close()` | blocks | `.await` | `close_timeout(delivery.timeout.ms)` |
 //! | `close_timeout(t)` | blocks | `.await` | stop accepting, deliver, wait up to `t`, fail the rest: [`CloseReport`] |
 //! | `counts()`, `metrics()`, `fatal_error()` | same | same | report counts, a metrics snapshot, the fatal error |
+//! | `init_transactions(t)` | blocks | `.await` | with `transactional.id`: get the producer id, fence older producers |
+//! | `begin_transaction()` | same | same | open a transaction; `send` outside one is `SendError::Transaction` |
+//! | `send_offsets_to_transaction(&offsets, &group, t)` | blocks | `.await` | consumed offsets committed with the transaction |
+//! | `commit_transaction(t)` / `abort_transaction(t)` | blocks | `.await` | end the transaction; a timeout is retriable: call again for the same result |
 //! | `Drop` | same | same | closes in the background, bounded by `delivery.timeout.ms`; never waits |
 //!
 //! **Diagnostics and statistics**, the same in both. With the `debug` setting (librdkafka's
@@ -104,6 +108,7 @@ mod producer;
 mod report;
 mod runtime;
 mod signal;
+mod transaction;
 mod write;
 
 pub use callbacks::CallbackQueue;
@@ -112,10 +117,11 @@ pub use config::{
     SharedCallback, Statistics, StatsCallback, wall_clock_ms,
 };
 pub use driver::Driver;
-pub use engine::{Clock, Engine, STATS_TARGET, Settle, core_duration, log_diagnostic};
+pub use engine::{Clock, Engine, STATS_TARGET, Settle, TxnStart, core_duration, log_diagnostic};
 pub use idem_core::producer::{
-    BrokerMetrics, DebugContext, DebugContexts, DeliveryError, Diagnostic, FatalError, MetricsInterval,
-    PartitionMetrics, Persisted, ProducerMetrics, RecordId, SendError, TopicMetrics,
+    AbortableError, BrokerMetrics, ConsumerGroupMetadata, DebugContext, DebugContexts, DeliveryError, Diagnostic,
+    FatalError, MetricsInterval, PartitionMetrics, Persisted, ProducerMetrics, RecordId, SendError, TopicMetrics,
+    TransactionError, TransactionOp, TransactionState, TxnOffset,
 };
 pub use ops::SendManyError;
 pub use producer::{CloseReport, FlushTimeout, Producer};
@@ -125,6 +131,7 @@ pub use report::{
 };
 pub use runtime::{Connection, Operation, Runtime, Step, block};
 pub use signal::{Listener, Signal};
+pub use transaction::TransactionCallError;
 pub use write::WriteQueue;
 
 /// What a producer user names, re-exported whole by idem-std and idem-smol (so both offer the
@@ -140,8 +147,10 @@ pub mod prelude {
     pub use crate::report::{
         DeliveryCallback, DeliveryFailure, DeliveryHandle, DeliveryResult, RecordMetadata, ReportCounts,
     };
+    pub use crate::transaction::TransactionCallError;
     pub use idem_core::producer::{
-        BrokerMetrics, DebugContext, DebugContexts, DeliveryError, Diagnostic, FatalError, MetricsInterval,
-        PartitionMetrics, Persisted, ProducerMetrics, RecordId, SendError, TopicMetrics,
+        AbortableError, BrokerMetrics, ConsumerGroupMetadata, DebugContext, DebugContexts, DeliveryError, Diagnostic,
+        FatalError, MetricsInterval, PartitionMetrics, Persisted, ProducerMetrics, RecordId, SendError, TopicMetrics,
+        TransactionError, TransactionOp, TransactionState, TxnOffset,
     };
 }

@@ -6,14 +6,15 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use idem_core::producer::{RecordId, SendError};
+use idem_core::producer::{RecordId, SendError, TransactionOp};
 
 use crate::config::Record;
 use crate::driver::Driver;
-use crate::engine::{Engine, STATS_TARGET, Settle};
+use crate::engine::{Engine, STATS_TARGET, Settle, TxnStart};
 use crate::producer::{CloseReport, FlushTimeout};
 use crate::report::{Completer, DeliveryHandle};
 use crate::runtime::{Operation, Runtime, Step};
+use crate::transaction::TransactionCallError;
 
 /// Whether `deadline` has passed (`None`: never).
 fn passed(deadline: Option<Instant>) -> bool {
@@ -334,6 +335,62 @@ impl<R: Runtime> Operation for CloseOp<'_, R> {
             st.engine.abort();
             driver.release(st);
         }
+    }
+}
+
+/// The waiting transactional calls ([`crate::Producer::init_transactions`],
+/// `send_offsets_to_transaction`, `commit_transaction`, `abort_transaction`): the first step
+/// starts the operation in the core (or joins the same operation an earlier call started and
+/// stopped waiting for), then it waits until the core reports the operation's end, the producer
+/// finishes, or the timeout passes ([`TransactionCallError::TimedOut`]: the operation goes on).
+/// A commit or an abort also waits, as `flush` does, for the handles and callbacks of the
+/// records sent before it: as with the Java client, whose callbacks have run when
+/// `commitTransaction` returns.
+#[derive(Debug)]
+pub struct TransactionCall<'a, R: Runtime> {
+    driver: &'a Arc<Driver<R>>,
+    deadline: Option<Instant>,
+    op: TransactionOp,
+    /// What to start, until started.
+    call: Option<TxnStart<'a>>,
+    /// The operation's number, once started or joined, and (commit, abort) the records it
+    /// waits for.
+    started: Option<(u64, Option<Settle>)>,
+}
+
+impl<'a, R: Runtime> TransactionCall<'a, R> {
+    pub(crate) fn new(driver: &'a Arc<Driver<R>>, call: TxnStart<'a>, deadline: Option<Instant>) -> Self {
+        TransactionCall { driver, deadline, op: call.op(), call: Some(call), started: None }
+    }
+}
+
+impl<R: Runtime> Operation for TransactionCall<'_, R> {
+    type Output = Result<(), TransactionCallError>;
+
+    fn step(&mut self) -> Step<Self::Output> {
+        let driver = self.driver;
+        let ends_transaction = matches!(self.op, TransactionOp::Commit | TransactionOp::Abort);
+        let (n, settle) = match (&mut self.started, self.call.take()) {
+            (Some(started), _) => started,
+            (None, Some(call)) => match driver.with(|st| {
+                let settle = ends_transaction.then(|| st.engine.settle(st.engine.next_id()));
+                st.engine.start_transaction_op(call).map(|n| (n, settle))
+            }) {
+                Ok(started) => self.started.insert(started),
+                Err(e) => return Step::Ready(Err(e)),
+            },
+            (None, None) => return Step::Ready(Err(TransactionCallError::Closed)), // stepped after its end
+        };
+        let listener = driver.progress.listen();
+        let mut st = driver.lock();
+        let settled = settle.as_mut().is_none_or(|s| st.engine.is_settled(s));
+        if let Some(result) = settled.then(|| st.engine.transaction_result(*n)).flatten() {
+            return Step::Ready(result);
+        }
+        if passed(self.deadline) {
+            return Step::Ready(Err(TransactionCallError::TimedOut(self.op)));
+        }
+        Step::Wait { listener, deadline: self.deadline }
     }
 }
 

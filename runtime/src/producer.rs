@@ -5,13 +5,17 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use idem_core::producer::{ConfigError, FatalError, ProducerMetrics, RecordId, SendError};
+use idem_core::producer::{
+    ConfigError, ConsumerGroupMetadata, FatalError, ProducerMetrics, RecordId, SendError, TransactionState, TxnOffset,
+};
 
 use crate::config::{Config, Record};
 use crate::driver::Driver;
-use crate::ops::{CloseOp, FlushOp, FlushTimeoutOp, SendManyOp, SendOp, SendWithCallbackOp};
+use crate::engine::TxnStart;
+use crate::ops::{CloseOp, FlushOp, FlushTimeoutOp, SendManyOp, SendOp, SendWithCallbackOp, TransactionCall};
 use crate::report::{Completer, DeliveryFailure, DeliveryHandle, DeliveryResult, ReportCounts};
 use crate::runtime::Runtime;
+use crate::transaction::TransactionCallError;
 
 /// What `close` reports: the outcome counts over the producer's whole life. Every accepted
 /// record is counted exactly once, in `delivered` or `failed`.
@@ -242,6 +246,131 @@ impl<R: Runtime> Producer<R> {
     /// callback, it does not wait for callbacks (they would wait for it).
     pub fn close_timeout(&self, timeout: Duration) -> R::Wait<CloseOp<'_, R>> {
         R::wait(CloseOp::new(&self.driver, Instant::now().checked_add(timeout)))
+    }
+
+    /// Starts the transactional producer (*waiting*, up to `timeout`; needs `transactional.id`):
+    /// finds the transaction coordinator and gets the producer id and epoch from it, which
+    /// fences every earlier producer with the same `transactional.id` and aborts its open
+    /// transaction (KIP-98; the Java client's `KafkaProducer.initTransactions`). Call it once,
+    /// before any other transactional call.
+    ///
+    /// Every waiting transactional call keeps Java's `max.block.ms` contract: at `timeout` it
+    /// returns [`TransactionCallError::TimedOut`] (retriable) and the operation goes on in the
+    /// producer; calling the same method again waits for that same operation's result (even if it
+    /// ended meanwhile), and any other transactional call is refused with
+    /// [`TransactionError::InProgress`](idem_core::producer::TransactionError::InProgress) until
+    /// then. Dropping an idem-smol future is the same as timing out. Errors:
+    /// [`TransactionCallError::Transaction`] with the core's [`TransactionError`]
+    /// (`NotTransactional`, `InvalidState` for a call out of order, `Abortable`: abort the
+    /// transaction, `Fatal`: drop the producer), `Closed` once the producer is closed.
+    ///
+    /// [`TransactionError`]: idem_core::producer::TransactionError
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use idem_std::{Config, Producer, Record};
+    ///
+    /// let config = Config::new("localhost:9092")?.with("transactional.id", "orders-1")?;
+    /// let producer = Producer::new(config)?;
+    /// producer.init_transactions(Duration::from_secs(30))?;
+    /// producer.begin_transaction()?;
+    /// producer.send(&Record::new("orders").value(b"paid"))?;
+    /// match producer.commit_transaction(Duration::from_secs(30)) {
+    ///     Ok(()) => {}
+    ///     Err(e) if e.is_retriable() => producer.commit_transaction(Duration::from_secs(30))?, // same commit
+    ///     Err(e) if e.is_abortable() => producer.abort_transaction(Duration::from_secs(30))?,
+    ///     Err(e) => return Err(e.into()), // fenced or closed: drop the producer
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn init_transactions(&self, timeout: Duration) -> R::Wait<TransactionCall<'_, R>> {
+        self.transaction_call(TxnStart::Init, timeout)
+    }
+
+    /// Opens a transaction (never waits; the coordinator learns of it with its first partition
+    /// or offsets): records may be sent until `commit_transaction` or `abort_transaction`.
+    /// Refused (nothing changes) unless `init_transactions` succeeded and no transaction is
+    /// open, and while a timed-out call's operation awaits its caller.
+    ///
+    /// ```no_run
+    /// # fn f(producer: &idem_std::Producer) -> Result<(), idem_std::TransactionCallError> {
+    /// producer.begin_transaction()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn begin_transaction(&self) -> Result<(), TransactionCallError> {
+        self.driver.with(|st| st.engine.begin_transaction())
+    }
+
+    /// Adds a consumer's offsets to the open transaction (*waiting*, up to `timeout`): they are
+    /// committed to `group_metadata`'s group if and only if the transaction commits
+    /// (consume-transform-produce exactly once; the Java client's
+    /// `KafkaProducer.sendOffsetsToTransaction`). `offsets` are the next offsets to consume.
+    /// The group metadata's generation and member id let the group coordinator refuse a zombie
+    /// consumer's offsets (KIP-447). A failure makes the transaction abortable. Timeouts as
+    /// [`Producer::init_transactions`].
+    ///
+    /// ```no_run
+    /// # fn f(producer: &idem_std::Producer) -> Result<(), idem_std::TransactionCallError> {
+    /// use std::time::Duration;
+    /// use idem_std::{ConsumerGroupMetadata, TxnOffset};
+    /// let offsets = [TxnOffset { topic: "input", partition: 0, offset: 42 }];
+    /// let group = ConsumerGroupMetadata::new("billing");
+    /// producer.send_offsets_to_transaction(&offsets, &group, Duration::from_secs(30))?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn send_offsets_to_transaction<'a>(
+        &'a self,
+        offsets: &'a [TxnOffset<'a>],
+        group_metadata: &'a ConsumerGroupMetadata,
+        timeout: Duration,
+    ) -> R::Wait<TransactionCall<'a, R>> {
+        self.transaction_call(TxnStart::SendOffsets(offsets, group_metadata), timeout)
+    }
+
+    /// Commits the open transaction (*waiting*, up to `timeout`): sends every buffered record,
+    /// waits until each is acknowledged, then ends the transaction, as the Java client's
+    /// `KafkaProducer.commitTransaction` (which flushes first). The records' reports come
+    /// before the commit's end. If any record failed, nothing is committed and the error is
+    /// abortable: call [`Producer::abort_transaction`]. Timeouts as
+    /// [`Producer::init_transactions`]: a commit that timed out may still commit; call it again
+    /// to learn the outcome.
+    ///
+    /// ```no_run
+    /// # fn f(producer: &idem_std::Producer) -> Result<(), idem_std::TransactionCallError> {
+    /// producer.commit_transaction(std::time::Duration::from_secs(30))?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn commit_transaction(&self, timeout: Duration) -> R::Wait<TransactionCall<'_, R>> {
+        self.transaction_call(TxnStart::Commit, timeout)
+    }
+
+    /// Aborts the open transaction, also after an abortable error (*waiting*, up to `timeout`):
+    /// records not sent yet fail with `DeliveryError::TransactionAborted`, those in flight are
+    /// waited for, and the coordinator writes ABORT markers so that `read_committed` consumers
+    /// skip what was written (the Java client's `KafkaProducer.abortTransaction`). The producer
+    /// is then ready for the next transaction. Timeouts as [`Producer::init_transactions`].
+    ///
+    /// ```no_run
+    /// # fn f(producer: &idem_std::Producer) -> Result<(), idem_std::TransactionCallError> {
+    /// producer.abort_transaction(std::time::Duration::from_secs(30))?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn abort_transaction(&self, timeout: Duration) -> R::Wait<TransactionCall<'_, R>> {
+        self.transaction_call(TxnStart::Abort, timeout)
+    }
+
+    /// Where the transactional producer stands; `None` without a `transactional.id`.
+    pub fn transaction_state(&self) -> Option<TransactionState> {
+        self.driver.lock().engine.transaction_state()
+    }
+
+    /// A waiting transactional call of `call`, up to `timeout`.
+    fn transaction_call<'a>(&'a self, call: TxnStart<'a>, timeout: Duration) -> R::Wait<TransactionCall<'a, R>> {
+        R::wait(TransactionCall::new(&self.driver, call, Instant::now().checked_add(timeout)))
     }
 
     /// A snapshot of the producer's metrics now: totals (records sent, retried, failed,

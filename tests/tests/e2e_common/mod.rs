@@ -236,6 +236,53 @@ pub fn idem_cluster(brokers: usize, topic: &str, partitions: i32, faults: &str) 
     idem_mock::MockCluster::start(config).unwrap()
 }
 
+/// `config` made transactional: `transactional.id` `id`, a 30 s `transaction.timeout.ms`.
+pub fn transactional(config: idem_std::Config, id: &str) -> idem_std::Config {
+    config.with("transactional.id", id).unwrap().with("transaction.timeout.ms", "30000").unwrap()
+}
+
+/// Sends records `range` to topic "t" (record `i`: value [`value_of`], partition
+/// `i % partitions`); returns their handles.
+pub fn send_range(
+    p: &idem_std::Producer,
+    range: std::ops::Range<u64>,
+    partitions: i32,
+) -> Vec<idem_std::DeliveryHandle> {
+    range
+        .map(|i| {
+            let v = value_of(i);
+            p.send(&idem_std::Record::new("t").partition((i % partitions as u64) as i32).value(&v)).unwrap()
+        })
+        .collect()
+}
+
+/// A transaction of records `range` (as [`send_range`]) and `offsets` of group `group`,
+/// committed: every record is reported delivered by the time the commit returns.
+pub fn commit_with_offsets(
+    p: &idem_std::Producer,
+    range: std::ops::Range<u64>,
+    partitions: i32,
+    offsets: &[idem_std::TxnOffset<'_>],
+    group: &str,
+) {
+    p.begin_transaction().unwrap();
+    let handles = send_range(p, range, partitions);
+    let wait = Duration::from_secs(20);
+    p.send_offsets_to_transaction(offsets, &idem_std::ConsumerGroupMetadata::new(group), wait).unwrap();
+    p.commit_transaction(wait).unwrap();
+    assert!(handles.iter().all(|h| h.try_result().is_some_and(|r| r.is_ok())));
+}
+
+/// Record indexes `ranges` (record `i` sent to partition `i % partitions`) as a reader lists
+/// them: per partition, in order.
+pub fn by_partition(ranges: &[std::ops::Range<u64>], partitions: i32) -> BTreeMap<i32, Vec<u64>> {
+    let mut out: BTreeMap<i32, Vec<u64>> = (0..partitions).map(|p| (p, Vec::new())).collect();
+    for i in ranges.iter().flat_map(|r| r.clone()) {
+        out.entry((i % partitions as u64) as i32).or_default().push(i);
+    }
+    out
+}
+
 /// Fast retry settings for tests (delivery timeout `delivery_ms`).
 pub fn test_config(bootstrap: &str, delivery_ms: u64) -> idem_std::Config {
     let mut c = idem_std::Config::new(bootstrap).unwrap();
