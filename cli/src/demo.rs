@@ -8,6 +8,7 @@ mod check;
 mod group;
 mod report;
 mod run;
+mod txn;
 mod workload;
 
 use std::process::ExitCode;
@@ -26,11 +27,17 @@ Then three consumers (idem-std) read the topic again through the consumer group 
 joins late, one leaves half way, the coordinator moves and answers errors; each record must be
 handed to exactly one member once, as the log holds it. (Not under --secure: idem's consumer
 speaks PLAINTEXT only.)
+With --transactions, a transactional producer (transactional.id idem-demo-txn) then commits
+some transactions and aborts others under produce and coordinator faults; halfway a second
+producer takes the transactional id over and fences the first, whose commit is refused. Every
+partition is then read as a read_committed consumer reads it: each committed record exactly
+once, in send order, nothing of an aborted or fenced transaction.
 Needs no Kafka, and no network beyond the loopback interface.
 
 EXIT STATUS:
     0  PASS: every record delivered and in the logs exactly once, in order, and read back
-       through the consumer group exactly once
+       through the consumer group exactly once (and, with --transactions, the read_committed
+       view exact and the zombie fenced)
     1  FAIL (the report says what was counted)
     2  invalid command line, or the cluster could not start";
 
@@ -62,6 +69,10 @@ pub struct DemoArgs {
     /// this run, and SCRAM-SHA-256 authentication.
     #[arg(long)]
     pub secure: bool,
+    /// Then run transactions: commits, aborts, a zombie producer fenced by a new one with the
+    /// same transactional.id, and a read_committed read-back.
+    #[arg(long)]
+    pub transactions: bool,
     /// Draw the progress line even when stderr is not a terminal.
     #[arg(long, conflicts_with = "no_progress")]
     pub progress: bool,

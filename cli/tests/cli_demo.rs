@@ -86,3 +86,22 @@ fn demo_secure_passes_over_sasl_ssl() {
         line.split(", ").find_map(|p| p.strip_suffix(" authentications)")).unwrap().parse().unwrap();
     assert!(authentications >= 3, "{line}");
 }
+
+#[test]
+fn demo_with_transactions_commits_aborts_fences_and_reads_committed_exactly() {
+    let out = Command::new(env!("CARGO_BIN_EXE_idem"))
+        .args(["demo", "--records", "3000", "--no-progress", "--transactions", "--seed", "3"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("transactions (idem-demo-txn"), "{stdout}");
+    assert!(count(&stdout, "committed") > 0 && count(&stdout, "aborted") > 0, "{stdout}");
+    assert!(stdout.contains("the first's commit: fatal broker error: PRODUCER_FENCED"), "{stdout}");
+    assert!(
+        stdout.contains("records read: 0 missing, 0 duplicated, 0 of aborted or fenced transactions, 0 out of order"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("  verdict             PASS"), "{stdout}");
+}

@@ -8,6 +8,7 @@ use idem_core::proto::record_batch::Compression;
 
 use super::check::Verdict;
 use super::group::{GROUP, GroupVerdict};
+use super::txn::TxnVerdict;
 use super::workload::Plan;
 use crate::progress::per_second;
 
@@ -76,6 +77,8 @@ pub struct Report {
     /// (moves, errors); `None` when it did not run (`--secure`: idem's consumer speaks
     /// PLAINTEXT only).
     pub group: Option<(GroupVerdict, u64, u64)>,
+    /// The transactions (`--transactions`).
+    pub transactions: Option<TxnVerdict>,
 }
 
 fn line(s: &mut String, label: &str, value: u64, note: &str) {
@@ -92,6 +95,13 @@ fn nonzero_lines(s: &mut String, counts: &[(&str, u64, &str)]) {
 }
 
 impl Report {
+    /// PASS: the logs, the group's read-back and the transactions are all exact.
+    pub fn pass(&self) -> bool {
+        self.verdict.pass()
+            && self.group.as_ref().is_none_or(|(g, ..)| g.pass())
+            && self.transactions.as_ref().is_none_or(TxnVerdict::pass)
+    }
+
     /// The report text (ends with the verdict line).
     pub fn render(&self) -> String {
         let (p, i, r, v) = (&self.plan, &self.injected, &self.reaction, &self.verdict);
@@ -162,11 +172,18 @@ impl Report {
         if let Some((g, moves, errors)) = &self.group {
             render_group(&mut s, g, *moves, *errors);
         }
+        if let Some(t) = &self.transactions {
+            let _ = writeln!(s);
+            t.render(&mut s);
+        }
         let group_pass = self.group.as_ref().is_none_or(|(g, ..)| g.pass());
+        let txn_pass = self.transactions.as_ref().is_none_or(TxnVerdict::pass);
         let rate = per_second(v.delivered, self.produce_elapsed);
         let _ = writeln!(s);
         if v.pass() && !group_pass {
             let _ = writeln!(s, "FAIL: the read-back through consumer group {GROUP} is not exact (see above)");
+        } else if v.pass() && !txn_pass {
+            let _ = writeln!(s, "FAIL: the transactions' read_committed view is not exact (see above)");
         } else if v.pass() {
             let _ = writeln!(
                 s,
@@ -238,6 +255,7 @@ mod tests {
             verdict,
             produce_elapsed: Duration::from_secs(2),
             group: None,
+            transactions: None,
         }
     }
 

@@ -17,6 +17,7 @@ use super::DemoArgs;
 use super::check::{Checker, Outcome};
 use super::group::{self, GroupVerdict, Logged};
 use super::report::{Injected, Reaction, Report};
+use super::txn;
 use super::workload::Plan;
 use crate::progress::{Progress, Snapshot};
 
@@ -30,6 +31,12 @@ const FAULTS: &str = "append_drop=1%,error_after=NOT_ENOUGH_REPLICAS_AFTER_APPEN
 /// Faults while the consumer group reads back: delays, and the coordinator moving and answering
 /// NOT_COORDINATOR and COORDINATOR_LOAD_IN_PROGRESS.
 const GROUP_FAULTS: &str = "delay=1..20ms:5%,coordinator_move=700ms,not_coordinator=3%,coordinator_loading=3%";
+/// Faults while the transactions run: the produce faults (a batch's answer lost, errors
+/// before and after append), and the transaction coordinator moving and answering
+/// NOT_COORDINATOR and COORDINATOR_LOAD_IN_PROGRESS.
+const TXN_FAULTS: &str = "append_drop=1%,error_after=NOT_ENOUGH_REPLICAS_AFTER_APPEND:1%,\
+                          error_before=NOT_ENOUGH_REPLICAS:1%,delay=1..20ms:5%,leader_move=400ms,\
+                          coordinator_move=700ms,not_coordinator=3%,coordinator_loading=3%";
 /// Bound on waiting for the last reports after the last send.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(150);
 /// The broker taken down and brought back.
@@ -140,7 +147,7 @@ pub(super) fn run(d: &DemoArgs) -> u8 {
             return 2;
         }
     };
-    let producer = match new_producer(&cluster.bootstrap_servers(), plan.seed, d.compression, secure.as_ref()) {
+    let producer = match new_producer(&cluster.bootstrap_servers(), plan.seed, d.compression, secure.as_ref(), None) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("idem demo: cannot create the producer: {e}");
@@ -196,6 +203,17 @@ pub(super) fn run(d: &DemoArgs) -> u8 {
     let logged = checker.take_logged();
     let verdict = checker.finish();
     let group = secure.is_none().then(|| read_back_through_group(&cluster, &logged, faults, plan.seed));
+    let transactions = d.transactions.then(|| {
+        if faults {
+            match FaultSpec::parse(TXN_FAULTS) {
+                Ok(spec) => cluster.set_faults(spec),
+                Err(e) => eprintln!("idem demo: the transactions' fault plan: {e}"),
+            }
+        }
+        let bootstrap = cluster.bootstrap_servers();
+        let make = |id: Option<&str>| new_producer(&bootstrap, plan.seed, d.compression, secure.as_ref(), id);
+        txn::run(&cluster, plan.partitions, plan.seed, &make)
+    });
     let report = Report {
         plan,
         brokers: BROKERS,
@@ -213,6 +231,7 @@ pub(super) fn run(d: &DemoArgs) -> u8 {
         verdict,
         produce_elapsed,
         group,
+        transactions,
     };
     print!("{}", report.render());
     if let Err(e) = flushed {
@@ -221,7 +240,7 @@ pub(super) fn run(d: &DemoArgs) -> u8 {
     if let Some(e) = shared.first_error.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
         println!("first delivery error: {e}");
     }
-    if report.verdict.pass() { 0 } else { 1 }
+    if report.pass() { 0 } else { 1 }
 }
 
 /// Reads the topic back through a consumer group of idem's consumers (see `group.rs`), with the
@@ -267,7 +286,10 @@ fn start_cluster(plan: &Plan, faults: bool, secure: Option<&TestCertificates>) -
             session_lifetime: None,
         });
     }
-    config.cluster.topics = vec![TopicConfig { name: TOPIC.to_string(), partitions: plan.partitions }];
+    config.cluster.topics = vec![
+        TopicConfig { name: TOPIC.to_string(), partitions: plan.partitions },
+        TopicConfig { name: super::txn::TXN_TOPIC.to_string(), partitions: plan.partitions },
+    ];
     config.cluster.auto_create_partitions = None;
     config.cluster.log_max_bytes = usize::MAX / 2;
     config.cluster.seed = plan.seed;
@@ -313,12 +335,14 @@ fn outcome_of(result: &idem_std::DeliveryResult) -> Outcome {
 }
 
 /// The demo's producer: Kafka's defaults except short backoffs and timeouts (the cluster is
-/// local), the demo's seed for the jitter and its `compression.type`.
+/// local), the demo's seed for the jitter and its `compression.type`; transactional with
+/// `transactional_id`.
 fn new_producer(
     bootstrap: &str,
     seed: u64,
     compression: Compression,
     secure: Option<&TestCertificates>,
+    transactional_id: Option<&str>,
 ) -> Result<idem_std::Producer, String> {
     let mut config = idem_std::Config::new(bootstrap).map_err(|e| e.to_string())?;
     if let Some(certs) = secure {
@@ -345,6 +369,9 @@ fn new_producer(
         ("compression.type", compression.name().to_string()),
     ] {
         config.set(k, &v).map_err(|e| e.to_string())?;
+    }
+    if let Some(id) = transactional_id {
+        config.set("transactional.id", id).map_err(|e| e.to_string())?;
     }
     idem_std::Producer::new(config).map_err(|e| e.to_string())
 }
