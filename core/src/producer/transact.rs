@@ -36,6 +36,9 @@ use crate::proto::txn_offset_commit::{
 use crate::proto::{self, EncodeError, ErrorCode};
 use crate::time::{Duration, Instant};
 
+/// The retry backoff of an AddPartitionsToTxn answered CONCURRENT_TRANSACTIONS.
+const ADD_PARTITIONS_RETRY_BACKOFF: Duration = Duration::from_millis(20);
+
 impl<T> Producer<T> {
     /// Where the transactional producer stands; `None` without a `transactional.id`.
     pub fn transaction_state(&self) -> Option<TransactionState> {
@@ -289,7 +292,14 @@ impl<T> Producer<T> {
         };
         let now = self.now;
         let Some(t) = &mut self.txn else { return true };
-        let at = self.retry_backoff.next_at(now, t.failures, &mut self.rng);
+        let at = if req == TxnRequest::AddPartitions && code == ErrorCode::CONCURRENT_TRANSACTIONS {
+            // The previous transaction's markers are still being written, which takes
+            // milliseconds: retried soon, not after `retry.backoff.ms` (the Java client's
+            // `TransactionManager` uses 20 ms here, `ADD_PARTITIONS_RETRY_BACKOFF_MS`).
+            now + ADD_PARTITIONS_RETRY_BACKOFF
+        } else {
+            self.retry_backoff.next_at(now, t.failures, &mut self.rng)
+        };
         // The partitions of an AddPartitionsToTxn, before the answer clears them.
         let added = (req == TxnRequest::AddPartitions && code == ErrorCode::NONE).then(|| t.adding.clone());
         match t.on_answer(verdict(req, code), at) {

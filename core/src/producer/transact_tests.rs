@@ -555,3 +555,26 @@ fn a_commit_seals_the_records_that_waited_for_metadata_without_waiting_for_linge
     w.wires.cluster.handle_input(BrokerInput::Timeout(w.wires.now + Duration::from_millis(50)));
     assert_eq!(w.committed(), sorted(tagged("m", 20)));
 }
+
+/// The next transaction's first AddPartitionsToTxn usually finds the previous one's markers
+/// still being written (CONCURRENT_TRANSACTIONS): it is retried after 20 ms, as the Java
+/// client does, not after `retry.backoff.ms`, which would add that much to every transaction.
+#[test]
+fn add_partitions_behind_the_previous_markers_is_retried_soon() {
+    let mut w = World::new(6, "");
+    let p = w.producer("tx", &[("retry.backoff.ms", "500"), ("retry.backoff.max.ms", "1000")]);
+    w.clients[p].producer.init_transactions(w.wires.now).unwrap();
+    assert_eq!(w.until_done(p, TransactionOp::Init), Ok(()));
+    for round in 0..3 {
+        w.clients[p].producer.begin_transaction().unwrap();
+        w.send(p, &format!("r{round}"), 10);
+        let t0 = w.wires.now;
+        w.clients[p].producer.commit_transaction(w.wires.now).unwrap();
+        assert_eq!(w.until_done(p, TransactionOp::Commit), Ok(()));
+        // Round 0 waits for metadata; the others find the markers (5 ms) still pending.
+        if round > 0 {
+            let took = w.wires.now - t0;
+            assert!(took < Duration::from_millis(100), "round {round}: the commit took {took:?}");
+        }
+    }
+}
