@@ -37,6 +37,14 @@ DEBUG AND STATISTICS:
     stdout instead (the Java client's metric names: record-send-rate, record-retry-rate,
     request-latency-avg, ...).
 
+TRANSACTIONS:
+    --transactional-id ID makes the producer transactional (KIP-98): it fences any earlier
+    producer with the same id, then sends the input in transactions of --transaction-size
+    records (default 1000), each committed before the next begins, and the last one at the end
+    of the input. A `read_committed` consumer sees a transaction's records only once it is
+    committed. A commit that fails aborts its transaction and stops the run (exit 1); the
+    summary counts the transactions and records committed.
+
 SETTINGS:
     Kafka's producer settings by name with -X (e.g. -X linger.ms=10).
     Unless -X sets them, `idem produce` uses batch.size=262144, linger.ms=5 and
@@ -87,6 +95,13 @@ pub struct ProduceArgs {
     /// Print the metrics as one JSON object per line on stdout (every --stats MS, default 1000).
     #[arg(long)]
     pub stats_json: bool,
+    /// Send in transactions with this `transactional.id` (fences earlier producers with it).
+    #[arg(long = "transactional-id", value_name = "ID", value_parser = non_empty)]
+    pub transactional_id: Option<String>,
+    /// Records per transaction (with --transactional-id): each N records are committed.
+    #[arg(long = "transaction-size", value_name = "N", default_value_t = 1000, requires = "transactional_id",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub transaction_size: u64,
     /// Input file; `-` for stdin.
     #[arg(value_name = "FILE", default_value = "-")]
     pub input: String,
@@ -100,7 +115,7 @@ pub fn debug_contexts(s: &str) -> Result<String, String> {
 }
 
 fn non_empty(s: &str) -> Result<String, String> {
-    if s.is_empty() { Err("the separator must not be empty".to_string()) } else { Ok(s.to_string()) }
+    if s.is_empty() { Err("the value must not be empty".to_string()) } else { Ok(s.to_string()) }
 }
 
 /// Parses `-X KEY=VALUE` (a setting by its Kafka name).
@@ -161,6 +176,11 @@ mod tests {
         let a = parse_str("-b h:1 -t t --stats=250 --stats-json").unwrap();
         assert_eq!((a.stats, a.stats_json), (Some(250), true));
         assert!(parse_str("-b h:1 -t t --stats=0").is_err());
+        let a = parse_str("-b h:1 -t t --transactional-id tx --transaction-size 10").unwrap();
+        assert_eq!((a.transactional_id.as_deref(), a.transaction_size), (Some("tx"), 10));
+        assert_eq!(parse_str("-b h:1 -t t --transactional-id tx").unwrap().transaction_size, 1000);
+        assert!(parse_str("-b h:1 -t t --transaction-size 10").is_err(), "needs --transactional-id");
+        assert!(parse_str("-b h:1 -t t --transactional-id tx --transaction-size 0").is_err());
         assert_eq!(parse_str("--help").unwrap_err().kind(), clap::error::ErrorKind::DisplayHelp);
     }
 }

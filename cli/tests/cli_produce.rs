@@ -456,3 +456,35 @@ fn compressed_produce_to_idem_broker_and_librdkafka_mock() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("compression.level") && stderr.contains("1..9"), "{stderr}");
 }
+
+/// `--transactional-id` with `--transaction-size 1000`: 2,500 lines are three transactions (a
+/// commit every 1,000 records and one at the end), each with its COMMIT marker in the log, and
+/// a `read_committed` consumer reads every line once, in order.
+#[test]
+fn transactional_produce_commits_every_n_records_and_at_the_end() {
+    let cluster = one_broker("tx", "");
+    let text = lines(2500);
+    let input = TempFile::new("txn.txt", text.as_bytes());
+    let out = Command::new(IDEM)
+        .args(["produce", "-b", &cluster.bootstrap_servers(), "-t", "tx", "-k", ":"])
+        .args(["--transactional-id", "cli-tx", "--transaction-size", "1000", input.path()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("delivered 2500 of 2500"), "{stderr}");
+    assert!(stderr.contains("transactions committed 3 (2500 records)"), "{stderr}");
+    let markers = || {
+        let log = cluster.partition_log("tx", 0).unwrap();
+        log.iter().filter(|b| RecordBatch::decode(&b.bytes).unwrap().0.header.is_control()).count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while markers() < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10)); // written a few ms after EndTxn
+    }
+    assert_eq!(markers(), 3, "one COMMIT marker per transaction");
+    let committed = cluster.with_cluster(|c| c.partition_log("tx", 0).unwrap().read_committed().unwrap());
+    let values: Vec<Vec<u8>> = committed.into_iter().map(|(_, v)| v.unwrap()).collect();
+    let expected: Vec<Vec<u8>> = text.lines().map(|l| l.split_once(':').unwrap().1.as_bytes().to_vec()).collect();
+    assert_eq!(values, expected);
+}

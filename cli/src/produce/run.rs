@@ -10,7 +10,7 @@ use idem_core::producer::{ProducerMetrics, SendError};
 
 use super::ProduceArgs;
 use super::input::{LineReader, lines, split_key};
-use super::summary::Summary;
+use super::summary::{Committed, Summary};
 use crate::progress::{Progress, Snapshot, bytes};
 
 /// Exit code for an unusable command line, settings or input file.
@@ -49,6 +49,9 @@ fn config(args: &ProduceArgs) -> Result<idem_std::Config, String> {
         .chain(stats.as_deref().map(|ms| ("statistics.interval.ms", ms)));
     for (k, v) in ours {
         c.set(k, v).map_err(|e| e.to_string())?;
+    }
+    if let Some(id) = &args.transactional_id {
+        c.set("transactional.id", id).map_err(|e| e.to_string())?;
     }
     for (k, v) in &args.properties {
         c.set(k, v).map_err(|e| e.to_string())?;
@@ -90,6 +93,67 @@ pub fn stats_line(s: &idem_std::Statistics) -> String {
         m.retries,
         m.epoch_bumps,
     )
+}
+
+/// The transactions of a run with `--transactional-id`: the open one's record count, and what
+/// was committed (counted in the summary).
+struct Transactions<'p> {
+    producer: &'p idem_std::Producer,
+    /// Records per transaction.
+    size: u64,
+    /// Records accepted into the open transaction.
+    open: u64,
+    /// How long each transactional call may wait.
+    timeout: Duration,
+    committed: Committed,
+}
+
+impl<'p> Transactions<'p> {
+    /// Initializes the producer's transactions (fencing earlier producers with its id) and
+    /// begins the first.
+    fn start(producer: &'p idem_std::Producer, size: u64, timeout: Duration) -> Result<Self, String> {
+        let t = Transactions { producer, size, open: 0, timeout, committed: Committed::default() };
+        producer.init_transactions(timeout).map_err(|e| format!("init_transactions: {e}"))?;
+        producer.begin_transaction().map_err(|e| format!("begin_transaction: {e}"))?;
+        Ok(t)
+    }
+
+    /// How many of `n` records the open transaction has room for.
+    fn room(&self, n: usize) -> usize {
+        usize::try_from(self.size - self.open).map_or(n, |room| room.min(n))
+    }
+
+    /// `n` records joined the open transaction: a full one is committed and the next begun.
+    fn added(&mut self, n: usize) -> Result<(), String> {
+        self.open += n as u64;
+        if self.open < self.size {
+            return Ok(());
+        }
+        self.commit()?;
+        self.producer.begin_transaction().map_err(|e| format!("begin_transaction: {e}"))
+    }
+
+    /// Commits the open transaction, if it has records; one that cannot commit is aborted.
+    fn commit(&mut self) -> Result<(), String> {
+        if self.open == 0 {
+            return Ok(());
+        }
+        match self.producer.commit_transaction(self.timeout) {
+            Ok(()) => {
+                self.committed.transactions += 1;
+                self.committed.records += std::mem::take(&mut self.open);
+                Ok(())
+            }
+            Err(e) if e.is_abortable() => {
+                let aborted = match self.producer.abort_transaction(self.timeout) {
+                    Ok(()) => "aborted".to_string(),
+                    Err(e) => format!("its abort failed too: {e}"),
+                };
+                Err(format!("commit_transaction: {e}; the transaction of {} records was {aborted}", self.open))
+            }
+            Err(e) => Err(format!("commit_transaction: {e}")),
+        }
+    }
 }
 
 /// Produces the input; returns the exit code.
@@ -134,8 +198,19 @@ pub(super) fn produce(args: &ProduceArgs) -> u8 {
     let mut first_refusal = None;
     let start = Instant::now();
     let mut reader = LineReader::new(input);
+    let txn_timeout = delivery_timeout + CLOSE_MARGIN;
+    let mut txn = match &args.transactional_id {
+        None => None,
+        Some(_) => match Transactions::start(&producer, args.transaction_size, txn_timeout) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                s.transaction_error = Some(e);
+                None
+            }
+        },
+    };
 
-    'input: loop {
+    'input: while s.transaction_error.is_none() {
         let run = match reader.next_lines() {
             Ok(Some(run)) => run,
             Ok(None) => break,
@@ -155,10 +230,18 @@ pub(super) fn produce(args: &ProduceArgs) -> u8 {
             .collect();
         let mut from = 0;
         while let Some(rest) = records.get(from..).filter(|r| !r.is_empty()) {
+            // Up to the end of the open transaction.
+            let rest = &rest[..txn.as_ref().map_or(rest.len(), |t| t.room(rest.len()))];
             let (offered, refused) = match producer.send_many(rest) {
                 Ok(()) => (rest.len(), None),
                 Err(e) => (e.accepted + 1, Some(e.error)),
             };
+            if let Some(t) = &mut txn {
+                if let Err(e) = t.added(offered - usize::from(refused.is_some())) {
+                    s.transaction_error = Some(e);
+                    break 'input;
+                }
+            }
             s.records += offered as u64;
             s.bytes += rest
                 .iter()
@@ -169,7 +252,7 @@ pub(super) fn produce(args: &ProduceArgs) -> u8 {
             if let Some(e) = refused {
                 s.refused += 1;
                 first_refusal.get_or_insert_with(|| format!("record {} refused: {e}", s.records));
-                if matches!(e, SendError::Closed | SendError::Fatal(_)) {
+                if matches!(e, SendError::Closed | SendError::Fatal(_) | SendError::Transaction(_)) {
                     s.input_error = Some(format!("the producer stopped: {e}"));
                     break 'input;
                 }
@@ -178,6 +261,13 @@ pub(super) fn produce(args: &ProduceArgs) -> u8 {
         progress.update(&snapshot(&s, &producer, reader.bytes_read(), total));
     }
 
+    // The last transaction: its commit flushes its records.
+    if let Some(t) = &mut txn {
+        if let Err(e) = t.commit() {
+            s.transaction_error.get_or_insert(e);
+        }
+        s.transactions = Some(t.committed);
+    }
     // Wait for the last reports: bounded by delivery.timeout.ms (plus a margin).
     let deadline = Instant::now() + delivery_timeout + CLOSE_MARGIN;
     let mut warned = false;

@@ -37,6 +37,19 @@ pub struct Summary {
     /// The bootstrap servers, when accepted records were not delivered because no broker could
     /// be reached (no Produce request sent, connections failed).
     pub unreachable: Option<String>,
+    /// With `--transactional-id`: the transactions committed and their records.
+    pub transactions: Option<Committed>,
+    /// Why a transactional call failed (the run stopped there).
+    pub transaction_error: Option<String>,
+}
+
+/// What a transactional run committed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Committed {
+    /// Transactions committed.
+    pub transactions: u64,
+    /// Records in them.
+    pub records: u64,
 }
 
 impl Summary {
@@ -47,7 +60,7 @@ impl Summary {
 
     /// True iff the whole input was read and every record was delivered.
     pub fn success(&self) -> bool {
-        self.input_error.is_none() && self.delivered == self.records
+        self.input_error.is_none() && self.transaction_error.is_none() && self.delivered == self.records
     }
 
     /// Exit code: 0 iff [`Summary::success`], else 1.
@@ -72,6 +85,12 @@ impl Summary {
             "  delivered {} of {}; retries {}, duplicates acknowledged {}, epoch bumps {}",
             self.delivered, self.records, self.retries, self.duplicates_acknowledged, self.epoch_bumps
         );
+        if let Some(c) = &self.transactions {
+            let _ = writeln!(s, "  transactions committed {} ({} records)", c.transactions, c.records);
+        }
+        if let Some(e) = &self.transaction_error {
+            let _ = writeln!(s, "  TRANSACTION FAILED: {e} (records after it were not sent)");
+        }
         if let Some(e) = &self.input_error {
             let _ = writeln!(s, "  INPUT ERROR: {e} (records after this point were not read)");
         }
@@ -152,6 +171,15 @@ mod tests {
         assert!(!text.contains("reachable"), "{text}");
         let s = Summary { unreachable: Some("h:1".into()), ..s };
         assert!(s.render().contains("no Produce request could be sent: is a broker reachable at h:1?"));
+        let s = Summary {
+            transactions: Some(Committed { transactions: 2, records: 3 }),
+            transaction_error: Some("fenced".into()),
+            ..ok()
+        };
+        assert_eq!(s.exit_code(), 1);
+        let text = s.render();
+        assert!(text.contains("transactions committed 2 (3 records)"), "{text}");
+        assert!(text.contains("TRANSACTION FAILED: fenced"), "{text}");
         let s = Summary { input_error: Some("broken pipe".into()), ..ok() };
         assert_eq!(s.exit_code(), 1);
         assert!(s.render().contains("INPUT ERROR: broken pipe"));
