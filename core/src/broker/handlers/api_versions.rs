@@ -56,6 +56,7 @@ impl Cluster {
                 error_code: ErrorCode::UNSUPPORTED_VERSION.0,
                 api_keys: self.supported_api_versions(),
                 throttle_time_ms: 0,
+                ..ApiVersionsResponse::default()
             };
             return respond(corr, 0, &body);
         }
@@ -64,6 +65,7 @@ impl Cluster {
             error_code: ErrorCode::NONE.0,
             api_keys: self.supported_api_versions(),
             throttle_time_ms: 0,
+            ..ApiVersionsResponse::default()
         };
         respond(corr, v, &body)
     }
