@@ -240,7 +240,7 @@ impl ApiKey {
     }
 
     /// Whether this is one of the transaction APIs (AddPartitionsToTxn, AddOffsetsToTxn, EndTxn,
-    /// TxnOffsetCommit): the codec speaks them, idem's broker does not serve them yet.
+    /// TxnOffsetCommit), which idem's broker serves through its transaction coordinator.
     pub const fn is_transaction(self) -> bool {
         matches!(self, ApiKey::AddPartitionsToTxn | ApiKey::AddOffsetsToTxn | ApiKey::EndTxn | ApiKey::TxnOffsetCommit)
     }

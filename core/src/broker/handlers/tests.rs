@@ -900,6 +900,25 @@ mod txn {
         )
     }
 
+    /// TxnOffsetCommit of "tx" committing `offset` of t-0 for group "g".
+    fn txn_offset_commit_req(pid: i64, epoch: i16, offset: i64) -> TxnOffsetCommitRequest<'static> {
+        TxnOffsetCommitRequest {
+            transactional_id: "tx",
+            group_id: "g",
+            producer_id: pid,
+            producer_epoch: epoch,
+            topics: vec![TxnOffsetCommitRequestTopic {
+                name: "t",
+                partitions: vec![OffsetCommitRequestPartition {
+                    partition_index: 0,
+                    committed_offset: offset,
+                    ..Default::default()
+                }],
+            }],
+            ..Default::default()
+        }
+    }
+
     fn init(c: &mut crate::broker::Cluster, conn: u64, v: i16, txn: &str, timeout_ms: i32) -> (i16, i64, i16) {
         let req = InitProducerIdRequest {
             transactional_id: Some(txn),
@@ -1133,22 +1152,7 @@ mod txn {
         accept(&mut c, 1, 0);
         let (_, pid, _) = init(&mut c, 1, 4, "tx", 60_000);
         let commit = |c: &mut crate::broker::Cluster, offset: i64| {
-            let req = TxnOffsetCommitRequest {
-                transactional_id: "tx",
-                group_id: "g",
-                producer_id: pid,
-                producer_epoch: 0,
-                topics: vec![TxnOffsetCommitRequestTopic {
-                    name: "t",
-                    partitions: vec![OffsetCommitRequestPartition {
-                        partition_index: 0,
-                        committed_offset: offset,
-                        ..Default::default()
-                    }],
-                }],
-                ..Default::default()
-            };
-            let body = roundtrip(c, 1, 8, 3, &req);
+            let body = roundtrip(c, 1, 8, 3, &txn_offset_commit_req(pid, 0, offset));
             let r: TxnOffsetCommitResponse = decode(&body, 8, 3);
             ErrorCode(r.topics[0].partitions[0].error_code)
         };
@@ -1279,21 +1283,7 @@ mod txn {
             // No AddPartitionsToTxn: the Produce adds the partition.
             assert_eq!(produce_v12(&mut c, Some("tx"), &txn_batch(pid, 0, 0, 2)), (ErrorCode::NONE, 0));
             // Nor AddOffsetsToTxn: TxnOffsetCommit v5 adds the group.
-            let req = TxnOffsetCommitRequest {
-                transactional_id: "tx",
-                group_id: "g",
-                producer_id: pid,
-                producer_epoch: 0,
-                topics: vec![TxnOffsetCommitRequestTopic {
-                    name: "t",
-                    partitions: vec![OffsetCommitRequestPartition {
-                        partition_index: 0,
-                        committed_offset: 2,
-                        ..Default::default()
-                    }],
-                }],
-                ..Default::default()
-            };
+            let req = txn_offset_commit_req(pid, 0, 2);
             let body = roundtrip(&mut c, 1, 8, 5, &req);
             let r: TxnOffsetCommitResponse = decode(&body, 8, 5);
             assert_eq!(r.topics[0].partitions[0].error_code, 0);
