@@ -1,4 +1,4 @@
-//! TxnOffsetCommit v0-4 against `kafka-protocol` as an oracle, both message directions.
+//! TxnOffsetCommit v0-5 against `kafka-protocol` as an oracle, both message directions.
 
 mod kafka_protocol_oracle;
 
@@ -12,7 +12,7 @@ use kafka_protocol_oracle::{
 };
 use proptest::prelude::*;
 
-const VERSIONS: std::ops::RangeInclusive<i16> = 0..=4;
+const VERSIONS: std::ops::RangeInclusive<i16> = 0..=5;
 
 impl Oracle for kp::TxnOffsetCommitRequest {
     type Idem<'a> = TxnOffsetCommitRequest<'a>;

@@ -51,8 +51,9 @@ fn malformed_requests_close_only_their_connection() {
         raw_frame(&[1, 2]),
         raw_frame(&huge_array),
         raw_frame(&unknown_key),
-        // The transaction APIs above the versions served (KIP-890's, transactions v2): the
-        // codec speaks them, this broker does not serve them (nor advertise them).
+        // The transaction APIs above the versions served under transactions v1 (the default;
+        // KIP-890's, transactions v2): the codec speaks them, this broker does not serve them
+        // (nor advertise them).
         frame(1, 4, &AddOffsetsToTxnRequest { transactional_id: "t", ..Default::default() }),
         frame(1, 5, &EndTxnRequest { transactional_id: "t", committed: true, ..Default::default() }),
         frame(1, 4, &TxnOffsetCommitRequest { transactional_id: "t", ..Default::default() }),

@@ -80,6 +80,9 @@ pub struct ClusterConfig {
     /// serve. For example `(ApiKey::Produce, 6)` is a broker from before KIP-110 (Kafka 2.0),
     /// which refuses zstd batches with UNSUPPORTED_COMPRESSION_TYPE.
     pub max_versions: Vec<(crate::proto::ApiKey, i16)>,
+    /// The `transaction.version` feature finalized on the cluster (KIP-584, KIP-890; Kafka's
+    /// `TransactionVersion`): [`V1`](TransactionVersion::V1) by default.
+    pub transaction_version: TransactionVersion,
     /// TLS on every listener (`SSL`, or `SASL_SSL` with [`sasl`](Self::sasl)), or `None`. A
     /// connection's handshake runs before its first request; a client that does not speak TLS
     /// (or whose certificate is refused) is closed after the alert that says why.
@@ -103,6 +106,39 @@ pub enum ProducerIdPolicy {
     /// same answer again when the previous epoch is repeated after a lost answer); anything else
     /// gets a fresh id. Kept for tests that reach epoch exhaustion through the broker.
     BumpInPlace,
+}
+
+/// The `transaction.version` feature level a cluster finalizes (Kafka's `TransactionVersion`,
+/// KIP-890). ApiVersions v3+ advertises it (`FinalizedFeatures`) with what the broker supports
+/// (`SupportedFeatures`: 0-2, as Kafka 4.0); clients use transactions v2 only when it is
+/// finalized at 2.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TransactionVersion {
+    /// Level 1 (Kafka 4.0's `TV_1`: transactions v1 for clients): the transaction APIs up to
+    /// v3, Produce up to v10, InitProducerId up to v4 are served.
+    #[default]
+    V1,
+    /// Level 2 (Kafka 4.0's `TV_2`, KIP-890 part 2): also Produce v11-12, InitProducerId v5,
+    /// AddOffsetsToTxn v4, EndTxn v5 and TxnOffsetCommit v4-5 are served, with transactions
+    /// v2's rules for the versions that bring them.
+    V2,
+}
+
+impl TransactionVersion {
+    /// Kafka's name of the feature (`TransactionVersion.FEATURE_NAME`).
+    pub const FEATURE_NAME: &'static str = "transaction.version";
+    /// The highest level Kafka 4.0 supports (`TV_2`).
+    pub const MAX_SUPPORTED_LEVEL: i16 = 2;
+    /// The lowest level Kafka 4.0 supports (`TV_0`).
+    pub const MIN_SUPPORTED_LEVEL: i16 = 0;
+
+    /// The feature level finalized.
+    pub const fn level(self) -> i16 {
+        match self {
+            TransactionVersion::V1 => 1,
+            TransactionVersion::V2 => 2,
+        }
+    }
 }
 
 /// How a Produce resend of a batch the validator finds in its window is answered.
@@ -142,6 +178,7 @@ impl Default for ClusterConfig {
             debug: crate::debug::DebugContexts::NONE,
             sasl: None,
             max_versions: Vec::new(),
+            transaction_version: TransactionVersion::V1,
             #[cfg(feature = "tls")]
             tls: None,
         }

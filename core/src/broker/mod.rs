@@ -20,7 +20,8 @@ mod validator;
 
 pub use cluster::{BrokerInput, BrokerOutput, Cluster, ClusterStats};
 pub use config::{
-    BrokerAddress, ClusterConfig, ConfigError, DuplicateAnswer, ProducerIdPolicy, TopicConfig, check_topic,
+    BrokerAddress, ClusterConfig, ConfigError, DuplicateAnswer, ProducerIdPolicy, TopicConfig, TransactionVersion,
+    check_topic,
 };
 pub use conn::ConnId;
 pub use control::{ControlError, RestartMode};

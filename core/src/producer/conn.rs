@@ -484,6 +484,7 @@ mod tests {
                 .map(|&(api_key, min_version, max_version)| ApiVersion { api_key, min_version, max_version })
                 .collect(),
             throttle_time_ms: 0,
+            ..ApiVersionsResponse::default()
         };
         let mut out = Vec::new();
         proto::encode_response_frame(&mut out, 1, version, &r).unwrap();

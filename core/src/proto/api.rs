@@ -186,7 +186,8 @@ impl ApiKey {
             ApiKey::AddPartitionsToTxn => (0, 3),
             ApiKey::AddOffsetsToTxn => (0, 4),
             ApiKey::EndTxn => (0, 5),
-            ApiKey::TxnOffsetCommit => (0, 4),
+            // v5 (KIP-890 part 2) has v4's shape.
+            ApiKey::TxnOffsetCommit => (0, 5),
             ApiKey::SaslHandshake => (0, 1),
             ApiKey::SaslAuthenticate => (0, 2),
         };
@@ -239,24 +240,26 @@ impl ApiKey {
     }
 
     /// Whether this is one of the transaction APIs (AddPartitionsToTxn, AddOffsetsToTxn, EndTxn,
-    /// TxnOffsetCommit): the codec speaks them, idem's broker does not serve them yet.
+    /// TxnOffsetCommit), which idem's broker serves through its transaction coordinator.
     pub const fn is_transaction(self) -> bool {
         matches!(self, ApiKey::AddPartitionsToTxn | ApiKey::AddOffsetsToTxn | ApiKey::EndTxn | ApiKey::TxnOffsetCommit)
     }
 
-    /// The versions idem's producer and broker negotiate: the broker advertises and serves
-    /// these, the producer picks from them. [`supported`](Self::supported) except where the
-    /// codec is ahead of what they implement: Produce v11-12, InitProducerId v5 and EndTxn v5
-    /// (KIP-890: a client sending them handles TRANSACTION_ABORTABLE, Produce v12 adds
-    /// partitions to a transaction implicitly, EndTxn v5 bumps the epoch), so Produce stops at
-    /// v10, InitProducerId and EndTxn at v4.
+    /// The versions idem's clients pick from (the producer's `negotiate`), and the broker's
+    /// base under transactions v1: [`supported`](Self::supported) except where the codec is
+    /// ahead of what the producer implements: Produce v11-12, InitProducerId v5, EndTxn v5 and
+    /// TxnOffsetCommit v5 (KIP-890: a client sending them handles TRANSACTION_ABORTABLE,
+    /// Produce v12 and TxnOffsetCommit v5 add to a transaction implicitly, EndTxn v5 bumps the
+    /// epoch), so Produce stops at v10, InitProducerId and EndTxn at v4, TxnOffsetCommit at v4.
+    /// What idem's broker serves under transactions v2 is its own table
+    /// (`Cluster::served`), so that the producer keeps speaking v1 against it.
     pub const fn negotiated(self) -> VersionRange {
         let supported = self.supported();
         let max = match self {
             ApiKey::Produce => 10,
             ApiKey::InitProducerId => 4,
             // v5 answers a new epoch after every transaction (KIP-890, transactions v2).
-            ApiKey::EndTxn => 4,
+            ApiKey::EndTxn | ApiKey::TxnOffsetCommit => 4,
             _ => supported.max,
         };
         VersionRange { max, ..supported }

@@ -3,8 +3,8 @@
 //! Every version carries the (nullable) transactional id and the transaction timeout; v3 adds
 //! the current producer id and epoch to the request, to bump the epoch (KIP-360); v4 the error
 //! PRODUCER_FENCED (KIP-588); v5 is v4's shape with TRANSACTION_ABORTABLE (KIP-890). v6
-//! (KIP-939, two-phase commit) is not spoken. idem's producer and broker negotiate up to v4
-//! ([`ApiKey::negotiated`]).
+//! (KIP-939, two-phase commit) is not spoken. idem's producer picks up to v4
+//! ([`ApiKey::negotiated`]); idem's broker serves v5 under transactions v2.
 
 /// The last epoch a producer id is used with: Kafka treats an epoch of `i16::MAX - 1` or more
 /// as exhausted (`TransactionMetadata.isEpochExhausted`); past it a fresh id is needed.

@@ -4,8 +4,8 @@
 //! v10 adds the KIP-951 leader hints (tagged fields `current_leader` and `node_endpoints` of
 //! the response); v11 is v10's shape with the error TRANSACTION_ABORTABLE (KIP-890), v12 v11's
 //! shape for transactions v2 (KIP-890 part 2: a transactional Produce adds its partition to the
-//! transaction itself). v13 (topic ids, KIP-516) is not spoken. idem's producer and broker
-//! negotiate up to v10 ([`ApiKey::negotiated`]).
+//! transaction itself). v13 (topic ids, KIP-516) is not spoken. idem's producer picks up to v10
+//! ([`ApiKey::negotiated`]); idem's broker serves v12 under transactions v2.
 
 use alloc::vec::Vec;
 

@@ -1,11 +1,12 @@
-//! TxnOffsetCommit (key 28), versions 0-4. Flexible from v3.
+//! TxnOffsetCommit (key 28), versions 0-5. Flexible from v3.
 //!
 //! A transactional producer commits a consumer group's offsets inside its transaction, to the
 //! group's coordinator: they become visible when the transaction commits and are discarded if it
 //! aborts (KIP-98; AddOffsetsToTxn comes first). v1 is v0's shape; v2 adds the leader epoch of
 //! each offset (KIP-320); v3 the consumer's group metadata, `generation_id`, `member_id` and
 //! `group_instance_id`, so that the coordinator can fence a zombie member (KIP-447); v4 the error
-//! TRANSACTION_ABORTABLE (KIP-890). v5 (KIP-890 part 2) is not spoken.
+//! TRANSACTION_ABORTABLE (KIP-890); v5 has v4's shape (KIP-890 part 2, transactions v2: the
+//! coordinator adds the group to the transaction itself, no AddOffsetsToTxn before it).
 //!
 //! The topics and partitions are OffsetCommit's (same fields, same wire form).
 
@@ -196,7 +197,7 @@ mod tests {
 
     #[test]
     fn round_trip_and_truncation_every_version() {
-        for v in 0..=4 {
+        for v in 0..=5 {
             check_truncations(&sample_request(v), v, &mut Vec::new());
             check_truncations(&TxnOffsetCommitRequest::default(), v, &mut Vec::new());
             check_truncations(&sample_response(), v, &mut Vec::new());
@@ -224,13 +225,13 @@ mod tests {
 
     #[test]
     fn unsupported_versions_are_typed_errors() {
-        check_unsupported_versions(&sample_request(4), &[-1, 5]);
-        check_unsupported_versions(&sample_response(), &[-1, 5]);
+        check_unsupported_versions(&sample_request(5), &[-1, 6]);
+        check_unsupported_versions(&sample_response(), &[-1, 6]);
     }
 
     proptest::proptest! {
         #[test]
-        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200), v in -1i16..6) {
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200), v in -1i16..7) {
             let _ = TxnOffsetCommitRequest::decode(&mut Reader::new(&bytes), v);
             let _ = TxnOffsetCommitResponse::decode(&mut Reader::new(&bytes), v);
         }

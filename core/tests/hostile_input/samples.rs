@@ -29,7 +29,25 @@ pub fn api_versions_response() -> Vec<ApiVersionsResponse> {
         .iter()
         .map(|k| ApiVersion { api_key: k.as_i16(), min_version: k.supported().min, max_version: k.supported().max })
         .collect();
-    vec![ApiVersionsResponse { error_code: 0, api_keys: keys, throttle_time_ms: 3 }, Default::default()]
+    let features = ApiVersionsResponse {
+        supported_features: vec![SupportedFeature {
+            name: "transaction.version".into(),
+            min_version: 0,
+            max_version: 2,
+        }],
+        finalized_features_epoch: 1,
+        finalized_features: vec![FinalizedFeature {
+            name: "transaction.version".into(),
+            max_version_level: 2,
+            min_version_level: 2,
+        }],
+        ..ApiVersionsResponse::default()
+    };
+    vec![
+        ApiVersionsResponse { error_code: 0, api_keys: keys, throttle_time_ms: 3, ..ApiVersionsResponse::default() },
+        features,
+        Default::default(),
+    ]
 }
 
 pub fn metadata_request() -> Vec<MetadataRequest<'static>> {

@@ -235,6 +235,7 @@ impl ScriptedBroker {
                             max_version: self.api_versions_max,
                         }],
                         throttle_time_ms: 0,
+                        ..ApiVersionsResponse::default()
                     };
                     let mut out = Vec::new();
                     proto::encode_response_frame(&mut out, req.corr, 0, &r).unwrap();
@@ -261,6 +262,7 @@ impl ScriptedBroker {
                         ApiVersion { api_key: ApiKey::SaslAuthenticate.as_i16(), min_version: 0, max_version: 2 },
                     ],
                     throttle_time_ms: 0,
+                    ..ApiVersionsResponse::default()
                 };
                 self.respond(req, &r);
             }

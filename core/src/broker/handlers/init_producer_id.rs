@@ -4,6 +4,7 @@
 
 use crate::broker::cluster::{Cluster, Reply, malformed, respond};
 use crate::broker::config::ProducerIdPolicy;
+use crate::broker::txn::TxnCoordinator;
 use crate::proto::init_producer_id::{InitProducerIdRequest, InitProducerIdResponse, LAST_EPOCH};
 use crate::proto::{ApiKey, ErrorCode, Message, Reader};
 use alloc::string::String;
@@ -65,14 +66,24 @@ impl Cluster {
         }
         let fenced = super::txn::fenced_error(ApiKey::InitProducerId, v);
         let now = self.now;
+        self.with_fresh_ids(|txns, fresh| txns.init_producer_id(now, txn_id, timeout_ms, producer, fenced, fresh))
+    }
+
+    /// Runs `f` on the transaction coordinator with an allocator of fresh producer ids (the
+    /// cluster's, as Kafka's `ProducerIdManager`; `None` once they are exhausted), for the
+    /// coordinator's operations that may give a new producer id.
+    pub(crate) fn with_fresh_ids<R>(
+        &mut self,
+        f: impl FnOnce(&mut TxnCoordinator, &mut dyn FnMut() -> Option<i64>) -> R,
+    ) -> R {
         let mut txns = core::mem::take(&mut self.txns);
         let mut fresh = || {
             let (id, _, e) = self.fresh_producer_id();
             (e == ErrorCode::NONE.0).then_some(id)
         };
-        let granted = txns.init_producer_id(now, txn_id, timeout_ms, producer, fenced, &mut fresh);
+        let r = f(&mut txns, &mut fresh);
         self.txns = txns;
-        granted
+        r
     }
 
     /// Kafka: without a transactional id, every request gets `producerIdManager.generateProducerId()`

@@ -2,8 +2,10 @@
 //! the configured faults, answers with the base offset; a duplicate is answered with the original
 //! base offset (Kafka) or DUPLICATE_SEQUENCE_NUMBER (tansu), see [`DuplicateAnswer`].
 
+use super::txn::{FIRST_IMPLICIT_PRODUCE_VERSION, implicit_add_produce_error};
 use crate::broker::cluster::{Cluster, Reply, malformed, respond};
 use crate::broker::config::DuplicateAnswer;
+use crate::broker::txn::TxnCaller;
 use crate::broker::validator::{BatchInfo, Decision};
 use crate::debug::DebugContext;
 use crate::proto::produce::{
@@ -173,7 +175,7 @@ impl Cluster {
                     continue;
                 }
                 let (o, offsets) = if acks_ok {
-                    self.produce_partition(broker_id, v, t.name, p.index, p.records)
+                    self.produce_partition(broker_id, v, req.transactional_id, (t.name, p.index), p.records)
                 } else {
                     (Outcome::error(ErrorCode::INVALID_REQUIRED_ACKS), (-1, -1))
                 };
@@ -225,13 +227,13 @@ impl Cluster {
     }
 
     /// One partition's outcome, and the offsets of its batch in the log (appended or
-    /// duplicate; `(-1, -1)` otherwise).
+    /// duplicate; `(-1, -1)` otherwise). `transactional_id` is the request's.
     fn produce_partition(
         &mut self,
         broker_id: i32,
         version: i16,
-        topic: &str,
-        partition: i32,
+        transactional_id: Option<&str>,
+        (topic, partition): (&str, i32),
         records: Option<&[u8]>,
     ) -> (Outcome, (i64, i64)) {
         let none = (-1, -1);
@@ -266,9 +268,33 @@ impl Cluster {
         let ids = Some((h.producer_id, h.producer_epoch, h.base_sequence, h.record_count));
         let transactional = h.is_transactional();
         if transactional {
+            let tp = (String::from(topic), partition);
+            if version >= FIRST_IMPLICIT_PRODUCE_VERSION {
+                // Transactions v2 (KIP-890 part 2): the partition joins the transaction of the
+                // request's transactional id (Kafka's leader sends the coordinator an
+                // AddPartitionsToTxn v4+ with `verifyOnly` false; here the coordinator is in
+                // process). Transactional records without a transactional id are refused as
+                // Kafka's `KafkaApis.handleProduceRequest` does.
+                let added = match transactional_id {
+                    None => ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+                    Some(id) => {
+                        let who = TxnCaller {
+                            transactional_id: id,
+                            producer_id: h.producer_id,
+                            producer_epoch: h.producer_epoch,
+                            fenced: ErrorCode::PRODUCER_FENCED,
+                        };
+                        implicit_add_produce_error(self.txns.add_partitions(now, &who, core::slice::from_ref(&tp)))
+                    }
+                };
+                if added != ErrorCode::NONE {
+                    self.stats.rejected += 1;
+                    return (Outcome { log_start_offset, batch: ids, ..Outcome::error(added) }, none);
+                }
+            }
             // KIP-890's verification: only into a partition of the producer's ongoing
             // transaction, and never from a fenced epoch.
-            let e = self.txns.check_produce(h.producer_id, h.producer_epoch, &(String::from(topic), partition));
+            let e = self.txns.check_produce(h.producer_id, h.producer_epoch, &tp);
             if e != ErrorCode::NONE {
                 self.stats.rejected += 1;
                 return (Outcome { log_start_offset, batch: ids, ..Outcome::error(e) }, none);

@@ -900,6 +900,25 @@ mod txn {
         )
     }
 
+    /// TxnOffsetCommit of "tx" committing `offset` of t-0 for group "g".
+    fn txn_offset_commit_req(pid: i64, epoch: i16, offset: i64) -> TxnOffsetCommitRequest<'static> {
+        TxnOffsetCommitRequest {
+            transactional_id: "tx",
+            group_id: "g",
+            producer_id: pid,
+            producer_epoch: epoch,
+            topics: vec![TxnOffsetCommitRequestTopic {
+                name: "t",
+                partitions: vec![OffsetCommitRequestPartition {
+                    partition_index: 0,
+                    committed_offset: offset,
+                    ..Default::default()
+                }],
+            }],
+            ..Default::default()
+        }
+    }
+
     fn init(c: &mut crate::broker::Cluster, conn: u64, v: i16, txn: &str, timeout_ms: i32) -> (i16, i64, i16) {
         let req = InitProducerIdRequest {
             transactional_id: Some(txn),
@@ -1133,22 +1152,7 @@ mod txn {
         accept(&mut c, 1, 0);
         let (_, pid, _) = init(&mut c, 1, 4, "tx", 60_000);
         let commit = |c: &mut crate::broker::Cluster, offset: i64| {
-            let req = TxnOffsetCommitRequest {
-                transactional_id: "tx",
-                group_id: "g",
-                producer_id: pid,
-                producer_epoch: 0,
-                topics: vec![TxnOffsetCommitRequestTopic {
-                    name: "t",
-                    partitions: vec![OffsetCommitRequestPartition {
-                        partition_index: 0,
-                        committed_offset: offset,
-                        ..Default::default()
-                    }],
-                }],
-                ..Default::default()
-            };
-            let body = roundtrip(c, 1, 8, 3, &req);
+            let body = roundtrip(c, 1, 8, 3, &txn_offset_commit_req(pid, 0, offset));
             let r: TxnOffsetCommitResponse = decode(&body, 8, 3);
             ErrorCode(r.topics[0].partitions[0].error_code)
         };
@@ -1201,5 +1205,154 @@ mod txn {
         accept(&mut c, 1, 0);
         assert_eq!(init(&mut c, 1, 4, "tx", 60_000).0, ErrorCode::COORDINATOR_LOAD_IN_PROGRESS.0);
         assert_eq!(c.stats().coordinator_errors, 1);
+    }
+
+    /// Transactions v2 (KIP-890 part 2) through the wire, on a cluster finalizing
+    /// `transaction.version` = 2.
+    mod tv2 {
+        use super::*;
+        use crate::broker::{ClusterConfig, TransactionVersion};
+
+        fn tv2_cluster() -> crate::broker::Cluster {
+            let config = ClusterConfig { transaction_version: TransactionVersion::V2, ..config(1, "") };
+            let mut c = crate::broker::Cluster::new(config, at(0)).unwrap();
+            drain(&mut c);
+            accept(&mut c, 1, 0);
+            c
+        }
+
+        /// Produce v12 of one batch to t-0 with `transactional_id`: (error, base offset).
+        fn produce_v12(
+            c: &mut crate::broker::Cluster,
+            transactional_id: Option<&str>,
+            records: &[u8],
+        ) -> (ErrorCode, i64) {
+            let req = ProduceRequest { transactional_id, ..produce_req("t", 0, records, -1) };
+            let body = roundtrip(c, 1, 11, 12, &req);
+            let r: ProduceResponse = decode(&body, 11, 12);
+            let p = &r.responses[0].partition_responses[0];
+            (ErrorCode(p.error_code), p.base_offset)
+        }
+
+        /// EndTxn v5 of "tx": (error, producer id, epoch).
+        fn end_v5(c: &mut crate::broker::Cluster, pid: i64, epoch: i16, committed: bool) -> (ErrorCode, i64, i16) {
+            let req = EndTxnRequest { transactional_id: "tx", producer_id: pid, producer_epoch: epoch, committed };
+            let body = roundtrip(c, 1, 12, 5, &req);
+            let r: EndTxnResponse = decode(&body, 12, 5);
+            (ErrorCode(r.error_code), r.producer_id, r.producer_epoch)
+        }
+
+        #[test]
+        fn api_versions_advertise_transaction_version_and_the_kip_890_versions() {
+            for (tv, level, produce, init, end, offsets) in
+                [(TransactionVersion::V1, 1, 10, 4, 3, 3), (TransactionVersion::V2, 2, 12, 5, 5, 5)]
+            {
+                let config = ClusterConfig { transaction_version: tv, ..config(1, "") };
+                let mut c = crate::broker::Cluster::new(config, at(0)).unwrap();
+                accept(&mut c, 1, 0);
+                let body = roundtrip(&mut c, 1, 1, 3, &ApiVersionsRequest::default());
+                let r: ApiVersionsResponse = decode(&body, 1, 3);
+                let max = |key: ApiKey| r.api_keys.iter().find(|a| a.api_key == key.as_i16()).map(|a| a.max_version);
+                assert_eq!(
+                    [ApiKey::Produce, ApiKey::InitProducerId, ApiKey::EndTxn, ApiKey::TxnOffsetCommit].map(max),
+                    [Some(produce), Some(init), Some(end), Some(offsets)]
+                );
+                assert_eq!(max(ApiKey::AddPartitionsToTxn), Some(3), "v4+ is the brokers' form");
+                assert_eq!(r.finalized_features.len(), 1);
+                let f = &r.finalized_features[0];
+                assert_eq!(
+                    (f.name.as_str(), f.min_version_level, f.max_version_level),
+                    ("transaction.version", level, level)
+                );
+                assert_eq!(r.supported_features[0].max_version, 2);
+                assert!(r.finalized_features_epoch >= 0);
+            }
+            // idem's producer keeps picking transactions v1's versions.
+            assert_eq!(
+                [ApiKey::Produce, ApiKey::InitProducerId, ApiKey::EndTxn, ApiKey::TxnOffsetCommit]
+                    .map(|k| k.negotiated().max),
+                [10, 4, 4, 4]
+            );
+        }
+
+        #[test]
+        fn produce_v12_adds_the_partition_and_end_txn_v5_bumps_the_epoch() {
+            let mut c = tv2_cluster();
+            let (e, pid, epoch) = init(&mut c, 1, 5, "tx", 60_000);
+            assert_eq!((e, epoch), (0, 0));
+            // No AddPartitionsToTxn: the Produce adds the partition.
+            assert_eq!(produce_v12(&mut c, Some("tx"), &txn_batch(pid, 0, 0, 2)), (ErrorCode::NONE, 0));
+            // Nor AddOffsetsToTxn: TxnOffsetCommit v5 adds the group.
+            let req = txn_offset_commit_req(pid, 0, 2);
+            let body = roundtrip(&mut c, 1, 8, 5, &req);
+            let r: TxnOffsetCommitResponse = decode(&body, 8, 5);
+            assert_eq!(r.topics[0].partitions[0].error_code, 0);
+            // The same below v5 without AddOffsetsToTxn: INVALID_TXN_STATE (transactions v1).
+            let req4 = TxnOffsetCommitRequest { group_id: "h", ..req.clone() };
+            let body = roundtrip(&mut c, 1, 8, 4, &req4);
+            let r: TxnOffsetCommitResponse = decode(&body, 8, 4);
+            assert_eq!(ErrorCode(r.topics[0].partitions[0].error_code), ErrorCode::INVALID_TXN_STATE);
+            assert_eq!(end_v5(&mut c, pid, 0, true), (ErrorCode::NONE, pid, 1));
+            advance(&mut c, 5);
+            assert_eq!(last_marker(&c), Some((TransactionResult::Commit, 1)), "the marker carries the bumped epoch");
+            assert_eq!(c.committed_offset("g", "t", 0), Some(2));
+            // The old epoch is fenced; the new one starts the next transaction at sequence 0.
+            assert_eq!(produce_v12(&mut c, Some("tx"), &txn_batch(pid, 0, 2, 1)).0, ErrorCode::INVALID_PRODUCER_EPOCH);
+            assert_eq!(produce_v12(&mut c, Some("tx"), &txn_batch(pid, 1, 0, 1)), (ErrorCode::NONE, 3));
+            // A retry of the first EndTxn (answer lost) is fenced now: another transaction is on.
+            assert_eq!(end_v5(&mut c, pid, 0, true).0, ErrorCode::PRODUCER_FENCED);
+            assert_eq!(end_v5(&mut c, pid, 1, false), (ErrorCode::NONE, pid, 2));
+            advance(&mut c, 5);
+            assert_eq!(last_marker(&c), Some((TransactionResult::Abort, 2)));
+            assert_eq!(end_v5(&mut c, pid, 1, false), (ErrorCode::NONE, pid, 2), "a retry gets the same answer");
+        }
+
+        #[test]
+        fn a_v1_client_on_a_v2_cluster_keeps_v1_rules() {
+            let mut c = tv2_cluster();
+            let (_, pid, _) = init(&mut c, 1, 4, "tx", 60_000);
+            // Produce below v12 does not add the partition.
+            assert_eq!(produce(&mut c, 1, 10, 0, &txn_batch(pid, 0, 0, 1)).0, ErrorCode::INVALID_TXN_STATE.0);
+            assert_eq!(add_partitions(&mut c, pid, 0, vec![("t", vec![0])]), vec![ErrorCode::NONE]);
+            assert_eq!(produce(&mut c, 1, 10, 0, &txn_batch(pid, 0, 0, 1)).0, 0);
+            // EndTxn v4 does not bump the epoch.
+            assert_eq!(end(&mut c, 4, pid, 0, true), ErrorCode::NONE);
+            advance(&mut c, 5);
+            assert_eq!(last_marker(&c), Some((TransactionResult::Commit, 0)));
+            assert_eq!(end(&mut c, 4, pid, 0, true), ErrorCode::NONE, "v1 retry");
+        }
+
+        #[test]
+        fn hostile_v2_requests_get_kafkas_codes_and_change_nothing() {
+            let mut c = tv2_cluster();
+            // EndTxn v5 from an unknown transactional id.
+            assert_eq!(end_v5(&mut c, 4711, 0, true), (ErrorCode::INVALID_PRODUCER_ID_MAPPING, -1, -1));
+            // Produce v12 of transactional records without InitProducerId: nothing appended.
+            assert_eq!(
+                produce_v12(&mut c, Some("tx"), &txn_batch(4711, 0, 0, 1)).0,
+                ErrorCode::INVALID_PRODUCER_ID_MAPPING
+            );
+            assert_eq!(
+                produce_v12(&mut c, None, &txn_batch(4711, 0, 0, 1)).0,
+                ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+            );
+            assert_eq!(c.partition_log("t", 0).map(|l| l.batches().count()), Some(0));
+            // Another producer's id or a future epoch under the right transactional id.
+            let (_, pid, _) = init(&mut c, 1, 5, "tx", 60_000);
+            assert_eq!(
+                produce_v12(&mut c, Some("tx"), &txn_batch(pid + 1, 0, 0, 1)).0,
+                ErrorCode::INVALID_PRODUCER_ID_MAPPING
+            );
+            assert_eq!(produce_v12(&mut c, Some("tx"), &txn_batch(pid, 3, 0, 1)).0, ErrorCode::INVALID_PRODUCER_EPOCH);
+            assert_eq!(end_v5(&mut c, pid, 0, true), (ErrorCode::INVALID_TXN_STATE, -1, -1));
+            assert_eq!(c.partition_log("t", 0).map(|l| l.batches().count()), Some(0));
+            // A transactions v1 cluster does not serve EndTxn v5: the connection is closed.
+            let mut v1 = cluster(1, "");
+            accept(&mut v1, 1, 0);
+            let req = EndTxnRequest { transactional_id: "tx", producer_id: 1, producer_epoch: 0, committed: true };
+            send(&mut v1, at(0), 1, &frame(1, 5, &req));
+            let (out, _) = drain(&mut v1);
+            assert_eq!(transmitted(&out, 1), (Vec::new(), true));
+        }
     }
 }

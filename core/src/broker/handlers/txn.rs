@@ -2,6 +2,12 @@
 //! and TxnOffsetCommit, mapped between their wire versions and the transaction coordinator
 //! (`broker/txn/`); InitProducerId with a transactional id is in `init_producer_id.rs`.
 //!
+//! - Transactions v2 (KIP-890 part 2), served when `ClusterConfig::transaction_version` is
+//!   [`V2`](crate::broker::TransactionVersion::V2), is decided per request by its version, as
+//!   Kafka does: EndTxn v5+ bumps the epoch at every end and answers the producer id and epoch
+//!   to continue with; TxnOffsetCommit v5+ adds its group to the transaction (a transactions v2
+//!   producer sends no AddOffsetsToTxn); Produce v12+ adds its partition (`produce.rs`). Older
+//!   versions keep transactions v1's rules on the same cluster.
 //! - A transactional id is coordinated where a group of the same name would be (Kafka hashes
 //!   it the same way over `__transaction_state`'s 50 partitions): one placement, one gate
 //!   (`Cluster::coordinator_gate`), so the coordinator faults hit both.
@@ -28,6 +34,42 @@ use crate::proto::txn_offset_commit::{TxnOffsetCommitRequest, TxnOffsetCommitRes
 use crate::proto::{ApiKey, ErrorCode, Message, Reader};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
+
+/// The first EndTxn version of transactions v2 (KIP-890 part 2): the end bumps the epoch and
+/// the answer carries the producer id and epoch to continue with. Kafka decides by this version,
+/// not by the cluster's `transaction.version` (`KafkaApis.handleEndTxnRequest`).
+const FIRST_EPOCH_BUMP_END_TXN_VERSION: i16 = 5;
+
+/// The first TxnOffsetCommit version of transactions v2 (KIP-890 part 2): the group joins the
+/// transaction with the commit, no AddOffsetsToTxn before it (Kafka's
+/// `AddPartitionsToTxnManager.txnOffsetCommitRequestVersionToTransactionSupportedOperation`).
+const FIRST_IMPLICIT_TXN_OFFSET_COMMIT_VERSION: i16 = 5;
+
+/// The first Produce version of transactions v2 (KIP-890 part 2): a transactional batch adds
+/// its partition to the transaction (Kafka's
+/// `AddPartitionsToTxnManager.produceRequestVersionToTransactionSupportedOperation`).
+pub(crate) const FIRST_IMPLICIT_PRODUCE_VERSION: i16 = 12;
+
+/// The producer id of an answer without one (Kafka's `RecordBatch.NO_PRODUCER_ID`).
+const NO_PRODUCER_ID: i64 = -1;
+/// The producer epoch of an answer without one (Kafka's `RecordBatch.NO_PRODUCER_EPOCH`).
+const NO_PRODUCER_EPOCH: i16 = -1;
+
+/// What a partition leader answers when adding a partition to a transaction for a Produce
+/// v12+ failed at the coordinator (Kafka's `AddPartitionsToTxnManager` and
+/// `ReplicaManager.appendRecords`' translation): PRODUCER_FENCED becomes
+/// INVALID_PRODUCER_EPOCH, a retriable coordinator error NOT_ENOUGH_REPLICAS (which the
+/// producer retries without a metadata refresh), any other error is answered as is.
+pub(crate) fn implicit_add_produce_error(e: ErrorCode) -> ErrorCode {
+    match e {
+        ErrorCode::PRODUCER_FENCED => ErrorCode::INVALID_PRODUCER_EPOCH,
+        ErrorCode::CONCURRENT_TRANSACTIONS
+        | ErrorCode::COORDINATOR_NOT_AVAILABLE
+        | ErrorCode::NOT_COORDINATOR
+        | ErrorCode::COORDINATOR_LOAD_IN_PROGRESS => ErrorCode::NOT_ENOUGH_REPLICAS,
+        e => e,
+    }
+}
 
 /// The first version of each transaction API that answers PRODUCER_FENCED (KIP-588).
 pub(crate) fn fenced_error(key: ApiKey, v: i16) -> ErrorCode {
@@ -131,11 +173,18 @@ impl Cluster {
     /// Answers EndTxn (the markers follow, see [`write_txn_markers`](Self::write_txn_markers)).
     pub(crate) fn end_txn(&mut self, broker_id: i32, v: i16, corr: i32, r: &mut Reader<'_>) -> Result<Reply, String> {
         let req = EndTxnRequest::decode(r, v).map_err(malformed(ApiKey::EndTxn, v))?;
-        let mut e = self.coordinator_gate(broker_id, req.transactional_id);
-        if e == ErrorCode::NONE {
+        let gate = self.coordinator_gate(broker_id, req.transactional_id);
+        let answer = if gate != ErrorCode::NONE {
+            Err(gate)
+        } else {
             let who = caller(ApiKey::EndTxn, v, req.transactional_id, req.producer_id, req.producer_epoch);
-            e = self.txns.end_txn(self.now, &who, req.committed);
-        }
+            let (now, bump) = (self.now, v >= FIRST_EPOCH_BUMP_END_TXN_VERSION);
+            self.with_fresh_ids(|txns, fresh| txns.end_txn(now, &who, req.committed, bump, fresh))
+        };
+        let ((producer_id, producer_epoch), e) = match answer {
+            Ok(granted) => (granted, ErrorCode::NONE),
+            Err(e) => ((NO_PRODUCER_ID, NO_PRODUCER_EPOCH), e),
+        };
         self.debug(DebugContext::Eos, || {
             alloc::format!(
                 "EndTxn `{}` (producer id {}, epoch {}, commit {}): {e}",
@@ -145,12 +194,13 @@ impl Cluster {
                 req.committed
             )
         });
-        let body = EndTxnResponse { throttle_time_ms: 0, error_code: e.0, producer_id: -1, producer_epoch: -1 };
+        let body = EndTxnResponse { throttle_time_ms: 0, error_code: e.0, producer_id, producer_epoch };
         respond(corr, v, &body)
     }
 
     /// Answers TxnOffsetCommit (sent to the group's coordinator): each partition's offset is
-    /// held by the transaction until it ends.
+    /// held by the transaction until it ends. From v5 (transactions v2) the group is added to
+    /// the transaction first, as AddOffsetsToTxn does for older versions.
     pub(crate) fn txn_offset_commit(
         &mut self,
         broker_id: i32,
@@ -167,6 +217,22 @@ impl Cluster {
         }
         let max_metadata = self.groups.max_offset_metadata();
         let who = caller(ApiKey::TxnOffsetCommit, v, req.transactional_id, req.producer_id, req.producer_epoch);
+        // Transactions v2: the group joins the transaction first, as AddOffsetsToTxn would
+        // (Kafka's group coordinator asks the transaction coordinator through
+        // `AddPartitionsToTxnManager` with `verifyOnly` false); its errors are translated as
+        // Kafka's produce path does, and a retriable one as the group coordinator's
+        // COORDINATOR_NOT_AVAILABLE (Kafka's `GroupCoordinatorService` normalizes
+        // NOT_ENOUGH_REPLICAS to it).
+        let implicit = v >= FIRST_IMPLICIT_TXN_OFFSET_COMMIT_VERSION;
+        let added = if implicit && gate == ErrorCode::NONE {
+            let adder = TxnCaller { fenced: ErrorCode::PRODUCER_FENCED, ..who };
+            match implicit_add_produce_error(self.txns.add_offsets(self.now, &adder, req.group_id)) {
+                ErrorCode::NOT_ENOUGH_REPLICAS => ErrorCode::COORDINATOR_NOT_AVAILABLE,
+                e => e,
+            }
+        } else {
+            ErrorCode::NONE
+        };
         let mut answer: Vec<(String, Vec<(i32, ErrorCode)>)> = Vec::with_capacity(req.topics.len());
         for t in &req.topics {
             let mut tc = Vec::with_capacity(t.partitions.len());
@@ -181,6 +247,8 @@ impl Cluster {
                     gate
                 } else if p.committed_metadata.is_some_and(|m| m.len() > max_metadata) {
                     ErrorCode::OFFSET_METADATA_TOO_LARGE
+                } else if implicit && added != ErrorCode::NONE {
+                    added
                 } else {
                     self.txns.txn_offset_commit(self.now, &who, req.group_id, t.name, &offset)
                 };

@@ -8,8 +8,8 @@ use crate::time::{Duration, Instant};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 
-/// A transaction's state (Kafka's `TransactionState`, transactions v1: no `PrepareEpochFence`
-/// of its own, the fencing epoch bump is part of the abort here).
+/// A transaction's state (Kafka's `TransactionState`: no `PrepareEpochFence` of its own, the
+/// fencing epoch bump is part of the abort here).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TxnState {
     /// No transaction (after InitProducerId).
@@ -84,6 +84,13 @@ pub(crate) struct TxnMetadata {
     pub(crate) started: Option<Instant>,
     /// When the markers of a Prepare state are written.
     pub(crate) markers_at: Option<Instant>,
+    /// Whether the last end of a transaction bumped the epoch (EndTxn v5+, transactions v2 of
+    /// KIP-890; Kafka's `clientTransactionVersion.supportsEpochBump` on the metadata): a retry
+    /// of that EndTxn names the epoch before the bump.
+    pub(crate) end_bumped_epoch: bool,
+    /// The producer id the transaction continues with once its markers are written, when the
+    /// bump of a transactions v2 end exhausted the epoch (Kafka's `nextProducerId`).
+    pub(crate) next_producer_id: Option<i64>,
 }
 
 impl TxnMetadata {
@@ -101,6 +108,8 @@ impl TxnMetadata {
             pending_offsets: BTreeMap::new(),
             started: None,
             markers_at: None,
+            end_bumped_epoch: false,
+            next_producer_id: None,
         }
     }
 
@@ -157,15 +166,67 @@ impl TxnMetadata {
     pub(crate) fn fence_and_abort(&mut self, markers_at: Instant) {
         self.producer_epoch = self.producer_epoch.saturating_add(1);
         self.last_producer_epoch = None;
+        self.end_bumped_epoch = false;
+        self.next_producer_id = None;
         self.prepare(false, markers_at);
     }
 
-    /// The markers are written: Complete`Commit`/`Abort`, the transaction's contents cleared.
+    /// Ends the ongoing transaction as EndTxn v5+ does (transactions v2, Kafka's
+    /// `prepareAbortOrCommit` with a `TransactionVersion` that `supportsEpochBump`): the epoch
+    /// goes up by one (the markers carry it, fencing every batch of the epoch before), the epoch
+    /// before is remembered for a retry, and `next_producer_id` (given when the epoch was
+    /// exhausted) takes over once the markers are written.
+    pub(crate) fn prepare_with_bump(&mut self, commit: bool, markers_at: Instant, next_producer_id: Option<i64>) {
+        self.last_producer_epoch = Some(self.producer_epoch);
+        self.producer_epoch = self.producer_epoch.saturating_add(1);
+        self.end_bumped_epoch = true;
+        self.next_producer_id = next_producer_id;
+        self.prepare(commit, markers_at);
+    }
+
+    /// The producer id and epoch a transactions v2 end answers: those after the markers (the
+    /// next producer id at epoch 0 when the epoch was exhausted).
+    pub(crate) fn after_end(&self) -> (i64, i16) {
+        match (self.state.is_preparing(), self.next_producer_id) {
+            (true, Some(next)) => (next, 0),
+            _ => (self.producer_id, self.producer_epoch),
+        }
+    }
+
+    /// Whether an EndTxn naming `producer_id` at `producer_epoch`, in a Prepare or Complete
+    /// state, is a retry of the transactions v2 end that bumped the epoch (Kafka's `endTxnEpochBumped`), or of one that also moved to
+    /// a new producer id (Kafka's `retryOnOverflow`: the id before, its exhausted epoch, the new
+    /// id at epoch 0).
+    pub(crate) fn is_retry_of_bumped_end(&self, producer_id: i64, producer_epoch: i16) -> bool {
+        // Kafka's `isValidEpoch`: in Ongoing or Empty only the current epoch is valid, a retry
+        // exists only while the bumped end is being completed or after it.
+        if !self.end_bumped_epoch || matches!(self.state, TxnState::Ongoing | TxnState::Empty) {
+            return false;
+        }
+        let bumped = producer_id == self.producer_id && producer_epoch.checked_add(1) == Some(self.producer_epoch);
+        let rotated = matches!(self.state, TxnState::CompleteCommit | TxnState::CompleteAbort)
+            && producer_id == self.previous_producer_id
+            && self.producer_epoch == 0
+            && is_exhausted(producer_epoch)
+            && producer_epoch.checked_add(1) == self.last_producer_epoch;
+        bumped || rotated
+    }
+
+    /// The markers are written: Complete`Commit`/`Abort`, the transaction's contents cleared;
+    /// after a transactions v2 end that exhausted the epoch the next producer id takes over at
+    /// epoch 0 (Kafka's `prepareComplete`: the id before becomes the previous one, the epoch the
+    /// markers carried the last one).
     pub(crate) fn complete(&mut self) {
         self.state = match self.state {
             TxnState::PrepareCommit => TxnState::CompleteCommit,
             _ => TxnState::CompleteAbort,
         };
+        if let Some(next) = self.next_producer_id.take() {
+            self.previous_producer_id = self.producer_id;
+            self.last_producer_epoch = Some(self.producer_epoch);
+            self.producer_id = next;
+            self.producer_epoch = 0;
+        }
         self.partitions.clear();
         self.groups.clear();
         self.pending_offsets.clear();
@@ -221,6 +282,8 @@ impl TxnMetadata {
             NextProducer::Same => {}
         }
         self.last_producer_epoch = last_epoch;
+        self.end_bumped_epoch = false;
+        self.next_producer_id = None;
         self.timeout = timeout;
         self.state = TxnState::Empty;
         self.partitions.clear();

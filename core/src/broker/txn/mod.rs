@@ -1,5 +1,7 @@
 //! The transaction coordinator as a sans-IO state machine (Kafka's `TransactionCoordinator`
-//! and `TransactionStateManager`, transactions v1 of KIP-98): every transactional id's
+//! and `TransactionStateManager`, transactions v1 of KIP-98 and, by request version, v2 of
+//! KIP-890: EndTxn v5+ bumps the epoch at every end, Produce v12+ and TxnOffsetCommit v5+ add
+//! to the transaction themselves, see `handlers/txn.rs`): every transactional id's
 //! producer id and epoch, its transaction's state, partitions, groups and pending offsets; and
 //! each partition's view of the transactions writing to it (`partition.rs`, Kafka's
 //! `ProducerStateManager`: the last stable offset and the aborted transactions).
@@ -280,28 +282,62 @@ impl TxnCoordinator {
         })
     }
 
-    /// EndTxn (Kafka's `handleEndTransaction`, v1): Ongoing goes to Prepare`Commit`/`Abort`; a
+    /// EndTxn (Kafka's `handleEndTransaction`): Ongoing goes to Prepare`Commit`/`Abort`; a
     /// retry of a completed end answers NONE, the opposite end INVALID_TXN_STATE; a retry while
-    /// preparing CONCURRENT_TRANSACTIONS; Empty INVALID_TXN_STATE.
-    pub(crate) fn end_txn(&mut self, now: Instant, who: &TxnCaller<'_>, commit: bool) -> ErrorCode {
+    /// preparing CONCURRENT_TRANSACTIONS; Empty INVALID_TXN_STATE. With `bump_epoch` (EndTxn
+    /// v5+, transactions v2 of KIP-890) the end bumps the epoch: the markers carry the new one,
+    /// and an exhausted epoch gets a new producer id from `fresh_id`, taken up once the markers
+    /// are written. After an end that bumped, the epoch check is Kafka's for transactions v2: a
+    /// Prepare or Complete state accepts only the epoch before the bump (a retry), or the
+    /// exhausted epoch of the id before (a retry after the new id), anything else is `fenced`.
+    /// `Ok` carries the producer id and epoch to continue with (what EndTxn v5 answers).
+    pub(crate) fn end_txn(
+        &mut self,
+        now: Instant,
+        who: &TxnCaller<'_>,
+        commit: bool,
+        bump_epoch: bool,
+        fresh_id: &mut dyn FnMut() -> Option<i64>,
+    ) -> Result<Granted, ErrorCode> {
         self.on_timeout_of(who.transactional_id, now);
         let at = now + self.config.marker_delay;
         let Some(t) = self.txns.get_mut(who.transactional_id) else {
-            return ErrorCode::INVALID_PRODUCER_ID_MAPPING;
+            return Err(ErrorCode::INVALID_PRODUCER_ID_MAPPING);
         };
-        let e = t.check_producer(who.producer_id, who.producer_epoch, who.fenced);
-        if e != ErrorCode::NONE {
-            return e;
+        let retry = t.is_retry_of_bumped_end(who.producer_id, who.producer_epoch);
+        if !retry {
+            let e = t.check_producer(who.producer_id, who.producer_epoch, who.fenced);
+            if e != ErrorCode::NONE {
+                return Err(e);
+            }
+            if t.end_bumped_epoch && !matches!(t.state, TxnState::Ongoing | TxnState::Empty) {
+                // Transactions v2: the current epoch in a Prepare or Complete state is the next
+                // transaction's, not a retry (Kafka's `isValidEpoch`).
+                return Err(who.fenced);
+            }
         }
         match (t.state, commit) {
             (TxnState::Ongoing, _) => {
-                t.prepare(commit, at);
+                if bump_epoch {
+                    let next = if t.is_epoch_exhausted() {
+                        Some(fresh_id().ok_or(ErrorCode::UNKNOWN_SERVER_ERROR)?)
+                    } else {
+                        None
+                    };
+                    t.prepare_with_bump(commit, at, next);
+                } else {
+                    t.end_bumped_epoch = false;
+                    t.prepare(commit, at);
+                }
+                let granted = t.after_end();
                 self.reindex(who.transactional_id);
-                ErrorCode::NONE
+                Ok(granted)
             }
-            (TxnState::CompleteCommit, true) | (TxnState::CompleteAbort, false) => ErrorCode::NONE,
-            (TxnState::PrepareCommit, true) | (TxnState::PrepareAbort, false) => ErrorCode::CONCURRENT_TRANSACTIONS,
-            _ => ErrorCode::INVALID_TXN_STATE,
+            (TxnState::CompleteCommit, true) | (TxnState::CompleteAbort, false) => Ok(t.after_end()),
+            (TxnState::PrepareCommit, true) | (TxnState::PrepareAbort, false) => {
+                Err(ErrorCode::CONCURRENT_TRANSACTIONS)
+            }
+            _ => Err(ErrorCode::INVALID_TXN_STATE),
         }
     }
 
@@ -401,7 +437,13 @@ impl TxnCoordinator {
                 partitions: t.partitions.iter().cloned().collect(),
                 offsets,
             });
+            let before = t.producer_id;
             t.complete();
+            let after = t.producer_id;
+            if after != before {
+                self.by_producer.remove(&before);
+                self.by_producer.insert(after, id.clone());
+            }
             self.reindex(&id);
         }
         out
@@ -414,6 +456,12 @@ impl TxnCoordinator {
             "the timer index is behind a transactional id's change"
         );
         self.timers.first()
+    }
+
+    /// EndTxn below v5 (transactions v1, no epoch bump), answering only the error code.
+    #[cfg(test)]
+    pub(crate) fn end_txn_v1(&mut self, now: Instant, who: &TxnCaller<'_>, commit: bool) -> ErrorCode {
+        self.end_txn(now, who, commit, false, &mut || None).err().unwrap_or(ErrorCode::NONE)
     }
 
     /// The state of `transactional_id`'s transaction, `None` if unknown.

@@ -2,6 +2,7 @@
 //! CONCURRENT_TRANSACTIONS and bad input.
 
 use super::*;
+use crate::proto::init_producer_id::LAST_EPOCH;
 use alloc::string::ToString;
 use alloc::vec;
 
@@ -52,12 +53,12 @@ fn init_then_commit_writes_commit_markers_and_offsets() {
     );
     assert!(c.has_pending_offset("g", "a", 0));
     assert!(!c.has_pending_offset("g", "a", 1));
-    assert_eq!(c.end_txn(ms(4), &who("t", 1000, 0, FENCED), true), ErrorCode::NONE);
+    assert_eq!(c.end_txn_v1(ms(4), &who("t", 1000, 0, FENCED), true), ErrorCode::NONE);
     assert_eq!(c.state("t"), Some(TxnState::PrepareCommit));
     // While the markers are written: everything waits.
     assert_eq!(c.add_partitions(ms(5), &who("t", 1000, 0, FENCED), &[tp("a", 0)]), ErrorCode::CONCURRENT_TRANSACTIONS);
-    assert_eq!(c.end_txn(ms(5), &who("t", 1000, 0, FENCED), true), ErrorCode::CONCURRENT_TRANSACTIONS);
-    assert_eq!(c.end_txn(ms(5), &who("t", 1000, 0, FENCED), false), ErrorCode::INVALID_TXN_STATE);
+    assert_eq!(c.end_txn_v1(ms(5), &who("t", 1000, 0, FENCED), true), ErrorCode::CONCURRENT_TRANSACTIONS);
+    assert_eq!(c.end_txn_v1(ms(5), &who("t", 1000, 0, FENCED), false), ErrorCode::INVALID_TXN_STATE);
     assert_eq!(
         c.init_producer_id(ms(5), "t", 60_000, None, FENCED, &mut alloc),
         Err(ErrorCode::CONCURRENT_TRANSACTIONS)
@@ -80,8 +81,8 @@ fn init_then_commit_writes_commit_markers_and_offsets() {
     assert!(!c.has_pending_offset("g", "a", 0));
     assert_eq!(c.next_deadline(), None);
     // A retried commit is answered NONE, an abort of it INVALID_TXN_STATE.
-    assert_eq!(c.end_txn(ms(10), &who("t", 1000, 0, FENCED), true), ErrorCode::NONE);
-    assert_eq!(c.end_txn(ms(10), &who("t", 1000, 0, FENCED), false), ErrorCode::INVALID_TXN_STATE);
+    assert_eq!(c.end_txn_v1(ms(10), &who("t", 1000, 0, FENCED), true), ErrorCode::NONE);
+    assert_eq!(c.end_txn_v1(ms(10), &who("t", 1000, 0, FENCED), false), ErrorCode::INVALID_TXN_STATE);
     // The next transaction starts from CompleteCommit.
     assert_eq!(c.add_partitions(ms(11), &who("t", 1000, 0, FENCED), &[tp("a", 1)]), ErrorCode::NONE);
     assert_eq!(c.state("t"), Some(TxnState::Ongoing));
@@ -96,16 +97,16 @@ fn abort_drops_pending_offsets() {
         c.txn_offset_commit(ms(1), &who("t", 1000, 0, ErrorCode::INVALID_PRODUCER_EPOCH), "g", "a", &offset(0, 7)),
         ErrorCode::NONE
     );
-    assert_eq!(c.end_txn(ms(2), &who("t", 1000, 0, FENCED), false), ErrorCode::NONE);
+    assert_eq!(c.end_txn_v1(ms(2), &who("t", 1000, 0, FENCED), false), ErrorCode::NONE);
     assert_eq!(c.state("t"), Some(TxnState::PrepareAbort));
-    assert_eq!(c.end_txn(ms(3), &who("t", 1000, 0, FENCED), false), ErrorCode::CONCURRENT_TRANSACTIONS);
-    assert_eq!(c.end_txn(ms(3), &who("t", 1000, 0, FENCED), true), ErrorCode::INVALID_TXN_STATE);
+    assert_eq!(c.end_txn_v1(ms(3), &who("t", 1000, 0, FENCED), false), ErrorCode::CONCURRENT_TRANSACTIONS);
+    assert_eq!(c.end_txn_v1(ms(3), &who("t", 1000, 0, FENCED), true), ErrorCode::INVALID_TXN_STATE);
     let m = c.on_timeout(ms(7));
     assert_eq!(m.len(), 1);
     assert_eq!((m[0].result, m[0].offsets.len(), m[0].partitions.len()), (TransactionResult::Abort, 0, 0));
     assert_eq!(c.state("t"), Some(TxnState::CompleteAbort));
-    assert_eq!(c.end_txn(ms(8), &who("t", 1000, 0, FENCED), false), ErrorCode::NONE);
-    assert_eq!(c.end_txn(ms(8), &who("t", 1000, 0, FENCED), true), ErrorCode::INVALID_TXN_STATE);
+    assert_eq!(c.end_txn_v1(ms(8), &who("t", 1000, 0, FENCED), false), ErrorCode::NONE);
+    assert_eq!(c.end_txn_v1(ms(8), &who("t", 1000, 0, FENCED), true), ErrorCode::INVALID_TXN_STATE);
 }
 
 #[test]
@@ -118,7 +119,7 @@ fn init_bumps_the_epoch_and_fences_the_zombie() {
     let old = ErrorCode::INVALID_PRODUCER_EPOCH;
     assert_eq!(c.add_partitions(ms(2), &who("t", 1000, 0, old), &[tp("a", 0)]), old);
     assert_eq!(c.add_offsets(ms(2), &who("t", 1000, 0, FENCED), "g"), FENCED);
-    assert_eq!(c.end_txn(ms(2), &who("t", 1000, 0, FENCED), true), FENCED);
+    assert_eq!(c.end_txn_v1(ms(2), &who("t", 1000, 0, FENCED), true), FENCED);
     assert_eq!(
         c.txn_offset_commit(ms(2), &who("t", 1000, 0, ErrorCode::INVALID_PRODUCER_EPOCH), "g", "a", &offset(0, 1)),
         old
@@ -170,7 +171,7 @@ fn timeout_aborts_with_an_epoch_bump() {
     let m = c.on_timeout(ms(1_105));
     assert_eq!((m[0].result, m[0].producer_epoch, m[0].partitions.len()), (TransactionResult::Abort, 1, 2));
     // The timed-out producer's commit is fenced.
-    assert_eq!(c.end_txn(ms(1_200), &who("t", 1000, 0, FENCED), true), FENCED);
+    assert_eq!(c.end_txn_v1(ms(1_200), &who("t", 1000, 0, FENCED), true), FENCED);
 }
 
 #[test]
@@ -179,7 +180,7 @@ fn a_request_after_the_timeout_sees_it_first() {
     c.init_producer_id(ms(0), "t", 1_000, None, FENCED, &mut alloc).ok();
     assert_eq!(c.add_partitions(ms(0), &who("t", 1000, 0, FENCED), &[tp("a", 0)]), ErrorCode::NONE);
     // No timer pass ran: the EndTxn itself finds the transaction timed out.
-    assert_eq!(c.end_txn(ms(1_000), &who("t", 1000, 0, FENCED), true), FENCED);
+    assert_eq!(c.end_txn_v1(ms(1_000), &who("t", 1000, 0, FENCED), true), FENCED);
     assert_eq!(c.state("t"), Some(TxnState::PrepareAbort));
     assert_eq!(c.next_deadline(), Some(ms(1_005)));
 }
@@ -214,7 +215,7 @@ fn bad_input_gets_kafkas_codes() {
         ErrorCode::INVALID_PRODUCER_ID_MAPPING
     );
     assert_eq!(c.add_offsets(ms(1), &who("u", 1000, 0, FENCED), "g"), ErrorCode::INVALID_PRODUCER_ID_MAPPING);
-    assert_eq!(c.end_txn(ms(1), &who("u", 1000, 0, FENCED), true), ErrorCode::INVALID_PRODUCER_ID_MAPPING);
+    assert_eq!(c.end_txn_v1(ms(1), &who("u", 1000, 0, FENCED), true), ErrorCode::INVALID_PRODUCER_ID_MAPPING);
     assert_eq!(
         c.add_partitions(ms(1), &who("t", 77, 0, FENCED), &[tp("a", 0)]),
         ErrorCode::INVALID_PRODUCER_ID_MAPPING
@@ -224,8 +225,8 @@ fn bad_input_gets_kafkas_codes() {
     // `isValidProducerId` allows for metadata just created.
     assert_eq!(c.init_producer_id(ms(1), "u", 60_000, Some((5, 0)), FENCED, &mut alloc), Ok((1001, 0)));
     // EndTxn without a transaction.
-    assert_eq!(c.end_txn(ms(1), &who("t", 1000, 0, FENCED), true), ErrorCode::INVALID_TXN_STATE);
-    assert_eq!(c.end_txn(ms(1), &who("t", 1000, 0, FENCED), false), ErrorCode::INVALID_TXN_STATE);
+    assert_eq!(c.end_txn_v1(ms(1), &who("t", 1000, 0, FENCED), true), ErrorCode::INVALID_TXN_STATE);
+    assert_eq!(c.end_txn_v1(ms(1), &who("t", 1000, 0, FENCED), false), ErrorCode::INVALID_TXN_STATE);
     // TxnOffsetCommit without AddOffsetsToTxn.
     assert_eq!(
         c.txn_offset_commit(ms(1), &who("t", 1000, 0, ErrorCode::INVALID_PRODUCER_EPOCH), "g", "a", &offset(0, 1)),
@@ -267,7 +268,7 @@ fn limits_bound_what_clients_make_the_coordinator_hold() {
         ErrorCode::INVALID_COMMIT_OFFSET_SIZE
     );
     // Once one completes, it makes room.
-    assert_eq!(c.end_txn(ms(1), &who("b", 1001, 0, FENCED), false), ErrorCode::NONE);
+    assert_eq!(c.end_txn_v1(ms(1), &who("b", 1001, 0, FENCED), false), ErrorCode::NONE);
     c.on_timeout(ms(10));
     assert_eq!(c.init_producer_id(ms(10), "c", 60_000, None, FENCED, &mut alloc), Ok((1002, 0)));
     assert_eq!(c.state("b"), None);
@@ -304,7 +305,7 @@ fn a_retried_epoch_bump_gets_the_same_answer() {
     // A transaction in between keeps it a retry (Kafka v1 keeps `lastProducerEpoch` through
     // AddPartitions, EndTxn and the markers).
     assert_eq!(c.add_partitions(ms(4), &who("t", 1000, 1, FENCED), &[tp("a", 0)]), ErrorCode::NONE);
-    assert_eq!(c.end_txn(ms(4), &who("t", 1000, 1, FENCED), true), ErrorCode::NONE);
+    assert_eq!(c.end_txn_v1(ms(4), &who("t", 1000, 1, FENCED), true), ErrorCode::NONE);
     assert_eq!(c.on_timeout(ms(9)).len(), 1);
     assert_eq!(init_as(&mut c, &mut alloc, 10, (1000, 0)), Ok((1000, 1)));
     // The next bump makes epoch 1 the last one: epoch 0 is now older than the last, fenced.
@@ -375,4 +376,104 @@ fn init_naming_any_epoch_of_the_id_aborts_an_ongoing_transaction() {
     c.on_timeout(ms(8));
     // The fence ended the retry: once the abort is written, epoch 0 is fenced.
     assert_eq!(init_as(&mut c, &mut alloc, 9, (1000, 0)), Err(FENCED));
+}
+
+/// EndTxn v5+ (transactions v2): `Ok` the producer id and epoch to continue with.
+fn end_v2(c: &mut TxnCoordinator, now: Instant, who: &TxnCaller<'_>, commit: bool) -> Result<Granted, ErrorCode> {
+    let mut alloc = ids_from(5000);
+    c.end_txn(now, who, commit, true, &mut alloc)
+}
+
+/// A producer id allocator counting from `first`.
+fn ids_from(first: i64) -> impl FnMut() -> Option<i64> {
+    let mut next = first;
+    move || {
+        next += 1;
+        Some(next - 1)
+    }
+}
+
+#[test]
+fn every_v2_end_bumps_the_epoch_the_markers_carry_it_and_the_old_epoch_is_fenced() {
+    let (mut c, mut alloc) = (coordinator(), ids());
+    assert_eq!(c.init_producer_id(ms(0), "t", 60_000, None, FENCED, &mut alloc), Ok((1000, 0)));
+    for (round, commit) in [(0i16, true), (1, false), (2, true)] {
+        let now = ms(100 * u64::from(round as u16));
+        // Transactions v2: the partition is added by the Produce itself (as Produce v12 does).
+        assert_eq!(c.add_partitions(now, &who("t", 1000, round, FENCED), &[tp("a", 0)]), ErrorCode::NONE);
+        assert_eq!(c.check_produce(1000, round, &tp("a", 0)), ErrorCode::NONE);
+        assert_eq!(end_v2(&mut c, now, &who("t", 1000, round, FENCED), commit), Ok((1000, round + 1)));
+        // The batches of the epoch before are fenced at once.
+        assert_eq!(c.check_produce(1000, round, &tp("a", 0)), ErrorCode::INVALID_PRODUCER_EPOCH);
+        // A retry (the answer lost) names the epoch before: CONCURRENT_TRANSACTIONS while
+        // the markers are written, the same answer after; the new epoch is not a retry.
+        assert_eq!(
+            end_v2(&mut c, now, &who("t", 1000, round, FENCED), commit),
+            Err(ErrorCode::CONCURRENT_TRANSACTIONS)
+        );
+        assert_eq!(end_v2(&mut c, now, &who("t", 1000, round + 1, FENCED), commit), Err(FENCED));
+        let markers = c.on_timeout(now + Duration::from_millis(5));
+        assert_eq!(markers.len(), 1);
+        assert_eq!(
+            (markers[0].producer_id, markers[0].producer_epoch),
+            (1000, round + 1),
+            "markers carry the new epoch"
+        );
+        assert_eq!(end_v2(&mut c, now, &who("t", 1000, round, FENCED), commit), Ok((1000, round + 1)));
+        assert_eq!(end_v2(&mut c, now, &who("t", 1000, round, FENCED), !commit), Err(ErrorCode::INVALID_TXN_STATE));
+        assert_eq!(end_v2(&mut c, now, &who("t", 1000, round + 1, FENCED), commit), Err(FENCED));
+        // An older epoch still: fenced.
+        if round > 0 {
+            assert_eq!(end_v2(&mut c, now, &who("t", 1000, round - 1, FENCED), commit), Err(FENCED));
+        }
+    }
+    // A v1 end (EndTxn v4) on the same transactional id does not bump.
+    assert_eq!(c.add_partitions(ms(400), &who("t", 1000, 3, FENCED), &[tp("a", 0)]), ErrorCode::NONE);
+    assert_eq!(c.end_txn_v1(ms(400), &who("t", 1000, 3, FENCED), true), ErrorCode::NONE);
+    assert_eq!(c.on_timeout(ms(405))[0].producer_epoch, 3);
+    assert_eq!(c.end_txn_v1(ms(406), &who("t", 1000, 3, FENCED), true), ErrorCode::NONE, "v1 retry");
+    assert_eq!(c.producer("t"), Some((1000, 3)));
+}
+
+#[test]
+fn a_v2_end_at_an_exhausted_epoch_gives_a_new_producer_id_after_the_markers() {
+    let (mut c, mut alloc) = (coordinator(), ids());
+    assert_eq!(c.init_producer_id(ms(0), "t", 60_000, None, FENCED, &mut alloc), Ok((1000, 0)));
+    let exhausted = LAST_EPOCH - 1;
+    if let Some(t) = c.txns.get_mut("t") {
+        t.producer_epoch = exhausted;
+    }
+    assert_eq!(c.add_partitions(ms(1), &who("t", 1000, exhausted, FENCED), &[tp("a", 0)]), ErrorCode::NONE);
+    assert_eq!(end_v2(&mut c, ms(1), &who("t", 1000, exhausted, FENCED), true), Ok((5000, 0)));
+    let markers = c.on_timeout(ms(6));
+    assert_eq!((markers[0].producer_id, markers[0].producer_epoch), (1000, exhausted + 1), "old id, bumped epoch");
+    assert_eq!(c.producer("t"), Some((5000, 0)));
+    // The old id is gone; its retry gets the new id again.
+    assert_eq!(c.check_produce(1000, exhausted, &tp("a", 0)), ErrorCode::INVALID_TXN_STATE);
+    assert_eq!(end_v2(&mut c, ms(7), &who("t", 1000, exhausted, FENCED), true), Ok((5000, 0)));
+    assert_eq!(
+        end_v2(&mut c, ms(7), &who("t", 1000, exhausted - 1, FENCED), true),
+        Err(ErrorCode::INVALID_PRODUCER_ID_MAPPING)
+    );
+    // The new id works.
+    assert_eq!(c.add_partitions(ms(8), &who("t", 5000, 0, FENCED), &[tp("a", 0)]), ErrorCode::NONE);
+    assert_eq!(c.check_produce(5000, 0, &tp("a", 0)), ErrorCode::NONE);
+    assert_eq!(end_v2(&mut c, ms(8), &who("t", 5000, 0, FENCED), false), Ok((5000, 1)));
+}
+
+#[test]
+fn a_v2_end_from_an_unknown_id_or_a_fenced_producer_changes_nothing() {
+    let (mut c, mut alloc) = (coordinator(), ids());
+    assert_eq!(end_v2(&mut c, ms(0), &who("nobody", 1, 0, FENCED), true), Err(ErrorCode::INVALID_PRODUCER_ID_MAPPING));
+    assert_eq!(c.init_producer_id(ms(0), "t", 60_000, None, FENCED, &mut alloc), Ok((1000, 0)));
+    assert_eq!(end_v2(&mut c, ms(1), &who("t", 1000, 0, FENCED), true), Err(ErrorCode::INVALID_TXN_STATE));
+    assert_eq!(c.add_partitions(ms(1), &who("t", 1000, 0, FENCED), &[tp("a", 0)]), ErrorCode::NONE);
+    assert_eq!(end_v2(&mut c, ms(1), &who("t", 999, 0, FENCED), true), Err(ErrorCode::INVALID_PRODUCER_ID_MAPPING));
+    assert_eq!(end_v2(&mut c, ms(1), &who("t", 1000, 1, FENCED), true), Err(FENCED));
+    assert_eq!(c.state("t"), Some(TxnState::Ongoing));
+    assert_eq!(c.producer("t"), Some((1000, 0)));
+    // A timeout's fencing abort is no bumped end: the old epoch stays fenced after it.
+    assert!(c.on_timeout(ms(60_001)).is_empty());
+    assert_eq!(c.on_timeout(ms(60_006)).len(), 1);
+    assert_eq!(end_v2(&mut c, ms(60_007), &who("t", 1000, 0, FENCED), false), Err(FENCED));
 }
