@@ -4,6 +4,7 @@
 //! outstanding request, the ApiVersions answer, and losing a connection. Anything undecodable
 //! or unexpected closes the connection and resolves its requests as lost.
 
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::agenda::PartKey;
