@@ -282,15 +282,14 @@ impl TxnCoordinator {
         })
     }
 
-    /// EndTxn (Kafka's `handleEndTransaction`): Ongoing goes to Prepare`Commit`/`Abort`; a
-    /// retry of a completed end answers NONE, the opposite end INVALID_TXN_STATE; a retry while
-    /// preparing CONCURRENT_TRANSACTIONS; Empty INVALID_TXN_STATE. With `bump_epoch` (EndTxn
-    /// v5+, transactions v2 of KIP-890) the end bumps the epoch: the markers carry the new one,
-    /// and an exhausted epoch gets a new producer id from `fresh_id`, taken up once the markers
-    /// are written. After an end that bumped, the epoch check is Kafka's for transactions v2: a
-    /// Prepare or Complete state accepts only the epoch before the bump (a retry), or the
-    /// exhausted epoch of the id before (a retry after the new id), anything else is `fenced`.
-    /// `Ok` carries the producer id and epoch to continue with (what EndTxn v5 answers).
+    /// EndTxn (Kafka's `handleEndTransaction`), by the request's version: transactions v1
+    /// below v5, v2 from it (`bump_epoch`, see [`end_txn_v2`]). `Ok` carries the producer id
+    /// and epoch to continue with (what EndTxn v5 answers).
+    ///
+    /// Transactions v1: Ongoing goes to Prepare`Commit`/`Abort`; a retry of a completed end
+    /// answers NONE, the opposite end INVALID_TXN_STATE; a retry while preparing
+    /// CONCURRENT_TRANSACTIONS; Empty INVALID_TXN_STATE. After a transactions v2 end the
+    /// current epoch in a Prepare or Complete state is the next transaction's: fenced.
     pub(crate) fn end_txn(
         &mut self,
         now: Instant,
@@ -304,6 +303,11 @@ impl TxnCoordinator {
         let Some(t) = self.txns.get_mut(who.transactional_id) else {
             return Err(ErrorCode::INVALID_PRODUCER_ID_MAPPING);
         };
+        if bump_epoch {
+            let granted = end_txn_v2(t, who, commit, at, fresh_id)?;
+            self.reindex(who.transactional_id);
+            return Ok(granted);
+        }
         let retry = t.is_retry_of_bumped_end(who.producer_id, who.producer_epoch);
         if !retry {
             let e = t.check_producer(who.producer_id, who.producer_epoch, who.fenced);
@@ -311,24 +315,13 @@ impl TxnCoordinator {
                 return Err(e);
             }
             if t.end_bumped_epoch && !matches!(t.state, TxnState::Ongoing | TxnState::Empty) {
-                // Transactions v2: the current epoch in a Prepare or Complete state is the next
-                // transaction's, not a retry (Kafka's `isValidEpoch`).
                 return Err(who.fenced);
             }
         }
         match (t.state, commit) {
             (TxnState::Ongoing, _) => {
-                if bump_epoch {
-                    let next = if t.is_epoch_exhausted() {
-                        Some(fresh_id().ok_or(ErrorCode::UNKNOWN_SERVER_ERROR)?)
-                    } else {
-                        None
-                    };
-                    t.prepare_with_bump(commit, at, next);
-                } else {
-                    t.end_bumped_epoch = false;
-                    t.prepare(commit, at);
-                }
+                t.end_bumped_epoch = false;
+                t.prepare(commit, at);
                 let granted = t.after_end();
                 self.reindex(who.transactional_id);
                 Ok(granted)
@@ -475,6 +468,52 @@ impl TxnCoordinator {
     pub(crate) fn producer(&self, transactional_id: &str) -> Option<Granted> {
         self.txns.get(transactional_id).map(|t| (t.producer_id, t.producer_epoch))
     }
+}
+
+/// EndTxn v5+ (transactions v2 of KIP-890, Kafka 4's `TransactionCoordinator.endTransaction`):
+/// every end bumps the epoch (a new producer id from `fresh_id` when it is exhausted, taken up
+/// once the markers are written) and answers the producer id and epoch to continue with.
+/// - A producer id other than the current one is INVALID_PRODUCER_ID_MAPPING, but for a retry
+///   of the end that moved to a new id.
+/// - While markers are written every end waits: CONCURRENT_TRANSACTIONS, before the epoch is
+///   checked (KAFKA-18464: so that the next transaction's abort does not fence itself).
+/// - A retry names the epoch before the bump: after the commit (abort) it ended, a commit
+///   (abort) answers NONE with the current id and epoch, the opposite end INVALID_TXN_STATE.
+/// - Otherwise only the current epoch is valid (`fenced` else): Ongoing ends; an abort without
+///   a transaction (Empty, Complete*) is an empty abort, which bumps the epoch too (the client
+///   cannot know whether its Produce v12 added a partition, so it always aborts); a commit
+///   without one is INVALID_TXN_STATE.
+fn end_txn_v2(
+    t: &mut TxnMetadata,
+    who: &TxnCaller<'_>,
+    commit: bool,
+    markers_at: Instant,
+    fresh_id: &mut dyn FnMut() -> Option<i64>,
+) -> Result<Granted, ErrorCode> {
+    let retry = t.is_retry_of_bumped_end(who.producer_id, who.producer_epoch);
+    if who.producer_id != t.producer_id && !retry {
+        return Err(ErrorCode::INVALID_PRODUCER_ID_MAPPING);
+    }
+    if t.state.is_preparing() {
+        return Err(ErrorCode::CONCURRENT_TRANSACTIONS);
+    }
+    if !retry && who.producer_epoch != t.producer_epoch {
+        return Err(who.fenced);
+    }
+    let completed = if commit { TxnState::CompleteCommit } else { TxnState::CompleteAbort };
+    let ends = match t.state {
+        TxnState::Ongoing => true,
+        _ if retry => return if t.state == completed { Ok(t.after_end()) } else { Err(ErrorCode::INVALID_TXN_STATE) },
+        // The empty abort.
+        TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => !commit,
+        TxnState::PrepareCommit | TxnState::PrepareAbort => false,
+    };
+    if !ends {
+        return Err(ErrorCode::INVALID_TXN_STATE);
+    }
+    let next = if t.is_epoch_exhausted() { Some(fresh_id().ok_or(ErrorCode::UNKNOWN_SERVER_ERROR)?) } else { None };
+    t.prepare_with_bump(commit, markers_at, next);
+    Ok(t.after_end())
 }
 
 #[cfg(test)]

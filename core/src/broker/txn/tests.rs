@@ -406,12 +406,14 @@ fn every_v2_end_bumps_the_epoch_the_markers_carry_it_and_the_old_epoch_is_fenced
         // The batches of the epoch before are fenced at once.
         assert_eq!(c.check_produce(1000, round, &tp("a", 0)), ErrorCode::INVALID_PRODUCER_EPOCH);
         // A retry (the answer lost) names the epoch before: CONCURRENT_TRANSACTIONS while
-        // the markers are written, the same answer after; the new epoch is not a retry.
-        assert_eq!(
-            end_v2(&mut c, now, &who("t", 1000, round, FENCED), commit),
-            Err(ErrorCode::CONCURRENT_TRANSACTIONS)
-        );
-        assert_eq!(end_v2(&mut c, now, &who("t", 1000, round + 1, FENCED), commit), Err(FENCED));
+        // the markers are written, the same answer after. The next transaction's end waits
+        // too (KAFKA-18464), and a zombie's.
+        for epoch in [round, round + 1, round.saturating_sub(1)] {
+            assert_eq!(
+                end_v2(&mut c, now, &who("t", 1000, epoch, FENCED), commit),
+                Err(ErrorCode::CONCURRENT_TRANSACTIONS)
+            );
+        }
         let markers = c.on_timeout(now + Duration::from_millis(5));
         assert_eq!(markers.len(), 1);
         assert_eq!(
@@ -421,7 +423,8 @@ fn every_v2_end_bumps_the_epoch_the_markers_carry_it_and_the_old_epoch_is_fenced
         );
         assert_eq!(end_v2(&mut c, now, &who("t", 1000, round, FENCED), commit), Ok((1000, round + 1)));
         assert_eq!(end_v2(&mut c, now, &who("t", 1000, round, FENCED), !commit), Err(ErrorCode::INVALID_TXN_STATE));
-        assert_eq!(end_v2(&mut c, now, &who("t", 1000, round + 1, FENCED), commit), Err(FENCED));
+        // The new epoch commits nothing before a partition or group joins.
+        assert_eq!(end_v2(&mut c, now, &who("t", 1000, round + 1, FENCED), true), Err(ErrorCode::INVALID_TXN_STATE));
         // An older epoch still: fenced.
         if round > 0 {
             assert_eq!(end_v2(&mut c, now, &who("t", 1000, round - 1, FENCED), commit), Err(FENCED));
@@ -476,4 +479,30 @@ fn a_v2_end_from_an_unknown_id_or_a_fenced_producer_changes_nothing() {
     assert!(c.on_timeout(ms(60_001)).is_empty());
     assert_eq!(c.on_timeout(ms(60_006)).len(), 1);
     assert_eq!(end_v2(&mut c, ms(60_007), &who("t", 1000, 0, FENCED), false), Err(FENCED));
+}
+
+#[test]
+fn a_v2_abort_without_a_transaction_bumps_the_epoch_and_writes_no_marker() {
+    let (mut c, mut alloc) = (coordinator(), ids());
+    assert_eq!(c.init_producer_id(ms(0), "t", 60_000, None, FENCED, &mut alloc), Ok((1000, 0)));
+    // Empty: the producer sent records that may not have reached the coordinator.
+    assert_eq!(end_v2(&mut c, ms(1), &who("t", 1000, 0, FENCED), false), Ok((1000, 1)));
+    assert_eq!(c.state("t"), Some(TxnState::PrepareAbort));
+    let markers = c.on_timeout(ms(6));
+    assert_eq!(markers.len(), 1);
+    assert!(markers[0].partitions.is_empty() && markers[0].offsets.is_empty(), "nothing to mark");
+    assert_eq!(c.state("t"), Some(TxnState::CompleteAbort));
+    // Its retry gets the same answer; a commit retry is refused; the old epoch is fenced.
+    assert_eq!(end_v2(&mut c, ms(7), &who("t", 1000, 0, FENCED), false), Ok((1000, 1)));
+    assert_eq!(end_v2(&mut c, ms(7), &who("t", 1000, 0, FENCED), true), Err(ErrorCode::INVALID_TXN_STATE));
+    assert_eq!(c.check_produce(1000, 0, &tp("a", 0)), ErrorCode::INVALID_PRODUCER_EPOCH);
+    // After a commit, the next transaction's abort (nothing added) bumps again.
+    assert_eq!(c.add_partitions(ms(8), &who("t", 1000, 1, FENCED), &[tp("a", 0)]), ErrorCode::NONE);
+    assert_eq!(end_v2(&mut c, ms(8), &who("t", 1000, 1, FENCED), true), Ok((1000, 2)));
+    assert_eq!(c.on_timeout(ms(13)).len(), 1);
+    assert_eq!(end_v2(&mut c, ms(14), &who("t", 1000, 2, FENCED), false), Ok((1000, 3)));
+    assert_eq!(end_v2(&mut c, ms(14), &who("t", 1000, 2, FENCED), false), Err(ErrorCode::CONCURRENT_TRANSACTIONS));
+    assert_eq!(c.on_timeout(ms(19)).len(), 1);
+    assert_eq!(c.producer("t"), Some((1000, 3)));
+    assert_eq!(end_v2(&mut c, ms(20), &who("t", 1000, 1, FENCED), false), Err(FENCED), "two epochs back");
 }
