@@ -31,7 +31,10 @@ With --transactions, a transactional producer (transactional.id idem-demo-txn) t
 some transactions and aborts others under produce and coordinator faults; halfway a second
 producer takes the transactional id over and fences the first, whose commit is refused. Every
 partition is then read as a read_committed consumer reads it: each committed record exactly
-once, in send order, nothing of an aborted or fenced transaction.
+once, in send order, nothing of an aborted or fenced transaction. The cluster finalizes
+transaction.version 2 (KIP-890, as a new Kafka 4 cluster does): the producer adds partitions
+through Produce v12 and every end bumps its epoch; --transaction-version 1 runs KIP-98's
+protocol (AddPartitionsToTxn, AddOffsetsToTxn) instead.
 Needs no Kafka, and no network beyond the loopback interface.
 
 EXIT STATUS:
@@ -73,6 +76,10 @@ pub struct DemoArgs {
     /// same transactional.id, and a read_committed read-back.
     #[arg(long)]
     pub transactions: bool,
+    /// The `transaction.version` the embedded cluster finalizes (KIP-890): 2, transactions
+    /// v2 (Kafka 4's default for new clusters), or 1, KIP-98's protocol.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(i16).range(1..=2))]
+    pub transaction_version: i16,
     /// Draw the progress line even when stderr is not a terminal.
     #[arg(long, conflicts_with = "no_progress")]
     pub progress: bool,

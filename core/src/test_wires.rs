@@ -39,8 +39,8 @@ pub(crate) struct Wires {
     pub(crate) cluster: Cluster,
     to_cluster: VecDeque<(u64, Wire)>,
     to_clients: VecDeque<(u64, Wire)>,
-    /// Requests delivered to the cluster, per client and API key.
-    sent: BTreeMap<(usize, i16), usize>,
+    /// Requests delivered to the cluster, per client, API key and version.
+    sent: BTreeMap<(usize, i16, i16), usize>,
     /// Requests of this API are held back (not delivered) while set.
     pub(crate) hold: Option<ApiKey>,
     pub(crate) held: Vec<(u64, Wire)>,
@@ -115,7 +115,12 @@ impl Wires {
 
     /// Requests of `api` delivered from clients `clients` selects.
     pub(crate) fn sent(&self, api: ApiKey, clients: impl Fn(usize) -> bool) -> usize {
-        self.sent.iter().filter(|((k, key), _)| *key == api.as_i16() && clients(*k)).map(|(_, n)| *n).sum()
+        self.sent.iter().filter(|((k, key, _), _)| *key == api.as_i16() && clients(*k)).map(|(_, n)| *n).sum()
+    }
+
+    /// The versions of `api` delivered from any client.
+    pub(crate) fn sent_versions(&self, api: ApiKey) -> BTreeSet<i16> {
+        self.sent.keys().filter(|(_, key, _)| *key == api.as_i16()).map(|(_, _, v)| *v).collect()
     }
 
     /// Delivers the requests held back, and holds no more.
@@ -151,11 +156,12 @@ impl Wires {
                 }
                 Wire::Bytes(bytes) => {
                     let key = i16::from_be_bytes([bytes[4], bytes[5]]);
+                    let version = i16::from_be_bytes([bytes[6], bytes[7]]);
                     if self.hold.is_some_and(|h| h.as_i16() == key) {
                         self.held.push((id, Wire::Bytes(bytes)));
                         return Moved::ToCluster;
                     }
-                    *self.sent.entry((local(id).0, key)).or_default() += 1;
+                    *self.sent.entry((local(id).0, key, version)).or_default() += 1;
                     self.cluster.handle_input(BrokerInput::Received { now, conn, bytes: &bytes })
                 }
                 Wire::Gone => {

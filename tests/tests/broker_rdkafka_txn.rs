@@ -18,6 +18,7 @@
 
 mod rdkafka_common;
 
+use idem_core::broker::TransactionVersion;
 use idem_core::proto::record_batch::RecordBatch;
 use idem_core::proto::record_batch::control::EndTransactionMarker;
 use idem_mock::MockCluster;
@@ -168,7 +169,14 @@ fn abort(p: &P) -> bool {
 
 /// A 3-broker cluster with `faults`, and its bootstrap servers.
 fn start(faults: &str, seed: u64) -> (MockCluster, String) {
-    let cluster = MockCluster::start(cluster_config(faults, seed)).unwrap();
+    start_of(faults, seed, TransactionVersion::V1)
+}
+
+/// [`start`] with `transaction.version` finalized at `version` (KIP-890).
+fn start_of(faults: &str, seed: u64, version: TransactionVersion) -> (MockCluster, String) {
+    let mut config = cluster_config(faults, seed);
+    config.cluster.transaction_version = version;
+    let cluster = MockCluster::start(config).unwrap();
     let bootstrap = cluster.bootstrap_servers();
     (cluster, bootstrap)
 }
@@ -192,6 +200,19 @@ fn committed_records_are_read_once_and_aborted_never() {
     // Prepare*, and writes the markers after that (as Kafka does).
     let (commits, aborts) = markers(&cluster);
     assert_eq!((commits, aborts), (8 * 3, 4 * 3), "one marker per partition of each transaction");
+    assert!(d.failed.lock().unwrap().is_empty());
+}
+
+/// librdkafka speaks transactions v1 only (AddPartitionsToTxn, EndTxn below v5): a cluster that
+/// finalizes transactions v2 serves it by its requests' versions, as Kafka 4 does.
+#[test]
+fn a_transactions_v1_client_commits_and_aborts_on_a_transactions_v2_cluster() {
+    let (cluster, bootstrap) = start_of("", 1, TransactionVersion::V2);
+    let d = Arc::new(Deliveries::default());
+    let p = initialized(&bootstrap, "idem-txn-v1-on-v2", &d, &[]);
+    let (committed, aborted) = run_transactions(&p, 6, 10);
+    check_views(&bootstrap, &committed, &aborted);
+    assert_eq!(markers(&cluster), (4 * 3, 2 * 3));
     assert!(d.failed.lock().unwrap().is_empty());
 }
 

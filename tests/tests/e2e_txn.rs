@@ -11,9 +11,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use e2e_common::{
-    by_partition, commit_with_offsets, eventually, idem_cluster, index_of, read_idem_log, test_config, transactional,
-    value_of,
+    by_partition, commit_with_offsets, eventually, idem_cluster, idem_cluster_of, index_of, read_idem_log, test_config,
+    transactional, value_of,
 };
+use idem_core::broker::TransactionVersion;
 use idem_std::{
     Config, ConsumerGroupMetadata, DeliveryError, DeliveryHandle, Producer, Record, SendError, TransactionCallError,
     TransactionError, TransactionOp, TransactionState, TxnOffset,
@@ -58,7 +59,19 @@ fn send_range(p: &Producer, range: std::ops::Range<u64>) -> Vec<DeliveryHandle> 
 
 #[test]
 fn std_committed_records_are_read_once_in_order_and_aborted_ones_never() {
-    let cluster = idem_cluster(3, "t", PARTITIONS, "");
+    committed_once_in_order_aborted_never(TransactionVersion::V1);
+}
+
+/// The same on a cluster that finalizes transactions v2 (KIP-890): partitions and the group
+/// join through Produce v12 and TxnOffsetCommit v5, every end bumps the epoch.
+#[test]
+fn std_transactions_v2_committed_records_are_read_once_in_order_and_aborted_ones_never() {
+    committed_once_in_order_aborted_never(TransactionVersion::V2);
+}
+
+/// Commits, aborts (after a flush, and without one) and offsets on a cluster of `version`.
+fn committed_once_in_order_aborted_never(version: TransactionVersion) {
+    let cluster = idem_cluster_of(3, "t", PARTITIONS, "", version);
     let p = Producer::new(txn_config(&cluster.bootstrap_servers(), "std-1")).unwrap();
     assert_eq!(p.transaction_state(), Some(TransactionState::Uninitialized));
     p.init_transactions(WAIT).unwrap();
@@ -91,6 +104,9 @@ fn std_committed_records_are_read_once_in_order_and_aborted_ones_never() {
     let _ = send_range(&p, 500..550);
     p.abort_transaction(WAIT).unwrap();
     assert_eq!(p.transaction_state(), Some(TransactionState::Ready));
+    // Transactions v2: each of the 4 ends bumped the epoch; v1 keeps it.
+    let bumps = if version == TransactionVersion::V2 { 4 } else { 0 };
+    assert_eq!(p.metrics().epoch_bumps, bumps);
     assert!(p.close_timeout(WAIT).fatal.is_none());
 
     assert_committed(&cluster, &[0..200, 400..500], "read_committed");

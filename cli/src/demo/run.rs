@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use idem_core::broker::{ClusterStats, FaultSpec, TopicConfig};
+use idem_core::broker::{ClusterStats, FaultSpec, TopicConfig, TransactionVersion};
 use idem_core::broker::{SaslServerConfig, SaslUser};
 use idem_core::producer::{Persisted, ProducerMetrics};
 use idem_core::proto::record_batch::Compression;
@@ -140,7 +140,8 @@ pub(super) fn run(d: &DemoArgs) -> u8 {
             return 2;
         }
     };
-    let cluster = match start_cluster(&plan, faults, secure.as_ref()) {
+    let version = if d.transaction_version >= 2 { TransactionVersion::V2 } else { TransactionVersion::V1 };
+    let cluster = match start_cluster(&plan, faults, secure.as_ref(), version) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("idem demo: cannot start the embedded cluster: {e}");
@@ -212,7 +213,7 @@ pub(super) fn run(d: &DemoArgs) -> u8 {
         }
         let bootstrap = cluster.bootstrap_servers();
         let make = |id: Option<&str>| new_producer(&bootstrap, plan.seed, d.compression, secure.as_ref(), id);
-        txn::run(&cluster, plan.partitions, plan.seed, &make)
+        txn::run(&cluster, plan.partitions, plan.seed, version, &make)
     });
     let report = Report {
         plan,
@@ -276,8 +277,14 @@ fn demo_certificates() -> Result<TestCertificates, String> {
     TestCertificates::generate(&["localhost"]).map_err(|e| e.to_string())
 }
 
-fn start_cluster(plan: &Plan, faults: bool, secure: Option<&TestCertificates>) -> std::io::Result<MockCluster> {
+fn start_cluster(
+    plan: &Plan,
+    faults: bool,
+    secure: Option<&TestCertificates>,
+    version: TransactionVersion,
+) -> std::io::Result<MockCluster> {
     let mut config = MockClusterConfig { brokers: BROKERS, ..MockClusterConfig::default() };
+    config.cluster.transaction_version = version;
     if let Some(certs) = secure {
         config = config.with_tls(certs.broker_settings());
         config.cluster.sasl = Some(SaslServerConfig {

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use idem_core::broker::TransactionVersion;
 use idem_mock::MockCluster;
 
 /// The transactions' topic.
@@ -40,6 +41,10 @@ pub(super) struct TxnVerdict {
     pub out_of_order: u64,
     /// The first thing that went wrong outside the checks (a call that failed).
     pub error: Option<String>,
+    /// The protocol the cluster offered (KIP-890's `transaction.version`).
+    pub version: Option<TransactionVersion>,
+    /// Epoch bumps of the producers (transactions v2: one at every end).
+    pub epoch_bumps: u64,
 }
 
 impl TxnVerdict {
@@ -54,11 +59,23 @@ impl TxnVerdict {
             && self.leaked == 0
             && self.out_of_order == 0
             && self.read == self.committed.1
+            && self.protocol_followed()
+    }
+
+    /// Whether the producers spoke the cluster's protocol: under transactions v2 every end
+    /// they completed bumped the epoch (the commits and aborts counted, at least).
+    fn protocol_followed(&self) -> bool {
+        self.version != Some(TransactionVersion::V2) || self.epoch_bumps >= self.committed.0 + self.aborted.0
     }
 
     /// The report's section.
     pub(super) fn render(&self, out: &mut String) {
         let _ = writeln!(out, "transactions ({TXN_TOPIC}, transactional.id {TRANSACTIONAL_ID}):");
+        let protocol = match self.version {
+            Some(TransactionVersion::V2) => "transactions v2 (KIP-890: partitions added by Produce v12)",
+            _ => "transactions v1 (KIP-98: AddPartitionsToTxn, AddOffsetsToTxn)",
+        };
+        let _ = writeln!(out, "  protocol            {protocol}, {} epoch bumps", self.epoch_bumps);
         let _ =
             writeln!(out, "  committed           {:>8} transactions, {} records", self.committed.0, self.committed.1);
         let _ = writeln!(out, "  aborted             {:>8} transactions, {} records", self.aborted.0, self.aborted.1);
@@ -91,8 +108,14 @@ type Make<'a> = &'a dyn Fn(Option<&str>) -> Result<idem_std::Producer, String>;
 
 /// Runs the transactional phase against `cluster`; `make` builds a producer with a
 /// `transactional.id`.
-pub(super) fn run(cluster: &MockCluster, partitions: i32, seed: u64, make: Make<'_>) -> TxnVerdict {
-    let mut v = TxnVerdict::default();
+pub(super) fn run(
+    cluster: &MockCluster,
+    partitions: i32,
+    seed: u64,
+    version: TransactionVersion,
+    make: Make<'_>,
+) -> TxnVerdict {
+    let mut v = TxnVerdict { version: Some(version), ..TxnVerdict::default() };
     let mut written = Written::default();
     if let Err(e) = produce(partitions, seed, make, &mut v, &mut written) {
         v.error.get_or_insert(e);
@@ -142,6 +165,7 @@ fn produce(
             } else {
                 written.not_committed.extend(values);
             }
+            v.epoch_bumps += producer.metrics().epoch_bumps;
             let _ = producer.close_timeout(Duration::from_secs(5));
             producer = successor;
             continue;
@@ -162,6 +186,7 @@ fn produce(
             written.not_committed.extend(values);
         }
     }
+    v.epoch_bumps += producer.metrics().epoch_bumps;
     let _ = producer.close_timeout(Duration::from_secs(10));
     Ok(())
 }

@@ -126,7 +126,7 @@ pub enum TransactionVersion {
 
 impl TransactionVersion {
     /// Kafka's name of the feature (`TransactionVersion.FEATURE_NAME`).
-    pub const FEATURE_NAME: &'static str = "transaction.version";
+    pub const FEATURE_NAME: &'static str = crate::proto::api_versions::TRANSACTION_VERSION_FEATURE;
     /// The highest level Kafka 4.0 supports (`TV_2`).
     pub const MAX_SUPPORTED_LEVEL: i16 = 2;
     /// The lowest level Kafka 4.0 supports (`TV_0`).

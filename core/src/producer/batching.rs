@@ -71,10 +71,10 @@ impl<T> Producer<T> {
             }
         };
         if let Some(txn) = self.txn.as_mut().filter(|t| t.adds_partitions()) {
-            // Its first record of the transaction: AddPartitionsToTxn before it may send.
+            // Its first record of the transaction: added before it may send (v1), or by its
+            // own Produce (v2).
             if result.is_ok() && part.txn == Membership::Out {
-                part.txn = Membership::Adding;
-                txn.to_add.push(PartKey::new(t, p as usize));
+                part.txn = txn.join(PartKey::new(t, p as usize));
             }
         }
         if sealed {

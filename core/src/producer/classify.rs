@@ -61,7 +61,12 @@ pub(crate) fn classify(code: ErrorCode) -> ErrorClass {
         | E::UNSUPPORTED_VERSION
         | E::INVALID_TOPIC_EXCEPTION
         | E::POLICY_VIOLATION
-        | E::UNSUPPORTED_COMPRESSION_TYPE => ErrorClass::Rejected,
+        | E::UNSUPPORTED_COMPRESSION_TYPE
+        // A transactional batch the leader did not append: the transaction cannot commit
+        // (Produce v11+, KIP-890: TRANSACTION_ABORTABLE; the partition is not in an ongoing
+        // transaction: INVALID_TXN_STATE), the failed record makes it abortable.
+        | E::TRANSACTION_ABORTABLE
+        | E::INVALID_TXN_STATE => ErrorClass::Rejected,
         // Anything idem does not know: the batch may be in the log.
         _ => ErrorClass::RetriableUnknown,
     }

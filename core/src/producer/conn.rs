@@ -24,7 +24,7 @@ use super::ConnId;
 use super::backoff::Backoff;
 use super::payload::Payload;
 use super::transaction::TxnRequest;
-use crate::proto::api_versions::{ApiVersionsRequest, ApiVersionsResponse};
+use crate::proto::api_versions::{ApiVersionsRequest, ApiVersionsResponse, TRANSACTION_VERSION_FEATURE};
 use crate::proto::produce::ProduceRequest;
 use crate::proto::{self, ApiKey, EncodeError, ErrorCode, Message, VersionRange};
 use crate::rand::Rng;
@@ -122,6 +122,32 @@ pub(crate) struct Versions {
     pub(crate) sasl: Option<(i16, i16)>,
     /// The version of every API idem speaks that the broker offers.
     pub(crate) all: ApiTable,
+    /// The highest version of every API both sides speak, beyond the producer's usual picks
+    /// ([`ApiKey::negotiated`]): what transactions v2 needs (Produce v12, EndTxn v5,
+    /// TxnOffsetCommit v5).
+    pub(crate) latest: ApiTable,
+    /// The level of `transaction.version` the broker says is finalized (KIP-584; 0: none).
+    pub(crate) transaction_version: i16,
+}
+
+impl Versions {
+    /// The version of `key` for a transactional producer: under transactions v2 (`v2`) the
+    /// version of KIP-890 ([`ApiKey::first_transactions_v2_version`], e.g. EndTxn v5) or
+    /// newer, `None` if the broker has none; else the usual pick.
+    pub(crate) fn transactional(&self, key: ApiKey, v2: bool) -> Option<i16> {
+        match key.first_transactions_v2_version() {
+            Some(first) if v2 => self.latest.get(key).filter(|v| *v >= first),
+            _ => self.all.get(key),
+        }
+    }
+
+    /// Whether this broker runs transactions v2: `transaction.version` finalized at 2 or more
+    /// and the versions of KIP-890 offered (a broker that finalizes the feature but lacks them
+    /// is spoken to in transactions v1).
+    pub(crate) fn transactions_v2(&self) -> bool {
+        self.transaction_version >= 2
+            && [ApiKey::EndTxn, ApiKey::TxnOffsetCommit].iter().all(|&k| self.transactional(k, true).is_some())
+    }
 }
 
 /// The highest version both sides support, per API idem speaks (`None`: not offered).
@@ -455,18 +481,22 @@ pub(crate) fn negotiate(body: &[u8], version: i16) -> Option<Negotiation> {
     if !ErrorCode(r.error_code).is_ok() {
         return None;
     }
-    let pick = |key: ApiKey| {
+    let pick_within = |key: ApiKey, ours: VersionRange| {
         r.api_keys
             .iter()
             .find(|k| k.api_key == key.as_i16())
-            .and_then(|k| VersionRange { min: k.min_version, max: k.max_version }.highest_common(key.negotiated()))
+            .and_then(|k| VersionRange { min: k.min_version, max: k.max_version }.highest_common(ours))
     };
+    let pick = |key: ApiKey| pick_within(key, key.negotiated());
+    let pick_latest = |key: ApiKey| pick_within(key, key.supported());
     Some(Negotiation::Ready(Versions {
         produce: pick(ApiKey::Produce),
         metadata: pick(ApiKey::Metadata),
         init_producer_id: pick(ApiKey::InitProducerId),
         sasl: pick(ApiKey::SaslHandshake).zip(pick(ApiKey::SaslAuthenticate)),
         all: ApiTable(ApiKey::ALL.map(pick)),
+        latest: ApiTable(ApiKey::ALL.map(pick_latest)),
+        transaction_version: r.finalized_level(TRANSACTION_VERSION_FEATURE).unwrap_or(0),
     }))
 }
 

@@ -33,7 +33,7 @@ use crate::proto::init_producer_id::{InitProducerIdRequest, InitProducerIdRespon
 use crate::proto::txn_offset_commit::{
     TxnOffsetCommitRequest, TxnOffsetCommitRequestPartition, TxnOffsetCommitRequestTopic, TxnOffsetCommitResponse,
 };
-use crate::proto::{self, EncodeError, ErrorCode};
+use crate::proto::{self, ApiKey, EncodeError, ErrorCode};
 use crate::time::{Duration, Instant};
 
 /// The retry backoff of an AddPartitionsToTxn answered CONCURRENT_TRANSACTIONS.
@@ -237,7 +237,15 @@ impl<T> Producer<T> {
             Some(c) => self.coordinator_conn(&c, now),
         };
         let Some(conn) = conn else { return };
-        let Some(version) = self.conns.get(conn).and_then(|c| c.versions()).and_then(|v| v.all.get(req.api())) else {
+        let Some(versions) = self.conns.get(conn).and_then(|c| c.versions()) else { return };
+        if let Some(t) = self.txn.as_mut().filter(|t| t.state == TransactionState::Initializing) {
+            // The session's protocol, from the coordinator that starts it.
+            if req == TxnRequest::InitProducerId {
+                t.v2 = versions.transactions_v2();
+            }
+        }
+        let v2 = self.txn.as_ref().is_some_and(|t| t.v2);
+        let Some(version) = versions.transactional(req.api(), v2) else {
             self.fail_fatal(FatalError::UnsupportedBroker { api_key: req.api().as_i16() });
             return;
         };
@@ -390,19 +398,9 @@ impl<T> Producer<T> {
                 let Ok((_, r)) = proto::decode_response_lenient::<InitProducerIdResponse>(body, version) else {
                     return;
                 };
-                let previous = self.producer_id();
-                if r.producer_id < 0 || r.producer_epoch < 0 {
-                    self.fail_fatal(FatalError::Broker(ErrorCode::UNKNOWN_SERVER_ERROR));
-                    return;
+                if self.txn_adopt(r.producer_id, r.producer_epoch) {
+                    self.txn_complete_if(TransactionOp::Init);
                 }
-                self.pid.adopt(r.producer_id, r.producer_epoch);
-                let outcome = PidOutcome::Adopt {
-                    producer_id: r.producer_id,
-                    epoch: r.producer_epoch,
-                    bumped: previous.is_some(),
-                };
-                self.adopt_producer_id(outcome, previous, false);
-                self.txn_complete_if(TransactionOp::Init);
             }
             TxnRequest::AddPartitions => {
                 for key in added.unwrap_or_default() {
@@ -413,10 +411,37 @@ impl<T> Producer<T> {
                 }
             }
             TxnRequest::TxnOffsetCommit => self.txn_complete_if(TransactionOp::SendOffsets),
-            TxnRequest::EndTxn(true) => self.txn_complete_if(TransactionOp::Commit),
-            // An abort goes on (a bump, then its end) in the drive step.
-            TxnRequest::AddOffsets | TxnRequest::EndTxn(false) => {}
+            TxnRequest::EndTxn(commit) => {
+                // Transactions v2: the end bumped the epoch; the next transaction uses the
+                // producer id and epoch it answers, from sequence 0.
+                if ApiKey::EndTxn.first_transactions_v2_version().is_some_and(|first| version >= first) {
+                    let Ok((_, r)) = proto::decode_response::<EndTxnResponse>(body, version) else { return };
+                    if !self.txn_adopt(r.producer_id, r.producer_epoch) {
+                        return;
+                    }
+                }
+                // An abort goes on (a bump, then its end) in the drive step.
+                if commit {
+                    self.txn_complete_if(TransactionOp::Commit);
+                }
+            }
+            TxnRequest::AddOffsets => {}
         }
+    }
+
+    /// Adopts the producer id and epoch a coordinator granted (InitProducerId, or EndTxn v5):
+    /// every partition renumbered, from sequence 0 after the first. False (the producer
+    /// stopped) if the answer carries none.
+    fn txn_adopt(&mut self, producer_id: i64, epoch: i16) -> bool {
+        if producer_id < 0 || epoch < 0 {
+            self.fail_fatal(FatalError::Broker(ErrorCode::UNKNOWN_SERVER_ERROR));
+            return false;
+        }
+        let previous = self.producer_id();
+        self.pid.adopt(producer_id, epoch);
+        let outcome = PidOutcome::Adopt { producer_id, epoch, bumped: previous.is_some() };
+        self.adopt_producer_id(outcome, previous, false);
+        true
     }
 }
 

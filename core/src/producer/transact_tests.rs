@@ -1,5 +1,5 @@
-//! The transactional producer against idem's in-memory cluster (transactions v1), in virtual
-//! time: producers driven by the drain rule, bytes carried whole and in order, and what a
+//! The transactional producer against idem's in-memory cluster (transactions v1, and v2 where
+//! a test says so), in virtual time: producers driven by the drain rule, bytes carried whole and in order, and what a
 //! `read_committed` consumer would read taken from the partition logs.
 
 use alloc::collections::{BTreeMap, BTreeSet};
@@ -9,7 +9,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::*;
-use crate::broker::{BrokerAddress, BrokerInput, Cluster, ClusterConfig, FaultSpec, TopicConfig};
+use crate::broker::{BrokerAddress, BrokerInput, Cluster, ClusterConfig, FaultSpec, TopicConfig, TransactionVersion};
 use crate::producer::{ConfigError, Input, ProducerConfig, ProducerRecord, SendError};
 use crate::proto::ApiKey;
 use crate::test_wires::{Moved, Wires};
@@ -39,12 +39,20 @@ struct World {
 
 impl World {
     fn new(seed: u64, faults: &str) -> World {
+        World::of_version(seed, faults, TransactionVersion::V1, &[])
+    }
+
+    /// A cluster that finalizes `transaction.version` at `version`, its APIs capped at
+    /// `max_versions`.
+    fn of_version(seed: u64, faults: &str, version: TransactionVersion, max_versions: &[(ApiKey, i16)]) -> World {
         let brokers = (0..3).map(|i| BrokerAddress { node_id: i, host: format!("b{i}"), port: 9092 }).collect();
         let config = ClusterConfig {
             brokers,
             topics: vec![TopicConfig { name: TOPIC.into(), partitions: PARTITIONS }],
             faults: FaultSpec::parse(faults).unwrap(),
             seed,
+            transaction_version: version,
+            max_versions: max_versions.to_vec(),
             ..ClusterConfig::default()
         };
         World { wires: Wires::new(Cluster::new(config, Instant::ZERO).unwrap(), seed), clients: Vec::new() }
@@ -207,7 +215,11 @@ fn tagged(tag: &str, n: usize) -> Vec<String> {
 /// Commits, aborts and commits again; `read_committed` sees the commits only, each record
 /// once, and the aborted records are never read.
 fn commit_abort_commit(faults: &str, seed: u64) -> World {
-    let mut w = World::new(seed, faults);
+    commit_abort_commit_on(World::new(seed, faults))
+}
+
+/// [`commit_abort_commit`] on `w`.
+fn commit_abort_commit_on(mut w: World) -> World {
     let p = w.producer("tx", &[]);
     w.clients[p].producer.init_transactions(w.wires.now).unwrap();
     assert_eq!(w.until_done(p, TransactionOp::Init), Ok(()));
@@ -236,7 +248,7 @@ fn commit_abort_commit(faults: &str, seed: u64) -> World {
         c.failed
     );
     // Markers are written a few ms after EndTxn.
-    w.wires.cluster.handle_input(BrokerInput::Timeout(w.wires.now + Duration::from_millis(50)));
+    w.run_for(Duration::from_millis(50));
     assert_eq!(w.committed(), sorted(expected));
     w
 }
@@ -361,7 +373,9 @@ const SWEEP_FAULTS: [&str; 5] = [
 /// operation ends within [`OPERATION_BOUND`].
 fn sweep_seed(seed: u64, paths: &mut BTreeMap<&'static str, usize>) {
     let faults = SWEEP_FAULTS[(seed % SWEEP_FAULTS.len() as u64) as usize];
-    let mut w = World::new(seed, faults);
+    // Odd seeds run transactions v2 (KIP-890).
+    let version = if seed % 2 == 1 { TransactionVersion::V2 } else { TransactionVersion::V1 };
+    let mut w = World::of_version(seed, faults, version, &[]);
     let cut = [0.0, 0.002, 0.01][(seed / 4 % 3) as usize];
     w.wires.cut = cut;
     // Some seeds linger long: a commit must seal what is open, whenever it opened.
@@ -373,7 +387,8 @@ fn sweep_seed(seed: u64, paths: &mut BTreeMap<&'static str, usize>) {
         ("linger.ms", linger),
     ];
     let mut rng = crate::rand::Rng::new(seed);
-    let ctx = |what: &str| format!("IDEM_TXN_SEED={seed} ({faults}, cut {cut}, linger {linger} ms): {what}");
+    let ctx =
+        |what: &str| format!("IDEM_TXN_SEED={seed} ({version:?}, {faults}, cut {cut}, linger {linger} ms): {what}");
     let mut k = w.producer("tx", &settings);
     w.clients[k].producer.init_transactions(w.wires.now).unwrap();
     let done = |w: &mut World, k: usize, op| {
@@ -456,6 +471,17 @@ fn sweep_seed(seed: u64, paths: &mut BTreeMap<&'static str, usize>) {
             *paths.entry("aborts").or_default() += 1;
         }
     }
+    // Each version speaks its own protocol: v2 adds nothing explicitly and ends with EndTxn v5.
+    let explicit_adds =
+        w.wires.sent(ApiKey::AddPartitionsToTxn, |_| true) + w.wires.sent(ApiKey::AddOffsetsToTxn, |_| true);
+    let end_versions = w.wires.sent_versions(ApiKey::EndTxn);
+    if version == TransactionVersion::V2 {
+        assert_eq!(explicit_adds, 0, "{}", ctx("transactions v2 sent AddPartitionsToTxn or AddOffsetsToTxn"));
+        assert!(end_versions.iter().all(|v| *v >= 5), "{}", ctx(&format!("EndTxn versions {end_versions:?}")));
+        *paths.entry("transactions v2").or_default() += 1;
+    } else {
+        assert!(end_versions.iter().all(|v| *v < 5), "{}", ctx(&format!("EndTxn versions {end_versions:?}")));
+    }
     *paths.entry("connections cut").or_default() += w.wires.cuts;
     *paths.entry("coordinator lookups").or_default() += w.wires.sent(ApiKey::FindCoordinator, |_| true);
     *paths.entry("epoch bumps").or_default() +=
@@ -527,6 +553,7 @@ fn many_seeds_of_transactions_under_faults_are_read_committed_exactly() {
             "connections cut",
             "epoch bumps",
             "records failed",
+            "transactions v2",
         ] {
             assert!(paths.get(path).is_some_and(|n| *n > 0), "`{path}` never happened: {paths:?}");
         }
@@ -577,4 +604,84 @@ fn add_partitions_behind_the_previous_markers_is_retried_soon() {
             assert!(took < Duration::from_millis(100), "round {round}: the commit took {took:?}");
         }
     }
+}
+
+/// A cluster that finalizes `transaction.version` 2 (KIP-890) gets transactions v2: no
+/// AddPartitionsToTxn nor AddOffsetsToTxn (Produce v12 and TxnOffsetCommit v5 add their
+/// partition and group), and every EndTxn (v5) bumps the epoch, which the producer adopts for
+/// the next transaction. The read_committed read-back and the offsets are as in v1.
+#[test]
+fn transactions_v2_add_through_produce_and_bump_the_epoch_at_every_end() {
+    let mut w = commit_abort_commit_on(World::of_version(2, "", TransactionVersion::V2, &[]));
+    let p = 0;
+    let (id, epoch) = w.clients[p].producer.producer_id().unwrap();
+    assert_eq!(epoch, 6, "one bump per end, from epoch 0");
+    w.clients[p].producer.begin_transaction().unwrap();
+    w.send(p, "o", 5);
+    let group = ConsumerGroupMetadata::new("g");
+    let offsets = [TxnOffset { topic: TOPIC, partition: 1, offset: 42 }];
+    w.clients[p].producer.send_offsets_to_transaction(w.wires.now, &offsets, &group).unwrap();
+    assert_eq!(w.until_done(p, TransactionOp::SendOffsets), Ok(()));
+    w.clients[p].producer.commit_transaction(w.wires.now).unwrap();
+    assert_eq!(w.until_done(p, TransactionOp::Commit), Ok(()));
+    assert_eq!(w.clients[p].producer.producer_id(), Some((id, 7)));
+    w.run_for(Duration::from_millis(50));
+    assert_eq!(w.wires.cluster.committed_offset("g", TOPIC, 1), Some(42));
+    assert_eq!(w.wires.sent(ApiKey::AddPartitionsToTxn, |_| true), 0);
+    assert_eq!(w.wires.sent(ApiKey::AddOffsetsToTxn, |_| true), 0);
+    assert_eq!(w.wires.sent_versions(ApiKey::Produce), BTreeSet::from([12]));
+    assert_eq!(w.wires.sent_versions(ApiKey::EndTxn), BTreeSet::from([5]));
+    assert_eq!(w.wires.sent_versions(ApiKey::TxnOffsetCommit), BTreeSet::from([5]));
+}
+
+/// Under transactions v2 the producer cannot know whether a Produce reached its partition's
+/// leader (which adds the partition): an abort always ends the transaction, and the
+/// coordinator aborts one it never saw (Kafka 4's empty abort), bumping the epoch too.
+#[test]
+fn a_v2_abort_ends_the_transaction_even_when_nothing_reached_the_coordinator() {
+    let mut w = World::of_version(3, "", TransactionVersion::V2, &[]);
+    let p = w.producer("tx", &[]);
+    w.clients[p].producer.init_transactions(w.wires.now).unwrap();
+    assert_eq!(w.until_done(p, TransactionOp::Init), Ok(()));
+    // The metadata arrives, then every Produce is held back: the coordinator never hears of it.
+    w.clients[p].producer.begin_transaction().unwrap();
+    w.send(p, "warm", 1);
+    w.clients[p].producer.commit_transaction(w.wires.now).unwrap();
+    assert_eq!(w.until_done(p, TransactionOp::Commit), Ok(()));
+    w.wires.hold = Some(ApiKey::Produce);
+    w.clients[p].producer.begin_transaction().unwrap();
+    w.send(p, "lost", 10);
+    w.run_for(Duration::from_millis(50));
+    let ends = w.wires.sent(ApiKey::EndTxn, |_| true);
+    w.clients[p].producer.abort_transaction(w.wires.now).unwrap();
+    // The held requests are in flight: the abort waits for them, so they are dropped (the
+    // connection is cut) for it to go on.
+    w.wires.held.clear();
+    w.wires.hold = None;
+    for conn in 0..8 {
+        w.clients[p]
+            .producer
+            .handle_input(Input::Disconnected { now: w.wires.now, conn: crate::producer::ConnId(conn) });
+    }
+    assert_eq!(w.until_done(p, TransactionOp::Abort), Ok(()));
+    assert_eq!(w.wires.sent(ApiKey::EndTxn, |_| true), ends + 1, "the abort was sent");
+    assert_eq!(w.clients[p].producer.producer_id().map(|(_, e)| e), Some(2), "the commit and the abort bumped");
+    w.clients[p].producer.begin_transaction().unwrap();
+    w.send(p, "next", 10);
+    w.clients[p].producer.commit_transaction(w.wires.now).unwrap();
+    assert_eq!(w.until_done(p, TransactionOp::Commit), Ok(()));
+    w.run_for(Duration::from_millis(50));
+    let mut expected = tagged("next", 10);
+    expected.extend(tagged("warm", 1));
+    assert_eq!(w.committed(), sorted(expected));
+}
+
+/// A cluster that finalizes transactions v2 but whose coordinator lacks EndTxn v5 is spoken to
+/// in transactions v1, whole: AddPartitionsToTxn, Produce below v12, EndTxn v4.
+#[test]
+fn a_coordinator_without_the_v2_versions_is_spoken_to_in_v1() {
+    let w = commit_abort_commit_on(World::of_version(4, "", TransactionVersion::V2, &[(ApiKey::EndTxn, 4)]));
+    assert!(w.wires.sent(ApiKey::AddPartitionsToTxn, |_| true) > 0);
+    assert!(w.wires.sent_versions(ApiKey::Produce).iter().all(|v| *v < 12));
+    assert_eq!(w.wires.sent_versions(ApiKey::EndTxn), BTreeSet::from([4]));
 }

@@ -1,4 +1,4 @@
-//! The transaction manager (KIP-98, transactions v1), as a plain value: where the transactional
+//! The transaction manager (KIP-98, and KIP-890's transactions v2), as a plain value: where the transactional
 //! producer stands ([`TransactionState`], the Java client's `TransactionManager.State`), which
 //! request to the coordinators comes next ([`Step`]), and what each answer means ([`verdict`]).
 //! The producer (`transact.rs`) sends the requests, holds partitions back until they are in the
@@ -20,6 +20,15 @@
 //!   after the backoff; NOT_COORDINATOR and COORDINATOR_NOT_AVAILABLE (and a lost connection)
 //!   look the coordinator up again; fencing and authorization errors stop the producer;
 //!   the rest make the transaction abortable.
+//! - Transactions v2 (KIP-890 part 2), when the coordinator's broker finalizes
+//!   `transaction.version` 2 and speaks its versions at `init_transactions` (decided once per
+//!   session, as the Java client decides at the start of a transaction; a cluster upgraded later
+//!   is spoken to in v1 until the producer restarts): no AddPartitionsToTxn (a partition sends at
+//!   once, its Produce v12 adds it), no AddOffsetsToTxn (TxnOffsetCommit v5 adds the group), and
+//!   every EndTxn (v5) bumps the epoch and answers the producer id and epoch the next
+//!   transaction uses. Whether the coordinator knows of the transaction is no longer certain: a
+//!   transaction counts as `started` from its first record or offsets, and an abort then always
+//!   ends it (Kafka 4 accepts the abort of a transaction it never saw, bumping the epoch).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -341,8 +350,12 @@ pub(crate) struct Transaction {
     pub(crate) to_add: Vec<PartKey>,
     /// Partitions in the AddPartitionsToTxn outstanding, or whose answer was lost.
     pub(crate) adding: Vec<PartKey>,
-    /// The coordinator holds partitions or a group of this transaction.
+    /// The coordinator holds partitions or a group of this transaction (transactions v2: may
+    /// hold).
     pub(crate) started: bool,
+    /// Transactions v2 (KIP-890) for this session, decided when `init_transactions` sends
+    /// InitProducerId.
+    pub(crate) v2: bool,
     /// Offsets being sent.
     pub(crate) offsets: Option<OffsetsJob>,
     /// Aborting: the buffered batches were failed.
@@ -366,6 +379,7 @@ impl Transaction {
             to_add: Vec::new(),
             adding: Vec::new(),
             started: false,
+            v2: false,
             offsets: None,
             buffered_failed: false,
         }
@@ -430,7 +444,8 @@ impl Transaction {
         list.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
         // Looked up for each call: the group may differ, its coordinator may have moved.
         self.group_coordinator = None;
-        self.offsets = Some(OffsetsJob { group: group.clone(), offsets: list, added: false });
+        // Transactions v2: TxnOffsetCommit adds the group itself.
+        self.offsets = Some(OffsetsJob { group: group.clone(), offsets: list, added: self.v2 });
         self.op = Some(TransactionOp::SendOffsets);
         Ok(true)
     }
@@ -465,6 +480,19 @@ impl Transaction {
     /// Whether a partition getting its first record now is to be added.
     pub(crate) fn adds_partitions(&self) -> bool {
         matches!(self.state, TransactionState::InTransaction | TransactionState::Committing)
+    }
+
+    /// Partition `key` got its first record of the transaction: under transactions v1 it waits
+    /// for AddPartitionsToTxn; under v2 it sends at once (its Produce v12 adds it) and the
+    /// transaction counts as started. Returns the partition's membership.
+    pub(crate) fn join(&mut self, key: PartKey) -> Membership {
+        if self.v2 {
+            self.started = true;
+            Membership::In
+        } else {
+            self.to_add.push(key);
+            Membership::Adding
+        }
     }
 
     /// The next thing to do at `now`: `flushed` when every record of the transaction is
@@ -513,6 +541,10 @@ impl Transaction {
     /// `req` was sent.
     pub(crate) fn on_sent(&mut self, req: TxnRequest) {
         self.in_flight = Some(req);
+        if req == TxnRequest::TxnOffsetCommit && self.v2 {
+            // It may add the group to the transaction, whatever its answer.
+            self.started = true;
+        }
         if req == TxnRequest::AddPartitions && self.state != TransactionState::Aborting {
             self.adding.append(&mut self.to_add);
         }

@@ -265,6 +265,17 @@ impl ApiKey {
         VersionRange { max, ..supported }
     }
 
+    /// The first version of this API that works in transactions v2 (KIP-890 part 2): Produce
+    /// v12 adds its partition to the transaction, TxnOffsetCommit v5 its group, EndTxn v5
+    /// bumps the epoch and answers the next one. `None` for the other APIs.
+    pub const fn first_transactions_v2_version(self) -> Option<i16> {
+        match self {
+            ApiKey::Produce => Some(12),
+            ApiKey::TxnOffsetCommit | ApiKey::EndTxn => Some(5),
+            _ => None,
+        }
+    }
+
     /// Whether `version` of this API is flexible.
     pub const fn is_flexible(self, version: i16) -> bool {
         version >= self.first_flexible()

@@ -54,6 +54,10 @@ pub struct SupportedFeature {
     pub max_version: i16,
 }
 
+/// The name of KIP-890's feature: finalized at level 2 or more, the cluster runs transactions
+/// v2 (Kafka's `TransactionVersion.FEATURE_NAME`).
+pub const TRANSACTION_VERSION_FEATURE: &str = "transaction.version";
+
 /// A feature finalized cluster-wide at a level (KIP-584's `FinalizedFeatureKey`), e.g.
 /// `transaction.version` = 2 (KIP-890's transactions v2). Kafka writes the same level in both
 /// fields.
@@ -84,6 +88,14 @@ pub struct ApiVersionsResponse {
     pub finalized_features_epoch: i64,
     /// The cluster-wide finalized features (v3+ tag 2; empty: not written).
     pub finalized_features: Vec<FinalizedFeature>,
+}
+
+impl ApiVersionsResponse {
+    /// The level at which feature `name` is finalized; `None` if it is not (a broker before
+    /// v3, or one that leaves the feature at level 0).
+    pub fn finalized_level(&self, name: &str) -> Option<i16> {
+        self.finalized_features.iter().find(|f| f.name == name).map(|f| f.max_version_level)
+    }
 }
 
 impl Default for ApiVersionsResponse {

@@ -228,8 +228,20 @@ pub fn read_idem_log(cluster: &idem_mock::MockCluster, topic: &str, partitions: 
 /// An idem MockCluster with `brokers` brokers, topic `topic` of `partitions` partitions and
 /// `faults` (fault spec syntax).
 pub fn idem_cluster(brokers: usize, topic: &str, partitions: i32, faults: &str) -> idem_mock::MockCluster {
+    idem_cluster_of(brokers, topic, partitions, faults, idem_core::broker::TransactionVersion::V1)
+}
+
+/// [`idem_cluster`] finalizing `transaction.version` at `version` (KIP-890).
+pub fn idem_cluster_of(
+    brokers: usize,
+    topic: &str,
+    partitions: i32,
+    faults: &str,
+    version: idem_core::broker::TransactionVersion,
+) -> idem_mock::MockCluster {
     use idem_core::broker::{FaultSpec, TopicConfig};
     let mut config = idem_mock::MockClusterConfig { brokers, ..Default::default() };
+    config.cluster.transaction_version = version;
     config.cluster.topics.push(TopicConfig { name: topic.to_string(), partitions });
     config.cluster.faults = FaultSpec::parse(faults).unwrap();
     config.cluster.seed = 7;

@@ -2,7 +2,7 @@
 //! the configured faults, answers with the base offset; a duplicate is answered with the original
 //! base offset (Kafka) or DUPLICATE_SEQUENCE_NUMBER (tansu), see [`DuplicateAnswer`].
 
-use super::txn::{FIRST_IMPLICIT_PRODUCE_VERSION, implicit_add_produce_error};
+use super::txn::{implicit_add_produce_error, is_transactions_v2};
 use crate::broker::cluster::{Cluster, Reply, malformed, respond};
 use crate::broker::config::DuplicateAnswer;
 use crate::broker::txn::TxnCaller;
@@ -269,7 +269,7 @@ impl Cluster {
         let transactional = h.is_transactional();
         if transactional {
             let tp = (String::from(topic), partition);
-            if version >= FIRST_IMPLICIT_PRODUCE_VERSION {
+            if is_transactions_v2(ApiKey::Produce, version) {
                 // Transactions v2 (KIP-890 part 2): the partition joins the transaction of the
                 // request's transactional id (Kafka's leader sends the coordinator an
                 // AddPartitionsToTxn v4+ with `verifyOnly` false; here the coordinator is in

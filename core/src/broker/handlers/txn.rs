@@ -35,20 +35,15 @@ use crate::proto::{ApiKey, ErrorCode, Message, Reader};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-/// The first EndTxn version of transactions v2 (KIP-890 part 2): the end bumps the epoch and
-/// the answer carries the producer id and epoch to continue with. Kafka decides by this version,
-/// not by the cluster's `transaction.version` (`KafkaApis.handleEndTxnRequest`).
-const FIRST_EPOCH_BUMP_END_TXN_VERSION: i16 = 5;
-
-/// The first TxnOffsetCommit version of transactions v2 (KIP-890 part 2): the group joins the
-/// transaction with the commit, no AddOffsetsToTxn before it (Kafka's
-/// `AddPartitionsToTxnManager.txnOffsetCommitRequestVersionToTransactionSupportedOperation`).
-const FIRST_IMPLICIT_TXN_OFFSET_COMMIT_VERSION: i16 = 5;
-
-/// The first Produce version of transactions v2 (KIP-890 part 2): a transactional batch adds
-/// its partition to the transaction (Kafka's
+/// Whether request `key` at version `v` is of transactions v2 (KIP-890 part 2; the versions are
+/// [`ApiKey::first_transactions_v2_version`]): EndTxn v5+ bumps the epoch and answers the
+/// producer id and epoch to continue with, TxnOffsetCommit v5+ adds its group to the
+/// transaction (no AddOffsetsToTxn before it), Produce v12+ its partition. Kafka decides by the
+/// request's version, not by the cluster's `transaction.version` (`KafkaApis`,
 /// `AddPartitionsToTxnManager.produceRequestVersionToTransactionSupportedOperation`).
-pub(crate) const FIRST_IMPLICIT_PRODUCE_VERSION: i16 = 12;
+pub(crate) fn is_transactions_v2(key: ApiKey, v: i16) -> bool {
+    key.first_transactions_v2_version().is_some_and(|first| v >= first)
+}
 
 /// The producer id of an answer without one (Kafka's `RecordBatch.NO_PRODUCER_ID`).
 const NO_PRODUCER_ID: i64 = -1;
@@ -178,7 +173,7 @@ impl Cluster {
             Err(gate)
         } else {
             let who = caller(ApiKey::EndTxn, v, req.transactional_id, req.producer_id, req.producer_epoch);
-            let (now, bump) = (self.now, v >= FIRST_EPOCH_BUMP_END_TXN_VERSION);
+            let (now, bump) = (self.now, is_transactions_v2(ApiKey::EndTxn, v));
             self.with_fresh_ids(|txns, fresh| txns.end_txn(now, &who, req.committed, bump, fresh))
         };
         let ((producer_id, producer_epoch), e) = match answer {
@@ -223,7 +218,7 @@ impl Cluster {
         // Kafka's produce path does, and a retriable one as the group coordinator's
         // COORDINATOR_NOT_AVAILABLE (Kafka's `GroupCoordinatorService` normalizes
         // NOT_ENOUGH_REPLICAS to it).
-        let implicit = v >= FIRST_IMPLICIT_TXN_OFFSET_COMMIT_VERSION;
+        let implicit = is_transactions_v2(ApiKey::TxnOffsetCommit, v);
         let added = if implicit && gate == ErrorCode::NONE {
             let adder = TxnCaller { fenced: ErrorCode::PRODUCER_FENCED, ..who };
             match implicit_add_produce_error(self.txns.add_offsets(self.now, &adder, req.group_id)) {
