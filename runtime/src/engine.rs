@@ -324,6 +324,12 @@ impl Engine {
         self.core.is_finished().then(|| Err(self.txn_refusal().unwrap_or(TransactionCallError::Closed)))
     }
 
+    /// Whether operation `n` ended with an error, if it ended or the producer finished
+    /// (nothing taken: [`Engine::transaction_result`] takes it).
+    pub fn transaction_failed(&self, n: u64) -> Option<bool> {
+        self.txn.failed(n).or_else(|| self.core.is_finished().then_some(true))
+    }
+
     /// Transactional operations ended so far (wake the waiters when it moves).
     pub fn transaction_ends(&self) -> u64 {
         self.txn.ends()

@@ -343,9 +343,10 @@ impl<R: Runtime> Operation for CloseOp<'_, R> {
 /// starts the operation in the core (or joins the same operation an earlier call started and
 /// stopped waiting for), then it waits until the core reports the operation's end, the producer
 /// finishes, or the timeout passes ([`TransactionCallError::TimedOut`]: the operation goes on).
-/// A commit or an abort also waits, as `flush` does, for the handles and callbacks of the
-/// records sent before it: as with the Java client, whose callbacks have run when
-/// `commitTransaction` returns.
+/// A commit or an abort that succeeds also waits, as `flush` does, for the handles and callbacks
+/// of the records sent before it: as with the Java client, whose callbacks have run when
+/// `commitTransaction` returns. A failed one returns at once ([`TransactionOp::may_return`]):
+/// the records of a transaction that turned abortable are reported by the abort that follows.
 #[derive(Debug)]
 pub struct TransactionCall<'a, R: Runtime> {
     driver: &'a Arc<Driver<R>>,
@@ -384,7 +385,9 @@ impl<R: Runtime> Operation for TransactionCall<'_, R> {
         let listener = driver.progress.listen();
         let mut st = driver.lock();
         let settled = settle.as_mut().is_none_or(|s| st.engine.is_settled(s));
-        if let Some(result) = settled.then(|| st.engine.transaction_result(*n)).flatten() {
+        // A failed end returns at once: its records are settled by the abort that follows.
+        let ends = st.engine.transaction_failed(*n).is_some_and(|failed| self.op.may_return(failed, settled));
+        if let Some(result) = ends.then(|| st.engine.transaction_result(*n)).flatten() {
             return Step::Ready(result);
         }
         if passed(self.deadline) {

@@ -134,6 +134,12 @@ impl TxnCalls {
         Some(result)
     }
 
+    /// Whether operation `n` ended with an error, if it ended (what [`TxnCalls::take`] would
+    /// take, left in place).
+    pub(crate) fn failed(&self, n: u64) -> Option<bool> {
+        self.ended.filter(|e| e.0 == n).map(|(_, r)| r.is_err())
+    }
+
     /// Ends reported so far.
     pub(crate) fn ends(&self) -> u64 {
         self.ends

@@ -118,10 +118,11 @@ fn committed_once_in_order_aborted_never(version: TransactionVersion) {
 
 /// A zombie: a producer started, then fenced by a second one with the same `transactional.id`
 /// (whose `init_transactions` aborts the zombie's open transaction), with records 0..50
-/// written before the fence. Returns it and its successor.
-fn zombie_and_successor(cluster: &idem_mock::MockCluster, id: &str) -> (Producer, Producer) {
+/// written before the fence, its `delivery.timeout.ms` `delivery_ms`. Returns it and its
+/// successor.
+fn zombie_and_successor(cluster: &idem_mock::MockCluster, id: &str, delivery_ms: u64) -> (Producer, Producer) {
     let bootstrap = cluster.bootstrap_servers();
-    let zombie = Producer::new(txn_config(&bootstrap, id)).unwrap();
+    let zombie = Producer::new(transactional(test_config(&bootstrap, delivery_ms), id)).unwrap();
     zombie.init_transactions(WAIT).unwrap();
     zombie.begin_transaction().unwrap();
     let before = send_range(&zombie, 0..50);
@@ -144,7 +145,7 @@ fn successor_commits(cluster: &idem_mock::MockCluster, successor: Producer) {
 #[test]
 fn std_a_fenced_zombie_fails_fatally_at_commit_and_nothing_it_wrote_is_read() {
     let cluster = idem_cluster(3, "t", PARTITIONS, "");
-    let (zombie, successor) = zombie_and_successor(&cluster, "zombie-commit");
+    let (zombie, successor) = zombie_and_successor(&cluster, "zombie-commit", 10_000);
     // EndTxn with the old epoch: PRODUCER_FENCED (or INVALID_PRODUCER_EPOCH), fatal.
     let e = zombie.commit_transaction(WAIT).unwrap_err();
     assert!(e.fatal().is_some(), "the zombie's commit fails fatally: {e}");
@@ -156,21 +157,34 @@ fn std_a_fenced_zombie_fails_fatally_at_commit_and_nothing_it_wrote_is_read() {
 
 #[test]
 fn std_a_fenced_zombie_writing_after_the_fence_must_abort_and_then_fails_fatally() {
-    let cluster = idem_cluster(3, "t", PARTITIONS, "");
-    let (zombie, successor) = zombie_and_successor(&cluster, "zombie-write");
-    // Its records after the fence are refused by the partitions' leaders with
-    // INVALID_PRODUCER_EPOCH, an abortable error for a Produce (KIP-588, as the Java client's
-    // `InvalidProducerEpochException`): the commit fails abortable, and the abort, whose
-    // EndTxn carries the old epoch, fails fatally.
+    zombie_writing_after_the_fence(TransactionVersion::V1);
+}
+
+/// Under transactions v2 the zombie's Produce v12 meets the fence at the partition leader, and
+/// its batches wait for the abort: the commit must still return (abortable) at once.
+#[test]
+fn std_transactions_v2_a_fenced_zombie_writing_after_the_fence_must_abort_and_then_fails_fatally() {
+    zombie_writing_after_the_fence(TransactionVersion::V2);
+}
+
+/// A zombie's records after the fence are refused by the partitions' leaders with
+/// INVALID_PRODUCER_EPOCH, an abortable error for a Produce (KIP-588, as the Java client's
+/// `InvalidProducerEpochException`): the commit fails abortable, and the abort, whose EndTxn
+/// carries the old epoch, fails fatally. Nothing after the fence is delivered.
+fn zombie_writing_after_the_fence(version: TransactionVersion) {
+    let cluster = idem_cluster_of(3, "t", PARTITIONS, "", version);
+    // Its records are not given up before the commit's wait ends: the commit must end on its
+    // own, not because they expired.
+    let (zombie, successor) = zombie_and_successor(&cluster, "zombie-write", 3 * WAIT.as_millis() as u64);
     let after = send_range(&zombie, 50..100);
     let e = zombie.commit_transaction(WAIT).unwrap_err();
     assert!(e.is_abortable(), "{e}");
-    for h in after {
-        assert!(h.wait_timeout(WAIT).expect("reported").is_err(), "no record after the fence is delivered");
-    }
     let e = zombie.abort_transaction(WAIT).unwrap_err();
     assert!(e.fatal().is_some(), "the zombie's abort fails fatally: {e}");
     assert!(zombie.fatal_error().is_some());
+    for h in after {
+        assert!(h.wait_timeout(WAIT).expect("reported").is_err(), "no record after the fence is delivered");
+    }
     successor_commits(&cluster, successor);
 }
 

@@ -62,10 +62,11 @@ impl TxnVerdict {
             && self.protocol_followed()
     }
 
-    /// Whether the producers spoke the cluster's protocol: under transactions v2 every end
-    /// they completed bumped the epoch (the commits and aborts counted, at least).
+    /// Whether the producers spoke the cluster's protocol: under transactions v2 every commit
+    /// bumped the epoch (an abort of records that never left the producer, waiting for the
+    /// topic's metadata, ends without the coordinator).
     fn protocol_followed(&self) -> bool {
-        self.version != Some(TransactionVersion::V2) || self.epoch_bumps >= self.committed.0 + self.aborted.0
+        self.version != Some(TransactionVersion::V2) || self.epoch_bumps >= self.committed.0
     }
 
     /// The report's section.
@@ -158,6 +159,12 @@ fn produce(
             let answer = producer.commit_transaction(CALL_TIMEOUT);
             v.fenced = match &answer {
                 Ok(()) => None,
+                // Its batches met the fence at the partitions' leaders (INVALID_PRODUCER_EPOCH):
+                // it must abort, and the coordinator fences that.
+                Err(e) if e.is_abortable() => match producer.abort_transaction(CALL_TIMEOUT) {
+                    Ok(()) => None,
+                    Err(fenced) => Some(format!("{e}; its abort: {fenced}")),
+                },
                 Err(e) => Some(e.to_string()),
             };
             if answer.is_ok() {

@@ -235,6 +235,17 @@ impl fmt::Display for BumpCause {
     }
 }
 
+/// Where a new producer identity came from (see [`DiagnosticKind::ProducerId`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdentitySource {
+    /// The epoch bumped on the client (an idempotent producer, no request).
+    Client,
+    /// An InitProducerId answer: the first identity, a fresh id, or a bumped epoch.
+    InitProducerId,
+    /// An EndTxn v5 answer: transactions v2 (KIP-890) bump the epoch at every end.
+    EndTxn,
+}
+
 /// What happened, with the broker, connection, topic-partition, producer id / epoch and
 /// sequence range where they apply. The context of each variant is in its doc.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -435,8 +446,9 @@ pub enum DiagnosticKind {
         cause: BumpCause,
     },
     /// `eos`: the producer uses a new identity: the first from InitProducerId, a local epoch
-    /// bump (same id, epoch + 1), or a fresh id from InitProducerId once the epoch is
-    /// exhausted. Every partition restarts at sequence 0 after a bump.
+    /// bump (same id, epoch + 1), a fresh id or a bumped epoch from InitProducerId, or the
+    /// bump of a transactions v2 end (EndTxn v5). Every partition restarts at sequence 0 after
+    /// a bump.
     ProducerId {
         /// Producer id.
         producer_id: i64,
@@ -444,8 +456,8 @@ pub enum DiagnosticKind {
         epoch: i16,
         /// The identity before (`None`: the first).
         previous: Option<(i64, i16)>,
-        /// Bumped on the client (no request).
-        local: bool,
+        /// Where it came from.
+        source: IdentitySource,
         /// The partition that made it necessary, for a bump.
         cause: Option<BumpCause>,
     },
@@ -659,15 +671,25 @@ impl fmt::Display for DiagnosticKind {
             K::ProducerId { producer_id, epoch, previous: None, .. } => {
                 write!(f, "producer id {producer_id} epoch {epoch} from InitProducerId")
             }
-            K::ProducerId { producer_id, epoch, previous: Some((old_id, old_epoch)), local, cause } => {
-                if *local {
-                    write!(f, "epoch bumped on the client: producer id {producer_id} epoch {old_epoch} -> {epoch}")?;
-                } else {
-                    write!(
+            K::ProducerId { producer_id, epoch, previous: Some((old_id, old_epoch)), source, cause } => {
+                match source {
+                    IdentitySource::Client => {
+                        write!(f, "epoch bumped on the client: producer id {producer_id} epoch {old_epoch} -> {epoch}")?
+                    }
+                    IdentitySource::InitProducerId if producer_id == old_id => write!(
+                        f,
+                        "epoch bumped by InitProducerId: producer id {producer_id} epoch {old_epoch} -> {epoch}"
+                    )?,
+                    IdentitySource::InitProducerId => write!(
                         f,
                         "fresh producer id {producer_id} epoch {epoch} from InitProducerId (producer id {old_id} \
                          epoch {old_epoch} is exhausted)"
-                    )?;
+                    )?,
+                    IdentitySource::EndTxn => write!(
+                        f,
+                        "the transaction's end bumped the epoch (EndTxn, transactions v2): producer id {old_id} \
+                         epoch {old_epoch} -> producer id {producer_id} epoch {epoch}"
+                    )?,
                 }
                 match cause {
                     Some(c) => write!(f, "; cause: {c}; every partition restarts at sequence 0"),
@@ -746,7 +768,7 @@ mod tests {
             producer_id: 7,
             epoch: 2,
             previous: Some((7, 1)),
-            local: true,
+            source: IdentitySource::Client,
             cause: Some(BumpCause {
                 topic: "t".into(),
                 partition: 0,

@@ -5,7 +5,7 @@
 use super::Producer;
 use super::agenda::PartKey;
 use super::conn::RequestKind;
-use super::diagnostic::{BumpReason, DiagnosticKind};
+use super::diagnostic::{BumpReason, DiagnosticKind, IdentitySource};
 use super::idempotence::{PidOutcome, PidState};
 use super::report::FatalError;
 use super::transaction::AbortableError;
@@ -33,7 +33,7 @@ impl<T> Producer<T> {
         }
         let previous = self.producer_id();
         if let Some(outcome) = self.pid.bump_locally() {
-            self.adopt_producer_id(outcome, previous, true);
+            self.adopt_producer_id(outcome, previous, IdentitySource::Client);
             return;
         }
         let Some(conn) = self.control_conn(now) else { return };
@@ -78,15 +78,20 @@ impl<T> Producer<T> {
         }
     }
 
-    /// Adopts a new producer identity (from the broker, or a local bump: `local`) replacing
-    /// `previous`: every partition is renumbered, from sequence 0 after a bump.
-    pub(super) fn adopt_producer_id(&mut self, outcome: PidOutcome, previous: Option<(i64, i16)>, local: bool) {
+    /// Adopts a new producer identity from `source` replacing `previous`: every partition is
+    /// renumbered, from sequence 0 after a bump.
+    pub(super) fn adopt_producer_id(
+        &mut self,
+        outcome: PidOutcome,
+        previous: Option<(i64, i16)>,
+        source: IdentitySource,
+    ) {
         match outcome {
             PidOutcome::Adopt { producer_id, epoch, bumped } => {
                 self.metrics.epoch_bumps += u64::from(bumped);
                 if self.debugging(DebugContext::Eos) {
                     let cause = self.bump_cause();
-                    self.diagnose(DiagnosticKind::ProducerId { producer_id, epoch, previous, local, cause });
+                    self.diagnose(DiagnosticKind::ProducerId { producer_id, epoch, previous, source, cause });
                 }
                 self.bump_cause = None;
                 let first = if bumped { 0 } else { self.first_sequence };
@@ -117,7 +122,7 @@ impl<T> Producer<T> {
             let error = Some(ErrorCode(r.error_code));
             self.diagnose(DiagnosticKind::ProducerIdRetry { error, backoff: at - now });
         }
-        self.adopt_producer_id(outcome, previous, false);
+        self.adopt_producer_id(outcome, previous, IdentitySource::InitProducerId);
         true
     }
 }

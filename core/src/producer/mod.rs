@@ -59,8 +59,8 @@ pub use crate::debug::{DebugContext, DebugContexts};
 pub use authenticate::NonceSource;
 pub use config::{Acks, BootstrapServer, ConfigError, ProducerConfig};
 pub use diagnostic::{
-    ApiVersionsOutcome, BatchSummary, BumpCause, BumpReason, CloseReason, Diagnostic, DiagnosticKind, RetryReason,
-    UnknownReason,
+    ApiVersionsOutcome, BatchSummary, BumpCause, BumpReason, CloseReason, Diagnostic, DiagnosticKind, IdentitySource,
+    RetryReason, UnknownReason,
 };
 pub use metrics::{BrokerInterval, BrokerMetrics, MetricsInterval, PartitionMetrics, ProducerMetrics, TopicMetrics};
 pub use payload::Payload;
@@ -465,8 +465,18 @@ impl<T> Producer<T> {
 
     /// Stops accepting records and seals everything; what is buffered is still delivered or
     /// reported (within `delivery.timeout.ms`). Once nothing is pending, every connection is
-    /// closed and [`Producer::is_finished`] turns true.
+    /// closed and [`Producer::is_finished`] turns true. A transaction left open (or abortable)
+    /// is aborted first, as the Java client's sender does on close ("Aborting incomplete
+    /// transaction due to shutdown"): its records are reported failed instead of waiting for a
+    /// commit that cannot come; a commit or an abort in progress goes on.
     pub fn close(&mut self, now: Instant) {
+        let open = self.txn.as_ref().is_some_and(|t| {
+            t.op.is_none() && matches!(t.state, TransactionState::InTransaction | TransactionState::AbortableError)
+        });
+        if open {
+            // The abort's own end (`Event::Transaction { op: Abort, .. }`) is reported too.
+            let _ = self.abort_transaction(now);
+        }
         self.closing = true;
         self.seal_all();
         self.agenda.list_all();

@@ -10,6 +10,7 @@ use super::Producer;
 use super::agenda::PartKey;
 use super::conn::Conns;
 use super::conn::RequestKind;
+use super::diagnostic::IdentitySource;
 use super::idempotence::{PidOutcome, PidState};
 use super::metadata::Metadata;
 use super::payload::Payload;
@@ -98,8 +99,10 @@ impl<T> Producer<T> {
     /// Commits the open transaction: seals and sends every buffered record, waits until each
     /// is acknowledged and the partitions and offsets are added, then ends the transaction
     /// (EndTxn). If any record failed the transaction is not committed: the result is
-    /// [`TransactionError::Abortable`]. Ends with one `Event::Transaction { op: Commit, .. }`,
-    /// after the events of all its records.
+    /// [`TransactionError::Abortable`]. Ends with one `Event::Transaction { op: Commit, .. }`:
+    /// a success after the events of all its records; a failure may come first (the records of
+    /// a transaction that turned abortable are reported by `abort_transaction`), so a driver
+    /// that blocks on the call returns a failure at once ([`TransactionOp::may_return`]).
     pub fn commit_transaction(&mut self, now: Instant) -> Result<(), TransactionError> {
         self.txn_call(|t| t.commit())?;
         self.seal_all();
@@ -398,7 +401,7 @@ impl<T> Producer<T> {
                 let Ok((_, r)) = proto::decode_response_lenient::<InitProducerIdResponse>(body, version) else {
                     return;
                 };
-                if self.txn_adopt(r.producer_id, r.producer_epoch) {
+                if self.txn_adopt(r.producer_id, r.producer_epoch, IdentitySource::InitProducerId) {
                     self.txn_complete_if(TransactionOp::Init);
                 }
             }
@@ -416,7 +419,7 @@ impl<T> Producer<T> {
                 // producer id and epoch it answers, from sequence 0.
                 if ApiKey::EndTxn.first_transactions_v2_version().is_some_and(|first| version >= first) {
                     let Ok((_, r)) = proto::decode_response::<EndTxnResponse>(body, version) else { return };
-                    if !self.txn_adopt(r.producer_id, r.producer_epoch) {
+                    if !self.txn_adopt(r.producer_id, r.producer_epoch, IdentitySource::EndTxn) {
                         return;
                     }
                 }
@@ -429,10 +432,10 @@ impl<T> Producer<T> {
         }
     }
 
-    /// Adopts the producer id and epoch a coordinator granted (InitProducerId, or EndTxn v5):
-    /// every partition renumbered, from sequence 0 after the first. False (the producer
-    /// stopped) if the answer carries none.
-    fn txn_adopt(&mut self, producer_id: i64, epoch: i16) -> bool {
+    /// Adopts the producer id and epoch a coordinator granted (`source`: InitProducerId, or
+    /// EndTxn v5): every partition renumbered, from sequence 0 after the first. False (the
+    /// producer stopped) if the answer carries none.
+    fn txn_adopt(&mut self, producer_id: i64, epoch: i16, source: IdentitySource) -> bool {
         if producer_id < 0 || epoch < 0 {
             self.fail_fatal(FatalError::Broker(ErrorCode::UNKNOWN_SERVER_ERROR));
             return false;
@@ -440,7 +443,7 @@ impl<T> Producer<T> {
         let previous = self.producer_id();
         self.pid.adopt(producer_id, epoch);
         let outcome = PidOutcome::Adopt { producer_id, epoch, bumped: previous.is_some() };
-        self.adopt_producer_id(outcome, previous, false);
+        self.adopt_producer_id(outcome, previous, source);
         true
     }
 }

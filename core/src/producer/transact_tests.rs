@@ -175,17 +175,32 @@ impl World {
         true
     }
 
-    /// Steps until client `k` reports the end of `op`; returns its result.
+    /// Steps until client `k`'s call of `op` returns, as a driver that blocks the application
+    /// returns it (idem's runtimes): the operation's end, and for a successful commit or abort
+    /// the reports of every record sent before the call ([`TransactionOp::may_return`]).
     fn until_done(&mut self, k: usize, op: TransactionOp) -> Result<(), TransactionError> {
         let end = self.wires.now + Duration::from_secs(120);
+        let sent_before = self.clients[k].values.len();
         loop {
             self.drain();
-            if let Some(i) = self.clients[k].txn.iter().position(|(o, _)| *o == op) {
-                return self.clients[k].txn.remove(i).1;
+            let c = &mut self.clients[k];
+            let reported = c.delivered.len() + c.failed.len() >= sent_before;
+            if let Some(i) = c.txn.iter().position(|(o, r)| *o == op && op.may_return(r.is_err(), reported)) {
+                return c.txn.remove(i).1;
             }
             assert!(self.wires.now <= end, "{op}: no result within 120 s");
-            assert!(self.step(), "{op}: nothing left to happen");
+            assert!(self.step(), "{op}: nothing left to happen (reported {reported})");
         }
+    }
+
+    /// Steps until client `k` has finished (closed, or stopped), within [`OPERATION_BOUND`].
+    fn until_finished(&mut self, k: usize, what: &str) {
+        let end = self.wires.now + OPERATION_BOUND;
+        while !self.clients[k].producer.is_finished() {
+            assert!(self.wires.now <= end, "{what}: not finished within {OPERATION_BOUND:?}");
+            assert!(self.step(), "{what}: nothing left to happen");
+        }
+        self.drain();
     }
 
     /// Values a read_committed consumer reads, over every partition.
@@ -433,11 +448,20 @@ fn sweep_seed(seed: u64, paths: &mut BTreeMap<&'static str, usize>) {
             };
             assert!(r.is_err(), "{}", ctx("the zombie's commit succeeded"));
             if matches!(r, Err(TransactionError::Abortable(_))) {
-                w.clients[k].producer.abort_transaction(w.wires.now).unwrap();
-                let r = done(&mut w, k, TransactionOp::Abort);
-                assert!(matches!(r, Err(TransactionError::Fatal(_))), "{}: {r:?}", ctx("the zombie's abort"));
+                if rng.chance(0.5) {
+                    w.clients[k].producer.abort_transaction(w.wires.now).unwrap();
+                    let r = done(&mut w, k, TransactionOp::Abort);
+                    assert!(matches!(r, Err(TransactionError::Fatal(_))), "{}: {r:?}", ctx("the zombie's abort"));
+                } else {
+                    // Closed instead: the close aborts what is open, and the fence stops it.
+                    w.clients[k].producer.close(w.wires.now);
+                    w.until_finished(k, &ctx("the zombie's close"));
+                    *paths.entry("zombies closed").or_default() += 1;
+                }
             }
             assert!(w.clients[k].producer.is_finished(), "{}", ctx("the zombie stopped"));
+            let c = &w.clients[k];
+            assert_eq!(c.delivered.len() + c.failed.len(), c.values.len(), "{}", ctx("every zombie record reported"));
             *paths.entry("zombies fenced").or_default() += 1;
             fenced_values.extend(w.clients[k].values.iter().cloned());
             k = new;
@@ -481,6 +505,18 @@ fn sweep_seed(seed: u64, paths: &mut BTreeMap<&'static str, usize>) {
         *paths.entry("transactions v2").or_default() += 1;
     } else {
         assert!(end_versions.iter().all(|v| *v < 5), "{}", ctx(&format!("EndTxn versions {end_versions:?}")));
+    }
+    if rng.chance(0.3) {
+        // Closed with a transaction open: aborted, every record reported, none committed.
+        w.clients[k].producer.begin_transaction().unwrap();
+        w.send_upto(k, &format!("s{seed}closed"), 1 + rng.below(30) as usize);
+        w.run_for(Duration::from_millis(rng.below(40)));
+        w.clients[k].producer.close(w.wires.now);
+        w.until_finished(k, &ctx("close with a transaction open"));
+        let c = &w.clients[k];
+        assert_eq!(c.delivered.len() + c.failed.len(), c.values.len(), "{}", ctx("every record reported"));
+        assert_eq!(c.fatal, None, "{}", ctx("close with a transaction open"));
+        *paths.entry("closed with a transaction open").or_default() += 1;
     }
     *paths.entry("connections cut").or_default() += w.wires.cuts;
     *paths.entry("coordinator lookups").or_default() += w.wires.sent(ApiKey::FindCoordinator, |_| true);
@@ -554,6 +590,8 @@ fn many_seeds_of_transactions_under_faults_are_read_committed_exactly() {
             "epoch bumps",
             "records failed",
             "transactions v2",
+            "zombies closed",
+            "closed with a transaction open",
         ] {
             assert!(paths.get(path).is_some_and(|n| *n > 0), "`{path}` never happened: {paths:?}");
         }

@@ -119,6 +119,19 @@ impl fmt::Display for TransactionState {
     }
 }
 
+impl TransactionOp {
+    /// Whether a driver that blocks an application on this operation (idem's runtimes do) may
+    /// return its end now: `failed` when the end is an error, `records_reported` when every
+    /// record sent before the call has its report. A commit or an abort that succeeded returns
+    /// after its records' reports (and their callbacks, as the Java client's
+    /// `commitTransaction` does); an error returns at once: the records of a transaction that
+    /// turned abortable are reported by the abort, which the application calls only after the
+    /// failed call returned. Other operations have no records to wait for.
+    pub const fn may_return(self, failed: bool, records_reported: bool) -> bool {
+        failed || records_reported || !matches!(self, TransactionOp::Commit | TransactionOp::Abort)
+    }
+}
+
 impl fmt::Display for TransactionOp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
