@@ -2,7 +2,7 @@
 
 use clap::{Args, ValueEnum};
 use idem_core::broker::{DuplicateAnswer, SaslServerConfig, SaslUser, UnknownProducerPolicy};
-use idem_core::broker::{FaultSpec, TopicConfig};
+use idem_core::broker::{FaultSpec, TopicConfig, TransactionVersion};
 use idem_core::debug::DebugContexts;
 use idem_core::sasl::Mechanism;
 use idem_core::tls::ServerTlsSettings;
@@ -87,6 +87,11 @@ pub struct BrokerArgs {
     /// How a duplicate resend is answered.
     #[arg(long, value_enum, default_value = "original-offset")]
     duplicate_answer: DuplicateAnswerArg,
+    /// The `transaction.version` the cluster finalizes (KIP-890): 1, KIP-98's transactions, or
+    /// 2, transactions v2 as a new Kafka 4 cluster (Produce v12 and TxnOffsetCommit v5 add to
+    /// the transaction, EndTxn v5 bumps the epoch). Clients of either protocol are served.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(i16).range(1..=2))]
+    transaction_version: i16,
     /// Byte bound of each partition log (oldest batches dropped beyond it).
     #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024 * 1024)]
     log_max_bytes: usize,
@@ -200,6 +205,8 @@ pub fn run(args: BrokerArgs) -> ExitCode {
     config.cluster.faults = args.faults.unwrap_or_default();
     config.cluster.seed = args.seed;
     config.cluster.log_max_bytes = args.log_max_bytes;
+    config.cluster.transaction_version =
+        if args.transaction_version >= 2 { TransactionVersion::V2 } else { TransactionVersion::V1 };
     config.cluster.auto_create_partitions = (args.auto_create_partitions > 0).then_some(args.auto_create_partitions);
     config.cluster.validator.unknown_producer = match args.unknown_producer {
         UnknownProducer::Strict => UnknownProducerPolicy::Strict,

@@ -222,3 +222,31 @@ fn tls_files_that_are_missing_or_not_pem_are_errors_naming_the_option() {
     assert!(stderr.contains("--tls-key"), "{stderr}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `--transaction-version`: at 2 the cluster finalizes transactions v2 and idem's transactional
+/// producer speaks it (EndTxn v5, partitions added by Produce v12, no AddPartitionsToTxn); at 1
+/// it speaks KIP-98's protocol.
+#[test]
+fn transaction_version_picks_the_protocol_a_transactional_producer_speaks() {
+    for (version, spoken, never) in
+        [("2", "EndTxn v5 request", "AddPartitionsToTxn v"), ("1", "AddPartitionsToTxn v3 request", "EndTxn v5")]
+    {
+        let (child, servers) = start_broker(&["--transaction-version", version, "--topic", "tx:2", "-d", "protocol"]);
+        let mut produce = Command::new(env!("CARGO_BIN_EXE_idem"))
+            .args(["produce", "-b", &servers, "-t", "tx", "--transactional-id", "cli-tv"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = produce.stdin.take().unwrap();
+        stdin.write_all(b"a\nb\nc\n").unwrap();
+        drop(stdin);
+        let out = produce.wait_with_output().unwrap();
+        let produced = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && produced.contains("delivered 3 of 3"), "{produced}");
+        let stderr = stop_broker(child);
+        assert!(stderr.contains(spoken), "transaction.version {version}: {stderr}");
+        assert!(!stderr.contains(never), "transaction.version {version}: {stderr}");
+    }
+}

@@ -723,3 +723,39 @@ fn a_coordinator_without_the_v2_versions_is_spoken_to_in_v1() {
     assert!(w.wires.sent_versions(ApiKey::Produce).iter().all(|v| *v < 12));
     assert_eq!(w.wires.sent_versions(ApiKey::EndTxn), BTreeSet::from([4]));
 }
+
+/// A transactions v2 coordinator that answers EndTxn v5 without the producer id and epoch to go
+/// on with (hostile, or broken) stops the producer with a typed error: the commit fails fatally,
+/// nothing is sent with an identity the coordinator never granted.
+#[test]
+fn an_end_txn_v5_answer_without_an_identity_is_a_typed_fatal_error() {
+    let mut w = World::of_version(5, "", TransactionVersion::V2, &[]);
+    let p = w.producer("tx", &[]);
+    w.clients[p].producer.init_transactions(w.wires.now).unwrap();
+    assert_eq!(w.until_done(p, TransactionOp::Init), Ok(()));
+    w.clients[p].producer.begin_transaction().unwrap();
+    w.send(p, "a", 5);
+    w.wires.hold = Some(ApiKey::EndTxn);
+    w.clients[p].producer.commit_transaction(w.wires.now).unwrap();
+    while w.wires.held.is_empty() {
+        assert!(w.step(), "EndTxn is sent");
+    }
+    let (id, wire) = w.wires.held.pop().unwrap();
+    let crate::test_wires::Wire::Bytes(request) = wire else { panic!("a request") };
+    let correlation_id = i32::from_be_bytes([request[8], request[9], request[10], request[11]]);
+    let version = i16::from_be_bytes([request[6], request[7]]);
+    assert_eq!(version, 5);
+    let answer = crate::proto::end_txn::EndTxnResponse {
+        throttle_time_ms: 0,
+        error_code: 0,
+        producer_id: -1,
+        producer_epoch: -1,
+    };
+    let mut frame = Vec::new();
+    crate::proto::encode_response_frame(&mut frame, correlation_id, version, &answer).unwrap();
+    let conn = crate::producer::ConnId(id & 0xffff_ffff);
+    w.clients[p].producer.handle_input(Input::Received { now: w.wires.now, conn, bytes: &frame });
+    let fatal = FatalError::Broker(ErrorCode::UNKNOWN_SERVER_ERROR);
+    assert_eq!(w.until_done(p, TransactionOp::Commit), Err(TransactionError::Fatal(fatal)));
+    assert_eq!(w.clients[p].producer.transaction_state(), Some(TransactionState::FatalError));
+}
