@@ -1,7 +1,8 @@
 //! Transactions side by side: idem's transactional producer (idem-std) and librdkafka's
 //! (`rdkafka::producer::BaseProducer` with `transactional.id`), one after the other, on the
-//! same broker: idem's in-memory cluster over TCP (`idem_mock::MockCluster`, 3 brokers) and
-//! librdkafka's mock cluster. Each runs `--transactions` transactions of `--records` records of
+//! same broker: idem's in-memory cluster over TCP (`idem_mock::MockCluster`, 3 brokers), at
+//! `transaction.version` 1 (KIP-98) and 2 (KIP-890: idem then speaks transactions v2,
+//! librdkafka still v1), and librdkafka's mock cluster. Each runs `--transactions` transactions of `--records` records of
 //! 100 bytes over 6 partitions, each committed; reported: records/s over the whole run, and the
 //! latency of `commit_transaction` (from the call to its return: the flush of the transaction's
 //! records, then EndTxn and the coordinator's answer), p50 / p99 / max.
@@ -42,7 +43,7 @@ fn main() {
         "| broker | producer | transactions x records | records/s | commit p50 ms | commit p99 ms | commit max ms |"
     );
     println!("|---|---|---|---:|---:|---:|---:|");
-    for broker in ["idem-cluster", "rdkafka-mock"] {
+    for broker in ["idem-cluster", "idem-cluster-tv2", "rdkafka-mock"] {
         for producer in ["idem", "librdkafka"] {
             let mut runs: Vec<Run> = Vec::new();
             for round in 0..rounds {
@@ -92,8 +93,11 @@ enum Keep {
 }
 
 fn start(broker: &str) -> (String, Keep) {
-    if broker == "idem-cluster" {
+    if broker.starts_with("idem-cluster") {
         let mut config = idem_mock::MockClusterConfig { brokers: 3, ..Default::default() };
+        if broker.ends_with("tv2") {
+            config.cluster.transaction_version = idem_core::broker::TransactionVersion::V2;
+        }
         config.cluster.topics = vec![idem_core::broker::TopicConfig { name: TOPIC.into(), partitions: PARTITIONS }];
         let c = idem_mock::MockCluster::start(config).expect("idem cluster");
         (c.bootstrap_servers(), Keep::Idem(c))

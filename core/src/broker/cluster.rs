@@ -468,8 +468,22 @@ impl Cluster {
         }
         #[cfg(not(feature = "tls"))]
         buf.extend_from_slice(bytes);
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.recv = buf;
+        }
+        self.read_requests(conn);
+    }
+
+    /// Handles every whole request received on `conn`, in order, until one parks (a parked
+    /// Produce mutes the connection, as Kafka mutes a channel until its request is answered).
+    fn read_requests(&mut self, conn: ConnId) {
+        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let mut buf = core::mem::take(&mut c.recv);
         let mut pos = 0;
         loop {
+            if self.conns.get(&conn).is_none_or(Connection::is_muted) {
+                break;
+            }
             let rest = buf.get(pos..).unwrap_or_default();
             match proto::parse_frame(rest, self.config.max_request_bytes) {
                 Ok(Frame::Complete { body, consumed }) => {
@@ -538,6 +552,7 @@ impl Cluster {
         let ids: Vec<ConnId> = self.conns.keys().copied().collect();
         let dirty = core::mem::take(&mut self.fetch_dirty);
         for id in ids {
+            self.resolve_parked_produce(id);
             self.resolve_fetches(id, dirty);
             while let Some(c) = self.conns.get_mut(&id) {
                 match c.next(now) {
@@ -559,6 +574,45 @@ impl Cluster {
                 }
             }
         }
+    }
+
+    /// Evaluates `id`'s parked Produce again once its retry is due: answered (the connection
+    /// then reads the requests that waited behind it), or parked again.
+    fn resolve_parked_produce(&mut self, id: ConnId) {
+        let now = self.now;
+        let Some(c) = self.conns.get(&id) else { return };
+        let broker_id = c.broker_id;
+        let due = c.queue.iter().enumerate().find_map(|(i, p)| match p {
+            Pending::Produce(p) if p.retry_at <= now => Some((i, p.clone())),
+            _ => None,
+        });
+        let Some((i, p)) = due else { return };
+        let reply = match self.produce(broker_id, p.version, p.correlation_id, &p.body, Some(p.give_up_at)) {
+            Ok(reply) => reply,
+            Err(reason) => {
+                self.close(id, Some(reason));
+                return;
+            }
+        };
+        let delay = self.draw_delay();
+        let entry = match reply {
+            Reply::Park(again) => Some(Pending::Produce(again)),
+            Reply::Respond(data) => Some(Pending::Ready { at: now + delay, data }),
+            Reply::Drop => Some(Pending::Drop { at: now + delay }),
+            _ => None,
+        };
+        let Some(c) = self.conns.get_mut(&id) else { return };
+        match entry {
+            Some(e) => {
+                if let Some(slot) = c.queue.get_mut(i) {
+                    *slot = e;
+                }
+            }
+            None => {
+                c.queue.remove(i);
+            }
+        }
+        self.read_requests(id);
     }
 
     /// Answers the waiting fetches of `id` that now have data (when `dirty`) or whose deadline
@@ -641,7 +695,7 @@ impl Cluster {
             ApiKey::SaslAuthenticate => self.sasl_authenticate(conn, v, corr, &mut r)?,
             ApiKey::Metadata => self.metadata(v, corr, &mut r)?,
             ApiKey::InitProducerId => self.init_producer_id(broker_id, v, corr, &mut r)?,
-            ApiKey::Produce => self.produce(broker_id, v, corr, &mut r)?,
+            ApiKey::Produce => self.produce(broker_id, v, corr, r.rest(), None)?,
             ApiKey::ListOffsets => self.list_offsets(broker_id, v, corr, &mut r)?,
             ApiKey::FindCoordinator => self.find_coordinator(v, corr, &mut r)?,
             ApiKey::JoinGroup => {
@@ -674,8 +728,9 @@ impl Cluster {
             }
         };
         let delay = match reply {
-            // A parked group request drew its delay when it was parked.
-            Reply::Nothing | Reply::WaitGroup => Duration::ZERO,
+            // A parked group request drew its delay when it was parked; a parked Produce draws
+            // its own when it is answered.
+            Reply::Nothing | Reply::WaitGroup | Reply::Park(_) => Duration::ZERO,
             _ => self.draw_delay(),
         };
         let entry = match reply {
@@ -691,6 +746,7 @@ impl Cluster {
                 Pending::Fetch(f)
             }
             Reply::WaitGroup => Pending::Group { correlation_id: corr },
+            Reply::Park(p) => Pending::Produce(p),
         };
         self.enqueue(conn, entry);
         Ok(())
@@ -718,6 +774,8 @@ pub(crate) enum Reply {
     Wait(super::conn::WaitingFetch),
     /// A JoinGroup or SyncGroup parked by the group coordinator (answered later, in its place).
     WaitGroup,
+    /// A Produce held back until its transaction's markers are written.
+    Park(super::conn::ParkedProduce),
 }
 
 /// Encodes a response frame, mapping an encoding failure to a connection-closing reason.

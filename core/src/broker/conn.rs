@@ -27,6 +27,26 @@ pub(crate) struct WaitingFetch {
     pub(crate) delay: crate::time::Duration,
 }
 
+/// A transactions v2 Produce held back because its transaction's coordinator was writing the
+/// previous transaction's markers (Kafka 4 retries the implicit AddPartitionsToTxn on the
+/// server, KAFKA-18654): evaluated again at `retry_at`, as a new request, until `give_up_at`.
+/// The connection reads no further request meanwhile (Kafka mutes a connection until its
+/// request is answered), so nothing overtakes it.
+#[derive(Clone, Debug)]
+pub(crate) struct ParkedProduce {
+    /// The request body (after the header).
+    pub(crate) body: Vec<u8>,
+    /// Request version.
+    pub(crate) version: i16,
+    /// Correlation id to answer with.
+    pub(crate) correlation_id: i32,
+    /// When to evaluate it again.
+    pub(crate) retry_at: Instant,
+    /// From then on it is evaluated as it stands (CONCURRENT_TRANSACTIONS answered
+    /// NOT_ENOUGH_REPLICAS).
+    pub(crate) give_up_at: Instant,
+}
+
 /// One entry of the response queue.
 #[derive(Clone, Debug)]
 pub(crate) enum Pending {
@@ -36,6 +56,8 @@ pub(crate) enum Pending {
     Drop { at: Instant },
     /// A fetch that waits for data.
     Fetch(WaitingFetch),
+    /// A Produce held back (see [`ParkedProduce`]).
+    Produce(ParkedProduce),
     /// A JoinGroup or SyncGroup the group coordinator parked (its answer replaces the entry).
     Group {
         /// The request's correlation id.
@@ -85,7 +107,7 @@ impl Connection {
     /// Pops the front entry if it may go out at `now`.
     pub(crate) fn next(&mut self, now: Instant) -> Next {
         match self.queue.front() {
-            None | Some(Pending::Fetch(_)) | Some(Pending::Group { .. }) => Next::Wait,
+            None | Some(Pending::Fetch(_)) | Some(Pending::Produce(_)) | Some(Pending::Group { .. }) => Next::Wait,
             Some(Pending::Ready { at, .. }) | Some(Pending::Drop { at }) if *at > now => Next::Wait,
             Some(_) => match self.queue.pop_front() {
                 Some(Pending::Ready { data, .. }) => Next::Send(data),
@@ -95,8 +117,13 @@ impl Connection {
         }
     }
 
+    /// Whether a parked Produce keeps the connection from reading further requests.
+    pub(crate) fn is_muted(&self) -> bool {
+        self.queue.iter().any(|p| matches!(p, Pending::Produce(_)))
+    }
+
     /// The earliest time something in this queue needs attention: the front's release time, or
-    /// any waiting fetch's deadline.
+    /// any waiting fetch's deadline or parked Produce's retry.
     pub(crate) fn deadline(&self) -> Option<Instant> {
         let front = match self.queue.front() {
             Some(Pending::Ready { at, .. }) | Some(Pending::Drop { at }) => Some(*at),
@@ -107,6 +134,7 @@ impl Connection {
             .iter()
             .filter_map(|p| match p {
                 Pending::Fetch(f) => Some(f.deadline),
+                Pending::Produce(p) => Some(p.retry_at),
                 _ => None,
             })
             .min();

@@ -106,11 +106,17 @@ impl<T> Producer<T> {
     }
 
     /// Seals the open batches that are due at `now`: lingered (or memory ran out) and their
-    /// partition ready for a new batch, or all of them while closing or committing (records
-    /// that waited for metadata open batches after `commit_transaction` sealed the others; the
-    /// Java client's sender flushes the accumulator while a transaction completes).
+    /// partition ready for a new batch, or all of them while closing, committing or flushing
+    /// records that waited for metadata (they open batches after `flush` or
+    /// `commit_transaction` sealed the others; the Java client's sender flushes the accumulator
+    /// while a flush is in progress or a transaction completes).
     pub(super) fn seal_due(&mut self, now: Instant) {
-        let all = self.closing || self.txn.as_ref().is_some_and(|t| t.state == TransactionState::Committing);
+        let committing = self.txn.as_ref().is_some_and(|t| t.state == TransactionState::Committing);
+        let all = self.closing || committing || self.flushing_waiting;
+        if self.flushing_waiting && self.topics.iter().all(|t| t.pending.is_empty()) {
+            // Every record the flush saw waiting is in a batch this pass seals.
+            self.flushing_waiting = false;
+        }
         let linger = self.config.linger;
         let window = self.config.window();
         let idempotent = self.config.enable_idempotence;

@@ -207,6 +207,10 @@ pub struct Producer<T = ()> {
     out: VecDeque<Output<T>>,
     next_record: u64,
     closing: bool,
+    /// A flush was asked while records waited for metadata: the batches they open are sealed at
+    /// once (until none waits), as the Java client's accumulator treats every batch as ready
+    /// while a flush is in progress.
+    flushing_waiting: bool,
     /// A `send` was refused for want of `buffer.memory` since the last sealing pass: open
     /// batches are then due without waiting for `linger.ms`, so that memory frees up as soon
     /// as possible (the Java client's "exhausted" rule).
@@ -265,6 +269,7 @@ impl<T> Producer<T> {
             out: VecDeque::new(),
             next_record: 0,
             closing: false,
+            flushing_waiting: false,
             exhausted: false,
             finished: false,
             fatal: None,
@@ -456,8 +461,11 @@ impl<T> Producer<T> {
         }
     }
 
-    /// Seals every open batch now (they are sent as soon as the partitions allow).
+    /// Seals every open batch now (they are sent as soon as the partitions allow), and the
+    /// batches of records still waiting for their topic's metadata as soon as they join one
+    /// (without waiting for `linger.ms`).
     pub fn flush(&mut self, now: Instant) {
+        self.flushing_waiting |= self.topics.iter().any(|t| !t.pending.is_empty());
         self.seal_all();
         self.agenda.list_all();
         self.drive(now);

@@ -759,3 +759,53 @@ fn an_end_txn_v5_answer_without_an_identity_is_a_typed_fatal_error() {
     assert_eq!(w.until_done(p, TransactionOp::Commit), Err(TransactionError::Fatal(fatal)));
     assert_eq!(w.clients[p].producer.transaction_state(), Some(TransactionState::FatalError));
 }
+
+/// `flush` has the commit's rule: records still waiting for their topic's metadata when it is
+/// called are sent as soon as they join a batch, not after `linger.ms` (the Java client counts
+/// flushes in progress and treats every batch as ready meanwhile). A flush before an abort is
+/// how an application makes sure what it aborts was written.
+#[test]
+fn a_flush_seals_the_records_that_waited_for_metadata_without_waiting_for_linger() {
+    let mut w = World::new(7, "");
+    let p = w.producer("tx", &[("linger.ms", "60000"), ("delivery.timeout.ms", "120000")]);
+    w.clients[p].producer.init_transactions(w.wires.now).unwrap();
+    assert_eq!(w.until_done(p, TransactionOp::Init), Ok(()));
+    w.clients[p].producer.begin_transaction().unwrap();
+    w.send(p, "f", 20);
+    let t0 = w.wires.now;
+    w.clients[p].producer.flush(w.wires.now);
+    while w.clients[p].delivered.len() < 20 {
+        assert!(w.wires.now - t0 < Duration::from_secs(1), "the flush waited {:?} for linger.ms", w.wires.now - t0);
+        assert!(w.step(), "nothing left to happen");
+    }
+    // Records sent after the flush linger again.
+    w.send(p, "g", 1);
+    w.run_for(Duration::from_secs(1));
+    assert_eq!(w.clients[p].delivered.len(), 20);
+}
+
+/// Under transactions v2 the next transaction's first Produce usually finds the previous
+/// markers being written: the leader holds it until they are (Kafka 4 retries the implicit add
+/// on the server, KAFKA-18654) instead of answering an error the producer would back off from,
+/// so back-to-back transactions do not each wait `retry.backoff.ms`.
+#[test]
+fn a_v2_produce_behind_the_previous_markers_waits_at_the_broker() {
+    let mut w = World::of_version(6, "", TransactionVersion::V2, &[]);
+    let p = w.producer("tx", &[("retry.backoff.ms", "500"), ("retry.backoff.max.ms", "1000")]);
+    w.clients[p].producer.init_transactions(w.wires.now).unwrap();
+    assert_eq!(w.until_done(p, TransactionOp::Init), Ok(()));
+    for round in 0..4 {
+        w.clients[p].producer.begin_transaction().unwrap();
+        w.send(p, &format!("r{round}"), 10);
+        let t0 = w.wires.now;
+        w.clients[p].producer.commit_transaction(w.wires.now).unwrap();
+        assert_eq!(w.until_done(p, TransactionOp::Commit), Ok(()));
+        if round > 0 {
+            let took = w.wires.now - t0;
+            assert!(took < Duration::from_millis(100), "round {round}: the commit took {took:?}");
+        }
+    }
+    assert_eq!(w.clients[p].producer.metrics().retries, 0, "no Produce was refused");
+    w.run_for(Duration::from_millis(50));
+    assert_eq!(w.committed().len(), 40);
+}

@@ -5,6 +5,7 @@
 use super::txn::{implicit_add_produce_error, is_transactions_v2};
 use crate::broker::cluster::{Cluster, Reply, malformed, respond};
 use crate::broker::config::DuplicateAnswer;
+use crate::broker::conn::ParkedProduce;
 use crate::broker::txn::TxnCaller;
 use crate::broker::validator::{BatchInfo, Decision};
 use crate::debug::DebugContext;
@@ -13,6 +14,7 @@ use crate::proto::produce::{
 };
 use crate::proto::record_batch::{RecordBatch, increment_sequence};
 use crate::proto::{ApiKey, DecodeError, ErrorCode, Message, Reader};
+use crate::time::{Duration, Instant};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -154,12 +156,62 @@ fn repeated_entries(req: &ProduceRequest<'_>) -> Vec<(usize, usize)> {
     repeated
 }
 
+/// How often a parked transactions v2 Produce is evaluated again (Kafka's
+/// `add.partitions.to.txn.retry.backoff.ms`, default 20).
+const ADD_PARTITIONS_TO_TXN_RETRY_BACKOFF: Duration = Duration::from_millis(20);
+
+/// How long a transactions v2 Produce may wait for its transaction's coordinator (Kafka's
+/// `add.partitions.to.txn.retry.backoff.max.ms`, default 100).
+const ADD_PARTITIONS_TO_TXN_RETRY_BACKOFF_MAX: Duration = Duration::from_millis(100);
+
 impl Cluster {
+    /// Whether a Produce of version `v` with `transactional_id` waits instead of being answered
+    /// now: transactions v2 (KIP-890), its transaction's coordinator writing the markers of the
+    /// one before (the implicit add would answer CONCURRENT_TRANSACTIONS), and less than
+    /// [`ADD_PARTITIONS_TO_TXN_RETRY_BACKOFF_MAX`] since it arrived (`parked_until`, for one
+    /// parked already). Kafka 4 retries the add on the server (KAFKA-18654) instead of making
+    /// every client back off behind every commit; past the bound the request is answered as it
+    /// stands (NOT_ENOUGH_REPLICAS, retriable).
+    fn park_produce(
+        &self,
+        v: i16,
+        corr: i32,
+        body: &[u8],
+        transactional_id: Option<&str>,
+        parked_until: Option<Instant>,
+    ) -> Option<ParkedProduce> {
+        let id = transactional_id.filter(|_| is_transactions_v2(ApiKey::Produce, v))?;
+        if !self.txns.is_preparing(id) {
+            return None;
+        }
+        let give_up_at = parked_until.unwrap_or(self.now + ADD_PARTITIONS_TO_TXN_RETRY_BACKOFF_MAX);
+        (self.now < give_up_at).then(|| ParkedProduce {
+            body: body.to_vec(),
+            version: v,
+            correlation_id: corr,
+            retry_at: (self.now + ADD_PARTITIONS_TO_TXN_RETRY_BACKOFF).min(give_up_at),
+            give_up_at,
+        })
+    }
+
     /// Answers Produce (acks -1 / 1 alike: the single copy is the whole ISR; acks 0: no
-    /// answer).
-    pub(crate) fn produce(&mut self, broker_id: i32, v: i16, corr: i32, r: &mut Reader<'_>) -> Result<Reply, String> {
-        let req = ProduceRequest::decode(r, v).map_err(malformed(ApiKey::Produce, v))?;
-        self.stats.produce_requests += 1;
+    /// answer); a transactions v2 Produce may first wait for its coordinator
+    /// ([`park_produce`](Self::park_produce)).
+    pub(crate) fn produce(
+        &mut self,
+        broker_id: i32,
+        v: i16,
+        corr: i32,
+        body: &[u8],
+        parked_until: Option<Instant>,
+    ) -> Result<Reply, String> {
+        let req = ProduceRequest::decode(&mut Reader::new(body), v).map_err(malformed(ApiKey::Produce, v))?;
+        if let Some(parked) = self.park_produce(v, corr, body, req.transactional_id, parked_until) {
+            return Ok(Reply::Park(parked));
+        }
+        if parked_until.is_none() {
+            self.stats.produce_requests += 1;
+        }
         let acks_ok = matches!(req.acks, -1..=1);
         let mut appended = false;
         let mut hints: Vec<i32> = Vec::new();

@@ -442,6 +442,12 @@ impl TxnCoordinator {
         out
     }
 
+    /// Whether `transactional_id`'s coordinator is writing markers (every request of it would
+    /// answer CONCURRENT_TRANSACTIONS).
+    pub(crate) fn is_preparing(&self, transactional_id: &str) -> bool {
+        self.txns.get(transactional_id).is_some_and(|t| t.state.is_preparing())
+    }
+
     /// The earliest timer (a transaction's timeout or markers), if any.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         debug_assert!(
