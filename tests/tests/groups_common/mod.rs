@@ -309,9 +309,11 @@ pub fn wait_for(journal: &Journal, secs: u64, what: &str, cond: impl Fn() -> boo
                 .map(|(m, e)| format!("  m{m} {}", e.line()))
                 .collect();
             panic!(
-                "timed out waiting for {what}: owners {:?}, {} distinct records read; events but reads:\n{}",
+                "timed out waiting for {what}: owners {:?}, {} distinct records read (by member: {:?}); events but \
+                 reads:\n{}",
                 journal.owners(),
                 journal.distinct_reads(),
+                (0..4).map(|m| journal.reads_by(m)).collect::<Vec<_>>(),
                 last[last.len().saturating_sub(60)..].join("\n")
             );
         }
