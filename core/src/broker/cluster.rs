@@ -211,6 +211,7 @@ impl Cluster {
         let brokers = config.brokers.iter().map(|a| BrokerState { addr: a.clone(), up: true, up_at: None }).collect();
         let faults = config.faults.clone();
         let config_seed = config.seed;
+        let config_expiration = config.transactional_id_expiration;
         let mut cluster = Cluster {
             rng: Rng::new(config.seed),
             next_producer_id: config.first_producer_id.max(0),
@@ -233,7 +234,10 @@ impl Cluster {
                 super::group::GroupConfig::default(),
                 Rng::new(config_seed ^ 0x6772_6F75_7073),
             ),
-            txns: super::txn::TxnCoordinator::new(super::txn::TxnConfig::default()),
+            txns: super::txn::TxnCoordinator::new(super::txn::TxnConfig {
+                transactional_id_expiration: config_expiration,
+                ..super::txn::TxnConfig::default()
+            }),
             #[cfg(feature = "tls")]
             tls,
         };

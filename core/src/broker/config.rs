@@ -83,6 +83,10 @@ pub struct ClusterConfig {
     /// The `transaction.version` feature finalized on the cluster (KIP-584, KIP-890; Kafka's
     /// `TransactionVersion`): [`V1`](TransactionVersion::V1) by default.
     pub transaction_version: TransactionVersion,
+    /// `transactional.id.expiration.ms` (Kafka's default: 7 days): a transactional id without
+    /// a transaction in flight that long is forgotten; its producer's next request is answered
+    /// INVALID_PRODUCER_ID_MAPPING, and its next InitProducerId gets a fresh producer id.
+    pub transactional_id_expiration: crate::time::Duration,
     /// TLS on every listener (`SSL`, or `SASL_SSL` with [`sasl`](Self::sasl)), or `None`. A
     /// connection's handshake runs before its first request; a client that does not speak TLS
     /// (or whose certificate is refused) is closed after the alert that says why.
@@ -179,6 +183,7 @@ impl Default for ClusterConfig {
             sasl: None,
             max_versions: Vec::new(),
             transaction_version: TransactionVersion::V1,
+            transactional_id_expiration: crate::time::Duration::from_secs(7 * 24 * 60 * 60),
             #[cfg(feature = "tls")]
             tls: None,
         }

@@ -66,7 +66,10 @@ pub(crate) fn classify(code: ErrorCode) -> ErrorClass {
         // (Produce v11+, KIP-890: TRANSACTION_ABORTABLE; the partition is not in an ongoing
         // transaction: INVALID_TXN_STATE), the failed record makes it abortable.
         | E::TRANSACTION_ABORTABLE
-        | E::INVALID_TXN_STATE => ErrorClass::Rejected,
+        | E::INVALID_TXN_STATE
+        // Transactions v2: the leader's coordinator no longer knows the producer id (the
+        // transactional id expired); the abort then gets a fresh one.
+        | E::INVALID_PRODUCER_ID_MAPPING => ErrorClass::Rejected,
         // Anything idem does not know: the batch may be in the log.
         _ => ErrorClass::RetriableUnknown,
     }

@@ -303,6 +303,9 @@ impl<T> Producer<T> {
         };
         let now = self.now;
         let Some(t) = &mut self.txn else { return true };
+        if code == ErrorCode::INVALID_PRODUCER_ID_MAPPING {
+            t.mapping_lost = true;
+        }
         let at = if req == TxnRequest::AddPartitions && code == ErrorCode::CONCURRENT_TRANSACTIONS {
             // The previous transaction's markers are still being written, which takes
             // milliseconds: retried soon, not after `retry.backoff.ms` (the Java client's

@@ -45,16 +45,23 @@ impl World {
     /// A cluster that finalizes `transaction.version` at `version`, its APIs capped at
     /// `max_versions`.
     fn of_version(seed: u64, faults: &str, version: TransactionVersion, max_versions: &[(ApiKey, i16)]) -> World {
+        World::configured(seed, |c| {
+            c.faults = FaultSpec::parse(faults).unwrap();
+            c.transaction_version = version;
+            c.max_versions = max_versions.to_vec();
+        })
+    }
+
+    /// A cluster of three brokers with the test topic, then as `configure` says.
+    fn configured(seed: u64, configure: impl FnOnce(&mut ClusterConfig)) -> World {
         let brokers = (0..3).map(|i| BrokerAddress { node_id: i, host: format!("b{i}"), port: 9092 }).collect();
-        let config = ClusterConfig {
+        let mut config = ClusterConfig {
             brokers,
             topics: vec![TopicConfig { name: TOPIC.into(), partitions: PARTITIONS }],
-            faults: FaultSpec::parse(faults).unwrap(),
             seed,
-            transaction_version: version,
-            max_versions: max_versions.to_vec(),
             ..ClusterConfig::default()
         };
+        configure(&mut config);
         World { wires: Wires::new(Cluster::new(config, Instant::ZERO).unwrap(), seed), clients: Vec::new() }
     }
 
@@ -808,4 +815,46 @@ fn a_v2_produce_behind_the_previous_markers_waits_at_the_broker() {
     assert_eq!(w.clients[p].producer.metrics().retries, 0, "no Produce was refused");
     w.run_for(Duration::from_millis(50));
     assert_eq!(w.committed().len(), 40);
+}
+
+/// A transactional id idle past the broker's `transactional.id.expiration.ms` is forgotten; the
+/// producer's next transaction meets INVALID_PRODUCER_ID_MAPPING (from AddPartitionsToTxn under
+/// v1, from the leader's implicit add under v2), turns abortable, and its abort skips EndTxn,
+/// which the coordinator would refuse too, for InitProducerId: a fresh producer id, and the
+/// transaction after it commits.
+#[test]
+fn an_expired_transactional_id_costs_one_aborted_transaction_and_a_fresh_producer_id() {
+    for version in [TransactionVersion::V1, TransactionVersion::V2] {
+        let mut w = World::configured(8, |c| {
+            c.transaction_version = version;
+            c.transactional_id_expiration = Duration::from_secs(10);
+        });
+        let p = w.producer("tx", &[]);
+        w.clients[p].producer.init_transactions(w.wires.now).unwrap();
+        assert_eq!(w.until_done(p, TransactionOp::Init), Ok(()));
+        w.clients[p].producer.begin_transaction().unwrap();
+        w.send(p, "a", 5);
+        w.clients[p].producer.commit_transaction(w.wires.now).unwrap();
+        assert_eq!(w.until_done(p, TransactionOp::Commit), Ok(()));
+        let (first_id, _) = w.clients[p].producer.producer_id().unwrap();
+        w.run_for(Duration::from_secs(15));
+        w.clients[p].producer.begin_transaction().unwrap();
+        w.send(p, "b", 5);
+        w.clients[p].producer.commit_transaction(w.wires.now).unwrap();
+        let r = w.until_done(p, TransactionOp::Commit);
+        assert!(matches!(r, Err(TransactionError::Abortable(_))), "{version:?}: {r:?}");
+        w.clients[p].producer.abort_transaction(w.wires.now).unwrap();
+        assert_eq!(w.until_done(p, TransactionOp::Abort), Ok(()), "{version:?}");
+        let (id, _) = w.clients[p].producer.producer_id().unwrap();
+        assert_ne!(id, first_id, "{version:?}: a fresh producer id");
+        w.clients[p].producer.begin_transaction().unwrap();
+        w.send(p, "c", 5);
+        w.clients[p].producer.commit_transaction(w.wires.now).unwrap();
+        assert_eq!(w.until_done(p, TransactionOp::Commit), Ok(()), "{version:?}");
+        w.run_for(Duration::from_millis(50));
+        let mut expected = tagged("a", 5);
+        expected.extend(tagged("c", 5));
+        assert_eq!(w.committed(), sorted(expected), "{version:?}");
+        assert_eq!(w.clients[p].fatal, None);
+    }
 }

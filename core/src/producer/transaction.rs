@@ -307,6 +307,8 @@ pub(crate) fn verdict(req: TxnRequest, code: ErrorCode) -> Verdict {
         E::UNKNOWN_TOPIC_OR_PARTITION if matches!(req, TxnRequest::AddPartitions | TxnRequest::TxnOffsetCommit) => {
             Verdict::Retry
         }
+        // The abort goes on without EndTxn (`Transaction::mapping_lost`): InitProducerId.
+        E::INVALID_PRODUCER_ID_MAPPING if req == TxnRequest::EndTxn(false) => Verdict::Retry,
         E::PRODUCER_FENCED
         | E::INVALID_PRODUCER_EPOCH
         | E::TRANSACTIONAL_ID_AUTHORIZATION_FAILED
@@ -369,6 +371,11 @@ pub(crate) struct Transaction {
     /// Transactions v2 (KIP-890) for this session, decided when `init_transactions` sends
     /// InitProducerId.
     pub(crate) v2: bool,
+    /// A coordinator answered INVALID_PRODUCER_ID_MAPPING: it no longer knows this producer id
+    /// (the transactional id expired, `transactional.id.expiration.ms`). It would refuse
+    /// EndTxn too, so the abort skips it and asks InitProducerId, which gives a fresh producer
+    /// id (KIP-360; the Java client's `TransactionManager` does the same).
+    pub(crate) mapping_lost: bool,
     /// Offsets being sent.
     pub(crate) offsets: Option<OffsetsJob>,
     /// Aborting: the buffered batches were failed.
@@ -393,6 +400,7 @@ impl Transaction {
             adding: Vec::new(),
             started: false,
             v2: false,
+            mapping_lost: false,
             offsets: None,
             buffered_failed: false,
         }
@@ -532,8 +540,8 @@ impl Transaction {
             S::Aborting if !drained => None,
             S::Aborting if !self.buffered_failed => Some(Step::FailBuffered),
             S::Aborting if !flushed => None,
-            S::Aborting if self.started => send(TxnRequest::EndTxn(false)),
-            S::Aborting if bump => send(TxnRequest::InitProducerId),
+            S::Aborting if self.started && !self.mapping_lost => send(TxnRequest::EndTxn(false)),
+            S::Aborting if bump || self.mapping_lost => send(TxnRequest::InitProducerId),
             S::Aborting => Some(Step::Complete),
             _ => None,
         }
@@ -637,7 +645,12 @@ impl Transaction {
             }
             TxnRequest::TxnOffsetCommit => self.offsets = None,
             TxnRequest::EndTxn(_) => self.started = false,
-            TxnRequest::InitProducerId | TxnRequest::FindCoordinator(_) => {}
+            TxnRequest::InitProducerId => {
+                // A new identity: whatever the coordinator held of the old one is gone.
+                self.mapping_lost = false;
+                self.started = false;
+            }
+            TxnRequest::FindCoordinator(_) => {}
         }
     }
 

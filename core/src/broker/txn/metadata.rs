@@ -91,6 +91,10 @@ pub(crate) struct TxnMetadata {
     /// The producer id the transaction continues with once its markers are written, when the
     /// bump of a transactions v2 end exhausted the epoch (Kafka's `nextProducerId`).
     pub(crate) next_producer_id: Option<i64>,
+    /// When the transactional id is forgotten if it stays without a transaction in flight
+    /// (set by the coordinator on entering Empty or Complete*, `transactional.id.expiration.ms`
+    /// later).
+    pub(crate) expires_at: Option<Instant>,
 }
 
 impl TxnMetadata {
@@ -110,6 +114,7 @@ impl TxnMetadata {
             markers_at: None,
             end_bumped_epoch: false,
             next_producer_id: None,
+            expires_at: None,
         }
     }
 
@@ -298,7 +303,7 @@ impl TxnMetadata {
         match self.state {
             TxnState::Ongoing => self.started.map(|s| s + self.timeout),
             TxnState::PrepareCommit | TxnState::PrepareAbort => self.markers_at,
-            _ => None,
+            TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => self.expires_at,
         }
     }
 }

@@ -51,6 +51,11 @@ pub(crate) struct TxnConfig {
     pub(crate) max_pending_offsets: usize,
     /// How long after EndTxn (or an abort) the markers are written.
     pub(crate) marker_delay: Duration,
+    /// `transactional.id.expiration.ms` (Kafka: 7 days): a transactional id without a
+    /// transaction in flight (Empty, Complete*) that long is forgotten (Kafka's
+    /// `removeExpiredTransactionalIds`); its producer's next request is answered
+    /// INVALID_PRODUCER_ID_MAPPING and its next InitProducerId gets a fresh producer id.
+    pub(crate) transactional_id_expiration: Duration,
 }
 
 impl Default for TxnConfig {
@@ -61,6 +66,7 @@ impl Default for TxnConfig {
             max_partitions: 10_000,
             max_pending_offsets: 10_000,
             marker_delay: Duration::from_millis(5),
+            transactional_id_expiration: Duration::from_secs(7 * 24 * 60 * 60),
         }
     }
 }
@@ -152,7 +158,9 @@ impl TxnCoordinator {
                     return Err(ErrorCode::COORDINATOR_NOT_AVAILABLE);
                 }
                 let id = fresh_id().ok_or(ErrorCode::UNKNOWN_SERVER_ERROR)?;
-                c.txns.insert(String::from(transactional_id), TxnMetadata::new(id, timeout));
+                let mut t = TxnMetadata::new(id, timeout);
+                t.expires_at = Some(now + c.config.transactional_id_expiration);
+                c.txns.insert(String::from(transactional_id), t);
                 c.by_producer.insert(id, String::from(transactional_id));
                 return Ok((id, 0));
             };
@@ -171,6 +179,7 @@ impl TxnCoordinator {
                 TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => {
                     let old = t.producer_id;
                     t.init_session(timeout, producer.map(|(_, epoch)| epoch), fenced, fresh_id)?;
+                    t.expires_at = Some(now + c.config.transactional_id_expiration);
                     let granted = (t.producer_id, t.producer_epoch);
                     if granted.0 != old {
                         c.by_producer.remove(&old);
@@ -409,6 +418,14 @@ impl TxnCoordinator {
         let mut out = Vec::new();
         for id in self.timers.due(now) {
             let Some(t) = self.txns.get_mut(&id) else { continue };
+            if t.is_disposable() {
+                // Idle past `transactional.id.expiration.ms`: forgotten.
+                let producer_id = t.producer_id;
+                self.txns.remove(&id);
+                self.by_producer.remove(&producer_id);
+                self.reindex(&id);
+                continue;
+            }
             if t.state == TxnState::Ongoing {
                 t.fence_and_abort(now + marker_delay);
                 self.reindex(&id);
@@ -432,6 +449,7 @@ impl TxnCoordinator {
             });
             let before = t.producer_id;
             t.complete();
+            t.expires_at = Some(now + self.config.transactional_id_expiration);
             let after = t.producer_id;
             if after != before {
                 self.by_producer.remove(&before);

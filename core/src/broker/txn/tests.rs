@@ -79,7 +79,8 @@ fn init_then_commit_writes_commit_markers_and_offsets() {
     );
     assert_eq!(c.state("t"), Some(TxnState::CompleteCommit));
     assert!(!c.has_pending_offset("g", "a", 0));
-    assert_eq!(c.next_deadline(), None);
+    let week = Duration::from_secs(7 * 24 * 60 * 60);
+    assert_eq!(c.next_deadline(), Some(ms(9) + week), "only the idle id's expiry");
     // A retried commit is answered NONE, an abort of it INVALID_TXN_STATE.
     assert_eq!(c.end_txn_v1(ms(10), &who("t", 1000, 0, FENCED), true), ErrorCode::NONE);
     assert_eq!(c.end_txn_v1(ms(10), &who("t", 1000, 0, FENCED), false), ErrorCode::INVALID_TXN_STATE);
@@ -505,4 +506,30 @@ fn a_v2_abort_without_a_transaction_bumps_the_epoch_and_writes_no_marker() {
     assert_eq!(c.on_timeout(ms(19)).len(), 1);
     assert_eq!(c.producer("t"), Some((1000, 3)));
     assert_eq!(end_v2(&mut c, ms(20), &who("t", 1000, 1, FENCED), false), Err(FENCED), "two epochs back");
+}
+
+#[test]
+fn an_idle_transactional_id_expires_and_its_producer_id_is_forgotten() {
+    let expiration = Duration::from_secs(10);
+    let mut c = TxnCoordinator::new(TxnConfig { transactional_id_expiration: expiration, ..TxnConfig::default() });
+    let mut alloc = ids();
+    assert_eq!(c.init_producer_id(ms(0), "t", 60_000, None, FENCED, &mut alloc), Ok((1000, 0)));
+    // A transaction keeps it alive however long it runs (its own timeout ends it first).
+    assert_eq!(c.add_partitions(ms(9_000), &who("t", 1000, 0, FENCED), &[tp("a", 0)]), ErrorCode::NONE);
+    assert!(c.on_timeout(ms(12_000)).is_empty());
+    assert_eq!(c.state("t"), Some(TxnState::Ongoing));
+    assert_eq!(c.end_txn_v1(ms(12_000), &who("t", 1000, 0, FENCED), true), ErrorCode::NONE);
+    assert_eq!(c.on_timeout(ms(12_005)).len(), 1, "the markers");
+    // Idle from the markers on: forgotten 10 s later, not before.
+    assert!(c.on_timeout(ms(22_004)).is_empty());
+    assert_eq!(c.state("t"), Some(TxnState::CompleteCommit));
+    assert!(c.on_timeout(ms(22_005)).is_empty());
+    assert_eq!(c.state("t"), None, "expired");
+    assert_eq!(
+        c.add_partitions(ms(22_006), &who("t", 1000, 0, FENCED), &[tp("a", 0)]),
+        ErrorCode::INVALID_PRODUCER_ID_MAPPING
+    );
+    assert_eq!(c.check_produce(1000, 0, &tp("a", 0)), ErrorCode::INVALID_TXN_STATE);
+    // The producer's InitProducerId, naming its old id and epoch, gets a fresh id.
+    assert_eq!(c.init_producer_id(ms(22_007), "t", 60_000, Some((1000, 0)), FENCED, &mut alloc), Ok((1001, 0)));
 }
