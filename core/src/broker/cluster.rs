@@ -481,13 +481,10 @@ impl Cluster {
     /// Handles every whole request received on `conn`, in order, until one parks (a parked
     /// Produce mutes the connection, as Kafka mutes a channel until its request is answered).
     fn read_requests(&mut self, conn: ConnId) {
-        let Some(c) = self.conns.get_mut(&conn) else { return };
+        let Some(c) = self.conns.get_mut(&conn).filter(|c| !c.is_muted()) else { return };
         let mut buf = core::mem::take(&mut c.recv);
         let mut pos = 0;
         loop {
-            if self.conns.get(&conn).is_none_or(Connection::is_muted) {
-                break;
-            }
             let rest = buf.get(pos..).unwrap_or_default();
             match proto::parse_frame(rest, self.config.max_request_bytes) {
                 Ok(Frame::Complete { body, consumed }) => {
@@ -497,8 +494,10 @@ impl Cluster {
                         self.close(conn, Some(reason));
                         return;
                     }
-                    if !self.conns.contains_key(&conn) {
-                        return;
+                    match self.conns.get(&conn) {
+                        None => return,
+                        Some(c) if c.is_muted() => break,
+                        Some(_) => {}
                     }
                 }
                 Ok(Frame::Partial { .. }) => break,

@@ -117,9 +117,10 @@ impl Connection {
         }
     }
 
-    /// Whether a parked Produce keeps the connection from reading further requests.
+    /// Whether a parked Produce keeps the connection from reading further requests. While it
+    /// is muted nothing is queued behind it, so the parked Produce is the last entry.
     pub(crate) fn is_muted(&self) -> bool {
-        self.queue.iter().any(|p| matches!(p, Pending::Produce(_)))
+        matches!(self.queue.back(), Some(Pending::Produce(_)))
     }
 
     /// The earliest time something in this queue needs attention: the front's release time, or

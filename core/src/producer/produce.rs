@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 use bytes::Bytes;
 
 use super::agenda::PartKey;
-use super::conn::{RequestKind, Versions};
+use super::conn::RequestKind;
 use super::drive::part_of;
 use super::outcome::Collected;
 use super::partition::SendState;
@@ -33,14 +33,22 @@ impl<T> Producer<T> {
         let max_requests = self.config.max_in_flight as usize;
         // Transactions v2: Produce v12, which adds the partition to the transaction.
         let v2 = self.txn.as_ref().is_some_and(|t| t.v2);
-        let version_of = |v: Versions| if v2 { v.transactional(ApiKey::Produce, true) } else { v.produce };
-        if v2 && self.conns.iter().any(|c| c.versions().is_some_and(|v| version_of(v).is_none())) {
-            // A broker of a transactions v2 cluster without it.
+        let mut unsupported = false;
+        let ready: Vec<(ConnId, i32, i16)> = self
+            .conns
+            .iter()
+            .filter_map(|c| {
+                let version = c.versions()?.transactional(ApiKey::Produce, v2);
+                unsupported |= version.is_none();
+                version.map(|v| (c.id, c.node, v))
+            })
+            .collect();
+        if unsupported {
+            // A broker of a transactions v2 cluster without v12 (without any Produce version,
+            // the connection's negotiation stopped the producer already).
             self.fail_fatal(FatalError::UnsupportedBroker { api_key: ApiKey::Produce.as_i16() });
             return;
         }
-        let ready: Vec<(ConnId, i32, i16)> =
-            self.conns.iter().filter_map(|c| c.versions().and_then(version_of).map(|v| (c.id, c.node, v))).collect();
         for (conn, node, version) in ready {
             // Partitions that may send are on their leader's send list (see `agenda.rs`).
             let mut list = self.agenda.take_send_list(node, self.topics.as_mut_slice());

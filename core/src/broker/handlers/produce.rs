@@ -206,11 +206,12 @@ impl Cluster {
         parked_until: Option<Instant>,
     ) -> Result<Reply, String> {
         let req = ProduceRequest::decode(&mut Reader::new(body), v).map_err(malformed(ApiKey::Produce, v))?;
+        if parked_until.is_none() {
+            // Counted once, when it arrives, whether it parks or not.
+            self.stats.produce_requests += 1;
+        }
         if let Some(parked) = self.park_produce(v, corr, body, req.transactional_id, parked_until) {
             return Ok(Reply::Park(parked));
-        }
-        if parked_until.is_none() {
-            self.stats.produce_requests += 1;
         }
         let acks_ok = matches!(req.acks, -1..=1);
         let mut appended = false;
